@@ -1,0 +1,32 @@
+# wasmem: `make demo` and `make test` are the only set-up commands a fresh clone needs.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint samples bench fuzz clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/wasmem inspect samples/memdemo.wasm
+	$(VENV)/bin/wasmem inspect samples/memdemo-datafirst.wasm
+	$(VENV)/bin/wasmem inspect samples/memdemo-import.wasm --pages 1 || true
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check wasmem tests samples/build.py
+
+# Rebuild every sample from its source (needs the pinned ziglang; Debian clang/lld when present).
+samples: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[samples]'
+	$(PY) samples/build.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache samples/build

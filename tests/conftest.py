@@ -1,0 +1,37 @@
+import glob
+import os
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLES = os.path.join(ROOT, "samples")
+
+
+def sample(name: str) -> str:
+    path = os.path.join(SAMPLES, name)
+    if not os.path.exists(path):
+        pytest.skip(f"sample {name} is not built")
+    return path
+
+
+def all_samples() -> list[str]:
+    return sorted(glob.glob(os.path.join(SAMPLES, "*.wasm")))
+
+
+def wat(text: str) -> bytes:
+    import wasmtime
+
+    return wasmtime.wat2wasm(text)
+
+
+@pytest.fixture
+def wat_file(tmp_path):
+    """Writes a text module as a binary .wasm file and returns its path."""
+    counter = iter(range(10**6))
+
+    def make(text: str, name: str | None = None) -> str:
+        p = tmp_path / (name or f"m{next(counter)}.wasm")
+        p.write_bytes(wat(text))
+        return str(p)
+
+    return make

@@ -1,0 +1,1 @@
+"""The click command line. Each command parses arguments, makes one library call and renders."""

@@ -1,0 +1,99 @@
+"""The `wasmem` command group and the one place that maps errors to messages and exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import WasmemError
+
+# command name → "module:attribute", imported only when the command runs (so `inspect` never
+# imports wasmtime)
+COMMANDS = {
+    "inspect": "wasmem.cli.inspect:inspect_cmd",
+    "dump": "wasmem.cli.dump:dump_cmd",
+    "call": "wasmem.cli.call:call_cmd",
+    "symbols": "wasmem.cli.symbols:symbols_cmd",
+    "stack": "wasmem.cli.stack:stack_cmd",
+    "check": "wasmem.cli.check:check_cmd",
+    "chase": "wasmem.cli.chase:chase_cmd",
+}
+
+
+def available_commands() -> dict[str, str]:
+    out = {}
+    for name, target in COMMANDS.items():
+        mod = target.split(":")[0]
+        if importlib.util.find_spec(mod) is not None:
+            out[name] = target
+    return out
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(available_commands())
+
+    def get_command(self, ctx, name):
+        target = available_commands().get(name)
+        if target is None:
+            return None
+        mod, attr = target.split(":")
+        return getattr(importlib.import_module(mod), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wasmem")
+@click.option("--traceback", is_flag=True, help="Show the Python traceback of an error (also WASMEM_TRACEBACK=1).")
+@click.pass_context
+def cli(ctx, traceback):
+    """Inspect and debug WebAssembly linear memory.
+
+    \b
+    Examples:
+      wasmem inspect app.wasm
+      wasmem dump app.wasm --at __heap_base --len 64
+      wasmem call app.wasm make_point 1.0 2.0
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["traceback"] = traceback
+
+
+def _want_traceback(argv) -> bool:
+    return "--traceback" in argv or os.environ.get("WASMEM_TRACEBACK") == "1"
+
+
+def main(argv=None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        rv = cli.main(args=argv, prog_name="wasmem", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("wasmem: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        if _want_traceback(argv):
+            raise
+        msg = exc.format_message().replace("\n", " ")
+        click.echo(f"wasmem: error: {msg}", err=True)
+        sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
+    except WasmemError as exc:
+        if _want_traceback(argv):
+            raise
+        click.echo(f"wasmem: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug: still one line unless asked
+        if _want_traceback(argv):
+            raise
+        click.echo(f"wasmem: internal error: {type(exc).__name__}: {exc} (run with --traceback and report it)",
+                   err=True)
+        sys.exit(3)
+    sys.exit(rv if isinstance(rv, int) else 0)

@@ -1,0 +1,43 @@
+"""Domain exceptions. Formatting for the terminal happens only in ``wasmem.cli``."""
+
+from __future__ import annotations
+
+
+class WasmemError(Exception):
+    """Base class of every error wasmem raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ParseError(WasmemError):
+    """A malformed module: ``message`` plus the absolute byte offset where reading failed."""
+
+    def __init__(self, message: str, offset: int | None = None):
+        super().__init__(message)
+        self.offset = offset
+
+    def __str__(self) -> str:
+        if self.offset is None:
+            return self.message
+        return f"{self.message} (at offset {self.offset:#x})"
+
+
+class UsageError(WasmemError):
+    """Bad arguments: an address that does not resolve, a wrong argument count, a missing file."""
+
+
+class RunError(WasmemError):
+    """The module could not be instantiated or called (link error, engine validation error)."""
+
+
+class CheckFailed(WasmemError):
+    """A CI rule did not hold (exit code 1)."""
+
+    exit_code = 1

@@ -1,0 +1,557 @@
+"""Where things live in linear memory: memories, the stack pointer and its provenance, the stack,
+data and heap regions, and findings about the layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ParseError
+from ..parser.module import WasmModule
+from ..parser.types import WASM_PAGE
+
+# Linker-synthesised globals whose values are addresses (wasm-ld names).
+LINKER_SYMBOLS = ("__data_end", "__heap_base", "__global_base", "__stack_low", "__stack_high",
+                  "__heap_end", "__memory_base", "__table_base", "__dso_handle")
+GO_IMPORT_MODULES = {"go", "gojs"}
+# Go's wasm backend globals: SP, CTXT, g, RET0..RET3, PAUSE
+GO_GLOBAL_TYPES = ("i32", "i32", "i64", "i64", "i64", "i64", "i64", "i32")
+DEFAULT_MIN_STACK = 16 * 1024
+PROLOGUE_SCAN_INSTRS = 48
+
+
+def align_up(v: int, a: int) -> int:
+    return (v + a - 1) // a * a
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # error | warning | info
+    code: str  # stable identifier, e.g. "data-first"
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class MemoryInfo:
+    index: int
+    imported: str | None  # "module.name"
+    exports: tuple[str, ...]
+    min_pages: int
+    max_pages: int | None
+    page_size: int
+    shared: bool
+    is64: bool
+
+    @property
+    def min_bytes(self) -> int:
+        return self.min_pages * self.page_size
+
+    @property
+    def max_bytes(self) -> int | None:
+        return None if self.max_pages is None else self.max_pages * self.page_size
+
+
+@dataclass(frozen=True)
+class StackPointer:
+    global_index: int
+    provenance: str  # name-section | import | export | prologue-heuristic
+    detail: str  # human explanation, e.g. "named __stack_pointer in the name section"
+    initial: int | None  # None when imported (set by a loader)
+    imported: bool
+    evidence: int = 0  # functions whose prologue matched
+    valtype: str = "i32"
+
+
+@dataclass(frozen=True)
+class Segment:
+    index: int
+    name: str | None
+    mode: str
+    memory: int
+    address: int | None
+    size: int
+    file_offset: int
+
+    @property
+    def end(self) -> int | None:
+        return None if self.address is None else self.address + self.size
+
+
+@dataclass(frozen=True)
+class Region:
+    kind: str  # stack | data | heap | free | reserved
+    start: int
+    end: int
+    label: str
+    exact: bool = True
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+@dataclass
+class MemoryLayout:
+    path: str | None
+    file_size: int
+    toolchain: str | None
+    producers: dict
+    memories: list[MemoryInfo]
+    stack_pointer: StackPointer | None
+    layout_kind: str  # stack-first | data-first | imported | go | none | unknown
+    layout_reason: str
+    stack_low: int | None
+    stack_high: int | None
+    stack_exact: bool
+    stack_reason: str
+    segments: list[Segment]
+    data_start: int | None
+    data_end: int | None  # from __data_end when exported, else the end of the file's active segments
+    data_end_exact: bool
+    heap_base: int | None
+    heap_base_exact: bool
+    linker_symbols: dict[str, int]
+    min_pages_needed: int | None
+    regions: list[Region]
+    findings: list[Finding] = field(default_factory=list)
+    go: bool = False
+    passive_segments: int = 0
+
+    @property
+    def memory(self) -> MemoryInfo | None:
+        return self.memories[0] if self.memories else None
+
+    @property
+    def stack_size(self) -> int | None:
+        if self.stack_low is None or self.stack_high is None:
+            return None
+        return self.stack_high - self.stack_low
+
+    @property
+    def initial_bytes(self) -> int | None:
+        return self.memory.min_bytes if self.memory else None
+
+    @property
+    def heap_available(self) -> int | None:
+        """Bytes of the initial memory left above the heap base."""
+        if self.heap_base is None or self.memory is None:
+            return None
+        return max(0, self.memory.min_bytes - self.heap_base)
+
+    def region_at(self, addr: int) -> Region | None:
+        for r in self.regions:
+            if r.start <= addr < r.end:
+                return r
+        return None
+
+
+# ----------------------------------------------------------------------------------------------
+def _global_value(module: WasmModule, index: int):
+    g = module.globals[index]
+    if g.init is None:
+        return None
+    return g.init.evaluate(lambda i: _global_value(module, i) if i < index else None)
+
+
+def _linker_symbols(module: WasmModule, names: dict[int, str]) -> dict[str, int]:
+    """Values of linker symbols, from exports and from the name section's global names."""
+    out: dict[str, int] = {}
+    by_index: dict[int, str] = {}
+    for e in module.exports:
+        if e.kind == "global":
+            by_index.setdefault(e.index, e.name)
+    for i, n in names.items():
+        by_index.setdefault(i, n)
+    for idx, name in by_index.items():
+        if name in LINKER_SYMBOLS and idx < len(module.globals):
+            g = module.globals[idx]
+            if g.type.mutable or g.init is None:
+                continue
+            v = _global_value(module, idx)
+            if isinstance(v, int):
+                out[name] = v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
+    return out
+
+
+def _is_go(module: WasmModule) -> bool:
+    if any(i.module in GO_IMPORT_MODULES for i in module.imports):
+        return True
+    own = [g for g in module.globals if g.imported is None]
+    return (len(own) >= 8 and tuple(g.type.valtype for g in own[:8]) == GO_GLOBAL_TYPES
+            and own[0].type.mutable and own[0].init is not None and own[0].init.simple_value == 0
+            and module.find_export("run") is not None and module.find_export("resume") is not None)
+
+
+def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = PROLOGUE_SCAN_INSTRS
+                    ) -> dict[int, int]:
+    """For each candidate global G, the number of functions whose first instructions lower G and
+    write it back: ``global.get G … <k> … i32.sub … global.set G`` (values may pass through locals)."""
+    from ..parser.code import function_prefix
+
+    counts = dict.fromkeys(candidates, 0)
+    if not candidates:
+        return counts
+    data = module.data
+    for body in module.functions:
+        try:
+            instrs = function_prefix(data, body.start, body.end, max_instrs)
+        except ParseError:
+            continue
+        stack: list = []
+        local: dict[int, object] = {}
+        for ins in instrs:
+            op = ins.op
+            if op == 0x23:  # global.get
+                stack.append(("sp", ins.imm) if ins.imm in candidates else None)
+            elif op in (0x41, 0x42):  # i32/i64.const
+                stack.append(("k", ins.imm))
+            elif op == 0x20:  # local.get
+                stack.append(local.get(ins.imm))
+            elif op in (0x21, 0x22):  # local.set / local.tee
+                v = stack.pop() if stack else None
+                local[ins.imm] = v
+                if op == 0x22:
+                    stack.append(v)
+            elif op in (0x6B, 0x7D):  # i32.sub / i64.sub
+                b = stack.pop() if stack else None
+                a = stack.pop() if stack else None
+                stack.append(("low", a[1]) if a and a[0] in ("sp", "low") and b is not None else None)
+            elif op in (0x71, 0x83):  # i32.and / i64.and (over-aligned frames)
+                b = stack.pop() if stack else None
+                a = stack.pop() if stack else None
+                stack.append(a if a and a[0] == "low" and b and b[0] == "k" and b[1] < 0 else None)
+            elif op == 0x24:  # global.set
+                v = stack.pop() if stack else None
+                if v and v[0] == "low" and v[1] == ins.imm:
+                    counts[ins.imm] += 1
+                    break
+            elif op in (0x02, 0x03, 0x04, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11):
+                if op in (0x10, 0x11, 0x0C, 0x0D, 0x0E, 0x0F):
+                    break  # control leaves the prologue
+                continue
+            else:
+                stack.clear()  # an instruction we do not model: forget what is on the stack
+    return counts
+
+
+def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) -> StackPointer | None:
+    globals_ = module.globals
+    mem64 = bool(module.memories and module.memories[0].type.is64)
+    want = "i64" if mem64 else "i32"
+
+    def make(idx: int, prov: str, detail: str, evidence: int = 0) -> StackPointer:
+        g = globals_[idx]
+        init = None if g.imported else _global_value(module, idx)
+        if isinstance(init, int):
+            init &= 0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF
+        return StackPointer(idx, prov, detail, init, g.imported is not None, evidence, g.type.valtype)
+
+    for g in globals_:
+        if g.imported and g.imported.name == "__stack_pointer" and g.type.mutable:
+            return make(g.index, "import", f"imported as {g.imported.module}.{g.imported.name}")
+    for idx, name in gnames.items():
+        if name == "__stack_pointer" and idx < len(globals_) and globals_[idx].type.mutable:
+            return make(idx, "name-section", "named __stack_pointer in the name section")
+    for e in module.exports:
+        if e.kind == "global" and e.name == "__stack_pointer" and e.index < len(globals_) \
+                and globals_[e.index].type.mutable:
+            return make(e.index, "export", "exported as __stack_pointer")
+    if go:
+        return None
+    candidates = {g.index for g in globals_ if g.type.mutable and g.type.valtype == want}
+    if not candidates:
+        return None
+    counts = count_prologues(module, candidates)
+    best = max(counts, key=lambda k: (counts[k], -k))
+    n = counts[best]
+    if n == 0:
+        return None
+    runner_up = max((c for k, c in counts.items() if k != best), default=0)
+    if runner_up * 2 > n:
+        return None  # ambiguous: two globals used like stack pointers
+    return make(best, "prologue-heuristic",
+                f"{n} function prologue{'s' if n != 1 else ''} lower global {best} and write it back", n)
+
+
+def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DEFAULT_MIN_STACK) -> MemoryLayout:
+    findings: list[Finding] = []
+    try:
+        names = module.names
+    except ParseError as exc:
+        names = None
+        findings.append(Finding("warning", "bad-name-section", f"the name section is malformed: {exc}"))
+    gnames = names.globals if names else {}
+    seg_names = names.data_segments if names else {}
+
+    try:
+        producers = module.producers
+    except ParseError as exc:
+        producers = {}
+        findings.append(Finding("warning", "bad-producers", f"the producers section is malformed: {exc}"))
+
+    # memories -----------------------------------------------------------------------------
+    memories = []
+    for m in module.memories:
+        t = m.type
+        memories.append(MemoryInfo(
+            m.index, f"{m.imported.module}.{m.imported.name}" if m.imported else None,
+            tuple(module.get_export_names("memory", m.index)), t.min_pages, t.max_pages, t.page_size,
+            t.shared, t.is64))
+    go = _is_go(module)
+    toolchain = _toolchain(module, producers, go)
+
+    # data ---------------------------------------------------------------------------------
+    segments = []
+    for s in module.data_segments:
+        addr = s.address
+        if addr is None and s.offset_expr is not None:
+            v = s.offset_expr.evaluate(lambda i: _global_value(module, i))
+            addr = v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
+        segments.append(Segment(s.index, seg_names.get(s.index), s.mode, s.memory, addr, s.size, s.data_start))
+    active0 = [s for s in segments if s.mode == "active" and s.memory == 0 and s.address is not None and s.size]
+    passive = sum(1 for s in segments if s.mode == "passive")
+    data_start = min((s.address for s in active0), default=None)  # type: ignore[type-var]
+    file_data_end = max((s.end for s in active0), default=None)  # type: ignore[type-var]
+
+    syms = _linker_symbols(module, gnames)
+    data_end = syms.get("__data_end", file_data_end)
+    data_end_exact = "__data_end" in syms
+    if data_start is None and "__global_base" in syms and data_end is not None:
+        data_start = syms["__global_base"]
+
+    # stack --------------------------------------------------------------------------------
+    sp = _find_stack_pointer(module, gnames, go)
+    stack_low = stack_high = None
+    stack_exact = False
+    heap_base = syms.get("__heap_base")
+    heap_exact = heap_base is not None
+    if go:
+        kind = "go"
+        reason = ("Go's wasm backend: its goroutine stacks live in the Go heap and global 0 is Go's own SP "
+                  "register, not a C linear stack")
+        stack_reason = "no C linear stack"
+    elif sp is None:
+        kind = "none" if not module.memories else "unknown"
+        reason = ("no stack-pointer global was found (no name, import or export, and no function prologue "
+                  "lowers a global)")
+        stack_reason = "no stack pointer"
+    elif sp.imported:
+        kind = "imported"
+        reason = f"the stack pointer is {sp.detail}: the loader sets it at run time"
+        stack_reason = "set by the loader"
+    else:
+        sp0 = sp.initial
+        lo_sym, hi_sym = syms.get("__stack_low"), syms.get("__stack_high")
+        if sp0 is None:
+            kind, reason, stack_reason = "unknown", "the stack pointer's initial value is not a constant", ""
+        elif data_start is None:
+            kind = "unknown"
+            reason = "there is no active data to place the stack against"
+            stack_low, stack_high = (lo_sym if lo_sym is not None else 0), sp0
+            stack_exact = lo_sym is not None
+            stack_reason = ("from __stack_low" if stack_exact else
+                            "assumed to start at address 0 (upper bound)")
+        elif sp0 <= data_start:
+            kind = "stack-first"
+            reason = (f"the stack pointer starts at {sp0:#x}, at or below the lowest data address "
+                      f"{data_start:#x}: the stack grows down towards address 0, away from the data")
+            stack_high = sp0
+            stack_low = lo_sym if lo_sym is not None else 0
+            stack_exact = True
+            stack_reason = "from __stack_low" if lo_sym is not None else "stack-first: the stack ends at address 0"
+        elif data_end is not None and sp0 >= data_end:
+            kind = "data-first"
+            reason = (f"the stack pointer starts at {sp0:#x}, above the data (ending at {data_end:#x}): "
+                      f"the stack grows down into the data")
+            stack_high = sp0
+            if lo_sym is not None:
+                stack_low, stack_exact, stack_reason = lo_sym, True, "from __stack_low"
+            elif data_end_exact:
+                stack_low, stack_exact, stack_reason = data_end, True, "from __data_end"
+            else:
+                stack_low = data_end
+                stack_reason = (".bss is not stored in the file, so the data may end higher: "
+                                "the size is an upper bound")
+            if heap_base is None:
+                heap_base, heap_exact = sp0, False
+        else:
+            kind = "overlap"
+            reason = f"the stack pointer starts at {sp0:#x}, inside the data [{data_start:#x}, {data_end:#x})"
+            stack_high, stack_low = sp0, lo_sym if lo_sym is not None else data_start
+            stack_reason = "overlaps the data"
+            findings.append(Finding("error", "stack-data-overlap",
+                                    f"the stack pointer's initial value {sp0:#x} lies inside the data "
+                                    f"[{data_start:#x}, {data_end:#x}): stack frames overwrite static data"))
+        if hi_sym is not None and stack_high is not None and hi_sym != stack_high:
+            findings.append(Finding("warning", "stack-high-mismatch",
+                                    f"__stack_high is {hi_sym:#x} but the stack pointer starts at {stack_high:#x}"))
+
+    if heap_base is None and kind == "stack-first" and data_end is not None:
+        heap_base, heap_exact = align_up(data_end, 16), False
+
+    mem0 = memories[0] if memories else None
+    need = max([v for v in (heap_base, data_end, stack_high) if v is not None], default=None)
+    min_pages_needed = None
+    if need is not None and mem0 is not None:
+        min_pages_needed = -(-need // mem0.page_size)
+
+    layout = MemoryLayout(
+        module.path, module.size, toolchain, producers, memories, sp, kind, reason, stack_low, stack_high,
+        stack_exact, stack_reason, segments, data_start, data_end, data_end_exact, heap_base, heap_exact,
+        syms, min_pages_needed, [], findings, go, passive)
+    layout.regions = _regions(layout)
+    _findings(module, layout, pages, min_stack)
+    return layout
+
+
+def _toolchain(module: WasmModule, producers: dict, go: bool) -> str | None:
+    if go:
+        return "Go"
+    parts = []
+    for key in ("language", "processed-by", "sdk"):
+        for name, version in producers.get(key, []):
+            parts.append(f"{name} {version}".strip())
+    imports = {(i.module, i.name) for i in module.imports}
+    exports = {e.name for e in module.exports}
+    if not parts:
+        if any(n.startswith("emscripten_") for _, n in imports) or "emscripten_stack_get_base" in exports:
+            parts.append("Emscripten")
+        elif {"__new", "__pin", "__collect"} <= exports or ("env", "abort") in imports and "__new" in exports:
+            parts.append("AssemblyScript")
+    if any(m == "wasi_snapshot_preview1" for m, _ in imports):
+        parts.append("WASI preview1")
+    return ", ".join(parts) or None
+
+
+def _regions(lay: MemoryLayout) -> list[Region]:
+    mem = lay.memory
+    if mem is None:
+        return []
+    total = mem.min_bytes
+    regions: list[Region] = []
+    if lay.stack_low is not None and lay.stack_high is not None and lay.layout_kind != "overlap":
+        regions.append(Region("stack", lay.stack_low, lay.stack_high, "stack", lay.stack_exact))
+    for s in lay.segments:
+        if s.mode == "active" and s.memory == 0 and s.address is not None and s.size:
+            regions.append(Region("data", s.address, s.address + s.size, s.name or f"segment {s.index}"))
+    if lay.data_end is not None and lay.data_end_exact:
+        last = max((r.end for r in regions if r.kind == "data"), default=None)
+        if last is not None and lay.data_end > last:
+            regions.append(Region("data", last, lay.data_end, ".bss (zero-initialised)"))
+    if lay.heap_base is not None and lay.heap_base < total:
+        regions.append(Region("heap", lay.heap_base, total, "heap (initial memory)", lay.heap_base_exact))
+    regions.sort(key=lambda r: (r.start, r.end))
+    # fill the gaps with free/reserved space
+    out: list[Region] = []
+    pos = 0
+    for r in regions:
+        if r.start > pos:
+            out.append(Region("free", pos, r.start, "unused" if pos else "unused (below the data)"))
+        if r.end > pos:
+            out.append(r if r.start >= pos else Region(r.kind, pos, r.end, r.label, r.exact))
+            pos = r.end
+    if pos < total:
+        out.append(Region("free", pos, total, "unused"))
+    return out
+
+
+def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stack: int) -> None:
+    f = lay.findings
+    mem = lay.memory
+    if lay.go:
+        f.append(Finding("info", "go", "built by Go: global 0 is Go's SP register; goroutine stacks live "
+                                       "in the Go heap, so there is no C linear stack to size"))
+    if mem is None:
+        if any(s.mode == "active" for s in lay.segments):
+            f.append(Finding("error", "data-without-memory", "data segments exist but no memory is declared"))
+        return
+    if lay.layout_kind == "data-first":
+        f.append(Finding("warning", "data-first",
+                         "data-first layout: the stack sits above the static data and grows down into it, so "
+                         "a stack overflow silently corrupts globals instead of trapping",
+                         "link with --stack-first (wasm-ld) so an overflow runs below address 0 and traps"))
+    if mem.max_pages is None:
+        f.append(Finding("info", "no-max-memory",
+                         "memory has no maximum: it may grow until the host refuses (4 GiB for wasm32)",
+                         "set one with -Wl,--max-memory=BYTES"))
+    if mem.shared and mem.max_pages is None:
+        f.append(Finding("error", "shared-without-max", "a shared memory must declare a maximum"))
+    size = lay.stack_size
+    if size is not None and lay.layout_kind in ("stack-first", "data-first") and size < min_stack:
+        f.append(Finding("warning", "small-stack",
+                         f"the linear stack is {size} bytes{'' if lay.stack_exact else ' at most'}, "
+                         f"below {min_stack} bytes", "raise it with -Wl,-z,stack-size=BYTES"))
+    if mem.imported is None and not mem.exports:
+        f.append(Finding("warning", "memory-hidden",
+                         "memory 0 is neither exported nor imported: the host cannot read or write it",
+                         "export it (wasm-ld exports `memory` unless --import-memory or --no-export-memory)"))
+    for s in lay.segments:
+        if s.mode != "active" or s.address is None or s.memory >= len(lay.memories):
+            continue
+        m = lay.memories[s.memory]
+        if s.address + s.size > m.min_bytes:
+            f.append(Finding("error", "segment-out-of-bounds",
+                             f"data segment {s.index} [{s.address:#x}, {s.address + s.size:#x}) ends past the "
+                             f"initial size of memory {s.memory} ({m.min_bytes:#x} bytes): instantiation fails"))
+    if lay.min_pages_needed is not None and lay.min_pages_needed > mem.min_pages:
+        f.append(Finding("error", "memory-too-small",
+                         f"the layout needs {lay.min_pages_needed} pages but memory 0 declares {mem.min_pages}"))
+    if pages is not None:
+        declared = mem.min_pages
+        if mem.imported is None:
+            f.append(Finding("warning", "pages-not-imported",
+                             f"--pages {pages}: this module defines its own memory ({declared} pages); "
+                             f"a host-provided memory is ignored"))
+        elif pages < declared:
+            f.append(Finding(
+                "error", "host-memory-too-small",
+                f"LinkError: memory import has {pages} pages which is smaller than the declared initial of "
+                f"{declared}",
+                f"give the host memory at least {declared} pages (new WebAssembly.Memory({{initial: {declared}}})), "
+                f"or relink with a smaller -Wl,--initial-memory={pages * mem.page_size} "
+                f"and/or a smaller -Wl,-z,stack-size"))
+        elif mem.max_pages is not None and pages > mem.max_pages:
+            f.append(Finding("error", "host-memory-too-large",
+                             f"LinkError: memory import has {pages} pages which is larger than the declared "
+                             f"maximum of {mem.max_pages}"))
+        else:
+            f.append(Finding("info", "host-memory-ok",
+                             f"--pages {pages}: a host memory of {pages} pages satisfies the import "
+                             f"(initial {declared}{'' if mem.max_pages is None else f', maximum {mem.max_pages}'})"))
+
+
+JSON_SCHEMA_VERSION = 1
+
+
+def layout_to_dict(lay: MemoryLayout) -> dict:
+    """The stable JSON form of a layout (documented in docs/json.md)."""
+    sp = lay.stack_pointer
+    return {
+        "schema": JSON_SCHEMA_VERSION,
+        "file": lay.path,
+        "file_size": lay.file_size,
+        "toolchain": lay.toolchain,
+        "producers": {k: [{"name": n, "version": v} for n, v in vals] for k, vals in lay.producers.items()},
+        "memories": [{
+            "index": m.index, "imported": m.imported, "exports": list(m.exports), "min_pages": m.min_pages,
+            "max_pages": m.max_pages, "min_bytes": m.min_bytes, "max_bytes": m.max_bytes,
+            "page_size": m.page_size, "shared": m.shared, "memory64": m.is64} for m in lay.memories],
+        "stack_pointer": None if sp is None else {
+            "global": sp.global_index, "provenance": sp.provenance, "detail": sp.detail,
+            "initial": sp.initial, "imported": sp.imported, "evidence": sp.evidence, "type": sp.valtype},
+        "layout": {"kind": lay.layout_kind, "reason": lay.layout_reason},
+        "stack": {"low": lay.stack_low, "high": lay.stack_high, "size": lay.stack_size,
+                  "exact": lay.stack_exact, "reason": lay.stack_reason},
+        "data": {"start": lay.data_start, "end": lay.data_end, "end_exact": lay.data_end_exact,
+                 "passive_segments": lay.passive_segments,
+                 "segments": [{"index": s.index, "name": s.name, "mode": s.mode, "memory": s.memory,
+                               "address": s.address, "size": s.size, "file_offset": s.file_offset}
+                              for s in lay.segments]},
+        "heap": {"base": lay.heap_base, "exact": lay.heap_base_exact, "available": lay.heap_available},
+        "linker_symbols": dict(sorted(lay.linker_symbols.items())),
+        "min_pages_needed": lay.min_pages_needed,
+        "regions": [{"kind": r.kind, "start": r.start, "end": r.end, "size": r.size, "label": r.label,
+                     "exact": r.exact} for r in lay.regions],
+        "findings": [{"severity": f.severity, "code": f.code, "message": f.message, "hint": f.hint}
+                     for f in lay.findings],
+    }

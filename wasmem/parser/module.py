@@ -1,0 +1,631 @@
+"""The lazy module reader: section headers are read up front, each section body on first use."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from functools import cached_property
+
+from ..errors import ParseError
+from .reader import Reader
+from .types import (
+    EXTERNAL_KINDS,
+    ConstExpr,
+    DataSegment,
+    ElementSegment,
+    Export,
+    FunctionBody,
+    FuncType,
+    Global,
+    GlobalType,
+    Import,
+    Limits,
+    Memory,
+    MemoryType,
+    SectionHeader,
+    Table,
+    TableType,
+    Tag,
+    TypeDef,
+)
+
+MAGIC = b"\0asm"
+
+SECTION_NAMES = {
+    0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
+    7: "export", 8: "start", 9: "element", 10: "code", 11: "data", 12: "datacount", 13: "tag",
+}
+# the order non-custom sections must appear in (tag sits between memory and global)
+SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
+
+VALTYPES = {
+    0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
+    0x70: "funcref", 0x6F: "externref", 0x69: "exnref", 0x6E: "anyref", 0x6D: "eqref",
+    0x6C: "i31ref", 0x6B: "structref", 0x6A: "arrayref", 0x71: "nullref", 0x72: "nullexternref",
+    0x73: "nullfuncref", 0x74: "nullexnref",
+}
+HEAPTYPES = {
+    0x70: "func", 0x6F: "extern", 0x69: "exn", 0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct",
+    0x6A: "array", 0x71: "none", 0x72: "noextern", 0x73: "nofunc", 0x74: "noexn",
+}
+
+
+def read_heaptype(r: Reader) -> str:
+    start = r.pos
+    v = r.s33()
+    if v >= 0:
+        return str(v)
+    code = v & 0x7F
+    if code not in HEAPTYPES:
+        raise ParseError(f"unknown heap type 0x{code:02x}", start)
+    return HEAPTYPES[code]
+
+
+def read_valtype(r: Reader) -> str:
+    start = r.pos
+    b = r.u8()
+    t = VALTYPES.get(b)
+    if t is not None:
+        return t
+    if b in (0x63, 0x64):
+        ht = read_heaptype(r)
+        return f"(ref null {ht})" if b == 0x63 else f"(ref {ht})"
+    raise ParseError(f"unknown value type 0x{b:02x}", start)
+
+
+def read_storagetype(r: Reader) -> str:
+    b = r.peek()
+    if b == 0x78:
+        r.u8()
+        return "i8"
+    if b == 0x77:
+        r.u8()
+        return "i16"
+    return read_valtype(r)
+
+
+def read_limits(r: Reader, what: str) -> Limits:
+    start = r.pos
+    flags = r.u8()
+    if flags & ~0x0F:
+        raise ParseError(f"{what}: unknown limits flags 0x{flags:02x}", start)
+    is64 = bool(flags & 0x04)
+    shared = bool(flags & 0x02)
+    read = r.u64 if is64 else r.u32
+    lo = read()
+    hi = read() if flags & 0x01 else None
+    page_log2 = 16
+    if flags & 0x08:
+        p = r.pos
+        page_log2 = r.u32()
+        if page_log2 not in (0, 16):
+            raise ParseError(f"{what}: unsupported page size 2^{page_log2} (custom page sizes allow 1 or 65536)", p)
+    if hi is not None and hi < lo:
+        raise ParseError(f"{what}: maximum {hi} is smaller than minimum {lo}", start)
+    return Limits(lo, hi, shared, is64, page_log2)
+
+
+def read_memtype(r: Reader) -> MemoryType:
+    return MemoryType(read_limits(r, "memory type"))
+
+
+def read_tabletype(r: Reader) -> TableType:
+    et = read_valtype(r)
+    return TableType(et, read_limits(r, "table type"))
+
+
+def read_globaltype(r: Reader) -> GlobalType:
+    vt = read_valtype(r)
+    p = r.pos
+    m = r.u8()
+    if m > 1:
+        raise ParseError(f"global mutability must be 0 or 1, not {m}", p)
+    return GlobalType(vt, bool(m))
+
+
+_CONST_SIMPLE = {0x6A: "i32.add", 0x6B: "i32.sub", 0x6C: "i32.mul", 0x7C: "i64.add", 0x7D: "i64.sub",
+                 0x7E: "i64.mul", 0xD1: "ref.is_null"}
+# GC instructions allowed in constant expressions: subopcode → (name, number of u32 immediates)
+_CONST_GC = {0: ("struct.new", 1), 1: ("struct.new_default", 1), 6: ("array.new", 1),
+             7: ("array.new_default", 1), 8: ("array.new_fixed", 2), 0x1A: ("any.convert_extern", 0),
+             0x1B: ("extern.convert_any", 0), 0x1C: ("ref.i31", 0)}
+
+
+def read_const_expr(r: Reader, what: str = "constant expression") -> ConstExpr:
+    start = r.pos
+    ops: list[tuple[str, object]] = []
+    while True:
+        p = r.pos
+        if r.at_end():
+            raise ParseError(f"{what} is not terminated by `end` (0x0b)", p)
+        op = r.u8()
+        if op == 0x0B:
+            return ConstExpr(tuple(ops), start, r.pos)
+        if op == 0x41:
+            ops.append(("i32.const", r.s32()))
+        elif op == 0x42:
+            ops.append(("i64.const", r.s64()))
+        elif op == 0x43:
+            ops.append(("f32.const", r.f32()))
+        elif op == 0x44:
+            ops.append(("f64.const", r.f64()))
+        elif op == 0x23:
+            ops.append(("global.get", r.u32()))
+        elif op == 0xD0:
+            ops.append(("ref.null", read_heaptype(r)))
+        elif op == 0xD2:
+            ops.append(("ref.func", r.u32()))
+        elif op in _CONST_SIMPLE:
+            ops.append((_CONST_SIMPLE[op], None))
+        elif op == 0xFD:
+            sub = r.u32()
+            if sub != 12:
+                raise ParseError(f"{what}: SIMD opcode 0xfd {sub} is not constant", p)
+            ops.append(("v128.const", bytes(r.bytes(16))))
+        elif op == 0xFB:
+            sub = r.u32()
+            if sub not in _CONST_GC:
+                raise ParseError(f"{what}: GC opcode 0xfb {sub} is not constant", p)
+            name, nimm = _CONST_GC[sub]
+            ops.append((name, tuple(r.u32() for _ in range(nimm))))
+        else:
+            raise ParseError(f"{what}: opcode 0x{op:02x} is not allowed in a constant expression", p)
+
+
+class WasmModule:
+    """A parsed view of a core WebAssembly module over a bytes-like buffer (usually an mmap)."""
+
+    def __init__(self, data, path: str | None = None, *, _keepalive=None):
+        self.data = data if isinstance(data, memoryview) else memoryview(data)
+        self.path = path
+        self._keepalive = _keepalive
+        self.size = len(self.data)
+        self.sections: list[SectionHeader] = self._read_headers()
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> WasmModule:
+        path = os.fspath(path)
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                raise ParseError("empty file: not a WebAssembly module", 0)
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        return cls(memoryview(mm), path, _keepalive=mm)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: str | None = None) -> WasmModule:
+        return cls(memoryview(data), path)
+
+    def _read_headers(self) -> list[SectionHeader]:
+        data = self.data
+        if len(data) < 8:
+            if bytes(data[:4]) == MAGIC[: len(data[:4])]:
+                raise ParseError(f"file is truncated: {len(data)} bytes, a module header needs 8", len(data))
+            raise ParseError("not a WebAssembly module (bad magic number)", 0)
+        magic = bytes(data[:4])
+        if magic != MAGIC:
+            if magic == b"\x7fELF":
+                raise ParseError("not a WebAssembly module: this is an ELF binary", 0)
+            if bytes(data[:1]) in (b"(", b";"):
+                raise ParseError("not a binary WebAssembly module (looks like text format; use a .wat file name)", 0)
+            raise ParseError("not a WebAssembly module (bad magic number)", 0)
+        version = bytes(data[4:8])
+        if version != b"\x01\x00\x00\x00":
+            if version[2:4] == b"\x01\x00":
+                raise ParseError("this is a WebAssembly component; components are not supported, "
+                                 "only core modules", 4)
+            raise ParseError(f"unsupported WebAssembly version {int.from_bytes(version, 'little')}", 4)
+        r = Reader(data, 8)
+        sections: list[SectionHeader] = []
+        last_order = 0
+        seen: set[int] = set()
+        while not r.at_end():
+            off = r.pos
+            sid = r.u8()
+            size = r.u32()
+            start = r.pos
+            if size > r.end - start:
+                raise ParseError(f"section {sid} ({SECTION_NAMES.get(sid, 'unknown')}) declares {size} bytes "
+                                 f"but only {r.end - start} remain in the file", off)
+            if sid == 0:
+                sub = Reader(data, start, start + size)
+                name = sub.name()
+                sections.append(SectionHeader(0, name, off, sub.pos, start + size))
+            else:
+                if sid not in SECTION_ORDER:
+                    raise ParseError(f"unknown section id {sid}", off)
+                if sid in seen:
+                    raise ParseError(f"duplicate {SECTION_NAMES[sid]} section (id {sid})", off)
+                order = SECTION_ORDER[sid]
+                if order < last_order:
+                    raise ParseError(f"{SECTION_NAMES[sid]} section (id {sid}) is out of order", off)
+                seen.add(sid)
+                last_order = order
+                sections.append(SectionHeader(sid, SECTION_NAMES[sid], off, start, start + size))
+            r.pos = start + size
+        return sections
+
+    # -- sections ------------------------------------------------------------------------------
+    def get_section(self, sid: int) -> SectionHeader | None:
+        for s in self.sections:
+            if s.id == sid:
+                return s
+        return None
+
+    def get_custom_sections(self, name: str | None = None) -> list[SectionHeader]:
+        return [s for s in self.sections if s.id == 0 and (name is None or s.name == name)]
+
+    def get_custom_section(self, name: str) -> SectionHeader | None:
+        for s in self.sections:
+            if s.id == 0 and s.name == name:
+                return s
+        return None
+
+    def _entries(self, sid: int):
+        """(reader, count, what) for a vector section, or None when the section is absent."""
+        h = self.get_section(sid)
+        if h is None:
+            return None
+        r = Reader(self.data, h.start, h.end)
+        what = f"section {sid} ({h.name})"
+        return r, r.u32(), what
+
+    def _vector(self, sid: int, read_entry):
+        got = self._entries(sid)
+        if got is None:
+            return []
+        r, n, what = got
+        out = []
+        for i in range(n):
+            if r.at_end():
+                raise ParseError(f"{what} declares {n} entries but ends after {i}", r.pos)
+            try:
+                out.append(read_entry(r, i))
+            except ParseError as exc:
+                if exc.message.startswith("unexpected end"):
+                    raise ParseError(f"{what} declares {n} entries but ends inside entry {i}", exc.offset) from None
+                raise
+        r.expect_end(what)
+        return out
+
+    @cached_property
+    def types(self) -> list[TypeDef]:
+        got = self._entries(1)
+        if got is None:
+            return []
+        r, n, what = got
+        out: list[TypeDef] = []
+
+        def comptype(rr: Reader) -> TypeDef:
+            p = rr.pos
+            form = rr.u8()
+            idx = len(out)
+            if form == 0x60:
+                params = tuple(read_valtype(rr) for _ in range(rr.count("function type parameters")))
+                results = tuple(read_valtype(rr) for _ in range(rr.count("function type results")))
+                return TypeDef(idx, "func", FuncType(params, results))
+            if form == 0x5F:
+                for _ in range(rr.count("struct type fields", 2)):
+                    read_storagetype(rr)
+                    rr.u8()
+                return TypeDef(idx, "struct")
+            if form == 0x5E:
+                read_storagetype(rr)
+                rr.u8()
+                return TypeDef(idx, "array")
+            raise ParseError(f"{what}: unknown type form 0x{form:02x}", p)
+
+        def subtype(rr: Reader) -> TypeDef:
+            b = rr.peek()
+            if b in (0x50, 0x4F):
+                rr.u8()
+                for _ in range(rr.count("supertypes")):
+                    rr.u32()
+            return comptype(rr)
+
+        for i in range(n):
+            if r.at_end():
+                raise ParseError(f"{what} declares {n} entries but ends after {i}", r.pos)
+            if r.peek() == 0x4E:
+                r.u8()
+                for _ in range(r.count("recursion group")):
+                    out.append(subtype(r))
+            else:
+                out.append(subtype(r))
+        r.expect_end(what)
+        return out
+
+    def get_func_type(self, type_index: int) -> FuncType:
+        types = self.types
+        if type_index >= len(types) or types[type_index].func is None:
+            raise ParseError(f"type index {type_index} is not a function type", None)
+        return types[type_index].func  # type: ignore[return-value]
+
+    @cached_property
+    def imports(self) -> list[Import]:
+        def entry(r: Reader, i: int) -> Import:
+            off = r.pos
+            mod = r.name()
+            name = r.name()
+            p = r.pos
+            kind = r.u8()
+            if kind == 0:
+                t: object = r.u32()
+            elif kind == 1:
+                t = read_tabletype(r)
+            elif kind == 2:
+                t = read_memtype(r)
+            elif kind == 3:
+                t = read_globaltype(r)
+            elif kind == 4:
+                attr = r.u8()
+                if attr != 0:
+                    raise ParseError(f"tag attribute must be 0, not {attr}", p + 1)
+                t = r.u32()
+            else:
+                raise ParseError(f"import {mod}.{name}: unknown import kind 0x{kind:02x}", p)
+            return Import(i, mod, name, EXTERNAL_KINDS[kind], t, off)
+
+        return self._vector(2, entry)
+
+    def _imports_of(self, kind: str) -> list[Import]:
+        return [i for i in self.imports if i.kind == kind]
+
+    @cached_property
+    def num_imported_funcs(self) -> int:
+        return len(self._imports_of("func"))
+
+    @cached_property
+    def function_type_indices(self) -> list[int]:
+        """Type index of every function, imported first."""
+        own = self._vector(3, lambda r, i: r.u32())
+        return [imp.type for imp in self._imports_of("func")] + own  # type: ignore[misc]
+
+    @property
+    def num_functions(self) -> int:
+        return len(self.function_type_indices)
+
+    def get_function_type(self, func_index: int) -> FuncType:
+        ti = self.function_type_indices
+        if func_index >= len(ti):
+            raise ParseError(f"function index {func_index} out of range ({len(ti)} functions)")
+        return self.get_func_type(ti[func_index])
+
+    @cached_property
+    def tables(self) -> list[Table]:
+        out = [Table(k, imp.type, imp, imp.offset) for k, imp in enumerate(self._imports_of("table"))]
+        base = len(out)
+
+        def entry(r: Reader, i: int) -> Table:
+            off = r.pos
+            if r.peek() == 0x40:
+                r.u8()
+                z = r.u8()
+                if z != 0:
+                    raise ParseError("table with initialiser: expected 0x00", r.pos - 1)
+                t = read_tabletype(r)
+                read_const_expr(r, "table initialiser")
+            else:
+                t = read_tabletype(r)
+            return Table(base + i, t, None, off)
+
+        return out + self._vector(4, entry)
+
+    @cached_property
+    def memories(self) -> list[Memory]:
+        out = [Memory(k, imp.type, imp, imp.offset) for k, imp in enumerate(self._imports_of("memory"))]
+        base = len(out)
+
+        def entry(r: Reader, i: int) -> Memory:
+            off = r.pos
+            return Memory(base + i, read_memtype(r), None, off)
+
+        return out + self._vector(5, entry)
+
+    @cached_property
+    def tags(self) -> list[Tag]:
+        out = [Tag(k, imp.type, imp) for k, imp in enumerate(self._imports_of("tag"))]  # type: ignore[arg-type]
+        base = len(out)
+
+        def entry(r: Reader, i: int) -> Tag:
+            p = r.pos
+            if r.u8() != 0:
+                raise ParseError("tag attribute must be 0", p)
+            return Tag(base + i, r.u32())
+
+        return out + self._vector(13, entry)
+
+    @cached_property
+    def globals(self) -> list[Global]:
+        out = [Global(k, imp.type, None, imp, imp.offset) for k, imp in enumerate(self._imports_of("global"))]
+        base = len(out)
+
+        def entry(r: Reader, i: int) -> Global:
+            off = r.pos
+            gt = read_globaltype(r)
+            return Global(base + i, gt, read_const_expr(r, f"initialiser of global {base + i}"), None, off)
+
+        return out + self._vector(6, entry)
+
+    @cached_property
+    def exports(self) -> list[Export]:
+        def entry(r: Reader, i: int) -> Export:
+            off = r.pos
+            name = r.name()
+            p = r.pos
+            kind = r.u8()
+            if kind not in EXTERNAL_KINDS:
+                raise ParseError(f"export {name!r}: unknown export kind 0x{kind:02x}", p)
+            return Export(name, EXTERNAL_KINDS[kind], r.u32(), off)
+
+        return self._vector(7, entry)
+
+    def find_export(self, name: str) -> Export | None:
+        for e in self.exports:
+            if e.name == name:
+                return e
+        return None
+
+    def get_export_names(self, kind: str, index: int) -> list[str]:
+        return [e.name for e in self.exports if e.kind == kind and e.index == index]
+
+    @cached_property
+    def start(self) -> int | None:
+        h = self.get_section(8)
+        if h is None:
+            return None
+        r = Reader(self.data, h.start, h.end)
+        v = r.u32()
+        r.expect_end("section 8 (start)")
+        return v
+
+    @cached_property
+    def data_count(self) -> int | None:
+        h = self.get_section(12)
+        if h is None:
+            return None
+        r = Reader(self.data, h.start, h.end)
+        v = r.u32()
+        r.expect_end("section 12 (datacount)")
+        return v
+
+    @cached_property
+    def elements(self) -> list[ElementSegment]:
+        def funcs(r: Reader) -> tuple[int | None, ...]:
+            return tuple(r.u32() for _ in range(r.count("element function indices")))
+
+        def exprs(r: Reader) -> tuple[int | None, ...]:
+            out = []
+            for _ in range(r.count("element expressions", 2)):
+                e = read_const_expr(r, "element expression")
+                out.append(e.ops[0][1] if len(e.ops) == 1 and e.ops[0][0] == "ref.func" else None)
+            return tuple(out)
+
+        def elemkind(r: Reader) -> str:
+            p = r.pos
+            k = r.u8()
+            if k != 0:
+                raise ParseError(f"unknown element kind 0x{k:02x}", p)
+            return "funcref"
+
+        def entry(r: Reader, i: int) -> ElementSegment:
+            off = r.pos
+            flags = r.u32()
+            if flags > 7:
+                raise ParseError(f"unknown element segment flags {flags}", off)
+            table = 0
+            expr = None
+            if flags in (2, 6):
+                table = r.u32()
+            if not flags & 1:
+                expr = read_const_expr(r, f"offset of element segment {i}")
+            mode = "active" if not flags & 1 else ("passive" if not flags & 2 else "declarative")
+            if flags & 4:
+                et = read_valtype(r) if flags != 4 else "funcref"
+                items = exprs(r)
+            else:
+                et = elemkind(r) if flags != 0 else "funcref"
+                items = funcs(r)
+            return ElementSegment(i, mode, table, expr, et, items, off)
+
+        return self._vector(9, entry)
+
+    @cached_property
+    def functions(self) -> list[FunctionBody]:
+        """Located bodies of the module's own functions (not decoded)."""
+        base = self.num_imported_funcs
+
+        def entry(r: Reader, i: int) -> FunctionBody:
+            p = r.pos
+            size = r.u32()
+            start = r.pos
+            if size > r.end - start:
+                raise ParseError(f"body of function {base + i} declares {size} bytes, "
+                                 f"past the end of the code section", p)
+            r.pos = start + size
+            return FunctionBody(base + i, start, start + size)
+
+        bodies = self._vector(10, entry)
+        declared = len(self.function_type_indices) - base
+        if len(bodies) != declared:
+            h = self.get_section(10) or self.get_section(3)
+            raise ParseError(f"function section declares {declared} functions but the code section has "
+                             f"{len(bodies)} bodies", h.offset if h else None)
+        return bodies
+
+    @cached_property
+    def data_segments(self) -> list[DataSegment]:
+        def entry(r: Reader, i: int) -> DataSegment:
+            off = r.pos
+            flags = r.u32()
+            if flags > 2:
+                raise ParseError(f"unknown data segment flags {flags}", off)
+            mem = r.u32() if flags == 2 else 0
+            expr = None if flags == 1 else read_const_expr(r, f"offset of data segment {i}")
+            size = r.u32()
+            start = r.pos
+            r.skip(size) if size <= r.remaining() else self._truncated_segment(i, size, r)
+            return DataSegment(i, "passive" if flags == 1 else "active", mem, expr, start, size, off)
+
+        segs = self._vector(11, entry)
+        if self.data_count is not None and self.data_count != len(segs):
+            h = self.get_section(12)
+            raise ParseError(f"data count section says {self.data_count} segments but the data section "
+                             f"has {len(segs)}", h.offset if h else None)
+        return segs
+
+    @staticmethod
+    def _truncated_segment(i: int, size: int, r: Reader):
+        raise ParseError(f"data segment {i} declares {size} bytes but only {r.remaining()} remain "
+                         f"in the data section", r.pos)
+
+    def get_segment_bytes(self, seg: DataSegment) -> memoryview:
+        return self.data[seg.data_start: seg.data_start + seg.size]
+
+    # -- custom sections -----------------------------------------------------------------------
+    @cached_property
+    def names(self):
+        from .names import parse_names
+
+        return parse_names(self)
+
+    @cached_property
+    def producers(self) -> dict[str, list[tuple[str, str]]]:
+        from .producers import parse_producers
+
+        return parse_producers(self)
+
+    @cached_property
+    def target_features(self) -> list[str]:
+        from .producers import parse_target_features
+
+        return parse_target_features(self)
+
+    @cached_property
+    def dylink(self):
+        from .dylink import parse_dylink
+
+        return parse_dylink(self)
+
+    @cached_property
+    def external_debug_info(self) -> str | None:
+        h = self.get_custom_section("external_debug_info")
+        return None if h is None else Reader(self.data, h.start, h.end).name()
+
+    @cached_property
+    def source_mapping_url(self) -> str | None:
+        h = self.get_custom_section("sourceMappingURL")
+        return None if h is None else Reader(self.data, h.start, h.end).name()
+
+    @property
+    def debug_sections(self) -> list[SectionHeader]:
+        return [s for s in self.sections if s.id == 0 and s.name.startswith(".debug_")]
+
+    def close(self) -> None:
+        self.data.release() if hasattr(self.data, "release") else None
+        if self._keepalive is not None:
+            try:
+                self._keepalive.close()
+            except BufferError:
+                pass

@@ -1,0 +1,158 @@
+"""A cursor over a bytes-like buffer: LEB128, floats, names, with absolute offsets in every error."""
+
+from __future__ import annotations
+
+import struct
+
+from ..errors import ParseError
+
+_F32 = struct.Struct("<f")
+_F64 = struct.Struct("<d")
+
+
+class Reader:
+    """Reads ``data[pos:end]``. Positions are absolute offsets into ``data`` (the whole file)."""
+
+    __slots__ = ("data", "pos", "end")
+
+    def __init__(self, data, pos: int = 0, end: int | None = None):
+        self.data = data if isinstance(data, memoryview) else memoryview(data)
+        self.pos = pos
+        self.end = len(self.data) if end is None else end
+        if self.end > len(self.data):
+            raise ParseError(f"range ends at {self.end:#x}, past the end of the file ({len(self.data):#x} bytes)", pos)
+
+    # -- basic -------------------------------------------------------------------------------
+    def at_end(self) -> bool:
+        return self.pos >= self.end
+
+    def remaining(self) -> int:
+        return self.end - self.pos
+
+    def sub(self, size: int, what: str = "sub-range") -> Reader:
+        """A reader over the next ``size`` bytes; advances past them."""
+        start = self.pos
+        if size > self.end - start:
+            raise ParseError(f"{what} of {size} bytes runs past the end ({self.end - start} bytes left)", start)
+        self.pos = start + size
+        return Reader(self.data, start, start + size)
+
+    def u8(self) -> int:
+        p = self.pos
+        if p >= self.end:
+            raise ParseError("unexpected end of data", p)
+        self.pos = p + 1
+        return self.data[p]
+
+    def peek(self) -> int:
+        if self.pos >= self.end:
+            raise ParseError("unexpected end of data", self.pos)
+        return self.data[self.pos]
+
+    def bytes(self, n: int) -> memoryview:
+        p = self.pos
+        if n < 0 or n > self.end - p:
+            raise ParseError(f"expected {n} bytes but only {self.end - p} remain", p)
+        self.pos = p + n
+        return self.data[p:p + n]
+
+    def skip(self, n: int) -> None:
+        if n < 0 or n > self.end - self.pos:
+            raise ParseError(f"expected {n} bytes but only {self.end - self.pos} remain", self.pos)
+        self.pos += n
+
+    # -- LEB128 ------------------------------------------------------------------------------
+    def uleb(self, bits: int = 32) -> int:
+        start = self.pos
+        data, end = self.data, self.end
+        result = shift = 0
+        maxbytes = (bits + 6) // 7
+        for i in range(maxbytes):
+            p = start + i
+            if p >= end:
+                raise ParseError("unexpected end of data inside LEB128", p)
+            b = data[p]
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                if i == maxbytes - 1 and b >> (bits - 7 * i):
+                    raise ParseError(f"LEB128 value too large for u{bits}", start)
+                self.pos = p + 1
+                return result
+        raise ParseError(f"LEB128 too long for u{bits}", start)
+
+    def u32(self) -> int:
+        # fast path for the common one-byte case
+        p = self.pos
+        if p < self.end:
+            b = self.data[p]
+            if b < 0x80:
+                self.pos = p + 1
+                return b
+        return self.uleb(32)
+
+    def u64(self) -> int:
+        return self.uleb(64)
+
+    def sleb(self, bits: int) -> int:
+        start = self.pos
+        data, end = self.data, self.end
+        result = shift = 0
+        maxbytes = (bits + 6) // 7
+        for i in range(maxbytes):
+            p = start + i
+            if p >= end:
+                raise ParseError("unexpected end of data inside LEB128", p)
+            b = data[p]
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                if i == maxbytes - 1:
+                    # the unused bits of the last byte must all equal the sign bit
+                    used = bits - 7 * i  # bits of payload this byte may carry (1..7)
+                    rest = (b & 0x7F) >> (used - 1)
+                    if rest not in (0, (0x7F >> (used - 1))):
+                        raise ParseError(f"LEB128 value too large for s{bits}", start)
+                if b & 0x40:
+                    result -= 1 << shift
+                self.pos = p + 1
+                return result
+        raise ParseError(f"LEB128 too long for s{bits}", start)
+
+    def s32(self) -> int:
+        return self.sleb(32)
+
+    def s33(self) -> int:
+        return self.sleb(33)
+
+    def s64(self) -> int:
+        return self.sleb(64)
+
+    # -- floats and names --------------------------------------------------------------------
+    def f32(self) -> float:
+        return _F32.unpack(self.bytes(4))[0]
+
+    def f64(self) -> float:
+        return _F64.unpack(self.bytes(8))[0]
+
+    def name(self) -> str:
+        n = self.u32()
+        start = self.pos
+        raw = self.bytes(n)
+        try:
+            return str(raw, "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"name is not valid UTF-8: {exc.reason}", start + exc.start) from None
+
+    def count(self, what: str, min_entry_size: int = 1) -> int:
+        """A vector length. It is never used to pre-allocate; implausible counts fail early."""
+        start = self.pos
+        n = self.u32()
+        if n * min_entry_size > self.end - self.pos:
+            raise ParseError(
+                f"{what}: vector count {n} is larger than the {self.end - self.pos} bytes that remain", start)
+        return n
+
+    def expect_end(self, what: str) -> None:
+        if self.pos != self.end:
+            raise ParseError(f"{what}: {self.end - self.pos} unexpected bytes after the last entry", self.pos)

@@ -1,0 +1,1 @@
+"""Rich renderables that hold model objects. The only package that imports rich."""

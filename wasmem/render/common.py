@@ -1,0 +1,41 @@
+"""Shared formatting helpers for renderables."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+REGION_STYLE = {"stack": "magenta", "data": "green", "heap": "blue", "free": "grey50", "reserved": "grey37"}
+
+
+def fmt_bytes(n: int | None) -> str:
+    """1536 → '1.5 KiB (1536 bytes)'-style compact size."""
+    if n is None:
+        return "?"
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= scale:
+            v = n / scale
+            return f"{v:.0f} {unit}" if v == int(v) else f"{v:.1f} {unit}"
+    return f"{n} B"
+
+
+def fmt_addr(a: int | None, width: int = 8) -> str:
+    return "?" if a is None else f"0x{a:0{width}x}"
+
+
+def finding_text(severity: str, message: str, hint: str | None = None) -> Text:
+    t = Text()
+    t.append(f"{severity:>7} ", style=SEVERITY_STYLE.get(severity, ""))
+    t.append(message)
+    if hint:
+        t.append(f"\n        fix: {hint}", style="dim")
+    return t
+
+
+def make_console(file=None, width: int | None = None, color: bool | None = None, record: bool = False):
+    from rich.console import Console
+
+    kwargs = {"file": file, "width": width, "record": record, "highlight": False}
+    if color is False:
+        kwargs["color_system"] = None
+    return Console(**kwargs)

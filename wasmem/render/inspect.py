@@ -1,0 +1,165 @@
+"""The `inspect` view of a MemoryLayout: summary, memories, layout map, stack, globals, data, findings."""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+from ..model.layout import MemoryLayout
+from .common import REGION_STYLE, finding_text, fmt_addr, fmt_bytes
+
+MAX_SEGMENTS = 8
+
+
+class LayoutBar:
+    """A proportional bar of memory 0's initial size: one character per slice, coloured by region.
+    Every region gets at least one character, so a small stack is still visible."""
+
+    def __init__(self, layout: MemoryLayout):
+        self.layout = layout
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        regions = [r for r in self.layout.regions if r.size > 0]
+        if not regions:
+            return
+        width = max(20, min(options.max_width, 100) - 2)
+        total = sum(r.size for r in regions)
+        # largest-remainder allocation with a minimum of one cell per region
+        cells = [max(1, r.size * width // total) for r in regions]
+        while sum(cells) > width:
+            i = max(range(len(cells)), key=lambda k: cells[k])
+            cells[i] -= 1
+        while sum(cells) < width:
+            i = max(range(len(cells)), key=lambda k: regions[k].size / cells[k])
+            cells[i] += 1
+        bar = Text("|")
+        for r, n in zip(regions, cells):
+            label = r.kind if n >= len(r.kind) + 2 else r.kind[0] if n >= 1 else ""
+            bar.append(label.center(n, "─" if r.kind == "free" else "█")[:n], style=REGION_STYLE.get(r.kind, ""))
+        bar.append("|")
+        yield bar
+        axis = Text(f"0x{0:x}".ljust(width // 2) + f"{fmt_addr(regions[-1].end)}".rjust(width - width // 2 + 2),
+                    style="dim")
+        yield axis
+
+
+class InspectView:
+    def __init__(self, layout: MemoryLayout, *, max_segments: int = MAX_SEGMENTS):
+        self.layout = layout
+        self.max_segments = max_segments
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lay = self.layout
+        yield Text(f"{lay.path or '<module>'}", style="bold")
+        yield Text(f"  {fmt_bytes(lay.file_size)} ({lay.file_size} bytes)"
+                   + (f" · {lay.toolchain}" if lay.toolchain else ""), style="dim")
+        yield Text("")
+        yield self._memories()
+        if lay.memory is not None:
+            yield Text("")
+            yield Text("Linear memory 0 (initial size)", style="bold")
+            yield LayoutBar(lay)
+            yield self._regions()
+        yield Text("")
+        yield self._stack()
+        if lay.linker_symbols:
+            yield Text("")
+            yield self._symbols()
+        if lay.segments:
+            yield Text("")
+            yield self._segments()
+        yield Text("")
+        yield self._findings()
+
+    def _memories(self):
+        lay = self.layout
+        if not lay.memories:
+            return Text("Memories: none (this module has no linear memory)")
+        t = Table(title="Memories", title_justify="left", title_style="bold", show_edge=False, pad_edge=False)
+        for col in ("#", "origin", "min", "max", "flags"):
+            t.add_column(col)
+        for m in lay.memories:
+            origin = f"import {m.imported}" if m.imported else "defined"
+            if m.exports:
+                origin += ", export " + ", ".join(repr(e) for e in m.exports)
+            mx = "none" if m.max_pages is None else f"{m.max_pages} pages ({fmt_bytes(m.max_bytes)})"
+            flags = [f for f, on in (("shared", m.shared), ("memory64", m.is64)) if on]
+            if m.page_size != 65536:
+                flags.append(f"page size {m.page_size}")
+            t.add_row(str(m.index), origin, f"{m.min_pages} pages ({fmt_bytes(m.min_bytes)})", mx,
+                      ", ".join(flags) or "-")
+        return t
+
+    def _regions(self):
+        t = Table(show_edge=False, pad_edge=False, show_header=True)
+        for col in ("region", "start", "end", "size", ""):
+            t.add_column(col, justify="right" if col in ("size",) else "left")
+        for r in self.layout.regions:
+            t.add_row(Text(r.kind, style=REGION_STYLE.get(r.kind, "")), fmt_addr(r.start), fmt_addr(r.end),
+                      fmt_bytes(r.size), r.label + ("" if r.exact else " (estimate)"))
+        return t
+
+    def _stack(self):
+        lay = self.layout
+        g = Table.grid(padding=(0, 1))
+        g.add_column(style="bold", no_wrap=True)
+        g.add_column()
+
+        def row(label: str, value: str, note: str | None = None):
+            t = Text(value)
+            if note:
+                t.append("\n" + note, style="dim")
+            g.add_row(label, t)
+
+        sp = lay.stack_pointer
+        if sp is None:
+            row("stack pointer", "none found")
+        else:
+            init = "set by the loader" if sp.imported else fmt_addr(sp.initial)
+            row("stack pointer", f"global {sp.global_index} ({sp.valtype}), initial {init}",
+                f"found by {sp.provenance}: {sp.detail}")
+        row("layout", lay.layout_kind, lay.layout_reason)
+        if lay.stack_size is not None:
+            bound = "" if lay.stack_exact else "at most "
+            row("stack", f"[{fmt_addr(lay.stack_low)}, {fmt_addr(lay.stack_high)}) = {bound}"
+                f"{fmt_bytes(lay.stack_size)} ({lay.stack_size} bytes)", lay.stack_reason or None)
+        if lay.heap_base is not None:
+            est = "" if lay.heap_base_exact else " (estimate)"
+            row("heap base", f"{fmt_addr(lay.heap_base)}{est}",
+                f"{fmt_bytes(lay.heap_available)} of the initial memory left for the heap")
+        if lay.min_pages_needed is not None:
+            row("pages needed", f"{lay.min_pages_needed} (declared minimum "
+                f"{lay.memory.min_pages if lay.memory else '?'})")
+        return Group(Text("Stack and heap", style="bold"), g)
+
+    def _symbols(self):
+        t = Table(title="Linker symbols", title_justify="left", title_style="bold", show_edge=False,
+                  pad_edge=False)
+        t.add_column("symbol")
+        t.add_column("value")
+        for name, v in sorted(self.layout.linker_symbols.items(), key=lambda kv: kv[1]):
+            t.add_row(name, fmt_addr(v))
+        return t
+
+    def _segments(self):
+        lay = self.layout
+        segs = sorted(lay.segments, key=lambda s: -s.size)[: self.max_segments]
+        n = len(lay.segments)
+        title = f"Data segments ({n}, {lay.passive_segments} passive)" + (
+            f", largest {len(segs)}" if n > len(segs) else "")
+        t = Table(title=title, title_justify="left", title_style="bold", show_edge=False, pad_edge=False)
+        for col in ("#", "name", "mode", "address", "end", "size"):
+            t.add_column(col, justify="right" if col == "size" else "left")
+        for s in sorted(segs, key=lambda s: (s.memory, s.address if s.address is not None else -1, s.index)):
+            mode = s.mode if s.memory == 0 else f"{s.mode} (memory {s.memory})"
+            t.add_row(str(s.index), s.name or "", mode, fmt_addr(s.address), fmt_addr(s.end), fmt_bytes(s.size))
+        return t
+
+    def _findings(self):
+        f = self.layout.findings
+        if not f:
+            return Text("Findings: none", style="bold")
+        order = {"error": 0, "warning": 1, "info": 2}
+        return Group(Text("Findings", style="bold"),
+                     *(finding_text(x.severity, x.message, x.hint) for x in sorted(f, key=lambda x: order[x.severity])))
