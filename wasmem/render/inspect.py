@@ -7,9 +7,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model.layout import MemoryLayout
-from .common import REGION_STYLE, finding_text, fmt_addr, fmt_bytes
+from .common import REGION_STYLE, SEVERITY_STYLE, fmt_addr, fmt_bytes
 
 MAX_SEGMENTS = 8
+REGION_GLYPH = {"stack": "▓", "data": "█", "heap": "░", "free": "·"}
 
 
 class LayoutBar:
@@ -35,13 +36,16 @@ class LayoutBar:
             cells[i] += 1
         bar = Text("|")
         for r, n in zip(regions, cells):
-            label = r.kind if n >= len(r.kind) + 2 else r.kind[0] if n >= 1 else ""
-            bar.append(label.center(n, "─" if r.kind == "free" else "█")[:n], style=REGION_STYLE.get(r.kind, ""))
+            fill = REGION_GLYPH.get(r.kind, "?")
+            label = f" {r.kind} " if n >= len(r.kind) + 4 else ""
+            bar.append(label.center(n, fill), style=REGION_STYLE.get(r.kind, ""))
         bar.append("|")
         yield bar
         axis = Text(f"0x{0:x}".ljust(width // 2) + f"{fmt_addr(regions[-1].end)}".rjust(width - width // 2 + 2),
                     style="dim")
         yield axis
+        yield Text("  ".join(f"{g} {k}" for k, g in REGION_GLYPH.items()
+                             if any(r.kind == k for r in regions)), style="dim")
 
 
 class InspectView:
@@ -161,5 +165,12 @@ class InspectView:
         if not f:
             return Text("Findings: none", style="bold")
         order = {"error": 0, "warning": 1, "info": 2}
-        return Group(Text("Findings", style="bold"),
-                     *(finding_text(x.severity, x.message, x.hint) for x in sorted(f, key=lambda x: order[x.severity])))
+        g = Table.grid(padding=(0, 1))
+        g.add_column(no_wrap=True, justify="right")
+        g.add_column()
+        for x in sorted(f, key=lambda x: order[x.severity]):
+            msg = Text(x.message)
+            if x.hint:
+                msg.append(f"\nfix: {x.hint}", style="dim")
+            g.add_row(Text(x.severity, style=SEVERITY_STYLE[x.severity]), msg)
+        return Group(Text("Findings", style="bold"), g)

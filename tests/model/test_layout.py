@@ -1,0 +1,135 @@
+"""Layout facts for hand-made modules of each shape (the samples' facts are in test_layout_samples)."""
+
+from conftest import wat
+
+from wasmem.model.layout import analyze
+from wasmem.parser import WasmModule
+
+
+def layout(text: str, **kw):
+    return analyze(WasmModule.from_bytes(wat(text)), **kw)
+
+
+def codes(lay):
+    return {f.code for f in lay.findings}
+
+
+# A C-like function body with the clang -O2 prologue/epilogue on global $sp
+PROLOGUE = """
+  (func (param i32) (result i32) (local i32)
+    global.get {g} i32.const {n} i32.sub local.tee 1 global.set {g}
+    local.get 1 local.get 0 i32.store
+    local.get 1 i32.const {n} i32.add global.set {g}
+    local.get 0)"""
+
+
+def test_stack_first_by_name():
+    lay = layout("""(module (memory (export "memory") 2)
+      (global $__stack_pointer (mut i32) (i32.const 65536))
+      (global (export "__heap_base") i32 (i32.const 65600))
+      (data (i32.const 65536) "0123456789"))""")
+    assert lay.stack_pointer.global_index == 0
+    assert lay.stack_pointer.provenance == "name-section"
+    assert lay.layout_kind == "stack-first"
+    assert (lay.stack_low, lay.stack_high, lay.stack_size, lay.stack_exact) == (0, 65536, 65536, True)
+    assert lay.heap_base == 65600 and lay.heap_base_exact
+    assert lay.heap_available == 2 * 65536 - 65600
+    assert lay.min_pages_needed == 2
+    assert [r.kind for r in lay.regions] == ["stack", "data", "free", "heap"]
+    assert "data-first" not in codes(lay) and "no-max-memory" in codes(lay)
+
+
+def test_data_first_upper_bound_without_data_end():
+    lay = layout("""(module (memory (export "memory") 1 1)
+      (global $__stack_pointer (mut i32) (i32.const 9216))
+      (data (i32.const 1024) "static data here"))""")
+    assert lay.layout_kind == "data-first"
+    assert (lay.stack_low, lay.stack_high) == (1040, 9216)
+    assert not lay.stack_exact and "upper bound" in lay.stack_reason
+    assert {"data-first", "small-stack"} <= codes(lay)
+    assert "no-max-memory" not in codes(lay)
+
+
+def test_data_first_exact_with_data_end_and_overlap():
+    lay = layout("""(module (memory (export "memory") 1)
+      (global $__stack_pointer (mut i32) (i32.const 9216))
+      (global (export "__data_end") i32 (i32.const 1100))
+      (data (i32.const 1024) "static data here"))""")
+    assert (lay.stack_low, lay.stack_exact, lay.stack_reason) == (1100, True, "from __data_end")
+    lay = layout("""(module (memory (export "memory") 1)
+      (global $__stack_pointer (mut i32) (i32.const 1030))
+      (data (i32.const 1024) "static data here"))""")
+    assert lay.layout_kind == "overlap" and "stack-data-overlap" in codes(lay)
+
+
+def test_stack_pointer_found_by_prologue_in_stripped_module():
+    body = PROLOGUE.format(g=1, n=16) + PROLOGUE.format(g=1, n=32)
+    lay = layout(f"""(module (memory (export "ra") 2)
+      (global (mut i32) (i32.const 0)) (global (mut i32) (i32.const 66560))
+      {body} (data (i32.const 65536) "x"))""".replace("$", ""))
+    sp = lay.stack_pointer
+    assert (sp.global_index, sp.provenance, sp.evidence) == (1, "prologue-heuristic", 2)
+    assert lay.memory.exports == ("ra",)
+    assert lay.layout_kind == "data-first"
+
+
+def test_minus_zero_prologue_through_locals():
+    lay = layout("""(module (memory 1) (global (mut i32) (i32.const 4096))
+      (func (local i32 i32 i32)
+        global.get 0 local.set 0 i32.const 32 local.set 1 local.get 0 local.get 1 i32.sub local.set 2
+        local.get 2 global.set 0 local.get 2 i32.const 32 i32.add global.set 0))""")
+    assert lay.stack_pointer.provenance == "prologue-heuristic"
+    assert "memory-hidden" in codes(lay)
+
+
+def test_assemblyscript_bump_global_is_not_a_stack_pointer():
+    lay = layout("""(module (memory (export "memory") 1)
+      (global $~lib/rt/stub/offset (mut i32) (i32.const 1024))
+      (func (export "__new") (param i32) (result i32) (local i32)
+        global.get 0 local.tee 1 local.get 0 i32.add global.set 0 local.get 1))""".replace("$~lib/rt/stub/offset", ""))
+    assert lay.stack_pointer is None
+    assert lay.layout_kind == "unknown"
+
+
+def test_go_is_recognised_and_not_called_a_c_stack():
+    lay = layout("""(module (import "gojs" "runtime.wasmExit" (func (param i32)))
+      (memory (export "mem") 2)
+      (global (mut i32) (i32.const 0)) (global (mut i32) (i32.const 0)) (global (mut i64) (i64.const 0))
+      (global (mut i64) (i64.const 0)) (global (mut i64) (i64.const 0)) (global (mut i64) (i64.const 0))
+      (global (mut i64) (i64.const 0)) (global (mut i32) (i32.const 0))
+      (func global.get 0 i32.const 8 i32.sub global.set 0))""")
+    assert lay.go and lay.layout_kind == "go" and lay.stack_pointer is None
+    assert lay.toolchain == "Go" and "go" in codes(lay)
+
+
+def test_pic_module_with_imported_stack_pointer():
+    lay = layout("""(module (import "env" "memory" (memory 1))
+      (import "env" "__stack_pointer" (global (mut i32)))
+      (import "env" "__memory_base" (global i32))
+      (data (global.get 1) "abc"))""")
+    assert lay.stack_pointer.provenance == "import" and lay.stack_pointer.imported
+    assert lay.layout_kind == "imported" and lay.stack_size is None
+    assert lay.memory.imported == "env.memory"
+
+
+def test_host_pages_below_declared_minimum_gives_the_js_link_error():
+    lay = layout('(module (import "env" "memory" (memory 17)))', pages=16)
+    err = [f for f in lay.findings if f.code == "host-memory-too-small"][0]
+    assert err.severity == "error"
+    assert err.message == "LinkError: memory import has 16 pages which is smaller than the declared initial of 17"
+    assert "--initial-memory" in err.hint and "stack-size" in err.hint
+    assert "host-memory-ok" in codes(layout('(module (import "env" "memory" (memory 17)))', pages=17))
+
+
+def test_no_memory_and_memory64_and_shared():
+    assert layout("(module)").layout_kind == "none"
+    lay = layout('(module (memory (export "m") i64 2 4))')
+    assert lay.memory.is64 and lay.memory.max_bytes == 4 * 65536
+    lay = layout('(module (memory (export "m") 1 2 shared) (data "p"))')
+    assert lay.memory.shared and lay.passive_segments == 1
+
+
+def test_segment_past_initial_memory_is_a_finding_not_a_crash():
+    data = wat('(module (memory 1) (data (i32.const 65530) "0123456789"))')
+    lay = analyze(WasmModule.from_bytes(data))
+    assert "segment-out-of-bounds" in codes(lay)

@@ -1,0 +1,47 @@
+"""DESIGN.md's layering: parser/model are pure; `import wasmem` and `inspect` load no wasmtime."""
+
+import subprocess
+import sys
+
+from conftest import sample
+
+PROBE = """
+import sys, {mod}
+bad = sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})
+print(','.join(bad))
+"""
+
+
+def _loaded(mod: str, forbidden=("click", "rich", "wasmtime", "elftools")) -> str:
+    out = subprocess.run([sys.executable, "-c", PROBE.format(mod=mod, forbidden=forbidden)],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_parser_and_model_import_nothing_third_party():
+    assert _loaded("wasmem.parser") == ""
+    assert _loaded("wasmem.model.layout") == ""
+    assert _loaded("wasmem") == ""
+
+
+def test_inspect_does_not_load_wasmtime_or_elftools():
+    code = (f"import sys; from wasmem.cli.main import main\n"
+            f"try:\n    main(['inspect', {sample('memdemo.wasm')!r}, '--json'])\nexcept SystemExit: pass\n"
+            f"print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('wasmtime', 'elftools')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "LOADED []"
+
+
+def test_only_runtime_imports_wasmtime_and_only_render_imports_rich():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "wasmem"
+    for py in root.rglob("*.py"):
+        text = py.read_text()
+        pkg = py.relative_to(root).parts[0]
+        if pkg != "runtime":
+            assert "import wasmtime" not in text, py
+        if pkg not in ("render",):
+            assert "from rich" not in text and "import rich" not in text, py
+        if pkg in ("parser", "model"):
+            assert "import click" not in text, py
