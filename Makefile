@@ -30,3 +30,7 @@ samples: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache samples/build
+
+# A long property-test run of the parser (the bounded run is part of `make test`).
+fuzz: $(STAMP)
+	WASMEM_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/parser/test_fuzz.py
