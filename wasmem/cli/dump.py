@@ -1,0 +1,55 @@
+"""`wasmem dump`: linear memory as hex or typed values, from a live instance or a saved image."""
+
+from __future__ import annotations
+
+import click
+
+from .call import run_options, session_options
+from .common import json_option, print_json, render, svg_option
+
+FORMATS = ["hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "ptr"]
+
+
+@click.command("dump")
+@click.argument("module", type=click.Path())
+@click.option("--at", "at", default="0", show_default=True, metavar="ADDR",
+              help="Address: decimal, 0x hex, sp, an exported global (__heap_base), or name+0x10.")
+@click.option("--len", "length", type=click.IntRange(min=0), default=256, show_default=True, help="Bytes to show.")
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="hex", show_default=True,
+              help="Show bytes as hex + ASCII or as typed values.")
+@click.option("--big-endian", is_flag=True, help="Decode typed values as big endian.")
+@click.option("--width", type=click.IntRange(min=1), default=None,
+              help="Bytes per row for hex (16), values per row for typed formats.")
+@click.option("--memory", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Memory index, for multi-memory modules.")
+@click.option("--after", multiple=True, metavar='"FUNC ARGS"', help="Call a function first (repeatable).")
+@click.option("--snapshot", type=click.Path(dir_okay=False), default=None,
+              help="Dump a raw memory image instead of running the module (the module gives the layout).")
+@click.option("--save", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the whole memory to FILE as a raw image.")
+@run_options
+@json_option
+@svg_option
+def dump_cmd(module, at, length, fmt, big_endian, width, memory, after, snapshot, save, pages, timeout, fuel,
+             dirs, envs, strict_imports, alloc, as_json, svg):
+    """Show linear memory after instantiation (or after --after calls), labelled by region.
+
+    \b
+    Examples:
+      wasmem dump app.wasm --at __heap_base --len 64
+      wasmem dump app.wasm --at sp --len 128 --after "fill 10"
+      wasmem dump app.wasm --at 0x10000 -f f64 --width 2
+      wasmem dump app.wasm --snapshot memory.bin --at 1024
+    """
+    from ..runtime import dump_memory
+
+    outcome = dump_memory(module, at, length, fmt=fmt, big_endian=big_endian, width=width, memory=memory,
+                          after=after, snapshot=snapshot, save=save, alloc=alloc,
+                          **session_options(pages, timeout, fuel, dirs, envs, strict_imports))
+    if as_json:
+        print_json(outcome.to_dict())
+    else:
+        from ..render.dump import render_dump_group
+
+        render(render_dump_group(outcome), svg)
+    return 0 if outcome.ok else 1

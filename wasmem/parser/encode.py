@@ -1,0 +1,167 @@
+"""Small binary rewrites of a module: append exports (and globals) without touching anything else.
+
+Non-exported globals and memories are invisible to a host; the runtime appends exports for them.
+Everything here works on the raw bytes and returns new bytes; the input is never modified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ParseError
+from .module import SECTION_ORDER, WasmModule
+from .reader import Reader
+
+KIND_CODES = {"func": 0, "table": 1, "memory": 2, "global": 3, "tag": 4}
+VALTYPE_CODES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C}
+EXPORT_SECTION = 7
+GLOBAL_SECTION = 6
+
+
+def uleb(n: int) -> bytes:
+    if n < 0:
+        raise ValueError("uleb of a negative number")
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def sleb(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if (n == 0 and not b & 0x40) or (n == -1 and b & 0x40):
+            out.append(b)
+            return bytes(out)
+        out.append(b | 0x80)
+
+
+def encode_name(name: str) -> bytes:
+    raw = name.encode("utf-8")
+    return uleb(len(raw)) + raw
+
+
+def encode_section(sid: int, payload: bytes) -> bytes:
+    return bytes([sid]) + uleb(len(payload)) + payload
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """The rewritten module plus how file offsets moved: every original offset ``>= at`` moved by ``delta``."""
+
+    data: bytes
+    names: list[str]  # the export names actually used, in the order requested
+    at: int
+    delta: int
+
+    def original_offset(self, new_offset: int) -> int:
+        """Maps an offset in the rewritten module back to the original file."""
+        if new_offset >= self.at + self.delta:
+            return new_offset - self.delta
+        return new_offset
+
+
+def _insertion_point(module: WasmModule, sid: int) -> int:
+    """Offset where a new section ``sid`` goes: right after the last known section that must precede it."""
+    order = SECTION_ORDER[sid]
+    pos = 8
+    for h in module.sections:
+        if h.id != 0 and SECTION_ORDER[h.id] < order:
+            pos = h.end
+    return pos
+
+
+def _replace_section(data: bytes, module: WasmModule, sid: int, payload: bytes) -> tuple[bytes, int, int]:
+    """Replaces section ``sid`` (or inserts it) with ``payload``. Returns (new data, at, delta)."""
+    h = module.get_section(sid)
+    new = encode_section(sid, payload)
+    if h is not None:
+        out = data[:h.offset] + new + data[h.end:]
+        return out, h.offset, len(new) - (h.end - h.offset)
+    at = _insertion_point(module, sid)
+    return data[:at] + new + data[at:], at, len(new)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    k = 1
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
+
+
+def rewrite_exports(data, exports: list[tuple[str, str, int]]) -> Rewrite:
+    """Appends ``(name, kind, index)`` exports; see :func:`append_exports`. Also reports the names used
+    (clashing names get a ``_1``, ``_2``… suffix) and how offsets after the export section moved."""
+    data = bytes(data)
+    module = WasmModule.from_bytes(data)
+    counts = {"func": module.num_functions, "table": len(module.tables), "memory": len(module.memories),
+              "global": len(module.globals), "tag": len(module.tags)}
+    existing = module.exports
+    taken = {e.name for e in existing}
+    h = module.get_section(EXPORT_SECTION)
+    if h is not None:
+        r = Reader(data, h.start, h.end)
+        r.count("section 7 (export)")
+        old_entries = bytes(data[r.pos:h.end])
+    else:
+        old_entries = b""
+    new_entries = bytearray()
+    names: list[str] = []
+    for name, kind, index in exports:
+        if kind not in KIND_CODES:
+            raise ParseError(f"cannot export {name!r}: unknown kind {kind!r} (func, table, memory, global, tag)")
+        if not 0 <= index < counts[kind]:
+            raise ParseError(f"cannot export {kind} {index} as {name!r}: the module has {counts[kind]} {kind}s")
+        used = _unique(name, taken)
+        taken.add(used)
+        names.append(used)
+        new_entries += encode_name(used) + bytes([KIND_CODES[kind]]) + uleb(index)
+    payload = uleb(len(existing) + len(exports)) + old_entries + bytes(new_entries)
+    out, at, delta = _replace_section(data, module, EXPORT_SECTION, payload)
+    return Rewrite(out, names, at, delta)
+
+
+def append_exports(data, exports: list[tuple[str, str, int]]) -> bytes:
+    """Returns ``data`` with the given exports added. ``exports`` holds (name, kind, index) with kind in
+    func/table/memory/global/tag. The export section's count and entries are rewritten, or a new export
+    section is inserted where the section order requires it. A name that clashes gets a unique suffix."""
+    return rewrite_exports(data, exports).data
+
+
+def append_global(data, valtype: str, mutable: bool, init: int | float) -> tuple[bytes, int]:
+    """Appends a module-defined global initialised to a constant. Returns (new data, its global index)."""
+    import struct
+
+    data = bytes(data)
+    module = WasmModule.from_bytes(data)
+    if valtype not in VALTYPE_CODES:
+        raise ParseError(f"cannot append a global of type {valtype}")
+    if valtype == "i32":
+        expr = b"\x41" + sleb(int(init) if int(init) < 2**31 else int(init) - 2**32)
+    elif valtype == "i64":
+        expr = b"\x42" + sleb(int(init) if int(init) < 2**63 else int(init) - 2**64)
+    elif valtype == "f32":
+        expr = b"\x43" + struct.pack("<f", init)
+    else:
+        expr = b"\x44" + struct.pack("<d", init)
+    entry = bytes([VALTYPE_CODES[valtype], 1 if mutable else 0]) + expr + b"\x0b"
+    h = module.get_section(GLOBAL_SECTION)
+    own = [g for g in module.globals if g.imported is None]
+    if h is not None:
+        r = Reader(data, h.start, h.end)
+        r.count("section 6 (global)")
+        old = bytes(data[r.pos:h.end])
+    else:
+        old = b""
+    payload = uleb(len(own) + 1) + old + entry
+    out, _, _ = _replace_section(data, module, GLOBAL_SECTION, payload)
+    return out, len(module.globals)

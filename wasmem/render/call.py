@@ -1,0 +1,207 @@
+"""The result of ``wasmem call``: results, sret fields, trap and backtrace, changed memory, growth,
+stack use, host-import calls and captured output."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.panel import Panel
+from rich.text import Text
+
+from .common import fmt_bytes
+from .dump import Line, call_line, fmt_typed, hex_row
+
+MAX_RANGES = 8
+MAX_RANGE_BYTES = 64
+MAX_HOST_CALLS = 20
+MAX_FRAMES = 12
+
+
+def _label(addr: int, regions) -> tuple[str, str]:
+    for r in regions or ():
+        if r.start <= addr < r.end:
+            return getattr(r, "label", "") or getattr(r, "kind", ""), getattr(r, "kind", "")
+    return "", ""
+
+
+def _value(v, t: str) -> str:
+    s = fmt_typed(v, t)
+    if t in ("i32", "i64") and isinstance(v, int) and v < 0:
+        bits = 32 if t == "i32" else 64
+        s += f" ({v & ((1 << bits) - 1):#x})"
+    elif t in ("i32", "i64") and isinstance(v, int) and v > 9:
+        s += f" ({v:#x})"
+    return s
+
+
+def collapse_frames(frames):
+    """[(frame, repeat count)] with runs of the same function folded (deep recursion)."""
+    out: list[list] = []
+    for f in frames:
+        if out and out[-1][0].func_index == f.func_index and out[-1][0].func_offset == f.func_offset:
+            out[-1][1] += 1
+        else:
+            out.append([f, 1])
+    return out
+
+
+class CallView:
+    def __init__(self, result, regions=(), before=()):
+        self.result = result
+        self.regions = regions
+        self.before = before
+
+    def __rich_console__(self, console, options):
+        r = self.result
+        for b in self.before:
+            yield call_line(b)
+        head = Text()
+        head.append(r.name, style="bold")
+        head.append(f"{r.signature}", style="dim")
+        yield head
+        shown_args = [str(a) for a in r.args]
+        if shown_args:
+            yield Text(f"  args: {', '.join(shown_args)}", style="dim")
+        for a in r.allocations:
+            yield Text(f"  {a.arg[:40]} → ptr 0x{a.address:x}, len {a.size} (via {a.via})", style="dim")
+
+        if r.trap is not None:
+            yield self._trap()
+        else:
+            if r.results:
+                t = Text("→ ", style="bold green")
+                t.append(", ".join(f"{ty} {_value(v, ty)}" for ty, v in zip(r.result_types, r.results, strict=False)))
+                yield t
+            elif r.sret is None:
+                yield Text("→ (no results)", style="green")
+        if r.sret is not None:
+            s = r.sret
+            t = Text("→ ", style="bold green")
+            if s.fields:
+                t.append(", ".join(f"{n} = {fmt_typed(v, ty) if not isinstance(v, list) else v}"
+                                   for n, ty, v in s.fields))
+                t.append(f"   (returned through a hidden pointer at 0x{s.address:x}, {s.size} bytes)", style="dim")
+                yield t
+            else:
+                t.append(f"{s.size} bytes returned through a hidden pointer at 0x{s.address:x} "
+                         f"(decode with --returns f64,f64):", style="")
+                yield t
+                for off in range(0, len(s.data), 16):
+                    yield Line(hex_row(s.address + off, s.data[off:off + 16]))
+
+        if r.stdout:
+            yield Panel(Text(r.stdout.decode("utf-8", "replace").rstrip("\n")), title="stdout", title_align="left",
+                        border_style="dim", expand=False)
+        if r.stderr:
+            yield Panel(Text(r.stderr.decode("utf-8", "replace").rstrip("\n")), title="stderr", title_align="left",
+                        border_style="yellow", expand=False)
+
+        for g in r.growth:
+            yield Text(f"warning: {g.warning}", style="yellow")
+
+        if r.stack is not None:
+            st = r.stack
+            t = Text("stack: ")
+            t.append(f"peak {st.peak} bytes", style="bold magenta")
+            t.append(f" below sp 0x{st.sp:x} (lowest byte touched 0x{st.lowest:x}; "
+                     f"stack [0x{st.low:x}, 0x{st.high:x}), {fmt_bytes(st.high - st.low)})", style="dim")
+            if st.exhausted:
+                t.append("  the linear stack was exhausted", style="bold red")
+            yield t
+
+        yield from self._changes()
+
+        if r.host_calls:
+            yield Text(f"host imports called: {len(r.host_calls)}", style="bold")
+            for h in r.host_calls[:MAX_HOST_CALLS]:
+                t = Text(f"  {h.module}.{h.name}({', '.join(fmt_typed(a, '') for a in h.args)})")
+                if h.result is not None:
+                    t.append(f" → {h.result}", style="dim")
+                if h.handled_by == "stub":
+                    t.append("  [stub]", style="dim")
+                yield t
+            if len(r.host_calls) > MAX_HOST_CALLS:
+                yield Text(f"  … {len(r.host_calls) - MAX_HOST_CALLS} more", style="dim")
+
+    def _trap(self):
+        tr = self.result.trap
+        body = Text()
+        if tr.kind == "exit":
+            body.append(tr.message, style="bold")
+        else:
+            body.append(f"{tr.kind}: ", style="bold red")
+            body.append(tr.message)
+        rows = collapse_frames(tr.frames)
+        for i, (f, n) in enumerate(rows[:MAX_FRAMES]):
+            body.append(f"\n  #{i:<2} ", style="dim")
+            body.append(f.name, style="bold")
+            body.append(f"  func {f.func_index} +0x{f.func_offset:x} (file offset 0x{f.module_offset:x})", style="dim")
+            if n > 1:
+                body.append(f"  × {n}", style="yellow")
+        if len(rows) > MAX_FRAMES:
+            body.append(f"\n  … {len(rows) - MAX_FRAMES} more frames", style="dim")
+        if tr.sp is not None:
+            body.append(f"\n  stack pointer at the trap: 0x{tr.sp:x}", style="magenta")
+            if self.result.sp_before is not None:
+                body.append(f" (reset to 0x{self.result.sp_before:x})", style="dim")
+        title = "exit" if tr.kind == "exit" else "trap"
+        return Panel(body, title=title, title_align="left", border_style="red" if not self.result.ok else "dim",
+                     expand=False)
+
+    def _changes(self):
+        r = self.result
+        if not r.changes:
+            yield Text("memory: no bytes changed", style="dim")
+            return
+        yield Text(f"memory: {r.changed_bytes} bytes changed in {len(r.changes)} range"
+                   f"{'' if len(r.changes) == 1 else 's'}", style="bold")
+        for c in r.changes[:MAX_RANGES]:
+            label, kind = _label(c.start, self.regions)
+            t = Text(f"  [0x{c.start:x}, 0x{c.end:x}) {c.size} bytes", style="")
+            if label:
+                t.append(f"  {label}", style="dim")
+            yield t
+            start = c.start - c.start % 16
+            end = min(c.end, c.start + MAX_RANGE_BYTES)
+            end = end + (-end % 16)
+            for a in range(start, end, 16):
+                lo, hi = max(a, c.start), min(a + 16, c.end)
+                # bytes outside the range are not known here: show only the range's bytes
+                row = bytearray(16)
+                changed = []
+                for i in range(lo, hi):
+                    row[i - a] = c.after[i - c.start]
+                    if c.after[i - c.start] != c.before[i - c.start]:
+                        changed.append(i - a)
+                yield Line(_partial_row(a, bytes(row), lo - a, hi - a, changed))
+            if c.end > c.start + MAX_RANGE_BYTES:
+                yield Text(f"    … {c.end - c.start - MAX_RANGE_BYTES} more bytes", style="dim")
+        if len(r.changes) > MAX_RANGES:
+            yield Text(f"  … {len(r.changes) - MAX_RANGES} more ranges (use --json for all)", style="dim")
+
+
+def _partial_row(address, data, lo, hi, changed) -> Text:
+    """A hex row showing only the bytes in [lo, hi) (the rest of the row is not part of the change)."""
+    out = Text()
+    out.append(f"0x{address:08x}  ", style="cyan")
+    ch = set(changed)
+    for i in range(16):
+        if i == 8:
+            out.append(" ")
+        if lo <= i < hi:
+            out.append(f"{data[i]:02x}", style="bold red" if i in ch else "")
+        else:
+            out.append("  ")
+        out.append(" ")
+    out.append(" |")
+    for i in range(16):
+        if lo <= i < hi:
+            b = data[i]
+            out.append(chr(b) if 0x20 <= b < 0x7F else ".", style="bold red" if i in ch else "")
+        else:
+            out.append(" ")
+    out.append("|")
+    return out
+
+
+def render_call(outcome) -> Group:
+    return Group(CallView(outcome.result, outcome.session.regions, outcome.before))

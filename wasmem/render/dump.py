@@ -1,0 +1,146 @@
+"""Hex dumps (``hexdump -C`` style, changed bytes highlighted, region label per row) and typed views."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .common import REGION_STYLE, fmt_bytes
+
+CHANGED = "bold red"
+
+
+class Line:
+    """A Text printed as one line, never wrapped (hex rows must stay aligned when piped at 80 columns)."""
+
+    def __init__(self, text: Text):
+        self.text = text
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
+        yield from self.text.render(console, end="")
+        yield Segment.line()
+
+
+def _ascii(b: int) -> str:
+    return chr(b) if 0x20 <= b < 0x7F else "."
+
+
+def hex_row(address: int, data: bytes, changed=(), label: str = "", kind: str = "", addr_width: int = 8) -> Text:
+    """``0x00010000  48 65 6c 6c 6f 00 00 00  00 00 00 00 00 00 00 00  |Hello...........|  .rodata``."""
+    t = Text()
+    t.append(f"0x{address:0{addr_width}x}  ", style="cyan")
+    ch = set(changed)
+    for i in range(16):
+        if i == 8:
+            t.append(" ")
+        if i < len(data):
+            t.append(f"{data[i]:02x}", style=CHANGED if i in ch else ("grey50" if data[i] == 0 else ""))
+        else:
+            t.append("  ")
+        t.append(" ")
+    t.append(" |")
+    for i, b in enumerate(data):
+        t.append(_ascii(b), style=CHANGED if i in ch else "")
+    t.append("|" + " " * (16 - len(data)))
+    if label:
+        t.append(f"  {label}", style=REGION_STYLE.get(kind, "dim"))
+    return t
+
+
+def fmt_typed(v, fmt: str) -> str:
+    if fmt == "ptr":
+        return f"0x{v:08x}"
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.9g}" if fmt == "f32" else repr(v)
+    return str(v)
+
+
+def _kind_for(address: int, regions) -> str:
+    for r in regions or ():
+        if r.start <= address < r.end:
+            return getattr(r, "kind", "")
+    return ""
+
+
+class DumpView:
+    """Renders a ``wasmem.model.values.Dump``; ``regions`` colour the labels by kind."""
+
+    def __init__(self, dump, regions=(), title: str | None = None, calls=(), sp: int | None = None):
+        self.dump = dump
+        self.regions = regions
+        self.title = title
+        self.calls = calls
+        self.sp = sp
+
+    def __rich_console__(self, console, options):
+        d = self.dump
+        for c in self.calls:
+            yield call_line(c)
+        aw = 8 if (d.address + len(d.data)) <= 0xFFFFFFFF else 16
+        head = Text(f"memory {d.memory}", style="bold")
+        head.append(f"  {fmt_bytes(d.memory_size)}", style="dim")
+        head.append(f"  [0x{d.address:0{aw}x}, 0x{d.address + len(d.data):0{aw}x})  {len(d.data)} bytes")
+        if self.sp is not None:
+            head.append(f"  sp=0x{self.sp:x}", style="magenta")
+        if self.title:
+            head.append(f"  {self.title}", style="dim")
+        yield head
+        if d.fmt == "hex":
+            row_len = 2 * aw + 62
+            longest = max((len(r.label) for r in d.rows), default=0)
+            if not longest or options.max_width >= row_len + 2 + longest:
+                for r in d.rows:
+                    yield Line(hex_row(r.address, r.data, r.changed, r.label, _kind_for(r.address, self.regions), aw))
+                return
+            # too narrow for a label column: a heading each time the region changes
+            last = None
+            for r in d.rows:
+                if r.label != last:
+                    yield Text(f"-- {r.label or 'unlabelled'}", style=REGION_STYLE.get(
+                        _kind_for(r.address, self.regions), "dim"))
+                    last = r.label
+                yield Line(hex_row(r.address, r.data, r.changed, "", "", aw))
+            return
+        ncols = max((len(r.values) for r in d.rows), default=0)
+        table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
+        table.add_column("address", style="cyan", no_wrap=True)
+        for _ in range(ncols):
+            table.add_column(justify="right", no_wrap=True)
+        table.add_column("region", no_wrap=True)
+        esize = d.width // max(ncols, 1) if ncols else 1
+        for r in d.rows:
+            cells = []
+            for i, v in enumerate(r.values):
+                hit = any(esize * i <= o < esize * (i + 1) for o in r.changed)
+                cells.append(Text(fmt_typed(v, d.fmt), style=CHANGED if hit else ""))
+            cells += [""] * (ncols - len(cells))
+            table.add_row(f"0x{r.address:0{aw}x}", *cells,
+                          Text(r.label, style=REGION_STYLE.get(_kind_for(r.address, self.regions), "dim")))
+        yield table
+
+
+def call_line(result) -> Text:
+    """One line for a setup call: ``process_string(s:Hi) → 2`` or its trap."""
+    t = Text("ran ", style="dim")
+    t.append(f"{result.name}", style="bold")
+    t.append(f"({', '.join(str(a) for a in (result.user_args or result.args))})")
+    if result.trap is not None:
+        t.append(f"  trapped: {result.trap.kind}: {result.trap.message}", style="bold red")
+    elif result.results:
+        t.append(f" → {', '.join(fmt_typed(v, '') for v in result.results)}")
+    if result.changes:
+        t.append(f"  ({sum(c.size for c in result.changes)} bytes changed)", style="dim")
+    return t
+
+
+def render_dump_group(outcome) -> Group:
+    return Group(DumpView(outcome.dump, outcome.regions, calls=outcome.calls, sp=outcome.sp))

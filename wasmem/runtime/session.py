@@ -1,0 +1,1059 @@
+"""A live instance of a module in wasmtime: every import satisfied, limits on every call, memory access,
+calls with argument parsing, sret slots, string arguments, memory diffs, stack painting and traps."""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+import wasmtime
+
+from ..errors import RunError, UsageError
+from ..model.values import (
+    Layout,
+    check_range,
+    decode_fields,
+    eval_address,
+    format_value,
+    parse_arg,
+    parse_bytes_arg,
+    parse_layout,
+)
+from ..parser.encode import rewrite_exports
+from ..parser.module import WasmModule
+from ..parser.types import FuncType
+from .hostimports import WASI_MODULES, HostCall, HostState, HostTrap, make_host_function
+
+PAGE = 65536
+PAINT = 0xAA
+BLOCK = 4096
+MERGE_GAP = 8  # changed ranges closer than this are reported as one range
+ALLOCATORS = (("allocate", "deallocate"), ("malloc", "free"), ("__wbindgen_malloc", "__wbindgen_free"),
+              ("alloc", "dealloc"))
+INIT_EXPORTS = ("_initialize", "__wasm_call_ctors")
+
+
+def _valtype(t: str) -> wasmtime.ValType:
+    if t == "i32":
+        return wasmtime.ValType.i32()
+    if t == "i64":
+        return wasmtime.ValType.i64()
+    if t == "f32":
+        return wasmtime.ValType.f32()
+    if t == "f64":
+        return wasmtime.ValType.f64()
+    if t in ("externref", "(ref null extern)", "(ref extern)"):
+        return wasmtime.ValType.externref()
+    if t in ("funcref", "(ref null func)", "(ref func)"):
+        return wasmtime.ValType.funcref()
+    raise RunError(f"cannot provide a host value of type {t}")
+
+
+def _align_up(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+# -- results ------------------------------------------------------------------------------------
+@dataclass
+class TraceFrame:
+    func_index: int
+    name: str
+    func_offset: int
+    module_offset: int  # offset in the original file (before wasmem appended exports)
+
+    def to_dict(self) -> dict:
+        return {"func_index": self.func_index, "name": self.name, "func_offset": self.func_offset,
+                "module_offset": self.module_offset}
+
+
+@dataclass
+class TrapInfo:
+    kind: str  # unreachable, memory_out_of_bounds, …, timeout, out_of_fuel, abort, strict_import, exit
+    message: str
+    frames: list[TraceFrame] = field(default_factory=list)
+    sp: int | None = None  # the stack pointer where the trap left it
+    exit_code: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message, "frames": [f.to_dict() for f in self.frames],
+                "sp": self.sp, "exit_code": self.exit_code}
+
+
+@dataclass
+class ChangedRange:
+    memory: int
+    start: int
+    end: int
+    before: bytes
+    after: bytes
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+    def to_dict(self) -> dict:
+        return {"memory": self.memory, "start": self.start, "end": self.end, "before": self.before.hex(),
+                "after": self.after.hex()}
+
+
+@dataclass
+class MemoryGrowth:
+    memory: int
+    old_pages: int
+    new_pages: int
+
+    @property
+    def warning(self) -> str:
+        return (f"memory {self.memory} grew from {self.old_pages} to {self.new_pages} pages: JS typed-array "
+                f"views (new Uint8Array(memory.buffer)) created before the call are now detached")
+
+    def to_dict(self) -> dict:
+        return {"memory": self.memory, "old_pages": self.old_pages, "new_pages": self.new_pages,
+                "warning": self.warning}
+
+
+@dataclass
+class StackUse:
+    sp: int  # stack pointer when the function was entered
+    lowest: int  # lowest byte the call touched (== sp when it touched nothing)
+    low: int
+    high: int
+
+    @property
+    def peak(self) -> int:
+        return max(0, self.sp - self.lowest)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.lowest <= self.low
+
+    def to_dict(self) -> dict:
+        return {"sp": self.sp, "lowest": self.lowest, "peak_bytes": self.peak, "low": self.low,
+                "high": self.high, "exhausted": self.exhausted}
+
+
+@dataclass
+class SretResult:
+    address: int
+    size: int
+    data: bytes
+    layout: Layout | None
+    fields: list[tuple[str, str, object]]  # (name, type, value)
+
+    def to_dict(self) -> dict:
+        return {"address": self.address, "size": self.size, "hex": self.data.hex(),
+                "fields": [{"name": n, "type": t, "value": _jsonable(v)} for n, t, v in self.fields]}
+
+
+@dataclass
+class Allocation:
+    arg: str
+    address: int
+    size: int
+    via: str  # allocator export name, or "stack"
+
+
+@dataclass
+class CallResult:
+    name: str
+    signature: str
+    args: list  # values passed to wasm, in order (sret pointer and (ptr, len) pairs included)
+    param_types: tuple[str, ...]
+    result_types: tuple[str, ...]
+    results: list = field(default_factory=list)
+    sret: SretResult | None = None
+    allocations: list[Allocation] = field(default_factory=list)
+    changes: list[ChangedRange] = field(default_factory=list)
+    growth: list[MemoryGrowth] = field(default_factory=list)
+    stack: StackUse | None = None
+    host_calls: list[HostCall] = field(default_factory=list)
+    stdout: bytes = b""
+    stderr: bytes = b""
+    trap: TrapInfo | None = None
+    sp_before: int | None = None
+    sp_after: int | None = None
+    seconds: float = 0.0
+    user_args: list[str] = field(default_factory=list)  # as typed
+
+    @property
+    def ok(self) -> bool:
+        return self.trap is None or (self.trap.kind == "exit" and self.trap.exit_code == 0)
+
+    @property
+    def changed_bytes(self) -> int:
+        return sum(c.size for c in self.changes)
+
+    def to_dict(self) -> dict:
+        return {
+            "function": self.name, "signature": self.signature, "user_args": list(self.user_args),
+            "args": [_jsonable(a) for a in self.args],
+            "results": [{"type": t, "value": _jsonable(v)} for t, v in zip(self.result_types, self.results, strict=False)],
+            "sret": self.sret.to_dict() if self.sret else None,
+            "allocations": [vars(a) for a in self.allocations],
+            "changes": [c.to_dict() for c in self.changes],
+            "growth": [g.to_dict() for g in self.growth],
+            "stack": self.stack.to_dict() if self.stack else None,
+            "host_calls": [h.to_dict() for h in self.host_calls],
+            "stdout": self.stdout.decode("utf-8", "replace"), "stderr": self.stderr.decode("utf-8", "replace"),
+            "trap": self.trap.to_dict() if self.trap else None,
+            "sp_before": self.sp_before, "sp_after": self.sp_after, "ok": self.ok,
+        }
+
+
+def _jsonable(v):
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return format_value(v)
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).hex()
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+@dataclass
+class MemoryInfo:
+    index: int
+    pages: int
+    size: int
+    min_pages: int
+    max_pages: int | None
+    shared: bool
+    is64: bool
+    imported: str | None  # "env.memory" when imported
+    export: str | None
+
+    def to_dict(self) -> dict:
+        return dict(vars(self))
+
+
+@dataclass
+class Snapshot:
+    memories: list[bytes]
+    globals: dict[int, object]
+    sp: int | None
+
+
+# -- memory adapter (Memory and SharedMemory have different APIs) ---------------------------------
+class _Mem:
+    def __init__(self, obj):
+        self.obj = obj
+        self.shared = isinstance(obj, wasmtime.SharedMemory)
+
+    def size(self, store) -> int:
+        return self.obj.data_len() if self.shared else self.obj.data_len(store)
+
+    def pages(self, store) -> int:
+        if self.shared:  # wasmtime-py 50's SharedMemory.size() passes a wrong pointer type
+            return self.obj.data_len() // PAGE
+        return self.obj.size(store)
+
+    def grow(self, store, delta: int) -> int:
+        return self.obj.grow(delta) if self.shared else self.obj.grow(store, delta)
+
+    def ptr(self, store):
+        return self.obj.data_ptr() if self.shared else self.obj.data_ptr(store)
+
+    def address(self, store) -> int:
+        return ctypes.addressof(self.ptr(store).contents)
+
+
+# -- the session ----------------------------------------------------------------------------------
+class Session:
+    """One instantiated module. See the module docstring and issue 3 for the behaviour."""
+
+    def __init__(self, module: WasmModule, *, sp_global: int | None = None,
+                 stack_range: tuple[int, int] | None = None, pages: int | None = None,
+                 wasi_dirs=(), wasi_env=(), strict_imports: bool = False, timeout: float = 10.0,
+                 fuel: int | None = None, max_memory: int = 256 * 2**20, cache: bool = True):
+        self.module = module
+        self.sp_global = sp_global
+        self.stack_range = stack_range
+        self.pages = pages
+        self.timeout = timeout
+        self.fuel = fuel
+        self.max_memory = max_memory
+        self.regions: list = []  # filled by open_session from the layout model
+        self.layout = None
+        self.name = os.path.basename(module.path) if module.path else "module.wasm"
+        self.host = HostState(strict=strict_imports)
+        self._tmpfiles: list[str] = []
+        self._out_pos = [0, 0]
+        self._closed = False
+
+        self.engine = wasmtime.Engine(self._config(cache))
+        self.store = wasmtime.Store(self.engine)
+        if max_memory:
+            self.store.set_limits(memory_size=max_memory)
+        self.wasi = any(i.module in WASI_MODULES for i in module.imports if i.kind == "func")
+
+        # make every global and memory reachable from the host
+        self._global_exports: dict[int, str] = {}
+        self._memory_exports: dict[int, str] = {}
+        wanted: list[tuple[str, str, int]] = []
+        for g in module.globals:
+            names = module.get_export_names("global", g.index)
+            if names:
+                self._global_exports[g.index] = names[0]
+            elif g.imported is None:
+                wanted.append((f"__wasmem_global_{g.index}", "global", g.index))
+        for m in module.memories:
+            names = module.get_export_names("memory", m.index)
+            if names:
+                self._memory_exports[m.index] = names[0]
+            elif m.imported is None:
+                wanted.append((f"__wasmem_memory_{m.index}", "memory", m.index))
+        raw = bytes(module.data)
+        self._offset_at, self._offset_delta = len(raw), 0
+        if wanted:
+            rw = rewrite_exports(raw, wanted)
+            raw = rw.data
+            self._offset_at, self._offset_delta = rw.at, rw.delta
+            for (_, kind, index), used in zip(wanted, rw.names, strict=True):
+                (self._global_exports if kind == "global" else self._memory_exports)[index] = used
+        try:
+            self.wmodule = wasmtime.Module(self.engine, raw)
+        except wasmtime.WasmtimeError as exc:
+            raise RunError(f"wasmtime cannot compile {self.name}: {_first_line(exc)}") from None
+
+        self.linker = wasmtime.Linker(self.engine)
+        self._imported_memories: dict[int, _Mem] = {}
+        self._imported_globals: dict[int, wasmtime.Global] = {}
+        self._define_imports(pages, wasi_dirs, wasi_env)
+
+        self._arm()
+        try:
+            self.instance = self.linker.instantiate(self.store, self.wmodule)
+        except HostTrap as exc:
+            raise RunError(f"the start function of {self.name} trapped: {exc.message}") from None
+        except wasmtime.Trap as exc:
+            raise RunError(f"the start function of {self.name} trapped: {self._trap_info(exc).message}") from None
+        except wasmtime.WasmtimeError as exc:
+            raise RunError(self._link_message(exc)) from None
+        finally:
+            self._disarm()
+        self.exports = self.instance.exports(self.store)
+        self.memories: dict[int, _Mem] = dict(self._imported_memories)
+        for idx, name in self._memory_exports.items():
+            if idx not in self.memories:
+                self.memories[idx] = _Mem(self.exports[name])
+        if pages is not None:
+            m0 = self.memories.get(0)
+            if m0 is not None and module.memories[0].imported is None and m0.pages(self.store) < pages:
+                try:
+                    m0.grow(self.store, pages - m0.pages(self.store))
+                except wasmtime.WasmtimeError as exc:
+                    raise RunError(f"cannot grow memory 0 to {pages} pages: {_first_line(exc)}") from None
+        self.init_function: str | None = None
+        self.init_trap: TrapInfo | None = None
+        for name in INIT_EXPORTS:
+            e = module.find_export(name)
+            if e is not None and e.kind == "func" and not module.get_function_type(e.index).params:
+                self.init_function = name
+                out = self._invoke(self.exports[name], [])
+                if isinstance(out, TrapInfo):
+                    raise RunError(f"{name} trapped while initialising {self.name}: {out.message}")
+                break
+        self.init_output = self._take_output()
+
+    # -- configuration -------------------------------------------------------------------------
+    def _config(self, cache: bool) -> wasmtime.Config:
+        cfg = wasmtime.Config()
+        cfg.epoch_interruption = True
+        if self.fuel is not None:
+            cfg.consume_fuel = True
+        for feat in ("wasm_multi_memory", "wasm_memory64", "wasm_threads", "wasm_bulk_memory",
+                     "wasm_reference_types", "wasm_simd", "wasm_multi_value", "wasm_tail_call", "shared_memory"):
+            try:
+                setattr(cfg, feat, True)
+            except Exception:  # noqa: BLE001 - a feature this wasmtime build lacks
+                pass
+        if cache:
+            self.cache_location = _configure_cache(cfg)
+        else:
+            self.cache_location = None
+        return cfg
+
+    def _define_imports(self, pages, wasi_dirs, wasi_env) -> None:
+        module, store, linker = self.module, self.store, self.linker
+        if self.wasi:
+            wc = wasmtime.WasiConfig()
+            wc.argv = [self.name]
+            env = []
+            for item in wasi_env:
+                k, v = item if isinstance(item, tuple) else (item.split("=", 1) + [""])[:2]
+                env.append((k, v))
+            if env:
+                wc.env = env
+            for d in wasi_dirs:
+                host, guest = d if isinstance(d, tuple) else ((d.split(":", 1) + [None])[:2])
+                guest = guest or host
+                if not os.path.isdir(host):
+                    raise UsageError(f"--dir {host}: not a directory")
+                wc.preopen_dir(host, guest)
+            out = tempfile.NamedTemporaryFile(prefix="wasmem-stdout-", delete=False)
+            err = tempfile.NamedTemporaryFile(prefix="wasmem-stderr-", delete=False)
+            out.close()
+            err.close()
+            self._tmpfiles = [out.name, err.name]
+            wc.stdout_file = out.name
+            wc.stderr_file = err.name
+            store.set_wasi(wc)
+            linker.define_wasi()
+
+        dylink = module.dylink
+        memory_base = 1024
+        table_base = 0
+        if dylink is not None:
+            memory_base = _align_up(1024, 1 << dylink.mem_align)
+            table_base = 1 if dylink.table_size else 0
+        initial_top = None  # top of the first memory, for an imported __stack_pointer
+
+        for imp in module.imports:
+            if imp.kind == "func":
+                if imp.module in WASI_MODULES and self.wasi:
+                    continue
+                ft = module.get_func_type(imp.type)
+                try:
+                    wft = wasmtime.FuncType([_valtype(t) for t in ft.params], [_valtype(t) for t in ft.results])
+                except RunError:
+                    continue  # left for define_unknown_imports_as_traps
+                fn = make_host_function(self.host, imp.module, imp.name, ft.params, ft.results, self._host_memory)
+                linker.define_func(imp.module, imp.name, wft, fn, access_caller=True)
+            elif imp.kind == "memory":
+                mt = imp.type
+                idx = len(self._imported_memories)
+                want = mt.min_pages
+                if dylink is not None and pages is None:
+                    want = max(want, -(-(memory_base + dylink.mem_size + 65536) // PAGE))
+                if pages is not None:
+                    if pages < mt.min_pages:
+                        raise RunError(
+                            f"LinkError: memory import has {pages} pages which is smaller than the declared "
+                            f"initial of {mt.min_pages} ({imp.module}.{imp.name}). Give the host memory at "
+                            f"least {mt.min_pages} pages (--pages {mt.min_pages}), or relink the module with "
+                            f"a smaller --initial-memory=… (currently {mt.min_bytes} bytes)")
+                    if mt.max_pages is not None and pages > mt.max_pages:
+                        raise RunError(
+                            f"LinkError: memory import has {pages} pages which is larger than the declared "
+                            f"maximum of {mt.max_pages} ({imp.module}.{imp.name}); use --pages {mt.max_pages} "
+                            f"or fewer, or relink with a larger --max-memory=…")
+                    want = pages
+                if self.max_memory and want * mt.page_size > self.max_memory:
+                    raise RunError(f"memory import {imp.module}.{imp.name} needs {want} pages "
+                                   f"({want * mt.page_size} bytes), more than the {self.max_memory}-byte limit")
+                limits = wasmtime.Limits(want, mt.max_pages)
+                mtype = wasmtime.MemoryType(limits, is_64=mt.is64, shared=mt.shared)
+                try:
+                    obj = wasmtime.SharedMemory(self.engine, mtype) if mt.shared else wasmtime.Memory(store, mtype)
+                except wasmtime.WasmtimeError as exc:
+                    raise RunError(f"cannot create memory {imp.module}.{imp.name} with {want} pages: "
+                                   f"{_first_line(exc)}") from None
+                self._imported_memories[idx] = _Mem(obj)
+                if idx == 0:
+                    initial_top = want * mt.page_size
+                linker.define(store, imp.module, imp.name, obj)
+            elif imp.kind == "table":
+                tt = imp.type
+                want = tt.limits.min
+                if dylink is not None:
+                    want = max(want, table_base + dylink.table_size)
+                if tt.limits.max is not None:
+                    want = min(want, tt.limits.max) if want > tt.limits.max else want
+                et = wasmtime.ValType.externref() if "extern" in tt.elem_type else wasmtime.ValType.funcref()
+                table = wasmtime.Table(store, wasmtime.TableType(et, wasmtime.Limits(want, tt.limits.max)), None)
+                linker.define(store, imp.module, imp.name, table)
+            elif imp.kind == "global":
+                gt = imp.type
+                gindex = sum(1 for j in module.imports[:imp.index] if j.kind == "global")
+                value = self._global_default(imp.name, gt.valtype, gindex, memory_base, table_base, initial_top)
+                g = wasmtime.Global(store, wasmtime.GlobalType(_valtype(gt.valtype), gt.mutable), value)
+                self._imported_globals[gindex] = g
+                linker.define(store, imp.module, imp.name, g)
+        try:
+            linker.define_unknown_imports_as_traps(self.wmodule)
+        except wasmtime.WasmtimeError:
+            pass
+
+    def _global_default(self, name, valtype, gindex, memory_base, table_base, initial_top):
+        if valtype in ("f32", "f64"):
+            return 0.0
+        if valtype not in ("i32", "i64"):
+            return None
+        if name == "__memory_base":
+            return memory_base
+        if name == "__table_base":
+            return table_base
+        if name == "__stack_pointer" or gindex == self.sp_global:
+            if self.stack_range:
+                return self.stack_range[1]
+            top = initial_top
+            if top is None and self.module.memories:
+                top = self.module.memories[0].type.min_bytes
+            return (top or 0) & ~15
+        if name == "__heap_base" and self.module.dylink is not None:
+            return _align_up(memory_base + self.module.dylink.mem_size, 16)
+        return 0
+
+    def _host_memory(self, caller):
+        mem = getattr(self, "memories", None)
+        if mem and 0 in mem:
+            return mem[0]
+        if 0 in self._imported_memories:
+            return self._imported_memories[0]
+        name = self._memory_exports.get(0)
+        if name is not None:
+            try:
+                obj = caller.get(name)
+            except Exception:  # noqa: BLE001
+                obj = None
+            if obj is not None:
+                return _Mem(obj)
+        return None
+
+    def _link_message(self, exc: Exception) -> str:
+        msg = str(exc)
+        first = _first_line(exc)
+        if "incompatible import type" in msg:
+            return f"LinkError: {first}"
+        if "unknown import" in msg:
+            return f"LinkError: {first}"
+        return f"cannot instantiate {self.name}: {first}"
+
+    # -- limits and invocation -------------------------------------------------------------------
+    def _arm(self) -> None:
+        self.store.set_epoch_deadline(1)
+        if self.fuel is not None:
+            self.store.set_fuel(self.fuel)
+        self._timer = None
+        if self.timeout and self.timeout > 0:
+            self._timer = threading.Timer(self.timeout, self.engine.increment_epoch)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _disarm(self) -> None:
+        t = getattr(self, "_timer", None)
+        if t is not None:
+            t.cancel()
+            self._timer = None
+
+    def _invoke(self, func, args: list):
+        """Calls ``func`` under the limits. Returns the results as a list, or a TrapInfo."""
+        self._arm()
+        try:
+            r = func(self.store, *args)
+        except HostTrap as exc:
+            return TrapInfo(exc.kind, exc.message, [], self.get_sp())
+        except wasmtime.ExitTrap as exc:
+            return TrapInfo("exit", f"the program exited with status {exc.code}", [], self.get_sp(), exc.code)
+        except wasmtime.Trap as exc:
+            return self._trap_info(exc)
+        except wasmtime.WasmtimeError as exc:
+            return TrapInfo("error", _first_line(exc), [], self.get_sp())
+        finally:
+            self._disarm()
+        if r is None:
+            return []
+        return list(r) if isinstance(r, (list, tuple)) else [r]
+
+    def _trap_info(self, trap: wasmtime.Trap) -> TrapInfo:
+        code = trap.trap_code
+        kind = code.name.lower() if code is not None else "trap"
+        message = trap.message.strip().splitlines()[0] if trap.message else kind
+        if code == wasmtime.TrapCode.INTERRUPT:
+            kind, message = "timeout", f"timed out after {self.timeout:g} s (--timeout)"
+        elif code == wasmtime.TrapCode.OUT_OF_FUEL:
+            kind, message = "out_of_fuel", f"ran out of fuel after {self.fuel} units (--fuel)"
+        elif code is not None:
+            message = _TRAP_TEXT.get(kind, message)
+        frames = []
+        for f in trap.frames:
+            idx = f.func_index
+            name = self.function_name(idx, f.func_name)
+            frames.append(TraceFrame(idx, name, f.func_offset, self._original_offset(f.module_offset)))
+        sp = None
+        try:
+            sp = self.get_sp()
+        except Exception:  # noqa: BLE001
+            pass
+        return TrapInfo(kind, message, frames, sp)
+
+    def _original_offset(self, off: int) -> int:
+        if off >= self._offset_at + self._offset_delta:
+            return off - self._offset_delta
+        return off
+
+    def function_name(self, index: int, fallback: str | None = None) -> str:
+        n = self.module.names.functions.get(index)
+        if n:
+            return n
+        exp = self.module.get_export_names("func", index)
+        if exp:
+            return exp[0]
+        if fallback and not fallback.startswith("<"):
+            return fallback
+        return f"func[{index}]"
+
+    def _take_output(self) -> tuple[bytes, bytes]:
+        out = [b"", b""]
+        for k, path in enumerate(self._tmpfiles):
+            try:
+                with open(path, "rb") as f:
+                    f.seek(self._out_pos[k])
+                    data = f.read()
+                self._out_pos[k] += len(data)
+                out[k] = data
+            except OSError:
+                pass
+        out[0] += bytes(self.host.stdout)
+        out[1] += bytes(self.host.stderr)
+        self.host.stdout.clear()
+        self.host.stderr.clear()
+        return out[0], out[1]
+
+    # -- globals and the stack pointer ------------------------------------------------------------
+    def _global_obj(self, index: int):
+        if index in self._imported_globals:
+            return self._imported_globals[index]
+        name = self._global_exports.get(index)
+        if name is None:
+            raise UsageError(f"global {index} does not exist ({len(self.module.globals)} globals)")
+        return self.exports[name]
+
+    def get_global(self, index: int):
+        return self._global_obj(index).value(self.store)
+
+    def set_global(self, index: int, value) -> None:
+        self._global_obj(index).set_value(self.store, value)
+
+    def find_global(self, name: str) -> int | None:
+        """Global index for an export name or a name-section name."""
+        e = self.module.find_export(name)
+        if e is not None and e.kind == "global":
+            return e.index
+        for idx, n in self.module.names.globals.items():
+            if n == name:
+                return idx
+        for imp in self.module.imports:
+            if imp.kind == "global" and imp.name == name:
+                return sum(1 for j in self.module.imports[:imp.index] if j.kind == "global")
+        return None
+
+    @property
+    def has_sp(self) -> bool:
+        return self.sp_global is not None
+
+    def get_sp(self) -> int | None:
+        if self.sp_global is None:
+            return None
+        v = self.get_global(self.sp_global)
+        return v & 0xFFFFFFFF if isinstance(v, int) and v < 0 and not self._is64 else v
+
+    def set_sp(self, value: int) -> None:
+        if self.sp_global is None:
+            raise UsageError("this module has no known stack pointer")
+        if not self._is64 and value >= 2**31:
+            value -= 2**32
+        self.set_global(self.sp_global, value)
+
+    @property
+    def _is64(self) -> bool:
+        return bool(self.module.memories and self.module.memories[0].type.is64)
+
+    def resolve_address(self, text: str) -> int:
+        """Address expression → int: decimal, 0x hex, ``sp``, an exported or named global, ``name+0x10``."""
+        def lookup(name: str):
+            if name.lower() == "sp":
+                sp = self.get_sp()
+                if sp is None:
+                    raise UsageError("`sp`: this module has no known stack pointer")
+                return sp
+            g = self.find_global(name)
+            if g is not None:
+                v = self.get_global(g)
+                return v & 0xFFFFFFFF if isinstance(v, int) and v < 0 else v
+            return None
+        return eval_address(text, lookup)
+
+    # -- memory -------------------------------------------------------------------------------------
+    def _mem(self, index: int) -> _Mem:
+        m = self.memories.get(index)
+        if m is None:
+            n = len(self.module.memories)
+            raise UsageError(f"memory {index} does not exist (the module has {n} memor{'y' if n == 1 else 'ies'})")
+        return m
+
+    def memory(self, index: int = 0) -> MemoryInfo:
+        m = self._mem(index)
+        decl = self.module.memories[index]
+        imp = f"{decl.imported.module}.{decl.imported.name}" if decl.imported else None
+        exp = self.module.get_export_names("memory", index)
+        return MemoryInfo(index, m.pages(self.store), m.size(self.store), decl.type.min_pages, decl.type.max_pages,
+                          decl.type.shared, decl.type.is64, imp, exp[0] if exp else None)
+
+    def memory_size(self, index: int = 0) -> int:
+        return self._mem(index).size(self.store)
+
+    def read(self, addr: int, n: int, memory: int = 0) -> bytes:
+        m = self._mem(memory)
+        size = m.size(self.store)
+        check_range(addr, n, size, f"memory {memory}")
+        return ctypes.string_at(m.address(self.store) + addr, n) if n else b""
+
+    def write(self, addr: int, data: bytes, memory: int = 0) -> None:
+        m = self._mem(memory)
+        size = m.size(self.store)
+        if addr < 0 or addr + len(data) > size:
+            raise UsageError(f"cannot write {len(data)} bytes at {addr:#x}: memory {memory} is {size} bytes")
+        if data:
+            ctypes.memmove(m.address(self.store) + addr, bytes(data), len(data))
+
+    def _image(self, index: int) -> bytes:
+        m = self.memories[index]
+        return ctypes.string_at(m.address(self.store), m.size(self.store))
+
+    def snapshot(self) -> Snapshot:
+        globals_ = {}
+        for idx in range(len(self.module.globals)):
+            try:
+                globals_[idx] = self.get_global(idx)
+            except Exception:  # noqa: BLE001 - reference-typed globals
+                pass
+        return Snapshot([self._image(i) for i in sorted(self.memories)], globals_, self.get_sp())
+
+    def restore(self, snap: Snapshot) -> None:
+        for i, data in zip(sorted(self.memories), snap.memories, strict=False):
+            size = self.memory_size(i)
+            self.write(0, data[:size], i)
+        for idx, v in snap.globals.items():
+            if self.module.globals[idx].type.mutable:
+                try:
+                    self.set_global(idx, v)
+                except Exception:  # noqa: BLE001
+                    pass
+
+    # -- calls --------------------------------------------------------------------------------------
+    def find_function(self, name: str):
+        e = self.module.find_export(name)
+        if e is None or e.kind != "func":
+            funcs = [x.name for x in self.module.exports if x.kind == "func"]
+            close = [f for f in funcs if name.lower() in f.lower() or f.lower() in name.lower()][:5]
+            hint = f"; did you mean {', '.join(close)}?" if close else (
+                f"; exported functions: {', '.join(funcs[:12])}{'…' if len(funcs) > 12 else ''}" if funcs
+                else "; the module exports no functions")
+            raise UsageError(f"{name!r} is not an exported function of {self.name}{hint}")
+        return e.index, self.module.get_function_type(e.index)
+
+    def signature(self, name: str, func_index: int, ft: FuncType, *, skip: int = 0) -> str:
+        names = self.module.names.locals.get(func_index, {})
+        ps = [f"{t} {names[i]}" if names.get(i) else t for i, t in enumerate(ft.params)][skip:]
+        res = f" -> {', '.join(ft.results)}" if ft.results else ""
+        return f"({', '.join(ps)}){res}"
+
+    def _find_allocator(self, alloc: str | None):
+        """(alloc export, free export or None) or None when the module has no allocator."""
+        if alloc:
+            a, _, f = alloc.partition(",")
+            a = a.strip()
+            if self.module.find_export(a) is None:
+                raise UsageError(f"--alloc {a}: not an exported function")
+            f = f.strip() or dict(ALLOCATORS).get(a)
+            if f and (self.module.find_export(f) is None):
+                f = None
+            return a, f
+        for a, f in ALLOCATORS:
+            e = self.module.find_export(a)
+            if e is not None and e.kind == "func":
+                fe = self.module.find_export(f)
+                return a, (f if fe is not None and fe.kind == "func" else None)
+        return None
+
+    def call(self, name: str, args: list[str], *, returns: str | None = None, ret_size: int = 16,
+             alloc: str | None = None) -> CallResult:
+        """Calls the export ``name`` with command-line style ``args`` and reports what happened."""
+        args = list(args)
+        func_index, ft = self.find_function(name)
+        params = ft.params
+        ptr_t = "i64" if self._is64 else "i32"
+        layout = parse_layout(returns) if returns else None
+
+        slots = sum(2 if parse_bytes_arg(a) is not None else 1 for a in args)
+        sret = (slots == len(params) - 1 and not ft.results and params and params[0] == ptr_t)
+        if slots != len(params) and not sret:
+            could_sret = not ft.results and params and params[0] == ptr_t and len(params) >= 2
+            shown = self.signature(name, func_index, ft, skip=1 if could_sret else 0)
+            extra = f" (after a hidden {ptr_t} result pointer)" if could_sret else ""
+            raise UsageError(f"{name} expects {shown}{extra} but got {len(args)} argument"
+                             f"{'' if len(args) == 1 else 's'}" + (f": {' '.join(args)}" if args else ""))
+        sig = self.signature(name, func_index, ft, skip=1 if sret else 0)
+
+        # parse every argument before touching memory
+        plan: list = []  # ints/floats, or bytes for (ptr, len) pairs
+        k = 1 if sret else 0
+        for i, a in enumerate(args):
+            raw = parse_bytes_arg(a)
+            if raw is not None:
+                if params[k] not in ("i32", "i64") or params[k + 1] not in ("i32", "i64"):
+                    raise UsageError(f"{name}: argument {i + 1} {a[:20]!r} is a (ptr, len) pair but parameters "
+                                     f"{k + 1 - (1 if sret else 0)}-{k + 2 - (1 if sret else 0)} are "
+                                     f"{params[k]}, {params[k + 1]}; {name} expects {sig}")
+                plan.append(raw)
+                k += 2
+            else:
+                try:
+                    plan.append(parse_arg(a, params[k]))
+                except UsageError as exc:
+                    raise UsageError(f"{name}: argument {i + 1}: {exc.message}; {name} expects {sig}") from None
+                k += 1
+
+        result = CallResult(name, sig, [], params, ft.results, user_args=list(args))
+        sp0 = self.get_sp()
+        result.sp_before = sp0
+        self.host.calls.clear()
+        self.host.dropped = 0
+        self._take_output()  # drop anything left from earlier calls
+        frees: list[tuple[str, int, int]] = []
+        t0 = time.perf_counter()
+        try:
+            # strings and bytes
+            allocator = None
+            values: list = []
+            sret_addr = None
+            if sret:
+                size = max(16, _align_up(layout.size if layout else ret_size, 16))
+                if sp0 is None:
+                    raise UsageError(f"{name} returns through a hidden pointer but this module has no known "
+                                     f"stack pointer to allocate the slot on")
+                sret_addr = sp0 - size
+                self._check_stack(sret_addr, size)
+                self.write(sret_addr, b"\0" * size)
+                self.set_sp(sret_addr)
+                values.append(sret_addr)
+            for i, item in enumerate(plan):
+                if isinstance(item, bytes):
+                    if allocator is None:
+                        allocator = self._find_allocator(alloc) or False
+                    if allocator:
+                        ptr = self._alloc(allocator[0], len(item))
+                        if allocator[1]:
+                            frees.append((allocator[1], ptr, len(item)))
+                        via = allocator[0]
+                    else:
+                        sp = self.get_sp()
+                        if sp is None:
+                            raise UsageError(f"argument {args[i][:20]!r}: the module exports no allocator "
+                                             f"(allocate, malloc, __wbindgen_malloc) and has no known stack "
+                                             f"pointer; pass --alloc NAME")
+                        ptr = sp - max(16, _align_up(len(item) + 1, 16))
+                        self._check_stack(ptr, len(item))
+                        self.set_sp(ptr)
+                        via = "stack"
+                    self.write(ptr, item)
+                    result.allocations.append(Allocation(args[i], ptr, len(item), via))
+                    values += [ptr, len(item)]
+                else:
+                    values.append(item)
+            result.args = values
+            self.host.calls.clear()
+            self._take_output()
+
+            # before-state, stack paint, call
+            before = {i: self._image(i) for i in sorted(self.memories)}
+            pages_before = {i: self.memories[i].pages(self.store) for i in sorted(self.memories)}
+            sp_call = self.get_sp()
+            painted = self._paint(sp_call)
+            out = self._invoke(self.exports[name], values)
+            result.seconds = time.perf_counter() - t0
+            if isinstance(out, TrapInfo):
+                result.trap = out
+            else:
+                result.results = out
+            result.sp_after = self.get_sp()
+            after = {i: self._image(i) for i in sorted(self.memories)}
+            if painted is not None:
+                low, high = painted
+                after[0] = self._unpaint(low, high, before[0], after[0])
+                lowest = self._lowest_touched
+                result.stack = StackUse(sp_call, min(lowest, sp_call), self.stack_range[0], self.stack_range[1])
+            for i in sorted(self.memories):
+                result.changes += _diff(i, before[i], after[i])
+                pn = self.memories[i].pages(self.store)
+                if pn != pages_before[i]:
+                    result.growth.append(MemoryGrowth(i, pages_before[i], pn))
+            if sret_addr is not None:
+                data = self.read(sret_addr, layout.size if layout else ret_size)
+                fields = [(f.name, f.type, v) for f, v in decode_fields(data, layout)] if layout else []
+                result.sret = SretResult(sret_addr, len(data), data, layout, fields)
+        finally:
+            result.host_calls = list(self.host.calls)
+            result.stdout, result.stderr = self._take_output()
+            if sp0 is not None:
+                try:
+                    self.set_sp(sp0)
+                except Exception:  # noqa: BLE001
+                    pass
+            for fname, ptr, size in frees:
+                self._free(fname, ptr, size)
+            self.host.calls.clear()
+            self._take_output()
+        return result
+
+    def _check_stack(self, addr: int, size: int) -> None:
+        low = self.stack_range[0] if self.stack_range else 0
+        if addr < low:
+            raise UsageError(f"no room on the linear stack for {size} bytes (stack pointer near its low end {low:#x})")
+        self.read(addr, size)  # bounds check
+
+    def _paint(self, sp: int | None):
+        if sp is None or not self.stack_range or 0 not in self.memories:
+            return None
+        low, high = self.stack_range
+        top = min(sp, high)
+        if not 0 <= low < top <= self.memory_size(0):
+            return None
+        ctypes.memset(self.memories[0].address(self.store) + low, PAINT, top - low)
+        return low, top
+
+    def _unpaint(self, low: int, high: int, before: bytes, after: bytes) -> bytes:
+        """Finds the lowest byte the call touched in the painted [low, high) and puts every byte that still
+        holds the paint back to what it was. Returns the corrected memory image."""
+        if len(after) < high:
+            self._lowest_touched = high
+            return after
+        region = after[low:high]
+        lowest = low + (len(region) - len(region.lstrip(bytes([PAINT]))))
+        self._lowest_touched = lowest
+        used = bytearray(after[lowest:high])
+        orig = before[lowest:high]
+        for j, b in enumerate(used):
+            if b == PAINT:
+                used[j] = orig[j]
+        fixed = before[low:lowest] + bytes(used)
+        self.write(low, fixed)
+        return after[:low] + fixed + after[high:]
+
+    def _alloc(self, fname: str, size: int) -> int:
+        _, ft = self.find_function(fname)
+        extra = [1] * (len(ft.params) - 1)  # e.g. __wbindgen_malloc(size, align)
+        out = self._invoke(self.exports[fname], [size] + extra)
+        if isinstance(out, TrapInfo):
+            raise RunError(f"the allocator {fname}({size}) trapped: {out.message}")
+        if not out or not out[0]:
+            raise RunError(f"the allocator {fname}({size}) returned NULL")
+        return out[0] & (0xFFFFFFFF if not self._is64 else 0xFFFFFFFFFFFFFFFF)
+
+    def _free(self, fname: str, ptr: int, size: int) -> None:
+        try:
+            _, ft = self.find_function(fname)
+        except UsageError:
+            return
+        args = [ptr, size, 1][:len(ft.params)]
+        if not self._is64 and ptr >= 2**31:
+            args[0] = ptr - 2**32
+        self._invoke(self.exports[fname], args)
+
+    # -- lifetime -----------------------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._disarm()
+        for p in self._tmpfiles:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+_TRAP_TEXT = {
+    "unreachable": "wasm `unreachable` instruction executed",
+    "memory_out_of_bounds": "out of bounds memory access",
+    "stack_overflow": "call stack exhausted (the engine's stack, not the linear stack)",
+    "integer_division_by_zero": "integer divide by zero",
+    "integer_overflow": "integer overflow",
+    "indirect_call_to_null": "indirect call to a null table entry",
+    "table_out_of_bounds": "undefined element: out of bounds table access",
+    "bad_signature": "indirect call type mismatch",
+    "bad_conversion_to_integer": "invalid conversion to integer",
+    "heap_misaligned": "misaligned memory access",
+}
+
+
+def _first_line(exc: Exception) -> str:
+    msg = str(exc).strip()
+    lines = [ln.strip() for ln in msg.splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__
+    # wasmtime puts the cause under "Caused by:"; show both when present
+    if "Caused by:" in lines:
+        i = lines.index("Caused by:")
+        causes = [ln.lstrip("0123456789: ") for ln in lines[i + 1:]]
+        return f"{lines[0]}: {'; '.join(causes)}" if causes else lines[0]
+    return lines[0]
+
+
+def _diff(memory: int, before: bytes, after: bytes) -> list[ChangedRange]:
+    """Byte ranges that differ. Compares 4 KiB blocks, then 64-byte lines, then bytes. Bytes past the old
+    end (after growth) are compared with zeros."""
+    if len(after) > len(before):
+        before = before + bytes(len(after) - len(before))
+    n = min(len(before), len(after))
+    ranges: list[list[int]] = []
+    for b in range(0, n, BLOCK):
+        e = min(b + BLOCK, n)
+        if before[b:e] == after[b:e]:
+            continue
+        for lb in range(b, e, 64):
+            le = min(lb + 64, e)
+            x, y = before[lb:le], after[lb:le]
+            if x == y:
+                continue
+            for j in range(le - lb):
+                if x[j] != y[j]:
+                    a = lb + j
+                    if ranges and a - ranges[-1][1] <= MERGE_GAP:
+                        ranges[-1][1] = a + 1
+                    else:
+                        ranges.append([a, a + 1])
+    return [ChangedRange(memory, s, e, before[s:e], after[s:e]) for s, e in ranges]
+
+
+def _configure_cache(cfg: wasmtime.Config) -> str | None:
+    """Enables wasmtime's compile cache. ``WASMEM_CACHE_DIR`` overrides wasmtime's default location
+    (``~/.cache/wasmtime`` on Linux) through a generated cache config file. Returns the directory used
+    or None when caching could not be enabled."""
+    d = os.environ.get("WASMEM_CACHE_DIR")
+    try:
+        if d:
+            os.makedirs(d, exist_ok=True)
+            # not inside the cache directory: wasmtime's cache cleaner deletes files it does not know
+            import hashlib
+
+            tag = hashlib.sha1(os.path.abspath(d).encode()).hexdigest()[:12]
+            toml = os.path.join(tempfile.gettempdir(), f"wasmem-cache-{tag}.toml")
+            esc = os.path.abspath(d).replace("\\", "\\\\").replace('"', '\\"')
+            with open(toml, "w") as f:
+                f.write(f'[cache]\ndirectory = "{esc}"\n')
+            cfg.cache = toml
+            return os.path.abspath(d)
+        cfg.cache = True
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return os.path.join(base, "wasmtime")
+    except Exception:  # noqa: BLE001 - caching is an optimisation only
+        return None
