@@ -1,0 +1,514 @@
+"""The symbol table: DWARF when the module has it, otherwise the name section and exports.
+
+Everything here is lazy; pyelftools is imported only when a module has ``.debug_info`` and a
+caller asks for something DWARF provides.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import weakref
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..errors import UsageError
+from .records import EXPORTED, FUNCTION, LINKER_MARKERS, MARKER, SEGMENT, Symbol
+from .typesys import ArrayType, PointerType, StructType, Type, sizeof
+
+_DEBUG_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _code_start(module) -> int:
+    code = module.get_section(10)
+    return code.start if code is not None else 0
+
+
+def _body_starts(module) -> dict[int, int]:
+    cs = _code_start(module)
+    return {b.start - cs: b.index for b in module.functions}
+
+
+def find_external_debug_file(module) -> str | None:
+    """The local file named by the ``external_debug_info`` section (relative to the module's
+    folder), when it exists; URLs are not fetched."""
+    ref = module.external_debug_info
+    if not ref or "://" in ref:
+        return None
+    base = os.path.dirname(os.path.abspath(module.path)) if module.path else os.getcwd()
+    path = ref if os.path.isabs(ref) else os.path.join(base, ref)
+    return path if os.path.isfile(path) else None
+
+
+def load_debug_info(module):
+    """A ``DebugInfo`` for the module's DWARF (or the external debug file it names), or None.
+    Cached per module."""
+    try:
+        return _DEBUG_CACHE[module]
+    except (KeyError, TypeError):
+        pass
+    info = None
+    if any(s.name == ".debug_info" for s in module.debug_sections):
+        from .dwarf import DebugInfo, build_dwarfinfo
+
+        info = DebugInfo(build_dwarfinfo(module), _code_start(module), body_starts=_body_starts(module))
+    else:
+        ext = find_external_debug_file(module)
+        if ext is not None:
+            from ..parser import WasmModule
+            from .dwarf import DebugInfo, build_dwarfinfo
+
+            dbg = WasmModule.from_file(ext)
+            di = build_dwarfinfo(dbg)
+            if di is not None:
+                # the debug file is a copy of the module with its code; offsets are relative to the
+                # code section payload, which is the same in both
+                info = DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=ext)
+                info._debug_module = dbg  # keep the mapping alive
+    try:
+        _DEBUG_CACHE[module] = info
+    except TypeError:
+        pass
+    return info
+
+
+@dataclass(frozen=True)
+class ResolvedPath:
+    """Where a symbol path (``cfg.items[3].name``) lands."""
+
+    path: str
+    address: int
+    type: Type | None
+    symbol: Symbol
+
+    @property
+    def size(self) -> int | None:
+        return sizeof(self.type) if self.type is not None else self.symbol.size
+
+
+_FIRST = re.compile(r"\s*([A-Za-z_$][\w$]*(?:::[A-Za-z_$~][\w$]*)*|\.[\w$.]+)")
+_STEP = re.compile(r"\s*(?:(\.|->)\s*([A-Za-z_$][\w$]*)|\[\s*(0x[0-9a-fA-F]+|\d+)\s*\]|([+-])\s*(0x[0-9a-fA-F]+|\d+)\s*$)")
+
+
+class SymbolTable:
+    """Names for addresses and addresses for names, from the best source the module has."""
+
+    def __init__(self, module, debug=None, *, use_dwarf: bool = True):
+        self.module = module
+        self._use_dwarf = use_dwarf
+        self._debug = debug
+        self._debug_loaded = debug is not None or not use_dwarf
+
+    @classmethod
+    def from_module(cls, module, *, use_dwarf: bool = True) -> SymbolTable:
+        return cls(module, use_dwarf=use_dwarf)
+
+    # -- sources ---------------------------------------------------------------------------
+    @property
+    def debug_info(self):
+        if not self._debug_loaded:
+            self._debug = load_debug_info(self.module)
+            self._debug_loaded = True
+        return self._debug
+
+    @property
+    def has_dwarf(self) -> bool:
+        return self.debug_info is not None
+
+    @property
+    def source(self) -> str:
+        """Where the names come from: dwarf, dwarf (external FILE), name section, exports or none."""
+        d = self.debug_info
+        if d is not None:
+            return f"dwarf (external {d.source})" if d.source else "dwarf"
+        if self.module.names.functions or self.module.names.data_segments or self.module.names.globals:
+            return "name section"
+        return "exports" if self.module.exports else "none"
+
+    @property
+    def external_debug_info(self) -> str | None:
+        return self.module.external_debug_info
+
+    @property
+    def source_mapping_url(self) -> str | None:
+        return self.module.source_mapping_url
+
+    @property
+    def code_start(self) -> int:
+        return _code_start(self.module)
+
+    # -- segments and regions --------------------------------------------------------------
+    @cached_property
+    def segments(self) -> list[Symbol]:
+        """Active data segments with a constant address, named from the name section."""
+        names = self.module.names.data_segments
+        out = []
+        for seg in self.module.data_segments:
+            addr = seg.address if seg.mode == "active" else None
+            if addr is None:
+                continue
+            nm = names.get(seg.index)
+            out.append(Symbol(name=nm or f"data[{seg.index}]", kind=SEGMENT, address=addr, size=seg.size,
+                              source="name" if nm else "module", region=_segment_region(nm)))
+        out.sort(key=lambda s: s.address)
+        return out
+
+    @cached_property
+    def _global_values(self) -> list[tuple[str, int, bool]]:
+        """(name, value, exported) of immutable i32/i64 globals with a constant initialiser."""
+        out = []
+        names = self.module.names.globals
+        seen = set()
+        for e in self.module.exports:
+            if e.kind != "global":
+                continue
+            g = self._global(e.index)
+            if g is not None:
+                out.append((e.name, g, True))
+                seen.add(e.index)
+        for idx, nm in names.items():
+            if idx not in seen and nm in LINKER_MARKERS:
+                g = self._global(idx)
+                if g is not None:
+                    out.append((nm, g, False))
+        return out
+
+    def _global(self, index: int) -> int | None:
+        gs = self.module.globals
+        if index >= len(gs):
+            return None
+        g = gs[index]
+        if g.type.mutable or g.type.valtype not in ("i32", "i64") or g.init is None:
+            return None
+        v = g.init.simple_value
+        if not isinstance(v, int):
+            return None
+        return v & (0xFFFFFFFF if g.type.valtype == "i32" else 0xFFFFFFFFFFFFFFFF)
+
+    @cached_property
+    def markers(self) -> list[Symbol]:
+        """Linker symbols (``__heap_base``, ``__data_end`` …) whose values are addresses."""
+        return sorted((Symbol(name=n, kind=MARKER, address=v, size=0, source="export" if ex else "name")
+                       for n, v, ex in self._global_values if n in LINKER_MARKERS),
+                      key=lambda s: (s.address, s.name))
+
+    @cached_property
+    def exported_addresses(self) -> list[Symbol]:
+        """Other exported immutable i32/i64 globals: data pointers (Odin, C ``--export`` of a
+        variable). Their size is unknown."""
+        return sorted((Symbol(name=n, kind=EXPORTED, address=v, size=None, source="export")
+                       for n, v, ex in self._global_values if ex and n not in LINKER_MARKERS),
+                      key=lambda s: (s.address, s.name))
+
+    @cached_property
+    def heap_base(self) -> int | None:
+        for m in self.markers:
+            if m.name == "__heap_base":
+                return m.address
+        return None
+
+    def segment_at(self, addr: int) -> Symbol | None:
+        for s in self.segments:
+            if s.address <= addr < s.address + s.size:
+                return s
+        return None
+
+    def region_of(self, addr: int) -> str | None:
+        """rodata / data / bss (from the containing data segment's name when known, else data
+        inside an active segment and bss past the data), heap at or above ``__heap_base``."""
+        seg = self.segment_at(addr)
+        if seg is not None:
+            return seg.region or "data"
+        hb = self.heap_base
+        if hb is not None and addr >= hb:
+            return "heap"
+        if self.segments and addr >= self.segments[0].address:
+            return "bss"
+        return None
+
+    # -- symbols ---------------------------------------------------------------------------
+    @cached_property
+    def data_symbols(self) -> list[Symbol]:
+        """Data symbols sorted by address: DWARF variables (or, without DWARF, the named data
+        segments and exported address globals), plus linker markers."""
+        d = self.debug_info
+        out: list[Symbol] = []
+        if d is not None:
+            out.extend(d.variables)
+            known = {s.address for s in out}
+            out.extend(s for s in self.exported_addresses if s.address not in known)
+        else:
+            out.extend(s for s in self.segments if s.source == "name")
+            out.extend(self.exported_addresses)
+        out.extend(self.markers)
+        for s in out:
+            if s.region is None or s.kind != SEGMENT:
+                s.region = self.region_of(s.address)
+        out.sort(key=lambda s: (s.address, s.kind == MARKER, s.name))
+        return out
+
+    @cached_property
+    def functions(self) -> list[Symbol]:
+        """Functions sorted by code offset: from DWARF, else from the name section and exports."""
+        d = self.debug_info
+        dwarf_funcs = list(d.functions) if d is not None else []
+        covered = {f.func_index for f in dwarf_funcs if f.func_index is not None}
+        cs = self.code_start
+        names = self.module.names.functions
+        out = list(dwarf_funcs)
+        for body in self.module.functions:
+            if body.index in covered:
+                continue
+            nm = names.get(body.index)
+            if nm is None:
+                ex = self.module.get_export_names("func", body.index)
+                nm = ex[0] if ex else None
+            if nm is None:
+                continue
+            out.append(Symbol(name=nm, kind=FUNCTION, address=body.start - cs, size=body.end - body.start,
+                              region="code", source="name" if body.index in names else "export",
+                              func_index=body.index, module_offset=body.start))
+        out.sort(key=lambda s: s.address)
+        return out
+
+    @cached_property
+    def _by_name(self) -> dict[str, Symbol]:
+        out: dict[str, Symbol] = {}
+        for s in self.data_symbols:
+            out.setdefault(s.display_name, s)
+        for s in self.data_symbols:  # a function-static also answers to its bare name
+            if s.scope:
+                out.setdefault(s.name, s)
+        for s in self.segments:
+            out.setdefault(s.name, s)
+        for s in self.functions:
+            out.setdefault(s.name, s)
+        return out
+
+    def find_symbol(self, name: str) -> Symbol | None:
+        """A data symbol, segment or function by name (``next_id::id_counter`` for a static)."""
+        return self._by_name.get(name)
+
+    @cached_property
+    def _sized(self) -> tuple[list[int], list[Symbol]]:
+        syms = [s for s in self.data_symbols if s.kind not in (MARKER, SEGMENT) and s.size is not None]
+        syms.sort(key=lambda s: s.address)
+        return [s.address for s in syms], syms
+
+    @cached_property
+    def _unsized(self) -> tuple[list[int], list[Symbol]]:
+        syms = sorted((s for s in self.data_symbols if s.size is None), key=lambda s: s.address)
+        return [s.address for s in syms], syms
+
+    def symbol_at(self, addr: int) -> tuple[Symbol, int] | None:
+        """(symbol, offset) for an address, for ``<sym+off>`` labels: the innermost sized symbol
+        holding it; else an unsized exported symbol at or below it (up to the next symbol, inside
+        its segment); else a linker marker at exactly that address; else the data segment."""
+        starts, syms = self._sized
+        i = bisect_right(starts, addr) - 1
+        best = None
+        for k in range(i, max(-1, i - 16), -1):
+            s = syms[k]
+            if s.contains(addr) and (best is None or (s.size or 0) < (best.size or 0)):
+                best = s
+        if best is not None:
+            return best, addr - best.address
+        ustarts, usyms = self._unsized
+        j = bisect_right(ustarts, addr) - 1
+        if j >= 0:
+            u = usyms[j]
+            nxt = starts[i + 1] if i + 1 < len(starts) else None
+            after = i >= 0 and syms[i].address > u.address  # a sized symbol sits between
+            useg, aseg = self.segment_at(u.address), self.segment_at(addr)
+            if not after and (nxt is None or addr < nxt) and (useg is aseg):
+                return u, addr - u.address
+        for m in self.markers:
+            if m.address == addr:
+                return m, 0
+        seg = self.segment_at(addr)
+        if seg is not None:
+            return seg, addr - seg.address
+        return None
+
+    def label(self, addr: int) -> str | None:
+        """``<sym>`` / ``<sym+0x10>`` or None."""
+        got = self.symbol_at(addr)
+        if got is None:
+            return None
+        s, off = got
+        return f"<{s.display_name}+{off:#x}>" if off else f"<{s.display_name}>"
+
+    # -- code ------------------------------------------------------------------------------
+    def function_at(self, code_offset: int) -> Symbol | None:
+        """The function whose body holds ``code_offset`` (relative to the code section payload)."""
+        funcs = self.functions
+        i = bisect_right([f.address for f in funcs], code_offset) - 1
+        if i >= 0 and funcs[i].address <= code_offset < funcs[i].address + max(funcs[i].size or 0, 1):
+            return funcs[i]
+        return None
+
+    def addr_to_line(self, code_offset: int) -> tuple[str | None, int] | None:
+        d = self.debug_info
+        return None if d is None else d.addr_to_line(code_offset)
+
+    def function_for_table_index(self, index: int, table: int = 0) -> Symbol | None:
+        """The function a function pointer (a table index) refers to, via active element segments."""
+        fidx = self._table_image.get((table, index))
+        if fidx is None:
+            return None
+        for f in self.functions:
+            if f.func_index == fidx:
+                return f
+        nm = self.module.names.functions.get(fidx)
+        return Symbol(name=nm or f"func[{fidx}]", kind=FUNCTION, address=0, source="name", func_index=fidx)
+
+    @cached_property
+    def _table_image(self) -> dict[tuple[int, int], int]:
+        out: dict[tuple[int, int], int] = {}
+        for el in self.module.elements:
+            if el.mode != "active" or el.offset_expr is None:
+                continue
+            base = el.offset_expr.evaluate()
+            if not isinstance(base, int):
+                continue
+            for k, f in enumerate(el.func_indices):
+                if f is not None:
+                    out[(el.table, base + k)] = f
+        return out
+
+    # -- types and paths -------------------------------------------------------------------
+    def find_type(self, name: str) -> Type | None:
+        d = self.debug_info
+        return None if d is None else d.find_type(name)
+
+    def resolve_path(self, path: str, read=None) -> ResolvedPath:
+        """Resolve ``sym``, ``cfg.items[3].name``, ``list_head->next->value``, ``grid[2][1]``,
+        ``sym+0x10`` to (address, type). Following a pointer needs ``read(addr, n) -> bytes``
+        (e.g. ``StaticMemory(module)`` or a live instance); without it only static paths resolve."""
+        m = _FIRST.match(path)
+        if not m:
+            raise UsageError(f"cannot parse symbol path {path!r}")
+        name = m.group(1)
+        sym = self.find_symbol(name)
+        if sym is None:
+            raise UsageError(f"no symbol named {name!r}" + self._suggest(name))
+        if sym.kind == FUNCTION:
+            raise UsageError(f"{name!r} is a function, not data")
+        addr, t = sym.address, sym.type
+        done = name
+        pos = m.end()
+        while pos < len(path):
+            step = _STEP.match(path, pos)
+            if not step:
+                raise UsageError(f"cannot parse symbol path {path!r} at {path[pos:]!r}")
+            pos = step.end()
+            op, member, index, sign, delta = step.groups()
+            if sign:
+                addr = addr + int(delta, 0) if sign == "+" else addr - int(delta, 0)
+                t = None
+                done += f"{sign}{delta}"
+                continue
+            if t is None:
+                raise UsageError(f"{done} has no type information (build with -g for DWARF)")
+            s = t.strip()
+            if member is not None:
+                if isinstance(s, PointerType):
+                    addr, t = self._deref(addr, s, done, read), s.pointee
+                    s = t.strip()
+                if not isinstance(s, StructType):
+                    raise UsageError(f"{done} is {t.name}, not a struct or union: no member {member!r}")
+                got = s.find_member(member)
+                if got is None:
+                    names = ", ".join(m.name for m in s.members if m.name) or "none"
+                    raise UsageError(f"{s.name} has no member {member!r} (members: {names})")
+                off, mem = got
+                addr, t = addr + off, mem.type
+                done += f"{op}{member}"
+            else:
+                i = int(index, 0)
+                if isinstance(s, ArrayType):
+                    if s.count is not None and i >= s.count:
+                        raise UsageError(f"index {i} is out of bounds for {done} ({t.name})")
+                    addr, t = addr + i * (sizeof(s.element) or 0), s.element
+                elif isinstance(s, PointerType):
+                    base = self._deref(addr, s, done, read)
+                    addr, t = base + i * (sizeof(s.pointee) or 0), s.pointee
+                else:
+                    raise UsageError(f"{done} is {t.name}: it cannot be indexed")
+                done += f"[{index}]"
+        return ResolvedPath(path, addr, t, sym)
+
+    def _deref(self, addr: int, ptr: PointerType, what: str, read) -> int:
+        if read is None:
+            raise UsageError(f"following the pointer {what} needs memory contents")
+        size = ptr.size or 4
+        value = int.from_bytes(read(addr, size), "little")
+        if value == 0:
+            raise UsageError(f"{what} is a null pointer")
+        return value
+
+    def _suggest(self, name: str) -> str:
+        close = [n for n in self._by_name if name.lower() in n.lower()][:5]
+        return f" (did you mean: {', '.join(close)}?)" if close else ""
+
+    # -- listing ---------------------------------------------------------------------------
+    def list_symbols(self, *, filter: str | None = None, sort: str = "addr",
+                     functions: bool = False) -> list[Symbol]:
+        """Data symbols (and functions when asked), filtered by a glob on the name and sorted by
+        ``addr``, ``size`` or ``name``. Data comes before functions when sorting by address."""
+        if sort not in ("addr", "size", "name"):
+            raise UsageError(f"unknown sort key {sort!r}: use addr, size or name")
+        rows = list(self.data_symbols)
+        if functions:
+            rows += self.functions
+        if filter:
+            rows = [s for s in rows if fnmatch.fnmatchcase(s.display_name, filter)
+                    or fnmatch.fnmatchcase(s.name, filter)]
+        if sort == "addr":
+            rows.sort(key=lambda s: (s.kind == FUNCTION, s.address, s.kind == MARKER, s.display_name))
+        elif sort == "size":
+            rows.sort(key=lambda s: (-(s.size or 0), s.address))
+        else:
+            rows.sort(key=lambda s: (s.display_name.lower(), s.address))
+        return rows
+
+
+def _segment_region(name: str | None) -> str | None:
+    if not name:
+        return None
+    n = name.lstrip(".")
+    for prefix, region in (("rodata", "rodata"), ("bss", "bss"), ("tbss", "tls"), ("tdata", "tls"),
+                           ("data", "data"), ("init_array", "data"), ("fini_array", "data")):
+        if n.startswith(prefix):
+            return region
+    return "data"
+
+
+def load_symbols(module, *, use_dwarf: bool = True) -> SymbolTable:
+    """The symbol table of a module (DWARF when present, else the name section and exports)."""
+    return SymbolTable.from_module(module, use_dwarf=use_dwarf)
+
+
+@dataclass
+class SymbolListing:
+    """What ``wasmem symbols`` shows: the rows plus where the names came from."""
+
+    path: str | None
+    source: str  # dwarf | dwarf (external FILE) | name section | exports | none
+    symbols: list[Symbol]
+    external_debug_info: str | None = None
+    source_mapping_url: str | None = None
+    functions: bool = False
+
+    def to_list(self) -> list[dict]:
+        return [s.to_dict() for s in self.symbols]
+
+
+def symbol_listing(module, *, filter: str | None = None, sort: str = "addr",
+                   functions: bool = False) -> SymbolListing:
+    """Data symbols (and functions) of a module for listing, filtered by a name glob."""
+    t = load_symbols(module)
+    rows = t.list_symbols(filter=filter, sort=sort, functions=functions)
+    return SymbolListing(module.path, t.source, rows, t.external_debug_info, t.source_mapping_url, functions)

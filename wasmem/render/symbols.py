@@ -1,0 +1,117 @@
+"""`wasmem symbols`: data symbols and functions as tables; typed values as a tree."""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from .common import fmt_addr
+
+REGION_STYLE = {"rodata": "cyan", "data": "green", "bss": "yellow", "heap": "blue", "stack": "magenta",
+                "code": "white"}
+KIND_STYLE = {"segment": "dim", "marker": "dim italic", "exported": ""}
+
+
+def _where(s) -> str:
+    if s.file is None:
+        return ""
+    return f"{s.file}:{s.line}" if s.line else s.file
+
+
+def _size(n) -> str:
+    return "?" if n is None else str(n)
+
+
+class SymbolsView:
+    """Renders a ``wasmem.debuginfo.SymbolListing``."""
+
+    def __init__(self, listing):
+        self.listing = listing
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lst = self.listing
+        head = Text(lst.path or "<module>", style="bold")
+        head.append(f"  symbols from {lst.source}", style="dim")
+        yield head
+        if lst.source_mapping_url:
+            yield Text(f"  sourceMappingURL: {lst.source_mapping_url} (not followed)", style="dim")
+        if lst.external_debug_info and not lst.source.startswith("dwarf"):
+            yield Text(f"  external_debug_info: {lst.external_debug_info} (not found)", style="yellow")
+        data = [s for s in lst.symbols if s.kind != "function"]
+        funcs = [s for s in lst.symbols if s.kind == "function"]
+        if not data and not funcs:
+            yield Text("  no symbols" + ("" if lst.source.startswith("dwarf") else
+                                         " (build with -g for DWARF, or keep the name section)"), style="dim")
+            return
+        if data:
+            show_kind = any(s.kind != "variable" for s in data)
+            t = Table(box=None, pad_edge=False, header_style="bold", title_justify="left")
+            t.add_column("address", no_wrap=True)
+            t.add_column("size", justify="right")
+            t.add_column("name", overflow="fold")
+            if show_kind:
+                t.add_column("kind", style="dim")
+            t.add_column("type", overflow="fold")
+            t.add_column("region")
+            t.add_column("source", overflow="fold")
+            for s in data:
+                cells = [fmt_addr(s.address), _size(s.size), Text(s.display_name, style=KIND_STYLE.get(s.kind, ""))]
+                if show_kind:
+                    cells.append("" if s.kind == "variable" else s.kind)
+                cells += [s.type_name or "", Text(s.region or "", style=REGION_STYLE.get(s.region or "", "")),
+                          _where(s)]
+                t.add_row(*cells)
+            yield t
+        if funcs:
+            if data:
+                yield Text("")
+            t = Table(box=None, pad_edge=False, header_style="bold", title="functions", title_justify="left")
+            t.add_column("code off", no_wrap=True)
+            t.add_column("size", justify="right")
+            t.add_column("name", overflow="fold")
+            t.add_column("signature", overflow="fold")
+            t.add_column("source", overflow="fold")
+            for f in funcs:
+                t.add_row(f"+{f.address:#06x}", _size(f.size), f.display_name, f.type_name or "", _where(f))
+            yield t
+            yield Text("code offsets are relative to the code section payload "
+                       f"(module offset = +{funcs[0].module_offset - funcs[0].address:#x})"
+                       if funcs[0].module_offset is not None else "", style="dim")
+
+
+class ValueView:
+    """A typed value tree (``wasmem.debuginfo.Value``) as a rich Tree."""
+
+    def __init__(self, value, *, show_addresses: bool = True):
+        self.value = value
+        self.show_addresses = show_addresses
+
+    def _label(self, v) -> Text:
+        t = Text()
+        if self.show_addresses:
+            t.append(f"{v.address:#010x}  ", style="dim")
+        t.append(v.label or "", style="bold")
+        if v.type_name:
+            t.append(f" ({v.type_name})", style="dim")
+        if v.kind in ("struct", "union", "class", "array"):
+            if not v.children:
+                t.append(" = " + v.one_line(80))
+            elif v.truncated:
+                t.append("  …", style="dim")
+        elif v.kind == "error":
+            t.append(f" = <{v.error}>", style="red")
+        else:
+            t.append(" = ")
+            t.append(v.text, style="cyan" if v.kind in ("string", "pointer") else "")
+        return t
+
+    def _add(self, node: Tree, v) -> None:
+        for c in v.children:
+            self._add(node.add(self._label(c)), c)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        root = Tree(self._label(self.value), guide_style="dim")
+        self._add(root, self.value)
+        yield root
