@@ -1,0 +1,66 @@
+"""`wasmem stack`: golden output, JSON, headroom recommendation, --call wiring."""
+
+import json
+import os
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, sample
+from golden_util import check_golden, render_text
+
+from wasmem.cli.main import cli
+from wasmem.model.stackframes import analyze_stack
+from wasmem.parser.module import WasmModule
+from wasmem.render.stack import StackView
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.mark.parametrize("name, depth", [("memdemo.wasm", 10), ("memdemo-O0.wasm", None)])
+def test_golden_stack(name, depth, monkeypatch):
+    sample(name)
+    monkeypatch.chdir(ROOT)
+    sa = analyze_stack(WasmModule.from_file(os.path.join("samples", name)), recursion_depth=depth)
+    check_golden(f"stack-{name}.txt", render_text(StackView(sa, top=8, headroom_pct=25)))
+
+
+def test_text_output_explains_unbounded_and_recommends():
+    r = run("stack", sample("memdemo.wasm"), "--recursion-depth", "10", "--headroom", "25")
+    assert r.exit_code == 0
+    out = " ".join(r.output.split())
+    assert "unbounded: recursion: deep → deep" in out and "dynamic frame: sum_vla" in out
+    assert "-z stack-size=13664" in out  # 10 × 1024 B / 0.75, rounded up to 16
+    assert "over-aligned +48" in out
+
+
+def test_json():
+    r = run("stack", sample("memdemo-O0.wasm"), "--json", "--headroom", "50")
+    d = json.loads(r.output)
+    assert d["worst_bytes"] == 256 and d["recommended_stack_size"] == 512
+    frames = {f["function"]: f for f in d["frames"]}
+    assert frames["sum_vla"]["dynamic"] and frames["aligned_local"]["align_slack"] == 48
+    roots = {x["function"]: x for x in d["roots"]}
+    assert roots["deep"]["unbounded"] == "recursion" and roots["deep"]["cycle"] == ["deep"]
+
+
+def test_call_shows_measured_peak():
+    pytest.importorskip("wasmtime")
+    r = run("stack", sample("memdemo.wasm"), "--call", "fib_stack 5", "--json")
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.output)["measured"]
+    assert m["call"] == "fib_stack 5" and 5 * 64 <= m["peak_bytes"] <= 5 * 64 + 128
+    r = run("stack", sample("memdemo.wasm"), "--call", "fib_stack 5")
+    assert "measured peak" in r.output
+
+
+def test_help_and_bad_file(tmp_path):
+    assert "Examples" in run("stack", "--help").output
+    p = tmp_path / "x.wasm"
+    p.write_bytes(b"nope")
+    from wasmem.cli.main import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["stack", str(p)])
+    assert exc.value.code == 2

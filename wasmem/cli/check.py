@@ -1,0 +1,114 @@
+"""`wasmem check`: CI rules over one or more modules (exit 0 all hold, 1 any fails, 2 usage/parse error)."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import UsageError
+
+FORMATS = ("text", "json", "github", "junit")
+
+
+@click.command("check")
+@click.argument("modules", nargs=-1, type=click.Path())
+@click.option("--max-initial-pages", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Memory 0 may start with at most N pages.")
+@click.option("--host-pages", type=click.IntRange(min=0), default=None, metavar="N",
+              help="The host provides an N-page memory: the import's minimum (and maximum) must allow it.")
+@click.option("--min-stack-size", type=click.IntRange(min=0), default=None, metavar="BYTES",
+              help="The linear stack must be at least BYTES.")
+@click.option("--max-stack-size", type=click.IntRange(min=0), default=None, metavar="BYTES",
+              help="The linear stack must be at most BYTES.")
+@click.option("--require-stack-first", is_flag=True, default=False,
+              help="The stack must sit below the data (an overflow traps instead of corrupting data).")
+@click.option("--require-max-memory", is_flag=True, default=False, help="Memory 0 must declare a maximum.")
+@click.option("--max-data-size", type=click.IntRange(min=0), default=None, metavar="BYTES",
+              help="Static data (including .bss when __data_end is known) must be at most BYTES.")
+@click.option("--stack-headroom", type=click.FloatRange(min=0, max=100, max_open=True), default=None,
+              metavar="PCT", help="Every export's static worst case must leave PCT percent of the stack free.")
+@click.option("--allow-unbounded", is_flag=True, default=False,
+              help="Do not fail stack-headroom on recursion or dynamic frames.")
+@click.option("--recursion-depth", type=click.IntRange(min=1), default=None, metavar="N",
+              help="For stack-headroom: bound recursive cycles by N frames.")
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="Read rules from FILE (default: wasmem.toml, or [tool.wasmem.check] in pyproject.toml, "
+                   "in this directory or a parent).")
+@click.option("--no-config", is_flag=True, default=False, help="Ignore config files.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Output format: text, json, github (::error annotations) or junit (XML).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report to FILE instead of standard output (the usual place for junit).")
+def check_cmd(modules, config, no_config, fmt, output, **flags):
+    """Check modules against CI rules: memory size, stack size and layout, data size, stack headroom.
+
+    Flags override the rules found in a config file, so CI can run just `wasmem check build/app.wasm`.
+    Exit status: 0 when every rule holds, 1 when any fails, 2 on a usage or parse error.
+
+    \b
+    Examples:
+      wasmem check app.wasm --require-stack-first --min-stack-size 65536
+      wasmem check app.wasm --stack-headroom 25 --recursion-depth 64
+      wasmem check build/*.wasm --format github
+      wasmem check app.wasm --format junit --output wasmem.xml
+    \b
+    pyproject.toml:
+      [tool.wasmem.check]
+      modules = ["build/app.wasm"]
+      require-stack-first = true
+      stack-headroom = 25
+    """
+    from ..api import load_module
+    from ..model.checks import make_rules, reports_to_dict, run_checks
+
+    if config is not None and no_config:
+        raise UsageError("--config and --no-config exclude each other")
+    rules, used, cfg_modules = make_rules(flags, config, use_config=not no_config)
+    paths = list(modules) or cfg_modules
+    if not paths:
+        raise UsageError("no module given (pass MODULE... or list `modules` in the config)")
+    if not rules.active:
+        raise UsageError("no rules given: pass rule options (see --help) or add [tool.wasmem.check] "
+                         "to pyproject.toml")
+    reports = run_checks(paths, rules, load_module)
+
+    if fmt == "json":
+        import json
+
+        text = json.dumps(reports_to_dict(reports), indent=2) + "\n"
+    elif fmt == "github":
+        from ..render.check import to_github
+
+        text = to_github(reports)
+    elif fmt == "junit":
+        from ..render.check import to_junit
+
+        text = to_junit(reports)
+    else:
+        text = None
+    if text is None:
+        from ..render.check import CheckView
+
+        if output:
+            from ..render.common import make_console
+
+            with open(output, "w", encoding="utf-8") as f:
+                make_console(file=f, width=100, color=False).print(CheckView(reports, used))
+        else:
+            from .common import render
+
+            render(CheckView(reports, used))
+    elif output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+        failed = sum(len(m.failures) for m in reports)
+        click.echo(f"wasmem check: wrote {fmt} report to {output} ({failed} failed)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+    errors = [m for m in reports if m.error]
+    if errors:
+        for m in errors:
+            click.echo(f"wasmem: error: {m.error}", err=True)
+        raise SystemExit(2)
+    if not all(m.passed for m in reports):
+        raise SystemExit(1)

@@ -1,0 +1,62 @@
+"""`wasmem stack`: static frame sizes, worst-case stack depth per export, measured peak, a stack size."""
+
+from __future__ import annotations
+
+import click
+
+from .common import json_option, print_json, render, svg_option
+
+
+@click.command("stack")
+@click.argument("module", type=click.Path())
+@click.option("--top", type=click.IntRange(min=1), default=15, show_default=True,
+              help="How many of the largest frames to list.")
+@click.option("--recursion-depth", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Bound recursive cycles by N frames on the stack at once.")
+@click.option("--headroom", type=click.FloatRange(min=0, max=100, max_open=True), default=25.0,
+              show_default=True, metavar="PCT",
+              help="Percent of the stack to keep free when recommending -z stack-size.")
+@click.option("--call", "call", default=None, metavar='"FUNC ARGS"',
+              help="Also run FUNC with ARGS and show the measured stack peak (painting).")
+@json_option
+@svg_option
+def stack_cmd(module, top, recursion_depth, headroom, call, as_json, svg):
+    """Show frame sizes, the worst-case stack depth of each export and start function (with its deepest
+    call path), recursion and dynamic frames, and the -z stack-size that gives the requested headroom.
+
+    Imported functions count as 0 bytes: their frames live in the host.
+
+    \b
+    Examples:
+      wasmem stack app.wasm
+      wasmem stack app.wasm --recursion-depth 100 --headroom 50
+      wasmem stack app.wasm --call "fib_stack 10"
+      wasmem stack app.wasm --json
+    """
+    from ..api import load_module
+    from ..model.stackframes import analyze_stack, stack_to_dict
+
+    analysis = analyze_stack(load_module(module), recursion_depth=recursion_depth)
+    measured = None
+    if call:
+        from ..runtime import open_session, split_call
+
+        name, args = split_call(call)
+        session = open_session(module)
+        try:
+            result = session.call(name, args)
+        finally:
+            close = getattr(session, "close", None)
+            if close:
+                close()
+        if result.stack is not None:
+            measured = (call, result.stack)
+    if as_json:
+        d = stack_to_dict(analysis, headroom)
+        if call:
+            d["measured"] = None if measured is None else {"call": call, **measured[1].to_dict()}
+        print_json(d)
+    else:
+        from ..render.stack import StackView
+
+        render(StackView(analysis, top=top, headroom_pct=headroom, measured=measured), svg)

@@ -1,0 +1,355 @@
+"""CI rules over a module's memory layout and static stack analysis → one result per rule.
+
+Pure stdlib. Rules come from keyword arguments (the CLI's flags) merged over a config file:
+``[tool.wasmem.check]`` in ``pyproject.toml``, or ``wasmem.toml`` (top-level keys or a ``[check]``
+table), found in the current directory or its parents. Keys are the flag names without ``--``
+(``max-initial-pages = 2``); snake_case works too.
+
+Every result carries the measured value and the limit, and a status: ``pass``, ``fail`` or ``skip``
+(the rule does not apply, e.g. ``host-pages`` on a module that defines its own memory).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+
+from ..errors import UsageError
+from .layout import MemoryLayout
+from .stackframes import StackAnalysis
+
+CONFIG_NAMES = ("wasmem.toml", "pyproject.toml")
+
+
+@dataclass(frozen=True)
+class Rules:
+    max_initial_pages: int | None = None
+    host_pages: int | None = None
+    min_stack_size: int | None = None
+    max_stack_size: int | None = None
+    require_stack_first: bool = False
+    require_max_memory: bool = False
+    max_data_size: int | None = None
+    stack_headroom: float | None = None
+    allow_unbounded: bool = False
+    recursion_depth: int | None = None  # bounds recursive cycles for stack-headroom
+
+    @property
+    def active(self) -> list[str]:
+        """The rules that will be checked, as flag names."""
+        out = []
+        for f in fields(self):
+            if f.name in ("allow_unbounded", "recursion_depth"):
+                continue
+            v = getattr(self, f.name)
+            if v not in (None, False):
+                out.append(f.name.replace("_", "-"))
+        return out
+
+    @property
+    def needs_stack_analysis(self) -> bool:
+        return self.stack_headroom is not None
+
+
+RULE_TYPES = {f.name: f.type for f in fields(Rules)}
+_INT_RULES = {"max_initial_pages", "host_pages", "min_stack_size", "max_stack_size", "max_data_size",
+              "recursion_depth"}
+_BOOL_RULES = {"require_stack_first", "require_max_memory", "allow_unbounded"}
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str  # flag name, e.g. "max-initial-pages"
+    status: str  # pass | fail | skip
+    measured: object
+    limit: object
+    message: str
+    details: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "fail"
+
+
+@dataclass
+class ModuleReport:
+    path: str
+    results: list[RuleResult] = field(default_factory=list)
+    error: str | None = None  # the module could not be read (exit 2)
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and all(r.passed for r in self.results)
+
+    @property
+    def failures(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status == "fail"]
+
+
+# ------------------------------------------------------------------------------------------------
+# configuration
+# ------------------------------------------------------------------------------------------------
+
+def _toml_loads(text: str, path: str) -> dict:
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # pragma: no cover - 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            raise UsageError(f"{path}: reading a config needs Python 3.11 (tomllib) or the tomli package") \
+                from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _section(doc: dict, path: str) -> dict | None:
+    """The check table of a parsed config file, or None when it has none."""
+    tool = doc.get("tool", {}).get("wasmem", {}) if isinstance(doc.get("tool"), dict) else {}
+    if isinstance(tool, dict) and isinstance(tool.get("check"), dict):
+        return tool["check"]
+    if os.path.basename(path) == "pyproject.toml":
+        return None
+    if isinstance(doc.get("check"), dict):
+        return doc["check"]
+    return doc
+
+
+def find_config(start: str | None = None) -> str | None:
+    """The nearest ``wasmem.toml``, or ``pyproject.toml`` with a ``[tool.wasmem.check]`` table, in ``start``
+    (default: the current directory) or its parents."""
+    d = os.path.abspath(start or os.getcwd())
+    while True:
+        for name in CONFIG_NAMES:
+            p = os.path.join(d, name)
+            if os.path.isfile(p):
+                if name == "wasmem.toml":
+                    return p
+                with open(p, encoding="utf-8") as f:
+                    text = f.read()
+                if "wasmem" in text and _section(_toml_loads(text, p), p) is not None:
+                    return p
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None
+        d = parent
+
+
+def load_config(path: str) -> tuple[dict, list[str]]:
+    """(rule values by field name, module paths) from a config file. Unknown keys are a UsageError."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from None
+    table = _section(_toml_loads(text, path), path)
+    if table is None:
+        raise UsageError(f"{path}: no [tool.wasmem.check] table")
+    out: dict = {}
+    modules: list[str] = []
+    base = os.path.dirname(os.path.abspath(path))
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name == "modules":
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise UsageError(f"{path}: `modules` must be a list of paths")
+            modules = [v if os.path.isabs(v) else os.path.join(base, v) for v in value]
+            continue
+        if name not in RULE_TYPES:
+            known = ", ".join(sorted(n.replace("_", "-") for n in RULE_TYPES))
+            raise UsageError(f"{path}: unknown rule {key!r} (known: {known}, modules)")
+        if name in _BOOL_RULES:
+            if not isinstance(value, bool):
+                raise UsageError(f"{path}: {key} must be true or false")
+        elif name in _INT_RULES:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise UsageError(f"{path}: {key} must be a non-negative integer")
+        else:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 100:
+                raise UsageError(f"{path}: {key} must be a percentage in [0, 100)")
+            value = float(value)
+        out[name] = value
+    return out, modules
+
+
+def make_rules(cli: dict, config_path: str | None = None, *, search_from: str | None = None,
+               use_config: bool = True) -> tuple[Rules, str | None, list[str]]:
+    """Rules from a config file (``config_path`` or the nearest one) overridden by ``cli`` values that are
+    not None/False. Returns (rules, config path used, modules listed in the config)."""
+    values: dict = {}
+    modules: list[str] = []
+    used = None
+    if use_config:
+        used = config_path or find_config(search_from)
+        if used is not None:
+            values, modules = load_config(used)
+    for k, v in cli.items():
+        if k not in RULE_TYPES:
+            raise UsageError(f"unknown rule {k!r}")
+        if v is not None and v is not False:
+            values[k] = v
+    return Rules(**values), used, modules
+
+
+# ------------------------------------------------------------------------------------------------
+# the rules
+# ------------------------------------------------------------------------------------------------
+
+def data_size(layout: MemoryLayout) -> int:
+    """Bytes of static data: [data start, __data_end) when known (includes .bss), else the active segments."""
+    if layout.data_start is not None and layout.data_end is not None:
+        return max(0, layout.data_end - layout.data_start)
+    return sum(s.size for s in layout.segments if s.mode == "active")
+
+
+def check_module(layout: MemoryLayout, rules: Rules, stack: StackAnalysis | None = None) -> list[RuleResult]:
+    """Evaluates every active rule. ``stack`` is required for ``stack-headroom``."""
+    out: list[RuleResult] = []
+    mem = layout.memory
+    R = RuleResult
+
+    if rules.max_initial_pages is not None:
+        lim = rules.max_initial_pages
+        if mem is None:
+            out.append(R("max-initial-pages", "skip", None, lim, "the module has no memory"))
+        else:
+            ok = mem.min_pages <= lim
+            out.append(R("max-initial-pages", "pass" if ok else "fail", mem.min_pages, lim,
+                         f"memory 0 starts with {mem.min_pages} pages ({mem.min_bytes} bytes)"
+                         + ("" if ok else f", more than the allowed {lim}")))
+
+    if rules.host_pages is not None:
+        n = rules.host_pages
+        if mem is None or mem.imported is None:
+            out.append(R("host-pages", "skip", None, n,
+                         "the module defines its own memory: a host memory is not used" if mem else
+                         "the module has no memory"))
+        else:
+            if n < mem.min_pages:
+                st, msg = "fail", (f"the host's {n}-page memory is smaller than the declared minimum of "
+                                   f"{mem.min_pages} pages: instantiation fails (LinkError)")
+            elif mem.max_pages is not None and n > mem.max_pages:
+                st, msg = "fail", (f"the host's {n}-page memory is larger than the declared maximum of "
+                                   f"{mem.max_pages} pages: instantiation fails (LinkError)")
+            else:
+                st, msg = "pass", f"{mem.imported} needs at least {mem.min_pages} pages; the host gives {n}"
+            out.append(R("host-pages", st, mem.min_pages, n, msg))
+
+    size = layout.stack_size
+    no_stack = layout.stack_pointer is None
+    for rule, lim, bad, word in (("min-stack-size", rules.min_stack_size, lambda s, lim: s < lim, "below"),
+                                 ("max-stack-size", rules.max_stack_size, lambda s, lim: s > lim, "above")):
+        if lim is None:
+            continue
+        if no_stack:
+            out.append(R(rule, "skip", None, lim, f"no linear stack ({layout.layout_kind})"))
+        elif size is None:
+            out.append(R(rule, "fail", None, lim,
+                         f"the stack size cannot be determined ({layout.layout_kind}: {layout.stack_reason or 'set at run time'})"))
+        else:
+            failed = bad(size, lim)
+            exact = "" if layout.stack_exact else " at most"
+            out.append(R(rule, "fail" if failed else "pass", size, lim,
+                         f"the stack is{exact} {size} bytes" + (f", {word} {lim}" if failed else "")
+                         + (" (-z stack-size=BYTES)" if failed else "")))
+
+    if rules.require_stack_first:
+        kind = layout.layout_kind
+        if kind in ("none", "go"):
+            out.append(R("require-stack-first", "skip", kind, "stack-first", f"no C linear stack ({kind})"))
+        else:
+            ok = kind == "stack-first"
+            msg = ("stack-first: an overflow runs below address 0 and traps" if ok else
+                   f"layout is {kind}: a stack overflow silently corrupts static data (link with --stack-first)"
+                   if kind == "data-first" else f"layout is {kind}, not stack-first")
+            out.append(R("require-stack-first", "pass" if ok else "fail", kind, "stack-first", msg))
+
+    if rules.require_max_memory:
+        if mem is None:
+            out.append(R("require-max-memory", "skip", None, "declared", "the module has no memory"))
+        else:
+            ok = mem.max_pages is not None
+            out.append(R("require-max-memory", "pass" if ok else "fail", mem.max_pages, "declared",
+                         f"memory 0 has a maximum of {mem.max_pages} pages" if ok else
+                         "memory 0 has no maximum: it can grow to 4 GiB (-Wl,--max-memory=BYTES)"))
+
+    if rules.max_data_size is not None:
+        n = data_size(layout)
+        ok = n <= rules.max_data_size
+        out.append(R("max-data-size", "pass" if ok else "fail", n, rules.max_data_size,
+                     f"static data is {n} bytes" + ("" if layout.data_end_exact else " (without .bss)")
+                     + ("" if ok else f", more than {rules.max_data_size}")))
+
+    if rules.stack_headroom is not None:
+        out.append(_headroom(layout, rules, stack))
+    return out
+
+
+def _headroom(layout: MemoryLayout, rules: Rules, sa: StackAnalysis | None) -> RuleResult:
+    pct = rules.stack_headroom
+    size = layout.stack_size
+    if layout.stack_pointer is None:
+        return RuleResult("stack-headroom", "skip", None, pct, f"no linear stack ({layout.layout_kind})")
+    if size is None or sa is None:
+        return RuleResult("stack-headroom", "fail", None, pct,
+                          f"the stack size cannot be determined ({layout.layout_kind})")
+    allowed = int(size * (100 - pct) / 100)
+    bad: list[str] = []
+    skipped: list[str] = []
+    worst = 0
+    worst_name = None
+    for r in sa.roots:
+        need = r.effective_bytes
+        if need is None:
+            why = f"{r.name}: unbounded ({r.reason})"
+            (skipped if rules.allow_unbounded else bad).append(why)
+            continue
+        if need > worst or worst_name is None:
+            worst, worst_name = need, r.name
+        if need > allowed:
+            via = " → ".join(s.name for s in (r.path if r.bytes is not None else r.bounded_path))
+            bad.append(f"{r.name}: {need} bytes > {allowed} ({via})")
+    left = (size - worst) * 100.0 / size if size else 0.0
+    msg = (f"worst case {worst} bytes ({worst_name}) in a {size}-byte stack leaves {left:.1f}% free "
+           f"(need {pct:g}%)") if worst_name else "no entry point has a static bound"
+    if bad:
+        msg += f"; {len(bad)} entry point(s) do not fit"
+    if skipped:
+        msg += f"; {len(skipped)} unbounded allowed"
+    return RuleResult("stack-headroom", "fail" if bad else "pass", worst, allowed, msg, tuple(bad + skipped))
+
+
+def reports_to_dict(reports: list[ModuleReport]) -> dict:
+    return {
+        "schema": 1,
+        "passed": all(r.passed for r in reports),
+        "modules": [{
+            "file": m.path, "passed": m.passed, "error": m.error,
+            "results": [{"rule": r.rule, "status": r.status, "measured": r.measured, "limit": r.limit,
+                         "message": r.message, "details": list(r.details)} for r in m.results],
+        } for m in reports],
+    }
+
+
+def run_checks(paths: list[str], rules: Rules, load) -> list[ModuleReport]:
+    """Checks every module; ``load(path) -> WasmModule``. A module that cannot be read gets ``error`` set
+    (a :class:`wasmem.errors.WasmemError` message) instead of results."""
+    from ..errors import WasmemError
+    from .layout import analyze
+    from .stackframes import analyze_stack
+
+    reports = []
+    for p in paths:
+        try:
+            module = load(p)
+            layout = analyze(module)
+            sa = analyze_stack(module, layout, recursion_depth=rules.recursion_depth) \
+                if rules.needs_stack_analysis else None
+            reports.append(ModuleReport(p, check_module(layout, rules, sa)))
+        except WasmemError as exc:
+            reports.append(ModuleReport(p, [], str(exc)))
+    return reports

@@ -1,0 +1,171 @@
+"""Stack instrumentation: rewrite a module so that every write of the stack pointer goes through a hook.
+
+Pure stdlib; works on bytes and returns new bytes. Every ``global.set SP`` in every function body is
+replaced by ``call $hook`` (same stack effect: it consumes the new SP value). The appended hook
+
+    (func $hook (param $new i32)                 ;; i64 for memory64
+      (if (i32.lt_u (local.get $new) (global.get $sp_min)) (then (global.set $sp_min (local.get $new))))
+      (if (i32.lt_u (local.get $new) (global.get $stack_low)) (then unreachable))
+      (global.set $sp (local.get $new)))
+
+records the lowest stack pointer in an appended mutable global exported as ``__wasmem_sp_min``
+(initialised to the largest unsigned value: the host resets it before a call) and traps with
+``unreachable`` *before* the stack pointer moves below ``__wasmem_stack_low`` (an appended mutable
+global the host may change). So a data-first overflow stops at the function whose prologue overflowed
+instead of overwriting static data; ``sp_min`` then says how far it would have gone.
+
+Function indices do not move (the hook is appended last), so the name section stays valid; DWARF code
+offsets do not (bodies change size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ParseError
+from .code import decode_locals, iter_instructions
+from .encode import encode_name, encode_section, sleb, uleb
+from .module import SECTION_ORDER, WasmModule
+from .reader import Reader
+
+SP_MIN_EXPORT = "__wasmem_sp_min"
+STACK_LOW_EXPORT = "__wasmem_stack_low"
+
+
+@dataclass(frozen=True)
+class Instrumented:
+    data: bytes
+    hook_index: int  # function index of the hook (a trap inside it = stack overflow)
+    sp_min_global: int
+    stack_low_global: int
+    sp_min_export: str
+    stack_low_export: str
+    sites: int  # global.set SP instructions rewritten
+    valtype: str  # i32 | i64
+
+    @property
+    def initial_min(self) -> int:
+        """The value ``__wasmem_sp_min`` holds before any write (unsigned max); reset it to this."""
+        return 0xFFFFFFFF if self.valtype == "i32" else 0xFFFFFFFFFFFFFFFF
+
+
+def _vector_payload(data, module: WasmModule, sid: int) -> tuple[int, bytes]:
+    """(raw entry count, entry bytes) of a vector section, or (0, b"") when it is absent."""
+    h = module.get_section(sid)
+    if h is None:
+        return 0, b""
+    r = Reader(data, h.start, h.end)
+    n = r.u32()
+    return n, bytes(data[r.pos:h.end])
+
+
+def _signed(v: int, bits: int) -> int:
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def instrument_stack(data, sp_global: int, low: int = 0, *, sp_min_export: str = SP_MIN_EXPORT,
+                     stack_low_export: str = STACK_LOW_EXPORT) -> Instrumented:
+    """Returns ``data`` rewritten so that every ``global.set sp_global`` records the minimum and traps below
+    ``low`` (see the module docstring). Raises ParseError when ``sp_global`` is not a mutable i32/i64."""
+    data = bytes(data)
+    module = WasmModule.from_bytes(data)
+    globals_ = module.globals
+    if not 0 <= sp_global < len(globals_):
+        raise ParseError(f"cannot instrument: global {sp_global} does not exist")
+    g = globals_[sp_global]
+    vt = g.type.valtype
+    if not g.type.mutable or vt not in ("i32", "i64"):
+        raise ParseError(f"cannot instrument: global {sp_global} is not a mutable i32/i64 ({vt})")
+    bits = 32 if vt == "i32" else 64
+    vcode = 0x7F if vt == "i32" else 0x7E
+    const = 0x41 if vt == "i32" else 0x42
+    lt_u = 0x49 if vt == "i32" else 0x54
+
+    # type: reuse an existing (param vt) -> () or append one
+    want_params, want_results = (vt,), ()
+    tidx = next((t.index for t in module.types if t.func is not None and t.func.params == want_params
+                 and t.func.results == want_results), None)
+    ntypes_raw, types_body = _vector_payload(data, module, 1)
+    new_payload: dict[int, bytes] = {}
+    if tidx is None:
+        tidx = len(module.types)
+        new_payload[1] = uleb(ntypes_raw + 1) + types_body + bytes([0x60, 1, vcode, 0])
+
+    # globals: sp_min (unsigned max) and stack_low
+    nglobals_own, globals_body = _vector_payload(data, module, 6)
+    sp_min = len(globals_)
+    low_g = sp_min + 1
+    init_min = _signed(-1, bits)
+    entries = (bytes([vcode, 1, const]) + sleb(init_min) + b"\x0b"
+               + bytes([vcode, 1, const]) + sleb(_signed(low, bits)) + b"\x0b")
+    new_payload[6] = uleb(nglobals_own + 2) + globals_body + entries
+
+    # function section: one more function
+    nfuncs_own, funcs_body = _vector_payload(data, module, 3)
+    hook = module.num_functions
+    new_payload[3] = uleb(nfuncs_own + 1) + funcs_body + uleb(tidx)
+
+    # code: rewrite every global.set SP as call $hook
+    call_hook = b"\x10" + uleb(hook)
+    bodies = bytearray()
+    sites = 0
+    for body in module.functions:
+        _, p = decode_locals(data, body.start, body.end)
+        out = bytearray(data[body.start:p])
+        pos = p
+        pending = None  # offset of a global.set SP whose end is the next instruction's start
+        for ins in iter_instructions(data, p, body.end):
+            if pending is not None:
+                out += data[pos:pending] + call_hook
+                pos = ins.offset
+                pending = None
+            if ins.op == 0x24 and ins.imm == sp_global:
+                pending = ins.offset
+                sites += 1
+        if pending is not None:  # cannot happen in a valid body (it ends with `end`)
+            raise ParseError("function body ends with global.set", pending)
+        out += data[pos:body.end]
+        bodies += uleb(len(out)) + out
+    hook_body = (b"\x00"  # no locals
+                 + bytes([0x20, 0, 0x23]) + uleb(sp_min) + bytes([lt_u, 0x04, 0x40, 0x20, 0])
+                 + b"\x24" + uleb(sp_min) + b"\x0b"
+                 + bytes([0x20, 0, 0x23]) + uleb(low_g) + bytes([lt_u, 0x04, 0x40, 0x00, 0x0b])
+                 + bytes([0x20, 0, 0x24]) + uleb(sp_global) + b"\x0b")
+    bodies += uleb(len(hook_body)) + hook_body
+    new_payload[10] = uleb(len(module.functions) + 1) + bytes(bodies)
+
+    # exports
+    nexp, exp_body = _vector_payload(data, module, 7)
+    taken = {e.name for e in module.exports}
+    names = []
+    for name in (sp_min_export, stack_low_export):
+        base, k = name, 1
+        while name in taken:
+            name = f"{base}_{k}"
+            k += 1
+        taken.add(name)
+        names.append(name)
+    new_payload[7] = (uleb(nexp + 2) + exp_body + encode_name(names[0]) + bytes([3]) + uleb(sp_min)
+                      + encode_name(names[1]) + bytes([3]) + uleb(low_g))
+
+    return Instrumented(_rebuild(data, module, new_payload), hook, sp_min, low_g, names[0], names[1], sites, vt)
+
+
+def _rebuild(data: bytes, module: WasmModule, payloads: dict[int, bytes]) -> bytes:
+    """The module with the given sections replaced, or inserted in the required order."""
+    out = bytearray(data[:8])
+    pending = dict(payloads)
+    for h in module.sections:
+        if h.id != 0:
+            order = SECTION_ORDER[h.id]
+            for sid in sorted((s for s in pending if SECTION_ORDER[s] < order and module.get_section(s) is None),
+                              key=SECTION_ORDER.get):
+                out += encode_section(sid, pending.pop(sid))
+        if h.id in pending:
+            out += encode_section(h.id, pending.pop(h.id))
+        else:
+            out += data[h.offset:h.end]
+    for sid in sorted(pending, key=SECTION_ORDER.get):  # sections after the last existing one
+        out += encode_section(sid, pending[sid])
+    return bytes(out)
