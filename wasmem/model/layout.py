@@ -16,7 +16,10 @@ GO_IMPORT_MODULES = {"go", "gojs"}
 # Go's wasm backend globals: SP, CTXT, g, RET0..RET3, PAUSE
 GO_GLOBAL_TYPES = ("i32", "i32", "i64", "i64", "i64", "i64", "i64", "i32")
 DEFAULT_MIN_STACK = 16 * 1024
+MAX_MAP_SEGMENTS = 16
+MAP_MERGE_GAP = 256  # bytes between segments that still count as one run in the map
 PROLOGUE_SCAN_INSTRS = 48
+PROLOGUE_SCAN_FUNCTIONS = 3000
 
 
 def align_up(v: int, a: int) -> int:
@@ -182,17 +185,22 @@ def _is_go(module: WasmModule) -> bool:
             and module.find_export("run") is not None and module.find_export("resume") is not None)
 
 
-def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = PROLOGUE_SCAN_INSTRS
-                    ) -> dict[int, int]:
+def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = PROLOGUE_SCAN_INSTRS,
+                    max_functions: int = PROLOGUE_SCAN_FUNCTIONS) -> dict[int, int]:
     """For each candidate global G, the number of functions whose first instructions lower G and
-    write it back: ``global.get G … <k> … i32.sub … global.set G`` (values may pass through locals)."""
+    write it back: ``global.get G … <k> … i32.sub … global.set G`` (values may pass through locals).
+    Modules with more than ``max_functions`` functions are sampled evenly."""
     from ..parser.code import function_prefix
 
     counts = dict.fromkeys(candidates, 0)
     if not candidates:
         return counts
     data = module.data
-    for body in module.functions:
+    bodies = module.functions
+    if len(bodies) > max_functions:  # bounded: an even sample of a very large module
+        step = len(bodies) / max_functions
+        bodies = [bodies[int(i * step)] for i in range(max_functions)]
+    for body in bodies:
         try:
             instrs = function_prefix(data, body.start, body.end, max_instrs)
         except ParseError:
@@ -225,10 +233,10 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
                 if v and v[0] == "low" and v[1] == ins.imm:
                     counts[ins.imm] += 1
                     break
-            elif op in (0x02, 0x03, 0x04, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11):
-                if op in (0x10, 0x11, 0x0C, 0x0D, 0x0E, 0x0F):
-                    break  # control leaves the prologue
-                continue
+            elif op in (0x02, 0x03, 0x04, 0x05, 0x0B):
+                continue  # block structure: values in locals survive (e.g. Emscripten's overflow check)
+            elif op in (0x0C, 0x0D, 0x0E, 0x0F):
+                break  # a branch leaves straight-line code
             else:
                 stack.clear()  # an instruction we do not model: forget what is on the stack
     return counts
@@ -269,8 +277,10 @@ def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) ->
     runner_up = max((c for k, c in counts.items() if k != best), default=0)
     if runner_up * 2 > n:
         return None  # ambiguous: two globals used like stack pointers
+    nf = len(module.functions)
+    scanned = f" (of {PROLOGUE_SCAN_FUNCTIONS} sampled from {nf} functions)" if nf > PROLOGUE_SCAN_FUNCTIONS else ""
     return make(best, "prologue-heuristic",
-                f"{n} function prologue{'s' if n != 1 else ''} lower global {best} and write it back", n)
+                f"{n} function prologue{'s' if n != 1 else ''}{scanned} lower global {best} and write it back", n)
 
 
 def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DEFAULT_MIN_STACK) -> MemoryLayout:
@@ -431,9 +441,21 @@ def _regions(lay: MemoryLayout) -> list[Region]:
     regions: list[Region] = []
     if lay.stack_low is not None and lay.stack_high is not None and lay.layout_kind != "overlap":
         regions.append(Region("stack", lay.stack_low, lay.stack_high, "stack", lay.stack_exact))
-    for s in lay.segments:
-        if s.mode == "active" and s.memory == 0 and s.address is not None and s.size:
+    active = sorted((s for s in lay.segments if s.mode == "active" and s.memory == 0 and s.address is not None
+                     and s.size), key=lambda s: s.address)
+    if len(active) <= MAX_MAP_SEGMENTS:
+        for s in active:
             regions.append(Region("data", s.address, s.address + s.size, s.name or f"segment {s.index}"))
+    else:  # thousands of segments (Go, some Emscripten builds): one region per contiguous run
+        run = [active[0]]
+        for s in active[1:] + [None]:
+            if s is not None and s.address <= run[-1].address + run[-1].size + MAP_MERGE_GAP:
+                run.append(s)
+                continue
+            regions.append(Region("data", run[0].address, max(x.address + x.size for x in run),
+                                  f"{len(run)} segments" if len(run) > 1 else run[0].name or f"segment {run[0].index}"))
+            if s is not None:
+                run = [s]
     if lay.data_end is not None and lay.data_end_exact:
         last = max((r.end for r in regions if r.kind == "data"), default=None)
         if last is not None and lay.data_end > last:

@@ -10,6 +10,7 @@ from ..model.layout import MemoryLayout
 from .common import REGION_STYLE, SEVERITY_STYLE, fmt_addr, fmt_bytes
 
 MAX_SEGMENTS = 8
+MAX_REGION_ROWS = 24
 REGION_GLYPH = {"stack": "▓", "data": "█", "heap": "░", "free": "·"}
 
 
@@ -26,6 +27,8 @@ class LayoutBar:
             return
         width = max(20, min(options.max_width, 100) - 2)
         total = sum(r.size for r in regions)
+        if len(regions) * 2 > width:
+            regions = self._coarsen(regions, total, width)
         # largest-remainder allocation with a minimum of one cell per region
         cells = [max(1, r.size * width // total) for r in regions]
         while sum(cells) > width:
@@ -46,6 +49,32 @@ class LayoutBar:
         yield axis
         yield Text("  ".join(f"{g} {k}" for k, g in REGION_GLYPH.items()
                              if any(r.kind == k for r in regions)), style="dim")
+
+
+    @staticmethod
+    def _coarsen(regions, total, width):
+        """Too many regions for one cell each: give every cell the kind that covers most of it."""
+        from ..model.layout import Region
+
+        base = regions[0].start
+        out: list = []
+        k = 0
+        for i in range(width):
+            lo, hi = base + total * i // width, base + total * (i + 1) // width
+            cover: dict[str, int] = {}
+            while k < len(regions) and regions[k].end <= lo:
+                k += 1
+            j = k
+            while j < len(regions) and regions[j].start < hi:
+                r = regions[j]
+                cover[r.kind] = cover.get(r.kind, 0) + min(r.end, hi) - max(r.start, lo)
+                j += 1
+            kind = max(cover, key=cover.get) if cover else "free"
+            if out and out[-1].kind == kind:
+                out[-1] = Region(kind, out[-1].start, hi, kind)
+            else:
+                out.append(Region(kind, lo, hi, kind))
+        return out
 
 
 class InspectView:
@@ -99,9 +128,15 @@ class InspectView:
         t = Table(show_edge=False, pad_edge=False, show_header=True)
         for col in ("region", "start", "end", "size", ""):
             t.add_column(col, justify="right" if col in ("size",) else "left")
-        for r in self.layout.regions:
+        regions = self.layout.regions
+        shown = regions if len(regions) <= MAX_REGION_ROWS else regions[: MAX_REGION_ROWS - 1]
+        for r in shown:
             t.add_row(Text(r.kind, style=REGION_STYLE.get(r.kind, "")), fmt_addr(r.start), fmt_addr(r.end),
                       fmt_bytes(r.size), r.label + ("" if r.exact else " (estimate)"))
+        if len(shown) < len(regions):
+            rest = regions[len(shown):]
+            t.add_row("…", fmt_addr(rest[0].start), fmt_addr(rest[-1].end), fmt_bytes(sum(r.size for r in rest)),
+                      f"{len(rest)} more regions (--json lists all)")
         return t
 
     def _stack(self):
