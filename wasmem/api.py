@@ -43,6 +43,8 @@ def load_module(path: str | os.PathLike) -> WasmModule:
 def inspect(path: str | os.PathLike, *, pages: int | None = None, min_stack: int | None = None):
     """The memory layout of a module: memories, stack pointer, stack/data/heap regions, findings."""
     from .model.layout import DEFAULT_MIN_STACK, analyze
+    from .parser.validate import check_structure
 
     module = load_module(path)
+    check_structure(module)
     return analyze(module, pages=pages, min_stack=DEFAULT_MIN_STACK if min_stack is None else min_stack)
