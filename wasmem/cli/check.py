@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
+from .common import svg_option
 
 FORMATS = ("text", "json", "github", "junit")
 
@@ -38,7 +39,8 @@ FORMATS = ("text", "json", "github", "junit")
               help="Output format: text, json, github (::error annotations) or junit (XML).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to FILE instead of standard output (the usual place for junit).")
-def check_cmd(modules, config, no_config, fmt, output, **flags):
+@svg_option
+def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
     """Check modules against CI rules: memory size, stack size and layout, data size, stack headroom.
 
     Flags override the rules found in a config file, so CI can run just `wasmem check build/app.wasm`.
@@ -50,6 +52,7 @@ def check_cmd(modules, config, no_config, fmt, output, **flags):
       wasmem check app.wasm --stack-headroom 25 --recursion-depth 64
       wasmem check build/*.wasm --format github
       wasmem check app.wasm --format junit --output wasmem.xml
+      wasmem check app.wasm --require-stack-first --svg check.svg
     \b
     pyproject.toml:
       [tool.wasmem.check]
@@ -62,6 +65,8 @@ def check_cmd(modules, config, no_config, fmt, output, **flags):
 
     if config is not None and no_config:
         raise UsageError("--config and --no-config exclude each other")
+    if svg and fmt != "text":
+        raise UsageError("--svg saves the text report: use it with --format text")
     rules, used, cfg_modules = make_rules(flags, config, use_config=not no_config)
     paths = list(modules) or cfg_modules
     if not paths:
@@ -96,7 +101,7 @@ def check_cmd(modules, config, no_config, fmt, output, **flags):
         else:
             from .common import render
 
-            render(CheckView(reports, used))
+            render(CheckView(reports, used), svg)
     elif output:
         with open(output, "w", encoding="utf-8") as f:
             f.write(text)

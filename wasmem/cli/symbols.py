@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import json_option, print_json, render
+from .common import json_option, print_json, render, svg_option
 
 
 @click.command("symbols")
@@ -15,7 +15,8 @@ from .common import json_option, print_json, render
               help="Order of the rows.")
 @click.option("--functions", is_flag=True, help="Also list functions with code offsets and source lines.")
 @json_option
-def symbols_cmd(module, pattern, sort, functions, as_json):
+@svg_option
+def symbols_cmd(module, pattern, sort, functions, as_json, svg):
     """List a module's data symbols: address, size, type, region and source line.
 
     Names and types come from DWARF (-g builds, also a file named by external_debug_info);
@@ -27,6 +28,7 @@ def symbols_cmd(module, pattern, sort, functions, as_json):
       wasmem symbols app.wasm
       wasmem symbols app.wasm --filter 'cfg*' --sort size
       wasmem symbols app.wasm --functions --json
+      wasmem symbols app.wasm --svg symbols.svg
     """
     from ..api import load_module
     from ..debuginfo import symbol_listing
@@ -37,4 +39,4 @@ def symbols_cmd(module, pattern, sort, functions, as_json):
     else:
         from ..render.symbols import SymbolsView
 
-        render(SymbolsView(listing))
+        render(SymbolsView(listing), svg)
