@@ -44,7 +44,7 @@ def test_data_first_upper_bound_without_data_end():
       (global $__stack_pointer (mut i32) (i32.const 9216))
       (data (i32.const 1024) "static data here"))""")
     assert lay.layout_kind == "data-first"
-    assert (lay.stack_low, lay.stack_high) == (1040, 9216)
+    assert (lay.stack_low, lay.stack_high) == (1040, 9216)  # 1024 + 16 bytes, already aligned
     assert not lay.stack_exact and "upper bound" in lay.stack_reason
     assert {"data-first", "small-stack"} <= codes(lay)
     assert "no-max-memory" not in codes(lay)
@@ -55,7 +55,7 @@ def test_data_first_exact_with_data_end_and_overlap():
       (global $__stack_pointer (mut i32) (i32.const 9216))
       (global (export "__data_end") i32 (i32.const 1100))
       (data (i32.const 1024) "static data here"))""")
-    assert (lay.stack_low, lay.stack_exact, lay.stack_reason) == (1100, True, "from __data_end")
+    assert (lay.stack_low, lay.stack_exact, lay.stack_reason) == (1104, True, "from __data_end (16-byte aligned)")
     lay = layout("""(module (memory (export "memory") 1)
       (global $__stack_pointer (mut i32) (i32.const 1030))
       (data (i32.const 1024) "static data here"))""")

@@ -377,9 +377,9 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
             if lo_sym is not None:
                 stack_low, stack_exact, stack_reason = lo_sym, True, "from __stack_low"
             elif data_end_exact:
-                stack_low, stack_exact, stack_reason = data_end, True, "from __data_end"
+                stack_low, stack_exact, stack_reason = align_up(data_end, 16), True, "from __data_end (16-byte aligned)"
             else:
-                stack_low = data_end
+                stack_low = align_up(data_end, 16)
                 stack_reason = (".bss is not stored in the file, so the data may end higher: "
                                 "the size is an upper bound")
             if heap_base is None:
