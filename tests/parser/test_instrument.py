@@ -90,3 +90,46 @@ def test_stack_low_is_settable_and_the_type_is_reused():
     ex["__wasmem_stack_low"].set_value(store, wasmtime.Val.i32(4096 - 256))
     with pytest.raises(wasmtime.Trap):
         ex["f"](store)
+
+
+def test_stack_first_wraparound_traps_with_high_bound():
+    """In a stack-first module the low end is 0: SP - frame wraps instead of dropping below it."""
+    m = WasmModule.from_file(sample("memdemo.wasm"))
+    lay = analyze(m)
+    assert lay.layout_kind == "stack-first" and lay.stack_low == 0
+    ins = instrument_stack(m.data, lay.stack_pointer.global_index, lay.stack_low, high=lay.stack_high)
+    assert {e.name for e in WasmModule.from_bytes(ins.data).exports} >= {"__wasmem_stack_high"}
+    store, ex = instantiate(ins.data)
+    with pytest.raises(wasmtime.Trap) as exc:
+        ex["deep"](store, 100000)
+    frames = exc.value.frames
+    assert frames[0].func_index == ins.hook_index and frames[1].func_name == "deep"
+    sp_min = ex["__wasmem_sp_min"].value(store) & 0xFFFFFFFF
+    assert sp_min > lay.stack_high  # the wrapped value
+    past = (lay.stack_low - sp_min) % 2**32
+    assert 0 < past <= 1024  # one deep frame (1024 bytes) past the low end
+    # without a high bound (the default) the wrap is not caught by the hook
+    store, ex = instantiate(instrument_stack(m.data, lay.stack_pointer.global_index, 0).data)
+    with pytest.raises(wasmtime.Trap) as exc:
+        ex["deep"](store, 100000)
+    assert exc.value.trap_code == wasmtime.TrapCode.MEMORY_OUT_OF_BOUNDS
+
+
+def test_original_offset_maps_trap_frames_back(datafirst):
+    m, lay, ins = datafirst
+    store0, ex0 = instantiate(bytes(m.data))
+    store1, ex1 = instantiate(ins.data)
+    offs = []
+    for store, ex in ((store0, ex0), (store1, ex1)):
+        with pytest.raises(wasmtime.Trap) as exc:
+            ex["crash"](store)
+        offs.append(exc.value.frames[0].module_offset)
+    assert offs[0] == ins.original_offset(offs[1])
+    # a site after a rewritten global.set: deep's overflow frame maps into deep's original body
+    store, ex = instantiate(ins.data)
+    with pytest.raises(wasmtime.Trap) as exc:
+        ex["deep"](store, 8)
+    orig = ins.original_offset(exc.value.frames[1].module_offset)
+    deep = m.functions[exc.value.frames[1].func_index - m.num_imported_funcs]
+    assert deep.start <= orig < deep.end
+    assert ins.original_offset(exc.value.frames[0].module_offset) is None  # inside the hook
