@@ -59,3 +59,28 @@ def test_sample_extras():
     assert wasmem.inspect(sample("memdemo-stripped.wasm")).stack_pointer.evidence >= 3
     seg_names = [s.name for s in wasmem.inspect(sample("memdemo.wasm")).segments]
     assert seg_names == [".rodata", ".data"]
+
+
+def test_passive_segments_placed_by_the_init_function():
+    shared = wasmem.inspect(sample("shared.wasm"))
+    assert [(s.mode, s.address, s.size) for s in shared.segments] == [("passive", 1024, 13), ("passive", 1040, 12)]
+    assert (shared.data_start, shared.data_end) == (1024, 1052)
+
+
+def test_zero_fill_and_init_in_a_data_first_shared_build(wat_file):
+    from wasmem.model.layout import analyze
+    from wasmem.parser import WasmModule
+
+    path = wat_file("""(module (memory (export "memory") 2 2 shared)
+      (global $__stack_pointer (mut i32) (i32.const 9216))
+      (func $__wasm_init_memory
+        i32.const 1024 i32.const 0 i32.const 4 memory.init 0
+        i32.const 1028 i32.const 0 i32.const 100 memory.fill
+        data.drop 0)
+      (start $__wasm_init_memory)
+      (data "abcd"))""")
+    lay = analyze(WasmModule.from_file(path))
+    assert lay.zero_filled == [(1028, 1128)]
+    assert (lay.data_start, lay.data_end, lay.layout_kind) == (1024, 1128, "data-first")
+    assert lay.stack_low == 1136 and lay.stack_high == 9216
+    assert [r.label for r in lay.regions if r.kind == "data"] == ["segment 0", ".bss (zero-filled at start-up)"]

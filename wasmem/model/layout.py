@@ -3,11 +3,10 @@ data and heap regions, and findings about the layout."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import ParseError
 from ..parser.module import WasmModule
-from ..parser.types import WASM_PAGE
 
 # Linker-synthesised globals whose values are addresses (wasm-ld names).
 LINKER_SYMBOLS = ("__data_end", "__heap_base", "__global_base", "__stack_low", "__stack_high",
@@ -119,6 +118,7 @@ class MemoryLayout:
     findings: list[Finding] = field(default_factory=list)
     go: bool = False
     passive_segments: int = 0
+    zero_filled: list[tuple[int, int]] = field(default_factory=list)  # .bss ranges memory.fill clears
 
     @property
     def memory(self) -> MemoryInfo | None:
@@ -174,6 +174,43 @@ def _linker_symbols(module: WasmModule, names: dict[int, str]) -> dict[str, int]
             if isinstance(v, int):
                 out[name] = v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
     return out
+
+
+MEMORY_INIT = (0xFC << 16) | 8
+MEMORY_FILL = (0xFC << 16) | 11
+INIT_SCAN_INSTRS = 200_000
+
+
+def passive_placements(module: WasmModule, func_names: dict[int, str]
+                       ) -> tuple[dict[int, int], list[tuple[int, int]]]:
+    """Where the memory-initialisation function (`__wasm_init_memory`, else the start function) copies
+    passive segments — ``i32.const dest; i32.const src; i32.const n; memory.init seg`` — and which
+    ranges it zero-fills (.bss) with ``memory.fill``. Only constant operands count (not PIC)."""
+    from collections import deque
+    from itertools import islice
+
+    from ..parser.code import decode_locals, iter_instructions
+
+    fidx = next((i for i, n in func_names.items() if n == "__wasm_init_memory"), module.start)
+    if fidx is None or fidx < module.num_imported_funcs or fidx >= module.num_functions:
+        return {}, []
+    body = module.functions[fidx - module.num_imported_funcs]
+    placed: dict[int, int] = {}
+    fills: list[tuple[int, int]] = []
+    window: deque = deque(maxlen=3)
+    try:
+        _, p = decode_locals(module.data, body.start, body.end)
+        for ins in islice(iter_instructions(module.data, p, body.end), INIT_SCAN_INSTRS):
+            if ins.op in (MEMORY_INIT, MEMORY_FILL) and len(window) == 3 and all(w.op == 0x41 for w in window):
+                dest, src, n = (w.imm & 0xFFFFFFFF for w in window)
+                if ins.op == MEMORY_INIT and ins.imm[1] == 0:
+                    placed.setdefault(ins.imm[0], dest - src)
+                elif ins.op == MEMORY_FILL and ins.imm == 0 and src == 0 and n:
+                    fills.append((dest, dest + n))
+            window.append(ins)
+    except ParseError:
+        pass  # a malformed body: whatever was found before it still holds
+    return placed, fills
 
 
 def _is_go(module: WasmModule) -> bool:
@@ -318,10 +355,15 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
             v = s.offset_expr.evaluate(lambda i: _global_value(module, i))
             addr = v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
         segments.append(Segment(s.index, seg_names.get(s.index), s.mode, s.memory, addr, s.size, s.data_start))
-    active0 = [s for s in segments if s.mode == "active" and s.memory == 0 and s.address is not None and s.size]
     passive = sum(1 for s in segments if s.mode == "passive")
-    data_start = min((s.address for s in active0), default=None)  # type: ignore[type-var]
-    file_data_end = max((s.end for s in active0), default=None)  # type: ignore[type-var]
+    zero_filled: list[tuple[int, int]] = []
+    if passive:  # shared-memory builds: __wasm_init_memory copies passive segments into place
+        placed, zero_filled = passive_placements(module, names.functions if names else {})
+        segments = [replace(s, address=placed[s.index]) if s.mode == "passive" and s.index in placed else s
+                    for s in segments]
+    placed0 = [s for s in segments if s.memory == 0 and s.address is not None and s.size]
+    data_start = min([s.address for s in placed0] + [lo for lo, _ in zero_filled], default=None)
+    file_data_end = max([s.end for s in placed0] + [hi for _, hi in zero_filled], default=None)
 
     syms = _linker_symbols(module, gnames)
     data_end = syms.get("__data_end", file_data_end)
@@ -408,7 +450,7 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     layout = MemoryLayout(
         module.path, module.size, toolchain, producers, memories, sp, kind, reason, stack_low, stack_high,
         stack_exact, stack_reason, segments, data_start, data_end, data_end_exact, heap_base, heap_exact,
-        syms, min_pages_needed, [], findings, go, passive)
+        syms, min_pages_needed, [], findings, go, passive, zero_filled)
     layout.regions = _regions(layout)
     _findings(module, layout, pages, min_stack)
     return layout
@@ -441,21 +483,21 @@ def _regions(lay: MemoryLayout) -> list[Region]:
     regions: list[Region] = []
     if lay.stack_low is not None and lay.stack_high is not None and lay.layout_kind != "overlap":
         regions.append(Region("stack", lay.stack_low, lay.stack_high, "stack", lay.stack_exact))
-    active = sorted((s for s in lay.segments if s.mode == "active" and s.memory == 0 and s.address is not None
-                     and s.size), key=lambda s: s.address)
-    if len(active) <= MAX_MAP_SEGMENTS:
-        for s in active:
-            regions.append(Region("data", s.address, s.address + s.size, s.name or f"segment {s.index}"))
-    else:  # thousands of segments (Go, some Emscripten builds): one region per contiguous run
-        run = [active[0]]
-        for s in active[1:] + [None]:
-            if s is not None and s.address <= run[-1].address + run[-1].size + MAP_MERGE_GAP:
-                run.append(s)
+    pieces = sorted([(s.address, s.address + s.size, s.name or f"segment {s.index}") for s in lay.segments
+                     if s.memory == 0 and s.address is not None and s.size]
+                    + [(lo, hi, ".bss (zero-filled at start-up)") for lo, hi in lay.zero_filled])
+    if len(pieces) <= MAX_MAP_SEGMENTS:
+        regions += [Region("data", lo, hi, label) for lo, hi, label in pieces]
+    elif pieces:  # thousands of segments (Go, some Emscripten builds): one region per contiguous run
+        run, run_end = [pieces[0]], pieces[0][1]
+        for piece in pieces[1:] + [None]:
+            if piece is not None and piece[0] <= run_end + MAP_MERGE_GAP:
+                run.append(piece)
+                run_end = max(run_end, piece[1])
                 continue
-            regions.append(Region("data", run[0].address, max(x.address + x.size for x in run),
-                                  f"{len(run)} segments" if len(run) > 1 else run[0].name or f"segment {run[0].index}"))
-            if s is not None:
-                run = [s]
+            regions.append(Region("data", run[0][0], run_end, f"{len(run)} pieces" if len(run) > 1 else run[0][2]))
+            if piece is not None:
+                run, run_end = [piece], piece[1]
     if lay.data_end is not None and lay.data_end_exact:
         last = max((r.end for r in regions if r.kind == "data"), default=None)
         if last is not None and lay.data_end > last:
@@ -508,7 +550,7 @@ def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stac
                          "memory 0 is neither exported nor imported: the host cannot read or write it",
                          "export it (wasm-ld exports `memory` unless --import-memory or --no-export-memory)"))
     for s in lay.segments:
-        if s.mode != "active" or s.address is None or s.memory >= len(lay.memories):
+        if s.address is None or s.memory >= len(lay.memories):
             continue
         m = lay.memories[s.memory]
         if s.address + s.size > m.min_bytes:

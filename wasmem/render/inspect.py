@@ -38,7 +38,7 @@ class LayoutBar:
             i = max(range(len(cells)), key=lambda k: regions[k].size / cells[k])
             cells[i] += 1
         bar = Text("|")
-        for r, n in zip(regions, cells):
+        for r, n in zip(regions, cells, strict=True):
             fill = REGION_GLYPH.get(r.kind, "?")
             label = f" {r.kind} " if n >= len(r.kind) + 4 else ""
             bar.append(label.center(n, fill), style=REGION_STYLE.get(r.kind, ""))
