@@ -435,3 +435,11 @@ def test_sample_shared_memory_calls():
         assert s.memory(0).shared and s.read(1024, 13) == b"shared hello\0"
         r = s.call("counter_add", ["5"])
         assert r.ok and r.changes
+
+
+def test_stack_use_without_check_stack_has_no_exact_peak(memdemo):
+    r = memdemo.call("fib_stack", ["5"])
+    assert memdemo.instrumented is None and r.stack.exact_peak is None and r.stack.sp_min is None
+    d = r.to_dict()
+    assert d["stack"]["exact_peak_bytes"] is None and d["stack"]["peak_bytes"] == r.stack.peak
+    assert d["trap"] is None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import wasmtime
 
-from ..errors import RunError, UsageError
+from ..errors import ParseError, RunError, UsageError
 from ..model.values import (
     Layout,
     check_range,
@@ -25,6 +25,7 @@ from ..model.values import (
     parse_layout,
 )
 from ..parser.encode import rewrite_exports
+from ..parser.instrument import Instrumented, instrument_stack
 from ..parser.module import WasmModule
 from ..parser.types import FuncType
 from .hostimports import WASI_MODULES, HostCall, HostState, HostTrap, make_host_function
@@ -72,16 +73,43 @@ class TraceFrame:
 
 
 @dataclass
+class StackOverflow:
+    """A linear-stack overflow caught by ``check_stack`` instrumentation before the frame was used."""
+
+    function: str  # the function whose write of the stack pointer would have overflowed
+    func_index: int
+    needed: int  # bytes from the top of the stack to the stack pointer it tried to set (at least this)
+    stack_size: int
+    past: int  # bytes below the stack's low end
+    low: int
+    high: int
+    sp_min: int  # the stack pointer it tried to set (wrapped around when the low end is 0)
+
+    @property
+    def message(self) -> str:
+        return (f"stack overflow in {self.function}: needed at least {self.needed} bytes, the stack is "
+                f"{self.stack_size} bytes ({self.past} bytes past its low end at {self.low:#x})")
+
+    def to_dict(self) -> dict:
+        return {"function": self.function, "func_index": self.func_index, "needed": self.needed,
+                "stack_size": self.stack_size, "past": self.past, "low": self.low, "high": self.high,
+                "sp_min": self.sp_min}
+
+
+@dataclass
 class TrapInfo:
-    kind: str  # unreachable, memory_out_of_bounds, …, timeout, out_of_fuel, abort, strict_import, exit
+    kind: str  # unreachable, memory_out_of_bounds, …, timeout, out_of_fuel, abort, strict_import, exit,
+    #            stack_overflow (the linear stack with check_stack: see ``overflow``; without it, the engine's)
     message: str
     frames: list[TraceFrame] = field(default_factory=list)
     sp: int | None = None  # the stack pointer where the trap left it
     exit_code: int | None = None
+    overflow: StackOverflow | None = None  # set for a linear-stack overflow caught by check_stack
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "message": self.message, "frames": [f.to_dict() for f in self.frames],
-                "sp": self.sp, "exit_code": self.exit_code}
+                "sp": self.sp, "exit_code": self.exit_code,
+                "overflow": self.overflow.to_dict() if self.overflow else None}
 
 
 @dataclass
@@ -119,10 +147,17 @@ class MemoryGrowth:
 
 @dataclass
 class StackUse:
+    """Stack use of one call. ``peak``/``lowest`` come from painting (sees red-zone use by leaf functions);
+    ``exact_peak``/``sp_min`` from check_stack instrumentation (the lowest value the stack pointer was set
+    to; None without check_stack). They agree within the 128-byte red zone."""
+
     sp: int  # stack pointer when the function was entered
     lowest: int  # lowest byte the call touched (== sp when it touched nothing)
     low: int
     high: int
+    sp_min: int | None = None  # lowest stack pointer set during the call (== sp when it never moved)
+    exact_peak: int | None = None  # sp - sp_min (modulo the address width when it wrapped)
+    overflowed: bool = False  # check_stack stopped the call at a linear-stack overflow
 
     @property
     def peak(self) -> int:
@@ -130,11 +165,12 @@ class StackUse:
 
     @property
     def exhausted(self) -> bool:
-        return self.lowest <= self.low
+        return self.lowest <= self.low or self.overflowed
 
     def to_dict(self) -> dict:
         return {"sp": self.sp, "lowest": self.lowest, "peak_bytes": self.peak, "low": self.low,
-                "high": self.high, "exhausted": self.exhausted}
+                "high": self.high, "exhausted": self.exhausted, "sp_min": self.sp_min,
+                "exact_peak_bytes": self.exact_peak, "overflowed": self.overflowed}
 
 
 @dataclass
@@ -269,7 +305,8 @@ class Session:
     def __init__(self, module: WasmModule, *, sp_global: int | None = None,
                  stack_range: tuple[int, int] | None = None, pages: int | None = None,
                  wasi_dirs=(), wasi_env=(), strict_imports: bool = False, timeout: float = 10.0,
-                 fuel: int | None = None, max_memory: int = 256 * 2**20, cache: bool = True):
+                 fuel: int | None = None, max_memory: int = 256 * 2**20, cache: bool = True,
+                 check_stack: bool = False):
         self.module = module
         self.sp_global = sp_global
         self.stack_range = stack_range
@@ -308,6 +345,18 @@ class Session:
             elif m.imported is None:
                 wanted.append((f"__wasmem_memory_{m.index}", "memory", m.index))
         raw = bytes(module.data)
+        self.check_stack = bool(check_stack)
+        self.instrumented: Instrumented | None = None
+        if self.check_stack:
+            if sp_global is None or not stack_range:
+                what = "stack pointer" if sp_global is None else "stack range"
+                raise UsageError(f"--check-stack: {self.name} has no known {what} to check (see `wasmem stack` "
+                                 f"for what the layout analysis found)")
+            try:
+                self.instrumented = instrument_stack(raw, sp_global, stack_range[0], high=stack_range[1])
+            except ParseError as exc:
+                raise UsageError(f"--check-stack: {exc}") from None
+            raw = self.instrumented.data
         self._offset_at, self._offset_delta = len(raw), 0
         if wanted:
             rw = rewrite_exports(raw, wanted)
@@ -543,6 +592,8 @@ class Session:
 
     def _invoke(self, func, args: list):
         """Calls ``func`` under the limits. Returns the results as a list, or a TrapInfo."""
+        if self.instrumented is not None:
+            self._reset_check()
         self._arm()
         try:
             r = func(self.store, *args)
@@ -560,6 +611,44 @@ class Session:
             return []
         return list(r) if isinstance(r, (list, tuple)) else [r]
 
+    # -- check_stack -------------------------------------------------------------------------------
+    def _set_raw(self, name: str, value: int) -> None:
+        bits = self.instrumented.bits
+        value &= (1 << bits) - 1
+        if value >> (bits - 1):
+            value -= 1 << bits
+        self.exports[name].set_value(self.store, value)
+
+    def _get_raw(self, name: str) -> int:
+        return self.exports[name].value(self.store) & ((1 << self.instrumented.bits) - 1)
+
+    def _reset_check(self) -> None:
+        ins = self.instrumented
+        self._set_raw(ins.sp_min_export, ins.initial_min)
+        self._set_raw(ins.stack_low_export, self.stack_range[0])
+        self._set_raw(ins.stack_high_export, self.stack_range[1])
+
+    def get_sp_min(self) -> int | None:
+        """The lowest value the stack pointer was set to since the last call started (check_stack only);
+        None without check_stack or when the stack pointer was not written."""
+        if self.instrumented is None:
+            return None
+        v = self._get_raw(self.instrumented.sp_min_export)
+        return None if v == self.instrumented.initial_min else v
+
+    def _overflow(self, frames: list) -> StackOverflow | None:
+        """A StackOverflow when the trap came from the instrumentation hook (frames = wasmtime frames)."""
+        ins = self.instrumented
+        if (ins is None or not frames or frames[0].func_index != ins.hook_index or len(frames) < 2
+                or getattr(self, "exports", None) is None):  # a trap in the start function: no exports yet
+            return None
+        low, high = self.stack_range
+        mask = (1 << ins.bits) - 1
+        sp_min = self._get_raw(ins.sp_min_export)
+        idx = frames[1].func_index
+        return StackOverflow(self.function_name(idx, frames[1].func_name), idx, (high - sp_min) & mask,
+                             high - low, (low - sp_min) & mask, low, high, sp_min)
+
     def _trap_info(self, trap: wasmtime.Trap) -> TrapInfo:
         code = trap.trap_code
         kind = code.name.lower() if code is not None else "trap"
@@ -570,8 +659,15 @@ class Session:
             kind, message = "out_of_fuel", f"ran out of fuel after {self.fuel} units (--fuel)"
         elif code is not None:
             message = _TRAP_TEXT.get(kind, message)
+        wframes = list(trap.frames)
+        overflow = None
+        if code == wasmtime.TrapCode.UNREACHABLE:
+            overflow = self._overflow(wframes)
+            if overflow is not None:
+                kind, message = "stack_overflow", overflow.message
+                wframes = wframes[1:]  # the hook is wasmem's, not the module's
         frames = []
-        for f in trap.frames:
+        for f in wframes:
             idx = f.func_index
             name = self.function_name(idx, f.func_name)
             frames.append(TraceFrame(idx, name, f.func_offset, self._original_offset(f.module_offset)))
@@ -580,11 +676,15 @@ class Session:
             sp = self.get_sp()
         except Exception:  # noqa: BLE001
             pass
-        return TrapInfo(kind, message, frames, sp)
+        return TrapInfo(kind, message, frames, sp, overflow=overflow)
 
     def _original_offset(self, off: int) -> int:
         if off >= self._offset_at + self._offset_delta:
-            return off - self._offset_delta
+            off -= self._offset_delta
+        if self.instrumented is not None:
+            mapped = self.instrumented.original_offset(off)
+            if mapped is not None:
+                return mapped
         return off
 
     def function_name(self, index: int, fallback: str | None = None) -> str:
@@ -879,6 +979,15 @@ class Session:
                 after[0] = self._unpaint(low, high, before[0], after[0])
                 lowest = self._lowest_touched
                 result.stack = StackUse(sp_call, min(lowest, sp_call), self.stack_range[0], self.stack_range[1])
+            if self.instrumented is not None and sp_call is not None:
+                sp_min = self.get_sp_min()
+                if sp_min is None or sp_min > sp_call and sp_min <= self.stack_range[1]:
+                    sp_min = sp_call  # never moved below where it started
+                if result.stack is None:
+                    result.stack = StackUse(sp_call, sp_call, self.stack_range[0], self.stack_range[1])
+                result.stack.sp_min = sp_min
+                result.stack.exact_peak = (sp_call - sp_min) & ((1 << self.instrumented.bits) - 1)
+                result.stack.overflowed = result.trap is not None and result.trap.overflow is not None
             for i in sorted(self.memories):
                 result.changes += _diff(i, before[i], after[i])
                 pn = self.memories[i].pages(self.store)
