@@ -130,3 +130,30 @@ def test_sample_wasi_stdout(capsys):
     code, out, _ = run(capsys, "call", path, "_start", "--json")
     data = json.loads(out)
     assert "hello from wasm (argc=1)" in data["stdout"]
+
+
+def test_check_stack_overflow_exits_1_naming_the_function(capsys):
+    path = sample("memdemo-datafirst.wasm")
+    code, out, _ = run(capsys, "call", path, "deep", "8", "--check-stack")
+    flat = " ".join(out.split()).replace("│", "").replace("  ", " ")
+    assert code == 1 and "stack_overflow" in out
+    assert "stack overflow in deep: needed at least 9216 bytes, the stack is 8192 bytes" in " ".join(flat.split())
+    code, out, _ = run(capsys, "call", path, "deep", "8", "--check-stack", "--json")
+    d = json.loads(out)
+    assert code == 1 and d["trap"]["kind"] == "stack_overflow" and d["trap"]["overflow"]["function"] == "deep"
+    assert d["trap"]["frames"][0]["name"] == "deep" and d["stack"]["overflowed"]
+    assert not any(c["start"] < 1216 and c["end"] > 1024 for c in d["changes"])  # static data untouched
+    code, out, _ = run(capsys, "call", path, "deep", "8", "--json")  # without: "ok", data overwritten
+    d = json.loads(out)
+    assert code == 0 and any(c["start"] < 1216 and c["end"] > 1024 for c in d["changes"])
+
+
+def test_check_stack_exact_peak_in_json(capsys):
+    code, out, _ = run(capsys, "call", sample("memdemo.wasm"), "fib_stack", "7", "--check-stack", "--json")
+    st = json.loads(out)["stack"]
+    assert code == 0 and st["exact_peak_bytes"] == 7 * 64 and abs(st["peak_bytes"] - 7 * 64) <= 128
+
+
+def test_check_stack_without_stack_pointer_is_a_usage_error(wat_file, capsys):
+    code, _, err = run(capsys, "call", wat_file('(module (func (export "f")))'), "f", "--check-stack")
+    assert code == 2 and "--check-stack" in err and "no known stack pointer" in err

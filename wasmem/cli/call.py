@@ -44,16 +44,23 @@ def session_options(pages, timeout, fuel, dirs, envs, strict_imports) -> dict:
               help="Decode a hidden-pointer (sret) result, e.g. f64,f64 or x:f64,y:f64.")
 @click.option("--ret-size", type=click.IntRange(min=1), default=16, show_default=True,
               help="Bytes of an sret result to show when there is no --returns.")
+@click.option("--check-stack", is_flag=True,
+              help="Run an instrumented copy that records the exact lowest stack pointer and stops a "
+                   "linear-stack overflow at the overflowing function (before it overwrites data).")
 @json_option
 @svg_option
 def call_cmd(module, func, args, pages, timeout, fuel, dirs, envs, strict_imports, alloc, before, returns,
-             ret_size, as_json, svg):
+             ret_size, check_stack, as_json, svg):
     """Call an exported function and show its results and what it did to memory.
 
     Arguments are parsed by the function's parameter types: integers in decimal, 0x hex or negative
     (unsigned values wrap), floats incl. inf and nan. `s:TEXT` (UTF-8) and `b:HEX` pass a (ptr, len)
     pair copied through the module's allocator. A C function returning a struct gets its hidden
     result pointer automatically. Exit code 1 when the function traps.
+
+    --check-stack rewrites every write of the stack pointer to go through a check: the exact peak is
+    shown next to the painted one, and a stack overflow becomes a `stack_overflow` trap that names the
+    function (exit code 1) instead of silently overwriting static data in a data-first module.
 
     \b
     Examples:
@@ -62,11 +69,13 @@ def call_cmd(module, func, args, pages, timeout, fuel, dirs, envs, strict_import
       wasmem call app.wasm process_string s:Hello
       wasmem call app.wasm checksum b:68656c6c6f --json
       wasmem call app.wasm spin --timeout 1
+      wasmem call app.wasm deep 9 --check-stack
     """
     from ..runtime import call_function
 
     outcome = call_function(module, func, list(args), before=before, returns=returns, ret_size=ret_size,
-                            alloc=alloc, **session_options(pages, timeout, fuel, dirs, envs, strict_imports))
+                            alloc=alloc, check_stack=check_stack,
+                            **session_options(pages, timeout, fuel, dirs, envs, strict_imports))
     try:
         if as_json:
             print_json(outcome.to_dict())
