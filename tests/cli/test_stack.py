@@ -64,3 +64,38 @@ def test_help_and_bad_file(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["stack", str(p)])
     assert exc.value.code == 2
+
+
+def test_call_check_stack_overflow_exit_1_with_one_line_message():
+    pytest.importorskip("wasmtime")
+    path = sample("memdemo-datafirst.wasm")
+    r = run("stack", path, "--call", "deep 8", "--check-stack")
+    assert r.exit_code == 1
+    out = " ".join(r.output.split())
+    assert ("stack_overflow: stack overflow in deep: needed at least 9216 bytes, the stack is 8192 bytes "
+            "(1024 bytes past its low end at 0x4c0)") in out
+    assert "exact peak" in out and "measured peak" in out and "stack size" in out and "static worst" in out
+    r = run("stack", path, "--call", "deep 8", "--check-stack", "--json")
+    d = json.loads(r.output)
+    assert r.exit_code == 1 and d["trap"]["overflow"]["past"] == 1024 and d["measured"]["overflowed"]
+
+
+def test_call_check_stack_exact_peak_and_static_bound_of_the_call():
+    pytest.importorskip("wasmtime")
+    r = run("stack", sample("memdemo.wasm"), "--call", "fib_stack 5", "--check-stack", "--recursion-depth", "10",
+            "--json")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["measured"]["exact_peak_bytes"] == 5 * 64 and d["trap"] is None
+    r = run("stack", sample("memdemo.wasm"), "--call", "fib_stack 5", "--check-stack", "--recursion-depth", "10")
+    out = " ".join(r.output.split())
+    assert r.exit_code == 0 and "static (call)" in out and "static worst case of fib_stack: 640 B" in out
+    assert "the stack pointer went 320 bytes down (exact, --check-stack)" in out
+
+
+def test_check_stack_needs_call(tmp_path):
+    from wasmem.cli.main import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["stack", sample("memdemo.wasm"), "--check-stack"])
+    assert exc.value.code == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import UsageError
 from .common import json_option, print_json, render, svg_option
 
 
@@ -18,31 +19,44 @@ from .common import json_option, print_json, render, svg_option
               help="Percent of the stack to keep free when recommending -z stack-size.")
 @click.option("--call", "call", default=None, metavar='"FUNC ARGS"',
               help="Also run FUNC with ARGS and show the measured stack peak (painting).")
+@click.option("--check-stack", is_flag=True,
+              help="With --call: run an instrumented copy that also gives the exact peak and stops a stack "
+                   "overflow at the overflowing function (exit code 1).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="SECONDS",
+              help="With --call: stop the call after this long (0 = no limit).")
 @json_option
 @svg_option
-def stack_cmd(module, top, recursion_depth, headroom, call, as_json, svg):
+def stack_cmd(module, top, recursion_depth, headroom, call, check_stack, timeout, as_json, svg):
     """Show frame sizes, the worst-case stack depth of each export and start function (with its deepest
     call path), recursion and dynamic frames, and the -z stack-size that gives the requested headroom.
 
     Imported functions count as 0 bytes: their frames live in the host.
+
+    With --call the bar compares the static worst case, the measured peak and the stack size; with
+    --check-stack also the exact peak, and a stack overflow ends the call at the overflowing function
+    with a one-line message and exit code 1 (as does any other trap of the call).
 
     \b
     Examples:
       wasmem stack app.wasm
       wasmem stack app.wasm --recursion-depth 100 --headroom 50
       wasmem stack app.wasm --call "fib_stack 10"
+      wasmem stack app.wasm --call "deep 9" --check-stack
       wasmem stack app.wasm --json
     """
     from ..api import load_module
     from ..model.stackframes import analyze_stack, stack_to_dict
 
+    if check_stack and not call:
+        raise UsageError("--check-stack needs --call \"FUNC ARGS\" (it checks a run of the module)")
     analysis = analyze_stack(load_module(module), recursion_depth=recursion_depth)
     measured = None
+    trap = None
     if call:
         from ..runtime import open_session, split_call
 
         name, args = split_call(call)
-        session = open_session(module)
+        session = open_session(module, check_stack=check_stack, timeout=timeout)
         try:
             result = session.call(name, args)
         finally:
@@ -51,12 +65,17 @@ def stack_cmd(module, top, recursion_depth, headroom, call, as_json, svg):
                 close()
         if result.stack is not None:
             measured = (call, result.stack)
+        if not result.ok:
+            trap = result.trap
     if as_json:
         d = stack_to_dict(analysis, headroom)
         if call:
             d["measured"] = None if measured is None else {"call": call, **measured[1].to_dict()}
+            d["trap"] = trap.to_dict() if trap is not None else None
         print_json(d)
     else:
         from ..render.stack import StackView
 
-        render(StackView(analysis, top=top, headroom_pct=headroom, measured=measured), svg)
+        render(StackView(analysis, top=top, headroom_pct=headroom, measured=measured, trap=trap), svg)
+    if trap is not None:
+        raise SystemExit(1)  # the call trapped (a stack overflow with --check-stack)

@@ -37,11 +37,13 @@ def _bar(label: str, value: int, scale: int, style: str) -> Text:
 class StackView:
     """Holds a :class:`wasmem.model.stackframes.StackAnalysis` (and optionally a measured call)."""
 
-    def __init__(self, analysis, *, top: int = 15, headroom_pct: float = 0.0, measured=None):
+    def __init__(self, analysis, *, top: int = 15, headroom_pct: float = 0.0, measured=None, trap=None):
         self.sa = analysis
         self.top = top
         self.headroom = headroom_pct
-        self.measured = measured  # (call text, StackUse-like with .peak) or None
+        # (call text, StackUse-like with .peak and optionally .exact_peak) or None
+        self.measured = measured
+        self.trap = trap  # TrapInfo-like (.kind, .message) of the measured call, or None
 
     def __rich_console__(self, console, options):
         sa = self.sa
@@ -109,22 +111,44 @@ class StackView:
         yield Text("")
 
         worst = sa.worst_bytes
-        scale = max([v for v in (sa.stack_size, worst,
-                                 self.measured[1].peak if self.measured else None) if v] or [0])
+        exact = getattr(self.measured[1], "exact_peak", None) if self.measured else None
+        words = self.measured[0].split() if self.measured else []
+        root = sa.find_root(words[0]) if words else None
+        call_static = root.effective_bytes if root is not None else None
+        scale = max([v for v in (sa.stack_size, worst, call_static,
+                                 self.measured[1].peak if self.measured else None, exact) if v] or [0])
         if worst is not None and scale:
             w = sa.worst
             yield _bar("static worst", worst, scale, "magenta")
+            if call_static is not None and root is not w:
+                yield _bar("static (call)", call_static, scale, "magenta")
             if self.measured:
                 yield _bar("measured peak", self.measured[1].peak, scale, "cyan")
+            if exact is not None:
+                yield _bar("exact peak", exact, scale, "red" if exact > (sa.stack_size or exact) else "blue")
             if sa.stack_size:
                 yield _bar("stack size", sa.stack_size, scale, "green")
             yield Text(f"  worst entry: {w.name}" + (
                 f" (recursion depth {sa.recursion_depth})" if w.bytes is None else ""), style="dim")
         elif self.measured:
             yield _bar("measured peak", self.measured[1].peak, scale or 1, "cyan")
+            if exact is not None:
+                yield _bar("exact peak", exact, scale or 1, "blue")
         if self.measured:
-            yield Text(f"  measured: {self.measured[0]} used {self.measured[1].peak:,} bytes of stack "
-                       f"(painted; includes the red zone)")
+            t = Text(f"  measured: {self.measured[0]} used {self.measured[1].peak:,} bytes of stack "
+                     f"(painted; includes the red zone)")
+            if exact is not None:
+                t.append(f"; the stack pointer went {exact:,} bytes down (exact, --check-stack)")
+            if root is not None:
+                t.append(f"; static worst case of {root.name}: " + (
+                    f"{root.effective_bytes:,} B" if root.effective_bytes is not None else "unbounded"),
+                         style="dim")
+            yield t
+        if self.trap is not None:
+            t = Text()
+            t.append(f"{self.trap.kind}: ", style="bold red")
+            t.append(self.trap.message)
+            yield t
 
         rec = sa.recommended_stack_size(self.headroom)
         if rec is not None:
