@@ -80,6 +80,8 @@ class Value:
     target: str | None = None  # the <symbol+offset> a pointer points to, or a function pointer's function
     truncated: bool = False  # children were left out (depth or element limit)
     error: str | None = None
+    note: str | None = None  # set by a pointer walk (wasmem.model.chase): cycle, seen, depth, out of bounds
+    cycle_to: int | None = None  # the address a cycle returns to
 
     @property
     def type_name(self) -> str | None:
@@ -119,6 +121,10 @@ class Value:
             d["truncated"] = True
         if self.error:
             d["error"] = self.error
+        if self.note:
+            d["note"] = self.note
+        if self.cycle_to is not None:
+            d["cycle_to"] = self.cycle_to
         return d
 
 
