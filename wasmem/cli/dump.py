@@ -13,8 +13,12 @@ FORMATS = ["hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "
 @click.command("dump")
 @click.argument("module", type=click.Path())
 @click.option("--at", "at", default="0", show_default=True, metavar="ADDR",
-              help="Address: decimal, 0x hex, sp, an exported global (__heap_base), or name+0x10.")
-@click.option("--len", "length", type=click.IntRange(min=0), default=256, show_default=True, help="Bytes to show.")
+              help="Address: decimal, 0x hex, sp, a global (__heap_base), a symbol or symbol path "
+                   "(config.meta, names[2], node_a->next), or name+0x10.")
+@click.option("--len", "length", type=click.IntRange(min=0), default=None,
+              help="Bytes to show (default: the symbol's or type's size, else 256).")
+@click.option("--type", "type_name", default=None, metavar="TYPE",
+              help="Show a typed value (a DWARF type: Point, 'struct Node', 'int[4]'; auto = the symbol's type).")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="hex", show_default=True,
               help="Show bytes as hex + ASCII or as typed values.")
 @click.option("--big-endian", is_flag=True, help="Decode typed values as big endian.")
@@ -30,13 +34,16 @@ FORMATS = ["hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "
 @run_options
 @json_option
 @svg_option
-def dump_cmd(module, at, length, fmt, big_endian, width, memory, after, snapshot, save, pages, timeout, fuel,
+def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, after, snapshot, save, pages, timeout, fuel,
              dirs, envs, strict_imports, alloc, as_json, svg):
     """Show linear memory after instantiation (or after --after calls), labelled by region.
 
     \b
     Examples:
       wasmem dump app.wasm --at __heap_base --len 64
+      wasmem dump app.wasm --at config.meta
+      wasmem dump app.wasm --at node_a --type auto
+      wasmem dump app.wasm --at 0x10078 --type Point
       wasmem dump app.wasm --at sp --len 128 --after "fill 10"
       wasmem dump app.wasm --at 0x10000 -f f64 --width 2
       wasmem dump app.wasm --snapshot memory.bin --at 1024
@@ -44,7 +51,7 @@ def dump_cmd(module, at, length, fmt, big_endian, width, memory, after, snapshot
     from ..runtime import dump_memory
 
     outcome = dump_memory(module, at, length, fmt=fmt, big_endian=big_endian, width=width, memory=memory,
-                          after=after, snapshot=snapshot, save=save, alloc=alloc,
+                          after=after, snapshot=snapshot, save=save, alloc=alloc, type_name=type_name,
                           **session_options(pages, timeout, fuel, dirs, envs, strict_imports))
     if as_json:
         print_json(outcome.to_dict())

@@ -320,9 +320,11 @@ def label_for(addr: int, regions) -> str:
 
 
 def make_dump(data: bytes, address: int, fmt: str = "hex", *, width: int | None = None, big_endian: bool = False,
-              regions=(), changed: set[int] | None = None, memory: int = 0, memory_size: int = 0) -> Dump:
+              regions=(), changed: set[int] | None = None, memory: int = 0, memory_size: int = 0,
+              labeler=None) -> Dump:
     """Splits ``data`` (read at ``address``) into rows of ``width`` bytes (16 for hex), decodes typed
-    formats, and labels each row with the region its first byte is in."""
+    formats, and labels each row with ``labeler(row_address)`` (e.g. ``<config+0x10>``) when that
+    gives a label, else with the region its first byte is in."""
     fmt = _canon(fmt) if fmt != "hex" else "hex"
     if fmt != "hex" and fmt not in SCALARS:
         raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(DUMP_FORMATS)}")
@@ -341,5 +343,6 @@ def make_dump(data: bytes, address: int, fmt: str = "hex", *, width: int | None 
         a = address + off
         values = [] if fmt == "hex" else decode_array(chunk, fmt, big_endian)
         ch = tuple(i for i in range(len(chunk)) if changed and (a + i) in changed)
-        dump.rows.append(DumpRow(a, chunk, values, label_for(a, regions), ch))
+        label = (labeler(a) if labeler is not None else None) or label_for(a, regions)
+        dump.rows.append(DumpRow(a, chunk, values, label, ch))
     return dump

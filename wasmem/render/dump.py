@@ -142,5 +142,32 @@ def call_line(result) -> Text:
     return t
 
 
+class TypedDumpView:
+    """``dump --type``: the calls, a heading, then the value tree."""
+
+    def __init__(self, outcome):
+        self.outcome = outcome
+
+    def __rich_console__(self, console, options):
+        from .symbols import ValueView
+
+        o = self.outcome
+        for c in o.calls:
+            yield call_line(c)
+        v = o.value
+        head = Text(f"memory {o.dump.memory}", style="bold")
+        head.append(f"  {fmt_bytes(o.dump.memory_size)}", style="dim")
+        head.append(f"  {v.type_name} at 0x{v.address:x}")
+        label = getattr(o.target, "label", None)
+        if label:
+            head.append(f" {label}")
+        if o.sp is not None:
+            head.append(f"  sp=0x{o.sp:x}", style="magenta")
+        yield head
+        yield ValueView(v)
+
+
 def render_dump_group(outcome) -> Group:
+    if getattr(outcome, "value", None) is not None:
+        return Group(TypedDumpView(outcome))
     return Group(DumpView(outcome.dump, outcome.regions, calls=outcome.calls, sp=outcome.sp))

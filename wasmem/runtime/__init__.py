@@ -8,14 +8,15 @@ and returns a :class:`Session`.
 from __future__ import annotations
 
 import os
+import re
 
 from ..errors import UsageError
 from ..parser.module import WasmModule
 from .session import CallResult, MemoryInfo, Session, Snapshot, TrapInfo
 
 __all__ = ["Session", "CallResult", "TrapInfo", "MemoryInfo", "Snapshot", "open_session", "load_module",
-           "call_function", "dump_memory", "CallOutcome", "DumpOutcome", "split_call",
-           "layout_facts"]
+           "call_function", "dump_memory", "chase_memory", "CallOutcome", "DumpOutcome", "ChaseOutcome",
+           "split_call", "layout_facts", "resolve_target", "Target", "row_labeler"]
 
 
 def load_module(path_or_module) -> WasmModule:
@@ -82,12 +83,20 @@ def split_call(text: str) -> tuple[str, list[str]]:
 
 
 class CallOutcome:
-    """What ``wasmem call`` shows: the setup calls, the call, and the session they ran in."""
+    """What ``wasmem call`` shows: the setup calls, the call, and the session they ran in; with
+    symbols: the sret result decoded by its DWARF type (``sret_value``), ``<sym+off>`` notes for
+    returned pointers (``result_notes``, by result index) and ``file:line`` of each trap frame
+    (``frame_locations``, aligned with ``result.trap.frames``)."""
 
-    def __init__(self, session: Session, before: list, result: CallResult):
+    def __init__(self, session: Session, before: list, result: CallResult, *, symbols=None, sret_value=None,
+                 result_notes: dict | None = None, frame_locations: list | None = None):
         self.session = session
         self.before = before
         self.result = result
+        self.symbols = symbols
+        self.sret_value = sret_value
+        self.result_notes = result_notes or {}
+        self.frame_locations = frame_locations or []
 
     @property
     def ok(self) -> bool:
@@ -97,35 +106,150 @@ class CallOutcome:
         d = self.result.to_dict()
         d["before"] = [b.to_dict() for b in self.before]
         d["module"] = self.session.module.path
+        if self.sret_value is not None and isinstance(d.get("sret"), dict):
+            d["sret"]["type"] = self.sret_value.type_name
+            d["sret"]["value"] = self.sret_value.to_dict()
+            d["sret"]["text"] = self.sret_value.one_line(400)
+        if self.result_notes:
+            d["result_notes"] = {str(k): v for k, v in self.result_notes.items()}
+        if self.frame_locations and isinstance(d.get("trap"), dict):
+            for fd, loc in zip(d["trap"].get("frames", []), self.frame_locations, strict=False):
+                fd["location"] = loc
         return d
+
+
+def symbols_for(module: WasmModule):
+    """The module's SymbolTable (DWARF loaded lazily, only when asked for)."""
+    from ..debuginfo import load_symbols
+
+    return load_symbols(module)
+
+
+def _has_dwarf_sections(module: WasmModule) -> bool:
+    return any(s.name == ".debug_info" for s in module.debug_sections)
+
+
+def dwarf_function(symbols, module: WasmModule, name: str):
+    """The DWARF function symbol of the export ``name`` (None without DWARF)."""
+    if not _has_dwarf_sections(module) or not symbols.has_dwarf:
+        return None
+    e = module.find_export(name)
+    if e is None or e.kind != "func":
+        return None
+    for f in symbols.functions:
+        if f.func_index == e.index and f.source == "dwarf":
+            return f
+    return None
+
+
+def _return_type(fsym):
+    t = getattr(fsym, "type", None)
+    return getattr(t, "returns", None) if t is not None else None
+
+
+def frame_locations(symbols, frames) -> list:
+    """``file:line`` (or None) for each trap frame, from the DWARF line table. A frame's
+    ``module_offset`` is a file offset; DWARF code addresses are relative to the code section payload."""
+    out = []
+    if not symbols.has_dwarf:
+        return [None] * len(frames)
+    cs = symbols.code_start
+    for f in frames:
+        loc = None
+        try:
+            got = symbols.addr_to_line(f.module_offset - cs)
+        except Exception:  # noqa: BLE001 - a damaged line table must not hide the trap
+            got = None
+        if got is not None:
+            loc = f"{got[0] or '?'}:{got[1]}"
+        out.append(loc)
+    return out
+
+
+def pointer_note(symbols, value: int, pointee_type=None) -> str | None:
+    """``<sym+off>`` for a value that points at a known symbol (None otherwise)."""
+    if not isinstance(value, int) or value <= 0:
+        return None
+    try:
+        label = symbols.label(value)
+    except Exception:  # noqa: BLE001
+        return None
+    return label
 
 
 def call_function(path_or_module, func: str, args=(), *, before=(), returns: str | None = None,
                   ret_size: int = 16, alloc: str | None = None, **options) -> CallOutcome:
     """Opens a session, runs each ``before`` call ("FUNC ARGS"), then calls ``func`` with ``args``.
-    A setup call that traps stops there: the outcome's result is that call."""
-    session = open_session(path_or_module, **options)
+    A setup call that traps stops there: the outcome's result is that call.
+
+    With DWARF, a struct returned through a hidden pointer is decoded by the function's return
+    type (the slot is made big enough for it), returned pointers get ``<sym+off>`` notes and trap
+    frames get ``file:line``."""
+    module = load_module(path_or_module)
+    symbols = symbols_for(module)
+    fsym = dwarf_function(symbols, module, func)
+    rtype = _return_type(fsym)
+    sret_type = None
+    if rtype is not None and returns is None:
+        from ..debuginfo import sizeof
+
+        if rtype.strip().is_aggregate and sizeof(rtype):
+            sret_type = rtype
+            ret_size = max(ret_size, sizeof(rtype))
+    session = open_session(module, **options)
     done: list[CallResult] = []
     for text in before:
         name, bargs = split_call(text)
         r = session.call(name, bargs, alloc=alloc)
         if not r.ok:
-            return CallOutcome(session, done, r)
+            return _annotate(CallOutcome(session, done, r, symbols=symbols), None, None)
         done.append(r)
-    return CallOutcome(session, done, session.call(func, list(args), returns=returns, ret_size=ret_size,
-                                                   alloc=alloc))
+    r = session.call(func, list(args), returns=returns, ret_size=ret_size, alloc=alloc)
+    return _annotate(CallOutcome(session, done, r, symbols=symbols), sret_type, fsym)
+
+
+def _annotate(outcome: CallOutcome, sret_type, fsym) -> CallOutcome:
+    r, symbols, session = outcome.result, outcome.symbols, outcome.session
+    try:
+        if r.trap is not None and r.trap.frames:
+            outcome.frame_locations = frame_locations(symbols, r.trap.frames)
+        if r.sret is not None and sret_type is not None:
+            from ..debuginfo import format_value
+
+            outcome.sret_value = format_value(sret_type, session.read, r.sret.address, label=r.name,
+                                              symbols=symbols)
+        ptr_t = "i64" if session._is64 else "i32"
+        rtype = _return_type(fsym)
+        typed_ptr = rtype is not None and rtype.strip().kind == "pointer"
+        if fsym is None or typed_ptr:  # without DWARF any address-like result; with it, pointers only
+            for i, (ty, v) in enumerate(zip(r.result_types, r.results, strict=False)):
+                if ty != ptr_t or not isinstance(v, int):
+                    continue
+                v &= 0xFFFFFFFF if ptr_t == "i32" else 0xFFFFFFFFFFFFFFFF
+                if not 0 < v < session.memory_size(0):
+                    continue
+                note = pointer_note(symbols, v)
+                if note is not None:
+                    outcome.result_notes[i] = note
+    except Exception:  # noqa: BLE001 - annotations are extras: never lose the call's result for them
+        pass
+    return outcome
 
 
 class DumpOutcome:
-    """What ``wasmem dump`` shows: the dump, the calls run before it, where the bytes came from."""
+    """What ``wasmem dump`` shows: the dump, the calls run before it, where the bytes came from;
+    ``value`` is the typed tree when ``--type`` was given."""
 
-    def __init__(self, dump, source: str, calls: list, regions: list, saved: str | None = None, sp=None):
+    def __init__(self, dump, source: str, calls: list, regions: list, saved: str | None = None, sp=None,
+                 value=None, target=None):
         self.dump = dump
         self.source = source  # "instance" | "snapshot FILE"
         self.calls = calls
         self.regions = regions
         self.saved = saved
         self.sp = sp
+        self.value = value
+        self.target = target
 
     @property
     def ok(self) -> bool:
@@ -137,6 +261,12 @@ class DumpOutcome:
         d["sp"] = self.sp
         d["saved"] = self.saved
         d["calls"] = [c.to_dict() for c in self.calls]
+        if self.target is not None:
+            d["symbol"] = self.target.label
+            d["expression"] = self.target.expression
+        if self.value is not None:
+            d["type"] = self.value.type_name
+            d["value"] = self.value.to_dict()
         return d
 
 
@@ -154,14 +284,96 @@ def _static_symbols(module: WasmModule, layout) -> dict[str, int]:
     return syms
 
 
-def dump_memory(path_or_module, at: str = "0", length: int = 256, *, fmt: str = "hex", big_endian: bool = False,
-                width: int | None = None, memory: int = 0, after=(), snapshot: str | None = None,
-                save: str | None = None, alloc: str | None = None, **options) -> DumpOutcome:
+class Target:
+    """Where an address expression lands: the address, and with symbols its type and size."""
+
+    def __init__(self, expression: str, address: int, type=None, size: int | None = None,
+                 label: str | None = None):
+        self.expression = expression
+        self.address = address
+        self.type = type
+        self.size = size
+        self.label = label
+
+
+def resolve_target(text: str, symbols, read, fallback) -> Target:
+    """An address expression → Target. Numbers, ``sp`` and global names go through ``fallback(text)``
+    (the session's or a snapshot's resolver); a data symbol starts a symbol path
+    (``config.meta.name``, ``names[2]``, ``node_a->next->next``, ``data_array+0x8``) that follows
+    pointers through ``read``. Data segment names (``.data``) and exported address globals work
+    without DWARF."""
+    from ..debuginfo.symbols import _FIRST
+    from ..model.values import parse_int
+
+    t = text.strip()
+    try:
+        addr = parse_int(t)
+    except ValueError:
+        addr = None
+    if addr is None:
+        m = _FIRST.match(t)
+        name = m.group(1) if m else None
+        sym = symbols.find_symbol(name) if name and name.lower() != "sp" else None
+        if sym is not None and sym.kind != "function":
+            rp = symbols.resolve_path(t, read)
+            size = rp.size
+            if size is None and rp.address == sym.address:
+                size = sym.size
+            return Target(t, rp.address, rp.type, size or None, symbols.label(rp.address))
+        if name and sym is None and re.match(r"\s*(\.|\[|->)", t[len(name):]):
+            raise UsageError(f"no data symbol named {name!r} (symbols from the {symbols.source})"
+                             + symbols._suggest(name))
+        addr = fallback(t)
+    return Target(t, addr, None, None, symbols.label(addr))
+
+
+def row_labeler(symbols):
+    """``<sym+off>`` for a row address covered by a variable or exported symbol (not a segment or a
+    marker: those are what the region labels already say)."""
+    def label(addr: int) -> str | None:
+        try:
+            got = symbols.symbol_at(addr)
+        except Exception:  # noqa: BLE001
+            return None
+        if got is None:
+            return None
+        s, off = got
+        if s.kind in ("segment", "marker"):
+            return None
+        return f"<{s.display_name}+{off:#x}>" if off else f"<{s.display_name}>"
+    return label
+
+
+def _find_type(symbols, type_name: str, target: Target):
+    if type_name in ("auto", "."):
+        if target.type is None:
+            raise UsageError(f"{target.expression} has no DWARF type: give --type NAME "
+                             "(and build with -g for DWARF)")
+        return target.type
+    if not symbols.has_dwarf:
+        raise UsageError(f"--type {type_name} needs DWARF debug info (build with -g); this module has "
+                         f"symbols from the {symbols.source} only")
+    t = symbols.find_type(type_name)
+    if t is None:
+        raise UsageError(f"no type named {type_name!r} in the DWARF info")
+    return t
+
+
+DEFAULT_DUMP_LEN = 256
+
+
+def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt: str = "hex",
+                big_endian: bool = False, width: int | None = None, memory: int = 0, after=(),
+                snapshot: str | None = None, save: str | None = None, alloc: str | None = None,
+                type_name: str | None = None, depth: int = 4, **options) -> DumpOutcome:
     """Reads ``length`` bytes at the address expression ``at`` from a live instance (after the ``after``
-    calls) or from a raw ``snapshot`` image, and splits them into labelled rows."""
+    calls) or from a raw ``snapshot`` image, and splits them into rows labelled ``<symbol+off>`` or by
+    region. ``at`` may be a symbol path (``config.meta``, ``node_a->next``); without ``length`` a symbol's
+    size is used (else 256). ``type_name`` (a DWARF type, or ``auto`` for the symbol's own type) decodes
+    the bytes into a typed value tree."""
     from ..model.values import MemoryImage, eval_address, make_dump
 
-    if length < 0:
+    if length is not None and length < 0:
         raise UsageError(f"--len {length} is negative")
     if snapshot is not None:
         module = load_module(path_or_module)
@@ -177,14 +389,27 @@ def dump_memory(path_or_module, at: str = "0", length: int = 256, *, fmt: str = 
                 raise UsageError("`sp` is not known for a raw snapshot (the stack pointer is not in the image)")
             return syms.get(name)
 
-        addr = eval_address(at, lookup)
+        symbols = symbols_for(module)
+        target = resolve_target(at, symbols, image.read, lambda t: eval_address(t, lookup))
+        addr = target.address
+        value = None
+        if type_name:
+            from ..debuginfo import format_value, sizeof
+
+            t = _find_type(symbols, type_name, target)
+            value = format_value(t, image.read, addr, label=target.expression, depth=depth, symbols=symbols)
+            if length is None:
+                length = sizeof(t) or 0
+        if length is None:
+            length = target.size or DEFAULT_DUMP_LEN
         data = image.read(addr, length)
         if save:
             with open(save, "wb") as f:
                 f.write(image.data)
         d = make_dump(data, addr, fmt, width=width, big_endian=big_endian,
-                      regions=regions if memory == 0 else (), memory=memory, memory_size=image.size)
-        return DumpOutcome(d, f"snapshot {snapshot}", [], regions, save)
+                      regions=regions if memory == 0 else (), memory=memory, memory_size=image.size,
+                      labeler=row_labeler(symbols) if memory == 0 else None)
+        return DumpOutcome(d, f"snapshot {snapshot}", [], regions, save, value=value, target=target)
 
     session = open_session(path_or_module, **options)
     calls = []
@@ -198,12 +423,103 @@ def dump_memory(path_or_module, at: str = "0", length: int = 256, *, fmt: str = 
                 changed.update(i for i in range(c.start, c.end) if c.before[i - c.start] != c.after[i - c.start])
         if not r.ok:
             break
-    addr = session.resolve_address(at)
+    symbols = symbols_for(session.module) if memory == 0 else None
+    if symbols is not None:
+        target = resolve_target(at, symbols, session.read, session.resolve_address)
+    else:
+        target = Target(at, session.resolve_address(at))
+    addr = target.address
+    value = None
+    if type_name:
+        if symbols is None:
+            raise UsageError("--type works on memory 0 only")
+        from ..debuginfo import format_value, sizeof
+
+        t = _find_type(symbols, type_name, target)
+        value = format_value(t, session.read, addr, label=target.expression, depth=depth, symbols=symbols)
+        if length is None:
+            length = sizeof(t) or 0
+    if length is None:
+        length = target.size or DEFAULT_DUMP_LEN
     data = session.read(addr, length, memory)
     if save:
         with open(save, "wb") as f:
             f.write(session._image(memory))
     regions = session.regions if memory == 0 else []
     d = make_dump(data, addr, fmt, width=width, big_endian=big_endian, regions=regions, changed=changed,
-                  memory=memory, memory_size=session.memory_size(memory))
-    return DumpOutcome(d, "instance", calls, regions, save, session.get_sp())
+                  memory=memory, memory_size=session.memory_size(memory),
+                  labeler=row_labeler(symbols) if symbols is not None else None)
+    return DumpOutcome(d, "instance", calls, regions, save, session.get_sp(), value=value, target=target)
+
+
+class ChaseOutcome:
+    """What ``wasmem chase`` shows: the calls run first and the chase."""
+
+    def __init__(self, chase, calls: list, session=None):
+        self.chase = chase
+        self.calls = calls
+        self.session = session
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.calls)
+
+    def to_dict(self) -> dict:
+        d = self.chase.to_dict()
+        d["calls"] = [c.to_dict() for c in self.calls]
+        return d
+
+
+def chase_memory(path_or_module, at: str, *, depth: int = 4, after=(), length: int | None = None,
+                 type_name: str | None = None, untyped: bool = False, alloc: str | None = None,
+                 **options) -> ChaseOutcome:
+    """Follows pointers from ``at`` (an address expression or a symbol path) in a live instance, after
+    the ``after`` calls. With a DWARF type (the symbol's own, or ``type_name``) the result is a typed
+    tree with pointer members followed; otherwise a telescope of classified words (``length`` bytes,
+    default: the symbol's size, else 8 words)."""
+    from ..model.chase import Chase, MemoryMap, telescope, typed_walk
+
+    if depth < 0:
+        raise UsageError(f"--depth {depth} is negative")
+    session = open_session(path_or_module, **options)
+    calls = []
+    for text in after:
+        name, cargs = split_call(text)
+        r = session.call(name, cargs, alloc=alloc)
+        calls.append(r)
+        if not r.ok:
+            break
+    symbols = symbols_for(session.module)
+    target = resolve_target(at, symbols, session.read, session.resolve_address)
+    ws = 8 if session._is64 else 4
+    msize = session.memory_size(0)
+    if not 0 <= target.address < msize:
+        raise UsageError(f"address {target.address:#x} is outside memory 0 ({msize} bytes)")
+    ch = Chase(target.address, at, depth, ws, label=target.label, memory_size=msize, sp=session.get_sp(),
+               symbols_from=symbols.source)
+    t = None
+    if not untyped:
+        if type_name:
+            t = _find_type(symbols, type_name, target)
+        elif target.type is not None:
+            t = target.type
+        elif target.label is not None and symbols.has_dwarf:
+            got = symbols.symbol_at(target.address)
+            if got is not None and got[1] == 0 and got[0].type is not None:
+                t = got[0].type
+    if t is not None:
+        from ..debuginfo import format_value
+
+        def decode(ty, addr, label):
+            return format_value(ty, session.read, addr, label=label, depth=8, symbols=symbols)
+
+        root = decode(t, target.address, at)
+        ch.value = typed_walk(root, decode, depth=depth, memory_size=msize)
+        ch.type_name = t.name
+    else:
+        mem = MemoryMap(session.regions, msize, session.get_sp(), ws, symbols)
+        if length is None:
+            length = target.size or 8 * ws
+        length = max(0, min(length, msize - target.address))
+        ch.words = telescope(session.read, target.address, length, mem, depth=depth)
+    return ChaseOutcome(ch, calls, session)
