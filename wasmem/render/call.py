@@ -45,10 +45,17 @@ def collapse_frames(frames):
 
 
 class CallView:
-    def __init__(self, result, regions=(), before=()):
+    """``sret_value`` (a typed value tree), ``result_notes`` (result index → ``<sym+off>``) and
+    ``frame_locations`` (``file:line`` per trap frame) come from the symbols, when there are any."""
+
+    def __init__(self, result, regions=(), before=(), *, sret_value=None, result_notes=None,
+                 frame_locations=None):
         self.result = result
         self.regions = regions
         self.before = before
+        self.sret_value = sret_value
+        self.result_notes = result_notes or {}
+        self.frame_locations = frame_locations or []
 
     def __rich_console__(self, console, options):
         r = self.result
@@ -69,14 +76,25 @@ class CallView:
         else:
             if r.results:
                 t = Text("→ ", style="bold green")
-                t.append(", ".join(f"{ty} {_value(v, ty)}" for ty, v in zip(r.result_types, r.results, strict=False)))
+                for i, (ty, v) in enumerate(zip(r.result_types, r.results, strict=False)):
+                    if i:
+                        t.append(", ")
+                    t.append(f"{ty} {_value(v, ty)}")
+                    if i in self.result_notes:
+                        t.append(f" {self.result_notes[i]}", style="bold")
                 yield t
             elif r.sret is None:
                 yield Text("→ (no results)", style="green")
         if r.sret is not None:
             s = r.sret
             t = Text("→ ", style="bold green")
-            if s.fields:
+            sv = self.sret_value
+            if sv is not None:
+                t.append(f"{sv.type_name} " if sv.type_name else "", style="bold")
+                t.append(sv.one_line(200))
+                t.append(f"   (returned through a hidden pointer at 0x{s.address:x}, {s.size} bytes)", style="dim")
+                yield t
+            elif s.fields:
                 t.append(", ".join(f"{n} = {fmt_typed(v, ty) if not isinstance(v, list) else v}"
                                    for n, ty, v in s.fields))
                 t.append(f"   (returned through a hidden pointer at 0x{s.address:x}, {s.size} bytes)", style="dim")
@@ -131,9 +149,18 @@ class CallView:
             body.append(f"{tr.kind}: ", style="bold red")
             body.append(tr.message)
         rows = collapse_frames(tr.frames)
+        starts = []  # index in tr.frames of each collapsed row
+        k = 0
+        for _f, n in rows:
+            starts.append(k)
+            k += n
         for i, (f, n) in enumerate(rows[:MAX_FRAMES]):
+            k = starts[i]
             body.append(f"\n  #{i:<2} ", style="dim")
             body.append(f.name, style="bold")
+            loc = self.frame_locations[k] if k < len(self.frame_locations) else None
+            if loc:
+                body.append(f"  {loc}", style="cyan")
             body.append(f"  func {f.func_index} +0x{f.func_offset:x} (file offset 0x{f.module_offset:x})", style="dim")
             if n > 1:
                 body.append(f"  × {n}", style="yellow")
@@ -204,4 +231,7 @@ def _partial_row(address, data, lo, hi, changed) -> Text:
 
 
 def render_call(outcome) -> Group:
-    return Group(CallView(outcome.result, outcome.session.regions, outcome.before))
+    return Group(CallView(outcome.result, outcome.session.regions, outcome.before,
+                          sret_value=getattr(outcome, "sret_value", None),
+                          result_notes=getattr(outcome, "result_notes", None),
+                          frame_locations=getattr(outcome, "frame_locations", None)))
