@@ -1,0 +1,150 @@
+"""`wasmem chase`: a telescope of classified words, or a typed tree with pointers followed."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from rich.tree import Tree
+
+from .common import fmt_bytes
+from .dump import call_line
+
+REGION_STYLE = {"stack": "magenta", "data": "green", "rodata": "cyan", "bss": "yellow", "heap": "blue"}
+NOTE_TEXT = {"seen": "(shown above)", "depth": "… (--depth)", "out of bounds": "✗ out of bounds",
+             "list limit": "… (list continues)", "limit": "… (too many nodes)"}
+
+
+def _quote(s: str, complete: bool = True) -> str:
+    esc = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    return f'"{esc}"' + ("" if complete else "…")
+
+
+def _note(t: Text, note: str | None, cycle_to: int | None, label: str | None = None) -> None:
+    if note == "cycle":
+        t.append(f"  ↺ cycle to {cycle_to:#x}" + (f" {label}" if label else ""), style="bold yellow")
+    elif note:
+        t.append(f"  {NOTE_TEXT.get(note, note)}", style="dim")
+
+
+def word_text(w, word_size: int = 4, label_width: int = 0) -> Text:
+    """``0x00010094 <node_a+0x4>   0x000100a0  → data <node_b>``."""
+    t = Text()
+    aw = 8 if word_size == 4 else 16
+    t.append(f"0x{w.address:0{aw}x} ", style="cyan")
+    t.append(f"{(w.label or ''):<{label_width}}", style="dim")
+    t.append(f"  0x{w.value:0{2 * word_size}x}  ")
+    if w.kind == "null":
+        t.append("NULL", style="grey50")
+    elif w.kind in ("pointer", "string"):
+        t.append("→ ", style="bold")
+        t.append(w.region or "", style=REGION_STYLE.get(w.region or "", ""))
+        if w.target:
+            t.append(f" {w.target}", style="bold")
+        if w.kind == "string":
+            t.append(f" {_quote(w.string or '', w.string_complete)}", style="green")
+        _note(t, w.note, w.cycle_to, w.target)
+    elif w.kind == "function":
+        t.append(f"table[{w.value}] → ", style="dim")
+        t.append(f"{w.target}()", style="bold magenta")
+    else:
+        signed = w.value - (1 << (8 * word_size)) if w.value >> (8 * word_size - 1) else w.value
+        t.append(str(signed))
+    return t
+
+
+class TelescopeView:
+    """A ``wasmem.model.chase.Block`` as a tree: each followed pointer holds the words it points at."""
+
+    def __init__(self, block, word_size: int = 4):
+        self.block = block
+        self.word_size = word_size
+
+    def _width(self, block) -> int:
+        n = max((len(w.label or "") for w in block.words), default=0)
+        for w in block.words:
+            if w.block is not None:
+                n = max(n, self._width(w.block))
+        return min(n, 28)
+
+    def _add(self, node: Tree, block, width: int) -> None:
+        for w in block.words:
+            child = node.add(word_text(w, self.word_size, width))
+            if w.block is not None:
+                self._add(child, w.block, width)
+        if block.truncated:
+            node.add(Text("… (word limit or end of memory)", style="dim"))
+
+    def __rich_console__(self, console, options):
+        b = self.block
+        head = Text(f"{b.size} bytes at {b.address:#x}", style="bold")
+        if b.label:
+            head.append(f" {b.label}")
+        tree = Tree(head, guide_style="dim")
+        self._add(tree, b, self._width(b))
+        yield tree
+
+
+class TypedChaseView:
+    """A typed value tree whose pointers hold their targets (``wasmem.debuginfo.Value``)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def _label(self, v) -> Text:
+        t = Text()
+        t.append(f"{v.address:#010x}  ", style="dim")
+        t.append(v.label or "", style="bold")
+        if v.type_name:
+            t.append(f" ({v.type_name})", style="dim")
+        if v.kind in ("struct", "union", "class", "array"):
+            if not v.children:
+                t.append(" = " + v.one_line(80))
+            elif v.truncated:
+                t.append("  …", style="dim")
+        elif v.kind == "error":
+            t.append(f" = <{v.error}>", style="red")
+        else:
+            t.append(" = ")
+            t.append(v.text, style="cyan" if v.kind in ("string", "pointer", "function_pointer") else "")
+            _note(t, v.note, v.cycle_to, v.target)
+        return t
+
+    def _add(self, node: Tree, v) -> None:
+        for c in v.children:
+            self._add(node.add(self._label(c)), c)
+
+    def __rich_console__(self, console, options):
+        root = Tree(self._label(self.value), guide_style="dim")
+        self._add(root, self.value)
+        yield root
+
+
+class ChaseView:
+    def __init__(self, chase, calls=()):
+        self.chase = chase
+        self.calls = calls
+
+    def __rich_console__(self, console, options):
+        c = self.chase
+        for r in self.calls:
+            yield call_line(r)
+        head = Text("chase ", style="bold")
+        head.append(c.expression, style="bold")
+        head.append(f" = {c.address:#x}")
+        if c.label and c.label != f"<{c.expression}>":
+            head.append(f" {c.label}")
+        if c.type_name:
+            head.append(f"  ({c.type_name})", style="dim")
+        head.append(f"  depth {c.depth}, memory {fmt_bytes(c.memory_size)}", style="dim")
+        if c.sp is not None:
+            head.append(f", sp=0x{c.sp:x}", style="magenta")
+        head.append(f", symbols from {c.symbols_from}" if c.symbols_from else "", style="dim")
+        yield head
+        if c.value is not None:
+            yield TypedChaseView(c.value)
+        elif c.words is not None:
+            yield TelescopeView(c.words, c.word_size)
+
+
+def render_chase(outcome) -> Group:
+    return Group(ChaseView(outcome.chase, outcome.calls))
