@@ -25,7 +25,16 @@ by the host. A trap inside the hook happens before the frame's first store (clan
 using the frame), so the overflowing function has not written anything yet.
 
 Function indices do not move (the hook is appended last), so the name section stays valid; DWARF code
-offsets do not (bodies change size).
+offsets do not (bodies change size when the hook's index has a longer LEB than the global's):
+``Instrumented.original_offset`` maps a code offset back.
+
+Cost (measured on the memdemo samples, wasmtime-py 50, median of repeated calls): one extra call per
+write of the stack pointer, i.e. two per non-leaf function call. Call-heavy code (``fib_stack``: a frame
+per call) runs 1.75-2.2x slower (fib_stack(20) 0.088 -> 0.154 ms, fib_stack(25) 0.71 -> 1.53 ms);
+loops that do not call (``checksum`` over 60000 bytes) cost nothing measurable (1.00x). Through
+``Session.call`` the per-call overhead of wasmem (painting, diffing: ~0.45 ms) hides most of it:
+fib_stack(20) 0.56 -> 0.69 ms, fib_stack(25) 1.3 -> 2.4 ms. The module grows by about 90 bytes and
+compiles in ~4 ms more (uncached).
 """
 
 from __future__ import annotations
