@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint samples bench fuzz clean
+.PHONY: demo test lint samples bench fuzz clean docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# Regenerate docs/commands/, the output blocks in README.md and docs/*.md, and docs/img/*.svg from real runs.
+docs: $(STAMP)
+	$(PY) docs/gen.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check wasmem tests samples/build.py
 
@@ -34,3 +38,8 @@ clean:
 # A long property-test run of the parser (the bounded run is part of `make test`).
 fuzz: $(STAMP)
 	WASMEM_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/parser/test_fuzz.py
+
+# Benchmarks against wasm-objdump and wasm-tools on pinned real-world modules (downloads into
+# $(WASMEM_BENCH_CACHE) or ~/.cache/wasmem-bench; takes minutes; never part of `make test`).
+bench: $(STAMP)
+	$(PY) bench/run.py --write $(BENCH_ARGS)

