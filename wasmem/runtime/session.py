@@ -99,7 +99,8 @@ class StackOverflow:
 @dataclass
 class TrapInfo:
     kind: str  # unreachable, memory_out_of_bounds, …, timeout, out_of_fuel, abort, strict_import, exit,
-    #            stack_overflow (the linear stack with check_stack: see ``overflow``; without it, the engine's)
+    #            stack_overflow (the linear stack, caught by check_stack: see ``overflow``),
+    #            call_stack_exhausted (the engine's own call stack: a too-deep native recursion)
     message: str
     frames: list[TraceFrame] = field(default_factory=list)
     sp: int | None = None  # the stack pointer where the trap left it
@@ -571,6 +572,12 @@ class Session:
             return f"LinkError: {first}"
         if "unknown import" in msg:
             return f"LinkError: {first}"
+        if "exceeds memory limits" in msg and self.max_memory:
+            big = max((m for m in self.module.memories if m.imported is None), default=None,
+                      key=lambda m: m.type.min_bytes)
+            if big is not None and big.type.min_bytes > self.max_memory:
+                return (f"memory {big.index} declares {big.type.min_pages} pages ({big.type.min_bytes} bytes), "
+                        f"more than --max-memory {self.max_memory} bytes; raise --max-memory to run it")
         return f"cannot instantiate {self.name}: {first}"
 
     # -- limits and invocation -------------------------------------------------------------------
@@ -657,6 +664,8 @@ class Session:
             kind, message = "timeout", f"timed out after {self.timeout:g} s (--timeout)"
         elif code == wasmtime.TrapCode.OUT_OF_FUEL:
             kind, message = "out_of_fuel", f"ran out of fuel after {self.fuel} units (--fuel)"
+        elif code == wasmtime.TrapCode.STACK_OVERFLOW:  # wasmtime's name; not the linear stack
+            kind, message = "call_stack_exhausted", _TRAP_TEXT["call_stack_exhausted"]
         elif code is not None:
             message = _TRAP_TEXT.get(kind, message)
         wframes = list(trap.frames)
@@ -1093,7 +1102,8 @@ class Session:
 _TRAP_TEXT = {
     "unreachable": "wasm `unreachable` instruction executed",
     "memory_out_of_bounds": "out of bounds memory access",
-    "stack_overflow": "call stack exhausted (the engine's stack, not the linear stack)",
+    "call_stack_exhausted": "call stack exhausted: too deep a native recursion (the engine's stack, not "
+                            "the linear stack)",
     "integer_division_by_zero": "integer divide by zero",
     "integer_overflow": "integer overflow",
     "indirect_call_to_null": "indirect call to a null table entry",
