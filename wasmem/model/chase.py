@@ -243,21 +243,25 @@ class _Telescope:
         region = mem.pointer_region(v)
         if region is not None:
             w.kind, w.region, w.target = "pointer", region, mem.label(v)
+            s = c_string_at(self.read, v)
+            if s is not None:  # a string preview ends the chain
+                w.kind, (w.string, w.string_complete) = "string", s
+                return w
             for lo, hi in path:
                 if lo <= v < hi:
                     w.note, w.cycle_to = "cycle", v
                     return w
-            s = c_string_at(self.read, v)
-            if s is not None:
-                w.kind, (w.string, w.string_complete) = "string", s
-                return w
             if v in self.shown:
                 w.note = "seen"
                 return w
             if depth <= 0:
                 w.note = "depth"
                 return w
-            w.block = self.block(v, mem.span_at(v), depth - 1, path)
+            span = mem.span_at(v)
+            nxt = min((b for b in self.shown if b > v), default=None)
+            if nxt is not None and nxt - v < span:  # do not run into a block already shown
+                span = max(mem.word_size, nxt - v)
+            w.block = self.block(v, span, depth - 1, path)
             return w
         fname = mem.function_name(v)
         if fname is not None:
