@@ -157,3 +157,49 @@ def test_check_stack_exact_peak_in_json(capsys):
 def test_check_stack_without_stack_pointer_is_a_usage_error(wat_file, capsys):
     code, _, err = run(capsys, "call", wat_file('(module (func (export "f")))'), "f", "--check-stack")
     assert code == 2 and "--check-stack" in err and "no known stack pointer" in err
+
+
+# -- DWARF (issue 5) -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["memdemo-debug.wasm", "memdemo-dwarf5.wasm"])
+def test_sret_decoded_by_dwarf_type(name, capsys):
+    code, out, err = run(capsys, "call", sample(name), "make_point", "1.0", "2.0")
+    assert code == 0, err
+    assert "→ Point { x = 1.0, y = 2.0 }" in out
+    code, out, err = run(capsys, "call", sample(name), "make_point", "1.0", "2.0", "--json")
+    s = json.loads(out)["sret"]
+    assert s["type"] == "Point" and s["text"] == "{ x = 1.0, y = 2.0 }"
+    assert [(c["label"], c["value"]) for c in s["value"]["children"]] == [(".x", 1.0), (".y", 2.0)]
+
+
+def test_sret_without_dwarf_keeps_the_layout_rule(capsys):
+    code, out, err = run(capsys, "call", sample("memdemo.wasm"), "make_point", "1.0", "2.0")
+    assert code == 0 and "decode with --returns" in out and "Point" not in out
+    code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "make_point", "1.0", "2.0",
+                         "--returns", "f64,f64")
+    assert "f0 = 1.0, f1 = 2.0" in out  # an explicit layout wins over DWARF
+
+
+def test_returned_pointers_get_symbol_notes(capsys):
+    code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "get_config")
+    assert "→ i32 65624 (0x10058) <config>" in out
+    code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "get_list_head", "--json")
+    assert json.loads(out)["result_notes"] == {"0": "<node_a>"}
+    code, out, err = run(capsys, "call", sample("memdemo.wasm"), "get_names")
+    assert "<.data+0x20>" in out  # names only: the segment
+    code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "fib_stack", "10", "--json")
+    assert "result_notes" not in json.loads(out)  # an int return type gets no note
+
+
+def test_trap_backtrace_has_file_and_line(capsys):
+    for name in ("memdemo-debug.wasm", "memdemo-dwarf5.wasm"):
+        code, out, err = run(capsys, "call", sample(name), "divide", "1", "0")
+        assert code == 1
+        assert "divide  memdemo.c:244" in out
+        code, out, err = run(capsys, "call", sample(name), "divide", "1", "0", "--json")
+        frames = json.loads(out)["trap"]["frames"]
+        assert frames[0]["location"] == "memdemo.c:244"
+    code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "deep", "100000", "--json")
+    frames = json.loads(out)["trap"]["frames"]
+    assert {f["location"] for f in frames[1:]} == {"memdemo.c:222"}  # int32_t r = deep(n - 1);
+    code, out, err = run(capsys, "call", sample("memdemo.wasm"), "divide", "1", "0")
+    assert "memdemo.c" not in out  # no DWARF, no lines

@@ -108,3 +108,92 @@ def test_sample_regions_labelled(capsys):
     assert o.calls[0].results == [1] and o.dump.address == 0x100C0
     data = struct.unpack("<4I", o.dump.data)
     assert len(data) == 4
+
+
+# -- symbols (issue 5) ---------------------------------------------------------------------------
+def test_at_symbol_uses_its_size_and_labels_rows(capsys):
+    code, out, err = run(capsys, "dump", sample("memdemo-debug.wasm"), "--at", "config", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["address"] == 0x10058 and d["length"] == 56 and d["symbol"] == "<config>"
+    assert [r["label"] for r in d["rows"]] == ["<config>", "<config+0x10>", "<config+0x20>", "<config+0x30>"]
+
+
+def test_at_symbol_paths(capsys):
+    mod = sample("memdemo-debug.wasm")
+    for expr, addr, size in (("config.meta.origin", 0x10078, 16), ("names[2]", 0x10048, 4),
+                             ("node_a.next->next", 0x100A4, 4), ("node_a->next->next->next", 0x1009C, 4),
+                             ("data_array+0x8", 0x10028, 24), ("global_data", None, None)):
+        code, out, err = run(capsys, "dump", mod, "--at", expr, "--json")
+        if addr is None:
+            assert code == 2 and "unknown address 'global_data'" in err
+            continue
+        assert code == 0, (expr, err)
+        d = json.loads(out)
+        assert (d["address"], d["length"]) == (addr, size), expr
+
+
+def test_row_label_falls_back_to_the_region(capsys):
+    code, out, err = run(capsys, "dump", sample("memdemo-debug.wasm"), "--at", "0x10000", "--len", "48", "--json")
+    rows = json.loads(out)["rows"]
+    assert [r["label"] for r in rows] == [".rodata", ".rodata", "<data_array>"]
+
+
+def test_typed_dump(capsys):
+    mod = sample("memdemo-debug.wasm")
+    code, out, err = run(capsys, "dump", mod, "--at", "0x10078", "--type", "Point", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["type"] == "Point" and d["length"] == 16
+    assert [(c["label"], c["value"]) for c in d["value"]["children"]] == [(".x", -1.0), (".y", 2.5)]
+    code, out, err = run(capsys, "dump", mod, "--at", "node_a.next->next", "--type", "auto")
+    assert code == 0, err
+    assert "0x10098 <node_c>" in out
+    code, out, err = run(capsys, "dump", mod, "--at", "node_c", "--type", "struct Node", "--json")
+    assert [c.get("value") for c in json.loads(out)["value"]["children"]] == [30, 0x10090]
+    code, out, err = run(capsys, "dump", mod, "--at", "config", "--type", "Config")
+    assert code == 0 and '"wasmem"' in out and '"memdemo"' in out and ".origin (Point)" in out
+
+
+def test_typed_dump_needs_dwarf(capsys):
+    code, out, err = run(capsys, "dump", sample("memdemo.wasm"), "--at", "0x10078", "--type", "Point")
+    assert code == 2 and "needs DWARF" in err
+    code, out, err = run(capsys, "dump", sample("memdemo-debug.wasm"), "--at", "0x10078", "--type", "Nope")
+    assert code == 2 and "no type named 'Nope'" in err
+
+
+def test_names_only_module_resolves_segments_and_exports(capsys):
+    code, out, err = run(capsys, "dump", sample("memdemo.wasm"), "--at", ".data+0x70", "--len", "8", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["address"] == 0x10090 and d["rows"][0]["label"] == ".data"
+    code, out, err = run(capsys, "dump", sample("memdemo.wasm"), "--at", ".rodata", "--json")
+    assert json.loads(out)["length"] == 31
+    code, out, err = run(capsys, "dump", sample("memdemo.wasm"), "--at", "__heap_base", "--len", "4", "--json")
+    assert json.loads(out)["address"] == 0x100C0
+
+
+def test_at_symbol_path_reads_live_memory(capsys):
+    # after two allocations and frees, free_list -> second block -> first block
+    code, out, err = run(capsys, "dump", sample("memdemo-debug.wasm"), "--at", "free_list->next", "--type", "auto",
+                         "--after", "allocate 32", "--after", "allocate 32", "--after", "deallocate 65728 32",
+                         "--after", "deallocate 65760 32", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["address"] == 65760 + 4 and d["value"]["value"] == 65728
+
+
+def test_exported_address_global_and_pointer_path(capsys):
+    import os
+
+    data = os.path.join(os.path.dirname(os.path.dirname(__file__)), "debuginfo", "data")
+    code, out, err = run(capsys, "dump", os.path.join(data, "globals-nodebug.wasm"), "--at", "cfg", "--len", "16",
+                         "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["symbol"] == "<cfg>" and d["rows"][0]["label"] == "<cfg>"
+    code, out, err = run(capsys, "dump", os.path.join(data, "globals-dwarf4.wasm"), "--at", "list_head->next",
+                         "--type", "auto", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["type"] == "struct node *" and d["value"]["target"] == "<list_c>"

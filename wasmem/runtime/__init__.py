@@ -316,9 +316,9 @@ def resolve_target(text: str, symbols, read, fallback) -> Target:
         sym = symbols.find_symbol(name) if name and name.lower() != "sp" else None
         if sym is not None and sym.kind != "function":
             rp = symbols.resolve_path(t, read)
-            size = rp.size
-            if size is None and rp.address == sym.address:
-                size = sym.size
+            size = rp.size if rp.type is not None else None
+            if rp.type is None and sym.size and sym.address <= rp.address < sym.address + sym.size:
+                size = sym.address + sym.size - rp.address  # sym+off: the rest of the symbol
             return Target(t, rp.address, rp.type, size or None, symbols.label(rp.address))
         if name and sym is None and re.match(r"\s*(\.|\[|->)", t[len(name):]):
             raise UsageError(f"no data symbol named {name!r} (symbols from the {symbols.source})"
