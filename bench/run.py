@@ -305,8 +305,8 @@ def main(argv=None) -> int:
     if wtools:
         versions["wasm-tools"] = version_of([wtools, "--version"])
     try:
-        import wasmtime  # noqa: F401
         from importlib.metadata import version
+
         versions["wasmtime-py"] = version("wasmtime")
     except Exception:
         pass

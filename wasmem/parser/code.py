@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from itertools import islice
 
 from ..errors import ParseError
-from .reader import Reader
+from .reader import Reader, _sleb, _uleb
 
 __all__ = [
     "Instr", "OPCODE_NAMES", "op_name", "decode_locals", "iter_instructions", "iter_instruction_tuples",
@@ -362,47 +362,6 @@ del _op, _sub
 # --------------------------------------------------------------------------------------------
 # Slow paths (multi-byte LEB128, types); the hot loop inlines the one-byte cases
 # --------------------------------------------------------------------------------------------
-
-def _uleb(d, p: int, n: int, bits: int = 32) -> tuple[int, int]:
-    start = p
-    result = shift = 0
-    last = (bits + 6) // 7 - 1
-    for i in range(last + 1):
-        if p >= n:
-            raise ParseError("unexpected end of data inside LEB128", p)
-        b = d[p]
-        p += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            if i == last and b >> (bits - 7 * i):
-                raise ParseError(f"LEB128 value too large for u{bits}", start)
-            return result, p
-    raise ParseError(f"LEB128 too long for u{bits}", start)
-
-
-def _sleb(d, p: int, n: int, bits: int) -> tuple[int, int]:
-    start = p
-    result = shift = 0
-    last = (bits + 6) // 7 - 1
-    for i in range(last + 1):
-        if p >= n:
-            raise ParseError("unexpected end of data inside LEB128", p)
-        b = d[p]
-        p += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            if i == last:
-                used = bits - 7 * i
-                rest = b >> (used - 1)
-                if rest != 0 and rest != (0x7F >> (used - 1)):
-                    raise ParseError(f"LEB128 value too large for s{bits}", start)
-            if b & 0x40:
-                result -= 1 << shift
-            return result, p
-    raise ParseError(f"LEB128 too long for s{bits}", start)
-
 
 def _heaptype(d, p: int, n: int):
     start = p

@@ -7,7 +7,7 @@ import os
 from functools import cached_property
 
 from ..errors import ParseError
-from .reader import Reader
+from .reader import Reader, _sleb, _uleb
 from .types import (
     EXTERNAL_KINDS,
     ConstExpr,
@@ -30,6 +30,11 @@ from .types import (
 )
 
 MAGIC = b"\0asm"
+_DROP_CHUNK = 8 << 20  # bytes of code scanned between MADV_DONTNEED calls
+
+
+def _uleb32(d, p: int, end: int) -> tuple[int, int]:
+    return _uleb(d, p, end, 32)
 
 SECTION_NAMES = {
     0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
@@ -546,13 +551,95 @@ class WasmModule:
             r.pos = start + size
             return FunctionBody(base + i, start, start + size)
 
-        bodies = self._vector(10, entry)
+        bodies = self._locate_bodies(base)
+        if bodies is None:  # malformed: the general reader finds and reports the exact error
+            bodies = self._vector(10, entry)
         declared = len(self.function_type_indices) - base
         if len(bodies) != declared:
             h = self.get_section(10) or self.get_section(3)
             raise ParseError(f"function section declares {declared} functions but the code section has "
                              f"{len(bodies)} bodies", h.offset if h else None)
         return bodies
+
+    def _locate_bodies(self, base: int) -> list[FunctionBody] | None:
+        """Fast path of ``functions`` for a well-formed code section (None at the first oddity).
+
+        Only the size field of each body is read. On a memory-mapped file, the pages read are given
+        back every few MiB (``MADV_DONTNEED``: clean file pages, re-read from the page cache on the next
+        access), so locating 40 MB of code does not keep 40 MB resident."""
+        h = self.get_section(10)
+        if h is None:
+            return []
+        d, p, end = self.data, h.start, h.end
+        mm = self._keepalive if isinstance(self._keepalive, mmap.mmap) else None
+        drop = getattr(mmap, "MADV_DONTNEED", None) if mm is not None else None
+        page = mmap.PAGESIZE
+        dropped = (p + page - 1) // page * page
+        try:
+            n, p = _uleb32(d, p, end)
+            out = []
+            append = out.append
+            for i in range(base, base + n):
+                b = d[p]
+                if b < 0x80:
+                    size = b
+                    p += 1
+                else:
+                    size, p = _uleb32(d, p, end)
+                q = p + size
+                if q > end:
+                    return None
+                append(FunctionBody(i, p, q))
+                p = q
+                if drop is not None and p - dropped > _DROP_CHUNK:
+                    upto = p // page * page
+                    mm.madvise(drop, dropped, upto - dropped)
+                    dropped = upto
+        except (ParseError, IndexError):
+            return None
+        if drop is not None and end // page * page > dropped:
+            mm.madvise(drop, dropped, end // page * page - dropped)
+        return out if p == end else None
+
+    def _fast_data_segments(self) -> list[DataSegment] | None:
+        """Fast path of ``data_segments`` for the common shapes (``flags 0, i32.const K, end`` and
+        passive); None at anything else, and the general reader takes over."""
+        h = self.get_section(11)
+        if h is None:
+            return []
+        d, p, end = self.data, h.start, h.end
+        out = []
+        append = out.append
+        try:
+            n, p = _uleb32(d, p, end)
+            for i in range(n):
+                off = p
+                flags = d[p]
+                if flags == 0 and d[p + 1] == 0x41:
+                    b = d[p + 2]
+                    if b < 0x80:
+                        v = b - 0x80 if b & 0x40 else b
+                        q = p + 3
+                    else:
+                        v, q = _sleb(d, p + 2, end, 32)
+                    if d[q] != 0x0B:
+                        return None
+                    expr = ConstExpr((("i32.const", v),), p + 1, q + 1)
+                    size, start = _uleb32(d, q + 1, end)
+                    mode = "active"
+                elif flags == 1:
+                    expr = None
+                    size, start = _uleb32(d, p + 1, end)
+                    mode = "passive"
+                else:
+                    return None
+                p = start + size
+                if p > end:
+                    return None
+                append(DataSegment(i, mode, 0, expr, start, size, off))
+        except (ParseError, IndexError):
+            return None
+        return out if p == end else None
 
     @cached_property
     def data_segments(self) -> list[DataSegment]:
@@ -568,7 +655,9 @@ class WasmModule:
             r.skip(size) if size <= r.remaining() else self._truncated_segment(i, size, r)
             return DataSegment(i, "passive" if flags == 1 else "active", mem, expr, start, size, off)
 
-        segs = self._vector(11, entry)
+        segs = self._fast_data_segments()
+        if segs is None:
+            segs = self._vector(11, entry)
         if self.data_count is not None and self.data_count != len(segs):
             h = self.get_section(12)
             raise ParseError(f"data count section says {self.data_count} segments but the data section "

@@ -10,6 +10,50 @@ _F32 = struct.Struct("<f")
 _F64 = struct.Struct("<d")
 
 
+# Plain-function LEB128 readers over ``d[p:n]`` for hot loops: ``(value, new_pos)``; same checks and
+# messages as ``Reader.uleb``/``Reader.sleb``.
+def _uleb(d, p: int, n: int, bits: int = 32) -> tuple[int, int]:
+    start = p
+    result = shift = 0
+    last = (bits + 6) // 7 - 1
+    for i in range(last + 1):
+        if p >= n:
+            raise ParseError("unexpected end of data inside LEB128", p)
+        b = d[p]
+        p += 1
+        result |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            if i == last and b >> (bits - 7 * i):
+                raise ParseError(f"LEB128 value too large for u{bits}", start)
+            return result, p
+    raise ParseError(f"LEB128 too long for u{bits}", start)
+
+
+def _sleb(d, p: int, n: int, bits: int) -> tuple[int, int]:
+    start = p
+    result = shift = 0
+    last = (bits + 6) // 7 - 1
+    for i in range(last + 1):
+        if p >= n:
+            raise ParseError("unexpected end of data inside LEB128", p)
+        b = d[p]
+        p += 1
+        result |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            if i == last:
+                used = bits - 7 * i
+                rest = b >> (used - 1)
+                if rest != 0 and rest != (0x7F >> (used - 1)):
+                    raise ParseError(f"LEB128 value too large for s{bits}", start)
+            if b & 0x40:
+                result -= 1 << shift
+            return result, p
+    raise ParseError(f"LEB128 too long for s{bits}", start)
+
+
+
 class Reader:
     """Reads ``data[pos:end]``. Positions are absolute offsets into ``data`` (the whole file)."""
 
