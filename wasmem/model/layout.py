@@ -227,7 +227,10 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
     """For each candidate global G, the number of functions whose first instructions lower G and
     write it back: ``global.get G … <k> … i32.sub … global.set G`` (values may pass through locals).
     Modules with more than ``max_functions`` functions are sampled evenly."""
-    from ..parser.code import function_prefix
+    import re
+    from itertools import islice
+
+    from ..parser.code import decode_locals, iter_instruction_tuples
 
     counts = dict.fromkeys(candidates, 0)
     if not candidates:
@@ -237,24 +240,31 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
     if len(bodies) > max_functions:  # bounded: an even sample of a very large module
         step = len(bodies) / max_functions
         bodies = [bodies[int(i * step)] for i in range(max_functions)]
+    # A body can only count if it holds the bytes of `global.set G` (0x24, then G's LEB128, whose first
+    # byte is G & 0x7f, with the continuation bit when G > 127 or the LEB is padded). A body without
+    # them is skipped undecoded: the result is the same, found by one C-level search.
+    firsts = {g & 0x7F for g in candidates} | {(g & 0x7F) | 0x80 for g in candidates}
+    has_set = re.compile(b"\\x24[" + b"".join(re.escape(bytes([f])) for f in sorted(firsts)) + b"]").search
     for body in bodies:
+        if has_set(data, body.start, body.end) is None:
+            continue
         try:
-            instrs = function_prefix(data, body.start, body.end, max_instrs)
+            _, p = decode_locals(data, body.start, body.end)
+            instrs = list(islice(iter_instruction_tuples(data, p, body.end), max_instrs))
         except ParseError:
             continue
         stack: list = []
         local: dict[int, object] = {}
-        for ins in instrs:
-            op = ins.op
+        for _, op, imm in instrs:
             if op == 0x23:  # global.get
-                stack.append(("sp", ins.imm) if ins.imm in candidates else None)
+                stack.append(("sp", imm) if imm in candidates else None)
             elif op in (0x41, 0x42):  # i32/i64.const
-                stack.append(("k", ins.imm))
+                stack.append(("k", imm))
             elif op == 0x20:  # local.get
-                stack.append(local.get(ins.imm))
+                stack.append(local.get(imm))
             elif op in (0x21, 0x22):  # local.set / local.tee
                 v = stack.pop() if stack else None
-                local[ins.imm] = v
+                local[imm] = v
                 if op == 0x22:
                     stack.append(v)
             elif op in (0x6B, 0x7D):  # i32.sub / i64.sub
@@ -267,8 +277,8 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
                 stack.append(a if a and a[0] == "low" and b and b[0] == "k" and b[1] < 0 else None)
             elif op == 0x24:  # global.set
                 v = stack.pop() if stack else None
-                if v and v[0] == "low" and v[1] == ins.imm:
-                    counts[ins.imm] += 1
+                if v and v[0] == "low" and v[1] == imm:
+                    counts[imm] += 1
                     break
             elif op in (0x02, 0x03, 0x04, 0x05, 0x0B):
                 continue  # block structure: values in locals survive (e.g. Emscripten's overflow check)
@@ -350,7 +360,11 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     # data ---------------------------------------------------------------------------------
     segments = []
     for s in module.data_segments:
-        addr = s.address
+        e = s.offset_expr
+        if e is not None and len(e.ops) == 1 and e.ops[0][0] == "i32.const":  # the usual case, inline
+            addr = e.ops[0][1] & 0xFFFFFFFFFFFFFFFF
+        else:
+            addr = s.address
         if addr is None and s.offset_expr is not None:
             v = s.offset_expr.evaluate(lambda i: _global_value(module, i))
             addr = v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
