@@ -20,6 +20,7 @@ written) and strip trailing spaces. A non-zero exit status is shown as a last ``
     python docs/gen.py                 # rewrite README.md, docs/*.md, docs/commands/, docs/img/
     python docs/gen.py --out DIR       # write the same files under DIR instead (the tests compare)
     python docs/gen.py --no-svg        # skip docs/img/
+    python docs/gen.py --no-timing     # keep the text of wasmem:run-timing blocks
 
 Stdlib only; needs the installed wasmem (run it with the venv's Python).
 """
@@ -209,11 +210,16 @@ def block(kind: str, cmd: str, output: str, indent: str = "") -> str:
 
 
 def refresh(text: str, outputs: dict[str, str]) -> str:
-    return BLOCK_RE.sub(lambda m: block(m.group(2), m.group(3), outputs[m.group(3)], m.group(1)), text)
+    """Replaces the body of every block whose command has an output (others are left as they are)."""
+    def sub(m):
+        if m.group(3) not in outputs:
+            return m.group(0)
+        return block(m.group(2), m.group(3), outputs[m.group(3)], m.group(1))
+    return BLOCK_RE.sub(sub, text)
 
 
-def commands_in(text: str) -> list[str]:
-    return [m.group(3) for m in BLOCK_RE.finditer(text)]
+def commands_in(text: str, timing: bool = True) -> list[str]:
+    return [m.group(3) for m in BLOCK_RE.finditer(text) if timing or m.group(2) != "run-timing"]
 
 
 def available_commands() -> list[str]:
@@ -266,7 +272,7 @@ def marked_sources() -> list[Path]:
     return [f for f in files if f.exists()]
 
 
-def generate(out: Path, svg: bool = True, jobs: int = 8) -> list[Path]:
+def generate(out: Path, svg: bool = True, jobs: int = 8, timing: bool = True) -> list[Path]:
     """Writes every generated file under ``out`` (the repository root by default); returns them."""
     names = available_commands()
     pages = {f"docs/commands/{n}.md": command_page(n) for n in names}
@@ -274,7 +280,7 @@ def generate(out: Path, svg: bool = True, jobs: int = 8) -> list[Path]:
     sources = {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in marked_sources()}
     cmds: list[str] = []
     for text in list(pages.values()) + list(sources.values()):
-        cmds += [c for c in commands_in(text) if c not in cmds]
+        cmds += [c for c in commands_in(text, timing) if c not in cmds]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         outputs = dict(zip(cmds, pool.map(run, cmds), strict=True))
     written = []
@@ -302,9 +308,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=ROOT, help="write under this directory (default: the repository)")
     ap.add_argument("--no-svg", action="store_true", help="do not render docs/img/*.svg")
-    ap.add_argument("--jobs", type=int, default=8)
+    ap.add_argument("--no-timing", action="store_true",
+                    help="do not re-run wasmem:run-timing blocks (keep their text; the sync test uses this)")
+    ap.add_argument("--jobs", type=int, default=max(8, 2 * (os.cpu_count() or 4)))
     args = ap.parse_args(argv)
-    for p in generate(args.out, svg=not args.no_svg, jobs=args.jobs):
+    for p in generate(args.out, svg=not args.no_svg, jobs=args.jobs, timing=not args.no_timing):
         print(p)
     return 0
 

@@ -79,7 +79,8 @@ def _normalise(text: str, gen) -> str:
 
 def test_generated_docs_are_in_sync(tmp_path):
     gen = _gen()
-    subprocess.run([sys.executable, str(DOCS / "gen.py"), "--out", str(tmp_path), "--no-svg"], check=True,
+    subprocess.run([sys.executable, str(DOCS / "gen.py"), "--out", str(tmp_path), "--no-svg",
+                    "--no-timing"], check=True,
                    cwd=ROOT, capture_output=True, timeout=300)
     fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.md"))
     assert Path("README.md") in fresh
