@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from .common import json_option, print_json, render, svg_option
 
 
+SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory")
+
+
 def run_options(f):
-    """Options shared by `call` and `dump` for running a module."""
+    """Options shared by the commands that run a module (call, dump, chase). The session's options
+    reach the command as one ``session`` dict of `Session` keywords; ``alloc`` stays separate."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        o = {k: kwargs.pop(k) for k in SESSION_OPTIONS}
+        kwargs["session"] = {"pages": o["pages"], "timeout": o["timeout"], "fuel": o["fuel"],
+                             "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
+                             "strict_imports": o["strict_imports"], "max_memory": o["max_memory"]}
+        return f(*args, **kwargs)
+
     opts = [
         click.option("--pages", type=click.IntRange(min=0), default=None,
                      help="Pages for an imported memory (default: its declared minimum)."),
         click.option("--timeout", type=click.FloatRange(min=0), default=10.0, show_default=True,
                      metavar="SECONDS", help="Stop any call that runs longer (0 = no limit)."),
         click.option("--fuel", type=click.IntRange(min=1), default=None, help="Also stop after N units of fuel."),
+        click.option("--max-memory", type=click.IntRange(min=0), default=256 * 2**20, show_default=True,
+                     metavar="BYTES", help="Refuse to create memories larger than this (0 = no limit)."),
         click.option("--dir", "dirs", multiple=True, metavar="HOST[:GUEST]",
                      help="WASI: preopen a host directory (repeatable; none by default)."),
         click.option("--env", "envs", multiple=True, metavar="K=V",
@@ -25,13 +42,8 @@ def run_options(f):
                      help="Allocator export for s:/b: arguments (default: allocate, malloc, __wbindgen_malloc)."),
     ]
     for o in reversed(opts):
-        f = o(f)
-    return f
-
-
-def session_options(pages, timeout, fuel, dirs, envs, strict_imports) -> dict:
-    return {"pages": pages, "timeout": timeout, "fuel": fuel, "wasi_dirs": tuple(dirs), "wasi_env": tuple(envs),
-            "strict_imports": strict_imports}
+        wrapper = o(wrapper)
+    return wrapper
 
 
 @click.command("call", context_settings={"ignore_unknown_options": True})
@@ -49,8 +61,7 @@ def session_options(pages, timeout, fuel, dirs, envs, strict_imports) -> dict:
                    "linear-stack overflow at the overflowing function (before it overwrites data).")
 @json_option
 @svg_option
-def call_cmd(module, func, args, pages, timeout, fuel, dirs, envs, strict_imports, alloc, before, returns,
-             ret_size, check_stack, as_json, svg):
+def call_cmd(module, func, args, session, alloc, before, returns, ret_size, check_stack, as_json, svg):
     """Call an exported function and show its results and what it did to memory.
 
     Arguments are parsed by the function's parameter types: integers in decimal, 0x hex or negative
@@ -74,8 +85,7 @@ def call_cmd(module, func, args, pages, timeout, fuel, dirs, envs, strict_import
     from ..runtime import call_function
 
     outcome = call_function(module, func, list(args), before=before, returns=returns, ret_size=ret_size,
-                            alloc=alloc, check_stack=check_stack,
-                            **session_options(pages, timeout, fuel, dirs, envs, strict_imports))
+                            alloc=alloc, check_stack=check_stack, **session)
     try:
         if as_json:
             print_json(outcome.to_dict())

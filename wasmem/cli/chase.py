@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .call import run_options, session_options
+from .call import run_options
 from .common import json_option, print_json, render, svg_option
 
 
@@ -22,8 +22,7 @@ from .common import json_option, print_json, render, svg_option
 @run_options
 @json_option
 @svg_option
-def chase_cmd(module, at, depth, after, length, type_name, untyped, pages, timeout, fuel, dirs, envs,
-              strict_imports, alloc, as_json, svg):
+def chase_cmd(module, at, depth, after, length, type_name, untyped, session, alloc, as_json, svg):
     """Follow pointer chains from ADDR or SYMBOL in live memory.
 
     Each word is classified as a pointer into the stack, data or heap (with the <symbol+offset> it
@@ -42,8 +41,7 @@ def chase_cmd(module, at, depth, after, length, type_name, untyped, pages, timeo
     from ..runtime import chase_memory
 
     outcome = chase_memory(module, at, depth=depth, after=after, length=length, type_name=type_name,
-                           untyped=untyped, alloc=alloc,
-                           **session_options(pages, timeout, fuel, dirs, envs, strict_imports))
+                           untyped=untyped, alloc=alloc, **session)
     try:
         if as_json:
             print_json(outcome.to_dict())

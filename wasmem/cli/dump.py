@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .call import run_options, session_options
+from .call import run_options
 from .common import json_option, print_json, render, svg_option
 
 FORMATS = ["hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "ptr"]
@@ -34,8 +34,8 @@ FORMATS = ["hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "
 @run_options
 @json_option
 @svg_option
-def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, after, snapshot, save, pages, timeout, fuel,
-             dirs, envs, strict_imports, alloc, as_json, svg):
+def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, after, snapshot, save, session, alloc,
+             as_json, svg):
     """Show linear memory after instantiation (or after --after calls), labelled by region.
 
     \b
@@ -51,8 +51,7 @@ def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, afte
     from ..runtime import dump_memory
 
     outcome = dump_memory(module, at, length, fmt=fmt, big_endian=big_endian, width=width, memory=memory,
-                          after=after, snapshot=snapshot, save=save, alloc=alloc, type_name=type_name,
-                          **session_options(pages, timeout, fuel, dirs, envs, strict_imports))
+                          after=after, snapshot=snapshot, save=save, alloc=alloc, type_name=type_name, **session)
     if as_json:
         print_json(outcome.to_dict())
     else:

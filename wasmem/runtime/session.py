@@ -823,7 +823,8 @@ class Session:
 
     def _image(self, index: int) -> bytes:
         m = self.memories[index]
-        return ctypes.string_at(m.address(self.store), m.size(self.store))
+        # a ctypes array, not string_at: string_at's size is a C int (memories may exceed 2 GiB)
+        return bytes((ctypes.c_ubyte * m.size(self.store)).from_address(m.address(self.store)))
 
     def snapshot(self) -> Snapshot:
         globals_ = {}
