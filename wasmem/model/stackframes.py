@@ -17,10 +17,11 @@ Imported functions cost 0 bytes of linear stack (their frames live in the host).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..errors import ParseError
-from ..parser.code import decode_locals, iter_instructions
+from ..parser.code import decode_locals, find_calls, iter_instruction_tuples
 from ..parser.module import WasmModule
 
 ALIGN = 16  # the C ABI keeps SP 16-byte aligned
@@ -217,10 +218,67 @@ def _is_pow2(v: int) -> bool:
     return v > 0 and v & (v - 1) == 0
 
 
-def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elems_for, referenced):
-    """One pass over a body: (size, slack, dynamic, writes_sp, note, calls, indirect, ref_funcs)."""
+class _Body:
+    """The instructions of one function body, decoded on demand: iterating gives ``(offset, op, imm)``
+    tuples; ``calls()`` gives only the call instructions (one loop, no per-instruction objects). Either
+    way the whole body is decoded and checked."""
+
+    __slots__ = ("data", "start", "end")
+
+    def __init__(self, data, start: int, end: int):
+        self.data, self.start, self.end = data, start, end
+
+    def __iter__(self):
+        return iter_instruction_tuples(self.data, self.start, self.end)
+
+    def calls(self) -> list[tuple[int, int, object]]:
+        return find_calls(self.data, self.start, self.end)
+
+
+def iter_instructions(data, start: int, end: int) -> _Body:
+    """The one place a body's instructions are decoded for the stack analysis (once per body)."""
+    return _Body(data, start, end)
+
+
+def _sp_access(sp: int | None):
+    """A search for the bytes of ``global.get SP`` / ``global.set SP`` (0x23/0x24, then the first byte
+    of SP's LEB128, plain or padded) in a byte range; None when there is no stack pointer."""
+    if sp is None:
+        return None
+    firsts = b"".join(re.escape(bytes([f])) for f in sorted({sp & 0x7F, (sp & 0x7F) | 0x80}))
+    return re.compile(b"[\\x23\\x24][" + firsts + b"]").search
+
+
+def _calls_only(instrs: _Body, elems_for, referenced):
+    """The result of ``_scan_body`` for a body that never reads or writes the stack pointer: its frame is
+    0 bytes and only its calls matter (the operand-stack model can only produce a size, a dynamic frame or
+    a write from a value that ``global.get SP`` put on the stack, or at a ``global.set SP``)."""
+    calls: dict[int, None] = {}
+    indirect: list[IndirectCall] = []
+    for off, op, imm in instrs.calls():
+        if op == 0x10 or op == 0x12:
+            calls.setdefault(imm, None)
+        elif op == 0x11 or op == 0x13:
+            tidx, table = imm
+            targets, resolved = elems_for(table, tidx)
+            indirect.append(IndirectCall(off, "call_indirect" if op == 0x11 else "return_call_indirect",
+                                         tidx, table, targets, resolved))
+        else:
+            indirect.append(IndirectCall(off, "call_ref" if op == 0x14 else "return_call_ref",
+                                         imm, None, referenced(imm), False))
+    return 0, 0, False, False, None, tuple(calls), tuple(indirect)
+
+
+def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elems_for, referenced,
+               sp_access=None):
+    """One pass over a body: (size, slack, dynamic, writes_sp, note, calls, indirect, ref_funcs).
+    ``sp_access`` is ``_sp_access(sp)``: bodies without those bytes take the calls-only fast path."""
     data = module.data
     _, p = decode_locals(data, body.start, body.end)
+    instrs = iter_instructions(data, p, body.end)
+    if sp_access is None or sp_access(data, p, body.end) is None:
+        if sp is None or sp_access is not None:
+            return _calls_only(instrs, elems_for, referenced)
     stack: list = []
     local: dict[int, object] = {}
     size = slack = 0
@@ -230,27 +288,23 @@ def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elem
     effect = _EFFECT
     push = stack.append
 
-    def pop():
-        return stack.pop() if stack else None
-
-    for ins in iter_instructions(data, p, body.end):
-        op = ins.op
+    for off, op, imm in instrs:
         if op == 0x20:  # local.get
-            push(local.get(ins.imm))
+            push(local.get(imm))
         elif op == 0x21 or op == 0x22:  # local.set / local.tee
-            v = pop()
-            local[ins.imm] = v
+            v = stack.pop() if stack else None
+            local[imm] = v
             if v is not None and v[0] == "dyn":
                 dynamic = True
             if op == 0x22:
                 push(v)
         elif op in _CONST:
-            push(("k", ins.imm))
+            push(("k", imm))
         elif op == 0x23:  # global.get
-            push(("sp", 0) if ins.imm == sp else None)
+            push(("sp", 0) if imm == sp else None)
         elif op == 0x24:  # global.set
-            v = pop()
-            if ins.imm == sp:
+            v = stack.pop() if stack else None
+            if imm == sp:
                 writes = True
                 if v is None or v[0] == "k":
                     unknown_write = True
@@ -261,8 +315,8 @@ def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elem
                 elif v[1] < 0:
                     size = max(size, -v[1])
         elif op in _SUB or op in _ADD:
-            b = pop()
-            a = pop()
+            b = stack.pop() if stack else None
+            a = stack.pop() if stack else None
             if op in _ADD and b is not None and b[0] in ("sp", "al", "dyn") and (a is None or a[0] == "k"):
                 a, b = b, a  # constant + sp
             if a is None:
@@ -284,8 +338,8 @@ def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elem
             else:
                 push(None)
         elif op in _AND:
-            b = pop()
-            a = pop()
+            b = stack.pop() if stack else None
+            a = stack.pop() if stack else None
             if b is not None and b[0] == "k" and a is not None and a[0] in ("sp", "al"):
                 a, b = a, b
             elif a is not None and a[0] == "k" and b is not None and b[0] in ("sp", "al"):
@@ -309,25 +363,25 @@ def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elem
             else:
                 push(None)
         elif op == 0x10 or op == 0x12:  # call / return_call
-            calls.setdefault(ins.imm, None)
-            ft = ftypes(ins.imm)
-            for _ in range(len(ft.params) if ft else 0):
-                pop()
+            calls.setdefault(imm, None)
+            ft = ftypes(imm)
+            if ft and ft.params:
+                del stack[-len(ft.params):]
             if op == 0x12:
                 stack.clear()
             else:
                 for _ in range(len(ft.results) if ft else 0):
                     push(None)
         elif op == 0x11 or op == 0x13:  # call_indirect / return_call_indirect
-            tidx, table = ins.imm
+            tidx, table = imm
             targets, resolved = elems_for(table, tidx)
-            indirect.append(IndirectCall(ins.offset, "call_indirect" if op == 0x11 else "return_call_indirect",
+            indirect.append(IndirectCall(off, "call_indirect" if op == 0x11 else "return_call_indirect",
                                          tidx, table, targets, resolved))
             stack.clear()
         elif op == 0x14 or op == 0x15:  # call_ref / return_call_ref
-            targets = referenced(ins.imm)
-            indirect.append(IndirectCall(ins.offset, "call_ref" if op == 0x14 else "return_call_ref",
-                                         ins.imm, None, targets, False))
+            targets = referenced(imm)
+            indirect.append(IndirectCall(off, "call_ref" if op == 0x14 else "return_call_ref",
+                                         imm, None, targets, False))
             stack.clear()
         elif op in _BARRIER:
             stack.clear()
@@ -336,10 +390,10 @@ def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elem
             if e is None:
                 stack.clear()  # an instruction we do not model: forget the operand stack
             else:
-                for _ in range(e[0]):
-                    pop()
-                for _ in range(e[1]):
-                    push(None)
+                if e[0]:
+                    del stack[-e[0]:]
+                if e[1]:
+                    push(None) if e[1] == 1 else stack.extend((None,) * e[1])
     note = None
     if dynamic:
         note = "lowers the stack pointer by a run-time amount (VLA or alloca)"
@@ -412,10 +466,11 @@ def analyze_frames(module: WasmModule, sp_global: int | None) -> dict[int, Frame
     for i in range(nimp):
         frames[i] = Frame(i, names.get(i, f"func[{i}]"), 0, imported=True,
                           note="imported: runs in the host, 0 bytes of linear stack")
+    sp_access = _sp_access(sp_global)
     for body in module.functions:
         i = body.index
         size, slack, dyn, writes, note, calls, ind = _scan_body(module, body, sp_global, mask, ftypes,
-                                                                 elems_for, referenced)
+                                                                 elems_for, referenced, sp_access)
         frames[i] = Frame(i, names.get(i, f"func[{i}]"), size, slack, dyn, writes, False, calls, ind, note)
     return frames
 

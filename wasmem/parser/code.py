@@ -49,7 +49,7 @@ from .reader import Reader, _sleb, _uleb
 __all__ = [
     "Instr", "OPCODE_NAMES", "op_name", "decode_locals", "iter_instructions", "iter_instruction_tuples",
     "iter_function_bodies",
-    "function_prefix", "MAX_LOCALS",
+    "function_prefix", "MAX_LOCALS", "find_calls", "CALL_OPS",
 ]
 
 # The binary format says the total number of locals must fit in a u32. Groups are never expanded.
@@ -663,3 +663,81 @@ def function_prefix(data, body_start: int, body_end: int, max_instrs: int) -> li
     """The first ``max_instrs`` instructions of a function body (local declarations skipped)."""
     _, p = decode_locals(data, body_start, body_end)
     return list(islice(iter_instructions(data, p, body_end), max_instrs))
+
+
+CALL_OPS = frozenset((0x10, 0x11, 0x12, 0x13, 0x14, 0x15))
+
+
+def find_calls(data, start: int, end: int) -> list[tuple[int, int, object]]:
+    """The ``(offset, op, imm)`` of every call instruction (``call``, ``call_indirect``, ``return_call*``,
+    ``call_ref``, ``return_call_ref``) in ``data[start:end]``, in order.
+
+    The whole range is decoded and checked exactly as ``iter_instruction_tuples`` does (the same
+    ``ParseError`` at the same offset), but in one loop with no per-instruction objects: for whole-module
+    scans that only need the call graph, this is about twice as fast."""
+    d = data
+    n = end
+    if n > len(d):
+        raise ParseError(f"instructions end at {n:#x}, past the end of the file ({len(d):#x} bytes)", start)
+    kinds = _KIND
+    slow = _imm
+    prefixed = _prefixed
+    out: list[tuple[int, int, object]] = []
+    append = out.append
+    p = start
+    s = start
+    op = -1
+    try:
+        while p < n:
+            s = p
+            op = d[p]
+            p += 1
+            k = kinds[op]
+            if k == 1:  # _U32
+                b = d[p]
+                if b < 0x80:
+                    p += 1
+                    imm = b
+                else:
+                    imm, p = _uleb(d, p, n)
+                if 0x10 <= op <= 0x15:
+                    if p > n:
+                        raise ParseError(f"{op_name(op)} at {s:#x} runs past the end of the code ({n:#x})", s)
+                    append((s, op, imm))
+                    continue
+            elif k == 0:  # _NONE
+                continue
+            elif k == 2:  # _MEMARG
+                a = d[p]
+                b = d[p + 1]
+                if a < 0x40 and b < 0x80:
+                    p += 2
+                else:
+                    imm, p = _memarg(d, p, n)
+            elif k == 3:  # _I32
+                if d[p] < 0x80:
+                    p += 1
+                else:
+                    imm, p = _sleb(d, p, n, 32)
+            elif k == 4:  # _BLOCK
+                if d[p] == 0x40:
+                    p += 1
+                else:
+                    imm, p = _blocktype(d, p, n)
+            elif k == 10:  # _PREFIX
+                op, imm, p = prefixed(op, d, p, n, s)
+            elif k == -1:
+                raise ParseError(f"unknown opcode 0x{op:02x}", s)
+            else:
+                imm, p = slow(k, d, p, n, op)
+                if op == 0x11 or op == 0x13:
+                    if p > n:
+                        raise ParseError(f"{op_name(op)} at {s:#x} runs past the end of the code ({n:#x})", s)
+                    append((s, op, imm))
+                    continue
+            if p > n:
+                raise ParseError(f"{op_name(op)} at {s:#x} runs past the end of the code ({n:#x})", s)
+    except IndexError:
+        raise ParseError(f"{op_name(op) if op >= 0 else 'instruction'} at {s:#x} runs past the end "
+                         f"of the code ({n:#x})", s) from None
+    return out
