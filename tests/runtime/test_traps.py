@@ -14,7 +14,7 @@ def test_deep_native_recursion_is_call_stack_exhausted_not_a_linear_stack_overfl
     with Session(m, timeout=5) as s:
         r = s.call("r", ["1"])
     assert r.trap.kind == "call_stack_exhausted" and r.trap.overflow is None
-    assert r.trap.message.startswith("call stack exhausted")
+    assert "exhausted the engine's call stack" in r.trap.message
     assert r.trap.frames and r.trap.frames[0].name == "r"
 
 
@@ -23,3 +23,12 @@ def test_engine_validation_error_is_one_run_error():
     with pytest.raises(RunError) as exc:
         Session(m)
     assert "type mismatch" in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_frames_without_a_position_have_none_offsets_not_garbage():
+    m = WasmModule.from_bytes(wat('(module (func $r (export "r") (param i32) (result i32) '
+                                  'local.get 0 call $r))'), "rec.wasm")
+    with Session(m, timeout=5) as s:
+        frames = s.call("r", ["1"]).trap.frames
+    for f in frames:
+        assert f.module_offset is None or 0 <= f.module_offset < 200

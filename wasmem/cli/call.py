@@ -8,7 +8,6 @@ import click
 
 from .common import json_option, print_json, render, svg_option
 
-
 SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory")
 
 

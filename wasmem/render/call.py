@@ -161,7 +161,9 @@ class CallView:
             loc = self.frame_locations[k] if k < len(self.frame_locations) else None
             if loc:
                 body.append(f"  {loc}", style="cyan")
-            body.append(f"  func {f.func_index} +0x{f.func_offset:x} (file offset 0x{f.module_offset:x})", style="dim")
+            where = ("offset unknown" if f.module_offset is None else
+                     f"+0x{f.func_offset:x} (file offset 0x{f.module_offset:x})")
+            body.append(f"  func {f.func_index} {where}", style="dim")
             if n > 1:
                 body.append(f"  × {n}", style="yellow")
         if len(rows) > MAX_FRAMES:

@@ -156,6 +156,9 @@ def frame_locations(symbols, frames) -> list:
     cs = symbols.code_start
     for f in frames:
         loc = None
+        if f.module_offset is None:
+            out.append(None)
+            continue
         try:
             got = symbols.addr_to_line(f.module_offset - cs)
         except Exception:  # noqa: BLE001 - a damaged line table must not hide the trap

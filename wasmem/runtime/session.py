@@ -64,8 +64,8 @@ def _align_up(n: int, a: int) -> int:
 class TraceFrame:
     func_index: int
     name: str
-    func_offset: int
-    module_offset: int  # offset in the original file (before wasmem appended exports)
+    func_offset: int | None  # None when the engine gives no position (e.g. a frame cut off by exhaustion)
+    module_offset: int | None  # offset in the original file (before wasmem appended exports)
 
     def to_dict(self) -> dict:
         return {"func_index": self.func_index, "name": self.name, "func_offset": self.func_offset,
@@ -679,7 +679,10 @@ class Session:
         for f in wframes:
             idx = f.func_index
             name = self.function_name(idx, f.func_name)
-            frames.append(TraceFrame(idx, name, f.func_offset, self._original_offset(f.module_offset)))
+            fo, mo = f.func_offset, f.module_offset
+            known = mo is not None and 0 <= mo < 1 << 48 and fo is not None and 0 <= fo < 1 << 48
+            frames.append(TraceFrame(idx, name, fo if known else None,
+                                     self._original_offset(mo) if known else None))
         sp = None
         try:
             sp = self.get_sp()
@@ -1103,8 +1106,8 @@ class Session:
 _TRAP_TEXT = {
     "unreachable": "wasm `unreachable` instruction executed",
     "memory_out_of_bounds": "out of bounds memory access",
-    "call_stack_exhausted": "call stack exhausted: too deep a native recursion (the engine's stack, not "
-                            "the linear stack)",
+    "call_stack_exhausted": "too deep a native recursion exhausted the engine's call stack (not the "
+                            "linear stack)",
     "integer_division_by_zero": "integer divide by zero",
     "integer_overflow": "integer overflow",
     "indirect_call_to_null": "indirect call to a null table entry",
