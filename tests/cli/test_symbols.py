@@ -87,7 +87,7 @@ def test_rendering_is_plain_text_friendly():
 def test_value_view():
     from wasmem.debuginfo import StaticMemory, format_value, load_symbols
     from wasmem.parser import WasmModule
-    from wasmem.render.symbols import ValueView
+    from wasmem.render.value import ValueView
 
     m = WasmModule.from_file(path("globals-dwarf4.wasm"))
     t = load_symbols(m)

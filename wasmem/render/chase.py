@@ -8,22 +8,15 @@ from rich.tree import Tree
 
 from .common import fmt_bytes
 from .dump import call_line
+from .value import ValueView, append_note
 
 REGION_STYLE = {"stack": "magenta", "data": "green", "rodata": "cyan", "bss": "yellow", "heap": "blue"}
-NOTE_TEXT = {"seen": "(shown above)", "depth": "… (--depth)", "out of bounds": "✗ out of bounds",
-             "list limit": "… (list continues)", "limit": "… (too many nodes)"}
+
 
 
 def _quote(s: str, complete: bool = True) -> str:
     esc = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
     return f'"{esc}"' + ("" if complete else "…")
-
-
-def _note(t: Text, note: str | None, cycle_to: int | None, label: str | None = None) -> None:
-    if note == "cycle":
-        t.append(f"  ↺ cycle to {cycle_to:#x}" + (f" {label}" if label else ""), style="bold yellow")
-    elif note:
-        t.append(f"  {NOTE_TEXT.get(note, note)}", style="dim")
 
 
 def word_text(w, word_size: int = 4, label_width: int = 0) -> Text:
@@ -42,7 +35,7 @@ def word_text(w, word_size: int = 4, label_width: int = 0) -> Text:
             t.append(f" {w.target}", style="bold")
         if w.kind == "string":
             t.append(f" {_quote(w.string or '', w.string_complete)}", style="green")
-        _note(t, w.note, w.cycle_to, w.target)
+        append_note(t, w.note, w.cycle_to, w.target)
     elif w.kind == "function":
         t.append(f"table[{w.value}] → ", style="dim")
         t.append(f"{w.target}()", style="bold magenta")
@@ -84,41 +77,6 @@ class TelescopeView:
         yield tree
 
 
-class TypedChaseView:
-    """A typed value tree whose pointers hold their targets (``wasmem.debuginfo.Value``)."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def _label(self, v) -> Text:
-        t = Text()
-        t.append(f"{v.address:#010x}  ", style="dim")
-        t.append(v.label or "", style="bold")
-        if v.type_name:
-            t.append(f" ({v.type_name})", style="dim")
-        if v.kind in ("struct", "union", "class", "array"):
-            if not v.children:
-                t.append(" = " + v.one_line(80))
-            elif v.truncated:
-                t.append("  …", style="dim")
-        elif v.kind == "error":
-            t.append(f" = <{v.error}>", style="red")
-        else:
-            t.append(" = ")
-            t.append(v.text, style="cyan" if v.kind in ("string", "pointer", "function_pointer") else "")
-            _note(t, v.note, v.cycle_to, v.target)
-        return t
-
-    def _add(self, node: Tree, v) -> None:
-        for c in v.children:
-            self._add(node.add(self._label(c)), c)
-
-    def __rich_console__(self, console, options):
-        root = Tree(self._label(self.value), guide_style="dim")
-        self._add(root, self.value)
-        yield root
-
-
 class ChaseView:
     def __init__(self, chase, calls=()):
         self.chase = chase
@@ -141,7 +99,7 @@ class ChaseView:
         head.append(f", symbols from {c.symbols_from}" if c.symbols_from else "", style="dim")
         yield head
         if c.value is not None:
-            yield TypedChaseView(c.value)
+            yield ValueView(c.value)
         elif c.words is not None:
             yield TelescopeView(c.words, c.word_size)
 

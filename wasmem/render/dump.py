@@ -149,7 +149,7 @@ class TypedDumpView:
         self.outcome = outcome
 
     def __rich_console__(self, console, options):
-        from .symbols import ValueView
+        from .value import ValueView
 
         o = self.outcome
         for c in o.calls:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from .common import fmt_addr
 
@@ -79,39 +78,3 @@ class SymbolsView:
             yield Text("code offsets are relative to the code section payload "
                        f"(module offset = +{funcs[0].module_offset - funcs[0].address:#x})"
                        if funcs[0].module_offset is not None else "", style="dim")
-
-
-class ValueView:
-    """A typed value tree (``wasmem.debuginfo.Value``) as a rich Tree."""
-
-    def __init__(self, value, *, show_addresses: bool = True):
-        self.value = value
-        self.show_addresses = show_addresses
-
-    def _label(self, v) -> Text:
-        t = Text()
-        if self.show_addresses:
-            t.append(f"{v.address:#010x}  ", style="dim")
-        t.append(v.label or "", style="bold")
-        if v.type_name:
-            t.append(f" ({v.type_name})", style="dim")
-        if v.kind in ("struct", "union", "class", "array"):
-            if not v.children:
-                t.append(" = " + v.one_line(80))
-            elif v.truncated:
-                t.append("  …", style="dim")
-        elif v.kind == "error":
-            t.append(f" = <{v.error}>", style="red")
-        else:
-            t.append(" = ")
-            t.append(v.text, style="cyan" if v.kind in ("string", "pointer") else "")
-        return t
-
-    def _add(self, node: Tree, v) -> None:
-        for c in v.children:
-            self._add(node.add(self._label(c)), c)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        root = Tree(self._label(self.value), guide_style="dim")
-        self._add(root, self.value)
-        yield root
