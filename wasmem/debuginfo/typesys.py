@@ -219,13 +219,10 @@ class EnumType(Type):
 
 
 @dataclass(eq=False, repr=False)
-class TypedefType(Type):
-    kind: str = "typedef"
-    typedef_name: str = ""
-    target: Type | None = None
+class _AliasType(Type):
+    """A name or qualifier over another type: alignment, stripping and aggregateness are the target's."""
 
-    def _decl(self, inner: str) -> str:
-        return _join(self.typedef_name, inner)
+    target: Type | None = None
 
     @property
     def align(self) -> int:
@@ -240,28 +237,25 @@ class TypedefType(Type):
 
 
 @dataclass(eq=False, repr=False)
-class QualifiedType(Type):
+class TypedefType(_AliasType):
+    kind: str = "typedef"
+    typedef_name: str = ""
+
+    def _decl(self, inner: str) -> str:
+        return _join(self.typedef_name, inner)
+
+
+@dataclass(eq=False, repr=False)
+class QualifiedType(_AliasType):
     """const / volatile / restrict / atomic."""
 
     kind: str = "const"
-    target: Type | None = None
 
     def _decl(self, inner: str) -> str:
         t = self.target or VoidType()
         if isinstance(t, PointerType):  # char *const p
             return t._decl(f"{self.kind} {inner}".rstrip())
         return f"{self.kind} {t._decl(inner)}"
-
-    @property
-    def align(self) -> int:
-        return self.target.align if self.target else 1
-
-    def strip(self) -> Type:
-        return self.target.strip() if self.target else VoidType()
-
-    @property
-    def is_aggregate(self) -> bool:
-        return self.strip().is_aggregate
 
 
 @dataclass(eq=False, repr=False)
