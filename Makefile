@@ -12,10 +12,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The main job on the bundled samples: layout, a host memory that is too small, a struct returned
+# through a hidden pointer, live memory, stack needs and a CI gate that fails on a data-first build.
 demo: $(STAMP)
-	$(VENV)/bin/wasmem inspect samples/memdemo.wasm
 	$(VENV)/bin/wasmem inspect samples/memdemo-datafirst.wasm
-	$(VENV)/bin/wasmem inspect samples/memdemo-import.wasm --pages 1 || true
+	$(VENV)/bin/wasmem inspect samples/memdemo-import.wasm --pages 1 || echo "(exit $$?: the finding above fails)"
+	$(VENV)/bin/wasmem call samples/memdemo-debug.wasm make_point 1.0 2.0
+	$(VENV)/bin/wasmem dump samples/memdemo.wasm --at __heap_base --len 64 --after "allocate 32"
+	$(VENV)/bin/wasmem stack samples/memdemo.wasm --top 8
+	$(VENV)/bin/wasmem check samples/memdemo-datafirst.wasm --require-stack-first --min-stack-size 16384 \
+		|| echo "(exit $$?: a failed check, as CI would see it)"
 
 test: $(STAMP)
 	$(PY) -m pytest
