@@ -92,6 +92,43 @@ class Region:
         return self.end - self.start
 
 
+@dataclass(frozen=True)
+class ModuleContents:
+    """What else the module holds, as `wasm-objdump -h` would list it."""
+
+    sections: tuple  # SectionHeader records, in file order
+    num_imported_functions: int
+    num_functions: int
+    num_globals: int
+    num_imports: int
+    num_exports: int
+    features: tuple[str, ...]  # target_features, e.g. "+bulk-memory"
+    dylink: object | None  # DylinkInfo of a PIC / side module
+    has_names: bool
+    debug_sections: tuple[str, ...]
+    external_debug_info: str | None
+    source_mapping_url: str | None
+
+
+def _contents(module: WasmModule, findings: list[Finding]) -> ModuleContents:
+    def best_effort(what: str, get, default):
+        try:
+            return get()
+        except ParseError as exc:
+            findings.append(Finding("warning", f"bad-{what}", f"the {what} section is malformed: {exc}"))
+            return default
+
+    return ModuleContents(
+        tuple(module.sections), module.num_imported_funcs, module.num_functions, len(module.globals),
+        len(module.imports), len(module.exports),
+        tuple(best_effort("target_features", lambda: module.target_features, [])),
+        best_effort("dylink", lambda: module.dylink, None),
+        module.get_custom_section("name") is not None,
+        tuple(s.name for s in module.debug_sections),
+        best_effort("external_debug_info", lambda: module.external_debug_info, None),
+        best_effort("sourceMappingURL", lambda: module.source_mapping_url, None))
+
+
 @dataclass
 class MemoryLayout:
     path: str | None
@@ -119,6 +156,7 @@ class MemoryLayout:
     go: bool = False
     passive_segments: int = 0
     zero_filled: list[tuple[int, int]] = field(default_factory=list)  # .bss ranges memory.fill clears
+    contents: ModuleContents | None = None
 
     @property
     def memory(self) -> MemoryInfo | None:
@@ -466,6 +504,7 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
         stack_exact, stack_reason, segments, data_start, data_end, data_end_exact, heap_base, heap_exact,
         syms, min_pages_needed, [], findings, go, passive, zero_filled)
     layout.regions = _regions(layout)
+    layout.contents = _contents(module, findings)
     _findings(module, layout, pages, min_stack)
     return layout
 
@@ -604,6 +643,7 @@ JSON_SCHEMA_VERSION = 1
 def layout_to_dict(lay: MemoryLayout) -> dict:
     """The stable JSON form of a layout (documented in docs/json.md)."""
     sp = lay.stack_pointer
+    c = lay.contents
     return {
         "schema": JSON_SCHEMA_VERSION,
         "file": lay.path,
@@ -630,6 +670,17 @@ def layout_to_dict(lay: MemoryLayout) -> dict:
         "min_pages_needed": lay.min_pages_needed,
         "regions": [{"kind": r.kind, "start": r.start, "end": r.end, "size": r.size, "label": r.label,
                      "exact": r.exact} for r in lay.regions],
+        "module": None if c is None else {
+            "sections": [{"id": h.id, "name": h.name, "offset": h.offset, "size": h.size} for h in c.sections],
+            "functions": c.num_functions, "imported_functions": c.num_imported_functions,
+            "globals": c.num_globals, "imports": c.num_imports, "exports": c.num_exports,
+            "target_features": list(c.features), "name_section": c.has_names,
+            "debug_sections": list(c.debug_sections), "external_debug_info": c.external_debug_info,
+            "source_mapping_url": c.source_mapping_url,
+            "dylink": None if c.dylink is None else {
+                "legacy": c.dylink.legacy, "mem_size": c.dylink.mem_size, "mem_align": c.dylink.mem_align,
+                "table_size": c.dylink.table_size, "table_align": c.dylink.table_align,
+                "needed": list(c.dylink.needed)}},
         "findings": [{"severity": f.severity, "code": f.code, "message": f.message, "hint": f.hint}
                      for f in lay.findings],
     }

@@ -87,6 +87,8 @@ class InspectView:
         yield Text(f"{lay.path or '<module>'}", style="bold")
         yield Text(f"  {fmt_bytes(lay.file_size)} ({lay.file_size} bytes)"
                    + (f" · {lay.toolchain}" if lay.toolchain else ""), style="dim")
+        if lay.contents is not None:
+            yield self._module(lay.contents)
         yield Text("")
         yield self._memories()
         if lay.memory is not None:
@@ -104,6 +106,35 @@ class InspectView:
             yield self._segments()
         yield Text("")
         yield self._findings()
+
+    def _module(self, c):
+        g = Table.grid(padding=(0, 1))
+        g.add_column(style="dim", no_wrap=True)
+        g.add_column()
+        std = [h for h in c.sections if h.id != 0]
+        custom = [h for h in c.sections if h.id == 0]
+        g.add_row("sections", " · ".join(f"{h.name} {fmt_bytes(h.size)}" for h in std) or "none")
+        if custom:
+            debug = [h for h in custom if h.name.startswith(".debug_")]
+            names = [f"{h.name} {fmt_bytes(h.size)}" for h in custom if not h.name.startswith(".debug_")]
+            if debug:
+                names.append(f"DWARF ({len(debug)} .debug_* sections, {fmt_bytes(sum(h.size for h in debug))})")
+            g.add_row("custom", " · ".join(names))
+        g.add_row("contents", f"{c.num_functions} functions ({c.num_imported_functions} imported), "
+                              f"{c.num_globals} globals, {c.num_imports} imports, {c.num_exports} exports")
+        if c.features:
+            g.add_row("features", " ".join(c.features))
+        if c.dylink is not None:
+            d = c.dylink
+            g.add_row("dylink", f"{'legacy dylink' if d.legacy else 'dylink.0'}: the loader places "
+                                f"{d.mem_size} bytes of data (align 2^{d.mem_align}) at __memory_base and "
+                                f"{d.table_size} table slots at __table_base"
+                                + (f"; needs {', '.join(d.needed)}" if d.needed else ""))
+        if c.external_debug_info:
+            g.add_row("debug info", f"external: {c.external_debug_info}")
+        if c.source_mapping_url:
+            g.add_row("source map", c.source_mapping_url)
+        return g
 
     def _memories(self):
         lay = self.layout
