@@ -133,3 +133,11 @@ def test_segment_past_initial_memory_is_a_finding_not_a_crash():
     data = wat('(module (memory 1) (data (i32.const 65530) "0123456789"))')
     lay = analyze(WasmModule.from_bytes(data))
     assert "segment-out-of-bounds" in codes(lay)
+
+
+def test_assemblyscript_is_named_by_its_abort_import():
+    lay = layout("""(module (import "env" "abort" (func (param i32 i32 i32 i32)))
+      (memory (export "memory") 1) (global (mut i32) (i32.const 1024)))""")
+    assert lay.toolchain == "AssemblyScript" and lay.stack_pointer is None
+    lay = layout('(module (import "env" "abort" (func)) (memory 1))')  # Emscripten's abort
+    assert lay.toolchain is None

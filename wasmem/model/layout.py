@@ -393,7 +393,7 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
             tuple(module.get_export_names("memory", m.index)), t.min_pages, t.max_pages, t.page_size,
             t.shared, t.is64))
     go = _is_go(module)
-    toolchain = _toolchain(module, producers, go)
+    toolchain = _toolchain(module, producers, go, names)
 
     # data ---------------------------------------------------------------------------------
     segments = []
@@ -509,7 +509,16 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     return layout
 
 
-def _toolchain(module: WasmModule, producers: dict, go: bool) -> str | None:
+def _imports_as_abort(module: WasmModule) -> bool:
+    """AssemblyScript's runtime imports env.abort(message, fileName, line, column: i32) -> ()."""
+    for imp in module.imports:
+        if (imp.kind, imp.module, imp.name) == ("func", "env", "abort"):
+            ft = module.get_func_type(imp.type)  # type: ignore[arg-type]
+            return ft.params == ("i32",) * 4 and ft.results == ()
+    return False
+
+
+def _toolchain(module: WasmModule, producers: dict, go: bool, names=None) -> str | None:
     if go:
         return "Go"
     parts = []
@@ -521,7 +530,9 @@ def _toolchain(module: WasmModule, producers: dict, go: bool) -> str | None:
     if not parts:
         if any(n.startswith("emscripten_") for _, n in imports) or "emscripten_stack_get_base" in exports:
             parts.append("Emscripten")
-        elif {"__new", "__pin", "__collect"} <= exports or ("env", "abort") in imports and "__new" in exports:
+        elif ({"__new", "__pin", "__collect"} <= exports or ("env", "abort") in imports and "__new" in exports
+              or names is not None and any(n.startswith("~lib/") for n in names.functions.values())
+              or _imports_as_abort(module)):
             parts.append("AssemblyScript")
     if any(m == "wasi_snapshot_preview1" for m, _ in imports):
         parts.append("WASI preview1")
