@@ -201,8 +201,13 @@ def measure(label: str, module: str, cmd: list[str], runs: int, env: dict | None
         res.error = f"exit {warm[2]}: {warm[3].strip().splitlines()[-1] if warm[3].strip() else ''}"
         log(f"  {label:32} {module:13} FAILED ({res.error})")
         return res
-    n = runs if warm[0] < 5 else max(1, min(runs, 3))  # slow commands: fewer runs
-    for _ in range(n):
+    n = runs if warm[0] < 5 else max(1, min(runs, 3)) if warm[0] < 20 else 0  # slow commands: fewer runs
+    if n == 0:  # over 20 s: the first run is the only sample
+        res.times.append(warm[0])
+        res.rss_kb.append(warm[1])
+        res.exit_codes.append(warm[2])
+        n = 1
+    for _ in range(n - len(res.times)):
         wall, rss, code, _ = run_once(cmd, env if fresh_env is None else fresh_env())
         res.times.append(wall)
         res.rss_kb.append(rss)
@@ -354,7 +359,7 @@ def main(argv=None) -> int:
     mach = machine()
     out = [f"Measured {time.strftime('%Y-%m-%d')} by `make bench` (`bench/run.py --runs {R}`): each command is "
            f"a fresh process with stdout to /dev/null, one warm-up run then {R} timed runs (3 for commands over "
-           "5 s); peak RSS is `ru_maxrss` of each run from `wait4`.",
+           "5 s; a command over 20 s is timed once, on its first run); peak RSS is `ru_maxrss` of each run from `wait4`.",
            "",
            f"Machine: {mach['nproc']} CPUs ({mach['cpu']}), {mach['ram']} RAM, {mach['os']}, "
            f"Python {mach['python']}.",
