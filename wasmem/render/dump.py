@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from itertools import groupby
 
 from rich.console import Group
 from rich.table import Table
-from rich.text import Text
+from rich.text import Span, Text
 
 from .common import REGION_STYLE, fmt_bytes
 
@@ -26,30 +27,35 @@ class Line:
         yield Segment.line()
 
 
-def _ascii(b: int) -> str:
-    return chr(b) if 0x20 <= b < 0x7F else "."
+_PRINTABLE = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))
+_HEX_STYLE = (None, "grey50", CHANGED)  # by key: 0 plain, 1 zero byte, 2 changed by the call
 
 
 def hex_row(address: int, data: bytes, changed=(), label: str = "", kind: str = "", addr_width: int = 8) -> Text:
-    """``0x00010000  48 65 6c 6c 6f 00 00 00  00 00 00 00 00 00 00 00  |Hello...........|  .rodata``."""
-    t = Text()
-    t.append(f"0x{address:0{addr_width}x}  ", style="cyan")
+    """``0x00010000  48 65 6c 6c 6f 00 00 00  00 00 00 00 00 00 00 00  |Hello...........|  .rodata``.
+
+    Built as one plain string plus merged style spans (a dump of 1 MiB is 65,536 rows)."""
+    data = bytes(data)
+    n = len(data)
+    head = f"0x{address:0{addr_width}x}  "
+    hexes = data[:8].hex(" ").ljust(23) + "  " + data[8:].hex(" ").ljust(23)
+    text = f"{head}{hexes}  |{data.translate(_PRINTABLE).decode('ascii')}|{' ' * (16 - n)}"
+    spans = [Span(0, len(head) - 2, "cyan")]
     ch = set(changed)
-    for i in range(16):
-        if i == 8:
-            t.append(" ")
-        if i < len(data):
-            t.append(f"{data[i]:02x}", style=CHANGED if i in ch else ("grey50" if data[i] == 0 else ""))
-        else:
-            t.append("  ")
-        t.append(" ")
-    t.append(" |")
-    for i, b in enumerate(data):
-        t.append(_ascii(b), style=CHANGED if i in ch else "")
-    t.append("|" + " " * (16 - len(data)))
+    base, ascii0 = len(head), len(head) + 51  # 48 hex columns, then "  |"
+    i = 0
+    for key, group in groupby(range(n), key=lambda k: 2 if k in ch else (1 if data[k] == 0 else 0)):
+        run = sum(1 for _ in group)
+        if key:
+            j = i + run - 1  # last byte of the run
+            spans.append(Span(base + 3 * i + (i >= 8), base + 3 * j + (j >= 8) + 2, _HEX_STYLE[key]))
+            if key == 2:
+                spans.append(Span(ascii0 + i, ascii0 + j + 1, CHANGED))
+        i += run
     if label:
-        t.append(f"  {label}", style=REGION_STYLE.get(kind, "dim"))
-    return t
+        spans.append(Span(len(text) + 2, len(text) + 2 + len(label), REGION_STYLE.get(kind, "dim")))
+        text += f"  {label}"
+    return Text(text, spans=spans)
 
 
 def fmt_typed(v, fmt: str) -> str:
