@@ -20,39 +20,26 @@ __all__ = ["Session", "CallResult", "TrapInfo", "MemoryInfo", "Snapshot", "open_
 
 
 def load_module(path_or_module) -> WasmModule:
-    """A WasmModule from a path (``.wasm`` or ``.wat``/``.wast``), bytes, or an existing WasmModule."""
+    """A WasmModule from a path (binary, or text by name or content: see ``wasmem.api.load_module``),
+    bytes, or an existing WasmModule."""
     if isinstance(path_or_module, WasmModule):
         return path_or_module
     if isinstance(path_or_module, (bytes, bytearray, memoryview)):
         return WasmModule.from_bytes(bytes(path_or_module))
-    path = os.fspath(path_or_module)
-    if not os.path.exists(path):
-        raise UsageError(f"{path}: no such file")
-    if path.endswith((".wat", ".wast")):
-        from .wat import wat_to_wasm
+    from ..api import load_module as load_path
 
-        with open(path, encoding="utf-8") as f:
-            return WasmModule.from_bytes(wat_to_wasm(f.read()), path)
-    return WasmModule.from_file(path)
+    return load_path(path_or_module)
 
 
 def layout_facts(module: WasmModule):
-    """(layout or None, sp_global, stack_range, regions) from ``wasmem.model.layout.analyze``.
+    """(layout, sp_global, stack_range, regions) from the layout model, as plain values for Session."""
+    from ..model.layout import analyze
 
-    Expected interface: ``analyze(module) -> MemoryLayout`` with ``.stack_pointer`` (None or an object
-    with ``.global_index``), ``.stack_low`` / ``.stack_high`` (int or None) and ``.regions`` (objects with
-    ``.kind``, ``.start``, ``.end``, ``.label``). Missing pieces degrade gracefully."""
-    try:
-        from ..model.layout import analyze
-    except ImportError:
-        return None, None, None, []
     layout = analyze(module)
-    sp = getattr(layout, "stack_pointer", None)
-    sp_global = getattr(sp, "global_index", None) if sp is not None else None
-    low, high = getattr(layout, "stack_low", None), getattr(layout, "stack_high", None)
-    stack_range = (low, high) if isinstance(low, int) and isinstance(high, int) and low < high else None
-    regions = list(getattr(layout, "regions", None) or [])
-    return layout, sp_global, stack_range, regions
+    sp_global = layout.stack_pointer.global_index if layout.stack_pointer is not None else None
+    low, high = layout.stack_low, layout.stack_high
+    stack_range = (low, high) if low is not None and high is not None and low < high else None
+    return layout, sp_global, stack_range, list(layout.regions)
 
 
 def open_session(path_or_module, **options) -> Session:
