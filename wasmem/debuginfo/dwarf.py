@@ -145,7 +145,8 @@ class DebugInfo:
         self._loaded = False
 
     # -- the one pass over all DIEs ------------------------------------------------------------
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Reads every compile unit once (raises ParseError for malformed DWARF)."""
         if self._loaded:
             return
         self._loaded = True
@@ -153,10 +154,10 @@ class DebugInfo:
             for cu in self.dwarfinfo.iter_CUs():
                 self._load_cu(cu)
         except (ELFError, ValueError, KeyError, IndexError, AssertionError) as e:
-            raise ParseError(f"malformed DWARF: {e}", None) from e
+            raise ParseError(f"malformed DWARF ({type(e).__name__}: {e})", None) from e
         except Exception as e:  # construct errors and the like from a damaged section
             if type(e).__module__.startswith(("construct", "elftools")):
-                raise ParseError(f"malformed DWARF: {e}", None) from e
+                raise ParseError(f"malformed DWARF ({type(e).__name__}: {e})", None) from e
             raise
         self._variables.sort(key=lambda s: (s.address, s.name))
         self._functions.sort(key=lambda s: (s.address, s.name))
@@ -480,29 +481,29 @@ class DebugInfo:
     @property
     def variables(self) -> list[Symbol]:
         """Data symbols with a static address, sorted by address."""
-        self._load()
+        self.load()
         return self._variables
 
     @property
     def functions(self) -> list[Symbol]:
         """Functions with code, sorted by code offset."""
-        self._load()
+        self.load()
         return self._functions
 
     @property
     def compile_units(self) -> list[str]:
-        self._load()
+        self.load()
         return self._cu_names
 
     @property
     def named_types(self) -> dict[str, Type]:
-        self._load()
+        self.load()
         return self._named
 
     def find_type(self, name: str) -> Type | None:
         """A named type: ``point_t``, ``struct node``, ``node``, ``int`` or a pointer/array of one
         (``struct node *``, ``int[4]``)."""
-        self._load()
+        self.load()
         name = " ".join(name.split())
         t = self._named.get(name)
         if t is not None:

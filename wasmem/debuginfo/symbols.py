@@ -14,7 +14,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..errors import UsageError
+from ..errors import ParseError, UsageError
 from .records import EXPORTED, FUNCTION, LINKER_MARKERS, MARKER, SEGMENT, Symbol
 from .typesys import ArrayType, PointerType, StructType, Type, sizeof
 
@@ -100,6 +100,7 @@ class SymbolTable:
         self._use_dwarf = use_dwarf
         self._debug = debug
         self._debug_loaded = debug is not None or not use_dwarf
+        self.dwarf_error: str | None = None
 
     @classmethod
     def from_module(cls, module, *, use_dwarf: bool = True) -> SymbolTable:
@@ -109,8 +110,15 @@ class SymbolTable:
     @property
     def debug_info(self):
         if not self._debug_loaded:
-            self._debug = load_debug_info(self.module)
             self._debug_loaded = True
+            try:
+                d = load_debug_info(self.module)
+                if d is not None:
+                    d.load()  # parse every DIE now, so damage shows here and not half-way through a view
+            except ParseError as exc:
+                # unreadable DWARF: fall back to the name section and say why
+                self.dwarf_error, d = exc.message, None
+            self._debug = d
         return self._debug
 
     @property
@@ -124,7 +132,7 @@ class SymbolTable:
         if d is not None:
             return f"dwarf (external {d.source})" if d.source else "dwarf"
         if self.module.names.functions or self.module.names.data_segments or self.module.names.globals:
-            return "name section"
+            return "name section" + (f" ({self.dwarf_error}; DWARF not used)" if self.dwarf_error else "")
         return "exports" if self.module.exports else "none"
 
     @property

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from ..errors import UsageError
+from ..errors import UsageError, WasmemError
 from ..parser.module import WasmModule
 from .session import CallResult, MemoryInfo, Session, Snapshot, TrapInfo
 
@@ -161,10 +161,9 @@ def pointer_note(symbols, value: int, pointee_type=None) -> str | None:
     if not isinstance(value, int) or value <= 0:
         return None
     try:
-        label = symbols.label(value)
-    except Exception:  # noqa: BLE001
+        return symbols.label(value)
+    except WasmemError:
         return None
-    return label
 
 
 def call_function(path_or_module, func: str, args=(), *, before=(), returns: str | None = None,
@@ -221,7 +220,7 @@ def _annotate(outcome: CallOutcome, sret_type, fsym) -> CallOutcome:
                 note = pointer_note(symbols, v)
                 if note is not None:
                     outcome.result_notes[i] = note
-    except Exception:  # noqa: BLE001 - annotations are extras: never lose the call's result for them
+    except WasmemError:  # annotations are extras: a damaged debug section must not lose the call's result
         pass
     return outcome
 
