@@ -411,7 +411,8 @@ class DebugInfo:
         if tag == "DW_TAG_unspecified_type":
             t = UnknownType(size=size, label=name or "<unspecified>")
         else:
-            t = UnknownType(size=size, label=name or f"<{tag[7:] if tag.startswith('DW_TAG_') else tag}>")
+            tag_name = str(tag or "unknown")
+            t = UnknownType(size=size, label=name or f"<{tag_name.removeprefix('DW_TAG_')}>")
         self._types[die.offset] = t
         return t
 

@@ -467,10 +467,16 @@ def analyze_frames(module: WasmModule, sp_global: int | None) -> dict[int, Frame
         frames[i] = Frame(i, names.get(i, f"func[{i}]"), 0, imported=True,
                           note="imported: runs in the host, 0 bytes of linear stack")
     sp_access = _sp_access(sp_global)
+    nfuncs = module.num_functions
     for body in module.functions:
         i = body.index
         size, slack, dyn, writes, note, calls, ind = _scan_body(module, body, sp_global, mask, ftypes,
                                                                  elems_for, referenced, sp_access)
+        missing = [c for c in calls if c >= nfuncs]
+        if missing:  # an invalid module: keep analysing what exists and say what does not
+            calls = tuple(c for c in calls if c < nfuncs)
+            note = "; ".join(filter(None, [note, f"calls function {missing[0]}, which does not exist "
+                                                 f"(the module is invalid)"]))
         frames[i] = Frame(i, names.get(i, f"func[{i}]"), size, slack, dyn, writes, False, calls, ind, note)
     return frames
 

@@ -1,0 +1,19 @@
+"""Invalid but well-formed modules are analysed, with their problems said, not crashed on."""
+
+from wasmem.model.layout import analyze
+from wasmem.model.stackframes import analyze_stack
+from wasmem.parser import WasmModule
+
+
+def sec(sid: int, payload: bytes) -> bytes:
+    return bytes([sid, len(payload)]) + payload
+
+
+def test_a_call_to_a_missing_function_is_a_note():
+    body = b"\x00\x10\x05\x0b"  # no locals; call 5; end
+    data = (b"\0asm\x01\0\0\0" + sec(1, b"\x01\x60\x00\x00") + sec(3, b"\x01\x00")
+            + sec(7, b"\x01\x01f\x00\x00") + sec(10, b"\x01" + bytes([len(body)]) + body))
+    m = WasmModule.from_bytes(data)
+    sa = analyze_stack(m, analyze(m))
+    f = sa.frames[0]
+    assert f.calls == () and "calls function 5, which does not exist" in f.note
