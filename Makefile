@@ -43,7 +43,7 @@ clean:
 
 # A long property-test run of the parser (the bounded run is part of `make test`).
 fuzz: $(STAMP)
-	WASMEM_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/parser/test_fuzz.py
+	WASMEM_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/parser/test_fuzz.py tests/test_fuzz_commands.py
 
 # Benchmarks against wasm-objdump and wasm-tools on pinned real-world modules (downloads into
 # $(WASMEM_BENCH_CACHE) or ~/.cache/wasmem-bench; takes minutes; never part of `make test`).
