@@ -20,3 +20,9 @@ def test_short_row_pads_and_64_bit_addresses():
     t = hex_row(0x1_0000_0000, b"\x00\x00abc", changed=[4], addr_width=16)
     assert t.plain == "0x0000000100000000  00 00 61 62 63" + " " * 36 + "|..abc|" + " " * 11
     assert styled(t, CHANGED) == ["63", "c"]
+
+
+def test_unchanged_rows_grey_only_the_zero_runs():
+    t = hex_row(0, b"\x00\x00ab\x00" + bytes(5) + b"z" + bytes(5))
+    assert styled(t, "grey50") == ["00 00", "00 00 00 00  00 00", "00 00 00 00 00"]  # runs span the gap
+    assert styled(t, CHANGED) == []
