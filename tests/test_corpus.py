@@ -44,3 +44,20 @@ def test_committed_corpus_matches_the_generator():
 def test_every_valid_sample_inspects_with_exit_0(capsys, path):
     code, out = run(capsys, "inspect", path, "--json")
     assert code == 0 and out.err == ""
+
+
+def test_non_minimal_leb128_encodings_are_valid(tmp_path, capsys):
+    """Padded LEB128 (as linkers emit for relocations) is well-formed: counts, limits and indices."""
+    from make_corpus import H, sec
+
+    body = b"\x81\x80\x80\x80\x00"  # 1, padded to 5 bytes
+    data = H + sec(5, b"\x81\x80\x80\x80\x00" + b"\x01" + body + b"\x82\x80\x80\x80\x00") \
+        + sec(7, b"\x01\x01m\x02\x80\x80\x80\x80\x00")
+    p = tmp_path / "padded.wasm"
+    p.write_bytes(data)
+    code, out = run(capsys, "inspect", str(p), "--json")
+    assert code == 0
+    import json
+
+    mem = json.loads(out.out)["memories"][0]
+    assert (mem["min_pages"], mem["max_pages"], mem["exports"]) == (1, 2, ["m"])
