@@ -32,3 +32,11 @@ def test_frames_without_a_position_have_none_offsets_not_garbage():
         frames = s.call("r", ["1"]).trap.frames
     for f in frames:
         assert f.module_offset is None or 0 <= f.module_offset < 200
+
+
+def test_a_data_segment_past_memory_is_named_at_instantiation():
+    m = WasmModule.from_bytes(wat('(module (memory 1) (data (i32.const 65530) "0123456789") '
+                                  '(func (export "f")))'), "oob.wasm")
+    with pytest.raises(RunError) as exc:
+        Session(m)
+    assert "data segment 0 [0xfffa, 0x10004) does not fit in memory 0's 65536 bytes" in str(exc.value)

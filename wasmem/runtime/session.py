@@ -381,7 +381,18 @@ class Session:
         except HostTrap as exc:
             raise RunError(f"the start function of {self.name} trapped: {exc.message}") from None
         except wasmtime.Trap as exc:
-            raise RunError(f"the start function of {self.name} trapped: {self._trap_info(exc).message}") from None
+            info = self._trap_info(exc)
+            if not info.frames and info.kind == "memory_out_of_bounds":
+                # no wasm frame: the engine failed while copying active data segments into memory
+                bad = [s for s in self.module.data_segments if s.mode == "active" and s.address is not None
+                       and s.memory < len(self.module.memories)
+                       and s.address + s.size > self.module.memories[s.memory].type.min_bytes]
+                what = (f"data segment {bad[0].index} [{bad[0].address:#x}, {bad[0].address + bad[0].size:#x}) "
+                        f"does not fit in memory {bad[0].memory}'s "
+                        f"{self.module.memories[bad[0].memory].type.min_bytes} bytes" if bad
+                        else "an active data or element segment does not fit")
+                raise RunError(f"cannot instantiate {self.name}: {what}") from None
+            raise RunError(f"the start function of {self.name} trapped: {info.message}") from None
         except wasmtime.WasmtimeError as exc:
             raise RunError(self._link_message(exc)) from None
         finally:
