@@ -91,6 +91,17 @@ CORPUS: list[tuple[str, bytes, str]] = [
     ("bad-tag-attribute", H + TYPE0 + sec(13, b"\x01\x01\x00"), "tag attribute must be 0"),
     ("bad-start-section", H + sec(8, b"\x00\x00"), "unexpected bytes"),
     ("bad-heaptype", H + sec(6, b"\x01\x63\x50\x00\xd0\x70\x0b"), "unknown heap type 0x50"),
+    # function bodies (decoded when the code section is small)
+    ("body-without-end", H + TYPE0 + sec(3, b"\x01\x00") + sec(10, b"\x01\x02\x00\x01"), "ends without `end`"),
+    ("body-block-not-closed", H + TYPE0 + sec(3, b"\x01\x00") + sec(10, b"\x01\x04\x00\x02\x40\x0b"),
+     "(1 block still open)"),
+    ("body-after-end", H + TYPE0 + sec(3, b"\x01\x00") + sec(10, b"\x01\x03\x00\x0b\x01"), "after the final `end`"),
+    ("body-unknown-opcode", H + TYPE0 + sec(3, b"\x01\x00") + sec(10, b"\x01\x03\x00\xff\x0b"), "unknown opcode 0xff"),
+    ("body-too-many-locals", H + TYPE0 + sec(3, b"\x01\x00")
+     + sec(10, b"\x01\x0e\x02\xff\xff\xff\xff\x0f\x7f\xff\xff\xff\xff\x0f\x7f\x0b"), "locals"),
+    ("body-memory-init-without-datacount", H + TYPE0 + sec(3, b"\x01\x00") + MEM1
+     + sec(10, b"\x01\x0c\x00\x41\x00\x41\x00\x41\x00\xfc\x08\x00\x00\x0b") + sec(11, b"\x01\x01\x00"),
+     "need a data count section"),
 ]
 
 

@@ -20,6 +20,10 @@ from .common import json_option, print_json, render, svg_option
 def inspect_cmd(module, pages, min_stack, segments, as_json, svg):
     """Show a module's declared memory, stack pointer, stack/data/heap layout and findings.
 
+    Every section is parsed, so a malformed module fails with one error line (exit 2); function
+    bodies are decoded in full when the code section is at most 1 MiB, otherwise only their first
+    instructions are read (for the stack-pointer search).
+
     \b
     Examples:
       wasmem inspect app.wasm
