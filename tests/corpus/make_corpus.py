@@ -91,6 +91,8 @@ CORPUS: list[tuple[str, bytes, str]] = [
     ("bad-tag-attribute", H + TYPE0 + sec(13, b"\x01\x01\x00"), "tag attribute must be 0"),
     ("bad-start-section", H + sec(8, b"\x00\x00"), "unexpected bytes"),
     ("bad-heaptype", H + sec(6, b"\x01\x63\x50\x00\xd0\x70\x0b"), "unknown heap type 0x50"),
+    ("table-of-i32", H + sec(4, b"\x01\x7f\x00\x01"), "malformed reference type i32"),
+    ("elem-of-f64", H + sec(9, b"\x01\x05\x7c\x00"), "malformed reference type f64"),
     # function bodies (decoded when the code section is small)
     ("body-without-end", H + TYPE0 + sec(3, b"\x01\x00") + sec(10, b"\x01\x02\x00\x01"), "ends without `end`"),
     ("body-block-not-closed", H + TYPE0 + sec(3, b"\x01\x00") + sec(10, b"\x01\x04\x00\x02\x40\x0b"),

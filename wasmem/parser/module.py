@@ -78,6 +78,18 @@ def read_valtype(r: Reader) -> str:
     raise ParseError(f"unknown value type 0x{b:02x}", start)
 
 
+NUMERIC_TYPES = frozenset(("i32", "i64", "f32", "f64", "v128"))
+
+
+def read_reftype(r: Reader, what: str) -> str:
+    """A value type that must be a reference type (table element types, typed element segments)."""
+    start = r.pos
+    t = read_valtype(r)
+    if t in NUMERIC_TYPES:
+        raise ParseError(f"{what}: malformed reference type {t}", start)
+    return t
+
+
 def read_storagetype(r: Reader) -> str:
     b = r.peek()
     if b == 0x78:
@@ -115,7 +127,7 @@ def read_memtype(r: Reader) -> MemoryType:
 
 
 def read_tabletype(r: Reader) -> TableType:
-    et = read_valtype(r)
+    et = read_reftype(r, "table type")
     return TableType(et, read_limits(r, "table type"))
 
 
@@ -527,7 +539,7 @@ class WasmModule:
                 expr = read_const_expr(r, f"offset of element segment {i}")
             mode = "active" if not flags & 1 else ("passive" if not flags & 2 else "declarative")
             if flags & 4:
-                et = read_valtype(r) if flags != 4 else "funcref"
+                et = read_reftype(r, f"element segment {i}") if flags != 4 else "funcref"
                 items = exprs(r)
             else:
                 et = elemkind(r) if flags != 0 else "funcref"
