@@ -17,3 +17,11 @@ def test_a_call_to_a_missing_function_is_a_note():
     sa = analyze_stack(m, analyze(m))
     f = sa.frames[0]
     assert f.calls == () and "calls function 5, which does not exist" in f.note
+
+
+def test_invalid_limits_are_findings_not_parse_errors():
+    mem = b"\x01\x09\x05\x02\x0c"  # min 5 > max 2, page size 2^12
+    m = WasmModule.from_bytes(b"\0asm\x01\0\0\0" + sec(5, mem))
+    lay = analyze(m)
+    assert (lay.memory.min_pages, lay.memory.max_pages, lay.memory.page_size) == (5, 2, 4096)
+    assert {"max-below-min", "bad-page-size"} <= {f.code for f in lay.findings}

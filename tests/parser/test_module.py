@@ -166,8 +166,6 @@ def test_header_errors(data, message, offset):
     (b"\x05\x07\x01\x00\xff\xff\xff\xff\x7f", "memories", "too large for u32", 12),
     # bad limits flag
     (b"\x05\x03\x01\x20\x01", "memories", "unknown limits flags 0x20", 11),
-    # max < min
-    (b"\x05\x04\x01\x01\x05\x02", "memories", "smaller than minimum", 11),
     # export name with invalid UTF-8
     (b"\x07\x06\x01\x02\xff\xfe\x02\x00", "exports", "UTF-8", 12),
     # global with a non-constant opcode in its initialiser

@@ -602,6 +602,13 @@ def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stac
         f.append(Finding("info", "no-max-memory",
                          "memory has no maximum: it may grow until the host refuses (4 GiB for wasm32)",
                          "set one with -Wl,--max-memory=BYTES"))
+    for m in lay.memories:
+        if m.max_pages is not None and m.max_pages < m.min_pages:
+            f.append(Finding("error", "max-below-min", f"memory {m.index} declares a maximum of {m.max_pages} "
+                                                       f"pages, below its minimum of {m.min_pages}: invalid"))
+        if m.page_size not in (1, 65536):
+            f.append(Finding("error", "bad-page-size", f"memory {m.index} declares a page size of {m.page_size} "
+                                                       f"bytes; only 1 and 65536 are allowed: invalid"))
     if mem.shared and mem.max_pages is None:
         f.append(Finding("error", "shared-without-max", "a shared memory must declare a maximum"))
     size = lay.stack_size
