@@ -45,6 +45,7 @@ from itertools import islice
 
 from ..errors import ParseError
 from .reader import Reader, _sleb, _uleb
+from .types import HEAPTYPES, VALTYPES
 
 __all__ = [
     "Instr", "OPCODE_NAMES", "op_name", "decode_locals", "iter_instructions", "iter_instruction_tuples",
@@ -58,16 +59,8 @@ MAX_LOCALS = 0xFFFFFFFF
 _UNPACK_F32 = struct.Struct("<f").unpack_from
 _UNPACK_F64 = struct.Struct("<d").unpack_from
 
-VALTYPE_NAMES = {
-    0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
-    0x70: "funcref", 0x6F: "externref", 0x69: "exnref", 0x6E: "anyref", 0x6D: "eqref",
-    0x6C: "i31ref", 0x6B: "structref", 0x6A: "arrayref", 0x71: "nullref", 0x72: "nullexternref",
-    0x73: "nullfuncref", 0x74: "nullexnref",
-}
-HEAPTYPE_NAMES = {
-    0x70: "func", 0x6F: "extern", 0x69: "exn", 0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct",
-    0x6A: "array", 0x71: "none", 0x72: "noextern", 0x73: "nofunc", 0x74: "noexn",
-}
+VALTYPE_NAMES = VALTYPES
+HEAPTYPE_NAMES = HEAPTYPES
 
 
 class Instr:

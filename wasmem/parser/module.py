@@ -10,6 +10,8 @@ from ..errors import ParseError
 from .reader import Reader, _sleb, _uleb
 from .types import (
     EXTERNAL_KINDS,
+    HEAPTYPES,
+    VALTYPES,
     ConstExpr,
     DataSegment,
     ElementSegment,
@@ -42,18 +44,6 @@ SECTION_NAMES = {
 }
 # the order non-custom sections must appear in (tag sits between memory and global)
 SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
-
-VALTYPES = {
-    0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
-    0x70: "funcref", 0x6F: "externref", 0x69: "exnref", 0x6E: "anyref", 0x6D: "eqref",
-    0x6C: "i31ref", 0x6B: "structref", 0x6A: "arrayref", 0x71: "nullref", 0x72: "nullexternref",
-    0x73: "nullfuncref", 0x74: "nullexnref",
-}
-HEAPTYPES = {
-    0x70: "func", 0x6F: "extern", 0x69: "exn", 0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct",
-    0x6A: "array", 0x71: "none", 0x72: "noextern", 0x73: "nofunc", 0x74: "noexn",
-}
-
 
 def read_heaptype(r: Reader) -> str:
     start = r.pos

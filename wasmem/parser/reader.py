@@ -10,8 +10,8 @@ _F32 = struct.Struct("<f")
 _F64 = struct.Struct("<d")
 
 
-# Plain-function LEB128 readers over ``d[p:n]`` for hot loops: ``(value, new_pos)``; same checks and
-# messages as ``Reader.uleb``/``Reader.sleb``.
+# LEB128 readers over ``d[p:n]`` as plain functions for hot loops: ``(value, new_pos)``. Reader.uleb and
+# Reader.sleb use them too, so every LEB128 in the parser has the same checks and messages.
 def _uleb(d, p: int, n: int, bits: int = 32) -> tuple[int, int]:
     start = p
     result = shift = 0
@@ -51,7 +51,6 @@ def _sleb(d, p: int, n: int, bits: int) -> tuple[int, int]:
                 result -= 1 << shift
             return result, p
     raise ParseError(f"LEB128 too long for s{bits}", start)
-
 
 
 class Reader:
@@ -107,23 +106,8 @@ class Reader:
 
     # -- LEB128 ------------------------------------------------------------------------------
     def uleb(self, bits: int = 32) -> int:
-        start = self.pos
-        data, end = self.data, self.end
-        result = shift = 0
-        maxbytes = (bits + 6) // 7
-        for i in range(maxbytes):
-            p = start + i
-            if p >= end:
-                raise ParseError("unexpected end of data inside LEB128", p)
-            b = data[p]
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                if i == maxbytes - 1 and b >> (bits - 7 * i):
-                    raise ParseError(f"LEB128 value too large for u{bits}", start)
-                self.pos = p + 1
-                return result
-        raise ParseError(f"LEB128 too long for u{bits}", start)
+        value, self.pos = _uleb(self.data, self.pos, self.end, bits)
+        return value
 
     def u32(self) -> int:
         # fast path for the common one-byte case
@@ -139,29 +123,8 @@ class Reader:
         return self.uleb(64)
 
     def sleb(self, bits: int) -> int:
-        start = self.pos
-        data, end = self.data, self.end
-        result = shift = 0
-        maxbytes = (bits + 6) // 7
-        for i in range(maxbytes):
-            p = start + i
-            if p >= end:
-                raise ParseError("unexpected end of data inside LEB128", p)
-            b = data[p]
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                if i == maxbytes - 1:
-                    # the unused bits of the last byte must all equal the sign bit
-                    used = bits - 7 * i  # bits of payload this byte may carry (1..7)
-                    rest = (b & 0x7F) >> (used - 1)
-                    if rest not in (0, (0x7F >> (used - 1))):
-                        raise ParseError(f"LEB128 value too large for s{bits}", start)
-                if b & 0x40:
-                    result -= 1 << shift
-                self.pos = p + 1
-                return result
-        raise ParseError(f"LEB128 too long for s{bits}", start)
+        value, self.pos = _sleb(self.data, self.pos, self.end, bits)
+        return value
 
     def s32(self) -> int:
         return self.sleb(32)

@@ -8,6 +8,18 @@ WASM_PAGE = 65536
 
 EXTERNAL_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 
+# value type bytes (numeric, vector and the abbreviated reference types) and abstract heap types
+VALTYPES = {
+    0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
+    0x70: "funcref", 0x6F: "externref", 0x69: "exnref", 0x6E: "anyref", 0x6D: "eqref",
+    0x6C: "i31ref", 0x6B: "structref", 0x6A: "arrayref", 0x71: "nullref", 0x72: "nullexternref",
+    0x73: "nullfuncref", 0x74: "nullexnref",
+}
+HEAPTYPES = {
+    0x70: "func", 0x6F: "extern", 0x69: "exn", 0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct",
+    0x6A: "array", 0x71: "none", 0x72: "noextern", 0x73: "nofunc", 0x74: "noexn",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
