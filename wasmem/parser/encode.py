@@ -107,13 +107,6 @@ def rewrite_exports(data, exports: list[tuple[str, str, int]]) -> Rewrite:
               "global": len(module.globals), "tag": len(module.tags)}
     existing = module.exports
     taken = {e.name for e in existing}
-    h = module.get_section(EXPORT_SECTION)
-    if h is not None:
-        r = Reader(data, h.start, h.end)
-        r.count("section 7 (export)")
-        old_entries = bytes(data[r.pos:h.end])
-    else:
-        old_entries = b""
     new_entries = bytearray()
     names: list[str] = []
     for name, kind, index in exports:
@@ -125,9 +118,20 @@ def rewrite_exports(data, exports: list[tuple[str, str, int]]) -> Rewrite:
         taken.add(used)
         names.append(used)
         new_entries += encode_name(used) + bytes([KIND_CODES[kind]]) + uleb(index)
-    payload = uleb(len(existing) + len(exports)) + old_entries + bytes(new_entries)
-    out, at, delta = _replace_section(data, module, EXPORT_SECTION, payload)
+    out, at, delta = _append_entries(data, module, EXPORT_SECTION, len(existing), len(exports), bytes(new_entries))
     return Rewrite(out, names, at, delta)
+
+
+def _append_entries(data: bytes, module: WasmModule, sid: int, old_count: int, count: int, entries: bytes):
+    """Rewrites vector section ``sid`` with ``count`` encoded ``entries`` after its ``old_count`` ones
+    (creating the section when absent). Returns what ``_replace_section`` does."""
+    h = module.get_section(sid)
+    old = b""
+    if h is not None:
+        r = Reader(data, h.start, h.end)
+        r.u32()
+        old = bytes(data[r.pos:h.end])
+    return _replace_section(data, module, sid, uleb(old_count + count) + old + entries)
 
 
 def append_exports(data, exports: list[tuple[str, str, int]]) -> bytes:
@@ -154,14 +158,6 @@ def append_global(data, valtype: str, mutable: bool, init: int | float) -> tuple
     else:
         expr = b"\x44" + struct.pack("<d", init)
     entry = bytes([VALTYPE_CODES[valtype], 1 if mutable else 0]) + expr + b"\x0b"
-    h = module.get_section(GLOBAL_SECTION)
     own = [g for g in module.globals if g.imported is None]
-    if h is not None:
-        r = Reader(data, h.start, h.end)
-        r.count("section 6 (global)")
-        old = bytes(data[r.pos:h.end])
-    else:
-        old = b""
-    payload = uleb(len(own) + 1) + old + entry
-    out, _, _ = _replace_section(data, module, GLOBAL_SECTION, payload)
+    out, _, _ = _append_entries(data, module, GLOBAL_SECTION, len(own), 1, entry)
     return out, len(module.globals)
