@@ -89,7 +89,38 @@ def _replace_section(data: bytes, module: WasmModule, sid: int, payload: bytes) 
     return data[:at] + new + data[at:], at, len(new)
 
 
-def _unique(name: str, taken: set[str]) -> str:
+def vector_payload(data, module: WasmModule, sid: int) -> tuple[int, bytes]:
+    """(entry count, entry bytes) of vector section ``sid``, or (0, b"") when it is absent."""
+    h = module.get_section(sid)
+    if h is None:
+        return 0, b""
+    r = Reader(data, h.start, h.end)
+    n = r.u32()
+    return n, bytes(data[r.pos:h.end])
+
+
+def rebuild_sections(data: bytes, module: WasmModule, payloads: dict[int, bytes]) -> bytes:
+    """The module with the sections in ``payloads`` (id → payload) replaced, or inserted where the
+    section order requires them. Every other byte is copied as it is."""
+    out = bytearray(data[:8])
+    pending = dict(payloads)
+    for h in module.sections:
+        if h.id != 0:
+            order = SECTION_ORDER[h.id]
+            for sid in sorted((s for s in pending if SECTION_ORDER[s] < order and module.get_section(s) is None),
+                              key=SECTION_ORDER.get):
+                out += encode_section(sid, pending.pop(sid))
+        if h.id in pending:
+            out += encode_section(h.id, pending.pop(h.id))
+        else:
+            out += data[h.offset:h.end]
+    for sid in sorted(pending, key=SECTION_ORDER.get):  # sections after the last existing one
+        out += encode_section(sid, pending[sid])
+    return bytes(out)
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_1``, ``name_2``… when it is taken."""
     if name not in taken:
         return name
     k = 1
@@ -114,7 +145,7 @@ def rewrite_exports(data, exports: list[tuple[str, str, int]]) -> Rewrite:
             raise ParseError(f"cannot export {name!r}: unknown kind {kind!r} (func, table, memory, global, tag)")
         if not 0 <= index < counts[kind]:
             raise ParseError(f"cannot export {kind} {index} as {name!r}: the module has {counts[kind]} {kind}s")
-        used = _unique(name, taken)
+        used = unique_name(name, taken)
         taken.add(used)
         names.append(used)
         new_entries += encode_name(used) + bytes([KIND_CODES[kind]]) + uleb(index)
@@ -125,12 +156,7 @@ def rewrite_exports(data, exports: list[tuple[str, str, int]]) -> Rewrite:
 def _append_entries(data: bytes, module: WasmModule, sid: int, old_count: int, count: int, entries: bytes):
     """Rewrites vector section ``sid`` with ``count`` encoded ``entries`` after its ``old_count`` ones
     (creating the section when absent). Returns what ``_replace_section`` does."""
-    h = module.get_section(sid)
-    old = b""
-    if h is not None:
-        r = Reader(data, h.start, h.end)
-        r.u32()
-        old = bytes(data[r.pos:h.end])
+    _, old = vector_payload(data, module, sid)
     return _replace_section(data, module, sid, uleb(old_count + count) + old + entries)
 
 

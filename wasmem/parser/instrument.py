@@ -43,9 +43,8 @@ from dataclasses import dataclass
 
 from ..errors import ParseError
 from .code import decode_locals, iter_instructions
-from .encode import encode_name, encode_section, sleb, uleb
-from .module import SECTION_ORDER, WasmModule
-from .reader import Reader
+from .encode import encode_name, rebuild_sections, sleb, uleb, unique_name, vector_payload
+from .module import WasmModule
 
 SP_MIN_EXPORT = "__wasmem_sp_min"
 STACK_LOW_EXPORT = "__wasmem_stack_low"
@@ -95,16 +94,6 @@ class Instrumented:
         return old + (offset - new)
 
 
-def _vector_payload(data, module: WasmModule, sid: int) -> tuple[int, bytes]:
-    """(raw entry count, entry bytes) of a vector section, or (0, b"") when it is absent."""
-    h = module.get_section(sid)
-    if h is None:
-        return 0, b""
-    r = Reader(data, h.start, h.end)
-    n = r.u32()
-    return n, bytes(data[r.pos:h.end])
-
-
 def _signed(v: int, bits: int) -> int:
     v &= (1 << bits) - 1
     return v - (1 << bits) if v >> (bits - 1) else v
@@ -135,14 +124,14 @@ def instrument_stack(data, sp_global: int, low: int = 0, *, high: int | None = N
     want_params, want_results = (vt,), ()
     tidx = next((t.index for t in module.types if t.func is not None and t.func.params == want_params
                  and t.func.results == want_results), None)
-    ntypes_raw, types_body = _vector_payload(data, module, 1)
+    ntypes_raw, types_body = vector_payload(data, module, 1)
     new_payload: dict[int, bytes] = {}
     if tidx is None:
         tidx = len(module.types)
         new_payload[1] = uleb(ntypes_raw + 1) + types_body + bytes([0x60, 1, vcode, 0])
 
     # globals: sp_min (unsigned max), stack_low, stack_high (unsigned max unless given)
-    nglobals_own, globals_body = _vector_payload(data, module, 6)
+    nglobals_own, globals_body = vector_payload(data, module, 6)
     sp_min = len(globals_)
     low_g = sp_min + 1
     high_g = sp_min + 2
@@ -154,7 +143,7 @@ def instrument_stack(data, sp_global: int, low: int = 0, *, high: int | None = N
     new_payload[6] = uleb(nglobals_own + 3) + globals_body + entries
 
     # function section: one more function
-    nfuncs_own, funcs_body = _vector_payload(data, module, 3)
+    nfuncs_own, funcs_body = vector_payload(data, module, 3)
     hook = module.num_functions
     new_payload[3] = uleb(nfuncs_own + 1) + funcs_body + uleb(tidx)
 
@@ -197,41 +186,18 @@ def instrument_stack(data, sp_global: int, low: int = 0, *, high: int | None = N
     new_payload[10] = code_count + bytes(bodies)
 
     # exports
-    nexp, exp_body = _vector_payload(data, module, 7)
+    nexp, exp_body = vector_payload(data, module, 7)
     taken = {e.name for e in module.exports}
     names = []
     for name in (sp_min_export, stack_low_export, stack_high_export):
-        base, k = name, 1
-        while name in taken:
-            name = f"{base}_{k}"
-            k += 1
-        taken.add(name)
-        names.append(name)
+        names.append(unique_name(name, taken))
+        taken.add(names[-1])
     new_payload[7] = (uleb(nexp + 3) + exp_body + encode_name(names[0]) + bytes([3]) + uleb(sp_min)
                       + encode_name(names[1]) + bytes([3]) + uleb(low_g)
                       + encode_name(names[2]) + bytes([3]) + uleb(high_g))
 
-    new = _rebuild(data, module, new_payload)
+    new = rebuild_sections(data, module, new_payload)
     code = WasmModule.from_bytes(new).get_section(10)
     base = code.start + len(code_count)
     anchors = tuple((base + o, orig) for o, orig in rel_anchors)
     return Instrumented(new, hook, sp_min, low_g, names[0], names[1], sites, vt, high_g, names[2], anchors)
-
-
-def _rebuild(data: bytes, module: WasmModule, payloads: dict[int, bytes]) -> bytes:
-    """The module with the given sections replaced, or inserted in the required order."""
-    out = bytearray(data[:8])
-    pending = dict(payloads)
-    for h in module.sections:
-        if h.id != 0:
-            order = SECTION_ORDER[h.id]
-            for sid in sorted((s for s in pending if SECTION_ORDER[s] < order and module.get_section(s) is None),
-                              key=SECTION_ORDER.get):
-                out += encode_section(sid, pending.pop(sid))
-        if h.id in pending:
-            out += encode_section(h.id, pending.pop(h.id))
-        else:
-            out += data[h.offset:h.end]
-    for sid in sorted(pending, key=SECTION_ORDER.get):  # sections after the last existing one
-        out += encode_section(sid, pending[sid])
-    return bytes(out)
