@@ -217,10 +217,16 @@ class SymbolTable:
                 return m.address
         return None
 
+    @cached_property
+    def _segment_index(self) -> tuple[list[int], list[Symbol]]:
+        segs = sorted(self.segments, key=lambda s: s.address)
+        return [s.address for s in segs], segs
+
     def segment_at(self, addr: int) -> Symbol | None:
-        for s in self.segments:
-            if s.address <= addr < s.address + s.size:
-                return s
+        starts, segs = self._segment_index
+        i = bisect_right(starts, addr) - 1
+        if i >= 0 and addr < segs[i].address + segs[i].size:
+            return segs[i]
         return None
 
     def region_of(self, addr: int) -> str | None:

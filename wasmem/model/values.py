@@ -312,11 +312,26 @@ def _json_value(v):
     return v
 
 
+def region_finder(regions):
+    """``find(addr) -> region or None`` over regions sorted by start and not overlapping (as the layout
+    model makes them), by binary search: a dump of 1 MiB asks 65,536 times."""
+    from bisect import bisect_right
+
+    regions = list(regions or ())
+    starts = [r.start for r in regions]
+
+    def find(addr: int):
+        i = bisect_right(starts, addr) - 1
+        if i >= 0 and addr < regions[i].end:
+            return regions[i]
+        return None
+
+    return find
+
+
 def label_for(addr: int, regions) -> str:
-    for r in regions or ():
-        if r.start <= addr < r.end:
-            return getattr(r, "label", "") or getattr(r, "kind", "")
-    return ""
+    r = region_finder(regions)(addr)
+    return (getattr(r, "label", "") or getattr(r, "kind", "")) if r is not None else ""
 
 
 def make_dump(data: bytes, address: int, fmt: str = "hex", *, width: int | None = None, big_endian: bool = False,
@@ -338,11 +353,14 @@ def make_dump(data: bytes, address: int, fmt: str = "hex", *, width: int | None 
     if width % esize:
         width = (width // esize + 1) * esize
     dump = Dump(address, bytes(data), fmt, width, big_endian, memory, memory_size)
+    find_region = region_finder(regions)
     for off in range(0, len(data), width):
         chunk = bytes(data[off:off + width])
         a = address + off
         values = [] if fmt == "hex" else decode_array(chunk, fmt, big_endian)
         ch = tuple(i for i in range(len(chunk)) if changed and (a + i) in changed)
-        label = (labeler(a) if labeler is not None else None) or label_for(a, regions)
+        region = find_region(a)
+        label = (labeler(a) if labeler is not None else None) or (
+            (getattr(region, "label", "") or getattr(region, "kind", "")) if region is not None else "")
         dump.rows.append(DumpRow(a, chunk, values, label, ch))
     return dump

@@ -10,6 +10,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Span, Text
 
+from ..model.values import region_finder
 from .common import REGION_STYLE, fmt_bytes
 
 CHANGED = "bold red"
@@ -99,11 +100,15 @@ def fmt_typed(v, fmt: str) -> str:
     return str(v)
 
 
-def _kind_for(address: int, regions) -> str:
-    for r in regions or ():
-        if r.start <= address < r.end:
-            return getattr(r, "kind", "")
-    return ""
+def _kinds(regions):
+    """``kind(addr)``: the kind of the region holding an address ("" outside every region)."""
+    find = region_finder(regions)
+
+    def kind(address: int) -> str:
+        r = find(address)
+        return getattr(r, "kind", "") if r is not None else ""
+
+    return kind
 
 
 class DumpView:
@@ -118,6 +123,7 @@ class DumpView:
 
     def __rich_console__(self, console, options):
         d = self.dump
+        kind_of = _kinds(self.regions)
         for c in self.calls:
             yield call_line(c)
         aw = 8 if (d.address + len(d.data)) <= 0xFFFFFFFF else 16
@@ -134,14 +140,14 @@ class DumpView:
             longest = max((len(r.label) for r in d.rows), default=0)
             if not longest or options.max_width >= row_len + 2 + longest:
                 for r in d.rows:
-                    yield Line(hex_row(r.address, r.data, r.changed, r.label, _kind_for(r.address, self.regions), aw))
+                    yield Line(hex_row(r.address, r.data, r.changed, r.label, kind_of(r.address), aw))
                 return
             # too narrow for a label column: a heading each time the region changes
             last = None
             for r in d.rows:
                 if r.label != last:
                     yield Text(f"-- {r.label or 'unlabelled'}", style=REGION_STYLE.get(
-                        _kind_for(r.address, self.regions), "dim"))
+                        kind_of(r.address), "dim"))
                     last = r.label
                 yield Line(hex_row(r.address, r.data, r.changed, "", "", aw))
             return
@@ -159,7 +165,7 @@ class DumpView:
                 cells.append(Text(fmt_typed(v, d.fmt), style=CHANGED if hit else ""))
             cells += [""] * (ncols - len(cells))
             table.add_row(f"0x{r.address:0{aw}x}", *cells,
-                          Text(r.label, style=REGION_STYLE.get(_kind_for(r.address, self.regions), "dim")))
+                          Text(r.label, style=REGION_STYLE.get(kind_of(r.address), "dim")))
         yield table
 
 
