@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -126,11 +127,14 @@ def find_wasm_tools(cache: Path) -> str | None:
 
 
 def version_of(cmd: list[str]) -> str:
+    """The version a tool prints, without the tool's own name ("wasmem, version 0.1.0" → "0.1.0")."""
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-        return (r.stdout or r.stderr).strip().splitlines()[0]
+        line = (r.stdout or r.stderr).strip().splitlines()[0]
     except (OSError, IndexError, subprocess.TimeoutExpired):
         return "?"
+    m = re.search(r"\d+\.\d+(?:\.\d+)?\S*(?: \([^)]*\))?", line)
+    return m.group(0) if m else line
 
 
 # ------------------------------------------------------------------------------------------------
