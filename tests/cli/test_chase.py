@@ -190,3 +190,16 @@ def test_golden_typed_and_words():
             check_golden(name, render_text(render_chase(o)))
         finally:
             o.session.close()
+
+
+def test_chase_in_a_saved_snapshot_follows_the_same_list(tmp_path, capsys):
+    image = tmp_path / "mem.bin"
+    with pytest.raises(SystemExit):
+        main(["dump", sample("memdemo-debug.wasm"), "--at", "0", "--len", "16", "--save", str(image)])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["chase", sample("memdemo-debug.wasm"), "node_a", "--snapshot", str(image), "--json"])
+    assert exc.value.code == 0
+    d = json.loads(capsys.readouterr().out)
+    text = json.dumps(d)
+    assert d["address"] == 0x10090 and "cycle" in text and d.get("sp") is None

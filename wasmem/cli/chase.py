@@ -19,10 +19,12 @@ from .common import json_option, print_json, render, svg_option
 @click.option("--type", "type_name", default=None, metavar="TYPE",
               help="Decode the start as this DWARF type (e.g. Point, 'struct Node').")
 @click.option("--words", "untyped", is_flag=True, help="Show classified words even when DWARF types are known.")
+@click.option("--snapshot", type=click.Path(dir_okay=False), default=None,
+              help="Chase in a raw memory image instead of running the module (the module gives the layout).")
 @run_options
 @json_option
 @svg_option
-def chase_cmd(module, at, depth, after, length, type_name, untyped, session, alloc, as_json, svg):
+def chase_cmd(module, at, depth, after, length, type_name, untyped, snapshot, session, alloc, as_json, svg):
     """Follow pointer chains from ADDR or SYMBOL in live memory.
 
     Each word is classified as a pointer into the stack, data or heap (with the <symbol+offset> it
@@ -37,11 +39,12 @@ def chase_cmd(module, at, depth, after, length, type_name, untyped, session, all
       wasmem chase app.wasm 'config.title'
       wasmem chase app.wasm __heap_base --after "allocate 32" --len 32
       wasmem chase app.wasm 0x10040 --words --json
+      wasmem chase app.wasm node_a --snapshot memory.bin
     """
     from ..runtime import chase_memory
 
     outcome = chase_memory(module, at, depth=depth, after=after, length=length, type_name=type_name,
-                           untyped=untyped, alloc=alloc, **session)
+                           untyped=untyped, alloc=alloc, snapshot=snapshot, **session)
     try:
         if as_json:
             print_json(outcome.to_dict())

@@ -351,6 +351,66 @@ def _find_type(symbols, type_name: str, target: Target):
 DEFAULT_DUMP_LEN = 256
 
 
+class _Memory:
+    """Where `dump` and `chase` read from: a live instance after the ``after`` calls, or a raw snapshot
+    image (the module then gives only the layout and the names)."""
+
+    def __init__(self, path_or_module, *, memory: int = 0, after=(), snapshot: str | None = None,
+                 alloc: str | None = None, **options):
+        from ..model.values import MemoryImage, eval_address
+
+        self.calls: list = []
+        self.changed: set[int] = set()
+        self.session = None
+        if snapshot is not None:
+            module = load_module(path_or_module)
+            layout, _, _, regions = layout_facts(module)
+            if not os.path.isfile(snapshot):
+                raise UsageError(f"--snapshot {snapshot}: no such file")
+            with open(snapshot, "rb") as f:
+                image = MemoryImage(f.read(), f"snapshot {os.path.basename(snapshot)}")
+            syms = _static_symbols(module, layout)
+
+            def lookup(name):
+                if name.lower() == "sp":
+                    raise UsageError("`sp` is not known for a raw snapshot (the stack pointer is not in the image)")
+                return syms.get(name)
+
+            self.module, self.source, self.sp = module, f"snapshot {snapshot}", None
+            self.regions = regions if memory == 0 else []
+            self.read, self.size, self.image = image.read, image.size, image.data
+            self.resolve = lambda text: eval_address(text, lookup)
+            self.is64 = bool(module.memories and module.memories[0].type.is64)
+        else:
+            session = self.session = open_session(path_or_module, **options)
+            for text in after:
+                name, cargs = split_call(text)
+                r = session.call(name, cargs, alloc=alloc)
+                self.calls.append(r)
+                for c in r.changes:
+                    if c.memory == memory:
+                        self.changed.update(i for i in range(c.start, c.end)
+                                            if c.before[i - c.start] != c.after[i - c.start])
+                if not r.ok:
+                    break
+            self.module, self.source, self.sp = session.module, "instance", session.get_sp()
+            self.regions = session.regions if memory == 0 else []
+            self.read = lambda addr, n: session.read(addr, n, memory)
+            self.size = session.memory_size(memory)
+            self.resolve, self.is64 = session.resolve_address, session._is64
+            self.image = None
+        self.symbols = symbols_for(self.module) if memory == 0 else None
+
+    def target(self, at: str) -> Target:
+        if self.symbols is None:
+            return Target(at, self.resolve(at))
+        return resolve_target(at, self.symbols, self.read, self.resolve)
+
+    def save(self, path: str, memory: int) -> None:
+        with open(path, "wb") as f:
+            f.write(self.image if self.image is not None else self.session._image(memory))
+
+
 def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt: str = "hex",
                 big_endian: bool = False, width: int | None = None, memory: int = 0, after=(),
                 snapshot: str | None = None, save: str | None = None, alloc: str | None = None,
@@ -360,85 +420,32 @@ def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt
     region. ``at`` may be a symbol path (``config.meta``, ``node_a->next``); without ``length`` a symbol's
     size is used (else 256). ``type_name`` (a DWARF type, or ``auto`` for the symbol's own type) decodes
     the bytes into a typed value tree."""
-    from ..model.values import MemoryImage, eval_address, make_dump
+    from ..model.values import make_dump
 
     if length is not None and length < 0:
         raise UsageError(f"--len {length} is negative")
-    if snapshot is not None:
-        module = load_module(path_or_module)
-        layout, sp_global, _, regions = layout_facts(module)
-        if not os.path.isfile(snapshot):
-            raise UsageError(f"--snapshot {snapshot}: no such file")
-        with open(snapshot, "rb") as f:
-            image = MemoryImage(f.read(), f"snapshot {os.path.basename(snapshot)}")
-        syms = _static_symbols(module, layout)
-
-        def lookup(name):
-            if name.lower() == "sp":
-                raise UsageError("`sp` is not known for a raw snapshot (the stack pointer is not in the image)")
-            return syms.get(name)
-
-        symbols = symbols_for(module)
-        target = resolve_target(at, symbols, image.read, lambda t: eval_address(t, lookup))
-        addr = target.address
-        value = None
-        if type_name:
-            from ..debuginfo import format_value, sizeof
-
-            t = _find_type(symbols, type_name, target)
-            value = format_value(t, image.read, addr, label=target.expression, depth=depth, symbols=symbols)
-            if length is None:
-                length = sizeof(t) or 0
-        if length is None:
-            length = target.size or DEFAULT_DUMP_LEN
-        data = image.read(addr, length)
-        if save:
-            with open(save, "wb") as f:
-                f.write(image.data)
-        d = make_dump(data, addr, fmt, width=width, big_endian=big_endian,
-                      regions=regions if memory == 0 else (), memory=memory, memory_size=image.size,
-                      labeler=row_labeler(symbols) if memory == 0 else None)
-        return DumpOutcome(d, f"snapshot {snapshot}", [], regions, save, value=value, target=target)
-
-    session = open_session(path_or_module, **options)
-    calls = []
-    changed: set[int] = set()
-    for text in after:
-        name, cargs = split_call(text)
-        r = session.call(name, cargs, alloc=alloc)
-        calls.append(r)
-        for c in r.changes:
-            if c.memory == memory:
-                changed.update(i for i in range(c.start, c.end) if c.before[i - c.start] != c.after[i - c.start])
-        if not r.ok:
-            break
-    symbols = symbols_for(session.module) if memory == 0 else None
-    if symbols is not None:
-        target = resolve_target(at, symbols, session.read, session.resolve_address)
-    else:
-        target = Target(at, session.resolve_address(at))
-    addr = target.address
+    mem = _Memory(path_or_module, memory=memory, after=after, snapshot=snapshot, alloc=alloc, **options)
+    target = mem.target(at)
     value = None
     if type_name:
-        if symbols is None:
+        if mem.symbols is None:
             raise UsageError("--type works on memory 0 only")
         from ..debuginfo import format_value, sizeof
 
-        t = _find_type(symbols, type_name, target)
-        value = format_value(t, session.read, addr, label=target.expression, depth=depth, symbols=symbols)
+        t = _find_type(mem.symbols, type_name, target)
+        value = format_value(t, mem.read, target.address, label=target.expression, depth=depth,
+                             symbols=mem.symbols)
         if length is None:
             length = sizeof(t) or 0
     if length is None:
         length = target.size or DEFAULT_DUMP_LEN
-    data = session.read(addr, length, memory)
+    data = mem.read(target.address, length)
     if save:
-        with open(save, "wb") as f:
-            f.write(session._image(memory))
-    regions = session.regions if memory == 0 else []
-    d = make_dump(data, addr, fmt, width=width, big_endian=big_endian, regions=regions, changed=changed,
-                  memory=memory, memory_size=session.memory_size(memory),
-                  labeler=row_labeler(symbols) if symbols is not None else None)
-    return DumpOutcome(d, "instance", calls, regions, save, session.get_sp(), value=value, target=target)
+        mem.save(save, memory)
+    d = make_dump(data, target.address, fmt, width=width, big_endian=big_endian, regions=mem.regions,
+                  changed=mem.changed, memory=memory, memory_size=mem.size,
+                  labeler=row_labeler(mem.symbols) if mem.symbols is not None else None)
+    return DumpOutcome(d, mem.source, mem.calls, mem.regions, save, mem.sp, value=value, target=target)
 
 
 class ChaseOutcome:
@@ -461,30 +468,23 @@ class ChaseOutcome:
 
 def chase_memory(path_or_module, at: str, *, depth: int = 4, after=(), length: int | None = None,
                  type_name: str | None = None, untyped: bool = False, alloc: str | None = None,
-                 **options) -> ChaseOutcome:
+                 snapshot: str | None = None, **options) -> ChaseOutcome:
     """Follows pointers from ``at`` (an address expression or a symbol path) in a live instance, after
-    the ``after`` calls. With a DWARF type (the symbol's own, or ``type_name``) the result is a typed
-    tree with pointer members followed; otherwise a telescope of classified words (``length`` bytes,
-    default: the symbol's size, else 8 words)."""
+    the ``after`` calls, or in a raw ``snapshot`` image. With a DWARF type (the symbol's own, or
+    ``type_name``) the result is a typed tree with pointer members followed; otherwise a telescope of
+    classified words (``length`` bytes, default: the symbol's size, else 8 words)."""
     from ..model.chase import Chase, MemoryMap, telescope, typed_walk
 
     if depth < 0:
         raise UsageError(f"--depth {depth} is negative")
-    session = open_session(path_or_module, **options)
-    calls = []
-    for text in after:
-        name, cargs = split_call(text)
-        r = session.call(name, cargs, alloc=alloc)
-        calls.append(r)
-        if not r.ok:
-            break
-    symbols = symbols_for(session.module)
-    target = resolve_target(at, symbols, session.read, session.resolve_address)
-    ws = 8 if session._is64 else 4
-    msize = session.memory_size(0)
+    mem = _Memory(path_or_module, after=after, snapshot=snapshot, alloc=alloc, **options)
+    symbols = mem.symbols
+    target = mem.target(at)
+    ws = 8 if mem.is64 else 4
+    msize = mem.size
     if not 0 <= target.address < msize:
         raise UsageError(f"address {target.address:#x} is outside memory 0 ({msize} bytes)")
-    ch = Chase(target.address, at, depth, ws, label=target.label, memory_size=msize, sp=session.get_sp(),
+    ch = Chase(target.address, at, depth, ws, label=target.label, memory_size=msize, sp=mem.sp,
                symbols_from=symbols.source)
     t = None
     if not untyped:
@@ -500,15 +500,15 @@ def chase_memory(path_or_module, at: str, *, depth: int = 4, after=(), length: i
         from ..debuginfo import format_value
 
         def decode(ty, addr, label):
-            return format_value(ty, session.read, addr, label=label, depth=8, symbols=symbols)
+            return format_value(ty, mem.read, addr, label=label, depth=8, symbols=symbols)
 
         root = decode(t, target.address, at)
         ch.value = typed_walk(root, decode, depth=depth, memory_size=msize)
         ch.type_name = t.name
     else:
-        mem = MemoryMap(session.regions, msize, session.get_sp(), ws, symbols)
+        layout_map = MemoryMap(mem.regions, msize, mem.sp, ws, symbols)
         if length is None:
             length = target.size or 8 * ws
         length = max(0, min(length, msize - target.address))
-        ch.words = telescope(session.read, target.address, length, mem, depth=depth)
-    return ChaseOutcome(ch, calls, session)
+        ch.words = telescope(mem.read, target.address, length, layout_map, depth=depth)
+    return ChaseOutcome(ch, mem.calls, mem.session)
