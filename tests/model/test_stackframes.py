@@ -208,3 +208,29 @@ def test_each_body_is_decoded_once(monkeypatch):
     layout = analyze(m)
     analyze_stack(m, layout)
     assert len(calls) == len(m.functions) == len(set(calls))
+
+
+def test_forked_workers_give_the_same_frames_as_one_process(monkeypatch):
+    import wasmem.model.stackframes as sf
+    from wasmem.model.layout import analyze
+
+    m = WasmModule.from_file(sample("memdemo-O0.wasm"))
+    sp = analyze(m).stack_pointer.global_index
+    forks = []
+    real = sf.multiprocessing.get_context
+    monkeypatch.setattr(sf.multiprocessing, "get_context", lambda method: forks.append(method) or real(method))
+    serial = sf.analyze_frames(m, sp, workers=1)
+    parallel = sf.analyze_frames(m, sp, workers=2)
+    assert forks == ["fork"]  # the second run really used worker processes
+    assert serial == parallel and len(serial) == m.num_functions
+
+
+def test_json_lists_each_indirect_target_set_once():
+    from wasmem.model.layout import analyze
+    from wasmem.model.stackframes import stack_to_dict
+
+    m = WasmModule.from_file(sample("memdemo.wasm"))
+    d = stack_to_dict(analyze_stack(m, analyze(m)))
+    sites = [ic for f in d["frames"] for ic in f["indirect"]]
+    assert sites and all(isinstance(ic["targets"], int) for ic in sites)
+    assert sorted(d["indirect_targets"][sites[0]["targets"]]) == ["op_double", "op_negate", "op_square"]

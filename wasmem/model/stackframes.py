@@ -17,7 +17,10 @@ Imported functions cost 0 bytes of linear stack (their frames live in the host).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import threading
 from dataclasses import dataclass, field
 
 from ..errors import ParseError
@@ -420,8 +423,43 @@ def _function_names(module: WasmModule) -> dict[int, str]:
     return names
 
 
-def analyze_frames(module: WasmModule, sp_global: int | None) -> dict[int, Frame]:
-    """Frame sizes and call edges of every function (imports get size 0 and no calls)."""
+PARALLEL_MIN_BODIES = 4000  # below this, one process is faster than starting workers
+
+# what forked workers scan: set by _scan_bodies just before the pool forks, read by _scan_chunk
+_WORK: tuple | None = None
+
+
+def _scan_chunk(bounds: tuple[int, int]) -> list[tuple]:
+    module, args = _WORK  # type: ignore[misc]
+    lo, hi = bounds
+    return [_scan_body(module, body, *args) for body in module.functions[lo:hi]]
+
+
+def _scan_bodies(module: WasmModule, args: tuple, workers: int | None = None) -> list[tuple]:
+    """``_scan_body`` over every body, split over forked worker processes for large modules (the
+    decode is pure Python and CPU-bound). Falls back to one process where fork is unsafe or absent:
+    a parent with other threads (a wasmtime session's timer), or a platform without fork."""
+    global _WORK
+    bodies = module.functions
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(bodies) >= PARALLEL_MIN_BODIES else 1
+    if workers > 1 and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        step = -(-len(bodies) // (workers * 4))  # a few chunks per worker evens out their sizes
+        chunks = [(k, min(k + step, len(bodies))) for k in range(0, len(bodies), step)]
+        _WORK = (module, args)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return [r for part in pool.map(_scan_chunk, chunks) for r in part]
+        except OSError:
+            pass  # no processes to be had: scan here
+        finally:
+            _WORK = None
+    return [_scan_body(module, body, *args) for body in bodies]
+
+
+def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | None = None) -> dict[int, Frame]:
+    """Frame sizes and call edges of every function (imports get size 0 and no calls). ``workers``:
+    processes for the body scan (default: the CPUs, up to 4, for modules of PARALLEL_MIN_BODIES+)."""
     names = _function_names(module)
     nimp = module.num_imported_funcs
     type_idx = module.function_type_indices
@@ -468,10 +506,9 @@ def analyze_frames(module: WasmModule, sp_global: int | None) -> dict[int, Frame
                           note="imported: runs in the host, 0 bytes of linear stack")
     sp_access = _sp_access(sp_global)
     nfuncs = module.num_functions
-    for body in module.functions:
+    scanned = _scan_bodies(module, (sp_global, mask, ftypes, elems_for, referenced, sp_access), workers)
+    for body, (size, slack, dyn, writes, note, calls, ind) in zip(module.functions, scanned, strict=True):
         i = body.index
-        size, slack, dyn, writes, note, calls, ind = _scan_body(module, body, sp_global, mask, ftypes,
-                                                                 elems_for, referenced, sp_access)
         missing = [c for c in calls if c >= nfuncs]
         if missing:  # an invalid module: keep analysing what exists and say what does not
             calls = tuple(c for c in calls if c < nfuncs)
@@ -740,19 +777,30 @@ def _step_dict(s: PathStep) -> dict:
 
 def stack_to_dict(sa: StackAnalysis, headroom_pct: float | None = None) -> dict:
     worst = sa.worst_bytes
+    # the functions an indirect call may reach depend only on (table, type): list each set once
+    target_sets: dict[tuple, int] = {}
+
+    def target_set(ic) -> int:
+        key = (ic.table, ic.type_index, ic.targets)
+        if key not in target_sets:
+            target_sets[key] = len(target_sets)
+        return target_sets[key]
+
+    frames = [{"function": f.name, "index": f.index, "size": f.size, "align_slack": f.align_slack,
+               "dynamic": f.dynamic, "writes_sp": f.writes_sp, "imported": f.imported, "note": f.note,
+               "calls": [sa.frames[c].name if c in sa.frames else c for c in f.calls],
+               "indirect": [{"kind": ic.kind, "type": ic.type_index, "table": ic.table,
+                             "targets": target_set(ic), "resolved": ic.resolved} for ic in f.indirect]}
+              for f in sorted(sa.frames.values(), key=lambda f: (-f.worst, f.index))]
     return {
         "schema": 1,
         "file": sa.path,
         "stack_pointer": {"global": sa.sp_global, "reason": sa.sp_reason},
         "stack": {"low": sa.stack_low, "high": sa.stack_high, "size": sa.stack_size, "layout": sa.layout_kind},
         "recursion_depth": sa.recursion_depth,
-        "frames": [{"function": f.name, "index": f.index, "size": f.size, "align_slack": f.align_slack,
-                    "dynamic": f.dynamic, "writes_sp": f.writes_sp, "imported": f.imported, "note": f.note,
-                    "calls": [sa.frames[c].name if c in sa.frames else c for c in f.calls],
-                    "indirect": [{"kind": ic.kind, "type": ic.type_index, "table": ic.table,
-                                  "targets": [sa.frames[t].name for t in ic.targets if t in sa.frames],
-                                  "resolved": ic.resolved} for ic in f.indirect]}
-                   for f in sorted(sa.frames.values(), key=lambda f: (-f.worst, f.index))],
+        "frames": frames,
+        "indirect_targets": [[sa.frames[t].name for t in targets if t in sa.frames]
+                             for (_table, _type, targets) in target_sets],
         "roots": [{"function": r.name, "index": r.index, "kind": r.kind, "bytes": r.bytes,
                    "unbounded": r.unbounded, "reason": r.reason, "cycle": list(r.cycle),
                    "dynamic": list(r.dynamic), "bounded_bytes": r.bounded_bytes,
