@@ -535,6 +535,13 @@ class Session:
                 g = wasmtime.Global(store, wasmtime.GlobalType(_valtype(gt.valtype), gt.mutable), value)
                 self._imported_globals[gindex] = g
                 linker.define(store, imp.module, imp.name, g)
+            elif imp.kind == "tag":  # exception tags: a fresh host tag of the declared type
+                ft = module.get_func_type(imp.type)
+                try:
+                    wft = wasmtime.FuncType([_valtype(t) for t in ft.params], [_valtype(t) for t in ft.results])
+                    linker.define(store, imp.module, imp.name, wasmtime.Tag(store, wasmtime.TagType(wft)))
+                except (RunError, wasmtime.WasmtimeError):
+                    pass  # left for define_unknown_imports_as_traps (which names it if it cannot)
         try:
             linker.define_unknown_imports_as_traps(self.wmodule)
         except wasmtime.WasmtimeError:
@@ -670,7 +677,9 @@ class Session:
     def _trap_info(self, trap: wasmtime.Trap) -> TrapInfo:
         code = trap.trap_code
         kind = code.name.lower() if code is not None else "trap"
-        message = trap.message.strip().splitlines()[0] if trap.message else kind
+        message = _trap_message(trap.message) or kind
+        if code is None and "thrown Wasm exception" in (trap.message or ""):
+            kind, message = "uncaught_exception", "a wasm exception was thrown and nothing caught it"
         if code == wasmtime.TrapCode.INTERRUPT:
             kind, message = "timeout", f"timed out after {self.timeout:g} s (--timeout)"
         elif code == wasmtime.TrapCode.OUT_OF_FUEL:
@@ -1127,6 +1136,15 @@ _TRAP_TEXT = {
     "bad_conversion_to_integer": "invalid conversion to integer",
     "heap_misaligned": "misaligned memory access",
 }
+
+
+def _trap_message(text: str | None) -> str:
+    """The informative line of an engine trap message: its "Caused by" when there is one (the first line
+    of wasmtime's text is the generic "error while executing at wasm backtrace:")."""
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    if "Caused by:" in lines and lines.index("Caused by:") + 1 < len(lines):
+        return lines[lines.index("Caused by:") + 1]
+    return lines[0] if lines else ""
 
 
 def _first_line(exc: Exception) -> str:
