@@ -16,12 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wasmem.errors import ParseError
+from wasmem.parser import WasmModule
 from wasmem.parser.code import (
     OPCODE_NAMES,
     Instr,
     decode_locals,
     function_prefix,
-    iter_function_bodies,
     iter_instruction_tuples,
     iter_instructions,
     op_name,
@@ -63,6 +63,11 @@ def code_section(b) -> tuple[int, int] | None:
     return None
 
 
+def bodies(b) -> list[tuple[int, int]]:
+    """(start, end) of every function body, as the module reader locates them."""
+    return [(f.start, f.end) for f in WasmModule.from_bytes(b).functions]
+
+
 def decode_module(b) -> list[tuple[list[tuple[int, str]], list[Instr]]]:
     """Decode every body; check each one ends with the `end` that closes the function, exactly at
     the end of the body."""
@@ -70,7 +75,7 @@ def decode_module(b) -> list[tuple[list[tuple[int, str]], list[Instr]]]:
     if cs is None:
         return []
     out = []
-    for bs, be in iter_function_bodies(b, *cs):
+    for bs, be in bodies(b):
         locals_, ip = decode_locals(b, bs, be)
         instrs = list(iter_instructions(b, ip, be))
         assert instrs, "a body has at least its final end"
@@ -603,8 +608,7 @@ def test_every_opcode_roundtrips(prefix):
     body = "\n".join(_text(op, OPCODE_NAMES[op]) for op in ops)
     b = wat(f"""(module (type (func)) (memory 1) (table 1 funcref) (tag) (data "") (elem func)
                   (type (struct (field i32))) (type (array (mut i32))) (func {body}))""")
-    cs = code_section(b)
-    (bs, be), = iter_function_bodies(b, *cs)
+    (bs, be), = bodies(b)
     _, ip = decode_locals(b, bs, be)
     got = [i.op for i in iter_instructions(b, ip, be)]
     assert got == ops + [0x0B]
@@ -735,8 +739,7 @@ def test_unknown_prefixed_opcode(code, offset):
 def test_truncated_body():
     # a module whose single body is cut in the middle of an i32.const: decode against the body range
     b = wat("(module (func (result i32) i32.const 1000000))")
-    cs = code_section(b)
-    (bs, be), = iter_function_bodies(b, *cs)
+    (bs, be), = bodies(b)
     _, ip = decode_locals(b, bs, be)
     with pytest.raises(ParseError) as e:
         list(iter_instructions(b, ip, be - 2))  # drop the `end` and the last LEB byte
@@ -797,29 +800,24 @@ def test_range_past_end_of_file():
 def test_code_section_entries():
     b = wat("(module (func) (func (result i32) i32.const 1) (func (local i64) nop))")
     cs = code_section(b)
-    ranges = list(iter_function_bodies(b, *cs))
+    ranges = bodies(b)
     assert len(ranges) == 3
     assert ranges[0][1] <= ranges[1][0] and ranges[-1][1] == cs[1]
+    head = b"\0asm\x01\0\0\0\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00"
     # a size that runs past the section
-    data = bytes([1, 50, 0, 0x0b])
-    with pytest.raises(ParseError, match="code entry 0 declares 50 bytes") as e:
-        list(iter_function_bodies(data, 0, len(data)))
-    assert e.value.offset == 1
+    with pytest.raises(ParseError, match="declares 50 bytes, past the end of the code section") as e:
+        bodies(head + b"\x0a\x04\x01\x32\x00\x0b")
+    assert e.value.offset == len(head) + 3
     # trailing garbage after the last entry
-    data = bytes([1, 2, 0, 0x0b, 0xAA])
     with pytest.raises(ParseError, match="unexpected bytes"):
-        list(iter_function_bodies(data, 0, len(data)))
-    # a count larger than the section
-    with pytest.raises(ParseError, match="vector count"):
-        list(iter_function_bodies(bytes([9, 2, 0, 0x0b]), 0, 4))
+        bodies(head + b"\x0a\x05\x01\x02\x00\x0b\xaa")
 
 
 # -- API shape ------------------------------------------------------------------------------------------
 
 def test_instr_api_and_tuples():
     b = wat(MVP)
-    cs = code_section(b)
-    (bs, be), = iter_function_bodies(b, *cs)
+    (bs, be), = bodies(b)
     _, ip = decode_locals(b, bs, be)
     objs = list(iter_instructions(b, ip, be))
     tups = list(iter_instruction_tuples(b, ip, be))
@@ -834,8 +832,7 @@ def test_instr_api_and_tuples():
 
 def test_function_prefix():
     b = wat(MVP)
-    cs = code_section(b)
-    (bs, be), = iter_function_bodies(b, *cs)
+    (bs, be), = bodies(b)
     pre = function_prefix(b, bs, be, 4)
     assert [i.name for i in pre] == ["i32.const", "local.set", "i64.const", "local.set"]
     assert len(function_prefix(b, bs, be, 10_000)) == len(decode_module(b)[0][1])

@@ -44,12 +44,11 @@ from collections.abc import Iterator
 from itertools import islice
 
 from ..errors import ParseError
-from .reader import Reader, _sleb, _uleb
+from .reader import _sleb, _uleb
 from .types import HEAPTYPES, VALTYPES
 
 __all__ = [
     "Instr", "OPCODE_NAMES", "op_name", "decode_locals", "iter_instructions", "iter_instruction_tuples",
-    "iter_function_bodies",
     "function_prefix", "MAX_LOCALS", "find_calls", "CALL_OPS",
 ]
 
@@ -524,25 +523,6 @@ def _prefixed(prefix: int, d, p: int, n: int, start: int):
 # --------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------
-
-def iter_function_bodies(data, code_payload_start: int, code_payload_end: int) -> Iterator[tuple[int, int]]:
-    """Yield ``(body_start, body_end)`` for each entry of the code section (lazily).
-
-    ``body_start`` is just after the entry's size field, i.e. at the local declarations.
-    """
-    r = Reader(data, code_payload_start, code_payload_end)
-    count = r.count("code section", 1)
-    for i in range(count):
-        p = r.pos
-        size = r.u32()
-        start = r.pos
-        if size > r.end - start:
-            raise ParseError(f"code entry {i} declares {size} bytes but only {r.end - start} remain "
-                             f"in the code section", p)
-        r.pos = start + size
-        yield start, start + size
-    r.expect_end("code section")
-
 
 def decode_locals(data, start: int, end: int) -> tuple[list[tuple[int, str]], int]:
     """Parse a body's local declarations: ``([(count, valtype), …], offset of the first instruction)``.
