@@ -100,6 +100,8 @@ CORPUS: list[tuple[str, bytes, str]] = [
     ("body-unknown-opcode", H + TYPE0 + sec(3, b"\x01\x00") + sec(10, b"\x01\x03\x00\xff\x0b"), "unknown opcode 0xff"),
     ("body-too-many-locals", H + TYPE0 + sec(3, b"\x01\x00")
      + sec(10, b"\x01\x0e\x02\xff\xff\xff\xff\x0f\x7f\xff\xff\xff\xff\x0f\x7f\x0b"), "locals"),
+    ("body-memop-flags", H + TYPE0 + sec(3, b"\x01\x00") + MEM1
+     + sec(10, b"\x01\x09\x00\x41\x00\x28\x80\x01\x00\x1a\x0b"), "malformed memop flags 0x80"),
     ("body-memory-init-without-datacount", H + TYPE0 + sec(3, b"\x01\x00") + MEM1
      + sec(10, b"\x01\x0c\x00\x41\x00\x41\x00\x41\x00\xfc\x08\x00\x00\x0b") + sec(11, b"\x01\x01\x00"),
      "need a data count section"),

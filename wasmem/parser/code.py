@@ -394,7 +394,10 @@ def _blocktype(d, p: int, n: int):
 
 
 def _memarg(d, p: int, n: int):
+    start = p
     flags, p = _uleb(d, p, n)
+    if flags >= 0x80:  # bit 6 says a memory index follows; nothing above it is defined
+        raise ParseError(f"malformed memop flags {flags:#x}", start)
     memidx = 0
     if flags & 0x40:
         memidx, p = _uleb(d, p, n)
