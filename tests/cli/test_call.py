@@ -181,9 +181,9 @@ def test_sret_without_dwarf_keeps_the_layout_rule(capsys):
 
 def test_returned_pointers_get_symbol_notes(capsys):
     code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "get_config")
-    assert "→ i32 65624 (0x10058) <config>" in out
+    assert "→ i32 65624 (0x10058) (Config *) <config>" in out  # with DWARF: the pointer's type too
     code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "get_list_head", "--json")
-    assert json.loads(out)["result_notes"] == {"0": "<node_a>"}
+    assert json.loads(out)["result_notes"] == {"0": "(Node *) <node_a>"}
     code, out, err = run(capsys, "call", sample("memdemo.wasm"), "get_names")
     assert "<.data+0x20>" in out  # names only: the segment
     code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "fib_stack", "10", "--json")
@@ -203,3 +203,18 @@ def test_trap_backtrace_has_file_and_line(capsys):
     assert {f["location"] for f in frames[1:]} == {"memdemo.c:222"}  # int32_t r = deep(n - 1);
     code, out, err = run(capsys, "call", sample("memdemo.wasm"), "divide", "1", "0")
     assert "memdemo.c" not in out  # no DWARF, no lines
+
+
+def test_returned_pointer_shows_its_dwarf_type_and_the_value_it_points_at(capsys):
+    path = sample("memdemo-debug.wasm")
+    code, out, _ = run(capsys, "call", path, "get_config")
+    assert code == 0 and "(Config *) <config>" in out
+    assert ".version (int32_t) = 3" in out and '.name (char[16]) = "wasmem"' in out
+    code, out, _ = run(capsys, "call", path, "get_config", "--json")
+    d = json.loads(out)
+    assert d["result_values"]["0"]["type"] == "Config"
+
+
+def test_check_stack_shows_the_exact_peak_beside_the_painted_one(capsys):
+    code, out, _ = run(capsys, "call", sample("memdemo-datafirst.wasm"), "fib_stack", "5", "--check-stack")
+    assert code == 0 and "peak 320 bytes" in out and "exact peak 320 bytes (--check-stack)" in " ".join(out.split())

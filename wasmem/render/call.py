@@ -4,11 +4,13 @@ stack use, host-import calls and captured output."""
 from __future__ import annotations
 
 from rich.console import Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
 from .common import fmt_bytes
 from .dump import Line, call_line, fmt_typed, hex_row
+from .value import ValueView
 
 MAX_RANGES = 8
 MAX_RANGE_BYTES = 64
@@ -49,12 +51,13 @@ class CallView:
     ``frame_locations`` (``file:line`` per trap frame) come from the symbols, when there are any."""
 
     def __init__(self, result, regions=(), before=(), *, sret_value=None, result_notes=None,
-                 frame_locations=None):
+                 result_values=None, frame_locations=None):
         self.result = result
         self.regions = regions
         self.before = before
         self.sret_value = sret_value
         self.result_notes = result_notes or {}
+        self.result_values = result_values or {}
         self.frame_locations = frame_locations or []
 
     def __rich_console__(self, console, options):
@@ -83,6 +86,8 @@ class CallView:
                     if i in self.result_notes:
                         t.append(f" {self.result_notes[i]}", style="bold")
                 yield t
+                for i in sorted(self.result_values):
+                    yield Padding(ValueView(self.result_values[i]), (0, 0, 0, 2))
             elif r.sret is None:
                 yield Text("→ (no results)", style="green")
         if r.sret is not None:
@@ -122,6 +127,8 @@ class CallView:
             t.append(f"peak {st.peak} bytes", style="bold magenta")
             t.append(f" below sp 0x{st.sp:x} (lowest byte touched 0x{st.lowest:x}; "
                      f"stack [0x{st.low:x}, 0x{st.high:x}), {fmt_bytes(st.high - st.low)})", style="dim")
+            if st.exact_peak is not None:
+                t.append(f"; exact peak {st.exact_peak} bytes (--check-stack)", style="bold magenta")
             if st.exhausted:
                 t.append("  the linear stack was exhausted", style="bold red")
             yield t
@@ -236,4 +243,5 @@ def render_call(outcome) -> Group:
     return Group(CallView(outcome.result, outcome.session.regions, outcome.before,
                           sret_value=getattr(outcome, "sret_value", None),
                           result_notes=getattr(outcome, "result_notes", None),
+                          result_values=getattr(outcome, "result_values", None),
                           frame_locations=getattr(outcome, "frame_locations", None)))

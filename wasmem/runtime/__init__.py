@@ -77,6 +77,7 @@ class CallOutcome:
 
     def __init__(self, session: Session, before: list, result: CallResult, *, symbols=None, sret_value=None,
                  result_notes: dict | None = None, frame_locations: list | None = None):
+        self.result_values: dict = {}  # result index → the typed value a returned pointer points at
         self.session = session
         self.before = before
         self.result = result
@@ -99,6 +100,9 @@ class CallOutcome:
             d["sret"]["text"] = self.sret_value.one_line(400)
         if self.result_notes:
             d["result_notes"] = {str(k): v for k, v in self.result_notes.items()}
+        if self.result_values:
+            d["result_values"] = {str(k): {"type": v.type_name, "value": v.to_dict()}
+                                  for k, v in self.result_values.items()}
         if self.frame_locations and isinstance(d.get("trap"), dict):
             for fd, loc in zip(d["trap"].get("frames", []), self.frame_locations, strict=False):
                 fd["location"] = loc
@@ -218,6 +222,14 @@ def _annotate(outcome: CallOutcome, sret_type, fsym) -> CallOutcome:
                 if not 0 < v < session.memory_size(0):
                     continue
                 note = pointer_note(symbols, v)
+                if typed_ptr:
+                    note = f"({rtype.name}){'' if note is None else ' ' + note}"
+                    pointee = rtype.strip().target
+                    if pointee is not None and pointee.strip().kind != "void" and pointee.size:
+                        from ..debuginfo import format_value
+
+                        outcome.result_values[i] = format_value(pointee, session.read, v, label="*result",
+                                                                depth=2, symbols=symbols)
                 if note is not None:
                     outcome.result_notes[i] = note
     except WasmemError:  # annotations are extras: a damaged debug section must not lose the call's result
