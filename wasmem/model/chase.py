@@ -52,18 +52,22 @@ class MemoryMap:
     word_size: int = 4
     symbols: object = None
 
+    def __post_init__(self):
+        from .values import region_finder
+
+        self._find = region_finder(self.regions)
+        heaps = [r for r in self.regions if r.kind == "heap"]
+        self._heap_start = heaps[-1].start if heaps else None
+
     def region_kind(self, addr: int) -> str | None:
         """stack / data / heap / free / reserved for an address inside memory, else None. The heap
         runs to the end of the memory (it may have grown past the layout's initial heap)."""
         if not 0 <= addr < self.memory_size:
             return None
-        last_heap = None
-        for r in self.regions:
-            if r.start <= addr < r.end:
-                return r.kind
-            if r.kind == "heap":
-                last_heap = r
-        if last_heap is not None and addr >= last_heap.start:
+        r = self._find(addr)
+        if r is not None:
+            return r.kind
+        if self._heap_start is not None and addr >= self._heap_start:
             return "heap"
         return None
 
