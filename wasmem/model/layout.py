@@ -180,10 +180,9 @@ class MemoryLayout:
         return max(0, self.memory.min_bytes - self.heap_base)
 
     def region_at(self, addr: int) -> Region | None:
-        for r in self.regions:
-            if r.start <= addr < r.end:
-                return r
-        return None
+        from .values import region_finder
+
+        return region_finder(self.regions)(addr)
 
 
 # ----------------------------------------------------------------------------------------------

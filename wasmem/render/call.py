@@ -8,6 +8,7 @@ from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
+from ..model.values import region_finder
 from .common import fmt_bytes
 from .dump import Line, call_line, fmt_typed, hex_row
 from .value import ValueView
@@ -19,10 +20,10 @@ MAX_FRAMES = 12
 
 
 def _label(addr: int, regions) -> tuple[str, str]:
-    for r in regions or ():
-        if r.start <= addr < r.end:
-            return getattr(r, "label", "") or getattr(r, "kind", ""), getattr(r, "kind", "")
-    return "", ""
+    r = region_finder(regions)(addr)
+    if r is None:
+        return "", ""
+    return getattr(r, "label", "") or getattr(r, "kind", ""), getattr(r, "kind", "")
 
 
 def _value(v, t: str) -> str:
