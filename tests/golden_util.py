@@ -10,7 +10,7 @@ def render_text(renderable, width: int = 100) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
-    Console(width=width, file=buf, color_system=None, highlight=False, force_terminal=False).print(renderable)
+    Console(width=width, file=buf, color_system=None, highlight=False, markup=False, force_terminal=False).print(renderable)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
 
 

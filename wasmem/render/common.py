@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rich.text import Text
-
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 REGION_STYLE = {"stack": "magenta", "data": "green", "heap": "blue", "free": "grey50", "reserved": "grey37"}
 
@@ -23,19 +21,11 @@ def fmt_addr(a: int | None, width: int = 8) -> str:
     return "?" if a is None else f"0x{a:0{width}x}"
 
 
-def finding_text(severity: str, message: str, hint: str | None = None) -> Text:
-    t = Text()
-    t.append(f"{severity:>7} ", style=SEVERITY_STYLE.get(severity, ""))
-    t.append(message)
-    if hint:
-        t.append(f"\n        fix: {hint}", style="dim")
-    return t
-
-
 def make_console(file=None, width: int | None = None, color: bool | None = None, record: bool = False):
     from rich.console import Console
 
-    kwargs = {"file": file, "width": width, "record": record, "highlight": False}
+    # markup off: names come from the module (an export may be called "[/]"), never from rich markup
+    kwargs = {"file": file, "width": width, "record": record, "highlight": False, "markup": False}
     if color is False:
         kwargs["color_system"] = None
     return Console(**kwargs)

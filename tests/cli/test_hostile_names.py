@@ -1,0 +1,25 @@
+"""Names come from the module, so they are shown as they are: never read as rich markup."""
+
+import pytest
+
+from wasmem.cli.main import main
+
+MODULE = """(module (memory (export "[/x]") 1) (global (export "[bold]g") i32 (i32.const 5))
+  (func (export "[/]f") (result i32) i32.const 1) (data (i32.const 16) "[/y]"))"""
+
+
+@pytest.mark.parametrize("argv, shown", [
+    (["inspect"], "'[/x]'"),
+    (["stack"], "[/]f"),
+    (["symbols"], "[bold]g"),
+    (["call", "[/]f"], "[/]f"),
+    (["dump", "--at", "16", "--len", "16"], "|[/y]"),
+])
+def test_markup_like_names_are_plain_text(tmp_path, capsys, argv, shown):
+    p = tmp_path / "markup.wat"
+    p.write_text(MODULE)
+    with pytest.raises(SystemExit) as exc:
+        main([argv[0], str(p), *argv[1:]])
+    out = capsys.readouterr()
+    assert exc.value.code == 0, out.err
+    assert shown in out.out
