@@ -23,3 +23,24 @@ def test_markup_like_names_are_plain_text(tmp_path, capsys, argv, shown):
     out = capsys.readouterr()
     assert exc.value.code == 0, out.err
     assert shown in out.out
+
+
+def test_renderables_are_safe_in_a_console_with_markup_on(tmp_path):
+    """Library users print our renderables with their own (markup-enabled) consoles."""
+    import io
+
+    from rich.console import Console
+
+    import wasmem
+    from wasmem.model.stackframes import analyze_stack
+    from wasmem.render.inspect import InspectView
+    from wasmem.render.stack import StackView
+
+    p = tmp_path / "markup.wat"
+    p.write_text(MODULE)
+    layout = wasmem.inspect(str(p))
+    module = wasmem.load_module(str(p))
+    for view in (InspectView(layout), StackView(analyze_stack(module, layout))):
+        buf = io.StringIO()
+        Console(file=buf, width=100).print(view)  # markup=True is rich's default
+        assert "[/" in buf.getvalue()

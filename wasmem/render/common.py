@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.text import Text
+
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 REGION_STYLE = {"stack": "magenta", "data": "green", "heap": "blue", "free": "grey50", "reserved": "grey37"}
 
@@ -19,6 +21,12 @@ def fmt_bytes(n: int | None) -> str:
 
 def fmt_addr(a: int | None, width: int = 8) -> str:
     return "?" if a is None else f"0x{a:0{width}x}"
+
+
+def add_row(table, *cells) -> None:
+    """``table.add_row`` with every str cell as plain Text: cells carry names from the module, which
+    must never be read as rich markup whatever console renders the table."""
+    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
 
 
 def make_console(file=None, width: int | None = None, color: bool | None = None, record: bool = False):

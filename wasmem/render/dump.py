@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Span, Text
 
 from ..model.values import region_finder
-from .common import REGION_STYLE, fmt_bytes
+from .common import REGION_STYLE, add_row, fmt_bytes
 
 CHANGED = "bold red"
 
@@ -164,7 +164,7 @@ class DumpView:
                 hit = any(esize * i <= o < esize * (i + 1) for o in r.changed)
                 cells.append(Text(fmt_typed(v, d.fmt), style=CHANGED if hit else ""))
             cells += [""] * (ncols - len(cells))
-            table.add_row(f"0x{r.address:0{aw}x}", *cells,
+            add_row(table, f"0x{r.address:0{aw}x}", *cells,
                           Text(r.label, style=REGION_STYLE.get(kind_of(r.address), "dim")))
         yield table
 

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model.layout import MemoryLayout
-from .common import REGION_STYLE, SEVERITY_STYLE, fmt_addr, fmt_bytes
+from .common import REGION_STYLE, SEVERITY_STYLE, add_row, fmt_addr, fmt_bytes
 
 MAX_SEGMENTS = 8
 MAX_REGION_ROWS = 24
@@ -113,27 +113,27 @@ class InspectView:
         g.add_column()
         std = [h for h in c.sections if h.id != 0]
         custom = [h for h in c.sections if h.id == 0]
-        g.add_row("sections", " · ".join(f"{h.name} {fmt_bytes(h.size)}" for h in std) or "none")
+        add_row(g, "sections", " · ".join(f"{h.name} {fmt_bytes(h.size)}" for h in std) or "none")
         if custom:
             debug = [h for h in custom if h.name.startswith(".debug_")]
             names = [f"{h.name} {fmt_bytes(h.size)}" for h in custom if not h.name.startswith(".debug_")]
             if debug:
                 names.append(f"DWARF ({len(debug)} .debug_* sections, {fmt_bytes(sum(h.size for h in debug))})")
-            g.add_row("custom", " · ".join(names))
-        g.add_row("contents", f"{c.num_functions} functions ({c.num_imported_functions} imported), "
+            add_row(g, "custom", " · ".join(names))
+        add_row(g, "contents", f"{c.num_functions} functions ({c.num_imported_functions} imported), "
                               f"{c.num_globals} globals, {c.num_imports} imports, {c.num_exports} exports")
         if c.features:
-            g.add_row("features", " ".join(c.features))
+            add_row(g, "features", " ".join(c.features))
         if c.dylink is not None:
             d = c.dylink
-            g.add_row("dylink", f"{'legacy dylink' if d.legacy else 'dylink.0'}: the loader places "
+            add_row(g, "dylink", f"{'legacy dylink' if d.legacy else 'dylink.0'}: the loader places "
                                 f"{d.mem_size} bytes of data (align 2^{d.mem_align}) at __memory_base and "
                                 f"{d.table_size} table slots at __table_base"
                                 + (f"; needs {', '.join(d.needed)}" if d.needed else ""))
         if c.external_debug_info:
-            g.add_row("debug info", f"external: {c.external_debug_info}")
+            add_row(g, "debug info", f"external: {c.external_debug_info}")
         if c.source_mapping_url:
-            g.add_row("source map", c.source_mapping_url)
+            add_row(g, "source map", c.source_mapping_url)
         return g
 
     def _memories(self):
@@ -151,7 +151,7 @@ class InspectView:
             flags = [f for f, on in (("shared", m.shared), ("memory64", m.is64)) if on]
             if m.page_size != 65536:
                 flags.append(f"page size {m.page_size}")
-            t.add_row(str(m.index), origin, f"{m.min_pages} pages ({fmt_bytes(m.min_bytes)})", mx,
+            add_row(t, str(m.index), origin, f"{m.min_pages} pages ({fmt_bytes(m.min_bytes)})", mx,
                       ", ".join(flags) or "-")
         return t
 
@@ -162,11 +162,11 @@ class InspectView:
         regions = self.layout.regions
         shown = regions if len(regions) <= MAX_REGION_ROWS else regions[: MAX_REGION_ROWS - 1]
         for r in shown:
-            t.add_row(Text(r.kind, style=REGION_STYLE.get(r.kind, "")), fmt_addr(r.start), fmt_addr(r.end),
+            add_row(t, Text(r.kind, style=REGION_STYLE.get(r.kind, "")), fmt_addr(r.start), fmt_addr(r.end),
                       fmt_bytes(r.size), r.label + ("" if r.exact else " (estimate)"))
         if len(shown) < len(regions):
             rest = regions[len(shown):]
-            t.add_row("…", fmt_addr(rest[0].start), fmt_addr(rest[-1].end), fmt_bytes(sum(r.size for r in rest)),
+            add_row(t, "…", fmt_addr(rest[0].start), fmt_addr(rest[-1].end), fmt_bytes(sum(r.size for r in rest)),
                       f"{len(rest)} more regions (--json lists all)")
         return t
 
@@ -180,7 +180,7 @@ class InspectView:
             t = Text(value)
             if note:
                 t.append("\n" + note, style="dim")
-            g.add_row(label, t)
+            add_row(g, label, t)
 
         sp = lay.stack_pointer
         if sp is None:
@@ -209,7 +209,7 @@ class InspectView:
         t.add_column("symbol")
         t.add_column("value")
         for name, v in sorted(self.layout.linker_symbols.items(), key=lambda kv: kv[1]):
-            t.add_row(name, fmt_addr(v))
+            add_row(t, name, fmt_addr(v))
         return t
 
     def _segments(self):
@@ -223,7 +223,7 @@ class InspectView:
             t.add_column(col, justify="right" if col == "size" else "left")
         for s in sorted(segs, key=lambda s: (s.memory, s.address if s.address is not None else -1, s.index)):
             mode = s.mode if s.memory == 0 else f"{s.mode} (memory {s.memory})"
-            t.add_row(str(s.index), s.name or "", mode, fmt_addr(s.address), fmt_addr(s.end), fmt_bytes(s.size))
+            add_row(t, str(s.index), s.name or "", mode, fmt_addr(s.address), fmt_addr(s.end), fmt_bytes(s.size))
         return t
 
     def _findings(self):
@@ -238,5 +238,5 @@ class InspectView:
             msg = Text(x.message)
             if x.hint:
                 msg.append(f"\nfix: {x.hint}", style="dim")
-            g.add_row(Text(x.severity, style=SEVERITY_STYLE[x.severity]), msg)
+            add_row(g, Text(x.severity, style=SEVERITY_STYLE[x.severity]), msg)
         return Group(Text("Findings", style="bold"), g)

@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .common import fmt_bytes
+from .common import add_row, fmt_bytes
 
 BAR_WIDTH = 32
 
@@ -70,7 +70,7 @@ class StackView:
             calls = ", ".join(callees[:4]) + (f", +{len(callees) - 4}" if len(callees) > 4 else "")
             if f.indirect:
                 calls = (calls + " " if calls else "") + f"({len(f.indirect)} indirect)"
-            table.add_row(f.name, f"{f.worst:,}" + ("+" if f.dynamic else ""), _frame_kind(f), calls)
+            add_row(table, f.name, f"{f.worst:,}" + ("+" if f.dynamic else ""), _frame_kind(f), calls)
         yield table
         yield Text("")
 

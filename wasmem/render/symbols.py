@@ -6,7 +6,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from .common import fmt_addr
+from .common import add_row, fmt_addr
 
 REGION_STYLE = {"rodata": "cyan", "data": "green", "bss": "yellow", "heap": "blue", "stack": "magenta",
                 "code": "white"}
@@ -61,7 +61,7 @@ class SymbolsView:
                     cells.append("" if s.kind == "variable" else s.kind)
                 cells += [s.type_name or "", Text(s.region or "", style=REGION_STYLE.get(s.region or "", "")),
                           _where(s)]
-                t.add_row(*cells)
+                add_row(t, *cells)
             yield t
         if funcs:
             if data:
@@ -73,7 +73,7 @@ class SymbolsView:
             t.add_column("signature", overflow="fold")
             t.add_column("source", overflow="fold")
             for f in funcs:
-                t.add_row(f"+{f.address:#06x}", _size(f.size), f.display_name, f.type_name or "", _where(f))
+                add_row(t, f"+{f.address:#06x}", _size(f.size), f.display_name, f.type_name or "", _where(f))
             yield t
             yield Text("code offsets are relative to the code section payload "
                        f"(module offset = +{funcs[0].module_offset - funcs[0].address:#x})"
