@@ -44,3 +44,13 @@ def test_renderables_are_safe_in_a_console_with_markup_on(tmp_path):
         buf = io.StringIO()
         Console(file=buf, width=100).print(view)  # markup=True is rich's default
         assert "[/" in buf.getvalue()
+
+
+def test_control_characters_in_names_are_escaped_not_sent_to_the_terminal(tmp_path, capsys):
+    p = tmp_path / "esc.wat"
+    p.write_text('(module (memory (export "evil\\1b[2J\\1b[31mred") 1))')
+    with pytest.raises(SystemExit) as exc:
+        main(["inspect", str(p)])
+    out = capsys.readouterr().out
+    assert exc.value.code == 0
+    assert "\x1b" not in out and "evil\\x1b[2J\\x1b[31mred" in out
