@@ -15,13 +15,9 @@ def sec(sid: int, payload: bytes) -> bytes:
 
 
 def leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+    from wasmem.parser.encode import uleb
+
+    return uleb(n)
 
 
 def name(s: bytes) -> bytes:

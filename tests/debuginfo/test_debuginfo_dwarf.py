@@ -191,16 +191,9 @@ def test_external_debug_info_is_followed(tmp_path):
     raw = bytes(main.data)
 
     def custom(name: str, payload: bytes) -> bytes:
-        def leb(n):
-            out = bytearray()
-            while True:
-                b = n & 0x7F
-                n >>= 7
-                out.append(b | (0x80 if n else 0))
-                if not n:
-                    return bytes(out)
-        body = leb(len(name)) + name.encode() + payload
-        return b"\x00" + leb(len(body)) + body
+        from wasmem.parser.encode import encode_name, encode_section
+
+        return encode_section(0, encode_name(name) + payload)
 
     def name_payload(s: str) -> bytes:
         return bytes([len(s)]) + s.encode()
