@@ -72,6 +72,9 @@ def main(argv=None) -> None:
         rv = cli.main(args=argv, prog_name="wasmem", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # `wasmem` alone (click >= 8.2)
+        click.echo(exc.ctx.get_help())
+        sys.exit(0)
     except click.exceptions.Abort:
         click.echo("wasmem: aborted", err=True)
         sys.exit(130)
