@@ -367,6 +367,11 @@ class SymbolTable:
         d = self.debug_info
         return None if d is None else d.addr_to_line(code_offset)
 
+    def location_of(self, code_offset: int) -> str | None:
+        """``file:line`` for a code offset (relative to the code section payload), or None."""
+        d = self.debug_info
+        return None if d is None else d.location_of(code_offset)
+
     def function_for_table_index(self, index: int, table: int = 0) -> Symbol | None:
         """The function a function pointer (a table index) refers to, via active element segments."""
         fidx = self._table_image.get((table, index))

@@ -89,11 +89,6 @@ class BaseType(Type):
         return _join(self.base_name, inner)
 
     @property
-    def is_char(self) -> bool:
-        return self.size == 1 and (self.encoding in ("signed_char", "unsigned_char", "utf")
-                                   or self.base_name in ("char", "signed char", "unsigned char"))
-
-    @property
     def is_signed(self) -> bool:
         return self.encoding in ("signed", "signed_char")
 

@@ -329,11 +329,6 @@ def region_finder(regions):
     return find
 
 
-def label_for(addr: int, regions) -> str:
-    r = region_finder(regions)(addr)
-    return (getattr(r, "label", "") or getattr(r, "kind", "")) if r is not None else ""
-
-
 def make_dump(data: bytes, address: int, fmt: str = "hex", *, width: int | None = None, big_endian: bool = False,
               regions=(), changed: set[int] | None = None, memory: int = 0, memory_size: int = 0,
               labeler=None) -> Dump:

@@ -147,15 +147,11 @@ def frame_locations(symbols, frames) -> list:
     cs = symbols.code_start
     for f in frames:
         loc = None
-        if f.module_offset is None:
-            out.append(None)
-            continue
-        try:
-            got = symbols.addr_to_line(f.module_offset - cs)
-        except Exception:  # noqa: BLE001 - a damaged line table must not hide the trap
-            got = None
-        if got is not None:
-            loc = f"{got[0] or '?'}:{got[1]}"
+        if f.module_offset is not None:
+            try:
+                loc = symbols.location_of(f.module_offset - cs)
+            except Exception:  # noqa: BLE001 - a damaged line table must not hide the trap
+                loc = None
         out.append(loc)
     return out
 
