@@ -31,9 +31,9 @@ class SymbolsView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lst = self.listing
-        head = Text(lst.path or "<module>", style="bold")
-        head.append(f"  symbols from {lst.source}", style="dim")
-        yield head
+        # the path gets a line of its own: a long path then wraps alone, never inside the words after it
+        yield Text(lst.path or "<module>", style="bold")
+        yield Text(f"  symbols from {lst.source}", style="dim")
         if lst.source_mapping_url:
             yield Text(f"  sourceMappingURL: {lst.source_mapping_url} (not followed)", style="dim")
         if lst.external_debug_info and not lst.source.startswith("dwarf"):
