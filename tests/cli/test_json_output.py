@@ -1,0 +1,53 @@
+"""`print_json`: the streamed, batched writer gives the same document as the stdlib, whichever encoder it uses."""
+
+import io
+import json
+
+import pytest
+
+from wasmem.cli import common
+
+
+def doc():
+    seg = {"index": 1, "address": 0x10000, "name": "caf\u00e9\n\x1b", "bytes": [1, 2, 3], "ratio": 0.5,
+           "big": 1 << 70, "none": None, "ok": True, "nested": {"a": [], "b": {}}}
+    return {"schema": 1, "empty": [], "memories": [{"min": 17, "max": None, "segments": [seg] * 3}],
+            "segments": [dict(seg, index=i) for i in range(10_000)], "text": "x", "float": -1.25}
+
+
+def written(data) -> str:
+    out = io.StringIO()
+    common.print_json(data, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("force_fallback", [False, True])
+def test_same_document_as_json(monkeypatch, force_fallback):
+    if force_fallback:
+        monkeypatch.setattr(common, "_leaf_encoder", lambda: json.dumps)
+    data = doc()
+    text = written(data)
+    assert json.loads(text) == data
+    assert text.endswith("}\n") and text.count("\n") > 10_000  # one segment per line, not one huge line
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[1] == '  "schema": 1,' and lines[2] == '  "empty": [],'
+    # each segment's members get a line; below the inline depth, values are written as json.dumps writes them
+    assert '      "nested": {"a": [], "b": {}}' in lines and '      "bytes": [1, 2, 3],' in lines
+    assert '      "name": "caf\\u00e9\\n\\u001b",' in lines
+
+
+def test_fast_encoder_matches_dumps():
+    enc = common._leaf_encoder()
+    for v in [doc()["segments"][0], [1.0, float("inf"), -0.0], "\u2603", {"k": [None, False]}, 12345678901234567890]:
+        assert enc(v) == json.dumps(v)
+
+
+def test_large_output_is_written_in_batches():
+    writes = []
+
+    class Out:
+        def write(self, s):
+            writes.append(len(s))
+
+    common.print_json(doc(), Out())
+    assert len(writes) > 2 and max(writes) < 2_000_000
