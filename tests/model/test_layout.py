@@ -135,6 +135,19 @@ def test_segment_past_initial_memory_is_a_finding_not_a_crash():
     assert "segment-out-of-bounds" in codes(lay)
 
 
+def test_negative_i32_offsets_are_unsigned_addresses():
+    # data above 2 GiB is written with a negative i32.const; it is not at 0xffffffff80000000
+    lay = layout("""(module (memory 65535) (data (i32.const -2147483648) "hi")
+      (data (i32.const -4) "abcd") (data (i32.const 16) "x"))""")
+    assert [s.address for s in lay.segments] == [0x80000000, 0xFFFFFFFC, 16]
+    assert lay.data_start == 16 and lay.data_end == 0x100000000
+    assert "segment-out-of-bounds" in codes(layout('(module (memory 1) (data (i32.const -1) "z"))'))
+    mod = WasmModule.from_bytes(wat('(module (memory i64 1) (data (i64.const 0x8000000000) "q"))'))
+    assert mod.data_segments[0].address == 0x8000000000
+    assert WasmModule.from_bytes(wat('(module (memory 1) (data (i32.const -1) "z"))')).data_segments[0].address \
+        == 0xFFFFFFFF
+
+
 def test_assemblyscript_is_named_by_its_abort_import():
     lay = layout("""(module (import "env" "abort" (func (param i32 i32 i32 i32)))
       (memory (export "memory") 1) (global (mut i32) (i32.const 1024)))""")

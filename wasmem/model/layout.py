@@ -396,16 +396,22 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
 
     # data ---------------------------------------------------------------------------------
     segments = []
+    append = segments.append
+    # an offset is an address in its memory: unsigned 32-bit in a memory32 (i32.const -1 is 0xffffffff)
+    masks = [0xFFFFFFFFFFFFFFFF if m.type.is64 else 0xFFFFFFFF for m in module.memories]
+    mask0 = masks[0] if masks else 0xFFFFFFFF
+    seg_name = seg_names.get
     for s in module.data_segments:
         e = s.offset_expr
-        if e is not None and len(e.ops) == 1 and e.ops[0][0] == "i32.const":  # the usual case, inline
-            addr = e.ops[0][1] & 0xFFFFFFFFFFFFFFFF
+        mask = mask0 if s.memory == 0 or s.memory >= len(masks) else masks[s.memory]
+        if e is None:
+            addr = None
+        elif len(e.ops) == 1 and e.ops[0][0] == "i32.const":  # the usual case, inline
+            addr = e.ops[0][1] & mask
         else:
-            addr = s.address
-        if addr is None and s.offset_expr is not None:
-            v = s.offset_expr.evaluate(lambda i: _global_value(module, i))
-            addr = v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
-        segments.append(Segment(s.index, seg_names.get(s.index), s.mode, s.memory, addr, s.size, s.data_start))
+            v = e.evaluate(lambda i: _global_value(module, i))
+            addr = v & mask if isinstance(v, int) else None
+        append(Segment(s.index, seg_name(s.index), s.mode, s.memory, addr, s.size, s.data_start))
     passive = sum(1 for s in segments if s.mode == "passive")
     zero_filled: list[tuple[int, int]] = []
     if passive:  # shared-memory builds: __wasm_init_memory copies passive segments into place

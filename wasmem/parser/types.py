@@ -200,11 +200,15 @@ class DataSegment:
 
     @property
     def address(self) -> int | None:
-        """The linear-memory address when it is a constant (None for passive or imported-global offsets)."""
-        if self.offset_expr is None:
+        """The linear-memory address when it is a constant (None for passive or imported-global offsets).
+        An ``i32`` offset is an unsigned 32-bit address: ``i32.const -1`` is 0xffffffff."""
+        e = self.offset_expr
+        if e is None:
             return None
-        v = self.offset_expr.evaluate()
-        return v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
+        v = e.evaluate()
+        if not isinstance(v, int):
+            return None
+        return v & (0xFFFFFFFF if e.ops and e.ops[-1][0].startswith("i32.") else 0xFFFFFFFFFFFFFFFF)
 
 
 @dataclass(frozen=True, slots=True)
