@@ -199,3 +199,69 @@ def test_ordinary_error_types_never_escape_for_truncations():
                 getattr(m, attr)
         except ParseError as exc:
             assert exc.offset is None or 0 <= exc.offset <= n
+
+
+# -- the data section's fast path agrees with the general reader ----------------------------------------
+
+def _data_module(entries: list[bytes]) -> bytes:
+    from wasmem.parser.encode import encode_section, uleb
+
+    mem = encode_section(5, b"\x01\x00\x01")
+    return b"\0asm\x01\0\0\0" + mem + encode_section(11, uleb(len(entries)) + b"".join(entries))
+
+
+def _sleb_padded(v: int, width: int) -> bytes:
+    out = bytearray()
+    for i in range(width):
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | (0x80 if i < width - 1 else 0))
+    return bytes(out)
+
+
+def _uleb_padded(v: int, width: int) -> bytes:
+    return _sleb_padded(v, width)  # the same bytes for a value that fits: the top bits are zero
+
+
+def _min_width(v: int, signed: bool) -> int:
+    w = 1
+    while True:
+        lo, hi = (-(1 << (7 * w - 1)), (1 << (7 * w - 1)) - 1) if signed else (0, (1 << (7 * w)) - 1)
+        if lo <= v <= hi:
+            return w
+        w += 1
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(-(2**31), 2**31 - 1), st.integers(0, 5),
+                          st.integers(0, 300), st.integers(0, 2)), min_size=1, max_size=6))
+def test_fast_data_segments_match_general_reader(specs):
+    entries = []
+    for passive, addr, pad, size, spad in specs:
+        w = min(5, _min_width(addr, True) + pad)
+        sw = min(5, _min_width(size, False) + spad)
+        head = b"\x01" if passive else b"\x00\x41" + _sleb_padded(addr, w) + b"\x0b"
+        entries.append(head + _uleb_padded(size, sw) + bytes(size))
+    data = _data_module(entries)
+    fast = WasmModule.from_bytes(data)._fast_data_segments()
+    m2 = WasmModule.from_bytes(data)
+    m2._fast_data_segments = lambda: None  # force the general reader
+    assert fast is not None
+    assert fast == m2.data_segments
+    assert [s.address for s in fast] == [None if p else a & 0xFFFFFFFF for p, a, *_ in specs]
+
+
+@pytest.mark.parametrize("entry, message", [
+    (b"\x00\x41\x80\x80\x80\x80\x10\x0b\x00", "LEB128 value too large for s32"),
+    (b"\x00\x41\x80\x80\x80\x80\x80\x00\x0b\x00", "LEB128 too long for s32"),
+    (b"\x00\x41\x00\x0b\x80\x80\x80\x80\x10", "LEB128 value too large for u32"),
+    (b"\x00\x41\x00\x0b\x05\x00", "data segment 0 declares 5 bytes"),
+])
+def test_fast_data_segments_leave_errors_to_the_general_reader(entry, message):
+    m = WasmModule.from_bytes(_data_module([entry]))
+    with pytest.raises(ParseError, match=message):
+        m.data_segments

@@ -605,40 +605,73 @@ class WasmModule:
 
     def _fast_data_segments(self) -> list[DataSegment] | None:
         """Fast path of ``data_segments`` for the common shapes (``flags 0, i32.const K, end`` and
-        passive); None at anything else, and the general reader takes over."""
+        passive); None at anything else, and the general reader takes over (and reports any error).
+        LEB128s of up to four bytes are decoded inline; longer ones go through the checked readers."""
         h = self.get_section(11)
         if h is None:
             return []
         d, p, end = self.data, h.start, h.end
         out = []
         append = out.append
+        seg, expr_t = DataSegment, ConstExpr
         try:
             n, p = _uleb32(d, p, end)
             for i in range(n):
                 off = p
                 flags = d[p]
                 if flags == 0 and d[p + 1] == 0x41:
-                    b = d[p + 2]
+                    # i32.const: a signed LEB128 (values below 2**27 in magnitude fit four bytes)
+                    q = p + 2
+                    b = d[q]
+                    v = b & 0x7F
                     if b < 0x80:
-                        v = b - 0x80 if b & 0x40 else b
-                        q = p + 3
+                        q += 1
+                        shift = 7
                     else:
-                        v, q = _sleb(d, p + 2, end, 32)
+                        b = d[q + 1]
+                        v |= (b & 0x7F) << 7
+                        if b < 0x80:
+                            q += 2
+                            shift = 14
+                        else:
+                            b = d[q + 2]
+                            v |= (b & 0x7F) << 14
+                            if b < 0x80:
+                                q += 3
+                                shift = 21
+                            else:
+                                b = d[q + 3]
+                                v |= (b & 0x7F) << 21
+                                q += 4
+                                shift = 28
+                                if b >= 0x80:
+                                    v, q = _sleb(d, p + 2, end, 32)
+                                    b = 0
+                    if b & 0x40:
+                        v -= 1 << shift
                     if d[q] != 0x0B:
                         return None
-                    expr = ConstExpr((("i32.const", v),), p + 1, q + 1)
-                    size, start = _uleb32(d, q + 1, end)
+                    expr = expr_t((("i32.const", v),), p + 1, q + 1)
+                    q += 1
                     mode = "active"
                 elif flags == 1:
                     expr = None
-                    size, start = _uleb32(d, p + 1, end)
+                    q = p + 1
                     mode = "passive"
                 else:
                     return None
+                # the size: an unsigned LEB128
+                b = d[q]
+                if b < 0x80:
+                    size, start = b, q + 1
+                elif d[q + 1] < 0x80:
+                    size, start = (b & 0x7F) | (d[q + 1] << 7), q + 2
+                else:
+                    size, start = _uleb32(d, q, end)
                 p = start + size
                 if p > end:
                     return None
-                append(DataSegment(i, mode, 0, expr, start, size, off))
+                append(seg(i, mode, 0, expr, start, size, off))
         except (ParseError, IndexError):
             return None
         return out if p == end else None
