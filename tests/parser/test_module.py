@@ -5,6 +5,8 @@ import os
 import pytest
 import wasmtime
 from conftest import all_samples, wat
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wasmem.errors import ParseError
 from wasmem.parser import WasmModule
@@ -232,10 +234,6 @@ def _min_width(v: int, signed: bool) -> int:
         w += 1
 
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.integers(-(2**31), 2**31 - 1), st.integers(0, 5),
                           st.integers(0, 300), st.integers(0, 2)), min_size=1, max_size=6))
@@ -264,4 +262,4 @@ def test_fast_data_segments_match_general_reader(specs):
 def test_fast_data_segments_leave_errors_to_the_general_reader(entry, message):
     m = WasmModule.from_bytes(_data_module([entry]))
     with pytest.raises(ParseError, match=message):
-        m.data_segments
+        _ = m.data_segments
