@@ -19,6 +19,7 @@ MAX_MAP_SEGMENTS = 16
 MAP_MERGE_GAP = 256  # bytes between segments that still count as one run in the map
 PROLOGUE_SCAN_INSTRS = 48
 PROLOGUE_SCAN_FUNCTIONS = 3000
+PROLOGUE_DECISIVE = 32  # in a sampled module: this many matches and none for another global end the scan
 
 
 def align_up(v: int, a: int) -> int:
@@ -260,10 +261,16 @@ def _is_go(module: WasmModule) -> bool:
 
 
 def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = PROLOGUE_SCAN_INSTRS,
-                    max_functions: int = PROLOGUE_SCAN_FUNCTIONS) -> dict[int, int]:
+                    max_functions: int = PROLOGUE_SCAN_FUNCTIONS,
+                    decisive: int | None = PROLOGUE_DECISIVE) -> tuple[dict[int, int], int]:
     """For each candidate global G, the number of functions whose first instructions lower G and
     write it back: ``global.get G … <k> … i32.sub … global.set G`` (values may pass through locals).
-    Modules with more than ``max_functions`` functions are sampled evenly."""
+    Returns the counts and the number of functions scanned.
+
+    Modules with more than ``max_functions`` functions are sampled evenly, and the sample is visited
+    in interleaved passes (every 16th function first), so that any prefix of the scan is spread over
+    the whole module; once one global has ``decisive`` matches and no other global has any, the scan
+    stops there. Modules with fewer functions are scanned whole, for exact counts."""
     import re
     from itertools import islice
 
@@ -271,18 +278,25 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
 
     counts = dict.fromkeys(candidates, 0)
     if not candidates:
-        return counts
+        return counts, 0
     data = module.data
     bodies = module.functions
     if len(bodies) > max_functions:  # bounded: an even sample of a very large module
         step = len(bodies) / max_functions
         bodies = [bodies[int(i * step)] for i in range(max_functions)]
+        bodies = [b for k in range(16) for b in bodies[k::16]]
+    else:
+        decisive = None
+    matched = scanned = 0
     # A body can only count if it holds the bytes of `global.set G` (0x24, then G's LEB128, whose first
     # byte is G & 0x7f, with the continuation bit when G > 127 or the LEB is padded). A body without
     # them is skipped undecoded: the result is the same, found by one C-level search.
     firsts = {g & 0x7F for g in candidates} | {(g & 0x7F) | 0x80 for g in candidates}
     has_set = re.compile(b"\\x24[" + b"".join(re.escape(bytes([f])) for f in sorted(firsts)) + b"]").search
     for body in bodies:
+        if decisive is not None and matched >= decisive and max(counts.values()) == matched:
+            break  # decisive: one global, lowered by every matching prologue so far
+        scanned += 1
         if has_set(data, body.start, body.end) is None:
             continue
         try:
@@ -316,6 +330,7 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
                 v = stack.pop() if stack else None
                 if v and v[0] == "low" and v[1] == imm:
                     counts[imm] += 1
+                    matched += 1
                     break
             elif op in (0x02, 0x03, 0x04, 0x05, 0x0B):
                 continue  # block structure: values in locals survive (e.g. Emscripten's overflow check)
@@ -323,7 +338,7 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
                 break  # a branch leaves straight-line code
             else:
                 stack.clear()  # an instruction we do not model: forget what is on the stack
-    return counts
+    return counts, scanned
 
 
 def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) -> StackPointer | None:
@@ -353,7 +368,7 @@ def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) ->
     candidates = {g.index for g in globals_ if g.type.mutable and g.type.valtype == want}
     if not candidates:
         return None
-    counts = count_prologues(module, candidates)
+    counts, scanned_n = count_prologues(module, candidates)
     best = max(counts, key=lambda k: (counts[k], -k))
     n = counts[best]
     if n == 0:
@@ -362,9 +377,15 @@ def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) ->
     if runner_up * 2 > n:
         return None  # ambiguous: two globals used like stack pointers
     nf = len(module.functions)
-    scanned = f" (of {PROLOGUE_SCAN_FUNCTIONS} sampled from {nf} functions)" if nf > PROLOGUE_SCAN_FUNCTIONS else ""
-    return make(best, "prologue-heuristic",
-                f"{n} function prologue{'s' if n != 1 else ''}{scanned} lower global {best} and write it back", n)
+    what = f"{n} function prologue{'s' if n != 1 else ''}"
+    if nf <= PROLOGUE_SCAN_FUNCTIONS:
+        detail = f"{what} lower global {best} and write it back"
+    elif scanned_n < PROLOGUE_SCAN_FUNCTIONS:
+        detail = (f"{what} lower global {best} and write it back, and none lower another global "
+                  f"(sampled {scanned_n} of {nf} functions)")
+    else:
+        detail = f"{what} (of {PROLOGUE_SCAN_FUNCTIONS} sampled from {nf} functions) lower global {best} and write it back"
+    return make(best, "prologue-heuristic", detail, n)
 
 
 def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DEFAULT_MIN_STACK) -> MemoryLayout:
