@@ -197,3 +197,24 @@ def test_exported_address_global_and_pointer_path(capsys):
     assert code == 0, err
     d = json.loads(out)
     assert d["type"] == "struct node *" and d["value"]["target"] == "<list_c>"
+
+
+@pytest.mark.parametrize("width", [50, 80, 120])
+def test_plain_rows_are_the_styled_rows_without_styles(path, width):
+    """Without colour, rows are written in batches without a Text each; the characters (including the
+    cropping to the width and the region headings when labels do not fit) must be the same."""
+    import re
+
+    o = dump_memory(path, "0", 3000)
+    outs = []
+    for color in (None, "truecolor"):
+        c = Console(width=width, file=io.StringIO(), color_system=color, force_terminal=color is not None)
+        c.print(DumpView(o.dump, o.regions), crop=False)
+        outs.append(c.file.getvalue())
+    plain, styled = outs
+    assert "\x1b[" in styled and "\x1b[" not in plain
+    assert plain == re.sub(r"\x1b\[[0-9;]*m", "", styled)
+    lines = plain.splitlines()
+    assert max(len(ln) for ln in lines) <= width
+    assert sum(ln.startswith("0x") for ln in lines) == 188  # 3000 bytes: 187 full rows and one of 8
+    assert ("-- " in plain) == (width < 100)

@@ -92,10 +92,12 @@ def _write_json(value, buf: list, depth: int, encode, out) -> None:
         buf.clear()
 
 
-def render(renderable, svg: str | None = None, title: str = "wasmem") -> None:
+def render(renderable, svg: str | None = None, title: str = "wasmem", crop: bool = True) -> None:
+    """Prints to the terminal (and saves an SVG). ``crop=False`` is for renderables whose every line
+    already fits the width (hex dumps): rich then skips splitting the output into lines to crop them."""
     from ..render.common import make_console
 
     console = make_console(record=svg is not None)
-    console.print(renderable)
+    console.print(renderable, crop=crop)
     if svg:
         console.save_svg(svg, title=title)

@@ -57,5 +57,7 @@ def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, afte
     else:
         from ..render.dump import render_dump_group
 
-        render(render_dump_group(outcome), svg)
+        # a hex dump crops its own rows (render/dump.py), so rich need not split 65,536 lines to crop them
+        hex_rows = getattr(outcome, "value", None) is None and outcome.dump.fmt == "hex"
+        render(render_dump_group(outcome), svg, crop=not hex_rows)
     return 0 if outcome.ok else 1

@@ -353,7 +353,7 @@ def make_dump(data: bytes, address: int, fmt: str = "hex", *, width: int | None 
         chunk = bytes(data[off:off + width])
         a = address + off
         values = [] if fmt == "hex" else decode_array(chunk, fmt, big_endian)
-        ch = tuple(i for i in range(len(chunk)) if changed and (a + i) in changed)
+        ch = tuple(i for i in range(len(chunk)) if (a + i) in changed) if changed else ()
         region = find_region(a)
         label = (labeler(a) if labeler is not None else None) or (
             (getattr(region, "label", "") or getattr(region, "kind", "")) if region is not None else "")

@@ -17,9 +17,10 @@ CHANGED = "bold red"
 
 
 class Line:
-    """A Text printed as one line, never wrapped (hex rows must stay aligned when piped at 80 columns).
-    Renders straight to segments from the Text's spans (spans must not overlap), which is several times
-    cheaper than Text.render for the 65,536 rows of a 1 MiB dump."""
+    """A Text printed as one line, never wrapped but cropped to the width (hex rows must stay aligned
+    when piped at 80 columns). Renders straight to segments from the Text's spans (spans must not
+    overlap), which is several times cheaper than Text.render for the 65,536 rows of a 1 MiB dump; it
+    crops itself, so the console may print it with ``crop=False``. Rows are ASCII: one cell a character."""
 
     _styles: dict = {}
 
@@ -31,6 +32,9 @@ class Line:
         from rich.style import Style
 
         plain = self.text.plain
+        width = options.max_width
+        if len(plain) > width:
+            plain = plain[:width]
         if console.no_color or console.color_system is None:
             yield Segment(plain)
             yield Segment.line()
@@ -38,13 +42,15 @@ class Line:
         styles = Line._styles
         pos = 0
         for sp in sorted(self.text.spans, key=lambda s: s.start):
+            if sp.start >= width:
+                break
             if sp.start > pos:
                 yield Segment(plain[pos:sp.start])
             style = styles.get(sp.style)
             if style is None:
                 style = styles[sp.style] = sp.style if isinstance(sp.style, Style) else Style.parse(sp.style)
             yield Segment(plain[sp.start:sp.end], style)
-            pos = sp.end
+            pos = min(sp.end, width)
         if pos < len(plain):
             yield Segment(plain[pos:])
         yield Segment.line()
@@ -62,8 +68,7 @@ def hex_row(address: int, data: bytes, changed=(), label: str = "", kind: str = 
     data = bytes(data)
     n = len(data)
     head = f"0x{address:0{addr_width}x}  "
-    hexes = data[:8].hex(" ").ljust(23) + "  " + data[8:].hex(" ").ljust(23)
-    text = f"{head}{hexes}  |{data.translate(_PRINTABLE).decode('ascii')}|{' ' * (16 - n)}"
+    text = hex_row_plain(address, data, "", addr_width)
     spans = [Span(0, len(head) - 2, "cyan")]
     ch = set(changed)
     base, ascii0 = len(head), len(head) + 51  # 48 hex columns, then "  |"
@@ -86,6 +91,16 @@ def hex_row(address: int, data: bytes, changed=(), label: str = "", kind: str = 
         spans.append(Span(len(text) + 2, len(text) + 2 + len(label), REGION_STYLE.get(kind, "dim")))
         text += f"  {label}"
     return Text(text, spans=spans)
+
+
+def hex_row_plain(address: int, data: bytes, label: str = "", addr_width: int = 8) -> str:
+    """The text of ``hex_row`` without styles, for output that has no colour (a pipe or a file)."""
+    hexes = data[:8].hex(" ").ljust(23) + "  " + data[8:].hex(" ").ljust(23)
+    text = f"0x{address:0{addr_width}x}  {hexes}  |{data.translate(_PRINTABLE).decode('ascii')}|{' ' * (16 - len(data))}"
+    return f"{text}  {label}" if label else text
+
+
+_PLAIN_BATCH = 1024  # rows joined into one segment when there is no colour
 
 
 def fmt_typed(v, fmt: str) -> str:
@@ -138,7 +153,11 @@ class DumpView:
         if d.fmt == "hex":
             row_len = 2 * aw + 62
             longest = max((len(r.label) for r in d.rows), default=0)
-            if not longest or options.max_width >= row_len + 2 + longest:
+            labelled = not longest or options.max_width >= row_len + 2 + longest
+            if console.no_color or console.color_system is None:
+                yield from _plain_rows(d.rows, aw, labelled, options.max_width)
+                return
+            if labelled:
                 for r in d.rows:
                     yield Line(hex_row(r.address, r.data, r.changed, r.label, kind_of(r.address), aw))
                 return
@@ -167,6 +186,32 @@ class DumpView:
             add_row(table, f"0x{r.address:0{aw}x}", *cells,
                           Text(r.label, style=REGION_STYLE.get(kind_of(r.address), "dim")))
         yield table
+
+
+def _plain_rows(rows, aw: int, labelled: bool, width: int):
+    """Hex rows for output without colour: batches of rows as one segment each, no Text per row (the
+    same characters as the styled rows, cropped to ``width``). Unlabelled rows get a heading each time
+    the region changes."""
+    from rich.segment import Segment
+
+    out: list[str] = []
+    last = None
+    for r in rows:
+        if labelled:
+            row = hex_row_plain(r.address, r.data, r.label, aw)
+        else:
+            if r.label != last:
+                out.append(f"-- {r.label or 'unlabelled'}"[:width])
+                last = r.label
+            row = hex_row_plain(r.address, r.data, "", aw)
+        out.append(row if len(row) <= width else row[:width])
+        if len(out) >= _PLAIN_BATCH:
+            out.append("")
+            yield Segment("\n".join(out))
+            out.clear()
+    if out:
+        out.append("")
+        yield Segment("\n".join(out))
 
 
 def call_line(result) -> Text:
