@@ -55,9 +55,9 @@ def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, afte
     if as_json:
         print_json(outcome.to_dict())
     else:
-        from ..render.dump import render_dump_group
+        from ..render.dump import dump_renderable
 
         # a hex dump crops its own rows (render/dump.py), so rich need not split 65,536 lines to crop them
         hex_rows = getattr(outcome, "value", None) is None and outcome.dump.fmt == "hex"
-        render(render_dump_group(outcome), svg, crop=not hex_rows)
+        render(dump_renderable(outcome), svg, crop=not hex_rows)
     return 0 if outcome.ok else 1

@@ -6,7 +6,6 @@ import math
 import re
 from itertools import groupby
 
-from rich.console import Group
 from rich.table import Table
 from rich.text import Span, Text
 
@@ -19,41 +18,48 @@ CHANGED = "bold red"
 class Line:
     """A Text printed as one line, never wrapped but cropped to the width (hex rows must stay aligned
     when piped at 80 columns). Renders straight to segments from the Text's spans (spans must not
-    overlap), which is several times cheaper than Text.render for the 65,536 rows of a 1 MiB dump; it
-    crops itself, so the console may print it with ``crop=False``. Rows are ASCII: one cell a character."""
-
-    _styles: dict = {}
+    overlap), which is several times cheaper than Text.render; it crops itself, so the console may
+    print it with ``crop=False``. Rows are ASCII: one cell a character."""
 
     def __init__(self, text: Text):
         self.text = text
 
     def __rich_console__(self, console, options):
-        from rich.segment import Segment
-        from rich.style import Style
-
         plain = self.text.plain
-        width = options.max_width
-        if len(plain) > width:
-            plain = plain[:width]
         if console.no_color or console.color_system is None:
-            yield Segment(plain)
-            yield Segment.line()
-            return
-        styles = Line._styles
-        pos = 0
-        for sp in sorted(self.text.spans, key=lambda s: s.start):
-            if sp.start >= width:
-                break
-            if sp.start > pos:
-                yield Segment(plain[pos:sp.start])
-            style = styles.get(sp.style)
-            if style is None:
-                style = styles[sp.style] = sp.style if isinstance(sp.style, Style) else Style.parse(sp.style)
-            yield Segment(plain[sp.start:sp.end], style)
-            pos = min(sp.end, width)
-        if pos < len(plain):
-            yield Segment(plain[pos:])
-        yield Segment.line()
+            yield from _line_segments(plain, (), options.max_width)
+        else:
+            yield from _line_segments(plain, [(sp.start, sp.end, sp.style) for sp in self.text.spans],
+                                      options.max_width)
+
+
+_STYLES: dict = {}
+
+
+def _line_segments(plain: str, spans, width: int) -> list:
+    """Segments of one line from ``(start, end, style)`` spans that do not overlap, cropped to ``width``,
+    then a newline."""
+    from rich.segment import Segment
+    from rich.style import Style
+
+    if len(plain) > width:
+        plain = plain[:width]
+    out = []
+    pos = 0
+    for start, end, style in sorted(spans):
+        if start >= width:
+            break
+        if start > pos:
+            out.append(Segment(plain[pos:start]))
+        st = _STYLES.get(style)
+        if st is None:
+            st = _STYLES[style] = style if isinstance(style, Style) else Style.parse(style)
+        out.append(Segment(plain[start:end], st))
+        pos = min(end, width)
+    if pos < len(plain):
+        out.append(Segment(plain[pos:]))
+    out.append(Segment.line())
+    return out
 
 
 _PRINTABLE = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))
@@ -65,32 +71,37 @@ def hex_row(address: int, data: bytes, changed=(), label: str = "", kind: str = 
     """``0x00010000  48 65 6c 6c 6f 00 00 00  00 00 00 00 00 00 00 00  |Hello...........|  .rodata``.
 
     Built as one plain string plus merged style spans (a dump of 1 MiB is 65,536 rows)."""
-    data = bytes(data)
+    text, spans = _styled_row(address, bytes(data), changed, label, kind, addr_width)
+    return Text(text, spans=[Span(*sp) for sp in spans])
+
+
+def _styled_row(address: int, data: bytes, changed, label: str, kind: str, addr_width: int):
+    """The row's text and its ``(start, end, style)`` spans: the address, runs of zero bytes, bytes
+    changed by a call (hex and ASCII), the label."""
     n = len(data)
-    head = f"0x{address:0{addr_width}x}  "
+    base = addr_width + 4  # "0x" + address + two spaces
     text = hex_row_plain(address, data, "", addr_width)
-    spans = [Span(0, len(head) - 2, "cyan")]
-    ch = set(changed)
-    base, ascii0 = len(head), len(head) + 51  # 48 hex columns, then "  |"
-
-    def hex_span(i: int, j: int, style: str) -> Span:  # bytes i..j inclusive
-        return Span(base + 3 * i + (i >= 8), base + 3 * j + (j >= 8) + 2, style)
-
-    if not ch:  # the common case: only runs of zero bytes are styled (found at C speed)
-        spans += [hex_span(m.start(), m.end() - 1, "grey50") for m in _ZERO_RUN.finditer(data)]
+    spans = [(0, base - 2, "cyan")]
+    ascii0 = base + 51  # 48 hex columns, then "  |"
+    if not changed:  # the common case: only runs of zero bytes are styled (found at C speed)
+        for m in _ZERO_RUN.finditer(data):
+            i, j = m.start(), m.end() - 1
+            spans.append((base + 3 * i + (i >= 8), base + 3 * j + (j >= 8) + 2, "grey50"))
     else:
+        ch = set(changed)
         i = 0
         for key, group in groupby(range(n), key=lambda k: 2 if k in ch else (1 if data[k] == 0 else 0)):
             run = sum(1 for _ in group)
             if key:
-                spans.append(hex_span(i, i + run - 1, _HEX_STYLE[key]))
+                j = i + run - 1
+                spans.append((base + 3 * i + (i >= 8), base + 3 * j + (j >= 8) + 2, _HEX_STYLE[key]))
                 if key == 2:
-                    spans.append(Span(ascii0 + i, ascii0 + i + run, CHANGED))
+                    spans.append((ascii0 + i, ascii0 + i + run, CHANGED))
             i += run
     if label:
-        spans.append(Span(len(text) + 2, len(text) + 2 + len(label), REGION_STYLE.get(kind, "dim")))
+        spans.append((len(text) + 2, len(text) + 2 + len(label), REGION_STYLE.get(kind, "dim")))
         text += f"  {label}"
-    return Text(text, spans=spans)
+    return text, spans
 
 
 def hex_row_plain(address: int, data: bytes, label: str = "", addr_width: int = 8) -> str:
@@ -157,9 +168,12 @@ class DumpView:
             if console.no_color or console.color_system is None:
                 yield from _plain_rows(d.rows, aw, labelled, options.max_width)
                 return
+            # rows go out as segments made here, with no Text or Line object per row (65,536 rows a MiB)
+            width = options.max_width
             if labelled:
                 for r in d.rows:
-                    yield Line(hex_row(r.address, r.data, r.changed, r.label, kind_of(r.address), aw))
+                    yield from _line_segments(*_styled_row(r.address, r.data, r.changed, r.label,
+                                                           kind_of(r.address), aw), width)
                 return
             # too narrow for a label column: a heading each time the region changes
             last = None
@@ -168,7 +182,7 @@ class DumpView:
                     yield Text(f"-- {r.label or 'unlabelled'}", style=REGION_STYLE.get(
                         kind_of(r.address), "dim"))
                     last = r.label
-                yield Line(hex_row(r.address, r.data, r.changed, "", "", aw))
+                yield from _line_segments(*_styled_row(r.address, r.data, r.changed, "", "", aw), width)
             return
         ncols = max((len(r.values) for r in d.rows), default=0)
         table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
@@ -253,7 +267,9 @@ class TypedDumpView:
         yield ValueView(v)
 
 
-def render_dump_group(outcome) -> Group:
+def dump_renderable(outcome):
+    """The view of a ``dump`` outcome: a typed value, or the hex/typed rows (printed as they are, not
+    inside a Group: every segment of a 1 MiB dump would pass through one more generator)."""
     if getattr(outcome, "value", None) is not None:
-        return Group(TypedDumpView(outcome))
-    return Group(DumpView(outcome.dump, outcome.regions, calls=outcome.calls, sp=outcome.sp))
+        return TypedDumpView(outcome)
+    return DumpView(outcome.dump, outcome.regions, calls=outcome.calls, sp=outcome.sp)
