@@ -3,16 +3,17 @@
 
 Usage: python samples/build.py [NAME ...]     (NAME = a source stem such as memdemo or pic)
 
-Each samples/*.c and samples/*.wat carries lines starting with `// build: ` (C) or `;; build: `
-(WAT). They are run in order from samples/, with these substitutions:
+Each samples/*.c and samples/*.wat, and each C test fixture in tests/debuginfo/data/, carries lines
+starting with `// build: ` (C) or `;; build: ` (WAT). They are run in order from the source's own
+folder, with these substitutions:
 
     $CC      python -m ziglang cc   (the pinned ziglang package, in this interpreter)
     $PY      this Python interpreter (the venv's, with wasmtime-py)
     $CLANG   Debian clang 14 (clang-14, else clang) -- data-first builds; skipped when absent
     $WASMLD  Debian wasm-ld 14 (wasm-ld-14, else wasm-ld); skipped when absent
 
-`cp SRC DST` is done in Python. Intermediate files go to samples/build/ (not committed), which
-is wiped first. zig's caches are pointed into samples/build/ too: a cache hit would skip clang
+`cp SRC DST`, `mkdir -p DIR` and `rm -r DIR` (relative paths inside the source's folder) are done in
+Python. Intermediate files go to samples/build/ (not committed), which is wiped first. zig's caches are pointed into samples/build/ too: a cache hit would skip clang
 and so not write the -fstack-usage (.su) file.
 Stdlib only.
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / "build"
+FIXTURES = [HERE.parent / "tests" / "debuginfo" / "data"]  # C test fixtures built the same way
 LINE_RE = re.compile(r"^\s*(?://|;;)\s*build:\s*(.+?)\s*$")
 
 
@@ -87,6 +89,22 @@ def outputs(words: list[str]) -> set[str]:
     return outs
 
 
+def file_step(here: Path, args: list[str]) -> None:
+    """`cp SRC DST`, `mkdir -p DIR` or `rm -r DIR`, on relative paths inside ``here``."""
+    paths = [a for a in args[1:] if not a.startswith("-")]
+    for p in paths:
+        if Path(p).is_absolute() or not (here / p).resolve().is_relative_to(here):
+            raise ValueError(f"{args[0]}: {p} is outside {here}")
+    if args[0] == "cp" and len(paths) == 2:
+        shutil.copyfile(here / paths[0], here / paths[1])
+    elif args[0] == "mkdir" and args[1:2] == ["-p"] and len(paths) == 1:
+        (here / paths[0]).mkdir(parents=True, exist_ok=True)
+    elif args[0] == "rm" and args[1:2] == ["-r"] and len(paths) == 1:
+        shutil.rmtree(here / paths[0])
+    else:
+        raise ValueError(f"unsupported file step: {' '.join(args)}")
+
+
 def main(argv: list[str]) -> int:
     wanted = set(argv)
     if BUILD.exists():
@@ -97,6 +115,7 @@ def main(argv: list[str]) -> int:
     env["ZIG_LOCAL_CACHE_DIR"] = str(BUILD / "zig-local-cache")
     tl = tools()
     sources = sorted(list(HERE.glob("*.c")) + list(HERE.glob("*.wat")))
+    sources += sorted(src for d in FIXTURES for src in d.glob("*.c"))
     failed = skipped = ran = 0
     for src in sources:
         if wanted and src.stem not in wanted:
@@ -119,16 +138,17 @@ def main(argv: list[str]) -> int:
                 missing.update(outs)
                 continue
             print(f"   {line}")
-            if args[0] == "cp":  # done in Python, so no shell is needed
+            here = src.parent
+            if args[0] in ("cp", "mkdir", "rm"):  # done in Python, so no shell is needed
                 try:
-                    shutil.copyfile(HERE / args[1], HERE / args[2])
-                except OSError as e:
+                    file_step(here, args)
+                except (OSError, ValueError) as e:
                     print(f"   FAILED: {e}", file=sys.stderr)
                     failed += 1
                     break
                 ran += 1
                 continue
-            proc = subprocess.run(args, cwd=HERE, env=env)
+            proc = subprocess.run(args, cwd=here, env=env)
             if proc.returncode != 0:
                 print(f"   FAILED (exit {proc.returncode}): {line}", file=sys.stderr)
                 failed += 1

@@ -1,13 +1,13 @@
 // Test fixture for wasmem.debuginfo: C globals of many shapes, with address/offsetof oracles.
 // Built in this folder (stack-first layout, data at 1 MiB):
 // build: mkdir -p build
-// build: python -m ziglang cc --target=wasm32-freestanding -O1 -g -gdwarf-4 -fdebug-compilation-dir=. -c globals.c -o build/globals4.o
-// build: python -m ziglang cc --target=wasm32-freestanding -O1 -g -gdwarf-5 -fdebug-compilation-dir=. -c globals.c -o build/globals5.o
-// build: python -m ziglang cc --target=wasm32-freestanding -O1 -g0 -c globals.c -o build/globals0.o
-// build: python -m ziglang cc --target=wasm32-freestanding -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--gc-sections -Wl,--export=__heap_base -Wl,--export=__data_end build/globals4.o -o globals-dwarf4.wasm
-// build: python -m ziglang cc --target=wasm32-freestanding -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--gc-sections -Wl,--export=__heap_base -Wl,--export=__data_end build/globals5.o -o globals-dwarf5.wasm
-// build: python -m ziglang cc --target=wasm32-freestanding -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--gc-sections -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,--export=counter -Wl,--export=cfg build/globals0.o -o globals-nodebug.wasm
-// build: python -m ziglang cc --target=wasm32-freestanding -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--gc-sections -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,--export=counter -Wl,--export=cfg -Wl,--strip-debug build/globals4.o -o globals-stripped.wasm
+// build: $CC --target=wasm32-freestanding -O1 -g -gdwarf-4 -fdebug-compilation-dir=. -c globals.c -o build/globals4.o
+// build: $CC --target=wasm32-freestanding -O1 -g -gdwarf-5 -fdebug-compilation-dir=. -c globals.c -o build/globals5.o
+// build: $CC --target=wasm32-freestanding -O1 -g0 -c globals.c -o build/globals0.o
+// build: $CC --target=wasm32-freestanding -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--gc-sections -Wl,--export=__heap_base -Wl,--export=__data_end build/globals4.o -o globals-dwarf4.wasm
+// build: $CC --target=wasm32-freestanding -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--gc-sections -Wl,--export=__heap_base -Wl,--export=__data_end build/globals5.o -o globals-dwarf5.wasm
+// build: $CC --target=wasm32-freestanding -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--gc-sections -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,--export=counter -Wl,--export=cfg build/globals0.o -o globals-nodebug.wasm
+// build: $CC --target=wasm32-freestanding -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--gc-sections -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,--export=counter -Wl,--export=cfg -Wl,--strip-debug build/globals4.o -o globals-stripped.wasm
 // build: rm -r build
 // globals-nodebug.wasm keeps the name section (no DWARF); globals-stripped.wasm has neither (lld's
 // --strip-debug drops the name section too), so only exports remain.
