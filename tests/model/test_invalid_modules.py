@@ -25,3 +25,12 @@ def test_invalid_limits_are_findings_not_parse_errors():
     lay = analyze(m)
     assert (lay.memory.min_pages, lay.memory.max_pages, lay.memory.page_size) == (5, 2, 4096)
     assert {"max-below-min", "bad-page-size"} <= {f.code for f in lay.findings}
+
+
+def test_a_data_offset_reading_a_missing_global_is_a_finding():
+    # data segment 0 at `global.get 5` in a module with no globals (found by `make fuzz`: it crashed)
+    m = WasmModule.from_bytes(b"\0asm\x01\0\0\0" + sec(5, b"\x01\x00\x01") + sec(11, b"\x01\x00\x23\x05\x0b\x02hi"))
+    lay = analyze(m)
+    assert lay.segments[0].address is None
+    f = next(f for f in lay.findings if f.code == "unknown-global")
+    assert f.severity == "error" and "reads global 5, but the module has 0 globals" in f.message

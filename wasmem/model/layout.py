@@ -188,6 +188,10 @@ class MemoryLayout:
 
 # ----------------------------------------------------------------------------------------------
 def _global_value(module: WasmModule, index: int):
+    """The constant value of a global's initialiser; None when it is unknown (imported, not constant,
+    or an index past the globals of an invalid module)."""
+    if not 0 <= index < len(module.globals):
+        return None
     g = module.globals[index]
     if g.init is None:
         return None
@@ -432,6 +436,11 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
         else:
             v = e.evaluate(lambda i: _global_value(module, i))
             addr = v & mask if isinstance(v, int) else None
+            missing = [imm for op, imm in e.ops if op == "global.get" and not imm < len(module.globals)]
+            if missing:
+                findings.append(Finding("error", "unknown-global",
+                                        f"the offset of data segment {s.index} reads global {missing[0]}, but the "
+                                        f"module has {len(module.globals)} globals: the module is invalid"))
         append(Segment(s.index, seg_name(s.index), s.mode, s.memory, addr, s.size, s.data_start))
     passive = sum(1 for s in segments if s.mode == "passive")
     zero_filled: list[tuple[int, int]] = []
