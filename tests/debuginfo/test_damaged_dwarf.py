@@ -34,3 +34,23 @@ def test_call_and_traps_still_work(damaged, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["call", damaged, "crash"])
     assert exc.value.code == 1 and "unreachable" in capsys.readouterr().out
+
+
+def test_a_dwarf5_line_header_without_directories_is_not_a_crash(tmp_path, capsys):
+    """A DWARF 5 line table whose header, read after damaged standard-opcode lengths, has no directory
+    formats and no directories: pyelftools then gives None for the directory list. These are the
+    bytes a CLI fuzzing run produced (symbols and dump crashed on them)."""
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "data", "globals-dwarf5.wasm")
+    h = WasmModule.from_file(path).get_custom_section(".debug_line")
+    data = bytearray(open(path, "rb").read())
+    data[h.start + 21:h.start + 43] = bytes.fromhex("9acfc801010000000100000101011f02550000000900")
+    out = tmp_path / "nodirs.wasm"
+    out.write_bytes(data)
+    for argv in (["symbols", str(out), "--functions"], ["dump", str(out), "--at", "0x100000", "--len", "16"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        text = capsys.readouterr()
+        assert exc.value.code == 0, text
+    assert "malformed DWARF" in load_symbols(WasmModule.from_file(str(out))).source

@@ -107,8 +107,9 @@ class _CUFiles:
             return
         hdr = lineprog.header
         version = hdr["version"]
-        dirs = [_s(d) for d in hdr.get("include_directory", [])]
-        files = hdr.get("file_entry", [])
+        # a damaged DWARF 5 header can leave these None in pyelftools
+        dirs = [_s(d) for d in hdr.get("include_directory") or ()]
+        files = hdr.get("file_entry") or ()
         out: list[str | None] = [] if version >= 5 else [None]
         for fe in files:
             name = _s(fe.name)
@@ -153,7 +154,8 @@ class DebugInfo:
         try:
             for cu in self.dwarfinfo.iter_CUs():
                 self._load_cu(cu)
-        except (ELFError, ValueError, KeyError, IndexError, AssertionError) as e:
+        except (ELFError, ValueError, KeyError, IndexError, AssertionError, TypeError) as e:
+            # TypeError: pyelftools hands back None where a damaged section lacks a field
             raise ParseError(f"malformed DWARF ({type(e).__name__}: {e})", None) from e
         except Exception as e:  # construct errors and the like from a damaged section
             if type(e).__module__.startswith(("construct", "elftools")):
