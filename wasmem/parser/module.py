@@ -620,33 +620,20 @@ class WasmModule:
                 off = p
                 flags = d[p]
                 if flags == 0 and d[p + 1] == 0x41:
-                    # i32.const: a signed LEB128 (values below 2**27 in magnitude fit four bytes)
+                    # i32.const: a signed LEB128, decoded here up to four bytes (magnitudes below 2**27)
                     q = p + 2
-                    b = d[q]
-                    v = b & 0x7F
-                    if b < 0x80:
+                    v = shift = 0
+                    while True:
+                        b = d[q]
                         q += 1
-                        shift = 7
-                    else:
-                        b = d[q + 1]
-                        v |= (b & 0x7F) << 7
+                        v |= (b & 0x7F) << shift
+                        shift += 7
                         if b < 0x80:
-                            q += 2
-                            shift = 14
-                        else:
-                            b = d[q + 2]
-                            v |= (b & 0x7F) << 14
-                            if b < 0x80:
-                                q += 3
-                                shift = 21
-                            else:
-                                b = d[q + 3]
-                                v |= (b & 0x7F) << 21
-                                q += 4
-                                shift = 28
-                                if b >= 0x80:
-                                    v, q = _sleb(d, p + 2, end, 32)
-                                    b = 0
+                            break
+                        if shift == 28:  # five bytes: the checked reader decodes (and sign-extends) it
+                            v, q = _sleb(d, p + 2, end, 32)
+                            b = 0
+                            break
                     if b & 0x40:
                         v -= 1 << shift
                     if d[q] != 0x0B:
