@@ -12,9 +12,10 @@ folder, with these substitutions:
     $CLANG   Debian clang 14 (clang-14, else clang) -- data-first builds; skipped when absent
     $WASMLD  Debian wasm-ld 14 (wasm-ld-14, else wasm-ld); skipped when absent
 
-`cp SRC DST`, `mkdir -p DIR` and `rm -r DIR` (relative paths inside the source's folder) are done in
-Python. Intermediate files go to samples/build/ (not committed), which is wiped first. zig's caches are pointed into samples/build/ too: a cache hit would skip clang
-and so not write the -fstack-usage (.su) file.
+`cp SRC DST`, `mkdir -p DIR` and `rm -r DIR` (relative paths inside the source's folder) are done
+in Python. Intermediate files go to samples/build/ (not committed), which is wiped first. zig's
+caches are pointed into samples/build/ too: a cache hit would skip clang and so not write the
+-fstack-usage (.su) file.
 Stdlib only.
 """
 from __future__ import annotations

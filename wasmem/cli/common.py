@@ -21,7 +21,7 @@ def print_json(data, out=None) -> None:
     """Writes ``data`` as indented JSON, streamed: objects and lists are opened level by level and each
     element below ``_INLINE_DEPTH`` is encoded on its own by the C encoder, so a layout with 100,000
     segments neither becomes one huge string nor goes through the pure-Python indenting encoder.
-    Pieces are collected and written in batches of about 64 KiB."""
+    Pieces are collected and written in batches of about ``_FLUSH`` pieces."""
     out = out or sys.stdout
     buf: list[str] = []
     _write_json(data, buf, 0, _leaf_encoder(), out)
@@ -38,7 +38,7 @@ def _leaf_encoder():
     (``json.dumps`` builds a new one on every call, which dominated output of 100,000 small objects).
     Falls back to ``json.dumps`` where the C encoder is unavailable or behaves differently."""
     try:
-        from json.encoder import INFINITY, c_encode_basestring_ascii, c_make_encoder  # noqa: F401
+        from json.encoder import c_encode_basestring_ascii, c_make_encoder
 
         enc = json.JSONEncoder()
         make = c_make_encoder(None, enc.default, c_encode_basestring_ascii, None, ": ", ", ",
@@ -67,6 +67,7 @@ def _write_json(value, buf: list, depth: int, encode, out) -> None:
         sep = pad
         for k, v in value.items():
             buf.append(f"{sep}{encode(str(k))}: ")
+            # leaves are encoded here rather than by a recursive call: one call fewer per value
             if inline or not v or not isinstance(v, (dict, list, tuple)):
                 buf.append(encode(v))
             else:

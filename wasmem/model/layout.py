@@ -424,11 +424,10 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     append = segments.append
     # an offset is an address in its memory: unsigned 32-bit in a memory32 (i32.const -1 is 0xffffffff)
     masks = [0xFFFFFFFFFFFFFFFF if m.type.is64 else 0xFFFFFFFF for m in module.memories]
-    mask0 = masks[0] if masks else 0xFFFFFFFF
     seg_name = seg_names.get
     for s in module.data_segments:
         e = s.offset_expr
-        mask = mask0 if s.memory == 0 or s.memory >= len(masks) else masks[s.memory]
+        mask = masks[s.memory] if s.memory < len(masks) else 0xFFFFFFFF
         if e is None:
             addr = None
         elif len(e.ops) == 1 and e.ops[0][0] == "i32.const":  # the usual case, inline
