@@ -199,7 +199,7 @@ def test_exported_address_global_and_pointer_path(capsys):
     assert d["type"] == "struct node *" and d["value"]["target"] == "<list_c>"
 
 
-@pytest.mark.parametrize("width", [50, 80, 120])
+@pytest.mark.parametrize("width", [20, 50, 80, 120])
 def test_plain_rows_are_the_styled_rows_without_styles(path, width):
     """Without colour, rows are written in batches without a Text each; the characters (including the
     cropping to the width and the region headings when labels do not fit) must be the same."""
@@ -216,8 +216,10 @@ def test_plain_rows_are_the_styled_rows_without_styles(path, width):
     assert plain == re.sub(r"\x1b\[[0-9;]*m", "", styled)
     lines = plain.splitlines()
     assert max(len(ln) for ln in lines) <= width
-    assert sum(ln.startswith("0x") for ln in lines) == 188  # 3000 bytes: 187 full rows and one of 8
+    assert sum(bool(re.match(r"0x[0-9a-f]{8}  ", ln)) for ln in lines) == 188  # 187 rows of 16 bytes, one of 8
     assert ("-- " in plain) == (width < 100)
+    if width == 20:  # a heading longer than the width wraps (rows are cropped)
+        assert "-- unused (below the" in lines
 
 
 def test_coloured_rows_mark_changed_bytes_zero_runs_and_addresses(path):

@@ -205,7 +205,7 @@ class DumpView:
 def _plain_rows(rows, aw: int, labelled: bool, width: int):
     """Hex rows for output without colour: batches of rows as one segment each, no Text per row (the
     same characters as the styled rows, cropped to ``width``). Unlabelled rows get a heading each time
-    the region changes."""
+    the region changes; one too long for the width is wrapped, as in colour."""
     from rich.segment import Segment
 
     out: list[str] = []
@@ -215,8 +215,16 @@ def _plain_rows(rows, aw: int, labelled: bool, width: int):
             row = hex_row_plain(r.address, r.data, r.label, aw)
         else:
             if r.label != last:
-                out.append(f"-- {r.label or 'unlabelled'}"[:width])
+                heading = f"-- {r.label or 'unlabelled'}"
                 last = r.label
+                if len(heading) > width:  # wrapped by rich, as the coloured heading is
+                    if out:
+                        out.append("")
+                        yield Segment("\n".join(out))
+                        out.clear()
+                    yield Text(heading)
+                else:
+                    out.append(heading)
             row = hex_row_plain(r.address, r.data, "", aw)
         out.append(row if len(row) <= width else row[:width])
         if len(out) >= _PLAIN_BATCH:
