@@ -210,19 +210,50 @@ def test_each_body_is_decoded_once(monkeypatch):
     assert len(calls) == len(m.functions) == len(set(calls))
 
 
-def test_forked_workers_give_the_same_frames_as_one_process(monkeypatch):
+def test_forked_workers_give_the_same_frames_as_one_process():
+    # in a fresh process: this one has run wasmtime, whose native threads make forking unsafe
+    import subprocess
+    import sys
+
+    code = """if True:
+        import sys
+        import wasmem.model.stackframes as sf
+        from wasmem.model.layout import analyze
+        from wasmem.parser import WasmModule
+        m = WasmModule.from_file(sys.argv[1])
+        sp = analyze(m).stack_pointer.global_index
+        forks = []
+        real = sf.multiprocessing.get_context
+        sf.multiprocessing.get_context = lambda method: forks.append(method) or real(method)
+        serial = sf.analyze_frames(m, sp, workers=1)
+        parallel = sf.analyze_frames(m, sp, workers=2)
+        assert forks == ["fork"], forks  # the second run really used worker processes
+        assert serial == parallel and len(serial) == m.num_functions
+        print("ok")
+    """
+    r = subprocess.run([sys.executable, "-c", code, sample("memdemo-O0.wasm")], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+def test_no_fork_while_other_threads_run(monkeypatch):
+    import threading
+
     import wasmem.model.stackframes as sf
     from wasmem.model.layout import analyze
 
     m = WasmModule.from_file(sample("memdemo-O0.wasm"))
     sp = analyze(m).stack_pointer.global_index
-    forks = []
-    real = sf.multiprocessing.get_context
-    monkeypatch.setattr(sf.multiprocessing, "get_context", lambda method: forks.append(method) or real(method))
-    serial = sf.analyze_frames(m, sp, workers=1)
-    parallel = sf.analyze_frames(m, sp, workers=2)
-    assert forks == ["fork"]  # the second run really used worker processes
-    assert serial == parallel and len(serial) == m.num_functions
+    monkeypatch.setattr(sf.multiprocessing, "get_context", lambda method: pytest.fail("forked"))
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert sf._other_threads()
+        assert sf.analyze_frames(m, sp, workers=2) == sf.analyze_frames(m, sp, workers=1)
+    finally:
+        stop.set()
+        t.join()
 
 
 def test_json_lists_each_indirect_target_set_once():

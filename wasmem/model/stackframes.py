@@ -435,15 +435,24 @@ def _scan_chunk(bounds: tuple[int, int]) -> list[tuple]:
     return [_scan_body(module, body, *args) for body in module.functions[lo:hi]]
 
 
+def _other_threads() -> bool:
+    """Whether this process runs threads besides the current one, native ones included (a wasmtime
+    engine's, which ``threading`` does not see): forking then may deadlock the child."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:  # no procfs: Python's own threads are all that can be seen
+        return threading.active_count() > 1
+
+
 def _scan_bodies(module: WasmModule, args: tuple, workers: int | None = None) -> list[tuple]:
     """``_scan_body`` over every body, split over forked worker processes for large modules (the
     decode is pure Python and CPU-bound). Falls back to one process where fork is unsafe or absent:
-    a parent with other threads (a wasmtime session's timer), or a platform without fork."""
+    a parent with other threads (a wasmtime engine's, a session's timer), or a platform without fork."""
     global _WORK
     bodies = module.functions
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(bodies) >= PARALLEL_MIN_BODIES else 1
-    if workers > 1 and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+    if workers > 1 and not _other_threads() and "fork" in multiprocessing.get_all_start_methods():
         step = -(-len(bodies) // (workers * 4))  # a few chunks per worker evens out their sizes
         chunks = [(k, min(k + step, len(bodies))) for k in range(0, len(bodies), step)]
         _WORK = (module, args)
