@@ -4,8 +4,10 @@ data and heap regions, and findings about the layout."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import islice
 
 from ..errors import ParseError
+from ..parser.code import decode_locals, iter_instruction_tuples, iter_instructions
 from ..parser.module import WasmModule
 
 # Linker-synthesised globals whose values are addresses (wasm-ld names).
@@ -229,9 +231,6 @@ def passive_placements(module: WasmModule, func_names: dict[int, str]
     passive segments — ``i32.const dest; i32.const src; i32.const n; memory.init seg`` — and which
     ranges it zero-fills (.bss) with ``memory.fill``. Only constant operands count (not PIC)."""
     from collections import deque
-    from itertools import islice
-
-    from ..parser.code import decode_locals, iter_instructions
 
     fidx = next((i for i, n in func_names.items() if n == "__wasm_init_memory"), module.start)
     if fidx is None or fidx < module.num_imported_funcs or fidx >= module.num_functions:
@@ -276,9 +275,6 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
     the whole module; once one global has ``decisive`` matches and no other global has any, the scan
     stops there. Modules with fewer functions are scanned whole, for exact counts."""
     import re
-    from itertools import islice
-
-    from ..parser.code import decode_locals, iter_instruction_tuples
 
     counts = dict.fromkeys(candidates, 0)
     if not candidates:
@@ -303,14 +299,22 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
         scanned += 1
         if has_set(data, body.start, body.end) is None:
             continue
-        try:
-            _, p = decode_locals(data, body.start, body.end)
-            instrs = list(islice(iter_instruction_tuples(data, p, body.end), max_instrs))
-        except ParseError:
-            continue
+        g = _prologue_lowers(data, body, candidates, max_instrs)
+        if g is not None:
+            counts[g] += 1
+            matched += 1
+    return counts, scanned
+
+
+def _prologue_lowers(data, body, candidates: set[int], max_instrs: int) -> int | None:
+    """The candidate global that the body's first ``max_instrs`` instructions lower and write back, if
+    any. Instructions are decoded only as far as the scan reads (a branch ends it early); a body that
+    is malformed there counts as no match."""
+    try:
+        _, p = decode_locals(data, body.start, body.end)
         stack: list = []
         local: dict[int, object] = {}
-        for _, op, imm in instrs:
+        for _, op, imm in islice(iter_instruction_tuples(data, p, body.end), max_instrs):
             if op == 0x23:  # global.get
                 stack.append(("sp", imm) if imm in candidates else None)
             elif op in (0x41, 0x42):  # i32/i64.const
@@ -333,16 +337,16 @@ def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = 
             elif op == 0x24:  # global.set
                 v = stack.pop() if stack else None
                 if v and v[0] == "low" and v[1] == imm:
-                    counts[imm] += 1
-                    matched += 1
-                    break
+                    return imm
             elif op in (0x02, 0x03, 0x04, 0x05, 0x0B):
                 continue  # block structure: values in locals survive (e.g. Emscripten's overflow check)
             elif op in (0x0C, 0x0D, 0x0E, 0x0F):
                 break  # a branch leaves straight-line code
             else:
                 stack.clear()  # an instruction we do not model: forget what is on the stack
-    return counts, scanned
+    except ParseError:
+        pass
+    return None
 
 
 def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) -> StackPointer | None:
