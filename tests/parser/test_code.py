@@ -486,6 +486,83 @@ def test_exception_handling_try_table():
     assert one(ins, "throw_ref").op == 0x0A
 
 
+# -- stack switching ------------------------------------------------------------------------------
+
+STACK_SWITCHING = """
+(module
+  (type $ft0 (func (result i32)))
+  (type $ct0 (cont $ft0))
+  (type $ft1 (func (param i32) (result i32)))
+  (type $ct1 (cont $ft1))
+  (type $ft2 (func (param (ref $ct0)) (result i32)))
+  (type $ct2 (cont $ft2))
+  (tag $t (result i32))
+  (tag $e (param i32) (result i32))
+  (tag $x)
+  (global (mut (ref null $ct0)) (ref.null $ct0))
+  (global (mut contref) (ref.null cont))
+  (func $g (result i32) (i32.const 7) (suspend $e))
+  (elem declare func $g $h)
+  (func $h (param (ref $ct0)) (result i32) (i32.const 1))
+  (func (export "run") (result i32)
+    (block $handler (result i32 (ref $ct1))
+      (resume $ct0 (on $e $handler) (on $t switch) (cont.new $ct0 (ref.func $g)))
+      (return))
+    (drop) (drop) (i32.const 0))
+  (func (export "bind") (result (ref $ct0))
+    (cont.bind $ct1 $ct0 (i32.const 3) (cont.new $ct1 (ref.null $ft1))))
+  (func (export "thr") (result i32)
+    (resume_throw $ct0 $x (cont.new $ct0 (ref.func $g))))
+  (func (export "sw") (result i32)
+    (switch $ct2 $t (cont.new $ct2 (ref.func $h))) (unreachable))
+  (func (export "nc") (result i32) (ref.is_null (ref.null nocont)))
+  (func (export "thrref") (param exnref) (result i32)
+    (block $h (result i32 (ref $ct1))
+      (resume_throw_ref $ct0 (on $e $h) (local.get 0) (cont.new $ct0 (ref.func $g)))
+      (return))
+    (drop)))
+"""
+
+
+def test_stack_switching():
+    b = wat(STACK_SWITCHING)
+    cfg = wasmtime.Config()
+    cfg.wasm_stack_switching = True
+    cfg.wasm_function_references = True
+    cfg.wasm_exceptions = True
+    wasmtime.Module(wasmtime.Engine(cfg), b)  # the oracle: the module is valid
+    m = WasmModule.from_bytes(b)
+    kinds = [t.kind for t in m.types]
+    assert kinds[:6] == ["func", "cont"] * 3 and set(kinds[6:]) == {"func"}
+    assert [g.type.valtype for g in m.globals] == ["(ref null 1)", "contref"]
+    assert one(body_instrs(b, 0), "suspend").imm == 1
+    run = body_instrs(b, 2)
+    assert one(run, "cont.new").imm == 1 and one(run, "cont.new").op == 0xE0
+    assert one(run, "resume").imm == (1, ((0, 1, 0), (1, 0, None)))  # (on $e $handler), (on $t switch)
+    assert one(body_instrs(b, 3), "cont.bind").imm == (3, 1)
+    assert one(body_instrs(b, 4), "resume_throw").imm == (1, 2, ())
+    assert one(body_instrs(b, 5), "switch").imm == (5, 0)
+    assert one(body_instrs(b, 6), "ref.null").imm == "nocont"
+    assert one(body_instrs(b, 7), "resume_throw_ref").imm == (1, ((0, 1, 0),))
+    # and the whole pipeline takes it: structure check, layout, stack analysis
+    from wasmem.model.layout import analyze
+    from wasmem.model.stackframes import analyze_stack
+    from wasmem.parser.validate import check_structure
+
+    check_structure(m)
+    sa = analyze_stack(m, analyze(m))
+    assert len(sa.frames) == 8
+
+
+def test_stack_switching_handler_errors():
+    for code, message in [(b"\xe3\x00\x01\x02\x00", "unknown resume handler kind 0x02"),
+                          (b"\xe3\x00\x05\x00\x00\x00", "resume: 5 handlers cannot fit"),
+                          (b"\xe4\x00\x00\x01\x00", "unexpected end of data inside LEB128")]:
+        data, start, end = raw_body(code)
+        with pytest.raises(ParseError, match=message):
+            list(iter_instructions(data, start, end))
+
+
 # -- GC -------------------------------------------------------------------------------------------
 
 def test_gc():
@@ -575,6 +652,9 @@ def _text(op: int, name: str) -> str:
         "br_on_cast": "br_on_cast 0 anyref (ref i31)", "br_on_cast_fail": "br_on_cast_fail 0 anyref (ref i31)",
         "ref.test": "ref.test (ref null any)" if op & 1 else "ref.test (ref any)",
         "ref.cast": "ref.cast (ref null any)" if op & 1 else "ref.cast (ref any)",
+        # stack switching: type 3 is (cont 0)
+        "cont.new": "cont.new 3", "cont.bind": "cont.bind 3 3", "suspend": "suspend 0", "resume": "resume 3",
+        "resume_throw": "resume_throw 3 0", "resume_throw_ref": "resume_throw_ref 3", "switch": "switch 3 0",
     }
     if op == 0x1C:
         return "select (result i32)"
@@ -607,7 +687,7 @@ def test_every_opcode_roundtrips(prefix):
     ops = [op for op in sorted(OPCODE_NAMES) if op >> 16 == prefix and OPCODE_NAMES[op] not in _CONTROL]
     body = "\n".join(_text(op, OPCODE_NAMES[op]) for op in ops)
     b = wat(f"""(module (type (func)) (memory 1) (table 1 funcref) (tag) (data "") (elem func)
-                  (type (struct (field i32))) (type (array (mut i32))) (func {body}))""")
+                  (type (struct (field i32))) (type (array (mut i32))) (type (cont 0)) (func {body}))""")
     (bs, be), = bodies(b)
     _, ip = decode_locals(b, bs, be)
     got = [i.op for i in iter_instructions(b, ip, be)]

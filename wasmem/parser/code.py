@@ -110,6 +110,9 @@ def _names() -> dict[int, str]:
         0x41: "i32.const", 0x42: "i64.const", 0x43: "f32.const", 0x44: "f64.const",
         0xD0: "ref.null", 0xD1: "ref.is_null", 0xD2: "ref.func", 0xD3: "ref.eq", 0xD4: "ref.as_non_null",
         0xD5: "br_on_null", 0xD6: "br_on_non_null",
+        # stack switching
+        0xE0: "cont.new", 0xE1: "cont.bind", 0xE2: "suspend", 0xE3: "resume", 0xE4: "resume_throw",
+        0xE5: "resume_throw_ref", 0xE6: "switch",
     }
     mem = ("i32.load i64.load f32.load f64.load i32.load8_s i32.load8_u i32.load16_s i32.load16_u "
            "i64.load8_s i64.load8_u i64.load16_s i64.load16_u i64.load32_s i64.load32_u i32.store "
@@ -298,13 +301,15 @@ _LANE = 15
 _BYTES16 = 16
 _BYTE = 17        # one reserved byte (atomic.fence)
 _BR_ON_CAST = 18
+_RESUME = 19      # resume, resume_throw_ref: typeidx, then the handlers
+_RESUME_THROW = 20  # resume_throw: typeidx, tagidx, then the handlers
 
 _KIND: list[int] = [_UNKNOWN] * 256
 for _op in OPCODE_NAMES:
     if _op <= 0xFF:
         _KIND[_op] = _NONE
 for _op in (0x0C, 0x0D, 0x10, 0x12, 0x14, 0x15, 0x08, 0x09, 0x07, 0x18, 0x20, 0x21, 0x22, 0x23, 0x24,
-            0x25, 0x26, 0x3F, 0x40, 0xD2, 0xD5, 0xD6):
+            0x25, 0x26, 0x3F, 0x40, 0xD2, 0xD5, 0xD6, 0xE0, 0xE2):
     _KIND[_op] = _U32
 for _op in range(0x28, 0x3F):
     _KIND[_op] = _MEMARG
@@ -317,6 +322,11 @@ _KIND[0x44] = _F64
 _KIND[0x0E] = _BR_TABLE
 _KIND[0x11] = _U32X2
 _KIND[0x13] = _U32X2
+_KIND[0xE1] = _U32X2  # cont.bind
+_KIND[0xE6] = _U32X2  # switch
+_KIND[0xE3] = _RESUME
+_KIND[0xE5] = _RESUME  # resume_throw_ref: the same immediates as resume
+_KIND[0xE4] = _RESUME_THROW
 _KIND[0x1C] = _SELECT_T
 _KIND[0x1F] = _TRY_TABLE
 _KIND[0xD0] = _HEAPTYPE
@@ -500,6 +510,28 @@ def _imm(kind: int, d, p: int, n: int, op: int):
         ht1, p = _heaptype(d, p, n)
         ht2, p = _heaptype(d, p, n)
         return (flags, label, ht1, ht2), p
+    if kind == _RESUME or kind == _RESUME_THROW:
+        ct, p = _uleb(d, p, n)
+        tag = None
+        if kind == _RESUME_THROW:
+            tag, p = _uleb(d, p, n)
+        start = p
+        count, p = _uleb(d, p, n)
+        if count > n - p:
+            raise ParseError(f"{op_name(op)}: {count} handlers cannot fit in the {n - p} bytes left", start)
+        handlers = []
+        for _ in range(count):
+            if p >= n:
+                raise ParseError(f"unexpected end of data in a {op_name(op)} handler", p)
+            hk = d[p]
+            if hk > 1:
+                raise ParseError(f"unknown {op_name(op)} handler kind {hk:#04x}", p)
+            htag, p = _uleb(d, p + 1, n)
+            label = None
+            if hk == 0:  # (on $tag $label); 1 is (on $tag switch)
+                label, p = _uleb(d, p, n)
+            handlers.append((hk, htag, label))
+        return ((ct, tuple(handlers)) if kind == _RESUME else (ct, tag, tuple(handlers))), p
     if kind == _NONE:
         return None, p
     raise AssertionError(f"immediate kind {kind}")  # pragma: no cover

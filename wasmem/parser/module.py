@@ -321,6 +321,11 @@ class WasmModule:
                 read_storagetype(rr)
                 rr.u8()
                 return TypeDef(idx, "array")
+            if form == 0x5D:  # stack switching: cont $ft
+                at = rr.pos
+                if rr.s33() < 0:
+                    raise ParseError(f"{what}: a continuation type needs a type index", at)
+                return TypeDef(idx, "cont")
             raise ParseError(f"{what}: unknown type form 0x{form:02x}", p)
 
         def subtype(rr: Reader) -> TypeDef:

@@ -13,11 +13,11 @@ VALTYPES = {
     0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128",
     0x70: "funcref", 0x6F: "externref", 0x69: "exnref", 0x6E: "anyref", 0x6D: "eqref",
     0x6C: "i31ref", 0x6B: "structref", 0x6A: "arrayref", 0x71: "nullref", 0x72: "nullexternref",
-    0x73: "nullfuncref", 0x74: "nullexnref",
+    0x73: "nullfuncref", 0x74: "nullexnref", 0x68: "contref", 0x75: "nullcontref",
 }
 HEAPTYPES = {
     0x70: "func", 0x6F: "extern", 0x69: "exn", 0x6E: "any", 0x6D: "eq", 0x6C: "i31", 0x6B: "struct",
-    0x6A: "array", 0x71: "none", 0x72: "noextern", 0x73: "nofunc", 0x74: "noexn",
+    0x6A: "array", 0x71: "none", 0x72: "noextern", 0x73: "nofunc", 0x74: "noexn", 0x68: "cont", 0x75: "nocont",
 }
 
 
@@ -90,10 +90,11 @@ class FuncType:
 
 @dataclass(frozen=True, slots=True)
 class TypeDef:
-    """One entry of the type section: a function type, or a GC struct/array type (kept opaque)."""
+    """One entry of the type section: a function type, or a GC struct/array type or a stack-switching
+    continuation type (kept opaque)."""
 
     index: int
-    kind: str  # "func" | "struct" | "array"
+    kind: str  # "func" | "struct" | "array" | "cont"
     func: FuncType | None = None
 
 
