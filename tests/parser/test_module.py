@@ -263,3 +263,25 @@ def test_fast_data_segments_leave_errors_to_the_general_reader(entry, message):
     m = WasmModule.from_bytes(_data_module([entry]))
     with pytest.raises(ParseError, match=message):
         _ = m.data_segments
+
+
+def test_big_code_sections_still_need_each_body_to_end_with_end():
+    """Above BODY_CHECK_LIMIT bodies are not decoded, but one that does not end with `end` is still
+    malformed: found while the bodies are located."""
+    from wasmem.parser.encode import encode_section
+    from wasmem.parser.validate import check_structure
+
+    def module(*bodies: bytes) -> WasmModule:
+        code = bytes([len(bodies)]) + b"".join(bytes([len(b)]) + b for b in bodies)
+        return WasmModule.from_bytes(b"\0asm\x01\0\0\0" + encode_section(1, b"\x01\x60\x00\x00")
+                                     + encode_section(3, bytes([len(bodies)]) + b"\x00" * len(bodies))
+                                     + encode_section(10, code))
+
+    good = b"\x00\x01\x0b"  # no locals; nop; end
+    check_structure(module(good, good), bodies=False)
+    with pytest.raises(ParseError, match=r"function 1: body does not end with `end` \(0x0b\)"):
+        check_structure(module(good, b"\x00\x01\x01", good), bodies=False)
+    with pytest.raises(ParseError, match="function 0: body does not end with `end`"):
+        check_structure(module(b"\x0b"), bodies=False)  # one byte: a locals count, and no `end`
+    with pytest.raises(ParseError, match="function 1: body ends without `end`"):  # decoded: the exact reason
+        check_structure(module(good, b"\x00\x01\x01", good), bodies=True)

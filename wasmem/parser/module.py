@@ -187,6 +187,8 @@ class WasmModule:
         self.path = path
         self._keepalive = _keepalive
         self.size = len(self.data)
+        # the first function body that does not end with `end`, once the bodies are located
+        self.unterminated_body: int | None = None
         self.sections: list[SectionHeader] = self._read_headers()
 
     # -- construction ------------------------------------------------------------------------
@@ -571,7 +573,10 @@ class WasmModule:
     def _locate_bodies(self, base: int) -> list[FunctionBody] | None:
         """Fast path of ``functions`` for a well-formed code section (None at the first oddity).
 
-        Only the size field of each body is read. On a memory-mapped file, the pages read are given
+        Only the size field of each body is read, and its last byte: the index of the first body that
+        does not end with the `end` opcode (a necessary condition, checked without decoding) is kept in
+        ``unterminated_body`` for ``validate.check_structure``. That byte sits next to the following
+        body's size field, so no extra page is read. On a memory-mapped file, the pages read are given
         back every few MiB (``MADV_DONTNEED``: clean file pages, re-read from the page cache on the next
         access), so locating 40 MB of code does not keep 40 MB resident."""
         h = self.get_section(10)
@@ -582,6 +587,7 @@ class WasmModule:
         drop = getattr(mmap, "MADV_DONTNEED", None) if mm is not None else None
         page = mmap.PAGESIZE
         dropped = (p + page - 1) // page * page
+        unterminated = None
         try:
             n, p = _uleb32(d, p, end)
             out = []
@@ -596,6 +602,8 @@ class WasmModule:
                 q = p + size
                 if q > end:
                     return None
+                if unterminated is None and (size < 2 or d[q - 1] != 0x0B):  # locals count, then `end` at least
+                    unterminated = i
                 append(FunctionBody(i, p, q))
                 p = q
                 if drop is not None and p - dropped > _DROP_CHUNK:
@@ -606,6 +614,7 @@ class WasmModule:
             return None
         if drop is not None and end // page * page > dropped:
             mm.madvise(drop, dropped, end // page * page - dropped)
+        self.unterminated_body = unterminated
         return out if p == end else None
 
     def _fast_data_segments(self) -> list[DataSegment] | None:

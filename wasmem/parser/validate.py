@@ -1,9 +1,10 @@
 """Structural checks over every section, so that a malformed module is reported as one ParseError
 even by commands that would otherwise only read a few sections.
 
-Function bodies are located (sizes checked) always; they are decoded — every instruction, block
-nesting, the final `end` — only when the code section is small enough for that to be quick
-(``BODY_CHECK_LIMIT``), because decoding a 60 MB module in Python takes tens of seconds."""
+Function bodies are located (sizes checked, and each must end with the `end` opcode) always; they
+are decoded — every instruction, block nesting, the final `end` — only when the code section is small
+enough for that to be quick (``BODY_CHECK_LIMIT``), because decoding a 60 MB module in Python takes
+tens of seconds."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ def check_structure(module: WasmModule, *, bodies: bool | None = None) -> None:
     if bodies:
         for body in module.functions:
             check_body(module, body)
+        return
+    bad = module.unterminated_body  # found while locating the bodies
+    if bad is not None:
+        body = module.functions[bad - module.num_imported_funcs]
+        raise ParseError(f"function {bad}: body does not end with `end` (0x0b)", max(body.end - 1, body.start))
 
 
 def check_body(module: WasmModule, body) -> None:
