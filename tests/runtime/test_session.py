@@ -348,6 +348,36 @@ def test_wat_errors_have_line_and_column(tmp_path):
     assert load_module(str(p)).find_export("f") is not None
 
 
+def test_reference_results_are_plain_data(tmp_path, capsys):
+    """A null reference is a result (None), not "no results"; a function reference is described by its
+    type; several results keep their order. Found by fuzzing `call`: --json crashed on a funcref."""
+    import json
+
+    from wasmem.cli.main import main
+
+    p = tmp_path / "refs.wat"
+    p.write_text("""(module (memory (export "memory") 1)
+      (func $f (param i32) (result f64) f64.const 1)
+      (elem declare func $f)
+      (func (export "null_func") (result funcref) ref.null func)
+      (func (export "a_func") (result funcref) ref.func $f)
+      (func (export "null_extern") (result externref) ref.null extern)
+      (func (export "pair") (result i32 funcref) i32.const 7 ref.func $f))""")
+    s = open_session(str(p), timeout=1)
+    assert s.call("null_func", []).results == [None]
+    assert s.call("a_func", []).results == ["<func (i32) -> (f64)>"]
+    assert s.call("null_extern", []).results == [None]
+    assert s.call("pair", []).results == [7, "<func (i32) -> (f64)>"]
+    with pytest.raises(SystemExit) as exc:
+        main(["call", str(p), "pair", "--json"])
+    assert exc.value.code == 0
+    got = json.loads(capsys.readouterr().out)["results"]
+    assert got == [{"type": "i32", "value": 7}, {"type": "funcref", "value": "<func (i32) -> (f64)>"}]
+    with pytest.raises(SystemExit):
+        main(["call", str(p), "null_func"])
+    assert "→ funcref null" in capsys.readouterr().out
+
+
 def test_cache_dir_override(tmp_path, monkeypatch, demo_module):
     monkeypatch.setenv("WASMEM_CACHE_DIR", str(tmp_path / "cache"))
     s = Session(demo_module, timeout=1)

@@ -115,6 +115,8 @@ _PLAIN_BATCH = 1024  # rows joined into one segment when there is no colour
 
 
 def fmt_typed(v, fmt: str) -> str:
+    if v is None:  # a null reference
+        return "null"
     if fmt == "ptr":
         return f"0x{v:08x}"
     if isinstance(v, float):

@@ -632,9 +632,29 @@ class Session:
             return TrapInfo("error", _first_line(exc), [], self.get_sp())
         finally:
             self._disarm()
-        if r is None:
+        try:
+            count = len(func.type(self.store).results)
+        except Exception:  # noqa: BLE001 - not a wasmtime Func: go by what came back
+            count = 0 if r is None else len(r) if isinstance(r, (list, tuple)) else 1
+        if count == 0:
             return []
-        return list(r) if isinstance(r, (list, tuple)) else [r]
+        values = list(r) if count > 1 else [r]  # one result comes back bare, a null reference as None
+        return [self._host_value(v) for v in values]
+
+    def _host_value(self, v):
+        """A result as plain data: numbers as they are, a null reference as None, and a non-null
+        reference (wasmtime hands back host objects) as a short description such as
+        ``<func (i32) -> (f64)>``: its identity means nothing outside this process."""
+        if v is None or isinstance(v, (int, float)):
+            return v
+        if isinstance(v, wasmtime.Func):
+            try:
+                ft = v.type(self.store)
+                return (f"<func ({', '.join(str(t) for t in ft.params)}) -> "
+                        f"({', '.join(str(t) for t in ft.results)})>")
+            except Exception:  # noqa: BLE001
+                return "<func>"
+        return f"<{type(v).__name__}>"
 
     # -- check_stack -------------------------------------------------------------------------------
     def _set_raw(self, name: str, value: int) -> None:
