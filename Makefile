@@ -3,13 +3,19 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Wheels of every dependency (and of the build backend), made once at set-up so that the install tests
+# (a wheel and an sdist in fresh venvs, the pre-commit hook) run offline.
+WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint samples bench fuzz clean docs
+.PHONY: demo test lint samples bench fuzz clean docs dist
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -rf $(WHEELHOUSE)
+	$(PY) -m pip wheel --quiet --wheel-dir $(WHEELHOUSE) . 'setuptools>=77' wheel
+	rm -f $(WHEELHOUSE)/wasmem-*.whl
 	touch $(STAMP)
 
 # The main job on the bundled samples: layout, a host memory that is too small, a struct returned
@@ -38,8 +44,14 @@ samples: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[samples]'
 	$(PY) samples/build.py
 
+# The release files: an sdist and a wheel built from it, into dist/ (tests/test_install.py installs both
+# into fresh venvs as part of `make test`).
+dist: $(STAMP)
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) .pytest_cache samples/build
+	rm -rf $(VENV) .pytest_cache samples/build dist build
 
 # A long property-test run of the parser (the bounded run is part of `make test`).
 fuzz: $(STAMP)
