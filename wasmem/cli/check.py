@@ -7,7 +7,7 @@ import click
 from ..errors import UsageError
 from .common import svg_option
 
-FORMATS = ("text", "json", "github", "junit")
+FORMATS = ("text", "json", "github", "junit", "sarif")
 
 
 @click.command("check")
@@ -36,9 +36,11 @@ FORMATS = ("text", "json", "github", "junit")
                    "in this directory or a parent).")
 @click.option("--no-config", is_flag=True, default=False, help="Ignore config files.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Output format: text, json, github (::error annotations) or junit (XML).")
+              help="Output format: text, json, github (::error annotations), junit (XML) or sarif "
+                   "(SARIF 2.1.0, for GitHub code scanning).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the report to FILE instead of standard output (the usual place for junit).")
+              help="Write the report to FILE instead of standard output (the usual place for junit and "
+                   "sarif).")
 @svg_option
 def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
     """Check modules against CI rules: memory size, stack size and layout, data size, stack headroom.
@@ -52,6 +54,7 @@ def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
       wasmem check app.wasm --stack-headroom 25 --recursion-depth 64
       wasmem check build/*.wasm --format github
       wasmem check app.wasm --format junit --output wasmem.xml
+      wasmem check build/*.wasm --format sarif -o wasmem.sarif
       wasmem check app.wasm --require-stack-first --svg check.svg
     \b
     pyproject.toml:
@@ -88,6 +91,12 @@ def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
         from ..render.check import to_junit
 
         text = to_junit(reports)
+    elif fmt == "sarif":
+        import json
+
+        from ..render.sarif import to_sarif
+
+        text = json.dumps(to_sarif(reports, rules.active), indent=2) + "\n"
     else:
         text = None
     if text is None:
