@@ -8,6 +8,7 @@ starting with `// build: ` (C) or `;; build: ` (WAT). They are run in order from
 folder, with these substitutions:
 
     $CC      python -m ziglang cc   (the pinned ziglang package, in this interpreter)
+    $ZIGLD   python -m ziglang wasm-ld   (its LLD, for flags zig cc does not pass on, e.g. --no-stack-first)
     $PY      this Python interpreter (the venv's, with wasmtime-py)
     $CLANG   Debian clang 14 (clang-14, else clang) -- data-first builds; skipped when absent
     $WASMLD  Debian wasm-ld 14 (wasm-ld-14, else wasm-ld); skipped when absent
@@ -46,6 +47,7 @@ def tools() -> dict[str, list[str] | None]:
     py = sys.executable
     return {
         "CC": [py, "-m", "ziglang", "cc"],
+        "ZIGLD": [py, "-m", "ziglang", "wasm-ld"],
         "PY": [py],
         "CLANG": [t] if (t := os.environ.get("CLANG") or find_tool("clang-14", "clang")) else None,
         "WASMLD": [t] if (t := os.environ.get("WASMLD") or find_tool("wasm-ld-14", "wasm-ld")) else None,

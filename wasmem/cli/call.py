@@ -8,7 +8,7 @@ import click
 
 from .common import json_option, print_json, render, svg_option
 
-SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory")
+SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory", "no_paint")
 
 
 def run_options(f):
@@ -20,7 +20,8 @@ def run_options(f):
         o = {k: kwargs.pop(k) for k in SESSION_OPTIONS}
         kwargs["session"] = {"pages": o["pages"], "timeout": o["timeout"], "fuel": o["fuel"],
                              "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
-                             "strict_imports": o["strict_imports"], "max_memory": o["max_memory"]}
+                             "strict_imports": o["strict_imports"], "max_memory": o["max_memory"],
+                             "paint": False if o["no_paint"] else None}
         return f(*args, **kwargs)
 
     opts = [
@@ -35,6 +36,10 @@ def run_options(f):
                      help="WASI: preopen a host directory (repeatable; none by default)."),
         click.option("--env", "envs", multiple=True, metavar="K=V",
                      help="WASI: set an environment variable (repeatable; empty by default)."),
+        click.option("--no-paint", is_flag=True,
+                     help="Never paint the stack to measure its use: instrument the stack pointer's writes "
+                          "instead (red-zone use by leaf functions is then not seen). Painting is used only "
+                          "where the stack's bounds are proven, and always restored."),
         click.option("--strict-imports", is_flag=True,
                      help="Make a call to a stubbed import a trap instead of returning zeros."),
         click.option("--alloc", default=None, metavar="NAME[,FREE]",

@@ -125,14 +125,26 @@ class CallView:
         if r.stack is not None:
             st = r.stack
             t = Text("stack: ")
-            t.append(f"peak {st.peak} bytes", style="bold magenta")
-            t.append(f" below sp 0x{st.sp:x} (lowest byte touched 0x{st.lowest:x}; "
-                     f"stack [0x{st.low:x}, 0x{st.high:x}), {fmt_bytes(st.high - st.low)})", style="dim")
-            if st.exact_peak is not None:
-                t.append(f"; exact peak {st.exact_peak} bytes (--check-stack)", style="bold magenta")
+            bounds = (f"stack [0x{st.low:x}, 0x{st.high:x}), {fmt_bytes(st.high - st.low)}"
+                      if st.low is not None and st.high is not None else "stack bounds unknown")
+            if st.method == "paint":
+                floored = st.floor is not None and st.lowest <= st.floor and st.floor > (st.low or 0)
+                t.append(f"peak {'at least ' if floored else ''}{st.peak} bytes", style="bold magenta")
+                t.append(f" below sp 0x{st.sp:x} (lowest byte touched 0x{st.lowest:x}; {bounds})", style="dim")
+                if st.exact_peak is not None:
+                    t.append(f"; exact peak {st.exact_peak} bytes (--check-stack)", style="bold magenta")
+            else:
+                t.append(f"peak {st.exact_peak if st.exact_peak is not None else st.peak} bytes", style="bold magenta")
+                t.append(f" below sp 0x{st.sp:x} (lowest stack pointer 0x{st.lowest:x}; {bounds}; measured by "
+                         f"instrumenting the stack pointer: red-zone use by leaf functions not seen)", style="dim")
             if st.exhausted:
                 t.append("  the linear stack was exhausted", style="bold red")
             yield t
+            if st.method != "paint" and st.note:
+                yield Text(f"  {st.note}", style="dim")
+            elif st.method == "paint" and st.floor is not None and st.lowest <= st.floor and st.floor > (st.low or 0):
+                yield Text(f"  the lowest {st.floor - (st.low or 0)} bytes of the stack are never painted (a read "
+                           f"through a null pointer must see what a plain host shows)", style="dim")
 
         yield from self._changes()
 

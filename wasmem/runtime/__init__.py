@@ -42,11 +42,37 @@ def layout_facts(module: WasmModule):
     return layout, sp_global, stack_range, list(layout.regions)
 
 
+def paint_safety(layout, stack_range) -> tuple[bool, str]:
+    """(True, why) when ``stack_range`` is proven to be stack and nothing else, so that painting the free
+    part below the stack pointer cannot change what the program sees; else (False, why not). Proven:
+    a stack-first layout (the stack is everything below the stack pointer's initial value), or a
+    data-first one whose low end is exact (``__stack_low`` or ``__data_end``) — never an estimate that may
+    cover .bss, never a stack range that any data segment overlaps (a pre-initialised snapshot)."""
+    if stack_range is None:
+        return False, "not painted: the stack's bounds are not known"
+    low, high = stack_range
+    kind = layout.layout_kind
+    if kind not in ("stack-first", "data-first"):
+        return False, f"not painted: the layout is {kind}, so the stack's bounds are not proven"
+    if not layout.stack_exact:
+        return False, ("not painted: the stack's low end is an estimate (.bss is not in the file and may lie "
+                       "below it)")
+    for seg in layout.segments:
+        if seg.memory == 0 and seg.address is not None and seg.size and seg.address < high \
+                and seg.address + seg.size > low:
+            return False, (f"not painted: data segment {seg.index} lies inside the stack range "
+                           f"[{low:#x}, {high:#x})")
+    return True, f"painted: the stack [{low:#x}, {high:#x}) is proven ({layout.stack_reason})"
+
+
 def open_session(path_or_module, **options) -> Session:
     """Loads, analyses and instantiates a module. ``options`` are Session's keyword arguments; an explicit
-    ``sp_global`` / ``stack_range`` overrides what the layout model found."""
+    ``sp_global`` / ``stack_range`` overrides what the layout model found (and is then trusted for
+    painting: pass ``paint=False`` not to paint)."""
     module = load_module(path_or_module)
     layout, sp_global, stack_range, regions = layout_facts(module)
+    if "stack_range" not in options:
+        options.setdefault("paint_safe", paint_safety(layout, stack_range))
     options.setdefault("sp_global", sp_global)
     options.setdefault("stack_range", stack_range)
     session = Session(module, **options)

@@ -32,6 +32,9 @@ from .hostimports import WASI_MODULES, HostCall, HostState, HostTrap, make_host_
 
 PAGE = 65536
 PAINT = 0xAA
+# Painting never goes below this address: a read through a null (or small) pointer must see what a plain
+# host shows, and in a stack-first module the lowest KiB of the stack is the null page.
+NULL_GUARD = 1024
 BLOCK = 4096
 MERGE_GAP = 8  # changed ranges closer than this are reported as one range
 ALLOCATORS = (("allocate", "deallocate"), ("malloc", "free"), ("__wbindgen_malloc", "__wbindgen_free"),
@@ -148,17 +151,27 @@ class MemoryGrowth:
 
 @dataclass
 class StackUse:
-    """Stack use of one call. ``peak``/``lowest`` come from painting (sees red-zone use by leaf functions);
-    ``exact_peak``/``sp_min`` from check_stack instrumentation (the lowest value the stack pointer was set
-    to; None without check_stack). They agree within the 128-byte red zone."""
+    """Stack use of one call, measured by ``method``:
+
+    - ``paint``: the free stack below the stack pointer was filled with a pattern before the call and
+      restored after it; ``lowest`` is the lowest byte the call changed (sees red-zone use by leaf
+      functions). Used only where the stack's bounds are proven (see ``Session.paint_reason``).
+    - ``instrument``: every write of the stack pointer goes through a hook that records the lowest value
+      (``sp_min``); no byte of memory is written. Red-zone use by leaf functions is not seen.
+
+    With ``--check-stack`` both may run: ``exact_peak``/``sp_min`` come from the instrumentation. They
+    agree within the 128-byte red zone. ``low``/``high`` are None when the stack's bounds are not known."""
 
     sp: int  # stack pointer when the function was entered
-    lowest: int  # lowest byte the call touched (== sp when it touched nothing)
-    low: int
-    high: int
+    lowest: int  # lowest byte the call touched (paint) or lowest stack pointer (instrument); == sp: none
+    low: int | None
+    high: int | None
     sp_min: int | None = None  # lowest stack pointer set during the call (== sp when it never moved)
     exact_peak: int | None = None  # sp - sp_min (modulo the address width when it wrapped)
     overflowed: bool = False  # check_stack stopped the call at a linear-stack overflow
+    method: str = "paint"  # paint | instrument
+    note: str = ""  # why this method (e.g. why the stack was not painted)
+    floor: int | None = None  # paint: the lowest painted address (NULL_GUARD or the stack's low end)
 
     @property
     def peak(self) -> int:
@@ -166,12 +179,17 @@ class StackUse:
 
     @property
     def exhausted(self) -> bool:
-        return self.lowest <= self.low or self.overflowed
+        if self.overflowed:
+            return True
+        if self.method == "paint" and self.floor is not None:
+            return self.lowest <= self.floor  # reached the lowest painted byte (the guard below is not seen)
+        return self.low is not None and self.lowest <= self.low
 
     def to_dict(self) -> dict:
         return {"sp": self.sp, "lowest": self.lowest, "peak_bytes": self.peak, "low": self.low,
                 "high": self.high, "exhausted": self.exhausted, "sp_min": self.sp_min,
-                "exact_peak_bytes": self.exact_peak, "overflowed": self.overflowed}
+                "exact_peak_bytes": self.exact_peak, "overflowed": self.overflowed, "method": self.method,
+                "note": self.note}
 
 
 @dataclass
@@ -307,7 +325,8 @@ class Session:
                  stack_range: tuple[int, int] | None = None, pages: int | None = None,
                  wasi_dirs=(), wasi_env=(), strict_imports: bool = False, timeout: float = 10.0,
                  fuel: int | None = None, max_memory: int = 256 * 2**20, cache: bool = True,
-                 check_stack: bool = False):
+                 check_stack: bool = False, paint: bool | None = None,
+                 paint_safe: tuple[bool, str] | None = None):
         self.module = module
         self.sp_global = sp_global
         self.stack_range = stack_range
@@ -348,6 +367,15 @@ class Session:
         raw = bytes(module.data)
         self.check_stack = bool(check_stack)
         self.instrumented: Instrumented | None = None
+        # how stack use is measured: paint only proven-free stack (paint_safe comes from the layout model),
+        # else instrument the stack pointer's writes (no memory written), else not at all
+        safe, why = paint_safe if paint_safe is not None else (bool(stack_range), "painted: the stack range given")
+        self.paint_reason = why
+        self.measure: str | None = None
+        if paint is False:
+            self.paint_reason = "not painted (--no-paint)"
+        elif safe and stack_range:
+            self.measure = "paint"
         if self.check_stack:
             if sp_global is None or not stack_range:
                 what = "stack pointer" if sp_global is None else "stack range"
@@ -358,6 +386,17 @@ class Session:
             except ParseError as exc:
                 raise UsageError(f"--check-stack: {exc}") from None
             raw = self.instrumented.data
+            self._check_bounds = stack_range
+            self.measure = self.measure or "instrument"
+        elif self.measure is None and sp_global is not None:
+            try:  # measurement only: the hook records the minimum and never traps (bounds 0 and 2**bits-1)
+                self.instrumented = instrument_stack(raw, sp_global, 0)
+            except ParseError:
+                self.instrumented = None
+            else:
+                raw = self.instrumented.data
+                self._check_bounds = (0, (1 << self.instrumented.bits) - 1)
+                self.measure = "instrument"
         self._offset_at, self._offset_delta = len(raw), 0
         if wanted:
             rw = rewrite_exports(raw, wanted)
@@ -669,9 +708,10 @@ class Session:
 
     def _reset_check(self) -> None:
         ins = self.instrumented
+        low, high = self._check_bounds
         self._set_raw(ins.sp_min_export, ins.initial_min)
-        self._set_raw(ins.stack_low_export, self.stack_range[0])
-        self._set_raw(ins.stack_high_export, self.stack_range[1])
+        self._set_raw(ins.stack_low_export, low)
+        self._set_raw(ins.stack_high_export, high)
 
     def get_sp_min(self) -> int | None:
         """The lowest value the stack pointer was set to since the last call started (check_stack only);
@@ -684,7 +724,8 @@ class Session:
     def _overflow(self, frames: list) -> StackOverflow | None:
         """A StackOverflow when the trap came from the instrumentation hook (frames = wasmtime frames)."""
         ins = self.instrumented
-        if (ins is None or not frames or frames[0].func_index != ins.hook_index or len(frames) < 2
+        if (ins is None or not self.check_stack or not frames or frames[0].func_index != ins.hook_index
+                or len(frames) < 2
                 or getattr(self, "exports", None) is None):  # a trap in the start function: no exports yet
             return None
         low, high = self.stack_range
@@ -1018,7 +1059,7 @@ class Session:
             before = {i: self._image(i) for i in sorted(self.memories)}
             pages_before = {i: self.memories[i].pages(self.store) for i in sorted(self.memories)}
             sp_call = self.get_sp()
-            painted = self._paint(sp_call)
+            painted = self._paint(sp_call) if self.measure == "paint" else None
             out = self._invoke(self.exports[name], values)
             result.seconds = time.perf_counter() - t0
             if isinstance(out, TrapInfo):
@@ -1027,17 +1068,22 @@ class Session:
                 result.results = out
             result.sp_after = self.get_sp()
             after = {i: self._image(i) for i in sorted(self.memories)}
+            low_high = self.stack_range or (None, None)
             if painted is not None:
                 low, high = painted
                 after[0] = self._unpaint(low, high, before[0], after[0])
                 lowest = self._lowest_touched
-                result.stack = StackUse(sp_call, min(lowest, sp_call), self.stack_range[0], self.stack_range[1])
+                result.stack = StackUse(sp_call, min(lowest, sp_call), *low_high, method="paint", floor=low,
+                                        note=self.paint_reason)
             if self.instrumented is not None and sp_call is not None:
                 sp_min = self.get_sp_min()
-                if sp_min is None or sp_min > sp_call and sp_min <= self.stack_range[1]:
+                top = low_high[1] if low_high[1] is not None else sp_call
+                if sp_min is None or sp_min > sp_call and sp_min <= top:
                     sp_min = sp_call  # never moved below where it started
                 if result.stack is None:
-                    result.stack = StackUse(sp_call, sp_call, self.stack_range[0], self.stack_range[1])
+                    lowest = sp_min if self.measure == "instrument" and sp_min <= sp_call else sp_call
+                    result.stack = StackUse(sp_call, lowest, *low_high, method="instrument",
+                                            note=self.paint_reason)
                 result.stack.sp_min = sp_min
                 result.stack.exact_peak = (sp_call - sp_min) & ((1 << self.instrumented.bits) - 1)
                 result.stack.overflowed = result.trap is not None and result.trap.overflow is not None
@@ -1074,6 +1120,7 @@ class Session:
         if sp is None or not self.stack_range or 0 not in self.memories:
             return None
         low, high = self.stack_range
+        low = max(low, NULL_GUARD)
         top = min(sp, high)
         if not 0 <= low < top <= self.memory_size(0):
             return None

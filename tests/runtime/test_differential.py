@@ -1,0 +1,134 @@
+"""wasmem never changes what it observes: every sample, called under a plain wasmtime host and under a
+wasmem session, gives the same results, traps, output and byte-identical memory (tests/differential.py).
+The real-world corpus runs the same harness from `make bench` (bench/differential.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from differential import compare  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+S = ROOT / "samples"
+
+# (sample, calls in order on one instance): every exported function of each sample with scalar
+# arguments, including traps, recursion that exhausts the stack, memory growth and overflows into data
+MEMDEMO_CALLS = [
+    ("get_counter", []), ("get_data_ptr", []), ("get_names", []), ("get_config", []), ("get_list_head", []),
+    ("allocate", ["32"]), ("allocate", ["100"]), ("deallocate", ["65744", "32"]), ("checksum", ["65536", "64"]),
+    ("fib_stack", ["12"]), ("sum_vla", ["40"]), ("aligned_local", ["3"]), ("deep", ["5"]), ("apply", ["1", "7"]),
+    ("divide", ["7", "2"]), ("divide", ["1", "0"]), ("crash", []), ("get_counter", []), ("grow_memory", ["1"]),
+    ("deep", ["100000"]), ("get_counter", []), ("fib_stack", ["3"]),
+]
+CASES = {
+    "memdemo.wasm": MEMDEMO_CALLS,
+    "memdemo-O0.wasm": MEMDEMO_CALLS,
+    "memdemo-debug.wasm": MEMDEMO_CALLS,
+    "memdemo-dwarf5.wasm": MEMDEMO_CALLS,
+    "memdemo-stripped.wasm": MEMDEMO_CALLS,
+    "memdemo-import.wasm": MEMDEMO_CALLS,
+    # data-first: deep(9) runs the 8 KiB stack down through .bss and .data (the program's own overflow)
+    "memdemo-datafirst.wasm": [("get_counter", []), ("fib_stack", ["10"]), ("deep", ["3"]), ("get_names", []),
+                               ("deep", ["9"]), ("get_counter", []), ("get_names", [])],
+    # .bss not visible in the file: the estimated stack covers it, so it must not be painted
+    "bss.wasm": [("get_counter", []), ("scratch_sum", []), ("bump", ["5"]), ("uses_stack", ["100"]),
+                 ("get_counter", []), ("uses_stack", ["512"]), ("scratch_sum", []), ("table_at", ["2"])],
+    "imports.wasm": [("run", ["3"]), ("sum_via_host", ["4"]), ("greet", [])],
+    "hello_wasi.wasm": [("add", ["2", "3"]), ("greet", ["1"]), ("_start", [])],
+    "pic.wasm": [("data_addr", []), ("framed", ["3"]), ("framed", ["40"])],
+    "shared.wasm": [("counter_add", ["5"]), ("counter_add", ["7"]), ("load", ["0"])],
+    "memory64.wasm": [("store64", ["64", "-1"]), ("load64", ["64"]), ("size", []), ("grow", ["1"]),
+                      ("with_frame", ["5"])],
+    "twomemories.wasm": [("load0", ["0"]), ("load1", ["0"]), ("copy_1_to_0", ["0", "0", "16"]), ("size1", [])],
+    "asc_like.wasm": [("add", ["2", "3"]), ("heapTop", []), ("__new", ["16", "1"]), ("heapTop", [])],
+    "renamed.wasm": [("sa", ["1"]), ("ta", ["2"]), ("ua", ["3"]), ("va", [])],
+    "nomemory.wasm": [("add", ["1", "2"]), ("bump", []), ("bump", [])],
+    "tags.wasm": [("call_current", []), ("throw_it", ["3"])],
+    "passive.wasm": [("load_passive", ["0"]), ("fill_table", []), ("call_slot", ["0"])],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_sample_matches_a_plain_host(name):
+    report = compare(S / name, CASES[name], timeout=5)
+    assert report.ok, "\n".join(map(str, report.mismatches))
+    assert report.calls, report.skipped  # something was compared
+    assert not [s for s in report.skipped if "timed out" in s[1]]
+
+
+def test_every_runnable_sample_is_covered():
+    """A new sample must be added to CASES (or to the list of those that cannot run here, with why)."""
+    not_runnable = {"go_like.wasm": "Go's wasm_exec host: its exports expect the Go runtime's own loop"}
+    have = {p.name for p in S.glob("*.wasm")}
+    assert have - set(CASES) - set(not_runnable) == set()
+
+
+def test_bss_is_not_painted_and_getters_see_zero():
+    """The reported bug: painting the estimated stack of a data-first module without __data_end overwrote
+    .bss, so a getter of a zero global returned 0xaaaaaaaa."""
+    import wasmem
+
+    with wasmem.open(str(S / "bss.wasm")) as s:
+        assert s.measure == "instrument" and ".bss" in s.paint_reason
+        r = s.call("get_counter", [])
+        assert r.results == [0] and not r.changes
+        assert r.stack.method == "instrument" and r.stack.peak == 0
+        r = s.call("uses_stack", ["100"])
+        assert r.results == [99]
+        assert r.stack.peak >= 512 and r.stack.sp_min == r.stack.sp - r.stack.peak
+
+
+def test_the_harness_catches_interference():
+    """With painting forced onto the unproven stack range, the harness must report the corrupted .bss."""
+    report = compare(S / "bss.wasm", [("get_counter", []), ("scratch_sum", [])],
+                     paint_safe=(True, "forced by the test"), stack_range=(0x410, 0x2520))
+    assert not report.ok
+    assert any(m.what == "results" and m.plain == [0] for m in report.mismatches), report.mismatches
+
+
+@pytest.mark.parametrize("options", [{"paint": False}, {"check_stack": True}], ids=["no-paint", "check-stack"])
+@pytest.mark.parametrize("name", ["memdemo.wasm", "memdemo-datafirst.wasm", "memdemo-O0.wasm"])
+def test_instrumented_runs_match_a_plain_host(name, options):
+    calls = [c for c in CASES.get(name, MEMDEMO_CALLS) if c[0] != "deep" or options.get("paint") is False]
+    report = compare(S / name, calls, timeout=5, **options)
+    assert report.ok, "\n".join(map(str, report.mismatches))
+    assert report.stack_method in ("instrument", "paint")
+
+
+# -- generated calls ------------------------------------------------------------------------------------
+_I32 = st.one_of(st.integers(-4, 70), st.sampled_from([0x7FFFFFFF, -0x80000000, 65536, 65535, 1 << 20]))
+_SMALL = st.integers(0, 40)
+GEN = {
+    "memdemo.wasm": {"get_counter": [], "fib_stack": [_SMALL], "deep": [st.integers(0, 70)],
+                     "divide": [_I32, _I32], "checksum": [_I32, st.integers(0, 4096)], "allocate": [_I32],
+                     "sum_vla": [_SMALL], "aligned_local": [_I32], "apply": [_I32, _I32], "get_list_head": []},
+    "memdemo-datafirst.wasm": {"get_counter": [], "fib_stack": [_SMALL], "deep": [st.integers(0, 12)],
+                               "divide": [_I32, _I32], "get_names": [], "sum_vla": [_SMALL]},
+    "bss.wasm": {"get_counter": [], "bump": [_I32], "scratch_sum": [], "uses_stack": [_I32], "table_at": [_I32]},
+}
+
+
+def _calls(name):
+    funcs = GEN[name]
+    one = st.sampled_from(sorted(funcs)).flatmap(
+        lambda f: st.tuples(st.just(f), st.tuples(*funcs[f]).map(lambda a: [str(x) for x in a])))
+    return st.lists(one, min_size=1, max_size=6)
+
+
+@pytest.mark.parametrize("name", sorted(GEN))
+def test_generated_calls_match_a_plain_host(name):
+    @settings(max_examples=12, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(calls=_calls(name))
+    def check(calls):
+        report = compare(S / name, calls, timeout=5)
+        assert report.ok, "\n".join(map(str, report.mismatches))
+
+    check()
