@@ -121,3 +121,14 @@ def test_text_golden(monkeypatch):
                       Rules(max_initial_pages=2, min_stack_size=16384, require_stack_first=True,
                             stack_headroom=25, recursion_depth=4), WasmModule.from_file)
     check_golden("check-memdemo-datafirst.txt", render_text(CheckView(reps)))
+
+
+def test_output_directory_is_created_and_an_unwritable_output_is_a_usage_error(tmp_path, capsys):
+    r = run(sample("memdemo.wasm"), "--max-initial-pages", "1", "--format", "json", "-o",
+            str(tmp_path / "reports" / "ci" / "check.json"))
+    assert r.exit_code == 1
+    assert json.loads((tmp_path / "reports" / "ci" / "check.json").read_text())["passed"] is False
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit) as exc:
+        main(["check", sample("memdemo.wasm"), "--max-initial-pages", "1", "-o", str(tmp_path / "file" / "x.txt")])
+    assert exc.value.code == 2 and "cannot write the report to" in capsys.readouterr().err

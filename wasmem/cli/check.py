@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from ..errors import UsageError
@@ -105,14 +107,14 @@ def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
         if output:
             from ..render.common import make_console
 
-            with open(output, "w", encoding="utf-8") as f:
+            with _open_report(output) as f:
                 make_console(file=f, width=100, color=False).print(CheckView(reports, used))
         else:
             from .common import render
 
             render(CheckView(reports, used), svg)
     elif output:
-        with open(output, "w", encoding="utf-8") as f:
+        with _open_report(output) as f:
             f.write(text)
         failed = sum(len(m.failures) for m in reports)
         click.echo(f"wasmem check: wrote {fmt} report to {output} ({failed} failed)", err=True)
@@ -126,3 +128,14 @@ def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
         raise SystemExit(2)
     if not all(m.passed for m in reports):
         raise SystemExit(1)
+
+
+def _open_report(path: str):
+    """The report file for writing, its directory created first (CI collects reports in reports/ or build/)."""
+    try:
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
