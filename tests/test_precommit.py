@@ -37,6 +37,7 @@ def precommit(tmp_path_factory):
     home = tmp_path_factory.mktemp("pre-commit-home")
     env = offline_env(wheelhouse, PRE_COMMIT_HOME=str(home / "cache"), PRE_COMMIT_COLOR="never",
                       VIRTUALENV_CONFIG_FILE=os.devnull, VIRTUALENV_OVERRIDE_APP_DATA=str(home / "app-data"),
+                      VIRTUALENV_NO_PERIODIC_UPDATE="1",
                       **GIT_ENV)
     env = {k: v for k, v in env.items() if not k.startswith("GIT_") or k in GIT_ENV}
 
