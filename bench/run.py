@@ -11,7 +11,6 @@ measured in the same run. With ``--write`` it puts the table into docs/performan
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import platform
 import re
@@ -20,10 +19,8 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,70 +28,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from modules import CALL_ARGS, CALL_MODULE, DWARF_MODULE, MODULES, WASM_TOOLS, Pin  # noqa: E402
+from cache import cache_dir, fetch, log, sha256  # noqa: E402,F401 - fetch/sha256 kept importable from run
+from modules import CALL_ARGS, CALL_MODULE, DWARF_MODULE, MODULES, WASM_TOOLS  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 # ------------------------------------------------------------------------------------------------
-# fetching
+# peer tools
 # ------------------------------------------------------------------------------------------------
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _check(path: Path, want: str, what: str) -> None:
-    got = sha256(path)
-    if got != want:
-        raise SystemExit(f"bench: sha256 mismatch for {what}: {path}\n  expected {want}\n  got      {got}")
-
-
-def fetch(pin: Pin, cache: Path) -> Path:
-    """The extracted file of ``pin`` in ``cache`` (downloaded and verified on first use)."""
-    out = cache / pin.key / Path(pin.member).name
-    if out.exists() and sha256(out) == pin.sha256:
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    archive = cache / "archives" / pin.archive
-    if not archive.exists():
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=cache) as tmp:
-            if pin.registry == "npm":
-                if not shutil.which("npm"):
-                    raise SystemExit("bench: npm is needed to fetch " + pin.spec)
-                cmd = ["npm", "pack", pin.spec, "--silent", "--pack-destination", tmp]
-            else:
-                cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-                       pin.spec, "-d", tmp]
-            log(f"bench: fetching {pin.spec} ({pin.registry})")
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-            got = Path(tmp) / pin.archive
-            if not got.exists():
-                raise SystemExit(f"bench: {pin.spec}: expected {pin.archive}, got {os.listdir(tmp)}")
-            shutil.move(str(got), archive)
-    _check(archive, pin.archive_sha256, pin.archive)
-    tmp_out = out.with_suffix(out.suffix + ".part")
-    if pin.archive.endswith(".tgz"):
-        with tarfile.open(archive) as t, open(tmp_out, "wb") as f:
-            shutil.copyfileobj(t.extractfile(pin.member), f)
-    else:
-        with zipfile.ZipFile(archive) as z, open(tmp_out, "wb") as f:
-            shutil.copyfileobj(z.open(pin.member), f)
-    _check(tmp_out, pin.sha256, pin.member)
-    tmp_out.chmod(0o755)
-    tmp_out.rename(out)
-    return out
-
 
 def find_wasm_objdump() -> str | None:
     exe = shutil.which("wasm-objdump")
@@ -293,10 +236,7 @@ def main(argv=None) -> int:
     ap.add_argument("--wasmem", default=None, help="the wasmem executable (default: beside this python)")
     args = ap.parse_args(argv)
 
-    cache = Path(os.environ.get("WASMEM_BENCH_CACHE") or Path.home() / ".cache" / "wasmem-bench")
-    cache.mkdir(parents=True, exist_ok=True)
-    if cache.resolve().is_relative_to(ROOT.resolve()):
-        raise SystemExit("bench: the cache must be outside the repository")
+    cache = cache_dir()
     wasmem = args.wasmem or str(Path(sys.executable).with_name("wasmem"))
     if not Path(wasmem).exists():
         wasmem = shutil.which("wasmem") or wasmem
