@@ -101,7 +101,7 @@ def test_sample_make_point(capsys):
     path = sample("memdemo.wasm")
     code, out, _ = run(capsys, "call", path, "make_point", "1.0", "2.0", "--returns", "x:f64,y:f64")
     assert code == 0 and "x = 1.0, y = 2.0" in out
-    code, out, _ = run(capsys, "call", path, "make_point", "1.0", "2.0")
+    code, out, _ = run(capsys, "call", path, "make_point", "1.0", "2.0", "--sret")
     assert "16 bytes returned through a hidden pointer" in out
     assert "00 00 00 00 00 00 f0 3f  00 00 00 00 00 00 00 40" in out
 
@@ -172,8 +172,10 @@ def test_sret_decoded_by_dwarf_type(name, capsys):
 
 
 def test_sret_without_dwarf_keeps_the_layout_rule(capsys):
-    code, out, err = run(capsys, "call", sample("memdemo.wasm"), "make_point", "1.0", "2.0")
+    code, out, err = run(capsys, "call", sample("memdemo.wasm"), "make_point", "1.0", "2.0", "--sret")
     assert code == 0 and "decode with --returns" in out and "Point" not in out
+    code, out, err = run(capsys, "call", sample("memdemo.wasm"), "make_point", "1.0", "2.0")
+    assert code == 2 and "make_point expects (i32, f64, f64) but got 2 arguments" in err and "--sret" in err
     code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "make_point", "1.0", "2.0",
                          "--returns", "f64,f64")
     assert "f0 = 1.0, f1 = 2.0" in out  # an explicit layout wins over DWARF

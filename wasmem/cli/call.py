@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import click
 
@@ -50,12 +51,40 @@ def run_options(f):
     return wrapper
 
 
-@click.command("call", context_settings={"ignore_unknown_options": True})
+_NUMBER = re.compile(r"-(\d|\.\d|inf|nan|0x)", re.IGNORECASE)
+
+
+class CallCommand(click.Command):
+    """Options are parsed wherever they stand, before or after the function's arguments; a word that
+    starts with '-' is an argument only when it is a negative number (``-5``, ``-0x10``, ``-1.5``,
+    ``-inf``, ``-nan``) or comes after ``--``. Any other unknown option is an error, never an argument."""
+
+    def parse_args(self, ctx, args):
+        known = {o for p in self.params for o in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))}
+        known.update(ctx.help_option_names)
+        for word in args:
+            if word == "--":
+                break
+            if not word.startswith("-") or word == "-" or _NUMBER.match(word):
+                continue
+            name = word.split("=", 1)[0]
+            if name not in known:
+                raise click.NoSuchOption(name, ctx=ctx)
+        return super().parse_args(ctx, args)
+
+
+@click.command("call", cls=CallCommand, context_settings={"ignore_unknown_options": True})
 @click.argument("module", type=click.Path())
 @click.argument("func")
 @click.argument("args", nargs=-1)
 @run_options
 @click.option("--before", multiple=True, metavar='"FUNC ARGS"', help="Run a setup call first (repeatable).")
+@click.option("--sret", is_flag=True, default=None,
+              help="The function returns a struct through a hidden pointer (its first parameter): wasmem "
+                   "makes the slot on the stack and shows it. Implied by --returns and by DWARF.")
+@click.option("--write", "writes", multiple=True, metavar="ADDR=HEX",
+              help="Write bytes into memory just before the call, e.g. --write 0x1000=deadbeef or "
+                   "--write __heap_base+16=00ff (repeatable; not counted as the call's changes).")
 @click.option("--returns", default=None, metavar="LAYOUT",
               help="Decode a hidden-pointer (sret) result, e.g. f64,f64 or x:f64,y:f64.")
 @click.option("--ret-size", type=click.IntRange(min=1), default=16, show_default=True,
@@ -65,13 +94,20 @@ def run_options(f):
                    "linear-stack overflow at the overflowing function (before it overwrites data).")
 @json_option
 @svg_option
-def call_cmd(module, func, args, session, alloc, before, returns, ret_size, check_stack, as_json, svg):
+def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, ret_size, check_stack, as_json,
+             svg):
     """Call an exported function and show its results and what it did to memory.
 
     Arguments are parsed by the function's parameter types: integers in decimal, 0x hex or negative
     (unsigned values wrap), floats incl. inf and nan. `s:TEXT` (UTF-8) and `b:HEX` pass a (ptr, len)
-    pair copied through the module's allocator. A C function returning a struct gets its hidden
-    result pointer automatically. Exit code 1 when the function traps.
+    pair copied through the module's allocator (malloc, allocate, __wbindgen_malloc(size, align),
+    cabi_realloc(0, 0, align, size), or --alloc); `z:TEXT` passes a pointer to NUL-terminated text
+    and `p:HEX` a pointer to the bytes, without a length. Options may stand anywhere; a word starting
+    with '-' is an argument only when it is a negative number or follows `--`.
+
+    A function that returns a struct through a hidden pointer (its first parameter) gets one when
+    DWARF says so, or with --sret or --returns; otherwise the arguments must match the parameters and
+    a wrong count is an error that shows the signature. Exit code 1 when the function traps.
 
     --check-stack rewrites every write of the stack pointer to go through a check: the exact peak is
     shown next to the painted one, and a stack overflow becomes a `stack_overflow` trap that names the
@@ -83,13 +119,16 @@ def call_cmd(module, func, args, session, alloc, before, returns, ret_size, chec
       wasmem call app.wasm make_point 1.0 2.0 --returns x:f64,y:f64
       wasmem call app.wasm process_string s:Hello
       wasmem call app.wasm checksum b:68656c6c6f --json
+      wasmem call app.wasm strlen z:hello
+      wasmem call app.wasm get_counter --write counter=2a000000
+      wasmem call app.wasm add -- -1 -2
       wasmem call app.wasm spin --timeout 1
       wasmem call app.wasm deep 9 --check-stack
     """
     from ..runtime import call_function
 
     outcome = call_function(module, func, list(args), before=before, returns=returns, ret_size=ret_size,
-                            alloc=alloc, check_stack=check_stack, **session)
+                            alloc=alloc, sret=sret, writes=writes, check_stack=check_stack, **session)
     try:
         if as_json:
             print_json(outcome.to_dict())

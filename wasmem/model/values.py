@@ -71,17 +71,68 @@ def parse_arg(text: str, valtype: str) -> int | float:
     raise UsageError(f"cannot pass a value of type {valtype} from the command line")
 
 
-def parse_bytes_arg(text: str) -> bytes | None:
-    """``s:TEXT`` (UTF-8) or ``b:HEX`` → bytes; None for an ordinary argument."""
-    if text.startswith("s:"):
-        return text[2:].encode("utf-8")
-    if text.startswith("b:"):
-        raw = text[2:].replace(" ", "").replace("_", "")
-        try:
-            return bytes.fromhex(raw)
-        except ValueError:
-            raise UsageError(f"{text!r}: b: takes hex digits, e.g. b:68656c6c6f") from None
+@dataclass(frozen=True)
+class MemoryArg:
+    """An argument placed in linear memory for the call: ``s:``/``b:`` pass (pointer, length), ``z:``/``p:``
+    pass the pointer alone (``z:`` adds the terminating NUL)."""
+
+    data: bytes
+    pair: bool  # True: two parameters (ptr, len); False: one (ptr)
+    text: bool  # True: a string (s:, z:), False: bytes (b:, p:)
+
+    @property
+    def slots(self) -> int:
+        return 2 if self.pair else 1
+
+
+def _hex_arg(text: str) -> bytes:
+    raw = text[2:].replace(" ", "").replace("_", "")
+    try:
+        return bytes.fromhex(raw)
+    except ValueError:
+        raise UsageError(f"{text[:40]!r}: {text[:2]} takes hex digits, e.g. {text[:2]}68656c6c6f") from None
+
+
+def _utf8_arg(text: str) -> bytes:
+    # command-line text that was not valid UTF-8 arrives with surrogate escapes: pass those bytes as they were
+    return text[2:].encode("utf-8", "surrogateescape")
+
+
+def parse_memory_arg(text: str) -> MemoryArg | None:
+    """``s:TEXT``, ``b:HEX`` (pointer and length), ``z:TEXT`` (pointer to NUL-terminated UTF-8), ``p:HEX``
+    (pointer to the bytes) → MemoryArg; None for an ordinary argument."""
+    kind = text[:2]
+    if kind == "s:":
+        return MemoryArg(_utf8_arg(text), True, True)
+    if kind == "z:":
+        return MemoryArg(_utf8_arg(text) + b"\0", False, True)
+    if kind == "b:":
+        return MemoryArg(_hex_arg(text), True, False)
+    if kind == "p:":
+        return MemoryArg(_hex_arg(text), False, False)
     return None
+
+
+def parse_write(text: str) -> tuple[str, bytes]:
+    """``ADDR=HEX`` (``--write``) → (address expression, bytes). ADDR is anything an address option takes
+    (``0x1000``, ``__heap_base+16``, a symbol); HEX may contain spaces and underscores."""
+    addr, sep, hexdata = text.partition("=")
+    if not sep or not addr.strip():
+        raise UsageError(f"--write {text[:40]!r}: expected ADDR=HEX, e.g. --write 0x1000=deadbeef")
+    raw = hexdata.replace(" ", "").replace("_", "")
+    try:
+        data = bytes.fromhex(raw)
+    except ValueError:
+        raise UsageError(f"--write {text[:40]!r}: the bytes must be hex digits, e.g. 0x1000=deadbeef") from None
+    if not data:
+        raise UsageError(f"--write {text[:40]!r}: no bytes to write")
+    return addr.strip(), data
+
+
+def parse_bytes_arg(text: str) -> bytes | None:
+    """The bytes of an ``s:``/``b:``/``z:``/``p:`` argument; None for an ordinary argument."""
+    m = parse_memory_arg(text)
+    return None if m is None else m.data
 
 
 def format_value(v, valtype: str | None = None) -> str:

@@ -74,6 +74,10 @@ class CallView:
             yield Text(f"  args: {', '.join(shown_args)}", style="dim")
         for a in r.allocations:
             yield Text(f"  {a.arg[:40]} → ptr 0x{a.address:x}, len {a.size} (via {a.via})", style="dim")
+        for addr, data in getattr(r, "writes", ()):
+            shown = data[:16].hex(" ") + (" …" if len(data) > 16 else "")
+            yield Text(f"  wrote {len(data)} byte{'' if len(data) == 1 else 's'} at 0x{addr:x} before the call: "
+                       f"{shown}", style="dim")
 
         if r.trap is not None:
             yield self._trap()

@@ -159,6 +159,20 @@ def dwarf_function(symbols, module: WasmModule, name: str):
     return None
 
 
+def dwarf_sret(symbols, module: WasmModule, name: str) -> bool | None:
+    """True when DWARF says the export ``name`` returns a struct (through a hidden pointer), else None
+    (no opinion: the arguments then have to match the parameters one to one)."""
+    rtype = _return_type(dwarf_function(symbols, module, name))
+    if rtype is None:
+        return None
+    from ..debuginfo import sizeof
+
+    try:
+        return True if rtype.strip().is_aggregate and sizeof(rtype) else None
+    except WasmemError:
+        return None
+
+
 def _return_type(fsym):
     t = getattr(fsym, "type", None)
     return getattr(t, "returns", None) if t is not None else None
@@ -193,13 +207,15 @@ def pointer_note(symbols, value: int, pointee_type=None) -> str | None:
 
 
 def call_function(path_or_module, func: str, args=(), *, before=(), returns: str | None = None,
-                  ret_size: int = 16, alloc: str | None = None, **options) -> CallOutcome:
+                  ret_size: int = 16, alloc: str | None = None, sret: bool | None = None, writes=(),
+                  **options) -> CallOutcome:
     """Opens a session, runs each ``before`` call ("FUNC ARGS"), then calls ``func`` with ``args``.
     A setup call that traps stops there: the outcome's result is that call.
 
     With DWARF, a struct returned through a hidden pointer is decoded by the function's return
     type (the slot is made big enough for it), returned pointers get ``<sym+off>`` notes and trap
-    frames get ``file:line``."""
+    frames get ``file:line``. A hidden result pointer is passed only when DWARF says the function returns
+    a struct, or when ``sret``/``returns`` asks for it: a missing argument is never taken for one."""
     module = load_module(path_or_module)
     symbols = symbols_for(module)
     fsym = dwarf_function(symbols, module, func)
@@ -211,15 +227,26 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
         if rtype.strip().is_aggregate and sizeof(rtype):
             sret_type = rtype
             ret_size = max(ret_size, sizeof(rtype))
+            if sret is None:
+                sret = True
     session = open_session(module, **options)
     done: list[CallResult] = []
     for text in before:
         name, bargs = split_call(text)
-        r = session.call(name, bargs, alloc=alloc)
+        r = session.call(name, bargs, alloc=alloc, sret=dwarf_sret(symbols, module, name))
         if not r.ok:
             return _annotate(CallOutcome(session, done, r, symbols=symbols), None, None)
         done.append(r)
-    r = session.call(func, list(args), returns=returns, ret_size=ret_size, alloc=alloc)
+    if writes:  # symbols (DWARF variables, data segment names) as well as numbers and globals
+        from ..model.values import parse_write
+
+        resolved = []
+        for w in writes:
+            expr, data = parse_write(w)
+            addr = resolve_target(expr, symbols, session.read, session.resolve_address).address
+            resolved.append(f"{addr:#x}={data.hex()}")
+        writes = resolved
+    r = session.call(func, list(args), returns=returns, ret_size=ret_size, alloc=alloc, sret=sret, writes=writes)
     return _annotate(CallOutcome(session, done, r, symbols=symbols), sret_type, fsym)
 
 
@@ -417,9 +444,10 @@ class _Memory:
             self.is64 = bool(module.memories and module.memories[0].type.is64)
         else:
             session = self.session = open_session(path_or_module, **options)
+            setup_symbols = symbols_for(session.module) if after else None
             for text in after:
                 name, cargs = split_call(text)
-                r = session.call(name, cargs, alloc=alloc)
+                r = session.call(name, cargs, alloc=alloc, sret=dwarf_sret(setup_symbols, session.module, name))
                 self.calls.append(r)
                 for c in r.changes:
                     if c.memory == memory:

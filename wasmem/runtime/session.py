@@ -16,13 +16,15 @@ import wasmtime
 from ..errors import ParseError, RunError, UsageError
 from ..model.values import (
     Layout,
+    MemoryArg,
     check_range,
     decode_fields,
     eval_address,
     format_value,
     parse_arg,
-    parse_bytes_arg,
     parse_layout,
+    parse_memory_arg,
+    parse_write,
 )
 from ..parser.encode import rewrite_exports
 from ..parser.instrument import Instrumented, instrument_stack
@@ -38,7 +40,7 @@ NULL_GUARD = 1024
 BLOCK = 4096
 MERGE_GAP = 8  # changed ranges closer than this are reported as one range
 ALLOCATORS = (("allocate", "deallocate"), ("malloc", "free"), ("__wbindgen_malloc", "__wbindgen_free"),
-              ("alloc", "dealloc"))
+              ("alloc", "dealloc"), ("cabi_realloc", None))
 INIT_EXPORTS = ("_initialize", "__wasm_call_ctors")
 
 
@@ -223,6 +225,7 @@ class CallResult:
     results: list = field(default_factory=list)
     sret: SretResult | None = None
     allocations: list[Allocation] = field(default_factory=list)
+    writes: list[tuple[int, bytes]] = field(default_factory=list)  # --write ADDR=HEX, before the call
     changes: list[ChangedRange] = field(default_factory=list)
     growth: list[MemoryGrowth] = field(default_factory=list)
     stack: StackUse | None = None
@@ -250,6 +253,7 @@ class CallResult:
             "results": [{"type": t, "value": _jsonable(v)} for t, v in zip(self.result_types, self.results, strict=False)],
             "sret": self.sret.to_dict() if self.sret else None,
             "allocations": [vars(a) for a in self.allocations],
+            "writes": [{"address": a, "hex": d.hex()} for a, d in self.writes],
             "changes": [c.to_dict() for c in self.changes],
             "growth": [g.to_dict() for g in self.growth],
             "stack": self.stack.to_dict() if self.stack else None,
@@ -962,41 +966,61 @@ class Session:
         for a, f in ALLOCATORS:
             e = self.module.find_export(a)
             if e is not None and e.kind == "func":
-                fe = self.module.find_export(f)
+                fe = self.module.find_export(f) if f else None
                 return a, (f if fe is not None and fe.kind == "func" else None)
         return None
 
     def call(self, name: str, args: list[str], *, returns: str | None = None, ret_size: int = 16,
-             alloc: str | None = None) -> CallResult:
-        """Calls the export ``name`` with command-line style ``args`` and reports what happened."""
+             alloc: str | None = None, sret: bool | None = None, writes=()) -> CallResult:
+        """Calls the export ``name`` with command-line style ``args`` and reports what happened.
+
+        A hidden result pointer (sret) is passed only when asked: ``sret=True``, or ``returns`` given (the
+        CLI also passes sret=True when DWARF says the function returns a struct). Otherwise the arguments
+        must match the parameters one to one (``s:``/``b:`` fill two). ``writes`` are ``ADDR=HEX`` texts
+        written into memory 0 just before the call (not counted as the call's changes)."""
         args = list(args)
         func_index, ft = self.find_function(name)
         params = ft.params
         ptr_t = "i64" if self._is64 else "i32"
         layout = parse_layout(returns) if returns else None
 
-        slots = sum(2 if parse_bytes_arg(a) is not None else 1 for a in args)
-        sret = (slots == len(params) - 1 and not ft.results and params and params[0] == ptr_t)
-        if slots != len(params) and not sret:
-            could_sret = not ft.results and params and params[0] == ptr_t and len(params) >= 2
-            shown = self.signature(name, func_index, ft, skip=1 if could_sret else 0)
-            extra = f" (after a hidden {ptr_t} result pointer)" if could_sret else ""
+        mem_args = [parse_memory_arg(a) for a in args]
+        slots = sum(m.slots if m is not None else 1 for m in mem_args)
+        could_sret = bool(not ft.results and params and params[0] == ptr_t)
+        if sret is None:
+            sret = returns is not None
+        if sret and not could_sret:
+            why = "it returns values" if ft.results else f"its first parameter is not an {ptr_t} pointer"
+            raise UsageError(f"{name}{self.signature(name, func_index, ft)} has no hidden result pointer ({why}): "
+                             f"drop --sret/--returns")
+        if slots != len(params) - (1 if sret else 0):
+            shown = self.signature(name, func_index, ft, skip=1 if sret else 0)
+            extra = f" (after the hidden {ptr_t} result pointer)" if sret else ""
+            hint = ""
+            if not sret and could_sret and slots == len(params) - 1:
+                hint = (f"; if it returns a struct through a hidden pointer (its first parameter), pass --sret or "
+                        f"--returns LAYOUT")
             raise UsageError(f"{name} expects {shown}{extra} but got {len(args)} argument"
-                             f"{'' if len(args) == 1 else 's'}" + (f": {' '.join(args)}" if args else ""))
+                             f"{'' if len(args) == 1 else 's'}" + (f": {' '.join(args)}" if args else "") + hint)
         sig = self.signature(name, func_index, ft, skip=1 if sret else 0)
+        pre_writes = [parse_write(w) for w in writes]
 
         # parse every argument before touching memory
-        plan: list = []  # ints/floats, or bytes for (ptr, len) pairs
+        plan: list = []  # ints/floats, or MemoryArg for data placed in memory
         k = 1 if sret else 0
         for i, a in enumerate(args):
-            raw = parse_bytes_arg(a)
-            if raw is not None:
-                if params[k] not in ("i32", "i64") or params[k + 1] not in ("i32", "i64"):
-                    raise UsageError(f"{name}: argument {i + 1} {a[:20]!r} is a (ptr, len) pair but parameters "
-                                     f"{k + 1 - (1 if sret else 0)}-{k + 2 - (1 if sret else 0)} are "
-                                     f"{params[k]}, {params[k + 1]}; {name} expects {sig}")
-                plan.append(raw)
-                k += 2
+            marg = mem_args[i]
+            if marg is not None:
+                want = params[k:k + marg.slots]
+                if any(t not in ("i32", "i64") for t in want):
+                    what = "a (ptr, len) pair" if marg.pair else "a pointer"
+                    at = f"parameter {k + 1 - (1 if sret else 0)}"
+                    if marg.pair:
+                        at = f"parameters {k + 1 - (1 if sret else 0)}-{k + 2 - (1 if sret else 0)}"
+                    raise UsageError(f"{name}: argument {i + 1} {a[:20]!r} is {what} but {at} "
+                                     f"{'are' if marg.pair else 'is'} {', '.join(want)}; {name} expects {sig}")
+                plan.append(marg)
+                k += marg.slots
             else:
                 try:
                     plan.append(parse_arg(a, params[k]))
@@ -1028,29 +1052,34 @@ class Session:
                 self.set_sp(sret_addr)
                 values.append(sret_addr)
             for i, item in enumerate(plan):
-                if isinstance(item, bytes):
+                if isinstance(item, MemoryArg):
+                    data = item.data
                     if allocator is None:
                         allocator = self._find_allocator(alloc) or False
                     if allocator:
-                        ptr = self._alloc(allocator[0], len(item))
+                        ptr = self._alloc(allocator[0], max(1, len(data)))
                         if allocator[1]:
-                            frees.append((allocator[1], ptr, len(item)))
+                            frees.append((allocator[1], ptr, max(1, len(data))))
                         via = allocator[0]
                     else:
                         sp = self.get_sp()
                         if sp is None:
                             raise UsageError(f"argument {args[i][:20]!r}: the module exports no allocator "
-                                             f"(allocate, malloc, __wbindgen_malloc) and has no known stack "
-                                             f"pointer; pass --alloc NAME")
-                        ptr = sp - max(16, _align_up(len(item) + 1, 16))
-                        self._check_stack(ptr, len(item))
+                                             f"(allocate, malloc, __wbindgen_malloc, cabi_realloc) and has no "
+                                             f"known stack pointer; pass --alloc NAME")
+                        ptr = sp - max(16, _align_up(len(data) + 1, 16))
+                        self._check_stack(ptr, len(data))
                         self.set_sp(ptr)
                         via = "stack"
-                    self.write(ptr, item)
-                    result.allocations.append(Allocation(args[i], ptr, len(item), via))
-                    values += [ptr, len(item)]
+                    self.write(ptr, data)
+                    result.allocations.append(Allocation(args[i], ptr, len(data), via))
+                    values += [ptr, len(data)] if item.pair else [ptr]
                 else:
                     values.append(item)
+            for expr, data in pre_writes:
+                addr = self.resolve_address(expr)
+                self.write(addr, data)
+                result.writes.append((addr, data))
             result.args = values
             self.host.calls.clear()
             self._take_output()
@@ -1059,7 +1088,7 @@ class Session:
             before = {i: self._image(i) for i in sorted(self.memories)}
             pages_before = {i: self.memories[i].pages(self.store) for i in sorted(self.memories)}
             sp_call = self.get_sp()
-            painted = self._paint(sp_call) if self.measure == "paint" else None
+            painted = self._paint(sp_call, result.writes) if self.measure == "paint" else None
             out = self._invoke(self.exports[name], values)
             result.seconds = time.perf_counter() - t0
             if isinstance(out, TrapInfo):
@@ -1116,12 +1145,14 @@ class Session:
             raise UsageError(f"no room on the linear stack for {size} bytes (stack pointer near its low end {low:#x})")
         self.read(addr, size)  # bounds check
 
-    def _paint(self, sp: int | None):
+    def _paint(self, sp: int | None, keep=()):
+        """Paints the free stack [max(low, NULL_GUARD), sp); bytes written for the call (``keep``: (addr,
+        data) pairs, e.g. --write into free stack) and everything above them stay as they are."""
         if sp is None or not self.stack_range or 0 not in self.memories:
             return None
         low, high = self.stack_range
         low = max(low, NULL_GUARD)
-        top = min(sp, high)
+        top = min(sp, high, *(a for a, _ in keep if a < min(sp, high)))
         if not 0 <= low < top <= self.memory_size(0):
             return None
         ctypes.memset(self.memories[0].address(self.store) + low, PAINT, top - low)
@@ -1145,14 +1176,24 @@ class Session:
         self.write(low, fixed)
         return after[:low] + fixed + after[high:]
 
-    def _alloc(self, fname: str, size: int) -> int:
+    def _alloc(self, fname: str, size: int, align: int = 1) -> int:
         _, ft = self.find_function(fname)
-        extra = [1] * (len(ft.params) - 1)  # e.g. __wbindgen_malloc(size, align)
-        out = self._invoke(self.exports[fname], [size] + extra)
+        n = len(ft.params)
+        if n == 4:  # the canonical ABI's cabi_realloc(old_ptr, old_size, align, new_size)
+            args = [0, 0, align, size]
+        elif n == 2:  # __wbindgen_malloc(size, align), Rust-style alloc(size, align)
+            args = [size, align]
+        elif n == 1:
+            args = [size]
+        else:
+            raise UsageError(f"the allocator {fname} takes {n} parameters: wasmem knows (size), (size, align) "
+                             f"and cabi_realloc's (old_ptr, old_size, align, new_size); pass --alloc NAME")
+        out = self._invoke(self.exports[fname], args)
+        shown = f"{fname}({', '.join(map(str, args))})"
         if isinstance(out, TrapInfo):
-            raise RunError(f"the allocator {fname}({size}) trapped: {out.message}")
+            raise RunError(f"the allocator {shown} trapped: {out.message}")
         if not out or not out[0]:
-            raise RunError(f"the allocator {fname}({size}) returned NULL")
+            raise RunError(f"the allocator {shown} returned NULL")
         return out[0] & (0xFFFFFFFF if not self._is64 else 0xFFFFFFFFFFFFFFFF)
 
     def _free(self, fname: str, ptr: int, size: int) -> None:
@@ -1160,7 +1201,7 @@ class Session:
             _, ft = self.find_function(fname)
         except UsageError:
             return
-        args = [ptr, size, 1][:len(ft.params)]
+        args = [ptr, size, 1][:len(ft.params)]  # free(ptr), deallocate(ptr, size), __wbindgen_free(ptr, size, align)
         if not self._is64 and ptr >= 2**31:
             args[0] = ptr - 2**32
         self._invoke(self.exports[fname], args)
