@@ -132,3 +132,15 @@ def test_output_directory_is_created_and_an_unwritable_output_is_a_usage_error(t
     with pytest.raises(SystemExit) as exc:
         main(["check", sample("memdemo.wasm"), "--max-initial-pages", "1", "-o", str(tmp_path / "file" / "x.txt")])
     assert exc.value.code == 2 and "cannot write the report to" in capsys.readouterr().err
+
+
+def test_github_annotations_name_config_modules_by_their_path_in_the_repository(tmp_path):
+    import shutil
+
+    (tmp_path / "build").mkdir()
+    shutil.copyfile(sample("memdemo-datafirst.wasm"), tmp_path / "build" / "app.wasm")
+    (tmp_path / "pyproject.toml").write_text('[tool.wasmem.check]\nmodules = ["build/app.wasm"]\n'
+                                             'require-stack-first = true\n')
+    r = run("--format", "github")  # config modules are absolute paths; an annotation needs the repository's
+    assert r.exit_code == 1
+    assert r.stdout.startswith("::error file=build/app.wasm,title=wasmem require-stack-first::")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from xml.sax.saxutils import escape, quoteattr
 
 from rich.text import Text
@@ -68,11 +69,22 @@ def _gh_escape(s: str, prop: bool = False) -> str:
     return s
 
 
-def to_github(reports) -> str:
-    """GitHub Actions workflow commands: one ``::error`` per failed rule or unreadable module."""
+def _repo_path(path: str, base: str) -> str:
+    """``path`` relative to ``base`` when it lies inside it (modules from a config's `modules` are absolute;
+    GitHub places an annotation by its path in the repository), else as it is."""
+    full = os.path.normpath(os.path.join(base, path))
+    rel = os.path.relpath(full, base)
+    return path if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+
+
+def to_github(reports, base: str | None = None) -> str:
+    """GitHub Actions workflow commands: one ``::error`` per failed rule or unreadable module. File paths
+    are relative to ``base`` (default: the current directory, the repository root in a workflow) when
+    they lie inside it."""
+    base = os.path.abspath(base or os.getcwd())
     lines = []
     for m in reports:
-        f = _gh_escape(m.path, True)
+        f = _gh_escape(_repo_path(m.path, base), True)
         if m.error:
             lines.append(f"::error file={f},title={_gh_escape('wasmem parse', True)}::{_gh_escape(m.error)}")
             continue
