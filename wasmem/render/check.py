@@ -69,12 +69,11 @@ def _gh_escape(s: str, prop: bool = False) -> str:
     return s
 
 
-def _repo_path(path: str, base: str) -> str:
-    """``path`` relative to ``base`` when it lies inside it (modules from a config's `modules` are absolute;
-    GitHub places an annotation by its path in the repository), else as it is."""
-    full = os.path.normpath(os.path.join(base, path))
-    rel = os.path.relpath(full, base)
-    return path if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+def path_in(path: str, base: str) -> str | None:
+    """``path`` relative to the directory ``base`` when it lies inside it, else None. Modules from a
+    config's `modules` are absolute; GitHub places annotations and alerts by a path in the repository."""
+    rel = os.path.relpath(os.path.normpath(os.path.join(base, path)), base)
+    return None if rel in (os.curdir, os.pardir) or rel.startswith(os.pardir + os.sep) else rel
 
 
 def to_github(reports, base: str | None = None) -> str:
@@ -84,7 +83,7 @@ def to_github(reports, base: str | None = None) -> str:
     base = os.path.abspath(base or os.getcwd())
     lines = []
     for m in reports:
-        f = _gh_escape(_repo_path(m.path, base), True)
+        f = _gh_escape(path_in(m.path, base) or m.path, True)
         if m.error:
             lines.append(f"::error file={f},title={_gh_escape('wasmem parse', True)}::{_gh_escape(m.error)}")
             continue

@@ -18,6 +18,7 @@ import re
 from urllib.parse import quote_from_bytes
 
 from .. import __version__
+from .check import path_in
 from .common import escape_controls
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -108,12 +109,11 @@ def _value(v) -> str:
 def artifact_location(path: str, base: str) -> dict:
     """``{"uri", "uriBaseId"}`` for a module path: relative to ``base`` (the source root, usually the
     current directory) when it lies inside it, else an absolute ``file:`` URI. Percent-encoded."""
-    full = os.path.normpath(os.path.join(base, path))
-    rel = os.path.relpath(full, base)
-    if rel != os.curdir and rel != os.pardir and not rel.startswith(os.pardir + os.sep):
-        rel = rel.replace(os.sep, "/")
-        return {"uri": quote_from_bytes(os.fsencode(rel), safe="/"), "uriBaseId": SRCROOT}
-    uri = quote_from_bytes(os.fsencode(full.replace(os.sep, "/")), safe="/:")
+    rel = path_in(path, base)
+    if rel is not None:
+        return {"uri": quote_from_bytes(os.fsencode(rel.replace(os.sep, "/")), safe="/"), "uriBaseId": SRCROOT}
+    full = os.path.normpath(os.path.join(base, path)).replace(os.sep, "/")
+    uri = quote_from_bytes(os.fsencode(full), safe="/:")
     return {"uri": "file://" + (uri if uri.startswith("/") else "/" + uri)}
 
 
