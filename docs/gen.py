@@ -160,6 +160,17 @@ PAGES: dict[str, dict] = {
         ],
         "see": ["memory-model.md#pointers-are-offsets"],
     },
+    "schema": {
+        "intro": "Prints the JSON Schema (draft 2020-12) of a command's JSON output, as shipped in the package "
+                 "(`wasmem/schemas/<command>.json`), so that scripts and CI can validate what they read. "
+                 "The schemas are strict: required keys, exact types, enums for stable codes and "
+                 "`additionalProperties: false` on fixed records.",
+        "examples": [
+            ("The commands with JSON output.", "wasmem schema --list"),
+            ("The schema of `check --format json` (the shortest).", "wasmem schema check"),
+        ],
+        "see": ["json.md#schemas"],
+    },
 }
 
 # SVGs in docs/img/, made with each command's --svg option.
@@ -257,9 +268,10 @@ def short_help(name: str) -> str:
 
 def commands_index(names: list[str]) -> str:
     lines = ["# Commands", "", GENERATED_NOTE, "",
-             "Every command takes a module (`.wasm`, or `.wat` text), prints a rich view, and has `--json` "
-             "(see [json.md](../json.md)) and `--svg FILE`. Exit status: 0 ok, 1 a check or finding failed "
-             "or the called function trapped, 2 a usage or parse error.", ""]
+             "Every command but `schema` takes a module (`.wasm`, or `.wat` text), prints a rich view, and has "
+             "`--json` (see [json.md](../json.md); `wasmem schema COMMAND` prints its JSON Schema) and "
+             "`--svg FILE`. Exit status: 0 ok, 1 a check or finding failed or the called function trapped, "
+             "2 a usage or parse error.", ""]
     for n in names:
         lines.append(f"- [`wasmem {n}`]({n}.md) — {short_help(n)}")
     lines.append("")

@@ -21,6 +21,7 @@ COMMANDS = {
     "stack": "wasmem.cli.stack:stack_cmd",
     "check": "wasmem.cli.check:check_cmd",
     "chase": "wasmem.cli.chase:chase_cmd",
+    "schema": "wasmem.cli.schema:schema_cmd",
 }
 
 
