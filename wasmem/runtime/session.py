@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import re
 import tempfile
 import threading
 import time
@@ -37,6 +38,9 @@ PAINT = 0xAA
 # Painting never goes below this address: a read through a null (or small) pointer must see what a plain
 # host shows, and in a stack-first module the lowest KiB of the stack is the null page.
 NULL_GUARD = 1024
+_SCAN = 4096
+_PAINTED = bytes([PAINT]) * _SCAN
+_PAINT_RUN = re.compile(b"\\x%02x+" % PAINT)
 BLOCK = 4096
 MERGE_GAP = 8  # changed ranges closer than this are reported as one range
 ALLOCATORS = (("allocate", "deallocate"), ("malloc", "free"), ("__wbindgen_malloc", "__wbindgen_free"),
@@ -1096,12 +1100,12 @@ class Session:
             else:
                 result.results = out
             result.sp_after = self.get_sp()
-            after = {i: self._image(i) for i in sorted(self.memories)}
             low_high = self.stack_range or (None, None)
-            if painted is not None:
+            if painted is not None:  # restore the paint in place first, so the after-image is the program's
                 low, high = painted
-                after[0] = self._unpaint(low, high, before[0], after[0])
-                lowest = self._lowest_touched
+                lowest = self._unpaint(low, high, before[0])
+            after = {i: self._image(i) for i in sorted(self.memories)}
+            if painted is not None:
                 result.stack = StackUse(sp_call, min(lowest, sp_call), *low_high, method="paint", floor=low,
                                         note=self.paint_reason)
             if self.instrumented is not None and sp_call is not None:
@@ -1158,23 +1162,30 @@ class Session:
         ctypes.memset(self.memories[0].address(self.store) + low, PAINT, top - low)
         return low, top
 
-    def _unpaint(self, low: int, high: int, before: bytes, after: bytes) -> bytes:
-        """Finds the lowest byte the call touched in the painted [low, high) and puts every byte that still
-        holds the paint back to what it was. Returns the corrected memory image."""
-        if len(after) < high:
-            self._lowest_touched = high
-            return after
-        region = after[low:high]
-        lowest = low + (len(region) - len(region.lstrip(bytes([PAINT]))))
-        self._lowest_touched = lowest
-        used = bytearray(after[lowest:high])
-        orig = before[lowest:high]
-        for j, b in enumerate(used):
-            if b == PAINT:
-                used[j] = orig[j]
-        fixed = before[low:lowest] + bytes(used)
-        self.write(low, fixed)
-        return after[:low] + fixed + after[high:]
+    def _unpaint(self, low: int, high: int, before: bytes) -> int:
+        """In memory 0: finds the lowest byte of the painted [low, high) that no longer holds the paint and
+        puts every byte that still holds it back to what ``before`` (the image taken before painting) had
+        there. Returns that lowest address (``high`` when the call touched nothing): one copy of the painted
+        range, a chunked scan for the first changed byte, one copy back for the untouched part below it and
+        one per run of paint above it (1 MiB: about 0.3 ms)."""
+        mem = self.memories[0]
+        if mem.size(self.store) < high:
+            return high
+        base = mem.address(self.store)  # after the call: memory.grow may have moved it
+        data = ctypes.string_at(base + low, high - low)
+        # the first changed byte: whole chunks compared with memcmp (bytes ==), then one chunk stripped
+        n, i = len(data), 0
+        while i < n and data[i:i + _SCAN] == _PAINTED[:min(_SCAN, n - i)]:
+            i += _SCAN
+        i = min(i, n)
+        chunk = data[i:i + _SCAN]
+        lowest = low + i + len(chunk) - len(chunk.lstrip(_PAINTED[:1]))
+        if lowest > low:
+            ctypes.memmove(base + low, before[low:lowest], lowest - low)
+        for run in _PAINT_RUN.finditer(data, lowest - low):
+            a, b = run.span()
+            ctypes.memmove(base + low + a, before[low + a:low + b], b - a)
+        return lowest
 
     def _alloc(self, fname: str, size: int, align: int = 1) -> int:
         _, ft = self.find_function(fname)
