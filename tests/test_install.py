@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from install_util import find_wheelhouse, offline_env
 
 from wasmem.cli.main import COMMANDS
 
@@ -27,24 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 # what never goes into a build copy of the tree: environments, caches, earlier builds
 _SKIP_DIRS = {".venv", ".git", "build", "dist", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache"}
-
-
-def find_wheelhouse() -> Path | None:
-    """The folder of dependency wheels made at set-up (`WASMEM_WHEELHOUSE` or `<repo>/.venv/wheelhouse`),
-    or None when there is none with a wasmtime wheel in it."""
-    env = os.environ.get("WASMEM_WHEELHOUSE")
-    path = Path(env) if env else ROOT / ".venv" / "wheelhouse"
-    if path.is_dir() and any(path.glob("wasmtime-*.whl")) and any(path.glob("setuptools-*.whl")):
-        return path
-    return None
-
-
-def offline_env(wheelhouse: Path) -> dict[str, str]:
-    """The environment for pip and build: no index, no user or site pip configuration, only the wheelhouse."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse), PIP_CONFIG_FILE=os.devnull,
-               PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
-    return env
 
 
 def run(cmd, *, env=None, cwd=None, timeout=300) -> subprocess.CompletedProcess:
