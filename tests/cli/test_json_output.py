@@ -38,8 +38,22 @@ def test_same_document_as_json(monkeypatch, force_fallback):
 
 def test_fast_encoder_matches_dumps():
     enc = common._leaf_encoder()
-    for v in [doc()["segments"][0], [1.0, float("inf"), -0.0], "\u2603", {"k": [None, False]}, 12345678901234567890]:
+    for v in [doc()["segments"][0], [1.0, 2.5e300, -0.0], "\u2603", {"k": [None, False]}, 12345678901234567890]:
         assert enc(v) == json.dumps(v)
+
+
+@pytest.mark.parametrize("force_fallback", [False, True])
+def test_nan_and_inf_are_strings_never_bare_tokens(monkeypatch, force_fallback):
+    """JSON has no NaN or Infinity: wherever such a float stands (a host call's argument, a DWARF value deep
+    in a tree), it is written as "nan", "inf" or "-inf", and the document stays valid JSON."""
+    if force_fallback:
+        monkeypatch.setattr(common, "_leaf_encoder", lambda: common.functools.partial(json.dumps, allow_nan=False))
+    data = {"top": float("nan"), "list": [1.5, float("inf")],
+            "deep": {"a": {"b": {"c": [float("-inf"), {"d": float("nan")}]}}}}
+    text = written(data)
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"top": "nan", "list": [1.5, "inf"],
+                                "deep": {"a": {"b": {"c": ["-inf", {"d": "nan"}]}}}}
 
 
 def test_large_output_is_written_in_batches():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import sys
 
 import click
@@ -24,7 +26,7 @@ def print_json(data, out=None) -> None:
     Pieces are collected and written in batches of about ``_FLUSH`` pieces."""
     out = out or sys.stdout
     buf: list[str] = []
-    _write_json(data, buf, 0, _leaf_encoder(), out)
+    _write_json(data, buf, 0, _finite(_leaf_encoder()), out)
     buf.append("\n")
     out.write("".join(buf))
 
@@ -42,7 +44,7 @@ def _leaf_encoder():
 
         enc = json.JSONEncoder()
         make = c_make_encoder(None, enc.default, c_encode_basestring_ascii, None, ": ", ", ",
-                              False, False, True)
+                              False, False, False)  # allow_nan off: _finite turns them into strings
 
         def encode(value) -> str:
             return "".join(make(value, 0))
@@ -52,7 +54,29 @@ def _leaf_encoder():
             return encode
     except Exception:  # noqa: BLE001 - any difference in a private API means: use the public one
         pass
-    return json.dumps
+    return functools.partial(json.dumps, allow_nan=False)
+
+
+def _finite(encode):
+    """``encode`` that writes a float JSON cannot hold as the string ``"nan"``, ``"inf"`` or ``"-inf"``
+    (docs/json.md) wherever it stands, instead of the invalid bare ``NaN``/``Infinity``; the common case
+    (no such float) costs nothing extra."""
+    def enc(value):
+        try:
+            return encode(value)
+        except ValueError:  # out of range float values are not JSON compliant
+            return encode(_nonfinite_as_text(value))
+    return enc
+
+
+def _nonfinite_as_text(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _nonfinite_as_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nonfinite_as_text(v) for v in value]
+    return value
 
 
 def _write_json(value, buf: list, depth: int, encode, out) -> None:
