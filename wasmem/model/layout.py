@@ -361,15 +361,17 @@ def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) ->
             init &= 0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF
         return StackPointer(idx, prov, detail, init, g.imported is not None, evidence, g.type.valtype)
 
+    def pointer_like(idx: int) -> bool:  # a name alone does not make an f64 or a funcref a stack pointer
+        return idx < len(globals_) and globals_[idx].type.mutable and globals_[idx].type.valtype in ("i32", "i64")
+
     for g in globals_:
-        if g.imported and g.imported.name == "__stack_pointer" and g.type.mutable:
+        if g.imported and g.imported.name == "__stack_pointer" and pointer_like(g.index):
             return make(g.index, "import", f"imported as {g.imported.module}.{g.imported.name}")
     for idx, name in gnames.items():
-        if name == "__stack_pointer" and idx < len(globals_) and globals_[idx].type.mutable:
+        if name == "__stack_pointer" and pointer_like(idx):
             return make(idx, "name-section", "named __stack_pointer in the name section")
     for e in module.exports:
-        if e.kind == "global" and e.name == "__stack_pointer" and e.index < len(globals_) \
-                and globals_[e.index].type.mutable:
+        if e.kind == "global" and e.name == "__stack_pointer" and pointer_like(e.index):
             return make(e.index, "export", "exported as __stack_pointer")
     if go:
         return None
