@@ -151,11 +151,14 @@ CORPUS: tuple[Case, ...] = (
          "poly1305 and chacha20 over the zeroed static buffers"),
     # -- Go --------------------------------------------------------------------------------------------
     Case(_BENCH["esbuild"], "Go", "Go 1.26 js/wasm (gojs imports, wasm_exec.js)", "go",
-         ("getsp",), "the Go runtime is not started (its exports expect wasm_exec's event loop)"),
+         ("getsp", "run 0 0", "getsp"),
+         "the Go runtime started with no argv: it initialises (scheduler, GC, package inits) until "
+         "syscall.init finds no JS `fs` object, panics and exits through runtime.wasmExit"),
     Case(_npm("webauthn4js", "webauthn4js@3.0.0", "webauthn4js-3.0.0.tgz",
               "0a65ed91822dc1cc5e07c5f3150e46174db5f1007816b6828cc76b21dbff903e", "package/webauthn4js.wasm",
               "f946c685f162ba0b3dc6be844f9e189d92d9f59fc873f564b4bcb33af6704f35"),
-         "Go", "Go 1.21 js/wasm (gojs imports)", "go", ("getsp", "getsp")),
+         "Go", "Go 1.21 js/wasm (gojs imports)", "go", ("getsp", "run 0 0", "getsp"),
+         "as esbuild: runtime start-up to the panic in syscall.init, its stderr compared"),
     Case(_npm("gofmt", "@wasm-fmt/gofmt@0.7.3", "wasm-fmt-gofmt-0.7.3.tgz",
               "0b7b8ae7050722695a4c4eb56a28c2bbf04f4d9ce8f542378e59008cb1162dc3", "package/gofmt.wasm",
               "24da2e1b76c0ed5e4e3652aab25525ddce2fad95853a519b1e7750df45911c86"),

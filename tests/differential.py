@@ -17,6 +17,12 @@ nothing the module does: memory 0 exported as ``memory`` when the module uses WA
 so (wasmtime's WASI finds memory only through that export; Node's WASI is handed the memory instead), and
 an export for each memory that has none (so the harness can read it). wasmem does the same.
 
+The host side is made deterministic for both (``deterministic_host``): the clocks and random bytes that
+wasmem's host profiles read in Python (Go's nanotime/walltime/getRandomData, Emscripten's
+emscripten_date_now/get_now, AssemblyScript's seed) come from a fake clock and a seeded generator that are
+reset before each call on each side, so both see the same values. WASI's clocks and random_get are
+wasmtime's own and stay real: what they make differ is found by a second plain run (``noise_check``).
+
 Arguments may refer to values known only at run time (resolved on the plain host, the same text then
 goes to both): ``$N`` is the first result of call N of the sequence (0-based; ``malloc 64`` then
 ``free $0``), ``*$N`` the little-endian u32 in memory 0 at the address call N returned, ``@NAME`` the
@@ -34,6 +40,8 @@ bench/differential.py (real-world modules from the package registries).
 from __future__ import annotations
 
 import os
+import random
+import sys
 import tempfile
 import threading
 import time
@@ -314,7 +322,10 @@ class PlainHost:
             return Observed(None, _kind(exc), self.images(), out, err)
         except Exception as exc:  # noqa: BLE001 - a host function raised (wasmem's HostTrap: abort…)
             out, err = self.output()
-            return Observed(None, getattr(exc, "kind", type(exc).__name__), self.images(), out, err)
+            kind = getattr(exc, "kind", type(exc).__name__)
+            if kind == "exit" and getattr(exc, "exit_code", None) is not None:
+                kind = f"exit:{exc.exit_code}"  # as wasmem reports an exit through a host function
+            return Observed(None, kind, self.images(), out, err)
         n = len(func.type(self.store).results)
         results = [] if n == 0 else (list(r) if n > 1 else [r])
         out, err = self.output()
@@ -380,7 +391,8 @@ def _norm(values) -> list:
     return out
 
 
-def compare(path_or_module, calls, *, noise_check: bool = True, **session_options) -> Report:
+def compare(path_or_module, calls, *, noise_check: bool = True, deterministic_host: bool = True,
+            **session_options) -> Report:
     """Opens ``path_or_module`` under wasmem (``session_options`` as for ``wasmem.open``) and under a plain
     host, then makes each call of ``calls`` (``(export, [arg text…])``, wasmem's command-line syntax, with
     the ``$N``/``*$N``/``@NAME`` references of the module docstring) on both and compares. Returns a Report;
@@ -391,11 +403,20 @@ def compare(path_or_module, calls, *, noise_check: bool = True, **session_option
     deterministic behaviour and is left out of the comparison, and listed in ``report.noise``. When the
     module imports a clock, the second instance starts CLOCK_DELAY seconds later, so that times it stores
     differ from the first's in every byte that a run-to-run difference can reach (WASI's monotonic clock
-    counts from the host's creation: a slower start under wasmem gives a larger value)."""
+    counts from the host's creation: a slower start under wasmem gives a larger value).
+
+    ``deterministic_host``: the host profiles' Python clocks and random sources are replaced for the
+    duration of the comparison (see the module docstring)."""
+    with _DeterministicHost(enabled=deterministic_host) as det:
+        return _compare(path_or_module, list(calls), noise_check, det, session_options)
+
+
+def _compare(path_or_module, calls, noise_check: bool, det: _DeterministicHost, session_options) -> Report:
     from wasmem.runtime import load_module
 
     module = load_module(path_or_module)
     session_options.setdefault("timeout", 10.0)
+    det.reset(0)
     session = wasmem.open(module, **session_options)
     choice = getattr(session, "host_choice", None)
     report = Report(module.path or "<bytes>", stack_method=session.measure,
@@ -403,10 +424,11 @@ def compare(path_or_module, calls, *, noise_check: bool = True, **session_option
                     host_reason=getattr(choice, "explanation", None) if choice is not None else None)
     plain = twin = None
     try:
+        det.reset(0)
         plain = PlainHost(module, session, timeout=session_options["timeout"])
+        det.reset(0)
         twin = PlainHost(module, session, timeout=session_options["timeout"], share=plain,
-                         delay=CLOCK_DELAY if reads_clock(module) else 0.0) if noise_check else None
-        calls = list(calls)
+                         delay=CLOCK_DELAY if reads_clock(module, not det.enabled) else 0.0) if noise_check else None
         results: list[list | None] = []  # the plain host's results of each call, for $N
         init_out = getattr(session, "init_output", None)
         o_out = plain.output()
@@ -427,12 +449,15 @@ def compare(path_or_module, calls, *, noise_check: bool = True, **session_option
             if resolved != list(args):
                 step = f"{step} (= {' '.join(map(str, resolved))})"
             args = resolved
+            det.reset(k + 1)
             r = session.call(name, list(args))
             if r.sret is not None or r.allocations:
                 report.skipped.append((step, "wasmem placed arguments in memory (sret / s: / b:)"))
                 # keep the two instances in step: the plain host cannot replay this call
                 return _finish(report, stop=step, last=last)
+            det.reset(k + 1)
             o = plain.call(name, list(r.args))
+            det.reset(k + 1)
             t = twin.call(name, list(r.args)) if twin is not None else o
             results.append(o.results)
             report.calls.append(step)
@@ -469,15 +494,98 @@ def compare(path_or_module, calls, *, noise_check: bool = True, **session_option
     return report
 
 
+class _FakeSources:
+    """Stands in for the ``time``, ``os`` and ``random`` modules inside wasmem's host profiles: a clock that
+    advances 1 µs per reading from a start fixed by ``reset(k)`` (k = the call's index: 1000 s apart, so
+    it never runs backwards from one call to the next) and random bytes from a generator seeded with k.
+    Everything else is the real module's."""
+
+    EPOCH_NS = 1_767_225_600 * 10**9  # 2026-01-01T00:00:00Z
+
+    def __init__(self, real):
+        self._real = real
+        self.reset(0)
+
+    def reset(self, k: int) -> None:
+        self._k, self._n, self._rng = k, 0, random.Random(k)
+
+    def _tick(self) -> int:
+        self._n += 1
+        return self._k * 10**12 + self._n * 1000
+
+    def time_ns(self) -> int:
+        return self.EPOCH_NS + self._tick()
+
+    def time(self) -> float:
+        return self.time_ns() / 1e9
+
+    def perf_counter_ns(self) -> int:
+        return self._tick()
+
+    def perf_counter(self) -> float:
+        return self.perf_counter_ns() / 1e9
+
+    monotonic_ns = perf_counter_ns
+    monotonic = perf_counter
+
+    def urandom(self, n: int) -> bytes:
+        return self._rng.randbytes(n)
+
+    def random(self) -> float:
+        return self._rng.random()
+
+    def getrandbits(self, n: int) -> int:
+        return self._rng.getrandbits(n)
+
+    def randbytes(self, n: int) -> bytes:
+        return self._rng.randbytes(n)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+class _DeterministicHost:
+    """Within ``with``: the modules of ``wasmem.runtime.hosts`` see :class:`_FakeSources` for ``time``,
+    ``os`` and ``random``; restored on exit. ``reset(k)`` restarts every stand-in at call k."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.fakes = {name: _FakeSources(mod) for name, mod in (("time", time), ("os", os), ("random", random))}
+        self.saved: list[tuple[object, str, object]] = []
+
+    def reset(self, k: int) -> None:
+        for f in self.fakes.values():
+            f.reset(k)
+
+    def __enter__(self):
+        if self.enabled:
+            import wasmem.runtime.hosts  # noqa: F401 - loads every profile module
+
+            for modname, mod in list(sys.modules.items()):
+                if not modname.startswith("wasmem.runtime.hosts") or mod is None:
+                    continue
+                for attr, fake in self.fakes.items():
+                    if getattr(mod, attr, None) is fake._real:
+                        self.saved.append((mod, attr, fake._real))
+                        setattr(mod, attr, fake)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for mod, attr, real in reversed(self.saved):
+            setattr(mod, attr, real)
+        self.saved.clear()
+
+
 CLOCK_DELAY = 1.1  # s: the second plain run reads clocks at least a second later (tv_sec differs too)
 _CLOCK_WORDS = ("clock", "time", "now", "date")
 
 
-def reads_clock(module: WasmModule) -> bool:
-    """Whether the module imports a function that may read a clock (WASI clock_time_get, Emscripten's
-    emscripten_date_now/emscripten_get_now, Go's nanotime1/walltime …): its memory may then hold times,
-    which differ from run to run."""
-    return any(i.kind == "func" and any(w in i.name.lower() for w in _CLOCK_WORDS) for i in module.imports)
+def reads_clock(module: WasmModule, python_clocks: bool = True) -> bool:
+    """Whether the module imports a function that may read a real clock (WASI clock_time_get; with
+    ``python_clocks`` also Emscripten's emscripten_date_now/get_now, Go's nanotime1/walltime …, which
+    the deterministic host replaces): its memory may then hold times, which differ from run to run."""
+    return any(i.kind == "func" and (python_clocks or i.module in WASI_MODULES)
+               and any(w in i.name.lower() for w in _CLOCK_WORDS) for i in module.imports)
 
 
 def _images(session: Session) -> dict[int, bytes]:
