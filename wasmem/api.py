@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 from .errors import ParseError, UsageError
 from .parser.module import WasmModule
@@ -16,35 +17,61 @@ def _is_text(path: str) -> bool:
     return head[:1] in (b"(", b";")
 
 
-def load_module(path: str | os.PathLike) -> WasmModule:
-    """Opens a binary module (memory-mapped) or a text module (`.wat`, or a file starting with "(")."""
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+MAX_TEXT_BYTES = 64 << 20  # a .wat file is read whole and assembled: bounded
+
+
+def _regular_file(path: str) -> os.stat_result:
+    """stat of ``path`` when it is a regular file; a UsageError otherwise, before anything reads it (a FIFO
+    would block forever, /dev/zero never ends)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        what = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        raise UsageError(f"{path}: is {what}, not a module file")
+    return st
+
+
+def load_module(path: str | os.PathLike, *, validate: bool = True) -> WasmModule:
+    """Opens a binary module (memory-mapped) or a text module (`.wat`, or a file starting with "(").
+    With ``validate`` (the default, and what every command does) every section is checked as `inspect`
+    checks it, so no command works on a module that another rejects as malformed."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise UsageError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise UsageError(f"{path}: is a directory, not a module")
+    st = _regular_file(path)
     try:
         text = _is_text(path)
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror}") from None
     if text:
+        if st.st_size > MAX_TEXT_BYTES:
+            raise UsageError(f"{path}: a {st.st_size}-byte text module is more than wasmem assembles "
+                             f"({MAX_TEXT_BYTES} bytes); convert it to binary first")
         from .runtime.wat import wat_to_wasm  # imports wasmtime: only for text input
 
         with open(path, encoding="utf-8", errors="replace") as f:
-            return WasmModule.from_bytes(wat_to_wasm(f.read()), path)
-    try:
-        return WasmModule.from_file(path)
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from None
-    except ValueError as exc:  # mmap of an unmappable file
-        raise ParseError(f"{path}: cannot map the file: {exc}", 0) from None
+            module = WasmModule.from_bytes(wat_to_wasm(f.read()), path)
+    else:
+        try:
+            module = WasmModule.from_file(path)
+        except OSError as exc:
+            raise UsageError(f"{path}: {exc.strerror}") from None
+        except ValueError as exc:  # mmap of an unmappable file
+            raise ParseError(f"{path}: cannot map the file: {exc}", 0) from None
+    if validate:
+        from .parser.validate import check_structure
+
+        check_structure(module)
+    return module
 
 
 def inspect(path: str | os.PathLike, *, pages: int | None = None, min_stack: int | None = None):
     """The memory layout of a module: memories, stack pointer, stack/data/heap regions, findings."""
     from .model.layout import DEFAULT_MIN_STACK, analyze
-    from .parser.validate import check_structure
 
-    module = load_module(path)
-    check_structure(module)
+    module = load_module(path)  # validated
     return analyze(module, pages=pages, min_stack=DEFAULT_MIN_STACK if min_stack is None else min_stack)

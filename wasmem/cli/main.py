@@ -59,14 +59,28 @@ def cli(ctx, traceback):
     ctx.obj["traceback"] = traceback
 
 
+def _quiet_stdout() -> None:
+    """After a failed write to standard output, make the interpreter's final flush a no-op (it would
+    print a second error about the same failure)."""
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
+    except OSError:
+        pass
+
+
 def _want_traceback(argv) -> bool:
     return "--traceback" in argv or os.environ.get("WASMEM_TRACEBACK") == "1"
 
 
 def main(argv=None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:  # started with standard output closed (`wasmem … >&-`): nothing could be shown
+        if sys.stderr is not None:
+            sys.stderr.write("wasmem: error: standard output is closed\n")
+        sys.exit(2)
     try:
         rv = cli.main(args=argv, prog_name="wasmem", standalone_mode=False)
+        sys.stdout.flush()  # a full device or a closed pipe shows here, inside the error handling
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # `wasmem` alone (click >= 8.2)
@@ -89,7 +103,15 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except BrokenPipeError:
+        _quiet_stdout()
         sys.exit(0)
+    except OSError as exc:  # writing a report, an SVG, or standard output failed (missing folder, full disk)
+        if _want_traceback(argv):
+            raise
+        what = f"cannot write {exc.filename}" if exc.filename else "cannot write standard output"
+        click.echo(f"wasmem: error: {what}: {exc.strerror or exc}", err=True)
+        _quiet_stdout()
+        sys.exit(2)
     except Exception as exc:  # a bug: still one line unless asked
         if _want_traceback(argv):
             raise

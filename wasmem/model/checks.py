@@ -12,6 +12,7 @@ Every result carries the measured value and the limit, and a status: ``pass``, `
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field, fields
 
 from ..errors import UsageError
@@ -103,6 +104,30 @@ def _toml_loads(text: str, path: str) -> dict:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise UsageError(f"{path}: invalid TOML: nested too deeply") from None
+
+
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _read_config(path: str) -> str:
+    """A config file's text: a regular file (a FIFO or device would block or never end), at most
+    MAX_CONFIG_BYTES, valid UTF-8 (as TOML requires). Every failure is a UsageError."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"{path}: not a regular file")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise UsageError(f"{path}: {st.st_size} bytes, more than a config file may have ({MAX_CONFIG_BYTES})")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (at offset {exc.start:#x})") from None
 
 
 def _section(doc: dict, path: str) -> dict | None:
@@ -127,8 +152,7 @@ def find_config(start: str | None = None) -> str | None:
             if os.path.isfile(p):
                 if name == "wasmem.toml":
                     return p
-                with open(p, encoding="utf-8") as f:
-                    text = f.read()
+                text = _read_config(p)
                 if "wasmem" in text and _section(_toml_loads(text, p), p) is not None:
                     return p
         parent = os.path.dirname(d)
@@ -139,11 +163,7 @@ def find_config(start: str | None = None) -> str | None:
 
 def load_config(path: str) -> tuple[dict, list[str]]:
     """(rule values by field name, module paths) from a config file. Unknown keys are a UsageError."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from None
+    text = _read_config(path)
     table = _section(_toml_loads(text, path), path)
     if table is None:
         raise UsageError(f"{path}: no [tool.wasmem.check] table")
@@ -166,8 +186,9 @@ def load_config(path: str) -> tuple[dict, list[str]]:
             if not isinstance(value, bool):
                 raise UsageError(f"{path}: {key} must be true or false")
         elif name in _INT_RULES:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise UsageError(f"{path}: {key} must be a non-negative integer")
+            least = 1 if name == "recursion_depth" else 0  # as on the command line
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise UsageError(f"{path}: {key} must be an integer of at least {least}")
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 100:
                 raise UsageError(f"{path}: {key} must be a percentage in [0, 100)")

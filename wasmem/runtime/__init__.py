@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 
 from ..errors import UsageError, WasmemError
 from ..parser.module import WasmModule
@@ -412,6 +413,19 @@ def _find_type(symbols, type_name: str, target: Target):
 DEFAULT_DUMP_LEN = 256
 
 
+def snapshot_limit(module: WasmModule, memory: int = 0) -> int:
+    """The most bytes a snapshot of ``memory`` can have: its declared maximum, else what its index type
+    can address (4 GiB for wasm32; memory64 snapshots are capped there too, as wasmem reads them whole)."""
+    if not 0 <= memory < len(module.memories):
+        n = len(module.memories)
+        raise UsageError(f"memory {memory} does not exist (the module has {n} memor{'y' if n == 1 else 'ies'})")
+    mt = module.memories[memory].type
+    cap = 1 << 32
+    if mt.max_pages is not None:
+        return min(cap, mt.max_pages * mt.page_size)
+    return cap
+
+
 class _Memory:
     """Where `dump` and `chase` read from: a live instance after the ``after`` calls, or a raw snapshot
     image (the module then gives only the layout and the names)."""
@@ -426,10 +440,18 @@ class _Memory:
         if snapshot is not None:
             module = load_module(path_or_module)
             layout, _, _, regions = layout_facts(module)
-            if not os.path.isfile(snapshot):
-                raise UsageError(f"--snapshot {snapshot}: no such file")
+            limit = snapshot_limit(module, memory)
+            try:
+                st = os.stat(snapshot)
+            except OSError as exc:
+                raise UsageError(f"--snapshot {snapshot}: {exc.strerror}") from None
+            if not stat.S_ISREG(st.st_mode):
+                raise UsageError(f"--snapshot {snapshot}: not a regular file")
+            if st.st_size > limit:
+                raise UsageError(f"--snapshot {snapshot}: {st.st_size} bytes, more than memory {memory} of this "
+                                 f"module can hold ({limit} bytes): not a snapshot of it")
             with open(snapshot, "rb") as f:
-                image = MemoryImage(f.read(), f"snapshot {os.path.basename(snapshot)}")
+                image = MemoryImage(f.read(limit), f"snapshot {os.path.basename(snapshot)}")
             syms = _static_symbols(module, layout)
 
             def lookup(name):
