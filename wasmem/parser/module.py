@@ -475,14 +475,27 @@ class WasmModule:
 
         return self._vector(7, entry)
 
-    def find_export(self, name: str) -> Export | None:
+    @cached_property
+    def _export_by_name(self) -> dict[str, Export]:
+        out: dict[str, Export] = {}
         for e in self.exports:
-            if e.name == name:
-                return e
-        return None
+            out.setdefault(e.name, e)  # the first of duplicate names, as a linear search finds it
+        return out
+
+    @cached_property
+    def _export_names_by_item(self) -> dict[tuple[str, int], list[str]]:
+        out: dict[tuple[str, int], list[str]] = {}
+        for e in self.exports:
+            out.setdefault((e.kind, e.index), []).append(e.name)
+        return out
+
+    def find_export(self, name: str) -> Export | None:
+        return self._export_by_name.get(name)
 
     def get_export_names(self, kind: str, index: int) -> list[str]:
-        return [e.name for e in self.exports if e.kind == kind and e.index == index]
+        """Export names of one item, in export order (a dict built once: Emscripten side modules export
+        hundreds of thousands of items, and Session asks for every global)."""
+        return list(self._export_names_by_item.get((kind, index), ()))
 
     @cached_property
     def start(self) -> int | None:
