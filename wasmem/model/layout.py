@@ -8,6 +8,7 @@ from itertools import islice
 
 from ..errors import ParseError
 from ..parser.code import decode_locals, iter_instruction_tuples, iter_instructions
+from ..parser.features import LEGACY_EH_REMEDY, find_legacy_eh
 from ..parser.module import WasmModule
 
 # Linker-synthesised globals whose values are addresses (wasm-ld names).
@@ -629,6 +630,12 @@ def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stac
     if lay.go:
         f.append(Finding("info", "go", "built by Go: global 0 is Go's SP register; goroutine stacks live "
                                        "in the Go heap, so there is no C linear stack to size"))
+    eh = find_legacy_eh(module)
+    if eh is not None:
+        f.append(Finding("warning", "legacy-exceptions",
+                         f"the code uses legacy exception handling (the pre-exnref try/catch encoding: `{eh.op}` "
+                         f"at {eh.offset:#x} in {_function_label(module, eh.func_index)}): wasmtime (and so "
+                         f"`wasmem call`) cannot run it; browsers and Node still do", LEGACY_EH_REMEDY))
     if mem is None:
         if any(s.mode == "active" for s in lay.segments):
             f.append(Finding("error", "data-without-memory", "data segments exist but no memory is declared"))
@@ -693,6 +700,14 @@ def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stac
             f.append(Finding("info", "host-memory-ok",
                              f"--pages {pages}: a host memory of {pages} pages satisfies the import "
                              f"(initial {declared}{'' if mem.max_pages is None else f', maximum {mem.max_pages}'})"))
+
+
+def _function_label(module: WasmModule, index: int) -> str:
+    try:
+        name = module.names.functions.get(index)
+    except ParseError:
+        name = None
+    return f"function {index} ({name})" if name else f"function {index}"
 
 
 JSON_SCHEMA_VERSION = 1
