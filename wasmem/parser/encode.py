@@ -187,3 +187,39 @@ def append_global(data, valtype: str, mutable: bool, init: int | float) -> tuple
     own = [g for g in module.globals if g.imported is None]
     out, _, _ = _append_entries(data, module, GLOBAL_SECTION, len(own), 1, entry)
     return out, len(module.globals)
+
+
+def cap_memory_maximum(data, caps: dict[int, int]) -> bytes:
+    """A copy of ``data`` where each *defined* memory in ``caps`` (memory index → pages) declares at most
+    that maximum, patched in place: the new maximum is written as a padded LEB128 of the old field's
+    length, so no byte moves and every later offset stays valid. A memory whose maximum is absent or not
+    above its cap is left alone (adding a maximum would move bytes)."""
+    module = WasmModule.from_bytes(data)
+    out = bytearray(data)
+    h = module.get_section(5)
+    if h is None or not caps:
+        return bytes(out)
+    base = sum(1 for i in module.imports if i.kind == "memory")
+    r = Reader(out, h.start, h.end)
+    for i in range(r.u32()):
+        flags = r.u8()
+        read = r.u64 if flags & 0x04 else r.u32
+        lo = read()
+        if flags & 0x01:
+            at = r.pos
+            hi = read()
+            width = r.pos - at
+            cap = caps.get(base + i)
+            if cap is not None and hi > cap >= lo:
+                out[at:at + width] = padded_uleb(cap, width)
+        if flags & 0x08:
+            r.u32()
+    return bytes(out)
+
+
+def padded_uleb(n: int, width: int) -> bytes:
+    """``n`` as an unsigned LEB128 of exactly ``width`` bytes (continuation bits on every byte but the
+    last: a valid encoding of the same number)."""
+    if n < 0 or n >= 1 << (7 * width):
+        raise ValueError(f"{n} does not fit in a {width}-byte LEB128")
+    return bytes(((n >> (7 * k)) & 0x7F) | (0x80 if k < width - 1 else 0) for k in range(width))

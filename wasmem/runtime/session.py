@@ -4,6 +4,7 @@ calls with argument parsing, sret slots, string arguments, memory diffs, stack p
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import os
 import re
@@ -27,7 +28,8 @@ from ..model.values import (
     parse_memory_arg,
     parse_write,
 )
-from ..parser.encode import rewrite_exports
+from ..parser.encode import cap_memory_maximum, rewrite_exports
+from ..parser.features import LEGACY_EH_REMEDY, LegacyEH, scan_legacy_eh
 from ..parser.instrument import Instrumented, instrument_stack
 from ..parser.module import WasmModule
 from ..parser.types import FuncType
@@ -302,17 +304,38 @@ class Snapshot:
 
 
 # -- memory adapter (Memory and SharedMemory have different APIs) ---------------------------------
+class _SharedMemory(wasmtime.SharedMemory):
+    """wasmtime-py 50's SharedMemory with two fixes: ``_as_extern`` (used by ``Linker.define``) wrapped the
+    handle in one pointer too many, so defining an imported shared memory raised ``TypeError: incompatible
+    types, LP_LP_wasmtime_sharedmemory…``; ``size()`` passed the wrong pointer type likewise."""
+
+    def _as_extern(self):
+        from wasmtime import _ffi as ffi
+
+        union = ffi.wasmtime_extern_union(sharedmemory=self.ptr())
+        return ffi.wasmtime_extern_t(ffi.WASMTIME_EXTERN_SHAREDMEMORY, union)
+
+    def size(self) -> int:
+        from wasmtime import _ffi as ffi
+
+        return ffi.wasmtime_sharedmemory_size(self.ptr())
+
+
 class _Mem:
-    def __init__(self, obj):
+    """One memory, Memory or SharedMemory (a shared memory belongs to the engine: its calls take no store).
+    ``page_size`` is the memory's declared page size (65536 unless custom-page-sizes)."""
+
+    def __init__(self, obj, page_size: int = PAGE):
         self.obj = obj
         self.shared = isinstance(obj, wasmtime.SharedMemory)
+        self.page_size = page_size
 
     def size(self, store) -> int:
         return self.obj.data_len() if self.shared else self.obj.data_len(store)
 
     def pages(self, store) -> int:
-        if self.shared:  # wasmtime-py 50's SharedMemory.size() passes a wrong pointer type
-            return self.obj.data_len() // PAGE
+        if self.shared:  # from the byte length: wasmtime-py 50's SharedMemory.size() passes a wrong pointer
+            return self.obj.data_len() // self.page_size
         return self.obj.size(store)
 
     def grow(self, store, delta: int) -> int:
@@ -325,16 +348,35 @@ class _Mem:
         return ctypes.addressof(self.ptr(store).contents)
 
 
+# wasmtime's words for legacy exception handling: the validator's and the compiler's
+_LEGACY_EH_ERROR = re.compile(r"legacy_exceptions feature required|legacy exception handling proposal|"
+                              r"legacy-exceptions not supported")
+
+
+def _stops_progress_on_error(init):
+    """Session.__init__ ends the progress display when it raises (an error line must not be drawn under a
+    live status)."""
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        try:
+            init(self, *args, **kwargs)
+        except BaseException:
+            self._stop_progress()
+            raise
+    return wrapper
+
+
 # -- the session ----------------------------------------------------------------------------------
 class Session:
     """One instantiated module. See the module docstring and issue 3 for the behaviour."""
 
+    @_stops_progress_on_error
     def __init__(self, module: WasmModule, *, sp_global: int | None = None,
                  stack_range: tuple[int, int] | None = None, pages: int | None = None,
                  wasi_dirs=(), wasi_env=(), strict_imports: bool = False, timeout: float = 10.0,
                  fuel: int | None = None, max_memory: int = 256 * 2**20, cache: bool = True,
                  check_stack: bool = False, paint: bool | None = None,
-                 paint_safe: tuple[bool, str] | None = None):
+                 paint_safe: tuple[bool, str] | None = None, on_compile=None):
         self.module = module
         self.sp_global = sp_global
         self.stack_range = stack_range
@@ -349,8 +391,11 @@ class Session:
         self._tmpfiles: list[str] = []
         self._out_pos = [0, 0]
         self._closed = False
+        self._progress = None
 
         self.engine = wasmtime.Engine(self._config(cache))
+        self._refuse_unrunnable()  # before any slow work: a module wasmtime cannot run is refused at once
+        self._start_progress(on_compile)  # a status while preparing and compiling (the CLI's: on stderr)
         self.store = wasmtime.Store(self.engine)
         if max_memory:
             self.store.set_limits(memory_size=max_memory)
@@ -412,10 +457,16 @@ class Session:
             self._offset_at, self._offset_delta = rw.at, rw.delta
             for (_, kind, index), used in zip(wanted, rw.names, strict=True):
                 (self._global_exports if kind == "global" else self._memory_exports)[index] = used
+        raw = self._cap_shared_memories(raw)
+        self._progress_phase("compiling")
         try:
             self.wmodule = wasmtime.Module(self.engine, raw)
         except wasmtime.WasmtimeError as exc:
+            if _LEGACY_EH_ERROR.search(str(exc)):  # a legacy `try` the byte scan could not see
+                raise RunError(self._legacy_eh_message(None, str(exc))) from None
             raise RunError(f"wasmtime cannot compile {self.name}: {_first_line(exc)}") from None
+        finally:
+            self._stop_progress()
 
         self.linker = wasmtime.Linker(self.engine)
         self._imported_memories: dict[int, _Mem] = {}
@@ -448,7 +499,7 @@ class Session:
         self.memories: dict[int, _Mem] = dict(self._imported_memories)
         for idx, name in self._memory_exports.items():
             if idx not in self.memories:
-                self.memories[idx] = _Mem(self.exports[name])
+                self.memories[idx] = _Mem(self.exports[name], module.memories[idx].type.page_size)
         if pages is not None:
             m0 = self.memories.get(0)
             if m0 is not None and module.memories[0].imported is None and m0.pages(self.store) < pages:
@@ -552,12 +603,11 @@ class Session:
                             f"or fewer, or relink with a larger --max-memory=…")
                     want = pages
                 if self.max_memory and want * mt.page_size > self.max_memory:
-                    raise RunError(f"memory import {imp.module}.{imp.name} needs {want} pages "
-                                   f"({want * mt.page_size} bytes), more than the {self.max_memory}-byte limit")
-                limits = wasmtime.Limits(want, mt.max_pages)
+                    raise RunError(self._over_limit(f"memory import {imp.module}.{imp.name}", want, mt.page_size))
+                limits = wasmtime.Limits(want, self._host_maximum(mt, want))
                 mtype = wasmtime.MemoryType(limits, is_64=mt.is64, shared=mt.shared)
                 try:
-                    obj = wasmtime.SharedMemory(self.engine, mtype) if mt.shared else wasmtime.Memory(store, mtype)
+                    obj = _SharedMemory(self.engine, mtype) if mt.shared else wasmtime.Memory(store, mtype)
                 except wasmtime.WasmtimeError as exc:
                     raise RunError(f"cannot create memory {imp.module}.{imp.name} with {want} pages: "
                                    f"{_first_line(exc)}") from None
@@ -641,9 +691,113 @@ class Session:
             big = max((m for m in self.module.memories if m.imported is None), default=None,
                       key=lambda m: m.type.min_bytes)
             if big is not None and big.type.min_bytes > self.max_memory:
-                return (f"memory {big.index} declares {big.type.min_pages} pages ({big.type.min_bytes} bytes), "
-                        f"more than --max-memory {self.max_memory} bytes; raise --max-memory to run it")
+                return self._over_limit(f"memory {big.index}", big.type.min_pages, big.type.page_size, "declares")
         return f"cannot instantiate {self.name}: {first}"
+
+    # -- what wasmtime cannot run, memory limits, the progress display --------------------------------
+    def _over_limit(self, what: str, pages: int, page_size: int, verb: str = "needs") -> str:
+        """One line for a memory refused by --max-memory: what it needs and the option that lifts it."""
+        need = pages * page_size
+        return (f"{what} {verb} {pages} pages ({need} bytes), more than --max-memory {self.max_memory} "
+                f"bytes; run with --max-memory {need} or more (0 = no limit)")
+
+    def _host_maximum(self, mt, want: int) -> int | None:
+        """The maximum (pages) of a memory wasmem creates for an import. A shared memory lives in the engine,
+        out of reach of the store's limit on growth, so its maximum is what enforces --max-memory: the
+        declared maximum, lowered to the limit (a host may give a smaller maximum; the import still
+        matches). memory.grow past it returns -1, as for an ordinary memory at the limit."""
+        if not (mt.shared and self.max_memory) or mt.max_pages is None:
+            return mt.max_pages
+        return max(want, min(mt.max_pages, self.max_memory // mt.page_size))
+
+    def _cap_shared_memories(self, raw: bytes) -> bytes:
+        """The module with each defined shared memory's maximum lowered to --max-memory (see
+        ``_host_maximum``), patched in place so that no offset moves."""
+        if not self.max_memory:
+            return raw
+        caps = {}
+        for m in self.module.memories:
+            t = m.type
+            if m.imported is None and t.shared and t.max_pages is not None:
+                cap = self.max_memory // t.page_size
+                if t.max_pages > cap >= t.min_pages:
+                    caps[m.index] = cap
+        if not caps:
+            return raw
+        try:
+            return cap_memory_maximum(raw, caps)
+        except (ParseError, ValueError):
+            return raw
+
+    def memory_limit_notes(self) -> list[str]:
+        """Facts about memories that cannot grow by one more page because of --max-memory while their
+        declared maximum would allow it: a memory.grow in the last call that went past the limit returned
+        -1 to the guest (wasmtime gives no callback, so whether one was attempted is not known)."""
+        notes = []
+        if not self.max_memory:
+            return notes
+        for i, m in sorted(getattr(self, "memories", {}).items()):
+            decl = self.module.memories[i].type
+            size = m.size(self.store)
+            room = (decl.max_pages * decl.page_size - size) if decl.max_pages is not None else decl.page_size
+            if size + decl.page_size > self.max_memory and room >= decl.page_size:
+                notes.append(f"memory {i} is {size} bytes: it cannot grow by a page under the --max-memory "
+                             f"limit of {self.max_memory} bytes (memory.grow returns -1); run with "
+                             f"--max-memory {size + decl.page_size} or more to let it grow")
+        return notes
+
+    def _refuse_unrunnable(self) -> None:
+        """Refuses, before any compile work, a module that wasmtime would reject only after compiling for
+        a long time: legacy exception handling (see ``wasmem.parser.features``). When the byte scan was not
+        complete, wasmtime's validator (Rust, parallel: 0.3 s on a 35 MB module) decides."""
+        scan = scan_legacy_eh(self.module)
+        if scan.hit is not None:
+            raise RunError(self._legacy_eh_message(scan.hit))
+        if scan.complete:
+            return
+        try:
+            wasmtime.Module.validate(self.engine, bytes(self.module.data))
+        except wasmtime.WasmtimeError as exc:
+            if _LEGACY_EH_ERROR.search(str(exc)):
+                raise RunError(self._legacy_eh_message(None, str(exc))) from None
+            raise RunError(f"wasmtime cannot compile {self.name}: {_first_line(exc)}") from None
+
+    def _legacy_eh_message(self, hit: LegacyEH | None, engine_text: str = "") -> str:
+        if hit is not None:
+            where = f" (`{hit.op}` at {hit.offset:#x} in {self.function_name(hit.func_index)})"
+        else:
+            m = re.search(r"offset (0x[0-9a-fA-F]+|\d+)", engine_text)
+            where = f" (at offset {int(m.group(1), 0):#x})" if m else ""
+        return (f"{self.name} uses legacy exception handling{where}, which wasmtime cannot run (browsers and "
+                f"Node can): {LEGACY_EH_REMEDY}")
+
+    def _start_progress(self, on_compile) -> None:
+        """Enters ``on_compile(name, size, cached)``'s context manager, if any. The display is cosmetic:
+        a hook that fails is ignored."""
+        if on_compile is None:
+            return
+        try:
+            cm = on_compile(self.name, self.module.size, self.cache_location is not None)
+            cm.__enter__()
+        except Exception:  # noqa: BLE001
+            return
+        self._progress = cm
+
+    def _progress_phase(self, text: str) -> None:
+        phase = getattr(self._progress, "phase", None)
+        if phase is not None:
+            try:
+                phase(text)
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _stop_progress(self) -> None:
+        cm, self._progress = getattr(self, "_progress", None), None
+        if cm is not None:
+            try:
+                cm.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001
+                pass
 
     # -- limits and invocation -------------------------------------------------------------------
     def _arm(self) -> None:
@@ -1222,6 +1376,7 @@ class Session:
         if self._closed:
             return
         self._closed = True
+        self._stop_progress()
         self._disarm()
         for p in self._tmpfiles:
             try:

@@ -1,0 +1,115 @@
+"""call/dump/chase refuse legacy exception handling at once (before compiling), in one line with the cause
+and the remedy, exit status 2; the exnref encoding runs."""
+
+import json
+import time
+
+import pytest
+import wasmtime
+from click.testing import CliRunner
+from conftest import wat
+
+from wasmem.cli.main import cli
+from wasmem.errors import RunError
+from wasmem.parser import WasmModule
+from wasmem.parser.features import LegacyScan
+from wasmem.runtime import session as session_mod
+from wasmem.runtime.session import Session
+
+LEGACY = """(module
+  (tag $e (param i32))
+  (memory (export "memory") 1)
+  (func $thrower (param i32) (throw $e (local.get 0)))
+  (func (export "f") (param i32) (result i32)
+    try
+      local.get 0
+      call $thrower
+    catch $e
+      drop
+    catch_all
+    end
+    i32.const 7))"""
+
+EXNREF = """(module
+  (tag $e (param i32))
+  (memory (export "memory") 1)
+  (func $thrower (param i32) (throw $e (local.get 0)))
+  (func (export "f") (param i32) (result i32)
+    (block $h (result i32)
+      (try_table (catch $e $h) (call $thrower (local.get 0)))
+      (i32.const -1))))"""
+
+
+def _no_compile(monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("wasmtime.Module was called: the refusal must come before compiling")
+    monkeypatch.setattr(session_mod.wasmtime, "Module", refuse)
+
+
+def test_session_refuses_before_compiling(monkeypatch):
+    m = WasmModule.from_bytes(wat(LEGACY), "eh.wasm")
+    _no_compile(monkeypatch)
+    with pytest.raises(RunError) as ei:
+        Session(m, timeout=2)
+    msg = str(ei.value)
+    assert "\n" not in msg and ei.value.exit_code == 2
+    assert msg.startswith("eh.wasm uses legacy exception handling (`try` at 0x")
+    assert "which wasmtime cannot run (browsers and Node can)" in msg
+    assert "--translate-to-exnref" in msg and "-sWASM_LEGACY_EXCEPTIONS=0" in msg
+
+
+def test_validator_decides_when_the_scan_was_not_complete(monkeypatch):
+    m = WasmModule.from_bytes(wat(LEGACY), "eh.wasm")
+    monkeypatch.setattr(session_mod, "scan_legacy_eh", lambda module: LegacyScan(None, False, 0, "budget"))
+    calls = []
+    real = wasmtime.Module
+
+    class Watch:  # validate is allowed (it is what decides); compiling is not
+        validate = staticmethod(lambda engine, data: (calls.append(len(data)), real.validate(engine, data)))
+
+        def __init__(self, *a, **k):
+            raise AssertionError("compiled")
+
+    monkeypatch.setattr(session_mod.wasmtime, "Module", Watch)
+    with pytest.raises(RunError) as ei:
+        Session(m, timeout=2)
+    assert calls and "legacy exception handling (at offset 0x" in str(ei.value)
+    assert "--translate-to-exnref" in str(ei.value)
+
+
+def test_compile_error_is_named_as_a_last_resort(monkeypatch):
+    m = WasmModule.from_bytes(wat(LEGACY), "eh.wasm")
+    monkeypatch.setattr(session_mod, "scan_legacy_eh", lambda module: LegacyScan(None, True, 0, "no tags"))
+    with pytest.raises(RunError) as ei:
+        Session(m, timeout=2)
+    assert "eh.wasm uses legacy exception handling (at offset 0x" in str(ei.value)
+
+
+def test_exnref_module_runs():
+    m = WasmModule.from_bytes(wat(EXNREF), "exnref.wasm")
+    with Session(m, timeout=5) as s:
+        assert s.call("f", ["42"]).results == [42]
+
+
+@pytest.mark.parametrize("args", [
+    ["call", "{path}", "f", "1"],
+    ["call", "{path}", "f", "1", "--json"],
+    ["dump", "{path}", "--at", "0", "--len", "16"],
+    ["chase", "{path}", "0"],
+])
+def test_cli_refuses_in_one_line(wat_file, args):
+    path = wat_file(LEGACY, "eh.wasm")
+    t0 = time.perf_counter()
+    r = CliRunner().invoke(cli, [a.format(path=path) for a in args], standalone_mode=False)
+    assert time.perf_counter() - t0 < 5
+    assert isinstance(r.exception, RunError) and r.exception.exit_code == 2
+    assert "legacy exception handling" in str(r.exception) and "\n" not in str(r.exception)
+    assert r.stdout == ""
+
+
+def test_inspect_json_of_the_legacy_module_has_the_finding(wat_file):
+    path = wat_file(LEGACY, "eh.wasm")
+    r = CliRunner().invoke(cli, ["inspect", path, "--json"])
+    assert r.exit_code == 0
+    codes = [f["code"] for f in json.loads(r.stdout)["findings"]]
+    assert "legacy-exceptions" in codes
