@@ -15,6 +15,7 @@ import os
 import platform
 import re
 import resource
+import select
 import shutil
 import statistics
 import subprocess
@@ -164,6 +165,32 @@ def measure(label: str, module: str, cmd: list[str], runs: int, env: dict | None
     return res
 
 
+def status_latency(cmd: list[str], env: dict, timeout: float = 300) -> float | None:
+    """Seconds from starting ``cmd`` until its stderr first shows the compile status (run it with
+    ``WASMEM_PROGRESS=1``: stderr is a pipe here); the process is then stopped, as the cold compile is
+    timed on its own. None when the status never appeared (the process ended or the timeout passed)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        fd = p.stderr.fileno()
+        seen = b""
+        while time.perf_counter() - t0 < timeout:
+            ready, _, _ = select.select([fd], [], [], 0.02)
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return None
+                seen = (seen + chunk)[-4096:]
+                if b"preparing" in seen or b"compiling" in seen:
+                    return time.perf_counter() - t0
+            elif p.poll() is not None:
+                return None
+        return None
+    finally:
+        p.kill()
+        p.wait()
+
+
 # ------------------------------------------------------------------------------------------------
 # report
 # ------------------------------------------------------------------------------------------------
@@ -266,6 +293,7 @@ def main(argv=None) -> int:
 
     results: list[Result] = []
     compare: dict[str, str] = {}
+    notes: list[str] = []
     R = args.runs
     for key, path in paths.items():
         m = str(path)
@@ -294,6 +322,15 @@ def main(argv=None) -> int:
                 results.append(measure("wasmem call (first, cold cache)", key,
                                        [wasmem, "call", m, *CALL_ARGS], min(R, 3), fresh_env=fresh_env,
                                        ok_codes=(0, 1)))
+                # the compile status must appear within 1 s of the start of a cold `call` on a 30 MB module
+                seen = [status_latency([wasmem, "call", m, *CALL_ARGS], {**fresh_env(), "WASMEM_PROGRESS": "1"})
+                        for _ in range(min(R, 3))]
+                got = [x for x in seen if x is not None]
+                text = (f"median {statistics.median(got):.2f} s [{min(got):.2f}-{max(got):.2f}] after the process "
+                        f"started ({len(got)} of {len(seen)} runs)" if got else "never appeared")
+                log(f"  {'compile status appears':32} {key:13} {text}")
+                notes.append(f"Compile status of a cold `wasmem call` on {key} ({sizes[key] / 1e6:.1f} MB, stderr "
+                             f"a pipe, `WASMEM_PROGRESS=1`, default 0.5 s delay): first drawn {text}.")
                 warm_dir = cache / "compile-cache"
                 env = {**os.environ, "WASMEM_CACHE_DIR": str(warm_dir)}
                 results.append(measure("wasmem call (repeated)", key, [wasmem, "call", m, *CALL_ARGS], R, env=env,
@@ -321,6 +358,8 @@ def main(argv=None) -> int:
                                   for m in MODULES if m.key in paths) + ".",
            "",
            table(results, sizes, compare)]
+    if notes:
+        out += [""] + notes
     text = "\n".join(out)
     print(text)
     if args.write:

@@ -7,7 +7,7 @@ import re
 
 import click
 
-from .common import json_option, print_json, render, svg_option
+from .common import compile_progress, json_option, print_json, render, svg_option
 
 SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory", "no_paint")
 
@@ -23,6 +23,7 @@ def run_options(f):
                              "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
                              "strict_imports": o["strict_imports"], "max_memory": o["max_memory"],
                              "paint": False if o["no_paint"] else None}
+        kwargs["session"]["on_compile"] = compile_progress()  # a status on stderr while a slow compile runs
         return f(*args, **kwargs)
 
     opts = [

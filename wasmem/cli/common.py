@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import sys
+import time
 
 import click
 
@@ -17,6 +19,37 @@ def json_option(f):
 def svg_option(f):
     return click.option("--svg", "svg", type=click.Path(dir_okay=False, writable=True), default=None,
                         help="Also save the rendered output as an SVG file.")(f)
+
+
+PROGRESS_ENV = "WASMEM_PROGRESS"  # "1": show the compile status even when stderr is not a terminal; "0": never
+PROGRESS_DELAY_ENV = "WASMEM_PROGRESS_DELAY"  # seconds of silence before it appears (default 0.5)
+
+
+def compile_progress():
+    """The Session ``on_compile`` hook for the commands that run a module (call, dump, chase): a status
+    line on stderr while a slow start runs (module size, elapsed seconds, "cached next time"); see
+    ``wasmem.render.progress``. None (no status) unless stderr is a terminal or ``WASMEM_PROGRESS=1``;
+    ``WASMEM_PROGRESS=0`` turns it off. It never writes to stdout, so ``--json`` output is unaffected.
+    The delay and the elapsed time count from this call (the command's start), not from the compile's:
+    loading and analysing a 30 MB module before the session starts is part of the wait."""
+    since = time.monotonic()
+    mode = os.environ.get(PROGRESS_ENV, "").strip()
+    if mode == "0":
+        return None
+    force = mode == "1"
+    if not force:
+        try:
+            if not sys.stderr.isatty():
+                return None
+        except (AttributeError, ValueError):  # a closed or replaced stderr
+            return None
+    try:
+        delay = float(os.environ.get(PROGRESS_DELAY_ENV, "") or 0.5)
+    except ValueError:
+        delay = 0.5
+    from ..render.progress import compile_status_factory
+
+    return compile_status_factory(force=force, delay=delay, since=since)
 
 
 def print_json(data, out=None) -> None:
