@@ -153,3 +153,10 @@ def test_factory_writes_to_the_file_it_is_given():
     with st:
         st.phase("compiling")
     assert "compiling x.wasm (1.5 KiB)" in out.getvalue()
+
+
+def test_stack_call_shows_it_too():
+    r = run(["stack", sample("memdemo.wasm"), "--call", "get_counter"],
+            {"WASMEM_PROGRESS": "1", "WASMEM_PROGRESS_DELAY": "0"})
+    assert r.exit_code == 0, r.output
+    assert "memdemo.wasm (" in r.stderr and "memdemo.wasm (" not in r.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
-from .common import json_option, print_json, render, svg_option
+from .common import compile_progress, json_option, print_json, render, svg_option
 
 
 @click.command("stack")
@@ -56,7 +56,7 @@ def stack_cmd(module, top, recursion_depth, headroom, call, check_stack, timeout
         from ..runtime import open_session, split_call
 
         name, args = split_call(call)
-        session = open_session(module, check_stack=check_stack, timeout=timeout)
+        session = open_session(module, check_stack=check_stack, timeout=timeout, on_compile=compile_progress())
         try:
             result = session.call(name, args)
         finally:
