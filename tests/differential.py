@@ -118,9 +118,9 @@ class PlainHost:
     def __init__(self, module: WasmModule, wasmem_session: Session, *, timeout: float = 10.0,
                  share: PlainHost | None = None, delay: float = 0.0):
         """``share``: another PlainHost of the same module whose engine and compiled module are reused (a
-        second, independent instance without compiling again). ``delay``: seconds to wait between defining
-        the host (WASI's clocks start) and instantiating, so that what the module reads from a clock
-        differs from an undelayed run's."""
+        second, independent instance without compiling again). ``delay``: seconds to wait before defining the
+        host: WASI's monotonic clock then starts that much later than an undelayed instance's, so the
+        times the module reads differ from that instance's by at least as much."""
         self.module = module
         self.choice = getattr(wasmem_session, "host_choice", None)
         if share is not None:
@@ -144,9 +144,9 @@ class PlainHost:
         self._out = self._err = None
         self._pos = [0, 0]
         self.memories: dict[int, object] = {}
-        self._define(wasmem_session)
-        if delay:
+        if delay:  # before WASI is defined: its monotonic clock counts from here
             time.sleep(delay)
+        self._define(wasmem_session)
         self.instance = self._guard(lambda: self.linker.instantiate(self.store, self.wmodule))
         self.exports = self.instance.exports(self.store)
         for m in module.memories:
