@@ -396,7 +396,7 @@ def test_shared_definitions_are_identical_in_every_file():
 def test_a_call_document_is_a_call_result_plus_the_outcome_keys():
     top, base = schema("call")["properties"], schema("call")["$defs"]["callResult"]["properties"]
     assert {k: top[k] for k in base} == base
-    assert set(top) - set(base) == {"before", "module", "result_notes", "result_values"}
+    assert set(top) - set(base) == {"before", "module", "host", "result_notes", "result_values"}
     measured = schema("stack")["properties"]["measured"]["anyOf"][0]["properties"]
     use = schema("call")["$defs"]["stackUse"]["properties"]
     assert {k: v for k, v in measured.items() if k != "call"} == use

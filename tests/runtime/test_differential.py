@@ -52,6 +52,17 @@ CASES = {
     "nomemory.wasm": [("add", ["1", "2"]), ("bump", []), ("bump", [])],
     "tags.wasm": [("call_current", []), ("throw_it", ["3"])],
     "passive.wasm": [("load_passive", ["0"]), ("fill_table", []), ("call_slot", ["0"])],
+    # host profiles (tests/runtime/test_hosts.py has the rest: clocks and random bytes differ by nature)
+    "hosts-wasi-reactor.wasm": [("hi", []), ("inits", [])],
+    "hosts-wasi-command.wasm": [("_start", [])],
+    "hosts-emscripten.wasm": [("check", ["3"]), ("check", ["0"]), ("grow", ["200000"]), ("pages", []),
+                              ("nofs", []), ("copy", ["5000", "1024", "6"]), ("abort_now", []), ("keepalive", []),
+                              ("try_call", ["5"]), ("try_call", ["-7"]), ("selector", []), ("jump", []),
+                              ("invoke_crash", []), ("add_via_table", ["2", "40"])],
+    "hosts-wasm-bindgen.wasm": [("last_align", []), ("greet", ["4096", "5"]), ("fail", [])],
+    "hosts-assemblyscript.wasm": [("check", ["4"]), ("check", ["0"]), ("abort_null", []), ("trace_it", []),
+                                  ("pins", [])],
+    "hosts-go.wasm": [("hello", []), ("js", [])],
 }
 
 

@@ -9,7 +9,10 @@ import click
 
 from .common import compile_progress, json_option, print_json, render, svg_option
 
-SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory", "no_paint")
+HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")  # runtime.hosts'
+
+SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory", "no_paint", "host",
+                   "wasi_args", "stdin")
 
 
 def run_options(f):
@@ -22,7 +25,8 @@ def run_options(f):
         kwargs["session"] = {"pages": o["pages"], "timeout": o["timeout"], "fuel": o["fuel"],
                              "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
                              "strict_imports": o["strict_imports"], "max_memory": o["max_memory"],
-                             "paint": False if o["no_paint"] else None}
+                             "paint": False if o["no_paint"] else None, "host": o["host"],
+                             "wasi_args": tuple(o["wasi_args"]), "wasi_stdin": o["stdin"]}
         kwargs["session"]["on_compile"] = compile_progress()  # a status on stderr while a slow compile runs
         return f(*args, **kwargs)
 
@@ -42,6 +46,16 @@ def run_options(f):
                      help="Never paint the stack to measure its use: instrument the stack pointer's writes "
                           "instead (red-zone use by leaf functions is then not seen). Painting is used only "
                           "where the stack's bounds are proven, and always restored."),
+        click.option("--host", type=click.Choice(HOST_NAMES, case_sensitive=False), default="auto",
+                     metavar="NAME",
+                     help="The host the module's imports get: auto (the default) picks it from the imports and "
+                          "the producers section, and the output says which and why; wasi, emscripten, "
+                          "wasm-bindgen, assemblyscript or go behaves like that toolchain's host; none makes every "
+                          "import a recorded stub."),
+        click.option("--arg", "wasi_args", multiple=True, metavar="TEXT",
+                     help="WASI: an argument for the program (repeatable; argv[0] is the module's file name)."),
+        click.option("--stdin", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+                     help="WASI: read stdin from FILE (default: empty)."),
         click.option("--strict-imports", is_flag=True,
                      help="Make a call to a stubbed import a trap instead of returning zeros."),
         click.option("--alloc", default=None, metavar="NAME[,FREE]",

@@ -52,8 +52,9 @@ class CallView:
     ``frame_locations`` (``file:line`` per trap frame) come from the symbols, when there are any."""
 
     def __init__(self, result, regions=(), before=(), *, sret_value=None, result_notes=None,
-                 result_values=None, frame_locations=None):
+                 result_values=None, frame_locations=None, host=None):
         self.result = result
+        self.host = host  # the session's HostChoice (runtime.hosts): which host profile and why
         self.regions = regions
         self.before = before
         self.sret_value = sret_value
@@ -72,6 +73,11 @@ class CallView:
         shown_args = [str(a) for a in r.args]
         if shown_args:
             yield Text(f"  args: {', '.join(shown_args)}", style="dim")
+        if self.host is not None and self.host.imports_functions:  # nothing to satisfy: no line
+            t = Text("  host: ", style="dim")
+            t.append(self.host.label, style="bold")
+            t.append(f" ({self.host.explanation})", style="dim")
+            yield t
         for a in r.allocations:
             yield Text(f"  {a.arg[:40]} → ptr 0x{a.address:x}, len {a.size} (via {a.via})", style="dim")
         for addr, data in getattr(r, "writes", ()):
@@ -158,8 +164,11 @@ class CallView:
                 t = Text(f"  {h.module}.{h.name}({', '.join(fmt_typed(a, '') for a in h.args)})")
                 if h.result is not None:
                     t.append(f" → {h.result}", style="dim")
-                if h.handled_by == "stub":
-                    t.append("  [stub]", style="dim")
+                if h.message:
+                    t.append(f"  {h.message!r}" if len(h.message) < 120 else f"  {h.message[:117]!r}…")
+                if getattr(h, "stub", h.handled_by == "stub"):
+                    t.append("  [stub]" if h.handled_by in ("stub", "strict") else f"  [{h.handled_by} stub]",
+                             style="dim")
                 yield t
             if len(r.host_calls) > MAX_HOST_CALLS:
                 yield Text(f"  … {len(r.host_calls) - MAX_HOST_CALLS} more", style="dim")
@@ -261,4 +270,5 @@ def render_call(outcome) -> Group:
                           sret_value=getattr(outcome, "sret_value", None),
                           result_notes=getattr(outcome, "result_notes", None),
                           result_values=getattr(outcome, "result_values", None),
-                          frame_locations=getattr(outcome, "frame_locations", None)))
+                          frame_locations=getattr(outcome, "frame_locations", None),
+                          host=getattr(outcome.session, "host_choice", None)))

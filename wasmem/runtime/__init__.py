@@ -121,6 +121,7 @@ class CallOutcome:
         d = self.result.to_dict()
         d["before"] = [b.to_dict() for b in self.before]
         d["module"] = self.session.module.path
+        d["host"] = self.session.host_choice.to_dict()
         if self.sret_value is not None and isinstance(d.get("sret"), dict):
             d["sret"]["type"] = self.sret_value.type_name
             d["sret"]["value"] = self.sret_value.to_dict()

@@ -33,7 +33,18 @@ from ..parser.features import LEGACY_EH_REMEDY, LegacyEH, scan_legacy_eh
 from ..parser.instrument import Instrumented, instrument_stack
 from ..parser.module import WasmModule
 from ..parser.types import FuncType
-from .hostimports import WASI_MODULES, HostCall, HostState, HostTrap, make_host_function
+from .hosts import (
+    HostCall,
+    HostState,
+    HostString,
+    HostTrap,
+    choose_host,
+    define_host_imports,
+    required_exports,
+    trap_frames,
+)
+from .hosts import wasm_valtype as _valtype
+from .hosts.wasi import make_config as wasi_config
 
 PAGE = 65536
 PAINT = 0xAA
@@ -48,22 +59,6 @@ MERGE_GAP = 8  # changed ranges closer than this are reported as one range
 ALLOCATORS = (("allocate", "deallocate"), ("malloc", "free"), ("__wbindgen_malloc", "__wbindgen_free"),
               ("alloc", "dealloc"), ("cabi_realloc", None))
 INIT_EXPORTS = ("_initialize", "__wasm_call_ctors")
-
-
-def _valtype(t: str) -> wasmtime.ValType:
-    if t == "i32":
-        return wasmtime.ValType.i32()
-    if t == "i64":
-        return wasmtime.ValType.i64()
-    if t == "f32":
-        return wasmtime.ValType.f32()
-    if t == "f64":
-        return wasmtime.ValType.f64()
-    if t in ("externref", "(ref null extern)", "(ref extern)"):
-        return wasmtime.ValType.externref()
-    if t in ("funcref", "(ref null func)", "(ref func)"):
-        return wasmtime.ValType.funcref()
-    raise RunError(f"cannot provide a host value of type {t}")
 
 
 def _align_up(n: int, a: int) -> int:
@@ -376,7 +371,8 @@ class Session:
                  wasi_dirs=(), wasi_env=(), strict_imports: bool = False, timeout: float = 10.0,
                  fuel: int | None = None, max_memory: int = 256 * 2**20, cache: bool = True,
                  check_stack: bool = False, paint: bool | None = None,
-                 paint_safe: tuple[bool, str] | None = None, on_compile=None):
+                 paint_safe: tuple[bool, str] | None = None, host: str | None = "auto", wasi_args=(),
+                 wasi_stdin: str | None = None, on_compile=None):
         self.module = module
         self.sp_global = sp_global
         self.stack_range = stack_range
@@ -388,7 +384,7 @@ class Session:
         self.layout = None
         self.name = os.path.basename(module.path) if module.path else "module.wasm"
         self.host = HostState(strict=strict_imports)
-        self._tmpfiles: list[str] = []
+        self._tmpfiles: list[str] = []  # WASI's stdout and stderr files
         self._out_pos = [0, 0]
         self._closed = False
         self._progress = None
@@ -399,7 +395,8 @@ class Session:
         self.store = wasmtime.Store(self.engine)
         if max_memory:
             self.store.set_limits(memory_size=max_memory)
-        self.wasi = any(i.module in WASI_MODULES for i in module.imports if i.kind == "func")
+        self.host_choice = choose_host(module, host)  # the host profile (hosts/): which functions imports get
+        self.wasi = self.host_choice.wasi
 
         # make every global and memory reachable from the host
         self._global_exports: dict[int, str] = {}
@@ -417,6 +414,7 @@ class Session:
                 self._memory_exports[m.index] = names[0]
             elif m.imported is None:
                 wanted.append((f"__wasmem_memory_{m.index}", "memory", m.index))
+        wanted += required_exports(module, self.host_choice)  # WASI finds memory 0 as the export `memory`
         raw = bytes(module.data)
         self.check_stack = bool(check_stack)
         self.instrumented: Instrumented | None = None
@@ -471,7 +469,7 @@ class Session:
         self.linker = wasmtime.Linker(self.engine)
         self._imported_memories: dict[int, _Mem] = {}
         self._imported_globals: dict[int, wasmtime.Global] = {}
-        self._define_imports(pages, wasi_dirs, wasi_env)
+        self._define_imports(pages, wasi_dirs, wasi_env, wasi_args, wasi_stdin)
 
         self._arm()
         try:
@@ -537,32 +535,28 @@ class Session:
             self.cache_location = None
         return cfg
 
-    def _define_imports(self, pages, wasi_dirs, wasi_env) -> None:
+    def _define_imports(self, pages, wasi_dirs, wasi_env, wasi_args=(), wasi_stdin=None) -> None:
         module, store, linker = self.module, self.store, self.linker
+        wc = None
         if self.wasi:
-            wc = wasmtime.WasiConfig()
-            wc.argv = [self.name]
-            env = []
-            for item in wasi_env:
-                k, v = item if isinstance(item, tuple) else (item.split("=", 1) + [""])[:2]
-                env.append((k, v))
-            if env:
-                wc.env = env
-            for d in wasi_dirs:
-                host, guest = d if isinstance(d, tuple) else ((d.split(":", 1) + [None])[:2])
-                guest = guest or host
-                if not os.path.isdir(host):
-                    raise UsageError(f"--dir {host}: not a directory")
-                wc.preopen_dir(host, guest)
             out = tempfile.NamedTemporaryFile(prefix="wasmem-stdout-", delete=False)
             err = tempfile.NamedTemporaryFile(prefix="wasmem-stderr-", delete=False)
             out.close()
             err.close()
             self._tmpfiles = [out.name, err.name]
-            wc.stdout_file = out.name
-            wc.stderr_file = err.name
-            store.set_wasi(wc)
-            linker.define_wasi()
+            wc = wasi_config(self.name, args=wasi_args, env=wasi_env, dirs=wasi_dirs, stdin=wasi_stdin,
+                             stdout=out.name, stderr=err.name)
+            self.host.sync = self._pull_wasi_output  # host output after WASI's, in the order they came
+        elif wasi_args or wasi_stdin is not None:
+            what = "--arg" if wasi_args else "--stdin"
+            raise UsageError(f"{what}: {self.name} does not use WASI (host profile {self.host_choice.name}: "
+                             f"{self.host_choice.reason}), so it has no argv or stdin to give")
+        # every function import, each (module, name) once: WASI, the host profile's functions, stubs
+        self.host_context = define_host_imports(linker, store, module, self.host, choice=self.host_choice,
+                                                memory_of=self._host_memory, wasi_config=wc)
+        self.host_context.data["sp_get"] = self.get_sp
+        self.host_context.data["sp_set"] = self.set_sp
+        defined: dict[tuple[str, str], object] = {}  # a memory, table or global imported twice is one object
 
         dylink = module.dylink
         memory_base = 1024
@@ -574,16 +568,15 @@ class Session:
 
         for imp in module.imports:
             if imp.kind == "func":
-                if imp.module in WASI_MODULES and self.wasi:
-                    continue
-                ft = module.get_func_type(imp.type)
-                try:
-                    wft = wasmtime.FuncType([_valtype(t) for t in ft.params], [_valtype(t) for t in ft.results])
-                except RunError:
-                    continue  # left for define_unknown_imports_as_traps
-                fn = make_host_function(self.host, imp.module, imp.name, ft.params, ft.results, self._host_memory)
-                linker.define_func(imp.module, imp.name, wft, fn, access_caller=True)
-            elif imp.kind == "memory":
+                continue
+            if (imp.module, imp.name) in defined:
+                if imp.kind == "memory":
+                    self._imported_memories[len(self._imported_memories)] = defined[imp.module, imp.name]
+                elif imp.kind == "global":
+                    gindex = sum(1 for j in module.imports[:imp.index] if j.kind == "global")
+                    self._imported_globals[gindex] = defined[imp.module, imp.name]
+                continue
+            if imp.kind == "memory":
                 mt = imp.type
                 idx = len(self._imported_memories)
                 want = mt.min_pages
@@ -611,7 +604,7 @@ class Session:
                 except wasmtime.WasmtimeError as exc:
                     raise RunError(f"cannot create memory {imp.module}.{imp.name} with {want} pages: "
                                    f"{_first_line(exc)}") from None
-                self._imported_memories[idx] = _Mem(obj)
+                self._imported_memories[idx] = defined[imp.module, imp.name] = _Mem(obj)
                 if idx == 0:
                     initial_top = want * mt.page_size
                 linker.define(store, imp.module, imp.name, obj)
@@ -625,18 +618,20 @@ class Session:
                 et = wasmtime.ValType.externref() if "extern" in tt.elem_type else wasmtime.ValType.funcref()
                 table = wasmtime.Table(store, wasmtime.TableType(et, wasmtime.Limits(want, tt.limits.max)), None)
                 linker.define(store, imp.module, imp.name, table)
+                defined[imp.module, imp.name] = table
             elif imp.kind == "global":
                 gt = imp.type
                 gindex = sum(1 for j in module.imports[:imp.index] if j.kind == "global")
                 value = self._global_default(imp.name, gt.valtype, gindex, memory_base, table_base, initial_top)
                 g = wasmtime.Global(store, wasmtime.GlobalType(_valtype(gt.valtype), gt.mutable), value)
-                self._imported_globals[gindex] = g
+                self._imported_globals[gindex] = defined[imp.module, imp.name] = g
                 linker.define(store, imp.module, imp.name, g)
             elif imp.kind == "tag":  # exception tags: a fresh host tag of the declared type
                 ft = module.get_func_type(imp.type)
                 try:
                     wft = wasmtime.FuncType([_valtype(t) for t in ft.params], [_valtype(t) for t in ft.results])
                     linker.define(store, imp.module, imp.name, wasmtime.Tag(store, wasmtime.TagType(wft)))
+                    defined[imp.module, imp.name] = wft
                 except (RunError, wasmtime.WasmtimeError):
                     pass  # left for define_unknown_imports_as_traps (which names it if it cannot)
         try:
@@ -823,8 +818,8 @@ class Session:
         self._arm()
         try:
             r = func(self.store, *args)
-        except HostTrap as exc:
-            return TrapInfo(exc.kind, exc.message, [], self.get_sp())
+        except HostTrap as exc:  # raised by a host function: the frames are those that called it
+            return TrapInfo(exc.kind, exc.message, self._frames(trap_frames(exc)), self.get_sp(), exc.exit_code)
         except wasmtime.ExitTrap as exc:
             return TrapInfo("exit", f"the program exited with status {exc.code}", [], self.get_sp(), exc.code)
         except wasmtime.Trap as exc:
@@ -918,6 +913,15 @@ class Session:
             if overflow is not None:
                 kind, message = "stack_overflow", overflow.message
                 wframes = wframes[1:]  # the hook is wasmem's, not the module's
+        frames = self._frames(wframes)
+        sp = None
+        try:
+            sp = self.get_sp()
+        except Exception:  # noqa: BLE001
+            pass
+        return TrapInfo(kind, message, frames, sp, overflow=overflow)
+
+    def _frames(self, wframes) -> list[TraceFrame]:
         frames = []
         for f in wframes:
             idx = f.func_index
@@ -926,12 +930,7 @@ class Session:
             known = mo is not None and 0 <= mo < 1 << 48 and fo is not None and 0 <= fo < 1 << 48
             frames.append(TraceFrame(idx, name, fo if known else None,
                                      self._original_offset(mo) if known else None))
-        sp = None
-        try:
-            sp = self.get_sp()
-        except Exception:  # noqa: BLE001
-            pass
-        return TrapInfo(kind, message, frames, sp, overflow=overflow)
+        return frames
 
     def _original_offset(self, off: int) -> int:
         if off >= self._offset_at + self._offset_delta:
@@ -953,22 +952,25 @@ class Session:
             return fallback
         return f"func[{index}]"
 
-    def _take_output(self) -> tuple[bytes, bytes]:
-        out = [b"", b""]
-        for k, path in enumerate(self._tmpfiles):
+    def _pull_wasi_output(self) -> None:
+        """Moves what WASI wrote to its files since the last time into the host's output buffers."""
+        for k, (path, buf) in enumerate(zip(self._tmpfiles, (self.host.stdout, self.host.stderr), strict=False)):
             try:
                 with open(path, "rb") as f:
                     f.seek(self._out_pos[k])
                     data = f.read()
-                self._out_pos[k] += len(data)
-                out[k] = data
             except OSError:
-                pass
-        out[0] += bytes(self.host.stdout)
-        out[1] += bytes(self.host.stderr)
+                continue
+            self._out_pos[k] += len(data)
+            buf.extend(data)
+
+    def _take_output(self) -> tuple[bytes, bytes]:
+        """What the module wrote to stdout and stderr since the last time (WASI's and host functions')."""
+        self._pull_wasi_output()
+        out = bytes(self.host.stdout), bytes(self.host.stderr)
         self.host.stdout.clear()
         self.host.stderr.clear()
-        return out[0], out[1]
+        return out
 
     # -- globals and the stack pointer ------------------------------------------------------------
     def _global_obj(self, index: int):
@@ -1138,11 +1140,12 @@ class Session:
         written into memory 0 just before the call (not counted as the call's changes)."""
         args = list(args)
         func_index, ft = self.find_function(name)
+        self._refuse_init(name)
         params = ft.params
         ptr_t = "i64" if self._is64 else "i32"
         layout = parse_layout(returns) if returns else None
 
-        mem_args = [parse_memory_arg(a) for a in args]
+        mem_args = [self._host_arg(parse_memory_arg(a)) for a in args]
         slots = sum(m.slots if m is not None else 1 for m in mem_args)
         could_sret = bool(not ft.results and params and params[0] == ptr_t)
         if sret is None:
@@ -1210,7 +1213,9 @@ class Session:
                 self.set_sp(sret_addr)
                 values.append(sret_addr)
             for i, item in enumerate(plan):
-                if isinstance(item, MemoryArg):
+                if isinstance(item, HostString):  # the host profile's own convention (AssemblyScript's String)
+                    values += self._place_host_string(item, args[i], result.allocations, frees)
+                elif isinstance(item, MemoryArg):
                     data = item.data
                     if allocator is None:
                         allocator = self._find_allocator(alloc) or False
@@ -1296,6 +1301,28 @@ class Session:
             self.host.calls.clear()
             self._take_output()
         return result
+
+    def _refuse_init(self, name: str) -> None:
+        if name == self.init_function:
+            what = ("a WASI reactor's _initialize runs once, before any other export, and wasi-libc's traps "
+                    "when called again" if name == "_initialize" else "running the constructors twice would "
+                    "initialise the program's data again")
+            raise UsageError(f"{name} already ran when wasmem opened {self.name}: {what}. Call the export you "
+                             f"want directly")
+
+    def _host_arg(self, marg):
+        """An ``s:`` argument the host profile passes its own way (AssemblyScript: one String pointer)."""
+        profile = self.host_choice.profile
+        if marg is not None and marg.pair and marg.text and profile.takes_string(self):
+            return HostString(marg.data, False, True, profile.name)
+        return marg
+
+    def _place_host_string(self, item, arg: str, allocations: list, frees: list) -> list:
+        placed = self.host_choice.profile.encode_string(self, item.data.decode("utf-8", "surrogateescape"))
+        allocations.append(Allocation(arg, placed.ptr, placed.size, placed.via))
+        if placed.free:
+            frees.append((placed.free, placed.ptr, placed.size))
+        return [placed.ptr] if placed.length is None else [placed.ptr, placed.length]
 
     def _check_stack(self, addr: int, size: int) -> None:
         low = self.stack_range[0] if self.stack_range else 0

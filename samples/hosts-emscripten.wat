@@ -1,0 +1,117 @@
+;; hosts-emscripten.wat - the host side of Emscripten output, hand-written: memory IMPORTED as
+;; env.memory (1 page, max 16) and WASI fd_write next to Emscripten's env imports, an exported
+;; function table `__indirect_function_table`, `setThrew` and the stack exports
+;; (`emscripten_stack_get_current`, `_emscripten_stack_restore`) that invoke_* uses.
+;;
+;; Exports and what they do (strings at 1024.. are C strings):
+;;   check(n)        n * 2, or __assert_fail("n > 0", "hosts.c", 12, "check") when n <= 0
+;;   grow(bytes)     emscripten_resize_heap(current size + bytes): 1 when memory grew
+;;   pages()         memory.size
+;;   say()           emscripten_console_log("hello from emscripten") and WASI fd_write "via wasi\n"
+;;   now()           emscripten_date_now(); since() emscripten_get_now()
+;;   nofs()          __syscall_openat(-100, 1024, 0, 0) (no file system: -52)
+;;   copy(d, s, n)   _emscripten_memcpy_js(d, s, n)
+;;   abort_now()     _abort_js()
+;;   keepalive()     _emscripten_runtime_keepalive_clear() (a recorded stub)
+;;   try_call(x)     invoke_vi(1, x): table[1] = may_throw(x), which lowers the stack pointer by 64
+;;                   and, for x < 0, throws the C++ exception object at 2072 holding x with type
+;;                   info 4000 (__cxa_throw); else stores x at 3000. As Emscripten's lowered
+;;                   try/catch: if __THREW__ is set afterwards, __cxa_find_matching_catch_3(4000),
+;;                   getTempRet0() (saved: selector()), __cxa_begin_catch, read the value,
+;;                   __cxa_end_catch and return 1000 - value; else return the value at 3000.
+;;   uncaught(x)     may_throw(-x) called directly: nothing catches it
+;;   jump()          invoke_vi(2, 0): table[2] calls _emscripten_throw_longjmp; returns __THREW__ (1)
+;;   invoke_crash()  invoke_vi(3, 0): table[3] executes unreachable (a trap is rethrown, not caught)
+;;   add_via_table(a, b)  invoke_iii(4, a, b): table[4] = a + b
+;;   sp()            the stack pointer (global 0, 65536 at start)
+;; build: $PY -c "import wasmtime,sys; open(sys.argv[2],'wb').write(wasmtime.wat2wasm(open(sys.argv[1]).read()))" hosts-emscripten.wat hosts-emscripten.wasm
+(module
+  (import "env" "memory" (memory 1 16))
+  (import "env" "__assert_fail" (func $assert_fail (param i32 i32 i32 i32)))
+  (import "env" "emscripten_resize_heap" (func $resize_heap (param i32) (result i32)))
+  (import "env" "emscripten_console_log" (func $console_log (param i32)))
+  (import "env" "emscripten_date_now" (func $date_now (result f64)))
+  (import "env" "emscripten_get_now" (func $get_now (result f64)))
+  (import "env" "__syscall_openat" (func $openat (param i32 i32 i32 i32) (result i32)))
+  (import "env" "_emscripten_memcpy_js" (func $memcpy_js (param i32 i32 i32)))
+  (import "env" "_abort_js" (func $abort_js))
+  (import "env" "_emscripten_runtime_keepalive_clear" (func $keepalive_clear))
+  (import "env" "invoke_vi" (func $invoke_vi (param i32 i32)))
+  (import "env" "invoke_iii" (func $invoke_iii (param i32 i32 i32) (result i32)))
+  (import "env" "__cxa_throw" (func $cxa_throw (param i32 i32 i32)))
+  (import "env" "__cxa_find_matching_catch_3" (func $find_matching_catch_3 (param i32) (result i32)))
+  (import "env" "__cxa_begin_catch" (func $begin_catch (param i32) (result i32)))
+  (import "env" "__cxa_end_catch" (func $end_catch))
+  (import "env" "getTempRet0" (func $getTempRet0 (result i32)))
+  (import "env" "_emscripten_throw_longjmp" (func $throw_longjmp))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (global $__stack_pointer (mut i32) (i32.const 65536))
+  (global $__THREW__ (mut i32) (i32.const 0))
+  (global $__threwValue (mut i32) (i32.const 0))
+  (global $selector (mut i32) (i32.const 0))
+  (table (export "__indirect_function_table") 5 funcref)
+  (elem (i32.const 1) $may_throw $do_longjmp $crash $add)
+  (data (i32.const 1024) "n > 0\00")
+  (data (i32.const 1032) "hosts.c\00")
+  (data (i32.const 1040) "check\00")
+  (data (i32.const 1056) "hello from emscripten\00")
+  (data (i32.const 1088) "via wasi\n")
+  (func (export "setThrew") (param $threw i32) (param $value i32)
+    (if (i32.eqz (global.get $__THREW__))
+      (then (global.set $__THREW__ (local.get $threw)) (global.set $__threwValue (local.get $value)))))
+  (func (export "emscripten_stack_get_current") (result i32) (global.get $__stack_pointer))
+  (func (export "_emscripten_stack_restore") (param i32) (global.set $__stack_pointer (local.get 0)))
+  (func (export "sp") (result i32) (global.get $__stack_pointer))
+  (func (export "selector") (result i32) (global.get $selector))
+  (func (export "check") (param $n i32) (result i32)
+    (if (i32.le_s (local.get $n) (i32.const 0))
+      (then (call $assert_fail (i32.const 1024) (i32.const 1032) (i32.const 12) (i32.const 1040))))
+    (i32.mul (local.get $n) (i32.const 2)))
+  (func (export "grow") (param $bytes i32) (result i32)
+    (call $resize_heap (i32.add (i32.mul (memory.size) (i32.const 65536)) (local.get $bytes))))
+  (func (export "pages") (result i32) (memory.size))
+  (func (export "say")
+    (call $console_log (i32.const 1056))
+    (i32.store (i32.const 0) (i32.const 1088))
+    (i32.store (i32.const 4) (i32.const 9))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "now") (result f64) (call $date_now))
+  (func (export "since") (result f64) (call $get_now))
+  (func (export "nofs") (result i32)
+    (call $openat (i32.const -100) (i32.const 1024) (i32.const 0) (i32.const 0)))
+  (func (export "copy") (param i32 i32 i32) (call $memcpy_js (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "abort_now") (call $abort_js))
+  (func (export "keepalive") (call $keepalive_clear))
+  (func $may_throw (param $x i32)
+    (global.set $__stack_pointer (i32.sub (global.get $__stack_pointer) (i32.const 64)))
+    (if (i32.lt_s (local.get $x) (i32.const 0))
+      (then
+        (i32.store (i32.const 2072) (local.get $x))
+        (call $cxa_throw (i32.const 2072) (i32.const 4000) (i32.const 0))
+        (unreachable)))
+    (i32.store (i32.const 3000) (local.get $x))
+    (global.set $__stack_pointer (i32.add (global.get $__stack_pointer) (i32.const 64))))
+  (func $do_longjmp (param i32) (call $throw_longjmp))
+  (func $crash (param i32) (unreachable))
+  (func $add (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "try_call") (param $x i32) (result i32) (local $exc i32) (local $value i32)
+    (global.set $__THREW__ (i32.const 0))
+    (call $invoke_vi (i32.const 1) (local.get $x))
+    (if (result i32) (i32.eq (global.get $__THREW__) (i32.const 1))
+      (then
+        (global.set $__THREW__ (i32.const 0))
+        (local.set $exc (call $find_matching_catch_3 (i32.const 4000)))
+        (global.set $selector (call $getTempRet0))
+        (local.set $value (i32.load (call $begin_catch (local.get $exc))))
+        (call $end_catch)
+        (i32.sub (i32.const 1000) (local.get $value)))
+      (else (i32.load (i32.const 3000)))))
+  (func (export "uncaught") (param $x i32)
+    (call $may_throw (i32.sub (i32.const 0) (local.get $x))))
+  (func (export "jump") (result i32)
+    (global.set $__THREW__ (i32.const 0))
+    (call $invoke_vi (i32.const 2) (i32.const 0))
+    (global.get $__THREW__))
+  (func (export "invoke_crash") (call $invoke_vi (i32.const 3) (i32.const 0)))
+  (func (export "add_via_table") (param i32 i32) (result i32)
+    (call $invoke_iii (i32.const 4) (local.get 0) (local.get 1))))

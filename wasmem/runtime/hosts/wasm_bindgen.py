@@ -1,0 +1,107 @@
+"""wasm-bindgen (Rust ``wasm32-unknown-unknown`` with ``#[wasm_bindgen]``): the ``__wbindgen_*`` and
+``__wbg_*`` imports its generated JS provides.
+
+Detected by imports from ``__wbindgen_placeholder__`` (rustc output before the wasm-bindgen CLI ran) or
+named ``__wbindgen_*``/``__wbg_*`` (after it: from module ``./NAME_bg.js`` or ``wbg``), by the exports
+``__wbindgen_malloc``/``__wbindgen_start``/``__wbindgen_export_*``, or by ``wasm-bindgen`` in the
+producers section.
+
+- ``__wbindgen_throw(ptr, len)``: a trap ``throw`` whose message is the UTF-8 string (the JS
+  ``throw new Error(getStringFromWasm0(ptr, len))``); ``__wbindgen_rethrow`` a trap ``throw``.
+- ``__wbindgen_error_new``/``__wbindgen_string_new(ptr, len)``: the string decoded into the call record;
+  an i32 result is a fresh JS-heap index (from 132, as the JS heap starts), an externref result null.
+- ``__wbindgen_init_externref_table``: grows the exported externref table by 4 (the JS reserves slots
+  for undefined, null, true, false).
+- every other ``__wbindgen_*``/``__wbg_*`` import (JS glue: console, DOM, closures): a recorded stub
+  returning zeros. There is no JS: a program that needs a JS value gets 0/null.
+
+``s:`` arguments need nothing special: the session's allocator path calls ``__wbindgen_malloc(size, 1)``
+and ``__wbindgen_free(ptr, size, 1)``, as the JS glue does for strings.
+"""
+
+from __future__ import annotations
+
+import wasmtime
+
+from ...parser.producers import parse_producers
+from .base import HostCall, HostContext, HostTrap, Profile, refuse_if_strict, stub_for
+
+PLACEHOLDER_MODULES = ("__wbindgen_placeholder__", "__wbindgen_externref_xform__")
+EXPORTS = ("__wbindgen_malloc", "__wbindgen_start", "__wbindgen_free", "__wbindgen_realloc",
+           "__wbindgen_add_to_stack_pointer", "__wbindgen_exn_store", "__wbindgen_export_0")
+HEAP_START = 132  # the JS heap: 128 reserved slots, then undefined, null, true, false
+
+
+def _is_wb_name(name: str) -> bool:
+    return name.startswith(("__wbindgen_", "__wbg_"))
+
+
+class WasmBindgen(Profile):
+    name = "wasm-bindgen"
+    summary = ("wasm-bindgen's JS glue: __wbindgen_throw as a trap with its message, strings decoded, the "
+               "externref table set up; other __wbindgen_*/__wbg_* imports are recorded stubs (no JS)")
+    wasi = True
+
+    def detect(self, module) -> str | None:
+        imps = [f"{i.module}.{i.name}" for i in module.imports if i.kind == "func"
+                and (i.module in PLACEHOLDER_MODULES or _is_wb_name(i.name))]
+        if imps:
+            return f"imports {', '.join(imps[:3])}" + (f" (+{len(imps) - 3} more)" if len(imps) > 3 else "")
+        exps = [n for n in EXPORTS if module.find_export(n) is not None]
+        if exps:
+            return f"exports {', '.join(exps[:3])}"
+        try:
+            tools = [name for name, _ in parse_producers(module).get("processed-by", [])]
+        except Exception:  # noqa: BLE001 - a damaged producers section says nothing
+            tools = []
+        if "wasm-bindgen" in tools:
+            return "the producers section names wasm-bindgen"
+        return None
+
+    def function(self, ctx: HostContext, module: str, name: str, params: tuple, results: tuple):
+        if not (_is_wb_name(name) or module in PLACEHOLDER_MODULES):
+            return None
+        state = ctx.state
+
+        def text(caller, ptr, n):
+            return ctx.read(caller, ptr & 0xFFFFFFFF, n & 0xFFFFFFFF, name).decode("utf-8", "replace")
+
+        if name == "__wbindgen_throw" and len(params) == 2:
+            def throw(caller, ptr, n):
+                msg = text(caller, ptr, n)
+                state.record(HostCall(module, name, (ptr, n), None, self.name, msg))
+                raise HostTrap("throw", msg)
+            return throw
+
+        if name == "__wbindgen_rethrow":
+            def rethrow(caller, *args):
+                state.record(HostCall(module, name, args, None, self.name))
+                raise HostTrap("throw", "a JS exception was rethrown (__wbindgen_rethrow)")
+            return rethrow
+
+        if name in ("__wbindgen_error_new", "__wbindgen_string_new") and len(params) == 2 and len(results) == 1:
+            def new_object(caller, ptr, n):
+                refuse_if_strict(state, module, name, (ptr, n), "only a stub in the wasm-bindgen host profile")
+                msg = text(caller, ptr, n)
+                r = None
+                if results[0] == "i32":
+                    r = ctx.data.get("heap_next", HEAP_START)
+                    ctx.data["heap_next"] = r + 1
+                state.record(HostCall(module, name, (ptr, n), r, self.name, msg, stub=True))
+                return r
+            return new_object
+
+        if name == "__wbindgen_init_externref_table" and not params:
+            def init_table(caller):
+                grown = None
+                for e in (ctx.module.exports if ctx.module is not None else []):
+                    t = ctx.export(caller, e.name) if e.kind == "table" else None
+                    if isinstance(t, wasmtime.Table) and t.type(caller).element == wasmtime.ValType.externref():
+                        grown = t.grow(caller, 4, None)
+                        break
+                state.record(HostCall(module, name, (), None, self.name,
+                                      None if grown is None else f"externref table grown by 4 at {grown}"))
+                return None
+            return init_table
+
+        return stub_for(ctx, module, name, results, self.name)
