@@ -143,3 +143,22 @@ def test_generated_calls_match_a_plain_host(name):
         assert report.ok, "\n".join(map(str, report.mismatches))
 
     check()
+
+
+def test_large_code_is_not_instrumented_by_default(monkeypatch):
+    """Rewriting every body takes seconds on a large module at every run: above AUTO_INSTRUMENT_CODE an
+    unproven stack is not measured by default, the result says why, and --no-paint still instruments."""
+    import wasmem
+    from wasmem.runtime import session as session_mod
+
+    monkeypatch.setattr(session_mod, "AUTO_INSTRUMENT_CODE", 0)
+    with wasmem.open(str(S / "bss.wasm")) as s:
+        assert s.measure is None and s.instrumented is None
+        r = s.call("uses_stack", ["100"])
+        assert r.stack is None and "so it is not painted" in r.stack_note and "--no-paint" in r.stack_note
+        assert r.to_dict()["stack_note"] == r.stack_note
+    with wasmem.open(str(S / "bss.wasm"), paint=False) as s:
+        assert s.measure == "instrument" and s.call("uses_stack", ["100"]).stack.peak >= 512
+    with wasmem.open(str(S / "memdemo.wasm")) as s:  # a proven stack is painted whatever the code size
+        r = s.call("fib_stack", ["5"])
+        assert r.stack.method == "paint" and r.stack_note is None

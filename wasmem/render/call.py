@@ -132,6 +132,8 @@ class CallView:
         for g in r.growth:
             yield Text(f"warning: {g.warning}", style="yellow")
 
+        if r.stack is None and getattr(r, "stack_note", None):
+            yield Text(f"stack: not measured ({r.stack_note})", style="dim")
         if r.stack is not None:
             st = r.stack
             t = Text("stack: ")

@@ -48,6 +48,9 @@ from .hosts.wasi import make_config as wasi_config
 
 PAGE = 65536
 PAINT = 0xAA
+# Without a proven stack to paint, the stack pointer's writes are instrumented by default only up to this
+# much code (the rewrite is Python work on every run); --no-paint instruments any size
+AUTO_INSTRUMENT_CODE = 4 << 20
 # Painting never goes below this address: a read through a null (or small) pointer must see what a plain
 # host shows, and in a stack-first module the lowest KiB of the stack is the null page.
 NULL_GUARD = 1024
@@ -230,6 +233,7 @@ class CallResult:
     changes: list[ChangedRange] = field(default_factory=list)
     growth: list[MemoryGrowth] = field(default_factory=list)
     stack: StackUse | None = None
+    stack_note: str | None = None  # why the stack was not measured (stack is None), when there is a stack pointer
     host_calls: list[HostCall] = field(default_factory=list)
     stdout: bytes = b""
     stderr: bytes = b""
@@ -258,6 +262,7 @@ class CallResult:
             "changes": [c.to_dict() for c in self.changes],
             "growth": [g.to_dict() for g in self.growth],
             "stack": self.stack.to_dict() if self.stack else None,
+            "stack_note": self.stack_note,
             "host_calls": [h.to_dict() for h in self.host_calls],
             "stdout": self.stdout.decode("utf-8", "replace"), "stderr": self.stderr.decode("utf-8", "replace"),
             "trap": self.trap.to_dict() if self.trap else None,
@@ -439,6 +444,12 @@ class Session:
             raw = self.instrumented.data
             self._check_bounds = stack_range
             self.measure = self.measure or "instrument"
+        elif self.measure is None and sp_global is not None and paint is None and self._code_size() > AUTO_INSTRUMENT_CODE:
+            # rewriting every body in Python takes ~0.15 s per MB of code on every run: not by default
+            mb = self._code_size() / 2**20
+            self.paint_reason = (f"{why.removeprefix('not painted: ')}, so it is not painted; instrumenting "
+                                 f"{mb:.1f} MB of code instead would take seconds on every call (--no-paint "
+                                 f"instruments anyway)")
         elif self.measure is None and sp_global is not None:
             try:  # measurement only: the hook records the minimum and never traps (bounds 0 and 2**bits-1)
                 self.instrumented = instrument_stack(raw, sp_global, 0)
@@ -1017,6 +1028,10 @@ class Session:
             value -= 2**32
         self.set_global(self.sp_global, value)
 
+    def _code_size(self) -> int:
+        code = self.module.get_section(10)
+        return code.size if code is not None else 0
+
     @property
     def _is64(self) -> bool:
         return bool(self.module.memories and self.module.memories[0].type.is64)
@@ -1279,6 +1294,8 @@ class Session:
                 result.stack.sp_min = sp_min
                 result.stack.exact_peak = (sp_call - sp_min) & ((1 << self.instrumented.bits) - 1)
                 result.stack.overflowed = result.trap is not None and result.trap.overflow is not None
+            if result.stack is None and sp_call is not None:
+                result.stack_note = self.paint_reason or "not measured"
             for i in sorted(self.memories):
                 result.changes += _diff(i, before[i], after[i])
                 pn = self.memories[i].pages(self.store)
