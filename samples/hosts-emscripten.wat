@@ -24,6 +24,9 @@
 ;;   invoke_crash()  invoke_vi(3, 0): table[3] executes unreachable (a trap is rethrown, not caught)
 ;;   add_via_table(a, b)  invoke_iii(4, a, b): table[4] = a + b
 ;;   sp()            the stack pointer (global 0, 65536 at start)
+;;   seek()          wasi fd_seek(1, 0, 0, SEEK_SET, 16) imported LEGALIZED (the i64 offset as two i32s, as
+;;                   Emscripten without WASM_BIGINT imports it: wasmtime's WASI cannot link that type)
+;;   clock_ns()      wasi clock_time_get(REALTIME, precision as two i32s, 24): the u64 written at 24
 ;; build: $PY -c "import wasmtime,sys; open(sys.argv[2],'wb').write(wasmtime.wat2wasm(open(sys.argv[1]).read()))" hosts-emscripten.wat hosts-emscripten.wasm
 (module
   (import "env" "memory" (memory 1 16))
@@ -45,6 +48,8 @@
   (import "env" "getTempRet0" (func $getTempRet0 (result i32)))
   (import "env" "_emscripten_throw_longjmp" (func $throw_longjmp))
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_seek" (func $fd_seek (param i32 i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i32 i32 i32) (result i32)))
   (global $__stack_pointer (mut i32) (i32.const 65536))
   (global $__THREW__ (mut i32) (i32.const 0))
   (global $__threwValue (mut i32) (i32.const 0))
@@ -113,5 +118,10 @@
     (call $invoke_vi (i32.const 2) (i32.const 0))
     (global.get $__THREW__))
   (func (export "invoke_crash") (call $invoke_vi (i32.const 3) (i32.const 0)))
+  (func (export "seek") (result i32)
+    (call $fd_seek (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 16)))
+  (func (export "clock_ns") (result i64)
+    (drop (call $clock_time_get (i32.const 0) (i32.const 1000) (i32.const 0) (i32.const 24)))
+    (i64.load (i32.const 24)))
   (func (export "add_via_table") (param i32 i32) (result i32)
     (call $invoke_iii (i32.const 4) (local.get 0) (local.get 1))))

@@ -58,7 +58,7 @@ CASES = {
     "hosts-emscripten.wasm": [("check", ["3"]), ("check", ["0"]), ("grow", ["200000"]), ("pages", []),
                               ("nofs", []), ("copy", ["5000", "1024", "6"]), ("abort_now", []), ("keepalive", []),
                               ("try_call", ["5"]), ("try_call", ["-7"]), ("selector", []), ("jump", []),
-                              ("invoke_crash", []), ("add_via_table", ["2", "40"])],
+                              ("invoke_crash", []), ("add_via_table", ["2", "40"]), ("seek", [])],
     "hosts-wasm-bindgen.wasm": [("last_align", []), ("greet", ["4096", "5"]), ("fail", [])],
     "hosts-assemblyscript.wasm": [("check", ["4"]), ("check", ["0"]), ("abort_null", []), ("trace_it", []),
                                   ("pins", [])],

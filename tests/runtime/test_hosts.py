@@ -181,6 +181,27 @@ def test_invoke_longjmp_and_traps(em):
     assert em.call("add_via_table", ["2", "40"]).results == [42]
 
 
+def test_legalized_wasi_imports_link_and_answer_as_emscriptens_js(em):
+    """Emscripten without WASM_BIGINT imports fd_seek(fd, lo, hi, whence, out): wasmtime's WASI cannot link
+    that type (was: LinkError on web-tree-sitter, libflac, laz-perf)."""
+    r = em.call("seek", [])
+    assert r.results == [70] and calls_of(r) == [("wasi_snapshot_preview1", "fd_seek", "emscripten", False)]
+    ns = em.call("clock_ns", []).results[0]
+    assert abs(ns - time.time_ns()) < 5 * 10**9
+
+
+def test_invoke_through_an_imported_table():
+    text = '''(module
+      (import "env" "memory" (memory 1))
+      (import "env" "__indirect_function_table" (table 2 funcref))
+      (import "env" "invoke_ii" (func $invoke_ii (param i32 i32) (result i32)))
+      (func $twice (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+      (elem (i32.const 1) $twice)
+      (func (export "go") (param i32) (result i32) (call $invoke_ii (i32.const 1) (local.get 0))))'''
+    with open_session(WasmModule.from_bytes(wat(text), "main_module.wasm")) as s:
+        assert s.host_choice.name == "emscripten" and s.call("go", ["21"]).results == [42]
+
+
 def test_invoke_without_set_threw_rethrows():
     text = '''(module
       (import "env" "invoke_v" (func $invoke_v (param i32)))
@@ -325,7 +346,7 @@ def test_host_override_and_unknown_names():
     m = WasmModule.from_bytes(open(sample("hosts-emscripten.wasm"), "rb").read(), "e.wasm")
     c = choose_host(m, "wasi")
     assert (c.name, c.wasi) == ("wasi", True)
-    assert c.reason == "--host wasi (imports wasi_snapshot_preview1 (fd_write))"
+    assert c.reason == "--host wasi (imports wasi_snapshot_preview1 (fd_write, fd_seek, clock_time_get))"
     c = choose_host(m, "go")
     assert c.reason.startswith("--host go (not detected; auto would choose emscripten: imports env.__assert_fail")
     with pytest.raises(UsageError, match="unknown host profile"):

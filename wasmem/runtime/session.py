@@ -630,6 +630,7 @@ class Session:
                 table = wasmtime.Table(store, wasmtime.TableType(et, wasmtime.Limits(want, tt.limits.max)), None)
                 linker.define(store, imp.module, imp.name, table)
                 defined[imp.module, imp.name] = table
+                self.host_context.data.setdefault("tables", []).append(table)  # for invoke_* (Emscripten)
             elif imp.kind == "global":
                 gt = imp.type
                 gindex = sum(1 for j in module.imports[:imp.index] if j.kind == "global")

@@ -47,7 +47,7 @@ from .base import (
 )
 from .emscripten import Emscripten
 from .go import GO_MODULES, Go
-from .wasi import WASI_MODULE, Wasi, describe_wasi, make_config, memory_export, wasi_imports
+from .wasi import WASI_MODULE, Wasi, describe_wasi, legalized, make_config, memory_export, wasi_imports
 from .wasm_bindgen import PLACEHOLDER_MODULES, WasmBindgen
 
 __all__ = ["HostCall", "HostState", "HostString", "HostTrap", "HostContext", "HostChoice", "Profile", "StringArg",
@@ -139,7 +139,7 @@ def define_host_imports(linker: wasmtime.Linker, store: wasmtime.Store, module, 
                         wasi_config: wasmtime.WasiConfig | None = None) -> HostContext:
     """Defines every function import of ``module`` in ``linker``, each (module, name) once even when the
     module imports it twice: WASI (``wasi_config``, default: sandboxed, argv ``[module.wasm]``, output
-    discarded) when
+    discarded; a WASI import whose i64 parameters were split in two gets the profile's function) when
     the profile provides it, the profile's functions, then the generic fallback. Memories, tables and
     globals are the caller's business. Returns the context the functions share (its ``state`` holds the
     call log and captured output, ``profile`` and ``choice`` what was chosen).
@@ -156,15 +156,20 @@ def define_host_imports(linker: wasmtime.Linker, store: wasmtime.Store, module, 
     for imp in module.imports:
         if imp.kind != "func" or (imp.module, imp.name) in defined:
             continue
-        if choice.wasi and imp.module == WASI_MODULE:
-            continue
         ft = module.get_func_type(imp.type)
+        shadow = False
+        if choice.wasi and imp.module == WASI_MODULE:
+            if not legalized(imp.name, ft.params):
+                continue  # wasmtime's
+            shadow = True  # an i64 split in two (Emscripten without BigInt): replaces wasmtime's definition
         try:
             wft = wasmtime.FuncType([wasm_valtype(t) for t in ft.params], [wasm_valtype(t) for t in ft.results])
         except RunError:
             continue  # a type the host cannot make (v128 …): left for define_unknown_imports_as_traps
         fn = host_function(ctx, imp.module, imp.name, ft.params, ft.results)
+        linker.allow_shadowing = shadow  # a setter property in wasmtime-py
         linker.define_func(imp.module, imp.name, wft, fn, access_caller=True)
+        linker.allow_shadowing = False
         defined.add((imp.module, imp.name))
     return ctx
 

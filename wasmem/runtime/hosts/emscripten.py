@@ -21,7 +21,7 @@ What each import does (as ``src/lib/libcore.js`` and ``libexceptions.js`` do it)
   ``fd_write`` imported from ``env`` (older builds) writes to stdout/stderr; ``exit(status)`` ends the
   run as an exit.
 - ``invoke_SIG(index, args…)``: calls table entry ``index`` of the module's exported function table
-  with the arguments. A C++ exception or a longjmp raised by this host inside it (``__cxa_throw``,
+  (else of its imported one, which the session lists in ``ctx.data["tables"]``) with the arguments. A C++ exception or a longjmp raised by this host inside it (``__cxa_throw``,
   ``__resumeException``, ``_emscripten_throw_longjmp``, ``emscripten_longjmp``) is caught as the JS
   does: the stack pointer restored, ``setThrew(1, 0)`` called (rethrown when the module exports no
   ``setThrew``), zeros returned. A wasm trap is rethrown after restoring the stack pointer.
@@ -31,6 +31,10 @@ What each import does (as ``src/lib/libcore.js`` and ``libexceptions.js`` do it)
   object: type +4, destructor +8, caught +12, rethrown +13, adjusted pointer +16). An exception nothing
   catches ends the call as a trap ``uncaught_exception``.
 - ``__syscall_*``, ``_mmap_js``, ``_munmap_js``: −52 (ENOSYS: there is no file system), recorded.
+- WASI imports whose i64 parameters were split into two i32s (a build without ``WASM_BIGINT``, e.g.
+  ``fd_seek(fd, lo, hi, whence, newoffset)``), which wasmtime's WASI cannot link: ``fd_seek`` returns
+  ESPIPE (70) as the JS does without a file system, ``clock_time_get`` reads the clock; the others
+  return ENOSYS (52), recorded. The rest of WASI is wasmtime's.
 - every other ``emscripten_*``/``_emscripten_*``/``_*_js``/``_embind_*``/``_emval_*`` import: a
   recorded stub returning zeros.
 """
@@ -44,9 +48,12 @@ import time
 import wasmtime
 
 from .base import ABORT_NAMES, HostCall, HostContext, HostTrap, Profile, stub_for, zeros
+from .wasi import WASI_MODULE
 
 PAGE = 65536
 ENOSYS = 52
+ESPIPE = 70
+EINVAL = 28
 EM_PREFIXES = ("emscripten_", "_emscripten_", "invoke_", "__syscall_", "_embind_", "_emval_", "__cxa_",
                "_dlopen_js", "_dlsym_js")
 EM_NAMES = {"__assert_fail", "___assert_fail", "_abort_js", "__resumeException", "setTempRet0", "getTempRet0",
@@ -126,9 +133,13 @@ class Emscripten(Profile):
         def record(args, result=None, message=None, stub=False):
             state.record(HostCall(module, name, tuple(args), result, self.name, message, stub))
 
+        if module == WASI_MODULE:  # only the imports wasmtime cannot link: i64 parameters split in two
+            return _legalized_wasi(ctx, name, params, results, record)
+
         if name in RESIZE_NAMES and len(params) == 1:
             def resize(caller, requested):
-                ok = _resize_heap(ctx, caller, requested & (2**64 - 1 if params[0] == "i64" else 0xFFFFFFFF))
+                requested &= 2**64 - 1 if params[0] == "i64" else 0xFFFFFFFF  # as the JS: requestedSize >>>= 0
+                ok = _resize_heap(ctx, caller, requested)
                 record((requested,), ok)
                 return ok if results else None
             return resize
@@ -230,6 +241,29 @@ class Emscripten(Profile):
         return None
 
 
+def _legalized_wasi(ctx: HostContext, name: str, params: tuple, results: tuple, record):
+    """WASI functions as Emscripten's JS provides them to a build without BigInt (libwasi.js): fd_seek is
+    ESPIPE (no file system, or a terminal), clock_time_get reads the clock; the others, which need a file
+    system, return ENOSYS."""
+    if name == "fd_seek" and len(params) == 5:
+        def fd_seek(caller, fd, lo, hi, whence, new_offset):
+            record((fd, lo, hi, whence, new_offset), ESPIPE, "no file system to seek in: ESPIPE")
+            return ESPIPE
+        return fd_seek
+    if name == "clock_time_get" and len(params) == 4:
+        def clock_time_get(caller, clock, lo, hi, ptime):
+            if not 0 <= clock <= 3:
+                record((clock, lo, hi, ptime), EINVAL)
+                return EINVAL
+            ms = time.time() * 1000.0 if clock == 0 else (time.perf_counter() - ctx.data["t0"]) * 1000.0
+            ctx.write(caller, ptime & 0xFFFFFFFF, round(ms * 1_000_000).to_bytes(8, "little"), name)
+            record((clock, lo, hi, ptime), 0)
+            return 0
+        return clock_time_get
+    return stub_for(ctx, WASI_MODULE, name, results, "emscripten", ENOSYS if results == ("i32",) else None,
+                    "an i64 split in two needs Emscripten's JS file system: returns ENOSYS")
+
+
 def _resize_heap(ctx: HostContext, caller, requested: int) -> int:
     """emscripten_resize_heap as libcore.js does it (geometric step 0.2, cap 96 MiB, three cut-downs)."""
     mem = ctx.memory_of(caller)
@@ -262,7 +296,8 @@ def _table(ctx: HostContext, caller):
         t = ctx.export(caller, n)
         if isinstance(t, wasmtime.Table):
             return t
-    return None
+    tables = ctx.data.get("tables") or [None]  # imported ones (env.__indirect_function_table of a MAIN_MODULE)
+    return tables[0]
 
 
 def _stack_save(ctx: HostContext, caller):

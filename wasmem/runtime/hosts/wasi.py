@@ -27,6 +27,29 @@ from ...errors import UsageError
 from .base import Profile
 
 WASI_MODULE = "wasi_snapshot_preview1"
+# the preview 1 functions that take an i64, with their parameter types as wasmtime defines them. Emscripten
+# without WASM_BIGINT imports them "legalized": each i64 split into two i32s (low, high), a type wasmtime's
+# WASI cannot link; the profile's own function serves such an import instead (see legalized()).
+I64_SIGNATURES = {
+    "clock_time_get": ("i32", "i64", "i32"),
+    "fd_advise": ("i32", "i64", "i64", "i32"),
+    "fd_allocate": ("i32", "i64", "i64"),
+    "fd_fdstat_set_rights": ("i32", "i64", "i64"),
+    "fd_filestat_set_size": ("i32", "i64"),
+    "fd_filestat_set_times": ("i32", "i64", "i64", "i32"),
+    "fd_pread": ("i32", "i32", "i32", "i64", "i32"),
+    "fd_pwrite": ("i32", "i32", "i32", "i64", "i32"),
+    "fd_readdir": ("i32", "i32", "i32", "i64", "i32"),
+    "fd_seek": ("i32", "i64", "i32", "i32"),
+    "path_filestat_set_times": ("i32", "i32", "i32", "i32", "i64", "i64", "i32"),
+    "path_open": ("i32", "i32", "i32", "i32", "i32", "i64", "i64", "i32", "i32"),
+}
+
+
+def legalized(name: str, params: tuple) -> bool:
+    """True for a WASI import whose i64 parameters were split into i32 pairs (wasmtime cannot link it)."""
+    want = I64_SIGNATURES.get(name)
+    return want is not None and tuple(params) != want
 
 
 def wasi_imports(module) -> list[str]:
