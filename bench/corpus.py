@@ -93,11 +93,8 @@ CORPUS: tuple[Case, ...] = (
          "Emscripten", "Emscripten 4.x, unminified debug build of SQLite 3, WASI fd_*", "emscripten",
          ("sqlite3_memory_used", "malloc 8", "sqlite3_open 0 $1", "sqlite3_errmsg *$1",
           "sqlite3_extended_errcode *$1", "sqlite3_changes *$1", "sqlite3_memory_used", "sqlite3_close_v2 *$1",
-          "free $1", "strerror 2", "emscripten_stack_get_free", "emscripten_stack_get_current",
-          "_emscripten_stack_alloc 64", "emscripten_stack_get_current", "_emscripten_stack_restore $11",
-          "emscripten_stack_get_current"),
-         "sqlite3_open of a private temporary database (the VFS, the page cache, malloc); then the stack "
-         "reserved and given back the way the JS glue's ccall does for string arguments"),
+          "free $1", "strerror 2", "emscripten_stack_get_free"),
+         "sqlite3_open of a private temporary database: the VFS, the page cache and malloc"),
     Case(_npm("rnnoise", "@jitsi/rnnoise-wasm@0.2.1", "jitsi-rnnoise-wasm-0.2.1.tgz",
               "c80b015b69701699868086a30015e5e680bee41a68df4c8ad2daed8b1bbc1173", "package/dist/rnnoise.wasm",
               "677147b9248aedc0a00de79dc090d1ecead37c08c8bb773a790da16109d2c487"),

@@ -155,16 +155,9 @@ def _as_called(step: str) -> str:
     return step
 
 
-def _q(path: str) -> str:
-    return path if path.startswith("$") and " " not in path else shlex.quote(path)
-
-
-def repro(res: dict, case: Case, shown_cache: str | None = None) -> list[str]:
-    """Commands that reproduce a failure: the CLI (the failing call, earlier ones as --before) and Python.
-    ``shown_cache``: write paths under the cache with this prefix instead (for the docs)."""
+def repro(res: dict, case: Case) -> list[str]:
+    """Commands that reproduce a failure: the CLI (the failing call, earlier ones as --before) and Python."""
     path = res.get("path", f"~/.cache/wasmem-bench/{case.key}/{Path(case.pin.member).name}")
-    if shown_cache:
-        path = f"{shown_cache}/{case.key}/{Path(case.pin.member).name}"
     compared = res.get("compared", [])
     steps = res.get("mismatch_steps") or []
     fail_at = compared.index(steps[0]) if steps and steps[0] in compared else (len(compared) - 1 if compared
@@ -173,9 +166,9 @@ def repro(res: dict, case: Case, shown_cache: str | None = None) -> list[str]:
     if fail_at is not None and fail_at >= 0:
         done = [_as_called(c) for c in compared]
         befores = " ".join(f"--before {shlex.quote(b)}" for b in done[:fail_at])
-        lines.append(f".venv/bin/wasmem call {_q(path)} {done[fail_at]}" + (f" {befores}" if befores else ""))
+        lines.append(f".venv/bin/wasmem call {shlex.quote(path)} {done[fail_at]}" + (f" {befores}" if befores else ""))
     elif case.calls:
-        lines.append(f".venv/bin/wasmem call {_q(path)} {case.calls[0]}")
+        lines.append(f".venv/bin/wasmem call {shlex.quote(path)} {case.calls[0]}")
     lines.append(f".venv/bin/python bench/differential.py --only {case.key}   # or, in Python:")
     code = (f'import sys; sys.path.insert(0, "tests"); from differential import compare; '
             f'r = compare({json.dumps(path)}, {json.dumps(case.parsed_calls())}); '
@@ -213,19 +206,6 @@ def summary(results: list[dict], cases: dict[str, Case]) -> str:
     chains = sorted({cases[r["key"]].toolchain for r in results})
     return (f"{len(ok)} of {len(results)} modules pass, from {len(chains_ok)} of {len(chains)} toolchains "
             f"({', '.join(chains_ok) or 'none'}).")
-
-
-def failures_md(results: list[dict], cases: dict[str, Case]) -> str:
-    """The failing modules with the command that reproduces each (paths under $WASMEM_BENCH_CACHE)."""
-    bad = [r for r in results if r["status"] != PASS]
-    if not bad:
-        return ""
-    out = ["", "", "Reproducing the failures (`$WASMEM_BENCH_CACHE` is the bench cache, by default "
-           "`~/.cache/wasmem-bench`; `python bench/differential.py --only KEY` runs one module):", ""]
-    for r in bad:
-        cli = repro(r, cases[r["key"]], shown_cache="$WASMEM_BENCH_CACHE")[0]
-        out.append(f"- **{r['key']}** ({r['status']}): `{cli}`")
-    return "\n".join(out)
 
 
 def write_doc(text: str) -> None:
@@ -280,7 +260,6 @@ def main(argv=None) -> int:
             f"{_git_rev()}, wasmtime-py {version('wasmtime')}): " + summary(results, cases))
     text = head + "\n\n" + table(results, cases, sizes)
     print(text)
-    doc = text + failures_md(results, cases)
     failures = [r for r in results if r["status"] != PASS]
     if failures:
         print("\nTo reproduce:")
@@ -295,7 +274,7 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     if args.write:
-        write_doc(doc)
+        write_doc(text)
         log(f"differential: wrote {DOC.relative_to(ROOT)}")
     return 1 if failures else 0
 

@@ -157,3 +157,19 @@ def test_non_utf8_argument_from_a_real_command_line(tmp_path):
                           capture_output=True, timeout=60, env={**os.environ, "LC_ALL": "C.UTF-8"})
     assert proc.returncode == 0, proc.stderr
     assert b'"allocations"' in proc.stdout and b'"size": 4' in proc.stdout
+
+
+def test_a_memory_held_back_by_max_memory_is_named(capsys):
+    """memory.grow past --max-memory returns -1 to the guest; the result says which option would let it grow."""
+    code, out, err = run(capsys, "call", sample("memdemo.wasm"), "grow_memory", "1", "--max-memory", "131072",
+                         "--json")
+    import json
+
+    d = json.loads(out)
+    assert d["results"][0]["value"] == -1 and not d["growth"]
+    assert d["limit_notes"] == ["memory 0 is 131072 bytes: it cannot grow by a page under the --max-memory limit "
+                                "of 131072 bytes (memory.grow returns -1); run with --max-memory 196608 or more "
+                                "to let it grow"]
+    code, out, err = run(capsys, "call", sample("memdemo.wasm"), "grow_memory", "1", "--json")
+    d = json.loads(out)
+    assert d["results"][0]["value"] == 2 and d["limit_notes"] == []

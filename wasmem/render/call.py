@@ -131,6 +131,8 @@ class CallView:
 
         for g in r.growth:
             yield Text(f"warning: {g.warning}", style="yellow")
+        for note in getattr(r, "limit_notes", ()):
+            yield Text(f"warning: {note}", style="yellow")
 
         if r.stack is None and getattr(r, "stack_note", None):
             yield Text(f"stack: not measured ({r.stack_note})", style="dim")

@@ -234,6 +234,7 @@ class CallResult:
     growth: list[MemoryGrowth] = field(default_factory=list)
     stack: StackUse | None = None
     stack_note: str | None = None  # why the stack was not measured (stack is None), when there is a stack pointer
+    limit_notes: list[str] = field(default_factory=list)  # memories that --max-memory keeps from growing
     host_calls: list[HostCall] = field(default_factory=list)
     stdout: bytes = b""
     stderr: bytes = b""
@@ -263,6 +264,7 @@ class CallResult:
             "growth": [g.to_dict() for g in self.growth],
             "stack": self.stack.to_dict() if self.stack else None,
             "stack_note": self.stack_note,
+            "limit_notes": list(self.limit_notes),
             "host_calls": [h.to_dict() for h in self.host_calls],
             "stdout": self.stdout.decode("utf-8", "replace"), "stderr": self.stderr.decode("utf-8", "replace"),
             "trap": self.trap.to_dict() if self.trap else None,
@@ -1297,6 +1299,7 @@ class Session:
                 result.stack.overflowed = result.trap is not None and result.trap.overflow is not None
             if result.stack is None and sp_call is not None:
                 result.stack_note = self.paint_reason or "not measured"
+            result.limit_notes = self.memory_limit_notes()
             for i in sorted(self.memories):
                 result.changes += _diff(i, before[i], after[i])
                 pn = self.memories[i].pages(self.store)
