@@ -70,8 +70,11 @@ CORPUS: tuple[Case, ...] = (
               "17382e1a69bd628107e8dfe37d31d57f7ba948e5f2da77e56a8aa010488dc5ae"),
          "Emscripten", "Emscripten MAIN_MODULE (dynamic linking): imports env.memory, the table, __stack_pointer, "
          "__memory_base, GOT.mem; WASI fd_* with a legalized fd_seek", "emscripten",
-         ("ts_init", "malloc 64", "free $1", "ts_parser_new_wasm", "calloc 4 16", "free $4"),
-         "imported memory + WASI in a position-independent main module; tree-sitter's parser made"),
+         ("__wasm_apply_data_relocs", "ts_init", "malloc 64", "free $2", "ts_parser_new_wasm", "calloc 4 16",
+          "free $5"),
+         "imported memory + WASI in a position-independent main module; the data relocations applied first, "
+         "as Emscripten's loader does (wasmem runs only __wasm_call_ctors: without them ts_parser_new_wasm "
+         "calls through an unrelocated function pointer, bad_signature); tree-sitter's parser made"),
     Case(_npm("libsvm", "libsvm-js@0.2.1", "libsvm-js-0.2.1.tgz",
               "7c30a986ce99aaeb689a55cedd12ae69fa2359b5c2f7a2239e1458221b032321", "package/dist/wasm/libsvm.wasm",
               "a67d1f4d1dda605cb77f8f31308a78f5c72755ea8c57b0846b5d8afd21d55401"),
@@ -93,8 +96,11 @@ CORPUS: tuple[Case, ...] = (
          "Emscripten", "Emscripten 4.x, unminified debug build of SQLite 3, WASI fd_*", "emscripten",
          ("sqlite3_memory_used", "malloc 8", "sqlite3_open 0 $1", "sqlite3_errmsg *$1",
           "sqlite3_extended_errcode *$1", "sqlite3_changes *$1", "sqlite3_memory_used", "sqlite3_close_v2 *$1",
-          "free $1", "strerror 2", "emscripten_stack_get_free"),
-         "sqlite3_open of a private temporary database: the VFS, the page cache and malloc"),
+          "free $1", "strerror 2", "emscripten_stack_get_free", "emscripten_stack_get_current",
+          "_emscripten_stack_alloc 64", "emscripten_stack_get_current", "_emscripten_stack_restore $11",
+          "emscripten_stack_get_current"),
+         "sqlite3_open of a private temporary database (the VFS, the page cache, malloc); then the stack "
+         "reserved and given back the way the JS glue's ccall does for string arguments"),
     Case(_npm("rnnoise", "@jitsi/rnnoise-wasm@0.2.1", "jitsi-rnnoise-wasm-0.2.1.tgz",
               "c80b015b69701699868086a30015e5e680bee41a68df4c8ad2daed8b1bbc1173", "package/dist/rnnoise.wasm",
               "677147b9248aedc0a00de79dc090d1ecead37c08c8bb773a790da16109d2c487"),

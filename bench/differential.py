@@ -40,14 +40,14 @@ PASS = "ok"
 # one module (in a child process)
 # ------------------------------------------------------------------------------------------------
 
-def run_case(case: Case, path: Path, timeout: float) -> dict:
+def run_case(case: Case, path: Path, timeout: float, options: dict | None = None) -> dict:
     """Compares one module; a JSON-able dict (status ok / mismatch / partial / error)."""
     compare = _harness().compare
     calls = case.parsed_calls()
     out = {"key": case.key, "path": str(path), "calls_total": len(calls)}
     t0 = time.perf_counter()
     try:
-        report = compare(str(path), calls, timeout=timeout)
+        report = compare(str(path), calls, timeout=timeout, **(options or {}))
     except BaseException as exc:  # noqa: BLE001 - any failure is this module's result
         out.update(status="error", reason=f"{type(exc).__name__}: {_first_line(exc)}",
                    where=_where(exc), seconds=round(time.perf_counter() - t0, 2))
@@ -115,9 +115,9 @@ def _where(exc: BaseException) -> str:
            f":{f.lineno}" if f else ""
 
 
-def child_main(key: str, path: str, timeout: float) -> int:
+def child_main(key: str, path: str, timeout: float, options: dict) -> int:
     case = next(c for c in CORPUS if c.key == key)
-    print(json.dumps(run_case(case, Path(path), timeout)))
+    print(json.dumps(run_case(case, Path(path), timeout, options)))
     return 0
 
 
@@ -125,8 +125,9 @@ def child_main(key: str, path: str, timeout: float) -> int:
 # the whole corpus
 # ------------------------------------------------------------------------------------------------
 
-def run_child(case: Case, path: Path, timeout: float, limit: float) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case.key, str(path), "--timeout", str(timeout)]
+def run_child(case: Case, path: Path, timeout: float, limit: float, options: dict) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", case.key, str(path), "--timeout", str(timeout),
+           "--options-json", json.dumps(options)]
     t0 = time.perf_counter()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit,
@@ -155,9 +156,16 @@ def _as_called(step: str) -> str:
     return step
 
 
-def repro(res: dict, case: Case) -> list[str]:
-    """Commands that reproduce a failure: the CLI (the failing call, earlier ones as --before) and Python."""
+def _q(path: str) -> str:
+    return path if path.startswith("$") and " " not in path else shlex.quote(path)
+
+
+def repro(res: dict, case: Case, shown_cache: str | None = None) -> list[str]:
+    """Commands that reproduce a failure: the CLI (the failing call, earlier ones as --before) and Python.
+    ``shown_cache``: write paths under the cache with this prefix instead (for the docs)."""
     path = res.get("path", f"~/.cache/wasmem-bench/{case.key}/{Path(case.pin.member).name}")
+    if shown_cache:
+        path = f"{shown_cache}/{case.key}/{Path(case.pin.member).name}"
     compared = res.get("compared", [])
     steps = res.get("mismatch_steps") or []
     fail_at = compared.index(steps[0]) if steps and steps[0] in compared else (len(compared) - 1 if compared
@@ -166,9 +174,9 @@ def repro(res: dict, case: Case) -> list[str]:
     if fail_at is not None and fail_at >= 0:
         done = [_as_called(c) for c in compared]
         befores = " ".join(f"--before {shlex.quote(b)}" for b in done[:fail_at])
-        lines.append(f".venv/bin/wasmem call {shlex.quote(path)} {done[fail_at]}" + (f" {befores}" if befores else ""))
+        lines.append(f".venv/bin/wasmem call {_q(path)} {done[fail_at]}" + (f" {befores}" if befores else ""))
     elif case.calls:
-        lines.append(f".venv/bin/wasmem call {shlex.quote(path)} {case.calls[0]}")
+        lines.append(f".venv/bin/wasmem call {_q(path)} {case.calls[0]}")
     lines.append(f".venv/bin/python bench/differential.py --only {case.key}   # or, in Python:")
     code = (f'import sys; sys.path.insert(0, "tests"); from differential import compare; '
             f'r = compare({json.dumps(path)}, {json.dumps(case.parsed_calls())}); '
@@ -208,6 +216,19 @@ def summary(results: list[dict], cases: dict[str, Case]) -> str:
             f"({', '.join(chains_ok) or 'none'}).")
 
 
+def failures_md(results: list[dict], cases: dict[str, Case]) -> str:
+    """The failing modules with the command that reproduces each (paths under $WASMEM_BENCH_CACHE)."""
+    bad = [r for r in results if r["status"] != PASS]
+    if not bad:
+        return ""
+    out = ["", "", "Reproducing the failures (`$WASMEM_BENCH_CACHE` is the bench cache, by default "
+           "`~/.cache/wasmem-bench`; `python bench/differential.py --only KEY` runs one module):", ""]
+    for r in bad:
+        cli = repro(r, cases[r["key"]], shown_cache="$WASMEM_BENCH_CACHE")[0]
+        out.append(f"- **{r['key']}** ({r['status']}): `{cli}`")
+    return "\n".join(out)
+
+
 def write_doc(text: str) -> None:
     old = DOC.read_text() if DOC.exists() else ""
     if BEGIN in old and END in old:
@@ -226,10 +247,23 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=float, default=600.0, help="per module, seconds [default: 600]")
     ap.add_argument("--json", default=None, metavar="FILE", help="also write every result as JSON")
     ap.add_argument("--write", action="store_true", help="update docs/compatibility.md")
+    ap.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                    help="a session option for every module, as for wasmem.open (repeatable; VALUE is JSON or "
+                         "text), e.g. paint=false or check_stack=true; compare's noise_check/deterministic_host too")
     ap.add_argument("--child", nargs=2, metavar=("KEY", "PATH"), help=argparse.SUPPRESS)
+    ap.add_argument("--options-json", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        return child_main(args.child[0], args.child[1], args.timeout)
+        return child_main(args.child[0], args.child[1], args.timeout, json.loads(args.options_json))
+    options = {}
+    for item in args.option:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"differential: --option {item}: expected NAME=VALUE")
+        try:
+            options[name.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[name.strip()] = value
 
     cases = {c.key: c for c in CORPUS}
     keys = args.only.split(",") if args.only else list(cases)
@@ -248,7 +282,7 @@ def main(argv=None) -> int:
     results = []
     for k in keys:
         log(f"differential: {k} ({_mb(sizes[k])}, {cases[k].toolchain}) …")
-        r = run_child(cases[k], paths[k], args.timeout, args.limit)
+        r = run_child(cases[k], paths[k], args.timeout, args.limit, options)
         r.setdefault("path", str(paths[k]))
         results.append(r)
         log(f"  {r['status']:8} {r.get('seconds', 0):7.1f} s  profile {r.get('profile')}  "
@@ -256,10 +290,12 @@ def main(argv=None) -> int:
 
     from importlib.metadata import version
 
-    head = (f"Run {time.strftime('%Y-%m-%d')} by `python bench/differential.py` (wasmem at "
+    cmdline = "python bench/differential.py" + "".join(f" --option {o}" for o in args.option)
+    head = (f"Run {time.strftime('%Y-%m-%d')} by `{cmdline}` (wasmem at "
             f"{_git_rev()}, wasmtime-py {version('wasmtime')}): " + summary(results, cases))
     text = head + "\n\n" + table(results, cases, sizes)
     print(text)
+    doc = text + failures_md(results, cases)
     failures = [r for r in results if r["status"] != PASS]
     if failures:
         print("\nTo reproduce:")
@@ -274,7 +310,7 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     if args.write:
-        write_doc(text)
+        write_doc(doc)
         log(f"differential: wrote {DOC.relative_to(ROOT)}")
     return 1 if failures else 0
 
