@@ -262,8 +262,11 @@ def test_wasm_bindgen_externref_table_and_string_objects():
       (func (export "new") (result i32) (call $string_new (i32.const 16) (i32.const 6))))'''
     with open_session(WasmModule.from_bytes(wat(text), "x_bg.wasm")) as s:
         assert s.host_choice.name == "wasm-bindgen" and s.host_choice.reason.startswith("imports ./x_bg.js.")
-        s.call("__wbindgen_start", [])
+        assert s.init_function == "__wbindgen_start"  # run once at open, as the JS glue does
         assert s.call("size", []).results == [5]  # 1 + the 4 slots the JS reserves (undefined, null, true, false)
+        with pytest.raises(UsageError, match="__wbindgen_start already ran when wasmem opened x_bg.wasm: "
+                                             "wasm-bindgen's JS calls it once"):
+            s.call("__wbindgen_start", [])
         r = s.call("new", [])
         assert r.results == [132] and (r.host_calls[0].message, r.host_calls[0].stub) == ("héllo", True)
         assert s.call("new", []).results == [133]  # a fresh JS-heap index each time

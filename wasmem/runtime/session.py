@@ -520,7 +520,7 @@ class Session:
                     raise RunError(f"cannot grow memory 0 to {pages} pages: {_first_line(exc)}") from None
         self.init_function: str | None = None
         self.init_trap: TrapInfo | None = None
-        for name in INIT_EXPORTS:
+        for name in (*self.host_choice.profile.init_exports, *INIT_EXPORTS):  # the first one exported runs
             e = module.find_export(name)
             if e is not None and e.kind == "func" and not module.get_function_type(e.index).params:
                 self.init_function = name
@@ -1325,9 +1325,10 @@ class Session:
 
     def _refuse_init(self, name: str) -> None:
         if name == self.init_function:
-            what = ("a WASI reactor's _initialize runs once, before any other export, and wasi-libc's traps "
-                    "when called again" if name == "_initialize" else "running the constructors twice would "
-                    "initialise the program's data again")
+            what = {"_initialize": "a WASI reactor's _initialize runs once, before any other export, and "
+                                   "wasi-libc's traps when called again",
+                    "__wbindgen_start": "wasm-bindgen's JS calls it once, right after instantiating"}.get(
+                name, "running the constructors twice would initialise the program's data again")
             raise UsageError(f"{name} already ran when wasmem opened {self.name}: {what}. Call the export you "
                              f"want directly")
 

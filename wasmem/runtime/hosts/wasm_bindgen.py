@@ -15,6 +15,9 @@ producers section.
 - every other ``__wbindgen_*``/``__wbg_*`` import (JS glue: console, DOM, closures): a recorded stub
   returning zeros. There is no JS: a program that needs a JS value gets 0/null.
 
+``__wbindgen_start`` (exported for a ``#[wasm_bindgen(start)]`` function and to set up the externref
+table) runs once when the module is opened, as the JS glue calls it right after instantiating.
+
 ``s:`` arguments need nothing special: the session's allocator path calls ``__wbindgen_malloc(size, 1)``
 and ``__wbindgen_free(ptr, size, 1)``, as the JS glue does for strings.
 """
@@ -41,6 +44,7 @@ class WasmBindgen(Profile):
     summary = ("wasm-bindgen's JS glue: __wbindgen_throw as a trap with its message, strings decoded, the "
                "externref table set up; other __wbindgen_*/__wbg_* imports are recorded stubs (no JS)")
     wasi = True
+    init_exports = ("__wbindgen_start",)  # the JS glue's __wbg_finalize_init calls it once
 
     def detect(self, module) -> str | None:
         imps = [f"{i.module}.{i.name}" for i in module.imports if i.kind == "func"
