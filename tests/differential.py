@@ -153,13 +153,11 @@ class PlainHost:
             if m.index not in self.memories and m.index in self._export_names:
                 self.memories[m.index] = self.exports[self._export_names[m.index]]
         self.init_trap = None
-        for name in INIT_EXPORTS:
-            e = module.find_export(name)
-            if e is not None and e.kind == "func" and not module.get_function_type(e.index).params:
-                try:
-                    self._guard(lambda n=name: self.exports[n](self.store))
-                except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-                    self.init_trap = _kind(exc)
+        for name in _init_functions(module, wasmem_session):
+            try:
+                self._guard(lambda n=name: self.exports[n](self.store))
+            except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+                self.init_trap = _kind(exc)
                 break
 
     @staticmethod
@@ -341,6 +339,22 @@ class PlainHost:
                     os.unlink(p)
                 except OSError:
                     pass
+
+
+def _init_functions(module: WasmModule, session: Session) -> list[str]:
+    """The exports a host runs once after instantiating, as wasmem ran them for ``session`` (the host
+    profile's own, e.g. wasm-bindgen's __wbindgen_start, else _initialize or __wasm_call_ctors): the
+    plain host runs the same, since a real host's loader does too."""
+    names = getattr(session, "init_functions", None)
+    if names is not None:
+        return list(names)
+    if hasattr(session, "init_function"):
+        return [session.init_function] if session.init_function else []
+    for name in INIT_EXPORTS:  # before sessions said what they ran
+        e = module.find_export(name)
+        if e is not None and e.kind == "func" and not module.get_function_type(e.index).params:
+            return [name]
+    return []
 
 
 def _shared_memory_class():
