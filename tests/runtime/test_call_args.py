@@ -173,3 +173,11 @@ def test_a_memory_held_back_by_max_memory_is_named(capsys):
     code, out, err = run(capsys, "call", sample("memdemo.wasm"), "grow_memory", "1", "--json")
     d = json.loads(out)
     assert d["results"][0]["value"] == 2 and d["limit_notes"] == []
+
+
+def test_an_option_value_may_look_like_an_option(capsys):
+    code, out, err = run(capsys, "call", sample("hosts-wasi-command.wasm"), "_start", "--arg", "-x", "--arg",
+                         "--weird", "--json")
+    import json
+
+    assert json.loads(out)["stdout"].splitlines()[:2] == ["-x", "--weird"], err

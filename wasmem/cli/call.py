@@ -77,14 +77,23 @@ class CallCommand(click.Command):
     def parse_args(self, ctx, args):
         known = {o for p in self.params for o in (*getattr(p, "opts", ()), *getattr(p, "secondary_opts", ()))}
         known.update(ctx.help_option_names)
+        # options that take a value: the word after them is that value (`--arg -x`), whatever it looks like
+        valued = {o: p.nargs for p in self.params if isinstance(p, click.Option) and not p.is_flag
+                  and not p.count for o in p.opts}
+        skip = 0
         for word in args:
+            if skip:
+                skip -= 1
+                continue
             if word == "--":
                 break
             if not word.startswith("-") or word == "-" or _NUMBER.match(word):
                 continue
-            name = word.split("=", 1)[0]
+            name, eq, _ = word.partition("=")
             if name not in known:
                 raise click.NoSuchOption(name, ctx=ctx)
+            if not eq:
+                skip = valued.get(name, 0)
         return super().parse_args(ctx, args)
 
 

@@ -1177,8 +1177,8 @@ class Session:
             extra = f" (after the hidden {ptr_t} result pointer)" if sret else ""
             hint = ""
             if not sret and could_sret and slots == len(params) - 1:
-                hint = (f"; if it returns a struct through a hidden pointer (its first parameter), pass --sret or "
-                        f"--returns LAYOUT")
+                hint = ("; if it returns a struct through a hidden pointer (its first parameter), pass --sret or "
+                        "--returns LAYOUT")
             raise UsageError(f"{name} expects {shown}{extra} but got {len(args)} argument"
                              f"{'' if len(args) == 1 else 's'}" + (f": {' '.join(args)}" if args else "") + hint)
         sig = self.signature(name, func_index, ft, skip=1 if sret else 0)
