@@ -63,7 +63,7 @@ def demo_module():
 
 @pytest.fixture
 def demo(demo_module):
-    with Session(demo_module, sp_global=0, stack_range=(1024 + 16, 65536), timeout=1) as s:
+    with Session(demo_module, sp_global=0, stack_range=(1024 + 16, 65536), timeout=1, paint=True) as s:
         yield s
 
 
@@ -473,9 +473,17 @@ def test_sample_shared_memory_calls():
         assert r.ok and r.changes
 
 
-def test_stack_use_without_check_stack_has_no_exact_peak(memdemo):
+def test_stack_use_painted_without_check_stack_has_no_exact_peak():
+    with open_session(sample("memdemo.wasm"), paint=True, timeout=2) as s:
+        r = s.call("fib_stack", ["5"])
+        assert s.instrumented is None and r.stack.method == "paint"
+        assert r.stack.exact_peak is None and r.stack.sp_min is None
+        d = r.to_dict()
+        assert d["stack"]["exact_peak_bytes"] is None and d["stack"]["peak_bytes"] == r.stack.peak
+        assert d["trap"] is None
+
+
+def test_stack_use_is_instrumented_by_default(memdemo):
     r = memdemo.call("fib_stack", ["5"])
-    assert memdemo.instrumented is None and r.stack.exact_peak is None and r.stack.sp_min is None
-    d = r.to_dict()
-    assert d["stack"]["exact_peak_bytes"] is None and d["stack"]["peak_bytes"] == r.stack.peak
-    assert d["trap"] is None
+    assert memdemo.measure == "instrument" and r.stack.method == "instrument"
+    assert r.stack.exact_peak == r.stack.peak == 320 and r.stack.sp_min == r.stack.sp - 320

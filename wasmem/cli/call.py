@@ -11,7 +11,7 @@ from .common import compile_progress, json_option, print_json, render, svg_optio
 
 HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")  # runtime.hosts'
 
-SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory", "no_paint", "host",
+SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory", "paint", "host",
                    "wasi_args", "stdin")
 
 
@@ -25,7 +25,7 @@ def run_options(f):
         kwargs["session"] = {"pages": o["pages"], "timeout": o["timeout"], "fuel": o["fuel"],
                              "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
                              "strict_imports": o["strict_imports"], "max_memory": o["max_memory"],
-                             "paint": False if o["no_paint"] else None, "host": o["host"],
+                             "paint": o["paint"], "host": o["host"],
                              "wasi_args": tuple(o["wasi_args"]), "wasi_stdin": o["stdin"]}
         kwargs["session"]["on_compile"] = compile_progress()  # a status on stderr while a slow compile runs
         return f(*args, **kwargs)
@@ -42,10 +42,13 @@ def run_options(f):
                      help="WASI: preopen a host directory (repeatable; none by default)."),
         click.option("--env", "envs", multiple=True, metavar="K=V",
                      help="WASI: set an environment variable (repeatable; empty by default)."),
-        click.option("--no-paint", is_flag=True,
-                     help="Never paint the stack to measure its use: instrument the stack pointer's writes "
-                          "instead (red-zone use by leaf functions is then not seen). Painting is used only "
-                          "where the stack's bounds are proven, and always restored."),
+        click.option("--paint/--no-paint", "paint", default=None,
+                     help="How stack use is measured. Default: the stack pointer's writes are instrumented "
+                          "(no memory is written; red-zone use by leaf functions is not seen; modules with over "
+                          "4 MB of code are not measured). --paint fills the free stack below the stack pointer "
+                          "with a pattern (sees the red zone; only where the stack's bounds are proven; a "
+                          "program that reads uninitialised stack then reads the pattern). --no-paint "
+                          "instruments whatever the size."),
         click.option("--host", type=click.Choice(HOST_NAMES, case_sensitive=False), default="auto",
                      metavar="NAME",
                      help="The host the module's imports get: auto (the default) picks it from the imports and "
@@ -133,9 +136,10 @@ def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, 
     DWARF says so, or with --sret or --returns; otherwise the arguments must match the parameters and
     a wrong count is an error that shows the signature. Exit code 1 when the function traps.
 
-    --check-stack rewrites every write of the stack pointer to go through a check: the exact peak is
-    shown next to the painted one, and a stack overflow becomes a `stack_overflow` trap that names the
-    function (exit code 1) instead of silently overwriting static data in a data-first module.
+    Stack use is measured by instrumenting the stack pointer's writes (no memory written); --paint
+    paints the free stack instead (sees the red zone; see --help below). --check-stack also stops a
+    linear-stack overflow: it becomes a `stack_overflow` trap that names the function (exit code 1)
+    instead of silently overwriting static data in a data-first module.
 
     \b
     Examples:

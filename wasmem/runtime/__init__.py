@@ -50,20 +50,20 @@ def paint_safety(layout, stack_range) -> tuple[bool, str]:
     data-first one whose low end is exact (``__stack_low`` or ``__data_end``) — never an estimate that may
     cover .bss, never a stack range that any data segment overlaps (a pre-initialised snapshot)."""
     if stack_range is None:
-        return False, "not painted: the stack's bounds are not known"
+        return False, "the stack's bounds are not known"
     low, high = stack_range
     kind = layout.layout_kind
     if kind not in ("stack-first", "data-first"):
-        return False, f"not painted: the layout is {kind}, so the stack's bounds are not proven"
+        return False, f"the layout is {kind}, so the stack's bounds are not proven"
     if not layout.stack_exact:
-        return False, ("not painted: the stack's low end is an estimate (.bss is not in the file and may lie "
+        return False, ("the stack's low end is an estimate (.bss is not in the file and may lie "
                        "below it)")
     for seg in layout.segments:
         if seg.memory == 0 and seg.address is not None and seg.size and seg.address < high \
                 and seg.address + seg.size > low:
-            return False, (f"not painted: data segment {seg.index} lies inside the stack range "
+            return False, (f"data segment {seg.index} lies inside the stack range "
                            f"[{low:#x}, {high:#x})")
-    return True, f"painted: the stack [{low:#x}, {high:#x}) is proven ({layout.stack_reason})"
+    return True, f"the stack [{low:#x}, {high:#x}) is proven ({layout.stack_reason})"
 
 
 def open_session(path_or_module, **options) -> Session:

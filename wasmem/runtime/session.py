@@ -425,15 +425,20 @@ class Session:
         raw = bytes(module.data)
         self.check_stack = bool(check_stack)
         self.instrumented: Instrumented | None = None
-        # how stack use is measured: paint only proven-free stack (paint_safe comes from the layout model),
-        # else instrument the stack pointer's writes (no memory written), else not at all
-        safe, why = paint_safe if paint_safe is not None else (bool(stack_range), "painted: the stack range given")
-        self.paint_reason = why
+        # How stack use is measured. By default the stack pointer's writes are instrumented: no byte of memory
+        # is written, so the program sees exactly what a plain host gives it. Painting (paint=True, --paint)
+        # fills the free stack below the stack pointer with a pattern, which also sees red-zone use, but a
+        # program that reads uninitialised stack (struct padding copied to the heap, uninitialised locals)
+        # then reads the pattern: it is used only when asked, and only on a stack proven by the layout model.
+        safe, why = paint_safe if paint_safe is not None else (bool(stack_range), "the stack range given")
+        self.paint_reason = ""
         self.measure: str | None = None
-        if paint is False:
-            self.paint_reason = "not painted (--no-paint)"
-        elif safe and stack_range:
-            self.measure = "paint"
+        if paint is True:
+            if safe and stack_range:
+                self.measure = "paint"
+                self.paint_reason = f"painted (--paint): {why}"
+            else:
+                self.paint_reason = f"not painted although --paint asked: {why}"
         if self.check_stack:
             if sp_global is None or not stack_range:
                 what = "stack pointer" if sp_global is None else "stack range"
@@ -449,9 +454,9 @@ class Session:
         elif self.measure is None and sp_global is not None and paint is None and self._code_size() > AUTO_INSTRUMENT_CODE:
             # rewriting every body in Python takes ~0.15 s per MB of code on every run: not by default
             mb = self._code_size() / 2**20
-            self.paint_reason = (f"{why.removeprefix('not painted: ')}, so it is not painted; instrumenting "
-                                 f"{mb:.1f} MB of code instead would take seconds on every call (--no-paint "
-                                 f"instruments anyway)")
+            self.paint_reason = (f"instrumenting {mb:.1f} MB of code would take seconds on every call: pass "
+                                 f"--no-paint to instrument anyway, or --paint to paint the stack "
+                                 f"({'proven: ' + why if safe and stack_range else 'not possible: ' + why})")
         elif self.measure is None and sp_global is not None:
             try:  # measurement only: the hook records the minimum and never traps (bounds 0 and 2**bits-1)
                 self.instrumented = instrument_stack(raw, sp_global, 0)
@@ -461,6 +466,7 @@ class Session:
                 raw = self.instrumented.data
                 self._check_bounds = (0, (1 << self.instrumented.bits) - 1)
                 self.measure = "instrument"
+                self.paint_reason = self.paint_reason or "instrumented: the stack pointer's writes are recorded"
         self._offset_at, self._offset_delta = len(raw), 0
         if wanted:
             rw = rewrite_exports(raw, wanted)
