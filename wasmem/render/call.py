@@ -149,12 +149,12 @@ class CallView:
                     t.append(f"; exact peak {st.exact_peak} bytes (--check-stack)", style="bold magenta")
             else:
                 t.append(f"peak {st.exact_peak if st.exact_peak is not None else st.peak} bytes", style="bold magenta")
-                t.append(f" below sp 0x{st.sp:x} (lowest stack pointer 0x{st.lowest:x}; {bounds}; measured by "
-                         f"instrumenting the stack pointer: red-zone use by leaf functions not seen)", style="dim")
+                t.append(f" below sp 0x{st.sp:x} (lowest stack pointer 0x{st.lowest:x}; {bounds}; instrumented: "
+                         f"a leaf function's red zone is not seen)", style="dim")
             if st.exhausted:
                 t.append("  the linear stack was exhausted", style="bold red")
             yield t
-            if st.method != "paint" and st.note:
+            if st.method != "paint" and st.note.startswith("not painted"):  # --paint asked, not possible
                 yield Text(f"  {st.note}", style="dim")
             elif st.method == "paint" and st.floor is not None and st.lowest <= st.floor and st.floor > (st.low or 0):
                 yield Text(f"  the lowest {st.floor - (st.low or 0)} bytes of the stack are never painted (a read "
