@@ -61,6 +61,7 @@ def run_case(case: Case, path: Path, timeout: float, options: dict | None = None
     out["skipped"] = [list(s) for s in report.skipped]
     out["mismatches"] = [str(m) for m in report.mismatches]
     out["mismatch_steps"] = [m.step for m in report.mismatches]
+    out["mismatch_calls"] = [getattr(m, "index", None) for m in report.mismatches]
     out["noise"] = [list(n) for n in getattr(report, "noise", [])]
     if report.mismatches:
         out.update(status="mismatch", reason=_short(str(report.mismatches[0])))
@@ -168,8 +169,13 @@ def repro(res: dict, case: Case, shown_cache: str | None = None) -> list[str]:
         path = f"{shown_cache}/{case.key}/{Path(case.pin.member).name}"
     compared = res.get("compared", [])
     steps = res.get("mismatch_steps") or []
-    fail_at = compared.index(steps[0]) if steps and steps[0] in compared else (len(compared) - 1 if compared
-                                                                                 else None)
+    indices = res.get("mismatch_calls") or []
+    if indices and indices[0] is not None:
+        fail_at = indices[0]
+    elif steps and steps[0] in compared:
+        fail_at = compared.index(steps[0])
+    else:
+        fail_at = len(compared) - 1 if compared else None
     lines = []
     if fail_at is not None and fail_at >= 0:
         done = [_as_called(c) for c in compared]

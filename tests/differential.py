@@ -81,6 +81,7 @@ class Mismatch:
     what: str  # results | trap | memory N | stdout | stderr
     plain: object
     wasmem: object
+    index: int | None = None  # which call of the sequence (0-based); None for "instantiate"
 
     def __str__(self) -> str:
         return f"{self.step}: {self.what} differs: plain {self.plain!r} vs wasmem {self.wasmem!r}"
@@ -453,6 +454,9 @@ def _compare(path_or_module, calls, noise_check: bool, det: _DeterministicHost, 
         _compare_images(report, "instantiate", plain.images(), _images(session),
                         twin.images() if twin is not None else None)
         for k, (name, args) in enumerate(calls):
+            for m in report.mismatches:  # those of the previous call
+                if m.index is None and m.step != "instantiate":
+                    m.index = k - 1
             last = k == len(calls) - 1
             step = " ".join([name, *map(str, args)])
             try:
@@ -501,6 +505,9 @@ def _compare(path_or_module, calls, noise_check: bool, det: _DeterministicHost, 
                     report.skipped.append((step, "trapped with the stack pointer moved; wasmem reset it"))
                 return _finish(report, stop=step, last=last)
     finally:
+        for m in report.mismatches:
+            if m.index is None and m.step != "instantiate":
+                m.index = len(report.calls) - 1
         session.close()
         for p in (plain, twin):
             if p is not None:
