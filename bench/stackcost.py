@@ -70,29 +70,29 @@ def _median_ms(fn, repeat: int) -> float:
 
 
 def measure(repeat: int) -> list[dict]:
-    import wasmem
     from differential import PlainHost
-    from wasmem.runtime.wat import wat_to_wasm
 
+    import wasmem
     from wasmem.runtime import load_module
+    from wasmem.runtime.wat import wat_to_wasm
 
     module = load_module(wat_to_wasm(WAT))
     rows = []
     for n, depth in ((20_000, 16), (2_000_000, 16), (20_000_000, 64)):
         args = [str(n), str(depth)]
         sessions = {
-            "paint": wasmem.open(module, timeout=60),
-            "instrument": wasmem.open(module, timeout=60, paint=False),
-            "off": wasmem.open(module, timeout=60, paint=False),
+            "paint": wasmem.open(module, timeout=60, paint=True),
+            "instrument": wasmem.open(module, timeout=60),
+            "off": wasmem.open(module, timeout=60, sp_global=None),  # no stack pointer: nothing measured
         }
-        off = sessions["off"]
-        off.measure, off.instrumented = None, None  # no stack measurement at all (the off baseline)
         assert sessions["paint"].measure == "paint" and sessions["instrument"].measure == "instrument"
+        assert sessions["off"].measure is None
         plain = PlainHost(module, sessions["off"], timeout=60)
+        values = [n, depth]
         row = {"n": n, "depth": depth,
-               "plain": _median_ms(lambda: plain.call("work", [n, depth]), repeat)}
+               "plain": _median_ms(lambda p=plain, v=values: p.call("work", v), repeat)}
         for name, s in sessions.items():
-            row[name] = _median_ms(lambda s=s: s.call("work", args), repeat)
+            row[name] = _median_ms(lambda s=s, args=args: s.call("work", args), repeat)
         peak = sessions["paint"].call("work", args).stack.peak
         row["peak"] = peak
         rows.append(row)

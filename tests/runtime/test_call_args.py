@@ -181,3 +181,40 @@ def test_an_option_value_may_look_like_an_option(capsys):
     import json
 
     assert json.loads(out)["stdout"].splitlines()[:2] == ["-x", "--weird"], err
+
+
+STACK_ALLOC = r'''
+(module
+  (memory (export "memory") 2)
+  (global $__stack_pointer (mut i32) (i32.const 65536))
+  (data (i32.const 65536) "data")
+  (func (export "stack_alloc") (param $n i32) (result i32)
+    (global.set $__stack_pointer (i32.sub (global.get $__stack_pointer) (local.get $n)))
+    (global.get $__stack_pointer))
+  (func (export "stack_get") (result i32) (global.get $__stack_pointer))
+  (func (export "sum") (param $p i32) (param $n i32) (result i32) (local $s i32)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $n)))
+      (local.set $s (i32.add (local.get $s) (i32.load8_u (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (br $l)))
+    (local.get $s))
+  (func (export "trap_after_alloc") (global.set $__stack_pointer (i32.const 100)) unreachable)
+)'''
+
+
+@pytest.mark.parametrize("paint", [None, True])
+def test_the_programs_own_move_of_the_stack_pointer_stays(paint):
+    """An export that exists to move the stack pointer (stackAlloc, __wbindgen_add_to_stack_pointer) keeps its
+    effect; wasmem gives back only what it took itself (argument data, an sret slot), and resets after a trap."""
+    from wasmem.runtime import open_session
+
+    with open_session(wat(STACK_ALLOC), timeout=2, paint=paint) as s:
+        assert s.call("stack_alloc", ["64"]).results == [65536 - 64]
+        assert s.get_sp() == 65536 - 64 and s.call("stack_get", []).results == [65472]
+        # bytes placed on the stack by wasmem for the call (no allocator): given back, the program's move stays
+        r = s.call("sum", ["b:010203"])
+        assert r.results == [6] and r.allocations[0].via == "stack" and s.get_sp() == 65472
+        r = s.call("trap_after_alloc", [])
+        assert r.trap is not None and r.sp_after == 100 and s.get_sp() == 65472  # reset after a trap

@@ -1035,6 +1035,8 @@ class Session:
             raise UsageError("this module has no known stack pointer")
         if not self._is64 and value >= 2**31:
             value -= 2**32
+        elif self._is64 and value >= 2**63:
+            value -= 2**64
         self.set_global(self.sp_global, value)
 
     def _code_size(self) -> int:
@@ -1220,6 +1222,7 @@ class Session:
         self.host.dropped = 0
         self._take_output()  # drop anything left from earlier calls
         frees: list[tuple[str, int, int]] = []
+        sp_call = None  # the stack pointer the export is called with (after wasmem's own moves)
         t0 = time.perf_counter()
         try:
             # strings and bytes
@@ -1319,8 +1322,18 @@ class Session:
             result.host_calls = list(self.host.calls)
             result.stdout, result.stderr = self._take_output()
             if sp0 is not None:
+                # Give back only what wasmem took: the program's own net move of the stack pointer stays (an
+                # export such as stackAlloc or __wbindgen_add_to_stack_pointer exists to move it). After a
+                # trap the stack pointer is put back where the call found it, so the instance stays usable
+                # (documented: a plain host leaves it where the trap did).
                 try:
-                    self.set_sp(sp0)
+                    after_sp = result.sp_after
+                    if result.trap is not None or sp_call is None or after_sp is None:
+                        target = sp0
+                    else:
+                        target = sp0 + (after_sp - sp_call)
+                    if target != self.get_sp():
+                        self.set_sp(target & ((1 << (64 if self._is64 else 32)) - 1))
                 except Exception:  # noqa: BLE001
                     pass
             for fname, ptr, size in frees:
