@@ -3,6 +3,12 @@
 Types form a graph (a struct may point to itself), so they compare by identity and their
 ``repr`` never recurses. ``name`` is the C spelling: ``struct node *``, ``int32_t[4]``,
 ``const char *``, ``int (*)(int, int)``.
+
+The graph comes from untrusted DWARF, so every walk over it is bounded: at most ``MAX_TYPE_DEPTH``
+levels of nesting (typedef/qualifier chains, declarators, members, array dimensions) and, for the
+walks that branch (names of function types, alignment), at most ``MAX_TYPE_STEPS`` types visited.
+What lies beyond shows as ``<too deep>``; the DWARF reader replaces a cycle that no valid C type
+has (a typedef of itself, an array of itself) with an ``UnknownType`` labelled ``<cycle>``.
 """
 
 from __future__ import annotations
@@ -10,6 +16,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 POINTER_SIZE = 4  # wasm32; memory64 modules would use 8
+
+MAX_TYPE_DEPTH = 64  # levels of type nesting any walk follows (C compilers stop far below this)
+MAX_TYPE_STEPS = 4096  # types one name or alignment computation may visit (bounds a branching DAG)
+MAX_NAME_LENGTH = 256  # a function type's parameter list is cut ("…") beyond this many characters
+MAX_TYPE_NAME = 512  # and a type's name beyond this many
+CYCLE_LABEL = "<cycle>"
+TOO_DEEP_LABEL = "<too deep>"
+
+
+class _Steps:
+    """The shared allowance of one bounded walk."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, n: int = MAX_TYPE_STEPS):
+        self.left = n
+
+    def take(self, depth: int) -> bool:
+        """May the walk go one level deeper (to ``depth + 1``)?"""
+        self.left -= 1
+        return self.left > 0 and depth < MAX_TYPE_DEPTH
 
 
 @dataclass(eq=False)
@@ -22,14 +49,19 @@ class Type:
 
     @property
     def name(self) -> str:
-        return self._decl("")
+        n = self._decl("", 0, _Steps())
+        return n if len(n) <= MAX_TYPE_NAME else n[:MAX_TYPE_NAME - 1] + "…"
 
     # C declarator spelling: ``_decl("x")`` gives ``int *x``; ``_decl("")`` gives the type name.
-    def _decl(self, inner: str) -> str:
+    # ``depth``/``steps`` bound the walk (a type nested deeper shows as <too deep>).
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         return _join("<unknown>", inner)
 
     @property
     def align(self) -> int:
+        return self._align(0, _Steps())
+
+    def _align(self, depth: int, steps: _Steps) -> int:
         return max(1, self.size or 1)
 
     def strip(self) -> Type:
@@ -47,6 +79,14 @@ class Type:
         return self.name
 
 
+def _deeper(t: Type | None, inner: str, depth: int, steps: _Steps | None) -> str:
+    """``t._decl(inner)`` one level down, or <too deep> when the walk may not go further."""
+    steps = steps or _Steps()
+    if not steps.take(depth):
+        return _join(TOO_DEEP_LABEL, inner)
+    return (t or VoidType())._decl(inner, depth + 1, steps)
+
+
 def _join(base: str, inner: str) -> str:
     if not inner:
         return base
@@ -60,11 +100,10 @@ class VoidType(Type):
     kind: str = "void"
     size: int | None = None
 
-    def _decl(self, inner: str) -> str:
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         return _join("void", inner)
 
-    @property
-    def align(self) -> int:
+    def _align(self, depth: int, steps: _Steps) -> int:
         return 1
 
 
@@ -73,7 +112,7 @@ class UnknownType(Type):
     kind: str = "unknown"
     label: str = "<unknown>"
 
-    def _decl(self, inner: str) -> str:
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         return _join(self.label, inner)
 
 
@@ -85,7 +124,7 @@ class BaseType(Type):
     base_name: str = ""
     encoding: str = "signed"
 
-    def _decl(self, inner: str) -> str:
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         return _join(self.base_name, inner)
 
     @property
@@ -99,15 +138,14 @@ class PointerType(Type):
     size: int | None = POINTER_SIZE
     target: Type | None = None  # None = void
 
-    def _decl(self, inner: str) -> str:
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         t = self.target or VoidType()
         sigil = {"reference": "&", "rvalue_reference": "&&"}.get(self.kind, "*")
         if isinstance(t, (ArrayType, FunctionType)):
-            return t._decl(f"({sigil}{inner})")
-        return t._decl(sigil + inner)
+            return _deeper(t, f"({sigil}{inner})", depth, steps)
+        return _deeper(t, sigil + inner, depth, steps)
 
-    @property
-    def align(self) -> int:
+    def _align(self, depth: int, steps: _Steps) -> int:
         return self.size or POINTER_SIZE
 
     @property
@@ -135,30 +173,43 @@ class StructType(Type):
     declared_align: int | None = None
     declaration: bool = False  # incomplete (forward-declared) type
 
-    def _decl(self, inner: str) -> str:
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         return _join(f"{self.kind} {self.tag or '<anonymous>'}", inner)
 
-    @property
-    def align(self) -> int:
+    def _align(self, depth: int, steps: _Steps) -> int:
         if self.declared_align:
             return self.declared_align
-        return max((m.type.align for m in self.members), default=1)
+        best = 1
+        for m in self.members:
+            if not steps.take(depth):
+                break
+            best = max(best, m.type._align(depth + 1, steps))
+        return best
 
     @property
     def is_aggregate(self) -> bool:
         return True
 
     def find_member(self, name: str) -> tuple[int, Member] | None:
-        """(offset from the start of this struct, member); looks into anonymous members."""
-        for m in self.members:
-            if m.name == name:
-                return m.offset, m
-        for m in self.members:
-            inner = m.type.strip()
-            if m.name is None and isinstance(inner, StructType):
-                got = inner.find_member(name)
-                if got is not None:
-                    return m.offset + got[0], got[1]
+        """(offset from the start of this struct, member); looks into anonymous members (breadth
+        first, each struct once, at most MAX_TYPE_DEPTH levels down)."""
+        level: list[tuple[int, StructType]] = [(0, self)]
+        seen = {id(self)}
+        for _ in range(MAX_TYPE_DEPTH):
+            nxt: list[tuple[int, StructType]] = []
+            for base, st in level:
+                for m in st.members:
+                    if m.name == name:
+                        return base + m.offset, m
+            for base, st in level:
+                for m in st.members:
+                    inner = m.type.strip() if m.name is None else None
+                    if isinstance(inner, StructType) and id(inner) not in seen:
+                        seen.add(id(inner))
+                        nxt.append((base + m.offset, inner))
+            if not nxt:
+                return None
+            level = nxt
         return None
 
 
@@ -171,18 +222,21 @@ class ArrayType(Type):
     element: Type = field(default_factory=UnknownType)
     count: int | None = None
 
-    def _decl(self, inner: str) -> str:
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         dim = "" if self.count is None else str(self.count)
-        return self.element._decl(f"{inner}[{dim}]")
+        return _deeper(self.element, f"{inner}[{dim}]", depth, steps)
 
-    @property
-    def align(self) -> int:
-        return self.element.align
+    def _align(self, depth: int, steps: _Steps) -> int:
+        return self.element._align(depth + 1, steps) if steps.take(depth) else 1
 
     @property
     def dims(self) -> tuple[int | None, ...]:
+        out = [self.count]
         inner = self.element.strip()
-        return (self.count,) + (inner.dims if isinstance(inner, ArrayType) else ())
+        while isinstance(inner, ArrayType) and len(out) < MAX_TYPE_DEPTH:
+            out.append(inner.count)
+            inner = inner.element.strip()
+        return tuple(out)
 
     @property
     def is_aggregate(self) -> bool:
@@ -196,7 +250,7 @@ class EnumType(Type):
     enumerators: list[tuple[str, int]] = field(default_factory=list)
     underlying: Type | None = None
 
-    def _decl(self, inner: str) -> str:
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         return _join(f"enum {self.tag or '<anonymous>'}", inner)
 
     def name_of(self, value: int) -> str | None:
@@ -219,12 +273,21 @@ class _AliasType(Type):
 
     target: Type | None = None
 
-    @property
-    def align(self) -> int:
-        return self.target.align if self.target else 1
+    def _align(self, depth: int, steps: _Steps) -> int:
+        t = self.strip()
+        return 1 if isinstance(t, _AliasType) else t._align(depth + 1, steps)
 
     def strip(self) -> Type:
-        return self.target.strip() if self.target else VoidType()
+        """Follows typedefs and qualifiers (at most MAX_TYPE_DEPTH of them: a longer chain, which
+        only a cycle makes, ends in an UnknownType labelled <cycle>)."""
+        t: Type | None = self
+        for _ in range(MAX_TYPE_DEPTH):
+            if not isinstance(t, _AliasType):
+                return t
+            t = t.target
+            if t is None:
+                return VoidType()
+        return t if not isinstance(t, _AliasType) else UnknownType(label=CYCLE_LABEL)
 
     @property
     def is_aggregate(self) -> bool:
@@ -236,7 +299,7 @@ class TypedefType(_AliasType):
     kind: str = "typedef"
     typedef_name: str = ""
 
-    def _decl(self, inner: str) -> str:
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         return _join(self.typedef_name, inner)
 
 
@@ -246,11 +309,11 @@ class QualifiedType(_AliasType):
 
     kind: str = "const"
 
-    def _decl(self, inner: str) -> str:
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
         t = self.target or VoidType()
         if isinstance(t, PointerType):  # char *const p
-            return t._decl(f"{self.kind} {inner}".rstrip())
-        return f"{self.kind} {t._decl(inner)}"
+            return _deeper(t, f"{self.kind} {inner}".rstrip(), depth, steps)
+        return f"{self.kind} {_deeper(t, inner, depth, steps)}"
 
 
 @dataclass(eq=False, repr=False)
@@ -260,22 +323,50 @@ class FunctionType(Type):
     params: list[Type] = field(default_factory=list)
     variadic: bool = False
 
-    def _decl(self, inner: str) -> str:
-        ps = [p.name for p in self.params] + (["..."] if self.variadic else [])
-        args = ", ".join(ps) if ps else "void"
-        return (self.returns or VoidType())._decl(f"{inner}({args})")
+    def _decl(self, inner: str, depth: int = 0, steps: _Steps | None = None) -> str:
+        args = self.__dict__.get("_args")  # kept once the graph is frozen (see ``freeze``)
+        if args is None:
+            steps = steps or _Steps()
+            ps: list[str] = []
+            length = 0
+            for p in self.params:
+                if length > MAX_NAME_LENGTH:
+                    ps.append("…")
+                    break
+                ps.append(_deeper(p, "", depth, steps))
+                length += len(ps[-1]) + 2
+            else:
+                if self.variadic:
+                    ps.append("...")
+            args = ", ".join(ps) if ps else "void"
+            if self.__dict__.get("_frozen"):
+                self.__dict__["_args"] = args
+        return _deeper(self.returns, f"{inner}({args})", depth, steps)
+
+
+def freeze(types) -> None:
+    """Marks a finished type graph: a function type then spells its parameter list once and keeps
+    it, so that the names of many types built on one function type cost one walk, not one each."""
+    for t in types:
+        t.__dict__["_frozen"] = True
 
 
 def sizeof(t: Type | None) -> int | None:
-    """Size in bytes, following typedefs and qualifiers."""
-    if t is None:
-        return None
-    if t.size is not None:
-        return t.size
-    s = t.strip()
-    if s is not t and s.size is not None:
-        return s.size
-    if isinstance(s, ArrayType) and s.count is not None:
-        es = sizeof(s.element)
-        return None if es is None else es * s.count
+    """Size in bytes, following typedefs and qualifiers (and array elements, at most
+    MAX_TYPE_DEPTH dimensions deep: beyond that, or for a cycle, the size is unknown)."""
+    scale = 1
+    for _ in range(MAX_TYPE_DEPTH):
+        if t is None:
+            return None
+        if t.size is not None:
+            return t.size * scale
+        s = t.strip()
+        if s is not t and s.size is not None:
+            return s.size * scale
+        if not isinstance(s, ArrayType) or s.count is None:
+            return None
+        scale *= s.count
+        if scale >= 1 << 64:  # no memory holds it; and a number this size barely prints
+            return None
+        t = s.element
     return None

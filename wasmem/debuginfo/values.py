@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UsageError
 from .typesys import (
+    MAX_TYPE_DEPTH,
     ArrayType,
     BaseType,
     EnumType,
@@ -25,6 +26,8 @@ from .typesys import (
 )
 
 Read = Callable[[int, int], bytes]
+
+MAX_VALUE_NODES = 4096  # nodes one decoded value may have (4 levels of 64-element arrays would be 16 million)
 
 
 class StaticMemory:
@@ -170,8 +173,10 @@ def _is_char(t: Type) -> bool:
 def format_value(type: Type, read: Read, addr: int, *, label: str = "", depth: int = 4, symbols=None,
                  max_elements: int = 64, max_string: int = 256) -> Value:
     """Decode the value of ``type`` at ``addr``. ``depth`` limits struct/array nesting (pointers
-    are shown, not followed — except that ``char *`` shows its string). ``symbols`` (a
-    SymbolTable) labels pointers ``<sym+off>`` and names function-pointer targets."""
+    are shown, not followed — except that ``char *`` shows its string); it is at most
+    MAX_TYPE_DEPTH, and the tree has at most MAX_VALUE_NODES nodes (the rest is marked truncated).
+    ``symbols`` (a SymbolTable) labels pointers ``<sym+off>`` and names function-pointer targets."""
+    depth = max(0, min(depth, MAX_TYPE_DEPTH))
     return _Decoder(read, symbols, max_elements, max_string).value(type, addr, label, depth)
 
 
@@ -181,8 +186,10 @@ class _Decoder:
         self.symbols = symbols
         self.max_elements = max_elements
         self.max_string = max_string
+        self.nodes = MAX_VALUE_NODES
 
     def value(self, t: Type, addr: int, label: str, depth: int) -> Value:
+        self.nodes -= 1
         try:
             return self._value(t, addr, label, depth)
         except Exception as e:  # an unreadable address: keep the rest of the tree
@@ -285,8 +292,10 @@ class _Decoder:
             return v
         shown = min(s.count, self.max_elements)
         for i in range(shown):
+            if self.nodes <= 0:
+                break
             v.children.append(self.value(elem, addr + i * es, f"[{i}]", depth - 1))
-        v.truncated = shown < s.count
+        v.truncated = len(v.children) < s.count
         return v
 
     def _struct(self, t: Type, s: StructType, addr: int, label: str, depth: int) -> Value:
@@ -295,6 +304,9 @@ class _Decoder:
             v.truncated = bool(s.members)
             return v
         for m in s.members:
+            if self.nodes <= 0:
+                v.truncated = True
+                break
             mlabel = f".{m.name}" if m.name is not None else ".<anonymous>"
             if m.bit_size is not None:
                 v.children.append(self._bitfield(m, addr, mlabel))
