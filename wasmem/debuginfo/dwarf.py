@@ -2,6 +2,18 @@
 
 Imported lazily (``wasmem.debuginfo.load_debug_info``) so that ``import wasmem`` never pulls in
 pyelftools. Code addresses in DWARF are offsets from the start of the code section's payload.
+
+DWARF comes from the module, so it is read defensively:
+
+- every walk is iterative or bounded (``MAX_TYPE_DEPTH`` levels, see ``typesys``): cycles and
+  absurd nesting show as ``<cycle>`` / ``<too deep>``, never as a RecursionError;
+- DIEs are read once, in order, with ``CompileUnit.iter_DIEs``; children and references are
+  resolved through our own index (a reference to anything but the start of a DIE is dropped), so
+  pyelftools never follows ``DW_AT_sibling`` or parses a DIE at an arbitrary offset;
+- the work is budgeted (``DwarfBudget``): attribute decodes, bytes read out of line (strings,
+  line tables, address tables) and wall-clock time. Past a limit, reading stops with a
+  ``DwarfLimitExceeded`` (a ParseError): the symbol table then falls back to the name section and
+  says why, exactly as for damaged DWARF.
 """
 
 from __future__ import annotations
@@ -9,6 +21,8 @@ from __future__ import annotations
 import bisect
 import io
 import posixpath
+import re
+import time
 from functools import cached_property
 
 from elftools.common.exceptions import ELFError
@@ -18,7 +32,10 @@ from elftools.dwarf.dwarfinfo import DebugSectionDescriptor, DwarfConfig, DWARFI
 from ..errors import ParseError
 from .records import FUNCTION, VARIABLE, Symbol
 from .typesys import (
+    CYCLE_LABEL,
+    MAX_TYPE_DEPTH,
     POINTER_SIZE,
+    TOO_DEEP_LABEL,
     ArrayType,
     BaseType,
     EnumType,
@@ -31,10 +48,114 @@ from .typesys import (
     TypedefType,
     UnknownType,
     VoidType,
+    freeze,
     sizeof,
 )
 
 TOMBSTONES = (0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFFE)
+
+# -- limits on reading untrusted DWARF ------------------------------------------------------------
+# One "decode" is one DIE, one attribute of a DIE, or one attribute specification of an
+# abbreviation table (weighted: pyelftools parses those about four times slower). The allowance
+# grows with the input, so that the cost is linear in it: a well-formed DWARF 4/5 unit decodes
+# about 0.5 per byte of .debug_info; an abbreviation of zero-size attributes (DW_FORM_flag_present)
+# used by many one-byte entries is what the per-byte allowance stops.
+MAX_ABBREV_ATTRIBUTES = 256  # attribute specifications in one abbreviation; more is malformed
+DWARF_DECODES_BASE = 50_000  # decodes allowed to any module ...
+DWARF_DECODES_PER_BYTE = 1  # ... plus this many per byte of .debug_info and .debug_abbrev ...
+MAX_DWARF_DECODES = 2_000_000  # ... and never more than this in total
+ABBREV_SPEC_WEIGHT = 4  # decodes charged per abbreviation attribute specification parsed
+MAX_DWARF_READ = 64 * 1024 * 1024  # bytes read out of line: strings, line programs, address tables
+DWARF_TIME_LIMIT = 10.0  # seconds of DWARF reading (one budget for the DIEs, one for the line table)
+MAX_SCOPE_NAMES = 64  # nested namespace names kept in a qualified name (deeper ones show as …)
+MAX_LEB_BYTES = 16384  # a run of this many bytes >= 0x80 would be a LEB128 pyelftools decodes in quadratic time
+
+
+class DwarfLimitExceeded(ParseError):
+    """Reading the DWARF would cost more than the budget allows (see the limits above)."""
+
+
+class DwarfBudget:
+    """Counts the work of reading one module's DWARF and stops it at a limit or a deadline.
+
+    pyelftools wraps what a stream raises into its own errors, so the first limit reached is also
+    kept in ``tripped``: whoever catches an error re-raises it with ``recheck()``."""
+
+    def __init__(self, decodes: int | None = None, read: int | None = None, seconds: float | None = None):
+        self.decode_limit = MAX_DWARF_DECODES if decodes is None else decodes
+        self.read_limit = MAX_DWARF_READ if read is None else read
+        self.seconds = DWARF_TIME_LIMIT if seconds is None else seconds
+        self.decodes = 0
+        self.bytes_read = 0
+        self.deadline = time.monotonic() + self.seconds
+        self.tripped: DwarfLimitExceeded | None = None
+
+    @classmethod
+    def for_sizes(cls, nbytes: int) -> DwarfBudget:
+        """The budget for DWARF whose .debug_info + .debug_abbrev hold ``nbytes`` bytes."""
+        return cls(decodes=min(MAX_DWARF_DECODES, DWARF_DECODES_BASE + DWARF_DECODES_PER_BYTE * nbytes))
+
+    def _trip(self, message: str):
+        if self.tripped is None:
+            self.tripped = DwarfLimitExceeded(message, None)
+        raise self.tripped
+
+    def recheck(self) -> None:
+        """Raise the limit reached, if one was (an error pyelftools raised may be hiding it)."""
+        if self.tripped is not None:
+            raise self.tripped
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            self._trip(f"DWARF over budget: reading it takes more than {self.seconds:g} s")
+
+    def afford(self, n: int) -> None:
+        """Raise unless ``n`` more decodes fit."""
+        if self.decodes + n > self.decode_limit:
+            self._trip(f"DWARF over budget: more than {self.decode_limit:,} attribute decodes "
+                       f"({DWARF_DECODES_BASE:,} + {DWARF_DECODES_PER_BYTE} per byte of "
+                       f".debug_info/.debug_abbrev, at most {MAX_DWARF_DECODES:,})")
+
+    def charge(self, n: int) -> None:
+        self.afford(n)
+        self.decodes += n
+        self.check_time()
+
+    def read(self, n: int) -> None:
+        self.bytes_read += n
+        if self.bytes_read > self.read_limit:
+            self._trip(f"DWARF over budget: more than {self.read_limit:,} bytes of strings and tables read")
+        self.check_time()
+
+
+class _Meter:
+    """The budget the counting streams charge (swapped between the DIE pass and the line table)."""
+
+    def __init__(self):
+        self.budget: DwarfBudget | None = None
+
+    def recheck(self) -> None:
+        if self.budget is not None:
+            self.budget.recheck()
+
+
+class _CountingStream(io.BytesIO):
+    """A section stream that charges every read to the current budget."""
+
+    def __init__(self, data: bytes, meter: _Meter):
+        super().__init__(data)
+        self._meter = meter
+
+    def read(self, n: int | None = -1) -> bytes:
+        b = super().read(n)
+        budget = self._meter.budget
+        if budget is not None:
+            budget.read(len(b) + 1)  # + 1: a read of nothing still costs a call
+        return b
+
+
+# sections read only through the DIE pass (budgeted by decodes, not bytes)
+_DECODED = {".debug_info", ".debug_abbrev"}
 
 # DWARFInfo keyword → custom section name
 _SECTIONS = {
@@ -75,10 +196,12 @@ _POINTERS = {
 _AGGREGATES = {"DW_TAG_structure_type": "struct", "DW_TAG_union_type": "union", "DW_TAG_class_type": "class"}
 _NAMED_TYPE_TAGS = (set(_AGGREGATES) | {"DW_TAG_enumeration_type", "DW_TAG_typedef", "DW_TAG_base_type"})
 _SCOPES = {"DW_TAG_namespace", "DW_TAG_module"}
+_LOCAL_REFS = {"DW_FORM_ref1", "DW_FORM_ref2", "DW_FORM_ref4", "DW_FORM_ref8", "DW_FORM_ref_udata"}
 
 
-def build_dwarfinfo(module) -> DWARFInfo | None:
-    """A DWARFInfo over ``module``'s .debug_* custom sections, or None without .debug_info."""
+def build_dwarfinfo(module, meter: _Meter | None = None) -> DWARFInfo | None:
+    """A DWARFInfo over ``module``'s .debug_* custom sections, or None without .debug_info. With a
+    ``meter``, reads of the sections other than .debug_info/.debug_abbrev are charged to its budget."""
     secs = {s.name: s for s in module.debug_sections}
     if ".debug_info" not in secs:
         return None
@@ -88,14 +211,172 @@ def build_dwarfinfo(module) -> DWARFInfo | None:
         if h is None:
             kwargs[kw] = None
             continue
-        stream = io.BytesIO(module.data[h.start:h.end])
+        data = bytes(module.data[h.start:h.end])
+        stream = io.BytesIO(data) if meter is None or name in _DECODED else _CountingStream(data, meter)
         kwargs[kw] = DebugSectionDescriptor(stream, name, h.start, h.size, 0)
     config = DwarfConfig(little_endian=True, machine_arch="wasm32", default_address_size=4)
     return DWARFInfo(config=config, **kwargs)
 
 
 def _s(v) -> str:
-    return v.decode("utf-8", "replace") if isinstance(v, (bytes, bytearray)) else str(v)
+    if isinstance(v, (bytes, bytearray)):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, int) and _int(v) is None:
+        return "<number>"  # a name written as a number thousands of digits long
+    return str(v)
+
+
+_HUGE = 1 << 64
+
+
+def _describe(e: BaseException) -> str:
+    """``Type: message`` of an error from pyelftools, at most 200 characters (its message may hold
+    a number too large to print, or a whole damaged section)."""
+    try:
+        text = str(e)
+    except Exception:  # e.g. KeyError of a 5,000-digit abbreviation code
+        text = "(a value too large to show)"
+    text = f"{type(e).__name__}: {text}"
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _int(v) -> int | None:
+    """``v`` when it is an int that fits in 64 bits (signed or not), else None: a ULEB128 can hold
+    any number, and a 5,000-digit one cannot even be printed (Python refuses to)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and -_HUGE < v < _HUGE else None
+
+
+# -- raw scans that guard pyelftools against inputs it would loop on -----------------------------
+def _uleb(buf, pos: int, end: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= end:
+            raise ParseError("malformed DWARF (a LEB128 number runs past the end of its section)", None)
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _scan_abbrev_table(buf, offset: int) -> tuple[dict[int, int], int]:
+    """({abbreviation code: attribute count}, attribute specifications) of the abbreviation table at
+    ``offset``; an abbreviation with more than MAX_ABBREV_ATTRIBUTES attributes is malformed."""
+    end = len(buf)
+    pos = offset
+    counts: dict[int, int] = {}
+    total = 0
+    while True:
+        code, pos = _uleb(buf, pos, end)
+        if code == 0:
+            return counts, total
+        _tag, pos = _uleb(buf, pos, end)
+        pos += 1  # children flag
+        n = 0
+        while True:
+            attr, pos = _uleb(buf, pos, end)
+            form, pos = _uleb(buf, pos, end)
+            if attr == 0 and form == 0:
+                break
+            if form == 0x21:  # DW_FORM_implicit_const: its value follows (SLEB128)
+                _v, pos = _uleb(buf, pos, end)
+            n += 1
+            if n > MAX_ABBREV_ATTRIBUTES:
+                raise ParseError(f"malformed DWARF (an abbreviation at .debug_abbrev+{offset:#x} has more than "
+                                 f"{MAX_ABBREV_ATTRIBUTES} attributes)", None)
+        counts[code] = n
+        total += n + 1
+
+
+_LONG_LEB = re.compile(rb"[\x80-\xff]{%d}" % MAX_LEB_BYTES)
+
+
+def _check_leb_runs(buf, name: str) -> None:
+    """Refuse a section with a run of MAX_LEB_BYTES continuation bytes: read as a LEB128 number,
+    pyelftools would take seconds (the time grows with the square of its length)."""
+    m = _LONG_LEB.search(buf)
+    if m is not None:
+        raise ParseError(f"malformed DWARF ({name}+{m.start():#x} starts a run of more than {MAX_LEB_BYTES} "
+                         "bytes >= 0x80: an absurd LEB128 number)", None)
+
+
+# DW_FORM code → size in a DWARF 5 line table header entry: an int, "off" (offset size), "uleb",
+# "str" (NUL-terminated), ("block", length size) — enough to find where the file formats start
+_LINE_FORMS: dict[int, object] = {
+    0x01: "addr", 0x05: 2, 0x06: 4, 0x07: 8, 0x08: "str", 0x09: ("block", "uleb"), 0x0A: ("block", 1),
+    0x03: ("block", 2), 0x04: ("block", 4), 0x0B: 1, 0x0C: 1, 0x0D: "uleb", 0x0E: "off", 0x0F: "uleb",
+    0x17: "off", 0x19: 0, 0x1A: "uleb", 0x1D: "off", 0x1E: 16, 0x1F: "off", 0x21: 0, 0x25: 1, 0x26: 2,
+    0x27: 3, 0x28: 4,
+}
+
+
+def _check_line_header(buf, offset: int) -> None:
+    """Refuse a DWARF 5 line table header that lists entries with no content (an empty entry
+    format, or only zero-size forms) more times than the section has bytes: pyelftools would build
+    them all without reading anything. Other headers read at least a byte per entry."""
+    end = len(buf)
+    if offset + 4 > end:
+        return  # pyelftools reports it
+    pos = offset
+    length = int.from_bytes(buf[pos:pos + 4], "little")
+    pos += 4
+    offsize = 4
+    if length == 0xFFFFFFFF:
+        offsize, pos = 8, pos + 8
+    if pos + 2 > end or int.from_bytes(buf[pos:pos + 2], "little") < 5:
+        return
+    pos += 2 + 2  # version, address_size, segment_selector_size
+    addr_size = buf[pos - 2]
+    pos += offsize + 5  # header_length, min_inst_length, max_ops, default_is_stmt, line_base, line_range
+    if pos >= end:
+        return
+    opcode_base = buf[pos]
+    pos += 1 + max(0, opcode_base - 1)
+    for what in ("directories", "file names"):
+        if pos >= end:
+            return
+        nformats = buf[pos]
+        pos += 1
+        forms = []
+        for _ in range(nformats):
+            _ctype, pos = _uleb(buf, pos, end)
+            form, pos = _uleb(buf, pos, end)
+            forms.append(form)
+        count, pos = _uleb(buf, pos, end)
+        sizes = [_LINE_FORMS.get(f) for f in forms]
+        if all(s == 0 for s in sizes):
+            if count > 0:
+                raise ParseError(f"malformed DWARF (a line table at .debug_line+{offset:#x} lists {what} "
+                                 "of no content)", None)
+            continue
+        if what == "file names" or any(s is None for s in sizes):
+            return  # every entry reads at least one byte: pyelftools stops at the end of the section
+        for _ in range(count):  # skip the directories to the file name formats
+            for s in sizes:
+                if pos > end:
+                    return
+                if s == "addr":
+                    pos += addr_size
+                elif s == "off":
+                    pos += offsize
+                elif s == "uleb":
+                    _v, pos = _uleb(buf, pos, end)
+                elif s == "str":
+                    z = bytes(buf[pos:min(end, pos + 4096)]).find(b"\0")
+                    while z < 0 and pos < end:
+                        pos = min(end, pos + 4096)
+                        z = bytes(buf[pos:min(end, pos + 4096)]).find(b"\0")
+                    pos += z + 1 if z >= 0 else 0
+                elif isinstance(s, tuple):
+                    if s[1] == "uleb":
+                        n, pos = _uleb(buf, pos, end)
+                    else:
+                        n = int.from_bytes(buf[pos:pos + s[1]], "little")
+                        pos += s[1]
+                    pos += n
+                else:
+                    pos += s
 
 
 class _CUFiles:
@@ -112,6 +393,8 @@ class _CUFiles:
         files = hdr.get("file_entry") or ()
         out: list[str | None] = [] if version >= 5 else [None]
         for fe in files:
+            if not isinstance(fe.name, (bytes, str)) or not isinstance(fe.dir_index, int):
+                raise ValueError("a damaged line table header")  # names read from the wrong place
             name = _s(fe.name)
             di = fe.dir_index
             if version >= 5:
@@ -133,73 +416,186 @@ class DebugInfo:
     """Everything wasmem takes from DWARF: data symbols, functions, types and the line table."""
 
     def __init__(self, dwarfinfo: DWARFInfo, code_start: int = 0, *, body_starts: dict[int, int] | None = None,
-                 source: str | None = None):
+                 source: str | None = None, meter: _Meter | None = None):
         self.dwarfinfo = dwarfinfo
         self.code_start = code_start
         self.body_starts = body_starts or {}  # code offset of a body → function index
         self.source = source  # path of an external debug file, when followed
+        self._meter = meter or _Meter()  # the streams of a build_dwarfinfo(module, meter) charge it
         self._types: dict[int, Type] = {}
         self._named: dict[str, Type] = {}
         self._variables: list[Symbol] = []
         self._functions: list[Symbol] = []
         self._cu_names: list[str] = []
+        self._dies: dict = {}  # offset → DIE, every DIE of every unit
+        self._children: dict[int, list] = {}  # offset → child DIEs (DIEs that have children)
+        self._tops: list = []  # (unit, top DIE)
+        self._abbrevs: dict[int, dict[int, int]] = {}  # abbreviation table offset → {code: attributes}
+        self._building: dict[int, int] = {}  # type DIEs being built: offset → position in _build_tags
+        self._build_tags: list[str] = []
+        self._files: dict[int, _CUFiles] = {}  # line table offset → its file names
+        self._bad_lines: set[int] = set()  # line table offsets whose header is damaged
         self._loaded = False
+        self._line_damage: str | None = None  # "" once .debug_line passed _check_leb_runs
+        self.line_error: str | None = None  # why the line table is not used, if it is not
+
+    def _new_budget(self) -> DwarfBudget:
+        size = sum(s.size for s in (self.dwarfinfo.debug_info_sec, self.dwarfinfo.debug_abbrev_sec) if s is not None)
+        return DwarfBudget.for_sizes(size)
 
     # -- the one pass over all DIEs ------------------------------------------------------------
     def load(self) -> None:
-        """Reads every compile unit once (raises ParseError for malformed DWARF)."""
+        """Reads every compile unit once (raises ParseError for malformed DWARF, and
+        DwarfLimitExceeded when reading it would cost more than the budget)."""
         if self._loaded:
             return
         self._loaded = True
+        budget = self._new_budget()
+        self._meter.budget = budget
         try:
+            for sec in (self.dwarfinfo.debug_info_sec, self.dwarfinfo.debug_abbrev_sec):
+                if sec is not None:
+                    _check_leb_runs(sec.stream.getbuffer(), sec.name)
             for cu in self.dwarfinfo.iter_CUs():
-                self._load_cu(cu)
-        except (ELFError, ValueError, KeyError, IndexError, AssertionError, TypeError) as e:
-            # TypeError: pyelftools hands back None where a damaged section lacks a field
-            raise ParseError(f"malformed DWARF ({type(e).__name__}: {e})", None) from e
-        except Exception as e:  # construct errors and the like from a damaged section
-            if type(e).__module__.startswith(("construct", "elftools")):
-                raise ParseError(f"malformed DWARF ({type(e).__name__}: {e})", None) from e
+                self._index_cu(cu, budget)
+            for cu, top in self._tops:
+                self._load_cu(cu, top)
+        except ParseError:
             raise
+        except (ELFError, ValueError, KeyError, IndexError, AssertionError, TypeError, EOFError) as e:
+            # TypeError: pyelftools hands back None where a damaged section lacks a field
+            budget.recheck()
+            raise ParseError(f"malformed DWARF ({_describe(e)})", None) from e
+        except Exception as e:  # construct errors and the like from a damaged section
+            budget.recheck()
+            if type(e).__module__.startswith(("construct", "elftools")):
+                raise ParseError(f"malformed DWARF ({_describe(e)})", None) from e
+            raise
+        finally:
+            self._meter.budget = None
+        freeze(self._types.values())
+        for f in self._functions:
+            freeze((f.type,))
         self._variables.sort(key=lambda s: (s.address, s.name))
         self._functions.sort(key=lambda s: (s.address, s.name))
 
-    def _load_cu(self, cu) -> None:
-        top = cu.get_top_DIE()
+    def _index_cu(self, cu, budget: DwarfBudget) -> None:
+        """Reads the DIEs of one unit in order (iteratively: nesting depth costs nothing) into
+        ``_dies``/``_children``, charging each DIE and its attributes to the budget."""
+        budget.charge(1)
+        aoff = cu["debug_abbrev_offset"]
+        counts = self._abbrevs.get(aoff)
+        if counts is None:
+            sec = self.dwarfinfo.debug_abbrev_sec
+            if sec is None or not 0 <= aoff < sec.size:
+                raise ParseError(f"malformed DWARF (abbreviation table offset {aoff:#x} is outside .debug_abbrev)",
+                                 None)
+            counts, specs = _scan_abbrev_table(sec.stream.getbuffer(), aoff)
+            budget.charge(specs)  # the scan
+            budget.afford(ABBREV_SPEC_WEIGHT * specs)  # before pyelftools parses the table
+            cu.get_abbrev_table()
+            budget.charge(ABBREV_SPEC_WEIGHT * specs)
+            self._abbrevs[aoff] = counts
+        stack: list[int] = []
+        top = None
+        for die in cu.iter_DIEs():
+            # charged after the parse: one DIE decodes at most MAX_ABBREV_ATTRIBUTES attributes
+            budget.charge(1 + counts.get(die.abbrev_code, 0))
+            if die.is_null():
+                if stack:
+                    stack.pop()
+                continue
+            if top is None:
+                top = die
+            elif stack:
+                self._children[stack[-1]].append(die)
+            else:
+                continue  # after the unit's top DIE ended: not part of its tree
+            self._dies[die.offset] = die
+            if die.has_children:
+                self._children[die.offset] = []
+                stack.append(die.offset)
+        if top is not None:
+            self._tops.append((cu, top))
+
+    def _kids(self, die) -> list:
+        return self._children.get(die.offset, [])
+
+    def _line_program(self, cu, top):
+        """The unit's line program (pyelftools caches one per offset), or None."""
+        a = top.attributes.get("DW_AT_stmt_list")
+        sec = self.dwarfinfo.debug_line_sec
+        if a is None or sec is None or not isinstance(a.value, int):
+            return None
+        if self._line_damage is None:
+            try:
+                _check_leb_runs(sec.stream.getbuffer(), ".debug_line")
+                self._line_damage = ""
+            except ParseError as e:
+                self._line_damage = e.message
+        if self._line_damage:
+            raise ParseError(self._line_damage, None)
+        _check_line_header(sec.stream.getbuffer(), a.value)
+        return self.dwarfinfo.line_program_for_CU(cu)
+
+    def _load_cu(self, cu, top) -> None:
         cu_name = _s(top.attributes["DW_AT_name"].value) if "DW_AT_name" in top.attributes else None
-        comp_dir = _s(top.attributes["DW_AT_comp_dir"].value) if "DW_AT_comp_dir" in top.attributes else None
         if cu_name:
             self._cu_names.append(cu_name)
-        try:
-            lineprog = self.dwarfinfo.line_program_for_CU(cu)
-        except Exception:  # a damaged line table should not hide the variables
-            lineprog = None
-        files = _CUFiles(lineprog, comp_dir)
+        stmt = top.attributes.get("DW_AT_stmt_list")
+        key = stmt.value if stmt is not None and isinstance(stmt.value, int) else -1
+        files = self._files.get(key)
+        if files is None:
+            try:
+                lineprog = self._line_program(cu, top)
+            except DwarfLimitExceeded:
+                raise
+            except Exception:  # a damaged line table should not hide the variables
+                self._meter.recheck()
+                lineprog = None
+            try:
+                files = _CUFiles(lineprog, None)
+            except DwarfLimitExceeded:
+                raise
+            except Exception:  # a damaged header: neither its file names nor its rows are used
+                self._meter.recheck()
+                files = _CUFiles(None, None)
+                self._bad_lines.add(key)
+            self._files[key] = files
         expr = DWARFExprParser(cu.structs)
         ctx = (cu, cu_name, files, expr)
-        self._walk(top, ctx, scope_names=(), func=None)
+        self._walk(top, ctx)
 
-    def _walk(self, die, ctx, scope_names: tuple[str, ...], func: str | None) -> None:
-        for child in die.iter_children():
+    def _walk(self, top, ctx) -> None:
+        """Every variable, function and named type under a unit's top DIE, in order (an explicit
+        stack: 5,000 nested namespaces are 5,000 iterations, not 5,000 frames)."""
+        stack: list = [(c, (), None) for c in reversed(self._kids(top))]
+        while stack:
+            child, scope_names, func = stack.pop()
             tag = child.tag
+            inner = None  # (scope_names, func) for the child's own children, when they are walked
             if tag == "DW_TAG_variable":
                 self._variable(child, ctx, scope_names, func)
             elif tag == "DW_TAG_subprogram":
                 fname = self._function(child, ctx, scope_names)
-                if child.has_children:
-                    self._walk(child, ctx, scope_names, fname or func)
+                inner = (scope_names, fname or func)
             elif tag == "DW_TAG_lexical_block":
-                if child.has_children:
-                    self._walk(child, ctx, scope_names, func)
+                inner = (scope_names, func)
             elif tag in _SCOPES or (tag in _AGGREGATES and child.has_children):
                 name = self._attr(child, "DW_AT_name")
                 if tag in _AGGREGATES:
                     self._index_type(child, scope_names)
-                inner = scope_names + ((_s(name),) if name is not None else ())
-                if child.has_children and (tag in _SCOPES or func is None):
-                    self._walk(child, ctx, inner, func)
+                if tag in _SCOPES or func is None:
+                    names = scope_names
+                    if name is not None and len(names) < MAX_SCOPE_NAMES:
+                        names = names + (_s(name),)
+                    elif name is not None and names[-1:] != ("…",):
+                        names = names + ("…",)
+                    inner = (names, func)
             elif tag in _NAMED_TYPE_TAGS and func is None:
                 self._index_type(child, scope_names)
+            if inner is not None and child.has_children:
+                stack.extend((c, inner[0], inner[1]) for c in reversed(self._kids(child)))
 
     # -- helpers ---------------------------------------------------------------------------
     @staticmethod
@@ -208,12 +604,15 @@ class DebugInfo:
         return default if a is None else a.value
 
     def _ref(self, die, name):
-        if name not in die.attributes:
+        """The DIE a reference attribute names, if it is the start of a DIE we read."""
+        a = die.attributes.get(name) if die is not None else None
+        if a is None or not isinstance(a.raw_value, int):
             return None
-        try:
-            return die.get_DIE_from_attribute(name)
-        except Exception:
-            return None
+        if a.form in _LOCAL_REFS:
+            return self._dies.get(die.cu.cu_offset + a.raw_value)
+        if a.form == "DW_FORM_ref_addr":
+            return self._dies.get(a.raw_value)
+        return None  # type signatures, supplementary files: not followed
 
     def _origin(self, die):
         """Follow DW_AT_specification / DW_AT_abstract_origin to the DIE carrying names."""
@@ -234,7 +633,7 @@ class DebugInfo:
 
     def _decl(self, die, files: _CUFiles) -> tuple[str | None, int | None]:
         f = self._lookup(die, "DW_AT_decl_file")
-        line = self._lookup(die, "DW_AT_decl_line")
+        line = _int(self._lookup(die, "DW_AT_decl_line"))
         return files.get(f), line
 
     # -- variables ---------------------------------------------------------------------------
@@ -255,7 +654,10 @@ class DebugInfo:
         elif first.op_name in ("DW_OP_addrx", "DW_OP_GNU_addr_index"):
             try:
                 addr = self.dwarfinfo.get_addr(cu, first.args[0])
+            except DwarfLimitExceeded:
+                raise
             except Exception:
+                self._meter.recheck()
                 return None
         else:
             return None  # DW_OP_WASM_location, registers, frame-relative: not a static
@@ -293,11 +695,11 @@ class DebugInfo:
         name = _s(name) if name is not None else None
         if name and scope_names and self._ref(die, "DW_AT_specification") is None:
             name = "::".join(scope_names + (name,))
-        low = self._attr(die, "DW_AT_low_pc")
-        if low is None or low in TOMBSTONES or low == 0 or name is None:
+        low = _int(self._attr(die, "DW_AT_low_pc"))
+        if low is None or low in TOMBSTONES or low <= 0 or name is None:
             return name
         hattr = die.attributes.get("DW_AT_high_pc")
-        if hattr is None:
+        if hattr is None or _int(hattr.value) is None:
             high = low + 1
         elif hattr.form in ("DW_FORM_addr", "DW_FORM_addrx", "DW_FORM_addrx1", "DW_FORM_addrx2",
                             "DW_FORM_addrx3", "DW_FORM_addrx4"):
@@ -308,7 +710,7 @@ class DebugInfo:
         tdie = self._ref(die, "DW_AT_type") or self._ref(self._origin(die), "DW_AT_type")
         ret = self.type_of(tdie) if tdie is not None else None
         params = []
-        for c in die.iter_children():
+        for c in self._kids(die):
             if c.tag == "DW_TAG_formal_parameter":
                 pt = self._ref(c, "DW_AT_type") or self._ref(self._origin(c), "DW_AT_type")
                 params.append(self.type_of(pt) if pt is not None else UnknownType())
@@ -336,17 +738,40 @@ class DebugInfo:
                 self._named[k] = t
 
     def type_of(self, die) -> Type:
-        """The Type for a type DIE (memoised; recursive types share objects)."""
+        """The Type for a type DIE (memoised; recursive types share objects).
+
+        Bounded: a type nested deeper than MAX_TYPE_DEPTH is an UnknownType ``<too deep>``; a
+        reference back to a type still being built is kept only when the loop passes through both a
+        struct/union/class and a pointer (``struct node { struct node *next; }``); any other loop
+        (a typedef of itself, an array of itself, a struct holding itself) ends in ``<cycle>``."""
         if die is None:
             return VoidType()
         got = self._types.get(die.offset)
         if got is not None:
+            at = self._building.get(die.offset)
+            if at is not None and not self._loop_ok(at):
+                return UnknownType(label=CYCLE_LABEL)
             return got
+        if len(self._build_tags) >= MAX_TYPE_DEPTH:
+            return UnknownType(label=TOO_DEEP_LABEL)
+        self._building[die.offset] = len(self._build_tags)
+        self._build_tags.append(die.tag)
+        try:
+            return self._make_type(die)
+        finally:
+            self._build_tags.pop()
+            del self._building[die.offset]
+
+    def _loop_ok(self, at: int) -> bool:
+        loop = self._build_tags[at:]
+        return any(t in _AGGREGATES for t in loop) and any(t in _POINTERS for t in loop)
+
+    def _make_type(self, die) -> Type:
         tag = die.tag
         a = die.attributes
         name = _s(a["DW_AT_name"].value) if "DW_AT_name" in a else None
-        size = a["DW_AT_byte_size"].value if "DW_AT_byte_size" in a else None
-        if size is not None and not isinstance(size, int):
+        size = _int(a["DW_AT_byte_size"].value) if "DW_AT_byte_size" in a else None
+        if size is not None and size < 0:
             size = None
         if tag == "DW_TAG_base_type":
             enc = _ENCODINGS.get(a["DW_AT_encoding"].value if "DW_AT_encoding" in a else 0, "signed")
@@ -360,11 +785,12 @@ class DebugInfo:
             t.target = self.type_of(target) if target is not None else None
             return t
         if tag in _AGGREGATES:
-            t = StructType(kind=_AGGREGATES[tag], size=size, tag=name,
-                           declaration=bool(a.get("DW_AT_declaration") and a["DW_AT_declaration"].value),
-                           declared_align=a["DW_AT_alignment"].value if "DW_AT_alignment" in a else None)
+            decl = a.get("DW_AT_declaration")
+            align = a["DW_AT_alignment"].value if "DW_AT_alignment" in a else None
+            t = StructType(kind=_AGGREGATES[tag], size=size, tag=name, declaration=bool(decl and decl.value),
+                           declared_align=align if _int(align) is not None and align > 0 else None)
             self._types[die.offset] = t
-            for c in die.iter_children():
+            for c in self._kids(die):
                 if c.tag in ("DW_TAG_member", "DW_TAG_inheritance"):
                     m = self._member(c, t.kind)
                     if m is not None:
@@ -379,10 +805,10 @@ class DebugInfo:
             t.underlying = self.type_of(u) if u is not None else None
             if t.size is None and t.underlying is not None:
                 t.size = sizeof(t.underlying)
-            for c in die.iter_children():
+            for c in self._kids(die):
                 if c.tag == "DW_TAG_enumerator":
                     cv = self._attr(c, "DW_AT_const_value", 0)
-                    t.enumerators.append((_s(self._attr(c, "DW_AT_name", "?")), cv))
+                    t.enumerators.append((_s(self._attr(c, "DW_AT_name", "?")), _int(cv) or 0))
             return t
         if tag == "DW_TAG_typedef":
             t = TypedefType(typedef_name=name or "?")
@@ -403,7 +829,7 @@ class DebugInfo:
             self._types[die.offset] = t
             r = self._ref(die, "DW_AT_type")
             t.returns = self.type_of(r) if r is not None else None
-            for c in die.iter_children():
+            for c in self._kids(die):
                 if c.tag == "DW_TAG_formal_parameter":
                     pt = self._ref(c, "DW_AT_type")
                     t.params.append(self.type_of(pt) if pt is not None else UnknownType())
@@ -413,7 +839,7 @@ class DebugInfo:
         if tag == "DW_TAG_unspecified_type":
             t = UnknownType(size=size, label=name or "<unspecified>")
         else:
-            tag_name = str(tag or "unknown")
+            tag_name = _s(tag or "unknown")
             t = UnknownType(size=size, label=name or f"<{tag_name.removeprefix('DW_TAG_')}>")
         self._types[die.offset] = t
         return t
@@ -425,25 +851,27 @@ class DebugInfo:
         offset = 0
         if loc is not None:
             v = loc.value
-            if isinstance(v, int):
+            if _int(v) is not None:
                 offset = v
             elif isinstance(v, (list, tuple)) and v:
                 try:
                     ops = DWARFExprParser(die.cu.structs).parse_expr(list(v))
-                    if ops and ops[0].op_name == "DW_OP_plus_uconst":
+                    if ops and ops[0].op_name == "DW_OP_plus_uconst" and _int(ops[0].args[0]) is not None:
                         offset = ops[0].args[0]
                 except Exception:
                     offset = 0
         bit_size = self._attr(die, "DW_AT_bit_size")
+        if _int(bit_size) is None or not 0 < bit_size <= 128:
+            bit_size = None
         bit_offset = None
         if bit_size is not None:
             storage = sizeof(mt) or 4
-            dbo = self._attr(die, "DW_AT_data_bit_offset")
+            dbo = _int(self._attr(die, "DW_AT_data_bit_offset"))
             if dbo is not None:
                 offset = (dbo // (storage * 8)) * storage
                 bit_offset = dbo - offset * 8
             else:
-                old = self._attr(die, "DW_AT_bit_offset")  # DWARF 2/3: from the most significant bit
+                old = _int(self._attr(die, "DW_AT_bit_offset"))  # DWARF 2/3: from the most significant bit
                 if old is not None:
                     bit_offset = storage * 8 - old - bit_size
         name = self._attr(die, "DW_AT_name")
@@ -452,16 +880,16 @@ class DebugInfo:
 
     def _array(self, die, size) -> Type:
         counts: list[int | None] = []
-        for c in die.iter_children():
+        for c in self._kids(die):
             if c.tag in ("DW_TAG_subrange_type", "DW_TAG_enumeration_type"):
                 cnt = self._attr(c, "DW_AT_count")
                 if cnt is None:
-                    ub = self._attr(c, "DW_AT_upper_bound")
-                    lb = self._attr(c, "DW_AT_lower_bound", 0)
+                    ub = _int(self._attr(c, "DW_AT_upper_bound"))
+                    lb = _int(self._attr(c, "DW_AT_lower_bound", 0))
                     form = c.attributes["DW_AT_upper_bound"].form if "DW_AT_upper_bound" in c.attributes else ""
-                    if isinstance(ub, int) and "ref" not in form and "exprloc" not in form:
-                        cnt = ub - (lb if isinstance(lb, int) else 0) + 1
-                if not isinstance(cnt, int) or cnt < 0:
+                    if ub is not None and "ref" not in form and "exprloc" not in form:
+                        cnt = ub - (lb or 0) + 1
+                if _int(cnt) is None or cnt < 0:
                     cnt = None
                 counts.append(cnt)
         if not counts:
@@ -471,13 +899,21 @@ class DebugInfo:
         self._types[die.offset] = outer
         edie = self._ref(die, "DW_AT_type")
         elem = self.type_of(edie) if edie is not None else UnknownType()
-        for cnt in reversed(counts[1:]):
+        inner = counts[1:]
+        if len(inner) >= MAX_TYPE_DEPTH:  # 1,000 dimensions: the innermost ones become one opaque element
+            keep, rest = inner[:MAX_TYPE_DEPTH - 1], inner[MAX_TYPE_DEPTH - 1:]
             es = sizeof(elem)
-            elem = ArrayType(element=elem, count=cnt, size=None if es is None or cnt is None else es * cnt)
+            for cnt in rest:
+                es = None if es is None or cnt is None else _int(es * cnt)
+            elem = UnknownType(size=es, label=TOO_DEEP_LABEL)
+            inner = keep
+        for cnt in reversed(inner):
+            es = sizeof(elem)
+            elem = ArrayType(element=elem, count=cnt, size=None if es is None or cnt is None else _int(es * cnt))
         outer.element = elem
         if outer.size is None:
             es = sizeof(elem)
-            outer.size = None if es is None or outer.count is None else es * outer.count
+            outer.size = None if es is None or outer.count is None else _int(es * outer.count)
         return outer
 
     # -- public ------------------------------------------------------------------------------
@@ -508,42 +944,74 @@ class DebugInfo:
         (``struct node *``, ``int[4]``)."""
         self.load()
         name = " ".join(name.split())
-        t = self._named.get(name)
-        if t is not None:
-            return t
-        if name.endswith("*"):
-            inner = self.find_type(name[:-1].rstrip())
-            return None if inner is None else PointerType(target=inner)
-        if name.endswith("]") and "[" in name:
-            base, _, dim = name[:-1].rpartition("[")
-            inner = self.find_type(base)
-            if inner is None or not dim.strip().isdigit():
+        suffixes: list[tuple[str, int]] = []  # declarators peeled off the end, outermost last
+        for _ in range(MAX_TYPE_DEPTH):
+            t = self._named.get(name)
+            if t is None:
+                for kw in ("struct ", "union ", "class ", "enum "):
+                    if name.startswith(kw):
+                        t = self._named.get(name[len(kw):])
+                        break
+            if t is not None:
+                break
+            if name.endswith("*"):
+                suffixes.append(("*", 0))
+                name = name[:-1].rstrip()
+            elif name.endswith("]") and "[" in name:
+                base, _, dim = name[:-1].rpartition("[")
+                if not dim.strip().isdigit():
+                    return None
+                suffixes.append(("[]", int(dim)))
+                name = base.rstrip()
+            else:
                 return None
-            n = int(dim)
-            es = sizeof(inner)
-            return ArrayType(element=inner, count=n, size=None if es is None else es * n)
-        for kw in ("struct ", "union ", "class ", "enum "):
-            if name.startswith(kw):
-                return self._named.get(name[len(kw):])
-        return None
+        else:
+            return None
+        for kind, n in reversed(suffixes):
+            if kind == "*":
+                t = PointerType(target=t)
+            else:
+                es = sizeof(t)
+                t = ArrayType(element=t, count=n, size=None if es is None else es * n)
+        return t
 
     @cached_property
     def _line_rows(self) -> tuple[list[int], list[tuple[str | None, int] | None]]:
-        """Sorted (address, (file, line) or None for an end of sequence)."""
+        """Sorted (address, (file, line) or None for an end of sequence). Empty when the line
+        table cannot be read within its own budget (``line_error`` says why)."""
+        self.load()
+        budget = self._new_budget()
+        self._meter.budget = budget
+        try:
+            return self._read_line_rows(budget)
+        except DwarfLimitExceeded as e:
+            self.line_error = e.message
+            return [], []
+        finally:
+            self._meter.budget = None
+
+    def _read_line_rows(self, budget: DwarfBudget):
         rows: list[tuple[int, int, tuple[str | None, int] | None]] = []
         seq = 0
-        for cu in self.dwarfinfo.iter_CUs():
+        done: set[int] = set()
+        for cu, top in self._tops:
+            stmt = top.attributes.get("DW_AT_stmt_list")
+            if stmt is None or not isinstance(stmt.value, int) or stmt.value in done or stmt.value in self._bad_lines:
+                continue  # units that share a line program add nothing; a damaged one is not used
+            done.add(stmt.value)
             try:
-                lp = self.dwarfinfo.line_program_for_CU(cu)
+                lp = self._line_program(cu, top)
+                if lp is None:
+                    continue
+                files = self._files.get(stmt.value) or _CUFiles(lp, None)
+                entries = lp.get_entries()
+            except DwarfLimitExceeded:
+                raise
             except Exception:
+                budget.recheck()
                 continue
-            if lp is None:
-                continue
-            top = cu.get_top_DIE()
-            comp_dir = top.attributes.get("DW_AT_comp_dir")
-            files = _CUFiles(lp, _s(comp_dir.value) if comp_dir else None)
             current: list[tuple[int, int, tuple[str | None, int] | None]] = []
-            for entry in lp.get_entries():
+            for entry in entries:
                 st = entry.state
                 if st is None:
                     continue
@@ -556,6 +1024,7 @@ class DebugInfo:
                     seq += 1
                     continue
                 current.append((st.address, seq, (files.get(st.file), st.line)))
+            budget.check_time()
         rows.sort(key=lambda r: (r[0], r[1]))
         return [r[0] for r in rows], [r[2] for r in rows]
 
