@@ -14,14 +14,23 @@ from .common import json_option, print_json, render, svg_option
 @click.option("--sort", type=click.Choice(["addr", "size", "name"]), default="addr", show_default=True,
               help="Order of the rows.")
 @click.option("--functions", is_flag=True, help="Also list functions with code offsets and source lines.")
+@click.option("--debug-file", "debug_file", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+              help="Read the DWARF from FILE (a copy of the module with its .debug_* sections, as "
+                   "emcc -gseparate-dwarf writes) instead of the module's own or the file its "
+                   "external_debug_info section names.")
 @json_option
 @svg_option
-def symbols_cmd(module, pattern, sort, functions, as_json, svg):
+def symbols_cmd(module, pattern, sort, functions, debug_file, as_json, svg):
     """List a module's data symbols: address, size, type, region and source line.
 
     Names and types come from DWARF (-g builds, also a file named by external_debug_info);
     without it, from the name section (function and data segment names) and exported globals
     that hold addresses (__heap_base, --export'ed variables).
+
+    external_debug_info is followed only to a relative path inside the module's folder (no
+    absolute path, no .., no symbolic link leading out); --debug-file names any file. DWARF that
+    would take too long to read (more than 10 s, or more decoding than its size justifies) or
+    that is damaged is not used: the output says so and the name section serves.
 
     \b
     Examples:
@@ -29,12 +38,16 @@ def symbols_cmd(module, pattern, sort, functions, as_json, svg):
       wasmem symbols app.wasm --filter 'cfg*' --sort size
       wasmem symbols app.wasm --functions --json
       wasmem symbols app.wasm --svg symbols.svg
+      wasmem symbols app.wasm --debug-file app.debug.wasm
     """
     from ..api import load_module
     from ..debuginfo import symbol_listing
 
-    listing = symbol_listing(load_module(module), filter=pattern, sort=sort, functions=functions)
+    listing = symbol_listing(load_module(module), filter=pattern, sort=sort, functions=functions,
+                             debug_file=debug_file)
     if as_json:
+        if listing.dwarf_note:  # the JSON is a list of symbols: the note goes to stderr
+            click.echo(f"wasmem: note: {listing.dwarf_note}", err=True)
         print_json(listing.to_list())
     else:
         from ..render.symbols import SymbolsView

@@ -13,6 +13,7 @@ from .symbols import (
     find_external_debug_file,
     load_debug_info,
     load_symbols,
+    resolve_external_debug_file,
     symbol_listing,
 )
 from .typesys import (
@@ -33,7 +34,8 @@ from .typesys import (
 from .values import StaticMemory, Value, format_value, read_c_string
 
 __all__ = [
-    "load_symbols", "load_debug_info", "symbol_listing", "SymbolListing", "find_external_debug_file", "SymbolTable", "ResolvedPath", "Symbol",
+    "load_symbols", "load_debug_info", "symbol_listing", "SymbolListing", "find_external_debug_file",
+    "resolve_external_debug_file", "SymbolTable", "ResolvedPath", "Symbol",
     "VARIABLE", "FUNCTION", "SEGMENT", "MARKER", "EXPORTED", "LINKER_MARKERS",
     "Type", "BaseType", "PointerType", "StructType", "Member", "ArrayType", "EnumType", "TypedefType",
     "QualifiedType", "FunctionType", "VoidType", "UnknownType", "sizeof",

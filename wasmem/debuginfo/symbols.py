@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import weakref
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -31,44 +32,118 @@ def _body_starts(module) -> dict[int, int]:
     return {b.start - cs: b.index for b in module.functions}
 
 
-def find_external_debug_file(module) -> str | None:
-    """The local file named by the ``external_debug_info`` section (relative to the module's
-    folder), when it exists; URLs are not fetched."""
+MAX_DEBUG_FILE_SIZE = 512 * 1024 * 1024  # a separate debug file (external_debug_info, --debug-file) above this is refused
+
+
+def resolve_external_debug_file(module) -> tuple[str | None, str | None]:
+    """(path, None) for the file the ``external_debug_info`` section names, or (None, why not).
+
+    The name comes from the module, so it is followed only to a relative path that stays in the
+    module's folder: no absolute path, no ``..``, no symbolic link leading out (the real path is
+    checked), a regular file of at most MAX_DEBUG_FILE_SIZE bytes. URLs are not fetched. A module
+    read from bytes has no folder: its reference is not followed (``--debug-file`` names the file)."""
     ref = module.external_debug_info
-    if not ref or "://" in ref:
-        return None
-    base = os.path.dirname(os.path.abspath(module.path)) if module.path else os.getcwd()
-    path = ref if os.path.isabs(ref) else os.path.join(base, ref)
-    return path if os.path.isfile(path) else None
-
-
-def load_debug_info(module):
-    """A ``DebugInfo`` for the module's DWARF (or the external debug file it names), or None.
-    Cached per module."""
+    if not ref:
+        return None, None
+    if "://" in ref:
+        return None, "a URL: not fetched"
+    if "\0" in ref or any(ord(c) < 0x20 for c in ref):
+        return None, "refused: control characters in the path"
+    if os.path.isabs(ref) or ref.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", ref):
+        return None, "refused: an absolute path (only a path beside the module is followed)"
+    if ".." in re.split(r"[/\\]", ref):
+        return None, "refused: the path leaves the module's folder"
+    if not module.path:
+        return None, "not followed: the module was not read from a file"
+    base = os.path.realpath(os.path.dirname(os.path.abspath(module.path)))
+    target = os.path.realpath(os.path.join(base, ref))
+    if os.path.commonpath([base, target]) != base:
+        return None, "refused: a symbolic link leads out of the module's folder"
     try:
-        return _DEBUG_CACHE[module]
+        st = os.stat(target)
+    except OSError:
+        return None, "not found"
+    if not stat.S_ISREG(st.st_mode):
+        return None, "refused: not a regular file"
+    if st.st_size > MAX_DEBUG_FILE_SIZE:
+        return None, f"refused: larger than {MAX_DEBUG_FILE_SIZE >> 20} MiB"
+    return target, None
+
+
+def find_external_debug_file(module) -> str | None:
+    """The local file named by the ``external_debug_info`` section when it may be followed (see
+    ``resolve_external_debug_file``), else None."""
+    return resolve_external_debug_file(module)[0]
+
+
+def open_debug_file(path: str):
+    """The module in a separate debug file: a regular file (never a FIFO or a device, opened
+    without blocking and without following a final symbolic link after the check) of at most
+    MAX_DEBUG_FILE_SIZE bytes. UsageError when it is not one."""
+    import mmap
+
+    from ..parser import WasmModule
+
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        raise UsageError(f"cannot open the debug file {path}: {e.strerror or e}") from e
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"the debug file {path} is not a regular file")
+        if st.st_size > MAX_DEBUG_FILE_SIZE:
+            raise UsageError(f"the debug file {path} is larger than {MAX_DEBUG_FILE_SIZE >> 20} MiB")
+        if st.st_size == 0:
+            raise UsageError(f"the debug file {path} is empty")
+        mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    finally:
+        os.close(fd)
+    return WasmModule(memoryview(mm), path, _keepalive=mm)
+
+
+def _debug_info_from(module, dbg, source: str | None):
+    """A DebugInfo over ``dbg``'s DWARF for ``module`` (``dbg`` is the module itself or a copy of it
+    with the .debug_* sections: code offsets are relative to the code section payload, the same in
+    both), or None when ``dbg`` has no .debug_info."""
+    from .dwarf import DebugInfo, _Meter, build_dwarfinfo
+
+    meter = _Meter()
+    di = build_dwarfinfo(dbg, meter)
+    if di is None:
+        return None
+    info = DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter)
+    if dbg is not module:
+        info._debug_module = dbg  # keep the mapping alive
+    return info
+
+
+def load_debug_info(module, debug_file: str | None = None):
+    """A ``DebugInfo`` for the module's DWARF (or the external debug file it names, when that may be
+    followed; or ``debug_file``, which overrides both), or None. Cached per module."""
+    key = debug_file or ""
+    try:
+        return _DEBUG_CACHE[module][key]
     except (KeyError, TypeError):
         pass
     info = None
-    if any(s.name == ".debug_info" for s in module.debug_sections):
-        from .dwarf import DebugInfo, build_dwarfinfo
-
-        info = DebugInfo(build_dwarfinfo(module), _code_start(module), body_starts=_body_starts(module))
+    if debug_file:
+        info = _debug_info_from(module, open_debug_file(debug_file), debug_file)
+        if info is None:
+            raise UsageError(f"the debug file {debug_file} has no .debug_info section")
+    elif any(s.name == ".debug_info" for s in module.debug_sections):
+        info = _debug_info_from(module, module, None)
     else:
         ext = find_external_debug_file(module)
         if ext is not None:
-            from ..parser import WasmModule
-            from .dwarf import DebugInfo, build_dwarfinfo
-
-            dbg = WasmModule.from_file(ext)
-            di = build_dwarfinfo(dbg)
-            if di is not None:
-                # the debug file is a copy of the module with its code; offsets are relative to the
-                # code section payload, which is the same in both
-                info = DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=ext)
-                info._debug_module = dbg  # keep the mapping alive
+            try:
+                dbg = open_debug_file(ext)
+            except UsageError:
+                dbg = None  # gone or replaced since the check: the name section serves
+            info = _debug_info_from(module, dbg, ext) if dbg is not None else None
     try:
-        _DEBUG_CACHE[module] = info
+        _DEBUG_CACHE.setdefault(module, {})[key] = info
     except TypeError:
         pass
     return info
@@ -95,16 +170,17 @@ _STEP = re.compile(r"\s*(?:(\.|->)\s*([A-Za-z_$][\w$]*)|\[\s*(0x[0-9a-fA-F]+|\d+
 class SymbolTable:
     """Names for addresses and addresses for names, from the best source the module has."""
 
-    def __init__(self, module, debug=None, *, use_dwarf: bool = True):
+    def __init__(self, module, debug=None, *, use_dwarf: bool = True, debug_file: str | None = None):
         self.module = module
         self._use_dwarf = use_dwarf
         self._debug = debug
         self._debug_loaded = debug is not None or not use_dwarf
+        self.debug_file = debug_file
         self.dwarf_error: str | None = None
 
     @classmethod
-    def from_module(cls, module, *, use_dwarf: bool = True) -> SymbolTable:
-        return cls(module, use_dwarf=use_dwarf)
+    def from_module(cls, module, *, use_dwarf: bool = True, debug_file: str | None = None) -> SymbolTable:
+        return cls(module, use_dwarf=use_dwarf, debug_file=debug_file)
 
     # -- sources ---------------------------------------------------------------------------
     @property
@@ -112,11 +188,12 @@ class SymbolTable:
         if not self._debug_loaded:
             self._debug_loaded = True
             try:
-                d = load_debug_info(self.module)
+                d = load_debug_info(self.module, self.debug_file)
                 if d is not None:
                     d.load()  # parse every DIE now, so damage shows here and not half-way through a view
             except ParseError as exc:
-                # unreadable DWARF: fall back to the name section and say why
+                # unreadable DWARF, or DWARF over its reading budget: fall back to the name section
+                # and say why
                 self.dwarf_error, d = exc.message, None
             self._debug = d
         return self._debug
@@ -131,13 +208,26 @@ class SymbolTable:
         d = self.debug_info
         if d is not None:
             return f"dwarf (external {d.source})" if d.source else "dwarf"
+        note = f" ({self.dwarf_error}; DWARF not used)" if self.dwarf_error else ""
         if self.module.names.functions or self.module.names.data_segments or self.module.names.globals:
-            return "name section" + (f" ({self.dwarf_error}; DWARF not used)" if self.dwarf_error else "")
-        return "exports" if self.module.exports else "none"
+            return "name section" + note
+        return ("exports" if self.module.exports else "none") + note
 
     @property
     def external_debug_info(self) -> str | None:
         return self.module.external_debug_info
+
+    @property
+    def external_debug_note(self) -> str | None:
+        """Why the file ``external_debug_info`` names is not used (``not found``, ``refused: an
+        absolute path`` …), or None when it is used or there is none."""
+        if not self.external_debug_info or self.debug_file:
+            return None
+        d = self.debug_info
+        if d is not None and (d.source is None or d.source == find_external_debug_file(self.module)):
+            return None if d.source else "not needed: the module has its own DWARF"
+        why = resolve_external_debug_file(self.module)[1]
+        return why or "not used"
 
     @property
     def source_mapping_url(self) -> str | None:
@@ -505,9 +595,11 @@ def _segment_region(name: str | None) -> str | None:
     return "data"
 
 
-def load_symbols(module, *, use_dwarf: bool = True) -> SymbolTable:
-    """The symbol table of a module (DWARF when present, else the name section and exports)."""
-    return SymbolTable.from_module(module, use_dwarf=use_dwarf)
+def load_symbols(module, *, use_dwarf: bool = True, debug_file: str | None = None) -> SymbolTable:
+    """The symbol table of a module (DWARF when present, else the name section and exports).
+    ``debug_file`` names a separate file holding the module's DWARF (a copy of the module with its
+    .debug_* sections, as ``emcc -gseparate-dwarf`` writes); it overrides the module's own."""
+    return SymbolTable.from_module(module, use_dwarf=use_dwarf, debug_file=debug_file)
 
 
 @dataclass
@@ -520,14 +612,27 @@ class SymbolListing:
     external_debug_info: str | None = None
     source_mapping_url: str | None = None
     functions: bool = False
+    external_debug_note: str | None = None  # why external_debug_info is not followed (refused, not found)
+    dwarf_error: str | None = None  # why the DWARF is not used (damaged, over its reading budget)
+
+    @property
+    def dwarf_note(self) -> str | None:
+        """One line on why DWARF is not used, or None (the text view has it in ``source``)."""
+        parts = []
+        if self.dwarf_error:
+            parts.append(f"DWARF not used: {self.dwarf_error}")
+        if self.external_debug_info and self.external_debug_note and not self.source.startswith("dwarf"):
+            parts.append(f"external_debug_info {self.external_debug_info!r}: {self.external_debug_note}")
+        return "; ".join(parts) or None
 
     def to_list(self) -> list[dict]:
         return [s.to_dict() for s in self.symbols]
 
 
 def symbol_listing(module, *, filter: str | None = None, sort: str = "addr",
-                   functions: bool = False) -> SymbolListing:
+                   functions: bool = False, debug_file: str | None = None) -> SymbolListing:
     """Data symbols (and functions) of a module for listing, filtered by a name glob."""
-    t = load_symbols(module)
+    t = load_symbols(module, debug_file=debug_file)
     rows = t.list_symbols(filter=filter, sort=sort, functions=functions)
-    return SymbolListing(module.path, t.source, rows, t.external_debug_info, t.source_mapping_url, functions)
+    return SymbolListing(module.path, t.source, rows, t.external_debug_info, t.source_mapping_url, functions,
+                         t.external_debug_note, t.dwarf_error)

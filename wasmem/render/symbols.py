@@ -37,7 +37,8 @@ class SymbolsView:
         if lst.source_mapping_url:
             yield Text(f"  sourceMappingURL: {lst.source_mapping_url} (not followed)", style="dim")
         if lst.external_debug_info and not lst.source.startswith("dwarf"):
-            yield Text(f"  external_debug_info: {lst.external_debug_info} (not found)", style="yellow")
+            why = getattr(lst, "external_debug_note", None) or "not found"
+            yield Text(f"  external_debug_info: {lst.external_debug_info} ({why})", style="yellow")
         data = [s for s in lst.symbols if s.kind != "function"]
         funcs = [s for s in lst.symbols if s.kind == "function"]
         if not data and not funcs:
