@@ -70,11 +70,11 @@ CORPUS: tuple[Case, ...] = (
               "17382e1a69bd628107e8dfe37d31d57f7ba948e5f2da77e56a8aa010488dc5ae"),
          "Emscripten", "Emscripten MAIN_MODULE (dynamic linking): imports env.memory, the table, __stack_pointer, "
          "__memory_base, GOT.mem; WASI fd_* with a legalized fd_seek", "emscripten",
-         ("__wasm_apply_data_relocs", "ts_init", "malloc 64", "free $2", "ts_parser_new_wasm", "calloc 4 16",
-          "free $5"),
-         "imported memory + WASI in a position-independent main module; the data relocations applied first, "
-         "as Emscripten's loader does (wasmem runs only __wasm_call_ctors: without them ts_parser_new_wasm "
-         "calls through an unrelocated function pointer, bad_signature); tree-sitter's parser made"),
+         ("ts_init", "malloc 64", "free $1", "ts_parser_new_wasm", "calloc 4 16", "free $4"),
+         "imported memory + WASI in a position-independent main module; wasmem's Emscripten profile applies "
+         "the data relocations at open and then runs the constructors, as Emscripten's loader does (without "
+         "them ts_parser_new_wasm calls through an unrelocated function pointer, bad_signature); tree-sitter's "
+         "parser made"),
     Case(_npm("libsvm", "libsvm-js@0.2.1", "libsvm-js-0.2.1.tgz",
               "7c30a986ce99aaeb689a55cedd12ae69fa2359b5c2f7a2239e1458221b032321", "package/dist/wasm/libsvm.wasm",
               "a67d1f4d1dda605cb77f8f31308a78f5c72755ea8c57b0846b5d8afd21d55401"),

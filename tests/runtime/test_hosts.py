@@ -402,3 +402,20 @@ def test_define_host_imports_serves_a_plain_linker():
     from wasmem.runtime.hostimports import make_host_function as old
 
     assert old is make_host_function
+
+
+def test_emscripten_dynamic_module_relocations_then_constructors():
+    """A MAIN_MODULE/SIDE_MODULE build: the loader applies the data relocations, then runs the constructors
+    (each once); the constructors see relocated data."""
+    text = r'''(module
+      (import "env" "emscripten_resize_heap" (func (param i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "__wasm_apply_data_relocs") (i32.store (i32.const 256) (i32.const 40)))
+      (func (export "__wasm_call_ctors")
+        (i32.store (i32.const 260) (i32.add (i32.load (i32.const 256)) (i32.const 2)))))'''
+    with open_session(wat(text), timeout=2) as s:
+        assert s.host_choice.name == "emscripten"
+        assert s.init_functions == ["__wasm_apply_data_relocs", "__wasm_call_ctors"]
+        assert s.read(256, 8) == (40).to_bytes(4, "little") + (42).to_bytes(4, "little")
+        with pytest.raises(UsageError, match="__wasm_apply_data_relocs already ran"):
+            s.call("__wasm_apply_data_relocs", [])

@@ -524,16 +524,24 @@ class Session:
                     m0.grow(self.store, pages - m0.pages(self.store))
                 except wasmtime.WasmtimeError as exc:
                     raise RunError(f"cannot grow memory 0 to {pages} pages: {_first_line(exc)}") from None
-        self.init_function: str | None = None
+        self.init_function: str | None = None  # the last initialisation export that ran
+        self.init_functions: list[str] = []  # every one, in order
         self.init_trap: TrapInfo | None = None
-        for name in (*self.host_choice.profile.init_exports, *INIT_EXPORTS):  # the first one exported runs
+        profile = self.host_choice.profile
+
+        def exported_init(name: str) -> bool:
             e = module.find_export(name)
-            if e is not None and e.kind == "func" and not module.get_function_type(e.index).params:
-                self.init_function = name
-                out = self._invoke(self.exports[name], [])
-                if isinstance(out, TrapInfo):
-                    raise RunError(f"{name} trapped while initialising {self.name}: {out.message}")
-                break
+            return e is not None and e.kind == "func" and not module.get_function_type(e.index).params
+
+        wanted = [n for n in profile.init_exports if exported_init(n)]
+        if not (wanted and profile.init_replaces_ctors):  # then the first of _initialize/__wasm_call_ctors
+            wanted += [n for n in INIT_EXPORTS if exported_init(n)][:1]
+        for name in wanted:
+            self.init_function = name
+            self.init_functions.append(name)
+            out = self._invoke(self.exports[name], [])
+            if isinstance(out, TrapInfo):
+                raise RunError(f"{name} trapped while initialising {self.name}: {out.message}")
         self.init_output = self._take_output()
 
     # -- configuration -------------------------------------------------------------------------
@@ -1343,10 +1351,12 @@ class Session:
         return result
 
     def _refuse_init(self, name: str) -> None:
-        if name == self.init_function:
+        if name in self.init_functions:
             what = {"_initialize": "a WASI reactor's _initialize runs once, before any other export, and "
                                    "wasi-libc's traps when called again",
-                    "__wbindgen_start": "wasm-bindgen's JS calls it once, right after instantiating"}.get(
+                    "__wbindgen_start": "wasm-bindgen's JS calls it once, right after instantiating",
+                    "__wasm_apply_data_relocs": "Emscripten's loader applies them once; again would add the "
+                                                "memory base a second time"}.get(
                 name, "running the constructors twice would initialise the program's data again")
             raise UsageError(f"{name} already ran when wasmem opened {self.name}: {what}. Call the export you "
                              f"want directly")

@@ -219,6 +219,7 @@ class Profile:
     summary = "no host profile: every function import is a stub that returns zeros and records the call"
     wasi = False  # provide WASI preview 1 (wasmtime's) when the module imports it
     init_exports: tuple[str, ...] = ()  # exports the host calls once after instantiating (before _initialize …)
+    init_replaces_ctors = True  # a profile init export that ran stands for _initialize/__wasm_call_ctors
 
     def detect(self, module) -> str | None:
         """Why this profile fits ``module`` (a short reason), or None."""
