@@ -164,3 +164,24 @@ def test_large_code_is_not_instrumented_by_default(monkeypatch):
     with wasmem.open(str(S / "memdemo.wasm"), paint=True) as s:  # --paint paints a proven stack whatever the size
         r = s.call("fib_stack", ["5"])
         assert r.stack.method == "paint" and r.stack_note is None
+
+
+def test_an_emscripten_data_first_stack_from_data_end_is_not_proven():
+    """Emscripten's glue (up to 2.0) keeps the sbrk pointer between __data_end and the stack's real low end
+    (libflac): painting from __data_end overwrote it and malloc asked emscripten_resize_heap(0xaaaaaaaa)."""
+    import wasmem
+    from conftest import wat
+
+    text = r'''(module
+      (import "env" "emscripten_resize_heap" (func (param i32) (result i32)))
+      (memory (export "memory") 2)
+      (global $__stack_pointer (mut i32) (i32.const 70000))
+      (global (export "__data_end") i32 (i32.const 1040))
+      (data (i32.const 1024) "sixteen bytes..")
+      (func (export "f") (result i32) i32.const 1))'''
+    with wasmem.open(wat(text), paint=True) as s:
+        assert s.layout.layout_kind == "data-first" and s.measure == "instrument"
+        assert "Emscripten build's JS glue" in s.paint_reason
+    no_em = text.replace('(import "env" "emscripten_resize_heap" (func (param i32) (result i32)))', "")
+    with wasmem.open(wat(no_em), paint=True) as s:  # the same layout without Emscripten is proven
+        assert s.measure == "paint"

@@ -55,6 +55,10 @@ def paint_safety(layout, stack_range) -> tuple[bool, str]:
     kind = layout.layout_kind
     if kind not in ("stack-first", "data-first"):
         return False, f"the layout is {kind}, so the stack's bounds are not proven"
+    toolchain = layout.toolchain or ""
+    if kind == "data-first" and "__stack_low" not in layout.linker_symbols and "emscripten" in toolchain.lower():
+        return False, ("an Emscripten build's JS glue (up to 2.0) keeps words of its own, such as the sbrk pointer, "
+                       "between __data_end and the stack's real low end, which only the glue knows")
     if not layout.stack_exact:
         return False, ("the stack's low end is an estimate (.bss is not in the file and may lie "
                        "below it)")
