@@ -169,8 +169,9 @@ def test_large_code_is_not_instrumented_by_default(monkeypatch):
 def test_an_emscripten_data_first_stack_from_data_end_is_not_proven():
     """Emscripten's glue (up to 2.0) keeps the sbrk pointer between __data_end and the stack's real low end
     (libflac): painting from __data_end overwrote it and malloc asked emscripten_resize_heap(0xaaaaaaaa)."""
-    import wasmem
     from conftest import wat
+
+    import wasmem
 
     text = r'''(module
       (import "env" "emscripten_resize_heap" (func (param i32) (result i32)))
