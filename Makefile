@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # (a wheel and an sdist in fresh venvs, the pre-commit hook) run offline.
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint samples bench fuzz clean docs dist
+.PHONY: demo test lint samples bench fuzz clean docs dist differential
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,10 @@ fuzz: $(STAMP)
 # $(WASMEM_BENCH_CACHE) or ~/.cache/wasmem-bench; takes minutes; never part of `make test`).
 bench: $(STAMP)
 	$(PY) bench/run.py --write $(BENCH_ARGS)
+	$(PY) bench/stackcost.py --write
+
+# The differential harness on the real-world corpus (bench/corpus.py: pinned npm/PyPI modules from every
+# toolchain, downloaded into the bench cache): wasmem against a plain wasmtime host, call by call; writes
+# docs/compatibility.md. Minutes; never part of `make test` (which runs the same harness on samples/).
+differential: $(STAMP)
+	$(PY) bench/differential.py --write $(DIFFERENTIAL_ARGS)
