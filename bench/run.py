@@ -253,6 +253,44 @@ def write_doc(text: str) -> None:
     DOC.write_text("# Performance\n\n" + BEGIN + "\n" + text + "\n" + END + "\n")
 
 
+CHAIN_KEY, CHAIN_DEPTH = "chain-200k", 200_000
+
+
+def bench_stack_scale(wasmem: str, wtools: str | None, cache: Path, keys: list[str], paths: dict, runs: int,
+                      results: list, sizes: dict, compare: dict, notes: list) -> None:
+    """`wasmem stack` at scale: a crafted 200,000-deep call chain (tests/stackgen.py, built into the cache)
+    beside `wasmem inspect` (the cost of reading the module) and `wasm-tools print`; and the text output of
+    `wasmem stack` on the largest pinned module. The analysis must stay linear: on the chain, its RSS above
+    inspect's within 1.5x the file size (the note says how much it was)."""
+    if CHAIN_KEY in keys or len(keys) == len(MODULES):
+        sys.path.insert(0, str(ROOT / "tests"))
+        import stackgen
+
+        chain = cache / "crafted" / f"{CHAIN_KEY}.wasm"
+        data = stackgen.chain(CHAIN_DEPTH)
+        if not chain.exists() or chain.read_bytes() != data:
+            chain.parent.mkdir(parents=True, exist_ok=True)
+            chain.write_bytes(data)
+        sizes[CHAIN_KEY] = len(data)
+        m = str(chain)
+        log(f"bench: {CHAIN_KEY} ({len(data) / 1e6:.1f} MB, a {CHAIN_DEPTH:,}-deep call chain)")
+        base = measure("wasmem inspect --json", CHAIN_KEY, [wasmem, "inspect", "--json", m], runs)
+        text = measure("wasmem stack", CHAIN_KEY, [wasmem, "stack", m], runs)
+        results += [base, text, measure("wasmem stack --json", CHAIN_KEY, [wasmem, "stack", "--json", m], runs)]
+        if wtools:
+            results.append(measure("wasm-tools print", CHAIN_KEY, [wtools, "print", m], runs))
+            compare["wasm-tools print"] = "wasmem stack --json"
+        if base.ok and text.ok:
+            above = (text.peak_mb - base.peak_mb) * 1024 * 1024
+            notes.append(f"`wasmem stack` on {CHAIN_KEY} (a {CHAIN_DEPTH:,}-deep call chain, {len(data) / 1e6:.1f} MB, "
+                         f"built by tests/stackgen.py): {fmt_s(text.median)} s, {above / 1e6:.1f} MB of RSS above "
+                         f"`wasmem inspect` on the same module ({above / len(data):.2f}x the file size; the goal is "
+                         f"at most 1.5x).")
+    if paths:
+        key = max(paths, key=lambda k: sizes[k])  # the largest pinned module: plain `stack` text too
+        results.append(measure("wasmem stack", key, [wasmem, "stack", str(paths[key])], runs))
+
+
 # ------------------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -342,6 +380,9 @@ def main(argv=None) -> int:
                     lab = "wasmem dump 1 MiB" + (" --json" if extra else "")
                     results.append(measure(lab, key, [wasmem, "dump", m, "--at", "0", "--len", "1048576", *extra],
                                            R, env={**os.environ, "WASMEM_CACHE_DIR": str(cache / "compile-cache")}))
+
+    if "stack" not in skip:
+        bench_stack_scale(wasmem, wtools, cache, keys, paths, R, results, sizes, compare, notes)
 
     mach = machine()
     out = [f"Measured {time.strftime('%Y-%m-%d')} by `make bench` (`bench/run.py --runs {R}`): each command is "

@@ -125,6 +125,9 @@ PAGES: dict[str, dict] = {
             ("The stack-first sample.", "wasmem stack samples/memdemo.wasm"),
             ("Bounding recursion and measuring a real call.",
              "wasmem stack samples/memdemo.wasm --recursion-depth 10 --call 'fib_stack 10' --top 5"),
+            ("A `-z stack-size` is recommended only when every entry point has a static bound (memdemo's "
+             "`sum_vla` has a VLA, so it never gets one) and never below the largest frame.",
+             "wasmem stack samples/hello_wasi.wasm"),
         ],
         "see": ["ci.md", "json.md#stack", "memory-model.md#the-value-stack-and-the-linear-stack"],
     },

@@ -190,10 +190,53 @@ def test_recommended_stack_size_and_json():
         stack_size_for(10, 100)
     sa = analyze_stack(WasmModule.from_file(sample("memdemo.wasm")), recursion_depth=10)
     d = stack_to_dict(sa, 25)
-    assert d["worst_bytes"] == 10240 and d["recommended_stack_size"] == 13664
+    # sum_vla's VLA has no static bound: no stack size is safe for it, so none is recommended
+    assert d["worst_bytes"] == 10240 and d["recommended_stack_size"] is None
+    assert [r.name for r in sa.without_bound] == ["sum_vla"]
     assert d["frames"][0]["function"] == "deep"
     roots = {r["function"]: r for r in d["roots"]}
     assert roots["fib_stack"]["cycle"] == ["fib_stack"] and roots["fib_stack"]["bounded_bytes"] == 640
+    assert all(isinstance(c, str) for f in d["frames"] for c in f["calls"])
+
+
+BOUNDED = """
+(module
+  (memory 1)
+  (global $__stack_pointer (mut i32) (i32.const 65536))
+  (func $frame (param i32) (result i32)
+    (global.set $__stack_pointer (i32.sub (global.get $__stack_pointer) (i32.const K)))
+    (global.set $__stack_pointer (i32.add (global.get $__stack_pointer) (i32.const K)))
+    (local.get 0))
+  (func $rec (export "rec") (param i32) (result i32)
+    (global.set $__stack_pointer (i32.sub (global.get $__stack_pointer) (i32.const 48)))
+    (if (result i32) (local.get 0) (then (call $rec (i32.sub (local.get 0) (i32.const 1))))
+      (else (i32.const 0))))
+  (func (export "leaf") (result i32)
+    (global.set $__stack_pointer (i32.sub (global.get $__stack_pointer) (i32.const 32)))
+    (i32.const 0))
+  (func (export "idle") (result i32) (i32.const 0)))
+"""
+
+
+def test_recommendation_is_safe_by_construction():
+    # recursion without a depth: no recommendation, and what a depth would give
+    sa = analyze_wat(BOUNDED.replace("K", "16"))
+    rec = sa.find_root("rec")
+    assert rec.bytes is None and rec.bounded_bytes is None and sa.recommended_stack_size(25) is None
+    assert (rec.base_bytes, rec.level_bytes) == (48, 48) and rec.depth_for(480) == 10 and rec.depth_for(40) == 0
+    # with a depth every entry point is bounded: never below the worst case
+    sa = analyze_wat(BOUNDED.replace("K", "16"), recursion_depth=10)
+    assert sa.worst_bytes == 480 and sa.recommended_stack_size(0) == 480
+    assert sa.recommended_stack_size(25) == stack_size_for(480, 25)
+    # never below the largest frame, even one no entry point reaches (an exported table, the host)
+    sa = analyze_wat(BOUNDED.replace("K", "4096"), recursion_depth=10)
+    assert sa.largest_frame.name == "frame" and sa.largest_frame.worst == 4096
+    assert sa.worst_bytes == 480 and sa.recommended_stack_size(25) == stack_size_for(4096, 25)
+    # never 0: nothing to recommend when no entry point uses the linear stack
+    sa = analyze_wat('(module (memory 1) (global $__stack_pointer (mut i32) (i32.const 4096)) '
+                     '(func (export "f") (result i32) (i32.const 1)))')
+    assert sa.worst_bytes == 0 and sa.recommended_stack_size(25) is None
+    assert load(sample("nomemory.wasm")).recommended_stack_size(25) is None  # no stack pointer at all
 
 
 def test_each_body_is_decoded_once(monkeypatch):

@@ -12,6 +12,9 @@ from .common import compile_progress, json_option, print_json, render, svg_optio
 @click.argument("module", type=click.Path())
 @click.option("--top", type=click.IntRange(min=1), default=15, show_default=True,
               help="How many of the largest frames to list.")
+@click.option("--all", "show_all", is_flag=True,
+              help="List every frame, every entry point and every whole path (by default the output is "
+                   "bounded: --top frames, 20 entry points, 12 frames per path, each with a \"… N more\" line).")
 @click.option("--recursion-depth", type=click.IntRange(min=1), default=None, metavar="N",
               help="Bound recursive cycles by N frames on the stack at once.")
 @click.option("--headroom", type=click.FloatRange(min=0, max=100, max_open=True), default=25.0,
@@ -26,11 +29,15 @@ from .common import compile_progress, json_option, print_json, render, svg_optio
               help="With --call: stop the call after this long (0 = no limit).")
 @json_option
 @svg_option
-def stack_cmd(module, top, recursion_depth, headroom, call, check_stack, timeout, as_json, svg):
+def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stack, timeout, as_json, svg):
     """Show frame sizes, the worst-case stack depth of each export and start function (with its deepest
     call path), recursion and dynamic frames, and the -z stack-size that gives the requested headroom.
 
     Imported functions count as 0 bytes: their frames live in the host.
+
+    The recommendation is safe by construction: none while an entry point has no static bound (a
+    dynamic frame, or recursion without --recursion-depth; the output then says which, and what
+    --recursion-depth N would give), and never below the largest frame. --json is always complete.
 
     With --call the bar compares the static worst case, the measured peak and the stack size; with
     --check-stack also the exact peak, and a stack overflow ends the call at the overflowing function
@@ -76,6 +83,7 @@ def stack_cmd(module, top, recursion_depth, headroom, call, check_stack, timeout
     else:
         from ..render.stack import StackView
 
-        render(StackView(analysis, top=top, headroom_pct=headroom, measured=measured, trap=trap), svg)
+        render(StackView(analysis, top=top, headroom_pct=headroom, measured=measured, trap=trap,
+                         show_all=show_all), svg)
     if trap is not None:
         raise SystemExit(1)  # the call trapped (a stack overflow with --check-stack)

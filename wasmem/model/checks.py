@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 
 from ..errors import UsageError
 from .layout import MemoryLayout
-from .stackframes import StackAnalysis
+from .stackframes import StackAnalysis, path_text
 
 CONFIG_NAMES = ("wasmem.toml", "pyproject.toml")
 
@@ -311,34 +311,54 @@ def check_module(layout: MemoryLayout, rules: Rules, stack: StackAnalysis | None
 
 
 def _headroom(layout: MemoryLayout, rules: Rules, sa: StackAnalysis | None) -> RuleResult:
+    """Every entry point's worst case (and the largest frame: a function no entry point reaches may still
+    run) must leave ``stack_headroom`` percent of the stack free. ``limit`` is the bytes that allows (an
+    int), or None when there is no stack to size; ``measured`` the largest worst case (None when no entry
+    point has a bound). The same analysis and rules as `wasmem stack`'s recommendation."""
     pct = rules.stack_headroom
     size = layout.stack_size
+    need = f"{pct:g}% of the stack free"
     if layout.stack_pointer is None:
-        return RuleResult("stack-headroom", "skip", None, pct, f"no linear stack ({layout.layout_kind})")
+        return RuleResult("stack-headroom", "skip", None, None,
+                          f"no linear stack ({layout.layout_kind}): nothing to keep {need}")
     if size is None or sa is None:
-        return RuleResult("stack-headroom", "fail", None, pct,
-                          f"the stack size cannot be determined ({layout.layout_kind})")
+        return RuleResult("stack-headroom", "fail", None, None,
+                          f"the stack size cannot be determined ({layout.layout_kind}), so {need} cannot be checked")
     allowed = int(size * (100 - pct) / 100)
     bad: list[str] = []
     skipped: list[str] = []
-    worst = 0
+    worst = None
     worst_name = None
     for r in sa.roots:
-        need = r.effective_bytes
-        if need is None:
+        need_r = r.effective_bytes
+        if need_r is None:
             why = f"{r.name}: unbounded ({r.reason})"
+            depth = r.depth_for(allowed)
+            if depth == 0:
+                why += f"; does not fit {allowed} bytes even at --recursion-depth 1 ({r.base_bytes} bytes)"
+            elif depth is not None:
+                why += (f"; --recursion-depth N gives at most {r.base_bytes} + (N-1) × {r.level_bytes} bytes: "
+                        f"N ≤ {depth} fits")
             (skipped if rules.allow_unbounded else bad).append(why)
             continue
-        if need > worst or worst_name is None:
-            worst, worst_name = need, r.name
-        if need > allowed:
-            via = " → ".join(s.name for s in (r.path if r.bytes is not None else r.bounded_path))
-            bad.append(f"{r.name}: {need} bytes > {allowed} ({via})")
-    left = (size - worst) * 100.0 / size if size else 0.0
-    msg = (f"worst case {worst} bytes ({worst_name}) in a {size}-byte stack leaves {left:.1f}% free "
-           f"(need {pct:g}%)") if worst_name else "no entry point has a static bound"
-    if bad:
-        msg += f"; {len(bad)} entry point(s) do not fit"
+        if worst is None or need_r > worst:
+            worst, worst_name = need_r, r.name
+        if need_r > allowed:
+            bad.append(f"{r.name}: {need_r} bytes > {allowed} ({path_text(r, r.bytes is None)})")
+    roots_bad = len(bad)
+    big = sa.largest_frame
+    if big is not None and big.worst > allowed:
+        bad.append(f"{big.name}: its frame alone is {big.worst} bytes > {allowed}")
+    if worst_name is not None:
+        left = (size - worst) * 100.0 / size if size else 0.0
+        msg = (f"worst case {worst} bytes ({worst_name}) in a {size}-byte stack leaves {left:.1f}% free "
+               f"(need {pct:g}%)")
+    else:
+        msg = "no entry point has a static bound"
+    if roots_bad:
+        msg += f"; {roots_bad} entry point(s) do not fit"
+    if len(bad) > roots_bad:
+        msg += f"; the largest frame ({big.name}, {big.worst} bytes) does not fit"
     if skipped:
         msg += f"; {len(skipped)} unbounded allowed"
     return RuleResult("stack-headroom", "fail" if bad else "pass", worst, allowed, msg, tuple(bad + skipped))

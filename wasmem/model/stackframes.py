@@ -13,15 +13,27 @@ rounding (SP is 16-byte aligned): that is ``align_slack``, added to the worst ca
 ``size``. Subtracting a run-time value (VLA, ``alloca``) makes a frame dynamic.
 
 Imported functions cost 0 bytes of linear stack (their frames live in the host).
+
+The worst cases cost time and memory linear in functions + call edges, whatever the call depth: frames
+are kept by column (``FrameTable``), an indirect call site is one edge to a node standing for its set
+of targets, one iterative pass of Tarjan's algorithm finds the strongly connected components (recursion)
+and computes each one's worst case as it completes, and a path is a chain of best-successor pointers,
+walked when shown (``WorstCase.path``). No Python recursion depends on the input.
 """
 
 from __future__ import annotations
 
+import heapq
+import mmap
 import multiprocessing
 import os
 import re
 import threading
+from array import array
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 
 from ..errors import ParseError
 from ..parser.code import decode_locals, find_calls, iter_instruction_tuples
@@ -73,7 +85,7 @@ _CONST = (0x41, 0x42)
 _BARRIER = (0x00, 0x0C, 0x0E, 0x0F)  # unreachable, br, br_table, return: the stack is dead after them
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndirectCall:
     """A ``call_indirect``/``call_ref`` site and the functions it may reach (resolved by type)."""
 
@@ -85,7 +97,7 @@ class IndirectCall:
     resolved: bool  # False when the table is imported/exported and may hold other functions
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Frame:
     """What one function does to the linear stack."""
 
@@ -113,7 +125,7 @@ class Frame:
         return tuple(seen)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PathStep:
     index: int
     name: str
@@ -122,27 +134,220 @@ class PathStep:
     via: str = "call"  # call | call_indirect | call_ref | return_call | root
 
 
-@dataclass(frozen=True)
+_DYNAMIC, _WRITES, _IMPORTED = 1, 2, 4
+IMPORTED_NOTE = "imported: runs in the host, 0 bytes of linear stack"
+
+
+def _index_array(values=()) -> array:
+    """An array of function/node indices or edge offsets: 4 bytes each (a module cannot hold 2**32
+    functions or call edges: each needs bytes of code)."""
+    return array("I", values)
+
+
+class FrameTable(Mapping):
+    """Every function's :class:`Frame` by function index (imports first), stored by column: a few bytes
+    per function (a 200,000-function module would need tens of MB as Frame objects). Frame objects are
+    made when asked for; ``name``, ``worst``, ``largest`` and ``order`` answer without making them."""
+
+    __slots__ = ("nimp", "_size", "_slack", "_flags", "_notes", "_off", "_calls", "_indirect", "_names",
+                 "_extra")
+
+    def __init__(self, nimp: int, names: dict[int, str], extra: dict[int, str]):
+        self.nimp = nimp
+        self._size = array("I")  # widened to "Q" by a frame of 4 GiB or more
+        self._slack: dict[int, int] = {}  # only the non-zero ones
+        self._flags = bytearray()
+        self._notes: dict[int, str] = {}
+        self._off = _index_array([0])  # direct calls of function i: _calls[_off[i]:_off[i + 1]]
+        self._calls = _index_array()
+        self._indirect: dict[int, tuple[IndirectCall, ...]] = {}
+        self._names = names  # the name section's function names (shared, not copied)
+        self._extra = extra  # export and import names of functions the name section does not name
+
+    def _add(self, size: int, slack: int, dynamic: bool, writes: bool, imported: bool, note: str | None,
+             calls: tuple[int, ...], indirect: tuple[IndirectCall, ...]) -> None:
+        i = len(self._flags)
+        try:
+            self._size.append(size)
+        except OverflowError:  # a frame of 4 GiB or more (memory64, or a hostile module)
+            self._size = array("Q", self._size)
+            self._size.append(size)
+        if slack:
+            self._slack[i] = slack
+        self._flags.append(dynamic * _DYNAMIC | writes * _WRITES | imported * _IMPORTED)
+        if note is not None:
+            self._notes[i] = note
+        if calls:
+            self._calls.extend(calls)
+        self._off.append(len(self._calls))
+        if indirect:
+            self._indirect[i] = indirect
+
+    # -- Mapping -----------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._flags)
+
+    def __iter__(self):
+        return iter(range(len(self._flags)))
+
+    def __contains__(self, i) -> bool:
+        return isinstance(i, int) and 0 <= i < len(self._flags)
+
+    def __getitem__(self, i: int) -> Frame:
+        if not isinstance(i, int) or not 0 <= i < len(self._flags):
+            raise KeyError(i)
+        fl = self._flags[i]
+        return Frame(i, self.name(i), self._size[i], self._slack.get(i, 0), bool(fl & _DYNAMIC),
+                     bool(fl & _WRITES), bool(fl & _IMPORTED), self.calls(i), self._indirect.get(i, ()),
+                     self._notes.get(i))
+
+    def __repr__(self) -> str:
+        return f"<FrameTable of {len(self)} functions>"
+
+    # -- columns -----------------------------------------------------------------------------------
+    def name(self, i: int) -> str:
+        s = self._names.get(i)
+        if s is None:
+            s = self._extra.get(i)
+            if s is None:
+                s = f"func[{i}]"
+        return s
+
+    def worst(self, i: int) -> int:
+        """Frame ``i``'s size plus its alignment slack."""
+        return self._size[i] + self._slack.get(i, 0) if self._slack else self._size[i]
+
+    def dynamic(self, i: int) -> bool:
+        return bool(self._flags[i] & _DYNAMIC)
+
+    def imported(self, i: int) -> bool:
+        return bool(self._flags[i] & _IMPORTED)
+
+    def calls(self, i: int) -> tuple[int, ...]:
+        return tuple(self._calls[self._off[i]:self._off[i + 1]])
+
+    def indirect(self, i: int) -> tuple[IndirectCall, ...]:
+        return self._indirect.get(i, ())
+
+    def order(self) -> list[int]:
+        """Every function index, the largest frame first (ties: lower index first)."""
+        size, slack = self._size, self._slack
+        if not slack:
+            return sorted(range(len(self._flags)), key=lambda i: (-size[i], i))
+        return sorted(range(len(self._flags)), key=lambda i: (-size[i] - slack.get(i, 0), i))
+
+    def largest(self, k: int | None = None) -> list[Frame]:
+        """The ``k`` largest frames of the module's own functions (all when ``k`` is None), largest first."""
+        own = range(self.nimp, len(self._flags))
+        key = (lambda i: (-self._size[i], i)) if not self._slack else (lambda i: (-self.worst(i), i))
+        idx = sorted(own, key=key) if k is None or k >= len(own) else heapq.nsmallest(k, own, key=key)
+        return [self[i] for i in idx]
+
+    @property
+    def num_own(self) -> int:
+        """Functions defined in the module (not imported)."""
+        return len(self._flags) - self.nimp
+
+
+class _Path:
+    """A deepest path, walked when asked for (paths share their tails: storing each one would be
+    quadratic in the call depth). ``len()`` is known without walking."""
+
+    __slots__ = ("_graph", "_start", "_mode", "length")
+
+    def __init__(self, graph, start: int, mode: str, length: int):
+        self._graph, self._start, self._mode, self.length = graph, start, mode, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self):
+        return self._graph.walk(self._start, self._mode)
+
+    def last(self) -> PathStep:
+        return self._graph.last(self._start, self._mode)
+
+
+_NO_PATH = ()
+
+
+@dataclass(frozen=True, eq=False)
 class WorstCase:
-    """The deepest static stack use reachable from one entry point."""
+    """The deepest static stack use reachable from one entry point. ``path``/``bounded_path`` are walked
+    on each access; ``iter_path`` and ``path_length`` look at them without building tuples."""
 
     index: int
     name: str
     kind: str  # export | start
     bytes: int | None  # None when unbounded
-    path: tuple[PathStep, ...]  # the deepest path (to the recursion/dynamic frame when unbounded)
     unbounded: str | None = None  # None | "recursion" | "dynamic"
     reason: str | None = None  # human explanation of why it is unbounded
-    cycle: tuple[str, ...] = ()  # a recursive cycle reached from here
-    dynamic: tuple[str, ...] = ()  # dynamic frames reached from here
+    cycle: tuple[str, ...] = ()  # a recursive cycle reached from here (the nearest one)
+    dynamic: tuple[str, ...] = ()  # dynamic frames reached from here, by function index
     bounded_bytes: int | None = None  # with at most recursion_depth frames of each cycle (None: dynamic)
-    bounded_path: tuple[PathStep, ...] = ()
     calls_imports: tuple[str, ...] = ()  # imported functions reachable (counted as 0 bytes)
+    # unbounded by recursion only: the worst case with each cycle's largest frame once (recursion depth
+    # 1), and at most how many bytes each further level of recursion adds: with --recursion-depth N the
+    # bound is at most base_bytes + (N - 1) * level_bytes
+    base_bytes: int | None = None
+    level_bytes: int | None = None
+    _path: object = field(default=_NO_PATH, repr=False)
+    _bounded_path: object = field(default=_NO_PATH, repr=False)
+
+    @property
+    def path(self) -> tuple[PathStep, ...]:
+        """The deepest path (to the nearest recursion/dynamic frame when unbounded)."""
+        return tuple(self._path)
+
+    @property
+    def bounded_path(self) -> tuple[PathStep, ...]:
+        """With ``recursion_depth``: the path of ``bounded_bytes`` (recursive frames repeated)."""
+        return tuple(self._bounded_path)
+
+    def iter_path(self, bounded: bool = False):
+        return iter(self._bounded_path if bounded else self._path)
+
+    def last_step(self, bounded: bool = False) -> PathStep | None:
+        """The path's last step, found without walking it step by step."""
+        p = self._bounded_path if bounded else self._path
+        return p.last() if isinstance(p, _Path) else None
+
+    def path_length(self, bounded: bool = False) -> int:
+        return len(self._bounded_path if bounded else self._path)
 
     @property
     def effective_bytes(self) -> int | None:
         """The static worst case, or the recursion-depth bound when only recursion makes it unbounded."""
         return self.bytes if self.bytes is not None else self.bounded_bytes
+
+    def depth_for(self, allowed: int) -> int | None:
+        """Unbounded by recursion only: the largest ``--recursion-depth`` whose bound (at most
+        ``base_bytes + (N - 1) * level_bytes``) fits in ``allowed`` bytes; 0 when not even depth 1 fits;
+        None when it does not apply or every depth fits (recursive frames of 0 bytes)."""
+        if self.base_bytes is None or self.level_bytes is None:
+            return None
+        if self.base_bytes > allowed:
+            return 0
+        if self.level_bytes <= 0:
+            return None
+        return (allowed - self.base_bytes) // self.level_bytes + 1
+
+
+def path_text(r: WorstCase, bounded: bool = False, limit: int = 8) -> str:
+    """``a → b → c`` for an entry point's path, at most ``limit`` names (the first ones, ``… N more``,
+    and the last): an error message must not grow with the call depth."""
+    n = r.path_length(bounded)
+    it = r.iter_path(bounded)
+    if n <= limit:
+        return " → ".join(s.name for s in it)
+    head = [s.name for s in islice(it, limit - 1)]
+    last = r.last_step(bounded)
+    return " → ".join(head) + f" → … {n - limit} more → " + (last.name if last is not None else "?")
+
+
+def _names_text(names, limit: int = 6) -> str:
+    names = list(islice(names, limit + 1))
+    return ", ".join(names[:limit]) + (", …" if len(names) > limit else "")
 
 
 @dataclass
@@ -150,20 +355,22 @@ class StackAnalysis:
     path: str | None
     sp_global: int | None
     sp_reason: str
-    frames: dict[int, Frame]  # by function index (imports included, with size 0)
+    frames: FrameTable  # a Mapping: function index → Frame (imports included, with size 0)
     roots: list[WorstCase]
     stack_size: int | None
     stack_low: int | None
     stack_high: int | None
     layout_kind: str
     recursion_depth: int | None
-    cycles: list[tuple[int, ...]] = field(default_factory=list)  # recursive SCCs (function indices)
+    cycles: list = field(default_factory=list)  # a cycle per recursive SCC: sequences of function indices
     notes: list[str] = field(default_factory=list)
+    largest_frame: Frame | None = None  # the largest frame of the module's own functions
 
     def find_frame(self, name: str) -> Frame | None:
-        for f in self.frames.values():
-            if f.name == name:
-                return f
+        fr = self.frames
+        for i in range(len(fr)):
+            if fr.name(i) == name:
+                return fr[i]
         return None
 
     def find_root(self, name: str) -> WorstCase | None:
@@ -187,11 +394,28 @@ class StackAnalysis:
     def unbounded(self) -> list[WorstCase]:
         return [r for r in self.roots if r.unbounded]
 
+    @property
+    def without_bound(self) -> list[WorstCase]:
+        """Entry points with no number at all: a dynamic frame, or recursion without ``recursion_depth``."""
+        return [r for r in self.roots if r.effective_bytes is None]
+
     def recommended_stack_size(self, headroom_pct: float = 0.0, need: int | None = None) -> int | None:
         """The smallest ``-z stack-size`` (a multiple of 16) that keeps ``headroom_pct`` percent of the stack
-        free at the worst case: ``need <= size * (1 - pct/100)``."""
-        need = self.worst_bytes if need is None else need
+        free at the worst case: ``need <= size * (1 - pct/100)``. Safe by construction, so None when no
+        size is safe or there is nothing to size: an entry point without a bound (a dynamic frame, or
+        recursion without ``recursion_depth``), no entry point, no stack pointer, or no stack use at all.
+        Never below the largest frame (a function no entry point reaches here may still run: through an
+        exported table, or called by the host)."""
+        if self.sp_global is None:
+            return None
         if need is None:
+            if self.without_bound:
+                return None
+            need = self.worst_bytes
+            if need is None:
+                return None
+        need = max(need, self.largest_frame.worst if self.largest_frame is not None else 0)
+        if need <= 0:
             return None
         return stack_size_for(need, headroom_pct)
 
@@ -407,32 +631,69 @@ def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elem
     return size, slack, dynamic, writes, note, tuple(calls), tuple(indirect)
 
 
-def _function_names(module: WasmModule) -> dict[int, str]:
+
+def _function_names(module: WasmModule) -> tuple[dict[int, str], dict[int, str]]:
+    """(the name section's function names, names from exports and imports for the functions it does not
+    name). The first is the parsed section's own dict: it is not copied (200,000 names are ~20 MB)."""
     try:
-        names = dict(module.names.functions) if module.names else {}
+        names = module.names.functions if module.names else {}
     except ParseError:
         names = {}
+    extra: dict[int, str] = {}
     for e in module.exports:
-        if e.kind == "func":
-            names.setdefault(e.index, e.name)
+        if e.kind == "func" and e.index not in names:
+            extra.setdefault(e.index, e.name)
     k = 0
     for imp in module.imports:
         if imp.kind == "func":
-            names.setdefault(k, f"{imp.module}.{imp.name}")
+            if k not in names:
+                extra.setdefault(k, f"{imp.module}.{imp.name}")
             k += 1
-    return names
+    return names, extra
 
 
 PARALLEL_MIN_BODIES = 4000  # below this, one process is faster than starting workers
+PARALLEL_MIN_BYTES = 8 << 20  # and below this much code (many tiny bodies: the results cost more to send)
+DROP_BYTES = 8 << 20  # code scanned between giving its pages back
+
+
+def _drop_pages(module: WasmModule, start: int, end: int) -> None:
+    """Gives back the pages of ``[start, end)`` of a memory-mapped module (``MADV_DONTNEED``: clean file
+    pages, read again from the page cache if touched again), as the parser does after locating the bodies:
+    scanning 40 MB of code must not keep 40 MB resident. Nothing for a module held in memory."""
+    mm = getattr(module.data, "obj", None)
+    drop = getattr(mmap, "MADV_DONTNEED", None)
+    if drop is None or not isinstance(mm, mmap.mmap) or end <= start:
+        return
+    page = mmap.PAGESIZE
+    lo = start // page * page
+    hi = min(-(-end // page) * page, len(mm))
+    if hi > lo:
+        try:
+            mm.madvise(drop, lo, hi - lo)
+        except (OSError, ValueError):  # pragma: no cover - a closed map or an odd platform: keep the pages
+            pass
 
 # what forked workers scan: set by _scan_bodies just before the pool forks, read by _scan_chunk
 _WORK: tuple | None = None
 
 
 def _scan_chunk(bounds: tuple[int, int]) -> list[tuple]:
+    """A worker's share. Indirect calls come back without their targets (None): the parent has the same
+    sets in its caches, and pickling them would give it one copy per chunk."""
     module, args = _WORK  # type: ignore[misc]
     lo, hi = bounds
-    return [_scan_body(module, body, *args) for body in module.functions[lo:hi]]
+    bodies = module.functions[lo:hi]
+    out = []
+    for body in bodies:
+        r = _scan_body(module, body, *args)
+        if r[6]:
+            r = r[:6] + (tuple(IndirectCall(ic.offset, ic.kind, ic.type_index, ic.table, None, ic.resolved)
+                               for ic in r[6]),)
+        out.append(r)
+    if bodies:
+        _drop_pages(module, bodies[0].start, bodies[-1].end)
+    return out
 
 
 def _other_threads() -> bool:
@@ -444,32 +705,68 @@ def _other_threads() -> bool:
         return threading.active_count() > 1
 
 
-def _scan_bodies(module: WasmModule, args: tuple, workers: int | None = None) -> list[tuple]:
-    """``_scan_body`` over every body, split over forked worker processes for large modules (the
-    decode is pure Python and CPU-bound). Falls back to one process where fork is unsafe or absent:
-    a parent with other threads (a wasmtime engine's, a session's timer), or a platform without fork."""
+CHUNK_BODIES = 4096  # at most this many bodies per task: what a worker sends back is pickled whole
+CHUNK_BYTES = 2 << 20  # and at most about this much code
+
+
+def _chunks(bodies, workers: int) -> list[tuple[int, int]]:
+    """Ranges of bodies for the workers: at least a few per worker (evens out their sizes), each small
+    enough that the results in flight stay small."""
+    total = bodies[-1].end - bodies[0].start if bodies else 0
+    target = max(1, min(-(-len(bodies) // (workers * 4)), CHUNK_BODIES))
+    budget = min(CHUNK_BYTES, max(1, -(-total // (workers * 4))))
+    out = []
+    lo = 0
+    while lo < len(bodies):
+        hi = min(lo + target, len(bodies))
+        while hi - lo > 1 and bodies[hi - 1].end - bodies[lo].start > budget:
+            hi = lo + (hi - lo) // 2
+        out.append((lo, hi))
+        lo = hi
+    return out
+
+
+def _scan_bodies(module: WasmModule, args: tuple, workers: int | None = None):
+    """``_scan_body`` over every body, in order (an iterator: results are consumed as they come, so the
+    per-body tuples of a large module never exist all at once), split over forked worker processes for
+    large modules (the decode is pure Python and CPU-bound). Falls back to one process where fork is
+    unsafe or absent: a parent with other threads (a wasmtime engine's, a session's timer), or a
+    platform without fork."""
     global _WORK
     bodies = module.functions
     if workers is None:
-        workers = min(os.cpu_count() or 1, 4) if len(bodies) >= PARALLEL_MIN_BODIES else 1
+        big = len(bodies) >= PARALLEL_MIN_BODIES and bodies[-1].end - bodies[0].start >= PARALLEL_MIN_BYTES
+        workers = min(os.cpu_count() or 1, 4) if big else 1
     if workers > 1 and not _other_threads() and "fork" in multiprocessing.get_all_start_methods():
-        step = -(-len(bodies) // (workers * 4))  # a few chunks per worker evens out their sizes
-        chunks = [(k, min(k + step, len(bodies))) for k in range(0, len(bodies), step)]
+        chunks = _chunks(bodies, workers)
         _WORK = (module, args)
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                return [r for part in pool.map(_scan_chunk, chunks) for r in part]
-        except OSError:
-            pass  # no processes to be had: scan here
+            try:
+                pool = multiprocessing.get_context("fork").Pool(workers)
+            except OSError:
+                pool = None  # no processes to be had: scan here
+            if pool is not None:
+                with pool:
+                    for part in pool.imap(_scan_chunk, chunks):
+                        yield from part
+                return
         finally:
             _WORK = None
-    return [_scan_body(module, body, *args) for body in bodies]
+    since = bodies[0].start if bodies else 0
+    for body in bodies:
+        yield _scan_body(module, body, *args)
+        if body.end - since > DROP_BYTES:
+            _drop_pages(module, since, body.end)
+            since = body.end
+    if bodies:
+        _drop_pages(module, since, bodies[-1].end)
 
 
-def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | None = None) -> dict[int, Frame]:
-    """Frame sizes and call edges of every function (imports get size 0 and no calls). ``workers``:
-    processes for the body scan (default: the CPUs, up to 4, for modules of PARALLEL_MIN_BODIES+)."""
-    names = _function_names(module)
+def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | None = None) -> FrameTable:
+    """Frame sizes and call edges of every function (imports get size 0 and no calls), as a
+    :class:`FrameTable` (a Mapping from function index to :class:`Frame`). ``workers``: processes for the
+    body scan (default: the CPUs, up to 4, for PARALLEL_MIN_BODIES+ bodies in PARALLEL_MIN_BYTES+ of code)."""
+    names, extra = _function_names(module)
     nimp = module.num_imported_funcs
     type_idx = module.function_type_indices
     types = module.types
@@ -504,105 +801,572 @@ def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | 
             cache[key] = (targets, resolved)
         return cache[key]
 
+    ref_cache: dict[int, tuple] = {}
+
     def referenced(tidx: int):
-        want = func_type_of_type(tidx)
-        return tuple(f for f in in_elems if want is not None and ftypes(f) == want)
+        if tidx not in ref_cache:  # one tuple per type: call_ref sites of a type share it
+            want = func_type_of_type(tidx)
+            ref_cache[tidx] = tuple(f for f in in_elems if want is not None and ftypes(f) == want)
+        return ref_cache[tidx]
 
     mask = 0xFFFFFFFFFFFFFFFF if (module.memories and module.memories[0].type.is64) else 0xFFFFFFFF
-    frames: dict[int, Frame] = {}
-    for i in range(nimp):
-        frames[i] = Frame(i, names.get(i, f"func[{i}]"), 0, imported=True,
-                          note="imported: runs in the host, 0 bytes of linear stack")
+    table = FrameTable(nimp, names, extra)
+    for _ in range(nimp):
+        table._add(0, 0, False, False, True, IMPORTED_NOTE, (), ())
     sp_access = _sp_access(sp_global)
     nfuncs = module.num_functions
+    if module.functions:  # pages an earlier pass left resident (the layout's scans): read again as needed
+        _drop_pages(module, module.functions[0].start, module.functions[-1].end)
     scanned = _scan_bodies(module, (sp_global, mask, ftypes, elems_for, referenced, sp_access), workers)
-    for body, (size, slack, dyn, writes, note, calls, ind) in zip(module.functions, scanned, strict=True):
-        i = body.index
-        missing = [c for c in calls if c >= nfuncs]
-        if missing:  # an invalid module: keep analysing what exists and say what does not
+    count = 0
+    for size, slack, dyn, writes, note, calls, ind in scanned:
+        count += 1
+        if ind and ind[0].targets is None:  # from a worker: the targets from this process's caches
+            ind = tuple(IndirectCall(ic.offset, ic.kind, ic.type_index, ic.table,
+                                     elems_for(ic.table, ic.type_index)[0] if ic.table is not None else
+                                     referenced(ic.type_index), ic.resolved) for ic in ind)
+        if calls and max(calls) >= nfuncs:  # an invalid module: keep analysing what exists and say what does not
+            missing = [c for c in calls if c >= nfuncs]
             calls = tuple(c for c in calls if c < nfuncs)
             note = "; ".join(filter(None, [note, f"calls function {missing[0]}, which does not exist "
                                                  f"(the module is invalid)"]))
-        frames[i] = Frame(i, names.get(i, f"func[{i}]"), size, slack, dyn, writes, False, calls, ind, note)
-    return frames
+        table._add(size, slack, dyn, writes, False, note, calls, ind)
+    if count != len(module.functions):  # pragma: no cover - a worker lost a chunk
+        raise RuntimeError("the body scan returned the wrong number of functions")
+    return table
 
 
 # ------------------------------------------------------------------------------------------------
-# call graph: strongly connected components and worst cases
+# call graph: strongly connected components and worst cases, in time linear in functions + edges
 # ------------------------------------------------------------------------------------------------
 
-def _tarjan(nodes, edges) -> list[list[int]]:
-    """SCCs in reverse topological order (callees before callers). Iterative."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    on: set[int] = set()
-    st: list[int] = []
-    out: list[list[int]] = []
-    counter = 0
-    for root in nodes:
-        if root in index:
-            continue
-        work = [(root, iter(edges.get(root, ())))]
-        index[root] = low[root] = counter
-        counter += 1
-        st.append(root)
-        on.add(root)
-        while work:
-            v, it = work[-1]
-            advanced = False
-            for w in it:
-                if w not in index:
-                    index[w] = low[w] = counter
-                    counter += 1
-                    st.append(w)
-                    on.add(w)
-                    work.append((w, iter(edges.get(w, ()))))
-                    advanced = True
-                    break
-                if w in on:
-                    low[v] = min(low[v], index[w])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[v])
-            if low[v] == index[v]:
-                comp = []
-                while True:
-                    w = st.pop()
-                    on.discard(w)
-                    comp.append(w)
-                    if w == v:
-                        break
-                out.append(comp)
+_NONE = 0xFFFFFFFF  # "no node" in an index array; also "unreachable" as a distance
+_RECURSIVE, _REACH_REC, _REACH_DYN = 1, 2, 4
+BITSET_LIMIT = 1024  # imports / dynamic frames tracked one by one per component; the rest share one bit
+
+
+def _union(a: int, b: int) -> int:
+    """``a | b``, returning ``a`` itself when ``b`` adds nothing (components share their sets)."""
+    if not b or b is a:
+        return a
+    if not a:
+        return b
+    c = a | b
+    return a if c == a else c
+
+
+def _bits_to_indices(bits: int) -> list[int]:
+    out = []
+    k = 0
+    while bits:
+        low = bits & -bits
+        k = low.bit_length() - 1
+        out.append(k)
+        bits ^= low
     return out
 
 
-def _cycle_in(comp: list[int], edges) -> list[int]:
-    """One concrete cycle inside a recursive SCC (for display), starting at its lowest index."""
-    members = set(comp)
-    start = min(comp)
-    if start in edges.get(start, ()):
-        return [start]
-    # BFS from start back to start inside the component
-    prev: dict[int, int] = {}
-    frontier = [start]
-    seen = {start}
-    while frontier:
-        nxt = []
-        for v in frontier:
-            for w in edges.get(v, ()):
-                if w == start:
-                    path = [v]
-                    while path[-1] != start:
-                        path.append(prev[path[-1]])
-                    return path[::-1]
-                if w in members and w not in seen:
-                    seen.add(w)
-                    prev[w] = v
-                    nxt.append(w)
-        frontier = nxt
-    return sorted(comp)  # pragma: no cover - an SCC always has a cycle
+class _Graph:
+    """The call graph in compressed rows, solved by one iterative pass of Tarjan's algorithm that computes
+    each strongly connected component's worst case as the component completes (callees complete first);
+    paths are rebuilt from stored best-successor pointers when asked for.
+
+    Nodes ``0..n-1`` are the functions; node ``n + k`` stands for the k-th distinct set of indirect-call
+    targets (a dispatch node, without a frame: every ``call_indirect`` site is one edge to it, so a table
+    of T functions called from S sites costs S + T edges, not S × T). In the path metric an edge into a
+    dispatch node counts 0 calls, so distances and paths are those of the call graph itself.
+
+    Per component c: ``sb[c]`` the static worst case (each frame once; a recursive component counts its
+    largest frame once), ``sn[c]`` the successor node the worst path continues through (``_NONE`` at a
+    leaf), ``ssteps[c]`` the frames on that path; ``bb``/``bn``/``bsteps`` the same with ``depth`` frames
+    of each recursive component (only with a recursion depth); ``rep[c]`` the frame a component shows on
+    a path (its function, or a recursive component's largest frame); ``slope[c]`` (components that reach
+    recursion) the most bytes one more level of every recursion on a path adds."""
+
+    def __init__(self, frames: FrameTable, depth: int | None):
+        self.frames = frames
+        self.depth = depth
+        n = self.n = len(frames)
+        ind = frames._indirect
+        vsets: list[tuple[int, ...]] = []
+        if not ind:  # no indirect calls: the direct calls are the graph
+            off, adj = frames._off, frames._calls
+        else:
+            off, adj = _index_array([0]), _index_array()
+            by_id: dict[int, int] = {}
+            by_content: dict[tuple, int] = {}
+            foff, fcalls = frames._off, frames._calls
+            for v in range(n):
+                a, b = foff[v], foff[v + 1]
+                if a != b:
+                    adj.extend(fcalls[a:b])
+                sites = ind.get(v)
+                if sites:
+                    mine: list[int] = []
+                    for ic in sites:
+                        t = ic.targets
+                        if not t:
+                            continue
+                        k = by_id.get(id(t))
+                        if k is None:
+                            k = by_content.setdefault(t, len(vsets))
+                            if k == len(vsets):
+                                vsets.append(t)
+                            by_id[id(t)] = k
+                        if n + k not in mine:
+                            mine.append(n + k)
+                    adj.extend(mine)
+                off.append(len(adj))
+            for t in vsets:
+                adj.extend(t)
+                off.append(len(adj))
+        self.off, self.adj, self.vsets = off, adj, vsets
+        self.nv = n + len(vsets)
+        dyn_funcs = [i for i, f in enumerate(frames._flags) if f & _DYNAMIC]
+        self.dyn_funcs = dyn_funcs
+        self.overflow: set[str] = set()
+        self._solve()
+        self.cycles, self.cycle_of = self._find_cycles()
+        self.nxt_rec = self.end_rec = self.nxt_dyn = self.end_dyn = None
+
+    # -- one pass: SCCs and the worst case of each -------------------------------------------------
+    def _solve(self) -> None:
+        frames, n, nv, off, adj, depth = self.frames, self.n, self.nv, self.off, self.adj, self.depth
+        size, slack = frames._size, frames._slack
+        nimp = frames.nimp
+        dyn_funcs = self.dyn_funcs
+        limit = BITSET_LIMIT
+        dyn_bit: dict[int, int] = {v: 1 << min(r, limit) for r, v in enumerate(self.dyn_funcs)}
+
+        idx = array("I", bytes(4 * nv))  # preorder number + 1; 0 = not visited yet
+        low = array("I", bytes(4 * nv))
+        comp = array("I", [_NONE]) * nv  # a visited node without a component is on Tarjan's stack
+        sb, sn, ssteps, rep = array("q"), _index_array(), _index_array(), _index_array()
+        cflags = bytearray()
+        bound = depth is not None
+        bb, bn, bsteps = (array("q"), _index_array(), _index_array()) if bound else (None, None, None)
+        slope = None  # made at the first recursive component (every one before it has 0)
+        rec_start: dict[int, int] = {}  # recursive component → its lowest function index
+        imps: list[int] | None = [] if nimp else None
+        dyns: list[int] | None = [] if dyn_funcs else None
+
+        def worst(v: int) -> int:
+            return size[v] + slack.get(v, 0) if v < n else 0
+
+        def finish(cid: int, own: int, base: int, exits, recursive: bool, own_imp: int, own_dyn: int):
+            """Stores component ``cid``'s tables from its exits (successor nodes outside it, in order)."""
+            nonlocal sb, bb, slope
+            best = 0
+            bw = _NONE
+            bbest = 0
+            bbw = _NONE
+            fl = 0
+            sl = 0
+            ib, db = own_imp, own_dyn
+            for w in exits:
+                cw = comp[w]
+                val = sb[cw]
+                if bw == _NONE or val > best:
+                    best, bw = val, w
+                if bound:
+                    val = bb[cw]
+                    if bbw == _NONE or val > bbest:
+                        bbest, bbw = val, w
+                f = cflags[cw]
+                fl |= f
+                if f & _REACH_REC:
+                    s = slope[cw]
+                    if s > sl:
+                        sl = s
+                if imps is not None:
+                    ib = _union(ib, imps[cw])
+                if dyns is not None:
+                    db = _union(db, dyns[cw])
+            try:
+                sb.append(own + best)
+            except OverflowError:  # sums beyond 2**63 bytes (a hostile module): keep exact ints
+                sb = self.sb = list(sb)
+                sb.append(own + best)
+            sn.append(bw)
+            real = 1 if rep[-1] < n else 0  # a dispatch node shows no step
+            ssteps.append(real + (ssteps[comp[bw]] if bw != _NONE else 0))
+            if bound:
+                try:
+                    bb.append(base + bbest)
+                except OverflowError:
+                    bb = self.bb = list(bb)
+                    bb.append(base + bbest)
+                bn.append(bbw)
+                bsteps.append(real + (bsteps[comp[bbw]] if bbw != _NONE else 0))
+            fl &= _REACH_REC | _REACH_DYN
+            if recursive:
+                fl |= _RECURSIVE | _REACH_REC
+                sl += own
+            if db:
+                fl |= _REACH_DYN
+            cflags.append(fl)
+            if slope is None and recursive:
+                slope = self.slope = array("q", bytes(8 * cid))
+            if slope is not None:
+                try:
+                    slope.append(sl)
+                except OverflowError:
+                    slope = self.slope = list(slope)
+                    slope.append(sl)
+            if imps is not None:
+                imps.append(ib)
+            if dyns is not None:
+                dyns.append(db)
+
+        self.sb, self.bb, self.slope = sb, bb, slope
+        counter = 0
+        cid = 0
+        stack = _index_array()  # Tarjan's stack
+        wnode, wpos = _index_array(), _index_array()  # the DFS path and the next edge of each node on it
+        for root in range(nv):
+            if idx[root]:
+                continue
+            counter += 1
+            idx[root] = low[root] = counter
+            stack.append(root)
+            wnode.append(root)
+            wpos.append(off[root])
+            while wnode:
+                v = wnode[-1]
+                p = wpos[-1]
+                end = off[v + 1]
+                lv = low[v]
+                descended = False
+                while p < end:
+                    w = adj[p]
+                    p += 1
+                    iw = idx[w]
+                    if not iw:
+                        wpos[-1] = p
+                        low[v] = lv
+                        counter += 1
+                        idx[w] = low[w] = counter
+                        stack.append(w)
+                        wnode.append(w)
+                        wpos.append(off[w])
+                        descended = True
+                        break
+                    if iw < lv and comp[w] == _NONE:
+                        lv = iw
+                if descended:
+                    continue
+                low[v] = lv
+                wnode.pop()
+                wpos.pop()
+                if wnode:
+                    u = wnode[-1]
+                    if lv < low[u]:
+                        low[u] = lv
+                if lv != idx[v]:
+                    continue
+                # v is the root of a component: pop it
+                if stack[-1] == v:
+                    stack.pop()
+                    comp[v] = cid
+                    a, b = off[v], off[v + 1]
+                    recursive = v < n and a != b and v in adj[a:b]
+                    members = [v]
+                else:
+                    members = _index_array()
+                    while True:
+                        w = stack.pop()
+                        comp[w] = cid
+                        members.append(w)
+                        if w == v:
+                            break
+                    recursive = True
+                if not recursive:
+                    own = worst(v)
+                    rep.append(v)
+                    finish(cid, own, own, adj[a:b], False,
+                           (1 << min(v, limit)) if v < nimp else 0, dyn_bit.get(v, 0))
+                else:
+                    real = _index_array(sorted(members))
+                    del members
+                    while real[-1] >= n:  # dispatch nodes sort last
+                        real.pop()
+                    top = min(real, key=lambda u: (-worst(u), u))
+                    exits = _index_array()
+                    expanded: set[int] = set()
+                    for u in real:
+                        for p in range(off[u], off[u + 1]):
+                            w = adj[p]
+                            if comp[w] != cid:
+                                exits.append(w)
+                            elif w >= n and w not in expanded:  # a dispatch node inside: its targets
+                                expanded.add(w)
+                                exits.extend(t for t in adj[off[w]:off[w + 1]] if comp[t] != cid)
+                    own_dyn = 0
+                    for u in real:
+                        own_dyn = _union(own_dyn, dyn_bit.get(u, 0))
+                    rep.append(top)
+                    rec_start[cid] = real[0]
+                    own = worst(top)
+                    finish(cid, own, own * (depth or 1), exits, True, 0, own_dyn)
+                cid += 1
+        self.comp, self.rep, self.cflags = comp, rep, cflags
+        self.sn, self.ssteps, self.bn, self.bsteps = sn, ssteps, bn, bsteps
+        self.rec_start, self.imps, self.dyns = rec_start, imps, dyns
+        if imps is not None and nimp > limit:
+            self.overflow.add("imports")
+        if dyns is not None and len(self.dyn_funcs) > limit:
+            self.overflow.add("dynamic frames")
+
+    # -- reverse edges and shortest paths (0-1 BFS: an edge into a dispatch node counts 0) ----------
+    def _reverse(self):
+        if getattr(self, "roff", None) is None:
+            nv, off, adj = self.nv, self.off, self.adj
+            cnt = array("I", bytes(4 * (nv + 1)))
+            for w in adj:
+                cnt[w + 1] += 1
+            for i in range(nv):
+                cnt[i + 1] += cnt[i]
+            pos = array("I", cnt)
+            radj = array("I", bytes(4 * len(adj)))
+            for v in range(nv):
+                for p in range(off[v], off[v + 1]):
+                    w = adj[p]
+                    radj[pos[w]] = v
+                    pos[w] += 1
+            self.roff, self.radj = cnt, radj
+        return self.roff, self.radj
+
+    def _bfs(self, sources, dist: array, done: bytearray, within: int | None = None) -> array:
+        """Distances (in calls) to the nearest source over reversed edges, into ``dist`` (``_NONE`` =
+        not reached; ``done`` all 0), only through component ``within`` when given. Returns the nodes
+        reached in order of distance (callers reset exactly those for the next search)."""
+        roff, radj = self._reverse()
+        n, comp = self.n, self.comp
+        dq: deque[int] = deque()
+        for s in sources:
+            dist[s] = 0
+            dq.append(s)
+        order = _index_array()
+        while dq:
+            x = dq.popleft()
+            if done[x]:
+                continue
+            done[x] = 1
+            order.append(x)
+            wt = 1 if x < n else 0  # the call into x: a dispatch node is no call of its own
+            nd = dist[x] + wt
+            for p in range(roff[x], roff[x + 1]):
+                y = radj[p]
+                if within is not None and comp[y] != within:
+                    continue
+                if nd < dist[y]:
+                    dist[y] = nd
+                    if wt:
+                        dq.append(y)
+                    else:
+                        dq.appendleft(y)
+        return order
+
+    def _first_on_shortest(self, u: int, d: int, get, within: int | None = None, nxt=None):
+        """The first function called by ``u`` (direct calls first, then each indirect site's targets, in
+        order) that lies on a shortest path from ``u``, whose distance is ``d``."""
+        off, adj, n, comp = self.off, self.adj, self.n, self.comp
+        for p in range(off[u], off[u + 1]):
+            w = adj[p]
+            if within is not None and comp[w] != within:
+                continue
+            if w < n:
+                if get(w) + 1 == d:
+                    return w
+            elif get(w) == d:
+                if nxt is not None:
+                    return nxt[w]
+                for q in range(off[w], off[w + 1]):
+                    t = adj[q]
+                    if (within is None or comp[t] == within) and get(t) + 1 == d:
+                        return t
+        return None  # pragma: no cover - d is a real distance
+
+    def _find_cycles(self):
+        """One cycle per recursive component (the shortest through its lowest function index, the first
+        in call order among those), sorted by that index; and function → cycle number for the functions
+        on them (an array, ``_NONE`` elsewhere; None when there is no recursion)."""
+        cycles: list[array] = []
+        if not self.rec_start:
+            return cycles, None
+        n, nv, off, adj, comp = self.n, self.nv, self.off, self.adj, self.comp
+        cycle_of = array("I", [_NONE]) * n
+        dist = array("I", [_NONE]) * nv
+        done = bytearray(nv)
+        get = dist.__getitem__
+        for cid, s in sorted(self.rec_start.items(), key=lambda kv: kv[1]):
+            order = self._bfs([s], dist, done, cid)
+            best = None  # the cycle's length: the cheapest way out of s and back
+            for p in range(off[s], off[s + 1]):
+                w = adj[p]
+                if comp[w] == cid:
+                    c = dist[w] + (1 if w < n else 0)
+                    if best is None or c < best:
+                        best = c
+            cyc = _index_array([s])
+            u, d = s, best
+            while True:
+                t = self._first_on_shortest(u, d, get, cid)
+                if t == s or t is None:
+                    break
+                cyc.append(t)
+                u, d = t, dist[t]
+            for v in cyc:
+                cycle_of[v] = len(cycles)
+            cycles.append(cyc)
+            for x in order:
+                dist[x] = _NONE
+                done[x] = 0
+        return cycles, cycle_of
+
+    def _paths_to(self, targets) -> tuple[array, array, array]:
+        """For every node: the distance to the nearest target, the next function on the first such
+        shortest path, and (for functions) the target that path ends at."""
+        nv, n = self.nv, self.n
+        dist = array("I", [_NONE]) * nv
+        order = self._bfs(targets, dist, bytearray(nv))
+        nxt = array("I", [_NONE]) * nv
+        end = array("I", [_NONE]) * nv
+        get = dist.__getitem__
+        for x in order:  # dispatch nodes first: a function's step through one is then one lookup
+            if x >= n:
+                nxt[x] = self._dispatch_next(x, dist)
+        for x in order:  # nondecreasing distance: the next node's end is known
+            if x < n:
+                if dist[x] == 0:
+                    end[x] = x
+                else:
+                    t = self._first_on_shortest(x, dist[x], get, None, nxt)
+                    nxt[x] = t
+                    end[x] = end[t]
+        return dist, nxt, end
+
+    def _dispatch_next(self, x: int, dist) -> int:
+        off, adj = self.off, self.adj
+        d = dist[x]
+        for q in range(off[x], off[x + 1]):
+            t = adj[q]
+            if dist[t] + 1 == d:
+                return t
+        return _NONE  # pragma: no cover
+
+    # -- paths ------------------------------------------------------------------------------------
+    def walk(self, start: int, mode: str):
+        """The steps of a path: ``static``/``bound`` from component ``start`` by the best-successor
+        pointers; ``rec``/``dyn`` from function ``start`` to the nearest recursion / dynamic frame."""
+        frames, n = self.frames, self.n
+        name, worst = frames.name, frames.worst
+        if mode in ("static", "bound"):
+            bounded = mode == "bound"
+            nxt = self.bn if bounded else self.sn
+            comp, rep, cflags = self.comp, self.rep, self.cflags
+            depth = self.depth or 1
+            c = start
+            while True:
+                v = rep[c]
+                if v < n:
+                    k = depth if bounded and cflags[c] & _RECURSIVE else 1
+                    yield PathStep(v, name(v), worst(v) * k, k)
+                w = nxt[c]
+                if w == _NONE:
+                    return
+                c = comp[w]
+        nxt = self.nxt_rec if mode == "rec" else self.nxt_dyn
+        u = start
+        while u != _NONE:
+            yield PathStep(u, name(u), worst(u))
+            u = nxt[u]
+
+    def last(self, start: int, mode: str) -> PathStep:
+        """The last step of ``walk(start, mode)``: a tight loop over the pointers (or one lookup), no steps made."""
+        frames = self.frames
+        if mode in ("static", "bound"):
+            nxt = self.bn if mode == "bound" else self.sn
+            comp = self.comp
+            c = start
+            w = nxt[c]
+            while w != _NONE:
+                c = comp[w]
+                w = nxt[c]
+            v = self.rep[c]
+            k = (self.depth or 1) if mode == "bound" and self.cflags[c] & _RECURSIVE else 1
+            return PathStep(v, frames.name(v), frames.worst(v) * k, k)
+        v = (self.end_rec if mode == "rec" else self.end_dyn)[start]
+        return PathStep(v, frames.name(v), frames.worst(v))
+
+    # -- entry points -----------------------------------------------------------------------------
+    def roots(self, entry) -> list[WorstCase]:
+        frames, comp, cflags, depth = self.frames, self.comp, self.cflags, self.depth
+        name = frames.name
+        need_rec = need_dyn = False
+        for idx, _, _ in entry:
+            f = cflags[comp[idx]]
+            need_rec |= bool(f & _REACH_REC)
+            need_dyn |= bool(f & _REACH_DYN) and not f & _REACH_REC
+        if need_rec:
+            dist_rec, self.nxt_rec, self.end_rec = self._paths_to([v for c in self.cycles for v in c])
+        if need_dyn:
+            dist_dyn, self.nxt_dyn, self.end_dyn = self._paths_to(self.dyn_funcs)
+        cycle_names: dict[int, tuple[str, ...]] = {}
+        imp_cache: dict[int, tuple[str, ...]] = {}
+        dyn_cache: dict[int, tuple[str, ...]] = {}
+
+        def imports_of(c: int) -> tuple[str, ...]:
+            bits = self.imps[c] if self.imps is not None else 0
+            if bits not in imp_cache:
+                imp_cache[bits] = tuple(sorted(name(i) for i in _bits_to_indices(bits) if i < BITSET_LIMIT))
+            return imp_cache[bits]
+
+        def dynamic_of(c: int) -> tuple[str, ...]:
+            bits = self.dyns[c] if self.dyns is not None else 0
+            if bits not in dyn_cache:
+                dyn_cache[bits] = tuple(name(self.dyn_funcs[r]) for r in _bits_to_indices(bits) if r < BITSET_LIMIT)
+            return dyn_cache[bits]
+
+        roots: list[WorstCase] = []
+        for idx, rname, kind in entry:
+            c = comp[idx]
+            f = cflags[c]
+            imps = imports_of(c)
+            if not f & (_REACH_REC | _REACH_DYN):
+                roots.append(WorstCase(idx, rname, kind, self.sb[c], calls_imports=imps,
+                                       _path=_Path(self, c, "static", self.ssteps[c])))
+                continue
+            reasons = []
+            cyc: tuple[str, ...] = ()
+            if f & _REACH_REC:
+                k = self.cycle_of[self.end_rec[idx]]
+                if k not in cycle_names:
+                    cycle_names[k] = tuple(name(v) for v in self.cycles[k])
+                cyc = cycle_names[k]
+                reasons.append(f"recursion: {_cycle_text(cyc)}")
+                path = _Path(self, idx, "rec", dist_rec[idx] + 1)
+            else:
+                path = _Path(self, idx, "dyn", dist_dyn[idx] + 1)
+            has_dyn = bool(f & _REACH_DYN)
+            dyn = dynamic_of(c) if has_dyn else ()
+            if has_dyn:
+                reasons.append("dynamic frame: " + (_names_text(dyn, 8) or "…"))
+            bounded = None if has_dyn or depth is None else self.bb[c]
+            rec_only = bool(f & _REACH_REC) and not has_dyn
+            roots.append(WorstCase(
+                idx, rname, kind, None, "dynamic" if has_dyn and not f & _REACH_REC else "recursion",
+                "; ".join(reasons), cyc, dyn, bounded, imps,
+                self.sb[c] if rec_only else None, self.slope[c] if rec_only else None,
+                path, _Path(self, c, "bound", self.bsteps[c]) if bounded is not None else _NO_PATH))
+        return roots
+
+
+def _cycle_text(names: tuple[str, ...], limit: int = 8) -> str:
+    """``a → b → a``; a long cycle shows its first names, how many more, and the way back."""
+    if len(names) <= limit:
+        return " → ".join(names + names[:1])
+    return " → ".join(names[:limit - 1]) + f" → … {len(names) - limit + 1} more → {names[0]}"
 
 
 def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | None = None) -> StackAnalysis:
@@ -611,6 +1375,9 @@ def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | Non
     ``layout`` is a :class:`wasmem.model.layout.MemoryLayout` (computed when omitted); it supplies the
     stack-pointer global and the stack's size. ``recursion_depth`` bounds how many frames of a recursive
     cycle can be on the stack at once, giving a finite bound for recursive entry points.
+
+    Time and memory are linear in functions + call edges (a few bytes per function and edge); paths are
+    kept as best-successor pointers and walked when asked for.
     """
     if layout is None:
         from .layout import analyze
@@ -629,178 +1396,85 @@ def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | Non
     else:
         sp_reason = f"global {sp.global_index}: {sp.detail}"
     frames = analyze_frames(module, sp_index)
-    edges = {i: f.callees for i, f in frames.items()}
     nimp = module.num_imported_funcs
     if nimp:
         notes.append("imported functions are counted as 0 bytes: their frames live in the host, not in "
                      "linear memory")
-    unresolved = [(f, ic) for f in frames.values() for ic in f.indirect if not ic.resolved]
+    unresolved = sum(1 for sites in frames._indirect.values() for ic in sites if not ic.resolved)
     if unresolved:
-        notes.append(f"{len(unresolved)} indirect call site(s) go through an imported/exported table or call_ref: "
+        notes.append(f"{unresolved} indirect call site(s) go through an imported/exported table or call_ref: "
                      "resolved to the module's own functions of the right type only")
 
-    comps = _tarjan(sorted(frames), edges)
-    comp_of: dict[int, int] = {}
-    for ci, comp in enumerate(comps):
-        for v in comp:
-            comp_of[v] = ci
-    recursive = [len(c) > 1 or c[0] in edges.get(c[0], ()) for c in comps]
-    cycles = [tuple(_cycle_in(c, edges)) for c, r in zip(comps, recursive, strict=True) if r]
-    cycle_of_comp = {ci: tuple(_cycle_in(c, edges)) for ci, (c, r) in enumerate(zip(comps, recursive, strict=True)) if r}
-
-    # best[ci] = (bytes, path) for the static worst case ignoring recursion (each frame once), plus flags
-    # For the bound: a recursive SCC contributes depth × its largest frame.
-    depth = recursion_depth or 1
-    static: dict[int, tuple[int, tuple]] = {}  # comp → (bytes, path of (index, repeat))
-    bound: dict[int, tuple[int, tuple]] = {}
-    has_rec: dict[int, tuple | None] = {}  # comp → a cycle reached (or None)
-    has_dyn: dict[int, tuple] = {}  # comp → dynamic function indices reached
-    imports_reached: dict[int, frozenset] = {}
-    for ci, comp in enumerate(comps):  # callees first
-        members = set(comp)
-        out_comps = {comp_of[w] for v in comp for w in edges.get(v, ()) if w not in members}
-        rec = cycle_of_comp.get(ci)
-        if rec is None:
-            for oc in out_comps:
-                if has_rec[oc] is not None:
-                    rec = has_rec[oc]
-                    break
-        has_rec[ci] = rec
-        dyn = tuple(v for v in comp if frames[v].dynamic)
-        for oc in sorted(out_comps):
-            dyn += tuple(d for d in has_dyn[oc] if d not in dyn)
-        has_dyn[ci] = dyn
-        imps = frozenset(v for v in comp if frames[v].imported)
-        for oc in out_comps:
-            imps |= imports_reached[oc]
-        imports_reached[ci] = imps
-        # best continuation outside the component, from each member
-        def best_exit(v, table, members=members):
-            best = (0, ())
-            for w in edges.get(v, ()):
-                if w in members:
-                    continue
-                cand = table[comp_of[w]]
-                if not best[1] or cand[0] > best[0]:
-                    best = cand
-            return best
-
-        if len(comp) == 1 and not recursive[ci]:
-            v = comp[0]
-            for table, target in ((static, static), (bound, bound)):
-                b, pth = best_exit(v, table)
-                target[ci] = (frames[v].worst + b, ((v, 1),) + pth)
-        else:
-            # static (each frame once): the worst member frame plus the best exit of any member
-            top = max(comp, key=lambda v: (frames[v].worst, -v))
-            best_s = (0, ())
-            best_b = (0, ())
-            for v in comp:
-                s = best_exit(v, static)
-                if s[1] and (not best_s[1] or s[0] > best_s[0]):
-                    best_s = s
-                b = best_exit(v, bound)
-                if b[1] and (not best_b[1] or b[0] > best_b[0]):
-                    best_b = b
-            static[ci] = (frames[top].worst + best_s[0], ((top, 1),) + best_s[1])
-            bound[ci] = (frames[top].worst * depth + best_b[0], ((top, depth),) + best_b[1])
-
-    roots: list[WorstCase] = []
-    seen_roots: set[tuple[int, str]] = set()
+    graph = _Graph(frames, recursion_depth)
     entry = []
+    seen_roots: set[tuple[int, str]] = set()
+    candidates = []
     if module.start is not None:
-        entry.append((module.start, frames[module.start].name if module.start in frames else str(module.start),
-                      "start"))
+        candidates.append((module.start, frames.name(module.start) if module.start in frames else str(module.start),
+                           "start"))
     for e in module.exports:
         if e.kind == "func":
-            entry.append((e.index, e.name, "export"))
-    for idx, name, kind in entry:
+            candidates.append((e.index, e.name, "export"))
+    for idx, name, kind in candidates:
         if (idx, name) in seen_roots or idx not in frames:
             continue
         seen_roots.add((idx, name))
-        ci = comp_of[idx]
-        rec = has_rec[ci]
-        dyn = has_dyn[ci]
-        b_static, p_static = static[ci]
-        path = _steps(frames, p_static)
-        bpath = _steps(frames, bound[ci][1])
-        imps = tuple(sorted(frames[i].name for i in imports_reached[ci]))
-        if not rec and not dyn:
-            roots.append(WorstCase(idx, name, kind, b_static, path, calls_imports=imps))
-            continue
-        reasons = []
-        if rec:
-            cyc = " → ".join(frames[v].name for v in rec + (rec[0],))
-            reasons.append(f"recursion: {cyc}")
-        if dyn:
-            reasons.append("dynamic frame: " + ", ".join(frames[v].name for v in dyn))
-        bounded = None if dyn or recursion_depth is None else bound[ci][0]
-        roots.append(WorstCase(
-            idx, name, kind, None, _path_to(frames, edges, idx, set(rec) if rec else set(dyn)),
-            "dynamic" if dyn and not rec else "recursion", "; ".join(reasons),
-            tuple(frames[v].name for v in rec) if rec else (), tuple(frames[v].name for v in dyn),
-            bounded, bpath if bounded is not None else (), imps))
+        entry.append((idx, name, kind))
+    roots = graph.roots(entry)
+    graph.roff = graph.radj = None  # only the searches needed them: paths use the pointers
+    for what in sorted(graph.overflow):
+        notes.append(f"more than {BITSET_LIMIT} {what}: the lists per entry point name only those among the "
+                     f"first {BITSET_LIMIT} (by index)")
+    largest = frames.largest(1)
     return StackAnalysis(module.path, sp_index, sp_reason, frames, roots, layout.stack_size, layout.stack_low,
-                         layout.stack_high, layout.layout_kind, recursion_depth, cycles, notes)
-
-
-def _steps(frames: dict[int, Frame], pth) -> tuple[PathStep, ...]:
-    return tuple(PathStep(v, frames[v].name, frames[v].worst * rep, rep) for v, rep in pth)
-
-
-def _path_to(frames, edges, start: int, targets: set[int]) -> tuple[PathStep, ...]:
-    """Shortest call path from ``start`` into ``targets`` (to show where the recursion is)."""
-    prev: dict[int, int | None] = {start: None}
-    frontier = [start]
-    hit = start if start in targets else None
-    while frontier and hit is None:
-        nxt = []
-        for v in frontier:
-            for w in edges.get(v, ()):
-                if w not in prev:
-                    prev[w] = v
-                    if w in targets:
-                        hit = w
-                        break
-                    nxt.append(w)
-            if hit is not None:
-                break
-        frontier = nxt
-    if hit is None:  # pragma: no cover
-        return (PathStep(start, frames[start].name, frames[start].worst),)
-    out = []
-    v: int | None = hit
-    while v is not None:
-        out.append(v)
-        v = prev[v]
-    return tuple(PathStep(i, frames[i].name, frames[i].worst) for i in reversed(out))
+                         layout.stack_high, layout.layout_kind, recursion_depth, list(graph.cycles), notes,
+                         largest[0] if largest else None)
 
 
 # ------------------------------------------------------------------------------------------------
 # JSON
 # ------------------------------------------------------------------------------------------------
 
-def _step_dict(s: PathStep) -> dict:
-    return {"function": s.name, "index": s.index, "bytes": s.bytes, "repeat": s.repeat}
-
-
 def stack_to_dict(sa: StackAnalysis, headroom_pct: float | None = None) -> dict:
+    """The analysis as JSON data (docs/json.md#stack): complete, but built without copies: names are the
+    analysis' own strings, each path step object is made once per function and shared by every path
+    through it, and paths are walked from the analysis' best-successor pointers."""
     worst = sa.worst_bytes
+    fr = sa.frames
+    name = fr.name
     # the functions an indirect call may reach depend only on (table, type): list each set once
     target_sets: dict[tuple, int] = {}
+    by_id: dict[tuple[int | None, int, int], int] = {}
 
     def target_set(ic) -> int:
-        key = (ic.table, ic.type_index, ic.targets)
-        if key not in target_sets:
-            target_sets[key] = len(target_sets)
-        return target_sets[key]
+        k = by_id.get((ic.table, ic.type_index, id(ic.targets)))
+        if k is None:
+            key = (ic.table, ic.type_index, ic.targets)
+            k = target_sets.setdefault(key, len(target_sets))
+            by_id[(ic.table, ic.type_index, id(ic.targets))] = k
+        return k
 
-    frames = [{"function": f.name, "index": f.index, "size": f.size, "align_slack": f.align_slack,
-               "dynamic": f.dynamic, "writes_sp": f.writes_sp, "imported": f.imported, "note": f.note,
-               "calls": [sa.frames[c].name if c in sa.frames else c for c in f.calls],
-               "indirect": [{"kind": ic.kind, "type": ic.type_index, "table": ic.table,
-                             "targets": target_set(ic), "resolved": ic.resolved} for ic in f.indirect]}
-              for f in sorted(sa.frames.values(), key=lambda f: (-f.worst, f.index))]
+    def frame(i: int) -> dict:
+        fl = fr._flags[i]
+        return {"function": name(i), "index": i, "size": fr._size[i], "align_slack": fr._slack.get(i, 0),
+                "dynamic": bool(fl & _DYNAMIC), "writes_sp": bool(fl & _WRITES), "imported": bool(fl & _IMPORTED),
+                "note": fr._notes.get(i), "calls": [name(c) for c in fr.calls(i)],
+                "indirect": [{"kind": ic.kind, "type": ic.type_index, "table": ic.table,
+                              "targets": target_set(ic), "resolved": ic.resolved} for ic in fr.indirect(i)]}
+
+    frames = [frame(i) for i in fr.order()]
+    steps: dict[tuple[int, int], dict] = {}
+
+    def path(r: WorstCase, bounded: bool) -> list[dict]:
+        out = []
+        for s in r.iter_path(bounded):
+            d = steps.get((s.index, s.repeat))
+            if d is None:
+                d = steps[(s.index, s.repeat)] = {"function": s.name, "index": s.index, "bytes": s.bytes,
+                                                  "repeat": s.repeat}
+            out.append(d)
+        return out
+
     return {
         "schema": 1,
         "file": sa.path,
@@ -808,19 +1482,16 @@ def stack_to_dict(sa: StackAnalysis, headroom_pct: float | None = None) -> dict:
         "stack": {"low": sa.stack_low, "high": sa.stack_high, "size": sa.stack_size, "layout": sa.layout_kind},
         "recursion_depth": sa.recursion_depth,
         "frames": frames,
-        "indirect_targets": [[sa.frames[t].name for t in targets if t in sa.frames]
-                             for (_table, _type, targets) in target_sets],
+        "indirect_targets": [[name(t) for t in targets] for (_table, _type, targets) in target_sets],
         "roots": [{"function": r.name, "index": r.index, "kind": r.kind, "bytes": r.bytes,
                    "unbounded": r.unbounded, "reason": r.reason, "cycle": list(r.cycle),
                    "dynamic": list(r.dynamic), "bounded_bytes": r.bounded_bytes,
-                   "path": [_step_dict(s) for s in r.path],
-                   "bounded_path": [_step_dict(s) for s in r.bounded_path],
+                   "path": path(r, False), "bounded_path": path(r, True),
                    "calls_imports": list(r.calls_imports)} for r in sa.roots],
-        "cycles": [[sa.frames[v].name for v in c] for c in sa.cycles],
+        "cycles": [[name(v) for v in c] for c in sa.cycles],
         "worst_bytes": worst,
         "headroom_pct": sa.headroom_pct(),
-        "recommended_stack_size": (None if worst is None else
-                                   sa.recommended_stack_size(headroom_pct or 0.0)),
+        "recommended_stack_size": sa.recommended_stack_size(headroom_pct or 0.0),
         "requested_headroom_pct": headroom_pct,
         "notes": list(sa.notes),
     }

@@ -1,6 +1,12 @@
-"""Renderable for `wasmem stack`: frame sizes, worst-case paths as trees, a usage bar, a recommendation."""
+"""Renderable for `wasmem stack`: frame sizes, worst-case paths as trees, a usage bar, a recommendation.
+
+Bounded by default whatever the module's size: the largest ``top`` frames, ``ROOTS_SHOWN`` entry points,
+``PATH_SHOWN`` frames per path and ``NAMES_SHOWN`` names per list, each with a "… N more" line;
+``show_all`` draws everything."""
 
 from __future__ import annotations
+
+from itertools import islice
 
 from rich.table import Table
 from rich.text import Text
@@ -9,6 +15,9 @@ from rich.tree import Tree
 from .common import add_row, fmt_bytes
 
 BAR_WIDTH = 32
+ROOTS_SHOWN = 20  # entry points drawn as trees (the rest: one "… N more" line; --all: every one)
+PATH_SHOWN = 12  # frames of a worst path drawn (the first ones, "… N more calls", the last one)
+NAMES_SHOWN = 20  # names in a one-line list
 
 
 def _frame_kind(f) -> str:
@@ -34,12 +43,24 @@ def _bar(label: str, value: int, scale: int, style: str) -> Text:
     return t
 
 
+def _names(names, limit: int | None) -> str:
+    """``a, b, c``: at most ``limit`` names, then how many more."""
+    names = list(names)
+    if limit is None or len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f", … {len(names) - limit} more"
+
+
 class StackView:
     """Holds a :class:`wasmem.model.stackframes.StackAnalysis` (and optionally a measured call)."""
 
-    def __init__(self, analysis, *, top: int = 15, headroom_pct: float = 0.0, measured=None, trap=None):
+    def __init__(self, analysis, *, top: int = 15, headroom_pct: float = 0.0, measured=None, trap=None,
+                 roots: int = ROOTS_SHOWN, show_all: bool = False):
         self.sa = analysis
-        self.top = top
+        self.top = None if show_all else top
+        self.roots = None if show_all else roots
+        self.path_frames = None if show_all else PATH_SHOWN
+        self.names = None if show_all else NAMES_SHOWN
         self.headroom = headroom_pct
         # (call text, StackUse-like with .peak and optionally .exact_peak) or None
         self.measured = measured
@@ -47,6 +68,7 @@ class StackView:
 
     def __rich_console__(self, console, options):
         sa = self.sa
+        fr = sa.frames
         head = Text()
         head.append("stack of ", style="bold")
         head.append(str(sa.path or "<module>"), style="bold")
@@ -58,58 +80,99 @@ class StackView:
         head.append(f"\n  stack pointer: {sa.sp_reason}", style="dim")
         yield head
 
-        frames = sorted((f for f in sa.frames.values() if not f.imported), key=lambda f: (-f.worst, f.index))
-        table = Table(title=f"Frames (largest {min(self.top, len(frames))} of {len(frames)})",
+        frames = fr.largest(self.top)
+        table = Table(title=f"Frames (largest {len(frames)} of {fr.num_own})",
                       title_justify="left", show_edge=False, pad_edge=False)
         table.add_column("function")
         table.add_column("frame", justify="right")
         table.add_column("kind")
         table.add_column("calls")
-        for f in frames[: self.top]:
-            callees = [sa.frames[c].name for c in f.callees if c in sa.frames]
-            calls = ", ".join(callees[:4]) + (f", +{len(callees) - 4}" if len(callees) > 4 else "")
+        for f in frames:
+            callees = f.callees
+            calls = ", ".join(fr.name(c) for c in callees[:4]) + (f", +{len(callees) - 4}" if len(callees) > 4 else "")
             if f.indirect:
                 calls = (calls + " " if calls else "") + f"({len(f.indirect)} indirect)"
             add_row(table, f.name, f"{f.worst:,}" + ("+" if f.dynamic else ""), _frame_kind(f), calls)
         yield table
         yield Text("")
+        yield self._tree()
+        yield Text("")
+        yield from self._bars()
+        yield from self._advice()
+        for n in sa.notes:
+            yield Text(f"note: {n}", style="dim")
 
+    def _tree(self) -> Tree:
+        sa = self.sa
         tree = Tree(Text("Worst case per entry point", style="bold"))
         roots = sorted(sa.roots, key=lambda r: (r.bytes is not None, -(r.effective_bytes or 0), r.name))
-        zero = [r for r in roots if r.bytes == 0 and len(r.path) <= 1]
-        for r in roots:
-            if r in zero:
-                continue
-            label = Text()
-            label.append(r.name, style="bold")
-            if r.kind == "start":
-                label.append(" (start)")
-            if r.bytes is not None:
-                label.append(f"  {r.bytes:,} B")
-                path = r.path
-            else:
-                label.append("  unbounded", style="bold red")
-                label.append(f": {r.reason}")
-                if r.bounded_bytes is not None:
-                    label.append(f"  (≤ {r.bounded_bytes:,} B with recursion depth {sa.recursion_depth})",
-                                 style="yellow")
-                path = r.bounded_path or r.path
-            node = tree.add(label)
-            for step in path[1:]:
-                t = Text(step.name)
-                t.append(f"  {step.bytes:,} B" if step.repeat == 1 else
-                         f"  {step.repeat} × {step.bytes // step.repeat:,} = {step.bytes:,} B")
-                if sa.frames[step.index].imported:
-                    t.append("  (imported: 0, runs in the host)", style="dim")
-                node = node.add(t)
-            if path and path[0].repeat > 1:
-                node_label = label
-                node_label.append(f"  [{path[0].repeat} × {path[0].bytes // path[0].repeat:,} B]", style="dim")
+        zero = [r for r in roots if r.bytes == 0 and r.path_length() <= 1]
+        drawn = [r for r in roots if not (r.bytes == 0 and r.path_length() <= 1)]
+        hidden = 0 if self.roots is None else max(0, len(drawn) - self.roots)
+        for r in drawn[: len(drawn) - hidden]:
+            self._root(tree, r)
+        if hidden:
+            tree.add(Text(f"… {hidden} more entry point(s) (--all draws every one)", style="dim"))
         if zero:
-            tree.add(Text(f"{len(zero)} more use no linear stack: " + ", ".join(r.name for r in zero), style="dim"))
-        yield tree
-        yield Text("")
+            tree.add(Text(f"{len(zero)} more use no linear stack: " + _names((r.name for r in zero), self.names),
+                          style="dim"))
+        return tree
 
+    def _root(self, tree: Tree, r) -> None:
+        sa = self.sa
+        label = Text()
+        label.append(r.name, style="bold")
+        if r.kind == "start":
+            label.append(" (start)")
+        bounded = False
+        if r.bytes is not None:
+            label.append(f"  {r.bytes:,} B")
+        else:
+            label.append("  unbounded", style="bold red")
+            label.append(f": {r.reason}")
+            if r.bounded_bytes is not None:
+                label.append(f"  (≤ {r.bounded_bytes:,} B with recursion depth {sa.recursion_depth})",
+                             style="yellow")
+                bounded = True
+        node = tree.add(label)
+        n = r.path_length(bounded)
+        steps = r.iter_path(bounded)
+        first = next(steps, None)
+        if n <= PATH_SHOWN:  # the path as a staircase: each call under its caller
+            for step in steps:
+                node = node.add(self._step(step))
+        else:  # the first calls as a staircase, then the rest
+            drawn = first.bytes if first is not None else 0
+            for step in islice(steps, PATH_SHOWN - 2):
+                node = node.add(self._step(step))
+                drawn += step.bytes
+            more = n - PATH_SHOWN + 1
+            if self.path_frames is None:  # --all: every call, one line each, in order
+                node = node.add(Text(f"then {more:,} more call(s), in order:", style="dim"))
+                for step in steps:
+                    node.add(self._step(step))
+            else:
+                last = r.last_step(bounded)
+                text = f"… {more - 1:,} more call(s)"
+                total = r.bounded_bytes if bounded else r.bytes
+                if total is not None and last is not None:  # a sum (a path to recursion is not)
+                    text += f", {total - drawn - last.bytes:,} B"
+                node = node.add(Text(text + " (--all draws every one)", style="dim"))
+                if last is not None:
+                    node.add(self._step(last))
+        if first is not None and first.repeat > 1:
+            label.append(f"  [{first.repeat} × {first.bytes // first.repeat:,} B]", style="dim")
+
+    def _step(self, step) -> Text:
+        t = Text(step.name)
+        t.append(f"  {step.bytes:,} B" if step.repeat == 1 else
+                 f"  {step.repeat} × {step.bytes // step.repeat:,} = {step.bytes:,} B")
+        if self.sa.frames.imported(step.index):
+            t.append("  (imported: 0, runs in the host)", style="dim")
+        return t
+
+    def _bars(self):
+        sa = self.sa
         worst = sa.worst_bytes
         exact = getattr(self.measured[1], "exact_peak", None) if self.measured else None
         words = self.measured[0].split() if self.measured else []
@@ -150,26 +213,66 @@ class StackView:
             t.append(self.trap.message)
             yield t
 
+    def _advice(self):
+        """A -z stack-size only when it is safe: every entry point bounded, never below the largest
+        frame; otherwise which entry points stand in the way and what --recursion-depth N would give."""
+        sa = self.sa
+        if sa.sp_global is None:
+            return
         rec = sa.recommended_stack_size(self.headroom)
         if rec is not None:
+            worst = sa.worst_bytes or 0
             t = Text()
             t.append("recommendation: ", style="bold")
             t.append(f"-z stack-size={rec}")
-            unbounded_left = any(r.effective_bytes is None for r in sa.roots)
-            t.append(f"  (worst case{' of the bounded entry points' if unbounded_left else ''} {worst:,} B "
-                     f"with {self.headroom:g}% headroom")
+            w = sa.worst
+            depth = f" with recursion depth {sa.recursion_depth}" if w is not None and w.bytes is None else ""
+            t.append(f"  (worst case {worst:,} B{depth}, {self.headroom:g}% headroom")
+            big = sa.largest_frame
+            if big is not None and big.worst > worst:
+                t.append(f"; raised to fit the largest frame, {big.name} ({big.worst:,} B), which no entry "
+                         f"point reaches through the calls wasmem sees")
             hp = sa.headroom_pct()
             if hp is not None:
                 t.append(f"; the current {sa.stack_size:,} B leaves {hp:.1f}%")
             t.append(")")
             yield t
-        unb = [r for r in sa.unbounded if r.effective_bytes is None]
-        if unb:
-            t = Text()
-            t.append(f"{len(unb)} entry point(s) have no static bound: ", style="yellow")
-            t.append(", ".join(r.name for r in unb))
-            if any(r.unbounded == "recursion" and not r.dynamic for r in unb):
-                t.append(" (give --recursion-depth N to bound the recursive ones)", style="dim")
+            return
+        unb = sa.without_bound
+        if not unb:
+            if sa.roots:
+                yield Text("no -z stack-size recommendation: no entry point uses the linear stack", style="dim")
+            return
+        t = Text()
+        t.append("no -z stack-size recommendation: ", style="bold yellow")
+        t.append("1 entry point has no static bound, so no stack size is safe for it" if len(unb) == 1 else
+                 f"{len(unb):,} entry points have no static bound, so no stack size is safe for them")
+        yield t
+        limit = self.names
+        for r in unb[:len(unb) if limit is None else limit]:
+            t = Text(f"  {r.name}", style="bold")
+            if r.level_bytes is not None:
+                t.append(f"  recursion ({', '.join(r.cycle[:4])}{', …' if len(r.cycle) > 4 else ''}): "
+                         f"{r.base_bytes:,} B at recursion depth 1, at most {r.level_bytes:,} B more per "
+                         f"further level")
+            else:
+                t.append(f"  {r.reason}")
+                if r.dynamic:
+                    t.append(" (sized at run time: a VLA or alloca)", style="dim")
             yield t
-        for n in sa.notes:
-            yield Text(f"note: {n}", style="dim")
+        if limit is not None and len(unb) > limit:
+            yield Text(f"  … {len(unb) - limit} more", style="dim")
+        recursive = [r for r in unb if r.level_bytes is not None]
+        if not recursive:
+            return
+        t = Text("  --recursion-depth N bounds the recursive ones", style="dim")
+        if sa.stack_size:
+            allowed = int(sa.stack_size * (100 - self.headroom) / 100)
+            depths = [r.depth_for(allowed) for r in recursive]
+            fits = [d for d in depths if d is not None]
+            room = f"the current {sa.stack_size:,} B stack with {self.headroom:g}% headroom"
+            if fits and min(fits) == 0:
+                t.append(f"; some do not fit {room} even at depth 1")
+            elif fits:
+                t.append(f"; with N ≤ {min(fits):,} they fit {room}")
+        yield t
