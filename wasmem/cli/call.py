@@ -12,7 +12,27 @@ from .common import compile_progress, json_option, print_json, render, svg_optio
 HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")  # runtime.hosts'
 
 SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory", "paint", "host",
-                   "wasi_args", "stdin")
+                   "wasi_args", "stdin", "max_table_entries", "max_output")
+MAX_FUEL = 2**63 - 1  # runtime.budget's (not imported here: wasmtime stays unloaded until a command runs)
+
+
+class Seconds(click.ParamType):
+    """A finite number of seconds >= 0: nan and inf are refused (nan would compare as no limit, inf
+    cannot be waited for); 0 means no limit."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            v = value
+        else:
+            try:
+                v = float(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if v != v or v in (float("inf"), float("-inf")) or v < 0:
+            self.fail(f"{value} is not a finite number of seconds >= 0 (0 = no limit)", param, ctx)
+        return v
 
 
 def run_options(f):
@@ -26,18 +46,30 @@ def run_options(f):
                              "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
                              "strict_imports": o["strict_imports"], "max_memory": o["max_memory"],
                              "paint": o["paint"], "host": o["host"],
-                             "wasi_args": tuple(o["wasi_args"]), "wasi_stdin": o["stdin"]}
+                             "wasi_args": tuple(o["wasi_args"]), "wasi_stdin": o["stdin"],
+                             "max_table_entries": o["max_table_entries"], "max_output": o["max_output"]}
         kwargs["session"]["on_compile"] = compile_progress()  # a status on stderr while a slow compile runs
         return f(*args, **kwargs)
 
     opts = [
         click.option("--pages", type=click.IntRange(min=0), default=None,
                      help="Pages for an imported memory (default: its declared minimum)."),
-        click.option("--timeout", type=click.FloatRange(min=0), default=10.0, show_default=True,
-                     metavar="SECONDS", help="Stop any call that runs longer (0 = no limit)."),
-        click.option("--fuel", type=click.IntRange(min=1), default=None, help="Also stop after N units of fuel."),
+        click.option("--timeout", type=Seconds(), default=10.0, show_default=True,
+                     metavar="SECONDS", help="Stop any call that runs longer, also while it waits in a host call "
+                                             "such as a WASI sleep (0 = no limit; nan and inf are refused)."),
+        click.option("--fuel", type=click.IntRange(min=1, max=MAX_FUEL), default=None,
+                     help="Also stop after N units of fuel."),
         click.option("--max-memory", type=click.IntRange(min=0), default=256 * 2**20, show_default=True,
-                     metavar="BYTES", help="Refuse to create memories larger than this (0 = no limit)."),
+                     metavar="BYTES", help="The total over all memories (defined, imported and shared): "
+                                           "instantiating needs at most this, memory.grow past it returns -1 (0 = "
+                                           "no limit)."),
+        click.option("--max-table-entries", type=click.IntRange(min=0), default=10_000_000, show_default=True,
+                     metavar="N", help="The total entries over all tables (wasmtime spends 8 bytes on each): "
+                                       "table.grow past it returns -1 (0 = no limit)."),
+        click.option("--max-output", type=click.IntRange(min=0), default=2**20, show_default=True,
+                     metavar="BYTES", help="Keep this much of the guest's stdout and of its stderr per call; the "
+                                           "rest is counted as truncated, and a call that writes 64 times as "
+                                           "much (at least 64 MiB) is stopped (0 = no limit)."),
         click.option("--dir", "dirs", multiple=True, metavar="HOST[:GUEST]",
                      help="WASI: preopen a host directory (repeatable; none by default)."),
         click.option("--env", "envs", multiple=True, metavar="K=V",

@@ -9,7 +9,6 @@ import math
 import os
 import re
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -33,6 +32,18 @@ from ..parser.features import LEGACY_EH_REMEDY, LegacyEH, scan_legacy_eh
 from ..parser.instrument import Instrumented, instrument_stack
 from ..parser.module import WasmModule
 from ..parser.types import FuncType
+from .budget import (
+    MAX_FUEL,
+    MAX_OUTPUT,
+    MAX_TABLE_ENTRIES,
+    SignalPipe,
+    Watcher,
+    budget_for,
+    check_timeout,
+    level,
+    output_stop_message,
+    stop_after,
+)
 from .hosts import (
     HostCall,
     HostState,
@@ -234,10 +245,12 @@ class CallResult:
     growth: list[MemoryGrowth] = field(default_factory=list)
     stack: StackUse | None = None
     stack_note: str | None = None  # why the stack was not measured (stack is None), when there is a stack pointer
-    limit_notes: list[str] = field(default_factory=list)  # memories that --max-memory keeps from growing
+    limit_notes: list[str] = field(default_factory=list)  # memories/tables the budget keeps from growing
     host_calls: list[HostCall] = field(default_factory=list)
     stdout: bytes = b""
     stderr: bytes = b""
+    stdout_truncated: int = 0  # bytes of stdout past --max-output, counted and not kept
+    stderr_truncated: int = 0
     trap: TrapInfo | None = None
     sp_before: int | None = None
     sp_after: int | None = None
@@ -267,6 +280,7 @@ class CallResult:
             "limit_notes": list(self.limit_notes),
             "host_calls": [h.to_dict() for h in self.host_calls],
             "stdout": self.stdout.decode("utf-8", "replace"), "stderr": self.stderr.decode("utf-8", "replace"),
+            "stdout_truncated": self.stdout_truncated, "stderr_truncated": self.stderr_truncated,
             "trap": self.trap.to_dict() if self.trap else None,
             "sp_before": self.sp_before, "sp_after": self.sp_after, "ok": self.ok,
         }
@@ -379,18 +393,30 @@ class Session:
                  fuel: int | None = None, max_memory: int = 256 * 2**20, cache: bool = True,
                  check_stack: bool = False, paint: bool | None = None,
                  paint_safe: tuple[bool, str] | None = None, host: str | None = "auto", wasi_args=(),
-                 wasi_stdin: str | None = None, on_compile=None):
+                 wasi_stdin: str | None = None, on_compile=None, max_table_entries: int = MAX_TABLE_ENTRIES,
+                 max_output: int = MAX_OUTPUT):
         self.module = module
         self.sp_global = sp_global
         self.stack_range = stack_range
         self.pages = pages
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
+        if fuel is not None and not 1 <= fuel <= MAX_FUEL:
+            raise UsageError(f"--fuel {fuel}: give a number of units from 1 to {MAX_FUEL}")
         self.fuel = fuel
-        self.max_memory = max_memory
+        self.max_memory = max_memory  # the total over all memories (0 = no limit); see budget.py
+        self.max_table_entries = max_table_entries  # the total over all tables (0 = no limit)
+        self.max_output = max_output  # bytes of stdout and of stderr kept per call (0 = no limit)
+        self._mem_level = self._table_level = None  # the per-object store limits in force (budget.level)
+        self._shared_caps: dict[int, int] = {}  # shared memory index → maximum pages under the budget
+        self._import_bytes: dict[int, int] = {}  # imported memory index → bytes wasmem created it with
+        self._import_entries: dict[int, int] = {}  # import index of a table → entries wasmem created it with
+        self._watch: Watcher | None = None
+        self._signals = SignalPipe()
+        self.truncated = (0, 0)  # bytes of stdout, stderr dropped by the last _take_output
         self.regions: list = []  # filled by open_session from the layout model
         self.layout = None
         self.name = os.path.basename(module.path) if module.path else "module.wasm"
-        self.host = HostState(strict=strict_imports)
+        self.host = HostState(strict=strict_imports, max_output=max_output)
         self._tmpfiles: list[str] = []  # WASI's stdout and stderr files
         self._out_pos = [0, 0]
         self._closed = False
@@ -400,8 +426,7 @@ class Session:
         self._refuse_unrunnable()  # before any slow work: a module wasmtime cannot run is refused at once
         self._start_progress(on_compile)  # a status while preparing and compiling (the CLI's: on stderr)
         self.store = wasmtime.Store(self.engine)
-        if max_memory:
-            self.store.set_limits(memory_size=max_memory)
+        self._set_limits(max_memory or None, max_table_entries or None)  # each object; the total before instantiating
         self.host_choice = choose_host(module, host)  # the host profile (hosts/): which functions imports get
         self.wasi = self.host_choice.wasi
 
@@ -421,6 +446,15 @@ class Session:
                 self._memory_exports[m.index] = names[0]
             elif m.imported is None:
                 wanted.append((f"__wasmem_memory_{m.index}", "memory", m.index))
+        self._table_exports: dict[int, str] = {}  # growable tables, so that the budget notes see their size
+        for t in module.tables:
+            lim = t.type.limits
+            if t.imported is None and max_table_entries and (lim.max is None or lim.max > lim.min):
+                names = module.get_export_names("table", t.index)
+                if names:
+                    self._table_exports[t.index] = names[0]
+                else:
+                    wanted.append((f"__wasmem_table_{t.index}", "table", t.index))
         wanted += required_exports(module, self.host_choice)  # WASI finds memory 0 as the export `memory`
         raw = bytes(module.data)
         self.check_stack = bool(check_stack)
@@ -473,7 +507,9 @@ class Session:
             raw = rw.data
             self._offset_at, self._offset_delta = rw.at, rw.delta
             for (_, kind, index), used in zip(wanted, rw.names, strict=True):
-                (self._global_exports if kind == "global" else self._memory_exports)[index] = used
+                {"global": self._global_exports, "table": self._table_exports}.get(
+                    kind, self._memory_exports)[index] = used
+        self._plan_shared_memories()
         raw = self._cap_shared_memories(raw)
         self._progress_phase("compiling")
         try:
@@ -489,6 +525,7 @@ class Session:
         self._imported_memories: dict[int, _Mem] = {}
         self._imported_globals: dict[int, wasmtime.Global] = {}
         self._define_imports(pages, wasi_dirs, wasi_env, wasi_args, wasi_stdin)
+        self._limit_instantiation()
 
         self._arm()
         try:
@@ -524,6 +561,7 @@ class Session:
                     m0.grow(self.store, pages - m0.pages(self.store))
                 except wasmtime.WasmtimeError as exc:
                     raise RunError(f"cannot grow memory 0 to {pages} pages: {_first_line(exc)}") from None
+        self._limit_growth()
         self.init_function: str | None = None  # the last initialisation export that ran
         self.init_functions: list[str] = []  # every one, in order
         self.init_trap: TrapInfo | None = None
@@ -583,6 +621,7 @@ class Session:
                                                 memory_of=self._host_memory, wasi_config=wc)
         self.host_context.data["sp_get"] = self.get_sp
         self.host_context.data["sp_set"] = self.set_sp
+        self.host_context.data["wait"] = self._host_wait  # WASI poll_oneoff sleeps through it (budget.Watcher)
         defined: dict[tuple[str, str], object] = {}  # a memory, table or global imported twice is one object
 
         dylink = module.dylink
@@ -624,7 +663,9 @@ class Session:
                     want = pages
                 if self.max_memory and want * mt.page_size > self.max_memory:
                     raise RunError(self._over_limit(f"memory import {imp.module}.{imp.name}", want, mt.page_size))
-                limits = wasmtime.Limits(want, self._host_maximum(mt, want))
+                self._import_bytes[idx] = want * mt.page_size
+                self._refuse_over_budget()
+                limits = wasmtime.Limits(want, self._host_maximum(mt, want, idx))
                 mtype = wasmtime.MemoryType(limits, is_64=mt.is64, shared=mt.shared)
                 try:
                     obj = _SharedMemory(self.engine, mtype) if mt.shared else wasmtime.Memory(store, mtype)
@@ -642,6 +683,7 @@ class Session:
                     want = max(want, table_base + dylink.table_size)
                 if tt.limits.max is not None:
                     want = min(want, tt.limits.max) if want > tt.limits.max else want
+                self._import_entries[imp.index] = want
                 et = wasmtime.ValType.externref() if "extern" in tt.elem_type else wasmtime.ValType.funcref()
                 table = wasmtime.Table(store, wasmtime.TableType(et, wasmtime.Limits(want, tt.limits.max)), None)
                 linker.define(store, imp.module, imp.name, table)
@@ -724,27 +766,160 @@ class Session:
         return (f"{what} {verb} {pages} pages ({need} bytes), more than --max-memory {self.max_memory} "
                 f"bytes; run with --max-memory {need} or more (0 = no limit)")
 
-    def _host_maximum(self, mt, want: int) -> int | None:
+    def _host_maximum(self, mt, want: int, index: int) -> int | None:
         """The maximum (pages) of a memory wasmem creates for an import. A shared memory lives in the engine,
         out of reach of the store's limit on growth, so its maximum is what enforces --max-memory: the
-        declared maximum, lowered to the limit (a host may give a smaller maximum; the import still
-        matches). memory.grow past it returns -1, as for an ordinary memory at the limit."""
+        declared maximum, lowered to its share of the budget (a host may give a smaller maximum; the import
+        still matches). memory.grow past it returns -1, as for an ordinary memory at the limit."""
         if not (mt.shared and self.max_memory) or mt.max_pages is None:
             return mt.max_pages
-        return max(want, min(mt.max_pages, self.max_memory // mt.page_size))
+        return max(want, self._shared_caps.get(index, mt.max_pages))
+
+    # -- the budget: one total for all memories, one for all tables (see budget.py) ------------------
+    def _distinct_memories(self) -> list:
+        """Each memory once (an import named twice is one object): Memory declarations."""
+        seen, out = set(), []
+        for m in self.module.memories:
+            key = (m.imported.module, m.imported.name) if m.imported else m.index
+            if key not in seen:
+                seen.add(key)
+                out.append(m)
+        return out
+
+    def _distinct_tables(self) -> list:
+        seen, out = set(), []
+        for t in self.module.tables:
+            key = (t.imported.module, t.imported.name) if t.imported else t.index
+            if key not in seen:
+                seen.add(key)
+                out.append(t)
+        return out
+
+    @staticmethod
+    def _max_bytes(t) -> int | None:
+        return t.max_pages * t.page_size if t.max_pages is not None else None
+
+    def _plan_shared_memories(self) -> None:
+        """Each shared memory's maximum under the budget (its share when every memory grows alike): fixed
+        before compiling, as the module's own maximum is patched (defined) or the host's given (imported)."""
+        if not self.max_memory:
+            return
+        mems = self._distinct_memories()
+        lim = level([(m.type.min_bytes, self._max_bytes(m.type)) for m in mems], self.max_memory)
+        for m in mems:
+            t = m.type
+            if t.shared and t.max_pages is not None:
+                self._shared_caps[m.index] = max(t.min_pages, min(t.max_pages, lim // t.page_size))
+
+    def _memory_objects(self, sizes: dict[int, int]) -> tuple[list, int]:
+        """(the growable memories as (index, size, maximum bytes), the bytes shared memories may reach)."""
+        growable, fixed = [], 0
+        for m in self._distinct_memories():
+            t = m.type
+            size = sizes.get(m.index, t.min_bytes)
+            if t.shared and t.max_pages is not None:
+                fixed += max(size, self._shared_caps.get(m.index, t.max_pages) * t.page_size)
+            else:
+                growable.append((m.index, size, self._max_bytes(t)))
+        return growable, fixed
+
+    def _table_objects(self, sizes: dict[int, int]) -> list:
+        return [(t.index, sizes.get(t.index, t.type.limits.min), t.type.limits.max) for t in self._distinct_tables()]
+
+    def _refuse_over_budget(self) -> None:
+        """Refuses what needs more than the budget before any growth: the memories' declared minimums (and
+        the imports wasmem creates) together, the tables' likewise."""
+        if self.max_memory:
+            mems = self._distinct_memories()
+            need = {m.index: self._import_bytes.get(m.index, m.type.min_bytes) for m in mems}
+            for m in mems:
+                if m.imported is None and need[m.index] > self.max_memory:
+                    raise RunError(self._over_limit(f"memory {m.index}", m.type.min_pages, m.type.page_size,
+                                                    "declares"))
+            total = sum(need.values())
+            if total > self.max_memory and len(mems) > 1:
+                parts = ", ".join(f"memory {i} {n}" for i, n in list(need.items())[:8])
+                raise RunError(f"the {len(mems)} memories of {self.name} need {total} bytes together ({parts}"
+                               f"{' …' if len(need) > 8 else ''}), more than --max-memory {self.max_memory} bytes "
+                               f"(the total over all memories); run with --max-memory {total} or more "
+                               f"(0 = no limit)")
+        if self.max_table_entries:
+            tables = self._distinct_tables()
+            need_t = sum(self._import_entries.get(t.imported.index, t.type.limits.min) if t.imported else
+                         t.type.limits.min for t in tables)
+            if need_t > self.max_table_entries:
+                raise RunError(f"the table{'s' if len(tables) > 1 else ''} of {self.name} need {need_t} entries "
+                               f"at the start, more than --max-table-entries {self.max_table_entries} (the total "
+                               f"over all tables); run with --max-table-entries {need_t} or more (0 = no limit)")
+
+    def _set_limits(self, memory: int | None, tables: int | None) -> None:
+        self._mem_level, self._table_level = memory, tables
+        self.store.set_limits(memory_size=-1 if memory is None else memory,
+                              table_elements=-1 if tables is None else tables)
+
+    def _limit_instantiation(self) -> None:
+        """The store limits while instantiating: the budget's level for the declared sizes, but never below
+        an object's own minimum (wasmtime checks the limit when it creates it). Only a start function that
+        grows several memories can then pass the total: the level after instantiating is exact."""
+        self._refuse_over_budget()
+        mem = tab = None
+        if self.max_memory:
+            growable, fixed = self._memory_objects(self._import_bytes)
+            mem = level([(s, m) for _, s, m in growable], max(0, self.max_memory - fixed))
+            mem = max([mem] + [m.type.min_bytes for m in self.module.memories])
+        if self.max_table_entries:
+            sizes = {t.index: self._import_entries.get(t.imported.index, t.type.limits.min)
+                     for t in self.module.tables if t.imported}
+            objs = self._table_objects(sizes)
+            tab = max([level([(s, m) for _, s, m in objs], self.max_table_entries)] + [s for _, s, _ in objs])
+        self._set_limits(mem, tab)
+
+    def _limit_growth(self) -> None:
+        """The store limits for calls, from the sizes after instantiating: every memory (table) may grow to
+        the level at which all of them together still fit the budget."""
+        mem = tab = None
+        if self.max_memory:
+            sizes = {i: m.size(self.store) for i, m in self.memories.items()}
+            growable, fixed = self._memory_objects(sizes)
+            mem = level([(s, m) for _, s, m in growable], max(0, self.max_memory - fixed))
+        if self.max_table_entries:
+            objs = self._table_objects(self._table_sizes())
+            tab = level([(s, m) for _, s, m in objs], self.max_table_entries)
+        self._set_limits(mem, tab)
+
+    def _table_sizes(self) -> dict[int, int]:
+        """Current entries of the tables wasmem can see (imported ones and exported ones)."""
+        sizes = {}
+        tables = [t for t in self.module.tables]
+        imported = self.host_context.data.get("tables", []) if getattr(self, "host_context", None) else []
+        k = 0
+        for t in tables:
+            obj = None
+            if t.imported is not None:
+                obj = imported[k] if k < len(imported) else None
+                k += 1
+            else:
+                name = self._table_exports.get(t.index)
+                exports = getattr(self, "exports", None)
+                obj = exports[name] if name is not None and exports is not None else None
+            if isinstance(obj, wasmtime.Table):
+                try:
+                    sizes[t.index] = obj.size(self.store)
+                except Exception:  # noqa: BLE001
+                    pass
+        return sizes
 
     def _cap_shared_memories(self, raw: bytes) -> bytes:
-        """The module with each defined shared memory's maximum lowered to --max-memory (see
+        """The module with each defined shared memory's maximum lowered to its share of --max-memory (see
         ``_host_maximum``), patched in place so that no offset moves."""
         if not self.max_memory:
             return raw
         caps = {}
         for m in self.module.memories:
             t = m.type
-            if m.imported is None and t.shared and t.max_pages is not None:
-                cap = self.max_memory // t.page_size
-                if t.max_pages > cap >= t.min_pages:
-                    caps[m.index] = cap
+            cap = self._shared_caps.get(m.index)
+            if m.imported is None and cap is not None and t.max_pages > cap >= t.min_pages:
+                caps[m.index] = cap
         if not caps:
             return raw
         try:
@@ -753,20 +928,51 @@ class Session:
             return raw
 
     def memory_limit_notes(self) -> list[str]:
-        """Facts about memories that cannot grow by one more page because of --max-memory while their
-        declared maximum would allow it: a memory.grow in the last call that went past the limit returned
-        -1 to the guest (wasmtime gives no callback, so whether one was attempted is not known)."""
+        """Facts about memories (and tables) that cannot grow by one more page (entry) because of the budget
+        while their declared maximum would allow it: a memory.grow (table.grow) in the last call that went
+        past the limit returned -1 to the guest (wasmtime gives no callback, so whether one was attempted is
+        not known). Each names the option value that would let it grow."""
         notes = []
-        if not self.max_memory:
-            return notes
-        for i, m in sorted(getattr(self, "memories", {}).items()):
-            decl = self.module.memories[i].type
-            size = m.size(self.store)
-            room = (decl.max_pages * decl.page_size - size) if decl.max_pages is not None else decl.page_size
-            if size + decl.page_size > self.max_memory and room >= decl.page_size:
-                notes.append(f"memory {i} is {size} bytes: it cannot grow by a page under the --max-memory "
-                             f"limit of {self.max_memory} bytes (memory.grow returns -1); run with "
-                             f"--max-memory {size + decl.page_size} or more to let it grow")
+        mems = getattr(self, "memories", {})
+        if self.max_memory and mems:
+            sizes = {i: m.size(self.store) for i, m in mems.items()}
+            growable, fixed = self._memory_objects(sizes)
+            n = len(self._distinct_memories())
+            for m in self._distinct_memories():
+                decl = m.type
+                if m.index not in sizes:
+                    continue
+                size = sizes[m.index]
+                room = (decl.max_pages * decl.page_size - size) if decl.max_pages is not None else decl.page_size
+                if decl.shared and decl.max_pages is not None:
+                    limit = max(size, self._shared_caps.get(m.index, decl.max_pages) * decl.page_size)
+                else:
+                    limit = self._mem_level if self._mem_level is not None else self.max_memory
+                if size + decl.page_size <= limit or room < decl.page_size:
+                    continue
+                target = size + decl.page_size
+                objs = [(s, mx) for _, s, mx in growable]
+                if decl.shared:
+                    need = budget_for(objs + [(size, None)], len(objs), target) + fixed - size
+                else:
+                    k = [i for i, _, _ in growable].index(m.index)
+                    need = budget_for(objs, k, target) + fixed
+                need = max(need, target)
+                what = (f"the --max-memory limit of {self.max_memory} bytes" if n == 1 else
+                        f"the --max-memory total of {self.max_memory} bytes over {n} memories (each may grow "
+                        f"to {limit} bytes)")
+                notes.append(f"memory {m.index} is {size} bytes: it cannot grow by a page under {what} "
+                             f"(memory.grow returns -1); run with --max-memory {need} or more to let it grow")
+        if self.max_table_entries and self._table_level is not None:
+            sizes = self._table_sizes()
+            objs = self._table_objects(sizes)
+            for k, (i, size, mx) in enumerate(objs):
+                if i not in sizes or size + 1 <= self._table_level or (mx is not None and size >= mx):
+                    continue
+                need = budget_for([(s, m) for _, s, m in objs], k, size + 1)
+                notes.append(f"table {i} has {size} entries: it cannot grow under the --max-table-entries total "
+                             f"of {self.max_table_entries} (table.grow returns -1); run with "
+                             f"--max-table-entries {need} or more to let it grow")
         return notes
 
     def _refuse_unrunnable(self) -> None:
@@ -824,20 +1030,52 @@ class Session:
 
     # -- limits and invocation -------------------------------------------------------------------
     def _arm(self) -> None:
+        """Starts the limits of one call: the fuel, and a Watcher for the deadline, Ctrl-C and runaway
+        output (each stop increments the engine's epoch, so wasm code traps at its next check; a host
+        function that waits, such as WASI's poll_oneoff, wakes up through ``_host_wait``)."""
         self.store.set_epoch_deadline(1)
         if self.fuel is not None:
             self.store.set_fuel(self.fuel)
-        self._timer = None
-        if self.timeout and self.timeout > 0:
-            self._timer = threading.Timer(self.timeout, self.engine.increment_epoch)
-            self._timer.daemon = True
-            self._timer.start()
+        self._disarm()
+        files = self._tmpfiles if self.max_output else ()
+        limit = None
+        if files:  # a stream's stop size, from what it had when the call started
+            pos = max(self._file_size(f) for f in files)
+            limit = pos + stop_after(self.max_output)
+        self._watch = Watcher(self.engine.increment_epoch, self.timeout or None, files, limit,
+                              self._signals.arm())
 
     def _disarm(self) -> None:
-        t = getattr(self, "_timer", None)
-        if t is not None:
-            t.cancel()
-            self._timer = None
+        w, self._watch = getattr(self, "_watch", None), None
+        if w is not None:
+            w.stop()
+        signals = getattr(self, "_signals", None)
+        if signals is not None:
+            signals.disarm()
+
+    @staticmethod
+    def _file_size(path: str) -> int:
+        try:
+            return os.stat(path).st_size
+        except OSError:
+            return 0
+
+    def _host_wait(self, seconds: float) -> None:
+        """A host function's sleep (WASI poll_oneoff): at most until the call's deadline, Ctrl-C or its
+        output limit, which then stop the call as they would stop wasm code."""
+        w = self._watch
+        reason = w.wait(seconds) if w is not None else (time.sleep(seconds) or None)
+        if reason is not None:
+            kind, message = self._stop_text(reason, w)
+            raise HostTrap(kind, message)
+
+    def _stop_text(self, reason: str | None, w: Watcher | None) -> tuple[str, str]:
+        if reason == "interrupt":
+            return "interrupted", "interrupted (Ctrl-C)"
+        if reason == "output":
+            stream = "stdout" if w is None or not w.stream else "stderr"
+            return "output_limit", output_stop_message(stream, self.max_output)
+        return "timeout", f"timed out after {self.timeout:g} s (--timeout)"
 
     def _invoke(self, func, args: list):
         """Calls ``func`` under the limits. Returns the results as a list, or a TrapInfo."""
@@ -927,7 +1165,8 @@ class Session:
         if code is None and "thrown Wasm exception" in (trap.message or ""):
             kind, message = "uncaught_exception", "a wasm exception was thrown and nothing caught it"
         if code == wasmtime.TrapCode.INTERRUPT:
-            kind, message = "timeout", f"timed out after {self.timeout:g} s (--timeout)"
+            w = self._watch
+            kind, message = self._stop_text(w.reason if w is not None else None, w)
         elif code == wasmtime.TrapCode.OUT_OF_FUEL:
             kind, message = "out_of_fuel", f"ran out of fuel after {self.fuel} units (--fuel)"
         elif code == wasmtime.TrapCode.STACK_OVERFLOW:  # wasmtime's name; not the linear stack
@@ -981,23 +1220,33 @@ class Session:
         return f"func[{index}]"
 
     def _pull_wasi_output(self) -> None:
-        """Moves what WASI wrote to its files since the last time into the host's output buffers."""
+        """Moves what WASI wrote to its files since the last time into the host's output buffers: at most
+        what --max-output leaves room for; the rest is only counted (from the file's size)."""
         for k, (path, buf) in enumerate(zip(self._tmpfiles, (self.host.stdout, self.host.stderr), strict=False)):
             try:
                 with open(path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    new = size - self._out_pos[k]
+                    if new <= 0:
+                        continue
+                    room = new if not self.max_output else max(0, min(new, self.max_output - len(buf)))
                     f.seek(self._out_pos[k])
-                    data = f.read()
+                    data = f.read(room) if room else b""
             except OSError:
                 continue
-            self._out_pos[k] += len(data)
+            self._out_pos[k] += new
             buf.extend(data)
+            self.host.truncated[k] += new - len(data)
 
     def _take_output(self) -> tuple[bytes, bytes]:
-        """What the module wrote to stdout and stderr since the last time (WASI's and host functions')."""
+        """What the module wrote to stdout and stderr since the last time (WASI's and host functions'), each
+        cut at --max-output; ``self.truncated`` says how many bytes of each were dropped."""
         self._pull_wasi_output()
         out = bytes(self.host.stdout), bytes(self.host.stderr)
+        self.truncated = tuple(self.host.truncated)
         self.host.stdout.clear()
         self.host.stderr.clear()
+        self.host.truncated[:] = [0, 0]
         return out
 
     # -- globals and the stack pointer ------------------------------------------------------------
@@ -1329,6 +1578,7 @@ class Session:
         finally:
             result.host_calls = list(self.host.calls)
             result.stdout, result.stderr = self._take_output()
+            result.stdout_truncated, result.stderr_truncated = self.truncated
             if sp0 is not None:
                 # Give back only what wasmem took: the program's own net move of the stack pointer stays (an
                 # export such as stackAlloc or __wbindgen_add_to_stack_pointer exists to move it). After a
@@ -1456,6 +1706,7 @@ class Session:
         self._closed = True
         self._stop_progress()
         self._disarm()
+        self._signals.close()
         for p in self._tmpfiles:
             try:
                 os.unlink(p)

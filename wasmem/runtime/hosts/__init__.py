@@ -47,7 +47,16 @@ from .base import (
 )
 from .emscripten import Emscripten
 from .go import GO_MODULES, Go
-from .wasi import WASI_MODULE, Wasi, describe_wasi, legalized, make_config, memory_export, wasi_imports
+from .wasi import (
+    WASI_MODULE,
+    Wasi,
+    describe_wasi,
+    legalized,
+    make_config,
+    memory_export,
+    poll_oneoff,
+    wasi_imports,
+)
 from .wasm_bindgen import PLACEHOLDER_MODULES, WasmBindgen
 
 __all__ = ["HostCall", "HostState", "HostString", "HostTrap", "HostContext", "HostChoice", "Profile", "StringArg",
@@ -158,15 +167,18 @@ def define_host_imports(linker: wasmtime.Linker, store: wasmtime.Store, module, 
             continue
         ft = module.get_func_type(imp.type)
         shadow = False
+        fn = None
         if choice.wasi and imp.module == WASI_MODULE:
-            if not legalized(imp.name, ft.params):
+            if imp.name == "poll_oneoff" and ft.params == ("i32",) * 4 and ft.results == ("i32",):
+                fn = poll_oneoff(ctx)  # wasmem's: its sleep ends at --timeout and on Ctrl-C (see wasi.py)
+            elif not legalized(imp.name, ft.params):
                 continue  # wasmtime's
-            shadow = True  # an i64 split in two (Emscripten without BigInt): replaces wasmtime's definition
+            shadow = True  # replaces wasmtime's definition (also an i64 split in two: Emscripten without BigInt)
         try:
             wft = wasmtime.FuncType([wasm_valtype(t) for t in ft.params], [wasm_valtype(t) for t in ft.results])
         except RunError:
             continue  # a type the host cannot make (v128 …): left for define_unknown_imports_as_traps
-        fn = host_function(ctx, imp.module, imp.name, ft.params, ft.results)
+        fn = fn or host_function(ctx, imp.module, imp.name, ft.params, ft.results)
         linker.allow_shadowing = shadow  # a setter property in wasmtime-py
         linker.define_func(imp.module, imp.name, wft, fn, access_caller=True)
         linker.allow_shadowing = False

@@ -75,6 +75,8 @@ class HostState:
     dropped: int = 0
     context: object = field(default=None, repr=False, compare=False)  # the HostContext its functions share
     sync: Callable | None = field(default=None, repr=False, compare=False)  # called before host output
+    max_output: int = 0  # bytes of stdout and of stderr kept (0 = no limit); the rest is counted …
+    truncated: list[int] = field(default_factory=lambda: [0, 0])  # … here (stdout, stderr)
 
     def record(self, call: HostCall) -> None:
         if len(self.calls) < self.max_recorded:
@@ -83,10 +85,23 @@ class HostState:
             self.dropped += 1
 
     def out(self, fd: int, data: bytes) -> None:
-        """Host output to fd 1/2. ``sync`` first brings in what WASI wrote, so the two stay in order."""
+        """Host output to fd 1/2. ``sync`` first brings in what WASI wrote, so the two stay in order. Past
+        ``max_output`` bytes the output is counted, not kept; far past it (``budget.stop_after``) the call
+        is stopped with an ``output_limit`` trap."""
         if self.sync is not None:
             self.sync()
-        (self.stderr if fd == 2 else self.stdout).extend(data)
+        k = 1 if fd == 2 else 0
+        buf = self.stderr if k else self.stdout
+        if not self.max_output:
+            buf.extend(data)
+            return
+        keep = max(0, min(len(data), self.max_output - len(buf)))
+        buf.extend(data[:keep])
+        self.truncated[k] += len(data) - keep
+        from ..budget import output_stop_message, stop_after
+
+        if len(buf) + self.truncated[k] > stop_after(self.max_output):
+            raise HostTrap("output_limit", output_stop_message("stderr" if k else "stdout", self.max_output))
 
 
 def wasm_valtype(t: str) -> wasmtime.ValType:

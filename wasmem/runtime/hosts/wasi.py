@@ -128,3 +128,73 @@ class Wasi(Profile):
 
     def detect(self, module) -> str | None:
         return describe_wasi(module) if wasi_imports(module) else None
+
+
+# -- poll_oneoff: the one WASI call that blocks ---------------------------------------------------------
+# wasmtime's poll_oneoff sleeps inside the engine, where neither the epoch (--timeout) nor Ctrl-C reaches
+# it: a guest sleeping 60 s held `wasmem call --timeout 1` for 60 s. wasmem defines its own (shadowing
+# wasmtime's): a clock subscription waits through the session's ``wait`` hook (HostContext.data["wait"]),
+# which ends at the call's deadline, on Ctrl-C or at its output limit and then stops the call. Layouts
+# (wasi_snapshot_preview1): subscription 48 bytes {userdata u64 @0, tag u8 @8, clock {id u32 @16,
+# timeout u64 @24, precision u64 @32, flags u16 @40} | fd_readwrite {fd u32 @16}}; event 32 bytes
+# {userdata u64 @0, error u16 @8, type u8 @10, fd_readwrite {nbytes u64 @16, flags u16 @24}}.
+# A subscription on a file descriptor is reported ready at once (wasmtime's files and captured stdio are
+# always ready) with nbytes 0 — the one difference from wasmtime's, which reports the bytes available.
+SUBSCRIPTION_SIZE = 48
+EVENT_SIZE = 32
+ERRNO_INVAL = 28
+CLOCK_REALTIME, CLOCK_MONOTONIC = 0, 1
+SUBCLOCKFLAGS_ABSTIME = 1
+
+
+def poll_oneoff(ctx) -> object:
+    import struct
+    import time
+
+    from .base import HostTrap
+
+    def now_ns(clock: int) -> int:
+        return time.time_ns() if clock == CLOCK_REALTIME else time.monotonic_ns()
+
+    def wasi_poll_oneoff(caller, in_ptr, out_ptr, nsubs, nevents_ptr):
+        in_ptr, out_ptr, nevents_ptr = in_ptr & 0xFFFFFFFF, out_ptr & 0xFFFFFFFF, nevents_ptr & 0xFFFFFFFF
+        nsubs &= 0xFFFFFFFF
+        if nsubs == 0:
+            return ERRNO_INVAL
+        try:
+            raw = ctx.read(caller, in_ptr, nsubs * SUBSCRIPTION_SIZE, "poll_oneoff")
+        except HostTrap:
+            return 21  # EFAULT
+        clocks, ready = [], []  # (deadline ns on the monotonic clock, userdata); (userdata, type)
+        for k in range(nsubs):
+            sub = raw[k * SUBSCRIPTION_SIZE:(k + 1) * SUBSCRIPTION_SIZE]
+            userdata, tag = struct.unpack_from("<QB", sub, 0)
+            if tag == 0:
+                clock, timeout, _precision, flags = struct.unpack_from("<I4xQQH", sub, 16)
+                if clock not in (CLOCK_REALTIME, CLOCK_MONOTONIC):
+                    return ERRNO_INVAL
+                wait = timeout - now_ns(clock) if flags & SUBCLOCKFLAGS_ABSTIME else timeout
+                clocks.append((time.monotonic_ns() + max(0, wait), userdata))
+            elif tag in (1, 2):
+                ready.append((userdata, tag))
+            else:
+                return ERRNO_INVAL
+        if not ready and clocks:
+            first = min(d for d, _ in clocks)
+            left = (first - time.monotonic_ns()) / 1e9
+            if left > 0:
+                wait = ctx.data.get("wait")
+                if wait is not None:
+                    wait(left)  # raises HostTrap when the call is stopped meanwhile
+                else:
+                    time.sleep(left)
+        t = time.monotonic_ns()
+        events = [(u, 0) for d, u in clocks if d <= t] + ready
+        out = b"".join(struct.pack("<QHBxxxxxQHxxxxxx", u, 0, typ, 0, 0) for u, typ in events)
+        try:
+            ctx.write(caller, out_ptr, out, "poll_oneoff")
+            ctx.write(caller, nevents_ptr, struct.pack("<I", len(events)), "poll_oneoff")
+        except HostTrap:
+            return 21
+        return 0
+    return wasi_poll_oneoff
