@@ -7,6 +7,7 @@ import os
 import click
 
 from ..errors import UsageError
+from ..text import shown
 from .common import svg_option
 
 FORMATS = ("text", "json", "github", "junit", "sarif")
@@ -122,14 +123,16 @@ def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
         with _open_report(output) as f:
             f.write(text)
         failed = sum(len(m.failures) for m in reports)
-        click.echo(f"wasmem check: wrote {fmt} report to {output} ({failed} failed)", err=True)
+        click.echo(f"wasmem check: wrote {fmt} report to {shown(output)} ({failed} failed)", err=True)
     else:
         click.echo(text, nl=False)
 
     errors = [m for m in reports if m.error]
     if errors:
+        from .main import error_line
+
         for m in errors:
-            click.echo(f"wasmem: error: {m.error}", err=True)
+            error_line(m.error)
         raise SystemExit(2)
     if not all(m.passed for m in reports):
         raise SystemExit(1)

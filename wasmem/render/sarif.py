@@ -7,19 +7,19 @@ no ``region``), ``artifacts`` lists the modules, and a module that could not be 
 ``toolExecutionNotification`` of ``invocations[0]`` (then ``executionSuccessful`` is false).
 
 Module paths and everything derived from a module (function names in details, error messages) are
-untrusted text: URIs are percent-encoded, and messages have control characters escaped.
+untrusted text: URIs are percent-encoded, and messages go through ``shown`` (``wasmem.text``: one line
+per name, control, format and bidi characters and lone surrogates as visible escapes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 from urllib.parse import quote_from_bytes
 
 from .. import __version__
 from .check import path_in
-from .common import escape_controls
+from .common import shown
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/wasmem/wasmem"
@@ -100,17 +100,9 @@ RULE_INFO: dict[str, tuple[str, str, str, str]] = {
         "--allow-unbounded. Configure with --stack-headroom PCT."),
 }
 
-# Beyond escape_controls: line breaks and tabs (a name must not start a line of its own in a message
-# whose lines we join), bidirectional-text controls (they reorder what a viewer shows) and lone
-# surrogates (an undecodable file name; not encodable as UTF-8).
-_MORE = re.compile(r"[\t\n\r\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def _text(s) -> str:
-    """Text from a module or a path, safe for a viewer: control characters as visible escapes."""
-    s = escape_controls(str(s))
-    return _MORE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                     else f"\\u{ord(m.group()):04x}", s)
+# Text from a module or a path, safe for a viewer and on one line (a name must not start a line of its
+# own in a message whose lines we join); lone surrogates (an undecodable file name) become escapes too
+_text = shown
 
 
 def _value(v) -> str:
