@@ -4,7 +4,7 @@ import pytest
 
 from wasmem.cli.main import main
 
-MODULE = """(module (memory (export "[/x]") 1) (global (export "[bold]g") i32 (i32.const 5))
+MODULE = """(module (memory (export "[/x]") 1) (global (export "[bold]g") i32 (i32.const 16))
   (func (export "[/]f") (result i32) i32.const 1) (data (i32.const 16) "[/y]"))"""
 
 

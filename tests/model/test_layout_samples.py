@@ -11,7 +11,7 @@ FACTS = {
     "memdemo.wasm": ("stack-first", 0, "name-section", 65536, (0, 65536), True, 65728, (2, None, None), 65728),
     "memdemo-O0.wasm": ("stack-first", 0, "name-section", 65536, (0, 65536), True, None, (2, None, None), 65716),
     "memdemo-debug.wasm": ("stack-first", 0, "name-section", 65536, (0, 65536), True, 65728, (2, None, None), 65728),
-    "memdemo-dwarf5.wasm": ("stack-first", 0, "name-section", 65536, (0, 65536), True, None, (2, None, None), 65716),
+    "memdemo-dwarf5.wasm": ("stack-first", 0, "name-section", 65536, (0, 65536), True, None, (2, None, None), 65728),  # .bss proven by DWARF
     "memdemo-datafirst.wasm": ("data-first", 0, "name-section", 9408, (1216, 9408), True, 9408, (1, None, None), 1216),
     "memdemo-import.wasm": ("stack-first", 0, "name-section", 8192, (0, 8192), True, None, (2, None, "env.memory"), 8384),
     "memdemo-stripped.wasm": ("stack-first", 0, "prologue-heuristic", 65536, (0, 65536), True, None, (2, None, None), 65716),

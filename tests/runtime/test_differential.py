@@ -40,6 +40,14 @@ CASES = {
     # .bss not visible in the file: the estimated stack covers it, so it must not be painted
     "bss.wasm": [("get_counter", []), ("scratch_sum", []), ("bump", ["5"]), ("uses_stack", ["100"]),
                  ("get_counter", []), ("uses_stack", ["512"]), ("scratch_sum", []), ("table_at", ["2"])],
+    # .bss far above the last segment, proven by GOT.data.internal globals / DWARF: not painted either
+    "bss-far-got.wasm": [("get_counter", []), ("bump", ["5"]), ("big_at", ["39999"]), ("tail_at", ["3"]),
+                         ("get_counter", []), ("table_at", ["2"])],
+    "bss-far-dwarf.wasm": [("get_counter", []), ("bump", ["5"]), ("big_at", ["39999"]), ("tail_at", ["3"]),
+                           ("table_at", ["2"])],
+    # a snapshot: data inside the stack region (pre-initialised stack contents)
+    "snapshot.wasm": [("read", ["16777152"]), ("frame", ["41"]), ("read", ["16777216"]), ("sp", [])],
+    "asc_consts.wasm": [("get_greeting", []), ("read", ["1072"]), ("length", [])],
     "imports.wasm": [("run", ["3"]), ("sum_via_host", ["4"]), ("greet", [])],
     "hello_wasi.wasm": [("add", ["2", "3"]), ("greet", ["1"]), ("_start", [])],
     "pic.wasm": [("data_addr", []), ("framed", ["3"]), ("framed", ["40"])],

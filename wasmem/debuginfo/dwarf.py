@@ -446,10 +446,20 @@ class DebugInfo:
     # -- the one pass over all DIEs ------------------------------------------------------------
     def load(self) -> None:
         """Reads every compile unit once (raises ParseError for malformed DWARF, and
-        DwarfLimitExceeded when reading it would cost more than the budget)."""
+        DwarfLimitExceeded when reading it would cost more than the budget — again on every later
+        call, so that a second reader never sees half-read DWARF as whole)."""
         if self._loaded:
+            if getattr(self, "_load_error", None) is not None:
+                raise self._load_error
             return
         self._loaded = True
+        try:
+            self._load_all()
+        except ParseError as exc:
+            self._load_error = exc
+            raise
+
+    def _load_all(self) -> None:
         budget = self._new_budget()
         self._meter.budget = budget
         try:

@@ -293,12 +293,37 @@ class SymbolTable:
                       key=lambda s: (s.address, s.name))
 
     @cached_property
+    def layout(self):
+        """The layout model with this table's DWARF facts: the one every command shares."""
+        from .layout import analyze_layout
+
+        return analyze_layout(self.module, debug=self.debug_info)
+
+    @cached_property
+    def _value_globals(self) -> set[str]:
+        try:
+            return {g.name for g in self.layout.value_globals}
+        except ParseError:
+            return set()
+
+    @cached_property
     def exported_addresses(self) -> list[Symbol]:
-        """Other exported immutable i32/i64 globals: data pointers (Odin, C ``--export`` of a
-        variable). Their size is unknown."""
+        """Other exported immutable i32/i64 globals that the layout model classifies as addresses:
+        data pointers (Odin, C ``--export`` of a variable). Their size is unknown. Sizes, counts and
+        ids (``exported_values``) are not addresses and never label one."""
+        values = self._value_globals
         return sorted((Symbol(name=n, kind=EXPORTED, address=v, size=None, source="export")
-                       for n, v, ex in self._global_values if ex and n not in LINKER_MARKERS),
+                       for n, v, ex in self._global_values if ex and n not in LINKER_MARKERS and n not in values),
                       key=lambda s: (s.address, s.name))
+
+    @cached_property
+    def exported_values(self) -> list:
+        """Exported immutable integer globals that are values (sizes, page counts, ids), not addresses:
+        the layout model's GlobalClass records."""
+        try:
+            return list(self.layout.value_globals)
+        except ParseError:
+            return []
 
     @cached_property
     def heap_base(self) -> int | None:
@@ -325,6 +350,12 @@ class SymbolTable:
         seg = self.segment_at(addr)
         if seg is not None:
             return seg.region or "data"
+        try:  # the layout model's map, shared with inspect, dump and chase
+            r = self.layout.region_at(addr)
+        except ParseError:
+            r = None
+        if r is not None:
+            return {"data": "bss", "heap": "heap", "stack": "stack"}.get(r.kind)
         hb = self.heap_base
         if hb is not None and addr >= hb:
             return "heap"

@@ -10,7 +10,6 @@ from ..errors import ParseError
 from ..parser.code import decode_locals, iter_instruction_tuples, iter_instructions
 from ..parser.features import LEGACY_EH_REMEDY, find_legacy_eh
 from ..parser.module import WasmModule
-from .hostmem import JS_MAX_PAGES, HostMemory, advice, js_memory, link_problems, newer_v8_too_small
 
 # Linker-synthesised globals whose values are addresses (wasm-ld names).
 LINKER_SYMBOLS = ("__data_end", "__heap_base", "__global_base", "__stack_low", "__stack_high",
@@ -48,7 +47,6 @@ class MemoryInfo:
     page_size: int
     shared: bool
     is64: bool
-    import_index: int | None = None  # position in the import section (V8's "memory import N")
 
     @property
     def min_bytes(self) -> int:
@@ -96,6 +94,28 @@ class Region:
     @property
     def size(self) -> int:
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class DataEndFact:
+    """One piece of evidence for where the static data (with .bss) ends."""
+
+    source: str  # __data_end | __heap_base | __stack_low | segments | __wasm_init_memory | GOT.data.internal | dwarf
+    value: int  # the address the evidence gives
+    bound: str  # "end": the data ends here (16-byte aligned for __heap_base/__stack_low); "at-least": it reaches here
+    detail: str
+
+
+@dataclass(frozen=True)
+class GlobalClass:
+    """An exported or linker-named immutable integer global: an address or a plain value, and why."""
+
+    name: str
+    index: int
+    value: int
+    valtype: str
+    kind: str  # address | value
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -163,6 +183,18 @@ class MemoryLayout:
     passive_segments: int = 0
     zero_filled: list[tuple[int, int]] = field(default_factory=list)  # .bss ranges memory.fill clears
     contents: ModuleContents | None = None
+    data_end_source: str | None = None  # the DataEndFact.source the data end comes from
+    data_end_facts: list[DataEndFact] = field(default_factory=list)
+    preinitialised: list[tuple[int, int]] = field(default_factory=list)  # snapshot data inside the stack
+    globals: list[GlobalClass] = field(default_factory=list)  # exported/linker immutable integer globals
+
+    @property
+    def address_globals(self) -> list[GlobalClass]:
+        return [g for g in self.globals if g.kind == "address"]
+
+    @property
+    def value_globals(self) -> list[GlobalClass]:
+        return [g for g in self.globals if g.kind == "value"]
 
     @property
     def memory(self) -> MemoryInfo | None:
@@ -220,6 +252,124 @@ def _linker_symbols(module: WasmModule, names: dict[int, str]) -> dict[str, int]
             v = _global_value(module, idx)
             if isinstance(v, int):
                 out[name] = v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
+    return out
+
+
+GOT_DATA_PREFIX = "GOT.data.internal."
+# name tokens of globals that hold sizes, counts, ids and versions, not addresses
+VALUE_NAME_TOKENS = {"len", "length", "size", "sizes", "count", "num", "number", "pages", "page", "id", "ids",
+                     "max", "min", "cap", "capacity", "version", "flags", "flag", "mask", "bits", "align",
+                     "alignment", "limit", "total", "nbytes", "bytes", "kind", "tag", "type", "magic"}
+ADDRESS_NAME_TOKENS = {"ptr", "pointer", "addr", "address"}
+
+
+def _name_tokens(name: str) -> list[str]:
+    import re
+
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
+
+
+def _named_globals(module: WasmModule, names: dict[int, str]) -> dict[int, list[str]]:
+    """Global index → its export names, then its name-section name."""
+    out: dict[int, list[str]] = {}
+    for e in module.exports:
+        if e.kind == "global":
+            out.setdefault(e.index, []).append(e.name)
+    for i, n in names.items():
+        if n not in out.get(i, ()):
+            out.setdefault(i, []).append(n)
+    return out
+
+
+def _constant(module: WasmModule, idx: int) -> int | None:
+    """An immutable i32/i64 global's constant value (unsigned), else None."""
+    if not 0 <= idx < len(module.globals):
+        return None
+    g = module.globals[idx]
+    if g.type.mutable or g.init is None or g.type.valtype not in ("i32", "i64"):
+        return None
+    v = _global_value(module, idx)
+    if not isinstance(v, int):
+        return None
+    return v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
+
+
+def got_data_internal(module: WasmModule, names: dict[int, str]) -> tuple[dict[str, int], list[str]]:
+    """``GOT.data.internal.SYM`` globals (wasm-ld's address slots for data symbols of PIC objects): the
+    defined ones as SYM → address, and the names of imported ones (set by the loader)."""
+    defined: dict[str, int] = {}
+    imported: list[str] = []
+    for idx, nms in _named_globals(module, names).items():
+        for n in nms:
+            if not n.startswith(GOT_DATA_PREFIX):
+                continue
+            if idx < len(module.globals) and module.globals[idx].imported is not None:
+                imported.append(n[len(GOT_DATA_PREFIX):])
+            else:
+                v = _constant(module, idx)
+                sym = n[len(GOT_DATA_PREFIX):]
+                if v and sym not in LINKER_SYMBOLS:  # __memory_base's own slot is not a variable
+                    defined.setdefault(sym, v)
+    for imp in module.imports:  # imported from module GOT.mem / env under the GOT name
+        if imp.kind == "global" and imp.name.startswith(GOT_DATA_PREFIX):
+            imported.append(imp.name[len(GOT_DATA_PREFIX):])
+    return defined, imported
+
+
+def classify_globals(module: WasmModule, names: dict[int, str], lay: MemoryLayout,
+                     variables=None) -> list[GlobalClass]:
+    """Exported (and linker-named) immutable integer globals, each an address or a value. An address
+    is a linker symbol, a GOT slot, a DWARF variable's address, or a pointer into an active data
+    segment or the proven .bss; sizes, page counts, class ids and versions (by name), small or
+    unaligned numbers, and numbers outside the data and heap are values."""
+    var_at = {}
+    for name, addr, _size in variables or ():
+        var_at.setdefault(addr, name)
+    mem = lay.memory
+    total = mem.min_bytes if mem is not None else 0
+    want = "i64" if mem is not None and mem.is64 else "i32"
+    placed = sorted((sg.address, sg.end, sg.index) for sg in lay.segments
+                    if sg.memory == 0 and sg.address is not None and sg.size)
+    lowest = lay.data_start if lay.data_start is not None else 1024
+    out: list[GlobalClass] = []
+    for idx, nms in sorted(_named_globals(module, names).items()):
+        exported = set(module.get_export_names("global", idx))
+        v = _constant(module, idx)
+        if v is None:
+            continue
+        g = module.globals[idx]
+        for name in nms:
+            if name not in exported and name not in LINKER_SYMBOLS and not name.startswith(GOT_DATA_PREFIX):
+                continue  # an internal global known only by its name: not a fact about the interface
+            toks = _name_tokens(name)
+            seg = next((i for lo, hi, i in placed if lo <= v < hi), None)
+            if name in LINKER_SYMBOLS:
+                kind, why = "address", "a linker symbol"
+            elif name.startswith(GOT_DATA_PREFIX):
+                kind, why = "address", "a GOT slot: the address of a data symbol"
+            elif g.type.valtype != want:
+                kind, why = "value", f"an {g.type.valtype}, not a {want} address"
+            elif v in var_at:
+                kind, why = "address", f"the address of the DWARF variable {var_at[v]}"
+            elif any(t in VALUE_NAME_TOKENS for t in toks) and not any(t in ADDRESS_NAME_TOKENS for t in toks):
+                kind, why = "value", "named like a size, count, id or version"
+            elif v < lowest:
+                kind, why = "value", f"below the lowest data address {lowest:#x}"
+            elif v >= total:
+                kind, why = "value", "past the initial memory"
+            elif v % 4:
+                kind, why = "value", "not 4-byte aligned"
+            elif seg is not None:
+                kind, why = "address", f"points into data segment {seg}"
+            elif lay.data_end is not None and v < lay.data_end:
+                kind, why = "address", f"points into the .bss (data end from {lay.data_end_source})"
+            elif any(t in ADDRESS_NAME_TOKENS for t in toks) and lay.heap_base is not None and v >= lay.heap_base:
+                kind, why = "address", "named like a pointer, into the heap"
+            else:
+                kind, why = "value", "not inside any data segment or the proven .bss"
+            out.append(GlobalClass(name, idx, v, g.type.valtype, kind, why))
+    out.sort(key=lambda c: (c.kind, c.value, c.name))
     return out
 
 
@@ -402,7 +552,11 @@ def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) ->
 
 
 def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DEFAULT_MIN_STACK,
-            host_max_pages: int | None = None, host_shared: bool = False) -> MemoryLayout:
+            variables=None) -> MemoryLayout:
+    """The layout of a module. ``variables`` are DWARF facts, ``(name, address, size or None)`` for
+    each static variable (``wasmem.debuginfo.analyze_layout`` supplies them): they prove where .bss
+    reaches when ``__data_end`` is not exported."""
+    variables = list(variables or ())
     findings: list[Finding] = []
     try:
         names = module.names
@@ -425,7 +579,7 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
         memories.append(MemoryInfo(
             m.index, f"{m.imported.module}.{m.imported.name}" if m.imported else None,
             tuple(module.get_export_names("memory", m.index)), t.min_pages, t.max_pages, t.page_size,
-            t.shared, t.is64, m.imported.index if m.imported else None))
+            t.shared, t.is64))
     go = _is_go(module)
     toolchain = _toolchain(module, producers, go, names)
 
@@ -459,16 +613,17 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
                     for s in segments]
     placed0 = [s for s in segments if s.memory == 0 and s.address is not None and s.size]
     data_start = min([s.address for s in placed0] + [lo for lo, _ in zero_filled], default=None)
-    file_data_end = max([s.end for s in placed0] + [hi for _, hi in zero_filled], default=None)
 
     syms = _linker_symbols(module, gnames)
-    data_end = syms.get("__data_end", file_data_end)
-    data_end_exact = "__data_end" in syms
+    facts = _data_end_facts(module, gnames, segments, zero_filled, syms, variables)
+    data_end, data_end_exact, data_end_source = _data_end_from(facts)
     if data_start is None and "__global_base" in syms and data_end is not None:
         data_start = syms["__global_base"]
 
     # stack --------------------------------------------------------------------------------
     sp = _find_stack_pointer(module, gnames, go)
+    preinit: list[tuple[int, int]] = []
+    lo_sym = syms.get("__stack_low")
     stack_low = stack_high = None
     stack_exact = False
     heap_base = syms.get("__heap_base")
@@ -522,6 +677,24 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
                                 "the size is an upper bound")
             if heap_base is None:
                 heap_base, heap_exact = sp0, False
+        elif sp0 % 16 == 0 and data_end is not None and sp0 < data_end:
+            # a snapshot (Wizer and the like): the stack's contents at snapshot time are active data
+            # below the stack pointer; the static data starts at the stack's top
+            kind = "stack-first"
+            preinit = [(max(lo, 0), min(hi, sp0)) for lo, hi in _pieces(segments, zero_filled) if lo < sp0]
+            nbytes = sum(h - lo for lo, h in preinit)
+            reason = (f"the stack pointer starts at {sp0:#x}, with data above it; the {nbytes} bytes of data "
+                      f"below it are pre-initialised stack contents (a snapshot, e.g. Wizer)")
+            stack_high = sp0
+            stack_low = lo_sym if lo_sym is not None else 0
+            stack_exact = True
+            stack_reason = ("from __stack_low" if lo_sym is not None else "stack-first: the stack ends at address 0")
+            stack_reason += "; pre-initialised stack contents (a snapshot, e.g. Wizer)"
+            data_start = min([lo for lo, hi in _pieces(segments, zero_filled) if lo >= sp0] + [sp0])
+            findings.append(Finding("info", "pre-initialised-stack",
+                                    f"{len(preinit)} data piece{'s' if len(preinit) != 1 else ''} ({nbytes} bytes) "
+                                    f"lie inside the stack [{stack_low:#x}, {sp0:#x}): pre-initialised stack "
+                                    f"contents (a snapshot, e.g. Wizer), not static data"))
         else:
             kind = "overlap"
             reason = f"the stack pointer starts at {sp0:#x}, inside the data [{data_start:#x}, {data_end:#x})"
@@ -534,6 +707,17 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
             findings.append(Finding("warning", "stack-high-mismatch",
                                     f"__stack_high is {hi_sym:#x} but the stack pointer starts at {stack_high:#x}"))
 
+    if not data_end_exact and data_end is not None:  # a closing bound that the layout kind makes exact
+        close = None
+        if kind == "stack-first" and heap_exact and heap_base >= data_end:
+            close = DataEndFact("__heap_base", heap_base, "end", f"__heap_base = {heap_base:#x}: in a stack-first "
+                                "layout the heap starts where the data ends (16-byte aligned)")
+        elif kind == "data-first" and lo_sym is not None and lo_sym >= data_end:
+            close = DataEndFact("__stack_low", lo_sym, "end", f"__stack_low = {lo_sym:#x}: in a data-first layout "
+                                "the stack starts where the data ends (16-byte aligned)")
+        if close is not None:
+            facts.append(close)
+            data_end, data_end_exact, data_end_source = close.value, True, close.source
     if heap_base is None and kind == "stack-first" and data_end is not None:
         heap_base, heap_exact = align_up(data_end, 16), False
 
@@ -547,10 +731,62 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
         module.path, module.size, toolchain, producers, memories, sp, kind, reason, stack_low, stack_high,
         stack_exact, stack_reason, segments, data_start, data_end, data_end_exact, heap_base, heap_exact,
         syms, min_pages_needed, [], findings, go, passive, zero_filled)
+    layout.data_end_source, layout.data_end_facts, layout.preinitialised = data_end_source, facts, preinit
     layout.regions = _regions(layout)
     layout.contents = _contents(module, findings)
-    _findings(module, layout, pages, min_stack, host_max_pages, host_shared)
+    layout.globals = classify_globals(module, gnames, layout, variables)
+    _findings(module, layout, pages, min_stack)
     return layout
+
+
+def _pieces(segments: list[Segment], zero_filled) -> list[tuple[int, int]]:
+    return sorted([(sg.address, sg.address + sg.size) for sg in segments
+                   if sg.memory == 0 and sg.address is not None and sg.size] + list(zero_filled))
+
+
+def _data_end_facts(module: WasmModule, gnames: dict[int, str], segments: list[Segment], zero_filled,
+                    syms: dict[str, int], variables) -> list[DataEndFact]:
+    """Every piece of evidence for the end of the data that does not depend on the layout kind."""
+    facts: list[DataEndFact] = []
+    placed = [sg for sg in segments if sg.memory == 0 and sg.address is not None and sg.size]
+    if placed:
+        last = max(placed, key=lambda sg: sg.end)
+        facts.append(DataEndFact("segments", last.end, "at-least",
+                                 f"the last active data segment ({last.name or f'segment {last.index}'}) ends here"))
+    if zero_filled:
+        lo, hi = max(zero_filled, key=lambda r: r[1])
+        facts.append(DataEndFact("__wasm_init_memory", hi, "at-least",
+                                 f"the memory-initialisation function zero-fills [{lo:#x}, {hi:#x}) (.bss)"))
+    got, _ = got_data_internal(module, gnames)
+    if got:
+        name, addr = max(got.items(), key=lambda kv: (kv[1], kv[0]))
+        facts.append(DataEndFact("GOT.data.internal", addr + 1, "at-least",
+                                 f"{GOT_DATA_PREFIX}{name} = {addr:#x}: the variable {name} starts there "
+                                 f"({len(got)} GOT.data.internal global{'s' if len(got) != 1 else ''})"))
+    top = None
+    for name, addr, size in variables:
+        if addr is None or addr <= 0 or addr >= 0xFFFFFFFF:
+            continue
+        end = addr + max(size or 0, 1)
+        if top is None or end > top[1]:
+            top = (name, end, addr, size)
+    if top is not None:
+        name, end, addr, size = top
+        facts.append(DataEndFact("dwarf", end, "at-least",
+                                 f"the DWARF variable {name} occupies [{addr:#x}, {end:#x})"
+                                 + ("" if size else " (size unknown: 1 byte counted)")))
+    if "__data_end" in syms:
+        facts.append(DataEndFact("__data_end", syms["__data_end"], "end", f"__data_end = {syms['__data_end']:#x}"))
+    return facts
+
+
+def _data_end_from(facts: list[DataEndFact]) -> tuple[int | None, bool, str | None]:
+    """(data end, exact, source): ``__data_end`` when known, else the highest proven address."""
+    for f in facts:
+        if f.bound == "end":
+            return f.value, True, f.source
+    best = max(facts, key=lambda f: f.value, default=None)
+    return (None, False, None) if best is None else (best.value, False, best.source)
 
 
 def _imports_as_abort(module: WasmModule) -> bool:
@@ -590,7 +826,8 @@ def _regions(lay: MemoryLayout) -> list[Region]:
     total = mem.min_bytes
     regions: list[Region] = []
     if lay.stack_low is not None and lay.stack_high is not None and lay.layout_kind != "overlap":
-        regions.append(Region("stack", lay.stack_low, lay.stack_high, "stack", lay.stack_exact))
+        label = "stack (with pre-initialised contents: a snapshot)" if lay.preinitialised else "stack"
+        regions.append(Region("stack", lay.stack_low, lay.stack_high, label, lay.stack_exact))
     pieces = sorted([(s.address, s.address + s.size, s.name or f"segment {s.index}") for s in lay.segments
                      if s.memory == 0 and s.address is not None and s.size]
                     + [(lo, hi, ".bss (zero-filled at start-up)") for lo, hi in lay.zero_filled])
@@ -606,10 +843,12 @@ def _regions(lay: MemoryLayout) -> list[Region]:
             regions.append(Region("data", run[0][0], run_end, f"{len(run)} pieces" if len(run) > 1 else run[0][2]))
             if piece is not None:
                 run, run_end = [piece], piece[1]
-    if lay.data_end is not None and lay.data_end_exact:
+    if lay.data_end is not None:
         last = max((r.end for r in regions if r.kind == "data"), default=None)
         if last is not None and lay.data_end > last:
-            regions.append(Region("data", last, lay.data_end, ".bss (zero-initialised)"))
+            label = ".bss (zero-initialised)" if lay.data_end_exact else \
+                f".bss (zero-initialised; proven to here by {lay.data_end_source})"
+            regions.append(Region("data", last, lay.data_end, label))
     if lay.heap_base is not None and lay.heap_base < total:
         regions.append(Region("heap", lay.heap_base, total, "heap (initial memory)", lay.heap_base_exact))
     regions.sort(key=lambda r: (r.start, r.end))
@@ -627,8 +866,7 @@ def _regions(lay: MemoryLayout) -> list[Region]:
     return out
 
 
-def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stack: int,
-              host_max_pages: int | None = None, host_shared: bool = False) -> None:
+def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stack: int) -> None:
     f = lay.findings
     mem = lay.memory
     if lay.go:
@@ -649,15 +887,7 @@ def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stac
                          "data-first layout: the stack sits above the static data and grows down into it, so "
                          "a stack overflow silently corrupts globals instead of trapping",
                          "link with --stack-first (wasm-ld) so an overflow runs below address 0 and traps"))
-    if mem.max_pages is None and mem.imported is not None:  # the host's WebAssembly.Memory sets it
-        example = min(JS_MAX_PAGES, max(256, 2 * mem.min_pages))
-        f.append(Finding("info", "no-max-memory",
-                         f"the memory import {mem.imported} has no maximum: the host's WebAssembly.Memory sets "
-                         f"one (without it, memory may grow to 4 GiB for wasm32)",
-                         f"set `maximum` in the host, e.g. {js_memory(mem.min_pages, example, False, mem.is64)} "
-                         f"({example * mem.page_size // 1048576} MiB); not -Wl,--max-memory, which makes every "
-                         f"host pass one"))
-    elif mem.max_pages is None:
+    if mem.max_pages is None:
         f.append(Finding("info", "no-max-memory",
                          "memory has no maximum: it may grow until the host refuses (4 GiB for wasm32)",
                          "set one with -Wl,--max-memory=BYTES"))
@@ -691,57 +921,27 @@ def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stac
         f.append(Finding("error", "memory-too-small",
                          f"the layout needs {lay.min_pages_needed} pages but memory 0 declares {mem.min_pages}"))
     if pages is not None:
-        _host_findings(module, lay, pages, host_max_pages, host_shared)
-
-def _host_findings(module: WasmModule, lay: MemoryLayout, pages: int, host_max_pages: int | None,
-                   host_shared: bool) -> None:
-    """--pages N [--max-pages M] [--shared]: the host memory new WebAssembly.Memory({initial: N, maximum: M,
-    shared}) checked against memory 0's import as V8 checks it (wasmem.model.hostmem)."""
-    f = lay.findings
-    mem = lay.memory
-    host = HostMemory(pages, host_max_pages, host_shared)
-    if mem.imported is None:
-        f.append(Finding("warning", "pages-not-imported",
-                         f"--pages {pages}: this module defines its own memory ({mem.min_pages} pages); "
-                         f"a host-provided memory is ignored"))
-        return
-    imp = module.memories[0].imported
-    paste = advice(mem, pages, host_max_pages)
-    problems = link_problems(mem, host, mem.import_index)
-    for i, p in enumerate(problems):
-        message = f"{p.message}: {'V8 throws' if i == 0 else 'V8 would next throw'} {p.v8}"
-        hint = f"pass {paste}"
-        if p.code == "host-memory-too-small":
-            message += (f" (Node 20 / V8 11.3 wording; newer V8: "
-                        f"{newer_v8_too_small(imp.module, imp.name, imp.index, pages, mem.min_pages)})")
-            hint += _relink_advice(lay, pages)
-        f.append(Finding("error", p.code, message, hint))
-    if not problems:
-        f.append(Finding("info", "host-memory-ok",
-                         f"--pages {pages}: V8 accepts {js_memory(pages, host_max_pages, host_shared, mem.is64)} "
-                         f"for {mem.imported} (initial {mem.min_pages}"
-                         f"{'' if mem.max_pages is None else f', maximum {mem.max_pages}'}"
-                         f"{', shared' if mem.shared else ''})"))
-
-
-def _relink_advice(lay: MemoryLayout, pages: int) -> str:
-    """How to relink so that a `pages`-page host memory is enough, never below what the layout needs."""
-    mem = lay.memory
-    need = max([v for v in (lay.heap_base, lay.data_end, lay.stack_high) if v is not None], default=None)
-    if need is None or lay.min_pages_needed is None:
-        return (f"; or relink with -Wl,--initial-memory={pages * mem.page_size} if the stack and data fit in "
-                f"{pages} pages (wasm-ld refuses a smaller initial memory than they need)")
-    exact = lay.heap_base_exact and lay.heap_base is not None
-    if pages >= lay.min_pages_needed:
-        return (f"; or relink with -Wl,--initial-memory={pages * mem.page_size}: the layout needs "
-                f"{'' if exact else 'at least '}{lay.min_pages_needed} pages (stack, data and heap base "
-                f"{need:#x}), so {pages} are {'enough' if exact else 'enough unless .bss reaches further'}")
-    short = need - pages * mem.page_size
-    return (f"; relinking alone cannot make {pages} pages enough: the layout needs "
-            f"{'' if exact else 'at least '}{lay.min_pages_needed} pages (stack, data and heap base {need:#x}), "
-            f"so -Wl,--initial-memory={lay.min_pages_needed * mem.page_size} is the least wasm-ld accepts; "
-            f"shrink the stack (-Wl,-z,stack-size, if `wasmem stack` shows the deepest path fits) or the static "
-            f"data by {short} bytes first")
+        declared = mem.min_pages
+        if mem.imported is None:
+            f.append(Finding("warning", "pages-not-imported",
+                             f"--pages {pages}: this module defines its own memory ({declared} pages); "
+                             f"a host-provided memory is ignored"))
+        elif pages < declared:
+            f.append(Finding(
+                "error", "host-memory-too-small",
+                f"LinkError: memory import has {pages} pages which is smaller than the declared initial of "
+                f"{declared}",
+                f"give the host memory at least {declared} pages (new WebAssembly.Memory({{initial: {declared}}})), "
+                f"or relink with a smaller -Wl,--initial-memory={pages * mem.page_size} "
+                f"and/or a smaller -Wl,-z,stack-size"))
+        elif mem.max_pages is not None and pages > mem.max_pages:
+            f.append(Finding("error", "host-memory-too-large",
+                             f"LinkError: memory import has {pages} pages which is larger than the declared "
+                             f"maximum of {mem.max_pages}"))
+        else:
+            f.append(Finding("info", "host-memory-ok",
+                             f"--pages {pages}: a host memory of {pages} pages satisfies the import "
+                             f"(initial {declared}{'' if mem.max_pages is None else f', maximum {mem.max_pages}'})"))
 
 
 def _function_label(module: WasmModule, index: int) -> str:
@@ -774,14 +974,20 @@ def layout_to_dict(lay: MemoryLayout) -> dict:
             "initial": sp.initial, "imported": sp.imported, "evidence": sp.evidence, "type": sp.valtype},
         "layout": {"kind": lay.layout_kind, "reason": lay.layout_reason},
         "stack": {"low": lay.stack_low, "high": lay.stack_high, "size": lay.stack_size,
-                  "exact": lay.stack_exact, "reason": lay.stack_reason},
+                  "exact": lay.stack_exact, "reason": lay.stack_reason,
+                  "preinitialised": [{"start": lo, "end": hi} for lo, hi in lay.preinitialised]},
         "data": {"start": lay.data_start, "end": lay.data_end, "end_exact": lay.data_end_exact,
+                 "end_source": lay.data_end_source,
+                 "end_facts": [{"source": f.source, "value": f.value, "bound": f.bound, "detail": f.detail}
+                               for f in lay.data_end_facts],
                  "passive_segments": lay.passive_segments,
                  "segments": [{"index": s.index, "name": s.name, "mode": s.mode, "memory": s.memory,
                                "address": s.address, "size": s.size, "file_offset": s.file_offset}
                               for s in lay.segments]},
         "heap": {"base": lay.heap_base, "exact": lay.heap_base_exact, "available": lay.heap_available},
         "linker_symbols": dict(sorted(lay.linker_symbols.items())),
+        "globals": [{"name": g.name, "index": g.index, "value": g.value, "type": g.valtype, "class": g.kind,
+                     "reason": g.reason} for g in lay.globals],
         "min_pages_needed": lay.min_pages_needed,
         "regions": [{"kind": r.kind, "start": r.start, "end": r.end, "size": r.size, "label": r.label,
                      "exact": r.exact} for r in lay.regions],

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model.layout import MemoryLayout
-from .common import REGION_STYLE, SEVERITY_STYLE, add_row, fmt_addr, fmt_bytes, shown
+from .common import REGION_STYLE, SEVERITY_STYLE, add_row, fmt_addr, fmt_bytes
 
 MAX_SEGMENTS = 8
 MAX_REGION_ROWS = 24
@@ -84,9 +84,9 @@ class InspectView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lay = self.layout
-        yield Text(shown(lay.path or '<module>'), style="bold")
+        yield Text(f"{lay.path or '<module>'}", style="bold")
         yield Text(f"  {fmt_bytes(lay.file_size)} ({lay.file_size} bytes)"
-                   + (f" · {shown(lay.toolchain)}" if lay.toolchain else ""), style="dim")
+                   + (f" · {lay.toolchain}" if lay.toolchain else ""), style="dim")
         if lay.contents is not None:
             yield self._module(lay.contents)
         yield Text("")
@@ -101,6 +101,9 @@ class InspectView:
         if lay.linker_symbols:
             yield Text("")
             yield self._symbols()
+        if lay.value_globals:
+            yield Text("")
+            yield self._values()
         if lay.segments:
             yield Text("")
             yield self._segments()
@@ -146,7 +149,7 @@ class InspectView:
         for m in lay.memories:
             origin = f"import {m.imported}" if m.imported else "defined"
             if m.exports:
-                origin += ", export " + ", ".join(f"'{shown(e)}'" for e in m.exports)
+                origin += ", export " + ", ".join(repr(e) for e in m.exports)
             mx = "none" if m.max_pages is None else f"{m.max_pages} pages ({fmt_bytes(m.max_bytes)})"
             flags = [f for f, on in (("shared", m.shared), ("memory64", m.is64)) if on]
             if m.page_size != 65536:
@@ -177,9 +180,9 @@ class InspectView:
         g.add_column()
 
         def row(label: str, value: str, note: str | None = None):
-            t = Text(shown(value))
+            t = Text(value)
             if note:
-                t.append("\n" + shown(note), style="dim")
+                t.append("\n" + note, style="dim")
             add_row(g, label, t)
 
         sp = lay.stack_pointer
@@ -194,6 +197,10 @@ class InspectView:
             bound = "" if lay.stack_exact else "at most "
             row("stack", f"[{fmt_addr(lay.stack_low)}, {fmt_addr(lay.stack_high)}) = {bound}"
                 f"{fmt_bytes(lay.stack_size)} ({lay.stack_size} bytes)", lay.stack_reason or None)
+        if lay.data_end is not None and lay.data_end_source is not None:
+            src = next((f for f in lay.data_end_facts if f.source == lay.data_end_source), None)
+            row("data end", f"{fmt_addr(lay.data_end)}{'' if lay.data_end_exact else ' at least'} "
+                f"(from {lay.data_end_source})", src.detail if src is not None else None)
         if lay.heap_base is not None:
             est = "" if lay.heap_base_exact else " (estimate)"
             row("heap base", f"{fmt_addr(lay.heap_base)}{est}",
@@ -210,6 +217,15 @@ class InspectView:
         t.add_column("value")
         for name, v in sorted(self.layout.linker_symbols.items(), key=lambda kv: kv[1]):
             add_row(t, name, fmt_addr(v))
+        return t
+
+    def _values(self):
+        t = Table(title="Exported values (not addresses: never used as labels)", title_justify="left",
+                  title_style="bold", show_edge=False, pad_edge=False)
+        for col in ("global", "value", "why"):
+            t.add_column(col)
+        for g in self.layout.value_globals:
+            add_row(t, g.name, f"{g.value} ({g.value:#x})", g.reason)
         return t
 
     def _segments(self):
@@ -235,8 +251,8 @@ class InspectView:
         g.add_column(no_wrap=True, justify="right")
         g.add_column()
         for x in sorted(f, key=lambda x: order[x.severity]):
-            msg = Text(shown(x.message))
+            msg = Text(x.message)
             if x.hint:
-                msg.append(f"\nfix: {shown(x.hint)}", style="dim")
+                msg.append(f"\nfix: {x.hint}", style="dim")
             add_row(g, Text(x.severity, style=SEVERITY_STYLE[x.severity]), msg)
         return Group(Text("Findings", style="bold"), g)

@@ -34,9 +34,9 @@ def load_module(path_or_module) -> WasmModule:
 
 def layout_facts(module: WasmModule):
     """(layout, sp_global, stack_range, regions) from the layout model, as plain values for Session."""
-    from ..model.layout import analyze
+    from ..debuginfo.layout import analyze_layout
 
-    layout = analyze(module)
+    layout = analyze_layout(module)  # with DWARF's .bss facts: the same model `symbols` and `inspect` use
     sp_global = layout.stack_pointer.global_index if layout.stack_pointer is not None else None
     low, high = layout.stack_low, layout.stack_high
     stack_range = (low, high) if low is not None and high is not None and low < high else None

@@ -1,0 +1,44 @@
+"""The layout model with the DWARF facts it needs: one analysis that `inspect`, `symbols`, `dump`,
+`chase` and `call` share, so that no two commands disagree about what lives at an address."""
+
+from __future__ import annotations
+
+from ..errors import ParseError
+
+
+def dwarf_variables(module, debug=None) -> list[tuple[str, int, int | None]]:
+    """(name, address, size) of every static variable DWARF places in linear memory; empty without
+    DWARF or when the DWARF cannot be read (over budget, damaged)."""
+    if debug is None:
+        if not any(s.name == ".debug_info" for s in module.debug_sections):
+            return []
+        from .symbols import load_debug_info
+
+        try:
+            debug = load_debug_info(module)
+            if debug is not None:
+                debug.load()
+        except ParseError:
+            return []
+        if debug is None:
+            return []
+    try:
+        return [(v.display_name, v.address, v.size) for v in debug.variables]
+    except ParseError:
+        return []
+
+
+def analyze_layout(module, *, debug=None, **options):
+    """``wasmem.model.layout.analyze`` with the DWARF variables as facts about where .bss ends. Given
+    ``debug`` (a loaded DebugInfo), its variables are used; otherwise DWARF is read only when the module
+    has it and the layout does not already know the exact data end (``__data_end``) — the variables
+    can only add to what the module says itself."""
+    from ..model.layout import analyze
+
+    if debug is not None:
+        return analyze(module, variables=dwarf_variables(module, debug), **options)
+    layout = analyze(module, **options)
+    if layout.data_end_exact:
+        return layout
+    variables = dwarf_variables(module)
+    return analyze(module, variables=variables, **options) if variables else layout
