@@ -51,8 +51,9 @@ PAGES: dict[str, dict] = {
         "examples": [
             ("A stack-first module (zig cc): the stack is `[0, 64 KiB)`, data and heap above it.",
              "wasmem inspect samples/memdemo.wasm"),
-            ("Will the host's memory do? With `--pages N` wasmem says what a JS host would throw.",
-             "wasmem inspect samples/memdemo-import.wasm --pages 1 | grep -A2 LinkError"),
+            ("Will the host's memory do? With `--pages N` (and `--max-pages M`, `--shared`) wasmem says "
+             "what V8 would throw, and the `WebAssembly.Memory` to pass instead.",
+             "wasmem inspect samples/hosts-emscripten.wasm --pages 1 | grep -A3 \"error the import\""),
             ("The same model as data (schema in [json.md](../json.md)); here just the stack part.",
              "wasmem inspect samples/memdemo-datafirst.wasm --json | python3 -c "
              "'import json,sys; d=json.load(sys.stdin); print(json.dumps(d[\"stack\"], indent=2))'"),

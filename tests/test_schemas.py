@@ -413,6 +413,8 @@ def test_enums_are_the_codes_sets():
     src = (ROOT / "wasmem" / "model" / "layout.py").read_text(encoding="utf-8")
     codes = set(re.findall(r'Finding\(\s*"(?:error|warning|info)",\s*"([a-z-]+)"', src))
     codes |= {f"bad-{w}" for w in re.findall(r'best_effort\("([A-Za-z_]+)"', src)}
+    host = (ROOT / "wasmem" / "model" / "hostmem.py").read_text(encoding="utf-8")  # --pages findings
+    codes |= set(re.findall(r'LinkProblem\(\s*"([a-z-]+)"', host)) | {"host-memory-ok"}
     ins = schema("inspect")["properties"]
     assert set(ins["findings"]["items"]["properties"]["code"]["enum"]) == codes
     assert ins["linker_symbols"]["propertyNames"]["enum"] == list(layout.LINKER_SYMBOLS)

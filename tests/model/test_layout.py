@@ -145,8 +145,9 @@ def test_host_pages_below_declared_minimum_gives_the_js_link_error():
     lay = layout('(module (import "env" "memory" (memory 17)))', pages=16)
     err = [f for f in lay.findings if f.code == "host-memory-too-small"][0]
     assert err.severity == "error"
-    assert err.message == "LinkError: memory import has 16 pages which is smaller than the declared initial of 17"
-    assert "--initial-memory" in err.hint and "stack-size" in err.hint
+    assert "LinkError: WebAssembly.Instance(): memory import 0 is smaller than initial 17, got 16" in err.message
+    assert "memory import has 16 pages which is smaller than the declared initial of 17" in err.message
+    assert "--initial-memory" in err.hint and "new WebAssembly.Memory({initial: 17})" in err.hint
     assert "host-memory-ok" in codes(layout('(module (import "env" "memory" (memory 17)))', pages=17))
 
 

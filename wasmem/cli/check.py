@@ -7,6 +7,7 @@ import os
 import click
 
 from ..errors import UsageError
+from ..text import shown
 from .common import svg_option
 
 FORMATS = ("text", "json", "github", "junit", "sarif")
@@ -17,7 +18,12 @@ FORMATS = ("text", "json", "github", "junit", "sarif")
 @click.option("--max-initial-pages", type=click.IntRange(min=0), default=None, metavar="N",
               help="Memory 0 may start with at most N pages.")
 @click.option("--host-pages", type=click.IntRange(min=0), default=None, metavar="N",
-              help="The host provides an N-page memory: the import's minimum (and maximum) must allow it.")
+              help="The host provides new WebAssembly.Memory({initial: N}) for the imported memory: fail where "
+                   "V8 would (initial below the import's, a maximum or shared flag that does not match).")
+@click.option("--host-max-pages", type=click.IntRange(min=0), default=None, metavar="M",
+              help="With --host-pages: the host memory's maximum (required when the import declares one).")
+@click.option("--host-shared", is_flag=True, default=False,
+              help="With --host-pages: the host memory is shared (required when the import is shared).")
 @click.option("--min-stack-size", type=click.IntRange(min=0), default=None, metavar="BYTES",
               help="The linear stack must be at least BYTES.")
 @click.option("--max-stack-size", type=click.IntRange(min=0), default=None, metavar="BYTES",
@@ -117,14 +123,16 @@ def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
         with _open_report(output) as f:
             f.write(text)
         failed = sum(len(m.failures) for m in reports)
-        click.echo(f"wasmem check: wrote {fmt} report to {output} ({failed} failed)", err=True)
+        click.echo(f"wasmem check: wrote {fmt} report to {shown(output)} ({failed} failed)", err=True)
     else:
         click.echo(text, nl=False)
 
     errors = [m for m in reports if m.error]
     if errors:
+        from .main import error_line
+
         for m in errors:
-            click.echo(f"wasmem: error: {m.error}", err=True)
+            error_line(m.error)
         raise SystemExit(2)
     if not all(m.passed for m in reports):
         raise SystemExit(1)

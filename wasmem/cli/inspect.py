@@ -9,15 +9,19 @@ from .common import json_option, print_json, render, svg_option
 
 @click.command("inspect")
 @click.argument("module", type=click.Path())
-@click.option("--pages", type=click.IntRange(min=0), default=None,
-              help="Check a host-provided memory of N pages against the declared minimum.")
+@click.option("--pages", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Check a host memory of N pages (new WebAssembly.Memory({initial: N})) against an imported "
+                   "memory as V8 does: minimum, maximum and shared flag.")
+@click.option("--max-pages", type=click.IntRange(min=0), default=None, metavar="M",
+              help="With --pages: the host memory's maximum (new WebAssembly.Memory({initial: N, maximum: M})).")
+@click.option("--shared", is_flag=True, default=False, help="With --pages: the host memory is shared.")
 @click.option("--min-stack", type=click.IntRange(min=0), default=None, metavar="BYTES",
               help="Warn when the linear stack is smaller than this (default 16384).")
 @click.option("--segments", type=click.IntRange(min=1), default=8, show_default=True,
               help="How many of the largest data segments to list.")
 @json_option
 @svg_option
-def inspect_cmd(module, pages, min_stack, segments, as_json, svg):
+def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, as_json, svg):
     """Show a module's declared memory, stack pointer, stack/data/heap layout and findings.
 
     Every section is parsed, so a malformed module fails with one error line (exit 2); function
@@ -28,11 +32,15 @@ def inspect_cmd(module, pages, min_stack, segments, as_json, svg):
     Examples:
       wasmem inspect app.wasm
       wasmem inspect app.wasm --pages 16     # will a 16-page host memory do?
+      wasmem inspect app.wasm --pages 17 --max-pages 256 --shared
       wasmem inspect app.wasm --json
     """
     from ..api import inspect
+    from ..errors import UsageError
 
-    layout = inspect(module, pages=pages, min_stack=min_stack)
+    if pages is None and (max_pages is not None or shared):
+        raise UsageError("--max-pages and --shared describe the host memory of --pages: give --pages N too")
+    layout = inspect(module, pages=pages, min_stack=min_stack, host_max_pages=max_pages, host_shared=shared)
     if as_json:
         from ..model.layout import layout_to_dict
 

@@ -10,6 +10,7 @@ import click
 
 from .. import __version__
 from ..errors import WasmemError
+from ..text import shown
 
 # command name → "module:attribute", imported only when the command runs (so `inspect` never
 # imports wasmtime)
@@ -68,6 +69,13 @@ def _quiet_stdout() -> None:
         pass
 
 
+def error_line(text: str, prefix: str = "wasmem: error: ") -> None:
+    """One line on standard error: ``prefix`` then ``text`` through ``shown``, so a name from the module
+    (or a path, or a value from the command line) inside a message can neither drive the terminal nor
+    start a line of its own. Messages may embed names as they are: this is where they are escaped."""
+    click.echo(prefix + shown(text), err=True)
+
+
 def _want_traceback(argv) -> bool:
     return "--traceback" in argv or os.environ.get("WASMEM_TRACEBACK") == "1"
 
@@ -116,13 +124,12 @@ def _main(argv=None) -> None:
     except click.ClickException as exc:
         if _want_traceback(argv):
             raise
-        msg = exc.format_message().replace("\n", " ")
-        click.echo(f"wasmem: error: {msg}", err=True)
+        error_line(exc.format_message().replace("\n", " "))
         sys.exit(2 if exc.exit_code in (1, 2) else exc.exit_code)
     except WasmemError as exc:
         if _want_traceback(argv):
             raise
-        click.echo(f"wasmem: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", err=True)
+        error_line(str(exc) or type(exc).__name__)  # whole: a line break in it is a name's
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, Interrupted):
         click.echo("wasmem: interrupted", err=True)
@@ -134,13 +141,12 @@ def _main(argv=None) -> None:
         if _want_traceback(argv):
             raise
         what = f"cannot write {exc.filename}" if exc.filename else "cannot write standard output"
-        click.echo(f"wasmem: error: {what}: {exc.strerror or exc}", err=True)
+        error_line(f"{what}: {exc.strerror or exc}")
         _quiet_stdout()
         sys.exit(2)
     except Exception as exc:  # a bug: still one line unless asked
         if _want_traceback(argv):
             raise
-        click.echo(f"wasmem: internal error: {type(exc).__name__}: {exc} (run with --traceback and report it)",
-                   err=True)
+        error_line(f"{type(exc).__name__}: {exc} (run with --traceback and report it)", "wasmem: internal error: ")
         sys.exit(3)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -47,7 +47,9 @@ def symbols_cmd(module, pattern, sort, functions, debug_file, as_json, svg):
                              debug_file=debug_file)
     if as_json:
         if listing.dwarf_note:  # the JSON is a list of symbols: the note goes to stderr
-            click.echo(f"wasmem: note: {listing.dwarf_note}", err=True)
+            from .main import error_line
+
+            error_line(listing.dwarf_note, "wasmem: note: ")
         print_json(listing.to_list())
     else:
         from ..render.symbols import SymbolsView

@@ -26,6 +26,8 @@ CONFIG_NAMES = ("wasmem.toml", "pyproject.toml")
 class Rules:
     max_initial_pages: int | None = None
     host_pages: int | None = None
+    host_max_pages: int | None = None  # with host_pages: the host memory's maximum
+    host_shared: bool = False  # with host_pages: the host memory is shared
     min_stack_size: int | None = None
     max_stack_size: int | None = None
     require_stack_first: bool = False
@@ -40,11 +42,13 @@ class Rules:
         """The rules that will be checked, as flag names."""
         out = []
         for f in fields(self):
-            if f.name in ("allow_unbounded", "recursion_depth"):
+            if f.name in ("allow_unbounded", "recursion_depth", "host_max_pages", "host_shared"):
                 continue
             v = getattr(self, f.name)
             if v not in (None, False):
                 out.append(f.name.replace("_", "-"))
+                if f.name == "host_pages":  # the host memory's maximum and shared flag are checked too
+                    out += ["host-max-pages", "host-shared"]
         return out
 
     @property
@@ -53,9 +57,9 @@ class Rules:
 
 
 RULE_TYPES = {f.name: f.type for f in fields(Rules)}
-_INT_RULES = {"max_initial_pages", "host_pages", "min_stack_size", "max_stack_size", "max_data_size",
+_INT_RULES = {"max_initial_pages", "host_pages", "host_max_pages", "min_stack_size", "max_stack_size", "max_data_size",
               "recursion_depth"}
-_BOOL_RULES = {"require_stack_first", "require_max_memory", "allow_unbounded"}
+_BOOL_RULES = {"require_stack_first", "require_max_memory", "allow_unbounded", "host_shared"}
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,9 @@ def make_rules(cli: dict, config_path: str | None = None, *, search_from: str | 
             raise UsageError(f"unknown rule {k!r}")
         if v is not None and v is not False:
             values[k] = v
+    if values.get("host_pages") is None and (values.get("host_max_pages") is not None or values.get("host_shared")):
+        raise UsageError("host-max-pages and host-shared describe the host memory of host-pages: "
+                         "give --host-pages N (or host-pages = N) too")
     return Rules(**values), used, modules
 
 
@@ -225,6 +232,44 @@ def data_size(layout: MemoryLayout) -> int:
     if layout.data_start is not None and layout.data_end is not None:
         return max(0, layout.data_end - layout.data_start)
     return sum(s.size for s in layout.segments if s.mode == "active")
+
+
+def _host_results(layout: MemoryLayout, rules: Rules) -> list[RuleResult]:
+    """host-pages, host-max-pages, host-shared: the host memory new WebAssembly.Memory({initial: host-pages,
+    maximum: host-max-pages, shared: host-shared}) against memory 0's import, failing where V8 throws
+    (wasmem.model.hostmem). host-max-pages and host-shared are reported when the import or the host has a
+    maximum / the shared flag (otherwise there is nothing to compare)."""
+    from .hostmem import HostMemory, advice, link_problems
+
+    R = RuleResult
+    mem = layout.memory
+    n, mx, shared = rules.host_pages, rules.host_max_pages, rules.host_shared
+    if mem is None or mem.imported is None:
+        why = "the module defines its own memory: a host memory is not used" if mem else "the module has no memory"
+        return [R("host-pages", "skip", None, n, why)]
+    host = HostMemory(n, mx, shared)
+    problems = link_problems(mem, host, mem.import_index or 0)
+    fix = f"pass {advice(mem, n, mx)}"
+
+    def result(rule: str, measured, limit, ok: str) -> RuleResult:
+        mine = [p for p in problems if p.rule == rule]
+        if not mine:
+            return R(rule, "pass", measured, limit, ok)
+        first = " (the error V8 throws first)" if len(problems) > 1 and problems[0] in mine else ""
+        return R(rule, "fail", measured, limit, "; ".join(f"{p.message}: {p.v8}" for p in mine) + first,
+                 (fix,))
+
+    out = [result("host-pages", mem.min_pages, n,
+                  f"{mem.imported} needs at least {mem.min_pages} pages; the host gives {n}")]
+    if mem.max_pages is not None or mx is not None or mem.shared or shared:
+        out.append(result("host-max-pages", mem.max_pages, mx,
+                          f"the host memory's maximum {mx} is within the import's maximum {mem.max_pages}"
+                          if mem.max_pages is not None else
+                          f"the import declares no maximum: the host's maximum {mx} is its own choice"))
+    if mem.shared or shared:
+        out.append(result("host-shared", "shared" if mem.shared else "not shared",
+                          "shared" if shared else "not shared", "both the import and the host memory are shared"))
+    return out
 
 
 def check_module(layout: MemoryLayout, rules: Rules, stack: StackAnalysis | None = None) -> list[RuleResult]:
@@ -244,21 +289,7 @@ def check_module(layout: MemoryLayout, rules: Rules, stack: StackAnalysis | None
                          + ("" if ok else f", more than the allowed {lim}")))
 
     if rules.host_pages is not None:
-        n = rules.host_pages
-        if mem is None or mem.imported is None:
-            out.append(R("host-pages", "skip", None, n,
-                         "the module defines its own memory: a host memory is not used" if mem else
-                         "the module has no memory"))
-        else:
-            if n < mem.min_pages:
-                st, msg = "fail", (f"the host's {n}-page memory is smaller than the declared minimum of "
-                                   f"{mem.min_pages} pages: instantiation fails (LinkError)")
-            elif mem.max_pages is not None and n > mem.max_pages:
-                st, msg = "fail", (f"the host's {n}-page memory is larger than the declared maximum of "
-                                   f"{mem.max_pages} pages: instantiation fails (LinkError)")
-            else:
-                st, msg = "pass", f"{mem.imported} needs at least {mem.min_pages} pages; the host gives {n}"
-            out.append(R("host-pages", st, mem.min_pages, n, msg))
+        out += _host_results(layout, rules)
 
     size = layout.stack_size
     no_stack = layout.stack_pointer is None

@@ -10,6 +10,7 @@ from ..errors import ParseError
 from ..parser.code import decode_locals, iter_instruction_tuples, iter_instructions
 from ..parser.features import LEGACY_EH_REMEDY, find_legacy_eh
 from ..parser.module import WasmModule
+from .hostmem import JS_MAX_PAGES, HostMemory, advice, js_memory, link_problems, newer_v8_too_small
 
 # Linker-synthesised globals whose values are addresses (wasm-ld names).
 LINKER_SYMBOLS = ("__data_end", "__heap_base", "__global_base", "__stack_low", "__stack_high",
@@ -47,6 +48,7 @@ class MemoryInfo:
     page_size: int
     shared: bool
     is64: bool
+    import_index: int | None = None  # position in the import section (V8's "memory import N")
 
     @property
     def min_bytes(self) -> int:
@@ -552,6 +554,7 @@ def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) ->
 
 
 def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DEFAULT_MIN_STACK,
+            host_max_pages: int | None = None, host_shared: bool = False,
             variables=None) -> MemoryLayout:
     """The layout of a module. ``variables`` are DWARF facts, ``(name, address, size or None)`` for
     each static variable (``wasmem.debuginfo.analyze_layout`` supplies them): they prove where .bss
@@ -579,7 +582,7 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
         memories.append(MemoryInfo(
             m.index, f"{m.imported.module}.{m.imported.name}" if m.imported else None,
             tuple(module.get_export_names("memory", m.index)), t.min_pages, t.max_pages, t.page_size,
-            t.shared, t.is64))
+            t.shared, t.is64, m.imported.index if m.imported else None))
     go = _is_go(module)
     toolchain = _toolchain(module, producers, go, names)
 
@@ -735,7 +738,7 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     layout.regions = _regions(layout)
     layout.contents = _contents(module, findings)
     layout.globals = classify_globals(module, gnames, layout, variables)
-    _findings(module, layout, pages, min_stack)
+    _findings(module, layout, pages, min_stack, host_max_pages, host_shared)
     return layout
 
 
@@ -866,7 +869,8 @@ def _regions(lay: MemoryLayout) -> list[Region]:
     return out
 
 
-def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stack: int) -> None:
+def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stack: int,
+              host_max_pages: int | None = None, host_shared: bool = False) -> None:
     f = lay.findings
     mem = lay.memory
     if lay.go:
@@ -887,7 +891,15 @@ def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stac
                          "data-first layout: the stack sits above the static data and grows down into it, so "
                          "a stack overflow silently corrupts globals instead of trapping",
                          "link with --stack-first (wasm-ld) so an overflow runs below address 0 and traps"))
-    if mem.max_pages is None:
+    if mem.max_pages is None and mem.imported is not None:  # the host's WebAssembly.Memory sets it
+        example = min(JS_MAX_PAGES, max(256, 2 * mem.min_pages))
+        f.append(Finding("info", "no-max-memory",
+                         f"the memory import {mem.imported} has no maximum: the host's WebAssembly.Memory sets "
+                         f"one (without it, memory may grow to 4 GiB for wasm32)",
+                         f"set `maximum` in the host, e.g. {js_memory(mem.min_pages, example, False, mem.is64)} "
+                         f"({example * mem.page_size // 1048576} MiB); not -Wl,--max-memory, which makes every "
+                         f"host pass one"))
+    elif mem.max_pages is None:
         f.append(Finding("info", "no-max-memory",
                          "memory has no maximum: it may grow until the host refuses (4 GiB for wasm32)",
                          "set one with -Wl,--max-memory=BYTES"))
@@ -921,27 +933,57 @@ def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stac
         f.append(Finding("error", "memory-too-small",
                          f"the layout needs {lay.min_pages_needed} pages but memory 0 declares {mem.min_pages}"))
     if pages is not None:
-        declared = mem.min_pages
-        if mem.imported is None:
-            f.append(Finding("warning", "pages-not-imported",
-                             f"--pages {pages}: this module defines its own memory ({declared} pages); "
-                             f"a host-provided memory is ignored"))
-        elif pages < declared:
-            f.append(Finding(
-                "error", "host-memory-too-small",
-                f"LinkError: memory import has {pages} pages which is smaller than the declared initial of "
-                f"{declared}",
-                f"give the host memory at least {declared} pages (new WebAssembly.Memory({{initial: {declared}}})), "
-                f"or relink with a smaller -Wl,--initial-memory={pages * mem.page_size} "
-                f"and/or a smaller -Wl,-z,stack-size"))
-        elif mem.max_pages is not None and pages > mem.max_pages:
-            f.append(Finding("error", "host-memory-too-large",
-                             f"LinkError: memory import has {pages} pages which is larger than the declared "
-                             f"maximum of {mem.max_pages}"))
-        else:
-            f.append(Finding("info", "host-memory-ok",
-                             f"--pages {pages}: a host memory of {pages} pages satisfies the import "
-                             f"(initial {declared}{'' if mem.max_pages is None else f', maximum {mem.max_pages}'})"))
+        _host_findings(module, lay, pages, host_max_pages, host_shared)
+
+def _host_findings(module: WasmModule, lay: MemoryLayout, pages: int, host_max_pages: int | None,
+                   host_shared: bool) -> None:
+    """--pages N [--max-pages M] [--shared]: the host memory new WebAssembly.Memory({initial: N, maximum: M,
+    shared}) checked against memory 0's import as V8 checks it (wasmem.model.hostmem)."""
+    f = lay.findings
+    mem = lay.memory
+    host = HostMemory(pages, host_max_pages, host_shared)
+    if mem.imported is None:
+        f.append(Finding("warning", "pages-not-imported",
+                         f"--pages {pages}: this module defines its own memory ({mem.min_pages} pages); "
+                         f"a host-provided memory is ignored"))
+        return
+    imp = module.memories[0].imported
+    paste = advice(mem, pages, host_max_pages)
+    problems = link_problems(mem, host, mem.import_index)
+    for i, p in enumerate(problems):
+        message = f"{p.message}: {'V8 throws' if i == 0 else 'V8 would next throw'} {p.v8}"
+        hint = f"pass {paste}"
+        if p.code == "host-memory-too-small":
+            message += (f" (Node 20 / V8 11.3 wording; newer V8: "
+                        f"{newer_v8_too_small(imp.module, imp.name, imp.index, pages, mem.min_pages)})")
+            hint += _relink_advice(lay, pages)
+        f.append(Finding("error", p.code, message, hint))
+    if not problems:
+        f.append(Finding("info", "host-memory-ok",
+                         f"--pages {pages}: V8 accepts {js_memory(pages, host_max_pages, host_shared, mem.is64)} "
+                         f"for {mem.imported} (initial {mem.min_pages}"
+                         f"{'' if mem.max_pages is None else f', maximum {mem.max_pages}'}"
+                         f"{', shared' if mem.shared else ''})"))
+
+
+def _relink_advice(lay: MemoryLayout, pages: int) -> str:
+    """How to relink so that a `pages`-page host memory is enough, never below what the layout needs."""
+    mem = lay.memory
+    need = max([v for v in (lay.heap_base, lay.data_end, lay.stack_high) if v is not None], default=None)
+    if need is None or lay.min_pages_needed is None:
+        return (f"; or relink with -Wl,--initial-memory={pages * mem.page_size} if the stack and data fit in "
+                f"{pages} pages (wasm-ld refuses a smaller initial memory than they need)")
+    exact = lay.heap_base_exact and lay.heap_base is not None
+    if pages >= lay.min_pages_needed:
+        return (f"; or relink with -Wl,--initial-memory={pages * mem.page_size}: the layout needs "
+                f"{'' if exact else 'at least '}{lay.min_pages_needed} pages (stack, data and heap base "
+                f"{need:#x}), so {pages} are {'enough' if exact else 'enough unless .bss reaches further'}")
+    short = need - pages * mem.page_size
+    return (f"; relinking alone cannot make {pages} pages enough: the layout needs "
+            f"{'' if exact else 'at least '}{lay.min_pages_needed} pages (stack, data and heap base {need:#x}), "
+            f"so -Wl,--initial-memory={lay.min_pages_needed * mem.page_size} is the least wasm-ld accepts; "
+            f"shrink the stack (-Wl,-z,stack-size, if `wasmem stack` shows the deepest path fits) or the static "
+            f"data by {short} bytes first")
 
 
 def _function_label(module: WasmModule, index: int) -> str:

@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from ..model.values import region_finder
-from .common import fmt_bytes
+from .common import fmt_bytes, shown
 from .dump import Line, call_line, fmt_typed, hex_row
 from .value import ValueView
 
@@ -67,23 +67,23 @@ class CallView:
         for b in self.before:
             yield call_line(b)
         head = Text()
-        head.append(r.name, style="bold")
-        head.append(f"{r.signature}", style="dim")
+        head.append(shown(r.name), style="bold")
+        head.append(shown(r.signature), style="dim")
         yield head
-        shown_args = [str(a) for a in r.args]
+        shown_args = [shown(a) for a in r.args]
         if shown_args:
             yield Text(f"  args: {', '.join(shown_args)}", style="dim")
         if self.host is not None and self.host.imports_functions:  # nothing to satisfy: no line
             t = Text("  host: ", style="dim")
-            t.append(self.host.label, style="bold")
-            t.append(f" ({self.host.explanation})", style="dim")
+            t.append(shown(self.host.label), style="bold")
+            t.append(f" ({shown(self.host.explanation)})", style="dim")
             yield t
         for a in r.allocations:
-            yield Text(f"  {a.arg[:40]} → ptr 0x{a.address:x}, len {a.size} (via {a.via})", style="dim")
+            yield Text(f"  {shown(a.arg[:40])} → ptr 0x{a.address:x}, len {a.size} (via {shown(a.via)})", style="dim")
         for addr, data in getattr(r, "writes", ()):
-            shown = data[:16].hex(" ") + (" …" if len(data) > 16 else "")
+            hexes = data[:16].hex(" ") + (" …" if len(data) > 16 else "")
             yield Text(f"  wrote {len(data)} byte{'' if len(data) == 1 else 's'} at 0x{addr:x} before the call: "
-                       f"{shown}", style="dim")
+                       f"{hexes}", style="dim")
 
         if r.trap is not None:
             yield self._trap()
@@ -95,7 +95,7 @@ class CallView:
                         t.append(", ")
                     t.append(f"{ty} {_value(v, ty)}")
                     if i in self.result_notes:
-                        t.append(f" {self.result_notes[i]}", style="bold")
+                        t.append(f" {shown(self.result_notes[i])}", style="bold")
                 yield t
                 for i in sorted(self.result_values):
                     yield Padding(ValueView(self.result_values[i]), (0, 0, 0, 2))
@@ -106,12 +106,12 @@ class CallView:
             t = Text("→ ", style="bold green")
             sv = self.sret_value
             if sv is not None:
-                t.append(f"{sv.type_name} " if sv.type_name else "", style="bold")
-                t.append(sv.one_line(200))
+                t.append(f"{shown(sv.type_name)} " if sv.type_name else "", style="bold")
+                t.append(shown(sv.one_line(200)))
                 t.append(f"   (returned through a hidden pointer at 0x{s.address:x}, {s.size} bytes)", style="dim")
                 yield t
             elif s.fields:
-                t.append(", ".join(f"{n} = {fmt_typed(v, ty) if not isinstance(v, list) else v}"
+                t.append(", ".join(f"{shown(n)} = {fmt_typed(v, ty) if not isinstance(v, list) else v}"
                                    for n, ty, v in s.fields))
                 t.append(f"   (returned through a hidden pointer at 0x{s.address:x}, {s.size} bytes)", style="dim")
                 yield t
@@ -133,12 +133,12 @@ class CallView:
                 yield Text(f"{stream}_truncated: {getattr(r, f'{stream}_truncated')} bytes (--max-output)", style="yellow")
 
         for g in r.growth:
-            yield Text(f"warning: {g.warning}", style="yellow")
+            yield Text(f"warning: {shown(g.warning)}", style="yellow")
         for note in getattr(r, "limit_notes", ()):
-            yield Text(f"warning: {note}", style="yellow")
+            yield Text(f"warning: {shown(note)}", style="yellow")
 
         if r.stack is None and getattr(r, "stack_note", None):
-            yield Text(f"stack: not measured ({r.stack_note})", style="dim")
+            yield Text(f"stack: not measured ({shown(r.stack_note)})", style="dim")
         if r.stack is not None:
             st = r.stack
             t = Text("stack: ")
@@ -158,7 +158,7 @@ class CallView:
                 t.append("  the linear stack was exhausted", style="bold red")
             yield t
             if st.method != "paint" and st.note.startswith("not painted"):  # --paint asked, not possible
-                yield Text(f"  {st.note}", style="dim")
+                yield Text(f"  {shown(st.note)}", style="dim")
             elif st.method == "paint" and st.floor is not None and st.lowest <= st.floor and st.floor > (st.low or 0):
                 yield Text(f"  the lowest {st.floor - (st.low or 0)} bytes of the stack are never painted (a read "
                            f"through a null pointer must see what a plain host shows)", style="dim")
@@ -168,11 +168,11 @@ class CallView:
         if r.host_calls:
             yield Text(f"host imports called: {len(r.host_calls)}", style="bold")
             for h in r.host_calls[:MAX_HOST_CALLS]:
-                t = Text(f"  {h.module}.{h.name}({', '.join(fmt_typed(a, '') for a in h.args)})")
+                t = Text(f"  {shown(h.module)}.{shown(h.name)}({', '.join(fmt_typed(a, '') for a in h.args)})")
                 if h.result is not None:
-                    t.append(f" → {h.result}", style="dim")
+                    t.append(f" → {shown(h.result)}", style="dim")
                 if h.message:
-                    t.append(f"  {h.message!r}" if len(h.message) < 120 else f"  {h.message[:117]!r}…")
+                    t.append(shown(f"  {h.message!r}" if len(h.message) < 120 else f"  {h.message[:117]!r}…"))
                 if getattr(h, "stub", h.handled_by == "stub"):
                     t.append("  [stub]" if h.handled_by in ("stub", "strict") else f"  [{h.handled_by} stub]",
                              style="dim")
@@ -184,10 +184,10 @@ class CallView:
         tr = self.result.trap
         body = Text()
         if tr.kind == "exit":
-            body.append(tr.message, style="bold")
+            body.append(shown(tr.message), style="bold")
         else:
             body.append(f"{tr.kind}: ", style="bold red")
-            body.append(tr.message)
+            body.append(shown(tr.message))
         rows = collapse_frames(tr.frames)
         starts = []  # index in tr.frames of each collapsed row
         k = 0
@@ -197,10 +197,10 @@ class CallView:
         for i, (f, n) in enumerate(rows[:MAX_FRAMES]):
             k = starts[i]
             body.append(f"\n  #{i:<2} ", style="dim")
-            body.append(f.name, style="bold")
+            body.append(shown(f.name), style="bold")
             loc = self.frame_locations[k] if k < len(self.frame_locations) else None
             if loc:
-                body.append(f"  {loc}", style="cyan")
+                body.append(f"  {shown(loc)}", style="cyan")
             where = ("offset unknown" if f.module_offset is None else
                      f"+0x{f.func_offset:x} (file offset 0x{f.module_offset:x})")
             body.append(f"  func {f.func_index} {where}", style="dim")
@@ -227,7 +227,7 @@ class CallView:
             label, kind = _label(c.start, self.regions)
             t = Text(f"  [0x{c.start:x}, 0x{c.end:x}) {c.size} bytes", style="")
             if label:
-                t.append(f"  {label}", style="dim")
+                t.append(f"  {shown(label)}", style="dim")
             yield t
             start = c.start - c.start % 16
             end = min(c.end, c.start + MAX_RANGE_BYTES)

@@ -6,7 +6,7 @@ from rich.console import Group
 from rich.text import Text
 from rich.tree import Tree
 
-from .common import fmt_bytes
+from .common import fmt_bytes, shown
 from .dump import call_line
 from .value import ValueView, append_note
 
@@ -24,7 +24,7 @@ def word_text(w, word_size: int = 4, label_width: int = 0) -> Text:
     t = Text()
     aw = 8 if word_size == 4 else 16
     t.append(f"0x{w.address:0{aw}x} ", style="cyan")
-    t.append(f"{(w.label or ''):<{label_width}}", style="dim")
+    t.append(f"{shown(w.label):<{label_width}}", style="dim")
     t.append(f"  0x{w.value:0{2 * word_size}x}  ")
     if w.kind == "null":
         t.append("NULL", style="grey50")
@@ -32,13 +32,13 @@ def word_text(w, word_size: int = 4, label_width: int = 0) -> Text:
         t.append("→ ", style="bold")
         t.append(w.region or "", style=REGION_STYLE.get(w.region or "", ""))
         if w.target:
-            t.append(f" {w.target}", style="bold")
+            t.append(f" {shown(w.target)}", style="bold")
         if w.kind == "string":
-            t.append(f" {_quote(w.string or '', w.string_complete)}", style="green")
+            t.append(f" {shown(_quote(w.string or '', w.string_complete))}", style="green")
         append_note(t, w.note, w.cycle_to, w.target)
     elif w.kind == "function":
         t.append(f"table[{w.value}] → ", style="dim")
-        t.append(f"{w.target}()", style="bold magenta")
+        t.append(f"{shown(w.target)}()", style="bold magenta")
     else:
         signed = w.value - (1 << (8 * word_size)) if w.value >> (8 * word_size - 1) else w.value
         t.append(str(signed))
@@ -53,7 +53,7 @@ class TelescopeView:
         self.word_size = word_size
 
     def _width(self, block) -> int:
-        n = max((len(w.label or "") for w in block.words), default=0)
+        n = max((len(shown(w.label)) for w in block.words), default=0)
         for w in block.words:
             if w.block is not None:
                 n = max(n, self._width(w.block))
@@ -71,7 +71,7 @@ class TelescopeView:
         b = self.block
         head = Text(f"{b.size} bytes at {b.address:#x}", style="bold")
         if b.label:
-            head.append(f" {b.label}")
+            head.append(f" {shown(b.label)}")
         tree = Tree(head, guide_style="dim")
         self._add(tree, b, self._width(b))
         yield tree
@@ -87,16 +87,16 @@ class ChaseView:
         for r in self.calls:
             yield call_line(r)
         head = Text("chase ", style="bold")
-        head.append(c.expression, style="bold")
+        head.append(shown(c.expression), style="bold")
         head.append(f" = {c.address:#x}")
         if c.label and c.label != f"<{c.expression}>":
-            head.append(f" {c.label}")
+            head.append(f" {shown(c.label)}")
         if c.type_name:
-            head.append(f"  ({c.type_name})", style="dim")
+            head.append(f"  ({shown(c.type_name)})", style="dim")
         head.append(f"  depth {c.depth}, memory {fmt_bytes(c.memory_size)}", style="dim")
         if c.sp is not None:
             head.append(f", sp=0x{c.sp:x}", style="magenta")
-        head.append(f", symbols from {c.symbols_from}" if c.symbols_from else "", style="dim")
+        head.append(f", symbols from {shown(c.symbols_from)}" if c.symbols_from else "", style="dim")
         yield head
         if c.value is not None:
             yield ValueView(c.value)

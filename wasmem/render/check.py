@@ -1,4 +1,8 @@
-"""Output of `wasmem check`: a rich summary, GitHub Actions annotations and JUnit XML."""
+"""Output of `wasmem check`: a rich summary, GitHub Actions annotations and JUnit XML.
+
+Paths, messages and details embed names from the modules: each goes through ``shown`` (one line, no
+control, format or bidi character; valid XML 1.0 characters only) before the format's own escaping
+(workflow-command ``%XX``, XML entities)."""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import os
 from xml.sax.saxutils import escape, quoteattr
 
 from rich.text import Text
+
+from .common import shown
 
 STATUS = {"pass": ("✔", "green"), "fail": ("✘", "bold red"), "skip": ("–", "grey50")}
 
@@ -15,7 +21,7 @@ def _value(v) -> str:
         return "?"
     if isinstance(v, float):
         return f"{v:g}"
-    return str(v)
+    return shown(v)
 
 
 class CheckView:
@@ -31,23 +37,23 @@ class CheckView:
             head = Text()
             ok = m.passed
             head.append("PASS " if ok else ("ERROR " if m.error else "FAIL "), style="bold green" if ok else "bold red")
-            head.append(m.path, style="bold")
+            head.append(shown(m.path), style="bold")
             yield head
             if m.error:
-                yield Text(f"  {m.error}", style="red")
+                yield Text(f"  {shown(m.error)}", style="red")
                 continue
             for r in m.results:
                 total += 1
                 failed += r.status == "fail"
                 mark, style = STATUS[r.status]
                 t = Text("  ")
-                t.append(f"{mark} {r.rule:<20}", style=style)
-                t.append(r.message)
+                t.append(f"{mark} {shown(r.rule):<20}", style=style)
+                t.append(shown(r.message))
                 if r.status != "skip":
                     t.append(f"  [measured {_value(r.measured)}, limit {_value(r.limit)}]", style="dim")
                 yield t
                 for d in r.details:
-                    yield Text(f"      {d}", style="red" if r.status == "fail" else "dim")
+                    yield Text(f"      {shown(d)}", style="red" if r.status == "fail" else "dim")
         errors = sum(1 for m in self.reports if m.error)
         summary = Text()
         bad = failed or errors
@@ -58,11 +64,13 @@ class CheckView:
         if errors:
             summary.append(f"; {errors} module(s) could not be read", style="bold red")
         if self.config:
-            summary.append(f"  (rules from {self.config})", style="dim")
+            summary.append(f"  (rules from {shown(self.config)})", style="dim")
         yield summary
 
 
 def _gh_escape(s: str, prop: bool = False) -> str:
+    """Workflow-command escaping (what GitHub's runner unescapes): ``%``, CR and LF in the data, and
+    also ``:`` and ``,`` in a property value."""
     s = s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if prop:
         s = s.replace(":", "%3A").replace(",", "%2C")
@@ -83,15 +91,17 @@ def to_github(reports, base: str | None = None) -> str:
     base = os.path.abspath(base or os.getcwd())
     lines = []
     for m in reports:
-        f = _gh_escape(path_in(m.path, base) or m.path, True)
+        f = _gh_escape(shown(path_in(m.path, base) or m.path), True)
         if m.error:
-            lines.append(f"::error file={f},title={_gh_escape('wasmem parse', True)}::{_gh_escape(m.error)}")
+            lines.append(f"::error file={f},title={_gh_escape('wasmem parse', True)}::{_gh_escape(shown(m.error))}")
             continue
         for r in m.failures:
-            msg = f"{r.message} (measured {_value(r.measured)}, limit {_value(r.limit)})"
+            # one line per detail: the annotation's own line breaks, escaped as %0A below
+            msg = f"{shown(r.message)} (measured {_value(r.measured)}, limit {_value(r.limit)})"
             if r.details:
-                msg += "\n" + "\n".join(r.details)
-            lines.append(f"::error file={f},title={_gh_escape('wasmem ' + r.rule, True)}::{_gh_escape(msg)}")
+                msg += "\n" + "\n".join(shown(d) for d in r.details)
+            title = _gh_escape("wasmem " + shown(r.rule), True)
+            lines.append(f"::error file={f},title={title}::{_gh_escape(msg)}")
     total = sum(len(m.results) for m in reports)
     nfail = sum(len(m.failures) for m in reports)
     lines.append(f"wasmem check: {total - nfail} of {total} rule results hold in {len(reports)} module(s)")
@@ -99,7 +109,9 @@ def to_github(reports, base: str | None = None) -> str:
 
 
 def to_junit(reports) -> str:
-    """JUnit XML: a testsuite per module, a testcase per rule (failure / skipped / error)."""
+    """JUnit XML: a testsuite per module, a testcase per rule (failure / skipped / error). Always
+    well-formed XML 1.0: text through ``shown`` has no character XML forbids, attribute values are
+    quoted and escaped (``quoteattr``), element text escaped."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>']
     tests = sum(max(1, len(m.results)) if m.error is None else 1 for m in reports)
     failures = sum(len(m.failures) for m in reports)
@@ -108,20 +120,21 @@ def to_junit(reports) -> str:
     for m in reports:
         n = 1 if m.error else len(m.results)
         skipped = sum(1 for r in m.results if r.status == "skip")
-        out.append(f'  <testsuite name={quoteattr(m.path)} tests="{n}" failures="{len(m.failures)}" '
+        path = shown(m.path)
+        out.append(f'  <testsuite name={quoteattr(path)} tests="{n}" failures="{len(m.failures)}" '
                    f'errors="{1 if m.error else 0}" skipped="{skipped}">')
         if m.error:
-            out.append(f'    <testcase classname={quoteattr(m.path)} name="parse">')
-            out.append(f'      <error message={quoteattr(m.error)}/>')
+            out.append(f'    <testcase classname={quoteattr(path)} name="parse">')
+            out.append(f'      <error message={quoteattr(shown(m.error))}/>')
             out.append('    </testcase>')
         for r in m.results:
-            out.append(f'    <testcase classname={quoteattr(m.path)} name={quoteattr(r.rule)}>')
-            text = f"{r.message} (measured {_value(r.measured)}, limit {_value(r.limit)})"
+            out.append(f'    <testcase classname={quoteattr(path)} name={quoteattr(shown(r.rule))}>')
+            text = f"{shown(r.message)} (measured {_value(r.measured)}, limit {_value(r.limit)})"
             if r.status == "fail":
-                body = escape("\n".join(r.details))
+                body = escape("\n".join(shown(d) for d in r.details))
                 out.append(f'      <failure message={quoteattr(text)}>{body}</failure>')
             elif r.status == "skip":
-                out.append(f'      <skipped message={quoteattr(r.message)}/>')
+                out.append(f'      <skipped message={quoteattr(shown(r.message))}/>')
             else:
                 out.append(f'      <system-out>{escape(text)}</system-out>')
             out.append('    </testcase>')

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from rich.console import Console
 from rich.segment import Segment
 from rich.text import Text
+
+from ..text import shown, shown_lines, unsafe_in_lines
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 REGION_STYLE = {"stack": "magenta", "data": "green", "heap": "blue", "free": "grey50", "reserved": "grey37"}
@@ -28,28 +28,42 @@ def fmt_addr(a: int | None, width: int = 8) -> str:
 
 
 def add_row(table, *cells) -> None:
-    """``table.add_row`` with every str cell as plain Text: cells carry names from the module, which
-    must never be read as rich markup whatever console renders the table."""
-    table.add_row(*(Text(c) if isinstance(c, str) else c for c in cells))
-
-
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    """``table.add_row`` with every str cell as plain Text, through ``shown``: cells carry names from the
+    module, which must never be read as rich markup whatever console renders the table, nor break a row
+    into lines. A cell that is meant to have several lines is passed as a ``Text``."""
+    table.add_row(*(Text(shown(c)) if isinstance(c, str) else c for c in cells))
 
 
 def escape_controls(text: str) -> str:
-    """Control characters as visible escapes (``\\x1b``): a module's names must not drive the terminal."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Text of rendered output with control, format and bidi characters as visible escapes (``\\x1b``,
+    ``\\u202e``); its own line breaks and tabs stay. For a name use ``shown``: it escapes ``\\n`` too."""
+    return shown_lines(text)
+
+
+def _escaped(buffer):
+    """Segments with their text through ``shown_lines`` (rich's control segments are its own)."""
+    search = unsafe_in_lines
+    for seg in buffer:
+        if seg.control or not search(seg.text):
+            yield seg
+        else:
+            yield Segment(shown_lines(seg.text), seg.style, seg.control)
 
 
 class SafeConsole(Console):
-    """A Console that escapes control characters in the text of every segment. A module's names go
-    into that text; rich's own styling is added after, from the segments' styles, so it is unaffected."""
+    """A Console that escapes control, format and bidi characters in the text of every segment, both in
+    what it writes and in what it records for ``save_svg``/``export_*``. The backstop: a name from the
+    module that reaches a renderable without ``shown`` still cannot drive the terminal, but its ``\\n``
+    does break the line (only ``shown`` can tell it from a line break of the view). rich's own styling
+    is added after, from the segments' styles, so it is unaffected."""
+
+    def _write_buffer(self):
+        if self.record and not self._buffer_index:  # rich records the buffer before rendering it
+            self._buffer[:] = _escaped(self._buffer)
+        super()._write_buffer()
 
     def _render_buffer(self, buffer):
-        search = _UNSAFE.search
-        return super()._render_buffer(
-            Segment(escape_controls(seg.text), seg.style, seg.control) if not seg.control and search(seg.text)
-            else seg for seg in buffer)
+        return super()._render_buffer(_escaped(buffer))
 
 
 def make_console(file=None, width: int | None = None, color: bool | None = None, record: bool = False):

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Span, Text
 
 from ..model.values import region_finder
-from .common import REGION_STYLE, add_row, fmt_bytes
+from .common import REGION_STYLE, add_row, fmt_bytes, shown
 
 CHANGED = "bold red"
 
@@ -99,6 +99,7 @@ def _styled_row(address: int, data: bytes, changed, label: str, kind: str, addr_
                     spans.append((ascii0 + i, ascii0 + i + run, CHANGED))
             i += run
     if label:
+        label = shown(label)
         spans.append((len(text) + 2, len(text) + 2 + len(label), REGION_STYLE.get(kind, "dim")))
         text += f"  {label}"
     return text, spans
@@ -108,7 +109,7 @@ def hex_row_plain(address: int, data: bytes, label: str = "", addr_width: int = 
     """The text of ``hex_row`` without styles, for output that has no colour (a pipe or a file)."""
     hexes = data[:8].hex(" ").ljust(23) + "  " + data[8:].hex(" ").ljust(23)
     text = f"0x{address:0{addr_width}x}  {hexes}  |{data.translate(_PRINTABLE).decode('ascii')}|{' ' * (16 - len(data))}"
-    return f"{text}  {label}" if label else text
+    return f"{text}  {shown(label)}" if label else text
 
 
 _PLAIN_BATCH = 1024  # rows joined into one segment when there is no colour
@@ -161,11 +162,11 @@ class DumpView:
         if self.sp is not None:
             head.append(f"  sp=0x{self.sp:x}", style="magenta")
         if self.title:
-            head.append(f"  {self.title}", style="dim")
+            head.append(f"  {shown(self.title)}", style="dim")
         yield head
         if d.fmt == "hex":
             row_len = 2 * aw + 62
-            longest = max((len(r.label) for r in d.rows), default=0)
+            longest = max((len(shown(r.label)) for r in d.rows), default=0)
             labelled = not longest or options.max_width >= row_len + 2 + longest
             if console.no_color or console.color_system is None:
                 yield from _plain_rows(d.rows, aw, labelled, options.max_width)
@@ -181,7 +182,7 @@ class DumpView:
             last = None
             for r in d.rows:
                 if r.label != last:
-                    yield Text(f"-- {r.label or 'unlabelled'}", style=REGION_STYLE.get(
+                    yield Text(f"-- {shown(r.label) or 'unlabelled'}", style=REGION_STYLE.get(
                         kind_of(r.address), "dim"))
                     last = r.label
                 yield from _line_segments(*_styled_row(r.address, r.data, r.changed, "", "", aw), width)
@@ -200,7 +201,7 @@ class DumpView:
                 cells.append(Text(fmt_typed(v, d.fmt), style=CHANGED if hit else ""))
             cells += [""] * (ncols - len(cells))
             add_row(table, f"0x{r.address:0{aw}x}", *cells,
-                          Text(r.label, style=REGION_STYLE.get(kind_of(r.address), "dim")))
+                          Text(shown(r.label), style=REGION_STYLE.get(kind_of(r.address), "dim")))
         yield table
 
 
@@ -217,7 +218,7 @@ def _plain_rows(rows, aw: int, labelled: bool, width: int):
             row = hex_row_plain(r.address, r.data, r.label, aw)
         else:
             if r.label != last:
-                heading = f"-- {r.label or 'unlabelled'}"
+                heading = f"-- {shown(r.label) or 'unlabelled'}"
                 last = r.label
                 if len(heading) > width:  # wrapped by rich, as the coloured heading is
                     if out:
@@ -241,10 +242,10 @@ def _plain_rows(rows, aw: int, labelled: bool, width: int):
 def call_line(result) -> Text:
     """One line for a setup call: ``process_string(s:Hi) → 2`` or its trap."""
     t = Text("ran ", style="dim")
-    t.append(f"{result.name}", style="bold")
-    t.append(f"({', '.join(str(a) for a in (result.user_args or result.args))})")
+    t.append(shown(result.name), style="bold")
+    t.append(f"({', '.join(shown(a) for a in (result.user_args or result.args))})")
     if result.trap is not None:
-        t.append(f"  trapped: {result.trap.kind}: {result.trap.message}", style="bold red")
+        t.append(f"  trapped: {result.trap.kind}: {shown(result.trap.message)}", style="bold red")
     elif result.results:
         t.append(f" → {', '.join(fmt_typed(v, '') for v in result.results)}")
     if result.changes:
@@ -267,10 +268,10 @@ class TypedDumpView:
         v = o.value
         head = Text(f"memory {o.dump.memory}", style="bold")
         head.append(f"  {fmt_bytes(o.dump.memory_size)}", style="dim")
-        head.append(f"  {v.type_name} at 0x{v.address:x}")
+        head.append(f"  {shown(v.type_name)} at 0x{v.address:x}")
         label = getattr(o.target, "label", None)
         if label:
-            head.append(f" {label}")
+            head.append(f" {shown(label)}")
         if o.sp is not None:
             head.append(f"  sp=0x{o.sp:x}", style="magenta")
         yield head

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model.layout import MemoryLayout
-from .common import REGION_STYLE, SEVERITY_STYLE, add_row, fmt_addr, fmt_bytes
+from .common import REGION_STYLE, SEVERITY_STYLE, add_row, fmt_addr, fmt_bytes, shown
 
 MAX_SEGMENTS = 8
 MAX_REGION_ROWS = 24
@@ -84,9 +84,9 @@ class InspectView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lay = self.layout
-        yield Text(f"{lay.path or '<module>'}", style="bold")
+        yield Text(shown(lay.path or '<module>'), style="bold")
         yield Text(f"  {fmt_bytes(lay.file_size)} ({lay.file_size} bytes)"
-                   + (f" · {lay.toolchain}" if lay.toolchain else ""), style="dim")
+                   + (f" · {shown(lay.toolchain)}" if lay.toolchain else ""), style="dim")
         if lay.contents is not None:
             yield self._module(lay.contents)
         yield Text("")
@@ -149,7 +149,7 @@ class InspectView:
         for m in lay.memories:
             origin = f"import {m.imported}" if m.imported else "defined"
             if m.exports:
-                origin += ", export " + ", ".join(repr(e) for e in m.exports)
+                origin += ", export " + ", ".join(f"'{shown(e)}'" for e in m.exports)
             mx = "none" if m.max_pages is None else f"{m.max_pages} pages ({fmt_bytes(m.max_bytes)})"
             flags = [f for f, on in (("shared", m.shared), ("memory64", m.is64)) if on]
             if m.page_size != 65536:
@@ -180,9 +180,9 @@ class InspectView:
         g.add_column()
 
         def row(label: str, value: str, note: str | None = None):
-            t = Text(value)
+            t = Text(shown(value))
             if note:
-                t.append("\n" + note, style="dim")
+                t.append("\n" + shown(note), style="dim")
             add_row(g, label, t)
 
         sp = lay.stack_pointer
@@ -251,8 +251,8 @@ class InspectView:
         g.add_column(no_wrap=True, justify="right")
         g.add_column()
         for x in sorted(f, key=lambda x: order[x.severity]):
-            msg = Text(x.message)
+            msg = Text(shown(x.message))
             if x.hint:
-                msg.append(f"\nfix: {x.hint}", style="dim")
+                msg.append(f"\nfix: {shown(x.hint)}", style="dim")
             add_row(g, Text(x.severity, style=SEVERITY_STYLE[x.severity]), msg)
         return Group(Text("Findings", style="bold"), g)

@@ -17,7 +17,7 @@ import time
 from rich.status import Status
 from rich.text import Text
 
-from .common import SafeConsole, fmt_bytes
+from .common import SafeConsole, fmt_bytes, shown
 
 DEFAULT_DELAY = 0.5  # seconds of silence before the status appears
 
@@ -31,7 +31,7 @@ class _Line:
     def __rich__(self) -> Text:
         o = self.owner
         elapsed = time.monotonic() - o.started
-        text = f"{o.phase_text} {o.name} ({fmt_bytes(o.size)}): {elapsed:.1f} s"
+        text = f"{o.phase_text} {shown(o.name)} ({fmt_bytes(o.size)}): {elapsed:.1f} s"
         if o.cached and o.phase_text == "compiling":
             text += " · cached next time"
         return Text(text)

@@ -7,19 +7,19 @@ no ``region``), ``artifacts`` lists the modules, and a module that could not be 
 ``toolExecutionNotification`` of ``invocations[0]`` (then ``executionSuccessful`` is false).
 
 Module paths and everything derived from a module (function names in details, error messages) are
-untrusted text: URIs are percent-encoded, and messages have control characters escaped.
+untrusted text: URIs are percent-encoded, and messages go through ``shown`` (``wasmem.text``: one line
+per name, control, format and bidi characters and lone surrogates as visible escapes).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 from urllib.parse import quote_from_bytes
 
 from .. import __version__
 from .check import path_in
-from .common import escape_controls
+from .common import shown
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/wasmem/wasmem"
@@ -39,12 +39,27 @@ RULE_INFO: dict[str, tuple[str, str, str, str]] = {
     "host-pages": (
         "HostPages",
         "An imported memory accepts the memory the host gives.",
-        "A module that imports its memory declares a minimum (and maybe a maximum) number of pages; a "
-        "host memory of N pages outside those limits makes instantiation fail with a LinkError. Skipped "
-        "when the module defines its own memory.",
-        "Give the host memory at least the declared minimum (new WebAssembly.Memory({initial: N})), or "
-        "relink with a smaller -Wl,--initial-memory=BYTES and/or -Wl,-z,stack-size=BYTES; a declared "
-        "maximum (-Wl,--max-memory=BYTES) must allow N too. Configure with --host-pages N."),
+        "A module that imports its memory declares a minimum number of pages; a host memory with fewer "
+        "makes instantiation fail with a LinkError (V8: `memory import 0 is smaller than initial 17, got "
+        "10`). Skipped when the module defines its own memory.",
+        "Give the host memory at least the declared minimum (the failure's details hold the "
+        "new WebAssembly.Memory(...) to pass), or relink with a smaller -Wl,--initial-memory=BYTES that "
+        "still holds the stack and data. Configure with --host-pages N."),
+    "host-max-pages": (
+        "HostMaxPages",
+        "The host memory's maximum matches the import.",
+        "When an imported memory declares a maximum, V8 requires the host memory to have one that is not "
+        "larger (`memory import 0 has no maximum limit`, `has a larger maximum size`); a shared memory "
+        "always needs one.",
+        "Pass the maximum from the failure's details (new WebAssembly.Memory({initial, maximum})). "
+        "Configure with --host-max-pages M next to --host-pages N."),
+    "host-shared": (
+        "HostShared",
+        "The host memory is shared exactly when the import is.",
+        "V8 rejects a non-shared memory for a shared import and a shared one for a non-shared import "
+        "(`mismatch in shared state of memory`).",
+        "Pass new WebAssembly.Memory({initial, maximum, shared: true}) for a shared import (built with "
+        "-Wl,--shared-memory). Configure with --host-shared next to --host-pages N."),
     "min-stack-size": (
         "MinStackSize",
         "The linear stack is big enough.",
@@ -85,17 +100,9 @@ RULE_INFO: dict[str, tuple[str, str, str, str]] = {
         "--allow-unbounded. Configure with --stack-headroom PCT."),
 }
 
-# Beyond escape_controls: line breaks and tabs (a name must not start a line of its own in a message
-# whose lines we join), bidirectional-text controls (they reorder what a viewer shows) and lone
-# surrogates (an undecodable file name; not encodable as UTF-8).
-_MORE = re.compile(r"[\t\n\r\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def _text(s) -> str:
-    """Text from a module or a path, safe for a viewer: control characters as visible escapes."""
-    s = escape_controls(str(s))
-    return _MORE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                     else f"\\u{ord(m.group()):04x}", s)
+# Text from a module or a path, safe for a viewer and on one line (a name must not start a line of its
+# own in a message whose lines we join); lone surrogates (an undecodable file name) become escapes too
+_text = shown
 
 
 def _value(v) -> str:

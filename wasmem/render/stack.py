@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from .common import add_row, fmt_bytes
+from .common import add_row, fmt_bytes, shown
 
 BAR_WIDTH = 32
 ROOTS_SHOWN = 20  # entry points drawn as trees (the rest: one "… N more" line; --all: every one)
@@ -47,8 +47,8 @@ def _names(names, limit: int | None) -> str:
     """``a, b, c``: at most ``limit`` names, then how many more."""
     names = list(names)
     if limit is None or len(names) <= limit:
-        return ", ".join(names)
-    return ", ".join(names[:limit]) + f", … {len(names) - limit} more"
+        return ", ".join(map(shown, names))
+    return ", ".join(map(shown, names[:limit])) + f", … {len(names) - limit} more"
 
 
 class StackView:
@@ -71,13 +71,13 @@ class StackView:
         fr = sa.frames
         head = Text()
         head.append("stack of ", style="bold")
-        head.append(str(sa.path or "<module>"), style="bold")
+        head.append(shown(sa.path or "<module>"), style="bold")
         if sa.stack_size is not None:
             head.append(f"\n  stack: {fmt_bytes(sa.stack_size)} ({sa.stack_size} bytes), "
                         f"[{sa.stack_low:#x}, {sa.stack_high:#x}), {sa.layout_kind}")
         else:
             head.append(f"\n  stack: size unknown ({sa.layout_kind})")
-        head.append(f"\n  stack pointer: {sa.sp_reason}", style="dim")
+        head.append(f"\n  stack pointer: {shown(sa.sp_reason)}", style="dim")
         yield head
 
         frames = fr.largest(self.top)
@@ -100,7 +100,7 @@ class StackView:
         yield from self._bars()
         yield from self._advice()
         for n in sa.notes:
-            yield Text(f"note: {n}", style="dim")
+            yield Text(f"note: {shown(n)}", style="dim")
 
     def _tree(self) -> Tree:
         sa = self.sa
@@ -121,7 +121,7 @@ class StackView:
     def _root(self, tree: Tree, r) -> None:
         sa = self.sa
         label = Text()
-        label.append(r.name, style="bold")
+        label.append(shown(r.name), style="bold")
         if r.kind == "start":
             label.append(" (start)")
         bounded = False
@@ -129,7 +129,7 @@ class StackView:
             label.append(f"  {r.bytes:,} B")
         else:
             label.append("  unbounded", style="bold red")
-            label.append(f": {r.reason}")
+            label.append(f": {shown(r.reason)}")
             if r.bounded_bytes is not None:
                 label.append(f"  (≤ {r.bounded_bytes:,} B with recursion depth {sa.recursion_depth})",
                              style="yellow")
@@ -164,7 +164,7 @@ class StackView:
             label.append(f"  [{first.repeat} × {first.bytes // first.repeat:,} B]", style="dim")
 
     def _step(self, step) -> Text:
-        t = Text(step.name)
+        t = Text(shown(step.name))
         t.append(f"  {step.bytes:,} B" if step.repeat == 1 else
                  f"  {step.repeat} × {step.bytes // step.repeat:,} = {step.bytes:,} B")
         if self.sa.frames.imported(step.index):
@@ -191,26 +191,26 @@ class StackView:
                 yield _bar("exact peak", exact, scale, "red" if exact > (sa.stack_size or exact) else "blue")
             if sa.stack_size:
                 yield _bar("stack size", sa.stack_size, scale, "green")
-            yield Text(f"  worst entry: {w.name}" + (
+            yield Text(f"  worst entry: {shown(w.name)}" + (
                 f" (recursion depth {sa.recursion_depth})" if w.bytes is None else ""), style="dim")
         elif self.measured:
             yield _bar("measured peak", self.measured[1].peak, scale or 1, "cyan")
             if exact is not None:
                 yield _bar("exact peak", exact, scale or 1, "blue")
         if self.measured:
-            t = Text(f"  measured: {self.measured[0]} used {self.measured[1].peak:,} bytes of stack "
+            t = Text(f"  measured: {shown(self.measured[0])} used {self.measured[1].peak:,} bytes of stack "
                      f"(painted; includes the red zone)")
             if exact is not None:
                 t.append(f"; the stack pointer went {exact:,} bytes down (exact, --check-stack)")
             if root is not None:
-                t.append(f"; static worst case of {root.name}: " + (
+                t.append(f"; static worst case of {shown(root.name)}: " + (
                     f"{root.effective_bytes:,} B" if root.effective_bytes is not None else "unbounded"),
                          style="dim")
             yield t
         if self.trap is not None:
             t = Text()
             t.append(f"{self.trap.kind}: ", style="bold red")
-            t.append(self.trap.message)
+            t.append(shown(self.trap.message))
             yield t
 
     def _advice(self):
@@ -230,7 +230,7 @@ class StackView:
             t.append(f"  (worst case {worst:,} B{depth}, {self.headroom:g}% headroom")
             big = sa.largest_frame
             if big is not None and big.worst > worst:
-                t.append(f"; raised to fit the largest frame, {big.name} ({big.worst:,} B), which no entry "
+                t.append(f"; raised to fit the largest frame, {shown(big.name)} ({big.worst:,} B), which no entry "
                          f"point reaches through the calls wasmem sees")
             hp = sa.headroom_pct()
             if hp is not None:
@@ -250,13 +250,13 @@ class StackView:
         yield t
         limit = self.names
         for r in unb[:len(unb) if limit is None else limit]:
-            t = Text(f"  {r.name}", style="bold")
+            t = Text(f"  {shown(r.name)}", style="bold")
             if r.level_bytes is not None:
-                t.append(f"  recursion ({', '.join(r.cycle[:4])}{', …' if len(r.cycle) > 4 else ''}): "
+                t.append(f"  recursion ({_names(r.cycle[:4], None)}{', …' if len(r.cycle) > 4 else ''}): "
                          f"{r.base_bytes:,} B at recursion depth 1, at most {r.level_bytes:,} B more per "
                          f"further level")
             else:
-                t.append(f"  {r.reason}")
+                t.append(f"  {shown(r.reason)}")
                 if r.dynamic:
                     t.append(" (sized at run time: a VLA or alloca)", style="dim")
             yield t

@@ -6,7 +6,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from .common import add_row, fmt_addr
+from .common import add_row, fmt_addr, shown
 
 REGION_STYLE = {"rodata": "cyan", "data": "green", "bss": "yellow", "heap": "blue", "stack": "magenta",
                 "code": "white"}
@@ -32,13 +32,13 @@ class SymbolsView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lst = self.listing
         # the path gets a line of its own: a long path then wraps alone, never inside the words after it
-        yield Text(lst.path or "<module>", style="bold")
-        yield Text(f"  symbols from {lst.source}", style="dim")
+        yield Text(shown(lst.path or "<module>"), style="bold")
+        yield Text(f"  symbols from {shown(lst.source)}", style="dim")
         if lst.source_mapping_url:
-            yield Text(f"  sourceMappingURL: {lst.source_mapping_url} (not followed)", style="dim")
+            yield Text(f"  sourceMappingURL: {shown(lst.source_mapping_url)} (not followed)", style="dim")
         if lst.external_debug_info and not lst.source.startswith("dwarf"):
             why = getattr(lst, "external_debug_note", None) or "not found"
-            yield Text(f"  external_debug_info: {lst.external_debug_info} ({why})", style="yellow")
+            yield Text(f"  external_debug_info: {shown(lst.external_debug_info)} ({shown(why)})", style="yellow")
         data = [s for s in lst.symbols if s.kind != "function"]
         funcs = [s for s in lst.symbols if s.kind == "function"]
         if not data and not funcs:
@@ -57,7 +57,7 @@ class SymbolsView:
             t.add_column("region")
             t.add_column("source", overflow="fold")
             for s in data:
-                cells = [fmt_addr(s.address), _size(s.size), Text(s.display_name, style=KIND_STYLE.get(s.kind, ""))]
+                cells = [fmt_addr(s.address), _size(s.size), Text(shown(s.display_name), style=KIND_STYLE.get(s.kind, ""))]
                 if show_kind:
                     cells.append("" if s.kind == "variable" else s.kind)
                 cells += [s.type_name or "", Text(s.region or "", style=REGION_STYLE.get(s.region or "", "")),

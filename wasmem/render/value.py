@@ -7,6 +7,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 from rich.tree import Tree
 
+from .common import shown
+
 NOTE_TEXT = {"seen": "(shown above)", "depth": "… (--depth)", "out of bounds": "✗ out of bounds",
              "list limit": "… (list continues)", "limit": "… (too many nodes)"}
 
@@ -14,7 +16,7 @@ NOTE_TEXT = {"seen": "(shown above)", "depth": "… (--depth)", "out of bounds":
 def append_note(t: Text, note: str | None, cycle_to: int | None, label: str | None = None) -> None:
     """A chase note after a value: a cycle back to an address, a depth or node limit."""
     if note == "cycle":
-        t.append(f"  ↺ cycle to {cycle_to:#x}" + (f" {label}" if label else ""), style="bold yellow")
+        t.append(f"  ↺ cycle to {cycle_to:#x}" + (f" {shown(label)}" if label else ""), style="bold yellow")
     elif note:
         t.append(f"  {NOTE_TEXT.get(note, note)}", style="dim")
 
@@ -30,19 +32,19 @@ class ValueView:
         t = Text()
         if self.show_addresses:
             t.append(f"{v.address:#010x}  ", style="dim")
-        t.append(v.label or "", style="bold")
+        t.append(shown(v.label), style="bold")
         if v.type_name:
-            t.append(f" ({v.type_name})", style="dim")
+            t.append(f" ({shown(v.type_name)})", style="dim")
         if v.kind in ("struct", "union", "class", "array"):
             if not v.children:
-                t.append(" = " + v.one_line(80))
+                t.append(" = " + shown(v.one_line(80)))
             elif v.truncated:
                 t.append("  …", style="dim")
         elif v.kind == "error":
-            t.append(f" = <{v.error}>", style="red")
+            t.append(f" = <{shown(v.error)}>", style="red")
         else:
             t.append(" = ")
-            t.append(v.text, style="cyan" if v.kind in ("string", "pointer", "function_pointer") else "")
+            t.append(shown(v.text), style="cyan" if v.kind in ("string", "pointer", "function_pointer") else "")
             append_note(t, v.note, v.cycle_to, v.target)
         return t
 
