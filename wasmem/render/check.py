@@ -24,6 +24,19 @@ def _value(v) -> str:
     return shown(v)
 
 
+def _display_path(path: str) -> str:
+    """A module path as a person reads it: relative to the current directory when it lies inside it
+    (config modules are joined to the config's folder, so they arrive absolute)."""
+    try:
+        if os.path.isabs(path):
+            rel = os.path.relpath(path)
+            if not rel.startswith(".."):
+                return rel
+    except ValueError:  # another drive (Windows)
+        pass
+    return path
+
+
 class CheckView:
     """Holds a list of :class:`wasmem.model.checks.ModuleReport`."""
 
@@ -34,10 +47,11 @@ class CheckView:
     def __rich_console__(self, console, options):
         total = failed = 0
         for m in self.reports:
-            head = Text()
+            # one line whatever its length (a path is copied, not read): never wrapped into the next line
+            head = Text(no_wrap=True, overflow="ignore")
             ok = m.passed
             head.append("PASS " if ok else ("ERROR " if m.error else "FAIL "), style="bold green" if ok else "bold red")
-            head.append(shown(m.path), style="bold")
+            head.append(shown(_display_path(m.path)), style="bold")
             yield head
             if m.error:
                 yield Text(f"  {shown(m.error)}", style="red")
