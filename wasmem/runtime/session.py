@@ -776,24 +776,22 @@ class Session:
         return max(want, self._shared_caps.get(index, mt.max_pages))
 
     # -- the budget: one total for all memories, one for all tables (see budget.py) ------------------
-    def _distinct_memories(self) -> list:
-        """Each memory once (an import named twice is one object): Memory declarations."""
+    @staticmethod
+    def _distinct(declarations) -> list:
+        """Each memory or table once (an import named twice is one object)."""
         seen, out = set(), []
-        for m in self.module.memories:
-            key = (m.imported.module, m.imported.name) if m.imported else m.index
+        for d in declarations:
+            key = (d.imported.module, d.imported.name) if d.imported else d.index
             if key not in seen:
                 seen.add(key)
-                out.append(m)
+                out.append(d)
         return out
 
+    def _distinct_memories(self) -> list:
+        return self._distinct(self.module.memories)
+
     def _distinct_tables(self) -> list:
-        seen, out = set(), []
-        for t in self.module.tables:
-            key = (t.imported.module, t.imported.name) if t.imported else t.index
-            if key not in seen:
-                seen.add(key)
-                out.append(t)
-        return out
+        return self._distinct(self.module.tables)
 
     @staticmethod
     def _max_bytes(t) -> int | None:
