@@ -70,8 +70,9 @@ def run_options(f):
                      metavar="BYTES", help="Keep this much of the guest's stdout and of its stderr per call; the "
                                            "rest is counted as truncated, and a call that writes 64 times as "
                                            "much (at least 64 MiB) is stopped (0 = no limit)."),
-        click.option("--dir", "dirs", multiple=True, metavar="HOST[:GUEST]",
-                     help="WASI: preopen a host directory (repeatable; none by default)."),
+        click.option("--dir", "dirs", multiple=True, metavar="HOST[:GUEST[:ro]]",
+                     help="WASI: preopen a host directory (repeatable; none by default). The guest may READ "
+                          "AND WRITE there (create, change, delete files) unless the access is :ro."),
         click.option("--env", "envs", multiple=True, metavar="K=V",
                      help="WASI: set an environment variable (repeatable; empty by default)."),
         click.option("--paint/--no-paint", "paint", default=None,

@@ -442,6 +442,9 @@ class _Memory:
         self.calls: list = []
         self.changed: set[int] = set()
         self.session = None
+        if snapshot is not None and after:
+            raise UsageError("--after calls functions of a live instance, --snapshot reads a saved memory image: "
+                             "use one or the other")
         if snapshot is not None:
             module = load_module(path_or_module)
             layout, _, _, regions = layout_facts(module)

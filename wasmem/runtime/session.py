@@ -612,10 +612,12 @@ class Session:
             wc = wasi_config(self.name, args=wasi_args, env=wasi_env, dirs=wasi_dirs, stdin=wasi_stdin,
                              stdout=out.name, stderr=err.name)
             self.host.sync = self._pull_wasi_output  # host output after WASI's, in the order they came
-        elif wasi_args or wasi_stdin is not None:
-            what = "--arg" if wasi_args else "--stdin"
+        elif wasi_args or wasi_stdin is not None or wasi_dirs or wasi_env:
+            what = ("--arg" if wasi_args else "--stdin" if wasi_stdin is not None else "--dir" if wasi_dirs
+                    else "--env")
             raise UsageError(f"{what}: {self.name} does not use WASI (host profile {self.host_choice.name}: "
-                             f"{self.host_choice.reason}), so it has no argv or stdin to give")
+                             f"{self.host_choice.reason}), so it has no argv, stdin, directories or environment "
+                             f"to give")
         # every function import, each (module, name) once: WASI, the host profile's functions, stubs
         self.host_context = define_host_imports(linker, store, module, self.host, choice=self.host_choice,
                                                 memory_of=self._host_memory, wasi_config=wc)
@@ -1795,15 +1797,17 @@ def _configure_cache(cfg: wasmtime.Config) -> str | None:
     try:
         if d:
             os.makedirs(d, exist_ok=True)
-            # not inside the cache directory: wasmtime's cache cleaner deletes files it does not know
-            import hashlib
-
-            tag = hashlib.sha1(os.path.abspath(d).encode()).hexdigest()[:12]
-            toml = os.path.join(tempfile.gettempdir(), f"wasmem-cache-{tag}.toml")
+            # not inside the cache directory: wasmtime's cache cleaner deletes files it does not know. A
+            # fresh file of our own (mkstemp: O_EXCL, mode 0600, never through a planted symlink), read by
+            # wasmtime when it is set, then removed
             esc = os.path.abspath(d).replace("\\", "\\\\").replace('"', '\\"')
-            with open(toml, "w") as f:
-                f.write(f'[cache]\ndirectory = "{esc}"\n')
-            cfg.cache = toml
+            fd, toml = tempfile.mkstemp(prefix="wasmem-cache-", suffix=".toml")
+            try:
+                with os.fdopen(fd, "w") as f:
+                    f.write(f'[cache]\ndirectory = "{esc}"\n')
+                cfg.cache = toml
+            finally:
+                os.unlink(toml)
             return os.path.abspath(d)
         cfg.cache = True
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

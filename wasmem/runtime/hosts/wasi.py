@@ -89,10 +89,28 @@ def memory_export(module) -> tuple[list[tuple[str, str, int]], str | None]:
     return [("memory", "memory", 0)], f"{what} exported as `memory` for WASI"
 
 
+def parse_dir(d) -> tuple[str, str, bool]:
+    """``--dir`` as (host, guest, writable): ``HOST``, ``HOST:GUEST``, ``HOST:GUEST:ro`` (read-only) or
+    ``HOST:GUEST:rw`` (the default: the guest may create, change and delete files there), or a tuple of
+    those parts."""
+    if isinstance(d, tuple):
+        host, guest, *mode = d
+    else:
+        mode = []
+        for suffix in (":ro", ":rw"):
+            if d.endswith(suffix) and d.count(":") >= 2:
+                d, mode = d[:-3], [suffix[1:]]
+        host, _, guest = d.partition(":")
+    mode = mode[0] if mode else "rw"
+    if mode not in ("ro", "rw"):
+        raise UsageError(f"--dir {host}: the access is ro or rw, not {mode!r}")
+    return host, guest or host, mode == "rw"
+
+
 def make_config(argv0: str, *, args=(), env=(), dirs=(), stdin: str | None = None,
                 stdout: str | None = None, stderr: str | None = None) -> wasmtime.WasiConfig:
     """A sandboxed WasiConfig: argv ``[argv0, *args]``, only the given ``env`` (``K=V`` or pairs) and
-    ``dirs`` (``HOST[:GUEST]`` or pairs), stdin from ``stdin`` (else empty), output to the given files
+    ``dirs`` (``HOST[:GUEST[:ro|rw]]`` or tuples), stdin from ``stdin`` (else empty), output to the given files
     (else discarded). Files, not wasmtime-py's ``stdout_custom`` callbacks: those are finalised on a
     wasmtime worker thread and made the process panic at exit."""
     wc = wasmtime.WasiConfig()
@@ -104,11 +122,10 @@ def make_config(argv0: str, *, args=(), env=(), dirs=(), stdin: str | None = Non
     if pairs:
         wc.env = pairs
     for d in dirs:
-        host, guest = d if isinstance(d, tuple) else ((d.split(":", 1) + [None])[:2])
-        guest = guest or host
+        host, guest, writable = parse_dir(d)
         if not os.path.isdir(host):
             raise UsageError(f"--dir {host}: not a directory")
-        wc.preopen_dir(host, guest)
+        wc.preopen_dir(host, guest, writable)
     if stdin is not None:
         if not os.path.isfile(stdin):
             raise UsageError(f"--stdin {stdin}: no such file")
