@@ -100,7 +100,7 @@ def sample(name: str) -> str:
 SMOKE = [
     (["inspect", sample("memdemo-datafirst.wasm")], 0, "layout        data-first"),
     (["inspect", sample("memdemo-import.wasm"), "--pages", "1"], 1,
-     "memory import has 1 pages which is smaller than the declared initial of 2"),
+     "a host memory of 1 pages is smaller than the declared minimum of 2"),
     (["call", sample("memdemo.wasm"), "make_point", "1.0", "2.0", "--returns", "x:f64,y:f64"], 0,
      "x = 1.0, y = 2.0"),
     (["call", sample("memdemo.wasm"), "divide", "1", "0"], 1, "integer_division_by_zero"),
