@@ -53,9 +53,11 @@ dist: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache samples/build dist build
 
-# A long property-test run of the parser (the bounded run is part of `make test`).
+# Long property-test runs: the parser, the CLI on mutated modules, and generated call sequences under
+# wasmem against a plain host (the bounded runs are part of `make test`).
 fuzz: $(STAMP)
-	WASMEM_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/parser/test_fuzz.py tests/test_fuzz_commands.py
+	WASMEM_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/parser/test_fuzz.py tests/test_fuzz_commands.py \
+		tests/runtime/test_differential.py
 
 # Benchmarks against wasm-objdump and wasm-tools on pinned real-world modules (downloads into
 # $(WASMEM_BENCH_CACHE) or ~/.cache/wasmem-bench; takes minutes; never part of `make test`).

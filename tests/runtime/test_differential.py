@@ -4,6 +4,7 @@ The real-world corpus runs the same harness from `make bench` (bench/differentia
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -136,6 +137,10 @@ GEN = {
 }
 
 
+# a bounded, derandomised run in `make test`; `make fuzz` runs many more, random ones
+GEN_EXAMPLES = max(12, int(os.environ.get("WASMEM_FUZZ_EXAMPLES", "0")) // 100)
+
+
 def _calls(name):
     funcs = GEN[name]
     one = st.sampled_from(sorted(funcs)).flatmap(
@@ -145,7 +150,7 @@ def _calls(name):
 
 @pytest.mark.parametrize("name", sorted(GEN))
 def test_generated_calls_match_a_plain_host(name):
-    @settings(max_examples=12, deadline=None, derandomize=True,
+    @settings(max_examples=GEN_EXAMPLES, deadline=None, derandomize=os.environ.get("WASMEM_FUZZ_EXAMPLES") is None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(calls=_calls(name))
     def check(calls):
