@@ -4,7 +4,7 @@
 One module, generated here as WAT: a stack-first layout with a 1 MiB linear stack (the size Rust, Zig
 and Odin link with), a stack pointer named `__stack_pointer`, and `work(n, depth)` that recurses `depth`
 frames of 256 bytes deep and then loops `n` times. Each call is timed in-process, as the median of
-repeated calls on one instance, in four configurations measured in the same run:
+repeated calls on one instance, in four configurations measured in the same run, round-robin:
 
 - plain:      a plain wasmtime host calling the export (tests/differential.py's PlainHost): the baseline
 - wasmem off: wasmem's Session.call with no stack measurement (what wasmem costs anyway: argument
@@ -59,14 +59,18 @@ WAT = f"""
 """
 
 
-def _median_ms(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
+def _interleaved_ms(runs: dict, repeat: int) -> dict:
+    """Median milliseconds of each of ``runs``, timed round-robin (one call of each per round), so that
+    a slow phase of a shared machine weighs on every configuration alike."""
+    for fn in runs.values():
+        fn()  # warm-up
+    times: dict = {name: [] for name in runs}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) * 1e3 for name, ts in times.items()}
 
 
 def measure(repeat: int) -> list[dict]:
@@ -89,10 +93,10 @@ def measure(repeat: int) -> list[dict]:
         assert sessions["off"].measure is None
         plain = PlainHost(module, sessions["off"], timeout=60)
         values = [n, depth]
-        row = {"n": n, "depth": depth,
-               "plain": _median_ms(lambda p=plain, v=values: p.call("work", v), repeat)}
+        runs = {"plain": lambda p=plain, v=values: p.call("work", v)}
         for name, s in sessions.items():
-            row[name] = _median_ms(lambda s=s, args=args: s.call("work", args), repeat)
+            runs[name] = lambda s=s, args=args: s.call("work", args)
+        row = {"n": n, "depth": depth, **_interleaved_ms(runs, repeat)}
         peak = sessions["paint"].call("work", args).stack.peak
         row["peak"] = peak
         rows.append(row)
@@ -104,7 +108,7 @@ def measure(repeat: int) -> list[dict]:
 
 def table(rows: list[dict], repeat: int) -> str:
     out = [f"Measured {time.strftime('%Y-%m-%d')} by `bench/stackcost.py` (median of {repeat} calls on one "
-           f"instance, in-process; the stack is 1 MiB, stack-first):", "",
+           f"instance, in-process, round-robin; the stack is 1 MiB, stack-first):", "",
            "| call (loop n, depth) | stack peak | plain host | wasmem, no measurement | paint | instrument "
            "| paint / off | instrument / off | paint / plain |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
