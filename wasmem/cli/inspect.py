@@ -19,9 +19,14 @@ from .common import json_option, print_json, render, svg_option
               help="Warn when the linear stack is smaller than this (default 16384).")
 @click.option("--segments", type=click.IntRange(min=1), default=8, show_default=True,
               help="How many of the largest data segments to list.")
+@click.option("--imports", "show_imports", is_flag=True, default=False,
+              help="Also list every import with its full type (function signature, memory/table limits, global "
+                   "type).")
+@click.option("--exports", "show_exports", is_flag=True, default=False,
+              help="Also list every export with its full type and, for a function, its name-section name.")
 @json_option
 @svg_option
-def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, as_json, svg):
+def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_imports, show_exports, as_json, svg):
     """Show a module's declared memory, stack pointer, stack/data/heap layout and findings.
 
     Every section is parsed, so a malformed module fails with one error line (exit 2); function
@@ -33,6 +38,7 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, as_json, 
       wasmem inspect app.wasm
       wasmem inspect app.wasm --pages 16     # will a 16-page host memory do?
       wasmem inspect app.wasm --pages 17 --max-pages 256 --shared
+      wasmem inspect app.wasm --imports --exports
       wasmem inspect app.wasm --json
     """
     from ..api import inspect
@@ -41,13 +47,26 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, as_json, 
     if pages is None and (max_pages is not None or shared):
         raise UsageError("--max-pages and --shared describe the host memory of --pages: give --pages N too")
     layout = inspect(module, pages=pages, min_stack=min_stack, host_max_pages=max_pages, host_shared=shared)
+    imports = exports = None
+    if show_imports or show_exports:
+        from ..api import load_module
+        from ..model.interface import describe_exports, describe_imports
+
+        parsed = load_module(module)
+        imports = describe_imports(parsed) if show_imports else None
+        exports = describe_exports(parsed) if show_exports else None
     if as_json:
         from ..model.layout import layout_to_dict
 
-        print_json(layout_to_dict(layout))
+        d = layout_to_dict(layout)
+        if imports is not None:
+            d["imports"] = imports
+        if exports is not None:
+            d["exports"] = exports
+        print_json(d)
     else:
         from ..render.inspect import InspectView
 
-        render(InspectView(layout, max_segments=segments), svg)
+        render(InspectView(layout, max_segments=segments, imports=imports, exports=exports), svg)
     if any(f.severity == "error" for f in layout.findings) and pages is not None:
         raise SystemExit(1)

@@ -78,9 +78,11 @@ class LayoutBar:
 
 
 class InspectView:
-    def __init__(self, layout: MemoryLayout, *, max_segments: int = MAX_SEGMENTS):
+    def __init__(self, layout: MemoryLayout, *, max_segments: int = MAX_SEGMENTS, imports=None, exports=None):
         self.layout = layout
         self.max_segments = max_segments
+        self.imports = imports  # wasmem.model.interface.describe_imports(...), shown when given
+        self.exports = exports
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lay = self.layout
@@ -107,6 +109,12 @@ class InspectView:
         if lay.segments:
             yield Text("")
             yield self._segments()
+        if self.imports is not None:
+            yield Text("")
+            yield self._imports()
+        if self.exports is not None:
+            yield Text("")
+            yield self._exports()
         yield Text("")
         yield self._findings()
 
@@ -226,6 +234,26 @@ class InspectView:
             t.add_column(col)
         for g in self.layout.value_globals:
             add_row(t, g.name, f"{g.value} ({g.value:#x})", g.reason)
+        return t
+
+    def _imports(self):
+        t = Table(title=f"Imports ({len(self.imports)})", title_justify="left", title_style="bold",
+                  show_edge=False, pad_edge=False)
+        for col in ("module", "name", "kind", "#", "signature"):
+            t.add_column(col, justify="right" if col == "#" else "left")
+        for i in self.imports:
+            add_row(t, i["module"], i["name"], i["kind"], str(i["index"]), i["signature"])
+        return t
+
+    def _exports(self):
+        t = Table(title=f"Exports ({len(self.exports)})", title_justify="left", title_style="bold",
+                  show_edge=False, pad_edge=False)
+        for col in ("name", "kind", "#", "signature", "function"):
+            t.add_column(col, justify="right" if col == "#" else "left")
+        for e in self.exports:
+            fname = e.get("function_name")
+            add_row(t, e["name"], e["kind"], str(e["index"]), e["signature"],
+                    fname if fname and fname != e["name"] else "")
         return t
 
     def _segments(self):
