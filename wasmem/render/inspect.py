@@ -16,7 +16,8 @@ REGION_GLYPH = {"stack": "▓", "data": "█", "heap": "░", "free": "·"}
 
 class LayoutBar:
     """A proportional bar of memory 0's initial size: one character per slice, coloured by region.
-    Every region gets at least one character, so a small stack is still visible."""
+    Every region gets at least one character, so a small stack is still visible; the legend says what
+    one cell is and how many regions were widened to be seen (so the bar is to scale but for those)."""
 
     def __init__(self, layout: MemoryLayout):
         self.layout = layout
@@ -47,8 +48,12 @@ class LayoutBar:
         axis = Text(f"0x{0:x}".ljust(width // 2) + f"{fmt_addr(regions[-1].end)}".rjust(width - width // 2 + 2),
                     style="dim")
         yield axis
+        widened = [r for r, n in zip(regions, cells, strict=True) if r.size * width / total < n - 0.5]
+        scale = f"1 cell = {fmt_bytes(-(-total // width))}"
+        if widened:  # say so: a 350-byte region drawn as a whole cell would otherwise pass for ~1 % of memory
+            scale += f", {len(widened)} small region{'s' if len(widened) > 1 else ''} widened to 1 cell"
         yield Text("  ".join(f"{g} {k}" for k, g in REGION_GLYPH.items()
-                             if any(r.kind == k for r in regions)), style="dim")
+                             if any(r.kind == k for r in regions)) + f"   ({scale})", style="dim")
 
 
     @staticmethod
