@@ -860,7 +860,12 @@ def _regions(lay: MemoryLayout) -> list[Region]:
     pos = 0
     for r in regions:
         if r.start > pos:
-            out.append(Region("free", pos, r.start, "unused" if pos else "unused (below the data)"))
+            if out and out[-1].kind == "data" and r.kind == "data":
+                # between two pieces of static data: alignment padding, or zero-initialised statics that the
+                # linker (Emscripten splits them out) did not store in the file: static memory, not free
+                out.append(Region("data", pos, r.start, "zero-filled gap in the data"))
+            else:
+                out.append(Region("free", pos, r.start, "unused" if pos else "unused (below the data)"))
         if r.end > pos:
             out.append(r if r.start >= pos else Region(r.kind, pos, r.end, r.label, r.exact))
             pos = r.end
