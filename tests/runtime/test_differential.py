@@ -52,6 +52,7 @@ CASES = {
     "imports.wasm": [("run", ["3"]), ("sum_via_host", ["4"]), ("greet", [])],
     "hello_wasi.wasm": [("add", ["2", "3"]), ("greet", ["1"]), ("_start", [])],
     "pic.wasm": [("data_addr", []), ("framed", ["3"]), ("framed", ["40"])],
+    "pic_dwarf.wasm": [("get", ["0"]), ("get", ["1"]), ("get", ["3"])],
     "shared.wasm": [("counter_add", ["5"]), ("counter_add", ["7"]), ("load", ["0"])],
     "memory64.wasm": [("store64", ["64", "-1"]), ("load64", ["64"]), ("size", []), ("grow", ["1"]),
                       ("with_frame", ["5"])],

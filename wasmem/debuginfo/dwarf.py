@@ -416,8 +416,11 @@ class DebugInfo:
     """Everything wasmem takes from DWARF: data symbols, functions, types and the line table."""
 
     def __init__(self, dwarfinfo: DWARFInfo, code_start: int = 0, *, body_starts: dict[int, int] | None = None,
-                 source: str | None = None, meter: _Meter | None = None):
+                 source: str | None = None, meter: _Meter | None = None, global_value=None):
         self.dwarfinfo = dwarfinfo
+        # global index -> its value, for DW_OP_WASM_location global-relative addresses (position-independent
+        # code: a variable at __memory_base + offset); None when unknown
+        self.global_value = global_value or (lambda index: None)
         self.code_start = code_start
         self.body_starts = body_starts or {}  # code offset of a body → function index
         self.source = source  # path of an external debug file, when followed
@@ -658,7 +661,17 @@ class DebugInfo:
             return None
         if not ops:
             return None
+        base = None
         first = ops[0]
+        if first.op_name == "DW_OP_WASM_location" and len(first.args) == 2 and first.args[0] in (1, 3) \
+                and len(ops) >= 3 and ops[2].op_name == "DW_OP_plus":
+            # position-independent code: DW_OP_WASM_location global G (__memory_base), DW_OP_addr X,
+            # DW_OP_plus = the global's value + X
+            base = self.global_value(first.args[1])
+            if not isinstance(base, int):
+                return None
+            ops = [ops[1], *ops[3:]]
+            first = ops[0]
         if first.op_name == "DW_OP_addr":
             addr = first.args[0]
         elif first.op_name in ("DW_OP_addrx", "DW_OP_GNU_addr_index"):
@@ -670,13 +683,13 @@ class DebugInfo:
                 self._meter.recheck()
                 return None
         else:
-            return None  # DW_OP_WASM_location, registers, frame-relative: not a static
+            return None  # DW_OP_WASM_location of a local or the operand stack, registers, frame-relative
         for op in ops[1:]:
             if op.op_name == "DW_OP_plus_uconst":
                 addr += op.args[0]
             else:
                 return None  # computed value (DW_OP_stack_value …), TLS, pieces
-        return addr
+        return addr if base is None else (base + addr) & 0xFFFFFFFFFFFFFFFF
 
     def _variable(self, die, ctx, scope_names, func) -> None:
         if self._attr(die, "DW_AT_declaration"):

@@ -113,7 +113,10 @@ def _debug_info_from(module, dbg, source: str | None):
     di = build_dwarfinfo(dbg, meter)
     if di is None:
         return None
-    info = DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter)
+    from ..model.layout import _global_value
+
+    info = DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter,
+                     global_value=lambda index: _global_value(module, index))
     if dbg is not module:
         info._debug_module = dbg  # keep the mapping alive
     return info
@@ -240,11 +243,17 @@ class SymbolTable:
     # -- segments and regions --------------------------------------------------------------
     @cached_property
     def segments(self) -> list[Symbol]:
-        """Active data segments with a constant address, named from the name section."""
+        """Active data segments with a constant address (an offset from an imported ``__memory_base``
+        counts, at the base wasmem gives it), named from the name section."""
+        from ..model.layout import _global_value
+
         names = self.module.names.data_segments
         out = []
         for seg in self.module.data_segments:
             addr = seg.address if seg.mode == "active" else None
+            if addr is None and seg.mode == "active" and seg.offset_expr is not None:
+                v = seg.offset_expr.evaluate(lambda i: _global_value(self.module, i))
+                addr = v & 0xFFFFFFFF if isinstance(v, int) else None
             if addr is None:
                 continue
             nm = names.get(seg.index)

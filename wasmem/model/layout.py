@@ -226,12 +226,31 @@ class MemoryLayout:
 
 
 # ----------------------------------------------------------------------------------------------
+PIC_MEMORY_BASE = 1024  # where wasmem (like Emscripten's loader, GLOBAL_BASE) places a PIC module's data
+
+
+def pic_bases(module: WasmModule) -> tuple[int, int]:
+    """(__memory_base, __table_base) that wasmem gives a position-independent module (one that imports
+    them): the data at 1024 aligned to the dylink section's mem_align, the table entries from 1 when it
+    has any. `call`, `dump` and `chase` instantiate with these, and the layout and DWARF use the same."""
+    dylink = module.dylink
+    if dylink is None:
+        return PIC_MEMORY_BASE, 0
+    align = 1 << dylink.mem_align
+    return (PIC_MEMORY_BASE + align - 1) // align * align, 1 if dylink.table_size else 0
+
+
 def _global_value(module: WasmModule, index: int):
     """The constant value of a global's initialiser; None when it is unknown (imported, not constant,
-    or an index past the globals of an invalid module)."""
+    or an index past the globals of an invalid module). An imported ``__memory_base``/``__table_base``
+    has the value wasmem gives it (``pic_bases``)."""
     if not 0 <= index < len(module.globals):
         return None
     g = module.globals[index]
+    if g.imported is not None and g.type.valtype in ("i32", "i64") and not g.type.mutable \
+            and g.imported.name in ("__memory_base", "__table_base"):
+        memory_base, table_base = pic_bases(module)
+        return memory_base if g.imported.name == "__memory_base" else table_base
     if g.init is None:
         return None
     return g.init.evaluate(lambda i: _global_value(module, i) if i < index else None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import wasmtime
 
 from ..errors import ParseError, RunError, UsageError
+from ..model.layout import pic_bases
 from ..model.values import (
     Layout,
     MemoryArg,
@@ -571,9 +572,13 @@ class Session:
             e = module.find_export(name)
             return e is not None and e.kind == "func" and not module.get_function_type(e.index).params
 
+        # a position-independent module (dynamic linking, tool-conventions DynamicLinking.md): the loader
+        # applies its data relocations first, whatever the host
+        relocs = [n for n in ("__wasm_apply_data_relocs",) if exported_init(n)]
         wanted = [n for n in profile.init_exports if exported_init(n)]
         if not (wanted and profile.init_replaces_ctors):  # then the first of _initialize/__wasm_call_ctors
             wanted += [n for n in INIT_EXPORTS if exported_init(n)][:1]
+        wanted = relocs + wanted
         for name in wanted:
             self.init_function = name
             self.init_functions.append(name)
@@ -627,11 +632,7 @@ class Session:
         defined: dict[tuple[str, str], object] = {}  # a memory, table or global imported twice is one object
 
         dylink = module.dylink
-        memory_base = 1024
-        table_base = 0
-        if dylink is not None:
-            memory_base = _align_up(1024, 1 << dylink.mem_align)
-            table_base = 1 if dylink.table_size else 0
+        memory_base, table_base = pic_bases(module)  # the layout model and DWARF use the same
         initial_top = None  # top of the first memory, for an imported __stack_pointer
 
         for imp in module.imports:

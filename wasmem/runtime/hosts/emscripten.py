@@ -111,10 +111,6 @@ class Emscripten(Profile):
                "clocks, console output, invoke_* trampolines and C++ exceptions/longjmp; other "
                "emscripten_* imports are recorded stubs")
     wasi = True
-    # a dynamically linked (MAIN_MODULE/SIDE_MODULE) build: the loader applies the data relocations first,
-    # then runs the constructors
-    init_exports = ("__wasm_apply_data_relocs",)
-    init_replaces_ctors = False
 
     def detect(self, module) -> str | None:
         names = [f"{i.module}.{i.name}" for i in module.imports if i.kind == "func" and _is_em_name(i.name)]
