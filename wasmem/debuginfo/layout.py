@@ -6,6 +6,13 @@ from __future__ import annotations
 from ..errors import ParseError
 
 
+# Without `debug` given, DWARF is read for the data end only up to this much .debug_info: pyelftools reads
+# about 200 KB of it a second (yosys: 2 MB, 254,000 entries, 10 s and 300 MB), which would make every
+# `inspect` of a large module that slow for one fact (the data end then comes from the module's own
+# sources, marked "at least" when it is not exact; `symbols` still reads the DWARF).
+LAYOUT_DWARF_LIMIT = 256 << 10
+
+
 def dwarf_variables(module, debug=None) -> list[tuple[str, int, int | None]]:
     """(name, address, size) of every static variable DWARF places in linear memory; empty without
     DWARF or when the DWARF cannot be read (over budget, damaged)."""
@@ -40,5 +47,8 @@ def analyze_layout(module, *, debug=None, **options):
     layout = analyze(module, **options)
     if layout.data_end_exact:
         return layout
+    info = next((sec for sec in module.debug_sections if sec.name == ".debug_info"), None)
+    if info is not None and info.size > LAYOUT_DWARF_LIMIT:
+        return layout  # reading it would cost seconds and hundreds of MB for one fact: `symbols` reads it
     variables = dwarf_variables(module)
     return analyze(module, variables=variables, **options) if variables else layout

@@ -106,6 +106,10 @@ def scan_legacy_eh(module: WasmModule) -> LegacyScan:
     return found
 
 
+_WINDOW = 8 << 20  # bytes of code scanned between giving their pages back
+_OVERLAP = 16  # a match starting in one window may end in the next
+
+
 def _scan(module: WasmModule) -> LegacyScan:
     h = module.get_section(10)
     try:
@@ -119,8 +123,20 @@ def _scan(module: WasmModule) -> LegacyScan:
     done: set[int] = set()
     state = {"complete": True, "bytes": 0}
 
+    def matches(pattern):
+        """The pattern's matches over the code section, in windows whose pages are given back once
+        scanned, so that a large module's code is never resident all at once."""
+        lo = h.start
+        while lo < h.end:
+            hi = min(h.end, lo + _WINDOW)
+            for m in pattern.finditer(data, lo, min(h.end, hi + _OVERLAP)):
+                if m.start() < hi:
+                    yield m
+            module.release_pages(lo, hi)
+            lo = hi
+
     def scan(pattern, budget: int | None) -> LegacyEH | None:
-        for m in pattern.finditer(data, h.start, h.end):
+        for m in matches(pattern):
             i = bisect.bisect_right(starts, m.start()) - 1
             if i < 0 or i in done:
                 continue
@@ -142,14 +158,17 @@ def _scan(module: WasmModule) -> LegacyScan:
                 continue
         return None
 
-    hit = scan(_VOID_TRY, None)
-    if hit is not None:
-        return LegacyScan(hit, True, len(done), "void try")
-    if not _has_tags(module):
-        return LegacyScan(None, state["complete"], len(done), "no tags")
-    hit = scan(_VALUE_TRY, state["bytes"] + PASS2_BUDGET)
-    method = "value try" if hit is not None or state["complete"] else "budget"
-    return LegacyScan(hit, hit is not None or state["complete"], len(done), method)
+    try:
+        hit = scan(_VOID_TRY, None)
+        if hit is not None:
+            return LegacyScan(hit, True, len(done), "void try")
+        if not _has_tags(module):
+            return LegacyScan(None, state["complete"], len(done), "no tags")
+        hit = scan(_VALUE_TRY, state["bytes"] + PASS2_BUDGET)
+        method = "value try" if hit is not None or state["complete"] else "budget"
+        return LegacyScan(hit, hit is not None or state["complete"], len(done), method)
+    finally:  # the byte scan read the whole code section: do not keep it resident
+        module.release_pages(h.start, h.end)
 
 
 def _has_tags(module: WasmModule) -> bool:

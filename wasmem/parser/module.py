@@ -256,6 +256,21 @@ class WasmModule:
         return sections
 
     # -- sections ------------------------------------------------------------------------------
+    def release_pages(self, start: int, end: int) -> None:
+        """Gives back the resident pages of ``[start, end)`` of a memory-mapped file (``MADV_DONTNEED`` on
+        clean file pages: they are re-read from the page cache if touched again). A no-op otherwise."""
+        mm = self._keepalive if isinstance(self._keepalive, mmap.mmap) else None
+        drop = getattr(mmap, "MADV_DONTNEED", None)
+        if mm is None or drop is None:
+            return
+        page = mmap.PAGESIZE
+        lo, hi = (start + page - 1) // page * page, end // page * page
+        if hi > lo:
+            try:
+                mm.madvise(drop, lo, hi - lo)
+            except (OSError, ValueError):
+                pass
+
     def get_section(self, sid: int) -> SectionHeader | None:
         for s in self.sections:
             if s.id == sid:
