@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from ..errors import ParseError
 
-
 # Without `debug` given, DWARF is read for the data end only up to this much .debug_info: pyelftools reads
 # about 200 KB of it a second (yosys: 2 MB, 254,000 entries, 10 s and 300 MB), which would make every
 # `inspect` of a large module that slow for one fact (the data end then comes from the module's own
