@@ -65,3 +65,23 @@ def test_large_output_is_written_in_batches():
 
     common.print_json(doc(), Out())
     assert len(writes) > 2 and max(writes) < 2_000_000
+
+
+def test_generators_are_written_as_the_lists_they_make():
+    """stack --json streams its frames and paths: a generator anywhere is written exactly as its list."""
+    data = doc()
+    lazy = dict(data, segments=(s for s in data["segments"]), memories=(m for m in data["memories"]),
+                deep={"a": {"b": (x for x in [1, 2, {"c": 3}])}, "e": (x for x in [])})
+    eager = dict(data, deep={"a": {"b": [1, 2, {"c": 3}]}, "e": []})
+    assert written(lazy) == written(eager)
+
+
+def test_stack_json_streamed_is_the_same_document():
+    from conftest import sample
+
+    from wasmem.model.stackframes import analyze_stack, stack_to_dict
+    from wasmem.runtime import load_module
+
+    for name in ("memdemo.wasm", "memdemo-O0.wasm", "hosts-emscripten.wasm"):
+        sa = analyze_stack(load_module(sample(name)))
+        assert written(stack_to_dict(sa, 25, lazy=True)) == written(stack_to_dict(sa, 25))

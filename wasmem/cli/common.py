@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import time
+from types import GeneratorType
 
 import click
 
@@ -113,6 +114,9 @@ def _nonfinite_as_text(value):
 
 
 def _write_json(value, buf: list, depth: int, encode, out) -> None:
+    if isinstance(value, GeneratorType):  # a list made as it is written (stack --json of a huge module)
+        _write_stream(value, buf, depth, encode, out)
+        return
     if depth >= _INLINE_DEPTH or not value or not isinstance(value, (dict, list, tuple)):
         buf.append(encode(value))
         return
@@ -125,7 +129,9 @@ def _write_json(value, buf: list, depth: int, encode, out) -> None:
         for k, v in value.items():
             buf.append(f"{sep}{encode(str(k))}: ")
             # leaves are encoded here rather than by a recursive call: one call fewer per value
-            if inline or not v or not isinstance(v, (dict, list, tuple)):
+            if isinstance(v, GeneratorType):
+                _write_stream(v, buf, deeper, encode, out)
+            elif inline or not v or not isinstance(v, (dict, list, tuple)):
                 buf.append(encode(v))
             else:
                 _write_json(v, buf, deeper, encode, out)
@@ -136,7 +142,9 @@ def _write_json(value, buf: list, depth: int, encode, out) -> None:
         sep = pad
         for v in value:
             buf.append(sep)
-            if inline or not v or not isinstance(v, (dict, list, tuple)):
+            if isinstance(v, GeneratorType):
+                _write_stream(v, buf, deeper, encode, out)
+            elif inline or not v or not isinstance(v, (dict, list, tuple)):
                 buf.append(encode(v))
             else:
                 _write_json(v, buf, deeper, encode, out)
@@ -148,6 +156,38 @@ def _write_json(value, buf: list, depth: int, encode, out) -> None:
     if len(buf) > _FLUSH:
         out.write("".join(buf))
         buf.clear()
+
+
+def _write_stream(items, buf: list, depth: int, encode, out) -> None:
+    """A generator as a JSON list, one element at a time (each is dropped once written); at or below the
+    inline depth, on one line as the encoder writes a list there."""
+    if depth >= _INLINE_DEPTH:
+        buf.append("[")
+        first = True
+        for v in items:
+            if not first:
+                buf.append(", ")
+            first = False
+            buf.append(encode(v))
+            if len(buf) > _FLUSH:
+                out.write("".join(buf))
+                buf.clear()
+        buf.append("]")
+        return
+    pad = "\n" + "  " * (depth + 1)
+    sep, empty = "[" + pad, True
+    for v in items:
+        buf.append(sep)
+        empty = False
+        if depth + 1 >= _INLINE_DEPTH or not v or not isinstance(v, (dict, list, tuple, GeneratorType)):
+            buf.append(encode(v))
+        else:
+            _write_json(v, buf, depth + 1, encode, out)
+        sep = "," + pad
+        if len(buf) > _FLUSH:
+            out.write("".join(buf))
+            buf.clear()
+    buf.append("[]" if empty else "\n" + "  " * depth + "]")
 
 
 def render(renderable, svg: str | None = None, title: str = "wasmem", crop: bool = True) -> None:

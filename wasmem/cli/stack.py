@@ -75,7 +75,7 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
         if not result.ok:
             trap = result.trap
     if as_json:
-        d = stack_to_dict(analysis, headroom)
+        d = stack_to_dict(analysis, headroom, lazy=True)  # frames and roots streamed as they are written
         if call:
             d["measured"] = None if measured is None else {"call": call, **measured[1].to_dict()}
             d["trap"] = trap.to_dict() if trap is not None else None

@@ -1435,10 +1435,12 @@ def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | Non
 # JSON
 # ------------------------------------------------------------------------------------------------
 
-def stack_to_dict(sa: StackAnalysis, headroom_pct: float | None = None) -> dict:
+def stack_to_dict(sa: StackAnalysis, headroom_pct: float | None = None, *, lazy: bool = False) -> dict:
     """The analysis as JSON data (docs/json.md#stack): complete, but built without copies: names are the
     analysis' own strings, each path step object is made once per function and shared by every path
-    through it, and paths are walked from the analysis' best-successor pointers."""
+    through it, and paths are walked from the analysis' best-successor pointers. With ``lazy`` the
+    ``frames``, ``indirect_targets`` and ``roots`` lists are generators, made one element at a time as a
+    streaming writer (the CLI's ``print_json``) consumes them, in that order."""
     worst = sa.worst_bytes
     fr = sa.frames
     name = fr.name
@@ -1462,10 +1464,13 @@ def stack_to_dict(sa: StackAnalysis, headroom_pct: float | None = None) -> dict:
                 "indirect": [{"kind": ic.kind, "type": ic.type_index, "table": ic.table,
                               "targets": target_set(ic), "resolved": ic.resolved} for ic in fr.indirect(i)]}
 
-    frames = [frame(i) for i in fr.order()]
+    frames = (frame(i) for i in fr.order())
     steps: dict[tuple[int, int], dict] = {}
 
-    def path(r: WorstCase, bounded: bool) -> list[dict]:
+    def path(r: WorstCase, bounded: bool):
+        if lazy:  # one step object at a time, dropped once written
+            return ({"function": s.name, "index": s.index, "bytes": s.bytes, "repeat": s.repeat}
+                    for s in r.iter_path(bounded))
         out = []
         for s in r.iter_path(bounded):
             d = steps.get((s.index, s.repeat))
@@ -1475,6 +1480,17 @@ def stack_to_dict(sa: StackAnalysis, headroom_pct: float | None = None) -> dict:
             out.append(d)
         return out
 
+    def indirect_targets():  # after the frames: they fill target_sets
+        for (_table, _type, targets) in target_sets:
+            yield [name(t) for t in targets]
+
+    roots = ({"function": r.name, "index": r.index, "kind": r.kind, "bytes": r.bytes,
+              "unbounded": r.unbounded, "reason": r.reason, "cycle": list(r.cycle),
+              "dynamic": list(r.dynamic), "bounded_bytes": r.bounded_bytes,
+              "path": path(r, False), "bounded_path": path(r, True),
+              "calls_imports": list(r.calls_imports)} for r in sa.roots)
+    if not lazy:
+        frames = list(frames)
     return {
         "schema": 1,
         "file": sa.path,
@@ -1482,12 +1498,8 @@ def stack_to_dict(sa: StackAnalysis, headroom_pct: float | None = None) -> dict:
         "stack": {"low": sa.stack_low, "high": sa.stack_high, "size": sa.stack_size, "layout": sa.layout_kind},
         "recursion_depth": sa.recursion_depth,
         "frames": frames,
-        "indirect_targets": [[name(t) for t in targets] for (_table, _type, targets) in target_sets],
-        "roots": [{"function": r.name, "index": r.index, "kind": r.kind, "bytes": r.bytes,
-                   "unbounded": r.unbounded, "reason": r.reason, "cycle": list(r.cycle),
-                   "dynamic": list(r.dynamic), "bounded_bytes": r.bounded_bytes,
-                   "path": path(r, False), "bounded_path": path(r, True),
-                   "calls_imports": list(r.calls_imports)} for r in sa.roots],
+        "indirect_targets": indirect_targets() if lazy else list(indirect_targets()),
+        "roots": roots if lazy else list(roots),
         "cycles": [[name(v) for v in c] for c in sa.cycles],
         "worst_bytes": worst,
         "headroom_pct": sa.headroom_pct(),
