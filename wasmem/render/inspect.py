@@ -241,25 +241,28 @@ class InspectView:
             add_row(t, g.name, f"{g.value} ({g.value:#x})", g.reason)
         return t
 
-    def _imports(self):
-        t = Table(title=f"Imports ({len(self.imports)})", title_justify="left", title_style="bold",
-                  show_edge=False, pad_edge=False)
-        for col in ("module", "name", "kind", "#", "signature"):
+    @staticmethod
+    def _listing(title: str, columns: tuple[str, ...], rows) -> Table:
+        t = Table(title=title, title_justify="left", title_style="bold", show_edge=False, pad_edge=False)
+        for col in columns:
             t.add_column(col, justify="right" if col == "#" else "left")
-        for i in self.imports:
-            add_row(t, i["module"], i["name"], i["kind"], str(i["index"]), i["signature"])
+        for row in rows:
+            add_row(t, *row)
         return t
 
+    def _imports(self):
+        return self._listing(f"Imports ({len(self.imports)})", ("module", "name", "kind", "#", "signature"),
+                             ((i["module"], i["name"], i["kind"], str(i["index"]), i["signature"])
+                              for i in self.imports))
+
     def _exports(self):
-        t = Table(title=f"Exports ({len(self.exports)})", title_justify="left", title_style="bold",
-                  show_edge=False, pad_edge=False)
-        for col in ("name", "kind", "#", "signature", "function"):
-            t.add_column(col, justify="right" if col == "#" else "left")
-        for e in self.exports:
-            fname = e.get("function_name")
-            add_row(t, e["name"], e["kind"], str(e["index"]), e["signature"],
-                    fname if fname and fname != e["name"] else "")
-        return t
+        def fname(e):
+            f = e.get("function_name")
+            return f if f and f != e["name"] else ""
+
+        return self._listing(f"Exports ({len(self.exports)})", ("name", "kind", "#", "signature", "function"),
+                             ((e["name"], e["kind"], str(e["index"]), e["signature"], fname(e))
+                              for e in self.exports))
 
     def _segments(self):
         lay = self.layout
