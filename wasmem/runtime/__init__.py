@@ -431,6 +431,19 @@ def snapshot_limit(module: WasmModule, memory: int = 0) -> int:
     return cap
 
 
+def _shared_regions(symbols, regions: list) -> list:
+    """The map of memory 0 from the layout the symbol table uses (with its DWARF facts), so that a dump's
+    region headings and its symbols' regions come from one model even when the session's own layout skipped
+    a large .debug_info (``LAYOUT_DWARF_LIMIT``). The DWARF is read anyway here: the labels need it."""
+    if not getattr(symbols, "has_dwarf", False):
+        return regions
+    try:
+        layout = symbols.layout
+    except WasmemError:
+        return regions
+    return list(layout.regions) if layout is not None and layout.regions else regions
+
+
 class _Memory:
     """Where `dump` and `chase` read from: a live instance after the ``after`` calls, or a raw snapshot
     image (the module then gives only the layout and the names)."""
@@ -492,6 +505,8 @@ class _Memory:
             self.resolve, self.is64 = session.resolve_address, session._is64
             self.image = None
         self.symbols = symbols_for(self.module) if memory == 0 else None
+        if self.symbols is not None and self.regions:
+            self.regions = _shared_regions(self.symbols, self.regions)
 
     def target(self, at: str) -> Target:
         if self.symbols is None:
