@@ -48,6 +48,18 @@ def analyze_layout(module, *, debug=None, **options):
         return layout
     info = next((sec for sec in module.debug_sections if sec.name == ".debug_info"), None)
     if info is not None and info.size > LAYOUT_DWARF_LIMIT:
-        return layout  # reading it would cost seconds and hundreds of MB for one fact: `symbols` reads it
+        # reading it would cost seconds and hundreds of MB for one fact: say so, since `symbols`, `dump`
+        # and `chase` read it and may place variables above this data end
+        from ..model.layout import Finding
+
+        end = f" above {layout.data_end:#x}" if layout.data_end is not None else ""
+        layout.findings.append(Finding(
+            "info", "dwarf-not-read",
+            f"the data end does not use the module's DWARF ({info.size} bytes of .debug_info, more than the "
+            f"{LAYOUT_DWARF_LIMIT} that inspect reads for it): symbols, dump and chase read it and may place "
+            f"variables in .bss{end}",
+            "wasmem symbols MODULE lists the variables' addresses; link with --export=__data_end for an exact "
+            "data end"))
+        return layout
     variables = dwarf_variables(module)
     return analyze(module, variables=variables, **options) if variables else layout
