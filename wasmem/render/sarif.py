@@ -18,7 +18,7 @@ import os
 from urllib.parse import quote_from_bytes
 
 from .. import __version__
-from .check import path_in
+from .check import _value, path_in
 from .common import shown
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -100,19 +100,6 @@ RULE_INFO: dict[str, tuple[str, str, str, str]] = {
         "--allow-unbounded. Configure with --stack-headroom PCT."),
 }
 
-# Text from a module or a path, safe for a viewer and on one line (a name must not start a line of its
-# own in a message whose lines we join); lone surrogates (an undecodable file name) become escapes too
-_text = shown
-
-
-def _value(v) -> str:
-    if v is None:
-        return "?"
-    if isinstance(v, float):
-        return f"{v:g}"
-    return _text(v)
-
-
 def artifact_location(path: str, base: str) -> dict:
     """``{"uri", "uriBaseId"}`` for a module path: relative to ``base`` (the source root, usually the
     current directory) when it lies inside it, else an absolute ``file:`` URI. Percent-encoded."""
@@ -177,13 +164,13 @@ def to_sarif(reports, rules: list[str], base: str | None = None) -> dict:
         if m.error:
             notifications.append({
                 "level": "error",
-                "message": {"text": f"{_text(m.path)}: cannot be read: {_text(m.error)}"},
+                "message": {"text": f"{shown(m.path)}: cannot be read: {shown(m.error)}"},
                 "locations": [location],
             })
             continue
         for r in m.failures:
-            text = f"{_text(r.message)} (measured {_value(r.measured)}, limit {_value(r.limit)})"
-            details = [_text(d) for d in r.details]
+            text = f"{shown(r.message)} (measured {_value(r.measured)}, limit {_value(r.limit)})"
+            details = [shown(d) for d in r.details]
             if details:
                 text += "\n" + "\n".join(details)
             uri = location["physicalLocation"]["artifactLocation"]["uri"]
@@ -223,4 +210,4 @@ def _plain(v):
     """A measured value or limit as JSON data: numbers as they are, text escaped."""
     if v is None or isinstance(v, (bool, int, float)):
         return v
-    return _text(v)
+    return shown(v)
