@@ -3,24 +3,12 @@ reported by `inspect` as a finding with its consequence and remedy; the exnref e
 
 import pytest
 from conftest import wat
+from eh_modules import EXNREF
+from eh_modules import LEGACY as VOID_TRY
 
 from wasmem.model.layout import analyze, layout_to_dict
 from wasmem.parser import WasmModule, features
 from wasmem.parser.features import LEGACY_EH_REMEDY, find_legacy_eh, scan_legacy_eh
-
-VOID_TRY = """(module
-  (tag $e (param i32))
-  (memory (export "memory") 1)
-  (func $thrower (param i32) (throw $e (local.get 0)))
-  (func (export "f") (param i32) (result i32)
-    try
-      local.get 0
-      call $thrower
-    catch $e
-      drop
-    catch_all
-    end
-    i32.const 7))"""
 
 # a try that yields a value: its bytes are `06 7f`, never `06 40`
 VALUE_TRY = """(module
@@ -33,14 +21,6 @@ VALUE_TRY = """(module
     end))"""
 
 # try_table: the exnref encoding that wasmtime runs
-EXNREF = """(module
-  (tag $e (param i32))
-  (memory (export "memory") 1)
-  (func $thrower (param i32) (throw $e (local.get 0)))
-  (func (export "f") (param i32) (result i32)
-    (block $h (result i32)
-      (try_table (catch $e $h) (call $thrower (local.get 0)))
-      (i32.const -1))))"""
 
 
 def module(text: str, name: str = "m.wasm") -> WasmModule:

@@ -8,6 +8,7 @@ import pytest
 import wasmtime
 from click.testing import CliRunner
 from conftest import wat
+from eh_modules import EXNREF, LEGACY
 
 from wasmem.cli.main import cli
 from wasmem.errors import RunError
@@ -15,29 +16,6 @@ from wasmem.parser import WasmModule
 from wasmem.parser.features import LegacyScan
 from wasmem.runtime import session as session_mod
 from wasmem.runtime.session import Session
-
-LEGACY = """(module
-  (tag $e (param i32))
-  (memory (export "memory") 1)
-  (func $thrower (param i32) (throw $e (local.get 0)))
-  (func (export "f") (param i32) (result i32)
-    try
-      local.get 0
-      call $thrower
-    catch $e
-      drop
-    catch_all
-    end
-    i32.const 7))"""
-
-EXNREF = """(module
-  (tag $e (param i32))
-  (memory (export "memory") 1)
-  (func $thrower (param i32) (throw $e (local.get 0)))
-  (func (export "f") (param i32) (result i32)
-    (block $h (result i32)
-      (try_table (catch $e $h) (call $thrower (local.get 0)))
-      (i32.const -1))))"""
 
 
 def _no_compile(monkeypatch):
