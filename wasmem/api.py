@@ -69,14 +69,15 @@ def load_module(path: str | os.PathLike, *, validate: bool = True) -> WasmModule
     return module
 
 
-def inspect(path: str | os.PathLike, *, pages: int | None = None, min_stack: int | None = None,
+def inspect(path: str | os.PathLike | WasmModule, *, pages: int | None = None, min_stack: int | None = None,
             host_max_pages: int | None = None, host_shared: bool = False):
-    """The memory layout of a module: memories, stack pointer, stack/data/heap regions, findings.
-    ``pages``/``host_max_pages``/``host_shared`` describe a host memory for an imported memory 0
-    (``new WebAssembly.Memory({initial, maximum, shared})``), checked as V8 checks it."""
+    """The memory layout of a module (a path, or a module ``load_module`` returned): memories, stack
+    pointer, stack/data/heap regions, findings. ``pages``/``host_max_pages``/``host_shared`` describe a host
+    memory for an imported memory 0 (``new WebAssembly.Memory({initial, maximum, shared})``), checked as V8
+    checks it."""
     from .debuginfo.layout import analyze_layout
     from .model.layout import DEFAULT_MIN_STACK
 
-    module = load_module(path)  # validated
+    module = path if isinstance(path, WasmModule) else load_module(path)  # validated
     return analyze_layout(module, pages=pages, min_stack=DEFAULT_MIN_STACK if min_stack is None else min_stack,
                           host_max_pages=host_max_pages, host_shared=host_shared)

@@ -41,18 +41,17 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_impo
       wasmem inspect app.wasm --imports --exports
       wasmem inspect app.wasm --json
     """
-    from ..api import inspect
+    from ..api import inspect, load_module
     from ..errors import UsageError
 
     if pages is None and (max_pages is not None or shared):
         raise UsageError("--max-pages and --shared describe the host memory of --pages: give --pages N too")
-    layout = inspect(module, pages=pages, min_stack=min_stack, host_max_pages=max_pages, host_shared=shared)
+    parsed = load_module(module)  # once: the layout and the import/export lists read the same module
+    layout = inspect(parsed, pages=pages, min_stack=min_stack, host_max_pages=max_pages, host_shared=shared)
     imports = exports = None
     if show_imports or show_exports:
-        from ..api import load_module
         from ..model.interface import describe_exports, describe_imports
 
-        parsed = load_module(module)
         imports = describe_imports(parsed) if show_imports else None
         exports = describe_exports(parsed) if show_exports else None
     if as_json:
