@@ -245,15 +245,14 @@ class SymbolTable:
     def segments(self) -> list[Symbol]:
         """Active data segments with a constant address (an offset from an imported ``__memory_base``
         counts, at the base wasmem gives it), named from the name section."""
-        from ..model.layout import _global_value
+        from ..model.layout import segment_address
 
         names = self.module.names.data_segments
         out = []
         for seg in self.module.data_segments:
             addr = seg.address if seg.mode == "active" else None
-            if addr is None and seg.mode == "active" and seg.offset_expr is not None:
-                v = seg.offset_expr.evaluate(lambda i: _global_value(self.module, i))
-                addr = v & 0xFFFFFFFF if isinstance(v, int) else None
+            if addr is None and seg.mode == "active":
+                addr = segment_address(self.module, seg)
             if addr is None:
                 continue
             nm = names.get(seg.index)

@@ -256,6 +256,16 @@ def _global_value(module: WasmModule, index: int):
     return g.init.evaluate(lambda i: _global_value(module, i) if i < index else None)
 
 
+def segment_address(module: WasmModule, seg, mask: int = 0xFFFFFFFF) -> int | None:
+    """An active data segment's address: its offset expression with the globals it reads (an imported
+    ``__memory_base`` at ``pic_bases``), masked to the memory's index type; None when it is not constant."""
+    e = seg.offset_expr
+    if e is None:
+        return None
+    v = e.evaluate(lambda i: _global_value(module, i))
+    return v & mask if isinstance(v, int) else None
+
+
 def _linker_symbols(module: WasmModule, names: dict[int, str]) -> dict[str, int]:
     """Values of linker symbols, from exports and from the name section's global names."""
     out: dict[str, int] = {}
@@ -619,8 +629,7 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
         elif len(e.ops) == 1 and e.ops[0][0] == "i32.const":  # the usual case, inline
             addr = e.ops[0][1] & mask
         else:
-            v = e.evaluate(lambda i: _global_value(module, i))
-            addr = v & mask if isinstance(v, int) else None
+            addr = segment_address(module, s, mask)
             missing = [imm for op, imm in e.ops if op == "global.get" and not imm < len(module.globals)]
             if missing:
                 findings.append(Finding("error", "unknown-global",
