@@ -8,9 +8,9 @@ from ..parser.module import WasmModule
 from ..parser.types import FuncType, GlobalType, Limits, MemoryType, TableType
 
 
-def _limits(lim: Limits, unit: str) -> str:
+def _limits(lim: Limits, unit: str, units: str) -> str:
     top = "no maximum" if lim.max is None else f"max {lim.max}"
-    return f"{lim.min} {unit}{'' if lim.min == 1 else 's'}, {top}"
+    return f"{lim.min} {unit if lim.min == 1 else units}, {top}"
 
 
 def func_text(ft: FuncType) -> str:
@@ -24,11 +24,11 @@ def memory_text(mt: MemoryType) -> str:
     flags = [f for f, on in (("shared", lim.shared), ("i64", lim.is64)) if on]
     if lim.page_size_log2 != 16:
         flags.append(f"page size {lim.page_size}")
-    return f"memory: {_limits(lim, 'page')}" + (f" ({', '.join(flags)})" if flags else "")
+    return f"memory: {_limits(lim, 'page', 'pages')}" + (f" ({', '.join(flags)})" if flags else "")
 
 
 def table_text(tt: TableType) -> str:
-    return f"table of {tt.elem_type}: {_limits(tt.limits, 'entry')}".replace("entrys", "entries")
+    return f"table of {tt.elem_type}: {_limits(tt.limits, 'entry', 'entries')}"
 
 
 def global_text(gt: GlobalType) -> str:
