@@ -8,9 +8,9 @@ from conftest import sample, wat
 
 import wasmem
 from wasmem.cli.main import cli
-from wasmem.model.layout import analyze
+from wasmem.model.layout import analyze, paint_safety
 from wasmem.parser import WasmModule
-from wasmem.runtime import layout_facts, paint_safety
+from wasmem.runtime import layout_facts
 
 TOP = 0x1000000
 

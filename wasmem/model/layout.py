@@ -256,6 +256,33 @@ def _global_value(module: WasmModule, index: int):
     return g.init.evaluate(lambda i: _global_value(module, i) if i < index else None)
 
 
+def paint_safety(layout, stack_range) -> tuple[bool, str]:
+    """(True, why) when ``stack_range`` is proven to be stack and nothing else, so that painting the free
+    part below the stack pointer cannot change what the program sees; else (False, why not). Proven:
+    a stack-first layout (the stack is everything below the stack pointer's initial value), or a
+    data-first one whose low end is exact (``__stack_low`` or ``__data_end``) — never an estimate that may
+    cover .bss, never a stack range that any data segment overlaps (a pre-initialised snapshot)."""
+    if stack_range is None:
+        return False, "the stack's bounds are not known"
+    low, high = stack_range
+    kind = layout.layout_kind
+    if kind not in ("stack-first", "data-first"):
+        return False, f"the layout is {kind}, so the stack's bounds are not proven"
+    toolchain = layout.toolchain or ""
+    if kind == "data-first" and "__stack_low" not in layout.linker_symbols and "emscripten" in toolchain.lower():
+        return False, ("an Emscripten build's JS glue (up to 2.0) keeps words of its own, such as the sbrk pointer, "
+                       "between __data_end and the stack's real low end, which only the glue knows")
+    if not layout.stack_exact:
+        return False, ("the stack's low end is an estimate (.bss is not in the file and may lie "
+                       "below it)")
+    for seg in layout.segments:
+        if seg.memory == 0 and seg.address is not None and seg.size and seg.address < high \
+                and seg.address + seg.size > low:
+            return False, (f"data segment {seg.index} lies inside the stack range "
+                           f"[{low:#x}, {high:#x})")
+    return True, f"the stack [{low:#x}, {high:#x}) is proven ({layout.stack_reason})"
+
+
 def segment_address(module: WasmModule, seg, mask: int = 0xFFFFFFFF) -> int | None:
     """An active data segment's address: its offset expression with the globals it reads (an imported
     ``__memory_base`` at ``pic_bases``), masked to the memory's index type; None when it is not constant."""

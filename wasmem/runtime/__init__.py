@@ -12,6 +12,7 @@ import re
 import stat
 
 from ..errors import UsageError, WasmemError
+from ..model.layout import paint_safety
 from ..parser.module import WasmModule
 from .session import CallResult, MemoryInfo, Session, Snapshot, TrapInfo
 
@@ -41,33 +42,6 @@ def layout_facts(module: WasmModule):
     low, high = layout.stack_low, layout.stack_high
     stack_range = (low, high) if low is not None and high is not None and low < high else None
     return layout, sp_global, stack_range, list(layout.regions)
-
-
-def paint_safety(layout, stack_range) -> tuple[bool, str]:
-    """(True, why) when ``stack_range`` is proven to be stack and nothing else, so that painting the free
-    part below the stack pointer cannot change what the program sees; else (False, why not). Proven:
-    a stack-first layout (the stack is everything below the stack pointer's initial value), or a
-    data-first one whose low end is exact (``__stack_low`` or ``__data_end``) — never an estimate that may
-    cover .bss, never a stack range that any data segment overlaps (a pre-initialised snapshot)."""
-    if stack_range is None:
-        return False, "the stack's bounds are not known"
-    low, high = stack_range
-    kind = layout.layout_kind
-    if kind not in ("stack-first", "data-first"):
-        return False, f"the layout is {kind}, so the stack's bounds are not proven"
-    toolchain = layout.toolchain or ""
-    if kind == "data-first" and "__stack_low" not in layout.linker_symbols and "emscripten" in toolchain.lower():
-        return False, ("an Emscripten build's JS glue (up to 2.0) keeps words of its own, such as the sbrk pointer, "
-                       "between __data_end and the stack's real low end, which only the glue knows")
-    if not layout.stack_exact:
-        return False, ("the stack's low end is an estimate (.bss is not in the file and may lie "
-                       "below it)")
-    for seg in layout.segments:
-        if seg.memory == 0 and seg.address is not None and seg.size and seg.address < high \
-                and seg.address + seg.size > low:
-            return False, (f"data segment {seg.index} lies inside the stack range "
-                           f"[{low:#x}, {high:#x})")
-    return True, f"the stack [{low:#x}, {high:#x}) is proven ({layout.stack_reason})"
 
 
 def open_session(path_or_module, **options) -> Session:
