@@ -20,6 +20,7 @@ def _loaded(mod: str, forbidden=("click", "rich", "wasmtime", "elftools")) -> st
 
 def test_parser_and_model_import_nothing_third_party():
     assert _loaded("wasmem.parser") == ""
+    assert _loaded("wasmem.instrument") == ""
     assert _loaded("wasmem.model.layout") == ""
     assert _loaded("wasmem") == ""
 
@@ -45,3 +46,20 @@ def test_only_runtime_imports_wasmtime_and_only_render_imports_rich():
             assert "from rich" not in text and "import rich" not in text, py
         if pkg in ("parser", "model"):
             assert "import click" not in text, py
+
+
+def test_instrument_uses_only_the_parser():
+    """DESIGN.md: wasmem/instrument/ is pure binary rewriting over wasmem.parser (no model, runtime, …)."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "wasmem" / "instrument"
+    stdlib = {"__future__", "bisect", "dataclasses"}
+    for py in root.glob("*.py"):
+        for node in ast.walk(ast.parse(py.read_text())):
+            if isinstance(node, ast.Import):
+                assert all(a.name in stdlib for a in node.names), (py, ast.dump(node))
+            elif isinstance(node, ast.ImportFrom):
+                ok = (node.level == 0 and node.module in stdlib or node.level == 1
+                      or node.level == 2 and (node.module == "errors" or node.module.split(".")[0] == "parser"))
+                assert ok, (py, node.module)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import wasmtime
 
 from ..errors import ParseError, RunError, UsageError
+from ..instrument.stack import Instrumented, instrument_stack
 from ..model.layout import pic_bases
 from ..model.values import (
     Layout,
@@ -30,7 +31,6 @@ from ..model.values import (
 )
 from ..parser.encode import cap_memory_maximum, rewrite_exports
 from ..parser.features import LEGACY_EH_REMEDY, LegacyEH, scan_legacy_eh
-from ..parser.instrument import Instrumented, instrument_stack
 from ..parser.module import WasmModule
 from ..parser.types import FuncType
 from .budget import (

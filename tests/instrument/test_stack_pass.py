@@ -3,9 +3,9 @@
 import pytest
 from conftest import sample, wat
 
+from wasmem.instrument.stack import instrument_stack
 from wasmem.model.layout import analyze
 from wasmem.model.stackframes import analyze_stack
-from wasmem.parser.instrument import instrument_stack
 from wasmem.parser.module import WasmModule
 
 wasmtime = pytest.importorskip("wasmtime")

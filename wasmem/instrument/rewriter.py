@@ -1,0 +1,286 @@
+"""One walk over the code section that applies a list of passes, with a new→original offset map.
+
+A pass (see :class:`Pass`) first *sets up*: it asks the :class:`Builder` for the types, globals, tables,
+functions and exports it needs. All of them are *appended* after the module's own, so no index the
+module already uses moves: calls, ``ref.func``, element segments, the start function, exports and the
+name section all stay valid without being touched. (That is also why no pass adds an *import*: an
+imported function would shift every defined function's index. A pass that needs the host calls it
+through an appended funcref table the host fills; see ``watch.py``.)
+
+Then the rewriter decodes every body once. For each instruction whose opcode a pass asked for, the pass
+may return an :class:`Edit`: bytes to put *before* the instruction, whether to keep the instruction's
+own bytes, and bytes to put *after* it. Scratch locals a pass needs (to hold an instruction's operands
+while it looks at them) come from :meth:`FunctionContext.scratch`; the body's local declarations are
+re-encoded with the new groups appended after the original ones, so every original local keeps its index.
+Scratch locals are reused from site to site within a body: a pass's inserted code never keeps a value in
+one past the instruction it instruments.
+
+The offset map (:meth:`Rewritten.original_offset`) is a sorted list of anchors ``(new, original, linear)``:
+copied original bytes map linearly (``original + (offset - new)``); inserted bytes map to the original
+offset of the instruction they instrument (so a trap or a backtrace inside a check points at the store
+it checks, and DWARF's line table gives that store's line); appended functions map to None.
+
+Pure stdlib: uses only ``wasmem.parser``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from ..errors import ParseError
+from ..parser.code import decode_locals, iter_instruction_tuples
+from ..parser.encode import encode_name, rebuild_sections, uleb, unique_name, vector_payload
+from ..parser.module import WasmModule
+
+VALTYPE_CODES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C, "v128": 0x7B, "funcref": 0x70}
+KIND_CODES = {"func": 0, "table": 1, "memory": 2, "global": 3}
+
+__all__ = ["Builder", "Edit", "FunctionContext", "Pass", "Rewritten", "rewrite", "VALTYPE_CODES"]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What replaces one instruction: ``before`` + (the instruction, when ``keep``) + ``after``."""
+
+    before: bytes = b""
+    keep: bool = True
+    after: bytes = b""
+
+
+class Pass:
+    """A rewriting pass. ``ops`` are the opcodes (``parser.code`` numbering) it wants to see."""
+
+    ops: frozenset = frozenset()
+
+    def setup(self, b: Builder) -> None:
+        """Ask ``b`` for appended types, globals, tables, functions and exports."""
+
+    def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
+        """An Edit for the instruction at ``offset`` (None: leave it alone)."""
+        return None
+
+    def finish(self, b: Builder) -> None:
+        """Give the bodies of the functions appended in setup (``b.set_body``)."""
+
+
+class Builder:
+    """Appended module entities. Indices are final as soon as they are handed out."""
+
+    def __init__(self, data: bytes, module: WasmModule):
+        self.data = data
+        self.module = module
+        self._types: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+        self._globals: list[bytes] = []
+        self._tables: list[bytes] = []
+        self._funcs: list[int] = []  # type index of each appended function
+        self._bodies: dict[int, bytes] = {}
+        self._exports: list[tuple[str, int, int]] = []  # (name, kind code, index)
+        self._taken = {e.name for e in module.exports}
+        self.memory64 = bool(module.memories) and module.memories[0].type.limits.is64
+
+    def func_type(self, params: tuple[str, ...], results: tuple[str, ...] = (), *, fresh: bool = False) -> int:
+        """A type index for ``params -> results``: an existing function type, or an appended one. ``fresh``:
+        always an appended one, a rec group of its own, as ``call_indirect`` of a host function needs (an
+        existing type may sit in a larger rec group and then differ from the host function's type)."""
+        if not fresh:
+            for t in self.module.types:
+                if t.func is not None and t.func.params == tuple(params) and t.func.results == tuple(results):
+                    return t.index
+        key = (tuple(params), tuple(results))
+        if key in self._types:
+            return len(self.module.types) + self._types.index(key)
+        self._types.append(key)
+        return len(self.module.types) + len(self._types) - 1
+
+    def add_global(self, valtype: str, init: bytes, mutable: bool = True) -> int:
+        """A global initialised by the constant expression ``init`` (without its ``end``)."""
+        self._globals.append(bytes([VALTYPE_CODES[valtype], 1 if mutable else 0]) + init + b"\x0b")
+        return len(self.module.globals) + len(self._globals) - 1
+
+    def add_table(self, size: int) -> int:
+        """A funcref table of exactly ``size`` entries (null until the host sets them)."""
+        self._tables.append(bytes([0x70, 0x01]) + uleb(size) + uleb(size))
+        return len(self.module.tables) + len(self._tables) - 1
+
+    def add_function(self, type_index: int) -> int:
+        self._funcs.append(type_index)
+        return self.module.num_functions + len(self._funcs) - 1
+
+    def set_body(self, func_index: int, body: bytes) -> None:
+        """``body``: local declarations and instructions, ending with ``end`` (no size prefix)."""
+        self._bodies[func_index] = body
+
+    def export(self, name: str, kind: str, index: int) -> str:
+        """Exports ``index`` under ``name`` (made unique); returns the name used."""
+        used = unique_name(name, self._taken)
+        self._taken.add(used)
+        self._exports.append((used, KIND_CODES[kind], index))
+        return used
+
+    def _payloads(self, bodies: bytes, nbodies: int) -> dict[int, bytes]:
+        data, module = self.data, self.module
+        out: dict[int, bytes] = {}
+        if self._types:
+            n, body = vector_payload(data, module, 1)
+            extra = b"".join(bytes([0x60]) + uleb(len(p)) + bytes(VALTYPE_CODES[t] for t in p)
+                             + uleb(len(r)) + bytes(VALTYPE_CODES[t] for t in r) for p, r in self._types)
+            out[1] = uleb(n + len(self._types)) + body + extra
+        if self._funcs:
+            n, body = vector_payload(data, module, 3)
+            out[3] = uleb(n + len(self._funcs)) + body + b"".join(uleb(t) for t in self._funcs)
+        if self._tables:
+            n, body = vector_payload(data, module, 4)
+            out[4] = uleb(n + len(self._tables)) + body + b"".join(self._tables)
+        if self._globals:
+            n, body = vector_payload(data, module, 6)
+            out[6] = uleb(n + len(self._globals)) + body + b"".join(self._globals)
+        if self._exports:
+            n, body = vector_payload(data, module, 7)
+            out[7] = uleb(n + len(self._exports)) + body + b"".join(
+                encode_name(name) + bytes([kind]) + uleb(idx) for name, kind, idx in self._exports)
+        out[10] = uleb(nbodies) + bodies
+        return out
+
+
+class FunctionContext:
+    """The body being rewritten: its index, parameter types, and scratch locals on demand."""
+
+    def __init__(self, index: int, params: tuple[str, ...], declared: int):
+        self.index = index
+        self.params = params
+        self._next = len(params) + declared
+        self._scratch: dict[tuple[str, int], int] = {}
+        self.new_locals: list[str] = []
+
+    def scratch(self, valtype: str, slot: int = 0) -> int:
+        """The index of scratch local number ``slot`` of ``valtype`` (appended on first use)."""
+        key = (valtype, slot)
+        idx = self._scratch.get(key)
+        if idx is None:
+            idx = self._scratch[key] = self._next
+            self._next += 1
+            self.new_locals.append(valtype)
+        return idx
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """The rewritten module and the map back to the original's code offsets."""
+
+    data: bytes
+    # (offset in data, offset in the original or None, linear) anchors, ascending
+    anchors: tuple[tuple[int, int | None, bool], ...] = ()
+    passes: tuple = field(default=())
+
+    def original_offset(self, offset: int) -> int | None:
+        """The offset in the original module of a code offset in ``data`` (e.g. a trap frame's
+        ``module_offset``); None inside an appended function or before the first function body."""
+        i = bisect_right(self._keys, offset)
+        if i == 0:
+            return None
+        new, old, linear = self.anchors[i - 1]
+        if old is None:
+            return None
+        return old + (offset - new) if linear else old
+
+    @property
+    def _keys(self) -> list[int]:
+        keys = self.__dict__.get("_k")
+        if keys is None:
+            keys = [a[0] for a in self.anchors]
+            object.__setattr__(self, "_k", keys)
+        return keys
+
+
+def rewrite(data, passes: list[Pass]) -> Rewritten:
+    """``data`` with every pass applied in one walk over the code section. Raises ParseError on a
+    module the decoder cannot read; passes raise ParseError for what they refuse."""
+    data = bytes(data)
+    module = WasmModule.from_bytes(data)
+    b = Builder(data, module)
+    for p in passes:
+        p.setup(b)
+    wanted: dict[int, list[Pass]] = {}
+    for p in passes:
+        for op in p.ops:
+            wanted.setdefault(op, []).append(p)
+
+    bodies = bytearray()
+    rel: list[tuple[int, int | None, bool]] = []  # anchors relative to `bodies`
+    for body in module.functions:
+        groups, p0 = decode_locals(data, body.start, body.end)
+        ft = module.get_function_type(body.index)
+        fn = FunctionContext(body.index, ft.params, sum(c for c, _ in groups))
+        out = bytearray()
+        anchors: list[tuple[int, int | None, bool]] = []  # relative to `out` (instructions only)
+        pos = p0  # first original byte not yet copied
+        pending: tuple[int, Edit] | None = None  # (offset, edit) of the previous instruction
+        if wanted:
+            for off, op, imm in iter_instruction_tuples(data, p0, body.end):
+                if pending is not None:
+                    _emit(data, out, anchors, pending, off)
+                    pos = off
+                    pending = None
+                ps = wanted.get(op)
+                if ps is None:
+                    continue
+                for ps_ in ps:
+                    e = ps_.visit(fn, off, op, imm)
+                    if e is not None:
+                        if off > pos:
+                            anchors.append((len(out), pos, True))
+                            out += data[pos:off]
+                        pos = off
+                        pending = (off, e)
+                        break
+            if pending is not None:  # cannot happen in a valid body (it ends with `end`)
+                raise ParseError("function body ends with an instrumented instruction", pending[0])
+        if body.end > pos:
+            anchors.append((len(out), pos, True))
+            out += data[pos:body.end]
+        if fn.new_locals:
+            nloc = uleb(len(groups) + len(fn.new_locals))
+            r0 = _after_count(data, body.start)
+            head = nloc + data[r0:p0] + b"".join(b"\x01" + bytes([VALTYPE_CODES[t]]) for t in fn.new_locals)
+        else:
+            head = data[body.start:p0]
+        size = uleb(len(head) + len(out))
+        base = len(bodies) + len(size)
+        rel.append((base, body.start, False))  # the local declarations: only the body's start means anything
+        rel += [(base + len(head) + o, orig, lin) for o, orig, lin in anchors]
+        bodies += size + head + out
+    appended = [i for i in range(module.num_functions, module.num_functions + len(b._funcs))]
+    for p in passes:
+        p.finish(b)
+    for idx in appended:
+        body = b._bodies.get(idx)
+        if body is None:
+            raise ParseError(f"instrumentation: appended function {idx} has no body")
+        rel.append((len(bodies), None, False))
+        bodies += uleb(len(body)) + body
+    count = uleb(len(module.functions) + len(appended))
+    new = rebuild_sections(data, module, b._payloads(bytes(bodies), len(module.functions) + len(appended)))
+    code = WasmModule.from_bytes(new).get_section(10)
+    base = code.start + len(count)
+    return Rewritten(new, tuple((base + o, orig, lin) for o, orig, lin in rel), tuple(passes))
+
+
+def _after_count(data: bytes, start: int) -> int:
+    p = start
+    while data[p] & 0x80:
+        p += 1
+    return p + 1
+
+
+def _emit(data: bytes, out: bytearray, anchors: list, pending: tuple[int, Edit], end: int) -> None:
+    off, e = pending
+    if e.before:
+        anchors.append((len(out), off, False))
+        out += e.before
+    if e.keep:
+        anchors.append((len(out), off, True))
+        out += data[off:end]
+    if e.after:
+        anchors.append((len(out), off, False))
+        out += e.after

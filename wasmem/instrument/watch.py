@@ -1,0 +1,324 @@
+"""The watch pass: every write of linear memory 0 is checked inline against watched ranges.
+
+Instrumented: every ``*.store*``, ``v128.store`` and the lane stores, the atomic stores, read-modify-writes
+and compare-exchanges, ``memory.fill``, ``memory.copy`` and ``memory.init`` whose destination is memory 0
+(and with ``reads=True`` every load of memory 0 as well). Each such instruction is a *site*, numbered in
+code order (:class:`WatchSite`: function, original code offset, opcode, access size).
+
+Where the watched ranges live, and why
+--------------------------------------
+In appended, exported, mutable **globals**, not in a table in linear memory: a table in memory would
+take bytes the program may use (a debugger never changes what it observes), and a global read is a
+register-speed load the engine can keep hot. Two kinds:
+
+* a *filter*: ``__wasmem_watch_lo`` and ``__wasmem_watch_span`` (the memory's address type). Inline,
+  after the operands are saved in scratch locals, the site computes its effective address ``ea`` and
+  tests ``(ea - lo) <u span`` — one subtraction and one unsigned compare whatever the number of ranges.
+  The host sets ``lo`` = (lowest watched byte - 15, at least 0) and ``span`` = (highest watched byte + 1
+  - lo): a conservative box around every range, widened by the largest access (16 bytes) so that a store
+  that starts below a range and reaches into it is still a candidate. ``span`` 0 = nothing watched.
+* the *exact ranges*: ``__wasmem_watch_lo_<i>`` / ``__wasmem_watch_hi_<i>`` (i64, ``[lo, hi)``), N pairs
+  fixed when the module is rewritten. Only a candidate calls the appended ``$slow`` function, which tests
+  ``ea < hi && ea + size > lo`` for each range (a zero-size bulk write never hits) and only on a hit
+  calls the host.
+
+A range may be the *stack overflow range* (``sp_range``): its low end is the live stack pointer
+(``global.get SP``), its high end ``hi`` (the stack's low end, which the host sets): it holds the writes
+that land below the stack's low end but inside the current frames, i.e. the frames of a data-first
+stack that has run over the static data. It is empty while the stack pointer is at or above ``hi``.
+
+The host is reached through an appended **funcref table** of one entry (exported as
+``__wasmem_watch_hook``) that the host fills with its function after instantiating; ``$slow`` calls it
+with ``call_indirect``. An imported function would have been simpler to call but would shift the index
+of every defined function (imports come first), breaking calls, element segments, exports and the name
+section; a table is appended without moving anything.
+
+The hook's signature is ``(site i32, addr i64, size i64, v0 i64, v1 i64)``, called *before* the write
+happens (so the host reads the old value from memory and may stop the program before anything changes):
+
+=====================  ============  ===========================  ===========================
+kind                   size          v0                           v1
+=====================  ============  ===========================  ===========================
+store, atomic store    access bytes  the value's bits (f32/f64:   0
+/ rmw                                reinterpreted)
+cmpxchg                access bytes  expected                     replacement
+v128.store             16            low 64 bits                  high 64 bits
+store lane             lane bytes    the lane's bits              0
+memory.fill            n             the fill byte                0
+memory.copy            n             source address               source memory index
+memory.init            n             offset in the segment        data segment index
+read (``reads=True``)  access bytes  0                            0
+=====================  ============  ===========================  ===========================
+
+memory64: the address type is i64 and offsets up to 2**64-1 are honoured; a 32-bit address plus its
+offset is computed in i64 for the host, so it never wraps. Other memories (multi-memory) are not
+watched: an access of memory k > 0 is left as it is (it cannot write memory 0), and a ``memory.copy``
+into memory 0 from another memory is watched with ``v1`` = that memory's index. A module without a
+memory 0 is refused.
+
+Cost: per site an extra ~14 instructions (saves, one subtract, one compare, a not-taken branch, reloads);
+see ``bench/`` for the slowdown measured on a store-heavy loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import ParseError
+from ..parser.code import op_name
+from ..parser.encode import sleb, uleb
+from .rewriter import Builder, Edit, FunctionContext, Pass
+
+HOOK_TABLE_EXPORT = "__wasmem_watch_hook"
+FILTER_LO_EXPORT = "__wasmem_watch_lo"
+FILTER_SPAN_EXPORT = "__wasmem_watch_span"
+HOOK_PARAMS = ("i32", "i64", "i64", "i64", "i64")
+MAX_RANGES = 64
+MAX_ACCESS = 16  # the widest single access (v128); the filter is widened by it
+
+# kinds
+STORE, RMW, CMPXCHG, V128, LANE, FILL, COPY, INIT, READ, READ_LANE = (
+    "store", "rmw", "cmpxchg", "v128", "lane", "fill", "copy", "init", "read", "read_lane")
+
+_W7 = (("i32", 4), ("i64", 8), ("i32", 1), ("i32", 2), ("i64", 1), ("i64", 2), ("i64", 4))
+
+
+def _tables():
+    writes: dict[int, tuple[str, str, int]] = {}  # op → (kind, value type, size)
+    for op, (t, n) in zip(range(0x36, 0x3F), (("i32", 4), ("i64", 8), ("f32", 4), ("f64", 8), ("i32", 1),
+                                               ("i32", 2), ("i64", 1), ("i64", 2), ("i64", 4)), strict=True):
+        writes[op] = (STORE, t, n)
+    atomic_store = (("i32", 4), ("i64", 8), ("i32", 1), ("i32", 2), ("i64", 1), ("i64", 2), ("i64", 4))
+    for k, (t, n) in enumerate(atomic_store):
+        writes[0xFE0017 + k] = (STORE, t, n)
+    for group in range(6):  # add sub and or xor xchg
+        for k, (t, n) in enumerate(_W7):
+            writes[0xFE001E + 7 * group + k] = (RMW, t, n)
+    for k, (t, n) in enumerate(_W7):
+        writes[0xFE0048 + k] = (CMPXCHG, t, n)
+    writes[0xFD000B] = (V128, "v128", 16)
+    for k, n in enumerate((1, 2, 4, 8)):
+        writes[0xFD0058 + k] = (LANE, "v128", n)
+    reads: dict[int, tuple[str, str, int]] = {}
+    for op, n in zip(range(0x28, 0x36), (4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4), strict=True):
+        reads[op] = (READ, "", n)
+    reads[0xFD0000] = (READ, "", 16)
+    for k in range(6):
+        reads[0xFD0001 + k] = (READ, "", 8)
+    for k, n in enumerate((1, 2, 4, 8)):
+        reads[0xFD0007 + k] = (READ, "", n)
+        reads[0xFD0054 + k] = (READ_LANE, "v128", n)
+    reads[0xFD005C] = (READ, "", 4)
+    reads[0xFD005D] = (READ, "", 8)
+    for k, n in enumerate((4, 8, 1, 2, 1, 2, 4)):
+        reads[0xFE0010 + k] = (READ, "", n)
+    return writes, reads
+
+
+WRITE_OPS, READ_OPS = _tables()
+MEMORY_FILL, MEMORY_COPY, MEMORY_INIT = 0xFC000B, 0xFC000A, 0xFC0008
+
+_GET, _SET, _TEE, _GGET = 0x20, 0x21, 0x22, 0x23
+_TO_I64 = {"i32": b"\xad", "i64": b"", "f32": b"\xbc\xad", "f64": b"\xbd"}  # bits, zero-extended
+_EXTRACT = {1: b"\xfd\x16", 2: b"\xfd\x19", 4: b"\xfd\x1b", 8: b"\xfd\x1d"}  # *.extract_lane(_u)
+
+
+@dataclass(frozen=True)
+class WatchSite:
+    """One instrumented access. ``offset`` is the instruction's offset in the original module."""
+
+    id: int
+    func_index: int
+    offset: int
+    op: int
+    kind: str
+    size: int | None  # None for bulk operations (the size is a run-time operand)
+    lane: int | None = None
+
+    @property
+    def name(self) -> str:
+        return op_name(self.op)
+
+    @property
+    def is_read(self) -> bool:
+        return self.kind in (READ, READ_LANE)
+
+
+def _local(op: int, idx: int) -> bytes:
+    return bytes([op]) + uleb(idx)
+
+
+class WatchPass(Pass):
+    """See the module docstring. ``nranges`` exact ranges (1..MAX_RANGES); ``sp_range`` is the index of
+    the range whose low end is the live stack pointer (global ``sp_global``); ``reads`` also watches loads."""
+
+    def __init__(self, nranges: int, *, reads: bool = False, sp_range: int | None = None,
+                 sp_global: int | None = None):
+        if not 1 <= nranges <= MAX_RANGES:
+            raise ParseError(f"cannot watch {nranges} ranges: give 1 to {MAX_RANGES}")
+        if sp_range is not None and (sp_global is None or not 0 <= sp_range < nranges):
+            raise ParseError("a stack-overflow watch range needs the stack pointer's global")
+        self.nranges = nranges
+        self.reads = reads
+        self.sp_range = sp_range
+        self.sp_global = sp_global
+        self.sites: list[WatchSite] = []
+        ops = set(WRITE_OPS) | {MEMORY_FILL, MEMORY_COPY, MEMORY_INIT}
+        if reads:
+            ops |= set(READ_OPS)
+        self.ops = frozenset(ops)
+
+    # -- setup ---------------------------------------------------------------------------------
+    def setup(self, b: Builder) -> None:
+        m = b.module
+        if not m.memories:
+            raise ParseError("cannot watch memory: the module has no memory")
+        mems = m.memories
+        self.mem_is64 = [mt.type.limits.is64 for mt in mems]
+        self.at = "i64" if self.mem_is64[0] else "i32"
+        self.sp_valtype = None
+        if self.sp_global is not None:
+            gs = m.globals
+            if not 0 <= self.sp_global < len(gs) or gs[self.sp_global].type.valtype not in ("i32", "i64"):
+                raise ParseError(f"cannot watch the stack: global {self.sp_global} is not an i32/i64 stack pointer")
+            self.sp_valtype = gs[self.sp_global].type.valtype
+        const = b"\x41" if self.at == "i32" else b"\x42"
+        self.filter_lo = b.add_global(self.at, const + b"\x00")
+        self.filter_span = b.add_global(self.at, const + b"\x00")
+        self.lo = []
+        self.hi = []
+        for _ in range(self.nranges):
+            self.lo.append(b.add_global("i64", b"\x42\x00"))
+            self.hi.append(b.add_global("i64", b"\x42\x00"))
+        self.hook_type = b.func_type(HOOK_PARAMS, (), fresh=True)
+        self.table = b.add_table(1)
+        self.slow = b.add_function(self.hook_type)
+        self.first_appended = m.num_functions
+        self.exports = {
+            "table": b.export(HOOK_TABLE_EXPORT, "table", self.table),
+            "filter_lo": b.export(FILTER_LO_EXPORT, "global", self.filter_lo),
+            "filter_span": b.export(FILTER_SPAN_EXPORT, "global", self.filter_span),
+        }
+        self.range_exports = [(b.export(f"__wasmem_watch_lo_{i}", "global", lo),
+                               b.export(f"__wasmem_watch_hi_{i}", "global", hi))
+                              for i, (lo, hi) in enumerate(zip(self.lo, self.hi, strict=True))]
+        # address-type opcodes
+        is64 = self.at == "i64"
+        self._add = b"\x7c" if is64 else b"\x6a"
+        self._sub = b"\x7d" if is64 else b"\x6b"
+        self._lt_u = b"\x54" if is64 else b"\x49"
+        self._ext = b"" if is64 else b"\xad"
+        self._filter_tail = (_local(_GGET, self.filter_lo) + self._sub + _local(_GGET, self.filter_span)
+                             + self._lt_u)
+        self._call_slow = b"\x10" + uleb(self.slow)
+
+    # -- sites -----------------------------------------------------------------------------------
+    def _site(self, fn: FunctionContext, offset: int, op: int, kind: str, size, lane=None) -> bytes:
+        sid = len(self.sites)
+        self.sites.append(WatchSite(sid, fn.index, offset, op, kind, size, lane))
+        return b"\x41" + sleb(sid if sid < 2**31 else sid - 2**32)
+
+    def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
+        if op in WRITE_OPS or op in READ_OPS:
+            kind, vt, size = WRITE_OPS.get(op) or READ_OPS[op]
+            memidx = imm[2]
+            if memidx != 0:
+                return None
+            return self._memarg(fn, offset, op, kind, vt, size, imm)
+        if op == MEMORY_FILL:
+            if imm != 0:
+                return None
+            return self._bulk(fn, offset, op, FILL, (self.at, "i32", self.at), v0_slot=1, v1=b"\x42\x00")
+        if op == MEMORY_COPY:
+            dst, src = imm
+            if dst != 0:
+                return None
+            src_t = "i64" if src < len(self.mem_is64) and self.mem_is64[src] else "i32"
+            n_t = "i64" if self.at == "i64" and src_t == "i64" else "i32"
+            return self._bulk(fn, offset, op, COPY, (self.at, src_t, n_t), v0_slot=1,
+                              v1=b"\x42" + sleb(src))
+        if op == MEMORY_INIT:
+            seg, mem = imm
+            if mem != 0:
+                return None
+            return self._bulk(fn, offset, op, INIT, (self.at, "i32", "i32"), v0_slot=1, v1=b"\x42" + sleb(seg))
+        return None
+
+    def _memarg(self, fn, offset, op, kind, vt, size, imm) -> Edit:
+        at = self.at
+        off = imm[1]
+        lane = imm[3] if len(imm) > 3 else None
+        rest = {STORE: (vt,), RMW: (vt,), CMPXCHG: (vt, vt), V128: ("v128",), LANE: ("v128",), READ: (),
+                READ_LANE: ("v128",)}[kind]
+        a = fn.scratch(at, 0)
+        slots = [fn.scratch(t, i + 1) for i, t in enumerate(rest)]
+        before = bytearray()
+        for idx in reversed(slots):
+            before += _local(_SET, idx)
+        before += _local(_TEE, a)
+        if off:
+            before += (b"\x41" + sleb(off - 2**32 if off >= 2**31 else off) if at == "i32"
+                       else b"\x42" + sleb(off - 2**64 if off >= 2**63 else off)) + self._add
+        before += self._filter_tail + b"\x04\x40"
+        before += self._site(fn, offset, op, kind, size, lane)
+        before += _local(_GET, a) + self._ext
+        if off:
+            before += b"\x42" + sleb(off - 2**64 if off >= 2**63 else off) + b"\x7c"
+        before += b"\x42" + sleb(size)
+        if kind in (STORE, RMW):
+            before += _local(_GET, slots[0]) + _TO_I64[vt] + b"\x42\x00"
+        elif kind == CMPXCHG:
+            before += _local(_GET, slots[0]) + _TO_I64[vt] + _local(_GET, slots[1]) + _TO_I64[vt]
+        elif kind == V128:
+            before += (_local(_GET, slots[0]) + b"\xfd\x1d\x00" + _local(_GET, slots[0]) + b"\xfd\x1d\x01")
+        elif kind == LANE:
+            before += (_local(_GET, slots[0]) + _EXTRACT[size] + bytes([lane]) + (b"" if size == 8 else b"\xad")
+                       + b"\x42\x00")
+        else:  # reads
+            before += b"\x42\x00\x42\x00"
+        before += self._call_slow + b"\x0b"
+        before += _local(_GET, a)
+        for idx in slots:
+            before += _local(_GET, idx)
+        return Edit(bytes(before))
+
+    def _bulk(self, fn, offset, op, kind, types, *, v0_slot: int, v1: bytes) -> Edit:
+        slots = [fn.scratch(t, i) for i, t in enumerate(types)]
+        ext = {"i32": b"\xad", "i64": b""}
+        before = bytearray()
+        for idx in reversed(slots):
+            before += _local(_SET, idx)
+        before += self._site(fn, offset, op, kind, None)
+        before += _local(_GET, slots[0]) + ext[types[0]]
+        before += _local(_GET, slots[2]) + ext[types[2]]
+        before += _local(_GET, slots[v0_slot]) + ext[types[v0_slot]]
+        before += v1 + self._call_slow
+        for idx in slots:
+            before += _local(_GET, idx)
+        return Edit(bytes(before))
+
+    # -- the appended function -------------------------------------------------------------------
+    def finish(self, b: Builder) -> None:
+        # params: 0 site, 1 addr, 2 size, 3 v0, 4 v1
+        body = bytearray(b"\x00")  # no locals
+        body += b"\x20\x02\x50\x04\x40\x0f\x0b"  # size == 0: nothing written
+        sp = b""
+        if self.sp_global is not None:
+            sp = _local(_GGET, self.sp_global) + (b"\xad" if self.sp_valtype == "i32" else b"")
+        call_hook = (b"\x20\x00\x20\x01\x20\x02\x20\x03\x20\x04" + b"\x41\x00"
+                     + b"\x11" + uleb(self.hook_type) + uleb(self.table) + b"\x0f")
+        for i in range(self.nranges):
+            hi = _local(_GGET, self.hi[i])
+            lo = sp if i == self.sp_range else _local(_GGET, self.lo[i])
+            body += b"\x20\x01" + hi + b"\x54"  # addr < hi
+            body += b"\x20\x01\x20\x02\x7c" + lo + b"\x56"  # addr + size > lo
+            body += b"\x71"  # i32.and
+            if i == self.sp_range:
+                body += sp + hi + b"\x54\x71"  # and SP < hi: the stack has run below its low end
+            body += b"\x04\x40" + call_hook + b"\x0b"
+        body += b"\x0b"
+        b.set_body(self.slow, bytes(body))
+
+    def is_appended(self, func_index: int) -> bool:
+        """Whether a frame's function is wasmem's (the hook's caller), not the module's."""
+        return func_index >= self.first_appended
