@@ -152,10 +152,20 @@ class CallCommand(click.Command):
 @click.option("--check-stack", is_flag=True,
               help="Run an instrumented copy that records the exact lowest stack pointer and stops a "
                    "linear-stack overflow at the overflowing function (before it overwrites data).")
+@click.option("--watch", "watch", multiple=True, metavar="TARGET",
+              help="Report every write into TARGET (repeatable), in the --before calls too: ADDR:LEN "
+                   "(0x1000:16, counter:4), a symbol or symbol path (settings.limit, names[2], node_a->next), a "
+                   "region (.rodata, .data, .bss, stack, heap) or sp (writes below a data-first stack's low "
+                   "end: an overflow running over the data). Each hit: function, code offset, file:line, the "
+                   "address as symbol.field, size, old -> new.")
+@click.option("--stop", "watch_stop", is_flag=True,
+              help="With --watch: the first hit becomes a trap (before the write happens) with a backtrace.")
+@click.option("--access", type=click.Choice(["w", "rw"]), default="w", show_default=True,
+              help="With --watch: w reports writes, rw reads as well.")
 @json_option
 @svg_option
-def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, ret_size, check_stack, as_json,
-             svg):
+def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, ret_size, check_stack, watch,
+             watch_stop, access, as_json, svg):
     """Call an exported function and show its results and what it did to memory.
 
     Arguments are parsed by the function's parameter types: integers in decimal, 0x hex or negative
@@ -174,6 +184,10 @@ def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, 
     linear-stack overflow: it becomes a `stack_overflow` trap that names the function (exit code 1)
     instead of silently overwriting static data in a data-first module.
 
+    --watch TARGET runs a copy of the module in which every store, atomic and bulk-memory write (and
+    with --access rw every load) checks the watched ranges inline and reports the hits: who wrote
+    this byte, with the source line. Writes by host functions (WASI fd_read) show as host writes.
+
     \b
     Examples:
       wasmem call app.wasm add 2 3
@@ -185,11 +199,14 @@ def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, 
       wasmem call app.wasm add -- -1 -2
       wasmem call app.wasm spin --timeout 1
       wasmem call app.wasm deep 9 --check-stack
+      wasmem call app.wasm reset_scores --watch settings.limit
+      wasmem call app.wasm deep 8 --watch sp --stop
     """
     from ..runtime import call_function
 
     outcome = call_function(module, func, list(args), before=before, returns=returns, ret_size=ret_size,
-                            alloc=alloc, sret=sret, writes=writes, check_stack=check_stack, **session)
+                            alloc=alloc, sret=sret, writes=writes, check_stack=check_stack, watch=watch,
+                            watch_stop=watch_stop, access=access, **session)
     try:
         if as_json:
             print_json(outcome.to_dict())

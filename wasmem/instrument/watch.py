@@ -170,6 +170,7 @@ class WatchPass(Pass):
 
     # -- setup ---------------------------------------------------------------------------------
     def setup(self, b: Builder) -> None:
+        self.sites = []
         m = b.module
         if not m.memories:
             raise ParseError("cannot watch memory: the module has no memory")

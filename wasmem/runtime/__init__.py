@@ -83,6 +83,7 @@ class CallOutcome:
     def __init__(self, session: Session, before: list, result: CallResult, *, symbols=None, sret_value=None,
                  result_notes: dict | None = None, frame_locations: list | None = None):
         self.result_values: dict = {}  # result index → the typed value a returned pointer points at
+        self.watch = None  # a model.watch.WatchReport with --watch
         self.session = session
         self.before = before
         self.result = result
@@ -109,6 +110,8 @@ class CallOutcome:
         if self.result_values:
             d["result_values"] = {str(k): {"type": v.type_name, "value": v.to_dict()}
                                   for k, v in self.result_values.items()}
+        if self.watch is not None:
+            d["watch"] = self.watch.to_dict()
         if self.frame_locations and isinstance(d.get("trap"), dict):
             for fd, loc in zip(d["trap"].get("frames", []), self.frame_locations, strict=False):
                 fd["location"] = loc
@@ -188,14 +191,17 @@ def pointer_note(symbols, value: int, pointee_type=None) -> str | None:
 
 def call_function(path_or_module, func: str, args=(), *, before=(), returns: str | None = None,
                   ret_size: int = 16, alloc: str | None = None, sret: bool | None = None, writes=(),
-                  **options) -> CallOutcome:
+                  watch=(), watch_stop: bool = False, access: str = "w", **options) -> CallOutcome:
     """Opens a session, runs each ``before`` call ("FUNC ARGS"), then calls ``func`` with ``args``.
     A setup call that traps stops there: the outcome's result is that call.
 
     With DWARF, a struct returned through a hidden pointer is decoded by the function's return
     type (the slot is made big enough for it), returned pointers get ``<sym+off>`` notes and trap
     frames get ``file:line``. A hidden result pointer is passed only when DWARF says the function returns
-    a struct, or when ``sret``/``returns`` asks for it: a missing argument is never taken for one."""
+    a struct, or when ``sret``/``returns`` asks for it: a missing argument is never taken for one.
+
+    ``watch``: targets (runtime/watch.py) whose writes (``access="rw"``: and reads) are reported, in the
+    ``before`` calls too, as the outcome's ``watch`` report; ``watch_stop`` makes the first hit a trap."""
     module = load_module(path_or_module)
     symbols = symbols_for(module)
     fsym = dwarf_function(symbols, module, func)
@@ -209,14 +215,34 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
             ret_size = max(ret_size, sizeof(rtype))
             if sret is None:
                 sret = True
+    from .watch import attach_watch, watch_spec
+
+    spec = watch_spec(watch, access)
+    if spec is not None:
+        options["watch"] = spec
+    elif watch_stop:
+        raise UsageError("--stop needs --watch TARGET")
     session = open_session(module, **options)
+    report = None
+    if spec is not None:
+        try:
+            report = attach_watch(session, watch, symbols, stop=watch_stop, access=access)
+        except BaseException:
+            session.close()
+            raise
     done: list[CallResult] = []
-    for text in before:
+    for k, text in enumerate(before, 1):
         name, bargs = split_call(text)
+        if report is not None:
+            session.watch_recorder.call_label = f"before {k}: {name}"
         r = session.call(name, bargs, alloc=alloc, sret=dwarf_sret(symbols, module, name))
         if not r.ok:
-            return _annotate(CallOutcome(session, done, r, symbols=symbols), None, None)
+            out = _annotate(CallOutcome(session, done, r, symbols=symbols), None, None)
+            out.watch = report
+            return out
         done.append(r)
+    if report is not None:
+        session.watch_recorder.call_label = f"call: {func}"
     if writes:  # symbols (DWARF variables, data segment names) as well as numbers and globals
         from ..model.values import parse_write
 
@@ -227,7 +253,9 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
             resolved.append(f"{addr:#x}={data.hex()}")
         writes = resolved
     r = session.call(func, list(args), returns=returns, ret_size=ret_size, alloc=alloc, sret=sret, writes=writes)
-    return _annotate(CallOutcome(session, done, r, symbols=symbols), sret_type, fsym)
+    out = _annotate(CallOutcome(session, done, r, symbols=symbols), sret_type, fsym)
+    out.watch = report
+    return out
 
 
 def _annotate(outcome: CallOutcome, sret_type, fsym) -> CallOutcome:

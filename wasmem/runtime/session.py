@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import wasmtime
 
 from ..errors import ParseError, RunError, UsageError
+from ..instrument.rewriter import rewrite
 from ..instrument.stack import Instrumented, instrument_stack
+from ..instrument.watch import WatchPass
 from ..model.layout import pic_bases
 from ..model.values import (
     Layout,
@@ -395,8 +397,9 @@ class Session:
                  check_stack: bool = False, paint: bool | None = None,
                  paint_safe: tuple[bool, str] | None = None, host: str | None = "auto", wasi_args=(),
                  wasi_stdin: str | None = None, on_compile=None, max_table_entries: int = MAX_TABLE_ENTRIES,
-                 max_output: int = MAX_OUTPUT):
+                 max_output: int = MAX_OUTPUT, watch: dict | None = None):
         self.module = module
+        self.watch_recorder = None  # runtime/watch.py's WatchRecorder once --watch targets are attached
         self.sp_global = sp_global
         self.stack_range = stack_range
         self.pages = pages
@@ -458,6 +461,8 @@ class Session:
                     wanted.append((f"__wasmem_table_{t.index}", "table", t.index))
         wanted += required_exports(module, self.host_choice)  # WASI finds memory 0 as the export `memory`
         raw = bytes(module.data)
+        self.watch_pass = self._watch_pass(watch, sp_global)  # rewritten in the same walk as the stack pass
+        extra = (self.watch_pass,) if self.watch_pass is not None else ()
         self.check_stack = bool(check_stack)
         self.instrumented: Instrumented | None = None
         # How stack use is measured. By default the stack pointer's writes are instrumented: no byte of memory
@@ -480,7 +485,8 @@ class Session:
                 raise UsageError(f"--check-stack: {self.name} has no known {what} to check (see `wasmem stack` "
                                  f"for what the layout analysis found)")
             try:
-                self.instrumented = instrument_stack(raw, sp_global, stack_range[0], high=stack_range[1])
+                self.instrumented = instrument_stack(raw, sp_global, stack_range[0], high=stack_range[1],
+                                                     passes=extra)
             except ParseError as exc:
                 raise UsageError(f"--check-stack: {exc}") from None
             raw = self.instrumented.data
@@ -494,7 +500,7 @@ class Session:
                                  f"({'proven: ' + why if safe and stack_range else 'not possible: ' + why})")
         elif self.measure is None and sp_global is not None:
             try:  # measurement only: the hook records the minimum and never traps (bounds 0 and 2**bits-1)
-                self.instrumented = instrument_stack(raw, sp_global, 0)
+                self.instrumented = instrument_stack(raw, sp_global, 0, passes=extra)
             except ParseError:
                 self.instrumented = None
             else:
@@ -502,6 +508,13 @@ class Session:
                 self._check_bounds = (0, (1 << self.instrumented.bits) - 1)
                 self.measure = "instrument"
                 self.paint_reason = self.paint_reason or "instrumented: the stack pointer's writes are recorded"
+        self.rewritten = self.instrumented.rewritten if self.instrumented is not None else None
+        if self.watch_pass is not None and self.instrumented is None:
+            try:
+                self.rewritten = rewrite(raw, [self.watch_pass])
+            except ParseError as exc:
+                raise UsageError(f"--watch: {exc}") from None
+            raw = self.rewritten.data
         self._offset_at, self._offset_delta = len(raw), 0
         if wanted:
             rw = rewrite_exports(raw, wanted)
@@ -1082,6 +1095,8 @@ class Session:
         """Calls ``func`` under the limits. Returns the results as a list, or a TrapInfo."""
         if self.instrumented is not None:
             self._reset_check()
+        if self.watch_recorder is not None:
+            self.watch_recorder.arm()
         self._arm()
         try:
             r = func(self.store, *args)
@@ -1095,6 +1110,8 @@ class Session:
             return TrapInfo("error", _first_line(exc), [], self.get_sp())
         finally:
             self._disarm()
+            if self.watch_recorder is not None:
+                self.watch_recorder.disarm()
         try:
             count = len(func.type(self.store).results)
         except Exception:  # noqa: BLE001 - not a wasmtime Func: go by what came back
@@ -1193,6 +1210,8 @@ class Session:
         frames = []
         for f in wframes:
             idx = f.func_index
+            if idx >= self.module.num_functions:
+                continue  # appended by instrumentation (the watch pass's check): wasmem's, not the module's
             name = self.function_name(idx, f.func_name)
             fo, mo = f.func_offset, f.module_offset
             known = mo is not None and 0 <= mo < 1 << 48 and fo is not None and 0 <= fo < 1 << 48
@@ -1203,11 +1222,24 @@ class Session:
     def _original_offset(self, off: int) -> int:
         if off >= self._offset_at + self._offset_delta:
             off -= self._offset_delta
-        if self.instrumented is not None:
-            mapped = self.instrumented.original_offset(off)
+        if self.rewritten is not None:
+            mapped = self.rewritten.original_offset(off)
             if mapped is not None:
                 return mapped
         return off
+
+    def _watch_pass(self, watch: dict | None, sp_global: int | None):
+        """The watch pass for ``watch`` (runtime/watch.py's watch_spec), or None."""
+        if not watch:
+            return None
+        sp_range = watch.get("sp_range")
+        if sp_range is not None and sp_global is None:
+            raise UsageError("--watch sp: no stack pointer known for this module (see `wasmem stack`)")
+        try:
+            return WatchPass(watch["ranges"], reads=watch.get("reads", False), sp_range=sp_range,
+                             sp_global=sp_global if sp_range is not None else None)
+        except ParseError as exc:
+            raise UsageError(f"--watch: {exc}") from None
 
     def function_name(self, index: int, fallback: str | None = None) -> str:
         n = self.module.names.functions.get(index)

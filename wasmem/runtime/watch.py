@@ -1,0 +1,392 @@
+"""``--watch``: turn the watch pass's hook calls into WatchHits (model/watch.py).
+
+``watch_spec(texts, access)`` tells ``Session`` how to rewrite the module (one watch range per target, the
+``sp`` target's index); after the session is instantiated, ``attach_watch`` resolves the targets (so a
+symbol path through pointers, ``node_a->next``, is followed in the live memory), writes the ranges into
+the module's watch globals and puts the hook into the module's hook table. The session then arms the
+recorder around every call it makes (``Session._invoke``).
+
+A hit is reported *before* the instruction writes: the old bytes are read from memory, the new ones are
+what the instruction is about to store (an atomic read-modify-write's result is computed from the old
+value; a ``memory.copy`` reads its source). ``stop=True`` raises a HostTrap in the first hit, so the
+write never happens and the trap's backtrace is the writer's call path.
+
+Host writes: nothing in the module runs when a host function (WASI ``fd_read`` filling a buffer) writes,
+so the recorder keeps a copy of the watched bytes (static targets up to ``SHADOW_BYTES`` in all) and
+compares it with memory at each hit and when the call returns; a difference no instrumented write
+explains is reported as a ``host`` write (with the bytes, without a code site).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+
+from ..errors import UsageError, WasmemError
+from ..instrument.watch import CMPXCHG, COPY, FILL, INIT, LANE, READ, READ_LANE, RMW, STORE, V128
+from ..model.watch import MAX_HITS, MAX_VALUE_BYTES, WatchHit, WatchReport, WatchTarget
+from .hosts.base import HostTrap
+
+SHADOW_BYTES = 1 << 20  # watched bytes compared for host writes when a call returns
+SHADOW_PER_HIT = 4096  # ... and at every hit when the static targets are at most this big
+MASK64 = (1 << 64) - 1
+REGION_NAMES = (".rodata", ".data", ".bss", "stack", "heap")
+
+
+def watch_spec(texts, access: str = "w") -> dict | None:
+    """What Session needs before compiling: the number of ranges and which one is ``sp``."""
+    texts = list(texts)
+    if not texts:
+        return None
+    if access not in ("w", "rw"):
+        raise UsageError(f"--access {access}: give w (writes) or rw (reads and writes)")
+    sp = [i for i, t in enumerate(texts) if t.strip().lower() == "sp"]
+    if len(sp) > 1:
+        raise UsageError("--watch sp given twice")
+    from ..instrument.watch import MAX_RANGES
+
+    if len(texts) > MAX_RANGES:
+        raise UsageError(f"--watch: at most {MAX_RANGES} targets (got {len(texts)})")
+    return {"ranges": len(texts), "reads": access == "rw", "sp_range": sp[0] if sp else None}
+
+
+def _size_of(text: str) -> int:
+    from ..model.values import parse_int
+
+    try:
+        n = parse_int(text)
+    except ValueError:
+        raise UsageError(f"--watch: {text!r} is not a size (ADDR:LEN, e.g. 0x1000:16)") from None
+    if n <= 0:
+        raise UsageError(f"--watch: the size {text} must be at least 1")
+    return n
+
+
+def resolve_watch_target(text: str, session, symbols) -> WatchTarget:
+    """``0x1000:16`` / ``sym:16``, a symbol or symbol path, a region name, or ``sp``."""
+    from . import resolve_target
+
+    t = text.strip()
+    size_mem = session.memory_size(0)
+    if t.lower() == "sp":
+        lay = session.layout
+        if session.sp_global is None or not session.stack_range:
+            raise UsageError("--watch sp: no stack pointer and stack range known for this module (see "
+                             "`wasmem stack`)")
+        kind = getattr(lay, "layout_kind", None)
+        if kind != "data-first":
+            raise UsageError(f"--watch sp watches a data-first stack running over the static data below it; "
+                             f"this module's layout is {kind or 'unknown'} (a stack-first overflow wraps below "
+                             f"address 0 instead: use --check-stack)")
+        low = session.stack_range[0]
+        return WatchTarget(t, "sp", 0, low, f"below the stack's low end {low:#x}", dynamic=True)
+    for name in REGION_NAMES:
+        if t.lower() == name:
+            regs = [r for r in session.regions if (r.kind == "stack" if name == "stack" else
+                                                    r.kind == "heap" if name == "heap" else
+                                                    r.label.split(" ")[0] == name)]
+            if not regs:
+                have = sorted({r.label.split(" ")[0] if r.kind == "data" else r.kind for r in session.regions})
+                raise UsageError(f"--watch {t}: the layout has no {name} region (it has: "
+                                 f"{', '.join(have) or 'none'})")
+            return WatchTarget(t, "region", min(r.start for r in regs), max(r.end for r in regs), name)
+    m = re.match(r"^(.*[^:]):([^:]+)$", t)
+    if m and not m.group(2).strip().startswith((">", "-")):
+        addr = resolve_target(m.group(1), symbols, session.read, session.resolve_address).address
+        n = _size_of(m.group(2).strip())
+        if addr + n > size_mem:
+            raise UsageError(f"--watch {t}: [{addr:#x}, {addr + n:#x}) is past the end of memory 0 ({size_mem:#x})")
+        return WatchTarget(t, "range", addr, addr + n, symbols.label(addr))
+    tg = resolve_target(t, symbols, session.read, session.resolve_address)
+    if not tg.size:
+        raise UsageError(f"--watch {t}: its size is unknown (no DWARF type): give {t}:LEN")
+    if tg.address + tg.size > size_mem:
+        raise UsageError(f"--watch {t}: past the end of memory 0")
+    return WatchTarget(t, "symbol", tg.address, tg.address + tg.size, tg.label,
+                       tg.type.name if tg.type is not None else None)
+
+
+def attach_watch(session, texts, symbols, *, stop: bool = False, access: str = "w") -> WatchReport:
+    """Resolves ``texts`` in the live session and starts recording; returns the (live) report."""
+    wp = session.watch_pass
+    if wp is None:
+        raise UsageError("--watch: this session was not instrumented for watching")
+    targets = [resolve_watch_target(t, session, symbols) for t in texts]
+    rec = WatchRecorder(session, wp, targets, symbols, stop=stop, access=access)
+    session.watch_recorder = rec
+    return rec.report
+
+
+class WatchRecorder:
+    def __init__(self, session, wpass, targets: list[WatchTarget], symbols, *, stop: bool, access: str):
+        import wasmtime
+
+        self.session = session
+        self.wp = wpass
+        self.symbols = symbols
+        self.targets = targets
+        self.stop = stop
+        self.report = WatchReport(targets, access=access, stop=stop, sites=len(wpass.sites))
+        self.call_label = ""
+        self._pending: tuple[int, int] | None = None
+        self._shadow: dict[int, bytes] = {}
+        self._type_cache: dict[int, tuple] = {}
+        ex = session.exports
+        is64 = wpass.at == "i64"
+        static = [t for t in targets if not t.dynamic]
+        total = sum(t.size for t in static)
+        self._shadowed = [i for i, t in enumerate(targets) if not t.dynamic] if total <= SHADOW_BYTES else []
+        self._per_hit = total <= SHADOW_PER_HIT
+        if total > SHADOW_BYTES:
+            self.report.notes.append(f"host writes are not looked for: the watched ranges hold {total} bytes "
+                                     f"(at most {SHADOW_BYTES})")
+        # the filter box: every watched byte, widened by the largest access below
+        lo = min(t.start for t in targets)
+        hi = max(t.end for t in targets)
+        flo = max(0, lo - 15)
+        amask = MASK64 if is64 else 0xFFFFFFFF
+
+        def signed(v: int, bits: int) -> int:
+            v &= (1 << bits) - 1
+            return v - (1 << bits) if v >> (bits - 1) else v
+
+        bits = 64 if is64 else 32
+        ex[wpass.exports["filter_lo"]].set_value(session.store, signed(flo & amask, bits))
+        ex[wpass.exports["filter_span"]].set_value(session.store, signed((hi - flo) & amask, bits))
+        for t, (lo_name, hi_name) in zip(targets, wpass.range_exports, strict=True):
+            ex[lo_name].set_value(session.store, signed(t.start, 64))
+            ex[hi_name].set_value(session.store, signed(t.end, 64))
+        ty = wasmtime.FuncType([wasmtime.ValType.i32()] + [wasmtime.ValType.i64()] * 4, [])
+        self._func = wasmtime.Func(session.store, ty, self._hook)
+        ex[wpass.exports["table"]].set(session.store, 0, self._func)
+
+    # -- arming around each call -------------------------------------------------------------------
+    def arm(self) -> None:
+        self._pending = None
+        self._shadow = {i: self._read_range(self.targets[i]) for i in self._shadowed}
+
+    def disarm(self) -> None:
+        try:
+            self._sync()
+        except WasmemError:
+            pass
+
+    def _read_range(self, t: WatchTarget) -> bytes:
+        size = self.session.memory_size(0)
+        a, b = min(t.start, size), min(t.end, size)
+        return self.session.read(a, b - a) if b > a else b""
+
+    def _sync(self) -> None:
+        """Takes in the last hit's write, then reports what else changed the watched bytes."""
+        if self._pending is not None:
+            pa, pn = self._pending
+            for i in self._shadowed:
+                t = self.targets[i]
+                a, b = max(pa, t.start), min(pa + pn, t.end)
+                if a < b and i in self._shadow:
+                    cur = self._shadow[i]
+                    fresh = self.session.read(a, b - a)
+                    self._shadow[i] = cur[:a - t.start] + fresh + cur[b - t.start:]
+            self._pending = None
+        for i in self._shadowed:
+            t = self.targets[i]
+            old = self._shadow.get(i)
+            now = self._read_range(t)
+            if old is None or old == now:
+                self._shadow[i] = now
+                continue
+            for a, b in _diff_runs(old, now):
+                self._add(WatchHit(0, "host", t.start + a, b - a, [t.text], self.call_label,
+                                   label=self._label(t.start + a)[0], old=old[a:a + MAX_VALUE_BYTES][:b - a],
+                                   new=now[a:a + MAX_VALUE_BYTES][:b - a]))
+            self._shadow[i] = now
+
+    def _add(self, hit: WatchHit) -> bool:
+        if len(self.report.hits) >= MAX_HITS:
+            self.report.dropped += 1
+            return False
+        hit.seq = len(self.report.hits) + self.report.dropped + 1
+        self.report.hits.append(hit)
+        return True
+
+    # -- the hook ---------------------------------------------------------------------------------
+    def _hook(self, site: int, addr: int, size: int, v0: int, v1: int) -> None:
+        try:
+            self._on_hit(site, addr & MASK64, size & MASK64, v0 & MASK64, v1 & MASK64)
+        except HostTrap:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a reporting failure must not change the program
+            self.report.notes.append(f"a hit could not be reported: {exc}")
+
+    def _on_hit(self, site: int, addr: int, size: int, v0: int, v1: int) -> None:
+        s = self.wp.sites[site]
+        session = self.session
+        if self._per_hit:
+            self._sync()
+        memsize = session.memory_size(0)
+        shown = min(size, MAX_VALUE_BYTES)
+        old = session.read(addr, shown) if addr + shown <= memsize else None
+        new, wrote = self._new_bytes(s, old, size, shown, v0, v1)
+        sp = session.get_sp()
+        hit_targets = [t.text for t in self.targets
+                       if addr < t.end and addr + size > (t.start if not t.dynamic else (sp or 0))]
+        label, vtype, fmt = self._label(addr, size)
+        loc = None
+        if self.symbols is not None and self.symbols.has_dwarf:
+            try:
+                loc = self.symbols.location_of(s.offset - self.symbols.code_start)
+            except Exception:  # noqa: BLE001
+                loc = None
+        hit = WatchHit(0, "read" if s.is_read else "write", addr, size, hit_targets, self.call_label,
+                       function=session.function_name(s.func_index), func_index=s.func_index, offset=s.offset,
+                       op=s.name, location=loc, label=label, old=old, new=new, value_type=vtype, wrote=wrote)
+        if fmt is not None and old is not None and len(old) == size:
+            hit.old_value = fmt(old)
+            if new is not None and len(new) == size:
+                hit.new_value = fmt(new)
+        added = self._add(hit)
+        if not s.is_read:
+            self._pending = (addr, size)
+        if self.stop and added:
+            self.report.stopped_at = hit.seq
+            what = f"{s.name} of {size} byte{'s' if size != 1 else ''} at {addr:#x}"
+            if label:
+                what += f" {label}"
+            where = f" in {hit.function}" + (f" ({loc})" if loc else "")
+            raise HostTrap("watchpoint", f"{what}{where} (--stop: not written)")
+
+    def _new_bytes(self, s, old, size, shown, v0, v1):
+        kind = s.kind
+        if kind in (READ, READ_LANE):
+            return None, False
+        if kind in (STORE, LANE):
+            return v0.to_bytes(8, "little")[:size], True
+        if kind == V128:
+            return v0.to_bytes(8, "little") + v1.to_bytes(8, "little"), True
+        if kind == RMW and old is not None:
+            o = int.from_bytes(old, "little")
+            mask = (1 << (8 * size)) - 1
+            opname = s.name.rsplit(".", 1)[1].split("_")[0]
+            n = {"add": o + v0, "sub": o - v0, "and": o & v0, "or": o | v0, "xor": o ^ v0,
+                 "xchg": v0}.get(opname, v0)
+            return (n & mask).to_bytes(size, "little"), True
+        if kind == CMPXCHG and old is not None:
+            mask = (1 << (8 * size)) - 1
+            if int.from_bytes(old, "little") != v0 & mask:
+                return None, False
+            return (v1 & mask).to_bytes(size, "little"), True
+        if kind == FILL:
+            return bytes([v0 & 0xFF]) * shown, True
+        if kind == COPY:
+            if v1 != 0 or v0 + shown > self.session.memory_size(0):
+                return None, True
+            return self.session.read(v0, shown), True
+        if kind == INIT:
+            segs = self.session.module.data_segments
+            if v1 < len(segs):
+                data = bytes(self.session.module.get_segment_bytes(segs[v1]))
+                return data[v0:v0 + shown], True
+        return None, True
+
+    # -- labels -------------------------------------------------------------------------------------
+    def _label(self, addr: int, size: int = 0):
+        """(``config.meta.count`` / ``<sym+off>``, the field's type name, a formatter for its bytes)."""
+        symbols = self.symbols
+        if symbols is None:
+            return None, None, None
+        try:
+            got = symbols.symbol_at(addr)
+        except Exception:  # noqa: BLE001
+            return None, None, None
+        if got is None:
+            return None, None, None
+        sym, off = got
+        if sym.type is not None:
+            try:
+                path, rest, leaf = field_path(sym.display_name, sym.type, off)
+            except Exception:  # noqa: BLE001
+                path, rest, leaf = None, off, None
+            if path is not None:
+                text = path + (f"+{rest:#x}" if rest else "")
+                fmt = _formatter(leaf, size) if leaf is not None and not rest else None
+                return text, leaf.name if leaf is not None else None, fmt
+        return (f"<{sym.display_name}+{off:#x}>" if off else f"<{sym.display_name}>"), None, None
+
+
+def field_path(name: str, typ, off: int, depth: int = 0):
+    """(``name.field[2].x``, bytes left over, the innermost type holding ``off``) for an offset into a
+    value of DWARF type ``typ``; bounded by the type's nesting."""
+    from ..debuginfo.typesys import ArrayType, StructType
+
+    t = typ.strip()
+    for _ in range(64):
+        if isinstance(t, StructType) and t.members:
+            best = None
+            for m in t.members:
+                msize = m.type.size or 0
+                if m.offset <= off < m.offset + max(msize, 1) and m.bit_size is None:
+                    best = m
+                    break
+            if best is None:
+                return name, off, typ
+            name = f"{name}.{best.name}" if best.name else name
+            off -= best.offset
+            typ = best.type
+            t = typ.strip()
+            continue
+        if isinstance(t, ArrayType) and t.element.size:
+            esz = t.element.size
+            i = off // esz
+            if t.count is not None and i >= t.count:
+                return name, off, typ
+            name = f"{name}[{i}]"
+            off -= i * esz
+            typ = t.element
+            t = typ.strip()
+            continue
+        break
+    return name, off, typ
+
+
+def _formatter(typ, size: int):
+    t = typ.strip()
+    if t.size != size or size not in (1, 2, 4, 8):
+        return None
+    kind = t.kind
+    if kind == "base":
+        enc = t.encoding
+        if enc == "float" and size in (4, 8):
+            f = "<f" if size == 4 else "<d"
+            return lambda b: repr(struct.unpack(f, b)[0])
+        signed = enc in ("signed", "signed_char")
+        return lambda b: str(int.from_bytes(b, "little", signed=signed))
+    if kind == "pointer":
+        return lambda b: f"{int.from_bytes(b, 'little'):#x}"
+    if kind == "enum":
+        names = {v: n for n, v in t.enumerators}
+
+        def enum(b):
+            v = int.from_bytes(b, "little", signed=True)
+            return names.get(v, str(v))
+        return enum
+    return None
+
+
+def _diff_runs(a: bytes, b: bytes):
+    """[start, end) runs where ``a`` and ``b`` differ (gaps under 8 bytes merged); bounded by len."""
+    runs: list[list[int]] = []
+    n = min(len(a), len(b))
+    i = 0
+    while i < n:
+        if a[i] != b[i]:
+            j = i
+            while j < n and a[j] != b[j]:
+                j += 1
+            if runs and i - runs[-1][1] < 8:
+                runs[-1][1] = j
+            else:
+                runs.append([i, j])
+            i = j
+        else:
+            i += 1
+    return [(x, y) for x, y in runs]
