@@ -81,6 +81,10 @@ CASES: list[tuple[str, tuple, int]] = [
     ("call", ("imports.wasm", "run", "3"), 0),
     ("call", ("imports.wasm", "run", "3", "--strict-imports"), 1),
     ("call", ("hello_wasi.wasm", "_start"), 0),
+    ("call", ("watchdemo.wasm", "reset_scores", "--watch", "settings.limit", "--watch", ".data"), 0),
+    ("call", ("watchdemo.wasm", "deep", "8", "--watch", "sp", "--stop"), 1),
+    ("call", ("watchdemo.wasm", "read_line", "--watch", "line", "--watch", "0x410:4", "--access", "rw",
+              "--stdin", str(Path(SAMPLES) / "watchdemo.c")), 0),
 
     ("dump", (M, "--at", "0x10000", "--len", "64"), 0),
     ("dump", (M, "--at", "0x10020", "--len", "16", "-f", "i32"), 0),
@@ -399,7 +403,7 @@ def test_shared_definitions_are_identical_in_every_file():
 def test_a_call_document_is_a_call_result_plus_the_outcome_keys():
     top, base = schema("call")["properties"], schema("call")["$defs"]["callResult"]["properties"]
     assert {k: top[k] for k in base} == base
-    assert set(top) - set(base) == {"before", "module", "host", "result_notes", "result_values"}
+    assert set(top) - set(base) == {"before", "module", "host", "result_notes", "result_values", "watch"}
     measured = schema("stack")["properties"]["measured"]["anyOf"][0]["properties"]
     use = schema("call")["$defs"]["stackUse"]["properties"]
     assert {k: v for k, v in measured.items() if k != "call"} == use
