@@ -97,6 +97,7 @@ class Report:
     host_profile: str | None = None  # the host profile wasmem chose (None before host profiles existed)
     host_reason: str | None = None  # why, in wasmem's words
     noise: list[tuple[str, str]] = field(default_factory=list)  # (step, what two plain runs disagreed on)
+    prepared: object = None  # what compare's ``prepare`` returned
 
     @property
     def ok(self) -> bool:
@@ -407,7 +408,7 @@ def _norm(values) -> list:
 
 
 def compare(path_or_module, calls, *, noise_check: bool = True, deterministic_host: bool = True,
-            **session_options) -> Report:
+            prepare=None, **session_options) -> Report:
     """Opens ``path_or_module`` under wasmem (``session_options`` as for ``wasmem.open``) and under a plain
     host, then makes each call of ``calls`` (``(export, [arg text…])``, wasmem's command-line syntax, with
     the ``$N``/``*$N``/``@NAME`` references of the module docstring) on both and compares. Returns a Report;
@@ -421,12 +422,16 @@ def compare(path_or_module, calls, *, noise_check: bool = True, deterministic_ho
     counts from the host's creation: a slower start under wasmem gives a larger value).
 
     ``deterministic_host``: the host profiles' Python clocks and random sources are replaced for the
-    duration of the comparison (see the module docstring)."""
+    duration of the comparison (see the module docstring).
+
+    ``prepare``: called with the wasmem session once it is open, before any call (e.g. to attach
+    ``--watch`` targets to a session opened with ``watch=``); ``report.prepared`` keeps what it returns."""
     with _DeterministicHost(enabled=deterministic_host) as det:
-        return _compare(path_or_module, list(calls), noise_check, det, session_options)
+        return _compare(path_or_module, list(calls), noise_check, det, session_options, prepare)
 
 
-def _compare(path_or_module, calls, noise_check: bool, det: _DeterministicHost, session_options) -> Report:
+def _compare(path_or_module, calls, noise_check: bool, det: _DeterministicHost, session_options,
+             prepare=None) -> Report:
     from wasmem.runtime import load_module
 
     module = load_module(path_or_module)
@@ -439,6 +444,8 @@ def _compare(path_or_module, calls, noise_check: bool, det: _DeterministicHost, 
                     host_reason=getattr(choice, "explanation", None) if choice is not None else None)
     plain = twin = None
     try:
+        if prepare is not None:
+            report.prepared = prepare(session)
         det.reset(0)
         plain = PlainHost(module, session, timeout=session_options["timeout"])
         det.reset(0)

@@ -200,3 +200,42 @@ def test_an_emscripten_data_first_stack_from_data_end_is_not_proven():
     no_em = text.replace('(import "env" "emscripten_resize_heap" (func (param i32) (result i32)))', "")
     with wasmem.open(wat(no_em), paint=True) as s:  # the same layout without Emscripten is proven
         assert s.measure == "paint"
+
+
+# -- --watch: the watch pass (and its host hook) changes nothing ------------------------------------------
+def _watch_everything(session):
+    """Every byte of memory 0 watched (every write calls the host hook), and `sp` on a data-first stack."""
+    from wasmem.debuginfo import load_symbols
+    from wasmem.runtime.watch import attach_watch
+
+    texts = [f"0:{session.memory_size(0)}"]
+    if session.watch_pass.sp_range is not None:
+        texts.append("sp")
+    return attach_watch(session, texts, load_symbols(session.module))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_watched_sample_matches_a_plain_host(name):
+    """Instrumented for --watch with all of memory 0 watched, each sample computes the same results and
+    leaves the same memory as under a plain host: the inline checks, the scratch locals and the host hook
+    (reading memory, computing old -> new) are invisible to the program."""
+    from wasmem.parser.module import WasmModule
+    from wasmem.runtime import layout_facts
+
+    m = WasmModule.from_file(S / name)
+    if not m.memories:
+        with pytest.raises(Exception, match="no memory"):
+            compare(S / name, CASES[name], timeout=5, watch={"ranges": 1})
+        return
+    lay = layout_facts(m)[0]
+    sp = lay.layout_kind == "data-first" and lay.stack_pointer is not None
+    spec = {"ranges": 2 if sp else 1, "sp_range": 1 if sp else None, "reads": name.startswith("memdemo")}
+    # every access a host call (~10 µs): deep(100000)'s millions of stores would only test the timeout
+    calls = [c for c in CASES[name] if c != ("deep", ["100000"])]
+    report = compare(S / name, calls, timeout=5, watch=spec, prepare=_watch_everything)
+    assert report.ok, "\n".join(map(str, report.mismatches))
+    assert report.calls, report.skipped
+    rep = report.prepared
+    writes = [h for h in rep.hits if h.access == "write"]
+    if any(c[0] in ("allocate", "fib_stack", "bump", "store64", "counter_add") for c in calls):
+        assert writes, name  # the hook really ran
