@@ -58,6 +58,9 @@ CASES = {
                       ("with_frame", ["5"])],
     "twomemories.wasm": [("load0", ["0"]), ("load1", ["0"]), ("copy_1_to_0", ["0", "0", "16"]), ("size1", [])],
     "asc_like.wasm": [("add", ["2", "3"]), ("heapTop", []), ("__new", ["16", "1"]), ("heapTop", [])],
+    # data-first with a 4 KiB stack: deep(8) runs the stack over the data and wraps below address 0
+    "watchdemo.wasm": [("get_limit", []), ("reset_scores", []), ("get_limit", []), ("fill", ["7"]), ("deep", ["3"]),
+                       ("read_line", []), ("deep", ["8"])],
     "renamed.wasm": [("sa", ["1"]), ("ta", ["2"]), ("ua", ["3"]), ("va", [])],
     "nomemory.wasm": [("add", ["1", "2"]), ("bump", []), ("bump", [])],
     "tags.wasm": [("call_current", []), ("throw_it", ["3"])],
