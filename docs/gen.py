@@ -99,6 +99,13 @@ PAGES: dict[str, dict] = {
              "wasmem call samples/memdemo.wasm grow_memory 1"),
             ("Stubbed host imports are recorded and listed.",
              "wasmem call samples/imports.wasm run 3"),
+            ("Who wrote this byte: `--watch` checks every store of an instrumented copy against the "
+             "watched ranges and names the writer, its source line and the field it hit (here an "
+             "off-by-one loop that overwrites the next global).",
+             "wasmem call samples/watchdemo.wasm reset_scores --watch settings"),
+            ("`--watch sp --stop` on a data-first build: the first write of a stack that has run over "
+             "the static data becomes a trap, with the overflowing function and its line.",
+             "wasmem call samples/watchdemo.wasm deep 8 --watch sp --stop"),
         ],
         "see": ["memory-model.md#structs-come-back-through-a-hidden-pointer", "json.md#call",
                 "troubleshooting.md"],
