@@ -372,21 +372,28 @@ def _formatter(typ, size: int):
     return None
 
 
-def _diff_runs(a: bytes, b: bytes):
-    """[start, end) runs where ``a`` and ``b`` differ (gaps under 8 bytes merged); bounded by len."""
+def _diff_runs(a: bytes, b: bytes, block: int = 256):
+    """[start, end) runs where ``a`` and ``b`` differ (gaps under 8 bytes merged). Equal blocks are skipped
+    with one comparison each, so a large watched range costs little where nothing changed."""
     runs: list[list[int]] = []
     n = min(len(a), len(b))
-    i = 0
-    while i < n:
-        if a[i] != b[i]:
-            j = i
-            while j < n and a[j] != b[j]:
-                j += 1
-            if runs and i - runs[-1][1] < 8:
-                runs[-1][1] = j
+    for base in range(0, n, block):
+        top = min(base + block, n)
+        if a[base:top] == b[base:top]:
+            continue
+        i = base
+        while i < top:
+            if a[i] != b[i]:
+                j = i
+                while j < n and a[j] != b[j]:
+                    j += 1
+                if runs and i - runs[-1][1] < 8:
+                    runs[-1][1] = j
+                elif runs and i < runs[-1][1]:
+                    pass
+                else:
+                    runs.append([i, j])
+                i = j
             else:
-                runs.append([i, j])
-            i = j
-        else:
-            i += 1
+                i += 1
     return [(x, y) for x, y in runs]
