@@ -106,6 +106,9 @@ PAGES: dict[str, dict] = {
             ("`--watch sp --stop` on a data-first build: the first write of a stack that has run over "
              "the static data becomes a trap, with the overflowing function and its line.",
              "wasmem call samples/watchdemo.wasm deep 8 --watch sp --stop"),
+            ("`--trace-writes` sums up every write per function: which symbols and regions each one wrote "
+             "(a write into `.rodata` or into another function's static variable is flagged).",
+             "wasmem call samples/watchdemo.wasm get_limit --before reset_scores --before 'fill 3' --trace-writes"),
         ],
         "see": ["memory-model.md#structs-come-back-through-a-hidden-pointer", "json.md#call",
                 "troubleshooting.md"],

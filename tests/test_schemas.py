@@ -83,6 +83,7 @@ CASES: list[tuple[str, tuple, int]] = [
     ("call", ("hello_wasi.wasm", "_start"), 0),
     ("call", ("watchdemo.wasm", "reset_scores", "--watch", "settings.limit", "--watch", ".data"), 0),
     ("call", ("watchdemo.wasm", "deep", "8", "--watch", "sp", "--stop"), 1),
+    ("call", ("watchdemo.wasm", "get_limit", "--before", "reset_scores", "--trace-writes"), 0),
     ("call", ("watchdemo.wasm", "read_line", "--watch", "line", "--watch", "0x410:4", "--access", "rw",
               "--stdin", str(Path(SAMPLES) / "watchdemo.c")), 0),
 

@@ -172,3 +172,21 @@ def test_sp_needs_a_data_first_stack(capsys):
 def test_a_module_without_memory_is_refused(capsys):
     code, out, err = run(capsys, "call", sample("nomemory.wasm"), "add", "1", "2", "--watch", "0:4")
     assert code == 2 and "no memory" in err, err
+
+
+def test_trace_writes_sums_per_function_and_flags_rodata(capsys, wat_file):
+    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--before", "reset_scores",
+                         "--before", "fill 3", "--trace-writes", "--json")
+    assert code == 0, err
+    wm = json.loads(out)["watch"]["write_map"]
+    rows = {(r["function"], r["target"]): (r["bytes"], r["count"], r["region"]) for r in wm["rows"]}
+    assert rows[("reset_scores", "settings")] == (4, 1, ".data")  # the off-by-one shows as a write to settings
+    assert rows[("reset_scores", "scores")] == (16, 2, ".data")  # clang stores the four ints as two i64
+    assert rows[("fill", "mix")][2] == ".bss"
+    assert wm["writes"] == sum(r["count"] for r in wm["rows"])
+    path = wat_file(r'''(module (memory (export "memory") 1) (global $__stack_pointer (mut i32) (i32.const 8192))
+      (data $.rodata (i32.const 1024) "constant") (data $.data (i32.const 1040) "variable")
+      (func (export "scribble") (i32.store8 (i32.const 1025) (i32.const 88)) (i32.store (i32.const 1040) (i32.const 1))))''')
+    code, out, err = run(capsys, "call", path, "scribble", "--trace-writes")
+    assert code == 0, err
+    assert "! rodata" in out and out.count("!") == 1

@@ -162,10 +162,14 @@ class CallCommand(click.Command):
               help="With --watch: the first hit becomes a trap (before the write happens) with a backtrace.")
 @click.option("--access", type=click.Choice(["w", "rw"]), default="w", show_default=True,
               help="With --watch: w reports writes, rw reads as well.")
+@click.option("--trace-writes", is_flag=True,
+              help="Sum up every write of memory 0 per function: which symbols and regions it wrote (bytes, "
+                   "count), flagging writes into .rodata and into another function's static variables. "
+                   "Every write then calls wasmem (a few microseconds each).")
 @json_option
 @svg_option
 def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, ret_size, check_stack, watch,
-             watch_stop, access, as_json, svg):
+             watch_stop, access, trace_writes, as_json, svg):
     """Call an exported function and show its results and what it did to memory.
 
     Arguments are parsed by the function's parameter types: integers in decimal, 0x hex or negative
@@ -206,7 +210,7 @@ def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, 
 
     outcome = call_function(module, func, list(args), before=before, returns=returns, ret_size=ret_size,
                             alloc=alloc, sret=sret, writes=writes, check_stack=check_stack, watch=watch,
-                            watch_stop=watch_stop, access=access, **session)
+                            watch_stop=watch_stop, access=access, trace_writes=trace_writes, **session)
     try:
         if as_json:
             print_json(outcome.to_dict())

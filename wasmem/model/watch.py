@@ -74,6 +74,43 @@ class WatchHit:
 
 
 @dataclass
+class WriteMapRow:
+    """What one function wrote into one symbol (or, outside every symbol, one region): ``bytes`` summed
+    over ``count`` writes. ``flag``: why this write looks stray (None when it does not): ``rodata`` (a
+    write into read-only data), ``static of F`` (a function-static variable of another function),
+    ``file-static of CU`` (a ``static`` global of another compile unit)."""
+
+    function: str
+    func_index: int
+    target: str
+    kind: str  # symbol | region
+    region: str | None
+    bytes: int = 0
+    count: int = 0
+    flag: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"function": self.function, "func_index": self.func_index, "target": self.target,
+                "kind": self.kind, "region": self.region, "bytes": self.bytes, "count": self.count,
+                "flag": self.flag}
+
+
+@dataclass
+class WriteMap:
+    """``--trace-writes``: per function, what it wrote (every write of memory 0 during the calls)."""
+
+    rows: list[WriteMapRow] = field(default_factory=list)
+    writes: int = 0
+
+    @property
+    def flagged(self) -> list[WriteMapRow]:
+        return [r for r in self.rows if r.flag]
+
+    def to_dict(self) -> dict:
+        return {"writes": self.writes, "rows": [r.to_dict() for r in self.rows]}
+
+
+@dataclass
 class WatchReport:
     """Everything ``--watch`` saw in one command: the targets, the hits in order, and whether it stopped."""
 
@@ -85,8 +122,10 @@ class WatchReport:
     sites: int = 0  # instructions instrumented
     stopped_at: int | None = None  # seq of the hit that --stop turned into a trap
     notes: list[str] = field(default_factory=list)
+    write_map: WriteMap | None = None  # --trace-writes
 
     def to_dict(self) -> dict:
         return {"targets": [t.to_dict() for t in self.targets], "access": self.access, "stop": self.stop,
                 "sites": self.sites, "hits": [h.to_dict() for h in self.hits], "dropped": self.dropped,
-                "stopped_at": self.stopped_at, "notes": list(self.notes)}
+                "stopped_at": self.stopped_at, "notes": list(self.notes),
+                "write_map": self.write_map.to_dict() if self.write_map is not None else None}

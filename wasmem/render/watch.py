@@ -21,6 +21,31 @@ class WatchView:
 
     def __rich_console__(self, console, options):
         rep = self.report
+        if rep.targets:
+            yield from self._hits(rep)
+        if rep.write_map is not None:
+            yield from self._write_map(rep.write_map)
+
+    def _write_map(self, wm):
+        from rich.table import Table
+
+        yield Text(f"writes by function: {wm.writes} write{'s' if wm.writes != 1 else ''} of memory 0",
+                   style="bold")
+        if not wm.rows:
+            return
+        t = Table(box=None, padding=(0, 1), show_edge=False)
+        for col, just in (("function", "left"), ("wrote", "left"), ("region", "left"), ("bytes", "right"),
+                          ("writes", "right"), ("", "left")):
+            t.add_column(col, justify=just)
+        rows = sorted(wm.rows, key=lambda r: (r.flag is None, r.function, -r.bytes))
+        for r in rows[:MAX_SHOWN_HITS]:
+            t.add_row(shown(r.function), shown(r.target), shown(r.region or ""), f"{r.bytes:,}", f"{r.count:,}",
+                      Text(f"! {shown(r.flag)}", style="bold red") if r.flag else "")
+        yield t
+        if len(rows) > MAX_SHOWN_HITS:
+            yield Text(f"  … {len(rows) - MAX_SHOWN_HITS} more rows (--json has all of them)", style="dim")
+
+    def _hits(self, rep):
         what = "reads and writes" if rep.access == "rw" else "writes"
         head = Text("watch: ", style="bold")
         for i, t in enumerate(rep.targets):

@@ -191,7 +191,8 @@ def pointer_note(symbols, value: int, pointee_type=None) -> str | None:
 
 def call_function(path_or_module, func: str, args=(), *, before=(), returns: str | None = None,
                   ret_size: int = 16, alloc: str | None = None, sret: bool | None = None, writes=(),
-                  watch=(), watch_stop: bool = False, access: str = "w", **options) -> CallOutcome:
+                  watch=(), watch_stop: bool = False, access: str = "w", trace_writes: bool = False,
+                  **options) -> CallOutcome:
     """Opens a session, runs each ``before`` call ("FUNC ARGS"), then calls ``func`` with ``args``.
     A setup call that traps stops there: the outcome's result is that call.
 
@@ -201,7 +202,8 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
     a struct, or when ``sret``/``returns`` asks for it: a missing argument is never taken for one.
 
     ``watch``: targets (runtime/watch.py) whose writes (``access="rw"``: and reads) are reported, in the
-    ``before`` calls too, as the outcome's ``watch`` report; ``watch_stop`` makes the first hit a trap."""
+    ``before`` calls too, as the outcome's ``watch`` report; ``watch_stop`` makes the first hit a trap;
+    ``trace_writes`` sums every write per function into the report's ``write_map``."""
     module = load_module(path_or_module)
     symbols = symbols_for(module)
     fsym = dwarf_function(symbols, module, func)
@@ -217,7 +219,7 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
                 sret = True
     from .watch import attach_watch, watch_spec
 
-    spec = watch_spec(watch, access)
+    spec = watch_spec(watch, access, trace_writes)
     if spec is not None:
         options["watch"] = spec
     elif watch_stop:
@@ -226,7 +228,7 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
     report = None
     if spec is not None:
         try:
-            report = attach_watch(session, watch, symbols, stop=watch_stop, access=access)
+            report = attach_watch(session, watch, symbols, stop=watch_stop, access=access, trace=trace_writes)
         except BaseException:
             session.close()
             raise

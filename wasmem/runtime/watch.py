@@ -33,10 +33,11 @@ MASK64 = (1 << 64) - 1
 REGION_NAMES = (".rodata", ".data", ".bss", "stack", "heap")
 
 
-def watch_spec(texts, access: str = "w") -> dict | None:
-    """What Session needs before compiling: the number of ranges and which one is ``sp``."""
+def watch_spec(texts, access: str = "w", trace: bool = False) -> dict | None:
+    """What Session needs before compiling: the number of ranges and which one is ``sp`` (``trace``:
+    one more range, all of memory 0, for ``--trace-writes``)."""
     texts = list(texts)
-    if not texts:
+    if not texts and not trace:
         return None
     if access not in ("w", "rw"):
         raise UsageError(f"--access {access}: give w (writes) or rw (reads and writes)")
@@ -45,9 +46,9 @@ def watch_spec(texts, access: str = "w") -> dict | None:
         raise UsageError("--watch sp given twice")
     from ..instrument.watch import MAX_RANGES
 
-    if len(texts) > MAX_RANGES:
-        raise UsageError(f"--watch: at most {MAX_RANGES} targets (got {len(texts)})")
-    return {"ranges": len(texts), "reads": access == "rw", "sp_range": sp[0] if sp else None}
+    if len(texts) + trace > MAX_RANGES:
+        raise UsageError(f"--watch: at most {MAX_RANGES - trace} targets (got {len(texts)})")
+    return {"ranges": len(texts) + trace, "reads": access == "rw", "sp_range": sp[0] if sp else None}
 
 
 def _size_of(text: str) -> int:
@@ -106,19 +107,22 @@ def resolve_watch_target(text: str, session, symbols) -> WatchTarget:
                        tg.type.name if tg.type is not None else None)
 
 
-def attach_watch(session, texts, symbols, *, stop: bool = False, access: str = "w") -> WatchReport:
-    """Resolves ``texts`` in the live session and starts recording; returns the (live) report."""
+def attach_watch(session, texts, symbols, *, stop: bool = False, access: str = "w",
+                 trace: bool = False) -> WatchReport:
+    """Resolves ``texts`` in the live session and starts recording; returns the (live) report. ``trace``
+    (``--trace-writes``): every write of memory 0 is also summed into ``report.write_map``."""
     wp = session.watch_pass
     if wp is None:
         raise UsageError("--watch: this session was not instrumented for watching")
     targets = [resolve_watch_target(t, session, symbols) for t in texts]
-    rec = WatchRecorder(session, wp, targets, symbols, stop=stop, access=access)
+    rec = WatchRecorder(session, wp, targets, symbols, stop=stop, access=access, trace=trace)
     session.watch_recorder = rec
     return rec.report
 
 
 class WatchRecorder:
-    def __init__(self, session, wpass, targets: list[WatchTarget], symbols, *, stop: bool, access: str):
+    def __init__(self, session, wpass, targets: list[WatchTarget], symbols, *, stop: bool, access: str,
+                 trace: bool = False):
         import wasmtime
 
         self.session = session
@@ -127,6 +131,13 @@ class WatchRecorder:
         self.targets = targets
         self.stop = stop
         self.report = WatchReport(targets, access=access, stop=stop, sites=len(wpass.sites))
+        self.trace = None
+        ranges = list(targets)
+        if trace:
+            top = 1 << (64 if wpass.at == "i64" else 32)
+            ranges.append(WatchTarget("(memory 0)", "range", 0, top))
+            self.trace = WriteTracer(session, symbols)
+            self.report.write_map = self.trace.map
         self.call_label = ""
         self._pending: tuple[int, int] | None = None
         self._shadow: dict[int, bytes] = {}
@@ -141,10 +152,11 @@ class WatchRecorder:
             self.report.notes.append(f"host writes are not looked for: the watched ranges hold {total} bytes "
                                      f"(at most {SHADOW_BYTES})")
         # the filter box: every watched byte, widened by the largest access below
-        lo = min(t.start for t in targets)
-        hi = max(t.end for t in targets)
+        lo = min(t.start for t in ranges)
+        hi = max(t.end for t in ranges)
         flo = max(0, lo - 15)
         amask = MASK64 if is64 else 0xFFFFFFFF
+        hi = min(hi, flo + amask)  # the span fits the address type (the last byte is then not a candidate)
 
         def signed(v: int, bits: int) -> int:
             v &= (1 << bits) - 1
@@ -153,7 +165,7 @@ class WatchRecorder:
         bits = 64 if is64 else 32
         ex[wpass.exports["filter_lo"]].set_value(session.store, signed(flo & amask, bits))
         ex[wpass.exports["filter_span"]].set_value(session.store, signed((hi - flo) & amask, bits))
-        for t, (lo_name, hi_name) in zip(targets, wpass.range_exports, strict=True):
+        for t, (lo_name, hi_name) in zip(ranges, wpass.range_exports, strict=True):
             ex[lo_name].set_value(session.store, signed(t.start, 64))
             ex[hi_name].set_value(session.store, signed(t.end, 64))
         ty = wasmtime.FuncType([wasmtime.ValType.i32()] + [wasmtime.ValType.i64()] * 4, [])
@@ -221,6 +233,13 @@ class WatchRecorder:
     def _on_hit(self, site: int, addr: int, size: int, v0: int, v1: int) -> None:
         s = self.wp.sites[site]
         session = self.session
+        if self.trace is not None:
+            if not s.is_read:
+                self.trace.add(s.func_index, addr, size)
+            sp = session.get_sp() if self.wp.sp_range is not None else None
+            if not any(addr < t.end and addr + size > (t.start if not t.dynamic else (sp or 0))
+                       for t in self.targets):
+                return
         if self._per_hit:
             self._sync()
         memsize = session.memory_size(0)
@@ -311,6 +330,69 @@ class WatchRecorder:
                 fmt = _formatter(leaf, size) if leaf is not None and not rest else None
                 return text, leaf.name if leaf is not None else None, fmt
         return (f"<{sym.display_name}+{off:#x}>" if off else f"<{sym.display_name}>"), None, None
+
+
+class WriteTracer:
+    """``--trace-writes``: sums every write per (function, symbol or region) and flags the stray ones."""
+
+    def __init__(self, session, symbols):
+        from bisect import bisect_right
+
+        from ..model.watch import WriteMap
+
+        self.session = session
+        self.symbols = symbols
+        self.map = WriteMap()
+        self._rows: dict[tuple, object] = {}
+        self._regions = sorted(session.regions, key=lambda r: r.start)
+        self._starts = [r.start for r in self._regions]
+        self._bisect = bisect_right
+        self._units: dict[int, str | None] = {}
+        if symbols is not None:
+            for f in getattr(symbols, "functions", ()):
+                if f.func_index is not None:
+                    self._units.setdefault(f.func_index, f.compile_unit)
+
+    def _region(self, addr: int):
+        i = self._bisect(self._starts, addr) - 1
+        if i >= 0 and addr < self._regions[i].end:
+            return self._regions[i]
+        return None
+
+    def add(self, func_index: int, addr: int, size: int) -> None:
+        from ..model.watch import MAX_HITS, WriteMapRow
+
+        self.map.writes += 1
+        sym = None
+        if self.symbols is not None:
+            try:
+                got = self.symbols.symbol_at(addr)
+            except Exception:  # noqa: BLE001
+                got = None
+            if got is not None and got[0].kind not in ("segment", "marker") and got[0].size:
+                sym = got[0]
+        reg = self._region(addr)
+        rname = (reg.label.split(" ")[0] if reg.kind == "data" else reg.kind) if reg is not None else None
+        key = (func_index, sym.display_name if sym is not None else None, rname)
+        row = self._rows.get(key)
+        if row is None:
+            if len(self._rows) >= MAX_HITS:
+                return
+            fname = self.session.function_name(func_index)
+            flag = None
+            if rname == ".rodata":
+                flag = "rodata"
+            elif sym is not None and sym.scope and sym.scope != fname:
+                flag = f"static of {sym.scope}"
+            elif (sym is not None and not sym.external and sym.compile_unit
+                  and self._units.get(func_index) not in (None, sym.compile_unit)):
+                flag = f"file-static of {sym.compile_unit}"
+            row = WriteMapRow(fname, func_index, sym.display_name if sym is not None else (rname or "?"),
+                              "symbol" if sym is not None else "region", rname, flag=flag)
+            self._rows[key] = row
+            self.map.rows.append(row)
+        row.bytes += size
+        row.count += 1
 
 
 def field_path(name: str, typ, off: int, depth: int = 0):
