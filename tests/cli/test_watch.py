@@ -190,3 +190,18 @@ def test_trace_writes_sums_per_function_and_flags_rodata(capsys, wat_file):
     code, out, err = run(capsys, "call", path, "scribble", "--trace-writes")
     assert code == 0, err
     assert "! rodata" in out and out.count("!") == 1
+
+
+@pytest.mark.parametrize("argv", [("divide", "1", "0"), ("crash",), ("deep", "200000")])
+def test_trap_frames_point_at_the_original_binary(capsys, argv):
+    """A trap in an instrumented copy has the same frames, offsets and source lines as in the module."""
+    code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), *argv, "--json")
+    plain = json.loads(out)["trap"]
+    code2, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), *argv, "--json", "--watch", "config",
+                          "--access", "rw")
+    watched = json.loads(out)["trap"]
+    assert code == code2 == 1
+    keep = ("func_index", "name", "module_offset", "location")
+    assert [{k: f.get(k) for k in keep} for f in watched["frames"]] == [
+        {k: f.get(k) for k in keep} for f in plain["frames"]]
+    assert watched["kind"] == plain["kind"]
