@@ -18,9 +18,10 @@ register-speed load the engine can keep hot. Two kinds:
   - lo): a conservative box around every range, widened by the largest access (16 bytes) so that a store
   that starts below a range and reaches into it is still a candidate. ``span`` 0 = nothing watched.
 * the *exact ranges*: ``__wasmem_watch_lo_<i>`` / ``__wasmem_watch_hi_<i>`` (i64, ``[lo, hi)``), N pairs
-  fixed when the module is rewritten. Only a candidate calls the appended ``$slow`` function, which tests
-  ``ea < hi && ea + size > lo`` for each range (a zero-size bulk write never hits) and only on a hit
-  calls the host.
+  fixed when the module is rewritten. Only a candidate calls the appended ``$check(ea, size)``, which
+  tests ``ea < hi && ea + size > lo`` for each range; only on a hit does the site call ``$slow`` with
+  the values, which tests again (a zero-size bulk write never hits) and calls the host. Bulk operations
+  skip the filter and call ``$slow`` directly (their size is known only at run time).
 
 A range may be the *stack overflow range* (``sp_range``): its low end is the live stack pointer
 (``global.get SP``), its high end ``hi`` (the stack's low end, which the host sets): it holds the writes
@@ -56,8 +57,10 @@ watched: an access of memory k > 0 is left as it is (it cannot write memory 0), 
 into memory 0 from another memory is watched with ``v1`` = that memory's index. A module without a
 memory 0 is refused.
 
-Cost: per site an extra ~14 instructions (saves, one subtract, one compare, a not-taken branch, reloads);
-see ``bench/`` for the slowdown measured on a store-heavy loop.
+Cost: per site an extra ~14 instructions on the path the filter rejects (saves, two global loads, one
+subtract, one compare, a not-taken branch, reloads): about 1.2x on a store-heavy loop, whatever the
+number of ranges; about 2.5x when every store passes the filter and misses the ranges
+(``bench/watchcost.py``, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -194,6 +197,7 @@ class WatchPass(Pass):
         self.hook_type = b.func_type(HOOK_PARAMS, (), fresh=True)
         self.table = b.add_table(1)
         self.slow = b.add_function(self.hook_type)
+        self.check = b.add_function(b.func_type(("i64", "i64"), ("i32",)))
         self.first_appended = m.num_functions
         self.exports = {
             "table": b.export(HOOK_TABLE_EXPORT, "table", self.table),
@@ -212,6 +216,7 @@ class WatchPass(Pass):
         self._filter_tail = (_local(_GGET, self.filter_lo) + self._sub + _local(_GGET, self.filter_span)
                              + self._lt_u)
         self._call_slow = b"\x10" + uleb(self.slow)
+        self._call_check = b"\x10" + uleb(self.check)
 
     # -- sites -----------------------------------------------------------------------------------
     def _site(self, fn: FunctionContext, offset: int, op: int, kind: str, size, lane=None) -> bytes:
@@ -261,11 +266,12 @@ class WatchPass(Pass):
             before += (b"\x41" + sleb(off - 2**32 if off >= 2**31 else off) if at == "i32"
                        else b"\x42" + sleb(off - 2**64 if off >= 2**63 else off)) + self._add
         before += self._filter_tail + b"\x04\x40"
-        before += self._site(fn, offset, op, kind, size, lane)
-        before += _local(_GET, a) + self._ext
+        ea = _local(_GET, a) + self._ext  # the effective address as i64 (never wraps)
         if off:
-            before += b"\x42" + sleb(off - 2**64 if off >= 2**63 else off) + b"\x7c"
-        before += b"\x42" + sleb(size)
+            ea += b"\x42" + sleb(off - 2**64 if off >= 2**63 else off) + b"\x7c"
+        before += ea + b"\x42" + sleb(size) + self._call_check + b"\x04\x40"  # exact ranges: (addr, size) only
+        before += self._site(fn, offset, op, kind, size, lane)
+        before += ea + b"\x42" + sleb(size)
         if kind in (STORE, RMW):
             before += _local(_GET, slots[0]) + _TO_I64[vt] + b"\x42\x00"
         elif kind == CMPXCHG:
@@ -277,7 +283,7 @@ class WatchPass(Pass):
                        + b"\x42\x00")
         else:  # reads
             before += b"\x42\x00\x42\x00"
-        before += self._call_slow + b"\x0b"
+        before += self._call_slow + b"\x0b\x0b"
         before += _local(_GET, a)
         for idx in slots:
             before += _local(_GET, idx)
@@ -319,6 +325,18 @@ class WatchPass(Pass):
             body += b"\x04\x40" + call_hook + b"\x0b"
         body += b"\x0b"
         b.set_body(self.slow, bytes(body))
+        # $check(addr, size) -> i32: the same test without the report, so that a store the filter let
+        # through passes two arguments, not five, when it misses every range
+        check = bytearray(b"\x00")
+        for i in range(self.nranges):
+            hi = _local(_GGET, self.hi[i])
+            lo = sp if i == self.sp_range else _local(_GGET, self.lo[i])
+            check += b"\x20\x00" + hi + b"\x54" + b"\x20\x00\x20\x01\x7c" + lo + b"\x56\x71"
+            if i == self.sp_range:
+                check += sp + hi + b"\x54\x71"
+            check += b"\x04\x40\x41\x01\x0f\x0b"
+        check += b"\x41\x00\x0b"
+        b.set_body(self.check, bytes(check))
 
     def is_appended(self, func_index: int) -> bool:
         """Whether a frame's function is wasmem's (the hook's caller), not the module's."""
