@@ -205,3 +205,22 @@ def test_trap_frames_point_at_the_original_binary(capsys, argv):
     assert [{k: f.get(k) for k in keep} for f in watched["frames"]] == [
         {k: f.get(k) for k in keep} for f in plain["frames"]]
     assert watched["kind"] == plain["kind"]
+
+
+def test_func_offsets_are_the_original_bodys():
+    """func_offset in a frame of an instrumented copy is the offset in the original body, as without it."""
+    from wasmem.runtime import open_session
+
+    plain = open_session(sample("watchdemo.wasm"), sp_global=None)  # nothing rewritten
+    try:
+        assert plain.rewritten is None
+        want = [(f.func_offset, f.module_offset) for f in plain.call("deep", ["8"]).trap.frames]
+    finally:
+        plain.close()
+    for kw in ({"watch": ["sp"]}, {"check_stack": False}):
+        out = call_function(sample("watchdemo.wasm"), "deep", ["8"], **kw)
+        try:
+            assert out.session.rewritten is not None
+            assert [(f.func_offset, f.module_offset) for f in out.result.trap.frames] == want
+        finally:
+            out.session.close()

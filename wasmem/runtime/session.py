@@ -1215,6 +1215,12 @@ class Session:
             name = self.function_name(idx, f.func_name)
             fo, mo = f.func_offset, f.module_offset
             known = mo is not None and 0 <= mo < 1 << 48 and fo is not None and 0 <= fo < 1 << 48
+            if known and self.rewritten is not None and fo <= mo:
+                # the function's own reference point (mo - fo) maps back too: offsets in the original body
+                orig = self._original_offset(mo)
+                fo = max(0, orig - self._original_offset(mo - fo))
+                frames.append(TraceFrame(idx, name, fo, orig))
+                continue
             frames.append(TraceFrame(idx, name, fo if known else None,
                                      self._original_offset(mo) if known else None))
         return frames
