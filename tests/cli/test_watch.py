@@ -224,3 +224,13 @@ def test_func_offsets_are_the_original_bodys():
             assert [(f.func_offset, f.module_offset) for f in out.result.trap.frames] == want
         finally:
             out.session.close()
+
+
+def test_stop_in_a_before_call_stops_the_command(capsys):
+    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--before", "reset_scores",
+                         "--watch", "settings.limit", "--stop", "--json")
+    assert code == 1, err
+    d = json.loads(out)
+    assert d["function"] == "reset_scores" and d["trap"]["kind"] == "watchpoint"
+    assert d["watch"]["stopped_at"] == 1 and d["watch"]["hits"][0]["call"] == "before 1: reset_scores"
+    assert not any(c["start"] <= 0x420 < c["end"] for c in d["changes"])  # the write did not happen
