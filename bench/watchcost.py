@@ -17,6 +17,10 @@ bench/stackcost.py):
 - 1 range, hit:     one 4-byte range on the buffer's first word: every 1024th iteration's first store
                     calls the host (a Python function): the cost per hit
 
+A call-heavy function, `fib(n)` (recursive, a store per call), shows what the call-path pass (the
+shadow stack that gives each hit its call path; on with every --watch) adds to calls: plain, watch
+without it, watch with it (1 range, missed).
+
 The rewrite itself (Python, once per run) is timed too, per MB of code, on the module below and on the
 memdemo sample.
 """
@@ -50,11 +54,17 @@ WAT = """
       (local.set $acc (i32.add (local.get $acc) (i32.load (local.get $p))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l)))
-    (local.get $acc)))
+    (local.get $acc))
+  (func $fib (export "fib") (param $n i32) (result i32)
+    (i32.store (i32.const 0x2000) (local.get $n))
+    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
+      (then (local.get $n))
+      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
+                     (call $fib (i32.sub (local.get $n) (i32.const 2))))))))
 """
 
 
-def _instance(data: bytes, ranges=None, box=None):
+def _instance(data: bytes, ranges=None, box=None, export="work"):
     import wasmtime
 
     engine = wasmtime.Engine()
@@ -73,7 +83,7 @@ def _instance(data: bytes, ranges=None, box=None):
         for i, (a, b) in enumerate(ranges):
             ex[f"__wasmem_watch_lo_{i}"].set_value(store, a)
             ex[f"__wasmem_watch_hi_{i}"].set_value(store, b)
-    work = ex["work"]
+    work = ex[export]
     return (lambda n: work(store, n)), hits
 
 
@@ -111,16 +121,27 @@ def measure(repeat: int) -> tuple[list[dict], list[tuple[str, float, float]]]:
         row = {"n": n, **_interleaved_ms(runs, repeat)}
         row["hits"] = hits[0] // (repeat + 1)
         rows.append(row)
+    from wasmem.instrument.callpath import CallPathPass
+
+    with_path = rewrite(data, [CallPathPass(), WatchPass(1)]).data
+    calls = []
+    for n in (20, 25):
+        fp, _ = _instance(data, export="fib")
+        fw, _ = _instance(one, far[:1], export="fib")
+        fc, _ = _instance(with_path, far[:1], export="fib")
+        r = _interleaved_ms({"plain": lambda f=fp, n=n: f(n), "watch": lambda f=fw, n=n: f(n),
+                             "path": lambda f=fc, n=n: f(n)}, repeat)
+        calls.append({"n": n, **r})
     rewrites = []
     for name, mod in (("this loop", data), ("memdemo.wasm", (ROOT / "samples" / "memdemo.wasm").read_bytes())):
         t0 = time.perf_counter()
         for _ in range(20):
             rewrite(mod, [WatchPass(4)])
         rewrites.append((name, len(mod), (time.perf_counter() - t0) / 20 * 1e3))
-    return rows, rewrites
+    return rows, calls, rewrites
 
 
-def table(rows, rewrites, repeat: int) -> str:
+def table(rows, calls, rewrites, repeat: int) -> str:
     out = [f"Measured {time.strftime('%Y-%m-%d')} by `bench/watchcost.py` (median of {repeat} calls, raw "
            f"wasmtime instances in one process, round-robin; 4 stores per iteration):", "",
            "| call | plain | 1 range, miss | 4 ranges, miss | 4 ranges, every store checked | 1 range, hit "
@@ -131,6 +152,11 @@ def table(rows, rewrites, repeat: int) -> str:
         out.append(f"| work({r['n']:,}) | {r['plain']:.2f} ms | {r['one']:.2f} ms | {r['four']:.2f} ms "
                    f"| {r['box']:.2f} ms | {r['hit']:.2f} ms ({r['hits']:,} hits) | {r['one'] / r['plain']:.2f}× "
                    f"| {r['four'] / r['plain']:.2f}× | {r['box'] / r['plain']:.2f}× | {per_hit:.1f} |")
+    out += ["", "| call-heavy | plain | watch, no call path | watch with call path | watch / plain "
+            "| with path / plain |", "|---|---:|---:|---:|---:|---:|"]
+    for c in calls:
+        out.append(f"| fib({c['n']}) | {c['plain']:.2f} ms | {c['watch']:.2f} ms | {c['path']:.2f} ms "
+                   f"| {c['watch'] / c['plain']:.2f}× | {c['path'] / c['plain']:.2f}× |")
     out.append("")
     out.append("Rewriting (once per run, in Python): " + "; ".join(
         f"{name} ({size:,} bytes) {ms:.1f} ms" for name, size, ms in rewrites) + ".")
@@ -142,8 +168,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--write", action="store_true", help="put the table into docs/performance.md")
     a = ap.parse_args(argv)
-    rows, rewrites = measure(a.repeat)
-    text = table(rows, rewrites, a.repeat)
+    rows, calls, rewrites = measure(a.repeat)
+    text = table(rows, calls, rewrites, a.repeat)
     print(text)
     if a.write:
         doc = DOC.read_text(encoding="utf-8")

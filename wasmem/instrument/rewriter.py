@@ -56,8 +56,13 @@ class Pass:
     def setup(self, b: Builder) -> None:
         """Ask ``b`` for appended types, globals, tables, functions and exports."""
 
+    def enter(self, fn: FunctionContext) -> bytes:
+        """Code to put before the body's first instruction (runs once per call of the function)."""
+        return b""
+
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
-        """An Edit for the instruction at ``offset`` (None: leave it alone)."""
+        """An Edit for the instruction at ``offset`` (None: leave it alone). The body's last instruction is
+        its closing ``end``, at ``fn.body_end - 1``."""
         return None
 
     def finish(self, b: Builder) -> None:
@@ -73,6 +78,7 @@ class Builder:
         self._types: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
         self._globals: list[bytes] = []
         self._tables: list[bytes] = []
+        self._memories: list[bytes] = []
         self._funcs: list[int] = []  # type index of each appended function
         self._bodies: dict[int, bytes] = {}
         self._exports: list[tuple[str, int, int]] = []  # (name, kind code, index)
@@ -103,6 +109,11 @@ class Builder:
         self._tables.append(bytes([0x70, 0x01]) + uleb(size) + uleb(size))
         return len(self.module.tables) + len(self._tables) - 1
 
+    def add_memory(self, pages: int) -> int:
+        """A 32-bit memory of exactly ``pages`` pages (multi-memory: appended after the module's own)."""
+        self._memories.append(b"\x01" + uleb(pages) + uleb(pages))
+        return len(self.module.memories) + len(self._memories) - 1
+
     def add_function(self, type_index: int) -> int:
         self._funcs.append(type_index)
         return self.module.num_functions + len(self._funcs) - 1
@@ -132,6 +143,9 @@ class Builder:
         if self._tables:
             n, body = vector_payload(data, module, 4)
             out[4] = uleb(n + len(self._tables)) + body + b"".join(self._tables)
+        if self._memories:
+            n, body = vector_payload(data, module, 5)
+            out[5] = uleb(n + len(self._memories)) + body + b"".join(self._memories)
         if self._globals:
             n, body = vector_payload(data, module, 6)
             out[6] = uleb(n + len(self._globals)) + body + b"".join(self._globals)
@@ -146,9 +160,12 @@ class Builder:
 class FunctionContext:
     """The body being rewritten: its index, parameter types, and scratch locals on demand."""
 
-    def __init__(self, index: int, params: tuple[str, ...], declared: int):
+    def __init__(self, index: int, params: tuple[str, ...], declared: int, results: tuple[str, ...] = (),
+                 body_end: int = 0):
         self.index = index
         self.params = params
+        self.results = results
+        self.body_end = body_end  # offset one past the body's closing `end` in the original
         self._next = len(params) + declared
         self._scratch: dict[tuple[str, int], int] = {}
         self.new_locals: list[str] = []
@@ -211,9 +228,14 @@ def rewrite(data, passes: list[Pass]) -> Rewritten:
     for body in module.functions:
         groups, p0 = decode_locals(data, body.start, body.end)
         ft = module.get_function_type(body.index)
-        fn = FunctionContext(body.index, ft.params, sum(c for c, _ in groups))
+        fn = FunctionContext(body.index, ft.params, sum(c for c, _ in groups), ft.results, body.end)
         out = bytearray()
         anchors: list[tuple[int, int | None, bool]] = []  # relative to `out` (instructions only)
+        for p in passes:
+            code = p.enter(fn)
+            if code:
+                anchors.append((len(out), p0, False))
+                out += code
         pos = p0  # first original byte not yet copied
         pending: tuple[int, Edit] | None = None  # (offset, edit) of the previous instruction
         if wanted:
@@ -234,8 +256,9 @@ def rewrite(data, passes: list[Pass]) -> Rewritten:
                         pos = off
                         pending = (off, e)
                         break
-            if pending is not None:  # cannot happen in a valid body (it ends with `end`)
-                raise ParseError("function body ends with an instrumented instruction", pending[0])
+            if pending is not None:  # the body's closing `end` itself
+                _emit(data, out, anchors, pending, body.end)
+                pos = body.end
         if body.end > pos:
             anchors.append((len(out), pos, True))
             out += data[pos:body.end]

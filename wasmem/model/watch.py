@@ -61,6 +61,7 @@ class WatchHit:
     old_value: str | None = None  # typed rendering of old/new when the DWARF type is a scalar of the size
     new_value: str | None = None
     wrote: bool = True  # False: a cmpxchg whose comparison failed (reported, but nothing changed)
+    path: list[str] | None = None  # the call path, outermost first (ends with ``function``); None: unknown
 
     def to_dict(self) -> dict:
         return {"seq": self.seq, "access": self.access, "address": self.address, "size": self.size,
@@ -70,7 +71,7 @@ class WatchHit:
                 "old": None if self.old is None else self.old.hex(),
                 "new": None if self.new is None else self.new.hex(),
                 "value_type": self.value_type, "old_value": self.old_value, "new_value": self.new_value,
-                "wrote": self.wrote}
+                "wrote": self.wrote, "path": self.path}
 
 
 @dataclass

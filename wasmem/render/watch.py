@@ -7,6 +7,7 @@ from rich.text import Text
 from .common import shown
 
 MAX_SHOWN_HITS = 50
+MAX_PATH_SHOWN = 8
 
 
 def _bytes(b: bytes | None) -> str:
@@ -90,6 +91,17 @@ class WatchView:
             if h.call:
                 body.append(f"  [{shown(h.call)}]", style="dim")
             yield body
+            if h.path and len(h.path) > 1:
+                runs: list[list] = []  # consecutive repeats (recursion) as one "name ×n"
+                for name in h.path[:-1]:
+                    if runs and runs[-1][0] == name:
+                        runs[-1][1] += 1
+                    else:
+                        runs.append([name, 1])
+                shown_runs = [shown(n) + (f" ×{k}" if k > 1 else "") for n, k in runs]
+                if len(shown_runs) > MAX_PATH_SHOWN:
+                    shown_runs = ["…"] + shown_runs[-MAX_PATH_SHOWN:]
+                yield Text("        called from " + " → ".join(shown_runs), style="dim")
         if len(rep.hits) > MAX_SHOWN_HITS:
             yield Text(f"  … {len(rep.hits) - MAX_SHOWN_HITS} more hits (--json has all of them)", style="dim")
         if rep.dropped:

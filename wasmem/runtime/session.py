@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import wasmtime
 
 from ..errors import ParseError, RunError, UsageError
+from ..instrument.callpath import CallPathPass
 from ..instrument.rewriter import rewrite
 from ..instrument.stack import Instrumented, instrument_stack
 from ..instrument.watch import WatchPass
@@ -462,7 +463,9 @@ class Session:
         wanted += required_exports(module, self.host_choice)  # WASI finds memory 0 as the export `memory`
         raw = bytes(module.data)
         self.watch_pass = self._watch_pass(watch, sp_global)  # rewritten in the same walk as the stack pass
-        extra = (self.watch_pass,) if self.watch_pass is not None else ()
+        # with a watch, a shadow stack of function indices gives each hit its call path
+        self.callpath_pass = CallPathPass() if self.watch_pass is not None and watch.get("call_path", True) else None
+        extra = tuple(p for p in (self.callpath_pass, self.watch_pass) if p is not None)
         self.check_stack = bool(check_stack)
         self.instrumented: Instrumented | None = None
         # How stack use is measured. By default the stack pointer's writes are instrumented: no byte of memory
@@ -511,7 +514,7 @@ class Session:
         self.rewritten = self.instrumented.rewritten if self.instrumented is not None else None
         if self.watch_pass is not None and self.instrumented is None:
             try:
-                self.rewritten = rewrite(raw, [self.watch_pass])
+                self.rewritten = rewrite(raw, list(extra))
             except ParseError as exc:
                 raise UsageError(f"--watch: {exc}") from None
             raw = self.rewritten.data

@@ -30,6 +30,7 @@ from .hosts.base import HostTrap
 SHADOW_BYTES = 1 << 20  # watched bytes compared for host writes when a call returns
 SHADOW_PER_HIT = 4096  # ... and at every hit when the static targets are at most this big
 MASK64 = (1 << 64) - 1
+MAX_PATH = 64  # innermost frames of a hit's call path kept
 REGION_NAMES = (".rodata", ".data", ".bss", "stack", "heap")
 
 
@@ -174,6 +175,9 @@ class WatchRecorder:
 
     # -- arming around each call -------------------------------------------------------------------
     def arm(self) -> None:
+        cp = getattr(self.session, "callpath_pass", None)
+        if cp is not None:
+            self.session.exports[cp.exports["depth"]].set_value(self.session.store, 0)
         self._pending = None
         self._shadow = {i: self._read_range(self.targets[i]) for i in self._shadowed}
 
@@ -258,7 +262,8 @@ class WatchRecorder:
                 loc = None
         hit = WatchHit(0, "read" if s.is_read else "write", addr, size, hit_targets, self.call_label,
                        function=session.function_name(s.func_index), func_index=s.func_index, offset=s.offset,
-                       op=s.name, location=loc, label=label, old=old, new=new, value_type=vtype, wrote=wrote)
+                       op=s.name, location=loc, label=label, old=old, new=new, value_type=vtype, wrote=wrote,
+                       path=self._call_path())
         if fmt is not None and old is not None and len(old) == size:
             hit.old_value = fmt(old)
             if new is not None and len(new) == size:
@@ -273,6 +278,24 @@ class WatchRecorder:
                 what += f" {label}"
             where = f" in {hit.function}" + (f" ({loc})" if loc else "")
             raise HostTrap("watchpoint", f"{what}{where} (--stop: not written)")
+
+    def _call_path(self) -> list[str] | None:
+        """The functions active at the hit, outermost first (the shadow stack of callpath.py)."""
+        from ..instrument.callpath import RING
+
+        cp = getattr(self.session, "callpath_pass", None)
+        if cp is None:
+            return None
+        ex, store = self.session.exports, self.session.store
+        depth = ex[cp.exports["depth"]].value(store) & 0xFFFFFFFF
+        mem = ex[cp.exports["memory"]]
+        n = min(depth, RING, MAX_PATH)
+        raw = mem.read(store, 0, RING * 4)
+        idx = [int.from_bytes(raw[4 * (k % RING):4 * (k % RING) + 4], "little") for k in range(depth - n, depth)]
+        names = [self.session.function_name(i) for i in idx]
+        if depth > n:
+            names.insert(0, f"… {depth - n} more")
+        return names
 
     def _new_bytes(self, s, old, size, shown, v0, v1):
         kind = s.kind
