@@ -46,8 +46,13 @@ def run_case(case: Case, path: Path, timeout: float, options: dict | None = None
     calls = case.parsed_calls()
     out = {"key": case.key, "path": str(path), "calls_total": len(calls)}
     t0 = time.perf_counter()
+    options = dict(options or {})
+    watch = options.pop("watch_targets", None)
+    if watch:  # --option watch_targets='["all"]': run instrumented for --watch, "all" = every byte of memory 0
+        options["watch"] = {"ranges": len(watch)}
+        options["prepare"] = _watch_prepare(list(watch))
     try:
-        report = compare(str(path), calls, timeout=timeout, **(options or {}))
+        report = compare(str(path), calls, timeout=timeout, **options)
     except BaseException as exc:  # noqa: BLE001 - any failure is this module's result
         out.update(status="error", reason=f"{type(exc).__name__}: {_first_line(exc)}",
                    where=_where(exc), seconds=round(time.perf_counter() - t0, 2))
@@ -70,6 +75,16 @@ def run_case(case: Case, path: Path, timeout: float, options: dict | None = None
     else:
         out.update(status=PASS, reason="")
     return out
+
+
+def _watch_prepare(targets: list):
+    def prepare(session):
+        from wasmem.debuginfo import load_symbols
+        from wasmem.runtime.watch import attach_watch
+
+        texts = [f"0:{session.memory_size(0)}" if t == "all" else t for t in targets]
+        return attach_watch(session, texts, load_symbols(session.module))
+    return prepare
 
 
 def _harness():
@@ -255,7 +270,9 @@ def main(argv=None) -> int:
     ap.add_argument("--write", action="store_true", help="update docs/compatibility.md")
     ap.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                     help="a session option for every module, as for wasmem.open (repeatable; VALUE is JSON or "
-                         "text), e.g. paint=false or check_stack=true; compare's noise_check/deterministic_host too")
+                         "text), e.g. paint=false or check_stack=true; compare's noise_check/deterministic_host too; "
+                         "watch_targets='[\"all\"]' runs each module instrumented for --watch with every byte of "
+                         "memory 0 watched (every write calls the host)")
     ap.add_argument("--child", nargs=2, metavar=("KEY", "PATH"), help=argparse.SUPPRESS)
     ap.add_argument("--options-json", default="{}", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

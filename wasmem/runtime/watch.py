@@ -116,6 +116,9 @@ def attach_watch(session, texts, symbols, *, stop: bool = False, access: str = "
     if wp is None:
         raise UsageError("--watch: this session was not instrumented for watching")
     targets = [resolve_watch_target(t, session, symbols) for t in texts]
+    if len(targets) + bool(trace) != wp.nranges:
+        raise UsageError(f"--watch: the module was rewritten for {wp.nranges} ranges, not "
+                         f"{len(targets) + bool(trace)} (give watch_spec the same targets)")
     rec = WatchRecorder(session, wp, targets, symbols, stop=stop, access=access, trace=trace)
     session.watch_recorder = rec
     return rec.report
@@ -135,14 +138,13 @@ class WatchRecorder:
         self.trace = None
         ranges = list(targets)
         if trace:
-            top = 1 << (64 if wpass.at == "i64" else 32)
+            top = MASK64 if wpass.at == "i64" else 1 << 32
             ranges.append(WatchTarget("(memory 0)", "range", 0, top))
             self.trace = WriteTracer(session, symbols)
             self.report.write_map = self.trace.map
         self.call_label = ""
         self._pending: tuple[int, int] | None = None
         self._shadow: dict[int, bytes] = {}
-        self._type_cache: dict[int, tuple] = {}
         ex = session.exports
         is64 = wpass.at == "i64"
         static = [t for t in targets if not t.dynamic]
