@@ -157,7 +157,7 @@ class CallCommand(click.Command):
                    "(0x1000:16, counter:4), a symbol or symbol path (settings.limit, names[2], node_a->next), a "
                    "region (.rodata, .data, .bss, stack, heap) or sp (writes below a data-first stack's low "
                    "end: an overflow running over the data). Each hit: function, code offset, file:line, the "
-                   "address as symbol.field, size, old -> new.")
+                   "address as symbol.field, size, old -> new, and the call path.")
 @click.option("--stop", "watch_stop", is_flag=True,
               help="With --watch: the first hit becomes a trap (before the write happens) with a backtrace.")
 @click.option("--access", type=click.Choice(["w", "rw"]), default="w", show_default=True,

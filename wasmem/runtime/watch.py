@@ -143,6 +143,7 @@ class WatchRecorder:
             self.trace = WriteTracer(session, symbols)
             self.report.write_map = self.trace.map
         self.call_label = ""
+        self._locations: dict[int, str | None] = {}  # site → file:line
         self._pending: tuple[int, int] | None = None
         self._shadow: dict[int, bytes] = {}
         ex = session.exports
@@ -246,6 +247,11 @@ class WatchRecorder:
             if not any(addr < t.end and addr + size > (t.start if not t.dynamic else (sp or 0))
                        for t in self.targets):
                 return
+        if len(self.report.hits) >= MAX_HITS and not self.stop:
+            self.report.dropped += 1  # counted only: nothing more to read or label
+            if not s.is_read:
+                self._pending = (addr, size)
+            return
         if self._per_hit:
             self._sync()
         memsize = session.memory_size(0)
@@ -256,12 +262,15 @@ class WatchRecorder:
         hit_targets = [t.text for t in self.targets
                        if addr < t.end and addr + size > (t.start if not t.dynamic else (sp or 0))]
         label, vtype, fmt = self._label(addr, size)
-        loc = None
-        if self.symbols is not None and self.symbols.has_dwarf:
-            try:
-                loc = self.symbols.location_of(s.offset - self.symbols.code_start)
-            except Exception:  # noqa: BLE001
-                loc = None
+        loc = self._locations.get(site, False)
+        if loc is False:
+            loc = None
+            if self.symbols is not None and self.symbols.has_dwarf:
+                try:
+                    loc = self.symbols.location_of(s.offset - self.symbols.code_start)
+                except Exception:  # noqa: BLE001
+                    loc = None
+            self._locations[site] = loc
         hit = WatchHit(0, "read" if s.is_read else "write", addr, size, hit_targets, self.call_label,
                        function=session.function_name(s.func_index), func_index=s.func_index, offset=s.offset,
                        op=s.name, location=loc, label=label, old=old, new=new, value_type=vtype, wrote=wrote,
