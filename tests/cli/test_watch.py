@@ -249,3 +249,12 @@ def test_each_hit_has_its_call_path(capsys):
     assert hits and all(h["path"][-1] == h["function"] for h in hits)
     code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "deep", "8", "--watch", "sp")
     assert "called from deep ×" in out
+
+
+def test_a_host_write_by_wasmems_own_host_is_named(capsys):
+    code, out, err = run(capsys, "call", sample("hosts-emscripten.wasm"), "copy", "5000", "1024", "6", "--watch",
+                         "5000:6", "--json")
+    assert code == 0, err
+    (hit,) = json.loads(out)["watch"]["hits"]
+    assert (hit["access"], hit["function"], hit["address"]) == ("host", "env._emscripten_memcpy_js", 5000)
+    assert hit["path"] is None and hit["offset"] is None

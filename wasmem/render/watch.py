@@ -65,8 +65,12 @@ class WatchView:
             line = Text(f"  #{h.seq:<3} ", style="dim")
             if h.access == "host":
                 line.append("host write", style="bold magenta")
-                line.append(" (no code site: a host function such as WASI fd_read, seen by comparing the "
-                            "watched bytes)", style="dim")
+                if h.function:
+                    line.append(f" by {shown(h.function)}", style="bold")
+                    line.append(" (seen by comparing the watched bytes after it returned)", style="dim")
+                else:
+                    line.append(" (no code site: a host function such as WASI fd_read, seen by comparing the "
+                                "watched bytes)", style="dim")
             else:
                 line.append(shown(h.function or "?"), style="bold")
                 if h.location:

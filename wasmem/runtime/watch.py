@@ -144,6 +144,7 @@ class WatchRecorder:
             self.report.write_map = self.trace.map
         self.call_label = ""
         self._locations: dict[int, str | None] = {}  # site → file:line
+        self._armed = False
         self._pending: tuple[int, int] | None = None
         self._shadow: dict[int, bytes] = {}
         ex = session.exports
@@ -175,6 +176,8 @@ class WatchRecorder:
         ty = wasmtime.FuncType([wasmtime.ValType.i32()] + [wasmtime.ValType.i64()] * 4, [])
         self._func = wasmtime.Func(session.store, ty, self._hook)
         ex[wpass.exports["table"]].set(session.store, 0, self._func)
+        if self._shadowed and getattr(session, "host", None) is not None:
+            session.host.on_record = self._host_called  # wasmem's own host functions: name the writer
 
     # -- arming around each call -------------------------------------------------------------------
     def arm(self) -> None:
@@ -183,8 +186,10 @@ class WatchRecorder:
             self.session.exports[cp.exports["depth"]].set_value(self.session.store, 0)
         self._pending = None
         self._shadow = {i: self._read_range(self.targets[i]) for i in self._shadowed}
+        self._armed = True
 
     def disarm(self) -> None:
+        self._armed = False
         try:
             self._sync()
         except WasmemError:
@@ -195,8 +200,18 @@ class WatchRecorder:
         a, b = min(t.start, size), min(t.end, size)
         return self.session.read(a, b - a) if b > a else b""
 
-    def _sync(self) -> None:
-        """Takes in the last hit's write, then reports what else changed the watched bytes."""
+    def _host_called(self, call) -> None:
+        """A host function of wasmem's finished: what changed since is its doing."""
+        if not self._armed:
+            return
+        try:
+            self._sync(f"{call.module}.{call.name}")
+        except WasmemError:
+            pass
+
+    def _sync(self, host: str | None = None) -> None:
+        """Takes in the last hit's write, then reports what else changed the watched bytes (``host``: the
+        import that just ran, when known)."""
         if self._pending is not None:
             pa, pn = self._pending
             for i in self._shadowed:
@@ -215,7 +230,7 @@ class WatchRecorder:
                 self._shadow[i] = now
                 continue
             for a, b in _diff_runs(old, now):
-                self._add(WatchHit(0, "host", t.start + a, b - a, [t.text], self.call_label,
+                self._add(WatchHit(0, "host", t.start + a, b - a, [t.text], self.call_label, function=host,
                                    label=self._label(t.start + a)[0], old=old[a:a + MAX_VALUE_BYTES][:b - a],
                                    new=now[a:a + MAX_VALUE_BYTES][:b - a]))
             self._shadow[i] = now

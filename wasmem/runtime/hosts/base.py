@@ -77,12 +77,15 @@ class HostState:
     sync: Callable | None = field(default=None, repr=False, compare=False)  # called before host output
     max_output: int = 0  # bytes of stdout and of stderr kept (0 = no limit); the rest is counted …
     truncated: list[int] = field(default_factory=lambda: [0, 0])  # … here (stdout, stderr)
+    on_record: Callable | None = field(default=None, repr=False, compare=False)  # --watch: host writes
 
     def record(self, call: HostCall) -> None:
         if len(self.calls) < self.max_recorded:
             self.calls.append(call)
         else:
             self.dropped += 1
+        if self.on_record is not None:
+            self.on_record(call)
 
     def out(self, fd: int, data: bytes) -> None:
         """Host output to fd 1/2. ``sync`` first brings in what WASI wrote, so the two stay in order. Past
