@@ -408,7 +408,7 @@ def snapshot_limit(module: WasmModule, memory: int = 0) -> int:
 def _shared_regions(symbols, regions: list) -> list:
     """The map of memory 0 from the layout the symbol table uses (with its DWARF facts), so that a dump's
     region headings and its symbols' regions come from one model even when the session's own layout skipped
-    a large .debug_info (``LAYOUT_DWARF_LIMIT``). The DWARF is read anyway here: the labels need it."""
+    the DWARF (its variables scan ran out of time). The DWARF is read anyway here: the labels need it."""
     if not getattr(symbols, "has_dwarf", False):
         return regions
     try:
