@@ -37,10 +37,12 @@ def _regular_file(path: str) -> os.stat_result:
     return st
 
 
-def load_module(path: str | os.PathLike, *, validate: bool = True) -> WasmModule:
+def load_module(path: str | os.PathLike, *, validate: bool = True, memory_base: int | None = None) -> WasmModule:
     """Opens a binary module (memory-mapped) or a text module (`.wat`, or a file starting with "(").
     With ``validate`` (the default, and what every command does) every section is checked as `inspect`
-    checks it, so no command works on a module that another rejects as malformed."""
+    checks it, so no command works on a module that another rejects as malformed. ``memory_base`` is the
+    ``__memory_base`` a position-independent module gets (its data's address) in the layout, the DWARF
+    and a run, instead of wasmem's default (1024 aligned as its dylink section asks)."""
     path = os.fspath(path)
     st = _regular_file(path)
     try:
@@ -66,6 +68,13 @@ def load_module(path: str | os.PathLike, *, validate: bool = True) -> WasmModule
         from .parser.validate import check_structure
 
         check_structure(module)
+    if memory_base is not None:
+        from .model.layout import check_memory_base
+
+        why = check_memory_base(module, memory_base)
+        if why is not None:
+            raise UsageError(f"--memory-base {memory_base:#x}: {why}")
+        module.memory_base = memory_base
     return module
 
 

@@ -7,7 +7,7 @@ import re
 
 import click
 
-from .common import compile_progress, json_option, print_json, render, svg_option
+from .common import compile_progress, json_option, memory_base_option, print_json, render, svg_option
 
 HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")  # runtime.hosts'
 
@@ -41,6 +41,11 @@ def run_options(f):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
+        base = kwargs.pop("memory_base")
+        if base is not None:  # the module, loaded once with its data placed there
+            from ..api import load_module
+
+            kwargs["module"] = load_module(kwargs["module"], memory_base=base)
         o = {k: kwargs.pop(k) for k in SESSION_OPTIONS}
         kwargs["session"] = {"pages": o["pages"], "timeout": o["timeout"], "fuel": o["fuel"],
                              "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
@@ -97,6 +102,7 @@ def run_options(f):
         click.option("--alloc", default=None, metavar="NAME[,FREE]",
                      help="Allocator export for s:/b: arguments (default: allocate, malloc, __wbindgen_malloc)."),
     ]
+    opts.append(memory_base_option)
     for o in reversed(opts):
         wrapper = o(wrapper)
     return wrapper

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import json_option, print_json, render, svg_option
+from .common import json_option, memory_base_option, print_json, render, svg_option
 
 
 @click.command("symbols")
@@ -18,9 +18,10 @@ from .common import json_option, print_json, render, svg_option
               help="Read the DWARF from FILE (a copy of the module with its .debug_* sections, as "
                    "emcc -gseparate-dwarf writes) instead of the module's own or the file its "
                    "external_debug_info section names.")
+@memory_base_option
 @json_option
 @svg_option
-def symbols_cmd(module, pattern, sort, functions, debug_file, as_json, svg):
+def symbols_cmd(module, pattern, sort, functions, debug_file, memory_base, as_json, svg):
     """List a module's data symbols: address, size, type, region and source line.
 
     Names and types come from DWARF (-g builds, also a file named by external_debug_info);
@@ -43,7 +44,7 @@ def symbols_cmd(module, pattern, sort, functions, debug_file, as_json, svg):
     from ..api import load_module
     from ..debuginfo import symbol_listing
 
-    listing = symbol_listing(load_module(module), filter=pattern, sort=sort, functions=functions,
+    listing = symbol_listing(load_module(module, memory_base=memory_base), filter=pattern, sort=sort, functions=functions,
                              debug_file=debug_file)
     if as_json:
         if listing.dwarf_note:  # the JSON is a list of symbols: the note goes to stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..errors import ParseError
 
+
 # Without `debug` given, the data end's DWARF facts come from the fast variables-only scan (varscan.py:
 # yosys's 2 MB of .debug_info in 0.3 s instead of the full reading's 4-10 s), which finds exactly the
 # variables the full reading lists, so `inspect` and `symbols` agree on every module.
