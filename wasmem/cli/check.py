@@ -85,7 +85,9 @@ def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
     if not rules.active:
         raise UsageError("no rules given: pass rule options (see --help) or add [tool.wasmem.check] "
                          "to pyproject.toml")
-    reports = run_checks(paths, rules, load_module)
+    from ..debuginfo.layout import analyze_layout
+
+    reports = run_checks(paths, rules, load_module, analyze_layout)  # the layout inspect shows
 
     if fmt == "json":
         import json

@@ -56,7 +56,10 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
 
     if check_stack and not call:
         raise UsageError("--check-stack needs --call \"FUNC ARGS\" (it checks a run of the module)")
-    analysis = analyze_stack(load_module(module), recursion_depth=recursion_depth)
+    from ..debuginfo.layout import analyze_layout
+
+    parsed = load_module(module)
+    analysis = analyze_stack(parsed, analyze_layout(parsed), recursion_depth=recursion_depth)  # inspect's layout
     measured = None
     trap = None
     if call:

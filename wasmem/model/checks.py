@@ -234,6 +234,17 @@ def data_size(layout: MemoryLayout) -> int:
     return sum(s.size for s in layout.segments if s.mode == "active")
 
 
+def _data_size_text(layout: MemoryLayout, n: int) -> str:
+    """How big the static data is, with what ``data_size`` may leave out: nothing with ``__data_end``,
+    else the .bss beyond what a fact proves (or all of it)."""
+    if layout.data_end_exact:
+        return f"static data is {n} bytes"
+    src = layout.data_end_source
+    if src in (None, "segments") or layout.data_start is None:
+        return f"static data is {n} bytes (without .bss)"
+    return f"static data is at least {n} bytes (.bss proven to there by {src})"
+
+
 def _host_results(layout: MemoryLayout, rules: Rules) -> list[RuleResult]:
     """host-pages, host-max-pages, host-shared: the host memory new WebAssembly.Memory({initial: host-pages,
     maximum: host-max-pages, shared: host-shared}) against memory 0's import, failing where V8 throws
@@ -333,7 +344,7 @@ def check_module(layout: MemoryLayout, rules: Rules, stack: StackAnalysis | None
         n = data_size(layout)
         ok = n <= rules.max_data_size
         out.append(R("max-data-size", "pass" if ok else "fail", n, rules.max_data_size,
-                     f"static data is {n} bytes" + ("" if layout.data_end_exact else " (without .bss)")
+                     _data_size_text(layout, n)
                      + ("" if ok else f", more than {rules.max_data_size}")))
 
     if rules.stack_headroom is not None:
@@ -407,18 +418,21 @@ def reports_to_dict(reports: list[ModuleReport]) -> dict:
     }
 
 
-def run_checks(paths: list[str], rules: Rules, load) -> list[ModuleReport]:
-    """Checks every module; ``load(path) -> WasmModule``. A module that cannot be read gets ``error`` set
-    (a :class:`wasmem.errors.WasmemError` message) instead of results."""
+def run_checks(paths: list[str], rules: Rules, load, layout_of=None) -> list[ModuleReport]:
+    """Checks every module; ``load(path) -> WasmModule``, ``layout_of(module) -> MemoryLayout`` (default
+    ``analyze``; the command passes ``wasmem.debuginfo.analyze_layout``, so that the DWARF's .bss facts
+    count as they do for `inspect`). A module that cannot be read gets ``error`` set (a
+    :class:`wasmem.errors.WasmemError` message) instead of results."""
     from ..errors import WasmemError
     from .layout import analyze
     from .stackframes import analyze_stack
 
+    layout_of = layout_of or analyze
     reports = []
     for p in paths:
         try:
             module = load(p)
-            layout = analyze(module)
+            layout = layout_of(module)
             sa = analyze_stack(module, layout, recursion_depth=rules.recursion_depth) \
                 if rules.needs_stack_analysis else None
             reports.append(ModuleReport(p, check_module(layout, rules, sa)))
