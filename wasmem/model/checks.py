@@ -418,10 +418,12 @@ def reports_to_dict(reports: list[ModuleReport]) -> dict:
     }
 
 
-def run_checks(paths: list[str], rules: Rules, load, layout_of=None) -> list[ModuleReport]:
+def run_checks(paths: list[str], rules: Rules, load, layout_of=None, *, timeout: float | None = None
+               ) -> list[ModuleReport]:
     """Checks every module; ``load(path) -> WasmModule``, ``layout_of(module) -> MemoryLayout`` (default
     ``analyze``; the command passes ``wasmem.debuginfo.analyze_layout``, so that the DWARF's .bss facts
-    count as they do for `inspect`). A module that cannot be read gets ``error`` set (a
+    count as they do for `inspect`); ``timeout`` bounds each module's stack analysis (seconds; None or 0: no
+    limit). A module that cannot be read or analysed in time gets ``error`` set (a
     :class:`wasmem.errors.WasmemError` message) instead of results."""
     from ..errors import WasmemError
     from .layout import analyze
@@ -433,7 +435,7 @@ def run_checks(paths: list[str], rules: Rules, load, layout_of=None) -> list[Mod
         try:
             module = load(p)
             layout = layout_of(module)
-            sa = analyze_stack(module, layout, recursion_depth=rules.recursion_depth) \
+            sa = analyze_stack(module, layout, recursion_depth=rules.recursion_depth, timeout=timeout) \
                 if rules.needs_stack_analysis else None
             reports.append(ModuleReport(p, check_module(layout, rules, sa)))
         except WasmemError as exc:
