@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 
 from .errors import ParseError, UsageError
 from .parser.module import WasmModule
@@ -17,24 +16,15 @@ def _is_text(path: str) -> bool:
     return head[:1] in (b"(", b";")
 
 
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 MAX_TEXT_BYTES = 64 << 20  # a .wat file is read whole and assembled: bounded
 
 
 def _regular_file(path: str) -> os.stat_result:
     """stat of ``path`` when it is a regular file; a UsageError otherwise, before anything reads it (a FIFO
     would block forever, /dev/zero never ends)."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from None
-    if not stat.S_ISREG(st.st_mode):
-        what = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
-        raise UsageError(f"{path}: is {what}, not a module file")
-    return st
+    from .files import regular_file
+
+    return regular_file(path, noun="a module file")
 
 
 def load_module(path: str | os.PathLike, *, validate: bool = True, memory_base: int | None = None) -> WasmModule:

@@ -54,6 +54,9 @@ def run_options(f):
                              "wasi_args": tuple(o["wasi_args"]), "wasi_stdin": o["stdin"],
                              "max_table_entries": o["max_table_entries"], "max_output": o["max_output"]}
         kwargs["session"]["on_compile"] = compile_progress()  # a status on stderr while a slow compile runs
+        from .main import exit_stuck
+
+        kwargs["session"]["on_stuck"] = exit_stuck  # a call blocked where no stop reaches: exit
         return f(*args, **kwargs)
 
     opts = [

@@ -86,6 +86,24 @@ class Interrupted(BaseException):
     call through the signal's wakeup fd (runtime/budget.py), so this arrives as soon as the call returns."""
 
 
+def exit_stuck(reason: str, message: str) -> None:
+    """A session's ``on_stuck``: the call was stopped (timeout, Ctrl-C, output) but is blocked in a host call
+    no one can interrupt, so the process ends here, from the watcher's thread, with the stop's exit code."""
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    if reason == "interrupt":
+        click.echo("wasmem: interrupted", err=True)
+    else:
+        error_line(message)
+    try:
+        sys.stderr.flush()
+    except Exception:
+        pass
+    os._exit(130 if reason == "interrupt" else 1)
+
+
 def _on_sigint(signum, frame):
     raise Interrupted
 

@@ -71,10 +71,11 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
     trap = None
     if call:
         from ..runtime import open_session, split_call
+        from .main import exit_stuck
 
         name, args = split_call(call)
         session = open_session(parsed, check_stack=check_stack, timeout=CALL_TIMEOUT if timeout is None else timeout,
-                               on_compile=compile_progress())
+                               on_compile=compile_progress(), on_stuck=exit_stuck)
         try:
             result = session.call(name, args)
         finally:

@@ -12,7 +12,6 @@ Every result carries the measured value and the limit, and a status: ``pass``, `
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field, fields
 
 from ..errors import UsageError
@@ -118,16 +117,10 @@ MAX_CONFIG_BYTES = 1 << 20
 def _read_config(path: str) -> str:
     """A config file's text: a regular file (a FIFO or device would block or never end), at most
     MAX_CONFIG_BYTES, valid UTF-8 (as TOML requires). Every failure is a UsageError."""
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"{path}: not a regular file")
-        if st.st_size > MAX_CONFIG_BYTES:
-            raise UsageError(f"{path}: {st.st_size} bytes, more than a config file may have ({MAX_CONFIG_BYTES})")
-        with open(path, "rb") as f:
-            raw = f.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from None
+    from ..files import read_regular
+
+    raw = read_regular(path, MAX_CONFIG_BYTES, noun="a config file", max_size=MAX_CONFIG_BYTES,
+                       size_note=f"a config file may have ({MAX_CONFIG_BYTES})")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

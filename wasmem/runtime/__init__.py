@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 
 from ..errors import UsageError, WasmemError
 from ..model.layout import paint_safety
@@ -436,17 +435,12 @@ class _Memory:
             module = load_module(path_or_module)
             layout, _, _, regions = layout_facts(module)
             limit = snapshot_limit(module, memory)
-            try:
-                st = os.stat(snapshot)
-            except OSError as exc:
-                raise UsageError(f"--snapshot {snapshot}: {exc.strerror}") from None
-            if not stat.S_ISREG(st.st_mode):
-                raise UsageError(f"--snapshot {snapshot}: not a regular file")
-            if st.st_size > limit:
-                raise UsageError(f"--snapshot {snapshot}: {st.st_size} bytes, more than memory {memory} of this "
-                                 f"module can hold ({limit} bytes): not a snapshot of it")
-            with open(snapshot, "rb") as f:
-                image = MemoryImage(f.read(limit), f"snapshot {os.path.basename(snapshot)}")
+            from ..files import read_regular
+
+            data = read_regular(snapshot, limit, what="--snapshot", noun="a memory image", max_size=limit,
+                                size_note=f"memory {memory} of this module can hold ({limit} bytes): not a snapshot "
+                                          "of it")
+            image = MemoryImage(data, f"snapshot {os.path.basename(snapshot)}")
             syms = _static_symbols(module, layout)
 
             def lookup(name):

@@ -395,8 +395,11 @@ class Session:
                  check_stack: bool = False, paint: bool | None = None,
                  paint_safe: tuple[bool, str] | None = None, host: str | None = "auto", wasi_args=(),
                  wasi_stdin: str | None = None, on_compile=None, max_table_entries: int = MAX_TABLE_ENTRIES,
-                 max_output: int = MAX_OUTPUT):
+                 max_output: int = MAX_OUTPUT, on_stuck=None):
         self.module = module
+        # called (from the watcher's thread) with (reason, message) when a stopped call does not return: a
+        # host call the engine cannot interrupt (budget.Watcher); the command line exits there
+        self.on_stuck = on_stuck
         self.sp_global = sp_global
         self.stack_range = stack_range
         self.pages = pages
@@ -1043,8 +1046,15 @@ class Session:
         if files:  # a stream's stop size, from what it had when the call started
             pos = max(self._file_size(f) for f in files)
             limit = pos + stop_after(self.max_output)
+        stuck = None
+        if self.on_stuck is not None:
+            def stuck(reason: str) -> None:
+                what = (f"timed out after {self.timeout:g} s (--timeout)" if reason == "timeout" else
+                        "interrupted" if reason == "interrupt" else "stopped: too much output (--max-output)")
+                self.on_stuck(reason, f"{what}, but the call is blocked in a host call that cannot be interrupted "
+                                      "(a WASI open or read of a FIFO or a device under --dir?)")
         self._watch = Watcher(self.engine.increment_epoch, self.timeout or None, files, limit,
-                              self._signals.arm())
+                              self._signals.arm(), on_stuck=stuck)
 
     def _disarm(self) -> None:
         w, self._watch = getattr(self, "_watch", None), None
