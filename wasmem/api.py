@@ -27,12 +27,15 @@ def _regular_file(path: str) -> os.stat_result:
     return regular_file(path, noun="a module file")
 
 
-def load_module(path: str | os.PathLike, *, validate: bool = True, memory_base: int | None = None) -> WasmModule:
+def load_module(path: str | os.PathLike, *, validate: bool = True, memory_base: int | None = None,
+                debug_file: str | os.PathLike | None = None) -> WasmModule:
     """Opens a binary module (memory-mapped) or a text module (`.wat`, or a file starting with "(").
     With ``validate`` (the default, and what every command does) every section is checked as `inspect`
     checks it, so no command works on a module that another rejects as malformed. ``memory_base`` is the
     ``__memory_base`` a position-independent module gets (its data's address) in the layout, the DWARF
-    and a run, instead of wasmem's default (1024 aligned as its dylink section asks)."""
+    and a run, instead of wasmem's default (1024 aligned as its dylink section asks). ``debug_file`` names
+    a separate file with the module's DWARF (a copy of the module with its .debug_* sections, as
+    ``emcc -gseparate-dwarf`` writes), used instead of the module's own or its external_debug_info."""
     path = os.fspath(path)
     st = _regular_file(path)
     try:
@@ -65,6 +68,14 @@ def load_module(path: str | os.PathLike, *, validate: bool = True, memory_base: 
         if why is not None:
             raise UsageError(f"--memory-base {memory_base:#x}: {why}")
         module.memory_base = memory_base
+    if debug_file is not None:
+        from .debuginfo.symbols import MAX_DEBUG_FILE_SIZE
+        from .files import regular_file
+
+        debug_file = os.fspath(debug_file)
+        regular_file(debug_file, what="--debug-file", max_size=MAX_DEBUG_FILE_SIZE,
+                     size_note=f"a debug file may have ({MAX_DEBUG_FILE_SIZE >> 20} MiB)")
+        module.debug_file = debug_file
     return module
 
 

@@ -7,7 +7,15 @@ import re
 
 import click
 
-from .common import compile_progress, json_option, memory_base_option, print_json, render, svg_option
+from .common import (
+    compile_progress,
+    debug_file_option,
+    json_option,
+    memory_base_option,
+    print_json,
+    render,
+    svg_option,
+)
 
 HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")  # runtime.hosts'
 
@@ -41,11 +49,11 @@ def run_options(f):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        base = kwargs.pop("memory_base")
-        if base is not None:  # the module, loaded once with its data placed there
+        base, debug_file = kwargs.pop("memory_base"), kwargs.pop("debug_file")
+        if base is not None or debug_file is not None:  # the module, loaded once with these choices
             from ..api import load_module
 
-            kwargs["module"] = load_module(kwargs["module"], memory_base=base)
+            kwargs["module"] = load_module(kwargs["module"], memory_base=base, debug_file=debug_file)
         o = {k: kwargs.pop(k) for k in SESSION_OPTIONS}
         kwargs["session"] = {"pages": o["pages"], "timeout": o["timeout"], "fuel": o["fuel"],
                              "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
@@ -105,7 +113,7 @@ def run_options(f):
         click.option("--alloc", default=None, metavar="NAME[,FREE]",
                      help="Allocator export for s:/b: arguments (default: allocate, malloc, __wbindgen_malloc)."),
     ]
-    opts.append(memory_base_option)
+    opts += [memory_base_option, debug_file_option]
     for o in reversed(opts):
         wrapper = o(wrapper)
     return wrapper

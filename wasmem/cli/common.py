@@ -38,6 +38,14 @@ def memory_base_option(f):
              "addresses and a run (default 1024, aligned as its dylink section asks).")(f)
 
 
+def debug_file_option(f):
+    return click.option(
+        "--debug-file", "debug_file", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+        help="Read the module's DWARF from FILE (a copy of the module with its .debug_* sections, as "
+             "emcc -gseparate-dwarf writes) instead of the module's own or the file its "
+             "external_debug_info section names.")(f)
+
+
 def json_option(f):
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (see docs/json.md).")(f)
 

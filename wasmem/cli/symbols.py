@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import json_option, memory_base_option, print_json, render, svg_option
+from .common import debug_file_option, json_option, memory_base_option, print_json, render, svg_option
 
 
 @click.command("symbols")
@@ -14,10 +14,7 @@ from .common import json_option, memory_base_option, print_json, render, svg_opt
 @click.option("--sort", type=click.Choice(["addr", "size", "name"]), default="addr", show_default=True,
               help="Order of the rows.")
 @click.option("--functions", is_flag=True, help="Also list functions with code offsets and source lines.")
-@click.option("--debug-file", "debug_file", metavar="FILE", type=click.Path(dir_okay=False), default=None,
-              help="Read the DWARF from FILE (a copy of the module with its .debug_* sections, as "
-                   "emcc -gseparate-dwarf writes) instead of the module's own or the file its "
-                   "external_debug_info section names.")
+@debug_file_option
 @memory_base_option
 @json_option
 @svg_option
@@ -44,7 +41,7 @@ def symbols_cmd(module, pattern, sort, functions, debug_file, memory_base, as_js
     from ..api import load_module
     from ..debuginfo import symbol_listing
 
-    listing = symbol_listing(load_module(module, memory_base=memory_base), filter=pattern, sort=sort, functions=functions,
+    listing = symbol_listing(load_module(module, memory_base=memory_base, debug_file=debug_file), filter=pattern, sort=sort, functions=functions,
                              debug_file=debug_file)
     if as_json:
         if listing.dwarf_note:  # the JSON is a list of symbols: the note goes to stderr

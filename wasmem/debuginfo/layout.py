@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..errors import ParseError
+from ..errors import ParseError, UsageError
 
 
 # Without `debug` given, the data end's DWARF facts come from the fast variables-only scan (varscan.py:
@@ -31,6 +31,28 @@ def dwarf_variables(module, debug=None) -> list[tuple[str, int, int | None]]:
         return []
 
 
+def _dwarf_holder(module):
+    """The module whose .debug_* sections hold ``module``'s DWARF, as `symbols` chooses it: the file
+    ``--debug-file`` named, else the module itself, else the file its external_debug_info section names
+    when that may be followed; None without DWARF (or when that file cannot be read: symbols says why)."""
+    from .symbols import find_external_debug_file, open_debug_file
+
+    chosen = getattr(module, "debug_file", None)
+    if not chosen and any(sec.name == ".debug_info" for sec in module.debug_sections):
+        return module
+    try:
+        path = chosen or find_external_debug_file(module)
+    except ParseError:  # a damaged external_debug_info section: `inspect` reports it
+        return None
+    if not path:
+        return None
+    try:
+        dbg = open_debug_file(path)
+    except UsageError:
+        return None
+    return dbg if any(sec.name == ".debug_info" for sec in dbg.debug_sections) else None
+
+
 def analyze_layout(module, *, debug=None, **options):
     """``wasmem.model.layout.analyze`` with the DWARF variables as facts about where .bss ends. Given
     ``debug`` (a loaded DebugInfo), its variables are used; otherwise DWARF is read only when the module
@@ -41,13 +63,16 @@ def analyze_layout(module, *, debug=None, **options):
     if debug is not None:
         return analyze(module, variables=dwarf_variables(module, debug), **options)
     layout = analyze(module, **options)
-    if layout.data_end_exact or not any(sec.name == ".debug_info" for sec in module.debug_sections):
+    if layout.data_end_exact:
+        return layout
+    dwarf = _dwarf_holder(module)
+    if dwarf is None:
         return layout
     from ..model.layout import Finding, _global_value
     from .varscan import VariableScanTimeout, scan_variables
 
     try:
-        variables = scan_variables(module, lambda index: _global_value(module, index))
+        variables = scan_variables(dwarf, lambda index: _global_value(module, index))
     except VariableScanTimeout as exc:
         # symbols, dump and chase read the DWARF fully and may place variables above this data end: say so
         end = f" above {layout.data_end:#x}" if layout.data_end is not None else ""

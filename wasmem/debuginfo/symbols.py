@@ -125,6 +125,7 @@ def _debug_info_from(module, dbg, source: str | None):
 def load_debug_info(module, debug_file: str | None = None):
     """A ``DebugInfo`` for the module's DWARF (or the external debug file it names, when that may be
     followed; or ``debug_file``, which overrides both), or None. Cached per module."""
+    debug_file = debug_file or getattr(module, "debug_file", None)
     key = debug_file or ""
     try:
         return _DEBUG_CACHE[module][key]
@@ -178,7 +179,7 @@ class SymbolTable:
         self._use_dwarf = use_dwarf
         self._debug = debug
         self._debug_loaded = debug is not None or not use_dwarf
-        self.debug_file = debug_file
+        self.debug_file = debug_file or getattr(module, "debug_file", None)
         self.dwarf_error: str | None = None
 
     @classmethod

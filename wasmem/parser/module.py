@@ -192,6 +192,9 @@ class WasmModule:
         # the __memory_base a position-independent module is given, when the caller chose one
         # (``wasmem.api.load_module(memory_base=…)``, `--memory-base`); None: wasmem's default
         self.memory_base: int | None = None
+        # a separate file holding this module's DWARF, when the caller named one (`--debug-file`): every
+        # DWARF reader (symbols, the layout's data end, dump/chase/call labels) uses it
+        self.debug_file: str | None = None
         self.sections: list[SectionHeader] = self._read_headers()
 
     # -- construction ------------------------------------------------------------------------
