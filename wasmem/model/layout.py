@@ -188,6 +188,7 @@ class MemoryLayout:
     data_end_source: str | None = None  # the DataEndFact.source the data end comes from
     data_end_facts: list[DataEndFact] = field(default_factory=list)
     preinitialised: list[tuple[int, int]] = field(default_factory=list)  # snapshot data inside the stack
+    allocators: object = None  # wasmem.model.allocators.Allocators: the functions that allocate and free
     globals: list[GlobalClass] = field(default_factory=list)  # exported/linker immutable integer globals
 
     @property
@@ -821,6 +822,9 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     layout.regions = _regions(layout)
     layout.contents = _contents(module, findings)
     layout.globals = classify_globals(module, gnames, layout, variables)
+    from .allocators import find_allocators
+
+    layout.allocators = find_allocators(module)
     _findings(module, layout, pages, min_stack, host_max_pages, host_shared)
     return layout
 
@@ -1114,7 +1118,8 @@ def layout_to_dict(lay: MemoryLayout) -> dict:
                  "segments": [{"index": s.index, "name": s.name, "mode": s.mode, "memory": s.memory,
                                "address": s.address, "size": s.size, "file_offset": s.file_offset}
                               for s in lay.segments]},
-        "heap": {"base": lay.heap_base, "exact": lay.heap_base_exact, "available": lay.heap_available},
+        "heap": {"base": lay.heap_base, "exact": lay.heap_base_exact, "available": lay.heap_available,
+                 "allocators": lay.allocators.to_dict() if lay.allocators is not None else None},
         "linker_symbols": dict(sorted(lay.linker_symbols.items())),
         "globals": [{"name": g.name, "index": g.index, "value": g.value, "type": g.valtype, "class": g.kind,
                      "reason": g.reason} for g in lay.globals],
