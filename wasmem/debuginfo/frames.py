@@ -1,0 +1,108 @@
+"""Frames of a coredump named through the module's symbols: function names, ``file:line`` from the DWARF
+line table, and the frame's recorded locals shown as the DWARF parameters and variables they hold."""
+
+from __future__ import annotations
+
+from ..errors import WasmemError
+from ..model.coredump import Backtrace, CoreView, frame_basics
+
+
+def build_backtrace(view: CoreView, symbols) -> Backtrace:
+    core = view.core
+    frames = frame_basics(view)
+    cs = symbols.code_start
+    names = view.module.names.functions
+    for fr in frames:
+        nm = names.get(fr.func_index)
+        if nm is None:
+            ex = view.module.get_export_names("func", fr.func_index)
+            nm = ex[0] if ex else None
+        if fr.module_offset is not None:
+            addr = fr.module_offset - cs
+            try:
+                fsym = symbols.function_at(addr)
+                if fsym is not None and fsym.func_index in (None, fr.func_index):
+                    nm = fsym.display_name
+                fr.location = symbols.location_of(addr)
+            except WasmemError:  # damaged DWARF: the frame keeps its index and offsets
+                pass
+            if symbols.has_dwarf and fr.locals:
+                fr.variables = frame_variables(symbols, addr, fr.locals, view)
+        fr.name = nm if nm is not None else fr.host
+    sp = None
+    try:
+        layout = symbols.layout
+        g = layout.stack_pointer.global_index if layout is not None and layout.stack_pointer is not None else None
+        if g is not None:
+            v = view.global_value(g)
+            sp = v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
+    except WasmemError:
+        sp = None
+    pages = None
+    if view.module.memories:
+        try:
+            pages = view.memory(0).pages
+        except WasmemError:
+            pages = None
+    thread = core.sections.threads[0].name if core.sections.threads else None
+    return Backtrace(core=core.path, module=view.module.path, executable=core.name, thread=thread, frames=frames,
+                     stack_pointer=sp, memory_pages=pages, notes=list(view.notes),
+                     symbols_from=symbols.source)
+
+
+def frame_variables(symbols, code_address: int, locals_, view) -> list:
+    """(name, kind, type, value text) of the DWARF parameters and variables of the function at
+    ``code_address`` whose location is a wasm local (``DW_OP_WASM_location 0 N``) the frame recorded,
+    or a place in linear memory relative to a frame base held in such a local."""
+    d = symbols.debug_info
+    if d is None or not hasattr(d, "frame_variables"):
+        return []
+    try:
+        found = d.frame_variables(code_address)
+    except WasmemError:
+        return []
+    out = []
+    mem = None
+    try:
+        mem = view.memory(0)
+    except WasmemError:
+        mem = None
+    from .values import format_value
+
+    for name, kind, t, loc in found:
+        tname = t.name if t is not None else None
+        what, arg = loc[0], loc[1]
+        if what == "local":
+            if arg >= len(locals_) or locals_[arg].type is None:
+                continue
+            v = locals_[arg].value
+            text = _scalar_text(v, t)
+        elif what == "fbreg" and mem is not None:
+            base_local, off = arg
+            if base_local >= len(locals_) or not isinstance(locals_[base_local].value, int) or t is None:
+                continue
+            addr = (locals_[base_local].value & 0xFFFFFFFF) + off
+            try:
+                text = format_value(t, mem.read, addr, label=name, depth=2, symbols=symbols).one_line(200)
+            except WasmemError:
+                continue
+        else:
+            continue
+        out.append((name, kind, tname, text))
+    return out
+
+
+def _scalar_text(v, t) -> str:
+    if isinstance(v, int) and t is not None:
+        try:
+            st = t.strip()
+            if st.kind == "pointer":
+                return f"{v & 0xFFFFFFFF:#x}"
+            size = st.size or 4
+            signed = getattr(st, "is_signed", True)
+            v &= (1 << (8 * size)) - 1 if size < 8 else 0xFFFFFFFFFFFFFFFF
+            if signed and size and v >> (8 * size - 1):
+                v -= 1 << (8 * size)
+        except (AttributeError, WasmemError):
+            pass
+    return str(v)
