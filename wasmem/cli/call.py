@@ -169,10 +169,13 @@ class CallCommand(click.Command):
 @click.option("--check-stack", is_flag=True,
               help="Run an instrumented copy that records the exact lowest stack pointer and stops a "
                    "linear-stack overflow at the overflowing function (before it overwrites data).")
+@click.option("--coredump", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+              help="When the call (or a --before call) traps, write a standard wasm coredump of the instance to "
+                   "FILE (every memory and global, the trap's frames); read it with `wasmem backtrace`.")
 @json_option
 @svg_option
-def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, ret_size, check_stack, as_json,
-             svg):
+def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, ret_size, check_stack, coredump,
+             as_json, svg):
     """Call an exported function and show its results and what it did to memory.
 
     Arguments are parsed by the function's parameter types: integers in decimal, 0x hex or negative
@@ -202,11 +205,13 @@ def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, 
       wasmem call app.wasm add -- -1 -2
       wasmem call app.wasm spin --timeout 1
       wasmem call app.wasm deep 9 --check-stack
+      wasmem call app.wasm run --coredump crash.core
     """
     from ..runtime import call_function
 
     outcome = call_function(module, func, list(args), before=before, returns=returns, ret_size=ret_size,
-                            alloc=alloc, sret=sret, writes=writes, check_stack=check_stack, **session)
+                            alloc=alloc, sret=sret, writes=writes, check_stack=check_stack, coredump=coredump,
+                            **session)
     try:
         if as_json:
             print_json(outcome.to_dict())

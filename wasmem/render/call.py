@@ -273,9 +273,15 @@ def _partial_row(address, data, lo, hi, changed) -> Text:
 
 
 def render_call(outcome) -> Group:
-    return Group(CallView(outcome.result, outcome.session.regions, outcome.before,
-                          sret_value=getattr(outcome, "sret_value", None),
-                          result_notes=getattr(outcome, "result_notes", None),
-                          result_values=getattr(outcome, "result_values", None),
-                          frame_locations=getattr(outcome, "frame_locations", None),
-                          host=getattr(outcome.session, "host_choice", None)))
+    view = CallView(outcome.result, outcome.session.regions, outcome.before,
+                    sret_value=getattr(outcome, "sret_value", None),
+                    result_notes=getattr(outcome, "result_notes", None),
+                    result_values=getattr(outcome, "result_values", None),
+                    frame_locations=getattr(outcome, "frame_locations", None),
+                    host=getattr(outcome.session, "host_choice", None))
+    core = getattr(outcome, "coredump", None)
+    if core is None:
+        return Group(view)
+    mod = getattr(outcome.session.module, "path", None) or "MODULE"
+    return Group(view, Text.assemble(("coredump: ", "bold"), shown(core),
+                                     (f"  (read it: wasmem backtrace {shown(core)} {shown(mod)})", "dim")))

@@ -89,6 +89,7 @@ class CallOutcome:
         self.sret_value = sret_value
         self.result_notes = result_notes or {}
         self.frame_locations = frame_locations or []
+        self.coredump: str | None = None  # the coredump file written when the call trapped (--coredump)
 
     @property
     def ok(self) -> bool:
@@ -108,6 +109,8 @@ class CallOutcome:
         if self.result_values:
             d["result_values"] = {str(k): {"type": v.type_name, "value": v.to_dict()}
                                   for k, v in self.result_values.items()}
+        if self.coredump is not None:
+            d["coredump"] = self.coredump
         if self.frame_locations and isinstance(d.get("trap"), dict):
             for fd, loc in zip(d["trap"].get("frames", []), self.frame_locations, strict=False):
                 fd["location"] = loc
@@ -187,14 +190,18 @@ def pointer_note(symbols, value: int, pointee_type=None) -> str | None:
 
 def call_function(path_or_module, func: str, args=(), *, before=(), returns: str | None = None,
                   ret_size: int = 16, alloc: str | None = None, sret: bool | None = None, writes=(),
-                  **options) -> CallOutcome:
+                  coredump: str | os.PathLike | None = None, **options) -> CallOutcome:
     """Opens a session, runs each ``before`` call ("FUNC ARGS"), then calls ``func`` with ``args``.
     A setup call that traps stops there: the outcome's result is that call.
 
     With DWARF, a struct returned through a hidden pointer is decoded by the function's return
     type (the slot is made big enough for it), returned pointers get ``<sym+off>`` notes and trap
     frames get ``file:line``. A hidden result pointer is passed only when DWARF says the function returns
-    a struct, or when ``sret``/``returns`` asks for it: a missing argument is never taken for one."""
+    a struct, or when ``sret``/``returns`` asks for it: a missing argument is never taken for one.
+
+    With ``coredump`` (a path), a call that traps (a setup call too) leaves a standard coredump there: every
+    memory and global of the instance as the trap left them and the trap's frames; ``outcome.coredump``
+    is then the path (it stays None when nothing trapped, and no file is written)."""
     module = load_module(path_or_module)
     symbols = symbols_for(module)
     fsym = dwarf_function(symbols, module, func)
@@ -209,12 +216,21 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
             if sret is None:
                 sret = True
     session = open_session(module, **options)
+    dumped: list[str] = []
+    if coredump is not None:
+        from .coredump import session_coredump
+
+        def on_trap(trap):
+            session_coredump(session, coredump, trap)
+            dumped.append(os.fspath(coredump))
+
+        session.on_trap = on_trap
     done: list[CallResult] = []
     for text in before:
         name, bargs = split_call(text)
         r = session.call(name, bargs, alloc=alloc, sret=dwarf_sret(symbols, module, name))
         if not r.ok:
-            return _annotate(CallOutcome(session, done, r, symbols=symbols), None, None)
+            return _dumped(_annotate(CallOutcome(session, done, r, symbols=symbols), None, None), dumped)
         done.append(r)
     if writes:  # symbols (DWARF variables, data segment names) as well as numbers and globals
         from ..model.values import parse_write
@@ -226,7 +242,12 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
             resolved.append(f"{addr:#x}={data.hex()}")
         writes = resolved
     r = session.call(func, list(args), returns=returns, ret_size=ret_size, alloc=alloc, sret=sret, writes=writes)
-    return _annotate(CallOutcome(session, done, r, symbols=symbols), sret_type, fsym)
+    return _dumped(_annotate(CallOutcome(session, done, r, symbols=symbols), sret_type, fsym), dumped)
+
+
+def _dumped(outcome: CallOutcome, dumped: list) -> CallOutcome:
+    outcome.coredump = dumped[-1] if dumped else None
+    return outcome
 
 
 def _annotate(outcome: CallOutcome, sret_type, fsym) -> CallOutcome:

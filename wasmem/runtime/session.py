@@ -419,6 +419,7 @@ class Session:
         self.truncated = (0, 0)  # bytes of stdout, stderr dropped by the last _take_output
         self.regions: list = []  # filled by open_session from the layout model
         self.layout = None
+        self.on_trap = None  # called with the TrapInfo when a call traps, before wasmem resets anything
         self.name = os.path.basename(module.path) if module.path else "module.wasm"
         self.host = HostState(strict=strict_imports, max_output=max_output)
         self._tmpfiles: list[str] = []  # WASI's stdout and stderr files
@@ -1559,6 +1560,8 @@ class Session:
                 low, high = painted
                 lowest = self._unpaint(low, high, before[0])
             after = {i: self._image(i) for i in sorted(self.memories)}
+            if result.trap is not None and self.on_trap is not None:
+                self.on_trap(result.trap)  # the instance as the trap left it (a coredump), before any reset
             if painted is not None:
                 result.stack = StackUse(sp_call, min(lowest, sp_call), *low_high, method="paint", floor=low,
                                         note=self.paint_reason)
