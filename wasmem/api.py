@@ -91,3 +91,32 @@ def inspect(path: str | os.PathLike | WasmModule, *, pages: int | None = None, m
     module = path if isinstance(path, WasmModule) else load_module(path)  # validated
     return analyze_layout(module, pages=pages, min_stack=DEFAULT_MIN_STACK if min_stack is None else min_stack,
                           host_max_pages=host_max_pages, host_shared=host_shared)
+
+
+def open_core(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
+    """A coredump (``wasmtime run -D coredump=FILE``, ``wasmem call --coredump FILE``) seen through the
+    module it was taken of: a ``CoreView`` whose ``memory(i)``, ``global_value(i)`` and ``frames`` are in the
+    module's own index spaces. The dump is memory-mapped; only the segment headers are read until memory is.
+    A module that does not fit the dump (globals, memories, frames) is a UsageError."""
+    from .model.coredump import match_module, read_coredump
+    from .parser.coredump import is_coredump
+
+    mod = module if isinstance(module, WasmModule) else load_module(module)
+    if is_coredump(mod):
+        raise UsageError(f"{mod.path or 'the module'} is a coredump: give the coredump first, then the module "
+                         f"it was taken of")
+    dump = load_module(core)
+    if not is_coredump(dump):
+        raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section); a module goes second")
+    return match_module(read_coredump(dump), mod)
+
+
+def backtrace(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
+    """The frames of a coredump named through ``module``: function names, offsets in the module, file:line
+    from DWARF, the stack pointer at the crash, and the frames' recorded locals (as DWARF variables where
+    their location is a wasm local)."""
+    from .debuginfo import load_symbols
+    from .debuginfo.frames import build_backtrace
+
+    view = open_core(core, module)
+    return build_backtrace(view, load_symbols(view.module))

@@ -23,6 +23,7 @@ COMMANDS = {
     "check": "wasmem.cli.check:check_cmd",
     "chase": "wasmem.cli.chase:chase_cmd",
     "schema": "wasmem.cli.schema:schema_cmd",
+    "backtrace": "wasmem.cli.backtrace:backtrace_cmd",
 }
 
 

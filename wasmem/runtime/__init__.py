@@ -300,6 +300,7 @@ class DumpOutcome:
         self.sp = sp
         self.value = value
         self.target = target
+        self.notes: list[str] = []  # e.g. a coredump that names another module file (its structure matched)
 
     @property
     def ok(self) -> bool:
@@ -443,16 +444,22 @@ class _Memory:
     image (the module then gives only the layout and the names)."""
 
     def __init__(self, path_or_module, *, memory: int = 0, after=(), snapshot: str | None = None,
-                 alloc: str | None = None, **options):
+                 alloc: str | None = None, core: str | None = None, **options):
         from ..model.values import MemoryImage, eval_address
 
         self.calls: list = []
         self.changed: set[int] = set()
         self.session = None
+        self.core_memory = None
+        self.notes: list[str] = []
         if snapshot is not None and after:
             raise UsageError("--after calls functions of a live instance, --snapshot reads a saved memory image: "
                              "use one or the other")
-        if snapshot is not None:
+        if core is not None and (after or snapshot is not None):
+            raise UsageError("--core reads a coredump: it takes neither --after calls nor a --snapshot")
+        if core is not None:
+            self._open_core(path_or_module, core, memory)
+        elif snapshot is not None:
             module = load_module(path_or_module)
             layout, _, _, regions = layout_facts(module)
             limit = snapshot_limit(module, memory)
@@ -497,6 +504,43 @@ class _Memory:
         if self.symbols is not None and self.regions:
             self.regions = _shared_regions(self.symbols, self.regions)
 
+    def _open_core(self, path_or_module, core: str, memory: int) -> None:
+        from ..api import open_core
+        from ..model.values import eval_address
+
+        module = load_module(path_or_module)
+        view = open_core(core, module)
+        layout, sp_global, _, regions = layout_facts(module)
+        cm = view.memory(memory)
+        is64 = bool(module.memories and module.memories[0].type.is64)
+        mask = 0xFFFFFFFFFFFFFFFF if is64 else 0xFFFFFFFF
+        sp = view.global_value(sp_global) if sp_global is not None else None
+        sp = sp & mask if isinstance(sp, int) else None
+
+        def find_global(name: str) -> int | None:
+            e = module.find_export(name)
+            if e is not None and e.kind == "global":
+                return e.index
+            return next((i for i, n in module.names.globals.items() if n == name), None)
+
+        def lookup(name: str):
+            if name.lower() == "sp":
+                if sp is None:
+                    raise UsageError("`sp`: this module has no known stack pointer")
+                return sp
+            g = find_global(name)
+            if g is None:
+                return None
+            v = view.global_value(g)
+            return v & mask if isinstance(v, int) else v
+
+        self.module, self.source, self.sp = module, f"coredump {core}", sp
+        self.regions = regions if memory == 0 else []
+        self.read, self.size, self.image, self.core_memory = cm.read, cm.size, None, cm
+        self.resolve = lambda text: eval_address(text, lookup)
+        self.is64 = is64
+        self.notes = list(view.notes)
+
     def target(self, at: str) -> Target:
         if self.symbols is None:
             return Target(at, self.resolve(at))
@@ -504,23 +548,28 @@ class _Memory:
 
     def save(self, path: str, memory: int) -> None:
         with open(path, "wb") as f:
+            if self.core_memory is not None:  # a raw image of a coredump's memory, written a block at a time
+                for block in self.core_memory.iter_chunks():
+                    f.write(block)
+                return
             f.write(self.image if self.image is not None else self.session._image(memory))
 
 
 def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt: str = "hex",
                 big_endian: bool = False, width: int | None = None, memory: int = 0, after=(),
                 snapshot: str | None = None, save: str | None = None, alloc: str | None = None,
-                type_name: str | None = None, depth: int = 4, **options) -> DumpOutcome:
+                type_name: str | None = None, depth: int = 4, core: str | None = None, **options) -> DumpOutcome:
     """Reads ``length`` bytes at the address expression ``at`` from a live instance (after the ``after``
-    calls) or from a raw ``snapshot`` image, and splits them into rows labelled ``<symbol+off>`` or by
-    region. ``at`` may be a symbol path (``config.meta``, ``node_a->next``); without ``length`` a symbol's
+    calls), from a raw ``snapshot`` image or from a coredump (``core``, of this module), and splits them
+    into rows labelled ``<symbol+off>`` or by region. ``save`` writes the whole memory as a raw image (so a
+    coredump becomes a ``--snapshot`` image). ``at`` may be a symbol path (``config.meta``, ``node_a->next``); without ``length`` a symbol's
     size is used (else 256). ``type_name`` (a DWARF type, or ``auto`` for the symbol's own type) decodes
     the bytes into a typed value tree."""
     from ..model.values import make_dump
 
     if length is not None and length < 0:
         raise UsageError(f"--len {length} is negative")
-    mem = _Memory(path_or_module, memory=memory, after=after, snapshot=snapshot, alloc=alloc, **options)
+    mem = _Memory(path_or_module, memory=memory, after=after, snapshot=snapshot, alloc=alloc, core=core, **options)
     target = mem.target(at)
     value = None
     if type_name:
@@ -541,7 +590,9 @@ def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt
     d = make_dump(data, target.address, fmt, width=width, big_endian=big_endian, regions=mem.regions,
                   changed=mem.changed, memory=memory, memory_size=mem.size,
                   labeler=row_labeler(mem.symbols) if mem.symbols is not None else None)
-    return DumpOutcome(d, mem.source, mem.calls, mem.regions, save, mem.sp, value=value, target=target)
+    out = DumpOutcome(d, mem.source, mem.calls, mem.regions, save, mem.sp, value=value, target=target)
+    out.notes = list(mem.notes)
+    return out
 
 
 class ChaseOutcome:
@@ -551,6 +602,7 @@ class ChaseOutcome:
         self.chase = chase
         self.calls = calls
         self.session = session
+        self.notes: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -564,16 +616,16 @@ class ChaseOutcome:
 
 def chase_memory(path_or_module, at: str, *, depth: int = 4, after=(), length: int | None = None,
                  type_name: str | None = None, untyped: bool = False, alloc: str | None = None,
-                 snapshot: str | None = None, **options) -> ChaseOutcome:
+                 snapshot: str | None = None, core: str | None = None, **options) -> ChaseOutcome:
     """Follows pointers from ``at`` (an address expression or a symbol path) in a live instance, after
-    the ``after`` calls, or in a raw ``snapshot`` image. With a DWARF type (the symbol's own, or
+    the ``after`` calls, in a raw ``snapshot`` image or in a coredump (``core``). With a DWARF type (the symbol's own, or
     ``type_name``) the result is a typed tree with pointer members followed; otherwise a telescope of
     classified words (``length`` bytes, default: the symbol's size, else 8 words)."""
     from ..model.chase import Chase, MemoryMap, telescope, typed_walk
 
     if depth < 0:
         raise UsageError(f"--depth {depth} is negative")
-    mem = _Memory(path_or_module, after=after, snapshot=snapshot, alloc=alloc, **options)
+    mem = _Memory(path_or_module, after=after, snapshot=snapshot, alloc=alloc, core=core, **options)
     symbols = mem.symbols
     target = mem.target(at)
     ws = 8 if mem.is64 else 4
@@ -607,4 +659,6 @@ def chase_memory(path_or_module, at: str, *, depth: int = 4, after=(), length: i
             length = target.size or 8 * ws
         length = max(0, min(length, msize - target.address))
         ch.words = telescope(mem.read, target.address, length, layout_map, depth=depth)
-    return ChaseOutcome(ch, mem.calls, mem.session)
+    out = ChaseOutcome(ch, mem.calls, mem.session)
+    out.notes = list(mem.notes)
+    return out

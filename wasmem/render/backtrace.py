@@ -1,0 +1,69 @@
+"""`wasmem backtrace`: the frames of a coredump, youngest first, named through the module."""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.text import Text
+
+from .common import fmt_addr, fmt_bytes, shown
+
+
+def _value(v) -> str:
+    if v.type is None:
+        return "<missing>"
+    return f"{v.value}:{v.type}"
+
+
+class BacktraceView:
+    """Renders a ``wasmem.model.coredump.Backtrace``."""
+
+    def __init__(self, bt):
+        self.bt = bt
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        bt = self.bt
+        yield Text(shown(bt.core or "<coredump>"), style="bold")
+        head = [f"  module {shown(bt.module or '?')}"]
+        if bt.executable:
+            head.append(f"executable {shown(bt.executable)}")
+        if bt.thread:
+            head.append(f"thread {shown(bt.thread)}")
+        yield Text(", ".join(head), style="dim")
+        facts = []
+        if bt.stack_pointer is not None:
+            facts.append(f"stack pointer {fmt_addr(bt.stack_pointer)}")
+        if bt.memory_pages is not None:
+            facts.append(f"memory {bt.memory_pages} pages ({fmt_bytes(bt.memory_pages * 65536)})")
+        if bt.symbols_from:
+            facts.append(f"symbols from {shown(bt.symbols_from)}")
+        if facts:
+            yield Text("  " + "; ".join(facts), style="dim")
+        for n in bt.notes:
+            yield Text(f"  note: {shown(n)}", style="yellow")
+        if not bt.frames:
+            yield Text("  no frames recorded", style="dim")
+            return
+        for f in bt.frames:
+            line = Text(f"  #{f.index:<3}")
+            line.append(shown(f.name or f"func[{f.func_index}]"), style="bold")
+            if f.location:
+                line.append(f"  {shown(f.location)}", style="cyan")
+            where = f"func {f.func_index} +{f.code_offset:#x}"
+            if f.module_offset is not None:
+                where += f" (file offset {f.module_offset:#x})"
+            if f.host:
+                where += f" host import {shown(f.host)}"
+            line.append(f"  {where}", style="dim")
+            yield line
+            for name, kind, tname, text in f.variables:
+                t = Text(f"        {'param' if kind == 'parameter' else 'var  '} ")
+                t.append(shown(name), style="green")
+                if tname:
+                    t.append(f" ({shown(tname)})", style="dim")
+                t.append(f" = {shown(text)}")
+                yield t
+            if f.locals and not f.variables:
+                yield Text("        locals: " + ", ".join(f"{i}={_value(v)}" for i, v in enumerate(f.locals)),
+                           style="dim")
+            if f.stack:
+                yield Text("        stack: " + ", ".join(_value(v) for v in f.stack), style="dim")
