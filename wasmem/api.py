@@ -105,7 +105,7 @@ def open_core(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
     if is_coredump(mod):
         raise UsageError(f"{mod.path or 'the module'} is a coredump: give the coredump first, then the module "
                          f"it was taken of")
-    dump = load_module(core)
+    dump = load_module(core, validate=False)  # its sections are read as needed, each checked as it is read
     if not is_coredump(dump):
         raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section); a module goes second")
     return match_module(read_coredump(dump), mod)

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from ..errors import ParseError, UsageError
-from ..parser.coredump import CoreFrame, CoreInstance, CoreSections, read_core_sections
+from ..parser.coredump import CoreFrame, CoreInstance, CoreSections, DataScanner, read_core_sections
 from ..parser.module import WasmModule
 from .values import check_range
 
@@ -20,12 +20,33 @@ PAGE = 65536
 _NUMERIC = ("i32", "i64", "f32", "f64", "v128")
 
 
+class _Segments:
+    """The data segments of one dump, found as reads need them (``parser.coredump.DataScanner``) and dealt
+    out to their memories. While a memory's segments come in ascending address order (wasmtime and wasmem
+    write them so) a read stops scanning at the first segment that starts past it; after one that goes
+    back, every read of that memory scans to the end once."""
+
+    def __init__(self, dump: WasmModule):
+        self.scanner = DataScanner(dump)
+        self.memories: list[CoreMemory] = []
+
+    def advance(self) -> bool:
+        got = self.scanner.next()
+        if got is None:
+            return False
+        mem, addr, start, size = got
+        if not 0 <= mem < len(self.memories):
+            raise ParseError(f"a coredump data segment writes memory {mem}, which the dump does not declare", start)
+        self.memories[mem]._add(addr, start, size)
+        return True
+
+
 class CoreMemory:
     """One memory of a coredump: ``size`` bytes (its page count), zero except where a data segment says
     otherwise (later segments win where they overlap, as instantiation would write them)."""
 
     def __init__(self, dump: WasmModule, index: int, pages: int, max_pages: int | None, is64: bool,
-                 shared: bool, segments: list[tuple[int, int, int]], name: str = "coredump"):
+                 shared: bool, segments: _Segments, name: str = "coredump"):
         self.dump = dump
         self.index = index
         self.pages = pages
@@ -34,30 +55,55 @@ class CoreMemory:
         self.shared = shared
         self.size = pages * PAGE
         self.name = name
-        # (address, data_start, length, order) sorted by address; _reach[i] = max end of the first i+1
-        segs = sorted((a, s, n, i) for i, (a, s, n) in enumerate(segments) if n)
-        self._starts = [s[0] for s in segs]
-        self._segs = segs
-        reach, hi = [], 0
-        for a, _s, n, _i in segs:
-            hi = max(hi, a + n)
-            reach.append(hi)
-        self._reach = reach
+        self._source = segments
+        # segments seen so far, in file order: starts/ends/data offsets; _sorted while starts ascend
+        self._starts: list[int] = []
+        self._segs: list[tuple[int, int, int, int]] = []  # (address, data_start, length, order)
+        self._reach: list[int] = []  # _reach[i] = the highest end among _segs[:i + 1]
+        self._sorted = True
+        self._order = 0
+
+    def _add(self, addr: int, start: int, size: int) -> None:
+        if addr + size > self.size:
+            raise ParseError(f"a coredump data segment [{addr:#x}, {addr + size:#x}) lies outside memory "
+                             f"{self.index} ({self.size} bytes)", start)
+        self._order += 1
+        if not size:
+            return
+        if self._starts and addr < self._starts[-1]:
+            self._sorted = False
+        self._starts.append(addr)
+        self._segs.append((addr, start, size, self._order))
+        self._reach.append(max(self._reach[-1], addr + size) if self._reach else addr + size)
+
+    def _scan_to(self, end: int) -> None:
+        """Reads segments until none still unread can cover an address below ``end``."""
+        src = self._source
+        while not src.scanner.done:
+            if self._sorted and self._starts and self._starts[-1] >= end:
+                return
+            src.advance()
 
     @property
     def num_segments(self) -> int:
+        """Every segment of this memory (scans the whole data section)."""
+        self._scan_to(1 << 65)
         return len(self._segs)
 
     def read(self, addr: int, n: int) -> bytes:
         check_range(addr, n, self.size, f"memory {self.index} of the {self.name}")
         end = addr + n
-        i = bisect.bisect_left(self._starts, end) - 1
-        hits = []
-        while i >= 0 and self._reach[i] > addr:
-            a, s, ln, order = self._segs[i]
-            if a + ln > addr:
-                hits.append((order, a, s, ln))
-            i -= 1
+        self._scan_to(end)
+        if self._sorted:
+            i = bisect.bisect_left(self._starts, end) - 1
+            hits = []
+            while i >= 0 and self._reach[i] > addr:
+                a, s, ln, order = self._segs[i]
+                if a + ln > addr:
+                    hits.append((order, a, s, ln))
+                i -= 1
+        else:
+            hits = [(o, a, s, ln) for a, s, ln, o in self._segs if a < end and a + ln > addr]
         if not hits:
             return bytes(n)
         if len(hits) == 1:
@@ -110,33 +156,20 @@ class CoreDump:
 
 
 def read_coredump(dump: WasmModule) -> CoreDump:
-    """A CoreDump over a loaded (memory-mapped) dump file: the custom sections are parsed, the data
-    segments' headers located; no memory content is read."""
+    """A CoreDump over a loaded (memory-mapped) dump file: the custom sections are parsed; data segments
+    are located as reads need them (a read near the start of a 256 MiB memory touches only the start of
+    the file); no memory content is read here."""
     sections = read_core_sections(dump)
     name = f"coredump {os.path.basename(dump.path)}" if dump.path else "coredump"
-    per_memory: dict[int, list[tuple[int, int, int]]] = {}
-    for seg in dump.data_segments:
-        if seg.mode != "active":
-            continue
-        addr = seg.address
-        if addr is None:
-            raise ParseError(f"data segment {seg.index} of the coredump has no constant address", seg.offset)
-        per_memory.setdefault(seg.memory, []).append((addr, seg.data_start, seg.size))
+    segments = _Segments(dump)
     memories = []
     for m in dump.memories:
         if m.imported is not None:
             raise ParseError("a coredump does not import its memory", None)
         mt = m.type
         memories.append(CoreMemory(dump, m.index, mt.limits.min, mt.limits.max, mt.is64, mt.limits.shared,
-                                   per_memory.get(m.index, []), name))
-    for mi, segs in per_memory.items():
-        if mi >= len(memories):
-            raise ParseError(f"a coredump data segment writes memory {mi}, which the dump does not declare", None)
-        size = memories[mi].size
-        for a, _s, n in segs:
-            if a + n > size:
-                raise ParseError(f"a coredump data segment [{a:#x}, {a + n:#x}) lies outside memory {mi} "
-                                 f"({size} bytes)", None)
+                                   segments, name))
+    segments.memories = memories
     globals_ = []
     for g in dump.globals:
         v = g.init.simple_value if g.init is not None else None

@@ -305,3 +305,48 @@ def write_coredump(out, *, name: str, memories: list[MemorySpec], globals: list[
             body += uleb(len(f.stack)) + b"".join(_encode_value(v) for v in f.stack)
         put(_custom("corestack", body))
     return written
+
+
+# -- the data section, entry by entry --------------------------------------------------------------
+class DataScanner:
+    """Reads a dump's data section one entry at a time, on demand: ``next()`` gives (memory, address,
+    file offset of the bytes, length) of the next active segment, None at the end. A dump of a large
+    memory has tens of thousands of segments interleaved with their bytes; reading them all would page in
+    the whole file, so readers ask only for as many as an address needs (see model.coredump)."""
+
+    def __init__(self, module: WasmModule):
+        from .module import read_const_expr
+
+        self._const = read_const_expr
+        h = module.get_section(11)
+        self._r = Reader(module.data, h.start, h.end) if h is not None else None
+        self._left = self._r.count("data segments", 3) if self._r is not None else 0
+        self._index = 0
+        self.done = self._left == 0
+
+    def next(self) -> tuple[int, int, int, int] | None:
+        while self._left:
+            r, i = self._r, self._index
+            self._left -= 1
+            self._index += 1
+            off = r.pos
+            flags = r.u32()
+            if flags > 2:
+                raise ParseError(f"unknown data segment flags {flags}", off)
+            mem = r.u32() if flags == 2 else 0
+            expr = None if flags == 1 else self._const(r, f"offset of data segment {i}")
+            size = r.u32()
+            start = r.pos
+            r.skip(size)
+            if expr is None:
+                continue  # passive: not memory contents
+            addr = expr.evaluate()
+            if not isinstance(addr, int):
+                raise ParseError(f"data segment {i} of the coredump has no constant address", off)
+            bits = 32 if expr.ops and expr.ops[-1][0].startswith("i32.") else 64
+            return mem, addr & ((1 << bits) - 1), start, size
+        if not self.done:
+            self.done = True
+            if self._r is not None:
+                self._r.expect_end("the data section")
+        return None
