@@ -135,6 +135,8 @@ CASES: list[tuple[str, tuple, int]] = [
     ("check", (M, "tmp:not-a-module.wasm", "--require-stack-first"), 2),
 
     ("backtrace", (CRASH_CORE, CRASH_WASM), 0),
+    ("inspect", (CRASH_WASM, "--core", CRASH_CORE), 0),
+    ("symbols", (CRASH_WASM, "--core", CRASH_CORE), 0),
     ("backtrace", (CRASH_O0_CORE, CRASH_O0_WASM), 0),
     ("backtrace", ("tmp:locals.core", CRASH_WASM), 0),
     ("call", (CRASH_WASM, "_start", "--coredump", "tmp:call.core"), 1),

@@ -152,3 +152,36 @@ def test_malformed_core_sections_fail_with_an_offset(tmp_path):
     with pytest.raises(ParseError, match=r"corestack.*expected 0x00") as ei:
         read_core_sections(load_module(str(p)))
     assert ei.value.offset == i
+
+
+def _cli(*argv) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), pytest.raises(SystemExit) as ei:
+        main(list(argv))
+    return ei.value.code, out.getvalue()
+
+
+def test_inspect_core_adds_the_state_in_the_dump():
+    import json
+
+    code, out = _cli("inspect", CRASH_O0_WASM, "--core", CRASH_O0_CORE, "--json")
+    assert code == 0
+    core = json.loads(out)["core"]
+    assert core == {"file": CRASH_O0_CORE, "memory_pages": 17, "stack_pointer": 0xFFFF0, "stack_used": 16,
+                    "frames": ["balance_of", "audit", "_start"], "notes": []}
+    code, out = _cli("inspect", CRASH_O0_WASM, "--core", CRASH_O0_CORE)
+    assert "stack pointer 0x000ffff0 (16 B of the stack in use)" in out and "balance_of ← audit ← _start" in out
+
+
+def test_symbols_core_shows_the_values_at_the_crash():
+    import json
+
+    code, out = _cli("symbols", CRASH_WASM, "--core", CRASH_CORE, "--json")
+    assert code == 0
+    rows = {r["name"]: r["value"] for r in json.loads(out)}
+    assert rows["audited"] == "3"  # three accounts summed before the fourth read trapped
+    assert rows["accounts"].startswith('{{ id = 101, balance = 5000, owner = 0x100006 <.rodata+0x6> "alice"')
+    code, out = _cli("symbols", CRASH_WASM, "--core", CRASH_CORE)
+    assert "values in the coredump" in out and "audited = 3" in out
+    code, out = _cli("symbols", CRASH_WASM, "--json")
+    assert "value" not in json.loads(out)[0]  # only with --core

@@ -15,10 +15,12 @@ from .common import debug_file_option, json_option, memory_base_option, print_js
               help="Order of the rows.")
 @click.option("--functions", is_flag=True, help="Also list functions with code offsets and source lines.")
 @debug_file_option
+@click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
+              help="Also show each variable's value in a wasm coredump of this module (one line per symbol).")
 @memory_base_option
 @json_option
 @svg_option
-def symbols_cmd(module, pattern, sort, functions, debug_file, memory_base, as_json, svg):
+def symbols_cmd(module, pattern, sort, functions, debug_file, core, memory_base, as_json, svg):
     """List a module's data symbols: address, size, type, region and source line.
 
     Names and types come from DWARF (-g builds, also a file named by external_debug_info);
@@ -37,12 +39,26 @@ def symbols_cmd(module, pattern, sort, functions, debug_file, memory_base, as_js
       wasmem symbols app.wasm --functions --json
       wasmem symbols app.wasm --svg symbols.svg
       wasmem symbols app.wasm --debug-file app.debug.wasm
+      wasmem symbols app.wasm --core crash.core
     """
     from ..api import load_module
     from ..debuginfo import symbol_listing
 
-    listing = symbol_listing(load_module(module, memory_base=memory_base, debug_file=debug_file), filter=pattern, sort=sort, functions=functions,
-                             debug_file=debug_file)
+    parsed = load_module(module, memory_base=memory_base, debug_file=debug_file)
+    listing = symbol_listing(parsed, filter=pattern, sort=sort, functions=functions, debug_file=debug_file)
+    if core is not None:  # the variables' values at the crash
+        from ..api import open_core
+        from ..debuginfo import load_symbols
+        from ..debuginfo.frames import symbol_values
+
+        view = open_core(core, parsed)
+        mem = view.memory(0) if parsed.memories else None
+        listing.values = symbol_values(load_symbols(parsed, debug_file=debug_file), listing.symbols,
+                                       mem.read if mem is not None else _no_memory)
+        for n in view.notes:
+            from .main import error_line
+
+            error_line(n, "wasmem: note: ")
     if as_json:
         if listing.dwarf_note:  # the JSON is a list of symbols: the note goes to stderr
             from .main import error_line
@@ -53,3 +69,9 @@ def symbols_cmd(module, pattern, sort, functions, debug_file, memory_base, as_js
         from ..render.symbols import SymbolsView
 
         render(SymbolsView(listing), svg)
+
+
+def _no_memory(addr: int, n: int) -> bytes:
+    from ..errors import UsageError
+
+    raise UsageError("the module has no memory")

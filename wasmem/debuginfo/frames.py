@@ -106,3 +106,49 @@ def _scalar_text(v, t) -> str:
         except (AttributeError, WasmemError):
             pass
     return str(v)
+
+
+def crash_facts(view: CoreView, layout) -> dict:
+    """What `inspect --core` adds to a layout: the dump's file, memory 0's size in it, the stack pointer
+    there and how much of the stack it had in use, and the frames (youngest first) by name."""
+    sp = None
+    g = layout.stack_pointer.global_index if layout.stack_pointer is not None else None
+    if g is not None:
+        v = view.global_value(g)
+        sp = v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
+    pages = None
+    if view.module.memories:
+        try:
+            pages = view.memory(0).pages
+        except WasmemError:
+            pages = None
+    used = None
+    if sp is not None and layout.stack_high is not None and layout.stack_low is not None \
+            and layout.stack_low <= sp <= layout.stack_high:
+        used = layout.stack_high - sp
+    names = view.module.names.functions
+    frames = []
+    for f in view.frames:
+        ex = view.module.get_export_names("func", f.func_index)
+        frames.append(names.get(f.func_index) or (ex[0] if ex else f"func[{f.func_index}]"))
+    return {"file": view.core.path, "memory_pages": pages, "stack_pointer": sp, "stack_used": used,
+            "frames": frames, "notes": list(view.notes)}
+
+
+def symbol_values(symbols, rows, read, limit: int = 120) -> list:
+    """One line of text per row of a symbol listing: a DWARF-typed variable's value read through ``read``
+    (a coredump's memory), None for functions, segments and markers, or the error text when it cannot
+    be read."""
+    from .values import format_value
+
+    out = []
+    for s in rows:
+        if s.kind != "variable" or s.type is None:
+            out.append(None)
+            continue
+        try:
+            out.append(format_value(s.type, read, s.address, label=s.display_name, depth=3,
+                                    symbols=symbols).one_line(limit))
+        except WasmemError as exc:
+            out.append(f"<{exc.message}>")
+    return out

@@ -654,6 +654,7 @@ class SymbolListing:
     functions: bool = False
     external_debug_note: str | None = None  # why external_debug_info is not followed (refused, not found)
     dwarf_error: str | None = None  # why the DWARF is not used (damaged, over its reading budget)
+    values: list | None = None  # with --core: each symbol's value in the coredump (one line), aligned with symbols
 
     @property
     def dwarf_note(self) -> str | None:
@@ -666,7 +667,9 @@ class SymbolListing:
         return "; ".join(parts) or None
 
     def to_list(self) -> list[dict]:
-        return [s.to_dict() for s in self.symbols]
+        if self.values is None:
+            return [s.to_dict() for s in self.symbols]
+        return [{**s.to_dict(), "value": v} for s, v in zip(self.symbols, self.values, strict=True)]
 
 
 def symbol_listing(module, *, filter: str | None = None, sort: str = "addr",

@@ -67,3 +67,29 @@ class BacktraceView:
                 yield t
             if f.stack:
                 yield Text("        stack: " + ", ".join(_value(v) for v in f.stack), style="dim")
+
+
+class CrashFactsView:
+    """The lines `inspect --core` adds: the state in the coredump (``debuginfo.frames.crash_facts``)."""
+
+    def __init__(self, facts: dict):
+        self.facts = facts
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        f = self.facts
+        yield Text("")
+        yield Text.assemble(("coredump ", "bold"), shown(f["file"] or ""))
+        parts = []
+        if f["memory_pages"] is not None:
+            parts.append(f"memory {f['memory_pages']} pages ({fmt_bytes(f['memory_pages'] * 65536)})")
+        if f["stack_pointer"] is not None:
+            sp = f"stack pointer {fmt_addr(f['stack_pointer'])}"
+            if f["stack_used"] is not None:
+                sp += f" ({fmt_bytes(f['stack_used'])} of the stack in use)"
+            parts.append(sp)
+        if parts:
+            yield Text("  " + "; ".join(parts))
+        if f["frames"]:
+            yield Text("  frames: " + " ← ".join(shown(n) for n in f["frames"]), style="dim")
+        for n in f["notes"]:
+            yield Text(f"  note: {shown(n)}", style="yellow")
