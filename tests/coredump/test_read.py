@@ -73,6 +73,21 @@ def test_sp_and_globals_are_their_values_at_the_crash():
     assert [f.name for f in bt.frames] == ["balance_of", "audit", "_start"]
 
 
+def test_O0_parameters_and_locals_from_a_dump_without_locals():
+    """wasmtime records no locals; at -O0 clang keeps parameters and locals on the linear stack at a frame
+    base that is the stack pointer after the prologue: from the dumped stack pointer and the prologues'
+    frame sizes every frame's base is known, and so are its variables."""
+    bt = backtrace(CRASH_O0_CORE, CRASH_O0_WASM)
+    f0, f1, f2 = bt.frames
+    assert f1.frame_base == 0xFFFF0 and f0.frame_base == 0xFFFF0 - 16  # a leaf: its frame in the red zone
+    assert [(n, k, v) for n, k, _, v in f0.variables] == [("a", "parameter", "0xfffff000")]
+    got = {n: v for n, _, _, v in f1.variables}
+    assert got == {"head": "0x100010 <accounts>", "limit": "10", "total": "5257", "a": "0xfffff000"}
+    assert 5257 == 5000 + 250 + 7  # the three balances summed before the fourth read trapped
+    assert f2.variables == []  # _start has no variables
+    assert all(f.frame_base is None and not f.variables for f in backtrace(CRASH_CORE, CRASH_WASM).frames)
+
+
 def test_recorded_locals_become_dwarf_parameters(tmp_path):
     bt = backtrace(write_with_locals(tmp_path / "l.core"), CRASH_WASM)
     f0, f1 = bt.frames[0], bt.frames[1]

@@ -26,10 +26,8 @@ def build_backtrace(view: CoreView, symbols) -> Backtrace:
                 fr.location = symbols.location_of(addr)
             except WasmemError:  # damaged DWARF: the frame keeps its index and offsets
                 pass
-            if symbols.has_dwarf and fr.locals:
-                fr.variables = frame_variables(symbols, addr, fr.locals, view)
         fr.name = nm if nm is not None else fr.host
-    sp = None
+    sp, g = None, None
     try:
         layout = symbols.layout
         g = layout.stack_pointer.global_index if layout is not None and layout.stack_pointer is not None else None
@@ -38,6 +36,14 @@ def build_backtrace(view: CoreView, symbols) -> Backtrace:
             sp = v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
     except WasmemError:
         sp = None
+    if symbols.has_dwarf:
+        bases = frame_bases(view, g, sp) if sp is not None else {}
+        for fr in frames:
+            if fr.module_offset is None:
+                continue
+            fr.frame_base = bases.get(fr.index)
+            if fr.locals or fr.frame_base is not None:
+                fr.variables = frame_variables(symbols, fr.module_offset - cs, fr.locals, view, fr.frame_base)
     pages = None
     if view.module.memories:
         try:
@@ -50,10 +56,45 @@ def build_backtrace(view: CoreView, symbols) -> Backtrace:
                      symbols_from=symbols.source)
 
 
-def frame_variables(symbols, code_address: int, locals_, view) -> list:
+def frame_bases(view: CoreView, sp_global: int | None, sp: int) -> dict[int, int]:
+    """frame index → the frame base clang's DWARF means (the stack pointer after the function's prologue,
+    which its DW_AT_frame_base local holds), worked out from the stack pointer in the dump for a dump that
+    records no locals: the youngest frame's is the stack pointer (or, for a leaf function that uses the
+    red zone without writing the stack pointer, the stack pointer minus its frame); each caller's is the
+    stack pointer its callee found on entry. Frame sizes come from the prologue analysis
+    (model.stackframes). Stops at the first frame whose size is not fixed (alloca, over-aligned) or that
+    is a host function. Assumes the youngest frame is past its prologue (a trap inside a prologue, e.g.
+    a stack overflow, gives a wrong base for that frame)."""
+    from ..model.stackframes import analyze_frames
+
+    try:
+        table = analyze_frames(view.module, sp_global, workers=1)
+    except WasmemError:
+        return {}
+    out: dict[int, int] = {}
+    cur = sp
+    mask = (1 << 64) - 1 if view.module.memories and view.module.memories[0].type.is64 else 0xFFFFFFFF
+    for k, f in enumerate(view.frames):
+        if f.func_index not in table:
+            break
+        fr = table[f.func_index]
+        if fr.imported or fr.dynamic or fr.align_slack:
+            break
+        if fr.size == 0:
+            continue  # no frame of its own: the caller finds the same stack pointer
+        if fr.writes_sp:
+            out[k] = cur & mask
+            cur = (cur + fr.size) & mask
+        else:
+            out[k] = (cur - fr.size) & mask
+    return out
+
+
+def frame_variables(symbols, code_address: int, locals_, view, frame_base: int | None = None) -> list:
     """(name, kind, type, value text) of the DWARF parameters and variables of the function at
     ``code_address`` whose location is a wasm local (``DW_OP_WASM_location 0 N``) the frame recorded,
-    or a place in linear memory relative to a frame base held in such a local."""
+    or a place in linear memory relative to a frame base held in such a local (taken from the recorded
+    locals, else ``frame_base``: see ``frame_bases``)."""
     d = symbols.debug_info
     if d is None or not hasattr(d, "frame_variables"):
         return []
@@ -77,11 +118,15 @@ def frame_variables(symbols, code_address: int, locals_, view) -> list:
                 continue
             v = locals_[arg].value
             text = _scalar_text(v, t)
-        elif what == "fbreg" and mem is not None:
+        elif what == "fbreg" and mem is not None and t is not None:
             base_local, off = arg
-            if base_local >= len(locals_) or not isinstance(locals_[base_local].value, int) or t is None:
+            if base_local < len(locals_) and isinstance(locals_[base_local].value, int):
+                base = locals_[base_local].value & 0xFFFFFFFF
+            elif frame_base is not None:
+                base = frame_base
+            else:
                 continue
-            addr = (locals_[base_local].value & 0xFFFFFFFF) + off
+            addr = base + off
             try:
                 text = format_value(t, mem.read, addr, label=name, depth=2, symbols=symbols).one_line(200)
             except WasmemError:

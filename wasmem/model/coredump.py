@@ -308,12 +308,13 @@ class BacktraceFrame:
     locals: tuple = ()
     stack: tuple = ()
     variables: list = field(default_factory=list)  # (name, kind, type_name, text) from DWARF and the locals
+    frame_base: int | None = None  # worked out from the stack pointer when the dump records no locals
 
     def to_dict(self) -> dict:
         return {
             "index": self.index, "func_index": self.func_index, "code_offset": self.code_offset,
             "module_offset": self.module_offset, "name": self.name, "location": self.location,
-            "host": self.host,
+            "host": self.host, "frame_base": self.frame_base,
             "locals": [v.to_dict() for v in self.locals], "stack": [v.to_dict() for v in self.stack],
             "variables": [{"name": n, "kind": k, "type": t, "value": v} for n, k, t, v in self.variables],
         }

@@ -55,6 +55,9 @@ class BacktraceView:
                 where += f" host import {shown(f.host)}"
             line.append(f"  {where}", style="dim")
             yield line
+            if f.frame_base is not None and f.variables and not f.locals:
+                yield Text(f"        frame base {fmt_addr(f.frame_base)} (worked out from the stack pointer)",
+                           style="dim")
             if f.locals:
                 yield Text("        locals: " + ", ".join(f"{i}={_value(v)}" for i, v in enumerate(f.locals)),
                            style="dim")
