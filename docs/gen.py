@@ -103,6 +103,29 @@ PAGES: dict[str, dict] = {
         "see": ["memory-model.md#structs-come-back-through-a-hidden-pointer", "json.md#call",
                 "troubleshooting.md"],
     },
+    "backtrace": {
+        "intro": "Reads a standard WebAssembly coredump (tool-conventions `Coredump.md`: `wasmtime run -D "
+                 "coredump=FILE`, `wasmem call --coredump FILE`) with the module it was taken of, and shows "
+                 "the frames youngest first: function names, offsets in the module, `file:line` from DWARF, "
+                 "and the parameters and locals DWARF places in wasm locals the dump records or on the "
+                 "linear stack (at -O0 the frame bases follow from the dumped stack pointer and the "
+                 "prologues, so even wasmtime's dumps, which record no locals, show them). The module must "
+                 "fit the dump. The same dump works with `--core` in `dump`, `chase`, `inspect` and "
+                 "`symbols`, and `dump --core X --save FILE` turns its memory into a `--snapshot` image.",
+        "examples": [
+            ("A dump the wasmtime CLI wrote (`wasmtime run -D coredump=crash.core crash.wasm`) for an "
+             "out-of-bounds load three calls deep.",
+             "wasmem backtrace tests/coredump/data/crash.core tests/coredump/data/crash.wasm"),
+            ("The same program built at -O0: parameters and locals from the dumped linear stack.",
+             "wasmem backtrace tests/coredump/data/crash-O0.core tests/coredump/data/crash-O0.wasm"),
+            ("The struct list the trap walked, typed by DWARF, from the dump's memory.",
+             "wasmem dump tests/coredump/data/crash.wasm --core tests/coredump/data/crash.core "
+             "--at accounts --type auto"),
+            ("wasmem writes the same dump when a call traps.",
+             "wasmem call tests/coredump/data/crash.wasm _start --coredump /tmp/crash.core | tail -2"),
+        ],
+        "see": ["json.md#backtrace", "python-api.md#coredumps"],
+    },
     "symbols": {
         "intro": "Lists the data symbols of a module with address, size, type, region and source line, "
                  "from DWARF when the module has it (`-g`), else from the name section and exported "

@@ -18,10 +18,11 @@ def backtrace_cmd(core, module, as_json, svg):
     COREDUMP is a standard WebAssembly coredump (tool-conventions Coredump.md), as `wasmtime run -D
     coredump=FILE` or `wasmem call --coredump FILE` write; MODULE is the module it was taken of (for
     names, DWARF and the layout). The module must fit the dump (its globals, memories and every
-    frame's function and offset), else one error says what differs. Frames are youngest first; a
-    frame's locals are shown when the dump records them (wasmtime records none), as the DWARF
-    parameters and variables they hold where DWARF says so. The same dump works with --core in
-    dump, chase, inspect and symbols.
+    frame's function and offset), else one error says what differs. Frames are youngest first. A
+    frame's locals are shown when the dump records them, as the DWARF parameters and variables they
+    hold; wasmtime records none, but where DWARF puts variables on the linear stack (-O0) their frame
+    base follows from the dumped stack pointer and the prologues' frame sizes, and they are read from
+    the dumped memory. The same dump works with --core in dump, chase, inspect and symbols.
 
     \b
     Examples:

@@ -83,11 +83,9 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_impo
 
         view = InspectView(layout, max_segments=segments, imports=imports, exports=exports)
         if crash is not None:
-            from rich.console import Group
+            from ..render.backtrace import with_crash_facts
 
-            from ..render.backtrace import CrashFactsView
-
-            view = Group(view, CrashFactsView(crash))
+            view = with_crash_facts(view, crash)
         render(view, svg)
     if any(f.severity == "error" for f in layout.findings) and pages is not None:
         raise SystemExit(1)

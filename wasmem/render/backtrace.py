@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.text import Text
 
 from .common import fmt_addr, fmt_bytes, shown
@@ -96,3 +96,8 @@ class CrashFactsView:
             yield Text("  frames: " + " ← ".join(shown(n) for n in f["frames"]), style="dim")
         for n in f["notes"]:
             yield Text(f"  note: {shown(n)}", style="yellow")
+
+
+def with_crash_facts(view, facts: dict) -> Group:
+    """``view`` (the inspect view) followed by the state in a coredump."""
+    return Group(view, CrashFactsView(facts))
