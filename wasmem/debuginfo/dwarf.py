@@ -1106,10 +1106,16 @@ class DebugInfo:
         ("local", N), or ("fbreg", (N, offset)) for memory at a frame base that is wasm local N. Location lists
         are resolved at ``code_offset``; anything else is left out (an empty list on damaged DWARF)."""
         self.load()
-        sub = next(((lo, hi, die, ctx) for lo, hi, die, ctx in self._subprograms if lo <= code_offset < hi), None)
-        if sub is None:
+        subs = self._subprograms
+        if not getattr(self, "_subs_sorted", False):
+            subs.sort(key=lambda t: t[0])
+            self._sub_lows = [t[0] for t in subs]
+            self._subs_sorted = True
+        i = bisect.bisect_right(self._sub_lows, code_offset) - 1
+        # functions do not nest: the one starting last at or before the offset, if it reaches it
+        if i < 0 or not subs[i][0] <= code_offset < subs[i][1]:
             return []
-        low, _high, die, ctx = sub
+        low, _high, die, ctx = subs[i]
         cu, _name, _files, expr = ctx
         try:
             from elftools.dwarf.locationlists import LocationExpr, LocationParser

@@ -6,6 +6,8 @@ from __future__ import annotations
 from ..errors import WasmemError
 from ..model.coredump import Backtrace, CoreView, frame_basics
 
+MAX_VARIABLE_FRAMES = 1000  # frames whose variables are decoded (the youngest); deeper ones keep their names
+
 
 def build_backtrace(view: CoreView, symbols) -> Backtrace:
     core = view.core
@@ -38,7 +40,7 @@ def build_backtrace(view: CoreView, symbols) -> Backtrace:
         sp = None
     if symbols.has_dwarf:
         bases = frame_bases(view, g, sp) if sp is not None else {}
-        for fr in frames:
+        for fr in frames[:MAX_VARIABLE_FRAMES]:
             if fr.module_offset is None:
                 continue
             fr.frame_base = bases.get(fr.index)
@@ -74,7 +76,7 @@ def frame_bases(view: CoreView, sp_global: int | None, sp: int) -> dict[int, int
     out: dict[int, int] = {}
     cur = sp
     mask = (1 << 64) - 1 if view.module.memories and view.module.memories[0].type.is64 else 0xFFFFFFFF
-    for k, f in enumerate(view.frames):
+    for k, f in enumerate(view.frames[:MAX_VARIABLE_FRAMES]):
         if f.func_index not in table:
             break
         fr = table[f.func_index]

@@ -7,6 +7,8 @@ from rich.text import Text
 
 from .common import fmt_addr, fmt_bytes, shown
 
+SHOW_FIRST, SHOW_LAST = 100, 20  # frames shown of a longer backtrace
+
 
 def _value(v) -> str:
     if v.type is None:
@@ -43,7 +45,14 @@ class BacktraceView:
         if not bt.frames:
             yield Text("  no frames recorded", style="dim")
             return
-        for f in bt.frames:
+        frames = bt.frames
+        if len(frames) > SHOW_FIRST + SHOW_LAST:  # a deep recursion: its ends, and how much is left out
+            frames = [*frames[:SHOW_FIRST], None, *frames[-SHOW_LAST:]]
+        for f in frames:
+            if f is None:
+                yield Text(f"  … {len(bt.frames) - SHOW_FIRST - SHOW_LAST} frames not shown (--json has them "
+                           f"all) …", style="dim")
+                continue
             line = Text(f"  #{f.index:<3}")
             line.append(shown(f.name or f"func[{f.func_index}]"), style="bold")
             if f.location:

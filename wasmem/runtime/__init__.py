@@ -547,6 +547,9 @@ class _Memory:
         return resolve_target(at, self.symbols, self.read, self.resolve)
 
     def save(self, path: str, memory: int) -> None:
+        if self.core_memory is not None and self.core_memory.size > 1 << 32:
+            raise UsageError(f"--save: memory {memory} of the coredump is {self.core_memory.size} bytes, "
+                             f"more than a raw image wasmem writes (4 GiB)")
         with open(path, "wb") as f:
             if self.core_memory is not None:  # a raw image of a coredump's memory, written a block at a time
                 for block in self.core_memory.iter_chunks():
