@@ -167,3 +167,32 @@ def test_a_dump_converts_to_a_raw_snapshot(tmp_path):
     assert again.dump.to_dict()["hex"] == out.dump.to_dict()["hex"]
     r = CliRunner().invoke(cli, ["chase", CRASH_WASM, "accounts", "--snapshot", str(raw)])
     assert r.exit_code == 0 and "0xfffff000" in r.output
+
+
+EXIT = """(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (func (export "_start") (call $exit (i32.const 3))))"""
+
+
+def test_proc_exit_is_not_a_trap_and_leaves_no_dump(tmp_path, wat_file):
+    path = tmp_path / "exit.core"
+    out = call_function(wat_file(EXIT), "_start", coredump=str(path))
+    out.session.close()
+    assert out.result.trap is not None and out.result.trap.kind == "exit" and out.result.trap.exit_code == 3
+    assert out.coredump is None and not path.exists()
+
+
+def test_a_trap_raised_by_a_host_function_is_dumped_with_its_callers(tmp_path):
+    """A strict-import stub traps inside the host: the dump holds the host function and the wasm frames
+    that called it."""
+    path = tmp_path / "host.core"
+    out = call_function(sample("imports.wasm"), "run", ["3"], strict_imports=True, coredump=str(path))
+    out.session.close()
+    assert out.result.trap is not None and out.coredump == str(path)
+    bt = backtrace(str(path), sample("imports.wasm"))
+    # the host function is the youngest frame (wasmtime's frames start at the call that entered it)
+    assert bt.frames[0].host == "env.log_i32" and bt.frames[0].func_index == 0 and bt.frames[0].module_offset is None
+    assert [f.name for f in bt.frames[1:]] == [f.name for f in out.result.trap.frames]
+    assert bt.frames[-1].name == "run"
+    subprocess.run([wasm_tools(), "validate", str(path)], check=True, capture_output=True)

@@ -221,6 +221,8 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
         from .coredump import session_coredump
 
         def on_trap(trap):
+            if trap.kind == "exit":  # proc_exit ends the program; it is not a trap (wasmtime writes no dump)
+                return
             session_coredump(session, coredump, trap)
             dumped.append(os.fspath(coredump))
 

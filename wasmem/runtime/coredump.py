@@ -18,9 +18,27 @@ from ..parser.coredump import CoreFrame, CoreInstance, CoreThread, MemorySpec, w
 _NUMERIC = ("i32", "i64", "f32", "f64")
 
 
+def _host_callee(module, offset: int | None) -> int | None:
+    """The imported function a ``call`` at file ``offset`` calls, or None (another instruction, a defined
+    function). wasmtime reports a trap raised inside a host function at the wasm ``call`` that entered it."""
+    if offset is None or not 0 <= offset < module.size or module.data[offset] != 0x10:
+        return None
+    from ..parser.reader import Reader
+
+    try:
+        idx = Reader(module.data, offset + 1).u32()
+    except Exception:  # noqa: BLE001 - not a well-formed immediate: not a call we can name
+        return None
+    return idx if idx < module.num_imported_funcs else None
+
+
 def _frames(session, trap) -> tuple[CoreFrame, ...]:
     bodies = {b.index: b for b in session.module.functions}
     out = []
+    if trap.frames:  # a trap raised by a host function: the host function is the youngest frame
+        host = _host_callee(session.module, trap.frames[0].module_offset)
+        if host is not None:
+            out.append(CoreFrame(0, host, 0, (), (), 0))
     for f in trap.frames:
         body = bodies.get(f.func_index)
         off = 0
