@@ -200,3 +200,21 @@ def test_symbols_core_shows_the_values_at_the_crash():
     assert "values in the coredump" in out and "audited = 3" in out
     code, out = _cli("symbols", CRASH_WASM, "--json")
     assert "value" not in json.loads(out)[0]  # only with --core
+
+
+def test_reading_a_dump_loads_no_wasmtime():
+    """backtrace, inspect --core and symbols --core read files only: wasmtime (slow to import) stays out."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys\nfrom wasmem.cli.main import main\n"
+            f"for argv in (['backtrace', {CRASH_O0_CORE!r}, {CRASH_O0_WASM!r}],\n"
+            f"             ['inspect', {CRASH_O0_WASM!r}, '--core', {CRASH_O0_CORE!r}],\n"
+            f"             ['symbols', {CRASH_O0_WASM!r}, '--core', {CRASH_O0_CORE!r}]):\n"
+            "    try:\n        main(argv + ['--json'])\n    except SystemExit as e:\n        assert e.code == 0, argv\n"
+            "print('LOADED', 'wasmtime' in sys.modules, file=sys.stderr)\n")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    assert "LOADED False" in proc.stderr, proc.stderr
