@@ -218,3 +218,19 @@ def test_reading_a_dump_loads_no_wasmtime():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
                           env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
     assert "LOADED False" in proc.stderr, proc.stderr
+
+
+def test_wasm_locations_dwarf_places():
+    from collections import namedtuple
+
+    from wasmem.debuginfo.dwarf import _wasm_place
+
+    Op = namedtuple("Op", "op_name args")
+    loc = lambda kind, i: Op("DW_OP_WASM_location", [kind, i])  # noqa: E731
+    sv = Op("DW_OP_stack_value", [])
+    assert _wasm_place([loc(0, 3), sv]) == ("local", 3) and _wasm_place([loc(0, 3)]) == ("local", 3)
+    assert _wasm_place([loc(1, 0), sv]) == ("global", 0) and _wasm_place([loc(3, 7)]) == ("global", 7)
+    assert _wasm_place([loc(2, 0), sv]) is None  # the operand stack
+    assert _wasm_place([Op("DW_OP_fbreg", [12])]) == ("fbreg", 12)
+    assert _wasm_place([loc(0, 1), Op("DW_OP_plus_uconst", [4])]) is None  # computed: left out
+    assert _wasm_place([]) is None

@@ -1103,8 +1103,9 @@ class DebugInfo:
 
     def frame_variables(self, code_offset: int) -> list[tuple]:
         """(name, "parameter"|"variable", type, place) of the function holding ``code_offset``, where place is
-        ("local", N), or ("fbreg", (N, offset)) for memory at a frame base that is wasm local N. Location lists
-        are resolved at ``code_offset``; anything else is left out (an empty list on damaged DWARF)."""
+        ("local", N), ("global", N), or ("fbreg", (N, offset)) for memory at a frame base that is wasm local N
+        (N None: the frame base is a global, the stack pointer). Location lists are resolved at
+        ``code_offset``; anything else is left out (an empty list on damaged DWARF)."""
         self.load()
         subs = self._subprograms
         if not getattr(self, "_subs_sorted", False):
@@ -1170,9 +1171,11 @@ class DebugInfo:
             if name is None or place is None:
                 continue
             if place[0] == "fbreg":
-                if fb is None or fb[0] != "local":
+                if fb is None:
                     continue
-                place = ("fbreg", (fb[1], place[1]))
+                # a local frame base may be recorded in the frame; a global one (the stack pointer) is known
+                # only as the frame base worked out for the frame (N None: no local holds it)
+                place = ("fbreg", (fb[1] if fb[0] == "local" else None, place[1]))
             tdie = self._ref(d, "DW_AT_type") or self._ref(self._origin(d), "DW_AT_type")
             t = self.type_of(tdie) if tdie is not None else None
             out.append((_s(name), "parameter" if d.tag == "DW_TAG_formal_parameter" else "variable", t, place))
@@ -1181,17 +1184,22 @@ class DebugInfo:
 
 # -- the variables of a frame ----------------------------------------------------------------------
 _WASM_LOCAL = 0  # DW_OP_WASM_location kinds: 0 local, 1 global (i32 index), 2 operand stack, 3 global (u32)
+_WASM_GLOBALS = (1, 3)
 
 
 def _wasm_place(ops) -> tuple | None:
-    """("local", N) for ``DW_OP_WASM_location 0 N [DW_OP_stack_value]``; ("fbreg", off) for
-    ``DW_OP_fbreg off``; None for anything else (globals, the operand stack, pieces, computed values)."""
+    """("local", N) for ``DW_OP_WASM_location 0 N [DW_OP_stack_value]``, ("global", N) for a global's;
+    ("fbreg", off) for ``DW_OP_fbreg off``; None for anything else (the operand stack, pieces, computed
+    values)."""
     if not ops:
         return None
     first, rest = ops[0], [o.op_name for o in ops[1:]]
-    if first.op_name == "DW_OP_WASM_location" and len(first.args) == 2 and first.args[0] == _WASM_LOCAL \
-            and rest in ([], ["DW_OP_stack_value"]):
-        return ("local", first.args[1])
+    if first.op_name == "DW_OP_WASM_location" and len(first.args) == 2 and rest in ([], ["DW_OP_stack_value"]):
+        if first.args[0] == _WASM_LOCAL:
+            return ("local", first.args[1])
+        if first.args[0] in _WASM_GLOBALS:
+            return ("global", first.args[1])
+        return None  # the operand stack
     if first.op_name == "DW_OP_fbreg" and not rest:
         return ("fbreg", first.args[0])
     return None

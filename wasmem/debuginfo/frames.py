@@ -95,8 +95,8 @@ def frame_bases(view: CoreView, sp_global: int | None, sp: int) -> dict[int, int
 def frame_variables(symbols, code_address: int, locals_, view, frame_base: int | None = None) -> list:
     """(name, kind, type, value text) of the DWARF parameters and variables of the function at
     ``code_address`` whose location is a wasm local (``DW_OP_WASM_location 0 N``) the frame recorded,
-    or a place in linear memory relative to a frame base held in such a local (taken from the recorded
-    locals, else ``frame_base``: see ``frame_bases``)."""
+    a global (its value in the dump), or a place in linear memory relative to a frame base held in such
+    a local (taken from the recorded locals, else ``frame_base``: see ``frame_bases``)."""
     d = symbols.debug_info
     if d is None or not hasattr(d, "frame_variables"):
         return []
@@ -120,9 +120,14 @@ def frame_variables(symbols, code_address: int, locals_, view, frame_base: int |
                 continue
             v = locals_[arg].value
             text = _scalar_text(v, t)
+        elif what == "global":
+            v = view.global_value(arg)
+            if v is None:
+                continue
+            text = _scalar_text(v, t)
         elif what == "fbreg" and mem is not None and t is not None:
             base_local, off = arg
-            if base_local < len(locals_) and isinstance(locals_[base_local].value, int):
+            if base_local is not None and base_local < len(locals_) and isinstance(locals_[base_local].value, int):
                 base = locals_[base_local].value & 0xFFFFFFFF
             elif frame_base is not None:
                 base = frame_base
