@@ -118,10 +118,18 @@ class CallOutcome:
 
 
 def symbols_for(module: WasmModule):
-    """The module's SymbolTable (DWARF loaded lazily, only when asked for)."""
+    """The module's SymbolTable (DWARF loaded lazily, only when asked for), made once per module object
+    (a shell asks for it on every command)."""
     from ..debuginfo import load_symbols
 
-    return load_symbols(module)
+    table = getattr(module, "_wasmem_symbols", None)
+    if table is None:
+        table = load_symbols(module)
+        try:
+            module._wasmem_symbols = table
+        except AttributeError:  # a module type with __slots__: no cache
+            pass
+    return table
 
 
 def _has_dwarf_sections(module: WasmModule) -> bool:
@@ -202,7 +210,8 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
     With ``coredump`` (a path), a call that traps (a setup call too) leaves a standard coredump there: every
     memory and global of the instance as the trap left them and the trap's frames; ``outcome.coredump``
     is then the path (it stays None when nothing trapped, and no file is written)."""
-    module = load_module(path_or_module)
+    live = path_or_module if isinstance(path_or_module, Session) else None  # the shell's session: kept open
+    module = live.module if live is not None else load_module(path_or_module)
     symbols = symbols_for(module)
     fsym = dwarf_function(symbols, module, func)
     rtype = _return_type(fsym)
@@ -215,7 +224,7 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
             ret_size = max(ret_size, sizeof(rtype))
             if sret is None:
                 sret = True
-    session = open_session(module, **options)
+    session = live if live is not None else open_session(module, **options)
     dumped: list[str] = []
     if coredump is not None:
         from .coredump import session_coredump
@@ -484,7 +493,8 @@ class _Memory:
             self.resolve = lambda text: eval_address(text, lookup)
             self.is64 = bool(module.memories and module.memories[0].type.is64)
         else:
-            session = self.session = open_session(path_or_module, **options)
+            session = self.session = (path_or_module if isinstance(path_or_module, Session)  # a live one
+                                      else open_session(path_or_module, **options))
             setup_symbols = symbols_for(session.module) if after else None
             for text in after:
                 name, cargs = split_call(text)
@@ -563,18 +573,21 @@ class _Memory:
 def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt: str = "hex",
                 big_endian: bool = False, width: int | None = None, memory: int = 0, after=(),
                 snapshot: str | None = None, save: str | None = None, alloc: str | None = None,
-                type_name: str | None = None, depth: int = 4, core: str | None = None, **options) -> DumpOutcome:
+                type_name: str | None = None, depth: int = 4, core: str | None = None, changed=None,
+                **options) -> DumpOutcome:
     """Reads ``length`` bytes at the address expression ``at`` from a live instance (after the ``after``
     calls), from a raw ``snapshot`` image or from a coredump (``core``, of this module), and splits them
     into rows labelled ``<symbol+off>`` or by region. ``save`` writes the whole memory as a raw image (so a
     coredump becomes a ``--snapshot`` image). ``at`` may be a symbol path (``config.meta``, ``node_a->next``); without ``length`` a symbol's
     size is used (else 256). ``type_name`` (a DWARF type, or ``auto`` for the symbol's own type) decodes
-    the bytes into a typed value tree."""
+    the bytes into a typed value tree. ``changed`` adds addresses to highlight (a shell's last call)."""
     from ..model.values import make_dump
 
     if length is not None and length < 0:
         raise UsageError(f"--len {length} is negative")
     mem = _Memory(path_or_module, memory=memory, after=after, snapshot=snapshot, alloc=alloc, core=core, **options)
+    if changed:
+        mem.changed |= set(changed)
     target = mem.target(at)
     value = None
     if type_name:
