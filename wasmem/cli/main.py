@@ -24,6 +24,8 @@ COMMANDS = {
     "chase": "wasmem.cli.chase:chase_cmd",
     "schema": "wasmem.cli.schema:schema_cmd",
     "backtrace": "wasmem.cli.backtrace:backtrace_cmd",
+    "shell": "wasmem.cli.shell:shell_cmd",
+    "view": "wasmem.cli.view:view_cmd",
 }
 
 

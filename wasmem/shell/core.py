@@ -17,7 +17,7 @@ import struct
 from dataclasses import dataclass, field
 
 from ..errors import CheckFailed, RunError, UsageError, WasmemError
-from .words import Word, arithmetic, parse_hex, split_words, substitute
+from .words import Word, arithmetic, parse_hex, split_words, substitute, substitute_value
 
 PROMPT = "(wasmem) "
 SCALAR_READERS = {"i8": ("<b", 1), "u8": ("<B", 1), "i16": ("<h", 2), "u16": ("<H", 2), "i32": ("<i", 4),
@@ -311,8 +311,8 @@ class Shell:
 
         self._need(words, 1, "p EXPR")
         expr = " ".join(self._text(w) if not w.quoted else w.text for w in words).strip()
-        if len(words) == 1 and words[0].quoted:
-            return Output([self._keep(words[0].text)])
+        if len(words) == 1 and (words[0].quoted or self._var(words[0]) is not None):
+            return Output([self._keep(words[0].text if words[0].quoted else self._var(words[0]))])
         num = arithmetic(expr)
         if num is not None:
             return Output([self._keep(num)])
@@ -568,9 +568,19 @@ class Shell:
         self.print(message(f"ok: {text}", "green"))
         return Output()
 
+    def _var(self, w: Word):
+        """The kept value a lone ``$N``/``$_`` word names (any type: a string too), else None."""
+        from .words import VAR
+
+        if w.quoted or not VAR.fullmatch(w.text):
+            return None
+        return substitute_value(w.text, self.values, self.last)
+
     def _operand(self, words: list[Word], other):
         if len(words) == 1 and words[0].quoted:
             return words[0].text
+        if len(words) == 1 and self._var(words[0]) is not None:
+            return self._var(words[0])
         head = words[0].text
         if head in ("heap.live", "heap.leaked") or head.startswith("heap."):
             raise UsageError(f"{head} needs heap tracking (`heap`), which this wasmem does not have yet")

@@ -66,20 +66,25 @@ def split_words(line: str) -> list[Word]:
     return words
 
 
+def substitute_value(name: str, values: list, last):
+    """The kept value ``$N`` or ``$_`` names."""
+    key = name[1:]
+    if key == "_":
+        if last is None:
+            raise UsageError("$_ is not set yet: no command has kept a value")
+        return last
+    k = int(key)
+    if not 1 <= k <= len(values):
+        have = f"$1..${len(values)}" if values else "none yet"
+        raise UsageError(f"${k} is not set (values: {have})")
+    return values[k - 1]
+
+
 def substitute(text: str, values: list, last) -> str:
     """``$3`` → the third kept value, ``$_`` → the last, as text the address and argument parsers read."""
     def one(m):
         key = m.group(1)
-        if key == "_":
-            if last is None:
-                raise UsageError("$_ is not set yet: no command has kept a value")
-            v = last
-        else:
-            k = int(key)
-            if not 1 <= k <= len(values):
-                have = f"$1..${len(values)}" if values else "none yet"
-                raise UsageError(f"${k} is not set (values: {have})")
-            v = values[k - 1]
+        v = substitute_value(m.group(0), values, last)
         if isinstance(v, bool):
             return str(int(v))
         if isinstance(v, int):
