@@ -285,7 +285,8 @@ class Shell:
         return Output()
 
     @command("str", "str ADDR [MAX]", "The C string at ADDR (up to MAX bytes, default 4096); kept as $N.",
-             args=("address",))
+             "A symbol path of pointer type (config.title, names[1]) reads where the pointer points; x/s reads "
+             "at the address itself.", args=("address",))
     def cmd_str(self, words):
         self._need(words, 1, "str ADDR [MAX]", 2)
         limit = self._int(words[1], "MAX") if len(words) > 1 else MAX_STR
@@ -296,10 +297,21 @@ class Shell:
 
         if not 1 <= limit <= 1 << 20:
             raise UsageError(f"MAX {limit}: from 1 to {1 << 20} bytes")
-        addr = self.address(at)
+        addr = self._string_address(at)
         self.session.read(addr, 1)  # bounds
         text, complete = read_c_string(self._read, addr, limit)
         return Output([self._keep(text, None if complete else f"(no NUL within {limit} bytes)")])
+
+    def _string_address(self, at: str) -> int:
+        """Where `str` reads: the address, or for a symbol path of pointer type (``config.title``,
+        ``names[1]``) the address it holds."""
+        from ..debuginfo import PointerType
+
+        target = self.target(at)
+        s = target.type.strip() if target.type is not None else None
+        if isinstance(s, PointerType):
+            return int.from_bytes(self._read(target.address, s.size or 4), "little")
+        return target.address
 
     @command("p", "p EXPR", "Print a value: a symbol path with its DWARF type (p config, p names[2], "
              "p *node_a->next, p (Point)0x1000), a number or arithmetic over $N.",
@@ -587,7 +599,7 @@ class Shell:
         if head in ("bytes", "str") or head in SCALAR_READERS:
             if len(words) not in (2, 3):
                 raise UsageError(f"{head} ADDR{' [N]' if head == 'bytes' else ''}")
-            addr = self.address(self._text(words[1]))
+            addr = (self._string_address if head == "str" else self.address)(self._text(words[1]))
             if head == "str":
                 from ..debuginfo import read_c_string
 

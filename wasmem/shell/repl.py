@@ -35,7 +35,8 @@ def history_path() -> str | None:
 
 class ShellCompleter(Completer):
     """Completes command names, exported functions after `call`, topics after `info`, snapshot names,
-    $N, data symbols and, after ``sym.`` / ``sym->`` / ``sym[2].``, the members of the struct there."""
+    $N, data symbols and, after ``sym.`` / ``sym->`` / ``sym[2].``, the members of the struct there (through
+    a pointer too: symbol paths read ``.`` and ``->`` alike)."""
 
     def __init__(self, shell: Shell):
         self.shell = shell
@@ -103,10 +104,8 @@ class ShellCompleter(Completer):
         except Exception:  # noqa: BLE001 - an incomplete or unknown path: nothing to offer
             return []
         s = t.strip() if t is not None else None
-        if op == "->" and isinstance(s, PointerType):
+        if isinstance(s, PointerType):  # `->` (and `.`, as symbol paths take it) steps through a pointer
             s = s.pointee.strip()
-        elif op == "->":
-            return []
         if not isinstance(s, StructType):
             return []
         return [mem.name for mem in s.members if mem.name]
