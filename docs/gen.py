@@ -187,6 +187,40 @@ PAGES: dict[str, dict] = {
         ],
         "see": ["memory-model.md#pointers-are-offsets"],
     },
+    "shell": {
+        "intro": "Runs the module in one instance that lives between commands, and works on it with a gdb-like "
+                 "command language over the same library the other commands use: `call` (results kept as "
+                 "`$1`, `$2`, … and `$_`), `x/NFMT`, `dump`, `p` with DWARF types, `chase`, `alloc`/`write`/"
+                 "`str`/`free`, `snapshot`/`restore`/`diff`, `grow`, `info`, `bt`, `reset`, `view`. "
+                 "Interactively it completes commands, exports, symbols and struct fields and keeps a "
+                 "history; errors are printed and the session goes on. With `-x FILE` (or `-c`) the lines "
+                 "run as a script with `assert` lines: a reproducible memory test for CI or a bug report.",
+        "examples": [
+            ("The seed workflow as a script ([examples/seed.wms](../../examples/seed.wms)): allocate, write a "
+             "string, call a function with the pointer, read the result, free.",
+             "wasmem shell samples/memdemo.wasm -x examples/seed.wms"),
+            ("DWARF-typed values: a symbol path, a dereference, an element; a scalar is kept as `$N` for "
+             "asserts.",
+             "wasmem shell samples/memdemo-debug.wasm -c 'p *node_a->next' -c 'p names[2]' "
+             "-c 'p config.meta.scale' -c 'assert $_ == 1.5'"),
+            ("Snapshots: what a call changed, and back.",
+             "wasmem shell samples/memdemo.wasm -q -c 'snapshot s' -c 'call allocate 32' -c 'diff s' "
+             "-c 'restore s' -c 'diff s'"),
+            ("A failed assert stops the script with exit status 1 and the line.",
+             "wasmem shell samples/memdemo.wasm -q -c 'call apply 1 7' -c 'assert $1 == 48'"),
+        ],
+        "see": ["python-api.md"],
+    },
+    "view": {
+        "intro": "A full-screen memory inspector (textual) on a live instance: hex and ASCII rows over the "
+                 "whole memory (drawn as they come on screen, so a 256 MiB memory opens as fast as a small "
+                 "one), coloured by region; DWARF variables tinted with a `name: type` chip; the stack "
+                 "pointer marked; bytes changed by the last `--after` call in red; an inspector with the "
+                 "bytes at the cursor as i8…u64, f32, f64 and a pointer, in either endianness; go to an "
+                 "address or symbol path, follow a pointer and come back. The keys are on screen. "
+                 "`view` inside [shell](shell.md) opens it on the shell's instance.",
+        "see": ["memory-model.md"],
+    },
     "schema": {
         "intro": "Prints the JSON Schema (draft 2020-12) of a command's JSON output, as shipped in the package "
                  "(`wasmem/schemas/<command>.json`), so that scripts and CI can validate what they read. "

@@ -235,7 +235,8 @@ class MemoryApp(App):
     def on_mount(self) -> None:
         src = self.source
         sp = f"  sp={src.sp:#x}" if src.sp is not None else ""
-        ch = f"  {len(src.changed)} bytes changed by the last call" if src.changed else ""
+        n = len(src.changed)
+        ch = f"  {n} byte{'' if n == 1 else 's'} changed by the last call" if n else ""
         self.query_one("#title", Static).update(Text(f"{shown(src.name)}  memory 0: {src.size} bytes{sp}{ch}",
                                                      style="bold"))
         at = self.start
