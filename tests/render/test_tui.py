@@ -86,6 +86,12 @@ def test_goto_a_symbol_path_follow_a_pointer_and_come_back(source):
     assert out["cursor"] == 0x10094
 
 
+def test_no_color_draws_the_same_rows(source, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")  # textual then filters every segment's style
+    out = drive(source, ["down"])
+    assert " config: Config " in out["screen"] and out["cursor"] == 0x10030
+
+
 def test_a_bad_goto_says_why_and_stays(source):
     out = drive(source, ["g", tuple("nosuch.x"), "enter"])
     assert out["cursor"] == 0x10020 and "cannot go to 'nosuch.x'" in out["screen"]

@@ -98,51 +98,121 @@ def test_end_of_input_leaves(shell, monkeypatch):
     assert shell.last == 42
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
-def test_completion_in_a_pseudo_terminal(tmp_path):
+def _controlling_terminal():
+    """In the child: a session of its own with the pseudo-terminal (its stdin) as the controlling terminal,
+    so that Ctrl-C typed there is a SIGINT to it, as in a real terminal."""
     import fcntl
-    import pty
-    import struct
     import termios
 
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    env = dict(os.environ, WASMEM_HISTORY=str(tmp_path / "h"), TERM="xterm", PYTHONPATH=ROOT, NO_COLOR="1",
-               COLUMNS="120", LINES="40")
-    proc = subprocess.Popen([sys.executable, "-c", "from wasmem.cli.main import main; main()", "shell",
-                             sample("memdemo-debug.wasm")], stdin=slave, stdout=slave, stderr=slave, env=env,
-                            close_fds=True, cwd=ROOT)
-    os.close(slave)
-    seen = b""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
-    def read_until(token: bytes, timeout: float = 30.0) -> None:
-        nonlocal seen
+
+class Terminal:
+    """`wasmem shell MODULE` on a pseudo-terminal of 120x40."""
+
+    def __init__(self, tmp_path, module):
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        env = dict(os.environ, WASMEM_HISTORY=str(tmp_path / "h"), TERM="xterm", PYTHONPATH=ROOT, NO_COLOR="1",
+                   COLUMNS="120", LINES="40", PROMPT_TOOLKIT_NO_CPR="1")  # nothing answers cursor queries here
+        self.proc = subprocess.Popen([sys.executable, "-c", "from wasmem.cli.main import main; main()", "shell",
+                                      module], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+                                     cwd=ROOT, preexec_fn=_controlling_terminal)
+        os.close(slave)
+        self.seen = b""
+
+    def read_until(self, token: bytes, timeout: float = 30.0, after: int = 0) -> None:
+        """Reads until ``token`` shows in the output (from offset ``after`` on)."""
         end = time.monotonic() + timeout
-        while token not in seen:
+        while token not in self.seen[after:]:
             left = end - time.monotonic()
-            assert left > 0, f"no {token!r} in {seen[-2000:]!r}"
-            r, _, _ = select.select([master], [], [], left)
+            assert left > 0, f"no {token!r} in {self.seen[-3000:]!r}"
+            r, _, _ = select.select([self.master], [], [], left)
             if r:
                 try:
-                    chunk = os.read(master, 65536)
+                    chunk = os.read(self.master, 65536)
                 except OSError:
                     break
                 if not chunk:
                     break
-                seen += chunk
-        assert token in seen, seen[-2000:]
+                self.seen += chunk
+        assert token in self.seen[after:], self.seen[-3000:]
 
+    def wait_cooked(self, timeout: float = 20.0) -> None:
+        import termios
+
+        end = time.monotonic() + timeout
+        while not termios.tcgetattr(self.master)[3] & termios.ISIG:
+            assert time.monotonic() < end, "the terminal stayed in raw mode"
+            time.sleep(0.05)
+        time.sleep(0.3)
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def close(self) -> int | None:
+        try:
+            self.proc.wait(timeout=30)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            os.close(self.master)
+        return self.proc.returncode
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_view_inside_the_shell_and_back(tmp_path):
+    t = Terminal(tmp_path, sample("memdemo-debug.wasm"))
     try:
-        read_until(b"(wasmem)")
-        os.write(master, b"p node_a->ne\t")
-        read_until(b"next")
-        os.write(master, b"\r")
-        read_until(b"<node_b>")
-        os.write(master, b"quit\r")
-        proc.wait(timeout=30)
-        assert proc.returncode == 0
+        t.read_until(b"(wasmem)")
+        t.send(b"call allocate 16\r")
+        t.read_until(b"= 65728")
+        t.send(b"view config\r")
+        t.read_until(b"endianness")  # the app's key help (its content is tested through the pilot)
+        time.sleep(0.5)
+        mark = len(t.seen)
+        t.send(b"q")
+        t.read_until(b"(wasmem)", after=mark)  # back at the prompt, same instance
+        t.send(b"p 6 * 7\r")
+        t.read_until(b"= 42")
+        t.send(b"quit\r")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
+        assert t.close() == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_ctrl_c_stops_a_call_and_the_shell_goes_on(tmp_path):
+    t = Terminal(tmp_path, sample("memdemo.wasm"))
+    try:
+        t.read_until(b"(wasmem)")
+        t.send(b"call spin\r")
+        t.read_until(b"\x1b[?2004l")  # the prompt has taken the line
+        t.wait_cooked()  # and has given the terminal back (Ctrl-C is a signal again): the call runs
+        t.send(b"\x03")
+        t.read_until(b"interrupted")
+        t.send(b"call apply 1 7\r")
+        t.read_until(b"= 49 (0x31)")
+        t.send(b"quit\r")
+    finally:
+        assert t.close() == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_completion_in_a_pseudo_terminal(tmp_path):
+    t = Terminal(tmp_path, sample("memdemo-debug.wasm"))
+    try:
+        t.read_until(b"(wasmem)")
+        t.send(b"p node_a->ne\t")
+        t.read_until(b"next")
+        t.send(b"\r")
+        t.read_until(b"<node_b>")
+        t.send(b"quit\r")
+    finally:
+        assert t.close() == 0

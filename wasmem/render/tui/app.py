@@ -39,6 +39,7 @@ from ...text import shown
 from ..common import REGION_STYLE
 
 ROW = 16
+PLAIN = Style()
 ADDR_STYLE = Style(color="cyan")
 DIM = Style(dim=True)
 CHANGED = Style(color="red", bold=True)
@@ -126,7 +127,8 @@ class HexView(ScrollView, can_focus=True):
         row = self.scroll_offset.y + y
         if row >= self.rows:
             return Strip.blank(self.size.width)
-        strip = Strip(self.row_segments(row))
+        # every segment styled (textual's NO_COLOR filter reads the style of each)
+        strip = Strip([seg if seg.style is not None else Segment(seg.text, PLAIN) for seg in self.row_segments(row)])
         return strip.crop(self.scroll_offset.x, self.scroll_offset.x + self.size.width)
 
     def row_segments(self, row: int) -> list[Segment]:
