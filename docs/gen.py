@@ -331,8 +331,8 @@ def commands_index(names: list[str]) -> str:
     lines = ["# Commands", "", GENERATED_NOTE, "",
              "Every command but `schema` takes a module (`.wasm`, or `.wat` text), prints a rich view, and has "
              "`--json` (see [json.md](../json.md); `wasmem schema COMMAND` prints its JSON Schema) and "
-             "`--svg FILE`. Exit status: 0 ok, 1 a check or finding failed or the called function trapped, "
-             "2 a usage or parse error.", ""]
+             "`--svg FILE`, except the interactive `shell` and `view`. Exit status: 0 ok, 1 a check or finding "
+             "failed or the called function trapped, 2 a usage or parse error.", ""]
     for n in names:
         lines.append(f"- [`wasmem {n}`]({n}.md) — {short_help(n)}")
     lines.append("")

@@ -251,3 +251,16 @@ def test_substitution_and_arithmetic():
 
     with pytest.raises(UsageError, match=r"\$2 is not set"):
         substitute("$2", [1], 1)
+
+
+def test_alloc_with_a_named_allocator_and_without_one(wat_file, capsys):
+    m = wat_file("""(module (memory (export "memory") 1) (global $top (mut i32) (i32.const 1024))
+      (func (export "bump") (param i32) (result i32) (local i32)
+        global.get $top local.set 1
+        global.get $top local.get 0 i32.add global.set $top
+        local.get 1))""")
+    code, out, err = run(capsys, "shell", m, "-q", "-c", "alloc 8")
+    assert code == 2 and "name one: alloc N NAME[,FREE]" in err
+    code, out, err = run(capsys, "shell", m, "-q", "-c", "alloc 8 bump", "-c", "alloc 8 bump", "-c", "assert $2 == 1032",
+                         "-c", "free $1")
+    assert code == 2 and "bump has no matching free export" in err and "$1 = 1024" in out

@@ -28,7 +28,7 @@ def allocate(session: Session, size: int, alloc: str | None = None) -> Block:
     found = session._find_allocator(alloc)
     if not found:
         raise UsageError("the module exports no allocator (allocate, malloc, __wbindgen_malloc, cabi_realloc): "
-                         "give one with `alloc N NAME[,FREE]`")
+                         "name one: alloc N NAME[,FREE]")
     ptr = session._alloc(found[0], size)
     return Block(ptr, size, found[0], found[1])
 

@@ -372,14 +372,16 @@ class Shell:
         return target.type, target.address, expr
 
     # -- changing memory ------------------------------------------------------------------------
-    @command("alloc", "alloc N", "Allocate N bytes with the module's allocator; the address is kept as $N.",
-             "Uses allocate, malloc, __wbindgen_malloc or cabi_realloc (or the shell's --alloc NAME[,FREE]), "
-             "called as `call` calls it for an s: argument. `free` gives the block back.")
+    @command("alloc", "alloc N [NAME[,FREE]]", "Allocate N bytes with the module's allocator; the address is kept "
+             "as $N.",
+             "Uses allocate, malloc, __wbindgen_malloc or cabi_realloc, or the export NAME (and FREE to give it "
+             "back; default: the shell's --alloc), called as `call` calls it for an s: argument. `free` gives "
+             "the block back.")
     def cmd_alloc(self, words):
         from ..runtime.liveops import allocate
 
-        self._need(words, 1, "alloc N", 1)
-        block = allocate(self.session, self._int(words[0], "N"), self.alloc)
+        self._need(words, 1, "alloc N [NAME[,FREE]]", 2)
+        block = allocate(self.session, self._int(words[0], "N"), words[1].text if len(words) > 1 else self.alloc)
         self.blocks[block.address] = block
         return Output([self._keep(block.address, f"{block.size} bytes via {block.alloc}")])
 

@@ -25,6 +25,10 @@ MAX_COMPLETIONS = 200
 _PATH_TAIL = re.compile(r"^(?P<base>.*?)(?P<op>\.|->)(?P<part>[A-Za-z_$][\w$]*|)$")
 
 
+def _typable(name: str) -> bool:
+    return name.isprintable() and not any(c.isspace() for c in name)
+
+
 def history_path() -> str | None:
     env = os.environ.get(HISTORY_ENV)
     if env is not None:
@@ -81,7 +85,8 @@ class ShellCompleter(Completer):
 
     @staticmethod
     def _starting(current: str, names) -> list[tuple[str, int]]:
-        return [(n, -len(current)) for n in names if n.startswith(current)][:MAX_COMPLETIONS]
+        # a name from the module that is not printable (or has a space) cannot be typed back: not offered
+        return [(n, -len(current)) for n in names if n.startswith(current) and _typable(n)][:MAX_COMPLETIONS]
 
     def _address(self, current: str) -> list[tuple[str, int]]:
         if current.startswith("$"):
@@ -92,9 +97,9 @@ class ShellCompleter(Completer):
         m = _PATH_TAIL.match(cur)
         if m and m.group("base"):
             return [(name, -len(m.group("part"))) for name in self._members(m.group("base"), m.group("op"))
-                    if name.startswith(m.group("part"))][:MAX_COMPLETIONS]
+                    if name.startswith(m.group("part")) and _typable(name)][:MAX_COMPLETIONS]
         names = sorted({s.display_name for s in self.shell.symbols.data_symbols if s.display_name})
-        return [(n, -len(cur)) for n in names if n.startswith(cur)][:MAX_COMPLETIONS]
+        return [(n, -len(cur)) for n in names if n.startswith(cur) and _typable(n)][:MAX_COMPLETIONS]
 
     def _members(self, base: str, op: str) -> list[str]:
         from ..debuginfo import PointerType, StructType
