@@ -73,6 +73,10 @@ def test_highlights_changed_bytes_sp_and_objects(source):
     assert any(seg.style is not None and seg.style.underline and seg.style.color == SP_STYLE.color
                for seg in sp_row)
     assert any(seg.style == CHIP for seg in rows[out["cursor"] // 16])
+    # rows are coloured by region: the address of a stack row magenta, of a data row green, of a heap row blue
+    app = out["app"]
+    assert [app.hexview.row_segments(a // 16)[0].style.color.name for a in (0xFF00, 0x10020, 0x10100)] == [
+        "magenta", "green", "blue"]
     assert "1 bytes changed by the last call" not in out["screen"]
     assert "bytes changed by the last call" in out["screen"]
 

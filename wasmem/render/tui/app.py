@@ -138,7 +138,9 @@ class HexView(ScrollView, can_focus=True):
         data = src.read(a, n)
         region = self.region_at(a)
         rstyle = Style.parse(REGION_STYLE.get(region.kind, "")) if region is not None else DIM
-        segs = [Segment(f"{a:0{self.aw}x}", ADDR_STYLE), Segment(" "), Segment("▌", rstyle), Segment(" ")]
+        # the row is coloured by its region: the address and the bar before the bytes
+        segs = [Segment(f"{a:0{self.aw}x}", rstyle if region is not None else ADDR_STYLE), Segment(" "),
+                Segment("▌", rstyle), Segment(" ")]
         objs = self.objects.overlapping(a, a + n)
         tint = {}
         for idx, lo, hi, _s in objs:
