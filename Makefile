@@ -65,6 +65,8 @@ bench: $(STAMP)
 	$(PY) bench/run.py --write $(BENCH_ARGS)
 	$(PY) bench/stackcost.py --write
 	$(PY) bench/watchcost.py --write
+	$(PY) bench/coredump.py --write
+	$(PY) bench/view.py
 
 # The differential harness on the real-world corpus (bench/corpus.py: pinned npm/PyPI modules from every
 # toolchain, downloaded into the bench cache): wasmem against a plain wasmtime host, call by call; writes

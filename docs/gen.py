@@ -113,6 +113,29 @@ PAGES: dict[str, dict] = {
         "see": ["memory-model.md#structs-come-back-through-a-hidden-pointer", "json.md#call",
                 "troubleshooting.md"],
     },
+    "backtrace": {
+        "intro": "Reads a standard WebAssembly coredump (tool-conventions `Coredump.md`: `wasmtime run -D "
+                 "coredump=FILE`, `wasmem call --coredump FILE`) with the module it was taken of, and shows "
+                 "the frames youngest first: function names, offsets in the module, `file:line` from DWARF, "
+                 "and the parameters and locals DWARF places in wasm locals the dump records or on the "
+                 "linear stack (at -O0 the frame bases follow from the dumped stack pointer and the "
+                 "prologues, so even wasmtime's dumps, which record no locals, show them). The module must "
+                 "fit the dump. The same dump works with `--core` in `dump`, `chase`, `inspect` and "
+                 "`symbols`, and `dump --core X --save FILE` turns its memory into a `--snapshot` image.",
+        "examples": [
+            ("A dump the wasmtime CLI wrote (`wasmtime run -D coredump=crash.core crash.wasm`) for an "
+             "out-of-bounds load three calls deep.",
+             "wasmem backtrace tests/coredump/data/crash.core tests/coredump/data/crash.wasm"),
+            ("The same program built at -O0: parameters and locals from the dumped linear stack.",
+             "wasmem backtrace tests/coredump/data/crash-O0.core tests/coredump/data/crash-O0.wasm"),
+            ("The struct list the trap walked, typed by DWARF, from the dump's memory.",
+             "wasmem dump tests/coredump/data/crash.wasm --core tests/coredump/data/crash.core "
+             "--at accounts --type auto"),
+            ("wasmem writes the same dump when a call traps.",
+             "wasmem call tests/coredump/data/crash.wasm _start --coredump /tmp/crash.core | tail -2"),
+        ],
+        "see": ["json.md#backtrace", "python-api.md#coredumps"],
+    },
     "symbols": {
         "intro": "Lists the data symbols of a module with address, size, type, region and source line, "
                  "from DWARF when the module has it (`-g`), else from the name section and exported "
@@ -173,6 +196,40 @@ PAGES: dict[str, dict] = {
             ("The string table `names`.", "wasmem chase samples/memdemo-debug.wasm names"),
         ],
         "see": ["memory-model.md#pointers-are-offsets"],
+    },
+    "shell": {
+        "intro": "Runs the module in one instance that lives between commands, and works on it with a gdb-like "
+                 "command language over the same library the other commands use: `call` (results kept as "
+                 "`$1`, `$2`, … and `$_`), `x/NFMT`, `dump`, `p` with DWARF types, `chase`, `alloc`/`write`/"
+                 "`str`/`free`, `snapshot`/`restore`/`diff`, `grow`, `info`, `bt`, `reset`, `view`. "
+                 "Interactively it completes commands, exports, symbols and struct fields and keeps a "
+                 "history; errors are printed and the session goes on. With `-x FILE` (or `-c`) the lines "
+                 "run as a script with `assert` lines: a reproducible memory test for CI or a bug report.",
+        "examples": [
+            ("The seed workflow as a script ([examples/seed.wms](../../examples/seed.wms)): allocate, write a "
+             "string, call a function with the pointer, read the result, free.",
+             "wasmem shell samples/memdemo.wasm -x examples/seed.wms"),
+            ("DWARF-typed values: a symbol path, a dereference, an element; a scalar is kept as `$N` for "
+             "asserts.",
+             "wasmem shell samples/memdemo-debug.wasm -c 'p *node_a->next' -c 'p names[2]' "
+             "-c 'p config.meta.scale' -c 'assert $_ == 1.5'"),
+            ("Snapshots: what a call changed, and back.",
+             "wasmem shell samples/memdemo.wasm -q -c 'snapshot s' -c 'call allocate 32' -c 'diff s' "
+             "-c 'restore s' -c 'diff s'"),
+            ("A failed assert stops the script with exit status 1 and the line.",
+             "wasmem shell samples/memdemo.wasm -q -c 'call apply 1 7' -c 'assert $1 == 48'"),
+        ],
+        "see": ["python-api.md"],
+    },
+    "view": {
+        "intro": "A full-screen memory inspector (textual) on a live instance: hex and ASCII rows over the "
+                 "whole memory (drawn as they come on screen, so a 256 MiB memory opens as fast as a small "
+                 "one), coloured by region; DWARF variables tinted with a `name: type` chip; the stack "
+                 "pointer marked; bytes changed by the last `--after` call in red; an inspector with the "
+                 "bytes at the cursor as i8…u64, f32, f64 and a pointer, in either endianness; go to an "
+                 "address or symbol path, follow a pointer and come back. The keys are on screen. "
+                 "`view` inside [shell](shell.md) opens it on the shell's instance.",
+        "see": ["memory-model.md"],
     },
     "schema": {
         "intro": "Prints the JSON Schema (draft 2020-12) of a command's JSON output, as shipped in the package "
@@ -284,8 +341,8 @@ def commands_index(names: list[str]) -> str:
     lines = ["# Commands", "", GENERATED_NOTE, "",
              "Every command but `schema` takes a module (`.wasm`, or `.wat` text), prints a rich view, and has "
              "`--json` (see [json.md](../json.md); `wasmem schema COMMAND` prints its JSON Schema) and "
-             "`--svg FILE`. Exit status: 0 ok, 1 a check or finding failed or the called function trapped, "
-             "2 a usage or parse error.", ""]
+             "`--svg FILE`, except the interactive `shell` and `view`. Exit status: 0 ok, 1 a check or finding "
+             "failed or the called function trapped, 2 a usage or parse error.", ""]
     for n in names:
         lines.append(f"- [`wasmem {n}`]({n}.md) — {short_help(n)}")
     lines.append("")

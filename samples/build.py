@@ -3,7 +3,8 @@
 
 Usage: python samples/build.py [NAME ...]     (NAME = a source stem such as memdemo or pic)
 
-Each samples/*.c and samples/*.wat, and each C test fixture in tests/debuginfo/data/, carries lines
+Each samples/*.c and samples/*.wat, and each C test fixture in tests/debuginfo/data/ and tests/coredump/data/
+(whose coredumps come from the real wasmtime CLI: see make_core.py there), carries lines
 starting with `// build: ` (C) or `;; build: ` (WAT). They are run in order from the source's own
 folder, with these substitutions:
 
@@ -31,7 +32,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / "build"
-FIXTURES = [HERE.parent / "tests" / "debuginfo" / "data"]  # C test fixtures built the same way
+FIXTURES = [HERE.parent / "tests" / "debuginfo" / "data",  # C test fixtures built the same way
+            HERE.parent / "tests" / "coredump" / "data"]
 LINE_RE = re.compile(r"^\s*(?://|;;)\s*build:\s*(.+?)\s*$")
 
 

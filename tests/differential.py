@@ -378,7 +378,9 @@ def _initial_pages(module: WasmModule, mt, pages: int | None) -> int:
         return pages
     want = mt.min_pages
     if module.dylink is not None:  # a side module: its own data and 64 KiB of stack above __memory_base
-        base = -(-1024 // (1 << module.dylink.mem_align)) * (1 << module.dylink.mem_align)
+        base = module.memory_base  # the embedder's choice, when one was made (--memory-base)
+        if base is None:
+            base = -(-1024 // (1 << module.dylink.mem_align)) * (1 << module.dylink.mem_align)
         want = max(want, -(-(base + module.dylink.mem_size + 65536) // 65536))
     return want
 

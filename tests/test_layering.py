@@ -44,8 +44,12 @@ def test_only_runtime_imports_wasmtime_and_only_render_imports_rich():
             assert "import wasmtime" not in text, py
         if pkg not in ("render",):
             assert "from rich" not in text and "import rich" not in text, py
-        if pkg in ("parser", "model"):
+        if pkg in ("parser", "model", "shell"):
             assert "import click" not in text, py
+        if not (pkg == "render" and py.parent.name == "tui"):
+            assert "from textual" not in text and "import textual" not in text, py
+        if py.parent.name != "shell" or py.name != "repl.py":
+            assert "from prompt_toolkit" not in text and "import prompt_toolkit" not in text, py
 
 
 def test_instrument_uses_only_the_parser():
@@ -63,3 +67,13 @@ def test_instrument_uses_only_the_parser():
                 ok = (node.level == 0 and node.module in stdlib or node.level == 1
                       or node.level == 2 and (node.module == "errors" or node.module.split(".")[0] == "parser"))
                 assert ok, (py, node.module)
+
+
+def test_shell_scripts_load_neither_the_line_editor_nor_textual():
+    """A script (`-x`) runs without prompt_toolkit or textual: they load only for the prompt and `view`."""
+    assert _loaded("wasmem.shell", ("click", "rich", "wasmtime", "prompt_toolkit", "textual")) == ""
+    code = (f"import sys; from wasmem.cli.main import main\n"
+            f"try:\n    main(['shell', {sample('memdemo.wasm')!r}, '-c', 'p 1'])\nexcept SystemExit: pass\n"
+            f"print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('prompt_toolkit', 'textual')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "LOADED []"

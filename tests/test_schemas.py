@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, wat
+from coredump_util import CRASH_CORE, CRASH_O0_CORE, CRASH_O0_WASM, CRASH_WASM, write_with_locals
 
 from wasmem import schemas
 from wasmem.cli.main import COMMANDS as CLI_COMMANDS
@@ -137,9 +138,18 @@ CASES: list[tuple[str, tuple, int]] = [
     ("check", ("go_like.wasm", "nomemory.wasm", "--require-stack-first", "--min-stack-size", "1",
                "--host-pages", "1", "--require-max-memory", "--max-initial-pages", "1", "--stack-headroom", "10"), 1),
     ("check", (M, "tmp:not-a-module.wasm", "--require-stack-first"), 2),
+
+    ("backtrace", (CRASH_CORE, CRASH_WASM), 0),
+    ("inspect", (CRASH_WASM, "--core", CRASH_CORE), 0),
+    ("symbols", (CRASH_WASM, "--core", CRASH_CORE), 0),
+    ("backtrace", (CRASH_O0_CORE, CRASH_O0_WASM), 0),
+    ("backtrace", ("tmp:locals.core", CRASH_WASM), 0),
+    ("call", (CRASH_WASM, "_start", "--coredump", "tmp:call.core"), 1),
+    ("dump", (CRASH_WASM, "--core", CRASH_CORE, "--at", "accounts", "--type", "auto"), 0),
+    ("chase", (CRASH_WASM, "accounts", "--core", CRASH_CORE), 0),
 ]
 OPTION = {"call": "--json", "dump": "--json", "stack": "--json", "symbols": "--json", "chase": "--json",
-          "inspect": "--json", "check": ("--no-config", "--format", "json")}
+          "inspect": "--json", "check": ("--no-config", "--format", "json"), "backtrace": "--json"}
 
 
 def _case_id(case) -> str:
@@ -154,6 +164,7 @@ def files(tmp_path_factory) -> Path:
     for name, text in WAT.items():
         (d / f"{name}.wasm").write_bytes(wat(text))
     (d / "not-a-module.wasm").write_bytes(b"\0asm\x01\0\0\0\x01\x10\x00")
+    write_with_locals(d / "locals.core", module_name="renamed.wasm")  # recorded locals; a note: another name
     code, _, err = _run(("dump", str(Path(SAMPLES) / M), "--len", "16", "--save", str(d / "memory.bin")))
     assert code == 0, err
     return d
@@ -244,7 +255,8 @@ def test_schema_is_valid_draft_2020_12(command):
 
 
 def test_every_command_with_json_output_has_a_schema_file():
-    assert set(schemas.COMMANDS) == set(CLI_COMMANDS) - {"schema"}
+    # schema prints schemas; shell and view are interactive (a shell script's output is its echo, not data)
+    assert set(schemas.COMMANDS) == set(CLI_COMMANDS) - {"schema", "shell", "view"}
     shipped = {p.stem for p in Path(schemas.__file__).parent.glob("*.json")}
     assert shipped == set(schemas.COMMANDS)
 
@@ -404,7 +416,8 @@ def test_shared_definitions_are_identical_in_every_file():
 def test_a_call_document_is_a_call_result_plus_the_outcome_keys():
     top, base = schema("call")["properties"], schema("call")["$defs"]["callResult"]["properties"]
     assert {k: top[k] for k in base} == base
-    assert set(top) - set(base) == {"before", "module", "host", "result_notes", "result_values", "watch"}
+    assert set(top) - set(base) == {"before", "module", "host", "result_notes", "result_values", "coredump",
+                                    "watch"}
     measured = schema("stack")["properties"]["measured"]["anyOf"][0]["properties"]
     use = schema("call")["$defs"]["stackUse"]["properties"]
     assert {k: v for k, v in measured.items() if k != "call"} == use

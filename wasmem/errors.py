@@ -37,6 +37,10 @@ class RunError(WasmemError):
     """The module could not be instantiated or called (link error, engine validation error)."""
 
 
+class AnalysisTimeout(WasmemError):
+    """wasmem's own analysis of a module (untrusted input) ran past its time limit (``--timeout``)."""
+
+
 class CheckFailed(WasmemError):
     """A CI rule did not hold (exit code 1)."""
 

@@ -109,7 +109,7 @@ def test_bad_configs_are_one_line(capsys, tmp_path, monkeypatch, content, messag
 
 def test_a_fifo_config_or_module_entry_is_refused(capsys, tmp_path, fifo, monkeypatch):
     code, _, err = run(capsys, "check", sample("memdemo.wasm"), "--config", fifo, "--require-max-memory")
-    assert code == 2 and "not a regular file" in err
+    assert code == 2 and one_line_error(err) and "is a FIFO (named pipe), not a config file" in err
     (tmp_path / "wasmem.toml").write_text(f'modules = ["{fifo.name}"]\nrequire-max-memory = true\n')
     monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "check")
@@ -132,4 +132,10 @@ def test_snapshot_larger_than_the_memory_can_be(capsys, tmp_path):
 
 def test_snapshot_must_be_a_regular_file(capsys, fifo):
     code, _, err = run(capsys, "dump", sample("memdemo.wasm"), "--snapshot", fifo)
-    assert code == 2 and "--snapshot" in err and "not a regular file" in err
+    assert code == 2 and one_line_error(err) and f"--snapshot {fifo}: is a FIFO (named pipe), not a memory image" in err
+
+
+def test_stdin_must_be_a_regular_file(capsys, fifo):
+    """A FIFO as WASI's stdin would block the guest inside the engine, where no --timeout reaches."""
+    code, _, err = run(capsys, "call", sample("hello_wasi.wasm"), "greet", "1", "--stdin", fifo)
+    assert code == 2 and one_line_error(err) and f"--stdin {fifo}: is a FIFO (named pipe), not a regular file" in err

@@ -295,3 +295,18 @@ def test_cli_reports_truncation_in_text_and_json(wat_file):
     assert d["stdout"] == "A" * 10 and d["stdout_truncated"] == 2 * PAGE - 10 and d["stderr_truncated"] == 0
     r = CliRunner().invoke(cli, ["dump", path, "--after", "spew 1 1", "--max-output", "5", "--json", "--len", "4"])
     assert r.exit_code == 0 and json.loads(r.output)["calls"][0]["stdout_truncated"] == PAGE - 5
+
+
+def test_the_watcher_calls_on_stuck_only_when_a_stopped_call_does_not_return():
+    from wasmem.runtime.budget import Watcher
+
+    called = []
+    w = Watcher(lambda: None, 0.05, on_stuck=called.append, grace=0.1)
+    time.sleep(0.5)  # the call "never returns": past the deadline and the grace
+    assert w.reason == "timeout" and called == ["timeout"]
+    called.clear()
+    w = Watcher(lambda: None, 0.05, on_stuck=called.append, grace=0.3)
+    time.sleep(0.1)
+    w.stop()  # the call returned within the grace
+    time.sleep(0.4)
+    assert w.reason == "timeout" and called == []

@@ -7,7 +7,15 @@ import re
 
 import click
 
-from .common import compile_progress, json_option, print_json, render, svg_option
+from .common import (
+    compile_progress,
+    debug_file_option,
+    json_option,
+    memory_base_option,
+    print_json,
+    render,
+    svg_option,
+)
 
 HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")  # runtime.hosts'
 
@@ -41,6 +49,11 @@ def run_options(f):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
+        base, debug_file = kwargs.pop("memory_base"), kwargs.pop("debug_file")
+        if base is not None or debug_file is not None:  # the module, loaded once with these choices
+            from ..api import load_module
+
+            kwargs["module"] = load_module(kwargs["module"], memory_base=base, debug_file=debug_file)
         o = {k: kwargs.pop(k) for k in SESSION_OPTIONS}
         kwargs["session"] = {"pages": o["pages"], "timeout": o["timeout"], "fuel": o["fuel"],
                              "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
@@ -49,6 +62,9 @@ def run_options(f):
                              "wasi_args": tuple(o["wasi_args"]), "wasi_stdin": o["stdin"],
                              "max_table_entries": o["max_table_entries"], "max_output": o["max_output"]}
         kwargs["session"]["on_compile"] = compile_progress()  # a status on stderr while a slow compile runs
+        from .main import exit_stuck
+
+        kwargs["session"]["on_stuck"] = exit_stuck  # a call blocked where no stop reaches: exit
         return f(*args, **kwargs)
 
     opts = [
@@ -97,6 +113,7 @@ def run_options(f):
         click.option("--alloc", default=None, metavar="NAME[,FREE]",
                      help="Allocator export for s:/b: arguments (default: allocate, malloc, __wbindgen_malloc)."),
     ]
+    opts += [memory_base_option, debug_file_option]
     for o in reversed(opts):
         wrapper = o(wrapper)
     return wrapper
@@ -152,6 +169,9 @@ class CallCommand(click.Command):
 @click.option("--check-stack", is_flag=True,
               help="Run an instrumented copy that records the exact lowest stack pointer and stops a "
                    "linear-stack overflow at the overflowing function (before it overwrites data).")
+@click.option("--coredump", type=click.Path(dir_okay=False, writable=True), default=None, metavar="FILE",
+              help="When the call (or a --before call) traps, write a standard wasm coredump of the instance to "
+                   "FILE (every memory and global, the trap's frames); read it with `wasmem backtrace`.")
 @click.option("--watch", "watch", multiple=True, metavar="TARGET",
               help="Report every write into TARGET (repeatable), in the --before calls too: ADDR:LEN "
                    "(0x1000:16, counter:4), a symbol or symbol path (settings.limit, names[2], node_a->next), a "
@@ -168,8 +188,8 @@ class CallCommand(click.Command):
                    "Every write then calls wasmem (a few microseconds each).")
 @json_option
 @svg_option
-def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, ret_size, check_stack, watch,
-             watch_stop, access, trace_writes, as_json, svg):
+def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, ret_size, check_stack, coredump,
+             watch, watch_stop, access, trace_writes, as_json, svg):
     """Call an exported function and show its results and what it did to memory.
 
     Arguments are parsed by the function's parameter types: integers in decimal, 0x hex or negative
@@ -205,12 +225,13 @@ def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, 
       wasmem call app.wasm deep 9 --check-stack
       wasmem call app.wasm reset_scores --watch settings.limit
       wasmem call app.wasm deep 8 --watch sp --stop
+      wasmem call app.wasm run --coredump crash.core
     """
     from ..runtime import call_function
 
     outcome = call_function(module, func, list(args), before=before, returns=returns, ret_size=ret_size,
-                            alloc=alloc, sret=sret, writes=writes, check_stack=check_stack, watch=watch,
-                            watch_stop=watch_stop, access=access, trace_writes=trace_writes, **session)
+                            alloc=alloc, sret=sret, writes=writes, check_stack=check_stack, coredump=coredump,
+                            watch=watch, watch_stop=watch_stop, access=access, trace_writes=trace_writes, **session)
     try:
         if as_json:
             print_json(outcome.to_dict())

@@ -21,10 +21,12 @@ from .common import json_option, print_json, render, svg_option
 @click.option("--words", "untyped", is_flag=True, help="Show classified words even when DWARF types are known.")
 @click.option("--snapshot", type=click.Path(dir_okay=False), default=None,
               help="Chase in a raw memory image instead of running the module (the module gives the layout).")
+@click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
+              help="Chase in the memory of a wasm coredump of this module instead of running it.")
 @run_options
 @json_option
 @svg_option
-def chase_cmd(module, at, depth, after, length, type_name, untyped, snapshot, session, alloc, as_json, svg):
+def chase_cmd(module, at, depth, after, length, type_name, untyped, snapshot, core, session, alloc, as_json, svg):
     """Follow pointer chains from ADDR or SYMBOL in live memory.
 
     Each word is classified as a pointer into the stack, data or heap (with the <symbol+offset> it
@@ -40,11 +42,13 @@ def chase_cmd(module, at, depth, after, length, type_name, untyped, snapshot, se
       wasmem chase app.wasm __heap_base --after "allocate 32" --len 32
       wasmem chase app.wasm 0x10040 --words --json
       wasmem chase app.wasm node_a --snapshot memory.bin
+      wasmem chase app.wasm accounts --core crash.core
     """
     from ..runtime import chase_memory
 
     outcome = chase_memory(module, at, depth=depth, after=after, length=length, type_name=type_name,
-                           untyped=untyped, alloc=alloc, snapshot=snapshot, **session)
+                           untyped=untyped, alloc=alloc, snapshot=snapshot, core=core, **session)
+    _notes(outcome)
     try:
         if as_json:
             print_json(outcome.to_dict())
@@ -56,3 +60,10 @@ def chase_cmd(module, at, depth, after, length, type_name, untyped, snapshot, se
         if outcome.session is not None:
             outcome.session.close()
     return 0 if outcome.ok else 1
+
+
+def _notes(outcome) -> None:
+    from .main import error_line
+
+    for n in getattr(outcome, "notes", ()):  # on stderr: stdout stays the view (or the JSON)
+        error_line(n, "wasmem: note: ")

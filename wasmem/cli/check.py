@@ -8,7 +8,9 @@ import click
 
 from ..errors import UsageError
 from ..text import shown
+from .call import Seconds
 from .common import svg_option
+from .stack import ANALYSIS_TIMEOUT
 
 FORMATS = ("text", "json", "github", "junit", "sarif")
 
@@ -49,8 +51,11 @@ FORMATS = ("text", "json", "github", "junit", "sarif")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to FILE instead of standard output (the usual place for junit and "
                    "sarif).")
+@click.option("--timeout", type=Seconds(), default=ANALYSIS_TIMEOUT, show_default=True, metavar="SECONDS",
+              help="Stop the stack analysis of a module (for stack-headroom) after this long: that module then "
+                   "reports an error (0 = no limit).")
 @svg_option
-def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
+def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
     """Check modules against CI rules: memory size, stack size and layout, data size, stack headroom.
 
     Flags override the rules found in a config file, so CI can run just `wasmem check build/app.wasm`.
@@ -85,7 +90,9 @@ def check_cmd(modules, config, no_config, fmt, output, svg, **flags):
     if not rules.active:
         raise UsageError("no rules given: pass rule options (see --help) or add [tool.wasmem.check] "
                          "to pyproject.toml")
-    reports = run_checks(paths, rules, load_module)
+    from ..debuginfo.layout import analyze_layout
+
+    reports = run_checks(paths, rules, load_module, analyze_layout, timeout=timeout)  # the layout inspect shows
 
     if fmt == "json":
         import json

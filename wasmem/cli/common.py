@@ -13,6 +13,39 @@ from types import GeneratorType
 import click
 
 
+class Address(click.ParamType):
+    """A non-negative integer, decimal or 0x-hexadecimal."""
+
+    name = "address"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            v = int(str(value).replace("_", ""), 0)
+        except ValueError:
+            self.fail(f"{value!r} is not a number (decimal or 0x…)", param, ctx)
+        if v < 0:
+            self.fail(f"{value} is negative", param, ctx)
+        return v
+
+
+def memory_base_option(f):
+    return click.option(
+        "--memory-base", type=Address(), default=None, metavar="ADDR",
+        help="For a position-independent module (one that imports __memory_base: -shared, PIC, Emscripten "
+             "side modules): place its data at ADDR, as a dynamic loader would, in the layout, the DWARF "
+             "addresses and a run (default 1024, aligned as its dylink section asks).")(f)
+
+
+def debug_file_option(f):
+    return click.option(
+        "--debug-file", "debug_file", metavar="FILE", type=click.Path(dir_okay=False), default=None,
+        help="Read the module's DWARF from FILE (a copy of the module with its .debug_* sections, as "
+             "emcc -gseparate-dwarf writes) instead of the module's own or the file its "
+             "external_debug_info section names.")(f)
+
+
 def json_option(f):
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (see docs/json.md).")(f)
 

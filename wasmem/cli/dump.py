@@ -29,13 +29,17 @@ FORMATS = ["hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "
 @click.option("--after", multiple=True, metavar='"FUNC ARGS"', help="Call a function first (repeatable).")
 @click.option("--snapshot", type=click.Path(dir_okay=False), default=None,
               help="Dump a raw memory image instead of running the module (the module gives the layout).")
+@click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
+              help="Dump the memory of a wasm coredump of this module (wasmtime -D coredump=…, call --coredump) "
+                   "instead of running it; `sp` and globals are their values at the crash.")
 @click.option("--save", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="Write the whole memory to FILE as a raw image.")
+              help="Write the whole memory to FILE as a raw image (with --core: a coredump's memory becomes a "
+                   "--snapshot image).")
 @run_options
 @json_option
 @svg_option
-def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, after, snapshot, save, session, alloc,
-             as_json, svg):
+def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, after, snapshot, core, save, session,
+             alloc, as_json, svg):
     """Show linear memory after instantiation (or after --after calls), labelled by region.
 
     \b
@@ -47,11 +51,15 @@ def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, afte
       wasmem dump app.wasm --at sp --len 128 --after "fill 10"
       wasmem dump app.wasm --at 0x10000 -f f64 --width 2
       wasmem dump app.wasm --snapshot memory.bin --at 1024
+      wasmem dump app.wasm --core crash.core --at accounts --type auto
+      wasmem dump app.wasm --core crash.core --save memory.bin
     """
     from ..runtime import dump_memory
 
     outcome = dump_memory(module, at, length, fmt=fmt, big_endian=big_endian, width=width, memory=memory,
-                          after=after, snapshot=snapshot, save=save, alloc=alloc, type_name=type_name, **session)
+                          after=after, snapshot=snapshot, save=save, alloc=alloc, type_name=type_name, core=core,
+                          **session)
+    _notes(outcome)
     if as_json:
         print_json(outcome.to_dict())
     else:
@@ -61,3 +69,10 @@ def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, afte
         hex_rows = getattr(outcome, "value", None) is None and outcome.dump.fmt == "hex"
         render(dump_renderable(outcome), svg, crop=not hex_rows)
     return 0 if outcome.ok else 1
+
+
+def _notes(outcome) -> None:
+    from .main import error_line
+
+    for n in getattr(outcome, "notes", ()):  # on stderr: stdout stays the view (or the JSON)
+        error_line(n, "wasmem: note: ")

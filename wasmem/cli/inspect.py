@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import json_option, print_json, render, svg_option
+from .common import debug_file_option, json_option, memory_base_option, print_json, render, svg_option
 
 
 @click.command("inspect")
@@ -24,9 +24,15 @@ from .common import json_option, print_json, render, svg_option
                    "type).")
 @click.option("--exports", "show_exports", is_flag=True, default=False,
               help="Also list every export with its full type and, for a function, its name-section name.")
+@click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
+              help="Also show the state in a wasm coredump of this module: memory size, stack pointer and "
+                   "stack in use, frames.")
+@memory_base_option
+@debug_file_option
 @json_option
 @svg_option
-def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_imports, show_exports, as_json, svg):
+def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_imports, show_exports, core,
+                memory_base, debug_file, as_json, svg):
     """Show a module's declared memory, stack pointer, stack/data/heap layout and findings.
 
     Every section is parsed, so a malformed module fails with one error line (exit 2); function
@@ -40,13 +46,14 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_impo
       wasmem inspect app.wasm --pages 17 --max-pages 256 --shared
       wasmem inspect app.wasm --imports --exports
       wasmem inspect app.wasm --json
+      wasmem inspect app.wasm --core crash.core
     """
     from ..api import inspect, load_module
     from ..errors import UsageError
 
     if pages is None and (max_pages is not None or shared):
         raise UsageError("--max-pages and --shared describe the host memory of --pages: give --pages N too")
-    parsed = load_module(module)  # once: the layout and the import/export lists read the same module
+    parsed = load_module(module, memory_base=memory_base, debug_file=debug_file)  # once: the layout and the import/export lists read the same module
     layout = inspect(parsed, pages=pages, min_stack=min_stack, host_max_pages=max_pages, host_shared=shared)
     imports = exports = None
     if show_imports or show_exports:
@@ -54,6 +61,12 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_impo
 
         imports = describe_imports(parsed) if show_imports else None
         exports = describe_exports(parsed) if show_exports else None
+    crash = None
+    if core is not None:
+        from ..api import open_core
+        from ..debuginfo.frames import crash_facts
+
+        crash = crash_facts(open_core(core, parsed), layout)
     if as_json:
         from ..model.layout import layout_to_dict
 
@@ -62,10 +75,17 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_impo
             d["imports"] = imports
         if exports is not None:
             d["exports"] = exports
+        if crash is not None:
+            d["core"] = crash
         print_json(d)
     else:
         from ..render.inspect import InspectView
 
-        render(InspectView(layout, max_segments=segments, imports=imports, exports=exports), svg)
+        view = InspectView(layout, max_segments=segments, imports=imports, exports=exports)
+        if crash is not None:
+            from ..render.backtrace import with_crash_facts
+
+            view = with_crash_facts(view, crash)
+        render(view, svg)
     if any(f.severity == "error" for f in layout.findings) and pages is not None:
         raise SystemExit(1)

@@ -23,6 +23,9 @@ COMMANDS = {
     "check": "wasmem.cli.check:check_cmd",
     "chase": "wasmem.cli.chase:chase_cmd",
     "schema": "wasmem.cli.schema:schema_cmd",
+    "backtrace": "wasmem.cli.backtrace:backtrace_cmd",
+    "shell": "wasmem.cli.shell:shell_cmd",
+    "view": "wasmem.cli.view:view_cmd",
 }
 
 
@@ -84,6 +87,24 @@ class Interrupted(BaseException):
     """Ctrl-C: raised by the SIGINT handler ``main`` installs. Not a KeyboardInterrupt, which click would
     turn into Abort after printing an empty line; the session's watcher has already stopped a running wasm
     call through the signal's wakeup fd (runtime/budget.py), so this arrives as soon as the call returns."""
+
+
+def exit_stuck(reason: str, message: str) -> None:
+    """A session's ``on_stuck``: the call was stopped (timeout, Ctrl-C, output) but is blocked in a host call
+    no one can interrupt, so the process ends here, from the watcher's thread, with the stop's exit code."""
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
+    if reason == "interrupt":
+        click.echo("wasmem: interrupted", err=True)
+    else:
+        error_line(message)
+    try:
+        sys.stderr.flush()
+    except Exception:
+        pass
+    os._exit(130 if reason == "interrupt" else 1)
 
 
 def _on_sigint(signum, frame):

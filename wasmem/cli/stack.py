@@ -5,7 +5,11 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
+from .call import Seconds
 from .common import compile_progress, json_option, print_json, render, svg_option
+
+ANALYSIS_TIMEOUT = 120.0  # seconds: the analysis is linear (a 33 MB module takes about 10 s)
+CALL_TIMEOUT = 10.0
 
 
 @click.command("stack")
@@ -21,12 +25,14 @@ from .common import compile_progress, json_option, print_json, render, svg_optio
               show_default=True, metavar="PCT",
               help="Percent of the stack to keep free when recommending -z stack-size.")
 @click.option("--call", "call", default=None, metavar='"FUNC ARGS"',
-              help="Also run FUNC with ARGS and show the measured stack peak (painting).")
+              help="Also run FUNC with ARGS and show the measured stack peak (the stack pointer's writes "
+                   "instrumented, as `call` measures it).")
 @click.option("--check-stack", is_flag=True,
               help="With --call: run an instrumented copy that also gives the exact peak and stops a stack "
                    "overflow at the overflowing function (exit code 1).")
-@click.option("--timeout", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="SECONDS",
-              help="With --call: stop the call after this long (0 = no limit).")
+@click.option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
+              help=f"Stop the analysis, and the --call, after this long (default: {ANALYSIS_TIMEOUT:g} s for the "
+                   f"analysis, {CALL_TIMEOUT:g} s for the call; 0 = no limit).")
 @json_option
 @svg_option
 def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stack, timeout, as_json, svg):
@@ -56,14 +62,20 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
 
     if check_stack and not call:
         raise UsageError("--check-stack needs --call \"FUNC ARGS\" (it checks a run of the module)")
-    analysis = analyze_stack(load_module(module), recursion_depth=recursion_depth)
+    from ..debuginfo.layout import analyze_layout
+
+    parsed = load_module(module)
+    analysis = analyze_stack(parsed, analyze_layout(parsed), recursion_depth=recursion_depth,  # inspect's layout
+                             timeout=ANALYSIS_TIMEOUT if timeout is None else timeout)
     measured = None
     trap = None
     if call:
         from ..runtime import open_session, split_call
+        from .main import exit_stuck
 
         name, args = split_call(call)
-        session = open_session(module, check_stack=check_stack, timeout=timeout, on_compile=compile_progress())
+        session = open_session(parsed, check_stack=check_stack, timeout=CALL_TIMEOUT if timeout is None else timeout,
+                               on_compile=compile_progress(), on_stuck=exit_stuck)
         try:
             result = session.call(name, args)
         finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .common import json_option, print_json, render, svg_option
+from .common import debug_file_option, json_option, memory_base_option, print_json, render, svg_option
 
 
 @click.command("symbols")
@@ -14,13 +14,13 @@ from .common import json_option, print_json, render, svg_option
 @click.option("--sort", type=click.Choice(["addr", "size", "name"]), default="addr", show_default=True,
               help="Order of the rows.")
 @click.option("--functions", is_flag=True, help="Also list functions with code offsets and source lines.")
-@click.option("--debug-file", "debug_file", metavar="FILE", type=click.Path(dir_okay=False), default=None,
-              help="Read the DWARF from FILE (a copy of the module with its .debug_* sections, as "
-                   "emcc -gseparate-dwarf writes) instead of the module's own or the file its "
-                   "external_debug_info section names.")
+@debug_file_option
+@click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
+              help="Also show each variable's value in a wasm coredump of this module (one line per symbol).")
+@memory_base_option
 @json_option
 @svg_option
-def symbols_cmd(module, pattern, sort, functions, debug_file, as_json, svg):
+def symbols_cmd(module, pattern, sort, functions, debug_file, core, memory_base, as_json, svg):
     """List a module's data symbols: address, size, type, region and source line.
 
     Names and types come from DWARF (-g builds, also a file named by external_debug_info);
@@ -39,12 +39,26 @@ def symbols_cmd(module, pattern, sort, functions, debug_file, as_json, svg):
       wasmem symbols app.wasm --functions --json
       wasmem symbols app.wasm --svg symbols.svg
       wasmem symbols app.wasm --debug-file app.debug.wasm
+      wasmem symbols app.wasm --core crash.core
     """
     from ..api import load_module
     from ..debuginfo import symbol_listing
 
-    listing = symbol_listing(load_module(module), filter=pattern, sort=sort, functions=functions,
-                             debug_file=debug_file)
+    parsed = load_module(module, memory_base=memory_base, debug_file=debug_file)
+    listing = symbol_listing(parsed, filter=pattern, sort=sort, functions=functions, debug_file=debug_file)
+    if core is not None:  # the variables' values at the crash
+        from ..api import open_core
+        from ..debuginfo import load_symbols
+        from ..debuginfo.frames import symbol_values
+
+        view = open_core(core, parsed)
+        mem = view.memory(0) if parsed.memories else None
+        listing.values = symbol_values(load_symbols(parsed, debug_file=debug_file), listing.symbols,
+                                       mem.read if mem is not None else _no_memory)
+        for n in view.notes:
+            from .main import error_line
+
+            error_line(n, "wasmem: note: ")
     if as_json:
         if listing.dwarf_note:  # the JSON is a list of symbols: the note goes to stderr
             from .main import error_line
@@ -55,3 +69,9 @@ def symbols_cmd(module, pattern, sort, functions, debug_file, as_json, svg):
         from ..render.symbols import SymbolsView
 
         render(SymbolsView(listing), svg)
+
+
+def _no_memory(addr: int, n: int) -> bytes:
+    from ..errors import UsageError
+
+    raise UsageError("the module has no memory")

@@ -429,6 +429,7 @@ class DebugInfo:
         self._named: dict[str, Type] = {}
         self._variables: list[Symbol] = []
         self._functions: list[Symbol] = []
+        self._subprograms: list = []  # (low, high, DIE, ctx) of each function with code, for frame_variables
         self._cu_names: list[str] = []
         self._dies: dict = {}  # offset → DIE, every DIE of every unit
         self._children: dict[int, list] = {}  # offset → child DIEs (DIEs that have children)
@@ -738,6 +739,7 @@ class DebugInfo:
                 pt = self._ref(c, "DW_AT_type") or self._ref(self._origin(c), "DW_AT_type")
                 params.append(self.type_of(pt) if pt is not None else UnknownType())
         ftype = FunctionType(returns=ret, params=params)
+        self._subprograms.append((low, high, die, ctx))
         self._functions.append(Symbol(
             name=name, kind=FUNCTION, address=low, size=max(0, high - low), type=ftype, file=file,
             line=line, region="code", source="dwarf", compile_unit=ctx[1],
@@ -1098,3 +1100,106 @@ class DebugInfo:
         if i >= 0 and funcs[i].address <= code_offset < funcs[i].address + max(funcs[i].size or 0, 1):
             return funcs[i]
         return None
+
+    def frame_variables(self, code_offset: int) -> list[tuple]:
+        """(name, "parameter"|"variable", type, place) of the function holding ``code_offset``, where place is
+        ("local", N), ("global", N), or ("fbreg", (N, offset)) for memory at a frame base that is wasm local N
+        (N None: the frame base is a global, the stack pointer). Location lists are resolved at
+        ``code_offset``; anything else is left out (an empty list on damaged DWARF)."""
+        self.load()
+        subs = self._subprograms
+        if not getattr(self, "_subs_sorted", False):
+            subs.sort(key=lambda t: t[0])
+            self._sub_lows = [t[0] for t in subs]
+            self._subs_sorted = True
+        i = bisect.bisect_right(self._sub_lows, code_offset) - 1
+        # functions do not nest: the one starting last at or before the offset, if it reaches it
+        if i < 0 or not subs[i][0] <= code_offset < subs[i][1]:
+            return []
+        low, _high, die, ctx = subs[i]
+        cu, _name, _files, expr = ctx
+        try:
+            from elftools.dwarf.locationlists import LocationExpr, LocationParser
+
+            parser = LocationParser(self.dwarfinfo.location_lists())
+            top_of = {u.cu_offset: t for u, t in self._tops}
+        except Exception:  # noqa: BLE001 - no location lists section, damaged DWARF
+            return []
+
+        def place_of(d):
+            attr = d.attributes.get("DW_AT_location") if d is not None else None
+            if attr is None:
+                return None
+            try:
+                loc = parser.parse_from_attribute(attr, cu["version"], d)
+                if isinstance(loc, LocationExpr):
+                    return _wasm_place(expr.parse_expr(loc.loc_expr))
+                base = _int(self._attr(top_of.get(cu.cu_offset), "DW_AT_low_pc")) or 0
+                for e in loc:
+                    if hasattr(e, "base_address"):
+                        base = e.base_address
+                        continue
+                    if not hasattr(e, "loc_expr"):
+                        continue
+                    lo, hi = e.begin_offset, e.end_offset
+                    if not getattr(e, "is_absolute", False):
+                        lo, hi = lo + base, hi + base
+                    if lo <= code_offset < hi:
+                        return _wasm_place(expr.parse_expr(e.loc_expr))
+            except Exception:  # noqa: BLE001 - a damaged location: this variable is left out
+                return None
+            return None
+
+        fb = None
+        fba = die.attributes.get("DW_AT_frame_base")
+        if fba is not None and isinstance(fba.value, (list, bytes)):
+            try:
+                fb = _wasm_place(expr.parse_expr(list(fba.value)))
+            except Exception:  # noqa: BLE001
+                fb = None
+        out = []
+        stack = list(reversed(self._kids(die)))
+        while stack and len(out) < 1000:
+            d = stack.pop()
+            if d.tag == "DW_TAG_lexical_block":
+                stack.extend(reversed(self._kids(d)))
+                continue
+            if d.tag not in ("DW_TAG_formal_parameter", "DW_TAG_variable"):
+                continue
+            name = self._lookup(d, "DW_AT_name")
+            place = place_of(d)
+            if name is None or place is None:
+                continue
+            if place[0] == "fbreg":
+                if fb is None:
+                    continue
+                # a local frame base may be recorded in the frame; a global one (the stack pointer) is known
+                # only as the frame base worked out for the frame (N None: no local holds it)
+                place = ("fbreg", (fb[1] if fb[0] == "local" else None, place[1]))
+            tdie = self._ref(d, "DW_AT_type") or self._ref(self._origin(d), "DW_AT_type")
+            t = self.type_of(tdie) if tdie is not None else None
+            out.append((_s(name), "parameter" if d.tag == "DW_TAG_formal_parameter" else "variable", t, place))
+        return out
+
+
+# -- the variables of a frame ----------------------------------------------------------------------
+_WASM_LOCAL = 0  # DW_OP_WASM_location kinds: 0 local, 1 global (i32 index), 2 operand stack, 3 global (u32)
+_WASM_GLOBALS = (1, 3)
+
+
+def _wasm_place(ops) -> tuple | None:
+    """("local", N) for ``DW_OP_WASM_location 0 N [DW_OP_stack_value]``, ("global", N) for a global's;
+    ("fbreg", off) for ``DW_OP_fbreg off``; None for anything else (the operand stack, pieces, computed
+    values)."""
+    if not ops:
+        return None
+    first, rest = ops[0], [o.op_name for o in ops[1:]]
+    if first.op_name == "DW_OP_WASM_location" and len(first.args) == 2 and rest in ([], ["DW_OP_stack_value"]):
+        if first.args[0] == _WASM_LOCAL:
+            return ("local", first.args[1])
+        if first.args[0] in _WASM_GLOBALS:
+            return ("global", first.args[1])
+        return None  # the operand stack
+    if first.op_name == "DW_OP_fbreg" and not rest:
+        return ("fbreg", first.args[0])
+    return None

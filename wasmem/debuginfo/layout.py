@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-from ..errors import ParseError
-
-# Without `debug` given, DWARF is read for the data end only up to this much .debug_info: pyelftools reads
-# about 200 KB of it a second (yosys: 2 MB, 254,000 entries, 10 s and 300 MB), which would make every
-# `inspect` of a large module that slow for one fact (the data end then comes from the module's own
-# sources, marked "at least" when it is not exact; `symbols` still reads the DWARF).
-LAYOUT_DWARF_LIMIT = 256 << 10
+from ..errors import ParseError, UsageError
 
 
+# Without `debug` given, the data end's DWARF facts come from the fast variables-only scan (varscan.py:
+# yosys's 2 MB of .debug_info in 0.3 s instead of the full reading's 4-10 s), which finds exactly the
+# variables the full reading lists, so `inspect` and `symbols` agree on every module.
 def dwarf_variables(module, debug=None) -> list[tuple[str, int, int | None]]:
     """(name, address, size) of every static variable DWARF places in linear memory; empty without
     DWARF or when the DWARF cannot be read (over budget, damaged)."""
@@ -34,6 +31,28 @@ def dwarf_variables(module, debug=None) -> list[tuple[str, int, int | None]]:
         return []
 
 
+def _dwarf_holder(module):
+    """The module whose .debug_* sections hold ``module``'s DWARF, as `symbols` chooses it: the file
+    ``--debug-file`` named, else the module itself, else the file its external_debug_info section names
+    when that may be followed; None without DWARF (or when that file cannot be read: symbols says why)."""
+    from .symbols import find_external_debug_file, open_debug_file
+
+    chosen = getattr(module, "debug_file", None)
+    if not chosen and any(sec.name == ".debug_info" for sec in module.debug_sections):
+        return module
+    try:
+        path = chosen or find_external_debug_file(module)
+    except ParseError:  # a damaged external_debug_info section: `inspect` reports it
+        return None
+    if not path:
+        return None
+    try:
+        dbg = open_debug_file(path)
+    except UsageError:
+        return None
+    return dbg if any(sec.name == ".debug_info" for sec in dbg.debug_sections) else None
+
+
 def analyze_layout(module, *, debug=None, **options):
     """``wasmem.model.layout.analyze`` with the DWARF variables as facts about where .bss ends. Given
     ``debug`` (a loaded DebugInfo), its variables are used; otherwise DWARF is read only when the module
@@ -46,20 +65,24 @@ def analyze_layout(module, *, debug=None, **options):
     layout = analyze(module, **options)
     if layout.data_end_exact:
         return layout
-    info = next((sec for sec in module.debug_sections if sec.name == ".debug_info"), None)
-    if info is not None and info.size > LAYOUT_DWARF_LIMIT:
-        # reading it would cost seconds and hundreds of MB for one fact: say so, since `symbols`, `dump`
-        # and `chase` read it and may place variables above this data end
-        from ..model.layout import Finding
+    dwarf = _dwarf_holder(module)
+    if dwarf is None:
+        return layout
+    from ..model.layout import Finding, _global_value
+    from .varscan import VariableScanTimeout, scan_variables
 
+    try:
+        variables = scan_variables(dwarf, lambda index: _global_value(module, index))
+    except VariableScanTimeout as exc:
+        # symbols, dump and chase read the DWARF fully and may place variables above this data end: say so
         end = f" above {layout.data_end:#x}" if layout.data_end is not None else ""
         layout.findings.append(Finding(
             "info", "dwarf-not-read",
-            f"the data end does not use the module's DWARF ({info.size} bytes of .debug_info, more than the "
-            f"{LAYOUT_DWARF_LIMIT} that inspect reads for it): symbols, dump and chase read it and may place "
-            f"variables in .bss{end}",
+            f"the data end does not use the module's DWARF ({exc.message}): symbols, dump and chase read "
+            f"it and may place variables in .bss{end}",
             "wasmem symbols MODULE lists the variables' addresses; link with --export=__data_end for an exact "
             "data end"))
         return layout
-    variables = dwarf_variables(module)
+    except ParseError:
+        return layout  # damaged: the full reading refuses it too, and the layout stands on the module alone
     return analyze(module, variables=variables, **options) if variables else layout

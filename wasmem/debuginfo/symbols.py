@@ -125,6 +125,7 @@ def _debug_info_from(module, dbg, source: str | None):
 def load_debug_info(module, debug_file: str | None = None):
     """A ``DebugInfo`` for the module's DWARF (or the external debug file it names, when that may be
     followed; or ``debug_file``, which overrides both), or None. Cached per module."""
+    debug_file = debug_file or getattr(module, "debug_file", None)
     key = debug_file or ""
     try:
         return _DEBUG_CACHE[module][key]
@@ -178,7 +179,7 @@ class SymbolTable:
         self._use_dwarf = use_dwarf
         self._debug = debug
         self._debug_loaded = debug is not None or not use_dwarf
-        self.debug_file = debug_file
+        self.debug_file = debug_file or getattr(module, "debug_file", None)
         self.dwarf_error: str | None = None
 
     @classmethod
@@ -653,6 +654,7 @@ class SymbolListing:
     functions: bool = False
     external_debug_note: str | None = None  # why external_debug_info is not followed (refused, not found)
     dwarf_error: str | None = None  # why the DWARF is not used (damaged, over its reading budget)
+    values: list | None = None  # with --core: each symbol's value in the coredump (one line), aligned with symbols
 
     @property
     def dwarf_note(self) -> str | None:
@@ -665,7 +667,9 @@ class SymbolListing:
         return "; ".join(parts) or None
 
     def to_list(self) -> list[dict]:
-        return [s.to_dict() for s in self.symbols]
+        if self.values is None:
+            return [s.to_dict() for s in self.symbols]
+        return [{**s.to_dict(), "value": v} for s, v in zip(self.symbols, self.values, strict=True)]
 
 
 def symbol_listing(module, *, filter: str | None = None, sort: str = "addr",

@@ -12,7 +12,6 @@ Every result carries the measured value and the limit, and a status: ``pass``, `
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field, fields
 
 from ..errors import UsageError
@@ -118,16 +117,10 @@ MAX_CONFIG_BYTES = 1 << 20
 def _read_config(path: str) -> str:
     """A config file's text: a regular file (a FIFO or device would block or never end), at most
     MAX_CONFIG_BYTES, valid UTF-8 (as TOML requires). Every failure is a UsageError."""
-    try:
-        st = os.stat(path)
-        if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"{path}: not a regular file")
-        if st.st_size > MAX_CONFIG_BYTES:
-            raise UsageError(f"{path}: {st.st_size} bytes, more than a config file may have ({MAX_CONFIG_BYTES})")
-        with open(path, "rb") as f:
-            raw = f.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from None
+    from ..files import read_regular
+
+    raw = read_regular(path, MAX_CONFIG_BYTES, noun="a config file", max_size=MAX_CONFIG_BYTES,
+                       size_note=f"a config file may have ({MAX_CONFIG_BYTES})")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -234,6 +227,17 @@ def data_size(layout: MemoryLayout) -> int:
     return sum(s.size for s in layout.segments if s.mode == "active")
 
 
+def _data_size_text(layout: MemoryLayout, n: int) -> str:
+    """How big the static data is, with what ``data_size`` may leave out: nothing with ``__data_end``,
+    else the .bss beyond what a fact proves (or all of it)."""
+    if layout.data_end_exact:
+        return f"static data is {n} bytes"
+    src = layout.data_end_source
+    if src in (None, "segments") or layout.data_start is None:
+        return f"static data is {n} bytes (without .bss)"
+    return f"static data is at least {n} bytes (.bss proven to there by {src})"
+
+
 def _host_results(layout: MemoryLayout, rules: Rules) -> list[RuleResult]:
     """host-pages, host-max-pages, host-shared: the host memory new WebAssembly.Memory({initial: host-pages,
     maximum: host-max-pages, shared: host-shared}) against memory 0's import, failing where V8 throws
@@ -333,7 +337,7 @@ def check_module(layout: MemoryLayout, rules: Rules, stack: StackAnalysis | None
         n = data_size(layout)
         ok = n <= rules.max_data_size
         out.append(R("max-data-size", "pass" if ok else "fail", n, rules.max_data_size,
-                     f"static data is {n} bytes" + ("" if layout.data_end_exact else " (without .bss)")
+                     _data_size_text(layout, n)
                      + ("" if ok else f", more than {rules.max_data_size}")))
 
     if rules.stack_headroom is not None:
@@ -407,19 +411,24 @@ def reports_to_dict(reports: list[ModuleReport]) -> dict:
     }
 
 
-def run_checks(paths: list[str], rules: Rules, load) -> list[ModuleReport]:
-    """Checks every module; ``load(path) -> WasmModule``. A module that cannot be read gets ``error`` set
-    (a :class:`wasmem.errors.WasmemError` message) instead of results."""
+def run_checks(paths: list[str], rules: Rules, load, layout_of=None, *, timeout: float | None = None
+               ) -> list[ModuleReport]:
+    """Checks every module; ``load(path) -> WasmModule``, ``layout_of(module) -> MemoryLayout`` (default
+    ``analyze``; the command passes ``wasmem.debuginfo.analyze_layout``, so that the DWARF's .bss facts
+    count as they do for `inspect`); ``timeout`` bounds each module's stack analysis (seconds; None or 0: no
+    limit). A module that cannot be read or analysed in time gets ``error`` set (a
+    :class:`wasmem.errors.WasmemError` message) instead of results."""
     from ..errors import WasmemError
     from .layout import analyze
     from .stackframes import analyze_stack
 
+    layout_of = layout_of or analyze
     reports = []
     for p in paths:
         try:
             module = load(p)
-            layout = analyze(module)
-            sa = analyze_stack(module, layout, recursion_depth=rules.recursion_depth) \
+            layout = layout_of(module)
+            sa = analyze_stack(module, layout, recursion_depth=rules.recursion_depth, timeout=timeout) \
                 if rules.needs_stack_analysis else None
             reports.append(ModuleReport(p, check_module(layout, rules, sa)))
         except WasmemError as exc:

@@ -188,6 +188,7 @@ class MemoryLayout:
     data_end_source: str | None = None  # the DataEndFact.source the data end comes from
     data_end_facts: list[DataEndFact] = field(default_factory=list)
     preinitialised: list[tuple[int, int]] = field(default_factory=list)  # snapshot data inside the stack
+    allocators: object = None  # wasmem.model.allocators.Allocators: the functions that allocate and free
     globals: list[GlobalClass] = field(default_factory=list)  # exported/linker immutable integer globals
 
     @property
@@ -229,15 +230,43 @@ class MemoryLayout:
 PIC_MEMORY_BASE = 1024  # where wasmem (like Emscripten's loader, GLOBAL_BASE) places a PIC module's data
 
 
+def check_memory_base(module: WasmModule, base: int) -> str | None:
+    """Why ``base`` cannot be the ``__memory_base`` of ``module``, or None when it can: the module must
+    import ``__memory_base``, the base must be a multiple of the dylink section's mem_align and the data
+    (``mem_size`` bytes) must fit below the memory's maximum (or its index type's limit)."""
+    g = next((imp for imp in module.imports if imp.kind == "global" and imp.name == "__memory_base"), None)
+    if g is None:
+        return "the module imports no __memory_base (it is not position-independent): its data has fixed addresses"
+    if base < 0:
+        return f"{base} is negative"
+    dylink = module.dylink
+    align = 1 << dylink.mem_align if dylink is not None else 1
+    if base % align:
+        return f"{base:#x} is not a multiple of {align} (the alignment the dylink section asks for its data)"
+    size = dylink.mem_size if dylink is not None else 0
+    mems = module.memories
+    mem = mems[0].type if mems else None
+    cap = 1 << (64 if mem is not None and mem.is64 else 32)
+    if mem is not None and mem.max_pages is not None:
+        cap = min(cap, mem.max_pages * mem.page_size)
+    if base + size > cap:
+        return (f"{base:#x} + the data's {size} bytes (dylink mem_size) ends past the memory's limit of "
+                f"{cap:#x} bytes")
+    return None
+
+
 def pic_bases(module: WasmModule) -> tuple[int, int]:
     """(__memory_base, __table_base) that wasmem gives a position-independent module (one that imports
-    them): the data at 1024 aligned to the dylink section's mem_align, the table entries from 1 when it
-    has any. `call`, `dump` and `chase` instantiate with these, and the layout and DWARF use the same."""
+    them): the data at ``module.memory_base`` when the caller chose it (`--memory-base`), else at 1024
+    aligned to the dylink section's mem_align; the table entries from 1 when it has any. `call`, `dump` and
+    `chase` instantiate with these, and the layout and DWARF use the same."""
     dylink = module.dylink
+    chosen = getattr(module, "memory_base", None)
     if dylink is None:
-        return PIC_MEMORY_BASE, 0
+        return (PIC_MEMORY_BASE if chosen is None else chosen), 0
     align = 1 << dylink.mem_align
-    return (PIC_MEMORY_BASE + align - 1) // align * align, 1 if dylink.table_size else 0
+    base = (PIC_MEMORY_BASE + align - 1) // align * align if chosen is None else chosen
+    return base, 1 if dylink.table_size else 0
 
 
 def _global_value(module: WasmModule, index: int):
@@ -793,6 +822,9 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     layout.regions = _regions(layout)
     layout.contents = _contents(module, findings)
     layout.globals = classify_globals(module, gnames, layout, variables)
+    from .allocators import find_allocators
+
+    layout.allocators = find_allocators(module)
     _findings(module, layout, pages, min_stack, host_max_pages, host_shared)
     return layout
 
@@ -1086,7 +1118,8 @@ def layout_to_dict(lay: MemoryLayout) -> dict:
                  "segments": [{"index": s.index, "name": s.name, "mode": s.mode, "memory": s.memory,
                                "address": s.address, "size": s.size, "file_offset": s.file_offset}
                               for s in lay.segments]},
-        "heap": {"base": lay.heap_base, "exact": lay.heap_base_exact, "available": lay.heap_available},
+        "heap": {"base": lay.heap_base, "exact": lay.heap_base_exact, "available": lay.heap_available,
+                 "allocators": lay.allocators.to_dict() if lay.allocators is not None else None},
         "linker_symbols": dict(sorted(lay.linker_symbols.items())),
         "globals": [{"name": g.name, "index": g.index, "value": g.value, "type": g.valtype, "class": g.kind,
                      "reason": g.reason} for g in lay.globals],

@@ -29,6 +29,7 @@ import multiprocessing
 import os
 import re
 import threading
+import time
 from array import array
 from collections import deque
 from collections.abc import Mapping
@@ -726,7 +727,27 @@ def _chunks(bodies, workers: int) -> list[tuple[int, int]]:
     return out
 
 
-def _scan_bodies(module: WasmModule, args: tuple, workers: int | None = None):
+class Deadline:
+    """A time limit on the analysis (``--timeout``): ``check()`` raises AnalysisTimeout once it has passed.
+    ``seconds`` None or 0: no limit."""
+
+    def __init__(self, seconds: float | None):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds if seconds else None
+
+    def check(self) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            from ..errors import AnalysisTimeout
+
+            raise AnalysisTimeout(f"the stack analysis did not finish in {self.seconds:g} s (--timeout; 0 = no "
+                                  "limit)")
+
+
+_NO_DEADLINE = Deadline(None)
+
+
+def _scan_bodies(module: WasmModule, args: tuple, workers: int | None = None,
+                 deadline: Deadline = _NO_DEADLINE):
     """``_scan_body`` over every body, in order (an iterator: results are consumed as they come, so the
     per-body tuples of a large module never exist all at once), split over forked worker processes for
     large modules (the decode is pure Python and CPU-bound). Falls back to one process where fork is
@@ -748,12 +769,14 @@ def _scan_bodies(module: WasmModule, args: tuple, workers: int | None = None):
             if pool is not None:
                 with pool:
                     for part in pool.imap(_scan_chunk, chunks):
+                        deadline.check()
                         yield from part
                 return
         finally:
             _WORK = None
     since = bodies[0].start if bodies else 0
     for body in bodies:
+        deadline.check()
         yield _scan_body(module, body, *args)
         if body.end - since > DROP_BYTES:
             _drop_pages(module, since, body.end)
@@ -762,7 +785,8 @@ def _scan_bodies(module: WasmModule, args: tuple, workers: int | None = None):
         _drop_pages(module, since, bodies[-1].end)
 
 
-def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | None = None) -> FrameTable:
+def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | None = None,
+                   deadline: Deadline = _NO_DEADLINE) -> FrameTable:
     """Frame sizes and call edges of every function (imports get size 0 and no calls), as a
     :class:`FrameTable` (a Mapping from function index to :class:`Frame`). ``workers``: processes for the
     body scan (default: the CPUs, up to 4, for PARALLEL_MIN_BODIES+ bodies in PARALLEL_MIN_BYTES+ of code)."""
@@ -817,7 +841,7 @@ def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | 
     nfuncs = module.num_functions
     if module.functions:  # pages an earlier pass left resident (the layout's scans): read again as needed
         _drop_pages(module, module.functions[0].start, module.functions[-1].end)
-    scanned = _scan_bodies(module, (sp_global, mask, ftypes, elems_for, referenced, sp_access), workers)
+    scanned = _scan_bodies(module, (sp_global, mask, ftypes, elems_for, referenced, sp_access), workers, deadline)
     count = 0
     for size, slack, dyn, writes, note, calls, ind in scanned:
         count += 1
@@ -883,8 +907,9 @@ class _Graph:
     a path (its function, or a recursive component's largest frame); ``slope[c]`` (components that reach
     recursion) the most bytes one more level of every recursion on a path adds."""
 
-    def __init__(self, frames: FrameTable, depth: int | None):
+    def __init__(self, frames: FrameTable, depth: int | None, deadline: Deadline = _NO_DEADLINE):
         self.frames = frames
+        self.deadline = deadline
         self.depth = depth
         n = self.n = len(frames)
         ind = frames._indirect
@@ -1023,9 +1048,11 @@ class _Graph:
         cid = 0
         stack = _index_array()  # Tarjan's stack
         wnode, wpos = _index_array(), _index_array()  # the DFS path and the next edge of each node on it
+        check = self.deadline.check
         for root in range(nv):
             if idx[root]:
                 continue
+            check()
             counter += 1
             idx[root] = low[root] = counter
             stack.append(root)
@@ -1045,6 +1072,8 @@ class _Graph:
                         wpos[-1] = p
                         low[v] = lv
                         counter += 1
+                        if not counter & 0x3FFF:
+                            check()
                         idx[w] = low[w] = counter
                         stack.append(w)
                         wnode.append(w)
@@ -1369,12 +1398,14 @@ def _cycle_text(names: tuple[str, ...], limit: int = 8) -> str:
     return " → ".join(names[:limit - 1]) + f" → … {len(names) - limit + 1} more → {names[0]}"
 
 
-def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | None = None) -> StackAnalysis:
+def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | None = None,
+                  timeout: float | None = None) -> StackAnalysis:
     """Frame sizes, call graph and worst-case stack depth of every export and of the start function.
 
     ``layout`` is a :class:`wasmem.model.layout.MemoryLayout` (computed when omitted); it supplies the
     stack-pointer global and the stack's size. ``recursion_depth`` bounds how many frames of a recursive
-    cycle can be on the stack at once, giving a finite bound for recursive entry points.
+    cycle can be on the stack at once, giving a finite bound for recursive entry points. ``timeout``: seconds
+    the analysis may take (None or 0: no limit); past it, AnalysisTimeout.
 
     Time and memory are linear in functions + call edges (a few bytes per function and edge); paths are
     kept as best-successor pointers and walked when asked for.
@@ -1395,7 +1426,8 @@ def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | Non
                      "Go's wasm backend keeps its stacks in the Go heap: there is no C linear stack")
     else:
         sp_reason = f"global {sp.global_index}: {sp.detail}"
-    frames = analyze_frames(module, sp_index)
+    deadline = Deadline(timeout)
+    frames = analyze_frames(module, sp_index, deadline=deadline)
     nimp = module.num_imported_funcs
     if nimp:
         notes.append("imported functions are counted as 0 bytes: their frames live in the host, not in "
@@ -1405,7 +1437,7 @@ def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | Non
         notes.append(f"{unresolved} indirect call site(s) go through an imported/exported table or call_ref: "
                      "resolved to the module's own functions of the right type only")
 
-    graph = _Graph(frames, recursion_depth)
+    graph = _Graph(frames, recursion_depth, deadline)
     entry = []
     seen_roots: set[tuple[int, str]] = set()
     candidates = []

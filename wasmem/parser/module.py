@@ -189,6 +189,12 @@ class WasmModule:
         self.size = len(self.data)
         # the first function body that does not end with `end`, once the bodies are located
         self.unterminated_body: int | None = None
+        # the __memory_base a position-independent module is given, when the caller chose one
+        # (``wasmem.api.load_module(memory_base=…)``, `--memory-base`); None: wasmem's default
+        self.memory_base: int | None = None
+        # a separate file holding this module's DWARF, when the caller named one (`--debug-file`): every
+        # DWARF reader (symbols, the layout's data end, dump/chase/call labels) uses it
+        self.debug_file: str | None = None
         self.sections: list[SectionHeader] = self._read_headers()
 
     # -- construction ------------------------------------------------------------------------

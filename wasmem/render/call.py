@@ -217,35 +217,45 @@ class CallView:
                      expand=False)
 
     def _changes(self):
-        r = self.result
-        if not r.changes:
-            yield Text("memory: no bytes changed", style="dim")
-            return
-        yield Text(f"memory: {r.changed_bytes} bytes changed in {len(r.changes)} range"
-                   f"{'' if len(r.changes) == 1 else 's'}", style="bold")
-        for c in r.changes[:MAX_RANGES]:
-            label, kind = _label(c.start, self.regions)
-            t = Text(f"  [0x{c.start:x}, 0x{c.end:x}) {c.size} bytes", style="")
-            if label:
-                t.append(f"  {shown(label)}", style="dim")
-            yield t
-            start = c.start - c.start % 16
-            end = min(c.end, c.start + MAX_RANGE_BYTES)
-            end = end + (-end % 16)
-            for a in range(start, end, 16):
-                lo, hi = max(a, c.start), min(a + 16, c.end)
-                # bytes outside the range are not known here: show only the range's bytes
-                row = bytearray(16)
-                changed = []
-                for i in range(lo, hi):
-                    row[i - a] = c.after[i - c.start]
-                    if c.after[i - c.start] != c.before[i - c.start]:
-                        changed.append(i - a)
-                yield Line(_partial_row(a, bytes(row), lo - a, hi - a, changed))
-            if c.end > c.start + MAX_RANGE_BYTES:
-                yield Text(f"    … {c.end - c.start - MAX_RANGE_BYTES} more bytes", style="dim")
-        if len(r.changes) > MAX_RANGES:
-            yield Text(f"  … {len(r.changes) - MAX_RANGES} more ranges (use --json for all)", style="dim")
+        yield from changes_lines(self.result.changes, self.regions)
+
+
+def trap_panel(result, frame_locations=()) -> Panel:
+    """The trap of a call result and its backtrace, as `call` shows it (the shell's `bt`)."""
+    return CallView(result, frame_locations=list(frame_locations))._trap()
+
+
+def changes_lines(changes, regions=(), what: str = "memory"):
+    """Changed byte ranges (``ChangedRange``) as `call` shows them: a heading, then each range's bytes."""
+    if not changes:
+        yield Text(f"{what}: no bytes changed", style="dim")
+        return
+    total = sum(c.size for c in changes)
+    yield Text(f"{what}: {total} bytes changed in {len(changes)} range"
+               f"{'' if len(changes) == 1 else 's'}", style="bold")
+    for c in changes[:MAX_RANGES]:
+        label, kind = _label(c.start, regions)
+        t = Text(f"  [0x{c.start:x}, 0x{c.end:x}) {c.size} bytes", style="")
+        if label:
+            t.append(f"  {shown(label)}", style="dim")
+        yield t
+        start = c.start - c.start % 16
+        end = min(c.end, c.start + MAX_RANGE_BYTES)
+        end = end + (-end % 16)
+        for a in range(start, end, 16):
+            lo, hi = max(a, c.start), min(a + 16, c.end)
+            # bytes outside the range are not known here: show only the range's bytes
+            row = bytearray(16)
+            changed = []
+            for i in range(lo, hi):
+                row[i - a] = c.after[i - c.start]
+                if c.after[i - c.start] != c.before[i - c.start]:
+                    changed.append(i - a)
+            yield Line(_partial_row(a, bytes(row), lo - a, hi - a, changed))
+        if c.end > c.start + MAX_RANGE_BYTES:
+            yield Text(f"    … {c.end - c.start - MAX_RANGE_BYTES} more bytes", style="dim")
+    if len(changes) > MAX_RANGES:
+        yield Text(f"  … {len(changes) - MAX_RANGES} more ranges (use --json for all)", style="dim")
 
 
 def _partial_row(address, data, lo, hi, changed) -> Text:
@@ -279,8 +289,14 @@ def render_call(outcome) -> Group:
                     result_values=getattr(outcome, "result_values", None),
                     frame_locations=getattr(outcome, "frame_locations", None),
                     host=getattr(outcome.session, "host_choice", None))
+    parts = [view]
     if getattr(outcome, "watch", None) is not None:
         from .watch import WatchView
 
-        return Group(view, WatchView(outcome.watch))
-    return Group(view)
+        parts.append(WatchView(outcome.watch))
+    core = getattr(outcome, "coredump", None)
+    if core is not None:
+        mod = getattr(outcome.session.module, "path", None) or "MODULE"
+        parts.append(Text.assemble(("coredump: ", "bold"), shown(core),
+                                   (f"  (read it: wasmem backtrace {shown(core)} {shown(mod)})", "dim")))
+    return Group(*parts)

@@ -76,7 +76,7 @@ class CheckView:
         if failed:
             summary.append(f"; {failed} failed", style="bold red")
         if errors:
-            summary.append(f"; {errors} module(s) could not be read", style="bold red")
+            summary.append(f"; {errors} module(s) could not be read or analysed", style="bold red")
         if self.config:
             summary.append(f"  (rules from {shown(self.config)})", style="dim")
         yield summary

@@ -218,6 +218,13 @@ class InspectView:
             est = "" if lay.heap_base_exact else " (estimate)"
             row("heap base", f"{fmt_addr(lay.heap_base)}{est}",
                 f"{fmt_bytes(lay.heap_available)} of the initial memory left for the heap")
+        al = lay.allocators
+        if al is not None and (al.functions or al.notes):
+            fams = al.families
+            by = sorted({f.found_by for f in al.functions})
+            text = (", ".join(f.name for f in al.functions) + f" ({', '.join(fams)}; by {', '.join(by)})"
+                    if al.functions else "none found")
+            row("allocator", text, "; ".join(al.notes) or None)
         if lay.min_pages_needed is not None:
             row("pages needed", f"{lay.min_pages_needed} (declared minimum "
                 f"{lay.memory.min_pages if lay.memory else '?'})")

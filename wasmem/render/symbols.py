@@ -64,6 +64,14 @@ class SymbolsView:
                           _where(s)]
                 add_row(t, *cells)
             yield t
+            if lst.values is not None:  # with --core: one line each, cut at the width
+                yield Text("")
+                yield Text("values in the coredump", style="bold")
+                for s, v in zip(lst.symbols, lst.values, strict=True):
+                    if v is not None:
+                        line = Text.assemble("  ", (shown(s.display_name), "green"), " = ", shown(v))
+                        line.no_wrap, line.overflow = True, "ellipsis"
+                        yield line
         if funcs:
             if data:
                 yield Text("")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 
 from ..errors import UsageError, WasmemError
 from ..model.layout import paint_safety
@@ -91,6 +90,7 @@ class CallOutcome:
         self.sret_value = sret_value
         self.result_notes = result_notes or {}
         self.frame_locations = frame_locations or []
+        self.coredump: str | None = None  # the coredump file written when the call trapped (--coredump)
 
     @property
     def ok(self) -> bool:
@@ -112,6 +112,8 @@ class CallOutcome:
                                   for k, v in self.result_values.items()}
         if self.watch is not None:
             d["watch"] = self.watch.to_dict()
+        if self.coredump is not None:
+            d["coredump"] = self.coredump
         if self.frame_locations and isinstance(d.get("trap"), dict):
             for fd, loc in zip(d["trap"].get("frames", []), self.frame_locations, strict=False):
                 fd["location"] = loc
@@ -119,10 +121,18 @@ class CallOutcome:
 
 
 def symbols_for(module: WasmModule):
-    """The module's SymbolTable (DWARF loaded lazily, only when asked for)."""
+    """The module's SymbolTable (DWARF loaded lazily, only when asked for), made once per module object
+    (a shell asks for it on every command)."""
     from ..debuginfo import load_symbols
 
-    return load_symbols(module)
+    table = getattr(module, "_wasmem_symbols", None)
+    if table is None:
+        table = load_symbols(module)
+        try:
+            module._wasmem_symbols = table
+        except AttributeError:  # a module type with __slots__: no cache
+            pass
+    return table
 
 
 def _has_dwarf_sections(module: WasmModule) -> bool:
@@ -191,8 +201,8 @@ def pointer_note(symbols, value: int, pointee_type=None) -> str | None:
 
 def call_function(path_or_module, func: str, args=(), *, before=(), returns: str | None = None,
                   ret_size: int = 16, alloc: str | None = None, sret: bool | None = None, writes=(),
-                  watch=(), watch_stop: bool = False, access: str = "w", trace_writes: bool = False,
-                  **options) -> CallOutcome:
+                  coredump: str | os.PathLike | None = None, watch=(), watch_stop: bool = False, access: str = "w",
+                  trace_writes: bool = False, **options) -> CallOutcome:
     """Opens a session, runs each ``before`` call ("FUNC ARGS"), then calls ``func`` with ``args``.
     A setup call that traps stops there: the outcome's result is that call.
 
@@ -201,10 +211,15 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
     frames get ``file:line``. A hidden result pointer is passed only when DWARF says the function returns
     a struct, or when ``sret``/``returns`` asks for it: a missing argument is never taken for one.
 
+    With ``coredump`` (a path), a call that traps (a setup call too) leaves a standard coredump there: every
+    memory and global of the instance as the trap left them and the trap's frames; ``outcome.coredump``
+    is then the path (it stays None when nothing trapped, and no file is written).
+
     ``watch``: targets (runtime/watch.py) whose writes (``access="rw"``: and reads) are reported, in the
     ``before`` calls too, as the outcome's ``watch`` report; ``watch_stop`` makes the first hit a trap;
     ``trace_writes`` sums every write per function into the report's ``write_map``."""
-    module = load_module(path_or_module)
+    live = path_or_module if isinstance(path_or_module, Session) else None  # the shell's session: kept open
+    module = live.module if live is not None else load_module(path_or_module)
     symbols = symbols_for(module)
     fsym = dwarf_function(symbols, module, func)
     rtype = _return_type(fsym)
@@ -221,10 +236,13 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
 
     spec = watch_spec(watch, access, trace_writes)
     if spec is not None:
+        if live is not None:
+            raise UsageError("--watch rewrites the module before it is instantiated: it cannot be added to a "
+                             "running session")
         options["watch"] = spec
     elif watch_stop:
         raise UsageError("--stop needs --watch TARGET")
-    session = open_session(module, **options)
+    session = live if live is not None else open_session(module, **options)
     report = None
     if spec is not None:
         try:
@@ -232,6 +250,17 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
         except BaseException:
             session.close()
             raise
+    dumped: list[str] = []
+    if coredump is not None:
+        from .coredump import session_coredump
+
+        def on_trap(trap):
+            if trap.kind == "exit":  # proc_exit ends the program; it is not a trap (wasmtime writes no dump)
+                return
+            session_coredump(session, coredump, trap)
+            dumped.append(os.fspath(coredump))
+
+        session.on_trap = on_trap
     done: list[CallResult] = []
     for k, text in enumerate(before, 1):
         name, bargs = split_call(text)
@@ -239,7 +268,7 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
             session.watch_recorder.call_label = f"before {k}: {name}"
         r = session.call(name, bargs, alloc=alloc, sret=dwarf_sret(symbols, module, name))
         if not r.ok:
-            out = _annotate(CallOutcome(session, done, r, symbols=symbols), None, None)
+            out = _dumped(_annotate(CallOutcome(session, done, r, symbols=symbols), None, None), dumped)
             out.watch = report
             return out
         done.append(r)
@@ -255,9 +284,14 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
             resolved.append(f"{addr:#x}={data.hex()}")
         writes = resolved
     r = session.call(func, list(args), returns=returns, ret_size=ret_size, alloc=alloc, sret=sret, writes=writes)
-    out = _annotate(CallOutcome(session, done, r, symbols=symbols), sret_type, fsym)
+    out = _dumped(_annotate(CallOutcome(session, done, r, symbols=symbols), sret_type, fsym), dumped)
     out.watch = report
     return out
+
+
+def _dumped(outcome: CallOutcome, dumped: list) -> CallOutcome:
+    outcome.coredump = dumped[-1] if dumped else None
+    return outcome
 
 
 def _annotate(outcome: CallOutcome, sret_type, fsym) -> CallOutcome:
@@ -310,6 +344,7 @@ class DumpOutcome:
         self.sp = sp
         self.value = value
         self.target = target
+        self.notes: list[str] = []  # e.g. a coredump that names another module file (its structure matched)
 
     @property
     def ok(self) -> bool:
@@ -438,7 +473,7 @@ def snapshot_limit(module: WasmModule, memory: int = 0) -> int:
 def _shared_regions(symbols, regions: list) -> list:
     """The map of memory 0 from the layout the symbol table uses (with its DWARF facts), so that a dump's
     region headings and its symbols' regions come from one model even when the session's own layout skipped
-    a large .debug_info (``LAYOUT_DWARF_LIMIT``). The DWARF is read anyway here: the labels need it."""
+    the DWARF (its variables scan ran out of time). The DWARF is read anyway here: the labels need it."""
     if not getattr(symbols, "has_dwarf", False):
         return regions
     try:
@@ -453,30 +488,31 @@ class _Memory:
     image (the module then gives only the layout and the names)."""
 
     def __init__(self, path_or_module, *, memory: int = 0, after=(), snapshot: str | None = None,
-                 alloc: str | None = None, **options):
+                 alloc: str | None = None, core: str | None = None, **options):
         from ..model.values import MemoryImage, eval_address
 
         self.calls: list = []
         self.changed: set[int] = set()
         self.session = None
+        self.core_memory = None
+        self.notes: list[str] = []
         if snapshot is not None and after:
             raise UsageError("--after calls functions of a live instance, --snapshot reads a saved memory image: "
                              "use one or the other")
-        if snapshot is not None:
+        if core is not None and (after or snapshot is not None):
+            raise UsageError("--core reads a coredump: it takes neither --after calls nor a --snapshot")
+        if core is not None:
+            self._open_core(path_or_module, core, memory)
+        elif snapshot is not None:
             module = load_module(path_or_module)
             layout, _, _, regions = layout_facts(module)
             limit = snapshot_limit(module, memory)
-            try:
-                st = os.stat(snapshot)
-            except OSError as exc:
-                raise UsageError(f"--snapshot {snapshot}: {exc.strerror}") from None
-            if not stat.S_ISREG(st.st_mode):
-                raise UsageError(f"--snapshot {snapshot}: not a regular file")
-            if st.st_size > limit:
-                raise UsageError(f"--snapshot {snapshot}: {st.st_size} bytes, more than memory {memory} of this "
-                                 f"module can hold ({limit} bytes): not a snapshot of it")
-            with open(snapshot, "rb") as f:
-                image = MemoryImage(f.read(limit), f"snapshot {os.path.basename(snapshot)}")
+            from ..files import read_regular
+
+            data = read_regular(snapshot, limit, what="--snapshot", noun="a memory image", max_size=limit,
+                                size_note=f"memory {memory} of this module can hold ({limit} bytes): not a snapshot "
+                                          "of it")
+            image = MemoryImage(data, f"snapshot {os.path.basename(snapshot)}")
             syms = _static_symbols(module, layout)
 
             def lookup(name):
@@ -490,7 +526,8 @@ class _Memory:
             self.resolve = lambda text: eval_address(text, lookup)
             self.is64 = bool(module.memories and module.memories[0].type.is64)
         else:
-            session = self.session = open_session(path_or_module, **options)
+            session = self.session = (path_or_module if isinstance(path_or_module, Session)  # a live one
+                                      else open_session(path_or_module, **options))
             setup_symbols = symbols_for(session.module) if after else None
             for text in after:
                 name, cargs = split_call(text)
@@ -512,30 +549,78 @@ class _Memory:
         if self.symbols is not None and self.regions:
             self.regions = _shared_regions(self.symbols, self.regions)
 
+    def _open_core(self, path_or_module, core: str, memory: int) -> None:
+        from ..api import open_core
+        from ..model.values import eval_address
+
+        module = load_module(path_or_module)
+        view = open_core(core, module)
+        layout, sp_global, _, regions = layout_facts(module)
+        cm = view.memory(memory)
+        is64 = bool(module.memories and module.memories[0].type.is64)
+        mask = 0xFFFFFFFFFFFFFFFF if is64 else 0xFFFFFFFF
+        sp = view.global_value(sp_global) if sp_global is not None else None
+        sp = sp & mask if isinstance(sp, int) else None
+
+        def find_global(name: str) -> int | None:
+            e = module.find_export(name)
+            if e is not None and e.kind == "global":
+                return e.index
+            return next((i for i, n in module.names.globals.items() if n == name), None)
+
+        def lookup(name: str):
+            if name.lower() == "sp":
+                if sp is None:
+                    raise UsageError("`sp`: this module has no known stack pointer")
+                return sp
+            g = find_global(name)
+            if g is None:
+                return None
+            v = view.global_value(g)
+            return v & mask if isinstance(v, int) else v
+
+        self.module, self.source, self.sp = module, f"coredump {core}", sp
+        self.regions = regions if memory == 0 else []
+        self.read, self.size, self.image, self.core_memory = cm.read, cm.size, None, cm
+        self.resolve = lambda text: eval_address(text, lookup)
+        self.is64 = is64
+        self.notes = list(view.notes)
+
     def target(self, at: str) -> Target:
         if self.symbols is None:
             return Target(at, self.resolve(at))
         return resolve_target(at, self.symbols, self.read, self.resolve)
 
     def save(self, path: str, memory: int) -> None:
+        if self.core_memory is not None and self.core_memory.size > 1 << 32:
+            raise UsageError(f"--save: memory {memory} of the coredump is {self.core_memory.size} bytes, "
+                             f"more than a raw image wasmem writes (4 GiB)")
         with open(path, "wb") as f:
+            if self.core_memory is not None:  # a raw image of a coredump's memory, written a block at a time
+                for block in self.core_memory.iter_chunks():
+                    f.write(block)
+                return
             f.write(self.image if self.image is not None else self.session._image(memory))
 
 
 def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt: str = "hex",
                 big_endian: bool = False, width: int | None = None, memory: int = 0, after=(),
                 snapshot: str | None = None, save: str | None = None, alloc: str | None = None,
-                type_name: str | None = None, depth: int = 4, **options) -> DumpOutcome:
+                type_name: str | None = None, depth: int = 4, core: str | None = None, changed=None,
+                **options) -> DumpOutcome:
     """Reads ``length`` bytes at the address expression ``at`` from a live instance (after the ``after``
-    calls) or from a raw ``snapshot`` image, and splits them into rows labelled ``<symbol+off>`` or by
-    region. ``at`` may be a symbol path (``config.meta``, ``node_a->next``); without ``length`` a symbol's
+    calls), from a raw ``snapshot`` image or from a coredump (``core``, of this module), and splits them
+    into rows labelled ``<symbol+off>`` or by region. ``save`` writes the whole memory as a raw image (so a
+    coredump becomes a ``--snapshot`` image). ``at`` may be a symbol path (``config.meta``, ``node_a->next``); without ``length`` a symbol's
     size is used (else 256). ``type_name`` (a DWARF type, or ``auto`` for the symbol's own type) decodes
-    the bytes into a typed value tree."""
+    the bytes into a typed value tree. ``changed`` adds addresses to highlight (a shell's last call)."""
     from ..model.values import make_dump
 
     if length is not None and length < 0:
         raise UsageError(f"--len {length} is negative")
-    mem = _Memory(path_or_module, memory=memory, after=after, snapshot=snapshot, alloc=alloc, **options)
+    mem = _Memory(path_or_module, memory=memory, after=after, snapshot=snapshot, alloc=alloc, core=core, **options)
+    if changed:
+        mem.changed |= set(changed)
     target = mem.target(at)
     value = None
     if type_name:
@@ -556,7 +641,9 @@ def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt
     d = make_dump(data, target.address, fmt, width=width, big_endian=big_endian, regions=mem.regions,
                   changed=mem.changed, memory=memory, memory_size=mem.size,
                   labeler=row_labeler(mem.symbols) if mem.symbols is not None else None)
-    return DumpOutcome(d, mem.source, mem.calls, mem.regions, save, mem.sp, value=value, target=target)
+    out = DumpOutcome(d, mem.source, mem.calls, mem.regions, save, mem.sp, value=value, target=target)
+    out.notes = list(mem.notes)
+    return out
 
 
 class ChaseOutcome:
@@ -566,6 +653,7 @@ class ChaseOutcome:
         self.chase = chase
         self.calls = calls
         self.session = session
+        self.notes: list[str] = []
 
     @property
     def ok(self) -> bool:
@@ -579,16 +667,16 @@ class ChaseOutcome:
 
 def chase_memory(path_or_module, at: str, *, depth: int = 4, after=(), length: int | None = None,
                  type_name: str | None = None, untyped: bool = False, alloc: str | None = None,
-                 snapshot: str | None = None, **options) -> ChaseOutcome:
+                 snapshot: str | None = None, core: str | None = None, **options) -> ChaseOutcome:
     """Follows pointers from ``at`` (an address expression or a symbol path) in a live instance, after
-    the ``after`` calls, or in a raw ``snapshot`` image. With a DWARF type (the symbol's own, or
+    the ``after`` calls, in a raw ``snapshot`` image or in a coredump (``core``). With a DWARF type (the symbol's own, or
     ``type_name``) the result is a typed tree with pointer members followed; otherwise a telescope of
     classified words (``length`` bytes, default: the symbol's size, else 8 words)."""
     from ..model.chase import Chase, MemoryMap, telescope, typed_walk
 
     if depth < 0:
         raise UsageError(f"--depth {depth} is negative")
-    mem = _Memory(path_or_module, after=after, snapshot=snapshot, alloc=alloc, **options)
+    mem = _Memory(path_or_module, after=after, snapshot=snapshot, alloc=alloc, core=core, **options)
     symbols = mem.symbols
     target = mem.target(at)
     ws = 8 if mem.is64 else 4
@@ -622,4 +710,6 @@ def chase_memory(path_or_module, at: str, *, depth: int = 4, after=(), length: i
             length = target.size or 8 * ws
         length = max(0, min(length, msize - target.address))
         ch.words = telescope(mem.read, target.address, length, layout_map, depth=depth)
-    return ChaseOutcome(ch, mem.calls, mem.session)
+    out = ChaseOutcome(ch, mem.calls, mem.session)
+    out.notes = list(mem.notes)
+    return out

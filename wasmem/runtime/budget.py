@@ -27,6 +27,7 @@ MAX_TABLE_ENTRIES = 10_000_000  # entries over all tables (--max-table-entries)
 TABLE_SLOT = 8  # bytes wasmtime spends per table entry (a pointer): the default is about 80 MB
 OUTPUT_STOP_FACTOR = 64  # a call is stopped when one stream passes 64 x the cap …
 OUTPUT_STOP_MIN = 64 << 20  # … and at least 64 MiB
+STUCK_GRACE = 2.0  # seconds a stopped call may take to return before ``on_stuck`` is called
 WATCH_INTERVAL = 0.01  # seconds between the watcher's looks at the output files and the signal pipe
 MAX_FUEL = 2**63 - 1
 
@@ -87,11 +88,19 @@ class Watcher:
     which the C-level handler writes at once even while the main thread is inside wasm) and when an
     output file passes its stop size it records the reason, sets ``stopped`` (host functions waiting on
     it wake up) and calls ``interrupt`` (the engine's epoch increment: wasm code traps at its next
-    check). ``stop()`` ends it; a watcher that was stopped never interrupts afterwards."""
+    check). ``stop()`` ends it; a watcher that was stopped never interrupts afterwards.
+
+    A call blocked inside the engine's own WASI (opening or reading a FIFO or a device under ``--dir``:
+    wasmtime's WASI waits in a worker thread, where neither the epoch nor a signal reaches) cannot be
+    stopped that way: when the call has not returned ``grace`` seconds after the stop, ``on_stuck(reason)``
+    is called (the command line's exits the process with the stop's message; a library caller may pass
+    its own, or none and wait)."""
 
     def __init__(self, interrupt, timeout: float | None, files=(), limit: int | None = None,
-                 signal_fd: int | None = None):
+                 signal_fd: int | None = None, on_stuck=None, grace: float = STUCK_GRACE):
         self.interrupt = interrupt
+        self.on_stuck = on_stuck
+        self.grace = grace
         self.deadline = time.monotonic() + timeout if timeout else None
         self.files = [f for f in files if f]
         self.limit = limit if self.files else None
@@ -103,7 +112,7 @@ class Watcher:
         self._lock = threading.Lock()
         self._thread = None
         if self.deadline is not None or self.limit is not None or signal_fd is not None:
-            self._thread = threading.Thread(target=self._run, name="wasmem-watch", daemon=True)
+            self._thread = threading.Thread(target=self._watch, name="wasmem-watch", daemon=True)
             self._thread.start()
 
     def fire(self, reason: str, stream: int | None = None) -> None:
@@ -126,6 +135,11 @@ class Watcher:
                 self.fire("timeout")
             return self.reason
         return self.reason if self.stopped.wait(seconds) else None
+
+    def _watch(self) -> None:
+        self._run()
+        if self.reason is not None and self.on_stuck is not None and not self._done.wait(self.grace):
+            self.on_stuck(self.reason)
 
     def _run(self) -> None:
         interval = WATCH_INTERVAL if (self.limit is not None or self.signal_fd is not None) else None

@@ -398,8 +398,11 @@ class Session:
                  check_stack: bool = False, paint: bool | None = None,
                  paint_safe: tuple[bool, str] | None = None, host: str | None = "auto", wasi_args=(),
                  wasi_stdin: str | None = None, on_compile=None, max_table_entries: int = MAX_TABLE_ENTRIES,
-                 max_output: int = MAX_OUTPUT, watch: dict | None = None):
+                 max_output: int = MAX_OUTPUT, on_stuck=None, watch: dict | None = None):
         self.module = module
+        # called (from the watcher's thread) with (reason, message) when a stopped call does not return: a
+        # host call the engine cannot interrupt (budget.Watcher); the command line exits there
+        self.on_stuck = on_stuck
         self.watch_recorder = None  # runtime/watch.py's WatchRecorder once --watch targets are attached
         self.sp_global = sp_global
         self.stack_range = stack_range
@@ -420,6 +423,7 @@ class Session:
         self.truncated = (0, 0)  # bytes of stdout, stderr dropped by the last _take_output
         self.regions: list = []  # filled by open_session from the layout model
         self.layout = None
+        self.on_trap = None  # called with the TrapInfo when a call traps, before wasmem resets anything
         self.name = os.path.basename(module.path) if module.path else "module.wasm"
         self.host = HostState(strict=strict_imports, max_output=max_output)
         self._tmpfiles: list[str] = []  # WASI's stdout and stderr files
@@ -1059,8 +1063,15 @@ class Session:
         if files:  # a stream's stop size, from what it had when the call started
             pos = max(self._file_size(f) for f in files)
             limit = pos + stop_after(self.max_output)
+        stuck = None
+        if self.on_stuck is not None:
+            def stuck(reason: str) -> None:
+                what = (f"timed out after {self.timeout:g} s (--timeout)" if reason == "timeout" else
+                        "interrupted" if reason == "interrupt" else "stopped: too much output (--max-output)")
+                self.on_stuck(reason, f"{what}, but the call is blocked in a host call that cannot be interrupted "
+                                      "(a WASI open or read of a FIFO or a device under --dir?)")
         self._watch = Watcher(self.engine.increment_epoch, self.timeout or None, files, limit,
-                              self._signals.arm())
+                              self._signals.arm(), on_stuck=stuck)
 
     def _disarm(self) -> None:
         w, self._watch = getattr(self, "_watch", None), None
@@ -1590,6 +1601,8 @@ class Session:
                 low, high = painted
                 lowest = self._unpaint(low, high, before[0])
             after = {i: self._image(i) for i in sorted(self.memories)}
+            if result.trap is not None and self.on_trap is not None:
+                self.on_trap(result.trap)  # the instance as the trap left it (a coredump), before any reset
             if painted is not None:
                 result.stack = StackUse(sp_call, min(lowest, sp_call), *low_high, method="paint", floor=low,
                                         note=self.paint_reason)

@@ -127,8 +127,9 @@ def make_config(argv0: str, *, args=(), env=(), dirs=(), stdin: str | None = Non
             raise UsageError(f"--dir {host}: not a directory")
         wc.preopen_dir(host, guest, writable)
     if stdin is not None:
-        if not os.path.isfile(stdin):
-            raise UsageError(f"--stdin {stdin}: no such file")
+        from ...files import regular_file
+
+        regular_file(stdin, what="--stdin")  # a FIFO or a device would block the guest where no stop reaches
         wc.stdin_file = stdin
     if stdout is not None:
         wc.stdout_file = stdout

@@ -1,0 +1,82 @@
+"""Allocator discovery (issue 15, item 1): by export, name section and DWARF names, accepted only with the
+signature the convention has; `--allocator ALLOC[,FREE]` for stripped or custom allocators; inspect shows it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import sample, wat
+
+from wasmem.api import load_module
+from wasmem.cli.main import main
+from wasmem.model.allocators import find_allocators
+from wasmem.parser import WasmModule
+
+
+def roles(a):
+    return {(f.name, f.role, f.family, f.found_by) for f in a.functions}
+
+
+def test_the_samples_toolchain_allocators():
+    bg = find_allocators(load_module(sample("hosts-wasm-bindgen.wasm")))
+    assert roles(bg) == {("__wbindgen_malloc", "aligned_alloc", "wasm-bindgen", "export"),
+                         ("__wbindgen_free", "free", "wasm-bindgen", "export")} and bg.complete
+    asc = find_allocators(load_module(sample("hosts-assemblyscript.wasm")))
+    assert ("__new", "alloc", "assemblyscript", "export") in roles(asc)
+    assert any("garbage collector" in n for n in asc.notes)
+    assert not find_allocators(load_module(sample("memdemo.wasm"))).functions  # its own allocate/deallocate
+
+
+C_LIKE = """(module (memory 1)
+  (func $malloc (export "malloc") (param i32) (result i32) (local.get 0))
+  (func $free (export "free") (param i32))
+  (func $calloc (param i32 i32) (result i32) (i32.const 0))
+  (func $realloc (param i32 i32) (result i32) (i32.const 0))
+  (func $posix_memalign (param i32 i32 i32) (result i32) (i32.const 0))
+  (func $__rust_alloc (param i32 i32) (result i32) (i32.const 0))
+  (func $__rust_dealloc (param i32 i32 i32))
+  (func $bogus_free (export "dlfree") (param f64)))"""
+
+
+def test_exports_and_the_name_section_with_their_signatures():
+    a = find_allocators(WasmModule.from_bytes(wat(C_LIKE), "c.wasm"))
+    assert roles(a) == {("malloc", "alloc", "c", "export"), ("free", "free", "c", "export"),
+                        ("calloc", "calloc", "c", "name-section"), ("realloc", "realloc", "c", "name-section"),
+                        ("posix_memalign", "memalign_out", "c", "name-section"),
+                        ("__rust_alloc", "aligned_alloc", "rust", "name-section"),
+                        ("__rust_dealloc", "free", "rust", "name-section")}
+    # dlfree(f64) is not a free: the wrong signature is never taken for one
+    assert all(f.name != "dlfree" for f in a.functions)
+    pm = a.find("memalign_out")
+    assert pm.convention.params == ("out", "align", "size") and pm.convention.result == "status"
+
+
+def test_dwarf_names_count_after_exports_and_names():
+    m = WasmModule.from_bytes(wat("(module (memory 1) (func (param i32) (result i32) (local.get 0)) "
+                                  "(func (param i32)))"), "s.wasm")
+    a = find_allocators(m, dwarf_names={0: "malloc", 1: "free"})
+    assert roles(a) == {("malloc", "alloc", "c", "dwarf"), ("free", "free", "c", "dwarf")}
+    assert roles(find_allocators(m, dwarf_names={0: "alloc::alloc::__rust_alloc"})) == set()  # (i32)->i32: not Rust's
+
+
+def test_user_allocator_names_and_their_errors():
+    m = load_module(sample("memdemo.wasm"))
+    a = find_allocators(m, user_names="allocate,deallocate")
+    assert roles(a) == {("allocate", "alloc", "user", "--allocator"), ("deallocate", "free", "user", "--allocator")}
+    assert a.find("free").convention.params == ("ptr", "old_size") and a.complete
+    a = find_allocators(m, user_names="get_counter")
+    assert not a.functions and "not the alloc shape" in a.notes[0]
+    a = find_allocators(m, user_names="nothing_here")
+    assert "no function named 'nothing_here'" in a.notes[0]
+
+
+def test_inspect_reports_them(capsys):
+    with pytest.raises(SystemExit):
+        main(["inspect", sample("hosts-wasm-bindgen.wasm"), "--json"])
+    d = json.loads(capsys.readouterr().out)["heap"]["allocators"]
+    assert [f["name"] for f in d["functions"]] == ["__wbindgen_malloc", "__wbindgen_free"]
+    with pytest.raises(SystemExit):
+        main(["inspect", sample("hosts-wasm-bindgen.wasm")])
+    out = capsys.readouterr().out
+    assert "allocator" in out and "__wbindgen_malloc, __wbindgen_free (wasm-bindgen; by export)" in out

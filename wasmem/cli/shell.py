@@ -1,0 +1,79 @@
+"""`wasmem shell`: one live instance and a gdb-like command language; scripts with -x."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .call import run_options
+
+
+@click.command("shell")
+@click.argument("module", type=click.Path())
+@click.option("-x", "scripts", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="Run the commands in FILE (repeatable), echoing each; stop at the first failed assert (exit "
+                   "1) or error (exit 2, with FILE:LINE). No prompt afterwards.")
+@click.option("-c", "commands", multiple=True, metavar="COMMAND",
+              help="Run COMMAND as a script line (repeatable; after the -x files).")
+@click.option("-q", "--quiet", is_flag=True, help="Do not echo script lines.")
+@run_options
+def shell_cmd(module, scripts, commands, quiet, session, alloc):
+    """Run a module in one live instance and work on it with gdb-like commands.
+
+    Values persist between commands: `call` keeps results as $1, $2, … ($_ is the last) and `alloc`
+    keeps addresses, usable in any later argument. Commands: call, x/NFMT, dump, p (DWARF-typed:
+    p config, p *node_a->next, p names[2]), chase, alloc, write, str, free, snapshot/restore/diff,
+    grow, info, bt, reset, view, assert, help. Errors are printed and the shell goes on.
+
+    With -x FILE or -c COMMAND (or commands on a standard input that is not a terminal) the lines run
+    as a script: each is echoed, `assert` lines check values, and the first failed assert ends it
+    with exit status 1, any other error with status 2 and FILE:LINE. Interactive use has completion
+    (commands, exports, symbols, struct fields after . and ->) and history (WASMEM_HISTORY names the
+    file; empty keeps it in memory).
+
+    \b
+    Examples:
+      wasmem shell app.wasm
+      wasmem shell app.wasm -x examples/seed.wms
+      wasmem shell app.wasm -c "alloc 16" -c 'write $1 "hello"' -c 'call process_string $1 5' -c 'str $1'
+      echo "info sp" | wasmem shell app.wasm
+    """
+    from ..shell import Shell, read_script, run_lines
+
+    scripted = bool(scripts or commands) or not _is_tty(sys.stdin)
+    sh = Shell(module, options=session, alloc=alloc, view=None if scripted else _run_view)
+    try:
+        if scripted:
+            for path in scripts:
+                run_lines(sh, read_script(path), path, echo=not quiet)
+            if commands:
+                run_lines(sh, list(commands), "-c", echo=not quiet)
+            if not scripts and not commands:
+                run_lines(sh, sys.stdin.read(64 << 20).splitlines(), "<stdin>", echo=not quiet)
+            return 0
+        import signal
+
+        from ..shell.repl import interact
+
+        # Ctrl-C while a command runs: a KeyboardInterrupt the shell reports, not the end of the session
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            return interact(sh)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    finally:
+        sh.close()
+
+
+def _is_tty(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _run_view(shell, at=None) -> None:
+    from ..shell.view import view_shell
+
+    view_shell(shell, at)

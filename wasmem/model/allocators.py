@@ -1,0 +1,219 @@
+"""Which functions of a module allocate and free heap memory (issue 15, allocator discovery).
+
+Found by name — an export, the name section, or DWARF's function names (given by the caller: the model
+does not read DWARF) — and accepted only with the signature the convention has, so that an unrelated
+export called ``free`` with the wrong type is not taken for one. Each role names what its parameters and
+result mean, which is what a heap tracker needs to turn a call into "block of N bytes at P":
+
+- C (wasi-libc's dlmalloc, Emscripten's dlmalloc/emmalloc, any libc): ``malloc``, ``free``, ``calloc``,
+  ``realloc``, ``aligned_alloc``, ``posix_memalign``, ``memalign``; dlmalloc's own ``dlmalloc``/``dlfree``/…
+  and emmalloc's ``emmalloc_*`` names when those are what the name section keeps.
+- Rust: ``__rust_alloc``/``__rust_dealloc``/``__rust_realloc``/``__rust_alloc_zeroed`` and the default
+  allocator's ``__rdl_*`` (the ``__rg_*`` shims a ``#[global_allocator]`` gets too).
+- wasm-bindgen: ``__wbindgen_malloc``/``__wbindgen_free``/``__wbindgen_realloc``.
+- AssemblyScript: ``__new(size, id)``, ``__alloc``, ``__free``, ``__renew``/``__realloc``; its garbage
+  collector frees blocks on its own (``__collect``), which a tracker can only see as frees.
+- ``--allocator`` (``user_names``): ``ALLOC[,FREE]`` names for a stripped or custom allocator, taken as
+  malloc/free-shaped.
+
+Zig's and Odin's allocators are interfaces (a vtable of functions behind an allocator value), not named
+functions a module exports: they are found only when a build keeps a libc ``malloc`` underneath, or
+through ``--allocator``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# role: what the call means. params: the parameter roles in order ("size", "align", "ptr", "count",
+# "old_size", "id", "out" = where a pointer is stored, "" = ignored); result: "ptr", "status" (0 = ok) or "".
+_C = "c"
+_RUST = "rust"
+_WBG = "wasm-bindgen"
+_AS = "assemblyscript"
+_USER = "user"
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    family: str
+    role: str  # alloc | free | calloc | realloc | alloc_zeroed | aligned_alloc | memalign_out
+    params: tuple[str, ...]
+    result: str  # ptr | status | ""
+
+
+def _conv(family, role, names, params, result):
+    return [Convention(n, family, role, params, result) for n in names]
+
+
+CONVENTIONS: list[Convention] = [
+    *_conv(_C, "alloc", ("malloc", "dlmalloc", "emmalloc_malloc"), ("size",), "ptr"),
+    *_conv(_C, "free", ("free", "dlfree", "emmalloc_free"), ("ptr",), ""),
+    *_conv(_C, "calloc", ("calloc", "dlcalloc", "emmalloc_calloc"), ("count", "size"), "ptr"),
+    *_conv(_C, "realloc", ("realloc", "dlrealloc", "emmalloc_realloc"), ("ptr", "size"), "ptr"),
+    *_conv(_C, "aligned_alloc", ("aligned_alloc", "memalign", "dlmemalign", "emmalloc_memalign",
+                                 "emscripten_builtin_memalign"), ("align", "size"), "ptr"),
+    *_conv(_C, "memalign_out", ("posix_memalign", "dlposix_memalign"), ("out", "align", "size"), "status"),
+    *_conv(_RUST, "aligned_alloc", ("__rust_alloc", "__rdl_alloc", "__rg_alloc"), ("size", "align"), "ptr"),
+    *_conv(_RUST, "alloc_zeroed", ("__rust_alloc_zeroed", "__rdl_alloc_zeroed", "__rg_alloc_zeroed"),
+           ("size", "align"), "ptr"),
+    *_conv(_RUST, "free", ("__rust_dealloc", "__rdl_dealloc", "__rg_dealloc"), ("ptr", "old_size", "align"), ""),
+    *_conv(_RUST, "realloc", ("__rust_realloc", "__rdl_realloc", "__rg_realloc"),
+           ("ptr", "old_size", "align", "size"), "ptr"),
+    *_conv(_WBG, "aligned_alloc", ("__wbindgen_malloc",), ("size", "align"), "ptr"),
+    *_conv(_WBG, "alloc", ("__wbindgen_malloc",), ("size",), "ptr"),  # wasm-bindgen before 0.2.88
+    *_conv(_WBG, "free", ("__wbindgen_free",), ("ptr", "old_size", "align"), ""),
+    *_conv(_WBG, "free", ("__wbindgen_free",), ("ptr", "old_size"), ""),
+    *_conv(_WBG, "realloc", ("__wbindgen_realloc",), ("ptr", "old_size", "size", "align"), "ptr"),
+    *_conv(_WBG, "realloc", ("__wbindgen_realloc",), ("ptr", "old_size", "size"), "ptr"),
+    *_conv(_AS, "alloc", ("__new",), ("size", "id"), "ptr"),
+    *_conv(_AS, "alloc", ("__alloc", "~lib/rt/tlsf/__alloc", "~lib/rt/stub/__alloc"), ("size",), "ptr"),
+    *_conv(_AS, "free", ("__free", "~lib/rt/tlsf/__free", "~lib/rt/stub/__free"), ("ptr",), ""),
+    *_conv(_AS, "realloc", ("__renew", "__realloc", "~lib/rt/tlsf/__realloc", "~lib/rt/stub/__realloc"),
+           ("ptr", "size"), "ptr"),
+]
+_BY_NAME: dict[str, list[Convention]] = {}
+for _c in CONVENTIONS:
+    _BY_NAME.setdefault(_c.name, []).append(_c)
+
+
+@dataclass(frozen=True)
+class AllocatorFunction:
+    """One function of the module that allocates or frees."""
+
+    index: int  # function index (imports first)
+    name: str  # the name it was found by
+    found_by: str  # export | name-section | dwarf | --allocator
+    convention: Convention
+    imported: bool  # an import: the host allocates (its calls can be seen only from the module's side)
+
+    @property
+    def role(self) -> str:
+        return self.convention.role
+
+    @property
+    def family(self) -> str:
+        return self.convention.family
+
+
+@dataclass
+class Allocators:
+    """The allocator functions of a module, at most one per (family, role), the first found by export, then
+    by the name section, then by DWARF. ``families`` in order of how much of them was found."""
+
+    functions: list[AllocatorFunction] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def find(self, role: str, family: str | None = None) -> AllocatorFunction | None:
+        return next((f for f in self.functions if f.role == role and (family is None or f.family == family)), None)
+
+    @property
+    def families(self) -> list[str]:
+        seen: dict[str, int] = {}
+        for f in self.functions:
+            seen[f.family] = seen.get(f.family, 0) + 1
+        return sorted(seen, key=lambda k: -seen[k])
+
+    @property
+    def complete(self) -> bool:
+        """An allocation function and a matching free were found (what leak tracking needs)."""
+        return any(self.find(r, fam) for fam in self.families for r in ("alloc", "aligned_alloc", "calloc")) \
+            and any(self.find("free", fam) for fam in self.families)
+
+    def to_dict(self) -> dict:
+        return {"functions": [{"index": f.index, "name": f.name, "found_by": f.found_by, "family": f.family,
+                               "role": f.role, "params": list(f.convention.params), "result": f.convention.result,
+                               "imported": f.imported} for f in self.functions],
+                "notes": list(self.notes)}
+
+
+def _signature_matches(module, index: int, conv: Convention) -> bool:
+    try:
+        ft = module.get_function_type(index)
+    except Exception:
+        return False
+    mem = module.memories[0].type if module.memories else None
+    ptr = "i64" if mem is not None and mem.is64 else "i32"
+    if len(ft.params) != len(conv.params):
+        return False
+    for have, role in zip(ft.params, conv.params, strict=True):
+        if have not in ("i32", "i64") or (role in ("ptr", "out") and have != ptr):
+            return False
+    want_results = {"ptr": (ptr,), "status": ("i32",), "": ()}[conv.result]
+    return tuple(ft.results) == want_results
+
+
+def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
+                    user_names: str | None = None) -> Allocators:
+    """The allocator functions of ``module``. ``dwarf_names``: function index → DWARF name (the caller reads
+    DWARF); ``user_names``: ``ALLOC[,FREE]`` from ``--allocator`` (export or name-section names)."""
+    out = Allocators()
+    nfuncs = module.num_functions
+    candidates: list[tuple[str, int, str]] = []  # (name, index, found_by) in order of preference
+    for e in module.exports:
+        if e.kind == "func":
+            candidates.append((e.name, e.index, "export"))
+    try:
+        fnames = module.names.functions if module.names is not None else {}
+    except Exception:  # a damaged name section: exports and DWARF still serve
+        fnames = {}
+    candidates += [(n, i, "name-section") for i, n in sorted(fnames.items())]
+    candidates += [(n, i, "dwarf") for i, n in sorted((dwarf_names or {}).items())]
+    nimp = module.num_imported_funcs
+    for imp in module.imports:
+        if imp.kind == "func":
+            candidates.append((imp.name, sum(1 for j in module.imports[:imp.index] if j.kind == "func"), "import"))
+
+    taken: set[tuple[str, str]] = set()
+    used: set[int] = set()
+
+    def take(name: str, index: int, by: str, convs) -> bool:
+        for conv in convs:
+            key = (conv.family, conv.role)
+            if key in taken or index in used or not 0 <= index < nfuncs:
+                continue
+            if _signature_matches(module, index, conv):
+                taken.add(key)
+                used.add(index)
+                out.functions.append(AllocatorFunction(index, name, by, conv, index < nimp))
+                return True
+        return False
+
+    if user_names:
+        parts = [p.strip() for p in user_names.split(",")]
+        if not parts[0] or len(parts) > 2:
+            out.notes.append(f"--allocator {user_names!r}: give ALLOC or ALLOC,FREE")
+        else:
+            # the shapes a user's allocator may have: malloc-like, or Rust-like with an alignment; a free
+            # that takes the pointer, and maybe the size and alignment
+            shapes = [("alloc", [(("size",), "ptr"), (("size", "align"), "ptr")]),
+                      ("free", [(("ptr",), ""), (("ptr", "old_size"), ""), (("ptr", "old_size", "align"), "")])]
+            for want, (role, forms) in zip(parts, shapes, strict=False):  # ALLOC alone: no free
+                hit = next(((n, i) for n, i, _by in candidates if n == want), None)
+                if hit is None:
+                    out.notes.append(f"--allocator: no function named {want!r} (export, name section or DWARF)")
+                    continue
+                convs = [Convention(want, _USER, role, params, result) for params, result in forms]
+                if not take(hit[0], hit[1], "--allocator", convs):
+                    try:
+                        ft = module.get_function_type(hit[1])
+                        sig = f"({', '.join(ft.params)}) -> ({', '.join(ft.results)})"
+                    except Exception:
+                        sig = "an unknown type"
+                    want_sig = " or ".join(f"({', '.join(p)}) -> ({r})" for p, r in forms)
+                    out.notes.append(f"--allocator: {want} has type {sig}, not the {role} shape {want_sig}")
+    for name, index, by in candidates:
+        convs = _BY_NAME.get(name)
+        if convs is None and "::" in name:  # DWARF/demangled Rust names: alloc::alloc::__rust_alloc …
+            convs = _BY_NAME.get(name.rsplit("::", 1)[-1])
+        if convs:
+            take(name, index, by, convs)
+    if any(f.family == _AS for f in out.functions):
+        out.notes.append("AssemblyScript's garbage collector also frees blocks on its own (__collect): those "
+                         "frees are seen only as calls of its free function")
+    if out.functions and not out.complete:
+        roles = ", ".join(sorted({f.role for f in out.functions}))
+        out.notes.append(f"only {roles} found: blocks cannot be matched to their frees without both an "
+                         "allocation and a free function (--allocator ALLOC,FREE names them)")
+    return out

@@ -1,0 +1,1 @@
+"""The full-screen views (textual): `wasmem view`, the memory inspector."""
