@@ -181,3 +181,12 @@ def test_dump_and_chase_take_the_core_session(core):
     assert chase_memory(core.session, "accounts").chase.to_dict()["mode"] == "typed"
     with pytest.raises(UsageError, match="--core reads a coredump"):
         dump_memory(core.session, "accounts", after=["_start"])
+
+
+def test_completion_offers_only_what_a_coredump_session_runs(core):
+    from wasmem.shell.repl import ShellCompleter
+
+    names = [c for c, _ in ShellCompleter(core).candidates("")]
+    assert "p" in names and "bt" in names and "view" in names and "print" in names
+    assert not {"call", "alloc", "write", "free", "grow", "snapshot", "restore", "diff", "reset"} & set(names)
+    assert [c for c, _ in ShellCompleter(core).candidates("p accounts[0].ne")] == ["next"]
