@@ -167,7 +167,12 @@ async def go():
         out["cursor"] = app.hexview.cursor
 asyncio.run(go())
 out["read"] = sum(reads)
-out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# the peak RSS of this process image: VmHWM (ru_maxrss would count the parent's at fork, a whole test run's)
+try:
+    hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")][0]
+    out["rss"] = int(hwm.split()[1]) * 1024
+except (OSError, IndexError):
+    out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 out["scanned"] = len(s.memories[0]._segs)
 print(json.dumps(out))
 """
