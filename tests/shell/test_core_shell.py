@@ -190,3 +190,15 @@ def test_completion_offers_only_what_a_coredump_session_runs(core):
     assert "p" in names and "bt" in names and "view" in names and "print" in names
     assert not {"call", "alloc", "write", "free", "grow", "snapshot", "restore", "diff", "reset"} & set(names)
     assert [c for c, _ in ShellCompleter(core).candidates("p accounts[0].ne")] == ["next"]
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["shell", CRASH_CORE, "--core", CRASH_WASM, "-c", "bt"], "crash.core is a coredump: give the module it was "
+                                                              "taken of as MODULE and the dump with --core"),
+    (["view", CRASH_WASM, "--core", CRASH_WASM], "crash.wasm: not a coredump (no `core` custom section): --core takes"),
+    (["shell", CRASH_WASM, "--core", "/nonexistent.core", "-c", "bt"], "no such file"),
+    (["dump", CRASH_WASM, "--core", CRASH_WASM], "not a coredump"),
+])
+def test_wrong_files_are_one_line_in_the_options_terms(capsys, argv, needle):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and len(err.splitlines()) == 1 and needle in err, err

@@ -86,10 +86,23 @@ class CoreSession:
 def open_core_session(path_or_module, core: str | os.PathLike) -> CoreSession:
     """The coredump ``core`` of the module ``path_or_module`` as a read-only session. A module that does not
     fit the dump is the same UsageError `wasmem backtrace` gives (``wasmem.api.open_core``)."""
+    from ..api import load_module as load_path
     from ..api import open_core
+    from ..parser.coredump import is_coredump
     from . import load_module
 
-    return CoreSession(open_core(core, load_module(path_or_module)), core)
+    module = load_module(path_or_module)
+    if is_coredump(module):  # the arguments the other way round: say it in this command's terms
+        raise UsageError(f"{module.path or 'MODULE'} is a coredump: give the module it was taken of as MODULE and "
+                         f"the dump with --core")
+    dump = load_path(core, validate=False)  # mapped, sections read as needed
+    try:
+        if not is_coredump(dump):
+            raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section): --core takes the dump "
+                             f"that `wasmtime run -D coredump=FILE` or `wasmem call --coredump FILE` wrote")
+    finally:
+        dump.close()
+    return CoreSession(open_core(core, module), core)
 
 
 __all__ = ["CoreSession", "open_core_session"]
