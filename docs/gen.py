@@ -120,8 +120,9 @@ PAGES: dict[str, dict] = {
                  "and the parameters and locals DWARF places in wasm locals the dump records or on the "
                  "linear stack (at -O0 the frame bases follow from the dumped stack pointer and the "
                  "prologues, so even wasmtime's dumps, which record no locals, show them). The module must "
-                 "fit the dump. The same dump works with `--core` in `dump`, `chase`, `inspect` and "
-                 "`symbols`, and `dump --core X --save FILE` turns its memory into a `--snapshot` image.",
+                 "fit the dump. The same dump works with `--core` in `dump`, `chase`, `inspect`, `symbols`, "
+                 "[shell](shell.md) (a read-only post-mortem session whose `bt` is this view) and "
+                 "[view](view.md), and `dump --core X --save FILE` turns its memory into a `--snapshot` image.",
         "examples": [
             ("A dump the wasmtime CLI wrote (`wasmtime run -D coredump=crash.core crash.wasm`) for an "
              "out-of-bounds load three calls deep.",
@@ -204,7 +205,11 @@ PAGES: dict[str, dict] = {
                  "`str`/`free`, `snapshot`/`restore`/`diff`, `grow`, `info`, `bt`, `reset`, `view`. "
                  "Interactively it completes commands, exports, symbols and struct fields and keeps a "
                  "history; errors are printed and the session goes on. With `-x FILE` (or `-c`) the lines "
-                 "run as a script with `assert` lines: a reproducible memory test for CI or a bug report.",
+                 "run as a script with `assert` lines: a reproducible memory test for CI or a bug report. "
+                 "With `--core FILE` the session is a coredump of the module instead (post-mortem): the "
+                 "reading commands work on the dumped memory and globals, `bt` shows the dump's frames as "
+                 "[backtrace](backtrace.md) does, and `call`, `alloc`, `write`, `free`, `grow`, "
+                 "`snapshot`, `restore`, `diff` and `reset` are refused in one line.",
         "examples": [
             ("The seed workflow as a script ([examples/seed.wms](../../examples/seed.wms)): allocate, write a "
              "string, call a function with the pointer, read the result, free.",
@@ -218,6 +223,14 @@ PAGES: dict[str, dict] = {
              "-c 'restore s' -c 'diff s'"),
             ("A failed assert stops the script with exit status 1 and the line.",
              "wasmem shell samples/memdemo.wasm -q -c 'call apply 1 7' -c 'assert $1 == 48'"),
+            ("Post-mortem on the dump the wasmtime CLI wrote when `crash.wasm` trapped "
+             "([examples/crash.wms](../../examples/crash.wms)): the frames, the typed struct list and asserts "
+             "on it.",
+             "wasmem shell tests/coredump/data/crash.wasm --core tests/coredump/data/crash.core "
+             "-x examples/crash.wms"),
+            ("A coredump session runs nothing and changes nothing.",
+             "wasmem shell tests/coredump/data/crash.wasm --core tests/coredump/data/crash.core -q "
+             "-c 'p audited' -c 'call _start'"),
         ],
         "see": ["python-api.md"],
     },
@@ -228,7 +241,10 @@ PAGES: dict[str, dict] = {
                  "pointer marked; bytes changed by the last `--after` call in red; an inspector with the "
                  "bytes at the cursor as i8…u64, f32, f64 and a pointer, in either endianness; go to an "
                  "address or symbol path, follow a pointer and come back. The keys are on screen. "
-                 "`view` inside [shell](shell.md) opens it on the shell's instance.",
+                 "`view` inside [shell](shell.md) opens it on the shell's instance. With `--core FILE` it shows "
+                 "the memory of a coredump of the module (see [backtrace](backtrace.md)), read as rows come "
+                 "on screen, with the stack pointer at the crash marked: a 256 MiB dump opens without being "
+                 "read whole.",
         "see": ["memory-model.md"],
     },
     "schema": {

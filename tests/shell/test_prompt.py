@@ -109,9 +109,9 @@ def _controlling_terminal():
 
 
 class Terminal:
-    """`wasmem shell MODULE` on a pseudo-terminal of 120x40."""
+    """`wasmem shell MODULE [ARGS]` on a pseudo-terminal of 120x40."""
 
-    def __init__(self, tmp_path, module):
+    def __init__(self, tmp_path, module, *args):
         import fcntl
         import pty
         import struct
@@ -122,7 +122,7 @@ class Terminal:
         env = dict(os.environ, WASMEM_HISTORY=str(tmp_path / "h"), TERM="xterm", PYTHONPATH=ROOT, NO_COLOR="1",
                    COLUMNS="120", LINES="40", PROMPT_TOOLKIT_NO_CPR="1")  # nothing answers cursor queries here
         self.proc = subprocess.Popen([sys.executable, "-c", "from wasmem.cli.main import main; main()", "shell",
-                                      module], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
+                                      module, *args], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True,
                                      cwd=ROOT, preexec_fn=_controlling_terminal)
         os.close(slave)
         self.seen = b""
@@ -182,6 +182,29 @@ def test_view_inside_the_shell_and_back(tmp_path):
         t.read_until(b"(wasmem)", after=mark)  # back at the prompt, same instance
         t.send(b"p 6 * 7\r")
         t.read_until(b"= 42")
+        t.send(b"quit\r")
+    finally:
+        assert t.close() == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_a_coredump_session_refuses_a_call_goes_on_and_views_the_dump(tmp_path):
+    from coredump_util import CRASH_CORE, CRASH_WASM
+
+    t = Terminal(tmp_path, CRASH_WASM, "--core", CRASH_CORE)
+    try:
+        t.read_until(b"(wasmem)")
+        assert b"coredump crash.core of crash.wasm" in t.seen
+        t.send(b"call _start\r")
+        t.read_until(b"this session is the coredump crash.core")
+        t.send(b"view accounts[2]\r")
+        t.read_until(b"endianness")  # the app over the dump (its content is tested through the pilot)
+        time.sleep(0.5)
+        mark = len(t.seen)
+        t.send(b"q")
+        t.read_until(b"(wasmem)", after=mark)
+        t.send(b"p accounts[2].balance\r")
+        t.read_until(b"= 7")
         t.send(b"quit\r")
     finally:
         assert t.close() == 0

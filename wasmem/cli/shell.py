@@ -17,14 +17,22 @@ from .call import run_options
 @click.option("-c", "commands", multiple=True, metavar="COMMAND",
               help="Run COMMAND as a script line (repeatable; after the -x files).")
 @click.option("-q", "--quiet", is_flag=True, help="Do not echo script lines.")
+@click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
+              help="Work post-mortem on a wasm coredump of MODULE (wasmtime -D coredump=…, call --coredump) "
+                   "instead of running it: read-only, `bt` shows the dump's frames.")
 @run_options
-def shell_cmd(module, scripts, commands, quiet, session, alloc):
+def shell_cmd(module, scripts, commands, quiet, core, session, alloc):
     """Run a module in one live instance and work on it with gdb-like commands.
 
     Values persist between commands: `call` keeps results as $1, $2, … ($_ is the last) and `alloc`
     keeps addresses, usable in any later argument. Commands: call, x/NFMT, dump, p (DWARF-typed:
     p config, p *node_a->next, p names[2]), chase, alloc, write, str, free, snapshot/restore/diff,
     grow, info, bt, reset, view, assert, help. Errors are printed and the shell goes on.
+
+    With --core COREDUMP the session is the crashed instance a coredump recorded: x, dump, p, chase,
+    str, info, assert and view read its memory and globals, bt shows its frames as `wasmem backtrace`
+    does, and the commands that would run code or change memory (call, alloc, write, free, grow,
+    snapshot, restore, diff, reset) are refused. MODULE must be the module the dump was taken of.
 
     With -x FILE or -c COMMAND (or commands on a standard input that is not a terminal) the lines run
     as a script: each is echoed, `assert` lines check values, and the first failed assert ends it
@@ -38,12 +46,14 @@ def shell_cmd(module, scripts, commands, quiet, session, alloc):
       wasmem shell app.wasm -x examples/seed.wms
       wasmem shell app.wasm -c "alloc 16" -c 'write $1 "hello"' -c 'call process_string $1 5' -c 'str $1'
       echo "info sp" | wasmem shell app.wasm
+      wasmem shell app.wasm --core crash.core -c bt -c "p accounts[2]"
     """
     from ..shell import Shell, read_script, run_lines
 
     scripted = bool(scripts or commands) or not _is_tty(sys.stdin)
-    sh = Shell(module, options=session, alloc=alloc, view=None if scripted else _run_view)
+    sh = Shell(module, options=session, alloc=alloc, view=None if scripted else _run_view, core=core)
     try:
+        sh.announce()
         if scripted:
             for path in scripts:
                 run_lines(sh, read_script(path), path, echo=not quiet)

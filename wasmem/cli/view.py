@@ -14,8 +14,11 @@ from .call import run_options
 @click.option("--at", "at", default=None, metavar="ADDR",
               help="Where the cursor starts: an address, sp, a global or a symbol path (default: the first "
                    "object, else the start of the data).")
+@click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
+              help="Browse the memory of a wasm coredump of MODULE (wasmtime -D coredump=…, call --coredump) "
+                   "instead of running it; the dumped stack pointer is marked.")
 @run_options
-def view_cmd(module, after, at, session, alloc):
+def view_cmd(module, after, at, core, session, alloc):
     """Browse linear memory full-screen: hex rows coloured by region, objects named, values at the cursor.
 
     Rows are read as they come on screen, so the whole memory can be scrolled whatever its size. Bytes
@@ -27,16 +30,30 @@ def view_cmd(module, after, at, session, alloc):
     pointer at the cursor and b (or Backspace) comes back; s goes to the stack pointer; e switches
     endianness; q quits. `view` inside `wasmem shell` shows the shell's live instance.
 
+    With --core COREDUMP the memory is the dump's, read as rows come on screen (a large dump opens
+    without being read whole), with the stack pointer at the crash marked; MODULE must be the module
+    the dump was taken of.
+
     \b
     Examples:
       wasmem view app.wasm
       wasmem view app.wasm --at config
       wasmem view app.wasm --after "allocate 32" --at __heap_base
+      wasmem view app.wasm --core crash.core --at accounts
     """
     from ..runtime import call_function, open_session, symbols_for
     from ..shell.view import view_session
 
-    s = open_session(module, **session)
+    if core is not None:
+        if after:
+            from ..errors import UsageError
+
+            raise UsageError("--core reads a coredump: it takes no --after calls")
+        from ..runtime.coresession import open_core_session
+
+        s = open_core_session(module, core)
+    else:
+        s = open_session(module, **session)
     try:
         symbols = symbols_for(s.module)
         changed: set[int] = set()

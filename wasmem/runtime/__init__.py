@@ -490,6 +490,7 @@ class _Memory:
     def __init__(self, path_or_module, *, memory: int = 0, after=(), snapshot: str | None = None,
                  alloc: str | None = None, core: str | None = None, **options):
         from ..model.values import MemoryImage, eval_address
+        from .coresession import CoreSession
 
         self.calls: list = []
         self.changed: set[int] = set()
@@ -499,9 +500,10 @@ class _Memory:
         if snapshot is not None and after:
             raise UsageError("--after calls functions of a live instance, --snapshot reads a saved memory image: "
                              "use one or the other")
-        if core is not None and (after or snapshot is not None):
+        from_core = core is not None or isinstance(path_or_module, CoreSession)
+        if from_core and (after or snapshot is not None):
             raise UsageError("--core reads a coredump: it takes neither --after calls nor a --snapshot")
-        if core is not None:
+        if from_core:
             self._open_core(path_or_module, core, memory)
         elif snapshot is not None:
             module = load_module(path_or_module)
@@ -549,42 +551,19 @@ class _Memory:
         if self.symbols is not None and self.regions:
             self.regions = _shared_regions(self.symbols, self.regions)
 
-    def _open_core(self, path_or_module, core: str, memory: int) -> None:
-        from ..api import open_core
-        from ..model.values import eval_address
+    def _open_core(self, path_or_module, core: str | None, memory: int) -> None:
+        """A coredump's memory: ``path_or_module`` is a CoreSession (a shell's), or the module ``core``
+        was taken of."""
+        from .coresession import CoreSession, open_core_session
 
-        module = load_module(path_or_module)
-        view = open_core(core, module)
-        layout, sp_global, _, regions = layout_facts(module)
-        cm = view.memory(memory)
-        is64 = bool(module.memories and module.memories[0].type.is64)
-        mask = 0xFFFFFFFFFFFFFFFF if is64 else 0xFFFFFFFF
-        sp = view.global_value(sp_global) if sp_global is not None else None
-        sp = sp & mask if isinstance(sp, int) else None
-
-        def find_global(name: str) -> int | None:
-            e = module.find_export(name)
-            if e is not None and e.kind == "global":
-                return e.index
-            return next((i for i, n in module.names.globals.items() if n == name), None)
-
-        def lookup(name: str):
-            if name.lower() == "sp":
-                if sp is None:
-                    raise UsageError("`sp`: this module has no known stack pointer")
-                return sp
-            g = find_global(name)
-            if g is None:
-                return None
-            v = view.global_value(g)
-            return v & mask if isinstance(v, int) else v
-
-        self.module, self.source, self.sp = module, f"coredump {core}", sp
-        self.regions = regions if memory == 0 else []
+        cs = path_or_module if isinstance(path_or_module, CoreSession) else open_core_session(path_or_module, core)
+        cm = cs._mem(memory)
+        self.module, self.source, self.sp = cs.module, f"coredump {cs.core_path}", cs.get_sp()
+        self.regions = list(cs.regions) if memory == 0 else []
         self.read, self.size, self.image, self.core_memory = cm.read, cm.size, None, cm
-        self.resolve = lambda text: eval_address(text, lookup)
-        self.is64 = is64
-        self.notes = list(view.notes)
+        self.resolve = cs.resolve_address
+        self.is64 = cs._is64
+        self.notes = list(cs.notes)
 
     def target(self, at: str) -> Target:
         if self.symbols is None:

@@ -47,14 +47,16 @@ class Command:
     details: str = ""
     args: tuple[str, ...] = ()  # what completes at each argument: "export", "address", "info", "command", "snap"
     method: str = ""
+    live: bool = False  # runs code or changes memory: refused in a coredump session
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, usage: str, summary: str, details: str = "", args: tuple[str, ...] = ()):
+def command(name: str, usage: str, summary: str, details: str = "", args: tuple[str, ...] = (),
+            live: bool = False):
     def deco(fn):
-        COMMANDS[name] = Command(name, usage, summary, details, args, fn.__name__)
+        COMMANDS[name] = Command(name, usage, summary, details, args, fn.__name__, live)
         return fn
     return deco
 
@@ -72,10 +74,14 @@ class Output:
 class Shell:
     """A live session of ``path`` and the state the commands share. ``console`` is a rich console from
     ``wasmem.render.common.make_console``; ``options`` are Session keywords; ``alloc`` names the
-    allocator ("NAME[,FREE]") for `alloc` and for `s:` call arguments."""
+    allocator ("NAME[,FREE]") for `alloc` and for `s:` call arguments.
+
+    With ``core`` (a coredump of the module) the session is that dump, read-only (``runtime.coresession``):
+    the reading commands work on the dumped memory and globals, `bt` shows the dump's frames, and the
+    commands that would run code or change memory (``Command.live``) are refused."""
 
     def __init__(self, path, *, console=None, options: dict | None = None, alloc: str | None = None,
-                 view=None):
+                 view=None, core=None):
         from ..render.common import make_console
         from ..runtime import open_session, symbols_for
 
@@ -83,7 +89,13 @@ class Shell:
         self.options = dict(options or {})
         self.alloc = alloc
         self.console = console or make_console()
-        self.session = open_session(path, **self.options)
+        self.core = core
+        if core is not None:
+            from ..runtime.coresession import open_core_session
+
+            self.session = open_core_session(path, core)
+        else:
+            self.session = open_session(path, **self.options)
         self.symbols = symbols_for(self.session.module)
         self.values: list = []
         self.last = None
@@ -132,10 +144,37 @@ class Shell:
             raise UsageError(f"unknown command {head!r}{hint}; `help` lists them")
         if slash and name != "x":
             raise UsageError(f"{name} takes no /FORMAT (only x/NFMT does)")
+        if cmd.live and self.core is not None:
+            raise UsageError(self.refusal(name))
         rest = words[1:]
         if name == "x":
             return self.cmd_x(fmt, rest)
         return getattr(self, cmd.method)(rest)
+
+    def announce(self) -> None:
+        """What a coredump session is, said once when it opens (and the dump's notes, e.g. another file
+        name for the module)."""
+        import os
+
+        from ..render.shell import message
+
+        if self.core is None:
+            return
+        sp = self.session.get_sp()
+        frames = len(self.session.view.frames)
+        self.print(message(f"coredump {os.path.basename(os.fspath(self.core))} of {self.session.module_name}: "
+                           f"{frames} frame{'' if frames == 1 else 's'}"
+                           f"{'' if sp is None else f', stack pointer {sp:#x}'}; read-only (`bt` shows the "
+                           f"frames, `help` what works here)", "dim"))
+        for note in self.session.notes:
+            self.print(message(f"note: {note}", "yellow"))
+
+    def refusal(self, name: str) -> str:
+        """Why ``name`` does not run here: the session is a coredump, which nothing may run in or change."""
+        import os
+
+        return (f"{name}: this session is the coredump {os.path.basename(os.fspath(self.core))}, read-only: "
+                f"nothing runs in it and its memory and globals stay as the crash left them")
 
     # -- helpers --------------------------------------------------------------------------------
     def _text(self, w: Word) -> str:
@@ -184,7 +223,7 @@ class Shell:
              "Arguments as `wasmem call` takes them (numbers, s:TEXT, b:HEX, z:TEXT, p:HEX) and $N or $_. "
              "Each result is kept as the next $N; a struct returned through a hidden pointer keeps its "
              "address. The call view shows what changed in memory; x/dump/view highlight those bytes until "
-             "the next call. After a trap, `bt` shows the backtrace again.", ("export",))
+             "the next call. After a trap, `bt` shows the backtrace again.", ("export",), live=True)
     def cmd_call(self, words):
         from ..render.call import render_call
         from ..runtime import call_function
@@ -208,11 +247,18 @@ class Shell:
             out.kept.append(self._keep(v, outcome.result_notes.get(i)))
         return out
 
-    @command("bt", "bt", "The backtrace of the last call that trapped.", args=())
+    @command("bt", "bt", "The backtrace of the last call that trapped (in a coredump: the dump's frames).",
+             "In a coredump session `bt` shows the frames as `wasmem backtrace` does: names, offsets, file:line "
+             "and the variables the dump gives.", args=())
     def cmd_bt(self, words):
         from ..render.call import trap_panel
         from ..render.shell import message
 
+        if self.core is not None:
+            from ..render.backtrace import BacktraceView
+
+            self.print(BacktraceView(self.session.backtrace()))
+            return Output()
         if self.trap_call is None:
             self.print(message("no call has trapped in this session", "dim"))
             return Output()
@@ -376,7 +422,7 @@ class Shell:
              "as $N.",
              "Uses allocate, malloc, __wbindgen_malloc or cabi_realloc, or the export NAME (and FREE to give it "
              "back; default: the shell's --alloc), called as `call` calls it for an s: argument. `free` gives "
-             "the block back.")
+             "the block back.", live=True)
     def cmd_alloc(self, words):
         from ..runtime.liveops import allocate
 
@@ -386,7 +432,7 @@ class Shell:
         return Output([self._keep(block.address, f"{block.size} bytes via {block.alloc}")])
 
     @command("free", "free PTR", "Give back a block `alloc` made (with the allocator's free/deallocate).",
-             args=("address",))
+             args=("address",), live=True)
     def cmd_free(self, words):
         from ..render.shell import message
         from ..runtime.liveops import release
@@ -404,7 +450,7 @@ class Shell:
 
     @command("write", 'write ADDR HEX|"text"', 'Write bytes (de ad be ef) or quoted text ("hi\\0") at ADDR.',
              'Quoted text is UTF-8 with \\n \\t \\0 \\xHH escapes and no NUL added; unquoted words are hex.',
-             ("address",))
+             ("address",), live=True)
     def cmd_write(self, words):
         from ..render.shell import message
 
@@ -417,7 +463,7 @@ class Shell:
         self.print(message(f"wrote {len(data)} byte{'' if len(data) == 1 else 's'} at {addr:#x}", "dim"))
         return Output()
 
-    @command("grow", "grow N", "Grow memory 0 by N pages (as memory.grow would, within the memory budget).")
+    @command("grow", "grow N", "Grow memory 0 by N pages (as memory.grow would, within the memory budget).", live=True)
     def cmd_grow(self, words):
         from ..render.shell import message
         from ..runtime.liveops import grow
@@ -428,7 +474,7 @@ class Shell:
         return Output([self._keep(before)])
 
     @command("snapshot", "snapshot NAME", "Save memory and globals under NAME (restore/diff use it).",
-             args=("snap",))
+             args=("snap",), live=True)
     def cmd_snapshot(self, words):
         from ..render.shell import message
 
@@ -446,7 +492,7 @@ class Shell:
         return snap
 
     @command("restore", "restore NAME", "Put memory and mutable globals back as snapshot NAME had them.",
-             args=("snap",))
+             args=("snap",), live=True)
     def cmd_restore(self, words):
         from ..render.shell import message
 
@@ -454,7 +500,7 @@ class Shell:
         self.print(message(f"restored {words[0].text!r}", "dim"))
         return Output()
 
-    @command("diff", "diff NAME", "Bytes that changed since snapshot NAME.", args=("snap",))
+    @command("diff", "diff NAME", "Bytes that changed since snapshot NAME.", args=("snap",), live=True)
     def cmd_diff(self, words):
         from ..render.call import changes_lines
         from ..render.shell import group
@@ -464,7 +510,7 @@ class Shell:
         self.print(group(changes_lines(changes, self.session.regions, f"since {words[0].text}")))
         return Output([self._keep(sum(c.size for c in changes), "bytes changed")])
 
-    @command("reset", "reset", "A fresh instance of the module (kept values and snapshots stay; blocks go).")
+    @command("reset", "reset", "A fresh instance of the module (kept values and snapshots stay; blocks go).", live=True)
     def cmd_reset(self, words):
         from ..render.shell import message
         from ..runtime import open_session
@@ -655,8 +701,12 @@ class Shell:
             self.print(message(cmd.usage, "bold"), message("  " + cmd.summary))
             if cmd.details:
                 self.print(message("  " + cmd.details))
+            if cmd.live and self.core is not None:
+                self.print(message("  " + self.refusal(name), "yellow"))
             return Output()
-        self.print(help_table([(c.usage, c.summary) for c in COMMANDS.values()]))
+        off = "(not in a coredump) "
+        self.print(help_table([(c.usage, (off if c.live and self.core is not None else "") + c.summary)
+                               for c in COMMANDS.values()]))
         self.print(message("Values: $1, $2, … and $_ (the last) stand for kept values in any argument. "
                            "Ctrl-D or `quit` leaves.", "dim"))
         return Output()

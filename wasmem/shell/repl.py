@@ -63,6 +63,8 @@ class ShellCompleter(Completer):
             index = len(words) - 1
         if index == 0:
             names = sorted(set(COMMANDS) | set(ALIASES))
+            if self.shell.core is not None:  # a coredump session: only what runs there
+                names = [n for n in names if not COMMANDS[ALIASES.get(n, n)].live]
             return self._starting(current, names)
         head = ALIASES.get(words[0].text.split("/")[0], words[0].text.split("/")[0])
         cmd = COMMANDS.get(head)

@@ -1,5 +1,7 @@
-"""The memory source `wasmem view` reads (see ``wasmem.render.tui.app``): a live session's memory 0, its
-layout, symbols, stack pointer and the bytes the last call changed."""
+"""The memory source `wasmem view` reads (see ``wasmem.render.tui.app``): a session's memory 0, its
+layout, symbols, stack pointer and the bytes the last call changed. The session is a live one or a
+coredump's (``runtime.coresession.CoreSession``, `view --core`: the same read side, rows read lazily
+from the dump, the stack pointer at the crash, nothing changed)."""
 
 from __future__ import annotations
 

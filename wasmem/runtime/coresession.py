@@ -1,0 +1,108 @@
+"""A coredump as a read-only session: the memory source `dump --core`, `chase --core`, `shell --core` and
+`view --core` read from, with the read side of :class:`~wasmem.runtime.session.Session` (``read``,
+``memory``, ``get_global``, ``get_sp``, ``resolve_address``, ``regions``…) answered from the dump.
+
+Nothing runs and nothing is written: there is no ``call``, ``write``, ``snapshot`` or ``restore`` (the shell
+refuses those commands on a coredump). Memory is read through ``model.coredump.CoreMemory``, which locates
+the dump's data segments as reads need them: opening a 256 MiB dump reads none of its memory.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import UsageError
+from ..model.values import check_range
+from .session import MemoryInfo, Session
+
+
+class CoreSession:
+    """The instance a coredump recorded, seen through the module it was taken of (``view``: a
+    ``model.coredump.CoreView`` that ``open_core`` matched). Memory and global indices are the module's."""
+
+    def __init__(self, view, core_path: str | os.PathLike):
+        from . import layout_facts
+
+        self.view = view
+        self.module = view.module
+        self.core_path = os.fspath(core_path)
+        self.notes = list(view.notes)
+        self.layout, self.sp_global, self.stack_range, self.regions = layout_facts(self.module)
+        self.memories = {i: view.memory(i) for i in range(len(self.module.memories))}
+        self.module_name = os.path.basename(self.module.path) if self.module.path else "module.wasm"
+        self.name = f"{self.module_name} (coredump {os.path.basename(self.core_path)})"
+        self._backtrace = None
+
+    # the module-only parts of the read side are the live session's own
+    find_global = Session.find_global
+    signature = Session.signature
+    function_name = Session.function_name
+    resolve_address = Session.resolve_address
+    get_sp = Session.get_sp
+    has_sp = Session.has_sp
+    _is64 = Session._is64
+
+    def get_global(self, index: int):
+        if not 0 <= index < len(self.module.globals):
+            raise UsageError(f"global {index} does not exist ({len(self.module.globals)} globals)")
+        return self.view.global_value(index)
+
+    def _mem(self, index: int):
+        m = self.memories.get(index)
+        if m is None:
+            n = len(self.module.memories)
+            raise UsageError(f"memory {index} does not exist (the module has {n} memor{'y' if n == 1 else 'ies'})")
+        return m
+
+    def memory(self, index: int = 0) -> MemoryInfo:
+        m = self._mem(index)
+        decl = self.module.memories[index]
+        imp = f"{decl.imported.module}.{decl.imported.name}" if decl.imported else None
+        exp = self.module.get_export_names("memory", index)
+        return MemoryInfo(index, m.pages, m.size, decl.type.min_pages, decl.type.max_pages, decl.type.shared,
+                          decl.type.is64, imp, exp[0] if exp else None)
+
+    def memory_size(self, index: int = 0) -> int:
+        return self._mem(index).size
+
+    def read(self, addr: int, n: int, memory: int = 0) -> bytes:
+        m = self._mem(memory)
+        check_range(addr, n, m.size, f"memory {memory} of the coredump")
+        return m.read(addr, n) if n else b""
+
+    def backtrace(self):
+        """The dump's frames as `wasmem backtrace` shows them (``model.coredump.Backtrace``), made once."""
+        if self._backtrace is None:
+            from ..debuginfo.frames import build_backtrace
+            from . import symbols_for
+
+            self._backtrace = build_backtrace(self.view, symbols_for(self.module))
+        return self._backtrace
+
+    def close(self) -> None:
+        self.view.core.close()
+
+
+def open_core_session(path_or_module, core: str | os.PathLike) -> CoreSession:
+    """The coredump ``core`` of the module ``path_or_module`` as a read-only session. A module that does not
+    fit the dump is the same UsageError `wasmem backtrace` gives (``wasmem.api.open_core``)."""
+    from ..api import load_module as load_path
+    from ..api import open_core
+    from ..parser.coredump import is_coredump
+    from . import load_module
+
+    module = load_module(path_or_module)
+    if is_coredump(module):  # the arguments the other way round: say it in this command's terms
+        raise UsageError(f"{module.path or 'MODULE'} is a coredump: give the module it was taken of as MODULE and "
+                         f"the dump with --core")
+    dump = load_path(core, validate=False)  # mapped, sections read as needed
+    try:
+        if not is_coredump(dump):
+            raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section): --core takes the dump "
+                             f"that `wasmtime run -D coredump=FILE` or `wasmem call --coredump FILE` wrote")
+    finally:
+        dump.close()
+    return CoreSession(open_core(core, module), core)
+
+
+__all__ = ["CoreSession", "open_core_session"]
