@@ -3,7 +3,7 @@
 
 Usage: python samples/build.py [NAME ...]     (NAME = a source stem such as memdemo or pic)
 
-Each samples/*.c and samples/*.wat, and each C test fixture in tests/debuginfo/data/ and tests/coredump/data/
+Each samples/*.c and samples/*.wat, and each C test fixture in tests/debuginfo/data/, tests/coredump/data/ and tests/heap/data/
 (whose coredumps come from the real wasmtime CLI: see make_core.py there), carries lines
 starting with `// build: ` (C) or `;; build: ` (WAT). They are run in order from the source's own
 folder, with these substitutions:
@@ -33,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / "build"
 FIXTURES = [HERE.parent / "tests" / "debuginfo" / "data",  # C test fixtures built the same way
-            HERE.parent / "tests" / "coredump" / "data"]
+            HERE.parent / "tests" / "coredump" / "data", HERE.parent / "tests" / "heap" / "data"]
 LINE_RE = re.compile(r"^\s*(?://|;;)\s*build:\s*(.+?)\s*$")
 
 

@@ -9,7 +9,10 @@ through an appended funcref table the host fills; see ``watch.py``.)
 
 Then the rewriter decodes every body once. For each instruction whose opcode a pass asked for, the pass
 may return an :class:`Edit`: bytes to put *before* the instruction, whether to keep the instruction's
-own bytes, and bytes to put *after* it. Scratch locals a pass needs (to hold an instruction's operands
+own bytes, and bytes to put *after* it. When several passes edit one instruction their edits combine in
+pass order (befores concatenated, afters concatenated, the instruction kept only if every pass keeps it:
+so at most one pass may replace an instruction, e.g. the heap pass turning ``return_call F`` into a tail
+call of F's wrapper while the call-path pass puts its restore before it). Scratch locals a pass needs (to hold an instruction's operands
 while it looks at them) come from :meth:`FunctionContext.scratch`; the body's local declarations are
 re-encoded with the new groups appended after the original ones, so every original local keeps its index.
 Scratch locals are reused from site to site within a body: a pass's inserted code never keeps a value in
@@ -34,7 +37,7 @@ from ..parser.encode import encode_name, rebuild_sections, uleb, unique_name, ve
 from ..parser.module import WasmModule
 
 VALTYPE_CODES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C, "v128": 0x7B, "funcref": 0x70}
-KIND_CODES = {"func": 0, "table": 1, "memory": 2, "global": 3}
+KIND_CODES = {"func": 0, "table": 1, "memory": 2, "global": 3, "tag": 4}
 
 __all__ = ["Builder", "Edit", "FunctionContext", "Pass", "Rewritten", "rewrite", "VALTYPE_CODES"]
 
@@ -82,6 +85,7 @@ class Builder:
         self._funcs: list[int] = []  # type index of each appended function
         self._bodies: dict[int, bytes] = {}
         self._exports: list[tuple[str, int, int]] = []  # (name, kind code, index)
+        self._redirects: dict[int, int] = {}  # original function index → the appended one its exports get
         self._taken = {e.name for e in module.exports}
         self.memory64 = bool(module.memories) and module.memories[0].type.limits.is64
 
@@ -129,6 +133,13 @@ class Builder:
         self._exports.append((used, KIND_CODES[kind], index))
         return used
 
+    def redirect_exports(self, func_index: int, to: int) -> list[str]:
+        """Every export of function ``func_index`` names function ``to`` instead (an appended wrapper with
+        the same type), so that a host calling the export goes through the wrapper while the module's own
+        calls, ``ref.func``, element segments and the name section keep the original. Returns the names."""
+        self._redirects[func_index] = to
+        return [e.name for e in self.module.exports if e.kind == "func" and e.index == func_index]
+
     def _payloads(self, bodies: bytes, nbodies: int) -> dict[int, bytes]:
         data, module = self.data, self.module
         out: dict[int, bytes] = {}
@@ -149,7 +160,13 @@ class Builder:
         if self._globals:
             n, body = vector_payload(data, module, 6)
             out[6] = uleb(n + len(self._globals)) + body + b"".join(self._globals)
-        if self._exports:
+        if self._redirects:  # the original exports re-encoded, with the redirected function indices
+            old = module.exports
+            out[7] = uleb(len(old) + len(self._exports)) + b"".join(
+                encode_name(e.name) + bytes([KIND_CODES[e.kind]])
+                + uleb(self._redirects.get(e.index, e.index) if e.kind == "func" else e.index) for e in old) + b"".join(
+                encode_name(name) + bytes([kind]) + uleb(idx) for name, kind, idx in self._exports)
+        elif self._exports:
             n, body = vector_payload(data, module, 7)
             out[7] = uleb(n + len(self._exports)) + body + b"".join(
                 encode_name(name) + bytes([kind]) + uleb(idx) for name, kind, idx in self._exports)
@@ -247,15 +264,18 @@ def rewrite(data, passes: list[Pass]) -> Rewritten:
                 ps = wanted.get(op)
                 if ps is None:
                     continue
+                edit = None
                 for ps_ in ps:
                     e = ps_.visit(fn, off, op, imm)
-                    if e is not None:
-                        if off > pos:
-                            anchors.append((len(out), pos, True))
-                            out += data[pos:off]
-                        pos = off
-                        pending = (off, e)
-                        break
+                    if e is not None:  # several passes' edits combine in pass order (at most one drops the op)
+                        edit = e if edit is None else Edit(edit.before + e.before, edit.keep and e.keep,
+                                                           edit.after + e.after)
+                if edit is not None:
+                    if off > pos:
+                        anchors.append((len(out), pos, True))
+                        out += data[pos:off]
+                    pos = off
+                    pending = (off, edit)
             if pending is not None:  # the body's closing `end` itself
                 _emit(data, out, anchors, pending, body.end)
                 pos = body.end

@@ -398,12 +398,14 @@ class Session:
                  check_stack: bool = False, paint: bool | None = None,
                  paint_safe: tuple[bool, str] | None = None, host: str | None = "auto", wasi_args=(),
                  wasi_stdin: str | None = None, on_compile=None, max_table_entries: int = MAX_TABLE_ENTRIES,
-                 max_output: int = MAX_OUTPUT, on_stuck=None, watch: dict | None = None):
+                 max_output: int = MAX_OUTPUT, on_stuck=None, watch: dict | None = None,
+                 heap: dict | None = None):
         self.module = module
         # called (from the watcher's thread) with (reason, message) when a stopped call does not return: a
         # host call the engine cannot interrupt (budget.Watcher); the command line exits there
         self.on_stuck = on_stuck
         self.watch_recorder = None  # runtime/watch.py's WatchRecorder once --watch targets are attached
+        self.heap_tracker = None  # runtime/heap.py's HeapTracker with heap= (attached before initialising)
         self.sp_global = sp_global
         self.stack_range = stack_range
         self.pages = pages
@@ -468,8 +470,10 @@ class Session:
         raw = bytes(module.data)
         self.watch_pass = self._watch_pass(watch, sp_global)  # rewritten in the same walk as the stack pass
         # with a watch, a shadow stack of function indices gives each hit its call path
-        self.callpath_pass = CallPathPass() if self.watch_pass is not None and watch.get("call_path", True) else None
-        extra = tuple(p for p in (self.callpath_pass, self.watch_pass) if p is not None)
+        self.heap_pass = self._heap_pass(heap)  # allocator calls logged (instrument/heap.py)
+        self.callpath_pass = CallPathPass() if (self.watch_pass is not None and watch.get("call_path", True)) or (
+            self.heap_pass is not None and heap.get("paths")) else None
+        extra = tuple(p for p in (self.heap_pass, self.callpath_pass, self.watch_pass) if p is not None)
         self.check_stack = bool(check_stack)
         self.instrumented: Instrumented | None = None
         # How stack use is measured. By default the stack pointer's writes are instrumented: no byte of memory
@@ -516,11 +520,11 @@ class Session:
                 self.measure = "instrument"
                 self.paint_reason = self.paint_reason or "instrumented: the stack pointer's writes are recorded"
         self.rewritten = self.instrumented.rewritten if self.instrumented is not None else None
-        if self.watch_pass is not None and self.instrumented is None:
+        if extra and self.instrumented is None:
             try:
                 self.rewritten = rewrite(raw, list(extra))
             except ParseError as exc:
-                raise UsageError(f"--watch: {exc}") from None
+                raise UsageError(f"{'--watch' if self.watch_pass is not None else 'heap tracking'}: {exc}") from None
             raw = self.rewritten.data
         self._offset_at, self._offset_delta = len(raw), 0
         if wanted:
@@ -583,6 +587,10 @@ class Session:
                 except wasmtime.WasmtimeError as exc:
                     raise RunError(f"cannot grow memory 0 to {pages} pages: {_first_line(exc)}") from None
         self._limit_growth()
+        if self.heap_pass is not None:  # before the initialisation exports: constructors' allocations count
+            from .heap import HeapTracker
+
+            self.heap_tracker = HeapTracker(self, self.heap_pass, heap["functions"], paths=bool(heap.get("paths")))
         self.init_function: str | None = None  # the last initialisation export that ran
         self.init_functions: list[str] = []  # every one, in order
         self.init_trap: TrapInfo | None = None
@@ -1111,6 +1119,8 @@ class Session:
             self._reset_check()
         if self.watch_recorder is not None:
             self.watch_recorder.arm()
+        if self.heap_tracker is not None:
+            self.heap_tracker.arm()
         self._arm()
         try:
             r = func(self.store, *args)
@@ -1126,6 +1136,8 @@ class Session:
             self._disarm()
             if self.watch_recorder is not None:
                 self.watch_recorder.disarm()
+            if self.heap_tracker is not None:
+                self.heap_tracker.disarm()
         try:
             count = len(func.type(self.store).results)
         except Exception:  # noqa: BLE001 - not a wasmtime Func: go by what came back
@@ -1260,6 +1272,17 @@ class Session:
                              sp_global=sp_global if sp_range is not None else None)
         except ParseError as exc:
             raise UsageError(f"--watch: {exc}") from None
+
+    def _heap_pass(self, heap: dict | None):
+        """The heap pass for ``heap`` (runtime/heap.py's heap_spec), or None."""
+        if not heap:
+            return None
+        from ..instrument.heap import HeapPass
+
+        try:
+            return HeapPass(heap["functions"])
+        except ParseError as exc:
+            raise UsageError(str(exc)) from None
 
     def function_name(self, index: int, fallback: str | None = None) -> str:
         n = self.module.names.functions.get(index)
