@@ -120,7 +120,7 @@ def main(argv: list[str]) -> int:
     env["ZIG_LOCAL_CACHE_DIR"] = str(BUILD / "zig-local-cache")
     tl = tools()
     sources = sorted(list(HERE.glob("*.c")) + list(HERE.glob("*.wat")))
-    sources += sorted(src for d in FIXTURES for src in d.glob("*.c"))
+    sources += sorted(src for d in FIXTURES for src in [*d.glob("*.c"), *d.glob("*.wat")])
     failed = skipped = ran = 0
     for src in sources:
         if wanted and src.stem not in wanted:

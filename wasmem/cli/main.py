@@ -26,6 +26,8 @@ COMMANDS = {
     "backtrace": "wasmem.cli.backtrace:backtrace_cmd",
     "shell": "wasmem.cli.shell:shell_cmd",
     "view": "wasmem.cli.view:view_cmd",
+    "heap": "wasmem.cli.heap:heap_cmd",
+    "leaks": "wasmem.cli.heap:leaks_cmd",
 }
 
 

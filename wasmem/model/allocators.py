@@ -78,6 +78,13 @@ for _c in CONVENTIONS:
     _BY_NAME.setdefault(_c.name, []).append(_c)
 
 
+_RANK = {c.name: k for k, c in reversed(list(enumerate(CONVENTIONS)))}
+
+
+def _rank(name: str) -> int:
+    return _RANK.get(name, _RANK.get(name.rsplit("::", 1)[-1], len(CONVENTIONS)))
+
+
 @dataclass(frozen=True)
 class AllocatorFunction:
     """One function of the module that allocates or frees."""
@@ -158,8 +165,11 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
         fnames = module.names.functions if module.names is not None else {}
     except Exception:  # a damaged name section: exports and DWARF still serve
         fnames = {}
-    candidates += [(n, i, "name-section") for i, n in sorted(fnames.items())]
-    candidates += [(n, i, "dwarf") for i, n in sorted((dwarf_names or {}).items())]
+    # within the name section and DWARF, the outermost shim first (__rust_alloc before __rg_alloc before
+    # __rdl_alloc, malloc before dlmalloc: CONVENTIONS' order), so that a site is the program's call, not
+    # the shim's call of the allocator underneath
+    candidates += sorted(((n, i, "name-section") for i, n in fnames.items()), key=lambda c: (_rank(c[0]), c[1]))
+    candidates += sorted(((n, i, "dwarf") for i, n in (dwarf_names or {}).items()), key=lambda c: (_rank(c[0]), c[1]))
     nimp = module.num_imported_funcs
     for imp in module.imports:
         if imp.kind == "func":

@@ -231,6 +231,7 @@ class LeakReport:
     notes: list[str] = field(default_factory=list)
     max_growth: int | None = None
     trap: str | None = None
+    finding_sites: dict[int, Site] = field(default_factory=dict)
 
     @property
     def growth_per_call(self) -> float:
@@ -256,4 +257,5 @@ class LeakReport:
                 "growth_per_call": self.growth_per_call, "max_growth": self.max_growth, "exceeded": self.exceeded,
                 "iterations": [i.to_dict() for i in self.iterations], "sites": [s.to_dict() for s in self.sites],
                 "allocators": self.allocators, "findings": [f.to_dict() for f in self.findings[:MAX_FINDINGS]],
+                "finding_sites": {str(k): s.to_dict() for k, s in sorted(self.finding_sites.items())},
                 "trap": self.trap, "notes": list(self.notes), "ok": self.ok}

@@ -258,3 +258,172 @@ class HeapTracker:
     def allocator_dicts(self) -> list[dict]:
         return [{"index": f.index, "name": f.name, "found_by": f.found_by, "family": f.family, "role": f.role,
                  "exports_redirected": self.hp.exported.get(k, [])} for k, f in enumerate(self.functions)]
+
+
+# -- the two commands as library calls ----------------------------------------------------------------
+
+
+def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bool = False, **options):
+    """(session, symbols) with heap tracking on (see heap_spec)."""
+    from . import load_module, open_session, symbols_for
+
+    module = load_module(path_or_module)
+    symbols = symbols_for(module)
+    spec = heap_spec(module, allocator, symbols, paths=paths)
+    session = open_session(module, heap=spec, **options)
+    session.heap_tracker.notes[:0] = spec["notes"]
+    return session, symbols
+
+
+def _trap_text(r) -> str | None:
+    if r.trap is None:
+        return None
+    return f"{r.name}: {r.trap.message}"
+
+
+def _run(session, symbols, calls, alloc, label: str):
+    """Runs ``calls`` ("FUNC ARGS"); returns (results, the trap text or None)."""
+    from . import dwarf_sret, split_call
+
+    done = []
+    for text in calls:
+        name, args = split_call(text)
+        r = session.call(name, args, alloc=alloc, sret=dwarf_sret(symbols, session.module, name))
+        done.append(r)
+        if not r.ok:
+            return done, f"{label} {text!r}: {r.trap.message}"
+    return done, None
+
+
+def type_blocks(tracker: HeapTracker, symbols, read, max_blocks: int = 100_000) -> None:
+    """Gives live blocks a DWARF type: a typed pointer variable (global or static) that points at a block's
+    start types it with the pointee; from a typed struct block, its pointer members type the blocks they
+    point at (a linked list is typed along its length). Bounded by ``max_blocks`` blocks typed."""
+    if symbols is None or not getattr(symbols, "has_dwarf", False) or not tracker.live:
+        return
+    from ..debuginfo.typesys import PointerType, StructType
+
+    live = tracker.live
+    queue: list[tuple[int, object]] = []
+
+    def ptr_at(addr: int) -> int | None:
+        try:
+            return int.from_bytes(read(addr, 4), "little")
+        except Exception:  # noqa: BLE001
+            return None
+
+    for sym in symbols.data_symbols:
+        t = sym.type.strip() if sym.type is not None else None
+        if isinstance(t, PointerType) and t.target is not None and sym.size == 4:
+            p = ptr_at(sym.address)
+            if p in live:
+                queue.append((p, t.target))
+    typed = 0
+    while queue and typed < max_blocks:
+        addr, target = queue.pop()
+        b = live.get(addr)
+        if b is None or b.type is not None:
+            continue
+        b.type = target.name
+        typed += 1
+        st = target.strip()
+        if isinstance(st, StructType):
+            for m in st.members:
+                mt = m.type.strip() if m.type is not None else None
+                if isinstance(mt, PointerType) and mt.target is not None and m.offset + 4 <= b.size:
+                    p = ptr_at(addr + m.offset)
+                    if p in live and live[p].type is None:
+                        queue.append((p, mt.target))
+
+
+def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc: str | None = None,
+                paths: bool = False, **options):
+    """``wasmem heap``: the live blocks after the ``after`` calls. Returns (report, session); the caller
+    closes the session."""
+    from ..model.heap import HeapReport
+
+    session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, **options)
+    try:
+        _, trap = _run(session, symbols, after, alloc, "--after")
+        tr = session.heap_tracker
+        tr.disarm()
+        type_blocks(tr, symbols, session.read)
+        hb = symbols.heap_base if symbols is not None else None
+        report = HeapReport(tr.allocator_dicts(), list(after), list(tr.live.values()), tr.sites(symbols),
+                            list(tr.findings), list(tr.notes),
+                            heap_base=hb, memory_size=session.memory_size(0), events=tr.events,
+                            allocations=tr.allocations, frees=tr.frees, trap=trap)
+    except BaseException:
+        session.close()
+        raise
+    return report, session
+
+
+def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), allocator: str | None = None,
+                alloc: str | None = None, max_growth: int | None = None, paths: bool = False, **options):
+    """``wasmem leaks``: calls ``call`` ("FUNC ARGS") ``repeat`` times after the ``before`` calls and follows
+    the live bytes. Returns (report, session); the caller closes the session."""
+    from ..model.heap import Iteration, LeakReport, LeakSite
+    from . import split_call
+
+    if repeat < 1:
+        raise UsageError(f"--repeat {repeat}: give at least 1")
+    name, args = split_call(call)
+    session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, **options)
+    try:
+        tr = session.heap_tracker
+        _, trap = _run(session, symbols, before, alloc, "--before")
+        report = LeakReport(call, repeat, tr.live_bytes, [], [], tr.allocator_dicts(), max_growth=max_growth)
+        first_call = None
+        returned: set[int] = set()
+        if trap is None:
+            from . import dwarf_sret
+
+            sret = dwarf_sret(symbols, session.module, name)
+            for n in range(1, repeat + 1):
+                a0, f0 = tr.allocated_bytes, tr.freed_bytes
+                r = session.call(name, args, alloc=alloc, sret=sret)
+                if first_call is None:
+                    first_call = tr.call
+                it = Iteration(n, tr.live_bytes, len(tr.live), tr.allocated_bytes - a0, tr.freed_bytes - f0,
+                               list(r.results) if r.results else None)
+                if r.ok and r.results and len(r.results) == 1 and isinstance(r.results[0], int):
+                    v = r.results[0] & ((1 << 64) - 1)
+                    if not session._is64:
+                        v &= 0xFFFFFFFF
+                    b = tr.live.get(v)
+                    if b is not None and b.call == tr.call:
+                        it.returned_block = v
+                        returned.add(v)
+                report.iterations.append(it)
+                if not r.ok:
+                    trap = f"call {n} of {call!r}: {r.trap.message}"
+                    break
+        report.trap = trap
+        report.findings = list(tr.findings)
+        report.notes = list(tr.notes)
+        # the blocks allocated by the calls after the first (the first may fill caches) that are still live
+        counted = max(1, len(report.iterations) - 1)
+        outliving = [b for b in tr.live.values() if first_call is not None and b.call > first_call] \
+            if len(report.iterations) > 1 else [b for b in tr.live.values() if first_call is not None
+                                                 and b.call >= first_call]
+        sites = tr.sites(symbols, {b.site for b in outliving})
+        by: dict[int, LeakSite] = {}
+        for b in outliving:
+            ls = by.get(b.site)
+            if ls is None:
+                ls = by[b.site] = LeakSite(sites.get(b.site) or Site(b.site), 0, 0, 0.0)
+            ls.blocks += 1
+            ls.bytes += b.size
+            if b.address in returned:
+                ls.returned += 1
+        for ls in by.values():
+            ls.per_call = ls.bytes / counted
+        report.sites = sorted(by.values(), key=lambda s: (-s.bytes, s.site.id))
+        fsites = tr.sites(symbols, {f.site for f in tr.findings} | {f.freed_at for f in tr.findings
+                                                                      if f.freed_at is not None})
+        report.finding_sites = fsites
+    except BaseException:
+        session.close()
+        raise
+    return report, session
