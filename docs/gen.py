@@ -198,6 +198,45 @@ PAGES: dict[str, dict] = {
         ],
         "see": ["memory-model.md#pointers-are-offsets"],
     },
+    "heap": {
+        "intro": "Runs the module with its allocator instrumented (malloc/calloc/realloc/free/posix_memalign, "
+                 "Rust's `__rust_alloc` family, wasm-bindgen's, AssemblyScript's `__new`/`__renew`/`__free`, or "
+                 "`--allocator ALLOC,FREE`), makes the `--after` calls and shows the blocks still live, grouped "
+                 "by the call that allocated them (function, offset, file:line), the heap's extent and gaps, "
+                 "and the DWARF type of a block a typed pointer points at. Calls inside the module count, and so "
+                 "do wasmem's own (`s:` arguments, `--after \"malloc 32\"`). Double and invalid frees exit 1. "
+                 "No rebuild: the shipped binary is rewritten in memory; how it works is in "
+                 "`wasmem/instrument/heap.py`.",
+        "examples": [
+            ("Three list nodes pushed and a string returned by `make_greeting`: the nodes are typed "
+             "`struct Node` through the global `list_head` and their `next` members.",
+             "wasmem heap tests/heap/data/heapdemo.wasm --after \"push 1\" --after \"push 2\" --after \"push 3\" "
+             "--after \"make_greeting 4\""),
+            ("A double free, with the line of each free.",
+             "wasmem heap tests/heap/data/heapdemo.wasm --after \"double_free\""),
+            ("A Rust-style module (allocator shims found by the name section): a dealloc with the wrong size.",
+             "wasmem heap tests/heap/data/rust_heap.wasm --after \"leak 1\" --after \"bad_size\""),
+        ],
+        "see": ["commands/leaks.md", "json.md#heap"],
+    },
+    "leaks": {
+        "intro": "Calls one function N times on one instance with the allocator instrumented (as [heap](heap.md) "
+                 "does) and prints the live heap after each call, the growth per call (from the first call to "
+                 "the last, so a cache filled on the first call is not a leak) and the sites whose blocks "
+                 "outlive the calls, with file:line. A block the function returns is shown as such: the caller "
+                 "must free it. `--max-growth BYTES` makes it a CI gate (exit 1 above it).",
+        "examples": [
+            ("A planted leak of 24 bytes per call at `heapdemo.c:18`.",
+             "wasmem leaks tests/heap/data/heapdemo.wasm \"leak_step 1\" --repeat 5 --max-growth 0"),
+            ("A function that returns a fresh string: the leak is its caller's.",
+             "wasmem leaks tests/heap/data/heapdemo.wasm \"make_greeting 3\" --repeat 3"),
+            ("A cache allocated on the first call only, then a clean sequence (calloc, realloc, posix_memalign, "
+             "free): no growth.",
+             "wasmem leaks tests/heap/data/heapdemo.wasm \"clean_step 2\" --before \"warm_cache 1\" "
+             "--repeat 20 --max-growth 0"),
+        ],
+        "see": ["commands/heap.md", "json.md#leaks"],
+    },
     "shell": {
         "intro": "Runs the module in one instance that lives between commands, and works on it with a gdb-like "
                  "command language over the same library the other commands use: `call` (results kept as "

@@ -147,9 +147,21 @@ CASES: list[tuple[str, tuple, int]] = [
     ("call", (CRASH_WASM, "_start", "--coredump", "tmp:call.core"), 1),
     ("dump", (CRASH_WASM, "--core", CRASH_CORE, "--at", "accounts", "--type", "auto"), 0),
     ("chase", (CRASH_WASM, "accounts", "--core", CRASH_CORE), 0),
+
+    ("heap", ("heap:heapdemo.wasm", "--after", "push 1", "--after", "push 2", "--after", "make_greeting 3"), 0),
+    ("heap", ("heap:heapdemo.wasm", "--after", "leak_step 1", "--after", "double_free", "--paths"), 1),
+    ("heap", ("heap:heapdemo.wasm",), 0),
+    ("heap", ("heap:rust_heap.wasm", "--after", "leak 1", "--after", "bad_size"), 1),
+    ("heap", ("heap:heapdemo.wasm", "--after", "str_len 4000000000"), 1),
+    ("leaks", ("heap:heapdemo.wasm", "make_greeting 3", "--repeat", "3"), 0),
+    ("leaks", ("heap:heapdemo.wasm", "leak_step 3", "--repeat", "3", "--max-growth", "0"), 1),
+    ("leaks", ("heap:rust_heap.wasm", "twice", "--repeat", "2", "--before", "leak 1"), 1),
+    ("leaks", ("heap:heapdemo.wasm", "clean_step 3", "--before", "use_after_free", "--max-growth", "0"), 0),
 ]
 OPTION = {"call": "--json", "dump": "--json", "stack": "--json", "symbols": "--json", "chase": "--json",
-          "inspect": "--json", "check": ("--no-config", "--format", "json"), "backtrace": "--json"}
+          "inspect": "--json", "check": ("--no-config", "--format", "json"), "backtrace": "--json", "heap": "--json",
+          "leaks": "--json"}
+HEAP_DATA = ROOT / "tests" / "heap" / "data"
 
 
 def _case_id(case) -> str:
@@ -187,6 +199,8 @@ def real_output(case, files: Path):
             a = str(files / f"{a[4:]}.wasm")
         elif a.startswith("tmp:"):
             a = str(files / a[4:])
+        elif a.startswith("heap:"):
+            a = str(HEAP_DATA / a[5:])
         elif a.endswith(".wasm"):
             a = str(Path(SAMPLES) / a)
         argv.append(a)

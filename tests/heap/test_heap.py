@@ -1,0 +1,193 @@
+"""Heap tracking (issue 15) on fixtures we wrote: C with the pinned zig's wasi libc malloc (heapdemo.c), a
+Rust-style module (rust_heap.wat: the __rust_alloc shims by name section) and an AssemblyScript-style one
+(asc_heap.wat: __new/__renew/__free). Real modules under real wasmtime; exact sizes and lines."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import wasmem
+from wasmem.cli.main import main
+from wasmem.errors import UsageError
+from wasmem.runtime import load_module, symbols_for
+from wasmem.runtime.heap import heap_report, heap_spec, leak_report
+
+DATA = Path(__file__).resolve().parent / "data"
+C = str(DATA / "heapdemo.wasm")
+RUST = str(DATA / "rust_heap.wasm")
+ASC = str(DATA / "asc_heap.wasm")
+SOURCE = (DATA / "heapdemo.c").read_text()
+
+
+def line_of(marker: str) -> int:
+    return next(i for i, text in enumerate(SOURCE.splitlines(), 1) if marker in text)
+
+
+def leaks(path, call, **kw):
+    report, session = leak_report(path, call, **kw)
+    session.close()
+    return report
+
+
+def heap(path, **kw):
+    report, session = heap_report(path, **kw)
+    session.close()
+    return report
+
+
+# -- C: wasi libc malloc ---------------------------------------------------------------------------------
+def test_planted_leak_is_reported_exactly_with_its_line():
+    r = leaks(C, "leak_step 1", repeat=6, max_growth=0)
+    assert r.growth_per_call == 24.0
+    assert [i.live_bytes for i in r.iterations] == [24 * n for n in range(1, 7)]
+    assert all(i.allocated == 124 and i.freed == 100 for i in r.iterations)  # the 100-byte temporary is freed
+    assert len(r.sites) == 1
+    s = r.sites[0]
+    assert (s.blocks, s.bytes, s.per_call, s.returned) == (5, 120, 24.0, 0)
+    assert s.site.function == "leak_step" and s.site.location == f"heapdemo.c:{line_of('LEAK_LINE')}"
+    assert s.site.allocator == "malloc"
+    assert r.exceeded and not r.ok and not r.findings
+
+
+def test_a_clean_sequence_has_zero_reports():
+    """calloc, malloc grown by realloc, posix_memalign, all freed: nothing live, no finding, no growth."""
+    r = leaks(C, "clean_step 2", repeat=8, max_growth=0)
+    assert r.ok and r.growth_per_call == 0 and not r.sites and not r.findings
+    assert all(i.live_bytes == 0 and i.allocated == 4 * 4 + 10 + 200 + 48 == i.freed for i in r.iterations)
+
+
+def test_a_cache_filled_on_the_first_call_is_not_a_leak():
+    r = leaks(C, "warm_cache 3", repeat=5, max_growth=0)
+    assert r.ok and r.growth_per_call == 0 and not r.sites
+    assert r.iterations[0].live_bytes == 4096
+
+
+def test_a_returned_block_is_the_callers_to_free():
+    r = leaks(C, "make_greeting 3", repeat=4)
+    assert r.growth_per_call == 16
+    assert all(i.returned_block is not None for i in r.iterations)
+    (s,) = r.sites
+    assert s.returned == s.blocks == 3 and s.site.location == f"heapdemo.c:{line_of('GREETING_LINE')}"
+
+
+def test_double_free_at_the_right_lines():
+    r = heap(C, after=["double_free"])
+    (f,) = r.findings
+    assert f.kind == "double-free"
+    assert r.sites[f.site].location == f"heapdemo.c:{line_of('DOUBLE_FREE_LINE')}"
+    assert r.sites[f.freed_at].location == f"heapdemo.c:{line_of('DOUBLE_FREE_LINE') - 1}"
+    assert not r.ok
+
+
+def test_live_blocks_grouped_by_site_with_dwarf_types():
+    r = heap(C, after=["push 1", "push 2", "push 3", "pop", "make_greeting 4"])
+    groups = {g.site.function: g for g in r.groups}
+    assert (groups["push"].count, groups["push"].bytes) == (2, 16)
+    assert groups["push"].types == ["struct Node"]  # list_head, then Node.next
+    assert groups["push"].site.location == f"heapdemo.c:{line_of('PUSH_LINE')}"
+    assert (groups["make_greeting"].count, groups["make_greeting"].bytes) == (1, 16)
+    assert r.live_bytes == 32 and r.frees == 1 and r.ok
+    ext = r.extent
+    assert ext.low == min(b.address for b in r.blocks) and ext.live_bytes == 32
+
+
+def test_wasmems_own_allocations_are_tracked_as_the_hosts():
+    """`z:` arguments are copied with the module's malloc and freed after the call; `--after "malloc 32"`
+    leaves a block the host allocated: both go through the redirected export."""
+    r = heap(C, after=["str_len z:hello", "malloc 32"])
+    assert r.allocations == 2 and r.frees == 1
+    (b,) = r.blocks
+    assert b.size == 32 and b.site == -1 and r.sites[-1].is_host
+
+
+def test_the_start_and_initialisation_see_the_same_heap_as_a_plain_host():
+    with wasmem.open(C) as plain:
+        p1 = plain.call("make_greeting", ["1"]).results
+    m = load_module(C)
+    with wasmem.open(m, heap=heap_spec(m, symbols=symbols_for(m))) as s:
+        assert s.call("make_greeting", ["1"]).results == p1  # same address: nothing moved the heap
+
+
+def test_posix_memalign_block_comes_from_its_out_pointer():
+    m = load_module(C)
+    with wasmem.open(m, heap=heap_spec(m, symbols=symbols_for(m))) as s:
+        tr = s.heap_tracker
+        assert any(f.role == "memalign_out" for f in tr.functions)
+        sizes = []
+        orig = tr._alloc
+        tr._alloc = lambda ptr, size, site, path: (sizes.append((ptr, size)), orig(ptr, size, site, path))
+        s.call("clean_step", ["1"])
+        assert sorted(sz for _, sz in sizes) == [10, 16, 48, 200]
+        assert all(p % 64 == 0 for p, sz in sizes if sz == 48)
+
+
+def test_paths_record_the_call_path():
+    r = heap(C, after=["push 1"], paths=True)
+    (b,) = r.blocks
+    assert b.path == ["push"]
+
+
+def test_stripped_module_without_names_needs_allocator():
+    with pytest.raises(UsageError, match="--allocator"):
+        heap(str(DATA / "heapdemo-stripped.wasm"))
+    with pytest.raises(UsageError, match="no function named 'nope'"):
+        heap(C, allocator="nope,free")
+
+
+# -- Rust-style -------------------------------------------------------------------------------------------
+def test_rust_style_leak_mismatch_and_double_free_through_a_tail_call():
+    r = leaks(RUST, "leak 1", repeat=4)
+    assert r.growth_per_call == 40 and r.sites[0].site.function == "leak"
+    assert r.sites[0].site.allocator == "__rust_alloc"  # the outermost shim, not __rdl_alloc
+    clean = leaks(RUST, "clean 3", repeat=4, max_growth=0)
+    assert clean.ok and not clean.sites and clean.iterations[0].allocated == 24 + 8 + 64  # realloc's inner calls once
+    h = heap(RUST, after=["bad_size", "twice"])
+    kinds = {f.kind: f for f in h.findings}
+    assert set(kinds) == {"size-mismatch", "double-free"}
+    assert "16" in kinds["size-mismatch"].message and "32 bytes" in kinds["size-mismatch"].message
+    assert h.sites[kinds["size-mismatch"].site].function == "bad_size"
+    assert h.sites[kinds["double-free"].site].function == "drop_tail"  # the rewritten return_call
+    assert h.sites[kinds["double-free"].freed_at].function == "twice"
+
+
+# -- AssemblyScript-style ----------------------------------------------------------------------------------
+def test_assemblyscript_style_objects_and_a_growing_array():
+    r = leaks(ASC, "keep 1", repeat=5)
+    assert r.growth_per_call == 16  # a 12-byte object and 4 more bytes of the array (__renew frees the old one)
+    by = {s.site.offset: s for s in r.sites}
+    assert sum(s.bytes for s in by.values()) == 4 * 12 + 5 * 4  # the array now holds 5 pointers
+    assert any("garbage collector" in n for n in heap(ASC).notes)
+    t = leaks(ASC, "temp 1", repeat=5, max_growth=0)
+    assert t.ok and not t.sites
+
+
+# -- the commands ----------------------------------------------------------------------------------------
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as ei:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return ei.value.code, out, err
+
+
+def test_leaks_command_exit_codes_and_json(capsys):
+    code, out, _ = run(capsys, "leaks", C, "leak_step 1", "-n", "3", "--max-growth", "0")
+    assert code == 1 and f"heapdemo.c:{line_of('LEAK_LINE')}" in out and "24" in out
+    code, out, _ = run(capsys, "leaks", C, "leak_step 1", "-n", "3", "--max-growth", "24", "--json")
+    assert code == 0 and json.loads(out)["growth_per_call"] == 24
+    code, out, _ = run(capsys, "leaks", C, "make_greeting 1", "-n", "3")
+    assert code == 0 and "returned: the caller" in out
+    code, out, err = run(capsys, "leaks", C, "nope")
+    assert code == 2 and not out and re.fullmatch(r"wasmem: error: .*not an exported function.*\n", err)
+    code, _, err = run(capsys, "heap", str(DATA / "heapdemo-stripped.wasm"))
+    assert code == 2 and err.startswith("wasmem: error: no allocator found") and err.count("\n") == 1
+
+
+def test_heap_command_shows_sites_and_findings(capsys):
+    code, out, _ = run(capsys, "heap", C, "--after", "push 1", "--after", "double_free")
+    assert code == 1
+    assert "struct Node" in out and "double-free" in out
+    assert f"heapdemo.c:{line_of('DOUBLE_FREE_LINE')}" in out
