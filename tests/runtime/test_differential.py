@@ -269,3 +269,42 @@ def test_generated_calls_match_a_plain_host_when_watched(name):
         assert report.ok, "\n".join(map(str, report.mismatches))
 
     check()
+
+
+# -- heap tracking (issue 15): the allocator calls rewritten through logging wrappers --------------------------
+HEAP_DATA = ROOT / "tests" / "heap" / "data"
+HEAP_CASES = {
+    "heapdemo": (HEAP_DATA / "heapdemo.wasm", None,
+                 [("leak_step", ["1"]), ("clean_step", ["2"]), ("push", ["3"]), ("push", ["4"]), ("pop", []),
+                  ("warm_cache", ["5"]), ("make_greeting", ["6"]), ("malloc", ["40"]), ("free", ["$8"]),
+                  ("double_free", []), ("use_after_free", []), ("churn", ["300"]), ("str_len", ["$7"]),
+                  ("calloc", ["3", "8"]), ("realloc", ["$14", "100"]), ("str_len", ["4000000000"]),
+                  ("leak_step", ["2"])]),
+    "rust_heap": (HEAP_DATA / "rust_heap.wasm", None,
+                  [("leak", ["1"]), ("clean", ["2"]), ("bad_size", []), ("twice", []), ("leak", ["3"])]),
+    "asc_heap": (HEAP_DATA / "asc_heap.wasm", None,
+                 [("keep", ["1"]), ("keep", ["2"]), ("temp", ["3"]), ("__new", ["8", "1"]), ("__renew", ["$4", "40"]),
+                  ("keep", ["3"])]),
+    "memdemo": (S / "memdemo.wasm", "allocate,deallocate", MEMDEMO_CALLS),
+    "asc_like": (S / "asc_like.wasm", None, CASES["asc_like.wasm"]),
+}
+
+
+@pytest.mark.parametrize("options", [{}, {"paint": False, "paths": True}], ids=["heap", "heap+paths"])
+@pytest.mark.parametrize("name", sorted(HEAP_CASES))
+def test_heap_tracking_matches_a_plain_host(name, options):
+    """The heap-instrumented module computes exactly what a plain host computes: same results, traps,
+    output and byte-identical memory, with every allocator call logged (and with --paths, a host call per
+    allocation and the call-path pass in every function)."""
+    from wasmem.runtime import load_module, symbols_for
+    from wasmem.runtime.heap import heap_spec
+
+    path, allocator, calls = HEAP_CASES[name]
+    module = load_module(str(path))
+    options = dict(options)
+    spec = heap_spec(module, allocator, symbols_for(module), paths=options.pop("paths", False))
+    seen = {}
+    report = compare(module, calls, timeout=5, heap=spec, prepare=lambda s: seen.setdefault("t", s.heap_tracker),
+                     **options)
+    assert report.ok, "\n".join(map(str, report.mismatches))
+    assert seen["t"] is not None and seen["t"].events > 0  # it really tracked

@@ -36,7 +36,7 @@ MASK64 = (1 << 64) - 1
 
 def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool = False) -> dict:
     """The ``heap=`` option of Session for ``module``: the allocator functions found (raises UsageError when
-    there is no allocation function or no free to pair it with)."""
+    there is no allocation function)."""
     from ..model.allocators import find_allocators
 
     dwarf_names = None
@@ -51,8 +51,9 @@ def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool
     if not found.functions:
         raise UsageError("no allocator found (malloc/free, __rust_alloc, __new …, by export, name section or "
                          "DWARF): name it with --allocator ALLOC[,FREE]")
-    if not found.complete:
-        raise UsageError(found.notes[-1] if found.notes else "no allocation and free function pair found")
+    if not any(f.role != "free" for f in found.functions):
+        raise UsageError("only a free function found: name the allocation function with --allocator ALLOC,FREE")
+    # allocations without a free (AssemblyScript's stub runtime never frees): every block stays live, with a note
     return {"functions": list(found.functions), "notes": list(found.notes), "paths": paths}
 
 
