@@ -22,6 +22,7 @@ first; past MAX_LIVE new blocks are counted, not kept, and a note says so).
 
 from __future__ import annotations
 
+import struct
 from collections import OrderedDict
 
 from ..errors import UsageError
@@ -32,6 +33,7 @@ MAX_LIVE = 1_000_000
 MAX_FREED = 100_000
 MAX_PATH = 32
 MASK64 = (1 << 64) - 1
+_RECORD = struct.Struct("<II5Q")  # code, site, arg0..arg3, result (instrument/heap.py's 48-byte record)
 
 
 def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool = False) -> dict:
@@ -74,7 +76,8 @@ class HeapTracker:
         self.hp = hpass
         self.functions = list(functions)  # AllocatorFunction, numbered as in the pass
         self.paths = paths
-        self.live: dict[int, Block] = {}
+        self.live: dict[int, list] = {}  # address → [size, site, seq, call, path]
+        self._live_bytes = 0
         self.freed: OrderedDict[int, tuple[int, int]] = OrderedDict()  # addr → (site, call) of its free
         self.findings: list[Finding] = []
         self.notes: list[str] = []
@@ -83,7 +86,7 @@ class HeapTracker:
         self.call = 0  # host calls so far (0: initialisation exports)
         self.dropped = 0
         self.last_returned: int | None = None
-        self._pending_realloc: dict[int, int] = {}
+        self._fast = self._fast_paths()
         ex = session.exports
         self._log = ex[hpass.exports["log"]]
         self._count = ex[hpass.exports["count"]]
@@ -124,13 +127,61 @@ class HeapTracker:
         n = min(n, CAPACITY)
         raw = self._log.read(store, 0, n * RECORD)
         self._count.set_value(store, 0)
-        for k in range(n):
-            r = raw[k * RECORD:(k + 1) * RECORD]
-            code = int.from_bytes(r[0:4], "little")
-            site = int.from_bytes(r[4:8], "little")
-            args = [int.from_bytes(r[8 + 8 * j:16 + 8 * j], "little") for j in range(4)]
-            res = int.from_bytes(r[40:48], "little")
-            self._event(code >> 1, code & 1, -1 if site == HOST_SITE else site, args, res, path)
+        fast = self._fast
+        live, freed = self.live, self.freed
+        call = self.call
+        p = list(path[-MAX_PATH:]) if path else None
+        for code, site, a0, a1, a2, a3, res in _RECORD.iter_unpack(raw):
+            f = fast.get(code)
+            if site == HOST_SITE:
+                site = -1
+            if f is not None and f[0] == 0:  # an allocation: (0, size arg, count arg or None)
+                self.events += 1
+                if not res:
+                    continue
+                args = (a0, a1, a2, a3)
+                size = args[f[1]] if f[2] is None else args[f[1]] * args[f[2]]
+                if res in live or len(live) < MAX_LIVE:
+                    self.allocations += 1
+                    self.allocated_bytes += size
+                    if freed:
+                        freed.pop(res, None)
+                    old = live.get(res)
+                    if old is not None:
+                        self._live_bytes -= old[0]
+                    live[res] = [size, site, self.allocations, call, p]
+                    self._live_bytes += size
+                    continue
+            elif f is not None and f[0] == 1 and f[2] is None:  # a free without a size: (1, ptr arg, None)
+                ptr = (a0, a1, a2, a3)[f[1]]
+                b = live.pop(ptr, None) if ptr else None
+                if b is not None:
+                    self.events += 1
+                    self.frees += 1
+                    self.freed_bytes += b[0]
+                    self._live_bytes -= b[0]
+                    freed[ptr] = (site, call)
+                    if len(freed) > MAX_FREED:
+                        freed.popitem(last=False)
+                    continue
+                if not ptr:
+                    self.events += 1
+                    continue
+            self._event(code >> 1, code & 1, site, [a0, a1, a2, a3], res, p)
+
+    def _fast_paths(self) -> dict:
+        """code → how the drain loop's fast path reads it: allocations (0, size index, count index or None)
+        logged after the call; frees without a size (1, pointer index, None) logged before it."""
+        out = {}
+        for k, f in enumerate(self.functions):
+            params = f.convention.params
+            if f.role in ("alloc", "aligned_alloc", "alloc_zeroed") and "size" in params:
+                out[2 * k + AFTER] = (0, params.index("size"), None)
+            elif f.role == "calloc" and "size" in params and "count" in params:
+                out[2 * k + AFTER] = (0, params.index("count"), params.index("size"))
+            elif f.role == "free" and "ptr" in params and "old_size" not in params:
+                out[2 * k + BEFORE] = (1, params.index("ptr"), None)
+        return out
 
     def _event(self, number: int, phase: int, site: int, args: list[int], res: int, path) -> None:
         if not 0 <= number < len(self.functions):
@@ -184,8 +235,11 @@ class HeapTracker:
             if self.dropped == 1:
                 self.notes.append(f"more than {MAX_LIVE} live blocks: later ones are counted, not kept")
             return
-        self.live[ptr] = Block(ptr, size, site, self.allocations, self.call,
-                               list(path[-MAX_PATH:]) if path else None)
+        old = self.live.get(ptr)
+        if old is not None:
+            self._live_bytes -= old[0]
+        self.live[ptr] = [size, site, self.allocations, self.call, list(path[-MAX_PATH:]) if path else None]
+        self._live_bytes += size
 
     def _free(self, ptr: int, site: int, size: int | None, fname: str, report: bool = True) -> None:
         b = self.live.pop(ptr, None)
@@ -194,9 +248,10 @@ class HeapTracker:
                 self._bad_free(ptr, site, fname)
             return
         self.frees += 1
-        self.freed_bytes += b.size
-        if report and size is not None and size != b.size:
-            self._finding("size-mismatch", ptr, site, f"{fname}({ptr:#x}, {size}) frees a block of {b.size} bytes")
+        self.freed_bytes += b[0]
+        self._live_bytes -= b[0]
+        if report and size is not None and size != b[0]:
+            self._finding("size-mismatch", ptr, site, f"{fname}({ptr:#x}, {size}) frees a block of {b[0]} bytes")
         self.freed[ptr] = (site, self.call)
         if len(self.freed) > MAX_FREED:
             self.freed.popitem(last=False)
@@ -229,12 +284,16 @@ class HeapTracker:
     # -- views ----------------------------------------------------------------------------------------
     @property
     def live_bytes(self) -> int:
-        return sum(b.size for b in self.live.values())
+        return self._live_bytes
+
+    def blocks(self) -> list[Block]:
+        """The live blocks as model objects, by address."""
+        return [Block(a, v[0], v[1], v[2], v[3], v[4]) for a, v in sorted(self.live.items())]
 
     def sites(self, symbols=None, ids=None) -> dict[int, Site]:
         """Site objects for ``ids`` (default: every site a live block or finding names)."""
         if ids is None:
-            ids = {b.site for b in self.live.values()} | {f.site for f in self.findings} | \
+            ids = {v[1] for v in self.live.values()} | {f.site for f in self.findings} | \
                   {f.freed_at for f in self.findings if f.freed_at is not None}
         out: dict[int, Site] = {}
         hp = self.hp
@@ -296,15 +355,15 @@ def _run(session, symbols, calls, alloc, label: str):
     return done, None
 
 
-def type_blocks(tracker: HeapTracker, symbols, read, max_blocks: int = 100_000) -> None:
+def type_blocks(blocks: list[Block], symbols, read, max_blocks: int = 100_000) -> None:
     """Gives live blocks a DWARF type: a typed pointer variable (global or static) that points at a block's
     start types it with the pointee; from a typed struct block, its pointer members type the blocks they
     point at (a linked list is typed along its length). Bounded by ``max_blocks`` blocks typed."""
-    if symbols is None or not getattr(symbols, "has_dwarf", False) or not tracker.live:
+    if symbols is None or not getattr(symbols, "has_dwarf", False) or not blocks:
         return
     from ..debuginfo.typesys import PointerType, StructType
 
-    live = tracker.live
+    live = {b.address: b for b in blocks}
     queue: list[tuple[int, object]] = []
 
     def ptr_at(addr: int) -> int | None:
@@ -348,9 +407,10 @@ def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc
         _, trap = _run(session, symbols, after, alloc, "--after")
         tr = session.heap_tracker
         tr.disarm()
-        type_blocks(tr, symbols, session.read)
+        blocks = tr.blocks()
+        type_blocks(blocks, symbols, session.read)
         hb = symbols.heap_base if symbols is not None else None
-        report = HeapReport(tr.allocator_dicts(), list(after), list(tr.live.values()), tr.sites(symbols),
+        report = HeapReport(tr.allocator_dicts(), list(after), blocks, tr.sites(symbols),
                             list(tr.findings), list(tr.notes),
                             heap_base=hb, memory_size=session.memory_size(0), events=tr.events,
                             allocations=tr.allocations, frees=tr.frees, trap=trap)
@@ -393,7 +453,7 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
                     if not session._is64:
                         v &= 0xFFFFFFFF
                     b = tr.live.get(v)
-                    if b is not None and b.call == tr.call:
+                    if b is not None and b[3] == tr.call:
                         it.returned_block = v
                         returned.add(v)
                 report.iterations.append(it)
@@ -405,8 +465,9 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         report.notes = list(tr.notes)
         # the blocks allocated by the calls after the first (the first may fill caches) that are still live
         counted = max(1, len(report.iterations) - 1)
-        outliving = [b for b in tr.live.values() if first_call is not None and b.call > first_call] \
-            if len(report.iterations) > 1 else [b for b in tr.live.values() if first_call is not None
+        live = tr.blocks()
+        outliving = [b for b in live if first_call is not None and b.call > first_call] \
+            if len(report.iterations) > 1 else [b for b in live if first_call is not None
                                                  and b.call >= first_call]
         sites = tr.sites(symbols, {b.site for b in outliving})
         by: dict[int, LeakSite] = {}
