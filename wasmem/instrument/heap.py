@@ -43,6 +43,17 @@ after every call. The host may set ``limit`` to 1 to see every event as it happe
 call-path pass's shadow stack for each allocation's call path). Memory 0 is never touched: the program
 sees the same bytes as under a plain host.
 
+Even a 48-byte record per event costs more than the host can *read*: turning a record into a live block
+in Python takes about a microsecond, a malloc/free pair of a fast allocator 20-100 ns. So the commonest
+pattern — a block freed soon after it was allocated, before anyone read the log — is settled in wasm: a
+free (``$cancel``) whose pointer is the result of the log's *last* record, an allocation by a
+malloc-, calloc- or Rust-alloc-shaped function (and, for a free that takes a size, of that size), drops
+that record instead of logging itself, and adds one to the exported ``cancelled`` / ``cancelled_bytes``
+globals (the host adds them to its counts). ``(pointer, site)`` of that free goes into a 4096-slot table
+after the records (hashed by pointer), so that a second free of the same pointer is still a *double*
+free with the first free's site (unless another cancelled free took the slot since: then it is reported
+as an invalid free).
+
 Not seen: an allocator called through a function pointer (``call_indirect``, ``call_ref``: the table
 holds F itself), and allocations the allocator makes for itself (``sbrk``, ``memory.grow``).
 """
@@ -62,8 +73,12 @@ DEPTH_EXPORT = "__wasmem_heap_depth"
 ON_EXPORT = "__wasmem_heap_on"
 HOOK_TABLE_EXPORT = "__wasmem_heap_hook"
 RECORD = 48
-LOG_PAGES = 4
-CAPACITY = LOG_PAGES * 65536 // RECORD  # records the log holds (5461)
+LOG_PAGES = 5  # 4 pages of records, then one page of the recently cancelled frees
+CAPACITY = 4 * 65536 // RECORD  # records the log holds (5461)
+CANCEL_BASE = 4 * 65536  # the table of cancelled frees: CANCEL_SLOTS entries (pointer i64, site i32, 0 i32)
+CANCEL_SLOTS = 4096
+CANCELLED_EXPORT = "__wasmem_heap_cancelled"  # i64: allocation/free pairs cancelled in wasm
+CANCELLED_BYTES_EXPORT = "__wasmem_heap_cancelled_bytes"  # i64: their bytes
 HOST_SITE = 0xFFFFFFFF  # the site of a call through a redirected export (the host's)
 BEFORE, AFTER = 0, 1
 PRE_ROLES = frozenset({"free", "realloc"})  # logged before the call
@@ -114,14 +129,19 @@ class HeapPass(Pass):
         self.limit = b.add_global("i32", _const(CAPACITY))
         self.depth = b.add_global("i32", b"\x41\x00")
         self.on = b.add_global("i32", b"\x41\x00")
+        self.cancelled = b.add_global("i64", b"\x42\x00")
+        self.cancelled_bytes = b.add_global("i64", b"\x42\x00")
         self.hook_type = b.func_type((), (), fresh=True)
         self.table = b.add_table(1)
         self.log_func = b.add_function(b.func_type(("i32", "i32", "i64", "i64", "i64", "i64", "i64")))
+        self.cancel_func = b.add_function(b.func_type(("i64", "i32", "i64"), ("i32",)))
         self.exports = {"log": b.export(LOG_EXPORT, "memory", self.log_memory),
                         "count": b.export(COUNT_EXPORT, "global", self.count),
                         "limit": b.export(LIMIT_EXPORT, "global", self.limit),
                         "depth": b.export(DEPTH_EXPORT, "global", self.depth),
                         "on": b.export(ON_EXPORT, "global", self.on),
+                        "cancelled": b.export(CANCELLED_EXPORT, "global", self.cancelled),
+                        "cancelled_bytes": b.export(CANCELLED_BYTES_EXPORT, "global", self.cancelled_bytes),
                         "table": b.export(HOOK_TABLE_EXPORT, "table", self.table)}
         self.wrappers: dict[int, int] = {}  # F's function index → W_F
         self.number: dict[int, int] = {}  # F's function index → allocator number
@@ -156,6 +176,7 @@ class HeapPass(Pass):
     # -- the appended bodies ---------------------------------------------------------------------
     def finish(self, b: Builder) -> None:
         b.set_body(self.log_func, self._log_body())
+        b.set_body(self.cancel_func, self._cancel_body())
         for k, a in enumerate(self.allocators):
             ft = self._types[k]
             b.set_body(self.wrappers[a.index], self._wrapper_body(k, a, ft))
@@ -183,6 +204,52 @@ class HeapPass(Pass):
         body += b"\x04\x40" + b"\x41\x00" + b"\x11" + uleb(self.hook_type) + uleb(self.table) + b"\x0b"
         return bytes(body + b"\x0b")
 
+    def _cancel_body(self) -> bytes:
+        """$cancel(ptr i64, site i32, old_size i64 or -1) -> 1 when the log's last record is the allocation of
+        ``ptr`` (by a malloc-, calloc- or Rust-alloc-shaped function) of ``old_size`` bytes (-1: any): that
+        record is dropped, the pair counted in two globals, and ``(ptr, site)`` kept in the table of
+        cancelled frees (so that a later second free of ``ptr`` is still a double free with this site)."""
+        mem = self.log_memory
+
+        def mop(op: int, align: int, off: int) -> bytes:
+            return bytes([op, 0x40 | align]) + uleb(mem) + uleb(off)
+
+        # params: ptr 0, site 1, old 2; locals: base 3 (i32), code 4 (i32), size 5 (i64), slot 6 (i32)
+        body = bytearray(b"\x03\x02\x7f\x01\x7e\x01\x7f")
+        body += _i(_GGET, self.count) + b"\x45\x04\x40\x41\x00\x0f\x0b"  # empty log: 0
+        body += _i(_GGET, self.count) + b"\x41\x01\x6b" + _const(RECORD) + b"\x6c" + _i(_SET, 3)
+        body += _i(_GET, 3) + mop(0x29, 3, 40) + _i(_GET, 0) + b"\x52\x04\x40\x41\x00\x0f\x0b"  # result != ptr
+        body += _i(_GET, 3) + mop(0x28, 2, 0) + _i(_SET, 4)
+        body += b"\x42\x7f" + _i(_SET, 5)  # size = -1: not a cancellable record
+        for k, a in enumerate(self.allocators):
+            params = a.convention.params
+            size_at = count_at = None
+            if a.role in ("alloc", "aligned_alloc", "alloc_zeroed") and "size" in params:
+                size_at = params.index("size")
+            elif a.role == "calloc" and "size" in params and "count" in params:
+                size_at, count_at = params.index("size"), params.index("count")
+            if size_at is None:
+                continue
+            body += _i(_GET, 4) + _const(2 * k + AFTER) + b"\x46\x04\x40"
+            body += _i(_GET, 3) + mop(0x29, 3, 8 + 8 * size_at)
+            if count_at is not None:
+                body += _i(_GET, 3) + mop(0x29, 3, 8 + 8 * count_at) + b"\x7e"
+            body += _i(_SET, 5) + b"\x0b"
+        body += _i(_GET, 5) + b"\x42\x7f\x51\x04\x40\x41\x00\x0f\x0b"  # not an allocation record: 0
+        # a size given (Rust's dealloc) that differs: leave it to the host (a size mismatch)
+        body += (_i(_GET, 2) + b"\x42\x7f\x52" + _i(_GET, 2) + _i(_GET, 5) + b"\x52\x71"
+                 + b"\x04\x40\x41\x00\x0f\x0b")
+        body += _i(_GGET, self.count) + b"\x41\x01\x6b" + _i(_GSET, self.count)
+        body += _i(_GGET, self.cancelled) + b"\x42\x01\x7c" + _i(_GSET, self.cancelled)
+        body += _i(_GGET, self.cancelled_bytes) + _i(_GET, 5) + b"\x7c" + _i(_GSET, self.cancelled_bytes)
+        # slot = ((ptr >> 4) ^ (ptr >> 16)) & (SLOTS - 1), as an offset
+        body += (_i(_GET, 0) + b"\x42\x04\x88" + _i(_GET, 0) + b"\x42\x10\x88\x85\xa7" + _const(CANCEL_SLOTS - 1)
+                 + b"\x71\x41\x04\x74" + _i(_TEE, 6))
+        body += _i(_GET, 0) + mop(0x37, 3, CANCEL_BASE)
+        body += _i(_GET, 6) + _i(_GET, 1) + mop(0x36, 2, CANCEL_BASE + 8)
+        body += b"\x41\x01\x0b"
+        return bytes(body)
+
     def _wrapper_body(self, k: int, a, ft) -> bytes:
         n = len(ft.params)
         site = n
@@ -209,8 +276,19 @@ class HeapPass(Pass):
         body += _i(_GGET, self.depth) + b"\x41\x01\x6a" + _i(_GSET, self.depth)
         if role in PRE_ROLES:
             body += _i(_GGET, self.depth) + b"\x41\x01\x46" + _i(_GGET, self.on) + b"\x71"
-            body += b"\x04\x40" + _const(2 * k + BEFORE) + _i(_GET, site) + args() + b"\x42\x00"
+            body += b"\x04\x40"
+            params = a.convention.params
+            cancel = role == "free" and "ptr" in params and len(params) == n
+            if cancel:  # a free of the block the log's last record allocated: both dropped in wasm
+                pi = params.index("ptr")
+                old = (_i(_GET, params.index("old_size")) + ext[ft.params[params.index("old_size")]]
+                       if "old_size" in params else b"\x42\x7f")
+                body += (_i(_GET, pi) + ext[ft.params[pi]] + _i(_GET, site) + old + b"\x10" + uleb(self.cancel_func)
+                         + b"\x45\x04\x40")
+            body += _const(2 * k + BEFORE) + _i(_GET, site) + args() + b"\x42\x00"
             body += b"\x10" + uleb(self.log_func) + b"\x0b"
+            if cancel:
+                body += b"\x0b"
         body += b"".join(_i(_GET, i) for i in range(n)) + b"\x10" + uleb(a.index)
         if res_t is not None:
             body += _i(_SET, res)

@@ -26,7 +26,7 @@ import struct
 from collections import OrderedDict
 
 from ..errors import UsageError
-from ..instrument.heap import AFTER, BEFORE, CAPACITY, HOST_SITE, RECORD, HeapPass
+from ..instrument.heap import AFTER, BEFORE, CANCEL_BASE, CANCEL_SLOTS, CAPACITY, HOST_SITE, RECORD, HeapPass
 from ..model.heap import Block, Finding, Site
 
 MAX_LIVE = 1_000_000
@@ -91,6 +91,8 @@ class HeapTracker:
         self._log = ex[hpass.exports["log"]]
         self._count = ex[hpass.exports["count"]]
         self._depth = ex[hpass.exports["depth"]]
+        self._cancelled = ex[hpass.exports["cancelled"]]
+        self._cancelled_bytes = ex[hpass.exports["cancelled_bytes"]]
         self._func = wasmtime.Func(session.store, wasmtime.FuncType([], []), self._hook)
         ex[hpass.exports["table"]].set(session.store, 0, self._func)
         if paths:
@@ -121,6 +123,16 @@ class HeapTracker:
     # -- the log ------------------------------------------------------------------------------------
     def drain(self, path=None) -> None:
         store = self.session.store
+        pairs = self._cancelled.value(store)
+        if pairs:  # allocations freed before anyone read them: counted, never live
+            nbytes = self._cancelled_bytes.value(store) & MASK64
+            self._cancelled.set_value(store, 0)
+            self._cancelled_bytes.set_value(store, 0)
+            self.events += 2 * pairs
+            self.allocations += pairs
+            self.frees += pairs
+            self.allocated_bytes += nbytes
+            self.freed_bytes += nbytes
         n = self._count.value(store) & 0xFFFFFFFF
         if not n:
             return
@@ -256,8 +268,20 @@ class HeapTracker:
         if len(self.freed) > MAX_FREED:
             self.freed.popitem(last=False)
 
+    def _cancelled_free(self, ptr: int) -> int | None:
+        """The site of the last free of ``ptr`` that wasm cancelled with its allocation, if the table has it."""
+        slot = ((ptr >> 4) ^ (ptr >> 16)) & (CANCEL_SLOTS - 1)
+        raw = self._log.read(self.session.store, CANCEL_BASE + 16 * slot, CANCEL_BASE + 16 * slot + 12)
+        if int.from_bytes(raw[:8], "little") != ptr:
+            return None
+        site = int.from_bytes(raw[8:12], "little")
+        return -1 if site == HOST_SITE else site
+
     def _bad_free(self, ptr: int, site: int, fname: str) -> None:
         first = self.freed.get(ptr)
+        if first is None:
+            c = self._cancelled_free(ptr)
+            first = (c, None) if c is not None else None
         if first is not None:
             self._finding("double-free", ptr, site, f"{fname}({ptr:#x}): the block was already freed",
                           freed_at=first[0])

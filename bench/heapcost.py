@@ -1,0 +1,100 @@
+"""What heap tracking costs an allocation-heavy loop (issue 15's goal: at most 1.5x the plain run).
+`python bench/heapcost.py [--write]` (part of `make bench`).
+
+The loop is `churn(n)` of tests/heap/data/heapdemo.c: n iterations of malloc(16..79) and free with the
+pinned zig's wasi libc allocator (about 30-150 ns per pair here), i.e. as allocation-dense as code gets.
+Timed in one process, median of repeated calls, round-robin, on wasmem sessions opened with the same
+options (Session._invoke: the call with its limits, no memory images or diffs):
+
+- plain:      the module as it is
+- logged:     the heap pass, the log on, but nobody reads it (the host's flush drops the records): what
+              the wrappers and the log in wasm cost
+- tracked:    the heap pass and the tracker (every record turned into live blocks): what `wasmem heap`
+              and `wasmem leaks` pay
+- paths:      tracked with --paths (the call-path pass in every function, a host call per allocation)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- heapcost:begin -->", "<!-- heapcost:end -->"
+MODULE = ROOT / "tests" / "heap" / "data" / "heapdemo.wasm"
+
+
+def measure(repeat: int, sizes=(2_000, 20_000, 200_000)) -> list[dict]:
+    import wasmem
+    from wasmem.runtime import load_module, symbols_for
+    from wasmem.runtime.heap import heap_spec
+
+    m = load_module(str(MODULE))
+    sym = symbols_for(m)
+    plain = wasmem.open(m, paint=False)
+    logged = wasmem.open(m, paint=False, heap=heap_spec(m, symbols=sym))
+    logged.heap_tracker.drain = lambda path=None: logged.heap_tracker._count.set_value(logged.store, 0)
+    tracked = wasmem.open(m, paint=False, heap=heap_spec(m, symbols=sym))
+    paths = wasmem.open(m, paint=False, heap=heap_spec(m, symbols=sym, paths=True))
+    sessions = {"plain": plain, "logged": logged, "tracked": tracked, "paths": paths}
+    rows = []
+    for n in sizes:
+        times: dict[str, list[float]] = {k: [] for k in sessions}
+        for _ in range(repeat):
+            for name, s in sessions.items():
+                if name == "paths" and n > sizes[0]:
+                    continue
+                f = s.exports["churn"]
+                t0 = time.perf_counter()
+                out = s._invoke(f, [n])
+                times[name].append(time.perf_counter() - t0)
+                assert isinstance(out, list), out
+        row = {"n": n, **{k: statistics.median(v) * 1e3 for k, v in times.items() if v}}
+        rows.append(row)
+    for s in sessions.values():
+        s.close()
+    return rows
+
+
+def table(rows: list[dict], repeat: int) -> str:
+    out = [f"Measured {time.strftime('%Y-%m-%d')} by `bench/heapcost.py` (median of {repeat} calls, sessions "
+           f"in one process, round-robin; `churn(n)`: n malloc/free pairs):", "",
+           "| n | plain ms | logged ms | tracked ms | --paths ms | logged / plain | tracked / plain | "
+           "µs per pair tracked |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        p = r.get("paths")
+        out.append(f"| {r['n']:,} | {r['plain']:.2f} | {r['logged']:.2f} | {r['tracked']:.2f} | "
+                   f"{p:.1f} |" if p is not None else
+                   f"| {r['n']:,} | {r['plain']:.2f} | {r['logged']:.2f} | {r['tracked']:.2f} | – |")
+        out[-1] += (f" {r['logged'] / r['plain']:.1f}x | {r['tracked'] / r['plain']:.1f}x | "
+                    f"{(r['tracked'] - r['plain']) / r['n'] * 1e3:.2f} |")
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--write", action="store_true", help="put the table into docs/performance.md")
+    a = ap.parse_args(argv)
+    text = table(measure(a.repeat), a.repeat)
+    print(text)
+    if a.write:
+        doc = DOC.read_text(encoding="utf-8")
+        block = f"{BEGIN}\n{text}\n{END}"
+        if BEGIN in doc:
+            doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
+        else:
+            doc = doc.rstrip("\n") + "\n\n" + block + "\n"
+        DOC.write_text(doc, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
