@@ -264,7 +264,8 @@ def test_artifact_location_outside_and_inside_the_base(tmp_path):
 
 def test_every_rule_has_sarif_metadata():
     every = Rules(max_initial_pages=1, host_pages=1, min_stack_size=1, max_stack_size=1, require_stack_first=True,
-                  require_max_memory=True, max_data_size=1, stack_headroom=1.0)
+                  require_max_memory=True, max_data_size=1, stack_headroom=1.0, leak_call="f",
+                  max_leak_per_call=0)
     assert sorted(every.active) == sorted(RULE_INFO)
     for rid, (name, short, full, fix) in RULE_INFO.items():
         assert name.isalnum() and name[0].isupper() and name != rid

@@ -199,3 +199,24 @@ def test_pairs_settled_in_wasm_are_counted_and_leave_nothing_live():
         r = leaks(C, "churn 300", repeat=2, max_growth=0, paths=paths)
         assert r.ok and not r.sites
         assert all(i.allocated == i.freed == sum(16 + (k & 63) for k in range(300)) for i in r.iterations)
+
+
+# -- the check rule ----------------------------------------------------------------------------------------
+def test_check_rule_leak_per_call(capsys, tmp_path, monkeypatch):
+    code, out, _ = run(capsys, "check", C, "--no-config", "--leak-call", "leak_step 1", "--max-leak-per-call", "0",
+                       "--format", "json")
+    (res,) = json.loads(out)["modules"][0]["results"]
+    assert code == 1 and res["rule"] == "leak-per-call" and res["status"] == "fail" and res["measured"] == 24
+    assert any(f"heapdemo.c:{line_of('LEAK_LINE')}" in d for d in res["details"])
+    code, out, _ = run(capsys, "check", C, "--no-config", "--leak-call", "leak_step 1", "--max-leak-per-call", "24",
+                       "--leak-repeat", "3")
+    assert code == 0
+    # from pyproject.toml, like every rule
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.wasmem.check]\nmodules = ["{C}"]\nleak-call = "warm_cache 1"\nmax-leak-per-call = 0\n'
+        'leak-repeat = 4\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "check", "--format", "json")
+    assert code == 0 and json.loads(out)["modules"][0]["results"][0]["status"] == "pass"
+    code, _, err = run(capsys, "check", C, "--no-config", "--max-leak-per-call", "0")
+    assert code == 2 and "--leak-call" in err

@@ -41,6 +41,13 @@ FORMATS = ("text", "json", "github", "junit", "sarif")
               help="Do not fail stack-headroom on recursion or dynamic frames.")
 @click.option("--recursion-depth", type=click.IntRange(min=1), default=None, metavar="N",
               help="For stack-headroom: bound recursive cycles by N frames.")
+@click.option("--leak-call", default=None, metavar='"FUNC ARGS"',
+              help="For leak-per-call: the call to repeat (the module runs, its allocator tracked).")
+@click.option("--max-leak-per-call", type=click.IntRange(min=0), default=None, metavar="BYTES",
+              help="Rule leak-per-call: repeating --leak-call may grow the live heap by at most BYTES per call "
+                   "(after the first call; see `wasmem leaks`).")
+@click.option("--leak-repeat", type=click.IntRange(min=1, max=100_000), default=None, metavar="N",
+              help="For leak-per-call: how many calls (default 10).")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="Read rules from FILE (default: wasmem.toml, or [tool.wasmem.check] in pyproject.toml, "
                    "in this directory or a parent).")
@@ -56,7 +63,7 @@ FORMATS = ("text", "json", "github", "junit", "sarif")
                    "reports an error (0 = no limit).")
 @svg_option
 def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
-    """Check modules against CI rules: memory size, stack size and layout, data size, stack headroom.
+    """Check modules against CI rules: memory size, stack size and layout, data size, stack headroom, leaks.
 
     Flags override the rules found in a config file, so CI can run just `wasmem check build/app.wasm`.
     Exit status: 0 when every rule holds, 1 when any fails, 2 on a usage or parse error.
@@ -69,6 +76,7 @@ def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
       wasmem check app.wasm --format junit --output wasmem.xml
       wasmem check build/*.wasm --format sarif -o wasmem.sarif
       wasmem check app.wasm --require-stack-first --svg check.svg
+      wasmem check app.wasm --leak-call "handle s:ping" --max-leak-per-call 0
     \b
     pyproject.toml:
       [tool.wasmem.check]
@@ -92,7 +100,11 @@ def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
                          "to pyproject.toml")
     from ..debuginfo.layout import analyze_layout
 
-    reports = run_checks(paths, rules, load_module, analyze_layout, timeout=timeout)  # the layout inspect shows
+    leak_of = None
+    if rules.max_leak_per_call is not None:
+        from ..runtime.heap import leak_per_call as leak_of
+    reports = run_checks(paths, rules, load_module, analyze_layout, timeout=timeout,  # the layout inspect shows
+                         leak_of=leak_of)
 
     if fmt == "json":
         import json

@@ -35,16 +35,23 @@ class Rules:
     stack_headroom: float | None = None
     allow_unbounded: bool = False
     recursion_depth: int | None = None  # bounds recursive cycles for stack-headroom
+    leak_call: str | None = None  # "FUNC ARGS" called leak_repeat times for leak-per-call
+    max_leak_per_call: int | None = None  # the rule leak-per-call: bytes the live heap may grow per call
+    leak_repeat: int | None = None  # default 10
 
     @property
     def active(self) -> list[str]:
         """The rules that will be checked, as flag names."""
         out = []
         for f in fields(self):
-            if f.name in ("allow_unbounded", "recursion_depth", "host_max_pages", "host_shared"):
+            if f.name in ("allow_unbounded", "recursion_depth", "host_max_pages", "host_shared", "leak_call",
+                          "leak_repeat"):
                 continue
             v = getattr(self, f.name)
-            if v not in (None, False):
+            if f.name == "max_leak_per_call":
+                if v is not None:  # 0 is the usual limit
+                    out.append("leak-per-call")
+            elif v not in (None, False):
                 out.append(f.name.replace("_", "-"))
                 if f.name == "host_pages":  # the host memory's maximum and shared flag are checked too
                     out += ["host-max-pages", "host-shared"]
@@ -57,7 +64,8 @@ class Rules:
 
 RULE_TYPES = {f.name: f.type for f in fields(Rules)}
 _INT_RULES = {"max_initial_pages", "host_pages", "host_max_pages", "min_stack_size", "max_stack_size", "max_data_size",
-              "recursion_depth"}
+              "recursion_depth", "max_leak_per_call", "leak_repeat"}
+_STR_RULES = {"leak_call"}
 _BOOL_RULES = {"require_stack_first", "require_max_memory", "allow_unbounded", "host_shared"}
 
 
@@ -182,8 +190,11 @@ def load_config(path: str) -> tuple[dict, list[str]]:
         if name in _BOOL_RULES:
             if not isinstance(value, bool):
                 raise UsageError(f"{path}: {key} must be true or false")
+        elif name in _STR_RULES:
+            if not isinstance(value, str) or not value.strip():
+                raise UsageError(f"{path}: {key} must be a call such as \"step 1\"")
         elif name in _INT_RULES:
-            least = 1 if name == "recursion_depth" else 0  # as on the command line
+            least = 1 if name in ("recursion_depth", "leak_repeat") else 0  # as on the command line
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise UsageError(f"{path}: {key} must be an integer of at least {least}")
         else:
@@ -213,6 +224,9 @@ def make_rules(cli: dict, config_path: str | None = None, *, search_from: str | 
     if values.get("host_pages") is None and (values.get("host_max_pages") is not None or values.get("host_shared")):
         raise UsageError("host-max-pages and host-shared describe the host memory of host-pages: "
                          "give --host-pages N (or host-pages = N) too")
+    if (values.get("max_leak_per_call") is None) != (values.get("leak_call") is None):
+        raise UsageError("leak-per-call needs both --leak-call \"FUNC ARGS\" and --max-leak-per-call BYTES "
+                         "(or leak-call and max-leak-per-call in the config)")
     return Rules(**values), used, modules
 
 
@@ -276,8 +290,10 @@ def _host_results(layout: MemoryLayout, rules: Rules) -> list[RuleResult]:
     return out
 
 
-def check_module(layout: MemoryLayout, rules: Rules, stack: StackAnalysis | None = None) -> list[RuleResult]:
-    """Evaluates every active rule. ``stack`` is required for ``stack-headroom``."""
+def check_module(layout: MemoryLayout, rules: Rules, stack: StackAnalysis | None = None,
+                 leak=None) -> list[RuleResult]:
+    """Evaluates every active rule. ``stack`` is required for ``stack-headroom``; ``leak`` (a
+    model.heap.LeakReport, or a str saying why there is none) for ``leak-per-call``."""
     out: list[RuleResult] = []
     mem = layout.memory
     R = RuleResult
@@ -342,7 +358,29 @@ def check_module(layout: MemoryLayout, rules: Rules, stack: StackAnalysis | None
 
     if rules.stack_headroom is not None:
         out.append(_headroom(layout, rules, stack))
+    if rules.max_leak_per_call is not None:
+        out.append(_leak_result(rules, leak))
     return out
+
+
+def _leak_result(rules: Rules, leak) -> RuleResult:
+    lim = rules.max_leak_per_call
+    if leak is None or isinstance(leak, str):
+        return RuleResult("leak-per-call", "skip", None, lim, leak or "the call was not run")
+    g = leak.growth_per_call
+    measured = int(g) if g == int(g) else round(g, 2)
+    n = len(leak.iterations)
+    what = f"{leak.call} × {n}: the live heap grows by {measured} bytes per call"
+    details = tuple(f"{ls.bytes} bytes in {ls.blocks} blocks from {ls.site.function or ls.site.label}"
+                    + (f" ({ls.site.location})" if ls.site.location else "")
+                    + (" (returned: the caller must free them)" if ls.returned else "") for ls in leak.sites[:10])
+    if leak.trap:
+        return RuleResult("leak-per-call", "fail", measured, lim, f"{what}; {leak.trap}", details)
+    if leak.findings:
+        details += tuple(f.message for f in leak.findings[:10])
+    ok = g <= lim and not leak.findings
+    extra = "" if ok else (f", more than the allowed {lim}" if g > lim else f"; {len(leak.findings)} bad frees")
+    return RuleResult("leak-per-call", "pass" if ok else "fail", measured, lim, what + extra, details)
 
 
 def _headroom(layout: MemoryLayout, rules: Rules, sa: StackAnalysis | None) -> RuleResult:
@@ -411,13 +449,14 @@ def reports_to_dict(reports: list[ModuleReport]) -> dict:
     }
 
 
-def run_checks(paths: list[str], rules: Rules, load, layout_of=None, *, timeout: float | None = None
-               ) -> list[ModuleReport]:
+def run_checks(paths: list[str], rules: Rules, load, layout_of=None, *, timeout: float | None = None,
+               leak_of=None) -> list[ModuleReport]:
     """Checks every module; ``load(path) -> WasmModule``, ``layout_of(module) -> MemoryLayout`` (default
     ``analyze``; the command passes ``wasmem.debuginfo.analyze_layout``, so that the DWARF's .bss facts
     count as they do for `inspect`); ``timeout`` bounds each module's stack analysis (seconds; None or 0: no
-    limit). A module that cannot be read or analysed in time gets ``error`` set (a
-    :class:`wasmem.errors.WasmemError` message) instead of results."""
+    limit). ``leak_of(module, call, repeat)`` runs the leak-per-call rule's call (the command passes
+    wasmem.runtime.heap's; a module it cannot track gets a skip saying why). A module that cannot be read or
+    analysed in time gets ``error`` set (a :class:`wasmem.errors.WasmemError` message) instead of results."""
     from ..errors import WasmemError
     from .layout import analyze
     from .stackframes import analyze_stack
@@ -430,7 +469,11 @@ def run_checks(paths: list[str], rules: Rules, load, layout_of=None, *, timeout:
             layout = layout_of(module)
             sa = analyze_stack(module, layout, recursion_depth=rules.recursion_depth, timeout=timeout) \
                 if rules.needs_stack_analysis else None
-            reports.append(ModuleReport(p, check_module(layout, rules, sa)))
+            leak = None
+            if rules.max_leak_per_call is not None:
+                leak = "no way to run the module was given" if leak_of is None else \
+                    leak_of(module, rules.leak_call, rules.leak_repeat or 10)
+            reports.append(ModuleReport(p, check_module(layout, rules, sa, leak)))
         except WasmemError as exc:
             reports.append(ModuleReport(p, [], str(exc)))
     return reports

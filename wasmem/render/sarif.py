@@ -98,6 +98,14 @@ RULE_INFO: dict[str, tuple[str, str, str, str]] = {
         "Raise -Wl,-z,stack-size=BYTES (`wasmem stack MODULE` shows the size that gives a wanted "
         "headroom) or make frames smaller; bound recursion with --recursion-depth N or accept it with "
         "--allow-unbounded. Configure with --stack-headroom PCT."),
+    "leak-per-call": (
+        "LeakPerCall",
+        "Repeating a call does not grow the heap.",
+        "The module runs with its allocator tracked and the given call is made N times: the live heap may "
+        "grow by at most the given bytes per call after the first. The sites whose blocks outlive the calls "
+        "are listed with file:line.",
+        "Free what the call allocates, or have its caller free what it returns (`wasmem leaks MODULE "
+        "\"FUNC ARGS\"` shows the sites). Configure with --leak-call \"FUNC ARGS\" --max-leak-per-call BYTES."),
 }
 
 def artifact_location(path: str, base: str) -> dict:

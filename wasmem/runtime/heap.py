@@ -513,3 +513,11 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         session.close()
         raise
     return report, session
+
+
+def leak_per_call(module, call: str, repeat: int = 10):
+    """The `check` rule leak-per-call's run: a LeakReport of ``call`` made ``repeat`` times (raises
+    UsageError when the call or the allocator cannot be found)."""
+    report, session = leak_report(module, call, repeat=repeat)
+    session.close()
+    return report
