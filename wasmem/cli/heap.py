@@ -10,6 +10,9 @@ from .common import json_option, print_json, render, svg_option
 _ALLOCATOR_HELP = ("The allocator's functions when they are not found by name (stripped, custom): ALLOC or "
                    "ALLOC,FREE, export or name-section names (default: malloc/free/calloc/realloc/"
                    "posix_memalign, __rust_alloc…, __wbindgen_malloc…, AssemblyScript's __new…).")
+_MEMCHECK_HELP = ("Also check every load and store of memory 0: a use after free, or an access to heap memory no "
+                  "live block holds (past a block's end), is reported with its line and the program goes on "
+                  "(slower: a host call per allocation).")
 _PATHS_HELP = ("Record each allocation's call path (a shadow call stack in every function, and a host call per "
                "allocation: slower).")
 
@@ -26,27 +29,31 @@ def _notes(notes) -> None:
 @click.option("--after", multiple=True, metavar='"FUNC ARGS"', help="Call a function first (repeatable).")
 @click.option("--allocator", default=None, metavar="ALLOC[,FREE]", help=_ALLOCATOR_HELP)
 @click.option("--paths", is_flag=True, help=_PATHS_HELP)
+@click.option("--memcheck", is_flag=True, help=_MEMCHECK_HELP)
 @run_options
 @json_option
 @svg_option
-def heap_cmd(module, after, allocator, paths, session, alloc, as_json, svg):
+def heap_cmd(module, after, allocator, paths, memcheck, session, alloc, as_json, svg):
     """Show the live heap blocks after some calls, grouped by the call that allocated them.
 
     The module is rewritten so that every call of its allocator (malloc, calloc, realloc, free,
     posix_memalign, __rust_alloc…, __wbindgen_malloc…, __new…) is logged, including calls inside the
     module and wasmem's own (s: arguments, --after "malloc 32"). Each site is the calling function, the
     call's offset and, with DWARF, file:line; a block that a typed pointer variable points at gets its
-    DWARF type. Double and invalid frees are reported (exit 1).
+    DWARF type. Double and invalid frees are reported (exit 1), and with --memcheck uses after free and
+    accesses past a live block.
 
     \b
     Examples:
       wasmem heap app.wasm --after "push 1" --after "push 2"
       wasmem heap app.wasm --after "run 10" --json
       wasmem heap stripped.wasm --allocator my_alloc,my_free --after "run"
+      wasmem heap app.wasm --after "run" --memcheck
     """
     from ..runtime.heap import heap_report
 
-    report, sess = heap_report(module, after=after, allocator=allocator, alloc=alloc, paths=paths, **session)
+    report, sess = heap_report(module, after=after, allocator=allocator, alloc=alloc, paths=paths,
+                               memcheck=memcheck, **session)
     try:
         _notes(report.notes)
         if as_json:
@@ -70,10 +77,11 @@ def heap_cmd(module, after, allocator, paths, session, alloc, as_json, svg):
               help="Exit 1 when the live heap grows by more than BYTES per call (after the first call).")
 @click.option("--allocator", default=None, metavar="ALLOC[,FREE]", help=_ALLOCATOR_HELP)
 @click.option("--paths", is_flag=True, help=_PATHS_HELP)
+@click.option("--memcheck", is_flag=True, help=_MEMCHECK_HELP)
 @run_options
 @json_option
 @svg_option
-def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, session, alloc, as_json, svg):
+def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memcheck, session, alloc, as_json, svg):
     """Call a function N times and show how much heap each call leaves behind, and where.
 
     After each call: the live bytes and blocks, what the call allocated and freed. The growth per call
@@ -91,7 +99,7 @@ def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, sessio
     from ..runtime.heap import leak_report
 
     report, sess = leak_report(module, call, repeat=repeat, before=before, allocator=allocator, alloc=alloc,
-                               max_growth=max_growth, paths=paths, **session)
+                               max_growth=max_growth, paths=paths, memcheck=memcheck, **session)
     try:
         _notes(report.notes)
         if as_json:

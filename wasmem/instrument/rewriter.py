@@ -113,9 +113,10 @@ class Builder:
         self._tables.append(bytes([0x70, 0x01]) + uleb(size) + uleb(size))
         return len(self.module.tables) + len(self._tables) - 1
 
-    def add_memory(self, pages: int) -> int:
-        """A 32-bit memory of exactly ``pages`` pages (multi-memory: appended after the module's own)."""
-        self._memories.append(b"\x01" + uleb(pages) + uleb(pages))
+    def add_memory(self, pages: int, maximum: int | None = None) -> int:
+        """A 32-bit memory of ``pages`` pages, growable up to ``maximum`` (default: exactly ``pages``)
+        (multi-memory: appended after the module's own)."""
+        self._memories.append(b"\x01" + uleb(pages) + uleb(pages if maximum is None else maximum))
         return len(self.module.memories) + len(self._memories) - 1
 
     def add_function(self, type_index: int) -> int:

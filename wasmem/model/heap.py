@@ -58,16 +58,19 @@ class Block:
 
 @dataclass
 class Finding:
-    kind: str  # double-free | invalid-free | size-mismatch
+    kind: str  # double-free | invalid-free | size-mismatch | use-after-free | outside-block (--memcheck)
     address: int
     site: int
     call: int
     message: str
-    freed_at: int | None = None  # for a double free: the site of the first free
+    freed_at: int | None = None  # a double free, a use after free: the site of the (first) free
+    access: Site | None = None  # --memcheck: the load or store (id = its access number)
+    count: int = 1  # --memcheck: how many times that access hit
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "address": self.address, "site": self.site, "call": self.call,
-                "message": self.message, "freed_at": self.freed_at}
+                "message": self.message, "freed_at": self.freed_at,
+                "access": self.access.to_dict() if self.access is not None else None, "count": self.count}
 
 
 @dataclass

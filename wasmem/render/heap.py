@@ -35,10 +35,15 @@ def _findings(findings, sites) -> list:
         line = Text()
         line.append(f"{f.kind}: ", style="bold red")
         line.append(shown(f.message))
-        line.append(shown(f" in {_site_text(s)}" + (f" ({s.location})" if s is not None and s.location else "")))
+        where = f.access if f.access is not None else s
+        line.append(shown(f" in {_site_text(where)}" + (f" ({where.location})" if where is not None and where.location
+                                                         else "")))
+        if f.count > 1:
+            line.append(f" ({f.count} times)")
         if f.freed_at is not None:
             fs = sites.get(f.freed_at)
-            line.append(shown(f"; first freed in {_site_text(fs)}"
+            verb = "first freed" if f.kind == "double-free" else "freed"
+            line.append(shown(f"; {verb} in {_site_text(fs)}"
                               + (f" ({fs.location})" if fs is not None and fs.location else "")))
         out.append(line)
     if len(findings) > 50:

@@ -69,7 +69,8 @@ def _dwarf_names(module, symbols) -> dict[int, str]:
 
 
 class HeapTracker:
-    def __init__(self, session, hpass: HeapPass, functions, *, paths: bool = False):
+    def __init__(self, session, hpass: HeapPass, functions, *, paths: bool = False, memcheck=None,
+                 heap_base: int | None = None):
         import wasmtime
 
         self.session = session
@@ -95,13 +96,31 @@ class HeapTracker:
         self._cancelled_bytes = ex[hpass.exports["cancelled_bytes"]]
         self._func = wasmtime.Func(session.store, wasmtime.FuncType([], []), self._hook)
         ex[hpass.exports["table"]].set(session.store, 0, self._func)
-        if paths:
+        self.mc = memcheck  # the MemcheckPass, or None
+        self.mc_hits: dict[int, Finding] = {}  # access site → its finding
+        if memcheck is not None:
+            self._shadow = ex[memcheck.exports["shadow"]]
+            self._mc_func = wasmtime.Func(session.store, wasmtime.FuncType(
+                [wasmtime.ValType.i32(), wasmtime.ValType.i64()], []), self._mc_hook)
+            ex[hpass.exports["table"]].set(session.store, 1, self._mc_func)
+            self._fresh = 0
+            self._sync_shadow()
+            size = session.memory_size(0)
+            if heap_base is not None and 0 < heap_base < size:
+                self._mark(heap_base, size - heap_base, 2)  # heap memory no block holds yet
+                self._fresh = 2
+                ex[memcheck.exports["fresh"]].set_value(session.store, 2)  # and the pages memory.grow adds
+            else:
+                self.notes.append("--memcheck: __heap_base is unknown: only accesses to freed blocks are checked")
+        if paths or memcheck is not None:  # every event as it happens (memcheck marks the shadow at once)
             ex[hpass.exports["limit"]].set_value(session.store, 1)
         ex[hpass.exports["on"]].set_value(session.store, 1)
 
     # -- around each call ---------------------------------------------------------------------------
     def arm(self) -> None:
         self.call += 1
+        if self.mc is not None:
+            self._sync_shadow()
         self._depth.set_value(self.session.store, 0)
         cp = getattr(self.session, "callpath_pass", None)
         if cp is not None and self.paths:
@@ -163,6 +182,8 @@ class HeapTracker:
                         self._live_bytes -= old[0]
                     live[res] = [size, site, self.allocations, call, p]
                     self._live_bytes += size
+                    if self.mc is not None:
+                        self._mark(res, size, 0)
                     continue
             elif f is not None and f[0] == 1 and f[2] is None:  # a free without a size: (1, ptr arg, None)
                 ptr = (a0, a1, a2, a3)[f[1]]
@@ -172,9 +193,11 @@ class HeapTracker:
                     self.frees += 1
                     self.freed_bytes += b[0]
                     self._live_bytes -= b[0]
-                    freed[ptr] = (site, call)
+                    freed[ptr] = (site, call, b[0])
                     if len(freed) > MAX_FREED:
                         freed.popitem(last=False)
+                    if self.mc is not None:
+                        self._mark(ptr, b[0], 1)
                     continue
                 if not ptr:
                     self.events += 1
@@ -252,6 +275,8 @@ class HeapTracker:
             self._live_bytes -= old[0]
         self.live[ptr] = [size, site, self.allocations, self.call, list(path[-MAX_PATH:]) if path else None]
         self._live_bytes += size
+        if self.mc is not None:
+            self._mark(ptr, size, 0)
 
     def _free(self, ptr: int, site: int, size: int | None, fname: str, report: bool = True) -> None:
         b = self.live.pop(ptr, None)
@@ -264,9 +289,68 @@ class HeapTracker:
         self._live_bytes -= b[0]
         if report and size is not None and size != b[0]:
             self._finding("size-mismatch", ptr, site, f"{fname}({ptr:#x}, {size}) frees a block of {b[0]} bytes")
-        self.freed[ptr] = (site, self.call)
+        self.freed[ptr] = (site, self.call, b[0])
         if len(self.freed) > MAX_FREED:
             self.freed.popitem(last=False)
+        if self.mc is not None:
+            self._mark(ptr, b[0], 1)
+
+    # -- memcheck -----------------------------------------------------------------------------------------
+    def _sync_shadow(self) -> None:
+        """The shadow memory as large as memory 0 (the host may have grown memory 0 itself)."""
+        store = self.session.store
+        want = self.session.memory_size(0) // 65536
+        have = self._shadow.size(store)
+        if want > have:
+            self._shadow.grow(store, want - have)
+            if self._fresh:
+                self._mark(have * 65536, (want - have) * 65536, self._fresh)
+
+    def _mark(self, addr: int, n: int, value: int) -> None:
+        store = self.session.store
+        end = min(addr + n, self._shadow.data_len(store))
+        if end > addr:
+            self._shadow.write(store, bytes([value]) * (end - addr), addr)
+
+    def _mc_hook(self, access: int, addr: int) -> None:
+        try:
+            self._mc_hit(access, addr & MASK64)
+        except Exception as exc:  # noqa: BLE001 - reporting must not change the program
+            self.notes.append(f"a --memcheck hit could not be reported: {exc}")
+
+    def _mc_hit(self, access: int, addr: int) -> None:
+        f = self.mc_hits.get(access)
+        if f is not None:
+            f.count += 1
+            return
+        if len(self.mc_hits) >= 1000:
+            return
+        s = self.mc.sites[access]
+        value = self._shadow.read(self.session.store, addr, addr + 1)[0] if addr < self._shadow.data_len(
+            self.session.store) else 0
+        verb = "write" if s.write else "read"
+        what = f"{verb} of {s.size} byte{'s' if s.size != 1 else ''} at {addr:#x}"
+        freed_at = None
+        if value == 1:
+            kind = "use-after-free"
+            blk = next(((p, v) for p, v in reversed(self.freed.items()) if p <= addr < p + (v[2] or 1)), None)
+            if blk is not None:
+                freed_at = blk[1][0]
+                what += f", {addr - blk[0]} bytes into a freed block of {blk[1][2]} bytes at {blk[0]:#x}"
+            else:
+                what += " in a freed block"
+        else:
+            kind = "outside-block"
+            near = max((p for p in self.live if p <= addr), default=None)
+            if near is not None and addr < near + self.live[near][0] + 64:
+                what += f", {addr - near - self.live[near][0]} bytes past the end of the block of " \
+                        f"{self.live[near][0]} bytes at {near:#x}"
+            else:
+                what += ": heap memory no live block holds"
+        site = Site(access, self.session.function_name(s.func_index), s.func_index, s.offset, None, None)
+        f = Finding(kind, addr, -1, self.call, what, freed_at, site)
+        self.mc_hits[access] = f
+        self.findings.append(f)
 
     def _cancelled_free(self, ptr: int) -> int | None:
         """The site of the last free of ``ptr`` that wasm cancelled with its allocation, if the table has it."""
@@ -339,6 +423,18 @@ class HeapTracker:
                           self.functions[s.allocator].name)
         return out
 
+    def locate_accesses(self, symbols) -> None:
+        """file:line of the memcheck findings' accesses (DWARF)."""
+        if symbols is None or not getattr(symbols, "has_dwarf", False):
+            return
+        for f in self.findings:
+            a = f.access
+            if a is not None and a.location is None and a.offset is not None:
+                try:
+                    a.location = symbols.location_of(a.offset - symbols.code_start)
+                except Exception:  # noqa: BLE001
+                    pass
+
     def allocator_dicts(self) -> list[dict]:
         return [{"index": f.index, "name": f.name, "found_by": f.found_by, "family": f.family, "role": f.role,
                  "exports_redirected": self.hp.exported.get(k, [])} for k, f in enumerate(self.functions)]
@@ -347,13 +443,31 @@ class HeapTracker:
 # -- the two commands as library calls ----------------------------------------------------------------
 
 
-def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bool = False, **options):
-    """(session, symbols) with heap tracking on (see heap_spec)."""
+def memcheck_heap_base(module, symbols) -> int | None:
+    """Where the heap starts, when it is known exactly (``__heap_base``): memcheck marks memory above it that
+    no block holds. An estimate is not used: a low one would flag the program's own .bss."""
+    hb = symbols.heap_base if symbols is not None else None
+    if hb is None:
+        from . import layout_facts
+
+        lay = layout_facts(module)[0]
+        if lay.heap_base_exact:
+            hb = lay.heap_base
+    return hb
+
+
+def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bool = False,
+                      memcheck: bool = False, **options):
+    """(session, symbols) with heap tracking on (see heap_spec); ``memcheck``: also every load and store of
+    memory 0 checked against the live and freed blocks (MemcheckPass)."""
     from . import load_module, open_session, symbols_for
 
     module = load_module(path_or_module)
     symbols = symbols_for(module)
     spec = heap_spec(module, allocator, symbols, paths=paths)
+    if memcheck:
+        spec["memcheck"] = True
+        spec["heap_base"] = memcheck_heap_base(module, symbols)
     session = open_session(module, heap=spec, **options)
     session.heap_tracker.notes[:0] = spec["notes"]
     return session, symbols
@@ -421,17 +535,19 @@ def type_blocks(blocks: list[Block], symbols, read, max_blocks: int = 100_000) -
 
 
 def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc: str | None = None,
-                paths: bool = False, **options):
+                paths: bool = False, memcheck: bool = False, **options):
     """``wasmem heap``: the live blocks after the ``after`` calls. Returns (report, session); the caller
     closes the session."""
     from ..model.heap import HeapReport
 
-    session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, **options)
+    session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
+                                         **options)
     try:
         _, trap = _run(session, symbols, after, alloc, "--after")
         tr = session.heap_tracker
         tr.disarm()
         blocks = tr.blocks()
+        tr.locate_accesses(symbols)
         type_blocks(blocks, symbols, session.read)
         hb = symbols.heap_base if symbols is not None else None
         report = HeapReport(tr.allocator_dicts(), list(after), blocks, tr.sites(symbols),
@@ -445,7 +561,8 @@ def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc
 
 
 def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), allocator: str | None = None,
-                alloc: str | None = None, max_growth: int | None = None, paths: bool = False, **options):
+                alloc: str | None = None, max_growth: int | None = None, paths: bool = False,
+                memcheck: bool = False, **options):
     """``wasmem leaks``: calls ``call`` ("FUNC ARGS") ``repeat`` times after the ``before`` calls and follows
     the live bytes. Returns (report, session); the caller closes the session."""
     from ..model.heap import Iteration, LeakReport, LeakSite
@@ -454,7 +571,8 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
     if repeat < 1:
         raise UsageError(f"--repeat {repeat}: give at least 1")
     name, args = split_call(call)
-    session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, **options)
+    session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
+                                         **options)
     try:
         tr = session.heap_tracker
         _, trap = _run(session, symbols, before, alloc, "--before")
@@ -506,6 +624,7 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         for ls in by.values():
             ls.per_call = ls.bytes / counted
         report.sites = sorted(by.values(), key=lambda s: (-s.bytes, s.site.id))
+        tr.locate_accesses(symbols)
         fsites = tr.sites(symbols, {f.site for f in tr.findings} | {f.freed_at for f in tr.findings
                                                                       if f.freed_at is not None})
         report.finding_sites = fsites

@@ -471,9 +471,15 @@ class Session:
         self.watch_pass = self._watch_pass(watch, sp_global)  # rewritten in the same walk as the stack pass
         # with a watch, a shadow stack of function indices gives each hit its call path
         self.heap_pass = self._heap_pass(heap)  # allocator calls logged (instrument/heap.py)
+        self.memcheck_pass = None
+        if self.heap_pass is not None and heap.get("memcheck"):
+            from ..instrument.heap import MemcheckPass
+
+            self.memcheck_pass = MemcheckPass(self.heap_pass)
         self.callpath_pass = CallPathPass() if (self.watch_pass is not None and watch.get("call_path", True)) or (
             self.heap_pass is not None and heap.get("paths")) else None
-        extra = tuple(p for p in (self.heap_pass, self.callpath_pass, self.watch_pass) if p is not None)
+        extra = tuple(p for p in (self.heap_pass, self.memcheck_pass, self.callpath_pass, self.watch_pass)
+                      if p is not None)
         self.check_stack = bool(check_stack)
         self.instrumented: Instrumented | None = None
         # How stack use is measured. By default the stack pointer's writes are instrumented: no byte of memory
@@ -590,7 +596,8 @@ class Session:
         if self.heap_pass is not None:  # before the initialisation exports: constructors' allocations count
             from .heap import HeapTracker
 
-            self.heap_tracker = HeapTracker(self, self.heap_pass, heap["functions"], paths=bool(heap.get("paths")))
+            self.heap_tracker = HeapTracker(self, self.heap_pass, heap["functions"], paths=bool(heap.get("paths")),
+                                            memcheck=self.memcheck_pass, heap_base=heap.get("heap_base"))
         self.init_function: str | None = None  # the last initialisation export that ran
         self.init_functions: list[str] = []  # every one, in order
         self.init_trap: TrapInfo | None = None

@@ -2,7 +2,7 @@
 // bytes per call at a known line, a clean sequence, a double free, a use after free, posix_memalign and a
 // block returned to the caller. Line numbers are asserted by tests/heap/test_heap.py: keep them.
 //
-// build: $CC --target=wasm32-wasi -mexec-model=reactor -O1 -g -fno-sanitize=all -Wl,--export=malloc -Wl,--export=free -Wl,--export=calloc -Wl,--export=realloc heapdemo.c -o heapdemo.wasm
+// build: $CC --target=wasm32-wasi -mexec-model=reactor -O1 -g -fno-sanitize=all -Wl,--export=malloc -Wl,--export=free -Wl,--export=calloc -Wl,--export=realloc -Wl,--export=__heap_base heapdemo.c -o heapdemo.wasm
 // build: $CC --target=wasm32-wasi -mexec-model=reactor -O2 -g0 -fno-sanitize=all -Wl,--strip-all heapdemo.c -o heapdemo-stripped.wasm
 #include <stdlib.h>
 #include <string.h>
@@ -109,4 +109,14 @@ int churn(int n) {                        // the allocation-heavy loop of the be
         free(p);
     }
     return sum;
+}
+
+__attribute__((export_name("write_past_end")))
+int write_past_end(int n) {
+    char *p = malloc(10);
+    sink = p;
+    ((volatile char *)p)[n] = 1;          // PAST_END_LINE: n >= 10 writes past the block
+    int r = p[0];
+    free(p);
+    return r;
 }
