@@ -12,6 +12,8 @@ options (Session._invoke: the call with its limits, no memory images or diffs):
 - tracked:    the heap pass and the tracker (every record turned into live blocks): what `wasmem heap`
               and `wasmem leaks` pay
 - paths:      tracked with --paths (the call-path pass in every function, a host call per allocation)
+- memcheck:   tracked with --memcheck (every load and store checks a shadow byte; a host call per allocator
+              event, which marks the shadow)
 """
 
 from __future__ import annotations
@@ -43,13 +45,18 @@ def measure(repeat: int, sizes=(2_000, 20_000, 200_000)) -> list[dict]:
     logged.heap_tracker.drain = lambda path=None: logged.heap_tracker._count.set_value(logged.store, 0)
     tracked = wasmem.open(m, paint=False, heap=heap_spec(m, symbols=sym))
     paths = wasmem.open(m, paint=False, heap=heap_spec(m, symbols=sym, paths=True))
-    sessions = {"plain": plain, "logged": logged, "tracked": tracked, "paths": paths}
+    from wasmem.runtime.heap import memcheck_heap_base
+
+    mc = heap_spec(m, symbols=sym)
+    mc.update(memcheck=True, heap_base=memcheck_heap_base(m, sym))
+    memcheck = wasmem.open(m, paint=False, heap=mc)
+    sessions = {"plain": plain, "logged": logged, "tracked": tracked, "paths": paths, "memcheck": memcheck}
     rows = []
     for n in sizes:
         times: dict[str, list[float]] = {k: [] for k in sessions}
         for _ in range(repeat):
             for name, s in sessions.items():
-                if name == "paths" and n > sizes[0]:
+                if name in ("paths", "memcheck") and n > sizes[0]:
                     continue
                 f = s.exports["churn"]
                 t0 = time.perf_counter()
@@ -66,13 +73,12 @@ def measure(repeat: int, sizes=(2_000, 20_000, 200_000)) -> list[dict]:
 def table(rows: list[dict], repeat: int) -> str:
     out = [f"Measured {time.strftime('%Y-%m-%d')} by `bench/heapcost.py` (median of {repeat} calls, sessions "
            f"in one process, round-robin; `churn(n)`: n malloc/free pairs):", "",
-           "| n | plain ms | logged ms | tracked ms | --paths ms | logged / plain | tracked / plain | "
-           "µs per pair tracked |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "| n | plain ms | logged ms | tracked ms | --paths ms | --memcheck ms | logged / plain | tracked / plain | "
+           "µs per pair tracked |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        p = r.get("paths")
+        p, mc = r.get("paths"), r.get("memcheck")
         out.append(f"| {r['n']:,} | {r['plain']:.2f} | {r['logged']:.2f} | {r['tracked']:.2f} | "
-                   f"{p:.1f} |" if p is not None else
-                   f"| {r['n']:,} | {r['plain']:.2f} | {r['logged']:.2f} | {r['tracked']:.2f} | – |")
+                   + (f"{p:.1f} | {mc:.1f} |" if p is not None else "– | – |"))
         out[-1] += (f" {r['logged'] / r['plain']:.1f}x | {r['tracked'] / r['plain']:.1f}x | "
                     f"{(r['tracked'] - r['plain']) / r['n'] * 1e3:.2f} |")
     return "\n".join(out)

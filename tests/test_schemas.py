@@ -153,6 +153,7 @@ CASES: list[tuple[str, tuple, int]] = [
     ("heap", ("heap:heapdemo.wasm",), 0),
     ("heap", ("heap:rust_heap.wasm", "--after", "leak 1", "--after", "bad_size"), 1),
     ("heap", ("heap:heapdemo.wasm", "--after", "str_len 4000000000"), 1),
+    ("heap", ("heap:heapdemo.wasm", "--after", "use_after_free", "--after", "write_past_end 12", "--memcheck"), 1),
     ("leaks", ("heap:heapdemo.wasm", "make_greeting 3", "--repeat", "3"), 0),
     ("leaks", ("heap:heapdemo.wasm", "leak_step 3", "--repeat", "3", "--max-growth", "0"), 1),
     ("leaks", ("heap:rust_heap.wasm", "twice", "--repeat", "2", "--before", "leak 1"), 1),

@@ -220,3 +220,25 @@ def test_check_rule_leak_per_call(capsys, tmp_path, monkeypatch):
     assert code == 0 and json.loads(out)["modules"][0]["results"][0]["status"] == "pass"
     code, _, err = run(capsys, "check", C, "--no-config", "--max-leak-per-call", "0")
     assert code == 2 and "--leak-call" in err
+
+
+# -- --memcheck ----------------------------------------------------------------------------------------------
+def test_memcheck_reports_use_after_free_and_past_end_at_their_lines_and_nothing_on_clean_code():
+    r = heap(C, after=["push 1", "clean_step 2", "churn 300", "str_len z:hello", "make_greeting 2", "pop",
+                       "warm_cache 7", "leak_step 1"], memcheck=True)
+    assert r.findings == [] and r.ok  # zero reports on a clean program
+    r = heap(C, after=["use_after_free", "write_past_end 12", "write_past_end 3", "use_after_free"], memcheck=True)
+    by = {(f.kind, f.access.location): f for f in r.findings}
+    uaf = line_of("USE_AFTER_FREE_LINE")
+    assert set(by) == {("use-after-free", f"heapdemo.c:{uaf}"), ("use-after-free", f"heapdemo.c:{uaf + 1}"),
+                       ("outside-block", f"heapdemo.c:{line_of('PAST_END_LINE')}")}
+    w = by[("use-after-free", f"heapdemo.c:{uaf}")]
+    assert w.count == 2 and "write of 4 bytes" in w.message and "4 bytes into a freed block of 32 bytes" in w.message
+    assert r.sites[w.freed_at].location == f"heapdemo.c:{uaf - 1}"
+    assert "2 bytes past the end of the block of 10 bytes" in by[("outside-block",
+                                                                 f"heapdemo.c:{line_of('PAST_END_LINE')}")].message
+
+
+def test_memcheck_on_the_rust_and_assemblyscript_style_modules_is_quiet():
+    assert not leaks(RUST, "clean 1", repeat=3, memcheck=True).findings
+    assert not leaks(ASC, "keep 1", repeat=3, memcheck=True).findings

@@ -279,7 +279,7 @@ HEAP_CASES = {
                   ("warm_cache", ["5"]), ("make_greeting", ["6"]), ("malloc", ["40"]), ("free", ["$8"]),
                   ("double_free", []), ("use_after_free", []), ("churn", ["300"]), ("str_len", ["$7"]),
                   ("calloc", ["3", "8"]), ("realloc", ["$14", "100"]), ("str_len", ["4000000000"]),
-                  ("leak_step", ["2"])]),
+                  ("leak_step", ["2"]), ("write_past_end", ["12"]), ("write_past_end", ["3"])]),
     "rust_heap": (HEAP_DATA / "rust_heap.wasm", None,
                   [("leak", ["1"]), ("clean", ["2"]), ("bad_size", []), ("twice", []), ("leak", ["3"])]),
     "asc_heap": (HEAP_DATA / "asc_heap.wasm", None,
@@ -290,7 +290,8 @@ HEAP_CASES = {
 }
 
 
-@pytest.mark.parametrize("options", [{}, {"paint": False, "paths": True}], ids=["heap", "heap+paths"])
+@pytest.mark.parametrize("options", [{}, {"paint": False, "paths": True}, {"memcheck": True}],
+                         ids=["heap", "heap+paths", "memcheck"])
 @pytest.mark.parametrize("name", sorted(HEAP_CASES))
 def test_heap_tracking_matches_a_plain_host(name, options):
     """The heap-instrumented module computes exactly what a plain host computes: same results, traps,
@@ -302,7 +303,12 @@ def test_heap_tracking_matches_a_plain_host(name, options):
     path, allocator, calls = HEAP_CASES[name]
     module = load_module(str(path))
     options = dict(options)
-    spec = heap_spec(module, allocator, symbols_for(module), paths=options.pop("paths", False))
+    symbols = symbols_for(module)
+    spec = heap_spec(module, allocator, symbols, paths=options.pop("paths", False))
+    if options.pop("memcheck", False):
+        from wasmem.runtime.heap import memcheck_heap_base
+
+        spec.update(memcheck=True, heap_base=memcheck_heap_base(module, symbols))
     seen = {}
     report = compare(module, calls, timeout=5, heap=spec, prepare=lambda s: seen.setdefault("t", s.heap_tracker),
                      **options)
