@@ -242,3 +242,10 @@ def test_memcheck_reports_use_after_free_and_past_end_at_their_lines_and_nothing
 def test_memcheck_on_the_rust_and_assemblyscript_style_modules_is_quiet():
     assert not leaks(RUST, "clean 1", repeat=3, memcheck=True).findings
     assert not leaks(ASC, "keep 1", repeat=3, memcheck=True).findings
+
+
+def test_memcheck_suppressions_by_function_name(capsys):
+    r = heap(C, after=["use_after_free", "write_past_end 12"], memcheck=True, memcheck_ignore=["use_after_free"])
+    assert [f.kind for f in r.findings] == ["outside-block"]
+    code, _, err = run(capsys, "heap", C, "--memcheck-ignore", "f")
+    assert code == 2 and "needs --memcheck" in err

@@ -30,10 +30,12 @@ def _notes(notes) -> None:
 @click.option("--allocator", default=None, metavar="ALLOC[,FREE]", help=_ALLOCATOR_HELP)
 @click.option("--paths", is_flag=True, help=_PATHS_HELP)
 @click.option("--memcheck", is_flag=True, help=_MEMCHECK_HELP)
+@click.option("--memcheck-ignore", "memcheck_ignore", multiple=True, metavar="FUNC",
+              help="With --memcheck: do not report the accesses made by the function FUNC (repeatable).")
 @run_options
 @json_option
 @svg_option
-def heap_cmd(module, after, allocator, paths, memcheck, session, alloc, as_json, svg):
+def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, session, alloc, as_json, svg):
     """Show the live heap blocks after some calls, grouped by the call that allocated them.
 
     The module is rewritten so that every call of its allocator (malloc, calloc, realloc, free,
@@ -53,7 +55,7 @@ def heap_cmd(module, after, allocator, paths, memcheck, session, alloc, as_json,
     from ..runtime.heap import heap_report
 
     report, sess = heap_report(module, after=after, allocator=allocator, alloc=alloc, paths=paths,
-                               memcheck=memcheck, **session)
+                               memcheck=memcheck, memcheck_ignore=memcheck_ignore, **session)
     try:
         _notes(report.notes)
         if as_json:
@@ -78,10 +80,13 @@ def heap_cmd(module, after, allocator, paths, memcheck, session, alloc, as_json,
 @click.option("--allocator", default=None, metavar="ALLOC[,FREE]", help=_ALLOCATOR_HELP)
 @click.option("--paths", is_flag=True, help=_PATHS_HELP)
 @click.option("--memcheck", is_flag=True, help=_MEMCHECK_HELP)
+@click.option("--memcheck-ignore", "memcheck_ignore", multiple=True, metavar="FUNC",
+              help="With --memcheck: do not report the accesses made by the function FUNC (repeatable).")
 @run_options
 @json_option
 @svg_option
-def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memcheck, session, alloc, as_json, svg):
+def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memcheck, memcheck_ignore, session, alloc,
+              as_json, svg):
     """Call a function N times and show how much heap each call leaves behind, and where.
 
     After each call: the live bytes and blocks, what the call allocated and freed. The growth per call
@@ -99,7 +104,8 @@ def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memche
     from ..runtime.heap import leak_report
 
     report, sess = leak_report(module, call, repeat=repeat, before=before, allocator=allocator, alloc=alloc,
-                               max_growth=max_growth, paths=paths, memcheck=memcheck, **session)
+                               max_growth=max_growth, paths=paths, memcheck=memcheck,
+                               memcheck_ignore=memcheck_ignore, **session)
     try:
         _notes(report.notes)
         if as_json:

@@ -70,7 +70,7 @@ def _dwarf_names(module, symbols) -> dict[int, str]:
 
 class HeapTracker:
     def __init__(self, session, hpass: HeapPass, functions, *, paths: bool = False, memcheck=None,
-                 heap_base: int | None = None):
+                 heap_base: int | None = None, ignore=()):
         import wasmtime
 
         self.session = session
@@ -98,6 +98,8 @@ class HeapTracker:
         ex[hpass.exports["table"]].set(session.store, 0, self._func)
         self.mc = memcheck  # the MemcheckPass, or None
         self.mc_hits: dict[int, Finding] = {}  # access site → its finding
+        self.mc_ignore = frozenset(ignore)  # --memcheck-ignore: function names whose accesses are not reported
+        self.mc_ignored = 0
         if memcheck is not None:
             self._shadow = ex[memcheck.exports["shadow"]]
             self._mc_func = wasmtime.Func(session.store, wasmtime.FuncType(
@@ -326,6 +328,9 @@ class HeapTracker:
         if len(self.mc_hits) >= 1000:
             return
         s = self.mc.sites[access]
+        if self.mc_ignore and self.session.function_name(s.func_index) in self.mc_ignore:
+            self.mc_ignored += 1
+            return
         value = self._shadow.read(self.session.store, addr, addr + 1)[0] if addr < self._shadow.data_len(
             self.session.store) else 0
         verb = "write" if s.write else "read"
@@ -457,7 +462,7 @@ def memcheck_heap_base(module, symbols) -> int | None:
 
 
 def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bool = False,
-                      memcheck: bool = False, **options):
+                      memcheck: bool = False, memcheck_ignore=(), **options):
     """(session, symbols) with heap tracking on (see heap_spec); ``memcheck``: also every load and store of
     memory 0 checked against the live and freed blocks (MemcheckPass)."""
     from . import load_module, open_session, symbols_for
@@ -468,6 +473,9 @@ def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bo
     if memcheck:
         spec["memcheck"] = True
         spec["heap_base"] = memcheck_heap_base(module, symbols)
+        spec["memcheck_ignore"] = tuple(memcheck_ignore)
+    elif memcheck_ignore:
+        raise UsageError("--memcheck-ignore needs --memcheck")
     session = open_session(module, heap=spec, **options)
     session.heap_tracker.notes[:0] = spec["notes"]
     return session, symbols
@@ -535,13 +543,13 @@ def type_blocks(blocks: list[Block], symbols, read, max_blocks: int = 100_000) -
 
 
 def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc: str | None = None,
-                paths: bool = False, memcheck: bool = False, **options):
+                paths: bool = False, memcheck: bool = False, memcheck_ignore=(), **options):
     """``wasmem heap``: the live blocks after the ``after`` calls. Returns (report, session); the caller
     closes the session."""
     from ..model.heap import HeapReport
 
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
-                                         **options)
+                                         memcheck_ignore=memcheck_ignore, **options)
     try:
         _, trap = _run(session, symbols, after, alloc, "--after")
         tr = session.heap_tracker
@@ -562,7 +570,7 @@ def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc
 
 def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), allocator: str | None = None,
                 alloc: str | None = None, max_growth: int | None = None, paths: bool = False,
-                memcheck: bool = False, **options):
+                memcheck: bool = False, memcheck_ignore=(), **options):
     """``wasmem leaks``: calls ``call`` ("FUNC ARGS") ``repeat`` times after the ``before`` calls and follows
     the live bytes. Returns (report, session); the caller closes the session."""
     from ..model.heap import Iteration, LeakReport, LeakSite
@@ -572,7 +580,7 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         raise UsageError(f"--repeat {repeat}: give at least 1")
     name, args = split_call(call)
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
-                                         **options)
+                                         memcheck_ignore=memcheck_ignore, **options)
     try:
         tr = session.heap_tracker
         _, trap = _run(session, symbols, before, alloc, "--before")

@@ -597,7 +597,8 @@ class Session:
             from .heap import HeapTracker
 
             self.heap_tracker = HeapTracker(self, self.heap_pass, heap["functions"], paths=bool(heap.get("paths")),
-                                            memcheck=self.memcheck_pass, heap_base=heap.get("heap_base"))
+                                            memcheck=self.memcheck_pass, heap_base=heap.get("heap_base"),
+                                            ignore=heap.get("memcheck_ignore", ()))
         self.init_function: str | None = None  # the last initialisation export that ran
         self.init_functions: list[str] = []  # every one, in order
         self.init_trap: TrapInfo | None = None
