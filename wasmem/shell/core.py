@@ -242,7 +242,7 @@ class Shell:
             self.trap_call = outcome
             return out
         if r.sret is not None:
-            out.kept.append(self._keep(r.sret.address, "sret result address"))
+            out.kept.append(self._keep(r.sret.address, "sret result address: a stack slot the next call may reuse"))
         for i, v in enumerate(r.results):
             out.kept.append(self._keep(v, outcome.result_notes.get(i)))
         return out
