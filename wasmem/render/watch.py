@@ -161,3 +161,24 @@ class SequenceView(WatchView):
         yield from self._tail(rep)
         if rep.write_map is not None:
             yield from self._write_map(rep.write_map)
+
+
+class HitsView(WatchView):
+    """The shell's hits of one command (``hits``) and the notes it added, as `call --watch` shows hits."""
+
+    def __init__(self, report, hits, notes=()):
+        super().__init__(report)
+        self.hits = hits
+        self.notes = list(notes)
+
+    def __rich_console__(self, console, options):
+        n = len(self.hits)
+        yield Text(f"watch: {n} hit{'' if n == 1 else 's'}", style="bold cyan" if n else "dim")
+        for h in self.hits[:MAX_SHOWN_HITS]:
+            yield from self._hit(h, call=False)
+        if n > MAX_SHOWN_HITS:
+            yield Text(f"  … {n - MAX_SHOWN_HITS} more hits", style="dim")
+        if self.report.stopped_at is not None and any(h.seq == self.report.stopped_at for h in self.hits):
+            yield Text(f"  stopped at hit #{self.report.stopped_at} (--stop): the write did not happen", style="red")
+        for note in self.notes:
+            yield Text(f"  {shown(note)}", style="dim")

@@ -234,6 +234,7 @@ class WatchRecorder:
         self.wp = wpass
         self.symbols = symbols
         self.stop = stop
+        self.stop_targets: set[str] = set()  # the shell's `watch TARGET --stop`: these targets stop, not all
         self.report = WatchReport(list(targets), access=access, stop=stop, sites=len(wpass.sites))
         self.trace = None
         self._trace_target = None
@@ -425,7 +426,7 @@ class WatchRecorder:
             if not any(addr < t.end and addr + size > (t.start if not t.dynamic else (sp or 0))
                        for t in self.targets):
                 return
-        if len(self.report.hits) >= MAX_HITS and not self.stop:
+        if len(self.report.hits) >= MAX_HITS and not self.stop and not self.stop_targets:
             self.report.dropped += 1  # counted only: nothing more to read or label
             if not s.is_read:
                 self._pending = (addr, size)
@@ -460,7 +461,7 @@ class WatchRecorder:
         added = self._add(hit)
         if not s.is_read:
             self._pending = (addr, size)
-        if self.stop and added:
+        if added and (self.stop or not self.stop_targets.isdisjoint(hit_targets)):
             self.report.stopped_at = hit.seq
             what = f"{s.name} of {size} byte{'s' if size != 1 else ''} at {addr:#x}"
             if label:
