@@ -1,0 +1,74 @@
+"""`watch` in the shell: hits after each command, --stop, unwatch, asserts on watch.hits, the instance reopened
+for watching with its state carried over (or rewritten from the start with --watch-slots)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from conftest import ROOT, sample
+
+from wasmem.cli.main import main
+
+SEQ = sample("watchseq.wasm")
+EXAMPLE = os.path.join(ROOT, "examples", "watch.wms")
+
+
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as ei:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return ei.value.code, out, err
+
+
+def test_the_example_script_passes(capsys):
+    code, out, err = run(capsys, "shell", SEQ, "-x", EXAMPLE)
+    assert code == 0, out + err
+    assert "the instance was reopened rewritten for 8 watch slots" in out
+    assert "memory and globals were carried over" in out
+    assert "list.used  1 → 2" in out  # push 1 ran before the reopen: its count was carried over
+    assert "watchpoint: i32.store of 4 bytes at 0x10008" in out and "#0  bump  watchseq.c:47" in out
+    assert "head->value re-resolved (call bump 5): [0x10000, 0x10004) →" in out
+    assert out.count("ok: ") == 7
+
+
+def test_watch_slots_rewrites_from_the_start_and_reset_keeps_the_watches(capsys):
+    code, out, err = run(capsys, "shell", SEQ, "--watch-slots", "2", "-c", "watch list.used", "-c", "watch list.pushes",
+                         "-c", "call push 1", "-c", "assert watch.hits == 2", "-c", "reset",
+                         "-c", "call push 1", "-c", "assert watch.hits == 2", "-c", "assert watch.total == 2")
+    assert code == 0, out + err
+    assert "reopened" not in out
+
+
+def test_errors_in_a_script_and_at_the_prompt(capsys):
+    code, out, err = run(capsys, "shell", SEQ, "--watch-slots", "1", "-c", "watch list.used", "-c", "watch list")
+    assert code == 2 and "-c:2: all 1 watch slots are in use: unwatch one, or start the shell with --watch-slots N" \
+        in err
+    code, out, err = run(capsys, "shell", SEQ, "-c", "watch sp")
+    assert code == 2 and "watch sp is not available in the shell" in err
+    code, out, err = run(capsys, "shell", SEQ, "-c", "unwatch 3")
+    assert code == 2 and "no watch 3 (watches: none)" in err
+    code, out, err = run(capsys, "shell", SEQ, "-c", "watch list.used", "-c", "watch list.used")
+    assert code == 2 and "list.used is already watched (watch 1)" in err
+    code, out, err = run(capsys, "shell", SEQ, "-c", "watch", "-c", "assert watch.hits == 0",
+                         "-c", "call push 1", "-c", "assert watch.hits == 1")
+    assert code == 1 and "no watches" in out and "assertion failed: watch.hits == 1 (left side is 0)" in err
+
+
+def test_a_pending_target_is_watched_once_its_pointer_is_set(capsys):
+    code, out, err = run(capsys, "shell", SEQ, "-c", "watch head->value", "-c", "call push 4",
+                         "-c", "assert watch.hits == 0", "-c", "call bump 1", "-c", "assert watch.hits == 1",
+                         "-c", "watch")
+    assert code == 0, out + err
+    assert "watch 1: head->value not resolved yet (a null pointer): watched once it is" in out
+    assert "head->value re-resolved (call bump 1): unresolved → [0x10000," in out
+    assert "list.pool[0].value  4 → 5" in out
+
+
+def test_a_coredump_session_refuses_watch(capsys):
+    from coredump_util import CRASH_CORE, CRASH_WASM
+
+    code, out, err = run(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "-c", "watch accounts")
+    assert code == 2 and "this session is the coredump" in err
+    code, out, err = run(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "--watch-slots", "2", "-c", "bt")
+    assert code == 2 and "--watch-slots: a coredump session runs nothing to watch" in err
