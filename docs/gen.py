@@ -241,8 +241,8 @@ PAGES: dict[str, dict] = {
         "see": ["python-api.md"],
     },
     "watch": {
-        "intro": "Runs a sequence of calls (`--after \"FUNC ARGS\"`, in order) in one instance rewritten once for "
-                 "the watched targets, and reports every write into them, grouped by call: who wrote this byte, "
+        "intro": "Runs a sequence of calls (`--after \"FUNC ARGS\"`, in order, after unwatched `--before` setup "
+                 "calls) in one instance rewritten once for the watched targets, and reports every write into them, grouped by call: who wrote this byte, "
                  "with the source line, call by call. Targets, `--stop`, `--access rw` and `--trace-writes` mean "
                  "what they mean for [call](call.md) `--watch` (the same recorder and view). A target through a "
                  "pointer (`head->value`) is re-resolved before every call, so it follows the pointer as the "
@@ -257,6 +257,9 @@ PAGES: dict[str, dict] = {
             ("A target through a pointer follows it: null at first, then the head node of each push.",
              "wasmem watch samples/watchseq.wasm 'head->value' --after 'push 1' --after 'bump 2' "
              "--after 'push 5' --after 'bump 3'"),
+            ("`--before` calls set things up without being watched; the targets are resolved after them.",
+             "wasmem watch samples/watchseq.wasm 'head->value' --before 'push 1' --before 'push 2' "
+             "--after 'bump 3' --after pop --after 'bump 1'"),
             ("`--stop` ends the sequence at the first hit, before the write, with the writer's backtrace.",
              "wasmem watch samples/watchseq.wasm 'head->value' --stop --after 'push 1' --after 'bump 2' "
              "--after used"),

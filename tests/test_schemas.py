@@ -89,6 +89,8 @@ CASES: list[tuple[str, tuple, int]] = [
                "--access", "rw"), 0),
     ("watch", ("watchdemo.wasm", "settings.limit", "--after", "get_limit", "--after", "reset_scores", "--after",
                "get_limit", "--stop"), 1),
+    ("watch", ("watchseq.wasm", "head->value", "--before", "push 1", "--after", "bump 2"), 0),
+    ("watch", ("memdemo.wasm", "0x10000:4", "--before", "divide 1 0", "--after", "get_counter"), 1),
     ("watch", ("memdemo-debug.wasm", "config", "--after", "get_config", "--after", "make_point 1 2"), 0),
     ("call", ("watchdemo.wasm", "get_limit", "--before", "reset_scores", "--trace-writes"), 0),
     ("call", ("watchdemo.wasm", "read_line", "--watch", "line", "--watch", "0x410:4", "--access", "rw",

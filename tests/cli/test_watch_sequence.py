@@ -109,3 +109,34 @@ def test_watching_changes_nothing_the_calls_compute():
     finally:
         plain.close()
         seq.session.close()
+
+
+def test_before_calls_run_first_unwatched_and_the_targets_resolve_after_them(capsys):
+    code, out, err = run(capsys, "watch", SEQ, "head->value", "list.used", "--before", "push 1", "--before", "push 2",
+                         "--after", "bump 3", "--after", "pop", "--after", "bump 1", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert [(b["call"], b["hits"]) for b in d["before"]] == [("push 1", []), ("push 2", [])]
+    assert [c["hits"] for c in d["calls"]] == [[1], [], [2]]
+    assert d["watch"]["targets"][1]["start"] == 0x10020
+    # resolved after the setup: the head is pool[1]; pop moves it back to pool[0] for the last bump
+    assert [(h["address"], h["call"]) for h in d["watch"]["hits"]] == [(0x10008, "call 1: bump"),
+                                                                      (0x10000, "call 3: bump")]
+    code, out, err = run(capsys, "watch", SEQ, "list.used", "--before", "push 1", "--after", "used")
+    assert code == 0 and "before 1: ran push(1) → 1" in out and "(not watched)" in out
+
+
+def test_a_setup_call_that_fails_ends_the_run_before_anything_is_watched(capsys):
+    code, out, err = run(capsys, "watch", SEQ, "list.used", "--before", "push 1", "--before", "push 2 3",
+                         "--after", "used")
+    assert code == 2 and "push" in err  # a wrong argument count is a usage error, before anything is shown
+
+
+def test_a_setup_call_that_traps_ends_the_run_before_anything_is_watched(capsys):
+    code, out, err = run(capsys, "watch", sample("memdemo.wasm"), "0x10000:4", "--before", "divide 1 0",
+                         "--after", "get_counter", "--json")
+    assert code == 1, err
+    d = json.loads(out)
+    assert d["ok"] is False and d["calls"] == [] and d["skipped"] == ["get_counter"]
+    assert d["before"][0]["result"]["trap"]["kind"] == "integer_division_by_zero"
+    assert d["watch"]["targets"] == [] and d["watch"]["hits"] == []

@@ -72,3 +72,37 @@ def test_a_coredump_session_refuses_watch(capsys):
     assert code == 2 and "this session is the coredump" in err
     code, out, err = run(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "--watch-slots", "2", "-c", "bt")
     assert code == 2 and "--watch-slots: a coredump session runs nothing to watch" in err
+
+
+def test_reopening_for_watch_carries_the_state_over_and_changes_nothing():
+    """The reopened (instrumented) instance holds the same memory and globals, and the calls after it compute
+    what a plain instance that never reopened computes (results and memory)."""
+    import io
+
+    from wasmem.render.common import make_console
+    from wasmem.runtime import open_session
+    from wasmem.shell import Shell
+
+    calls = ["push 1", "push 2", "bump 3", "push 4", "push 5", "push 6", "pop", "bump 1", "used"]
+    sh = Shell(SEQ, console=make_console(file=io.StringIO(), width=100, color=False))
+    plain = open_session(SEQ)
+    try:
+        for c in calls[:2]:
+            sh.execute(f"call {c}")
+            plain.call(c.split()[0], c.split()[1:])
+        before = sh.session.snapshot()
+        sh.execute("watch list")
+        sh.execute("watch head->value")
+        assert sh.session.watch_pass is not None
+        after = sh.session.snapshot()
+        assert after.memories == before.memories and after.globals == before.globals
+        for c in calls[2:]:
+            sh.execute(f"call {c}")
+            want = plain.call(c.split()[0], c.split()[1:]).results
+            assert sh.last == want[0], c
+        size = plain.memory_size(0)
+        assert sh.session.read(0, size) == plain.read(0, size)
+        assert len(sh.session.watch_recorder.report.hits) > 5
+    finally:
+        plain.close()
+        sh.close()

@@ -13,6 +13,8 @@ from .common import json_option, print_json, render, svg_option
 @click.argument("targets", nargs=-1)
 @click.option("--after", "calls", multiple=True, metavar='"FUNC ARGS"',
               help="A call to run and watch (repeatable; they run in order in one instance).")
+@click.option("--before", "before", multiple=True, metavar='"FUNC ARGS"',
+              help="A setup call run first and not watched (repeatable); the targets are resolved after them.")
 @run_options
 @click.option("--stop", "watch_stop", is_flag=True,
               help="The first hit becomes a trap (before the write happens) with a backtrace; the calls after "
@@ -24,7 +26,7 @@ from .common import json_option, print_json, render, svg_option
                    "--trace-writes does), flagging writes into .rodata and into another function's statics.")
 @json_option
 @svg_option
-def watch_cmd(module, targets, calls, session, alloc, watch_stop, access, trace_writes, as_json, svg):
+def watch_cmd(module, targets, calls, before, session, alloc, watch_stop, access, trace_writes, as_json, svg):
     """Run a sequence of calls and report every write into each TARGET, grouped by call.
 
     TARGET is what `call --watch` takes: ADDR:LEN (0x1000:16, counter:4), a symbol or symbol path
@@ -34,18 +36,19 @@ def watch_cmd(module, targets, calls, session, alloc, watch_stop, access, trace_
     the call path, under the call it happened in. A target that goes through a pointer (head->value,
     p[2]) is re-resolved before every call, so it follows the pointer as the calls move it (a note
     says when it moved); one that is a null pointer at the start is watched from the call after which
-    it resolves. A call that traps (a --stop hit too) ends the sequence; exit status 1 then.
+    it resolves. --before calls run first without being watched (setup), and the targets are resolved
+    in the memory they leave. A call that traps (a --stop hit too) ends the sequence; exit status 1.
 
     \b
     Examples:
       wasmem watch app.wasm list.used --after "push 1" --after "push 2" --after "push 3"
       wasmem watch app.wasm 'head->value' --after "push 1" --after "bump 5" --after "push 2"
-      wasmem watch app.wasm settings.limit --after init --after reset_scores --stop
+      wasmem watch app.wasm settings.limit --before init --after reset_scores --stop
       wasmem watch app.wasm .data --after "run 3" --trace-writes --json
     """
     from ..runtime.watch import watch_calls
 
-    seq = watch_calls(module, targets, calls, stop=watch_stop, access=access, trace_writes=trace_writes,
+    seq = watch_calls(module, targets, calls, before=before, stop=watch_stop, access=access, trace_writes=trace_writes,
                       alloc=alloc, **session)
     try:
         if as_json:

@@ -140,6 +140,13 @@ class SequenceView(WatchView):
         seq, rep = self.sequence, self.report
         if rep.targets:
             yield self._header(rep)
+        for step in seq.before:
+            head = Text(f"before {step.index}: ", style="dim")
+            head.append_text(call_line(step.outcome.result))
+            head.append("  (not watched)", style="dim")
+            yield head
+            if step.outcome.result.trap is not None:
+                yield trap_panel(step.outcome.result, step.outcome.frame_locations)
         budget = MAX_SHOWN_HITS
         for step in seq.steps:
             r = step.outcome.result
