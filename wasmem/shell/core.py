@@ -28,6 +28,7 @@ X_FORMATS = {"x": "hex", "b": "hex", "d": "i32", "u": "u32", "w": "u32", "h": "u
 DUMP_FORMATS = ("hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "ptr")
 INFO_TOPICS = ("exports", "imports", "globals", "regions", "symbols", "memory", "sp")
 MAX_STR = 4096
+RUNS_CODE = ("call", "alloc", "free")  # the commands that run the module's code: their watch hits are shown
 DEFAULT_WATCH_SLOTS = 8  # the watch ranges a shell's instance is rewritten for at its first `watch`
 MAX_DUMP = 1 << 20  # one x/dump shows at most 1 MiB
 
@@ -157,7 +158,7 @@ class Shell:
         rest = words[1:]
         if name == "x":
             return self.cmd_x(fmt, rest)
-        rec = self._recorder() if cmd.live and name not in ("watch", "unwatch", "reset") else None
+        rec = self._recorder() if name in RUNS_CODE else None
         if rec is None:
             return getattr(self, cmd.method)(rest)
         first, notes = len(rec.report.hits), len(rec.report.notes)
