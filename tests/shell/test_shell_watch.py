@@ -42,10 +42,10 @@ def test_watch_slots_rewrites_from_the_start_and_reset_keeps_the_watches(capsys)
 
 def test_errors_in_a_script_and_at_the_prompt(capsys):
     code, out, err = run(capsys, "shell", SEQ, "--watch-slots", "1", "-c", "watch list.used", "-c", "watch list")
-    assert code == 2 and "-c:2: all 1 watch slots are in use: unwatch one, or start the shell with --watch-slots N" \
+    assert code == 2 and "-c:2: every watch slot (1) is in use: unwatch one, or start the shell with --watch-slots N" \
         in err
     code, out, err = run(capsys, "shell", SEQ, "-c", "watch sp")
-    assert code == 2 and "watch sp is not available in the shell" in err
+    assert code == 2 and "--watch sp watches a data-first stack" in err and "reopened" not in out
     code, out, err = run(capsys, "shell", SEQ, "-c", "unwatch 3")
     assert code == 2 and "no watch 3 (watches: none)" in err
     code, out, err = run(capsys, "shell", SEQ, "-c", "watch list.used", "-c", "watch list.used")
@@ -106,3 +106,20 @@ def test_reopening_for_watch_carries_the_state_over_and_changes_nothing():
     finally:
         plain.close()
         sh.close()
+
+
+def test_watch_sp_stops_a_data_first_overflow_in_the_shell(capsys):
+    demo = sample("watchdemo.wasm")
+    code, out, err = run(capsys, "shell", demo, "-c", "watch sp --stop", "-c", "watch settings.limit",
+                         "-c", "call deep 3", "-c", "assert watch.hits == 0", "-c", "call deep 8",
+                         "-c", "assert watch.hits == 1", "-c", "bt", "-c", "call reset_scores",
+                         "-c", "assert watch.hits == 1", "-c", "assert settings.limit == -1", "-c", "watch")
+    assert code == 0, out + err
+    assert "watch 1: sp [sp, 0x480) below the stack's low end 0x480 (--stop)" in out
+    assert "#1   deep  watchdemo.c:39  i32.store8" in out and "called from deep ×6" in out
+    assert "stopped at hit #1 (--stop): the write did not happen" in out
+    assert "#2   reset_scores  watchdemo.c:31  i32.store" in out
+    assert "2 watches (8 slots and sp," in out
+    code, out, err = run(capsys, "shell", demo, "--watch-slots", "1", "-c", "watch sp", "-c", "watch settings",
+                         "-c", "watch scores")
+    assert code == 2 and "reopened" not in out and "-c:3: every watch slot (1) is in use" in err

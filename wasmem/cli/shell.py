@@ -20,9 +20,10 @@ from .call import run_options
 @click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
               help="Work post-mortem on a wasm coredump of MODULE (wasmtime -D coredump=…, call --coredump) "
                    "instead of running it: read-only, `bt` shows the dump's frames.")
-@click.option("--watch-slots", type=click.IntRange(min=0, max=64), default=0, metavar="N",
-              help="Rewrite the instance for up to N `watch` targets from the start (1-64). Without it the first "
-                   "`watch` reopens the instance rewritten for 8, carrying its memory and globals over.")
+@click.option("--watch-slots", type=click.IntRange(min=0, max=63), default=0, metavar="N",
+              help="Rewrite the instance for up to N `watch` targets from the start (1-63; `watch sp` gets one "
+                   "more). Without it the first `watch` reopens the instance rewritten for 8, carrying its "
+                   "memory and globals over.")
 @run_options
 def shell_cmd(module, scripts, commands, quiet, core, watch_slots, session, alloc):
     """Run a module in one live instance and work on it with gdb-like commands.

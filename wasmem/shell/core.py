@@ -98,7 +98,10 @@ class Shell:
         if watch_slots:
             if core is not None:
                 raise UsageError("--watch-slots: a coredump session runs nothing to watch")
-            self.options["watch"] = watch_slot_spec(watch_slots)
+            from ..runtime import load_module
+
+            path = load_module(path)
+            self.options["watch"] = watch_slot_spec(watch_slots, path)
         if core is not None:
             from ..runtime.coresession import open_core_session
 
@@ -577,7 +580,7 @@ class Shell:
         if self.session.watch_pass is None:
             from ..runtime import open_session
 
-            options = dict(self.options, watch=watch_slot_spec(DEFAULT_WATCH_SLOTS))
+            options = dict(self.options, watch=watch_slot_spec(DEFAULT_WATCH_SLOTS, self.session.module))
             snap = self.session.snapshot()
             fresh = open_session(self.session.module, **options)
             try:
@@ -605,7 +608,8 @@ class Shell:
     @command("watch", "watch [TARGET [--stop]]", "Report every write into TARGET after each command that runs code; "
              "`watch` alone lists the watches.",
              "TARGET as `call --watch` takes it: ADDR:LEN, a symbol or symbol path (settings.limit, names[2], "
-             "head->value: re-resolved before every call), a region (.data, .bss, stack, heap); not sp. Hits are "
+             "head->value: re-resolved before every call), a region (.data, .bss, stack, heap), or sp on a "
+             "data-first stack (writes below the stack's low end: an overflow running over the data). Hits are "
              "shown after each call (and alloc/free) as `call --watch` shows them; --stop makes a hit of this "
              "target a trap before the write (bt shows it). The first watch of a shell started without "
              "--watch-slots reopens the instance rewritten for watching (memory and globals carried over). "
@@ -627,26 +631,33 @@ class Shell:
             rows = []
             for n, t in zip(self.watch_ids, rec.targets, strict=True):
                 hits = sum(1 for h in rec.report.hits if t.text in h.targets)
-                rng = "not resolved yet" if t.start == t.end else f"[{t.start:#x}, {t.end:#x})"
+                rng = ("not resolved yet" if t.start == t.end else f"[sp, {t.end:#x})" if t.dynamic else
+                       f"[{t.start:#x}, {t.end:#x})")
                 rows.append([n, t.text, rng, t.label or "", hits, "stop" if t.text in rec.stop_targets else ""])
-            self.print(table(f"{len(rows)} watch{'es' if len(rows) != 1 else ''} ({rec.wp.nranges} slots, "
+            k = rec.wp.nranges - (rec.wp.sp_range is not None)
+            slots = f"{k} slot{'' if k == 1 else 's'}" + (" and sp" if rec.wp.sp_range is not None else "")
+            self.print(table(f"{len(rows)} watch{'es' if len(rows) != 1 else ''} ({slots}, "
                              f"{len(rec.wp.sites)} instructions checked)",
                              ["#", "target", "range", "at", "hits", ""], rows, right=(0, 4)))
             return Output()
         self._need(rest, 1, "watch [TARGET [--stop]]", 1)
         text = self._text(rest[0]).strip()
-        if text.lower() == "sp":
-            raise UsageError("watch sp is not available in the shell (its range is compiled in for one call): use "
-                             "`wasmem call MODULE FUNC --watch sp`")
-        rec = self._watching()
-        for n, t in zip(self.watch_ids, rec.targets, strict=True):
-            if t.text == text:
+        is_sp = text.lower() == "sp"
+        for n, t in zip(self.watch_ids, getattr(self._recorder(), "targets", ()), strict=True):
+            if t.text.lower() == text.lower():
                 raise UsageError(f"{text} is already watched (watch {n})")
-        t = resolve_watch_target(text, self.session, self.symbols, pending_ok=True)
-        free = [k for k in range(rec.wp.nranges) if k not in rec.slots and k != rec.wp.sp_range]
+        t = resolve_watch_target(text, self.session, self.symbols, pending_ok=True)  # before any reopen
+        rec = self._watching()
+        if is_sp:
+            if rec.wp.sp_range is None:
+                raise UsageError("watch sp: this instance was rewritten without a stack-overflow range")
+            free = [rec.wp.sp_range]
+        else:
+            free = [k for k in range(rec.wp.nranges) if k not in rec.slots and k != rec.wp.sp_range]
         if not free:
-            raise UsageError(f"all {len(rec.slots)} watch slots are in use: unwatch one, or start the shell with "
-                             f"--watch-slots N (up to 64)")
+            n = rec.wp.nranges - (rec.wp.sp_range is not None)
+            raise UsageError(f"every watch slot ({n}) is in use: unwatch one, or start the shell with "
+                             f"--watch-slots N (up to 63)")
         rec.set_targets([*rec.targets, t], [*rec.slots, free[0]])
         if stop:
             rec.stop_targets.add(t.text)
@@ -654,7 +665,8 @@ class Shell:
         self.watch_next += 1
         self.watch_ids.append(n)
         where = "not resolved yet (a null pointer): watched once it is" if t.start == t.end else \
-            f"[{t.start:#x}, {t.end:#x})" + (f" {t.label}" if t.label and t.label != t.text else "")
+            (f"[sp, {t.end:#x})" if t.dynamic else f"[{t.start:#x}, {t.end:#x})") + \
+            (f" {t.label}" if t.label and t.label != t.text else "")
         self.print(message(f"watch {n}: {t.text} {where}{' (--stop)' if stop else ''}"))
         return Output()
 
@@ -873,13 +885,17 @@ class Shell:
         raise Quit
 
 
-def watch_slot_spec(n: int) -> dict:
-    """The Session ``watch`` option for a shell that can watch up to ``n`` targets (writes; no sp range)."""
+def watch_slot_spec(n: int, module) -> dict:
+    """The Session ``watch`` option for a shell that can watch up to ``n`` targets (writes), and ``sp`` in one
+    more range when the module has a data-first stack (what `call --watch sp` watches)."""
     from ..instrument.watch import MAX_RANGES
+    from ..runtime import layout_facts
 
-    if not 1 <= n <= MAX_RANGES:
-        raise UsageError(f"--watch-slots {n}: give 1 to {MAX_RANGES}")
-    return {"ranges": n, "reads": False, "sp_range": None}
+    if not 1 <= n <= MAX_RANGES - 1:
+        raise UsageError(f"--watch-slots {n}: give 1 to {MAX_RANGES - 1}")
+    layout, sp_global, stack_range, _ = layout_facts(module)
+    sp = sp_global is not None and stack_range is not None and getattr(layout, "layout_kind", None) == "data-first"
+    return {"ranges": n + sp, "reads": False, "sp_range": n if sp else None}
 
 
 def _compare(a, op: str, b) -> bool:
