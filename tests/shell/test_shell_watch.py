@@ -123,3 +123,14 @@ def test_watch_sp_stops_a_data_first_overflow_in_the_shell(capsys):
     code, out, err = run(capsys, "shell", demo, "--watch-slots", "1", "-c", "watch sp", "-c", "watch settings",
                          "-c", "watch scores")
     assert code == 2 and "reopened" not in out and "-c:3: every watch slot (1) is in use" in err
+
+
+def test_watch_reads_reports_loads_too(capsys):
+    code, out, err = run(capsys, "shell", SEQ, "--watch-reads", "-c", "call push 3", "-c", "watch list.used",
+                         "-c", "call used", "-c", "assert watch.hits == 1", "-c", "call push 4",
+                         "-c", "assert watch.hits == 2", "-c", "assert watch.total == 3")
+    assert code == 0, out + err
+    assert "every store and load now" in " ".join(out.split())
+    assert "used  watchseq.c:59  i32.load" in out and "list.used  = 1" in out
+    code, out, err = run(capsys, "shell", sample("memdemo.wasm"), "--core", "nosuch.core", "--watch-reads")
+    assert code == 2 and "--watch-reads: a coredump session runs nothing to watch" in err

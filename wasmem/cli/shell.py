@@ -24,8 +24,11 @@ from .call import run_options
               help="Rewrite the instance for up to N `watch` targets from the start (1-63; `watch sp` gets one "
                    "more). Without it the first `watch` reopens the instance rewritten for 8, carrying its "
                    "memory and globals over.")
+@click.option("--watch-reads", is_flag=True,
+              help="`watch` reports reads of the watched bytes as well as writes (as call --access rw): every load "
+                   "is then checked too.")
 @run_options
-def shell_cmd(module, scripts, commands, quiet, core, watch_slots, session, alloc):
+def shell_cmd(module, scripts, commands, quiet, core, watch_slots, watch_reads, session, alloc):
     """Run a module in one live instance and work on it with gdb-like commands.
 
     Values persist between commands: `call` keeps results as $1, $2, … ($_ is the last) and `alloc`
@@ -62,7 +65,7 @@ def shell_cmd(module, scripts, commands, quiet, core, watch_slots, session, allo
 
     scripted = bool(scripts or commands) or not _is_tty(sys.stdin)
     sh = Shell(module, options=session, alloc=alloc, view=None if scripted else _run_view, core=core,
-               watch_slots=watch_slots)
+               watch_slots=watch_slots, watch_reads=watch_reads)
     try:
         sh.announce()
         if scripted:

@@ -83,7 +83,7 @@ class Shell:
     commands that would run code or change memory (``Command.live``) are refused."""
 
     def __init__(self, path, *, console=None, options: dict | None = None, alloc: str | None = None,
-                 view=None, core=None, watch_slots: int = 0):
+                 view=None, core=None, watch_slots: int = 0, watch_reads: bool = False):
         from ..render.common import make_console
         from ..runtime import open_session, symbols_for
 
@@ -95,13 +95,15 @@ class Shell:
         self.watch_ids: list[int] = []  # the number `watch` gave each target of the recorder, in its order
         self.watch_next = 1
         self.watch_last = 0  # hits of the last command that ran code (`assert watch.hits == 1`)
+        self.watch_access = "rw" if watch_reads else "w"  # --watch-reads: loads are checked (and reported) too
+        if (watch_slots or watch_reads) and core is not None:
+            raise UsageError(f"{'--watch-slots' if watch_slots else '--watch-reads'}: a coredump session runs nothing "
+                             f"to watch")
         if watch_slots:
-            if core is not None:
-                raise UsageError("--watch-slots: a coredump session runs nothing to watch")
             from ..runtime import load_module
 
             path = load_module(path)
-            self.options["watch"] = watch_slot_spec(watch_slots, path)
+            self.options["watch"] = watch_slot_spec(watch_slots, path, watch_reads)
         if core is not None:
             from ..runtime.coresession import open_core_session
 
@@ -545,7 +547,7 @@ class Shell:
         if old is not None:  # the same watches on the fresh instance (re-resolved there)
             from ..runtime.watch import WatchRecorder, resolve_watch_target
 
-            rec = WatchRecorder(fresh, fresh.watch_pass, [], self.symbols, stop=False, access="w")
+            rec = WatchRecorder(fresh, fresh.watch_pass, [], self.symbols, stop=False, access=self.watch_access)
             fresh.watch_recorder = rec
             rec.stop_targets = set(old.stop_targets)
             rec.set_targets([resolve_watch_target(t.text, fresh, self.symbols, pending_ok=True)
@@ -580,7 +582,8 @@ class Shell:
         if self.session.watch_pass is None:
             from ..runtime import open_session
 
-            options = dict(self.options, watch=watch_slot_spec(DEFAULT_WATCH_SLOTS, self.session.module))
+            options = dict(self.options, watch=watch_slot_spec(DEFAULT_WATCH_SLOTS, self.session.module,
+                                                                   self.watch_access == "rw"))
             snap = self.session.snapshot()
             fresh = open_session(self.session.module, **options)
             try:
@@ -597,11 +600,12 @@ class Shell:
             self.session = fresh
             self.options = options
             self.print(message(
-                f"watch: the instance was reopened rewritten for {DEFAULT_WATCH_SLOTS} watch slots (every store now "
-                f"checks them inline); its memory and globals were carried over, host state was not (WASI files, "
+                f"watch: the instance was reopened rewritten for {DEFAULT_WATCH_SLOTS} watch slots (every store"
+                f"{' and load' if self.watch_access == 'rw' else ''} now checks them inline); its memory and globals were carried over, host state was not (WASI files, "
                 f"stdout/stderr so far) nor table entries set at run time. Start with --watch-slots N to have "
                 f"it rewritten from the start.", "yellow"))
-        rec = WatchRecorder(self.session, self.session.watch_pass, [], self.symbols, stop=False, access="w")
+        rec = WatchRecorder(self.session, self.session.watch_pass, [], self.symbols, stop=False,
+                            access=self.watch_access)
         self.session.watch_recorder = rec
         return rec
 
@@ -885,9 +889,9 @@ class Shell:
         raise Quit
 
 
-def watch_slot_spec(n: int, module) -> dict:
-    """The Session ``watch`` option for a shell that can watch up to ``n`` targets (writes), and ``sp`` in one
-    more range when the module has a data-first stack (what `call --watch sp` watches)."""
+def watch_slot_spec(n: int, module, reads: bool = False) -> dict:
+    """The Session ``watch`` option for a shell that can watch up to ``n`` targets (writes; ``reads``: loads
+    too), and ``sp`` in one more range when the module has a data-first stack (what `call --watch sp` watches)."""
     from ..instrument.watch import MAX_RANGES
     from ..runtime import layout_facts
 
@@ -895,7 +899,7 @@ def watch_slot_spec(n: int, module) -> dict:
         raise UsageError(f"--watch-slots {n}: give 1 to {MAX_RANGES - 1}")
     layout, sp_global, stack_range, _ = layout_facts(module)
     sp = sp_global is not None and stack_range is not None and getattr(layout, "layout_kind", None) == "data-first"
-    return {"ranges": n + sp, "reads": False, "sp_range": n if sp else None}
+    return {"ranges": n + sp, "reads": reads, "sp_range": n if sp else None}
 
 
 def _compare(a, op: str, b) -> bool:
