@@ -202,7 +202,7 @@ PAGES: dict[str, dict] = {
         "intro": "Runs the module in one instance that lives between commands, and works on it with a gdb-like "
                  "command language over the same library the other commands use: `call` (results kept as "
                  "`$1`, `$2`, … and `$_`), `x/NFMT`, `dump`, `p` with DWARF types, `chase`, `alloc`/`write`/"
-                 "`str`/`free`, `snapshot`/`restore`/`diff`, `grow`, `info`, `bt`, `reset`, `view`. "
+                 "`str`/`free`, `snapshot`/`restore`/`diff`, `grow`, `info`, `bt`, `reset`, `view`, `watch`/`unwatch`. "
                  "Interactively it completes commands, exports, symbols and struct fields and keeps a "
                  "history; errors are printed and the session goes on. With `-x FILE` (or `-c`) the lines "
                  "run as a script with `assert` lines: a reproducible memory test for CI or a bug report. "

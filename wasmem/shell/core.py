@@ -617,7 +617,8 @@ class Shell:
              "shown after each call (and alloc/free) as `call --watch` shows them; --stop makes a hit of this "
              "target a trap before the write (bt shows it). The first watch of a shell started without "
              "--watch-slots reopens the instance rewritten for watching (memory and globals carried over). "
-             "assert watch.hits == N checks the last command's hits, watch.total all of them.",
+             "With --watch-reads loads are reported too. assert watch.hits == N checks the last command's hits, "
+             "watch.total all of them.",
              ("address",), live=True)
     def cmd_watch(self, words):
         from ..render.shell import message, table
