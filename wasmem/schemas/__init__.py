@@ -21,7 +21,7 @@ from importlib import resources
 from ..errors import UsageError
 
 # the commands with JSON output, in the order `wasmem --help` users meet them
-COMMANDS = ("inspect", "call", "dump", "stack", "symbols", "chase", "check", "backtrace")
+COMMANDS = ("inspect", "call", "dump", "stack", "symbols", "chase", "check", "backtrace", "watch")
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
