@@ -245,7 +245,7 @@ PAGES: dict[str, dict] = {
         "intro": "Runs the module in one instance that lives between commands, and works on it with a gdb-like "
                  "command language over the same library the other commands use: `call` (results kept as "
                  "`$1`, `$2`, … and `$_`), `x/NFMT`, `dump`, `p` with DWARF types, `chase`, `alloc`/`write`/"
-                 "`str`/`free`, `snapshot`/`restore`/`diff`, `grow`, `info`, `bt`, `reset`, `view`. "
+                 "`str`/`free`, `snapshot`/`restore`/`diff`, `grow`, `info`, `bt`, `reset`, `view`, `watch`/`unwatch`. "
                  "Interactively it completes commands, exports, symbols and struct fields and keeps a "
                  "history; errors are printed and the session goes on. With `-x FILE` (or `-c`) the lines "
                  "run as a script with `assert` lines: a reproducible memory test for CI or a bug report. "
@@ -274,8 +274,43 @@ PAGES: dict[str, dict] = {
             ("A coredump session runs nothing and changes nothing.",
              "wasmem shell tests/coredump/data/crash.wasm --core tests/coredump/data/crash.core -q "
              "-c 'p audited' -c 'call _start'"),
+            ("Watchpoints ([examples/watch.wms](../../examples/watch.wms)): `watch TARGET` reports the writes "
+             "into TARGET after each call as `call --watch` does, `--stop` makes a hit a trap before the write, "
+             "`assert watch.hits == N` checks them. The first `watch` reopens the instance rewritten for "
+             "watching and carries its memory and globals over (start with `--watch-slots N` to have it "
+             "rewritten from the start); `head->value` is re-resolved before every call.",
+             "wasmem shell samples/watchseq.wasm -x examples/watch.wms"),
         ],
         "see": ["python-api.md"],
+    },
+    "watch": {
+        "intro": "Runs a sequence of calls (`--after \"FUNC ARGS\"`, in order, after unwatched `--before` setup "
+                 "calls) in one instance rewritten once for the watched targets, and reports every write into them, grouped by call: who wrote this byte, "
+                 "with the source line, call by call. Targets, `--stop`, `--access rw` and `--trace-writes` mean "
+                 "what they mean for [call](call.md) `--watch` (the same recorder and view). A target through a "
+                 "pointer (`head->value`) is re-resolved before every call, so it follows the pointer as the "
+                 "calls move it (a note says when), and one whose pointer is still null is watched from the "
+                 "call after which it is set. `watch` inside [shell](shell.md) does the same interactively.",
+        "examples": [
+            ("An off-by-one in a static pool ([samples/watchseq.c](../../samples/watchseq.c)): the fifth push "
+             "takes `pool[4]`, which is the counter after the pool; its `n->value = v` (line 36) "
+             "overwrites `list.used`.",
+             "wasmem watch samples/watchseq.wasm list.used --after 'push 1' --after 'push 2' --after 'push 3' "
+             "--after 'push 4' --after 'push 9'"),
+            ("A target through a pointer follows it: null at first, then the head node of each push.",
+             "wasmem watch samples/watchseq.wasm 'head->value' --after 'push 1' --after 'bump 2' "
+             "--after 'push 5' --after 'bump 3'"),
+            ("`--before` calls set things up without being watched; the targets are resolved after them.",
+             "wasmem watch samples/watchseq.wasm 'head->value' --before 'push 1' --before 'push 2' "
+             "--after 'bump 3' --after pop --after 'bump 1'"),
+            ("`--stop` ends the sequence at the first hit, before the write, with the writer's backtrace.",
+             "wasmem watch samples/watchseq.wasm 'head->value' --stop --after 'push 1' --after 'bump 2' "
+             "--after used"),
+            ("The same as data: each call's hits by sequence number (schema in [json.md](../json.md)).",
+             "wasmem watch samples/watchseq.wasm list.used --after 'push 1' --after used --json | python3 -c "
+             "'import json,sys; d=json.load(sys.stdin); print([(c[\"call\"], c[\"hits\"]) for c in d[\"calls\"]])'"),
+        ],
+        "see": ["json.md#watch", "troubleshooting.md"],
     },
     "view": {
         "intro": "A full-screen memory inspector (textual) on a live instance: hex and ASCII rows over the "

@@ -84,6 +84,14 @@ CASES: list[tuple[str, tuple, int]] = [
     ("call", ("hello_wasi.wasm", "_start"), 0),
     ("call", ("watchdemo.wasm", "reset_scores", "--watch", "settings.limit", "--watch", ".data"), 0),
     ("call", ("watchdemo.wasm", "deep", "8", "--watch", "sp", "--stop"), 1),
+    ("watch", ("watchseq.wasm", "list.used", "head->value", "--after", "push 1", "--after", "bump 2"), 0),
+    ("watch", ("watchseq.wasm", "list", "--after", "push 1", "--after", "push 2", "--trace-writes",
+               "--access", "rw"), 0),
+    ("watch", ("watchdemo.wasm", "settings.limit", "--after", "get_limit", "--after", "reset_scores", "--after",
+               "get_limit", "--stop"), 1),
+    ("watch", ("watchseq.wasm", "head->value", "--before", "push 1", "--after", "bump 2"), 0),
+    ("watch", ("memdemo.wasm", "0x10000:4", "--before", "divide 1 0", "--after", "get_counter"), 1),
+    ("watch", ("memdemo-debug.wasm", "config", "--after", "get_config", "--after", "make_point 1 2"), 0),
     ("call", ("watchdemo.wasm", "get_limit", "--before", "reset_scores", "--trace-writes"), 0),
     ("call", ("watchdemo.wasm", "read_line", "--watch", "line", "--watch", "0x410:4", "--access", "rw",
               "--stdin", str(Path(SAMPLES) / "watchdemo.c")), 0),
@@ -160,8 +168,8 @@ CASES: list[tuple[str, tuple, int]] = [
     ("leaks", ("heap:heapdemo.wasm", "clean_step 3", "--before", "use_after_free", "--max-growth", "0"), 0),
 ]
 OPTION = {"call": "--json", "dump": "--json", "stack": "--json", "symbols": "--json", "chase": "--json",
-          "inspect": "--json", "check": ("--no-config", "--format", "json"), "backtrace": "--json", "heap": "--json",
-          "leaks": "--json"}
+          "inspect": "--json", "check": ("--no-config", "--format", "json"), "backtrace": "--json",
+          "watch": "--json", "heap": "--json", "leaks": "--json"}
 HEAP_DATA = ROOT / "tests" / "heap" / "data"
 
 

@@ -125,6 +125,11 @@ def test_a_module_that_is_not_the_dumps_is_one_clear_error():
     # the -O0 build has the same globals and memory but its frames do not fit crash.wasm's bodies
     with pytest.raises(UsageError, match="frame #0 is at offset"):
         open_core(CRASH_O0_CORE, CRASH_WASM)
+    # and the other way round every offset fits a body, but not an instruction of it: the -O1 dump's caller
+    # frame waits at +0x25, which is inside an instruction of the -O0 build's `audit`
+    with pytest.raises(UsageError, match=r"crash-O0.wasm is not the module .*frame #1 \(function 1 \+0x25\) is not "
+                                         r"at an instruction boundary"):
+        open_core(CRASH_CORE, CRASH_O0_WASM)
 
 
 def test_arguments_the_wrong_way_round_and_a_module_for_a_dump():

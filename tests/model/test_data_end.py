@@ -80,3 +80,13 @@ def test_wasm_init_memory_zero_fills_are_a_source():
     assert (lay.data_end, lay.data_end_source) == (4028, "__wasm_init_memory")
     assert "zero-fills [0x404, 0xfbc)" in lay.data_end_facts[-1].detail
     assert lay.stack_low == 4032
+
+
+def test_a_module_with_only_bss_places_its_stack_against_the_dwarf_variables():
+    """watchseq.wasm stores no data in the file (all of it is .bss): the lowest DWARF variable is where the
+    data starts, so the layout is stack-first (not "unknown") and the .bss is data, not "unused"."""
+    lay = wasmem.inspect(sample("watchseq.wasm"))
+    assert not lay.segments or all(s.size == 0 for s in lay.segments)
+    assert lay.layout_kind == "stack-first" and lay.data_start == lay.stack_high == 0x10000
+    (bss,) = [r for r in lay.regions if r.kind == "data"]
+    assert (bss.start, bss.end) == (0x10000, lay.data_end) and "proven to here by dwarf" in bss.label

@@ -145,3 +145,12 @@ def test_the_hex_view_reads_only_the_rows_it_draws(monkeypatch):
         assert HexView  # the widget class is importable for benchmarks
     finally:
         s.close()
+
+
+def test_the_opening_screen_matches_its_snapshot(source):
+    """The whole first screen as text (160x40), kept as a golden file: a change to what `view` draws shows
+    up as a reviewed diff (BLESS=1 rewrites it)."""
+    from golden_util import check_golden
+
+    text = "\n".join(line.rstrip() for line in drive(source)["screen"].splitlines()) + "\n"
+    check_golden("view-memdemo-debug.txt", text)

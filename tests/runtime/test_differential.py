@@ -61,6 +61,9 @@ CASES = {
     # data-first with a 4 KiB stack: deep(8) runs the stack over the data and wraps below address 0
     "watchdemo.wasm": [("get_limit", []), ("reset_scores", []), ("get_limit", []), ("fill", ["7"]), ("deep", ["3"]),
                        ("read_line", []), ("deep", ["8"])],
+    # five pushes into a four-node pool: the fifth overwrites the pool's counters (the `wasmem watch` demo)
+    "watchseq.wasm": [("push", ["1"]), ("push", ["2"]), ("bump", ["3"]), ("push", ["4"]), ("push", ["5"]),
+                      ("push", ["6"]), ("pop", []), ("bump", ["1"]), ("used", [])],
     "renamed.wasm": [("sa", ["1"]), ("ta", ["2"]), ("ua", ["3"]), ("va", [])],
     "nomemory.wasm": [("add", ["1", "2"]), ("bump", []), ("bump", [])],
     "tags.wasm": [("call_current", []), ("throw_it", ["3"])],

@@ -174,10 +174,11 @@ class CallCommand(click.Command):
                    "FILE (every memory and global, the trap's frames); read it with `wasmem backtrace`.")
 @click.option("--watch", "watch", multiple=True, metavar="TARGET",
               help="Report every write into TARGET (repeatable), in the --before calls too: ADDR:LEN "
-                   "(0x1000:16, counter:4), a symbol or symbol path (settings.limit, names[2], node_a->next), a "
-                   "region (.rodata, .data, .bss, stack, heap) or sp (writes below a data-first stack's low "
-                   "end: an overflow running over the data). Each hit: function, code offset, file:line, the "
-                   "address as symbol.field, size, old -> new, and the call path.")
+                   "(0x1000:16, counter:4), a symbol or symbol path (settings.limit, names[2], node_a->next: "
+                   "a path through a pointer is re-resolved before each call), a region (.rodata, .data, .bss, "
+                   "stack, heap) or sp (writes below a data-first stack's low end: an overflow running over the "
+                   "data). Each hit: function, code offset, file:line, the address as symbol.field, size, "
+                   "old -> new, and the call path.")
 @click.option("--stop", "watch_stop", is_flag=True,
               help="With --watch: the first hit becomes a trap (before the write happens) with a backtrace.")
 @click.option("--access", type=click.Choice(["w", "rw"]), default="w", show_default=True,

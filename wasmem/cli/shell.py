@@ -20,14 +20,26 @@ from .call import run_options
 @click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
               help="Work post-mortem on a wasm coredump of MODULE (wasmtime -D coredump=…, call --coredump) "
                    "instead of running it: read-only, `bt` shows the dump's frames.")
+@click.option("--watch-slots", type=click.IntRange(min=0, max=63), default=0, metavar="N",
+              help="Rewrite the instance for up to N `watch` targets from the start (1-63; `watch sp` gets one "
+                   "more). Without it the first `watch` reopens the instance rewritten for 8, carrying its "
+                   "memory and globals over.")
+@click.option("--watch-reads", is_flag=True,
+              help="`watch` reports reads of the watched bytes as well as writes (as call --access rw): every load "
+                   "is then checked too.")
 @run_options
-def shell_cmd(module, scripts, commands, quiet, core, session, alloc):
+def shell_cmd(module, scripts, commands, quiet, core, watch_slots, watch_reads, session, alloc):
     """Run a module in one live instance and work on it with gdb-like commands.
 
     Values persist between commands: `call` keeps results as $1, $2, … ($_ is the last) and `alloc`
     keeps addresses, usable in any later argument. Commands: call, x/NFMT, dump, p (DWARF-typed:
     p config, p *node_a->next, p names[2]), chase, alloc, write, str, free, snapshot/restore/diff,
-    grow, info, bt, reset, view, assert, help. Errors are printed and the shell goes on.
+    grow, info, bt, reset, view, watch/unwatch, assert, help. Errors are printed and the shell goes on.
+
+    `watch TARGET` reports every write into TARGET after each call, as `call --watch` does; the
+    watch pass must be compiled into the instance, so either start with --watch-slots N or let the
+    first `watch` reopen the instance rewritten for watching (its memory and globals are carried
+    over; host state such as WASI files is not, and the output says so).
 
     With --core COREDUMP the session is the crashed instance a coredump recorded: x, dump, p, chase,
     str, info, assert and view read its memory and globals, bt shows its frames as `wasmem backtrace`
@@ -47,11 +59,13 @@ def shell_cmd(module, scripts, commands, quiet, core, session, alloc):
       wasmem shell app.wasm -c "alloc 16" -c 'write $1 "hello"' -c 'call process_string $1 5' -c 'str $1'
       echo "info sp" | wasmem shell app.wasm
       wasmem shell app.wasm --core crash.core -c bt -c "p accounts[2]"
+      wasmem shell app.wasm -c "watch list.used" -c "call push 1" -c "assert watch.hits == 1"
     """
     from ..shell import Shell, read_script, run_lines
 
     scripted = bool(scripts or commands) or not _is_tty(sys.stdin)
-    sh = Shell(module, options=session, alloc=alloc, view=None if scripted else _run_view, core=core)
+    sh = Shell(module, options=session, alloc=alloc, view=None if scripted else _run_view, core=core,
+               watch_slots=watch_slots, watch_reads=watch_reads)
     try:
         sh.announce()
         if scripted:

@@ -221,10 +221,37 @@ def _display(name: str) -> str:
     return name if name.isprintable() and len(name) <= 200 else repr(name[:200])
 
 
+MAX_CHECKED_FRAMES = 64  # frames whose code offset is checked against the module's instructions
+_CALLS = frozenset((0x10, 0x11, 0x12, 0x13, 0x14, 0x15))  # call, call_indirect, return_call…, call_ref…
+
+
+def _frame_instruction_problem(module: WasmModule, body, offset: int, *, youngest: bool) -> str | None:
+    """Why a frame's code offset cannot be one this module's body gives, or None: it must start an
+    instruction, and in every frame but the youngest that instruction is a call (the frame waits on it).
+    A module that differs from the dumped one only in its code (another optimisation level of the same
+    source) is caught here, where globals, memories and data all match."""
+    from ..parser.code import decode_locals, iter_instruction_tuples
+
+    try:
+        _groups, p0 = decode_locals(module.data, body.start, body.end)
+        if youngest and offset <= p0 - body.start:
+            return None  # wasmtime reports a trap at a body's first instruction as the body's start
+        for off, op, _imm in iter_instruction_tuples(module.data, p0, body.end):
+            rel = off - body.start
+            if rel == offset:
+                return None if youngest or op in _CALLS else "is not at a call in this module's code"
+            if rel > offset:
+                break
+    except Exception:  # noqa: BLE001 - a body the decoder cannot read: the other checks decide
+        return None
+    return "is not at an instruction boundary in this module's code"
+
+
 def match_module(core: CoreDump, module: WasmModule) -> CoreView:
     """The dump's instance of ``module``, checked: its globals (count and types), memories (count,
     memory 0 no larger than the module's maximum) and every frame's function index and code offset
-    must fit the module. A mismatch is one UsageError naming what differs. A module name that differs
+    must fit the module (an offset at an instruction of that function; below the youngest frame, at a
+    call). A mismatch is one UsageError naming what differs. A module name that differs
     from the dump's is only a note (files get renamed): the structure decides."""
     given = os.path.basename(module.path) if module.path else None
     ns_name = module.names.module if module.names else None
@@ -286,6 +313,11 @@ def match_module(core: CoreDump, module: WasmModule) -> CoreView:
                 problems.append(f"frame #{k} is at offset {f.code_offset:#x} of function {f.func_index}, whose "
                                 f"body is {b.end - b.start} bytes")
                 break
+            if b is not None and k < MAX_CHECKED_FRAMES:
+                why = _frame_instruction_problem(module, b, f.code_offset, youngest=k == 0)
+                if why is not None:
+                    problems.append(f"frame #{k} (function {f.func_index} +{f.code_offset:#x}) {why}")
+                    break
     if problems:
         named = f" (it names the module {_display(dumped)})" if dumped else ""
         raise UsageError(f"{_display(given or 'the module')} is not the module of {what}{named}: {problems[0]}")

@@ -706,6 +706,13 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     data_end, data_end_exact, data_end_source = _data_end_from(facts)
     if data_start is None and "__global_base" in syms and data_end is not None:
         data_start = syms["__global_base"]
+    if data_start is None and data_end is not None:
+        # no data in the file at all (only .bss), but DWARF variables or GOT.data.internal globals place
+        # static data: it starts at the lowest of them (the stack can then be placed against it)
+        got, _ = got_data_internal(module, gnames)
+        lows = [a for _n, a, _s in variables if a is not None and 0 < a < 0xFFFFFFFF] + list(got.values())
+        if lows:
+            data_start = min(lows)
 
     # stack --------------------------------------------------------------------------------
     sp = _find_stack_pointer(module, gnames, go)
@@ -935,6 +942,8 @@ def _regions(lay: MemoryLayout) -> list[Region]:
                 run, run_end = [piece], piece[1]
     if lay.data_end is not None:
         last = max((r.end for r in regions if r.kind == "data"), default=None)
+        if last is None and lay.data_start is not None:  # only .bss: no data in the file at all
+            last = lay.data_start
         if last is not None and lay.data_end > last:
             label = ".bss (zero-initialised)" if lay.data_end_exact else \
                 f".bss (zero-initialised; proven to here by {lay.data_end_source})"

@@ -24,7 +24,6 @@ walked when shown (``WorstCase.path``). No Python recursion depends on the input
 from __future__ import annotations
 
 import heapq
-import mmap
 import multiprocessing
 import os
 import re
@@ -39,6 +38,7 @@ from itertools import islice
 from ..errors import ParseError
 from ..parser.code import decode_locals, find_calls, iter_instruction_tuples
 from ..parser.module import WasmModule
+from ..parser.reader import DROP_BYTES, drop_pages
 
 ALIGN = 16  # the C ABI keeps SP 16-byte aligned
 
@@ -655,25 +655,12 @@ def _function_names(module: WasmModule) -> tuple[dict[int, str], dict[int, str]]
 
 PARALLEL_MIN_BODIES = 4000  # below this, one process is faster than starting workers
 PARALLEL_MIN_BYTES = 8 << 20  # and below this much code (many tiny bodies: the results cost more to send)
-DROP_BYTES = 8 << 20  # code scanned between giving its pages back
 
 
 def _drop_pages(module: WasmModule, start: int, end: int) -> None:
-    """Gives back the pages of ``[start, end)`` of a memory-mapped module (``MADV_DONTNEED``: clean file
-    pages, read again from the page cache if touched again), as the parser does after locating the bodies:
-    scanning 40 MB of code must not keep 40 MB resident. Nothing for a module held in memory."""
-    mm = getattr(module.data, "obj", None)
-    drop = getattr(mmap, "MADV_DONTNEED", None)
-    if drop is None or not isinstance(mm, mmap.mmap) or end <= start:
-        return
-    page = mmap.PAGESIZE
-    lo = start // page * page
-    hi = min(-(-end // page) * page, len(mm))
-    if hi > lo:
-        try:
-            mm.madvise(drop, lo, hi - lo)
-        except (OSError, ValueError):  # pragma: no cover - a closed map or an odd platform: keep the pages
-            pass
+    """``parser.reader.drop_pages`` over a module's buffer: the pages of scanned code are given back."""
+    drop_pages(module.data, start, end)
+
 
 # what forked workers scan: set by _scan_bodies just before the pool forks, read by _scan_chunk
 _WORK: tuple | None = None

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ..errors import ParseError
 from .encode import encode_name, encode_section, sleb, uleb
 from .module import WasmModule
-from .reader import Reader
+from .reader import DROP_BYTES, Reader, drop_pages
 
 CORE_SECTIONS = ("core", "coremodules", "coreinstances", "corestack")
 VALUE_TYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64"}
@@ -323,6 +323,7 @@ class DataScanner:
         self._left = self._r.count("data segments", 3) if self._r is not None else 0
         self._index = 0
         self.done = self._left == 0
+        self._since = self._r.pos if self._r is not None else 0  # headers scanned since pages were given back
 
     def next(self) -> tuple[int, int, int, int] | None:
         while self._left:
@@ -338,6 +339,9 @@ class DataScanner:
             size = r.u32()
             start = r.pos
             r.skip(size)
+            if r.pos - self._since > DROP_BYTES:  # walking a 256 MiB dump's headers must not keep it resident
+                drop_pages(r.data, self._since, r.pos)
+                self._since = r.pos
             if expr is None:
                 continue  # passive: not memory contents
             addr = expr.evaluate()

@@ -64,8 +64,26 @@ def _size_of(text: str) -> int:
     return n
 
 
-def resolve_watch_target(text: str, session, symbols) -> WatchTarget:
-    """``0x1000:16`` / ``sym:16``, a symbol or symbol path, a region name, or ``sp``."""
+def through_pointer(text: str) -> bool:
+    """A target re-resolved before every call: a symbol path that may go through a pointer (``node_a->next``,
+    ``p[2]``, ``*p``); anything else is at a fixed address."""
+    t = text.strip()
+    return t.lower() != "sp" and t.lower() not in REGION_NAMES and any(c in t for c in ("->", "*", "["))
+
+
+def resolve_watch_target(text: str, session, symbols, *, pending_ok: bool = False) -> WatchTarget:
+    """``0x1000:16`` / ``sym:16``, a symbol or symbol path, a region name, or ``sp``. ``pending_ok``: a
+    path through a pointer that is null for now (``head->value`` before the first push) is an empty
+    target that ``WatchRecorder.retarget`` fills once the pointer is set."""
+    try:
+        return _resolve(text, session, symbols)
+    except UsageError as exc:
+        if pending_ok and through_pointer(text) and "null pointer" in str(exc):
+            return WatchTarget(text.strip(), "symbol", 0, 0, f"not resolved yet: {exc}")
+        raise
+
+
+def _resolve(text: str, session, symbols) -> WatchTarget:
     from . import resolve_target
 
     t = text.strip()
@@ -115,7 +133,7 @@ def attach_watch(session, texts, symbols, *, stop: bool = False, access: str = "
     wp = session.watch_pass
     if wp is None:
         raise UsageError("--watch: this session was not instrumented for watching")
-    targets = [resolve_watch_target(t, session, symbols) for t in texts]
+    targets = [resolve_watch_target(t, session, symbols, pending_ok=True) for t in texts]
     if len(targets) + bool(trace) != wp.nranges:
         raise UsageError(f"--watch: the module was rewritten for {wp.nranges} ranges, not "
                          f"{len(targets) + bool(trace)} (give watch_spec the same targets)")
@@ -124,22 +142,119 @@ def attach_watch(session, texts, symbols, *, stop: bool = False, access: str = "
     return rec.report
 
 
+class WatchStep:
+    """One call of a ``wasmem watch`` sequence: its text, the CallOutcome, and its hits (report.hits[first:end])."""
+
+    def __init__(self, index: int, text: str, outcome, first: int, end: int):
+        self.index = index
+        self.text = text
+        self.outcome = outcome
+        self.first = first
+        self.end = end
+
+    def hits(self, report) -> list[WatchHit]:
+        return report.hits[self.first:self.end]
+
+    def to_dict(self, report) -> dict:
+        d = self.outcome.to_dict()
+        for k in ("before", "module", "host", "watch", "coredump"):
+            d.pop(k, None)
+        extra = {k: d.pop(k) for k in ("result_notes", "result_values") if k in d}
+        return {"index": self.index, "call": self.text, "hits": [h.seq for h in self.hits(report)],
+                "result": d, **extra}
+
+
+class WatchSequence:
+    """``wasmem watch``: the setup calls (``before``, not watched), the calls of the sequence in order, each
+    watched, and the one report over all of them. The sequence stops after the first call that trapped (a
+    ``--stop`` hit included); ``skipped`` lists the calls that did not run then."""
+
+    def __init__(self, session, report: WatchReport):
+        self.session = session
+        self.report = report
+        self.before: list[WatchStep] = []  # the --before calls: run first, not watched
+        self.steps: list[WatchStep] = []
+        self.skipped: list[str] = []
+
+    @property
+    def ok(self) -> bool:
+        return all(s.outcome.ok for s in self.before + self.steps)
+
+    def to_dict(self) -> dict:
+        return {"module": self.session.module.path, "host": self.session.host_choice.to_dict(),
+                "ok": self.ok, "before": [s.to_dict(self.report) for s in self.before],
+                "calls": [s.to_dict(self.report) for s in self.steps],
+                "skipped": list(self.skipped), "watch": self.report.to_dict()}
+
+
+def watch_calls(path_or_module, targets, calls, *, before=(), stop: bool = False, access: str = "w",
+                trace_writes: bool = False, alloc: str | None = None, **options) -> WatchSequence:
+    """Runs ``calls`` ("FUNC ARGS", in order) in one instance rewritten for ``targets`` and records every hit
+    of every call (``wasmem watch``); the same recorder and semantics as ``call --watch`` (``stop``,
+    ``access``, ``trace_writes``). ``before``: setup calls run first, not watched (the rewritten module's
+    ranges are all empty until the targets are attached, after them, so the targets are also resolved in the
+    memory the setup left). Targets through a pointer are re-resolved before each call. Stops after a call
+    that traps. The caller closes ``result.session``."""
+    from . import call_function, load_module, open_session, split_call, symbols_for
+
+    calls, before = list(calls), list(before)
+    if not calls:
+        raise UsageError('watch: give the calls to watch with --after "FUNC ARGS" (repeatable)')
+    targets = list(targets)
+    if not targets and not trace_writes:
+        raise UsageError("watch: give a TARGET to watch (or --trace-writes)")
+    parsed = [split_call(c) for c in before + calls]  # every call parses before anything runs
+    module = load_module(path_or_module)
+    symbols = symbols_for(module)
+    spec = watch_spec(targets, access, trace_writes)
+    session = open_session(module, watch=spec, **options)
+    try:
+        setup = []
+        for k, (text, (name, args)) in enumerate(zip(before, parsed, strict=False), 1):
+            out = call_function(session, name, args, alloc=alloc)
+            setup.append(WatchStep(k, text, out, 0, 0))
+            if not out.ok:
+                seq = WatchSequence(session, WatchReport([], access=access, stop=stop,
+                                                         sites=len(session.watch_pass.sites)))
+                seq.before, seq.skipped = setup, before[k:] + calls
+                return seq
+        report = attach_watch(session, targets, symbols, stop=stop, access=access, trace=trace_writes)
+        seq = WatchSequence(session, report)
+        seq.before = setup
+        for k, (text, (name, args)) in enumerate(zip(calls, parsed[len(before):], strict=True), 1):
+            session.watch_recorder.call_label = f"call {k}: {name}"
+            first = len(report.hits)
+            out = call_function(session, name, args, alloc=alloc)
+            seq.steps.append(WatchStep(k, text, out, first, len(report.hits)))
+            if not out.ok:
+                seq.skipped = calls[k:]
+                break
+    except BaseException:
+        session.close()
+        raise
+    return seq
+
+
 class WatchRecorder:
+    """Records the hits of ``targets``. ``slots``: the module's range index of each target (default: target i
+    in range i); ranges no target uses are programmed empty, so a session rewritten for N ranges can watch
+    fewer targets and change them later (``set_targets``: the shell's `watch`/`unwatch`)."""
+
     def __init__(self, session, wpass, targets: list[WatchTarget], symbols, *, stop: bool, access: str,
-                 trace: bool = False):
+                 trace: bool = False, slots: list[int] | None = None):
         import wasmtime
 
         self.session = session
         self.wp = wpass
         self.symbols = symbols
-        self.targets = targets
         self.stop = stop
-        self.report = WatchReport(targets, access=access, stop=stop, sites=len(wpass.sites))
+        self.stop_targets: set[str] = set()  # the shell's `watch TARGET --stop`: these targets stop, not all
+        self.report = WatchReport(list(targets), access=access, stop=stop, sites=len(wpass.sites))
         self.trace = None
-        ranges = list(targets)
+        self._trace_target = None
         if trace:
             top = MASK64 if wpass.at == "i64" else 1 << 32
-            ranges.append(WatchTarget("(memory 0)", "range", 0, top))
+            self._trace_target = WatchTarget("(memory 0)", "range", 0, top)
             self.trace = WriteTracer(session, symbols)
             self.report.write_map = self.trace.map
         self.call_label = ""
@@ -147,37 +262,99 @@ class WatchRecorder:
         self._armed = False
         self._pending: tuple[int, int] | None = None
         self._shadow: dict[int, bytes] = {}
-        ex = session.exports
-        is64 = wpass.at == "i64"
-        static = [t for t in targets if not t.dynamic]
-        total = sum(t.size for t in static)
-        self._shadowed = [i for i, t in enumerate(targets) if not t.dynamic] if total <= SHADOW_BYTES else []
-        self._per_hit = total <= SHADOW_PER_HIT
-        if total > SHADOW_BYTES:
-            self.report.notes.append(f"host writes are not looked for: the watched ranges hold {total} bytes "
-                                     f"(at most {SHADOW_BYTES})")
-        # the filter box: every watched byte, widened by the largest access below
-        lo = min(t.start for t in ranges)
-        hi = max(t.end for t in ranges)
-        flo = max(0, lo - 15)
-        amask = MASK64 if is64 else 0xFFFFFFFF
-        hi = min(hi, flo + amask)  # the span fits the address type (the last byte is then not a candidate)
-
-        def signed(v: int, bits: int) -> int:
-            v &= (1 << bits) - 1
-            return v - (1 << bits) if v >> (bits - 1) else v
-
-        bits = 64 if is64 else 32
-        ex[wpass.exports["filter_lo"]].set_value(session.store, signed(flo & amask, bits))
-        ex[wpass.exports["filter_span"]].set_value(session.store, signed((hi - flo) & amask, bits))
-        for t, (lo_name, hi_name) in zip(ranges, wpass.range_exports, strict=True):
-            ex[lo_name].set_value(session.store, signed(t.start, 64))
-            ex[hi_name].set_value(session.store, signed(t.end, 64))
+        self._shadow_note = False
+        self.set_targets(targets, slots)
         ty = wasmtime.FuncType([wasmtime.ValType.i32()] + [wasmtime.ValType.i64()] * 4, [])
         self._func = wasmtime.Func(session.store, ty, self._hook)
-        ex[wpass.exports["table"]].set(session.store, 0, self._func)
-        if self._shadowed and getattr(session, "host", None) is not None:
+        session.exports[wpass.exports["table"]].set(session.store, 0, self._func)
+        if getattr(session, "host", None) is not None:
             session.host.on_record = self._host_called  # wasmem's own host functions: name the writer
+
+    def set_targets(self, targets: list[WatchTarget], slots: list[int] | None = None) -> None:
+        """Watches ``targets`` from now on (each in its slot); the hits so far stay in the report."""
+        n = self.wp.nranges - (self._trace_target is not None)
+        slots = list(range(len(targets))) if slots is None else list(slots)
+        if len(slots) != len(targets) or len(set(slots)) != len(slots) or any(not 0 <= s < n for s in slots):
+            raise UsageError(f"--watch: {len(targets)} targets do not fit the module's {n} watch ranges")
+        for t, s in zip(targets, slots, strict=True):
+            if t.dynamic != (s == self.wp.sp_range):
+                raise UsageError("--watch sp: only the module's stack-overflow range can watch sp")
+        self.targets = list(targets)
+        self.slots = slots
+        self.report.targets = self.targets
+        # re-resolved before each call: a symbol path through a pointer (node_a->next) or an index
+        self._moving = [i for i, t in enumerate(self.targets) if t.kind in ("symbol", "range")
+                        and through_pointer(t.text)]
+        self._program()
+
+    def _program(self) -> None:
+        """Writes the targets' ranges (and the filter box around them) into the module's watch globals."""
+        session, wpass = self.session, self.wp
+        ex = session.exports
+        is64 = wpass.at == "i64"
+        static = [t for t in self.targets if not t.dynamic]
+        total = sum(t.size for t in static)
+        self._shadowed = [i for i, t in enumerate(self.targets) if not t.dynamic] if total <= SHADOW_BYTES else []
+        self._per_hit = total <= SHADOW_PER_HIT
+        if total > SHADOW_BYTES and not self._shadow_note:
+            self._shadow_note = True
+            self.report.notes.append(f"host writes are not looked for: the watched ranges hold {total} bytes "
+                                     f"(at most {SHADOW_BYTES})")
+        bits = 64 if is64 else 32
+        amask = MASK64 if is64 else 0xFFFFFFFF
+
+        def signed(v: int, nbits: int) -> int:
+            v &= (1 << nbits) - 1
+            return v - (1 << nbits) if v >> (nbits - 1) else v
+
+        ranges: dict[int, WatchTarget] = dict(zip(self.slots, self.targets, strict=True))
+        if self._trace_target is not None:
+            ranges[wpass.nranges - 1] = self._trace_target
+        if ranges:
+            # the filter box: every watched byte, widened by the largest access below
+            lo = min(t.start for t in ranges.values())
+            hi = max(t.end for t in ranges.values())
+            flo = max(0, lo - 15)
+            hi = min(hi, flo + amask)  # the span fits the address type (the last byte is then not a candidate)
+            ex[wpass.exports["filter_lo"]].set_value(session.store, signed(flo & amask, bits))
+            ex[wpass.exports["filter_span"]].set_value(session.store, signed((hi - flo) & amask, bits))
+        else:
+            ex[wpass.exports["filter_lo"]].set_value(session.store, 0)
+            ex[wpass.exports["filter_span"]].set_value(session.store, 0)  # span 0: nothing is a candidate
+        for k, (lo_name, hi_name) in enumerate(wpass.range_exports):
+            t = ranges.get(k)
+            a, b = (t.start, t.end) if t is not None else (0, 0)  # [0, 0): never hit
+            ex[lo_name].set_value(session.store, signed(a, 64))
+            ex[hi_name].set_value(session.store, signed(b, 64))
+
+    def retarget(self) -> None:
+        """Re-resolves the targets that go through a pointer (``node_a->next``, ``p[2]``) in the memory as it
+        is now; a target that moved is watched at its new place (and a note says so); one that no longer
+        resolves (a null pointer) stays where it was."""
+        if not self._moving:
+            return
+        moved = False
+        for i in self._moving:
+            t = self.targets[i]
+            try:
+                fresh = resolve_watch_target(t.text, self.session, self.symbols)
+            except WasmemError as exc:
+                if t.start == t.end:
+                    continue  # still null: still pending
+                note = (f"{t.text}: not re-resolved before {self.call_label or 'a call'} ({exc}); still watching "
+                        f"[{t.start:#x}, {t.end:#x})")
+                if note not in self.report.notes and len(self.report.notes) < 100:
+                    self.report.notes.append(note)
+                continue
+            if (fresh.start, fresh.end) != (t.start, t.end):
+                if len(self.report.notes) < 100:
+                    was = "unresolved" if t.start == t.end else f"[{t.start:#x}, {t.end:#x})"
+                    self.report.notes.append(f"{t.text} re-resolved ({self.call_label or 'a call'}): "
+                                             f"{was} → [{fresh.start:#x}, {fresh.end:#x})")
+                t.start, t.end, t.label, t.type_name = fresh.start, fresh.end, fresh.label, fresh.type_name
+                moved = True
+        if moved:
+            self._program()
 
     # -- arming around each call -------------------------------------------------------------------
     def arm(self) -> None:
@@ -185,6 +362,7 @@ class WatchRecorder:
         if cp is not None:
             self.session.exports[cp.exports["depth"]].set_value(self.session.store, 0)
         self._pending = None
+        self.retarget()
         self._shadow = {i: self._read_range(self.targets[i]) for i in self._shadowed}
         self._armed = True
 
@@ -202,7 +380,7 @@ class WatchRecorder:
 
     def _host_called(self, call) -> None:
         """A host function of wasmem's finished: what changed since is its doing."""
-        if not self._armed:
+        if not self._armed or not self._shadowed:
             return
         try:
             self._sync(f"{call.module}.{call.name}")
@@ -262,7 +440,7 @@ class WatchRecorder:
             if not any(addr < t.end and addr + size > (t.start if not t.dynamic else (sp or 0))
                        for t in self.targets):
                 return
-        if len(self.report.hits) >= MAX_HITS and not self.stop:
+        if len(self.report.hits) >= MAX_HITS and not self.stop and not self.stop_targets:
             self.report.dropped += 1  # counted only: nothing more to read or label
             if not s.is_read:
                 self._pending = (addr, size)
@@ -297,7 +475,7 @@ class WatchRecorder:
         added = self._add(hit)
         if not s.is_read:
             self._pending = (addr, size)
-        if self.stop and added:
+        if added and (self.stop or not self.stop_targets.isdisjoint(hit_targets)):
             self.report.stopped_at = hit.seq
             what = f"{s.name} of {size} byte{'s' if size != 1 else ''} at {addr:#x}"
             if label:

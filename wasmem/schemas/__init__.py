@@ -21,7 +21,8 @@ from importlib import resources
 from ..errors import UsageError
 
 # the commands with JSON output, in the order `wasmem --help` users meet them
-COMMANDS = ("inspect", "call", "dump", "stack", "symbols", "chase", "check", "backtrace", "heap", "leaks")
+COMMANDS = ("inspect", "call", "dump", "stack", "symbols", "chase", "check", "backtrace", "watch", "heap",
+            "leaks")
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 

@@ -28,6 +28,8 @@ X_FORMATS = {"x": "hex", "b": "hex", "d": "i32", "u": "u32", "w": "u32", "h": "u
 DUMP_FORMATS = ("hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "ptr")
 INFO_TOPICS = ("exports", "imports", "globals", "regions", "symbols", "memory", "sp")
 MAX_STR = 4096
+RUNS_CODE = ("call", "alloc", "free")  # the commands that run the module's code: their watch hits are shown
+DEFAULT_WATCH_SLOTS = 8  # the watch ranges a shell's instance is rewritten for at its first `watch`
 MAX_DUMP = 1 << 20  # one x/dump shows at most 1 MiB
 
 
@@ -81,7 +83,7 @@ class Shell:
     commands that would run code or change memory (``Command.live``) are refused."""
 
     def __init__(self, path, *, console=None, options: dict | None = None, alloc: str | None = None,
-                 view=None, core=None):
+                 view=None, core=None, watch_slots: int = 0, watch_reads: bool = False):
         from ..render.common import make_console
         from ..runtime import open_session, symbols_for
 
@@ -90,6 +92,18 @@ class Shell:
         self.alloc = alloc
         self.console = console or make_console()
         self.core = core
+        self.watch_ids: list[int] = []  # the number `watch` gave each target of the recorder, in its order
+        self.watch_next = 1
+        self.watch_last = 0  # hits of the last command that ran code (`assert watch.hits == 1`)
+        self.watch_access = "rw" if watch_reads else "w"  # --watch-reads: loads are checked (and reported) too
+        if (watch_slots or watch_reads) and core is not None:
+            raise UsageError(f"{'--watch-slots' if watch_slots else '--watch-reads'}: a coredump session runs nothing "
+                             f"to watch")
+        if watch_slots:
+            from ..runtime import load_module
+
+            path = load_module(path)
+            self.options["watch"] = watch_slot_spec(watch_slots, path, watch_reads)
         if core is not None:
             from ..runtime.coresession import open_core_session
 
@@ -149,7 +163,14 @@ class Shell:
         rest = words[1:]
         if name == "x":
             return self.cmd_x(fmt, rest)
-        return getattr(self, cmd.method)(rest)
+        rec = self._recorder() if name in RUNS_CODE else None
+        if rec is None:
+            return getattr(self, cmd.method)(rest)
+        first, notes = len(rec.report.hits), len(rec.report.notes)
+        rec.call_label = line.strip()[:80]
+        out = getattr(self, cmd.method)(rest)
+        self._show_hits(rec, first, notes)
+        return out
 
     def announce(self) -> None:
         """What a coredump session is, said once when it opens (and the dump's notes, e.g. another file
@@ -242,7 +263,7 @@ class Shell:
             self.trap_call = outcome
             return out
         if r.sret is not None:
-            out.kept.append(self._keep(r.sret.address, "sret result address"))
+            out.kept.append(self._keep(r.sret.address, "sret result address: a stack slot the next call may reuse"))
         for i, v in enumerate(r.results):
             out.kept.append(self._keep(v, outcome.result_notes.get(i)))
         return out
@@ -516,12 +537,160 @@ class Shell:
         from ..runtime import open_session
 
         fresh = open_session(self.session.module, **self.options)
+        old = self._recorder()
         self.session.close()
         self.session = fresh
         self.blocks.clear()
         self.changed = set()
         self.trap_call = None
         self.print(message("a fresh instance", "dim"))
+        if old is not None:  # the same watches on the fresh instance (re-resolved there)
+            from ..runtime.watch import WatchRecorder, resolve_watch_target
+
+            rec = WatchRecorder(fresh, fresh.watch_pass, [], self.symbols, stop=False, access=self.watch_access)
+            fresh.watch_recorder = rec
+            rec.stop_targets = set(old.stop_targets)
+            rec.set_targets([resolve_watch_target(t.text, fresh, self.symbols, pending_ok=True)
+                             for t in old.targets], list(old.slots))
+            if old.targets:
+                self.print(message(f"watching again: {', '.join(t.text for t in old.targets)}", "dim"))
+        return Output()
+
+    # -- watchpoints ----------------------------------------------------------------------------
+    def _recorder(self):
+        return getattr(self.session, "watch_recorder", None)
+
+    def _show_hits(self, rec, first: int, notes: int) -> None:
+        from ..render.watch import HitsView
+
+        hits = rec.report.hits[first:]
+        self.watch_last = len(hits) + max(0, rec.report.dropped - getattr(self, "_dropped_seen", 0))
+        self._dropped_seen = rec.report.dropped
+        new_notes = rec.report.notes[notes:]
+        if rec.targets or hits or new_notes:
+            self.print(HitsView(rec.report, hits, new_notes))
+
+    def _watching(self):
+        """The session's recorder, made on the first `watch`. A session not rewritten for watching (no
+        --watch-slots) is reopened rewritten, and its memories and globals are carried over."""
+        from ..render.shell import message
+        from ..runtime.watch import WatchRecorder
+
+        rec = self._recorder()
+        if rec is not None:
+            return rec
+        if self.session.watch_pass is None:
+            from ..runtime import open_session
+
+            options = dict(self.options, watch=watch_slot_spec(DEFAULT_WATCH_SLOTS, self.session.module,
+                                                                   self.watch_access == "rw"))
+            snap = self.session.snapshot()
+            fresh = open_session(self.session.module, **options)
+            try:
+                for i, image in zip(sorted(fresh.memories), snap.memories, strict=False):
+                    m = fresh._mem(i)
+                    short = len(image) - fresh.memory_size(i)
+                    if short > 0:
+                        m.grow(fresh.store, -(-short // 65536))
+                fresh.restore(snap)
+            except BaseException:
+                fresh.close()
+                raise
+            self.session.close()
+            self.session = fresh
+            self.options = options
+            self.print(message(
+                f"watch: the instance was reopened rewritten for {DEFAULT_WATCH_SLOTS} watch slots (every store"
+                f"{' and load' if self.watch_access == 'rw' else ''} now checks them inline); its memory and globals were carried over, host state was not (WASI files, "
+                f"stdout/stderr so far) nor table entries set at run time. Start with --watch-slots N to have "
+                f"it rewritten from the start.", "yellow"))
+        rec = WatchRecorder(self.session, self.session.watch_pass, [], self.symbols, stop=False,
+                            access=self.watch_access)
+        self.session.watch_recorder = rec
+        return rec
+
+    @command("watch", "watch [TARGET [--stop]]", "Report every write into TARGET after each command that runs code; "
+             "`watch` alone lists the watches.",
+             "TARGET as `call --watch` takes it: ADDR:LEN, a symbol or symbol path (settings.limit, names[2], "
+             "head->value: re-resolved before every call), a region (.data, .bss, stack, heap), or sp on a "
+             "data-first stack (writes below the stack's low end: an overflow running over the data). Hits are "
+             "shown after each call (and alloc/free) as `call --watch` shows them; --stop makes a hit of this "
+             "target a trap before the write (bt shows it). The first watch of a shell started without "
+             "--watch-slots reopens the instance rewritten for watching (memory and globals carried over). "
+             "With --watch-reads loads are reported too. assert watch.hits == N checks the last command's hits, "
+             "watch.total all of them.",
+             ("address",), live=True)
+    def cmd_watch(self, words):
+        from ..render.shell import message, table
+        from ..runtime.watch import resolve_watch_target
+
+        stop = any(not w.quoted and w.text == "--stop" for w in words)
+        rest = [w for w in words if w.quoted or w.text != "--stop"]
+        if not rest:
+            if stop:
+                raise UsageError("usage: watch TARGET --stop")
+            rec = self._recorder()
+            if rec is None or not rec.targets:
+                self.print(message("no watches (watch TARGET sets one)", "dim"))
+                return Output()
+            rows = []
+            for n, t in zip(self.watch_ids, rec.targets, strict=True):
+                hits = sum(1 for h in rec.report.hits if t.text in h.targets)
+                rng = ("not resolved yet" if t.start == t.end else f"[sp, {t.end:#x})" if t.dynamic else
+                       f"[{t.start:#x}, {t.end:#x})")
+                rows.append([n, t.text, rng, t.label or "", hits, "stop" if t.text in rec.stop_targets else ""])
+            k = rec.wp.nranges - (rec.wp.sp_range is not None)
+            slots = f"{k} slot{'' if k == 1 else 's'}" + (" and sp" if rec.wp.sp_range is not None else "")
+            self.print(table(f"{len(rows)} watch{'es' if len(rows) != 1 else ''} ({slots}, "
+                             f"{len(rec.wp.sites)} instructions checked)",
+                             ["#", "target", "range", "at", "hits", ""], rows, right=(0, 4)))
+            return Output()
+        self._need(rest, 1, "watch [TARGET [--stop]]", 1)
+        text = self._text(rest[0]).strip()
+        is_sp = text.lower() == "sp"
+        for n, t in zip(self.watch_ids, getattr(self._recorder(), "targets", ()), strict=True):
+            if t.text.lower() == text.lower():
+                raise UsageError(f"{text} is already watched (watch {n})")
+        t = resolve_watch_target(text, self.session, self.symbols, pending_ok=True)  # before any reopen
+        rec = self._watching()
+        if is_sp:
+            if rec.wp.sp_range is None:
+                raise UsageError("watch sp: this instance was rewritten without a stack-overflow range")
+            free = [rec.wp.sp_range]
+        else:
+            free = [k for k in range(rec.wp.nranges) if k not in rec.slots and k != rec.wp.sp_range]
+        if not free:
+            n = rec.wp.nranges - (rec.wp.sp_range is not None)
+            raise UsageError(f"every watch slot ({n}) is in use: unwatch one, or start the shell with "
+                             f"--watch-slots N (up to 63)")
+        rec.set_targets([*rec.targets, t], [*rec.slots, free[0]])
+        if stop:
+            rec.stop_targets.add(t.text)
+        n = self.watch_next
+        self.watch_next += 1
+        self.watch_ids.append(n)
+        where = "not resolved yet (a null pointer): watched once it is" if t.start == t.end else \
+            (f"[sp, {t.end:#x})" if t.dynamic else f"[{t.start:#x}, {t.end:#x})") + \
+            (f" {t.label}" if t.label and t.label != t.text else "")
+        self.print(message(f"watch {n}: {t.text} {where}{' (--stop)' if stop else ''}"))
+        return Output()
+
+    @command("unwatch", "unwatch N", "Remove watch N (`watch` lists them).", live=True)
+    def cmd_unwatch(self, words):
+        from ..render.shell import message
+
+        self._need(words, 1, "unwatch N", 1)
+        n = self._int(words[0], "N")
+        rec = self._recorder()
+        if rec is None or n not in self.watch_ids:
+            have = ", ".join(str(i) for i in self.watch_ids) or "none"
+            raise UsageError(f"no watch {n} (watches: {have})")
+        k = self.watch_ids.index(n)
+        t = rec.targets[k]
+        rec.set_targets(rec.targets[:k] + rec.targets[k + 1:], rec.slots[:k] + rec.slots[k + 1:])
+        rec.stop_targets.discard(t.text)
+        del self.watch_ids[k]
+        self.print(message(f"watch {n} ({t.text}) removed", "dim"))
         return Output()
 
     # -- information ----------------------------------------------------------------------------
@@ -642,6 +811,11 @@ class Shell:
         if len(words) == 1 and self._var(words[0]) is not None:
             return self._var(words[0])
         head = words[0].text
+        if head in ("watch.hits", "watch.total") and len(words) == 1:
+            rec = self._recorder()
+            if head == "watch.hits":
+                return self.watch_last if rec is not None else 0
+            return (len(rec.report.hits) + rec.report.dropped) if rec is not None else 0
         if head in ("heap.live", "heap.leaked") or head.startswith("heap."):
             raise UsageError(f"{head} needs heap tracking (`heap`), which this wasmem does not have yet")
         if head in ("bytes", "str") or head in SCALAR_READERS:
@@ -714,6 +888,19 @@ class Shell:
     @command("quit", "quit", "Leave the shell.")
     def cmd_quit(self, words):
         raise Quit
+
+
+def watch_slot_spec(n: int, module, reads: bool = False) -> dict:
+    """The Session ``watch`` option for a shell that can watch up to ``n`` targets (writes; ``reads``: loads
+    too), and ``sp`` in one more range when the module has a data-first stack (what `call --watch sp` watches)."""
+    from ..instrument.watch import MAX_RANGES
+    from ..runtime import layout_facts
+
+    if not 1 <= n <= MAX_RANGES - 1:
+        raise UsageError(f"--watch-slots {n}: give 1 to {MAX_RANGES - 1}")
+    layout, sp_global, stack_range, _ = layout_facts(module)
+    sp = sp_global is not None and stack_range is not None and getattr(layout, "layout_kind", None) == "data-first"
+    return {"ranges": n + sp, "reads": reads, "sp_range": n if sp else None}
 
 
 def _compare(a, op: str, b) -> bool:
