@@ -91,3 +91,11 @@ def test_config_wasmem_toml_and_errors(tmp_path):
     w.write_text("stack-headroom = [\n")
     with pytest.raises(UsageError, match="invalid TOML"):
         load_config(str(w))
+
+
+def test_a_limit_of_zero_is_a_rule_not_an_absent_one():
+    """`--max-data-size 0` (or `--max-initial-pages 0`) is checked: 0 == False in Python must not drop it."""
+    from wasmem.model.checks import make_rules
+
+    rules, _, _ = make_rules({"max_data_size": 0, "max_initial_pages": 0}, use_config=False)
+    assert {"max-data-size", "max-initial-pages"} <= set(rules.active)

@@ -51,7 +51,7 @@ class Rules:
             if f.name == "max_leak_per_call":
                 if v is not None:  # 0 is the usual limit
                     out.append("leak-per-call")
-            elif v not in (None, False):
+            elif v is not None and v is not False:  # 0 is a limit too (0 == False in Python)
                 out.append(f.name.replace("_", "-"))
                 if f.name == "host_pages":  # the host memory's maximum and shared flag are checked too
                     out += ["host-max-pages", "host-shared"]
