@@ -118,6 +118,24 @@ class HeapTracker:
             ex[hpass.exports["limit"]].set_value(session.store, 1)
         ex[hpass.exports["on"]].set_value(session.store, 1)
 
+    def adopt(self, old: HeapTracker) -> bool:
+        """Takes over ``old``'s blocks, frees and counts (the shell reopening an instance rewritten again, with
+        the memory carried over): False, and nothing taken, when the two passes numbered their sites
+        differently (the blocks' sites would be wrong)."""
+        key = [(s.func_index, s.offset, s.allocator) for s in self.hp.sites]
+        if key != [(s.func_index, s.offset, s.allocator) for s in old.hp.sites] or \
+                [f.name for f in self.functions] != [f.name for f in old.functions]:
+            return False
+        old.disarm()
+        self.live = {a: list(v) for a, v in old.live.items()}
+        self._live_bytes = old._live_bytes
+        self.freed = OrderedDict(old.freed)
+        self.findings = list(old.findings)
+        self.notes = list(old.notes)
+        for k in ("events", "allocations", "frees", "allocated_bytes", "freed_bytes", "call", "dropped"):
+            setattr(self, k, getattr(old, k))
+        return True
+
     # -- around each call ---------------------------------------------------------------------------
     def arm(self) -> None:
         self.call += 1
@@ -546,26 +564,33 @@ def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc
                 paths: bool = False, memcheck: bool = False, memcheck_ignore=(), **options):
     """``wasmem heap``: the live blocks after the ``after`` calls. Returns (report, session); the caller
     closes the session."""
-    from ..model.heap import HeapReport
-
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
                                          memcheck_ignore=memcheck_ignore, **options)
     try:
         _, trap = _run(session, symbols, after, alloc, "--after")
-        tr = session.heap_tracker
-        tr.disarm()
-        blocks = tr.blocks()
-        tr.locate_accesses(symbols)
-        type_blocks(blocks, symbols, session.read)
-        hb = symbols.heap_base if symbols is not None else None
-        report = HeapReport(tr.allocator_dicts(), list(after), blocks, tr.sites(symbols),
-                            list(tr.findings), list(tr.notes),
-                            heap_base=hb, memory_size=session.memory_size(0), events=tr.events,
-                            allocations=tr.allocations, frees=tr.frees, trap=trap)
+        report = live_heap(session, symbols, list(after), trap=trap)
     except BaseException:
         session.close()
         raise
     return report, session
+
+
+def live_heap(session, symbols, calls=(), trap: str | None = None):
+    """The HeapReport of a session opened with heap tracking, as it stands now (``wasmem heap`` after its
+    --after calls; the shell's `heap` at any point)."""
+    from ..model.heap import HeapReport
+
+    tr = session.heap_tracker
+    if tr is None:
+        raise UsageError("this session was opened without heap tracking")
+    tr.disarm()
+    blocks = tr.blocks()
+    tr.locate_accesses(symbols)
+    type_blocks(blocks, symbols, session.read)
+    hb = symbols.heap_base if symbols is not None else None
+    return HeapReport(tr.allocator_dicts(), list(calls), blocks, tr.sites(symbols), list(tr.findings),
+                      list(tr.notes), heap_base=hb, memory_size=session.memory_size(0), events=tr.events,
+                      allocations=tr.allocations, frees=tr.frees, trap=trap)
 
 
 def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), allocator: str | None = None,

@@ -79,6 +79,8 @@ class ShellCompleter(Completer):
             return self._starting(current, list(INFO_TOPICS))
         if kind == "command":
             return self._starting(current, sorted(COMMANDS))
+        if kind == "heap":
+            return self._starting(current, ["findings"])
         if kind == "snap":
             return self._starting(current, sorted(self.shell.snapshots))
         if kind in ("address", "value"):
