@@ -83,6 +83,10 @@ class ShellCompleter(Completer):
             return self._starting(current, ["findings"])
         if kind == "snap":
             return self._starting(current, sorted(self.shell.snapshots))
+        if kind in ("address", "value") and head == "assert" and current.startswith("heap."):
+            from .core import HEAP_VALUES
+
+            return self._starting(current, list(HEAP_VALUES))
         if kind in ("address", "value"):
             return self._address(current)
         return []
