@@ -75,6 +75,19 @@ def test_heap_reopens_the_instance_and_keeps_the_watches(capsys):
     assert "forgotten" not in out
 
 
+def test_restore_and_reset_put_the_tracker_back_with_the_memory(capsys):
+    code, out, err = run(capsys, "shell", DEMO, "--heap", "-c", "call leak_step 1", "-c", "snapshot a",
+                         "-c", "call leak_step 1", "-c", "call push 2", "-c", "assert heap.live == 3", "-c", "restore a",
+                         "-c", "assert heap.live == 1", "-c", "call leak_step 1", "-c", "assert heap.bytes == 48",
+                         "-c", "reset", "-c", "assert heap.live == 0", "-c", "restore a", "-c", "assert heap.live == 1")
+    assert code == 0, out + err
+    # a snapshot from before tracking: the memory goes back, the tracker's blocks stay (and the output says so)
+    code, out, err = run(capsys, "shell", DEMO, "-c", "snapshot a", "-c", "heap", "-c", "call leak_step 1",
+                         "-c", "restore a", "-c", "assert heap.live == 1")
+    assert code == 0, out + err
+    assert "the heap tracker was not running on this instance when it was saved" in " ".join(out.split())
+
+
 def test_findings_are_shown_as_they_happen_and_counted(capsys):
     code, out, err = run(capsys, "shell", DEMO, "--heap", "--watch-slots", "2", "-c", "call double_free",
                          "-c", "assert heap.findings == 1", "-c", "heap findings")

@@ -122,19 +122,36 @@ class HeapTracker:
         """Takes over ``old``'s blocks, frees and counts (the shell reopening an instance rewritten again, with
         the memory carried over): False, and nothing taken, when the two passes numbered their sites
         differently (the blocks' sites would be wrong)."""
-        key = [(s.func_index, s.offset, s.allocator) for s in self.hp.sites]
-        if key != [(s.func_index, s.offset, s.allocator) for s in old.hp.sites] or \
-                [f.name for f in self.functions] != [f.name for f in old.functions]:
+        if not self.compatible(old):
             return False
-        old.disarm()
-        self.live = {a: list(v) for a, v in old.live.items()}
-        self._live_bytes = old._live_bytes
-        self.freed = OrderedDict(old.freed)
-        self.findings = list(old.findings)
-        self.notes = list(old.notes)
-        for k in ("events", "allocations", "frees", "allocated_bytes", "freed_bytes", "call", "dropped"):
-            setattr(self, k, getattr(old, k))
+        self.set_state(old.state())
         return True
+
+    def compatible(self, other: HeapTracker) -> bool:
+        """Whether ``other``'s state (its site numbers) means the same here: the same sites and allocators."""
+        if other is self:
+            return True
+        key = [(s.func_index, s.offset, s.allocator) for s in self.hp.sites]
+        return key == [(s.func_index, s.offset, s.allocator) for s in other.hp.sites] and \
+            [f.name for f in self.functions] == [f.name for f in other.functions]
+
+    _COUNTS = ("_live_bytes", "events", "allocations", "frees", "allocated_bytes", "freed_bytes", "call", "dropped")
+
+    def state(self) -> dict:
+        """A copy of what the tracker knows (live and freed blocks, findings, counts): the shell's `snapshot`
+        keeps it beside the memory so that `restore` puts both back together."""
+        self.disarm()
+        return {"live": {a: list(v) for a, v in self.live.items()}, "freed": OrderedDict(self.freed),
+                "findings": list(self.findings), "notes": list(self.notes),
+                **{k: getattr(self, k) for k in self._COUNTS}}
+
+    def set_state(self, state: dict) -> None:
+        self.live = {a: list(v) for a, v in state["live"].items()}
+        self.freed = OrderedDict(state["freed"])
+        self.findings = list(state["findings"])
+        self.notes = list(state["notes"])
+        for k in self._COUNTS:
+            setattr(self, k, state[k])
 
     # -- around each call ---------------------------------------------------------------------------
     def arm(self) -> None:

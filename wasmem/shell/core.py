@@ -516,25 +516,37 @@ class Shell:
         from ..render.shell import message
 
         self._need(words, 1, "snapshot NAME", 1)
-        self.snapshots[words[0].text] = self.session.snapshot()
+        tr = self.session.heap_tracker
+        self.snapshots[words[0].text] = (self.session.snapshot(), tr.state() if tr is not None else None, tr)
         self.print(message(f"snapshot {words[0].text!r} saved", "dim"))
         return Output()
 
-    def _snap(self, words, usage):
+    def _snap(self, words, usage, whole: bool = False):
+        """The snapshot NAME names: the session's snapshot, or with ``whole`` (snapshot, heap tracker state or
+        None, the tracker it was taken from)."""
         self._need(words, 1, usage, 1)
         snap = self.snapshots.get(words[0].text)
         if snap is None:
             have = ", ".join(sorted(self.snapshots)) or "none yet"
             raise UsageError(f"no snapshot named {words[0].text!r} (snapshots: {have})")
-        return snap
+        return snap if whole else snap[0]
 
-    @command("restore", "restore NAME", "Put memory and mutable globals back as snapshot NAME had them.",
+    @command("restore", "restore NAME", "Put memory and mutable globals back as snapshot NAME had them (and the heap tracker's "
+             "blocks, when the heap is tracked).",
              args=("snap",), live=True)
     def cmd_restore(self, words):
         from ..render.shell import message
 
-        self.session.restore(self._snap(words, "restore NAME"))
-        self.print(message(f"restored {words[0].text!r}", "dim"))
+        snap, heap, tracker = self._snap(words, "restore NAME", whole=True)
+        self.session.restore(snap)
+        tr = self.session.heap_tracker
+        note = ""
+        if tr is not None and heap is not None and tr.compatible(tracker):  # the tracker's blocks as they were too
+            tr.set_state(heap)
+            self.heap_seen = min(self.heap_seen, len(tr.findings))
+        elif tr is not None:
+            note = " (the heap tracker was not running on this instance when it was saved: its blocks stay as now)"
+        self.print(message(f"restored {words[0].text!r}{note}", "dim"))
         return Output()
 
     @command("diff", "diff NAME", "Bytes that changed since snapshot NAME.", args=("snap",), live=True)
