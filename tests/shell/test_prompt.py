@@ -47,6 +47,8 @@ def test_completion_candidates(shell):
     assert complete(shell, "p node_a.") == ["value", "next"]
     assert complete(shell, "p config.version.") == []  # not a struct
     assert complete(shell, "help sn") == ["snapshot"]
+    assert complete(shell, "heap f") == ["findings"]
+    assert complete(shell, "assert heap.b") == ["heap.bytes"]
     shell.execute("p 1")
     assert complete(shell, "x/4x $") == ["$1", "$_"]
     shell.execute("snapshot before")

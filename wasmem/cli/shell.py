@@ -27,19 +27,32 @@ from .call import run_options
 @click.option("--watch-reads", is_flag=True,
               help="`watch` reports reads of the watched bytes as well as writes (as call --access rw): every load "
                    "is then checked too.")
+@click.option("--heap", "heap", is_flag=True,
+              help="Track the heap from the start: every allocator call (the module's and the shell's alloc/free) "
+                   "is hooked, `heap` shows the live blocks and `assert heap.live == 0` checks them. Without it the "
+                   "first `heap` reopens the instance hooked.")
+@click.option("--allocator", default=None, metavar="ALLOC[,FREE]",
+              help="With --heap: the allocator's functions when they are not found by name (as `wasmem heap "
+                   "--allocator`).")
 @run_options
-def shell_cmd(module, scripts, commands, quiet, core, watch_slots, watch_reads, session, alloc):
+def shell_cmd(module, scripts, commands, quiet, core, watch_slots, watch_reads, heap, allocator, session, alloc):
     """Run a module in one live instance and work on it with gdb-like commands.
 
     Values persist between commands: `call` keeps results as $1, $2, … ($_ is the last) and `alloc`
     keeps addresses, usable in any later argument. Commands: call, x/NFMT, dump, p (DWARF-typed:
     p config, p *node_a->next, p names[2]), chase, alloc, write, str, free, snapshot/restore/diff,
-    grow, info, bt, reset, view, watch/unwatch, assert, help. Errors are printed and the shell goes on.
+    grow, info, bt, reset, view, watch/unwatch, heap, assert, help. Errors are printed and the shell goes on.
 
     `watch TARGET` reports every write into TARGET after each call, as `call --watch` does; the
     watch pass must be compiled into the instance, so either start with --watch-slots N or let the
     first `watch` reopen the instance rewritten for watching (its memory and globals are carried
     over; host state such as WASI files is not, and the output says so).
+
+    `heap` shows the live heap blocks by allocating site as `wasmem heap` does (`heap findings`: the
+    double and invalid frees so far). With --heap the allocator is hooked from the start; otherwise
+    the first `heap` reopens the instance hooked, as `watch` does. The shell's own alloc and free go
+    through the hooked exports and are tracked like the module's; `assert heap.live == 0` (live
+    blocks), heap.bytes and heap.findings check the tracker in a script.
 
     With --core COREDUMP the session is the crashed instance a coredump recorded: x, dump, p, chase,
     str, info, assert and view read its memory and globals, bt shows its frames as `wasmem backtrace`
@@ -60,12 +73,13 @@ def shell_cmd(module, scripts, commands, quiet, core, watch_slots, watch_reads, 
       echo "info sp" | wasmem shell app.wasm
       wasmem shell app.wasm --core crash.core -c bt -c "p accounts[2]"
       wasmem shell app.wasm -c "watch list.used" -c "call push 1" -c "assert watch.hits == 1"
+      wasmem shell app.wasm --heap -c "call make_greeting 3" -c "free $_" -c "assert heap.live == 0"
     """
     from ..shell import Shell, read_script, run_lines
 
     scripted = bool(scripts or commands) or not _is_tty(sys.stdin)
     sh = Shell(module, options=session, alloc=alloc, view=None if scripted else _run_view, core=core,
-               watch_slots=watch_slots, watch_reads=watch_reads)
+               watch_slots=watch_slots, watch_reads=watch_reads, heap=heap, allocator=allocator)
     try:
         sh.announce()
         if scripted:

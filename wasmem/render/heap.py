@@ -131,3 +131,12 @@ def render_leaks(report) -> Group:
     if report.trap:
         parts.append(Text(shown(f"trapped: {report.trap}"), style="bold red"))
     return Group(*parts)
+
+
+def render_findings(report) -> Group:
+    """The double, invalid and size-mismatched frees (and --memcheck's accesses) of a HeapReport, alone (the
+    shell's `heap findings`)."""
+    n = len(report.findings)
+    head = Text(f"{n} finding{'' if n == 1 else 's'}" + ("" if n else ": no double or invalid free so far"),
+                style="bold red" if n else "green")
+    return Group(head, *_findings(report.findings, report.sites))

@@ -118,6 +118,41 @@ class HeapTracker:
             ex[hpass.exports["limit"]].set_value(session.store, 1)
         ex[hpass.exports["on"]].set_value(session.store, 1)
 
+    def adopt(self, old: HeapTracker) -> bool:
+        """Takes over ``old``'s blocks, frees and counts (the shell reopening an instance rewritten again, with
+        the memory carried over): False, and nothing taken, when the two passes numbered their sites
+        differently (the blocks' sites would be wrong)."""
+        if not self.compatible(old):
+            return False
+        self.set_state(old.state())
+        return True
+
+    def compatible(self, other: HeapTracker) -> bool:
+        """Whether ``other``'s state (its site numbers) means the same here: the same sites and allocators."""
+        if other is self:
+            return True
+        key = [(s.func_index, s.offset, s.allocator) for s in self.hp.sites]
+        return key == [(s.func_index, s.offset, s.allocator) for s in other.hp.sites] and \
+            [f.name for f in self.functions] == [f.name for f in other.functions]
+
+    _COUNTS = ("_live_bytes", "events", "allocations", "frees", "allocated_bytes", "freed_bytes", "call", "dropped")
+
+    def state(self) -> dict:
+        """A copy of what the tracker knows (live and freed blocks, findings, counts): the shell's `snapshot`
+        keeps it beside the memory so that `restore` puts both back together."""
+        self.disarm()
+        return {"live": {a: list(v) for a, v in self.live.items()}, "freed": OrderedDict(self.freed),
+                "findings": list(self.findings), "notes": list(self.notes),
+                **{k: getattr(self, k) for k in self._COUNTS}}
+
+    def set_state(self, state: dict) -> None:
+        self.live = {a: list(v) for a, v in state["live"].items()}
+        self.freed = OrderedDict(state["freed"])
+        self.findings = list(state["findings"])
+        self.notes = list(state["notes"])
+        for k in self._COUNTS:
+            setattr(self, k, state[k])
+
     # -- around each call ---------------------------------------------------------------------------
     def arm(self) -> None:
         self.call += 1
@@ -546,26 +581,33 @@ def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc
                 paths: bool = False, memcheck: bool = False, memcheck_ignore=(), **options):
     """``wasmem heap``: the live blocks after the ``after`` calls. Returns (report, session); the caller
     closes the session."""
-    from ..model.heap import HeapReport
-
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
                                          memcheck_ignore=memcheck_ignore, **options)
     try:
         _, trap = _run(session, symbols, after, alloc, "--after")
-        tr = session.heap_tracker
-        tr.disarm()
-        blocks = tr.blocks()
-        tr.locate_accesses(symbols)
-        type_blocks(blocks, symbols, session.read)
-        hb = symbols.heap_base if symbols is not None else None
-        report = HeapReport(tr.allocator_dicts(), list(after), blocks, tr.sites(symbols),
-                            list(tr.findings), list(tr.notes),
-                            heap_base=hb, memory_size=session.memory_size(0), events=tr.events,
-                            allocations=tr.allocations, frees=tr.frees, trap=trap)
+        report = live_heap(session, symbols, list(after), trap=trap)
     except BaseException:
         session.close()
         raise
     return report, session
+
+
+def live_heap(session, symbols, calls=(), trap: str | None = None):
+    """The HeapReport of a session opened with heap tracking, as it stands now (``wasmem heap`` after its
+    --after calls; the shell's `heap` at any point)."""
+    from ..model.heap import HeapReport
+
+    tr = session.heap_tracker
+    if tr is None:
+        raise UsageError("this session was opened without heap tracking")
+    tr.disarm()
+    blocks = tr.blocks()
+    tr.locate_accesses(symbols)
+    type_blocks(blocks, symbols, session.read)
+    hb = symbols.heap_base if symbols is not None else None
+    return HeapReport(tr.allocator_dicts(), list(calls), blocks, tr.sites(symbols), list(tr.findings),
+                      list(tr.notes), heap_base=hb, memory_size=session.memory_size(0), events=tr.events,
+                      allocations=tr.allocations, frees=tr.frees, trap=trap)
 
 
 def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), allocator: str | None = None,

@@ -29,6 +29,7 @@ DUMP_FORMATS = ("hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f3
 INFO_TOPICS = ("exports", "imports", "globals", "regions", "symbols", "memory", "sp")
 MAX_STR = 4096
 RUNS_CODE = ("call", "alloc", "free")  # the commands that run the module's code: their watch hits are shown
+HEAP_VALUES = ("heap.live", "heap.bytes", "heap.findings", "heap.allocations", "heap.frees")  # assert operands
 DEFAULT_WATCH_SLOTS = 8  # the watch ranges a shell's instance is rewritten for at its first `watch`
 MAX_DUMP = 1 << 20  # one x/dump shows at most 1 MiB
 
@@ -83,7 +84,8 @@ class Shell:
     commands that would run code or change memory (``Command.live``) are refused."""
 
     def __init__(self, path, *, console=None, options: dict | None = None, alloc: str | None = None,
-                 view=None, core=None, watch_slots: int = 0, watch_reads: bool = False):
+                 view=None, core=None, watch_slots: int = 0, watch_reads: bool = False, heap: bool = False,
+                 allocator: str | None = None):
         from ..render.common import make_console
         from ..runtime import open_session, symbols_for
 
@@ -99,17 +101,28 @@ class Shell:
         if (watch_slots or watch_reads) and core is not None:
             raise UsageError(f"{'--watch-slots' if watch_slots else '--watch-reads'}: a coredump session runs nothing "
                              f"to watch")
-        if watch_slots:
+        self.allocator = allocator  # --allocator: the functions heap tracking hooks, when not found by name
+        self.heap_seen = 0  # heap findings already shown
+        if (heap or allocator) and core is not None:
+            raise UsageError(f"{'--heap' if heap else '--allocator'}: a coredump session runs nothing to track")
+        if allocator and not heap:
+            raise UsageError("--allocator names the functions --heap tracks: give --heap too (or use --alloc for "
+                             "the function `alloc` calls)")
+        if watch_slots or heap:
             from ..runtime import load_module
 
             path = load_module(path)
+        if watch_slots:
             self.options["watch"] = watch_slot_spec(watch_slots, path, watch_reads)
+        if heap:
+            self.options["heap"] = self._heap_spec(path)
         if core is not None:
             from ..runtime.coresession import open_core_session
 
             self.session = open_core_session(path, core)
         else:
             self.session = open_session(path, **self.options)
+            self._heap_notes(self.session)
         self.symbols = symbols_for(self.session.module)
         self.values: list = []
         self.last = None
@@ -165,11 +178,14 @@ class Shell:
             return self.cmd_x(fmt, rest)
         rec = self._recorder() if name in RUNS_CODE else None
         if rec is None:
-            return getattr(self, cmd.method)(rest)
-        first, notes = len(rec.report.hits), len(rec.report.notes)
-        rec.call_label = line.strip()[:80]
-        out = getattr(self, cmd.method)(rest)
-        self._show_hits(rec, first, notes)
+            out = getattr(self, cmd.method)(rest)
+        else:
+            first, notes = len(rec.report.hits), len(rec.report.notes)
+            rec.call_label = line.strip()[:80]
+            out = getattr(self, cmd.method)(rest)
+            self._show_hits(rec, first, notes)
+        if name in RUNS_CODE:
+            self._show_heap_findings()
         return out
 
     def announce(self) -> None:
@@ -500,25 +516,37 @@ class Shell:
         from ..render.shell import message
 
         self._need(words, 1, "snapshot NAME", 1)
-        self.snapshots[words[0].text] = self.session.snapshot()
+        tr = self.session.heap_tracker
+        self.snapshots[words[0].text] = (self.session.snapshot(), tr.state() if tr is not None else None, tr)
         self.print(message(f"snapshot {words[0].text!r} saved", "dim"))
         return Output()
 
-    def _snap(self, words, usage):
+    def _snap(self, words, usage, whole: bool = False):
+        """The snapshot NAME names: the session's snapshot, or with ``whole`` (snapshot, heap tracker state or
+        None, the tracker it was taken from)."""
         self._need(words, 1, usage, 1)
         snap = self.snapshots.get(words[0].text)
         if snap is None:
             have = ", ".join(sorted(self.snapshots)) or "none yet"
             raise UsageError(f"no snapshot named {words[0].text!r} (snapshots: {have})")
-        return snap
+        return snap if whole else snap[0]
 
-    @command("restore", "restore NAME", "Put memory and mutable globals back as snapshot NAME had them.",
+    @command("restore", "restore NAME", "Put memory and mutable globals back as snapshot NAME had them (and the heap tracker's "
+             "blocks, when the heap is tracked).",
              args=("snap",), live=True)
     def cmd_restore(self, words):
         from ..render.shell import message
 
-        self.session.restore(self._snap(words, "restore NAME"))
-        self.print(message(f"restored {words[0].text!r}", "dim"))
+        snap, heap, tracker = self._snap(words, "restore NAME", whole=True)
+        self.session.restore(snap)
+        tr = self.session.heap_tracker
+        note = ""
+        if tr is not None and heap is not None and tr.compatible(tracker):  # the tracker's blocks as they were too
+            tr.set_state(heap)
+            self.heap_seen = min(self.heap_seen, len(tr.findings))
+        elif tr is not None:
+            note = " (the heap tracker was not running on this instance when it was saved: its blocks stay as now)"
+        self.print(message(f"restored {words[0].text!r}{note}", "dim"))
         return Output()
 
     @command("diff", "diff NAME", "Bytes that changed since snapshot NAME.", args=("snap",), live=True)
@@ -544,17 +572,52 @@ class Shell:
         self.changed = set()
         self.trap_call = None
         self.print(message("a fresh instance", "dim"))
+        self._heap_notes(fresh)
+        self.heap_seen = 0
         if old is not None:  # the same watches on the fresh instance (re-resolved there)
-            from ..runtime.watch import WatchRecorder, resolve_watch_target
-
-            rec = WatchRecorder(fresh, fresh.watch_pass, [], self.symbols, stop=False, access=self.watch_access)
-            fresh.watch_recorder = rec
-            rec.stop_targets = set(old.stop_targets)
-            rec.set_targets([resolve_watch_target(t.text, fresh, self.symbols, pending_ok=True)
-                             for t in old.targets], list(old.slots))
+            self._rewatch(old, fresh)
             if old.targets:
                 self.print(message(f"watching again: {', '.join(t.text for t in old.targets)}", "dim"))
         return Output()
+
+    def _rewatch(self, old, fresh) -> None:
+        """``old``'s watch targets on the session ``fresh`` (rewritten with a watch pass too)."""
+        from ..runtime.watch import WatchRecorder, resolve_watch_target
+
+        rec = WatchRecorder(fresh, fresh.watch_pass, [], self.symbols, stop=False, access=self.watch_access)
+        fresh.watch_recorder = rec
+        rec.stop_targets = set(old.stop_targets)
+        rec.set_targets([resolve_watch_target(t.text, fresh, self.symbols, pending_ok=True)
+                         for t in old.targets], list(old.slots))
+
+    def _reopen(self, options: dict) -> None:
+        """Replaces the instance by one opened with ``options`` (rewritten for watching or heap tracking): memory
+        and globals are carried over, and so are the watches and the heap tracker's blocks. Host state (WASI
+        files, output so far) and table entries set at run time are not."""
+        from ..runtime import open_session
+
+        snap = self.session.snapshot()
+        fresh = open_session(self.session.module, **options)
+        try:
+            for i, image in zip(sorted(fresh.memories), snap.memories, strict=False):
+                m = fresh._mem(i)
+                short = len(image) - fresh.memory_size(i)
+                if short > 0:
+                    m.grow(fresh.store, -(-short // 65536))
+            fresh.restore(snap)
+            old_rec, old_heap = self._recorder(), self.session.heap_tracker
+            if old_rec is not None:
+                self._rewatch(old_rec, fresh)
+            self._heap_notes(fresh)
+            if old_heap is not None and not fresh.heap_tracker.adopt(old_heap):
+                fresh.heap_tracker.notes.append("the instance was rewritten again and its allocation sites "
+                                                "changed: the blocks allocated before were forgotten")
+        except BaseException:
+            fresh.close()
+            raise
+        self.session.close()
+        self.session = fresh
+        self.options = options
 
     # -- watchpoints ----------------------------------------------------------------------------
     def _recorder(self):
@@ -580,25 +643,8 @@ class Shell:
         if rec is not None:
             return rec
         if self.session.watch_pass is None:
-            from ..runtime import open_session
-
-            options = dict(self.options, watch=watch_slot_spec(DEFAULT_WATCH_SLOTS, self.session.module,
-                                                                   self.watch_access == "rw"))
-            snap = self.session.snapshot()
-            fresh = open_session(self.session.module, **options)
-            try:
-                for i, image in zip(sorted(fresh.memories), snap.memories, strict=False):
-                    m = fresh._mem(i)
-                    short = len(image) - fresh.memory_size(i)
-                    if short > 0:
-                        m.grow(fresh.store, -(-short // 65536))
-                fresh.restore(snap)
-            except BaseException:
-                fresh.close()
-                raise
-            self.session.close()
-            self.session = fresh
-            self.options = options
+            self._reopen(dict(self.options, watch=watch_slot_spec(DEFAULT_WATCH_SLOTS, self.session.module,
+                                                                  self.watch_access == "rw")))
             self.print(message(
                 f"watch: the instance was reopened rewritten for {DEFAULT_WATCH_SLOTS} watch slots (every store"
                 f"{' and load' if self.watch_access == 'rw' else ''} now checks them inline); its memory and globals were carried over, host state was not (WASI files, "
@@ -691,6 +737,72 @@ class Shell:
         rec.stop_targets.discard(t.text)
         del self.watch_ids[k]
         self.print(message(f"watch {n} ({t.text}) removed", "dim"))
+        return Output()
+
+    # -- heap tracking --------------------------------------------------------------------------
+    def _heap_spec(self, module) -> dict:
+        from ..runtime import symbols_for
+        from ..runtime.heap import heap_spec
+
+        return heap_spec(module, self.allocator, symbols_for(module))
+
+    def _heap_notes(self, session) -> None:
+        spec = self.options.get("heap")
+        if spec and session.heap_tracker is not None:
+            session.heap_tracker.notes[:0] = spec["notes"]
+
+    def _heap_report(self):
+        from ..runtime.heap import live_heap
+
+        return live_heap(self.session, self.symbols)
+
+    def _show_heap_findings(self) -> None:
+        """The double and invalid frees the last command's code made (shown as they happen)."""
+        tr = self.session.heap_tracker
+        if tr is None:
+            return
+        tr.disarm()
+        if len(tr.findings) > self.heap_seen:
+            from ..render.heap import render_findings
+
+            report = self._heap_report()
+            report.findings = report.findings[self.heap_seen:]
+            self.print(render_findings(report))
+        self.heap_seen = len(tr.findings)
+
+    def _heap_tracking(self):
+        """The session's heap tracker; a session opened without one (no --heap) is reopened rewritten with
+        the heap pass (and the watch pass it had), memory, globals, watches carried over."""
+        from ..render.shell import message
+
+        if self.session.heap_tracker is not None:
+            return self.session.heap_tracker
+        options = dict(self.options, heap=self._heap_spec(self.session.module))
+        self._reopen(options)
+        self.print(message(
+            "heap: the instance was reopened with its allocator calls hooked; its memory and globals were carried "
+            "over, host state was not (WASI files, stdout/stderr so far) nor table entries set at run time. Blocks "
+            "allocated before now are not known to the tracker (freeing one is reported as an invalid free): start "
+            "with --heap to track from the start.", "yellow"))
+        return self.session.heap_tracker
+
+    @command("heap", "heap [findings]", "The live heap blocks by allocating site, as `wasmem heap` shows them; "
+             "`heap findings`: the double and invalid frees so far.",
+             "Every call of the allocator is tracked, the module's own and the shell's (alloc, free, s: "
+             "arguments go through the same hooked exports). The first `heap` of a shell started without --heap "
+             "reopens the instance with the allocator hooked (memory and globals carried over; blocks allocated "
+             "before are unknown to it). assert heap.live == N (live blocks), heap.bytes (live bytes), "
+             "heap.findings, heap.allocations, heap.frees check the tracker.", ("heap",), live=True)
+    def cmd_heap(self, words):
+        from ..render.heap import render_findings, render_heap
+
+        self._need(words, 0, "heap [findings]", 1)
+        if words and words[0].text != "findings":
+            raise UsageError(f"heap {words[0].text}: use `heap` or `heap findings`")
+        self._heap_tracking()
+        report = self._heap_report()
+        self.heap_seen = len(report.findings)
+        self.print(render_findings(report) if words else render_heap(report))
         return Output()
 
     # -- information ----------------------------------------------------------------------------
@@ -816,8 +928,16 @@ class Shell:
             if head == "watch.hits":
                 return self.watch_last if rec is not None else 0
             return (len(rec.report.hits) + rec.report.dropped) if rec is not None else 0
-        if head in ("heap.live", "heap.leaked") or head.startswith("heap."):
-            raise UsageError(f"{head} needs heap tracking (`heap`), which this wasmem does not have yet")
+        if head.startswith("heap.") and len(words) == 1:
+            if head not in HEAP_VALUES:
+                raise UsageError(f"{head}: use one of {', '.join(HEAP_VALUES)}")
+            tr = self.session.heap_tracker
+            if tr is None:
+                raise UsageError(f"{head} needs heap tracking: start the shell with --heap, or run `heap` first "
+                                 f"(it reopens the instance tracked)")
+            tr.disarm()
+            return {"heap.live": len(tr.live), "heap.bytes": tr.live_bytes, "heap.findings": len(tr.findings),
+                    "heap.allocations": tr.allocations, "heap.frees": tr.frees}[head]
         if head in ("bytes", "str") or head in SCALAR_READERS:
             if len(words) not in (2, 3):
                 raise UsageError(f"{head} ADDR{' [N]' if head == 'bytes' else ''}")

@@ -79,8 +79,14 @@ class ShellCompleter(Completer):
             return self._starting(current, list(INFO_TOPICS))
         if kind == "command":
             return self._starting(current, sorted(COMMANDS))
+        if kind == "heap":
+            return self._starting(current, ["findings"])
         if kind == "snap":
             return self._starting(current, sorted(self.shell.snapshots))
+        if kind in ("address", "value") and head == "assert" and current.startswith("heap."):
+            from .core import HEAP_VALUES
+
+            return self._starting(current, list(HEAP_VALUES))
         if kind in ("address", "value"):
             return self._address(current)
         return []
