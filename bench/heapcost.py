@@ -12,8 +12,8 @@ options (Session._invoke: the call with its limits, no memory images or diffs):
 - tracked:    the heap pass and the tracker (every record turned into live blocks): what `wasmem heap`
               and `wasmem leaks` pay
 - paths:      tracked with --paths (the call-path pass in every function, a host call per allocation)
-- memcheck:   tracked with --memcheck (every load and store checks a shadow byte; a host call per allocator
-              event, which marks the shadow)
+- memcheck:   tracked with --memcheck (every load and store checks a shadow byte; allocations and settled
+              frees mark the shadow in wasm, other frees drain the log at once)
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ HOOK_TABLE_EXPORT = "__wasmem_heap_hook"
 RECORD = 48
 LOG_PAGES = 5  # 4 pages of records, then one page of the recently cancelled frees
 CAPACITY = 4 * 65536 // RECORD  # records the log holds (5461)
-CANCEL_BASE = 4 * 65536  # the table of cancelled frees: CANCEL_SLOTS entries (pointer i64, site i32, 0 i32)
+CANCEL_BASE = 4 * 65536  # the table of cancelled frees: CANCEL_SLOTS entries (pointer i64, site i32, size i32)
 CANCEL_SLOTS = 4096
 CANCELLED_EXPORT = "__wasmem_heap_cancelled"  # i64: allocation/free pairs cancelled in wasm
 CANCELLED_BYTES_EXPORT = "__wasmem_heap_cancelled_bytes"  # i64: their bytes
@@ -117,6 +117,7 @@ class HeapPass(Pass):
             raise ParseError("heap tracking: no allocator function to track (--allocator ALLOC,FREE names one)")
         self.sites: list[HeapSite] = []
         self.exported: dict[int, list[str]] = {}  # allocator number → its export names (redirected)
+        self.memcheck: MemcheckPass | None = None  # set by MemcheckPass: the wrappers then mark its shadow
 
     def setup(self, b: Builder) -> None:
         m = b.module
@@ -135,6 +136,9 @@ class HeapPass(Pass):
         self.table = b.add_table(2)  # entry 0: the log is full; entry 1: a memcheck hit (MemcheckPass)
         self.log_func = b.add_function(b.func_type(("i32", "i32", "i64", "i64", "i64", "i64", "i64")))
         self.cancel_func = b.add_function(b.func_type(("i64", "i32", "i64"), ("i32",)))
+        # with --memcheck: $mark(addr, n, state) fills the shadow of [addr, addr + n) in wasm (see MemcheckPass)
+        self.mark_func = (b.add_function(b.func_type(("i32", "i32", "i32"))) if self.memcheck is not None
+                          else None)
         self.exports = {"log": b.export(LOG_EXPORT, "memory", self.log_memory),
                         "count": b.export(COUNT_EXPORT, "global", self.count),
                         "limit": b.export(LIMIT_EXPORT, "global", self.limit),
@@ -177,6 +181,8 @@ class HeapPass(Pass):
     def finish(self, b: Builder) -> None:
         b.set_body(self.log_func, self._log_body())
         b.set_body(self.cancel_func, self._cancel_body())
+        if self.mark_func is not None:
+            b.set_body(self.mark_func, self._mark_body())
         for k, a in enumerate(self.allocators):
             ft = self._types[k]
             b.set_body(self.wrappers[a.index], self._wrapper_body(k, a, ft))
@@ -247,8 +253,42 @@ class HeapPass(Pass):
                  + b"\x71\x41\x04\x74" + _i(_TEE, 6))
         body += _i(_GET, 0) + mop(0x37, 3, CANCEL_BASE)
         body += _i(_GET, 6) + _i(_GET, 1) + mop(0x36, 2, CANCEL_BASE + 8)
+        body += _i(_GET, 6) + _i(_GET, 5) + b"\xa7" + mop(0x36, 2, CANCEL_BASE + 12)  # its size (for memcheck)
+        if self.mark_func is not None:  # the block is freed: its shadow says so at once
+            body += _i(_GET, 0) + b"\xa7" + _i(_GET, 5) + b"\xa7" + b"\x41\x01" + b"\x10" + uleb(self.mark_func)
         body += b"\x41\x01\x0b"
         return bytes(body)
+
+    def _mark_body(self) -> bytes:
+        """$mark(addr, n, state): the shadow bytes of [addr, addr + n) set to ``state`` — only when the range
+        lies inside the shadow (a bad pointer from the allocator must not make wasmem trap where the program
+        does not)."""
+        shadow = self.memcheck.shadow
+        size = b"\x3f" + uleb(shadow) + b"\x41\x10\x74"  # memory.size(shadow) << 16 (bytes; < 4 GiB)
+        body = bytearray(b"\x00")
+        # if n <= size && addr <= size - n: memory.fill shadow addr state n
+        body += _i(_GET, 1) + size + b"\x4d" + _i(_GET, 0) + size + _i(_GET, 1) + b"\x6b\x4d\x71"
+        body += b"\x04\x40" + _i(_GET, 0) + _i(_GET, 2) + _i(_GET, 1) + b"\xfc\x0b" + uleb(shadow) + b"\x0b"
+        return bytes(body + b"\x0b")
+
+    def _mark_allocation(self, a, ft, res: int) -> bytes:
+        """With --memcheck: code that marks the block an allocation returned as live in the shadow, in wasm,
+        so that the program's next access to it is not reported whatever the log holds (wasm32 only)."""
+        if self.mark_func is None or ft.results != ("i32",):
+            return b""
+        params = a.convention.params
+        if "size" not in params or any(ft.params[i] != "i32" for i in range(len(ft.params))):
+            return b""
+        size = _i(_GET, params.index("size"))
+        if a.role == "calloc" and "count" in params:
+            size += _i(_GET, params.index("count")) + b"\x6c"
+        if a.role == "memalign_out" and "out" in params:
+            ptr = _i(_GET, params.index("out")) + b"\x28\x02\x00"  # the pointer stored through `out`
+            ok = _i(_GET, res) + b"\x45"  # status 0
+        else:
+            ptr = _i(_GET, res)
+            ok = _i(_GET, res)  # a non-null block
+        return ok + b"\x04\x40" + ptr + size + b"\x41\x00\x10" + uleb(self.mark_func) + b"\x0b"
 
     def _wrapper_body(self, k: int, a, ft) -> bytes:
         n = len(ft.params)
@@ -286,7 +326,10 @@ class HeapPass(Pass):
                 body += (_i(_GET, pi) + ext[ft.params[pi]] + _i(_GET, site) + old + b"\x10" + uleb(self.cancel_func)
                          + b"\x45\x04\x40")
             body += _const(2 * k + BEFORE) + _i(_GET, site) + args() + b"\x42\x00"
-            body += b"\x10" + uleb(self.log_func) + b"\x0b"
+            body += b"\x10" + uleb(self.log_func)
+            if self.mark_func is not None:  # the host marks the freed block before the program runs on
+                body += b"\x41\x00\x11" + uleb(self.hook_type) + uleb(self.table)
+            body += b"\x0b"
             if cancel:
                 body += b"\x0b"
         body += b"".join(_i(_GET, i) for i in range(n)) + b"\x10" + uleb(a.index)
@@ -303,7 +346,9 @@ class HeapPass(Pass):
             body += _i(_GGET, self.depth) + b"\x45" + _i(_GGET, self.on) + b"\x71"
             body += b"\x04\x40" + _const(2 * k + AFTER) + _i(_GET, site) + args(fourth)
             body += (_i(_GET, res) + ext[res_t]) if res_t is not None else b"\x42\x00"
-            body += b"\x10" + uleb(self.log_func) + b"\x0b"
+            body += b"\x10" + uleb(self.log_func)
+            body += self._mark_allocation(a, ft, res)
+            body += b"\x0b"
         if res_t is not None:
             body += _i(_GET, res)
         return bytes(body + b"\x0b")
@@ -333,9 +378,12 @@ class MemcheckPass(Pass):
     SIMD and bulk ones) first reads one *shadow byte* for its first byte's address, in an appended memory as
     large as memory 0 (``memory.grow`` of memory 0 grows it by the same number of pages): 0 = fine,
     1 = inside a freed block, 2 = heap memory outside every live block (past a block's end, an allocator
-    header, memory not handed out). The host keeps the shadow: heap memory ``[__heap_base, end)`` is 2 when
-    tracking starts (and so are the pages memory.grow adds: the global ``fresh``), an allocation makes its bytes 0 and a free makes them 1 (so the heap pass's log is read
-    at every event: ``limit`` 1). A non-zero byte outside the allocator (the heap pass's ``depth`` is 0)
+    header, memory not handed out). Heap memory ``[__heap_base, end)`` is 2 when tracking starts (the host
+    marks it, and the pages memory.grow adds get the global ``fresh``). The shadow is kept current *in wasm*,
+    so the program's next access is judged right whatever the log holds: an allocation's wrapper fills its
+    block's shadow with 0 (``$mark``, only inside the shadow's bounds), a free settled in wasm (``$cancel``)
+    fills it with 1, and a free the log cannot settle drains the log at once, the host marking the block it
+    knows (its size is in the host's records, not in the call). A non-zero byte outside the allocator (the heap pass's ``depth`` is 0)
     calls the host through the heap pass's hook table (entry 1, ``(site i32, addr i64)``), which reports a
     *use after free* or an *access outside a live block* with the access's site and continues. Checked: the
     first byte of each access only."""
@@ -344,6 +392,7 @@ class MemcheckPass(Pass):
 
     def __init__(self, heap: HeapPass):
         self.heap = heap
+        heap.memcheck = self
         self.sites: list[AccessSite] = []
 
     def setup(self, b: Builder) -> None:

@@ -114,7 +114,7 @@ class HeapTracker:
                 ex[memcheck.exports["fresh"]].set_value(session.store, 2)  # and the pages memory.grow adds
             else:
                 self.notes.append("--memcheck: __heap_base is unknown: only accesses to freed blocks are checked")
-        if paths or memcheck is not None:  # every event as it happens (memcheck marks the shadow at once)
+        if paths:  # every event as it happens (its call path is read then)
             ex[hpass.exports["limit"]].set_value(session.store, 1)
         ex[hpass.exports["on"]].set_value(session.store, 1)
 
@@ -351,6 +351,7 @@ class HeapTracker:
 
     def _mc_hook(self, access: int, addr: int) -> None:
         try:
+            self.drain()  # the blocks the log holds (not read yet) name the hit's block
             self._mc_hit(access, addr & MASK64)
         except Exception as exc:  # noqa: BLE001 - reporting must not change the program
             self.notes.append(f"a --memcheck hit could not be reported: {exc}")
@@ -374,6 +375,8 @@ class HeapTracker:
         if value == 1:
             kind = "use-after-free"
             blk = next(((p, v) for p, v in reversed(self.freed.items()) if p <= addr < p + (v[2] or 1)), None)
+            if blk is None:  # a block allocated and freed between two reads of the log (settled in wasm)
+                blk = self._cancelled_block(addr)
             if blk is not None:
                 freed_at = blk[1][0]
                 what += f", {addr - blk[0]} bytes into a freed block of {blk[1][2]} bytes at {blk[0]:#x}"
@@ -391,6 +394,19 @@ class HeapTracker:
         f = Finding(kind, addr, -1, self.call, what, freed_at, site)
         self.mc_hits[access] = f
         self.findings.append(f)
+
+    def _cancelled_block(self, addr: int):
+        """(pointer, (site, None, size)) of a block that wasm allocated and freed without the host reading
+        either (a cancelled pair) and that holds ``addr``, from the table of cancelled frees; or None."""
+        raw = self._log.read(self.session.store, CANCEL_BASE, CANCEL_BASE + 16 * CANCEL_SLOTS)
+        for k in range(CANCEL_SLOTS):
+            e = raw[16 * k:16 * k + 16]
+            ptr = int.from_bytes(e[:8], "little")
+            size = int.from_bytes(e[12:16], "little")
+            if size and ptr <= addr < ptr + size:
+                site = int.from_bytes(e[8:12], "little")
+                return ptr, (-1 if site == HOST_SITE else site, None, size)
+        return None
 
     def _cancelled_free(self, ptr: int) -> int | None:
         """The site of the last free of ``ptr`` that wasm cancelled with its allocation, if the table has it."""
