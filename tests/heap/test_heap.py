@@ -249,3 +249,39 @@ def test_memcheck_suppressions_by_function_name(capsys):
     assert [f.kind for f in r.findings] == ["outside-block"]
     code, _, err = run(capsys, "heap", C, "--memcheck-ignore", "f")
     assert code == 2 and "needs --memcheck" in err
+
+
+STRADDLE = """(module
+  (memory (export "memory") 2)
+  (global $__stack_pointer (mut i32) (i32.const 65536))
+  (global (export "__heap_base") i32 (i32.const 65536))
+  (global $top (mut i32) (i32.const 65536))
+  (func $malloc (export "malloc") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $top))
+    (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 15)) (i32.const -16))))
+    (local.get $p))
+  (func $free (export "free") (param i32))
+  (func (export "store_at") (param $size i32) (param $at i32) (result i32)
+    (local $p i32)
+    (local.set $p (call $malloc (local.get $size)))
+    (i32.store (i32.add (local.get $p) (local.get $at)) (i32.const -1))
+    (call $free (local.get $p))
+    (i32.const 0)))"""
+
+
+def test_memcheck_sees_an_access_that_starts_in_a_block_and_runs_past_its_end(tmp_path):
+    """A 4-byte store at offset 8 of a 10-byte block: its first byte is the block's, its last two are not.
+    The check reads the first and the last byte of every access, so it is reported from the byte it leaves
+    the block; a store that fits (offset 8 of a 12-byte block) is not."""
+    from conftest import wat
+
+    path = tmp_path / "straddle.wasm"
+    path.write_bytes(wat(STRADDLE))
+    r = heap(str(path), after=["store_at 12 8"], memcheck=True)
+    assert r.findings == []
+    r = heap(str(path), after=["store_at 10 8"], memcheck=True)
+    (f,) = r.findings
+    assert f.kind == "outside-block" and f.access.function == "store_at"
+    assert "write of 4 bytes at 0x10008 (from its byte 2, at 0x1000a), just past the end of the block of 10 " \
+           "bytes at 0x10000" in f.message, f.message

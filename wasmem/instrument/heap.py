@@ -386,7 +386,8 @@ class MemcheckPass(Pass):
     knows (its size is in the host's records, not in the call). A non-zero byte outside the allocator (the heap pass's ``depth`` is 0)
     calls the host through the heap pass's hook table (entry 1, ``(site i32, addr i64)``), which reports a
     *use after free* or an *access outside a live block* with the access's site and continues. Checked: the
-    first byte of each access only."""
+    first and the last byte of each access (so an access that starts inside a block and runs past its end is
+    seen; an access spans at most 8 bytes, so a state change in its middle alone is not)."""
 
     ops = frozenset({*_LOADS, *_STORES, 0x40})
 
@@ -435,6 +436,11 @@ class MemcheckPass(Pass):
         if off:
             out += _const(off & 0xFFFFFFFF) + b"\x6a"
         out += b"\x2d\x40" + uleb(self.shadow) + b"\x00"  # i32.load8_u from the shadow
+        if size > 1:  # and the access's last byte: an access that starts in a block and runs past its end
+            out += _i(_GET, a)
+            if off:
+                out += _const(off & 0xFFFFFFFF) + b"\x6a"
+            out += b"\x2d\x40" + uleb(self.shadow) + uleb(size - 1) + b"\x72"  # load8_u offset=size-1; or
         out += _i(_GGET, self.heap.depth) + b"\x45\x6c"  # shadow * (depth == 0): non-zero = check
         out += b"\x04\x40" + _const(sid) + _i(_GET, a) + b"\xad"
         if off:

@@ -367,10 +367,16 @@ class HeapTracker:
         if self.mc_ignore and self.session.function_name(s.func_index) in self.mc_ignore:
             self.mc_ignored += 1
             return
-        value = self._shadow.read(self.session.store, addr, addr + 1)[0] if addr < self._shadow.data_len(
-            self.session.store) else 0
         verb = "write" if s.write else "read"
         what = f"{verb} of {s.size} byte{'s' if s.size != 1 else ''} at {addr:#x}"
+        # the first byte of the access the shadow does not call fine (the check reads its first and last)
+        top = self._shadow.data_len(self.session.store)
+        shadow = self._shadow.read(self.session.store, addr, min(addr + max(s.size, 1), top)) if addr < top else b""
+        bad = next((k for k, b in enumerate(shadow) if b), 0)
+        value = shadow[bad] if shadow else 0
+        if bad:
+            what += f" (from its byte {bad}, at {addr + bad:#x})"
+            addr += bad
         freed_at = None
         if value == 1:
             kind = "use-after-free"
@@ -386,8 +392,9 @@ class HeapTracker:
             kind = "outside-block"
             near = max((p for p in self.live if p <= addr), default=None)
             if near is not None and addr < near + self.live[near][0] + 64:
-                what += f", {addr - near - self.live[near][0]} bytes past the end of the block of " \
-                        f"{self.live[near][0]} bytes at {near:#x}"
+                past = addr - near - self.live[near][0]
+                what += (f", {'just' if past == 0 else f'{past} bytes'} past the end of the block of "
+                         f"{self.live[near][0]} bytes at {near:#x}")
             else:
                 what += ": heap memory no live block holds"
         site = Site(access, self.session.function_name(s.func_index), s.func_index, s.offset, None, None)
