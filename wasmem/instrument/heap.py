@@ -375,7 +375,7 @@ class AccessSite:
 
 class MemcheckPass(Pass):
     """``--memcheck``: every plain load and store of memory 0 (``i32.load`` … ``i64.store32``; not the atomic,
-    SIMD and bulk ones) first reads one *shadow byte* for its first byte's address, in an appended memory as
+    SIMD and bulk ones) first reads the *shadow bytes* of its first and last byte, in an appended memory as
     large as memory 0 (``memory.grow`` of memory 0 grows it by the same number of pages): 0 = fine,
     1 = inside a freed block, 2 = heap memory outside every live block (past a block's end, an allocator
     header, memory not handed out). Heap memory ``[__heap_base, end)`` is 2 when tracking starts (the host
@@ -383,11 +383,12 @@ class MemcheckPass(Pass):
     so the program's next access is judged right whatever the log holds: an allocation's wrapper fills its
     block's shadow with 0 (``$mark``, only inside the shadow's bounds), a free settled in wasm (``$cancel``)
     fills it with 1, and a free the log cannot settle drains the log at once, the host marking the block it
-    knows (its size is in the host's records, not in the call). A non-zero byte outside the allocator (the heap pass's ``depth`` is 0)
-    calls the host through the heap pass's hook table (entry 1, ``(site i32, addr i64)``), which reports a
-    *use after free* or an *access outside a live block* with the access's site and continues. Checked: the
-    first and the last byte of each access (so an access that starts inside a block and runs past its end is
-    seen; an access spans at most 8 bytes, so a state change in its middle alone is not)."""
+    knows (its size is in the host's records, not in the call). A non-zero byte outside the allocator (the
+    heap pass's ``depth`` is 0) calls the host through the heap pass's hook table (entry 1, ``(site i32,
+    addr i64)``), which reports a *use after free* or an *access outside a live block* with the access's
+    site and continues. Checked: the first and the last byte of each access (so an access that starts inside
+    a block and runs past its end is seen; an access spans at most 8 bytes, so a state change in its middle
+    alone is not)."""
 
     ops = frozenset({*_LOADS, *_STORES, 0x40})
 
