@@ -440,17 +440,8 @@ class HeapTracker:
             self.findings.append(Finding(kind, ptr, site, self.call, message, freed_at))
 
     def _call_path(self) -> list[str] | None:
-        from ..instrument.callpath import RING
-
-        cp = getattr(self.session, "callpath_pass", None)
-        if cp is None:
-            return None
-        ex, store = self.session.exports, self.session.store
-        depth = ex[cp.exports["depth"]].value(store) & 0xFFFFFFFF
-        n = min(depth, RING, MAX_PATH)
-        raw = ex[cp.exports["memory"]].read(store, 0, RING * 4)
-        idx = [int.from_bytes(raw[4 * (k % RING):4 * (k % RING) + 4], "little") for k in range(depth - n, depth)]
-        return [self.session.function_name(i) for i in idx]
+        got = self.session.call_path(MAX_PATH)
+        return None if got is None else got[0]
 
     # -- views ----------------------------------------------------------------------------------------
     @property

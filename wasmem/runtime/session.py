@@ -1292,6 +1292,22 @@ class Session:
         except ParseError as exc:
             raise UsageError(str(exc)) from None
 
+    def call_path(self, keep: int) -> tuple[list[str], int] | None:
+        """(the innermost ``keep`` functions active now, outermost first; how many are active) from the
+        call-path pass's shadow stack (instrument/callpath.py), or None when the module was not rewritten
+        with it. Read by a host function the module called (a watch hit, a heap event)."""
+        from ..instrument.callpath import RING
+
+        cp = getattr(self, "callpath_pass", None)
+        if cp is None:
+            return None
+        ex, store = self.exports, self.store
+        depth = ex[cp.exports["depth"]].value(store) & 0xFFFFFFFF
+        n = min(depth, RING, keep)
+        raw = ex[cp.exports["memory"]].read(store, 0, RING * 4)
+        idx = [int.from_bytes(raw[4 * (k % RING):4 * (k % RING) + 4], "little") for k in range(depth - n, depth)]
+        return [self.function_name(i) for i in idx], depth
+
     def function_name(self, index: int, fallback: str | None = None) -> str:
         n = self.module.names.functions.get(index)
         if n:

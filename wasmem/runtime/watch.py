@@ -485,20 +485,12 @@ class WatchRecorder:
 
     def _call_path(self) -> list[str] | None:
         """The functions active at the hit, outermost first (the shadow stack of callpath.py)."""
-        from ..instrument.callpath import RING
-
-        cp = getattr(self.session, "callpath_pass", None)
-        if cp is None:
+        got = self.session.call_path(MAX_PATH)
+        if got is None:
             return None
-        ex, store = self.session.exports, self.session.store
-        depth = ex[cp.exports["depth"]].value(store) & 0xFFFFFFFF
-        mem = ex[cp.exports["memory"]]
-        n = min(depth, RING, MAX_PATH)
-        raw = mem.read(store, 0, RING * 4)
-        idx = [int.from_bytes(raw[4 * (k % RING):4 * (k % RING) + 4], "little") for k in range(depth - n, depth)]
-        names = [self.session.function_name(i) for i in idx]
-        if depth > n:
-            names.insert(0, f"… {depth - n} more")
+        names, depth = got
+        if depth > len(names):
+            names.insert(0, f"… {depth - len(names)} more")
         return names
 
     def _new_bytes(self, s, old, size, shown, v0, v1):
