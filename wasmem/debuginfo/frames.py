@@ -31,11 +31,7 @@ def build_backtrace(view: CoreView, symbols) -> Backtrace:
         fr.name = nm if nm is not None else fr.host
     sp, g = None, None
     try:
-        layout = symbols.layout
-        g = layout.stack_pointer.global_index if layout is not None and layout.stack_pointer is not None else None
-        if g is not None:
-            v = view.global_value(g)
-            sp = v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
+        g, sp = _dumped_sp(view, symbols.layout)
     except WasmemError:
         sp = None
     if symbols.has_dwarf:
@@ -46,12 +42,7 @@ def build_backtrace(view: CoreView, symbols) -> Backtrace:
             fr.frame_base = bases.get(fr.index)
             if fr.locals or fr.frame_base is not None:
                 fr.variables = frame_variables(symbols, fr.module_offset - cs, fr.locals, view, fr.frame_base)
-    pages = None
-    if view.module.memories:
-        try:
-            pages = view.memory(0).pages
-        except WasmemError:
-            pages = None
+    pages = _memory_pages(view)
     thread = core.sections.threads[0].name if core.sections.threads else None
     return Backtrace(core=core.path, module=view.module.path, executable=core.name, thread=thread, frames=frames,
                      stack_pointer=sp, memory_pages=pages, notes=list(view.notes),
@@ -160,20 +151,31 @@ def _scalar_text(v, t) -> str:
     return str(v)
 
 
+def _dumped_sp(view: CoreView, layout) -> tuple[int | None, int | None]:
+    """(the stack pointer's global, its value in the dump) as the layout names the global; Nones when the
+    layout has none or the dump holds no integer there."""
+    g = layout.stack_pointer.global_index if layout is not None and layout.stack_pointer is not None else None
+    if g is None:
+        return None, None
+    v = view.global_value(g)
+    return g, (v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None)
+
+
+def _memory_pages(view: CoreView) -> int | None:
+    """Memory 0's page count in the dump, or None (no memory, or a dump that does not hold it)."""
+    if not view.module.memories:
+        return None
+    try:
+        return view.memory(0).pages
+    except WasmemError:
+        return None
+
+
 def crash_facts(view: CoreView, layout) -> dict:
     """What `inspect --core` adds to a layout: the dump's file, memory 0's size in it, the stack pointer
     there and how much of the stack it had in use, and the frames (youngest first) by name."""
-    sp = None
-    g = layout.stack_pointer.global_index if layout.stack_pointer is not None else None
-    if g is not None:
-        v = view.global_value(g)
-        sp = v & 0xFFFFFFFFFFFFFFFF if isinstance(v, int) else None
-    pages = None
-    if view.module.memories:
-        try:
-            pages = view.memory(0).pages
-        except WasmemError:
-            pages = None
+    _g, sp = _dumped_sp(view, layout)
+    pages = _memory_pages(view)
     used = None
     if sp is not None and layout.stack_high is not None and layout.stack_low is not None \
             and layout.stack_low <= sp <= layout.stack_high:

@@ -41,18 +41,12 @@ class CoreSession:
     get_sp = Session.get_sp
     has_sp = Session.has_sp
     _is64 = Session._is64
+    _mem = Session._mem  # by index from self.memories, one error for a memory that does not exist
 
     def get_global(self, index: int):
         if not 0 <= index < len(self.module.globals):
             raise UsageError(f"global {index} does not exist ({len(self.module.globals)} globals)")
         return self.view.global_value(index)
-
-    def _mem(self, index: int):
-        m = self.memories.get(index)
-        if m is None:
-            n = len(self.module.memories)
-            raise UsageError(f"memory {index} does not exist (the module has {n} memor{'y' if n == 1 else 'ies'})")
-        return m
 
     def memory(self, index: int = 0) -> MemoryInfo:
         m = self._mem(index)
