@@ -17,11 +17,23 @@ _PATHS_HELP = ("Record each allocation's call path (a shadow call stack in every
                "allocation: slower).")
 
 
-def _notes(notes) -> None:
+def _show(report, sess, as_json: bool, view: str, svg) -> int:
+    """Prints a heap or leak report (its notes on stderr; ``view``: the render.heap function for text), closes
+    the session; the exit status: 0, or 1 when the report is not ok."""
     from .main import error_line
 
-    for n in notes:
-        error_line(n, "wasmem: note: ")
+    try:
+        for n in report.notes:
+            error_line(n, "wasmem: note: ")
+        if as_json:
+            print_json(report.to_dict())
+        else:
+            from ..render import heap as views
+
+            render(getattr(views, view)(report), svg)
+    finally:
+        sess.close()
+    return 0 if report.ok else 1
 
 
 @click.command("heap")
@@ -56,17 +68,7 @@ def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, session
 
     report, sess = heap_report(module, after=after, allocator=allocator, alloc=alloc, paths=paths,
                                memcheck=memcheck, memcheck_ignore=memcheck_ignore, **session)
-    try:
-        _notes(report.notes)
-        if as_json:
-            print_json(report.to_dict())
-        else:
-            from ..render.heap import render_heap
-
-            render(render_heap(report), svg)
-    finally:
-        sess.close()
-    return 0 if report.ok else 1
+    return _show(report, sess, as_json, "render_heap", svg)
 
 
 @click.command("leaks")
@@ -106,14 +108,4 @@ def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memche
     report, sess = leak_report(module, call, repeat=repeat, before=before, allocator=allocator, alloc=alloc,
                                max_growth=max_growth, paths=paths, memcheck=memcheck,
                                memcheck_ignore=memcheck_ignore, **session)
-    try:
-        _notes(report.notes)
-        if as_json:
-            print_json(report.to_dict())
-        else:
-            from ..render.heap import render_leaks
-
-            render(render_leaks(report), svg)
-    finally:
-        sess.close()
-    return 0 if report.ok else 1
+    return _show(report, sess, as_json, "render_leaks", svg)
