@@ -32,9 +32,9 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 from cache import cache_dir, log  # noqa: E402
+from docblock import write_block  # noqa: E402 - bench/ (the script's folder) is on the path
 
 DOC = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- coredump:begin -->", "<!-- coredump:end -->"
 DATA = ROOT / "tests" / "coredump" / "data"
 MODULE = DATA / "crash.wasm"
 SOURCE = DATA / "crash.core"
@@ -183,13 +183,7 @@ def main(argv=None) -> int:
     text = table(measure(a.repeat), a.repeat)
     print(text)
     if a.write:
-        doc = DOC.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
-        else:
-            doc = doc.rstrip("\n") + "\n\n## Opening a large coredump\n\n" + block + "\n"
-        DOC.write_text(doc, encoding="utf-8")
+        write_block(DOC, "coredump", text, heading="Opening a large coredump")
     return 0
 
 

@@ -30,9 +30,9 @@ sys.path.insert(0, str(HERE))
 
 from cache import cache_dir, fetch, log  # noqa: E402
 from corpus import CORPUS, Case  # noqa: E402
+from docblock import write_block  # noqa: E402 - bench/ (the script's folder) is on the path
 
 DOC = ROOT / "docs" / "compatibility.md"
-BEGIN, END = "<!-- differential:begin -->", "<!-- differential:end -->"
 PASS = "ok"
 
 
@@ -251,13 +251,7 @@ def failures_md(results: list[dict], cases: dict[str, Case]) -> str:
 
 
 def write_doc(text: str) -> None:
-    old = DOC.read_text() if DOC.exists() else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        DOC.write_text(head + BEGIN + "\n" + text + "\n" + END + tail)
-    else:
-        DOC.write_text("# Compatibility\n\n" + BEGIN + "\n" + text + "\n" + END + "\n")
+    write_block(DOC, "differential", text, title="Compatibility")
 
 
 def main(argv=None) -> int:

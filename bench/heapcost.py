@@ -27,9 +27,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+from docblock import write_block  # noqa: E402 - bench/ (the script's folder) is on the path
 
 DOC = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- heapcost:begin -->", "<!-- heapcost:end -->"
 MODULE = ROOT / "tests" / "heap" / "data" / "heapdemo.wasm"
 
 
@@ -92,13 +92,7 @@ def main(argv=None) -> int:
     text = table(measure(a.repeat), a.repeat)
     print(text)
     if a.write:
-        doc = DOC.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
-        else:
-            doc = doc.rstrip("\n") + "\n\n" + block + "\n"
-        DOC.write_text(doc, encoding="utf-8")
+        write_block(DOC, "heapcost", text)
     return 0
 
 

@@ -30,10 +30,10 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from cache import cache_dir, fetch, log, sha256  # noqa: E402,F401 - fetch/sha256 kept importable from run
+from docblock import write_block  # noqa: E402 - bench/ (the script's folder) is on the path
 from modules import CALL_ARGS, CALL_MODULE, DWARF_MODULE, MODULES, WASM_TOOLS  # noqa: E402
 
 DOC = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -243,14 +243,7 @@ def table(results: list[Result], sizes: dict[str, int], compare: dict[str, str])
 
 
 def write_doc(text: str) -> None:
-    if DOC.exists():
-        old = DOC.read_text()
-        if BEGIN in old and END in old:
-            head, rest = old.split(BEGIN, 1)
-            _, tail = rest.split(END, 1)
-            DOC.write_text(head + BEGIN + "\n" + text + "\n" + END + tail)
-            return
-    DOC.write_text("# Performance\n\n" + BEGIN + "\n" + text + "\n" + END + "\n")
+    write_block(DOC, "bench", text, title="Performance")
 
 
 CHAIN_KEY, CHAIN_DEPTH = "chain-200k", 200_000

@@ -36,9 +36,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+from docblock import write_block  # noqa: E402 - bench/ (the script's folder) is on the path
 
 DOC = ROOT / "docs" / "performance.md"
-BEGIN, END = "<!-- watchcost:begin -->", "<!-- watchcost:end -->"
 
 WAT = """
 (module
@@ -172,13 +172,7 @@ def main(argv=None) -> int:
     text = table(rows, calls, rewrites, a.repeat)
     print(text)
     if a.write:
-        doc = DOC.read_text(encoding="utf-8")
-        block = f"{BEGIN}\n{text}\n{END}"
-        if BEGIN in doc:
-            doc = doc[:doc.index(BEGIN)] + block + doc[doc.index(END) + len(END):]
-        else:
-            doc = doc.rstrip("\n") + "\n\n## What `--watch` costs\n\n" + block + "\n"
-        DOC.write_text(doc, encoding="utf-8")
+        write_block(DOC, "watchcost", text, heading="What `--watch` costs")
     return 0
 
 
