@@ -35,3 +35,14 @@ def wat_file(tmp_path):
         return str(p)
 
     return make
+
+
+def run_main(capsys, *argv) -> tuple[int, str, str]:
+    """``wasmem ARGV`` through the command line's own entry point (its error mapping and exit codes):
+    (exit code, stdout, stderr)."""
+    from wasmem.cli.main import main
+
+    with pytest.raises(SystemExit) as ei:
+        main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return ei.value.code, out, err

@@ -8,10 +8,10 @@ import io
 import os
 
 import pytest
-from conftest import ROOT, sample
+from conftest import ROOT, run_main, sample
 from coredump_util import CRASH_CORE, CRASH_O0_CORE, CRASH_O0_WASM, CRASH_WASM, write_with_locals
+from shell_util import buffered_shell, said
 
-from wasmem.cli.main import main
 from wasmem.errors import UsageError
 from wasmem.render.common import make_console
 from wasmem.shell import Shell
@@ -21,31 +21,15 @@ LIVE = ["call _start", "alloc 16", "write 0x100010 00", 'write accounts "x"', "f
         "snapshot a", "restore a", "diff a", "reset"]
 
 
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
-
-
 @pytest.fixture
 def core():
-    buf = io.StringIO()
-    sh = Shell(CRASH_WASM, core=CRASH_CORE, console=make_console(file=buf, width=100, color=False))
-    sh.buf = buf
+    sh = buffered_shell(CRASH_WASM, core=CRASH_CORE)
     yield sh
     sh.close()
 
 
-def said(sh) -> str:
-    text = sh.buf.getvalue()
-    sh.buf.seek(0)
-    sh.buf.truncate()
-    return text
-
-
 def test_the_crash_script_passes_on_the_wasmtime_dump(capsys):
-    code, out, err = run(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "-x", CRASH_WMS)
+    code, out, err = run_main(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "-x", CRASH_WMS)
     assert code == 0, out + err
     assert out.count("ok: ") == 9
     assert "coredump crash.core of crash.wasm: 3 frames, stack pointer 0x100000; read-only" in out
@@ -99,7 +83,7 @@ def test_bt_is_the_backtrace_command_view(capsys):
     sh.execute("bt")
     sh.close()
     text = buf.getvalue()
-    code, out, _ = run(capsys, "backtrace", CRASH_CORE, CRASH_WASM)
+    code, out, _ = run_main(capsys, "backtrace", CRASH_CORE, CRASH_WASM)
     assert code == 0
     assert [ln.rstrip() for ln in text.splitlines()] == [ln.rstrip() for ln in out.splitlines()]
     assert "#1  audit  crash.c:" in text and "func 0 +0x3 (file offset 0x4c)" in text
@@ -134,7 +118,7 @@ def test_commands_that_run_code_or_change_memory_are_refused(core, line):
 
 
 def test_a_refusal_in_a_script_is_one_line_exit_2(capsys):
-    code, out, err = run(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "-c", "p audited", "-c", "call _start")
+    code, out, err = run_main(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "-c", "p audited", "-c", "call _start")
     assert code == 2 and "$1 = 3" in out
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("wasmem: error: -c:2: call: this session is the coredump crash.core")
@@ -149,25 +133,25 @@ def test_help_marks_what_a_coredump_session_does_not_run(core):
 
 
 def test_a_module_that_is_not_the_dumps_is_the_backtrace_error(capsys):
-    code, _, bt_err = run(capsys, "backtrace", CRASH_CORE, sample("memdemo.wasm"))
+    code, _, bt_err = run_main(capsys, "backtrace", CRASH_CORE, sample("memdemo.wasm"))
     assert code == 2
     for cmd in ("shell", "view"):
-        code, out, err = run(capsys, cmd, sample("memdemo.wasm"), "--core", CRASH_CORE, "-c", "bt") if cmd == "shell" \
-            else run(capsys, cmd, sample("memdemo.wasm"), "--core", CRASH_CORE)
+        code, out, err = run_main(capsys, cmd, sample("memdemo.wasm"), "--core", CRASH_CORE, "-c", "bt") if cmd == "shell" \
+            else run_main(capsys, cmd, sample("memdemo.wasm"), "--core", CRASH_CORE)
         assert code == 2 and err == bt_err and len(err.splitlines()) == 1, err
         assert "memdemo.wasm is not the module of the coredump" in err
 
 
 def test_a_renamed_module_is_a_note_when_the_session_opens(tmp_path, capsys):
     core = write_with_locals(tmp_path / "x.core", module_name="app-v2.wasm")
-    code, out, err = run(capsys, "shell", CRASH_WASM, "--core", core, "-c", "bt")
+    code, out, err = run_main(capsys, "shell", CRASH_WASM, "--core", core, "-c", "bt")
     assert code == 0, err
     assert "note: the coredump names the module app-v2.wasm" in out
     assert "a = 0xfffff000" in out or "0xfffff000" in out  # balance_of's recorded local 0
 
 
 def test_view_in_a_script_says_it_needs_a_terminal(capsys):
-    code, _, err = run(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "-c", "view")
+    code, _, err = run_main(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "-c", "view")
     assert code == 2 and "view needs an interactive terminal" in err
 
 
@@ -200,5 +184,5 @@ def test_completion_offers_only_what_a_coredump_session_runs(core):
     (["dump", CRASH_WASM, "--core", CRASH_WASM], "not a coredump"),
 ])
 def test_wrong_files_are_one_line_in_the_options_terms(capsys, argv, needle):
-    code, _, err = run(capsys, *argv)
+    code, _, err = run_main(capsys, *argv)
     assert code == 2 and len(err.splitlines()) == 1 and needle in err, err

@@ -3,7 +3,6 @@ prompt_toolkit's pipe input and through a real pseudo-terminal running `wasmem s
 
 from __future__ import annotations
 
-import io
 import os
 import select
 import subprocess
@@ -13,18 +12,14 @@ import time
 
 import pytest
 from conftest import ROOT, sample
-
-from wasmem.render.common import make_console
-from wasmem.shell import Shell
+from shell_util import buffered_shell
 
 pytest.importorskip("prompt_toolkit")
 
 
 @pytest.fixture
 def shell():
-    buf = io.StringIO()
-    sh = Shell(sample("memdemo-debug.wasm"), console=make_console(file=buf, width=100, color=False))
-    sh.buf = buf
+    sh = buffered_shell(sample("memdemo-debug.wasm"))
     yield sh
     sh.close()
 

@@ -7,42 +7,25 @@ import io
 import os
 
 import pytest
-from conftest import ROOT, sample
+from conftest import ROOT, run_main, sample
+from shell_util import buffered_shell, said
 
-from wasmem.cli.main import main
-from wasmem.render.common import make_console
-from wasmem.shell import Shell, run_lines
+from wasmem.shell import run_lines
 from wasmem.shell.words import arithmetic, split_words, substitute
 
 SEED = os.path.join(ROOT, "examples", "seed.wms")
 
 
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
-
-
 @pytest.fixture
 def shell():
-    buf = io.StringIO()
-    sh = Shell(sample("memdemo-debug.wasm"), console=make_console(file=buf, width=100, color=False))
-    sh.buf = buf
+    sh = buffered_shell(sample("memdemo-debug.wasm"))
     yield sh
     sh.close()
 
 
-def said(sh) -> str:
-    text = sh.buf.getvalue()
-    sh.buf.seek(0)
-    sh.buf.truncate()
-    return text
-
-
 # -- the seed workflow ------------------------------------------------------------------------------
 def test_the_seed_script_passes_on_memdemo(capsys):
-    code, out, err = run(capsys, "shell", sample("memdemo.wasm"), "-x", SEED)
+    code, out, err = run_main(capsys, "shell", sample("memdemo.wasm"), "-x", SEED)
     assert code == 0, out + err
     assert "> call process_string $1 5" in out  # echoed as written
     assert "$2 = 2" in out and '$3 = "HELLO"' in out
@@ -70,7 +53,7 @@ def test_the_seed_workflow_step_by_step(shell):
 def test_a_failed_assert_exits_1_with_file_and_line(tmp_path, capsys):
     f = tmp_path / "t.wms"
     f.write_text("call apply 0 21\nassert $1 == 42\nassert $1 != 42\ninfo sp\n")
-    code, out, err = run(capsys, "shell", sample("memdemo.wasm"), "-x", str(f))
+    code, out, err = run_main(capsys, "shell", sample("memdemo.wasm"), "-x", str(f))
     assert code == 1
     assert f"{f}:3: assertion failed: $1 != 42 (left side is 42 (0x2a))" in err
     assert "ok: $1 == 42" in out and "> info sp" not in out  # stops at the failure
@@ -79,26 +62,26 @@ def test_a_failed_assert_exits_1_with_file_and_line(tmp_path, capsys):
 def test_a_script_error_exits_2_with_file_and_line(tmp_path, capsys):
     f = tmp_path / "t.wms"
     f.write_text("# a comment\n\nx/4x 0x10000\nfrobnicate 3\n")
-    code, out, err = run(capsys, "shell", sample("memdemo.wasm"), "-x", str(f))
+    code, out, err = run_main(capsys, "shell", sample("memdemo.wasm"), "-x", str(f))
     assert code == 2
     assert err.startswith(f"wasmem: error: {f}:4: unknown command 'frobnicate'")
     assert "Traceback" not in err
 
 
 def test_c_commands_and_quiet(capsys):
-    code, out, _ = run(capsys, "shell", sample("memdemo.wasm"), "-q", "-c", "call checksum b:68656c6c6f",
+    code, out, _ = run_main(capsys, "shell", sample("memdemo.wasm"), "-q", "-c", "call checksum b:68656c6c6f",
                        "-c", "assert $1 == 0x062c0215")
     assert code == 0 and "\n> " not in out and not out.startswith("> ") and "ok: $1 == 0x062c0215" in out
 
 
 def test_commands_from_a_standard_input_that_is_not_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("call apply 1 7\nassert $_ == 49\n"))
-    code, out, _ = run(capsys, "shell", sample("memdemo.wasm"))
+    code, out, _ = run_main(capsys, "shell", sample("memdemo.wasm"))
     assert code == 0 and "ok: $_ == 49" in out
 
 
 def test_a_missing_script_is_a_usage_error(capsys, tmp_path):
-    code, _, err = run(capsys, "shell", sample("memdemo.wasm"), "-x", str(tmp_path / "none.wms"))
+    code, _, err = run_main(capsys, "shell", sample("memdemo.wasm"), "-x", str(tmp_path / "none.wms"))
     assert code == 2 and "no such file" in err
 
 
@@ -259,8 +242,8 @@ def test_alloc_with_a_named_allocator_and_without_one(wat_file, capsys):
         global.get $top local.set 1
         global.get $top local.get 0 i32.add global.set $top
         local.get 1))""")
-    code, out, err = run(capsys, "shell", m, "-q", "-c", "alloc 8")
+    code, out, err = run_main(capsys, "shell", m, "-q", "-c", "alloc 8")
     assert code == 2 and "name one: alloc N NAME[,FREE]" in err
-    code, out, err = run(capsys, "shell", m, "-q", "-c", "alloc 8 bump", "-c", "alloc 8 bump", "-c", "assert $2 == 1032",
+    code, out, err = run_main(capsys, "shell", m, "-q", "-c", "alloc 8 bump", "-c", "alloc 8 bump", "-c", "assert $2 == 1032",
                          "-c", "free $1")
     assert code == 2 and "bump has no matching free export" in err and "$1 = 1024" in out

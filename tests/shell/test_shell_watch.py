@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import os
 
-import pytest
-from conftest import ROOT, sample
-
-from wasmem.cli.main import main
+from conftest import ROOT, run_main, sample
+from shell_util import reopened_matches_plain
 
 SEQ = sample("watchseq.wasm")
 EXAMPLE = os.path.join(ROOT, "examples", "watch.wms")
 
 
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
-
-
 def test_the_example_script_passes(capsys):
-    code, out, err = run(capsys, "shell", SEQ, "-x", EXAMPLE)
+    code, out, err = run_main(capsys, "shell", SEQ, "-x", EXAMPLE)
     assert code == 0, out + err
     assert "the instance was reopened rewritten for 8 watch slots" in out
     assert "memory and globals were carried over" in out
@@ -33,7 +24,7 @@ def test_the_example_script_passes(capsys):
 
 
 def test_watch_slots_rewrites_from_the_start_and_reset_keeps_the_watches(capsys):
-    code, out, err = run(capsys, "shell", SEQ, "--watch-slots", "2", "-c", "watch list.used", "-c", "watch list.pushes",
+    code, out, err = run_main(capsys, "shell", SEQ, "--watch-slots", "2", "-c", "watch list.used", "-c", "watch list.pushes",
                          "-c", "call push 1", "-c", "assert watch.hits == 2", "-c", "reset",
                          "-c", "call push 1", "-c", "assert watch.hits == 2", "-c", "assert watch.total == 2")
     assert code == 0, out + err
@@ -41,22 +32,22 @@ def test_watch_slots_rewrites_from_the_start_and_reset_keeps_the_watches(capsys)
 
 
 def test_errors_in_a_script_and_at_the_prompt(capsys):
-    code, out, err = run(capsys, "shell", SEQ, "--watch-slots", "1", "-c", "watch list.used", "-c", "watch list")
+    code, out, err = run_main(capsys, "shell", SEQ, "--watch-slots", "1", "-c", "watch list.used", "-c", "watch list")
     assert code == 2 and "-c:2: every watch slot (1) is in use: unwatch one, or start the shell with --watch-slots N" \
         in err
-    code, out, err = run(capsys, "shell", SEQ, "-c", "watch sp")
+    code, out, err = run_main(capsys, "shell", SEQ, "-c", "watch sp")
     assert code == 2 and "--watch sp watches a data-first stack" in err and "reopened" not in out
-    code, out, err = run(capsys, "shell", SEQ, "-c", "unwatch 3")
+    code, out, err = run_main(capsys, "shell", SEQ, "-c", "unwatch 3")
     assert code == 2 and "no watch 3 (watches: none)" in err
-    code, out, err = run(capsys, "shell", SEQ, "-c", "watch list.used", "-c", "watch list.used")
+    code, out, err = run_main(capsys, "shell", SEQ, "-c", "watch list.used", "-c", "watch list.used")
     assert code == 2 and "list.used is already watched (watch 1)" in err
-    code, out, err = run(capsys, "shell", SEQ, "-c", "watch", "-c", "assert watch.hits == 0",
+    code, out, err = run_main(capsys, "shell", SEQ, "-c", "watch", "-c", "assert watch.hits == 0",
                          "-c", "call push 1", "-c", "assert watch.hits == 1")
     assert code == 1 and "no watches" in out and "assertion failed: watch.hits == 1 (left side is 0)" in err
 
 
 def test_a_pending_target_is_watched_once_its_pointer_is_set(capsys):
-    code, out, err = run(capsys, "shell", SEQ, "-c", "watch head->value", "-c", "call push 4",
+    code, out, err = run_main(capsys, "shell", SEQ, "-c", "watch head->value", "-c", "call push 4",
                          "-c", "assert watch.hits == 0", "-c", "call bump 1", "-c", "assert watch.hits == 1",
                          "-c", "watch")
     assert code == 0, out + err
@@ -68,49 +59,27 @@ def test_a_pending_target_is_watched_once_its_pointer_is_set(capsys):
 def test_a_coredump_session_refuses_watch(capsys):
     from coredump_util import CRASH_CORE, CRASH_WASM
 
-    code, out, err = run(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "-c", "watch accounts")
+    code, out, err = run_main(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "-c", "watch accounts")
     assert code == 2 and "this session is the coredump" in err
-    code, out, err = run(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "--watch-slots", "2", "-c", "bt")
+    code, out, err = run_main(capsys, "shell", CRASH_WASM, "--core", CRASH_CORE, "--watch-slots", "2", "-c", "bt")
     assert code == 2 and "--watch-slots: a coredump session runs nothing to watch" in err
 
 
 def test_reopening_for_watch_carries_the_state_over_and_changes_nothing():
     """The reopened (instrumented) instance holds the same memory and globals, and the calls after it compute
     what a plain instance that never reopened computes (results and memory)."""
-    import io
-
-    from wasmem.render.common import make_console
-    from wasmem.runtime import open_session
-    from wasmem.shell import Shell
-
     calls = ["push 1", "push 2", "bump 3", "push 4", "push 5", "push 6", "pop", "bump 1", "used"]
-    sh = Shell(SEQ, console=make_console(file=io.StringIO(), width=100, color=False))
-    plain = open_session(SEQ)
+    sh = reopened_matches_plain(SEQ, calls, ["watch list", "watch head->value"])
     try:
-        for c in calls[:2]:
-            sh.execute(f"call {c}")
-            plain.call(c.split()[0], c.split()[1:])
-        before = sh.session.snapshot()
-        sh.execute("watch list")
-        sh.execute("watch head->value")
         assert sh.session.watch_pass is not None
-        after = sh.session.snapshot()
-        assert after.memories == before.memories and after.globals == before.globals
-        for c in calls[2:]:
-            sh.execute(f"call {c}")
-            want = plain.call(c.split()[0], c.split()[1:]).results
-            assert sh.last == want[0], c
-        size = plain.memory_size(0)
-        assert sh.session.read(0, size) == plain.read(0, size)
         assert len(sh.session.watch_recorder.report.hits) > 5
     finally:
-        plain.close()
         sh.close()
 
 
 def test_watch_sp_stops_a_data_first_overflow_in_the_shell(capsys):
     demo = sample("watchdemo.wasm")
-    code, out, err = run(capsys, "shell", demo, "-c", "watch sp --stop", "-c", "watch settings.limit",
+    code, out, err = run_main(capsys, "shell", demo, "-c", "watch sp --stop", "-c", "watch settings.limit",
                          "-c", "call deep 3", "-c", "assert watch.hits == 0", "-c", "call deep 8",
                          "-c", "assert watch.hits == 1", "-c", "bt", "-c", "call reset_scores",
                          "-c", "assert watch.hits == 1", "-c", "assert settings.limit == -1", "-c", "watch")
@@ -120,17 +89,17 @@ def test_watch_sp_stops_a_data_first_overflow_in_the_shell(capsys):
     assert "stopped at hit #1 (--stop): the write did not happen" in out
     assert "#2   reset_scores  watchdemo.c:31  i32.store" in out
     assert "2 watches (8 slots and sp," in out
-    code, out, err = run(capsys, "shell", demo, "--watch-slots", "1", "-c", "watch sp", "-c", "watch settings",
+    code, out, err = run_main(capsys, "shell", demo, "--watch-slots", "1", "-c", "watch sp", "-c", "watch settings",
                          "-c", "watch scores")
     assert code == 2 and "reopened" not in out and "-c:3: every watch slot (1) is in use" in err
 
 
 def test_watch_reads_reports_loads_too(capsys):
-    code, out, err = run(capsys, "shell", SEQ, "--watch-reads", "-c", "call push 3", "-c", "watch list.used",
+    code, out, err = run_main(capsys, "shell", SEQ, "--watch-reads", "-c", "call push 3", "-c", "watch list.used",
                          "-c", "call used", "-c", "assert watch.hits == 1", "-c", "call push 4",
                          "-c", "assert watch.hits == 2", "-c", "assert watch.total == 3")
     assert code == 0, out + err
     assert "every store and load now" in " ".join(out.split())
     assert "used  watchseq.c:59  i32.load" in out and "list.used  = 1" in out
-    code, out, err = run(capsys, "shell", sample("memdemo.wasm"), "--core", "nosuch.core", "--watch-reads")
+    code, out, err = run_main(capsys, "shell", sample("memdemo.wasm"), "--core", "nosuch.core", "--watch-reads")
     assert code == 2 and "--watch-reads: a coredump session runs nothing to watch" in err
