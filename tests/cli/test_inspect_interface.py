@@ -3,9 +3,8 @@
 import json
 
 import pytest
-from conftest import sample
+from conftest import run_main, sample
 
-from wasmem.cli.main import main
 from wasmem.model.interface import describe_exports, describe_imports
 from wasmem.runtime import load_module
 
@@ -19,13 +18,6 @@ MODULE = r'''(module
   (global (export "answer") i64 (i64.const 42))
   (func $f (export "f") (export "f_again") (param i32) (result i32) local.get 0)
   (func (export "nothing")))'''
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
 
 
 @pytest.fixture
@@ -52,18 +44,18 @@ def test_library_describes_every_kind(module_file):
 
 
 def test_text_view_lists_both(capsys, module_file):
-    code, out, err = run(capsys, "inspect", module_file, "--imports", "--exports")
+    code, out, err = run_main(capsys, "inspect", module_file, "--imports", "--exports")
     assert code == 0, err
     assert "Imports (5)" in out and "Exports (5)" in out
     assert "(i32, f64) -> ()" in out and "memory: 2 pages, max 16 (shared)" in out
-    code, out, _ = run(capsys, "inspect", module_file)
+    code, out, _ = run_main(capsys, "inspect", module_file)
     assert "Imports (" not in out and "Exports (" not in out  # only when asked
 
 
 def test_json_carries_them_only_when_asked(capsys):
-    code, out, _ = run(capsys, "inspect", sample("pic.wasm"), "--json", "--imports")
+    code, out, _ = run_main(capsys, "inspect", sample("pic.wasm"), "--json", "--imports")
     d = json.loads(out)
     assert [i["name"] for i in d["imports"]][:3] == ["memory", "__indirect_function_table", "__stack_pointer"]
     assert "exports" not in d
-    code, out, _ = run(capsys, "inspect", sample("pic.wasm"), "--json")
+    code, out, _ = run_main(capsys, "inspect", sample("pic.wasm"), "--json")
     assert "imports" not in json.loads(out)

@@ -3,9 +3,8 @@
 import json
 
 import pytest
-from conftest import sample
+from conftest import run_main, sample
 
-from wasmem.cli.main import main
 from wasmem.runtime import call_function
 
 # every kind of write into [0x100, 0x180), in a known order, with a host write (WASI fd_read) in the middle
@@ -59,13 +58,6 @@ EXPECTED = [  # (access, op, address, size, new)
 ]
 
 
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
-
-
 def test_an_exact_sequence_of_writes_no_miss_no_extra(wat_file, tmp_path):
     stdin = tmp_path / "in.txt"
     stdin.write_bytes(b"wasm and more")
@@ -85,7 +77,7 @@ def test_an_exact_sequence_of_writes_no_miss_no_extra(wat_file, tmp_path):
 
 
 def test_off_by_one_names_the_function_line_and_field(capsys):
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "reset_scores", "--watch", "settings.limit",
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "reset_scores", "--watch", "settings.limit",
                          "--json")
     assert code == 0, err
     w = json.loads(out)["watch"]
@@ -94,13 +86,13 @@ def test_off_by_one_names_the_function_line_and_field(capsys):
     assert hit["function"] == "reset_scores" and hit["location"] == "watchdemo.c:31"
     assert hit["label"] == "settings.limit" and hit["size"] == 4
     assert (hit["old_value"], hit["new_value"], hit["value_type"]) == ("100", "-1", "int32_t")
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "reset_scores", "--watch", "settings")
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "reset_scores", "--watch", "settings")
     assert code == 0
     assert "reset_scores  watchdemo.c:31  i32.store" in out and "settings.limit  100 → -1" in out
 
 
 def test_stop_on_a_data_first_overflow_names_the_function_and_line(capsys):
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "deep", "8", "--watch", "sp", "--stop", "--json")
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "deep", "8", "--watch", "sp", "--stop", "--json")
     assert code == 1, err
     d = json.loads(out)
     assert d["trap"]["kind"] == "watchpoint"
@@ -112,7 +104,7 @@ def test_stop_on_a_data_first_overflow_names_the_function_and_line(capsys):
     low = w["targets"][0]["end"]
     assert w["hits"][0]["address"] < low
     # without --stop the same call keeps going and reports every write below the stack
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "deep", "8", "--watch", "sp", "--json")
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "deep", "8", "--watch", "sp", "--json")
     hits = json.loads(out)["watch"]["hits"]
     assert len(hits) > 1 and all(h["function"] == "deep" and h["address"] < low for h in hits)
 
@@ -120,7 +112,7 @@ def test_stop_on_a_data_first_overflow_names_the_function_and_line(capsys):
 def test_before_calls_are_watched_and_host_writes_reported(capsys, tmp_path):
     stdin = tmp_path / "in.txt"
     stdin.write_text("hello watch\n")
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--before", "reset_scores",
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--before", "reset_scores",
                          "--before", "read_line", "--watch", "settings.limit", "--watch", "line",
                          "--stdin", str(stdin), "--json")
     assert code == 0, err
@@ -134,13 +126,13 @@ def test_before_calls_are_watched_and_host_writes_reported(capsys, tmp_path):
 
 
 def test_regions_ranges_and_reads(capsys):
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--watch", ".data",
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--watch", ".data",
                          "--access", "rw", "--json")
     assert code == 0, err
     w = json.loads(out)["watch"]
     assert w["targets"][0]["kind"] == "region" and w["access"] == "rw"
     assert [(h["access"], h["function"], h["label"]) for h in w["hits"]] == [("read", "get_limit", "settings.limit")]
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "reset_scores", "--watch", "scores+8:4",
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "reset_scores", "--watch", "scores+8:4",
                          "--json")
     hits = json.loads(out)["watch"]["hits"]
     assert [h["label"] for h in hits] == ["scores[2]"]
@@ -154,28 +146,28 @@ def test_regions_ranges_and_reads(capsys):
     (("reset_scores", "--watch", "sp", "--watch", "sp"), "twice"),
 ])
 def test_bad_targets_are_one_line_errors(capsys, argv, needle):
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), *argv)
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), *argv)
     assert code == 2
     assert err.startswith("wasmem: error:") and needle in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_a_region_the_layout_does_not_have(capsys):
-    code, out, err = run(capsys, "call", sample("memory64.wasm"), "size", "--watch", ".rodata")
+    code, out, err = run_main(capsys, "call", sample("memory64.wasm"), "size", "--watch", ".rodata")
     assert code == 2 and "no .rodata region" in err and "stack" in err
 
 
 def test_sp_needs_a_data_first_stack(capsys):
-    code, out, err = run(capsys, "call", sample("memdemo.wasm"), "deep", "3", "--watch", "sp")
+    code, out, err = run_main(capsys, "call", sample("memdemo.wasm"), "deep", "3", "--watch", "sp")
     assert code == 2 and "stack-first" in err and "--check-stack" in err
 
 
 def test_a_module_without_memory_is_refused(capsys):
-    code, out, err = run(capsys, "call", sample("nomemory.wasm"), "add", "1", "2", "--watch", "0:4")
+    code, out, err = run_main(capsys, "call", sample("nomemory.wasm"), "add", "1", "2", "--watch", "0:4")
     assert code == 2 and "no memory" in err, err
 
 
 def test_trace_writes_sums_per_function_and_flags_rodata(capsys, wat_file):
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--before", "reset_scores",
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--before", "reset_scores",
                          "--before", "fill 3", "--trace-writes", "--json")
     assert code == 0, err
     wm = json.loads(out)["watch"]["write_map"]
@@ -187,7 +179,7 @@ def test_trace_writes_sums_per_function_and_flags_rodata(capsys, wat_file):
     path = wat_file(r'''(module (memory (export "memory") 1) (global $__stack_pointer (mut i32) (i32.const 8192))
       (data $.rodata (i32.const 1024) "constant") (data $.data (i32.const 1040) "variable")
       (func (export "scribble") (i32.store8 (i32.const 1025) (i32.const 88)) (i32.store (i32.const 1040) (i32.const 1))))''')
-    code, out, err = run(capsys, "call", path, "scribble", "--trace-writes")
+    code, out, err = run_main(capsys, "call", path, "scribble", "--trace-writes")
     assert code == 0, err
     assert "! rodata" in out and out.count("!") == 1
 
@@ -195,9 +187,9 @@ def test_trace_writes_sums_per_function_and_flags_rodata(capsys, wat_file):
 @pytest.mark.parametrize("argv", [("divide", "1", "0"), ("crash",), ("deep", "200000")])
 def test_trap_frames_point_at_the_original_binary(capsys, argv):
     """A trap in an instrumented copy has the same frames, offsets and source lines as in the module."""
-    code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), *argv, "--json")
+    code, out, err = run_main(capsys, "call", sample("memdemo-debug.wasm"), *argv, "--json")
     plain = json.loads(out)["trap"]
-    code2, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), *argv, "--json", "--watch", "config",
+    code2, out, err = run_main(capsys, "call", sample("memdemo-debug.wasm"), *argv, "--json", "--watch", "config",
                           "--access", "rw")
     watched = json.loads(out)["trap"]
     assert code == code2 == 1
@@ -232,7 +224,7 @@ def test_func_offsets_are_the_original_bodys():
 
 
 def test_stop_in_a_before_call_stops_the_command(capsys):
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--before", "reset_scores",
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "get_limit", "--before", "reset_scores",
                          "--watch", "settings.limit", "--stop", "--json")
     assert code == 1, err
     d = json.loads(out)
@@ -242,17 +234,17 @@ def test_stop_in_a_before_call_stops_the_command(capsys):
 
 
 def test_each_hit_has_its_call_path(capsys):
-    code, out, err = run(capsys, "call", sample("memdemo-debug.wasm"), "process_string", "s:hi", "--watch",
+    code, out, err = run_main(capsys, "call", sample("memdemo-debug.wasm"), "process_string", "s:hi", "--watch",
                          "heap_top", "--json")
     assert code == 0, err
     hits = json.loads(out)["watch"]["hits"]
     assert hits and all(h["path"][-1] == h["function"] for h in hits)
-    code, out, err = run(capsys, "call", sample("watchdemo.wasm"), "deep", "8", "--watch", "sp")
+    code, out, err = run_main(capsys, "call", sample("watchdemo.wasm"), "deep", "8", "--watch", "sp")
     assert "called from deep ×" in out
 
 
 def test_a_host_write_by_wasmems_own_host_is_named(capsys):
-    code, out, err = run(capsys, "call", sample("hosts-emscripten.wasm"), "copy", "5000", "1024", "6", "--watch",
+    code, out, err = run_main(capsys, "call", sample("hosts-emscripten.wasm"), "copy", "5000", "1024", "6", "--watch",
                          "5000:6", "--json")
     assert code == 0, err
     (hit,) = json.loads(out)["watch"]["hits"]

@@ -4,25 +4,17 @@ pointer re-resolved before every call (real sample, real wasmtime)."""
 import json
 
 import pytest
-from conftest import sample
+from conftest import run_main, sample
 
-from wasmem.cli.main import main
 from wasmem.runtime import open_session
 from wasmem.runtime.watch import watch_calls
 
 SEQ = sample("watchseq.wasm")
 
 
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
-
-
 def test_the_sequence_is_grouped_by_call_and_the_bug_is_named(capsys):
     calls = [a for v in ("push 1", "push 2", "push 3", "push 4", "push 9") for a in ("--after", v)]
-    code, out, err = run(capsys, "watch", SEQ, "list.used", *calls, "--json")
+    code, out, err = run_main(capsys, "watch", SEQ, "list.used", *calls, "--json")
     assert code == 0, err
     d = json.loads(out)
     assert [c["call"] for c in d["calls"]] == ["push 1", "push 2", "push 3", "push 4", "push 9"]
@@ -35,13 +27,13 @@ def test_the_sequence_is_grouped_by_call_and_the_bug_is_named(capsys):
     # the fifth push takes pool[4], which is list.used: `n->value = v` (line 36) overwrites the counter
     assert hits[5]["location"].endswith("watchseq.c:36") and hits[5]["function"] == "push"
     assert all(h["label"] == "list.used" for h in hits)
-    code, out, err = run(capsys, "watch", SEQ, "list.used", *calls)
+    code, out, err = run_main(capsys, "watch", SEQ, "list.used", *calls)
     assert code == 0, err
     assert "call 5: ran push(9) → 5" in out and "2 hits" in out and "list.used  5 → 9" in out
 
 
 def test_a_target_through_a_pointer_follows_it_call_by_call(capsys):
-    code, out, err = run(capsys, "watch", SEQ, "head->value", "--after", "push 1", "--after", "bump 2",
+    code, out, err = run_main(capsys, "watch", SEQ, "head->value", "--after", "push 1", "--after", "bump 2",
                          "--after", "push 5", "--after", "bump 3", "--after", "pop", "--after", "bump 4", "--json")
     assert code == 0, err
     d = json.loads(out)
@@ -57,20 +49,20 @@ def test_a_target_through_a_pointer_follows_it_call_by_call(capsys):
 
 
 def test_stop_ends_the_sequence_at_the_writer(capsys):
-    code, out, err = run(capsys, "watch", SEQ, "head->value", "--stop", "--after", "push 1", "--after", "bump 2",
+    code, out, err = run_main(capsys, "watch", SEQ, "head->value", "--stop", "--after", "push 1", "--after", "bump 2",
                          "--after", "used", "--json")
     assert code == 1, err
     d = json.loads(out)
     assert [c["call"] for c in d["calls"]] == ["push 1", "bump 2"] and d["skipped"] == ["used"]
     assert d["ok"] is False and d["watch"]["stopped_at"] == 1
     assert d["calls"][1]["result"]["trap"]["kind"] == "watchpoint"
-    code, out, err = run(capsys, "watch", SEQ, "head->value", "--stop", "--after", "push 1", "--after", "bump 2",
+    code, out, err = run_main(capsys, "watch", SEQ, "head->value", "--stop", "--after", "push 1", "--after", "bump 2",
                          "--after", "used")
     assert code == 1 and "not run (a call before it trapped): used" in out and "watchseq.c:47" in out
 
 
 def test_trace_writes_and_reads_over_the_sequence(capsys):
-    code, out, err = run(capsys, "watch", SEQ, "list.used", "--access", "rw", "--trace-writes", "--after", "push 1",
+    code, out, err = run_main(capsys, "watch", SEQ, "list.used", "--access", "rw", "--trace-writes", "--after", "push 1",
                          "--after", "used", "--json")
     assert code == 0, err
     d = json.loads(out)
@@ -87,7 +79,7 @@ def test_trace_writes_and_reads_over_the_sequence(capsys):
     (("nosuch", "--after", "push 1"), "nosuch"),
 ])
 def test_bad_input_is_one_line_exit_2(capsys, argv, message):
-    code, out, err = run(capsys, "watch", SEQ, *argv)
+    code, out, err = run_main(capsys, "watch", SEQ, *argv)
     assert code == 2 and out == "", out
     assert err.startswith("wasmem: error: ") and err.count("\n") == 1 and message in err, err
 
@@ -112,7 +104,7 @@ def test_watching_changes_nothing_the_calls_compute():
 
 
 def test_before_calls_run_first_unwatched_and_the_targets_resolve_after_them(capsys):
-    code, out, err = run(capsys, "watch", SEQ, "head->value", "list.used", "--before", "push 1", "--before", "push 2",
+    code, out, err = run_main(capsys, "watch", SEQ, "head->value", "list.used", "--before", "push 1", "--before", "push 2",
                          "--after", "bump 3", "--after", "pop", "--after", "bump 1", "--json")
     assert code == 0, err
     d = json.loads(out)
@@ -122,18 +114,18 @@ def test_before_calls_run_first_unwatched_and_the_targets_resolve_after_them(cap
     # resolved after the setup: the head is pool[1]; pop moves it back to pool[0] for the last bump
     assert [(h["address"], h["call"]) for h in d["watch"]["hits"]] == [(0x10008, "call 1: bump"),
                                                                       (0x10000, "call 3: bump")]
-    code, out, err = run(capsys, "watch", SEQ, "list.used", "--before", "push 1", "--after", "used")
+    code, out, err = run_main(capsys, "watch", SEQ, "list.used", "--before", "push 1", "--after", "used")
     assert code == 0 and "before 1: ran push(1) → 1" in out and "(not watched)" in out
 
 
 def test_a_setup_call_that_fails_ends_the_run_before_anything_is_watched(capsys):
-    code, out, err = run(capsys, "watch", SEQ, "list.used", "--before", "push 1", "--before", "push 2 3",
+    code, out, err = run_main(capsys, "watch", SEQ, "list.used", "--before", "push 1", "--before", "push 2 3",
                          "--after", "used")
     assert code == 2 and "push" in err  # a wrong argument count is a usage error, before anything is shown
 
 
 def test_a_setup_call_that_traps_ends_the_run_before_anything_is_watched(capsys):
-    code, out, err = run(capsys, "watch", sample("memdemo.wasm"), "0x10000:4", "--before", "divide 1 0",
+    code, out, err = run_main(capsys, "watch", sample("memdemo.wasm"), "0x10000:4", "--before", "divide 1 0",
                          "--after", "get_counter", "--json")
     assert code == 1, err
     d = json.loads(out)

@@ -4,27 +4,18 @@ instantiates with, and the side module's data is placed there, so every command 
 
 import json
 
-import pytest
-from conftest import sample
+from conftest import run_main, sample
 
-from wasmem.cli.main import main
 from wasmem.model.layout import pic_bases
 from wasmem.runtime import load_module, open_session
 
 PIC = sample("pic_dwarf.wasm")
 
 
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
-
-
 def test_symbols_from_memory_base_relative_dwarf(capsys):
     base, _ = pic_bases(load_module(PIC))
     assert base == 1024
-    code, out, err = run(capsys, "symbols", PIC, "--json")
+    code, out, err = run_main(capsys, "symbols", PIC, "--json")
     assert code == 0, err
     syms = {s["name"]: s for s in json.loads(out)}
     assert syms["counter"]["address"] == base and syms["table"]["address"] == base + 16
@@ -32,7 +23,7 @@ def test_symbols_from_memory_base_relative_dwarf(capsys):
 
 
 def test_inspect_places_the_data_at_memory_base(capsys):
-    code, out, _ = run(capsys, "inspect", PIC, "--json")
+    code, out, _ = run_main(capsys, "inspect", PIC, "--json")
     d = json.loads(out)
     (seg,) = d["data"]["segments"]
     assert seg["address"] == 1024
@@ -43,5 +34,5 @@ def test_relocations_applied_and_pointers_followed(capsys):
     with open_session(PIC, timeout=2) as s:
         assert s.init_functions[0] == "__wasm_apply_data_relocs"
         assert s.call("get", ["1"]).results == [2 + 7 + 2]
-    code, out, _ = run(capsys, "chase", PIC, "n1")
+    code, out, _ = run_main(capsys, "chase", PIC, "n1")
     assert code == 0 and "= 0x420 <n2>" in out

@@ -9,9 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import run_main
 
 import wasmem
-from wasmem.cli.main import main
 from wasmem.errors import UsageError
 from wasmem.runtime import load_module, symbols_for
 from wasmem.runtime.heap import heap_report, heap_spec, leak_report
@@ -165,28 +165,21 @@ def test_assemblyscript_style_objects_and_a_growing_array():
 
 
 # -- the commands ----------------------------------------------------------------------------------------
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
-
-
 def test_leaks_command_exit_codes_and_json(capsys):
-    code, out, _ = run(capsys, "leaks", C, "leak_step 1", "-n", "3", "--max-growth", "0")
+    code, out, _ = run_main(capsys, "leaks", C, "leak_step 1", "-n", "3", "--max-growth", "0")
     assert code == 1 and f"heapdemo.c:{line_of('LEAK_LINE')}" in out and "24" in out
-    code, out, _ = run(capsys, "leaks", C, "leak_step 1", "-n", "3", "--max-growth", "24", "--json")
+    code, out, _ = run_main(capsys, "leaks", C, "leak_step 1", "-n", "3", "--max-growth", "24", "--json")
     assert code == 0 and json.loads(out)["growth_per_call"] == 24
-    code, out, _ = run(capsys, "leaks", C, "make_greeting 1", "-n", "3")
+    code, out, _ = run_main(capsys, "leaks", C, "make_greeting 1", "-n", "3")
     assert code == 0 and "returned: the caller" in out
-    code, out, err = run(capsys, "leaks", C, "nope")
+    code, out, err = run_main(capsys, "leaks", C, "nope")
     assert code == 2 and not out and re.fullmatch(r"wasmem: error: .*not an exported function.*\n", err)
-    code, _, err = run(capsys, "heap", str(DATA / "heapdemo-stripped.wasm"))
+    code, _, err = run_main(capsys, "heap", str(DATA / "heapdemo-stripped.wasm"))
     assert code == 2 and err.startswith("wasmem: error: no allocator found") and err.count("\n") == 1
 
 
 def test_heap_command_shows_sites_and_findings(capsys):
-    code, out, _ = run(capsys, "heap", C, "--after", "push 1", "--after", "double_free")
+    code, out, _ = run_main(capsys, "heap", C, "--after", "push 1", "--after", "double_free")
     assert code == 1
     assert "struct Node" in out and "double-free" in out
     assert f"heapdemo.c:{line_of('DOUBLE_FREE_LINE')}" in out
@@ -203,12 +196,12 @@ def test_pairs_settled_in_wasm_are_counted_and_leave_nothing_live():
 
 # -- the check rule ----------------------------------------------------------------------------------------
 def test_check_rule_leak_per_call(capsys, tmp_path, monkeypatch):
-    code, out, _ = run(capsys, "check", C, "--no-config", "--leak-call", "leak_step 1", "--max-leak-per-call", "0",
+    code, out, _ = run_main(capsys, "check", C, "--no-config", "--leak-call", "leak_step 1", "--max-leak-per-call", "0",
                        "--format", "json")
     (res,) = json.loads(out)["modules"][0]["results"]
     assert code == 1 and res["rule"] == "leak-per-call" and res["status"] == "fail" and res["measured"] == 24
     assert any(f"heapdemo.c:{line_of('LEAK_LINE')}" in d for d in res["details"])
-    code, out, _ = run(capsys, "check", C, "--no-config", "--leak-call", "leak_step 1", "--max-leak-per-call", "24",
+    code, out, _ = run_main(capsys, "check", C, "--no-config", "--leak-call", "leak_step 1", "--max-leak-per-call", "24",
                        "--leak-repeat", "3")
     assert code == 0
     # from pyproject.toml, like every rule
@@ -216,9 +209,9 @@ def test_check_rule_leak_per_call(capsys, tmp_path, monkeypatch):
         f'[tool.wasmem.check]\nmodules = ["{C}"]\nleak-call = "warm_cache 1"\nmax-leak-per-call = 0\n'
         'leak-repeat = 4\n')
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(capsys, "check", "--format", "json")
+    code, out, _ = run_main(capsys, "check", "--format", "json")
     assert code == 0 and json.loads(out)["modules"][0]["results"][0]["status"] == "pass"
-    code, _, err = run(capsys, "check", C, "--no-config", "--max-leak-per-call", "0")
+    code, _, err = run_main(capsys, "check", C, "--no-config", "--max-leak-per-call", "0")
     assert code == 2 and "--leak-call" in err
 
 
@@ -247,7 +240,7 @@ def test_memcheck_on_the_rust_and_assemblyscript_style_modules_is_quiet():
 def test_memcheck_suppressions_by_function_name(capsys):
     r = heap(C, after=["use_after_free", "write_past_end 12"], memcheck=True, memcheck_ignore=["use_after_free"])
     assert [f.kind for f in r.findings] == ["outside-block"]
-    code, _, err = run(capsys, "heap", C, "--memcheck-ignore", "f")
+    code, _, err = run_main(capsys, "heap", C, "--memcheck-ignore", "f")
     assert code == 2 and "needs --memcheck" in err
 
 

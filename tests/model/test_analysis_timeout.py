@@ -8,18 +8,11 @@ import time
 
 import pytest
 import stackgen
+from conftest import run_main
 
-from wasmem.cli.main import main
 from wasmem.errors import AnalysisTimeout
 from wasmem.model import stackframes
 from wasmem.parser import WasmModule
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +36,15 @@ def test_the_scan_and_the_solve_both_stop_at_the_deadline(chain, monkeypatch):
 
 
 def test_stack_and_check_report_the_timeout_in_one_line(chain, capsys):
-    code, out, err = run(capsys, "stack", chain, "--timeout", "0.000001")
+    code, out, err = run_main(capsys, "stack", chain, "--timeout", "0.000001")
     assert code == 2 and err == "wasmem: error: the stack analysis did not finish in 1e-06 s (--timeout; 0 = no limit)\n"
-    code, out, err = run(capsys, "check", chain, "--stack-headroom", "10", "--timeout", "0.000001")
+    code, out, err = run_main(capsys, "check", chain, "--stack-headroom", "10", "--timeout", "0.000001")
     assert code == 2 and "did not finish in 1e-06 s" in out and "could not be read or" in out
-    code, out, err = run(capsys, "stack", chain, "--top", "1")
+    code, out, err = run_main(capsys, "stack", chain, "--top", "1")
     assert code == 0  # the default limit (ANALYSIS_TIMEOUT) is far above what 20,000 functions take
 
 
 @pytest.mark.parametrize("bad", ["nan", "inf", "-1"])
 def test_the_timeout_is_a_finite_number(capsys, chain, bad):
-    code, _out, err = run(capsys, "stack", chain, "--timeout", bad)
+    code, _out, err = run_main(capsys, "stack", chain, "--timeout", bad)
     assert code == 2 and "finite number of seconds" in err

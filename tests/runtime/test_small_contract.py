@@ -8,19 +8,11 @@ import os
 import tempfile
 
 import pytest
-from conftest import sample
+from conftest import run_main, sample
 
-from wasmem.cli.main import main
 from wasmem.errors import UsageError
 from wasmem.runtime import open_session
 from wasmem.runtime.hosts.wasi import parse_dir
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as ei:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return ei.value.code, out, err
 
 
 def test_cache_config_is_a_fresh_private_file_that_does_not_stay(tmp_path, monkeypatch):
@@ -37,7 +29,7 @@ def test_cache_config_is_a_fresh_private_file_that_does_not_stay(tmp_path, monke
 
 @pytest.mark.parametrize("option", [["--dir", "."], ["--env", "A=1"], ["--arg", "x"]])
 def test_wasi_options_for_a_module_without_wasi_are_errors(capsys, option):
-    code, _, err = run(capsys, "call", sample("memdemo.wasm"), "divide", "7", "2", *option)
+    code, _, err = run_main(capsys, "call", sample("memdemo.wasm"), "divide", "7", "2", *option)
     assert code == 2 and f"{option[0]}: memdemo.wasm does not use WASI" in err
 
 
@@ -76,5 +68,5 @@ def test_dir_is_writable_unless_read_only(tmp_path, access):
 def test_after_with_snapshot_is_an_error(capsys, tmp_path):
     snap = tmp_path / "m.bin"
     snap.write_bytes(bytes(65536))
-    code, _, err = run(capsys, "dump", sample("memdemo.wasm"), "--snapshot", snap, "--after", "allocate 8")
+    code, _, err = run_main(capsys, "dump", sample("memdemo.wasm"), "--snapshot", snap, "--after", "allocate 8")
     assert code == 2 and "use one or the other" in err
