@@ -3,22 +3,15 @@ assertions on the screen's text (and, for highlights, on the styles of the drawn
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
+import tui_util as tui
 from conftest import sample
 
 pytest.importorskip("textual")
 
-from wasmem.render.tui.app import CHANGED, CHIP, SP_STYLE, HexView, MemoryApp  # noqa: E402
+from wasmem.render.tui.app import CHANGED, CHIP, SP_STYLE, HexView  # noqa: E402
 from wasmem.runtime import call_function, open_session, symbols_for  # noqa: E402
 from wasmem.shell.view import SessionSource  # noqa: E402
-
-SIZE = (160, 40)
-
-
-def screen(app) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
 @pytest.fixture
@@ -31,24 +24,10 @@ def source():
 
 
 def drive(source, keys=(), at=None):
-    """Runs the app headless, presses ``keys`` (strings are typed key by key after a "g"), returns
-    (screen text, app state) at the end."""
-    out = {}
-
-    async def go():
-        app = MemoryApp(source, at)
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            for k in keys:
-                await pilot.press(*k) if isinstance(k, tuple) else await pilot.press(k)
-                await pilot.pause()
-            out["screen"] = screen(app)
-            out["cursor"] = app.hexview.cursor
-            out["app"] = app
-            out["rows"] = {row: app.hexview.row_segments(row) for row in
-                           (app.hexview.cursor // 16, 0x10000 // 16, min(source.changed, default=0) // 16)}
-    asyncio.run(go())
-    return out
+    """tui_util.drive with the rows these tests look at: the cursor's, the stack pointer's (0x10000) and the
+    first changed byte's."""
+    return tui.drive(source, keys, at, rows=lambda app: (app.hexview.cursor // 16, 0x10000 // 16,
+                                                        min(source.changed, default=0) // 16))
 
 
 def test_opens_on_the_first_object_with_chips_regions_sp_and_help(source):

@@ -4,7 +4,6 @@ generated dump opened and paged in a child process that reads a screenful of it,
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
@@ -15,15 +14,14 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from coredump_util import CRASH_CORE, CRASH_WASM
+from tui_util import drive
 
 pytest.importorskip("textual")
 
-from wasmem.render.tui.app import CHIP, SP_STYLE, MemoryApp  # noqa: E402
+from wasmem.render.tui.app import CHIP, SP_STYLE  # noqa: E402
 from wasmem.runtime import symbols_for  # noqa: E402
 from wasmem.runtime.coresession import open_core_session  # noqa: E402
 from wasmem.shell.view import SessionSource  # noqa: E402
-
-SIZE = (160, 40)
 
 
 @pytest.fixture
@@ -33,21 +31,6 @@ def source():
     s.close()
 
 
-def drive(source, keys=(), at=None):
-    out = {}
-
-    async def go():
-        app = MemoryApp(source, at)
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            for k in keys:
-                await pilot.press(*k) if isinstance(k, tuple) else await pilot.press(k)
-                await pilot.pause()
-            out["screen"] = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-            out["cursor"] = app.hexview.cursor
-            out["app"] = app
-    asyncio.run(go())
-    return out
 
 
 def test_the_dump_opens_on_its_first_object_with_chips_regions_and_the_dumped_sp(source):
