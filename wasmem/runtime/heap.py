@@ -351,7 +351,6 @@ class HeapTracker:
 
     def _mc_hook(self, access: int, addr: int) -> None:
         try:
-            self.drain()  # the blocks the log holds (not read yet) name the hit's block
             self._mc_hit(access, addr & MASK64)
         except Exception as exc:  # noqa: BLE001 - reporting must not change the program
             self.notes.append(f"a --memcheck hit could not be reported: {exc}")
@@ -367,6 +366,7 @@ class HeapTracker:
         if self.mc_ignore and self.session.function_name(s.func_index) in self.mc_ignore:
             self.mc_ignored += 1
             return
+        self.drain()  # a new finding: the blocks the log holds (not read yet) name its block
         verb = "write" if s.write else "read"
         what = f"{verb} of {s.size} byte{'s' if s.size != 1 else ''} at {addr:#x}"
         # the first byte of the access the shadow does not call fine (the check reads its first and last)
