@@ -122,6 +122,25 @@ def _debug_info_from(module, dbg, source: str | None):
     return info
 
 
+def debug_holder(module, debug_file: str | None = None):
+    """(the module whose .debug_* sections hold ``module``'s DWARF, the file it came from or None): the file
+    ``debug_file`` (or ``--debug-file``) names, else the module itself when it has .debug_info, else the file
+    its external_debug_info section names when that may be followed; (None, None) without one. An unreadable
+    ``debug_file`` is a UsageError; an external file that is gone is no DWARF (the name section serves)."""
+    debug_file = debug_file or getattr(module, "debug_file", None)
+    if debug_file:
+        return open_debug_file(debug_file), debug_file
+    if any(s.name == ".debug_info" for s in module.debug_sections):
+        return module, None
+    ext = find_external_debug_file(module)
+    if ext is None:
+        return None, None
+    try:
+        return open_debug_file(ext), ext
+    except UsageError:  # gone or replaced since the check
+        return None, None
+
+
 def load_debug_info(module, debug_file: str | None = None):
     """A ``DebugInfo`` for the module's DWARF (or the external debug file it names, when that may be
     followed; or ``debug_file``, which overrides both), or None. Cached per module."""
@@ -131,21 +150,10 @@ def load_debug_info(module, debug_file: str | None = None):
         return _DEBUG_CACHE[module][key]
     except (KeyError, TypeError):
         pass
-    info = None
-    if debug_file:
-        info = _debug_info_from(module, open_debug_file(debug_file), debug_file)
-        if info is None:
-            raise UsageError(f"the debug file {debug_file} has no .debug_info section")
-    elif any(s.name == ".debug_info" for s in module.debug_sections):
-        info = _debug_info_from(module, module, None)
-    else:
-        ext = find_external_debug_file(module)
-        if ext is not None:
-            try:
-                dbg = open_debug_file(ext)
-            except UsageError:
-                dbg = None  # gone or replaced since the check: the name section serves
-            info = _debug_info_from(module, dbg, ext) if dbg is not None else None
+    dbg, source = debug_holder(module, debug_file)
+    info = _debug_info_from(module, dbg, source) if dbg is not None else None
+    if info is None and debug_file:
+        raise UsageError(f"the debug file {debug_file} has no .debug_info section")
     try:
         _DEBUG_CACHE.setdefault(module, {})[key] = info
     except TypeError:
