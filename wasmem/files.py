@@ -46,10 +46,10 @@ def regular_file(path: str, *, what: str = "", noun: str = "a regular file", max
     return st
 
 
-def read_regular(path: str, limit: int, *, what: str = "", noun: str = "a regular file",
-                 max_size: int | None = None, size_note: str = "") -> bytes:
-    """At most ``limit`` bytes of a regular file, opened without blocking and checked on the open
-    descriptor (see ``regular_file`` for the errors)."""
+def open_regular(path: str, *, what: str = "", noun: str = "a regular file", max_size: int | None = None,
+                 size_note: str = "") -> tuple[int, os.stat_result]:
+    """(a read-only descriptor, its stat) of a regular file of at most ``max_size`` bytes, opened without
+    blocking and checked on the descriptor (see ``regular_file`` for the errors); the caller closes it."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
@@ -58,7 +58,19 @@ def read_regular(path: str, limit: int, *, what: str = "", noun: str = "a regula
     except OSError as exc:
         raise UsageError(f"{_label(path, what)}: {exc.strerror or exc}") from None
     try:
-        _check(os.fstat(fd), path, what, noun, max_size, size_note)
+        st = os.fstat(fd)
+        _check(st, path, what, noun, max_size, size_note)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
+def read_regular(path: str, limit: int, *, what: str = "", noun: str = "a regular file",
+                 max_size: int | None = None, size_note: str = "") -> bytes:
+    """At most ``limit`` bytes of a regular file (``open_regular``'s checks)."""
+    fd, _st = open_regular(path, what=what, noun=noun, max_size=max_size, size_note=size_note)
+    try:
         chunks = []
         left = limit
         while left > 0:

@@ -82,19 +82,12 @@ def open_debug_file(path: str):
     MAX_DEBUG_FILE_SIZE bytes. UsageError when it is not one."""
     import mmap
 
+    from ..files import open_regular
     from ..parser import WasmModule
 
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd, st = open_regular(path, what="the debug file", max_size=MAX_DEBUG_FILE_SIZE,
+                          size_note=f"a debug file may have ({MAX_DEBUG_FILE_SIZE >> 20} MiB)")
     try:
-        fd = os.open(path, flags)
-    except OSError as e:
-        raise UsageError(f"cannot open the debug file {path}: {e.strerror or e}") from e
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"the debug file {path} is not a regular file")
-        if st.st_size > MAX_DEBUG_FILE_SIZE:
-            raise UsageError(f"the debug file {path} is larger than {MAX_DEBUG_FILE_SIZE >> 20} MiB")
         if st.st_size == 0:
             raise UsageError(f"the debug file {path} is empty")
         mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
