@@ -36,14 +36,23 @@ def _show(report, sess, as_json: bool, view: str, svg) -> int:
     return 0 if report.ok else 1
 
 
+def _tracking_options(f):
+    """--allocator, --paths, --memcheck and --memcheck-ignore: how heap and leaks track the allocator."""
+    for opt in reversed((
+            click.option("--allocator", default=None, metavar="ALLOC[,FREE]", help=_ALLOCATOR_HELP),
+            click.option("--paths", is_flag=True, help=_PATHS_HELP),
+            click.option("--memcheck", is_flag=True, help=_MEMCHECK_HELP),
+            click.option("--memcheck-ignore", "memcheck_ignore", multiple=True, metavar="FUNC",
+                         help="With --memcheck: do not report the accesses made by the function FUNC "
+                              "(repeatable)."))):
+        f = opt(f)
+    return f
+
+
 @click.command("heap")
 @click.argument("module", type=click.Path())
 @click.option("--after", multiple=True, metavar='"FUNC ARGS"', help="Call a function first (repeatable).")
-@click.option("--allocator", default=None, metavar="ALLOC[,FREE]", help=_ALLOCATOR_HELP)
-@click.option("--paths", is_flag=True, help=_PATHS_HELP)
-@click.option("--memcheck", is_flag=True, help=_MEMCHECK_HELP)
-@click.option("--memcheck-ignore", "memcheck_ignore", multiple=True, metavar="FUNC",
-              help="With --memcheck: do not report the accesses made by the function FUNC (repeatable).")
+@_tracking_options
 @run_options
 @json_option
 @svg_option
@@ -79,11 +88,7 @@ def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, session
 @click.option("--before", multiple=True, metavar='"FUNC ARGS"', help="Call a function first, once (repeatable).")
 @click.option("--max-growth", type=click.IntRange(min=0), default=None, metavar="BYTES",
               help="Exit 1 when the live heap grows by more than BYTES per call (after the first call).")
-@click.option("--allocator", default=None, metavar="ALLOC[,FREE]", help=_ALLOCATOR_HELP)
-@click.option("--paths", is_flag=True, help=_PATHS_HELP)
-@click.option("--memcheck", is_flag=True, help=_MEMCHECK_HELP)
-@click.option("--memcheck-ignore", "memcheck_ignore", multiple=True, metavar="FUNC",
-              help="With --memcheck: do not report the accesses made by the function FUNC (repeatable).")
+@_tracking_options
 @run_options
 @json_option
 @svg_option
