@@ -9,7 +9,8 @@ from pathlib import Path
 import wasmtime
 
 from wasmem.instrument import rewrite
-from wasmem.instrument.heap import HOOK_TABLE_EXPORT, HeapPass, MemcheckPass
+from wasmem.instrument.heap import HOOK_TABLE_EXPORT, HeapPass
+from wasmem.instrument.memcheck import MemcheckPass
 from wasmem.model.allocators import find_allocators
 from wasmem.parser import WasmModule
 

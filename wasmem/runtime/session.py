@@ -473,7 +473,7 @@ class Session:
         self.heap_pass = self._heap_pass(heap)  # allocator calls logged (instrument/heap.py)
         self.memcheck_pass = None
         if self.heap_pass is not None and heap.get("memcheck"):
-            from ..instrument.heap import MemcheckPass
+            from ..instrument.memcheck import MemcheckPass
 
             self.memcheck_pass = MemcheckPass(self.heap_pass)
         self.callpath_pass = CallPathPass() if (self.watch_pass is not None and watch.get("call_path", True)) or (
