@@ -278,3 +278,56 @@ def test_memcheck_sees_an_access_that_starts_in_a_block_and_runs_past_its_end(tm
     assert f.kind == "outside-block" and f.access.function == "store_at"
     assert "write of 4 bytes at 0x10008 (from its byte 2, at 0x1000a), just past the end of the block of 10 " \
            "bytes at 0x10000" in f.message, f.message
+
+
+# -- the start function's allocations --------------------------------------------------------------------
+START_WAT = """
+(module
+  (memory (export "memory") 2)
+  (global $top (mut i32) (i32.const 1024))
+  (global $kept (mut i32) (i32.const 0))
+  (func $malloc (export "malloc") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $top))
+    (global.set $top (i32.and (i32.add (i32.add (local.get $p) (local.get $size)) (i32.const 15)) (i32.const -16)))
+    (local.get $p))
+  (func $free (export "free") (param $p i32))
+  (func $init (local $i i32)
+    (global.set $kept (call $malloc (i32.const 40)))
+    (call $free (call $malloc (i32.const 8)))
+    (block $done (loop $more
+      (br_if $done (i32.ge_u (local.get $i) (i32.const N)))
+      (drop (call $malloc (i32.const 4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $more))))
+  (start $init)
+  (func (export "release") (call $free (global.get $kept))))
+"""
+
+
+def _start_module(tmp_path, n: int) -> str:
+    import wasmtime
+
+    path = tmp_path / f"start{n}.wasm"
+    path.write_bytes(wasmtime.wat2wasm(START_WAT.replace("(i32.const N)", f"(i32.const {n})")))
+    return str(path)
+
+
+def test_the_start_functions_allocations_are_tracked(tmp_path):
+    """A block the start function allocated is live from the first call on, at its site in the start function;
+    freeing it later is an ordinary free (it used to be an invalid free: the start function ran unobserved)."""
+    path = _start_module(tmp_path, 0)
+    r = heap(path)
+    assert (r.allocations, r.frees, r.live_bytes, r.findings) == (2, 1, 40, [])
+    (g,) = r.groups
+    assert g.site.function == "init" and g.bytes == 40
+    r = heap(path, after=["release"])
+    assert (r.allocations, r.frees, r.live_bytes, r.findings) == (2, 2, 0, [])
+
+
+def test_a_start_function_that_overfills_the_log_loses_the_rest_and_says_so(tmp_path):
+    """Before the host can drain the log, a start function with more allocations than the log holds loses the
+    records past it; the run is unchanged and the report says how many were lost."""
+    r = heap(_start_module(tmp_path, 6000))
+    assert any("lost" in n and "start function" in n for n in r.notes), r.notes
+    assert 5000 < r.allocations < 6002 and not r.findings

@@ -1,58 +1,65 @@
-"""The heap pass: every call of an allocator function goes through a wrapper that logs what it did.
+"""The heap pass: every call of an allocator function is tracked by code around it, in the module.
 
 Which functions allocate and free, and what their parameters mean, comes from ``model/allocators.py``
-(an :class:`AllocatorFunction` with its :class:`Convention`). For each allocator function F the pass
-appends a *wrapper* ``W_F(params of F…, site i32) -> results of F`` and rewrites every ``call F`` of
-the module's code into ``i32.const SITE; call W_F`` (``return_call F``: ``i32.const SITE;
-return_call W_F``), where SITE numbers the call instruction (:class:`HeapSite`: the calling function
-and the call's original code offset, which DWARF's line table turns into file:line). Every export of F
-is redirected to an appended ``E_F(params…)`` that calls ``W_F`` with the site ``HOST_SITE``: so
-wasmem's own calls of the allocator (``s:`` arguments, ``--before "malloc 32"``, a host profile's
+(an :class:`AllocatorFunction` with its :class:`Convention`). Every ``call F`` of an allocator function
+F in the module's code gets the tracking code *inline*, around the call (its operands are kept in scratch
+locals): a call from wasm costs a few nanoseconds, a malloc/free pair of a fast allocator about ten, so
+an extra call per event would be most of the cost. SITE numbers the call instruction (:class:`HeapSite`:
+the calling function and the call's original code offset, which DWARF's line table turns into
+file:line). A ``return_call F`` cannot have code after it: it becomes ``i32.const SITE; return_call
+W_F``, an appended *wrapper* ``W_F(params of F…, site i32) -> results of F`` with the same tracking.
+Every export of F is redirected to an appended ``E_F(params…)``, the same with the site ``HOST_SITE``:
+so wasmem's own calls of the allocator (``s:`` arguments, ``--before "malloc 32"``, a host profile's
 string glue) are tracked like the module's own, and a plain host calling the export sees the same
 function type. Function indices never move (everything is appended), so the name section, element
 segments, ``ref.func`` and DWARF stay valid; offsets are mapped back by the rewriter.
 
-What a wrapper does::
+What the tracking does::
 
+    [free, realloc: if depth == 0: settle the pending allocation (below) or $pre_k(args…, site)]
     depth += 1
-    [free, realloc: if depth == 1 && on: log(BEFORE, site, args…, 0)]
     results = F(args…)
     depth -= 1
-    [alloc, calloc, realloc, …: if depth == 0 && on: log(AFTER, site, args…, result)]
-    results
+    [alloc, calloc, realloc, …: if depth == 0: make it the pending allocation (below) or $post_k(args…, site, result)]
 
 ``depth`` (an appended global) makes only the *outermost* allocator call count: ``realloc`` calling
 ``malloc`` inside, ``__rust_alloc`` → ``__rdl_alloc`` → ``malloc`` are one event. The host resets it
-to 0 before each call (a trap inside an allocator leaves it raised). ``on`` (an appended global the
-host sets once the log is ready) keeps the start function's and a plain host's calls from logging
-anything. A free is logged *before* the call: when a double or invalid free makes the allocator abort,
-the event that explains the abort is already in the log. ``posix_memalign``-shaped functions (a
-pointer stored through an out parameter) log the stored pointer as a fourth argument, read after a
-successful call only.
+to 0 before each call (a trap inside an allocator leaves it raised). A free is logged *before* the call:
+when a double or invalid free makes the allocator abort, the event that explains the abort is already
+in the log. ``posix_memalign``-shaped functions (a pointer stored through an out parameter) log the
+stored pointer as a fourth argument, read after a successful call only. Tracking is on from the start:
+the start function runs while the module is instantiated, before the host can fill the hook table, and
+its allocations are logged too (the host drains them as soon as it is attached; if the log fills before
+that, the record that filled it is dropped and counted in the exported ``lost``).
 
 Why a log in memory and not a host call per event
 -------------------------------------------------
-A call from wasm into a Python host function costs microseconds, a ``malloc``/``free`` pair tens of
-nanoseconds: one host call per event makes an allocation-heavy loop many times slower. So ``log``
-appends a 48-byte record to an appended memory (multi-memory: after the module's memories, exported as
-``__wasmem_heap_log``; records: ``code i32, site i32, arg0..arg3 i64, result i64``, code = allocator
-number × 2 + phase) and bumps ``count``; only when ``count`` reaches ``limit`` does it call the host,
-through an appended funcref table of one entry (``__wasmem_heap_hook``, signature ``() -> ()``: no
-import, which would shift every function index), and the host drains the log. The host also drains
-after every call. The host may set ``limit`` to 1 to see every event as it happens (then it reads the
-call-path pass's shadow stack for each allocation's call path). Memory 0 is never touched: the program
-sees the same bytes as under a plain host.
+A call from wasm into a Python host function costs microseconds: one host call per event makes an
+allocation-heavy loop many times slower. So ``$pre_k``/``$post_k`` append a 48-byte record to an appended
+memory (``$log``; multi-memory: after the module's memories, exported as ``__wasmem_heap_log``; records:
+``code i32, site i32, arg0..arg3 i64, result i64``, code = allocator number × 2 + phase) and bump
+``count``; only when ``count`` reaches ``limit`` does it call the host, through an appended funcref table
+(``__wasmem_heap_hook``, entry 0, signature ``() -> ()``: no import, which would shift every function
+index), and the host drains the log. The host also drains after every call. The host may set ``limit`` to
+1 to see every event as it happens (then it reads the call-path pass's shadow stack for each allocation's
+call path; the pass is then built ``immediate``: nothing is left pending). Memory 0 is never touched:
+the program sees the same bytes as under a plain host.
 
-Even a 48-byte record per event costs more than the host can *read*: turning a record into a live block
-in Python takes about a microsecond, a malloc/free pair of a fast allocator 20-100 ns. So the commonest
-pattern — a block freed soon after it was allocated, before anyone read the log — is settled in wasm: a
-free (``$cancel``) whose pointer is the result of the log's *last* record, an allocation by a
-malloc-, calloc- or Rust-alloc-shaped function (and, for a free that takes a size, of that size), drops
-that record instead of logging itself, and adds one to the exported ``cancelled`` / ``cancelled_bytes``
-globals (the host adds them to its counts). ``(pointer, site)`` of that free goes into a 4096-slot table
-after the records (hashed by pointer), so that a second free of the same pointer is still a *double*
-free with the first free's site (unless another cancelled free took the slot since: then it is reported
-as an invalid free).
+The pending allocation: pairs settled in wasm
+---------------------------------------------
+Even a record per event costs more than the host can *read*: turning a record into a live block in
+Python takes about a microsecond. So the commonest pattern — a block freed soon after it was allocated —
+is settled in wasm. An allocation by a malloc-, calloc- or Rust-alloc-shaped function (operands and result
+of the module's pointer type) that returns a block is not logged at once: it becomes the *pending
+allocation* (four appended globals: block, size, site, code ``PENDING + k``, exported as
+``__wasmem_heap_pending_*``; block -1 = none), and the one pending before it goes into the log
+(``$flush``). A free (without a size, or with the pending block's size: Rust's dealloc) of the pending
+block settles both: nothing is logged, the pair is added to the exported ``cancelled`` /
+``cancelled_bytes`` globals (the host adds them to its counts), and ``(pointer, site, size)`` of that free
+goes into a 4096-slot table after the records (hashed by pointer), so that a second free of the same
+pointer is still a *double* free with the first free's site (unless another settled free took the slot
+since: then it is reported as an invalid free). Every other event flushes the pending allocation first, so
+the log stays in order; the host reads the pending allocation after the log's records.
 
 Not seen: an allocator called through a function pointer (``call_indirect``, ``call_ref``: the table
 holds F itself), and allocations the allocator makes for itself (``sbrk``, ``memory.grow``).
@@ -70,7 +77,11 @@ LOG_EXPORT = "__wasmem_heap_log"
 COUNT_EXPORT = "__wasmem_heap_count"
 LIMIT_EXPORT = "__wasmem_heap_limit"
 DEPTH_EXPORT = "__wasmem_heap_depth"
-ON_EXPORT = "__wasmem_heap_on"
+PEND_PTR_EXPORT = "__wasmem_heap_pending_ptr"  # the pending allocation (see the module docstring); -1: none
+PEND_SIZE_EXPORT = "__wasmem_heap_pending_size"
+PEND_SITE_EXPORT = "__wasmem_heap_pending_site"
+PEND_CODE_EXPORT = "__wasmem_heap_pending_code"
+LOST_EXPORT = "__wasmem_heap_lost"
 HOOK_TABLE_EXPORT = "__wasmem_heap_hook"
 RECORD = 48
 LOG_PAGES = 5  # 4 pages of records, then one page of the recently cancelled frees
@@ -79,6 +90,7 @@ CANCEL_BASE = 4 * 65536  # the table of cancelled frees: CANCEL_SLOTS entries (p
 CANCEL_SLOTS = 4096
 CANCELLED_EXPORT = "__wasmem_heap_cancelled"  # i64: allocation/free pairs cancelled in wasm
 CANCELLED_BYTES_EXPORT = "__wasmem_heap_cancelled_bytes"  # i64: their bytes
+PENDING = 0x10000  # record code PENDING + k: a pending allocation of allocator k, its size in arg0
 HOST_SITE = 0xFFFFFFFF  # the site of a call through a redirected export (the host's)
 BEFORE, AFTER = 0, 1
 PRE_ROLES = frozenset({"free", "realloc"})  # logged before the call
@@ -107,14 +119,16 @@ def _const(v: int) -> bytes:
 
 class HeapPass(Pass):
     """See the module docstring. ``allocators``: AllocatorFunction-like objects (``index``, ``role``,
-    ``convention.params``), at most one per function."""
+    ``convention.params``), at most one per function. ``immediate``: every event goes into the log as it
+    happens (no pending allocation), for a host that reads each one at once (``limit`` 1, call paths)."""
 
     ops = frozenset({0x10, 0x12})
 
-    def __init__(self, allocators):
+    def __init__(self, allocators, *, immediate: bool = False):
         self.allocators = list(allocators)
         if not self.allocators:
             raise ParseError("heap tracking: no allocator function to track (--allocator ALLOC,FREE names one)")
+        self.immediate = immediate
         self.sites: list[HeapSite] = []
         self.exported: dict[int, list[str]] = {}  # allocator number → its export names (redirected)
         self.memcheck = None  # the MemcheckPass (memcheck.py) that sets it: the wrappers then mark its shadow
@@ -125,17 +139,24 @@ class HeapPass(Pass):
             raise ParseError("heap tracking: the module has no memory")
         self.sites = []
         self.is64 = m.memories[0].type.limits.is64
+        self.pt = "i64" if self.is64 else "i32"  # the module's pointer and size type
         self.log_memory = b.add_memory(LOG_PAGES)
         self.count = b.add_global("i32", b"\x41\x00")
         self.limit = b.add_global("i32", _const(CAPACITY))
         self.depth = b.add_global("i32", b"\x41\x00")
-        self.on = b.add_global("i32", b"\x41\x00")
         self.cancelled = b.add_global("i64", b"\x42\x00")
         self.cancelled_bytes = b.add_global("i64", b"\x42\x00")
+        self.lost = b.add_global("i32", b"\x41\x00")  # records dropped before the host could drain the log
+        none = b"\x42\x7f" if self.is64 else b"\x41\x7f"
+        self.pend_ptr = b.add_global(self.pt, none)  # the pending allocation's block (-1: none)
+        self.pend_size = b.add_global(self.pt, none[:1] + b"\x00")
+        self.pend_site = b.add_global("i32", b"\x41\x00")
+        self.pend_code = b.add_global("i32", b"\x41\x00")
         self.hook_type = b.func_type((), (), fresh=True)
         self.table = b.add_table(2)  # entry 0: the log is full; entry 1: a memcheck hit (MemcheckPass)
         self.log_func = b.add_function(b.func_type(("i32", "i32", "i64", "i64", "i64", "i64", "i64")))
-        self.cancel_func = b.add_function(b.func_type(("i64", "i32", "i64"), ("i32",)))
+        self.flush_func = b.add_function(b.func_type(()))
+        self.settle_func = b.add_function(b.func_type((self.pt, "i32")))
         # with --memcheck: $mark(addr, n, state) fills the shadow of [addr, addr + n) in wasm (see MemcheckPass)
         self.mark_func = (b.add_function(b.func_type(("i32", "i32", "i32"))) if self.memcheck is not None
                           else None)
@@ -143,14 +164,20 @@ class HeapPass(Pass):
                         "count": b.export(COUNT_EXPORT, "global", self.count),
                         "limit": b.export(LIMIT_EXPORT, "global", self.limit),
                         "depth": b.export(DEPTH_EXPORT, "global", self.depth),
-                        "on": b.export(ON_EXPORT, "global", self.on),
                         "cancelled": b.export(CANCELLED_EXPORT, "global", self.cancelled),
                         "cancelled_bytes": b.export(CANCELLED_BYTES_EXPORT, "global", self.cancelled_bytes),
+                        "lost": b.export(LOST_EXPORT, "global", self.lost),
+                        "pend_ptr": b.export(PEND_PTR_EXPORT, "global", self.pend_ptr),
+                        "pend_size": b.export(PEND_SIZE_EXPORT, "global", self.pend_size),
+                        "pend_site": b.export(PEND_SITE_EXPORT, "global", self.pend_site),
+                        "pend_code": b.export(PEND_CODE_EXPORT, "global", self.pend_code),
                         "table": b.export(HOOK_TABLE_EXPORT, "table", self.table)}
         self.wrappers: dict[int, int] = {}  # F's function index → W_F
         self.number: dict[int, int] = {}  # F's function index → allocator number
         self._types: dict[int, object] = {}
         self._entries: dict[int, int] = {}  # allocator number → E_F
+        self._pre: dict[int, int] = {}  # allocator number → $pre_k (a free or realloc logged before the call)
+        self._post: dict[int, int] = {}  # allocator number → $post_k (an allocation logged after the call)
         seen = set()
         for k, a in enumerate(self.allocators):
             if a.index in seen:
@@ -164,6 +191,10 @@ class HeapPass(Pass):
             self._types[k] = ft
             self.number[a.index] = k
             self.wrappers[a.index] = b.add_function(b.func_type((*ft.params, "i32"), ft.results))
+            if a.role in PRE_ROLES:
+                self._pre[k] = b.add_function(b.func_type((*ft.params, "i32")))
+            if a.role in POST_ROLES:
+                self._post[k] = b.add_function(b.func_type((*ft.params, "i32", *ft.results)))
             names = [e.name for e in m.exports if e.kind == "func" and e.index == a.index]
             if names:
                 self._entries[k] = b.add_function(b.func_type(ft.params, ft.results))
@@ -174,23 +205,194 @@ class HeapPass(Pass):
         if w is None:
             return None
         sid = len(self.sites)
-        self.sites.append(HeapSite(sid, fn.index, offset, self.number[imm]))
-        return Edit(_const(sid), keep=False, after=bytes([op]) + uleb(w))
+        k = self.number[imm]
+        self.sites.append(HeapSite(sid, fn.index, offset, k))
+        if op == 0x12:  # return_call F: nothing can run after it here, so F's wrapper does the tracking
+            return Edit(_const(sid), keep=False, after=bytes([op]) + uleb(w))
+        # call F: the tracking inline, around the call (no extra call on the common path)
+        a, ft = self.allocators[k], self._types[k]
+        args = [fn.scratch(t, 60 + i) for i, t in enumerate(ft.params)]
+        res = fn.scratch(ft.results[0], 65) if ft.results else None
+        before, after = self._track(k, a, ft, args, res, _const(sid), fn.scratch("i32", 66))
+        save = b"".join(_i(_SET, x) for x in reversed(args))
+        return Edit(save + before + b"".join(_i(_GET, x) for x in args), keep=True, after=after)
+
+    # -- the tracking code -----------------------------------------------------------------------
+    def _cancellable(self, a, ft) -> tuple[bytes, bool] | None:
+        """(code pushing the block's size from the parameters given as ``{i}`` locals, calloc-shaped) when an
+        allocation by ``a`` can wait as the pending allocation (a malloc-, calloc- or Rust-alloc-shaped function
+        returning a pointer, every operand of the module's pointer type); else None."""
+        params = a.convention.params
+        if ft.results != (self.pt,) or any(t != self.pt for t in ft.params) or "size" not in params:
+            return None
+        if a.role in ("alloc", "aligned_alloc", "alloc_zeroed"):
+            return params.index("size"), None
+        if a.role == "calloc" and "count" in params:
+            return params.index("size"), params.index("count")
+        return None
+
+    def _track(self, k: int, a, ft, args: list[int], res: int | None, site: bytes, tmp: int) -> tuple[bytes, bytes]:
+        """(code before the call of F, code after it) for one call of allocator ``k`` whose operands are in the
+        locals ``args`` (pushed again between the two), its result going into ``res``; ``site`` pushes the
+        call's site number, ``tmp`` is an i32 scratch local."""
+        pt = self.pt
+        gate = _i(_GGET, self.depth) + b"\x45"  # outermost allocator call (depth 0)
+        before = bytearray()
+        if a.role in PRE_ROLES:
+            params = a.convention.params
+            slow = b"".join(_i(_GET, x) for x in args) + site + b"\x10" + uleb(self._pre[k])
+            cancel = (a.role == "free" and "ptr" in params and len(params) == len(ft.params)
+                      and ft.params[params.index("ptr")] == pt
+                      and ("old_size" not in params or ft.params[params.index("old_size")] == pt))
+            before += gate + b"\x04\x40"
+            if cancel and not self.immediate:
+                # a free of the pending allocation's block (of its size, for a free that takes one): both
+                # are settled here, nothing logged (see the module docstring)
+                p = args[params.index("ptr")]
+                before += _i(_GET, p) + _i(_GGET, self.pend_ptr) + (b"\x51" if self.is64 else b"\x46")
+                if "old_size" in params:
+                    before += (_i(_GET, args[params.index("old_size")]) + _i(_GGET, self.pend_size)
+                               + (b"\x51" if self.is64 else b"\x46") + b"\x71")
+                before += b"\x04\x40" + _i(_GET, p) + site + b"\x10" + uleb(self.settle_func) + b"\x05" + slow + b"\x0b"
+            else:
+                before += slow
+            before += b"\x0b"
+        before += _i(_GGET, self.depth) + b"\x41\x01\x6a" + _i(_GSET, self.depth)
+        after = bytearray(_i(_GGET, self.depth) + b"\x41\x01\x6b" + _i(_GSET, self.depth))
+        if res is not None:
+            after += _i(_SET, res)
+        if a.role in POST_ROLES:
+            slow = (b"".join(_i(_GET, x) for x in args) + site + (_i(_GET, res) if res is not None else b"")
+                    + b"\x10" + uleb(self._post[k]))
+            shape = None if self.immediate else self._cancellable(a, ft)
+            after += gate + b"\x04\x40"
+            if shape is not None:
+                size_at, count_at = shape
+                size = _i(_GET, args[size_at])
+                if count_at is not None:
+                    size += _i(_GET, args[count_at]) + (b"\x7e" if self.is64 else b"\x6c")
+                none = b"\x42\x7f" if self.is64 else b"\x41\x7f"
+                # a block (not null) becomes the pending allocation, the one before it logged first
+                after += _i(_GET, res) + (b"\x50\x45" if self.is64 else b"") + b"\x04\x40"
+                after += _i(_GGET, self.pend_ptr) + none + (b"\x52" if self.is64 else b"\x47")
+                after += b"\x04\x40\x10" + uleb(self.flush_func) + b"\x0b"
+                after += _i(_GET, res) + _i(_GSET, self.pend_ptr) + size + _i(_GSET, self.pend_size)
+                after += site + _i(_GSET, self.pend_site) + _const(PENDING + k) + _i(_GSET, self.pend_code)
+                after += self._mark_allocation(a, ft, lambda i: _i(_GET, args[i]), _i(_GET, res))
+                after += b"\x05" + slow + b"\x0b"
+            else:
+                after += slow
+            after += b"\x0b"
+        if res is not None:
+            after += _i(_GET, res)
+        return bytes(before), bytes(after)
+
+    def _settle(self, p: int, site: bytes, tmp: int) -> bytes:
+        """A free of the pending allocation's block (local ``p``): the pending allocation is dropped, the pair
+        counted in two globals, and ``(ptr, site, size)`` kept in the table of cancelled frees (so that a later
+        second free of it is still a *double* free with this site, and memcheck knows the freed block)."""
+        mem = self.log_memory
+
+        def mop(op: int, align: int, off: int) -> bytes:
+            return bytes([op, 0x40 | align]) + uleb(mem) + uleb(off)
+
+        w = b"" if self.is64 else b"\xad"  # to i64
+        out = bytearray()
+        out += (b"\x42\x7f" if self.is64 else b"\x41\x7f") + _i(_GSET, self.pend_ptr)
+        out += _i(_GGET, self.cancelled) + b"\x42\x01\x7c" + _i(_GSET, self.cancelled)
+        out += _i(_GGET, self.cancelled_bytes) + _i(_GGET, self.pend_size) + w + b"\x7c" + _i(_GSET, self.cancelled_bytes)
+        # slot = ((ptr >> 4) ^ (ptr >> 16)) & (SLOTS - 1), as an offset
+        out += _i(_GET, p) + w + b"\x42\x04\x88" + _i(_GET, p) + w + b"\x42\x10\x88\x85\xa7"
+        out += _const(CANCEL_SLOTS - 1) + b"\x71\x41\x04\x74" + _i(_TEE, tmp)
+        out += _i(_GET, p) + w + mop(0x37, 3, CANCEL_BASE)
+        out += _i(_GET, tmp) + site + mop(0x36, 2, CANCEL_BASE + 8)
+        out += _i(_GET, tmp) + _i(_GGET, self.pend_size) + (b"\xa7" if self.is64 else b"") + mop(0x36, 2, CANCEL_BASE + 12)
+        if self.mark_func is not None:  # the block is freed: its shadow says so at once
+            out += _i(_GET, p) + _i(_GGET, self.pend_size) + b"\x41\x01\x10" + uleb(self.mark_func)
+        return bytes(out)
 
     # -- the appended bodies ---------------------------------------------------------------------
     def finish(self, b: Builder) -> None:
         b.set_body(self.log_func, self._log_body())
-        b.set_body(self.cancel_func, self._cancel_body())
+        b.set_body(self.flush_func, self._flush_body())
+        b.set_body(self.settle_func, b"\x01\x01\x7f" + self._settle(0, _i(_GET, 1), 2) + b"\x0b")
         if self.mark_func is not None:
             b.set_body(self.mark_func, self._mark_body())
         for k, a in enumerate(self.allocators):
             ft = self._types[k]
-            b.set_body(self.wrappers[a.index], self._wrapper_body(k, a, ft))
-            if k in self._entries:
-                n = len(ft.params)
-                body = b"\x00" + b"".join(_i(_GET, i) for i in range(n)) + _const(HOST_SITE)
-                body += b"\x10" + uleb(self.wrappers[a.index]) + b"\x0b"
-                b.set_body(self._entries[k], body)
+            n = len(ft.params)
+            res_t = ft.results[0] if ft.results else None
+            # W_F(args…, site) and E_F(args…) (site: the host's): the same tracking as an inline call
+            for func, site in ((self.wrappers[a.index], _i(_GET, n)), (self._entries.get(k), _const(HOST_SITE))):
+                if func is None:
+                    continue
+                first = n + 1 if func == self.wrappers[a.index] else n  # the first local after the params
+                res = first if res_t is not None else None
+                tmp = first + (res_t is not None)
+                before, after = self._track(k, a, ft, list(range(n)), res, site, tmp)
+                locals_ = (b"\x02\x01" + (b"\x7f" if res_t == "i32" else b"\x7e") + b"\x01\x7f" if res_t
+                           else b"\x01\x01\x7f")
+                b.set_body(func, locals_ + before + b"".join(_i(_GET, i) for i in range(n)) + b"\x10"
+                           + uleb(a.index) + after + b"\x0b")
+            if k in self._pre:
+                b.set_body(self._pre[k], self._pre_body(k, a, ft))
+            if k in self._post:
+                b.set_body(self._post[k], self._post_body(k, a, ft))
+
+    def _args(self, ft, fourth: bytes | None = None) -> bytes:
+        """The four i64 argument fields of a record from the parameters 0…n-1 (``fourth``: code for the
+        fourth field when the function has fewer parameters)."""
+        n = len(ft.params)
+        ext = {"i32": b"\xad", "i64": b""}
+        out = b""
+        for i in range(4):
+            if i < n:
+                out += _i(_GET, i) + ext[ft.params[i]]
+            elif i == 3 and fourth is not None:
+                out += fourth
+            else:
+                out += b"\x42\x00"
+        return out
+
+    def _pre_body(self, k: int, a, ft) -> bytes:
+        """$pre_k(args…, site): a free or realloc logged before the call (the pending allocation first)."""
+        n = len(ft.params)
+        body = bytearray(b"\x00\x10" + uleb(self.flush_func))
+        body += _const(2 * k + BEFORE) + _i(_GET, n) + self._args(ft) + b"\x42\x00" + b"\x10" + uleb(self.log_func)
+        if self.mark_func is not None:  # the host marks the freed block before the program runs on
+            body += self._hook()
+        return bytes(body + b"\x0b")
+
+    def _post_body(self, k: int, a, ft) -> bytes:
+        """$post_k(args…, site, result): an allocation logged after the call (the pending allocation first)."""
+        n = len(ft.params)
+        res_t = ft.results[0] if ft.results else None
+        site, res = n, n + 1
+        fourth = None
+        if a.role == "memalign_out" and n == 3 and res_t == "i32":
+            # the pointer stored through `out`, read only after a successful call (status 0)
+            load = (b"\x29" if self.is64 else b"\x28") + bytes([3 if self.is64 else 2, 0])
+            fourth = (_i(_GET, res) + b"\x45\x04\x7e" + _i(_GET, 0) + load
+                      + (b"" if self.is64 else b"\xad") + b"\x05\x42\x00\x0b")
+        body = bytearray(b"\x00\x10" + uleb(self.flush_func))
+        body += _const(2 * k + AFTER) + _i(_GET, site) + self._args(ft, fourth)
+        body += (_i(_GET, res) + (b"\xad" if res_t == "i32" else b"")) if res_t is not None else b"\x42\x00"
+        body += b"\x10" + uleb(self.log_func)
+        if res_t is not None:
+            body += self._mark_allocation(a, ft, lambda i: _i(_GET, i), _i(_GET, res))
+        return bytes(body + b"\x0b")
+
+    def _flush_body(self) -> bytes:
+        """$flush(): the pending allocation, if any, goes into the log (code PENDING + k, its size in the first
+        argument field) and is no longer pending."""
+        w = b"" if self.is64 else b"\xad"
+        none = b"\x42\x7f" if self.is64 else b"\x41\x7f"
+        body = bytearray(b"\x01\x01" + (b"\x7e" if self.is64 else b"\x7f"))
+        body += _i(_GGET, self.pend_ptr) + _i(_TEE, 0) + none + (b"\x52" if self.is64 else b"\x47") + b"\x04\x40"
+        body += none + _i(_GSET, self.pend_ptr)  # no longer pending before the log may call the host
+        body += _i(_GGET, self.pend_code) + _i(_GGET, self.pend_site) + _i(_GGET, self.pend_size) + w
+        body += b"\x42\x00\x42\x00\x42\x00" + _i(_GET, 0) + w + b"\x10" + uleb(self.log_func) + b"\x0b"
+        return bytes(body + b"\x0b")
 
     def _log_body(self) -> bytes:
         # params: code 0, site 1, a0..a3 2..5, result 6; local 7: the record's address
@@ -207,57 +409,19 @@ class HeapPass(Pass):
             body += _i(_GET, 7) + _i(_GET, 2 + j) + store(0x37, 3, 8 + 8 * j)
         body += _i(_GGET, self.count) + b"\x41\x01\x6a" + _i(_TEE, 7) + _i(_GSET, self.count)
         body += _i(_GET, 7) + _i(_GGET, self.limit) + b"\x4f"  # count >= limit
-        body += b"\x04\x40" + b"\x41\x00" + b"\x11" + uleb(self.hook_type) + uleb(self.table) + b"\x0b"
+        # the host drains the log; before it has filled the hook table (the start function runs while the
+        # module is instantiated) the last record is overwritten instead and counted as lost
+        body += b"\x04\x40" + b"\x41\x00\x25" + uleb(self.table) + b"\xd1\x04\x40"
+        body += _i(_GGET, self.count) + b"\x41\x01\x6b" + _i(_GSET, self.count)
+        body += _i(_GGET, self.lost) + b"\x41\x01\x6a" + _i(_GSET, self.lost)
+        body += b"\x05\x41\x00\x11" + uleb(self.hook_type) + uleb(self.table) + b"\x0b\x0b"
         return bytes(body + b"\x0b")
 
-    def _cancel_body(self) -> bytes:
-        """$cancel(ptr i64, site i32, old_size i64 or -1) -> 1 when the log's last record is the allocation of
-        ``ptr`` (by a malloc-, calloc- or Rust-alloc-shaped function) of ``old_size`` bytes (-1: any): that
-        record is dropped, the pair counted in two globals, and ``(ptr, site)`` kept in the table of
-        cancelled frees (so that a later second free of ``ptr`` is still a double free with this site)."""
-        mem = self.log_memory
-
-        def mop(op: int, align: int, off: int) -> bytes:
-            return bytes([op, 0x40 | align]) + uleb(mem) + uleb(off)
-
-        # params: ptr 0, site 1, old 2; locals: base 3 (i32), code 4 (i32), size 5 (i64), slot 6 (i32)
-        body = bytearray(b"\x03\x02\x7f\x01\x7e\x01\x7f")
-        body += _i(_GGET, self.count) + b"\x45\x04\x40\x41\x00\x0f\x0b"  # empty log: 0
-        body += _i(_GGET, self.count) + b"\x41\x01\x6b" + _const(RECORD) + b"\x6c" + _i(_SET, 3)
-        body += _i(_GET, 3) + mop(0x29, 3, 40) + _i(_GET, 0) + b"\x52\x04\x40\x41\x00\x0f\x0b"  # result != ptr
-        body += _i(_GET, 3) + mop(0x28, 2, 0) + _i(_SET, 4)
-        body += b"\x42\x7f" + _i(_SET, 5)  # size = -1: not a cancellable record
-        for k, a in enumerate(self.allocators):
-            params = a.convention.params
-            size_at = count_at = None
-            if a.role in ("alloc", "aligned_alloc", "alloc_zeroed") and "size" in params:
-                size_at = params.index("size")
-            elif a.role == "calloc" and "size" in params and "count" in params:
-                size_at, count_at = params.index("size"), params.index("count")
-            if size_at is None:
-                continue
-            body += _i(_GET, 4) + _const(2 * k + AFTER) + b"\x46\x04\x40"
-            body += _i(_GET, 3) + mop(0x29, 3, 8 + 8 * size_at)
-            if count_at is not None:
-                body += _i(_GET, 3) + mop(0x29, 3, 8 + 8 * count_at) + b"\x7e"
-            body += _i(_SET, 5) + b"\x0b"
-        body += _i(_GET, 5) + b"\x42\x7f\x51\x04\x40\x41\x00\x0f\x0b"  # not an allocation record: 0
-        # a size given (Rust's dealloc) that differs: leave it to the host (a size mismatch)
-        body += (_i(_GET, 2) + b"\x42\x7f\x52" + _i(_GET, 2) + _i(_GET, 5) + b"\x52\x71"
-                 + b"\x04\x40\x41\x00\x0f\x0b")
-        body += _i(_GGET, self.count) + b"\x41\x01\x6b" + _i(_GSET, self.count)
-        body += _i(_GGET, self.cancelled) + b"\x42\x01\x7c" + _i(_GSET, self.cancelled)
-        body += _i(_GGET, self.cancelled_bytes) + _i(_GET, 5) + b"\x7c" + _i(_GSET, self.cancelled_bytes)
-        # slot = ((ptr >> 4) ^ (ptr >> 16)) & (SLOTS - 1), as an offset
-        body += (_i(_GET, 0) + b"\x42\x04\x88" + _i(_GET, 0) + b"\x42\x10\x88\x85\xa7" + _const(CANCEL_SLOTS - 1)
-                 + b"\x71\x41\x04\x74" + _i(_TEE, 6))
-        body += _i(_GET, 0) + mop(0x37, 3, CANCEL_BASE)
-        body += _i(_GET, 6) + _i(_GET, 1) + mop(0x36, 2, CANCEL_BASE + 8)
-        body += _i(_GET, 6) + _i(_GET, 5) + b"\xa7" + mop(0x36, 2, CANCEL_BASE + 12)  # its size (for memcheck)
-        if self.mark_func is not None:  # the block is freed: its shadow says so at once
-            body += _i(_GET, 0) + b"\xa7" + _i(_GET, 5) + b"\xa7" + b"\x41\x01" + b"\x10" + uleb(self.mark_func)
-        body += b"\x41\x01\x0b"
-        return bytes(body)
+    def _hook(self) -> bytes:
+        """Calls the host's drain (hook table entry 0), unless the host has not filled the entry yet (while the
+        start function runs)."""
+        return (b"\x41\x00\x25" + uleb(self.table) + b"\xd1\x45\x04\x40\x41\x00\x11" + uleb(self.hook_type)
+                + uleb(self.table) + b"\x0b")
 
     def _mark_body(self) -> bytes:
         """$mark(addr, n, state): the shadow bytes of [addr, addr + n) set to ``state`` — only when the range
@@ -271,85 +435,23 @@ class HeapPass(Pass):
         body += b"\x04\x40" + _i(_GET, 0) + _i(_GET, 2) + _i(_GET, 1) + b"\xfc\x0b" + uleb(shadow) + b"\x0b"
         return bytes(body + b"\x0b")
 
-    def _mark_allocation(self, a, ft, res: int) -> bytes:
+    def _mark_allocation(self, a, ft, arg, res: bytes) -> bytes:
         """With --memcheck: code that marks the block an allocation returned as live in the shadow, in wasm,
-        so that the program's next access to it is not reported whatever the log holds (wasm32 only)."""
+        so that the program's next access to it is not reported whatever the log holds (wasm32 only).
+        ``arg(i)`` pushes parameter i, ``res`` the result."""
         if self.mark_func is None or ft.results != ("i32",):
             return b""
         params = a.convention.params
         if "size" not in params or any(ft.params[i] != "i32" for i in range(len(ft.params))):
             return b""
-        size = _i(_GET, params.index("size"))
+        size = arg(params.index("size"))
         state = self.memcheck.allocated_state(a.role)
         if a.role == "calloc" and "count" in params:
-            size += _i(_GET, params.index("count")) + b"\x6c"
+            size += arg(params.index("count")) + b"\x6c"
         if a.role == "memalign_out" and "out" in params:
-            ptr = _i(_GET, params.index("out")) + b"\x28\x02\x00"  # the pointer stored through `out`
-            ok = _i(_GET, res) + b"\x45"  # status 0
+            ptr = arg(params.index("out")) + b"\x28\x02\x00"  # the pointer stored through `out`
+            ok = res + b"\x45"  # status 0
         else:
-            ptr = _i(_GET, res)
-            ok = _i(_GET, res)  # a non-null block
+            ptr = res
+            ok = res  # a non-null block
         return ok + b"\x04\x40" + ptr + size + _const(state) + b"\x10" + uleb(self.mark_func) + b"\x0b"
-
-    def _wrapper_body(self, k: int, a, ft) -> bytes:
-        n = len(ft.params)
-        site = n
-        res_t = ft.results[0] if ft.results else None
-        role = a.role
-        locals_ = b"\x00"
-        res = n + 1
-        if res_t is not None:
-            locals_ = b"\x01\x01" + (b"\x7f" if res_t == "i32" else b"\x7e")
-        ext = {"i32": b"\xad", "i64": b""}
-
-        def args(fourth: bytes | None = None) -> bytes:
-            out = b""
-            for i in range(4):
-                if i < n:
-                    out += _i(_GET, i) + ext[ft.params[i]]
-                elif i == 3 and fourth is not None:
-                    out += fourth
-                else:
-                    out += b"\x42\x00"
-            return out
-
-        body = bytearray(locals_)
-        body += _i(_GGET, self.depth) + b"\x41\x01\x6a" + _i(_GSET, self.depth)
-        if role in PRE_ROLES:
-            body += _i(_GGET, self.depth) + b"\x41\x01\x46" + _i(_GGET, self.on) + b"\x71"
-            body += b"\x04\x40"
-            params = a.convention.params
-            cancel = role == "free" and "ptr" in params and len(params) == n
-            if cancel:  # a free of the block the log's last record allocated: both dropped in wasm
-                pi = params.index("ptr")
-                old = (_i(_GET, params.index("old_size")) + ext[ft.params[params.index("old_size")]]
-                       if "old_size" in params else b"\x42\x7f")
-                body += (_i(_GET, pi) + ext[ft.params[pi]] + _i(_GET, site) + old + b"\x10" + uleb(self.cancel_func)
-                         + b"\x45\x04\x40")
-            body += _const(2 * k + BEFORE) + _i(_GET, site) + args() + b"\x42\x00"
-            body += b"\x10" + uleb(self.log_func)
-            if self.mark_func is not None:  # the host marks the freed block before the program runs on
-                body += b"\x41\x00\x11" + uleb(self.hook_type) + uleb(self.table)
-            body += b"\x0b"
-            if cancel:
-                body += b"\x0b"
-        body += b"".join(_i(_GET, i) for i in range(n)) + b"\x10" + uleb(a.index)
-        if res_t is not None:
-            body += _i(_SET, res)
-        body += _i(_GGET, self.depth) + b"\x41\x01\x6b" + _i(_GSET, self.depth)
-        if role in POST_ROLES:
-            fourth = None
-            if role == "memalign_out" and n == 3 and res_t == "i32":
-                # the pointer stored through `out`, read only after a successful call (status 0)
-                load = (b"\x29" if self.is64 else b"\x28") + bytes([3 if self.is64 else 2, 0])
-                fourth = (_i(_GET, res) + b"\x45\x04\x7e" + _i(_GET, 0) + load
-                          + (b"" if self.is64 else b"\xad") + b"\x05\x42\x00\x0b")
-            body += _i(_GGET, self.depth) + b"\x45" + _i(_GGET, self.on) + b"\x71"
-            body += b"\x04\x40" + _const(2 * k + AFTER) + _i(_GET, site) + args(fourth)
-            body += (_i(_GET, res) + ext[res_t]) if res_t is not None else b"\x42\x00"
-            body += b"\x10" + uleb(self.log_func)
-            body += self._mark_allocation(a, ft, res)
-            body += b"\x0b"
-        if res_t is not None:
-            body += _i(_GET, res)
-        return bytes(body + b"\x0b")

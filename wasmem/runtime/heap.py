@@ -26,6 +26,7 @@ import struct
 from collections import OrderedDict
 
 from ..errors import UsageError
+from ..instrument import heap as hp
 from ..instrument.heap import AFTER, BEFORE, CANCEL_BASE, CANCEL_SLOTS, CAPACITY, HOST_SITE, RECORD, HeapPass
 from ..model.heap import Block, Finding, Site
 
@@ -94,6 +95,9 @@ class HeapTracker:
         self._depth = ex[hpass.exports["depth"]]
         self._cancelled = ex[hpass.exports["cancelled"]]
         self._cancelled_bytes = ex[hpass.exports["cancelled_bytes"]]
+        self._pending = tuple(ex[hpass.exports[k]] for k in ("pend_ptr", "pend_size", "pend_site", "pend_code"))
+        self._none = (1 << (64 if hpass.is64 else 32)) - 1  # pend_ptr when nothing is pending
+        self._lost = ex[hpass.exports["lost"]]
         self._func = wasmtime.Func(session.store, wasmtime.FuncType([], []), self._hook)
         ex[hpass.exports["table"]].set(session.store, 0, self._func)
         self.mc = memcheck  # the MemcheckPass, or None
@@ -116,7 +120,11 @@ class HeapTracker:
                 self.notes.append("--memcheck: __heap_base is unknown: only accesses to freed blocks are checked")
         if paths:  # every event as it happens (its call path is read then)
             ex[hpass.exports["limit"]].set_value(session.store, 1)
-        ex[hpass.exports["on"]].set_value(session.store, 1)
+        self.drain()  # what the start function allocated and freed while the module was instantiated
+        lost = self._lost.value(session.store)
+        if lost:
+            self.notes.append(f"the start function's allocator events past the first {CAPACITY} (the log's size) "
+                              f"were not recorded: {lost} lost")
 
     def adopt(self, old: HeapTracker) -> bool:
         """Takes over ``old``'s blocks, frees and counts (the shell reopening an instance rewritten again, with
@@ -190,11 +198,16 @@ class HeapTracker:
             self.allocated_bytes += nbytes
             self.freed_bytes += nbytes
         n = self._count.value(store) & 0xFFFFFFFF
-        if not n:
+        pptr = self._pending[0].value(store) & self._none
+        if not n and pptr == self._none:
             return
         n = min(n, CAPACITY)
-        raw = self._log.read(store, 0, n * RECORD)
+        raw = self._log.read(store, 0, n * RECORD) if n else b""
         self._count.set_value(store, 0)
+        if pptr != self._none:  # the pending allocation: the newest event, after the log's records
+            p_size, p_site, p_code = (g.value(store) for g in self._pending[1:])
+            raw += _RECORD.pack(p_code & 0xFFFFFFFF, p_site & 0xFFFFFFFF, p_size & self._none, 0, 0, 0, pptr)
+            self._pending[0].set_value(store, -1)
         fast = self._fast
         live, freed = self.live, self.freed
         call = self.call
@@ -222,6 +235,8 @@ class HeapTracker:
                     if self.mc is not None:
                         self._mark(res, size, 0)
                     continue
+                self._alloc(res, size, site, p)  # counted, and dropped: too many live blocks
+                continue
             elif f is not None and f[0] == 1 and f[2] is None:  # a free without a size: (1, ptr arg, None)
                 ptr = (a0, a1, a2, a3)[f[1]]
                 b = live.pop(ptr, None) if ptr else None
@@ -253,6 +268,7 @@ class HeapTracker:
                 out[2 * k + AFTER] = (0, params.index("count"), params.index("size"))
             elif f.role == "free" and "ptr" in params and "old_size" not in params:
                 out[2 * k + BEFORE] = (1, params.index("ptr"), None)
+            out[hp.PENDING + k] = (0, 0, None)  # a pending allocation: its size in the first argument field
         return out
 
     def _event(self, number: int, phase: int, site: int, args: list[int], res: int, path) -> None:

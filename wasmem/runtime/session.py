@@ -1288,7 +1288,7 @@ class Session:
         from ..instrument.heap import HeapPass
 
         try:
-            return HeapPass(heap["functions"])
+            return HeapPass(heap["functions"], immediate=bool(heap.get("paths")))
         except ParseError as exc:
             raise UsageError(str(exc)) from None
 
