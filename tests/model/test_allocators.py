@@ -80,3 +80,37 @@ def test_inspect_reports_them(capsys):
         main(["inspect", sample("hosts-wasm-bindgen.wasm")])
     out = capsys.readouterr().out
     assert "allocator" in out and "__wbindgen_malloc, __wbindgen_free (wasm-bindgen; by export)" in out
+
+
+THUNK = """(module (memory 1)
+  (global $top (mut i32) (i32.const 1024))
+  (func $dlmalloc (param i32) (result i32)
+    (global.get $top) (global.set $top (i32.add (global.get $top) (i32.add (local.get 0) (i32.const 8)))))
+  (func (export "malloc") (param i32) (result i32) (call $dlmalloc (local.get 0)))
+  (func (export "free") (param i32))
+  (func (export "not_a_thunk") (param i32) (result i32) (call $dlmalloc (i32.const 4)))
+  (func (export "make") (result i32) (call $dlmalloc (i32.const 24))))"""
+
+
+def test_an_exported_allocator_that_only_forwards_brings_the_function_behind_it():
+    """A stripped Emscripten build exports `malloc` as a thunk over the dlmalloc its own code calls: the
+    function behind it is found too (`forwarded`), so the module's own allocations are seen."""
+    m = WasmModule.from_bytes(wat(THUNK))
+    a = find_allocators(m)
+    assert roles(a) == {("malloc", "alloc", "c", "export"), ("malloc", "alloc", "c", "forwarded"),
+                        ("free", "free", "c", "export")}
+    assert next(f.index for f in a.functions if f.found_by == "forwarded") == 0  # $dlmalloc
+    from wasmem.model.allocators import forward_target
+
+    assert forward_target(m, m.find_export("not_a_thunk").index) is None  # a different argument
+    assert forward_target(m, m.find_export("make").index) is None  # another type
+
+
+def test_the_forwarded_allocator_tracks_the_modules_own_calls(tmp_path):
+    from wasmem.runtime.heap import heap_report
+
+    path = tmp_path / "thunk.wasm"
+    path.write_bytes(wat(THUNK))
+    report, session = heap_report(str(path), after=["make", "malloc 8"])
+    session.close()
+    assert report.allocations == 2 and sorted(b.size for b in report.blocks) == [8, 24]

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..parser.code import decode_locals, iter_instruction_tuples
+
 # role: what the call means. params: the parameter roles in order ("size", "align", "ptr", "count",
 # "old_size", "id", "out" = where a pointer is stored, "" = ignored); result: "ptr", "status" (0 = ok) or "".
 _C = "c"
@@ -219,6 +221,13 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
             convs = _BY_NAME.get(name.rsplit("::", 1)[-1])
         if convs:
             take(name, index, by, convs)
+    for f in list(out.functions):  # a found function that only forwards: the module calls the one behind it
+        target, hops = f.index, 0
+        while hops < 4 and (target := forward_target(module, target)) is not None and target not in used:
+            used.add(target)
+            name = fnames.get(target) or f.name  # its own name when the name section keeps one
+            out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp))
+            hops += 1
     if any(f.family == _AS for f in out.functions):
         out.notes.append("AssemblyScript's garbage collector also frees blocks on its own (__collect): those "
                          "frees are seen only as calls of its free function")
@@ -227,3 +236,36 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
         out.notes.append(f"only {roles} found: blocks cannot be matched to their frees without both an "
                          "allocation and a free function (--allocator ALLOC,FREE names them)")
     return out
+
+
+def forward_target(module, index: int) -> int | None:
+    """G when function ``index`` is a forwarding thunk ``F(params…) { return G(params…) }`` of the same type
+    (no locals, nothing else): Emscripten's exported ``malloc`` of a stripped build is such a thunk over the
+    dlmalloc the module's own code calls, so tracking the export alone would see none of the module's
+    allocations (and take its frees for invalid ones)."""
+    nimp = module.num_imported_funcs
+    if index < nimp:
+        return None
+    try:
+        body = module.functions[index - nimp]
+        if body.end - body.start > 64:
+            return None
+        ft = module.get_function_type(index)
+        declared, pos = decode_locals(module.data, body.start, body.end)
+        if declared:
+            return None
+        ops = list(iter_instruction_tuples(module.data, pos, body.end))
+    except Exception:  # noqa: BLE001 - a damaged body is simply not a thunk
+        return None
+    n = len(ft.params)
+    if len(ops) != n + 2 or ops[-1][1] != 0x0B or ops[-2][1] not in (0x10, 0x12):
+        return None
+    if any(op != 0x20 or imm != i for i, (_, op, imm) in enumerate(ops[:n])):
+        return None
+    target = ops[-2][2]
+    if target == index or not 0 <= target < module.num_functions:
+        return None
+    try:
+        return target if module.get_function_type(target) == ft else None
+    except Exception:  # noqa: BLE001
+        return None
