@@ -137,6 +137,20 @@ def test_stripped_module_without_names_needs_allocator():
         heap(C, allocator="nope,free")
 
 
+def test_a_stripped_module_is_tracked_with_its_allocator_given_by_index():
+    """Without any name, --allocator takes the functions as wasmem shows them (func[N]): the same planted
+    leak as the named build (the indices come from the named build, which has the same code)."""
+    from wasmem.model.allocators import find_allocators
+
+    found = find_allocators(load_module(C))
+    malloc, free = (next(f.index for f in found.functions if f.name == n) for n in ("malloc", "free"))
+    r = leaks(str(DATA / "heapdemo-stripped.wasm"), "leak_step 1", repeat=4, allocator=f"func[{malloc}],func[{free}]")
+    assert r.growth_per_call == 24.0 and len(r.sites) == 1 and not r.findings
+    assert r.sites[0].site.allocator == f"func[{malloc}]"
+    with pytest.raises(UsageError, match=r"func\[0\] has type"):
+        heap(str(DATA / "heapdemo-stripped.wasm"), allocator="func[0]")
+
+
 # -- Rust-style -------------------------------------------------------------------------------------------
 def test_rust_style_leak_mismatch_and_double_free_through_a_tail_call():
     r = leaks(RUST, "leak 1", repeat=4)

@@ -97,7 +97,7 @@ def test_an_exported_allocator_that_only_forwards_brings_the_function_behind_it(
     function behind it is found too (`forwarded`), so the module's own allocations are seen."""
     m = WasmModule.from_bytes(wat(THUNK))
     a = find_allocators(m)
-    assert roles(a) == {("malloc", "alloc", "c", "export"), ("malloc", "alloc", "c", "forwarded"),
+    assert roles(a) == {("malloc", "alloc", "c", "export"), ("dlmalloc", "alloc", "c", "forwarded"),
                         ("free", "free", "c", "export")}
     assert next(f.index for f in a.functions if f.found_by == "forwarded") == 0  # $dlmalloc
     from wasmem.model.allocators import forward_target

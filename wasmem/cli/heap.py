@@ -8,7 +8,7 @@ from .call import run_options
 from .common import json_option, print_json, render, svg_option
 
 _ALLOCATOR_HELP = ("The allocator's functions when they are not found by name (stripped, custom): ALLOC or "
-                   "ALLOC,FREE, export or name-section names (default: malloc/free/calloc/realloc/"
+                   "ALLOC,FREE, export or name-section names, or func[N] by index in a module stripped of names (default: malloc/free/calloc/realloc/"
                    "posix_memalign, __rust_alloc…, __wbindgen_malloc…, AssemblyScript's __new…).")
 _MEMCHECK_HELP = ("Also check every load and store of memory 0: a use after free, or an access to heap memory no "
                   "live block holds (past a block's end), is reported with its line and the program goes on "

@@ -14,7 +14,9 @@ result mean, which is what a heap tracker needs to turn a call into "block of N 
 - AssemblyScript: ``__new(size, id)``, ``__alloc``, ``__free``, ``__renew``/``__realloc``; its garbage
   collector frees blocks on its own (``__collect``), which a tracker can only see as frees.
 - ``--allocator`` (``user_names``): ``ALLOC[,FREE]`` names for a stripped or custom allocator, taken as
-  malloc/free-shaped.
+  malloc/free-shaped; ``func[N]`` names function N of a module stripped of every name.
+- A found function that only forwards to another of the same type (``forward_target``: a stripped
+  Emscripten build's exported ``malloc`` thunk over its dlmalloc) brings that one too (``forwarded``).
 
 Zig's and Odin's allocators are interfaces (a vtable of functions behind an allocator value), not named
 functions a module exports: they are found only when a build keeps a libc ``malloc`` underneath, or
@@ -23,6 +25,7 @@ through ``--allocator``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..parser.code import decode_locals, iter_instruction_tuples
@@ -79,6 +82,8 @@ _BY_NAME: dict[str, list[Convention]] = {}
 for _c in CONVENTIONS:
     _BY_NAME.setdefault(_c.name, []).append(_c)
 
+
+_FUNC_INDEX = re.compile(r"func\[(\d{1,10})\]")
 
 _RANK = {c.name: k for k, c in reversed(list(enumerate(CONVENTIONS)))}
 
@@ -203,6 +208,9 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
                       ("free", [(("ptr",), ""), (("ptr", "old_size"), ""), (("ptr", "old_size", "align"), "")])]
             for want, (role, forms) in zip(parts, shapes, strict=False):  # ALLOC alone: no free
                 hit = next(((n, i) for n, i, _by in candidates if n == want), None)
+                m = _FUNC_INDEX.fullmatch(want)
+                if hit is None and m is not None:  # a stripped module: the function by its index, as wasmem shows it
+                    hit = (want, int(m.group(1)))
                 if hit is None:
                     out.notes.append(f"--allocator: no function named {want!r} (export, name section or DWARF)")
                     continue
