@@ -200,7 +200,7 @@ PAGES: dict[str, dict] = {
     },
     "heap": {
         "intro": "Runs the module with its allocator instrumented (malloc/calloc/realloc/free/posix_memalign, "
-                 "Rust's `__rust_alloc` family, wasm-bindgen's, AssemblyScript's `__new`/`__renew`/`__free`, or "
+                 "Rust's `__rust_alloc` family, wasm-bindgen's, AssemblyScript's `__new`/`__renew` and its collector's frees, or "
                  "`--allocator ALLOC,FREE`), makes the `--after` calls and shows the blocks still live, grouped "
                  "by the call that allocated them (function, offset, file:line), the heap's extent and gaps, "
                  "and the DWARF type of a block a typed pointer points at. Calls inside the module count, and so "

@@ -169,13 +169,28 @@ def test_rust_style_leak_mismatch_and_double_free_through_a_tail_call():
 
 # -- AssemblyScript-style ----------------------------------------------------------------------------------
 def test_assemblyscript_style_objects_and_a_growing_array():
+    """leaks runs the collector (__collect) after each call: the live heap is what the program references."""
     r = leaks(ASC, "keep 1", repeat=5)
-    assert r.growth_per_call == 16  # a 12-byte object and 4 more bytes of the array (__renew frees the old one)
+    assert r.growth_per_call == 16  # a 12-byte object and 4 more bytes of the array (the old array collected)
     by = {s.site.offset: s for s in r.sites}
     assert sum(s.bytes for s in by.values()) == 4 * 12 + 5 * 4  # the array now holds 5 pointers
-    assert any("garbage collector" in n for n in heap(ASC).notes)
+    assert any("__collect" in n for n in r.notes) and not r.findings
     t = leaks(ASC, "temp 1", repeat=5, max_growth=0)
     assert t.ok and not t.sites
+
+
+def test_assemblyscript_collector_frees_are_tracked_even_inside_an_allocation():
+    """The collector frees objects through ~lib/rt/itcms/free(obj), obj = the object's pointer - 20, and runs
+    inside __new when its threshold is reached: those frees count (at any depth), none is an invalid free, and
+    the memory manager's own __free (obj + 4) is not tracked twice."""
+    names = {(a["name"], a["role"]) for a in heap(ASC).allocators}
+    assert ("~lib/rt/itcms/free", "gc_free") in names and ("__renew", "renew") in names
+    assert not any(role == "free" for _, role in names)
+    r = heap(ASC, after=["churn 60"])  # no __collect: only the runs inside __new
+    assert r.frees > 0 and r.allocations == 60 and not r.findings
+    assert r.live_bytes == 32 * len(r.blocks) and r.live_bytes < 60 * 32
+    lk = leaks(ASC, "churn 50", repeat=4, max_growth=0)
+    assert lk.ok and all(i.live_bytes == 0 and i.allocated == i.freed == 50 * 32 for i in lk.iterations)
 
 
 # -- the commands ----------------------------------------------------------------------------------------

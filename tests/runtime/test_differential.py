@@ -289,7 +289,7 @@ HEAP_CASES = {
                   [("leak", ["1"]), ("clean", ["2"]), ("bad_size", []), ("leak", ["3"]), ("twice", [])]),
     "asc_heap": (HEAP_DATA / "asc_heap.wasm", None,
                  [("keep", ["1"]), ("keep", ["2"]), ("temp", ["3"]), ("__new", ["8", "1"]), ("__renew", ["$4", "40"]),
-                  ("keep", ["3"])]),
+                  ("keep", ["3"]), ("churn", ["60"]), ("keep", ["4"])]),
     "memdemo": (S / "memdemo.wasm", "allocate,deallocate", MEMDEMO_CALLS),
     "asc_like": (S / "asc_like.wasm", None, CASES["asc_like.wasm"]),
 }

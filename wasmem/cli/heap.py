@@ -99,8 +99,9 @@ def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memche
     After each call: the live bytes and blocks, what the call allocated and freed. The growth per call
     is measured from the first call to the last (a cache filled on the first call is not a leak), and
     the sites whose blocks, allocated after the first call, are still live are listed with file:line. A
-    block the function returns to its caller is shown as such: the caller must free it. Exit 1 above
-    --max-growth, on a double or invalid free, or a trap.
+    block the function returns to its caller is shown as such: the caller must free it. A garbage
+    collector wasmem tracks (AssemblyScript's) is run (__collect) after each call, so that the live heap is
+    what the program still references. Exit 1 above --max-growth, on a double or invalid free, or a trap.
 
     \b
     Examples:

@@ -93,8 +93,8 @@ CANCELLED_BYTES_EXPORT = "__wasmem_heap_cancelled_bytes"  # i64: their bytes
 PENDING = 0x10000  # record code PENDING + k: a pending allocation of allocator k, its size in arg0
 HOST_SITE = 0xFFFFFFFF  # the site of a call through a redirected export (the host's)
 BEFORE, AFTER = 0, 1
-PRE_ROLES = frozenset({"free", "realloc"})  # logged before the call
-POST_ROLES = frozenset({"alloc", "calloc", "realloc", "alloc_zeroed", "aligned_alloc", "memalign_out"})
+PRE_ROLES = frozenset({"free", "realloc", "gc_free"})  # logged before the call
+POST_ROLES = frozenset({"alloc", "calloc", "realloc", "alloc_zeroed", "aligned_alloc", "memalign_out", "renew"})
 
 _GET, _SET, _TEE, _GGET, _GSET = 0x20, 0x21, 0x22, 0x23, 0x24
 
@@ -244,7 +244,8 @@ class HeapPass(Pass):
             cancel = (a.role == "free" and "ptr" in params and len(params) == len(ft.params)
                       and ft.params[params.index("ptr")] == pt
                       and ("old_size" not in params or ft.params[params.index("old_size")] == pt))
-            before += gate + b"\x04\x40"
+            # a collector's free counts at any depth: an allocation may run the collector
+            before += (gate if a.role != "gc_free" else b"\x41\x01") + b"\x04\x40"
             if cancel and not self.immediate:
                 # a free of the pending allocation's block (of its size, for a free that takes one): both
                 # are settled here, nothing logged (see the module docstring)

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from ..parser.code import decode_locals, iter_instruction_tuples
 
 # role: what the call means. params: the parameter roles in order ("size", "align", "ptr", "count",
-# "old_size", "id", "out" = where a pointer is stored, "" = ignored); result: "ptr", "status" (0 = ok) or "".
+# "old_size", "id", "out" = where a pointer is stored, "obj" = an object header (the block is obj + offset),
+# "" = ignored); result: "ptr", "status" (0 = ok) or "".
 _C = "c"
 _RUST = "rust"
 _WBG = "wasm-bindgen"
@@ -43,13 +44,14 @@ _USER = "user"
 class Convention:
     name: str
     family: str
-    role: str  # alloc | free | calloc | realloc | alloc_zeroed | aligned_alloc | memalign_out
+    role: str  # alloc | free | calloc | realloc | alloc_zeroed | aligned_alloc | memalign_out | gc_free | renew
     params: tuple[str, ...]
     result: str  # ptr | status | ""
+    offset: int = 0  # the block's pointer is the "obj" parameter + offset (AssemblyScript's collector)
 
 
-def _conv(family, role, names, params, result):
-    return [Convention(n, family, role, params, result) for n in names]
+def _conv(family, role, names, params, result, offset=0):
+    return [Convention(n, family, role, params, result, offset) for n in names]
 
 
 CONVENTIONS: list[Convention] = [
@@ -72,10 +74,17 @@ CONVENTIONS: list[Convention] = [
     *_conv(_WBG, "free", ("__wbindgen_free",), ("ptr", "old_size"), ""),
     *_conv(_WBG, "realloc", ("__wbindgen_realloc",), ("ptr", "old_size", "size", "align"), "ptr"),
     *_conv(_WBG, "realloc", ("__wbindgen_realloc",), ("ptr", "old_size", "size"), "ptr"),
-    *_conv(_AS, "alloc", ("__new",), ("size", "id"), "ptr"),
+    *_conv(_AS, "alloc", ("__new", "~lib/rt/itcms/__new", "~lib/rt/tcms/__new", "~lib/rt/stub/__new"),
+           ("size", "id"), "ptr"),
     *_conv(_AS, "alloc", ("__alloc", "~lib/rt/tlsf/__alloc", "~lib/rt/stub/__alloc"), ("size",), "ptr"),
+    # the collector's free of an object (its header: the object's pointer - 20), from __collect or from
+    # inside __new (an allocation may run the collector): counted at any depth
+    *_conv(_AS, "gc_free", ("~lib/rt/itcms/free", "~lib/rt/tcms/free"), ("obj",), "", 20),
     *_conv(_AS, "free", ("__free", "~lib/rt/tlsf/__free", "~lib/rt/stub/__free"), ("ptr",), ""),
-    *_conv(_AS, "realloc", ("__renew", "__realloc", "~lib/rt/tlsf/__realloc", "~lib/rt/stub/__realloc"),
+    # __renew resizes in place or makes a new object; the old one stays until the collector frees it
+    *_conv(_AS, "renew", ("__renew", "~lib/rt/itcms/__renew", "~lib/rt/tcms/__renew", "~lib/rt/stub/__renew"),
+           ("ptr", "size"), "ptr"),
+    *_conv(_AS, "realloc", ("__realloc", "~lib/rt/tlsf/__realloc", "~lib/rt/stub/__realloc"),
            ("ptr", "size"), "ptr"),
 ]
 _BY_NAME: dict[str, list[Convention]] = {}
@@ -133,7 +142,7 @@ class Allocators:
     def complete(self) -> bool:
         """An allocation function and a matching free were found (what leak tracking needs)."""
         return any(self.find(r, fam) for fam in self.families for r in ("alloc", "aligned_alloc", "calloc")) \
-            and any(self.find("free", fam) for fam in self.families)
+            and any(self.find(r, fam) for fam in self.families for r in ("free", "gc_free"))
 
     def to_dict(self) -> dict:
         return {"functions": [{"index": f.index, "name": f.name, "found_by": f.found_by, "family": f.family,
@@ -152,7 +161,7 @@ def _signature_matches(module, index: int, conv: Convention) -> bool:
     if len(ft.params) != len(conv.params):
         return False
     for have, role in zip(ft.params, conv.params, strict=True):
-        if have not in ("i32", "i64") or (role in ("ptr", "out") and have != ptr):
+        if have not in ("i32", "i64") or (role in ("ptr", "out", "obj") and have != ptr):
             return False
     want_results = {"ptr": (ptr,), "status": ("i32",), "": ()}[conv.result]
     return tuple(ft.results) == want_results
@@ -236,7 +245,13 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
             name = fnames.get(target) or f.name  # its own name when the name section keeps one
             out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp))
             hops += 1
-    if any(f.family == _AS for f in out.functions):
+    if any(f.role == "gc_free" for f in out.functions):
+        # the collector's own free calls the memory manager's with another pointer (obj + 4): the objects are
+        # tracked at the collector's level, and the manager's free would only see the same frees again
+        out.functions = [f for f in out.functions if not (f.family == _AS and f.role == "free")]
+        out.notes.append("AssemblyScript's collector frees objects when it runs (inside __new, or __collect): "
+                         "an object no longer referenced stays live until then")
+    elif any(f.family == _AS for f in out.functions):
         out.notes.append("AssemblyScript's garbage collector also frees blocks on its own (__collect): those "
                          "frees are seen only as calls of its free function")
     if out.functions and not out.complete:

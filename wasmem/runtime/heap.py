@@ -286,6 +286,12 @@ class HeapTracker:
             elif role == "realloc" and ptr:
                 if ptr not in self.live:
                     self._bad_free(ptr, site, f.name)
+            elif role == "gc_free" and p.get("obj"):
+                # the collector frees what it manages: an object wasmem did not see allocated (a static one,
+                # or one from before tracking) is not the program's error
+                ptr = (p["obj"] + conv.offset) & MASK64
+                if ptr in self.live:
+                    self._free(ptr, site, None, f.name, report=False)
             return
         if phase != AFTER:
             return
@@ -300,6 +306,13 @@ class HeapTracker:
                 self._free(ptr, site, p.get("old_size") if "old_size" in conv.params else None, f.name,
                            report=False)
             self._alloc(res, size, site, path)
+            return
+        if role == "renew":  # resized in place (the same pointer), or a new object: the old one stays
+            ptr, size = p.get("ptr", 0), p.get("size", 0)
+            if res and res == ptr and ptr in self.live:
+                self._free(ptr, site, None, f.name, report=False)
+            if res:
+                self._alloc(res, size, site, path)
             return
         if role == "memalign_out":
             if res != 0:
@@ -663,25 +676,34 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
             from . import dwarf_sret
 
             sret = dwarf_sret(symbols, session.module, name)
+            collect = _collector(session, tr)
+            if collect and trap is None:  # garbage of the --before calls
+                _, trap = _run(session, symbols, [collect], alloc, "the collector")
             for n in range(1, repeat + 1):
+                if trap is not None:
+                    break
                 a0, f0 = tr.allocated_bytes, tr.freed_bytes
                 r = session.call(name, args, alloc=alloc, sret=sret)
                 if first_call is None:
                     first_call = tr.call
-                it = Iteration(n, tr.live_bytes, len(tr.live), tr.allocated_bytes - a0, tr.freed_bytes - f0,
-                               list(r.results) if r.results else None)
+                returned_block = None
                 if r.ok and r.results and len(r.results) == 1 and isinstance(r.results[0], int):
                     v = r.results[0] & ((1 << 64) - 1)
                     if not session._is64:
                         v &= 0xFFFFFFFF
                     b = tr.live.get(v)
                     if b is not None and b[3] == tr.call:
-                        it.returned_block = v
-                        returned.add(v)
-                report.iterations.append(it)
+                        returned_block = v
                 if not r.ok:
                     trap = f"call {n} of {call!r}: {r.trap.message}"
-                    break
+                elif collect:  # the objects the call left unreferenced are freed before the heap is measured
+                    _, trap = _run(session, symbols, [collect], alloc, "the collector")
+                it = Iteration(n, tr.live_bytes, len(tr.live), tr.allocated_bytes - a0, tr.freed_bytes - f0,
+                               list(r.results) if r.results else None)
+                if returned_block is not None and returned_block in tr.live:
+                    it.returned_block = returned_block
+                    returned.add(returned_block)
+                report.iterations.append(it)
         report.trap = trap
         report.findings = list(tr.findings)
         report.notes = list(tr.notes)
@@ -712,6 +734,23 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         session.close()
         raise
     return report, session
+
+
+def _collector(session, tracker) -> str | None:
+    """"__collect" when the module's allocator is a garbage collector that wasmem tracks (AssemblyScript's) and
+    exports its collection: leaks runs it after each call, so that the live heap is what the program still
+    references, not what the collector has not reached yet (a note says so)."""
+    if not any(f.role == "gc_free" for f in tracker.functions):
+        return None
+    e = session.module.find_export("__collect")
+    if e is None or e.kind != "func":
+        return None
+    ft = session.module.get_function_type(e.index)
+    if ft.params or ft.results:
+        return None
+    tracker.notes.append("the collector (__collect) ran after each call: the live heap is what the program "
+                         "still references")
+    return "__collect"
 
 
 def leak_per_call(module, call: str, repeat: int = 10):
