@@ -180,11 +180,11 @@ def test_assemblyscript_style_objects_and_a_growing_array():
 
 
 def test_assemblyscript_collector_frees_are_tracked_even_inside_an_allocation():
-    """The collector frees objects through ~lib/rt/itcms/free(obj), obj = the object's pointer - 20, and runs
-    inside __new when its threshold is reached: those frees count (at any depth), none is an invalid free, and
-    the memory manager's own __free (obj + 4) is not tracked twice."""
+    """The collector frees an object's block through the memory manager's ~lib/rt/tlsf/__free (the object's
+    pointer - 16), and runs inside __new when its threshold is reached: those frees count (at any depth) and
+    none is an invalid free."""
     names = {(a["name"], a["role"]) for a in heap(ASC).allocators}
-    assert ("~lib/rt/itcms/free", "gc_free") in names and ("__renew", "renew") in names
+    assert ("~lib/rt/tlsf/__free", "gc_free") in names and ("__renew", "renew") in names
     assert not any(role == "free" for _, role in names)
     r = heap(ASC, after=["churn 60"])  # no __collect: only the runs inside __new
     assert r.frees > 0 and r.allocations == 60 and not r.findings

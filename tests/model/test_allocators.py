@@ -114,3 +114,26 @@ def test_the_forwarded_allocator_tracks_the_modules_own_calls(tmp_path):
     report, session = heap_report(str(path), after=["make", "malloc 8"])
     session.close()
     assert report.allocations == 2 and sorted(b.size for b in report.blocks) == [8, 24]
+
+
+def _as_runtime(kind: str) -> str:
+    """The exports of an AssemblyScript build of runtime ``kind`` (itcms = incremental, tcms = minimal, stub),
+    named as asc 0.27 names its runtime's functions."""
+    free = '(func $~lib/rt/tlsf/__free (param i32))' if kind != "stub" else ""
+    return f"""(module (memory 1)
+      (func $~lib/rt/{kind}/__new (export "__new") (param i32 i32) (result i32) (i32.const 0))
+      (func $~lib/rt/{kind}/__renew (export "__renew") (param i32 i32) (result i32) (i32.const 0))
+      {free})"""
+
+
+def test_assemblyscript_runtimes():
+    """incremental (itcms) and minimal (tcms): the collector's frees through tlsf's __free (the object - 16);
+    itcms' __renew leaves the old object to the collector, tcms' reallocates; the stub never frees."""
+    it = find_allocators(WasmModule.from_bytes(wat(_as_runtime("itcms"))))
+    assert {(f.name, f.role) for f in it.functions} == {("__new", "alloc"), ("__renew", "renew"),
+                                                         ("~lib/rt/tlsf/__free", "gc_free")}
+    assert next(f.convention.offset for f in it.functions if f.role == "gc_free") == 16
+    tc = find_allocators(WasmModule.from_bytes(wat(_as_runtime("tcms"))))
+    assert ("__renew", "realloc") in {(f.name, f.role) for f in tc.functions} and tc.complete
+    stub = find_allocators(WasmModule.from_bytes(wat(_as_runtime("stub"))))
+    assert stub.notes == ["AssemblyScript's stub runtime never frees an object"]

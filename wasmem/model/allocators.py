@@ -77,13 +77,15 @@ CONVENTIONS: list[Convention] = [
     *_conv(_AS, "alloc", ("__new", "~lib/rt/itcms/__new", "~lib/rt/tcms/__new", "~lib/rt/stub/__new"),
            ("size", "id"), "ptr"),
     *_conv(_AS, "alloc", ("__alloc", "~lib/rt/tlsf/__alloc", "~lib/rt/stub/__alloc"), ("size",), "ptr"),
-    # the collector's free of an object (its header: the object's pointer - 20), from __collect or from
-    # inside __new (an allocation may run the collector): counted at any depth
-    *_conv(_AS, "gc_free", ("~lib/rt/itcms/free", "~lib/rt/tcms/free"), ("obj",), "", 20),
-    *_conv(_AS, "free", ("__free", "~lib/rt/tlsf/__free", "~lib/rt/stub/__free"), ("ptr",), ""),
-    # __renew resizes in place or makes a new object; the old one stays until the collector frees it
-    *_conv(_AS, "renew", ("__renew", "~lib/rt/itcms/__renew", "~lib/rt/tcms/__renew", "~lib/rt/stub/__renew"),
-           ("ptr", "size"), "ptr"),
+    # the collectors (itcms, tcms) free an object's block (the object's pointer - 16) through the memory
+    # manager's __free, from __collect or from inside __new (an allocation may run the collector): counted
+    # at any depth
+    *_conv(_AS, "gc_free", ("~lib/rt/tlsf/__free",), ("obj",), "", 16),
+    *_conv(_AS, "free", ("__free", "~lib/rt/stub/__free"), ("ptr",), ""),
+    # itcms' and the stub's __renew resize in place or make a new object, the old one left to the collector
+    # (the stub never frees); tcms' __renew reallocates (see the fix-up in find_allocators)
+    *_conv(_AS, "renew", ("__renew", "~lib/rt/itcms/__renew", "~lib/rt/stub/__renew"), ("ptr", "size"), "ptr"),
+    *_conv(_AS, "realloc", ("~lib/rt/tcms/__renew",), ("ptr", "size"), "ptr"),
     *_conv(_AS, "realloc", ("__realloc", "~lib/rt/tlsf/__realloc", "~lib/rt/stub/__realloc"),
            ("ptr", "size"), "ptr"),
 ]
@@ -245,16 +247,20 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
             name = fnames.get(target) or f.name  # its own name when the name section keeps one
             out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp))
             hops += 1
+    stub = False
+    for k, f in enumerate(out.functions):  # the minimal runtime's __renew (found by export) reallocates
+        if f.role == "renew" and fnames.get(f.index, "").startswith("~lib/rt/tcms/"):
+            out.functions[k] = AllocatorFunction(f.index, f.name, f.found_by, Convention(
+                f.name, _AS, "realloc", ("ptr", "size"), "ptr"), f.imported)
     if any(f.role == "gc_free" for f in out.functions):
-        # the collector's own free calls the memory manager's with another pointer (obj + 4): the objects are
-        # tracked at the collector's level, and the manager's free would only see the same frees again
-        out.functions = [f for f in out.functions if not (f.family == _AS and f.role == "free")]
-        out.notes.append("AssemblyScript's collector frees objects when it runs (inside __new, or __collect): "
-                         "an object no longer referenced stays live until then")
+        out.notes.append("AssemblyScript's collector frees objects when it runs (__collect, and inside __new for "
+                         "the incremental runtime): an object no longer referenced stays live until then")
+    elif stub := any(n.startswith("~lib/rt/stub/") for n in fnames.values()):
+        out.notes.append("AssemblyScript's stub runtime never frees an object")
     elif any(f.family == _AS for f in out.functions):
         out.notes.append("AssemblyScript's garbage collector also frees blocks on its own (__collect): those "
                          "frees are seen only as calls of its free function")
-    if out.functions and not out.complete:
+    if out.functions and not out.complete and not stub:
         roles = ", ".join(sorted({f.role for f in out.functions}))
         out.notes.append(f"only {roles} found: blocks cannot be matched to their frees without both an "
                          "allocation and a free function (--allocator ALLOC,FREE names them)")
