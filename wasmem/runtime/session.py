@@ -1604,8 +1604,9 @@ class Session:
                     if allocator is None:
                         allocator = self._find_allocator(alloc) or False
                     if allocator:
-                        ptr = self._alloc(allocator[0], max(1, len(data)))
-                        if allocator[1]:
+                        owned = self.host_choice.profile.callee_owns_args
+                        ptr = self._alloc(allocator[0], len(data) if owned else max(1, len(data)))
+                        if allocator[1] and not owned:
                             frees.append((allocator[1], ptr, max(1, len(data))))
                         via = allocator[0]
                     else:
@@ -1717,7 +1718,7 @@ class Session:
         """An ``s:`` argument the host profile passes its own way (AssemblyScript: one String pointer)."""
         profile = self.host_choice.profile
         if marg is not None and marg.pair and marg.text and profile.takes_string(self):
-            return HostString(marg.data, False, True, profile.name)
+            return HostString(marg.data, profile.string_pair, True, profile.name)
         return marg
 
     def _place_host_string(self, item, arg: str, allocations: list, frees: list) -> list:

@@ -247,6 +247,9 @@ class Profile:
         """A host function for the import ``module.name``, or None to leave it to the generic fallback."""
         return None
 
+    string_pair = False  # encode_string's strings are passed as (ptr, len), not a pointer alone
+    callee_owns_args = False  # s:/b: arguments placed through the allocator belong to the callee (not freed)
+
     def takes_string(self, session) -> bool:
         """True when ``s:TEXT`` arguments go through :meth:`encode_string` (the module's own string
         convention) instead of the default (UTF-8 bytes through the allocator as a (ptr, len) pair)."""

@@ -18,20 +18,28 @@ producers section.
 ``__wbindgen_start`` (exported for a ``#[wasm_bindgen(start)]`` function and to set up the externref
 table) runs once when the module is opened, as the JS glue calls it right after instantiating.
 
-``s:`` arguments need nothing special: the session's allocator path calls ``__wbindgen_malloc(size, 1)``
-and ``__wbindgen_free(ptr, size, 1)``, as the JS glue does for strings.
+Arguments in memory, as the JS glue passes them: a ``&str``/``String`` or slice argument belongs to the
+Rust side once passed (wasm-bindgen's ``RefFromWasmAbi for str`` anchors it in a ``Box<str>`` that the
+callee drops), so the glue never frees it, and neither does wasmem (``callee_owns_args``: freeing it
+after the call too was a double free that corrupted the module's heap). ``s:`` strings are placed the way
+``passStringToWasm0`` places them: ``__wbindgen_malloc(n, 1)`` for the n UTF-16 units, the ASCII prefix
+written, and for the rest ``__wbindgen_realloc(ptr, n, prefix + 3 × rest, 1)`` and the UTF-8 bytes (lone
+surrogates as U+FFFD, as ``TextEncoder`` writes them); the length passed is the bytes written.
 """
 
 from __future__ import annotations
 
+import re
+
 import wasmtime
 
 from ...parser.producers import parse_producers
-from .base import HostCall, HostContext, HostTrap, Profile, refuse_if_strict, stub_for
+from .base import HostCall, HostContext, HostTrap, Profile, StringArg, refuse_if_strict, stub_for
 
 PLACEHOLDER_MODULES = ("__wbindgen_placeholder__", "__wbindgen_externref_xform__")
 EXPORTS = ("__wbindgen_malloc", "__wbindgen_start", "__wbindgen_free", "__wbindgen_realloc",
            "__wbindgen_add_to_stack_pointer", "__wbindgen_exn_store", "__wbindgen_export_0")
+_LONE_SURROGATE = re.compile("[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]")
 HEAP_START = 132  # the JS heap: 128 reserved slots, then undefined, null, true, false
 
 
@@ -45,6 +53,42 @@ class WasmBindgen(Profile):
                "externref table set up; other __wbindgen_*/__wbg_* imports are recorded stubs (no JS)")
     wasi = True
     init_exports = ("__wbindgen_start",)  # the JS glue's __wbg_finalize_init calls it once
+
+    string_pair = True
+    callee_owns_args = True
+
+    def takes_string(self, session) -> bool:
+        e = session.module.find_export("__wbindgen_malloc")
+        return e is not None and e.kind == "func"
+
+    def encode_string(self, session, text: str) -> StringArg:
+        text = _LONE_SURROGATE.sub("\ufffd", text)  # what TextEncoder writes for them
+        e = session.module.find_export("__wbindgen_realloc")
+        if e is None or e.kind != "func":  # the glue's branch without realloc: the UTF-8 bytes at once
+            data = text.encode("utf-8")
+            ptr = session._alloc("__wbindgen_malloc", len(data), 1)
+            session.write(ptr, data)
+            return StringArg(ptr, len(data), len(data), "__wbindgen_malloc")
+        n = len(text.encode("utf-16-le", "surrogatepass")) // 2  # JS's arg.length
+        ptr = session._alloc("__wbindgen_malloc", n, 1)
+        offset = next((i for i, ch in enumerate(text) if ord(ch) > 127), len(text))
+        session.write(ptr, text[:offset].encode("ascii"))
+        if offset == len(text):
+            return StringArg(ptr, offset, offset, "__wbindgen_malloc")
+        rest = text[offset:]
+        new = offset + len(rest.encode("utf-16-le", "surrogatepass")) // 2 * 3
+        ft = session.module.get_function_type(e.index)
+        args = [ptr, n, new, 1][:len(ft.params)]
+        out = session._invoke(session.exports["__wbindgen_realloc"], args)
+        if not isinstance(out, list) or not out or not out[0]:
+            from ...errors import RunError
+
+            raise RunError(f"__wbindgen_realloc({', '.join(map(str, args))}) failed while passing a string: "
+                           f"{getattr(out, 'message', out)}")
+        ptr = out[0] & 0xFFFFFFFF
+        data = rest.encode("utf-8")
+        session.write(ptr + offset, data)
+        return StringArg(ptr, offset + len(data), offset + len(data), "__wbindgen_malloc+__wbindgen_realloc")
 
     def detect(self, module) -> str | None:
         imps = [f"{i.module}.{i.name}" for i in module.imports if i.kind == "func"
