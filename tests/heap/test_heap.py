@@ -360,3 +360,42 @@ def test_a_start_function_that_overfills_the_log_loses_the_rest_and_says_so(tmp_
     r = heap(_start_module(tmp_path, 6000))
     assert any("lost" in n and "start function" in n for n in r.notes), r.notes
     assert 5000 < r.allocations < 6002 and not r.findings
+
+
+# -- a stripped wasm-bindgen build ----------------------------------------------------------------------------
+WBG = str(DATA / "wbg_stripped.wasm")
+
+
+def test_stripped_wasm_bindgen_allocator_behind_its_shims_is_tracked():
+    """No names: the unnamed malloc/memalign/free/realloc behind __wbindgen_malloc/_free/_realloc are found
+    by what the shims call with their own operands, so the module's own allocations are seen too (grow)."""
+    r = heap(WBG, after=["grow 40"])
+    by = {(a["name"], a["role"], a["found_by"]) for a in r.allocators}
+    assert {("func[0]", "alloc", "forwarded"), ("func[1]", "free", "forwarded"),
+            ("func[2]", "realloc", "forwarded"), ("func[3]", "aligned_alloc", "forwarded")} <= by
+    (b,) = r.blocks
+    assert (b.size, r.allocations, r.frees, r.findings) == (40, 2, 1, [])
+    assert r.sites[b.site].function == "grow"
+
+
+def test_wasm_bindgen_string_arguments_belong_to_the_callee():
+    """A `&str` argument is freed by the Rust side (its Box<str>); the JS glue never frees it, and neither
+    does wasmem: freeing it after the call too was a double free (this allocator traps on one)."""
+    r = heap(WBG, after=["take s:hello", "take s:hello", "take s:héllo", "take b:68656c6c6f"])
+    assert not r.findings and not r.blocks and r.trap is None
+    assert r.allocations == 5 and r.frees == 5  # héllo: malloc(5, 1) then realloc to 1 + 4 * 3, as the glue does
+
+
+def test_wasm_bindgen_non_ascii_strings_are_placed_as_the_glue_places_them():
+    with wasmem.open(WBG) as s:
+        r = s.call("greet", ["s:héllo"])
+        (a,) = r.allocations
+        assert a.via == "__wbindgen_malloc+__wbindgen_realloc" and a.size == 6  # the UTF-8 bytes written
+        ptr, n = (v & 0xFFFFFFFF for v in r.results)
+        assert s.read(ptr, n) == "Hello, héllo".encode()
+
+
+def test_a_block_returned_in_a_result_pair_is_the_callers_to_free():
+    r = leaks(WBG, "greet s:hi", repeat=3)
+    assert r.growth_per_call == 9 and all(i.returned_block for i in r.iterations)
+    assert r.sites[0].returned == r.sites[0].blocks == 2

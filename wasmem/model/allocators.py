@@ -240,6 +240,7 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
             convs = _BY_NAME.get(name.rsplit("::", 1)[-1])
         if convs:
             take(name, index, by, convs)
+    shims: dict[str, list[AllocatorFunction]] = {}
     for f in list(out.functions):  # a found function that only forwards: the module calls the one behind it
         target, hops = f.index, 0
         while hops < 4 and (target := forward_target(module, target)) is not None and target not in used:
@@ -247,6 +248,27 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
             name = fnames.get(target) or f.name  # its own name when the name section keeps one
             out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp))
             hops += 1
+        if hops == 0 and f.found_by == "export" and f.role in ("free", "alloc", "aligned_alloc", "realloc"):
+            shims.setdefault(f.family, []).append(f)
+    # shims over unnamed allocator functions (wasm-bindgen's exports over the dlmalloc of a stripped Rust
+    # build): the functions behind them are taken only when every shim of the family leads to one, since
+    # seeing the module's frees but not its allocations (or the reverse) would report errors it does not have
+    for fs in shims.values():
+        inner = [(f, [(t, c) for t, c in inner_allocators(module, f) if t not in used]) for f in fs]
+        if not any(found for _, found in inner):
+            continue
+        # a function with nothing behind it must be an allocator itself (a large body), not a shim whose
+        # allocator stays unknown
+        if all(found or not _small(module, f) for f, found in inner):
+            for _, found in inner:
+                for target, conv in found:
+                    if target not in used:
+                        used.add(target)
+                        out.functions.append(AllocatorFunction(target, fnames.get(target) or f"func[{target}]",
+                                                               "forwarded", conv, target < nimp))
+        else:
+            out.notes.append(f"the functions behind {', '.join(f.name for f in fs)} are not all known (a stripped "
+                             "build): only calls through these exports are tracked, not the module's own")
     stub = False
     for k, f in enumerate(out.functions):  # the minimal runtime's __renew (found by export) reallocates
         if f.role == "renew" and fnames.get(f.index, "").startswith("~lib/rt/tcms/"):
@@ -298,3 +320,80 @@ def forward_target(module, index: int) -> int | None:
         return target if module.get_function_type(target) == ft else None
     except Exception:  # noqa: BLE001
         return None
+
+
+_INNER = {"free": ("ptr",), "alloc": ("size",), "aligned_alloc": ("align", "size")}
+
+
+def inner_allocators(module, f: AllocatorFunction) -> list[tuple[int, Convention]]:
+    """The unnamed C-shaped allocator functions a small allocator shim ``f`` calls with its own operands:
+    ``local.get PTR; call G`` with G ``(ptr) -> ()`` in a free (wasm-bindgen's ``__wbindgen_free`` over the
+    dlmalloc of a stripped Rust build), ``local.get SIZE; call G`` with G ``(size) -> ptr`` (malloc-shaped)
+    and ``local.get ALIGN; local.get SIZE; call G`` with G ``(align, size) -> ptr`` (memalign-shaped) in an
+    allocation function. Each shape must occur with one callee only; the module's own code calls those
+    functions directly, so tracking the shim alone would see none of its allocations."""
+    nimp = module.num_imported_funcs
+    params = f.convention.params
+    if f.index < nimp or f.role not in ("free", "alloc", "aligned_alloc", "alloc_zeroed", "realloc"):
+        return []
+    try:
+        body = module.functions[f.index - nimp]
+        if body.end - body.start > 512:
+            return []
+        _, pos = decode_locals(module.data, body.start, body.end)
+        ops = list(iter_instruction_tuples(module.data, pos, body.end))
+    except Exception:  # noqa: BLE001 - a damaged body has no inner allocator
+        return []
+    mem = module.memories[0].type if module.memories else None
+    ptr = "i64" if mem is not None and mem.is64 else "i32"
+    want: dict[tuple[int, ...], str] = {}  # the locals pushed before the call → the inner role
+    if f.role == "free" and "ptr" in params:
+        want[(params.index("ptr"),)] = "free"
+    elif f.role != "realloc" and "size" in params:
+        want[(params.index("size"),)] = "alloc"
+        if "align" in params:
+            want[(params.index("align"), params.index("size"))] = "aligned_alloc"
+    found: dict[str, set[int]] = {}
+    convs: dict[int, Convention] = {}
+    n = len(params)
+    try:
+        own = module.get_function_type(f.index)
+    except Exception:  # noqa: BLE001
+        return []
+    for j, (_, op, imm) in enumerate(ops):
+        if op != 0x10:
+            continue
+        # every operand of f, in some order (wasm-bindgen's __wbindgen_realloc(ptr, old, new, align) over
+        # Rust's realloc(ptr, old, align, new)): the same role, its parameters in that order
+        order = [ops[j - n + i][2] for i in range(n) if j >= n and ops[j - n + i][1] == 0x20]
+        if n > 1 and sorted(order) == list(range(n)) and imm != f.index:
+            try:
+                ft = module.get_function_type(imm)
+            except Exception:  # noqa: BLE001
+                ft = None
+            if ft is not None and ft.params == tuple(own.params[i] for i in order) and ft.results == own.results:
+                found.setdefault(f.role, set()).add(imm)
+                convs[imm] = Convention(f"func[{imm}]", f.family, f.role, tuple(params[i] for i in order),
+                                        f.convention.result)
+        for pushed, role in want.items():
+            k = len(pushed)
+            if j < k or any(ops[j - k + i][1] != 0x20 or ops[j - k + i][2] != pushed[i] for i in range(k)):
+                continue
+            try:
+                ft = module.get_function_type(imm)
+            except Exception:  # noqa: BLE001
+                continue
+            results = () if role == "free" else (ptr,)
+            if ft.params == (ptr,) * k and ft.results == results and imm != f.index:
+                found.setdefault(role, set()).add(imm)
+    return [(g, convs.get(g) or Convention(f"func[{g}]", _C, role, _INNER[role], "" if role == "free" else "ptr"))
+            for role, gs in found.items() if len(gs) == 1 for g in gs]
+
+
+def _small(module, f: AllocatorFunction) -> bool:
+    """Whether ``f``'s body is small enough to be a shim over another allocator (at most 512 bytes)."""
+    nimp = module.num_imported_funcs
+    if f.index < nimp:
+        return False
+    body = module.functions[f.index - nimp]
+    return body.end - body.start <= 512

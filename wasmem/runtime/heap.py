@@ -686,11 +686,11 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
                 r = session.call(name, args, alloc=alloc, sret=sret)
                 if first_call is None:
                     first_call = tr.call
-                returned_block = None
-                if r.ok and r.results and len(r.results) == 1 and isinstance(r.results[0], int):
-                    v = r.results[0] & ((1 << 64) - 1)
-                    if not session._is64:
-                        v &= 0xFFFFFFFF
+                returned_block = None  # a result (any of them: wasm-bindgen returns (ptr, len)) that is a block
+                for v in (r.results or []) if r.ok else []:  # this call allocated
+                    if not isinstance(v, int) or returned_block is not None:
+                        continue
+                    v &= (1 << 64) - 1 if session._is64 else 0xFFFFFFFF
                     b = tr.live.get(v)
                     if b is not None and b[3] == tr.call:
                         returned_block = v
