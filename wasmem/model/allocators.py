@@ -16,7 +16,10 @@ result mean, which is what a heap tracker needs to turn a call into "block of N 
 - ``--allocator`` (``user_names``): ``ALLOC[,FREE]`` names for a stripped or custom allocator, taken as
   malloc/free-shaped; ``func[N]`` names function N of a module stripped of every name.
 - A found function that only forwards to another of the same type (``forward_target``: a stripped
-  Emscripten build's exported ``malloc`` thunk over its dlmalloc) brings that one too (``forwarded``).
+  Emscripten build's exported ``malloc`` thunk over its dlmalloc) brings that one too (``forwarded``);
+  so do the unnamed functions small exported shims call with their own operands (``inner_allocators``:
+  wasm-bindgen's ``__wbindgen_*`` over the dlmalloc of a stripped Rust build), when every shim of the
+  family leads to one.
 
 Zig's and Odin's allocators are interfaces (a vtable of functions behind an allocator value), not named
 functions a module exports: they are found only when a build keeps a libc ``malloc`` underneath, or
