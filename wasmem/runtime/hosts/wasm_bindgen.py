@@ -23,8 +23,9 @@ Rust side once passed (wasm-bindgen's ``RefFromWasmAbi for str`` anchors it in a
 callee drops), so the glue never frees it, and neither does wasmem (``callee_owns_args``: freeing it
 after the call too was a double free that corrupted the module's heap). ``s:`` strings are placed the way
 ``passStringToWasm0`` places them: ``__wbindgen_malloc(n, 1)`` for the n UTF-16 units, the ASCII prefix
-written, and for the rest ``__wbindgen_realloc(ptr, n, prefix + 3 × rest, 1)`` and the UTF-8 bytes (lone
-surrogates as U+FFFD, as ``TextEncoder`` writes them); the length passed is the bytes written.
+written, and for the rest ``__wbindgen_realloc(ptr, n, prefix + 3 × rest, 1)``, the UTF-8 bytes (lone
+surrogates as U+FFFD, as ``TextEncoder`` writes them) and ``__wbindgen_realloc`` again down to the bytes
+written, which is the length passed.
 """
 
 from __future__ import annotations
@@ -77,17 +78,22 @@ class WasmBindgen(Profile):
             return StringArg(ptr, offset, offset, "__wbindgen_malloc")
         rest = text[offset:]
         new = offset + len(rest.encode("utf-16-le", "surrogatepass")) // 2 * 3
-        ft = session.module.get_function_type(e.index)
-        args = [ptr, n, new, 1][:len(ft.params)]
-        out = session._invoke(session.exports["__wbindgen_realloc"], args)
-        if not isinstance(out, list) or not out or not out[0]:
-            from ...errors import RunError
+        nparams = len(session.module.get_function_type(e.index).params)
 
-            raise RunError(f"__wbindgen_realloc({', '.join(map(str, args))}) failed while passing a string: "
-                           f"{getattr(out, 'message', out)}")
-        ptr = out[0] & 0xFFFFFFFF
+        def realloc(ptr: int, old: int, size: int) -> int:
+            args = [ptr, old, size, 1][:nparams]
+            out = session._invoke(session.exports["__wbindgen_realloc"], args)
+            if not isinstance(out, list) or not out or not out[0]:
+                from ...errors import RunError
+
+                raise RunError(f"__wbindgen_realloc({', '.join(map(str, args))}) failed while passing a string: "
+                               f"{getattr(out, 'message', out)}")
+            return out[0] & 0xFFFFFFFF
+
+        ptr = realloc(ptr, n, new)
         data = rest.encode("utf-8")
         session.write(ptr + offset, data)
+        ptr = realloc(ptr, new, offset + len(data))  # shrunk to the bytes written, as the current glue does
         return StringArg(ptr, offset + len(data), offset + len(data), "__wbindgen_malloc+__wbindgen_realloc")
 
     def detect(self, module) -> str | None:
