@@ -165,6 +165,7 @@ class AllocatorFunction:
     found_by: str  # export | name-section | dwarf | --allocator
     convention: Convention
     imported: bool  # an import: the host allocates (its calls can be seen only from the module's side)
+    in_table: bool = False  # an element segment puts it in a table: it may be called through a function pointer
 
     @property
     def role(self) -> str:
@@ -203,7 +204,7 @@ class Allocators:
     def to_dict(self) -> dict:
         return {"functions": [{"index": f.index, "name": f.name, "found_by": f.found_by, "family": f.family,
                                "role": f.role, "params": list(f.convention.params), "result": f.convention.result,
-                               "imported": f.imported} for f in self.functions],
+                               "imported": f.imported, "in_table": f.in_table} for f in self.functions],
                 "notes": list(self.notes), "shims": len(self.shims)}
 
 
@@ -249,6 +250,10 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
 
     taken: set[tuple[str, str]] = set()
     used: set[int] = set()
+    try:
+        in_tables = {f for seg in module.elements for f in seg.func_indices if f is not None}
+    except Exception:  # a damaged element section: the allocators are still found by name
+        in_tables = set()
 
     def take(name: str, index: int, by: str, convs) -> bool:
         for conv in convs:
@@ -258,7 +263,7 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
             if _signature_matches(module, index, conv):
                 taken.add(key)
                 used.add(index)
-                out.functions.append(AllocatorFunction(index, name, by, conv, index < nimp))
+                out.functions.append(AllocatorFunction(index, name, by, conv, index < nimp, index in in_tables))
                 return True
         return False
 
