@@ -18,7 +18,8 @@ result mean, which is what a heap tracker needs to turn a call into "block of N 
   name-section names: ``heap.BrkAllocator.{alloc,free,resize,remap}`` (Zig 0.15+: ``std.heap.wasm_allocator``
   and, on wasm, ``std.heap.page_allocator``) and ``heap.WasmAllocator.*`` / ``heap.PageAllocator.*`` (the same
   vtable in earlier Zig). On wasm32 a vtable function takes its slice as two parameters (pointer, length),
-  its ``Alignment`` (a log2 enum) as an i32 and its ``?[*]u8`` result as a pointer (0: null)::
+  its ``Alignment`` (a log2 enum) as an i32 and its ``?[*]u8`` result as a pointer (0: null); a Debug build
+  passes one more parameter first (to every function)::
 
       alloc(ctx, len, alignment, ret_addr) -> ptr           role aligned_alloc
       free(ctx, ptr, len, alignment, ret_addr)              role free (the length is the block's size)
@@ -32,7 +33,7 @@ result mean, which is what a heap tracker needs to turn a call into "block of N 
   ``deinit`` makes outside their vtable as invalid frees. What is seen of them is what they take from the
   backing allocator (an arena's buffers, a DebugAllocator's buckets), each allocation attributed to the
   program's line that caused it (see ``shims``). ``std.heap.c_allocator`` calls libc's ``malloc``, which is
-  tracked as C.
+  tracked as C (its sites are the program's calls of the shims too).
   ``shims``: Zig's interface functions (``mem.Allocator.alloc__func_0``, ``mem.Allocator.free__anon_12`` …,
   every function named ``mem.Allocator.*``) that the program calls and that call the vtable: the heap pass
   attributes an allocation made inside one to the program's call of the outermost shim.
@@ -127,6 +128,11 @@ CONVENTIONS: list[Convention] = [
     *_conv(_ZIG, "free", _zig("free"), ("", "ptr", "old_size", "align", ""), ""),
     *_conv(_ZIG, "resize", _zig("resize"), ("", "ptr", "old_size", "align", "size", ""), "bool"),
     *_conv(_ZIG, "realloc", _zig("remap"), ("", "ptr", "old_size", "align", "size", ""), "ptr"),
+    # a Debug build passes every function one more parameter first (a pointer, zig 0.17's backend)
+    *_conv(_ZIG, "aligned_alloc", _zig("alloc"), ("", "", "size", "align", ""), "ptr"),
+    *_conv(_ZIG, "free", _zig("free"), ("", "", "ptr", "old_size", "align", ""), ""),
+    *_conv(_ZIG, "resize", _zig("resize"), ("", "", "ptr", "old_size", "align", "size", ""), "bool"),
+    *_conv(_ZIG, "realloc", _zig("remap"), ("", "", "ptr", "old_size", "align", "size", ""), "ptr"),
     *_conv(_AS, "alloc", ("__new", "~lib/rt/itcms/__new", "~lib/rt/tcms/__new", "~lib/rt/stub/__new"),
            ("size", "id"), "ptr"),
     *_conv(_AS, "alloc", ("__alloc", "~lib/rt/tlsf/__alloc", "~lib/rt/stub/__alloc"), ("size",), "ptr"),
@@ -305,7 +311,8 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
         while hops < 4 and (target := forward_target(module, target)) is not None and target not in used:
             used.add(target)
             name = fnames.get(target) or f.name  # its own name when the name section keeps one
-            out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp))
+            out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp,
+                                                   target in in_tables))
             hops += 1
         if hops == 0 and f.found_by == "export" and f.role in ("free", "alloc", "aligned_alloc", "realloc"):
             shims.setdefault(f.family, []).append(f)
@@ -324,7 +331,8 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
                     if target not in used:
                         used.add(target)
                         out.functions.append(AllocatorFunction(target, fnames.get(target) or f"func[{target}]",
-                                                               "forwarded", conv, target < nimp))
+                                                               "forwarded", conv, target < nimp,
+                                                               target in in_tables))
         else:
             out.notes.append(f"the functions behind {', '.join(f.name for f in fs)} are not all known (a stripped "
                              "build): only calls through these exports are tracked, not the module's own")
@@ -332,9 +340,10 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
     for k, f in enumerate(out.functions):  # the minimal runtime's __renew (found by export) reallocates
         if f.role == "renew" and fnames.get(f.index, "").startswith("~lib/rt/tcms/"):
             out.functions[k] = AllocatorFunction(f.index, f.name, f.found_by, Convention(
-                f.name, _AS, "realloc", ("ptr", "size"), "ptr"), f.imported)
-    if any(f.family == _ZIG for f in out.functions):
+                f.name, _AS, "realloc", ("ptr", "size"), "ptr"), f.imported, f.in_table)
+    if out.functions:  # Zig's interface over any allocator (std.heap.c_allocator calls malloc)
         out.shims = {i: n for i, n in fnames.items() if isinstance(n, str) and n.startswith(ZIG_SHIM_PREFIX)}
+    if any(f.family == _ZIG for f in out.functions):
         out.notes.append("Zig: the backing allocator is tracked (an ArenaAllocator's or DebugAllocator's blocks "
                          "are seen as the buffers they take from it)")
     if any(f.role == "gc_free" for f in out.functions):
@@ -460,4 +469,6 @@ def _small(module, f: AllocatorFunction) -> bool:
         return False
     body = module.functions[f.index - nimp]
     return body.end - body.start <= 512
+
+
 assert all(len(c.slots) <= SLOTS for c in CONVENTIONS)  # the heap pass logs four parameters per call
