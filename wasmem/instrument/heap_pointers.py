@@ -102,6 +102,8 @@ class FunctionPointerPass(Pass):
                       and (tuple(t.func.params), tuple(t.func.results)) in keys}
         self.pointer_sites = 0
         self.shim_sites = 0
+        if self.shims:  # every allocator site the heap pass numbers reports `outer` when it is set
+            hp.site_code = self.site_code
 
     # -- the code around each instruction ------------------------------------------------------------
     def _site(self, fn: FunctionContext, offset: int, via: str) -> int:
@@ -109,20 +111,13 @@ class FunctionPointerPass(Pass):
         self.hp.sites.append(PointerSite(sid, fn.index, offset, -1, via))
         return sid
 
-    def _prefer_outer(self, fn: FunctionContext) -> bytes:
-        """With a site on the stack: ``outer`` instead when it is set."""
-        if not self.shims:
-            return b""
-        tmp = fn.scratch("i32", 81)
-        return (_i(_SET, tmp) + _i(_GGET, self.outer) + _i(_GET, tmp) + _i(_GGET, self.outer) + _const(NONE)
+    def site_code(self, sid: int) -> bytes:
+        """Code that pushes site ``sid``, or ``outer`` when a shim call set it (the heap pass's sites too)."""
+        return (_i(_GGET, self.outer) + _const(sid) + _i(_GGET, self.outer) + _const(NONE)
                 + b"\x47\x1b")  # i32.ne; select
 
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
-        hp = self.hp
         if op in (0x10, 0x12):
-            if imm in hp.wrappers:  # the heap pass put its site before a call of W_F: maybe outer's instead
-                code = self._prefer_outer(fn)
-                return Edit(code) if code else None
             if op == 0x10 and imm in self.shims and fn.index not in self.shims:
                 sid = self._site(fn, offset, self.shims[imm])
                 self.shim_sites += 1
@@ -141,7 +136,8 @@ class FunctionPointerPass(Pass):
             return None
         sid = self._site(fn, offset, "function pointer")
         self.pointer_sites += 1
-        return Edit(_const(sid) + self._prefer_outer(fn) + _i(_GSET, self.via))
+        site = self.site_code(sid) if self.shims else _const(sid)
+        return Edit(site + _i(_GSET, self.via))
 
     def finish(self, b: Builder) -> None:
         m = b.module
