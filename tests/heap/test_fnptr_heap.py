@@ -68,9 +68,10 @@ def test_calls_through_tables_call_ref_and_tail_calls_balance():
     """call_indirect, return_call_indirect, call_ref of ref.func, a direct call, and a table filled later by
     table.init from a passive segment: every allocation and free seen, nothing left."""
     for call, each in (("clean 3", 40 + 8 + 100), ("clean2 4", 40), ("via_installed 24", 24)):
-        r = leaks(FNPTR, call, repeat=3, max_growth=0, before=["install"])
-        assert r.ok and not r.findings and not r.sites, call
-        assert all((i.live_bytes, i.allocated, i.freed) == (0, each, each) for i in r.iterations), call
+        for memcheck in (False, True):
+            r = leaks(FNPTR, call, repeat=3, max_growth=0, before=["install"], memcheck=memcheck)
+            assert r.ok and not r.findings and not r.sites, call
+            assert all((i.live_bytes, i.allocated, i.freed) == (0, each, each) for i in r.iterations), call
 
 
 def test_double_free_through_a_function_pointer():

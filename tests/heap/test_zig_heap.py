@@ -94,9 +94,10 @@ def test_zig_planted_leak_is_reported_exactly_with_its_line():
 def test_zig_clean_sequence_has_zero_reports():
     """An ArrayList grown through remap/alloc/free, a buffer resized in place, an arena's buffers freed by
     deinit: nothing live, no finding, no growth."""
-    r = leaks(ZIG, "clean_step 3", repeat=6, max_growth=0)
-    assert r.ok and r.growth_per_call == 0 and not r.sites and not r.findings
-    assert all(i.live_bytes == 0 and i.allocated == i.freed > 0 for i in r.iterations)
+    for memcheck in (False, True):
+        r = leaks(ZIG, "clean_step 3", repeat=6, max_growth=0, memcheck=memcheck)
+        assert r.ok and r.growth_per_call == 0 and not r.sites and not r.findings
+        assert all(i.live_bytes == 0 and i.allocated == i.freed > 0 for i in r.iterations)
 
 
 def test_zig_double_free_at_the_right_lines():
