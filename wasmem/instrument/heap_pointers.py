@@ -24,14 +24,16 @@ same walk, makes those calls go through tracking code too:
 - **Interface shims** (``shims``: Zig's ``mem.Allocator.*`` functions, see ``model/allocators.py``): a
   call of a shim from a function that is not one sets the appended global ``outer`` to the call's site
   when it is "none", and puts the old value back after the call. While ``outer`` is set, every allocator
-  site (direct, through a pointer) reports ``outer`` instead of its own: the allocation made inside
+  site (direct: through the heap pass's ``site_code``; through a pointer) reports ``outer`` instead of its
+  own: the allocation made inside
   ``mem.Allocator.alloc__func_0`` is attributed to the program's line that called ``wa.alloc(u8, 24)``,
   and an ``ArenaAllocator``'s buffer to the line whose arena allocation needed it. A ``return_call`` of a
   shim cannot restore ``outer`` after it and sets nothing (the shim's own sites are used).
 
 The host resets ``via`` and ``outer`` before each call (a trap leaves them set). Cost: two instructions
-before each pointer call of an allocator's type, one global read and a select per allocator site when
-there are shims, five instructions around each call of a shim.
+before each pointer call of an allocator's type (five with shims), five instructions wherever a site is
+pushed when there are shims, eight around each call of a shim. Measured on a Zig loop of 10^6
+``alloc``/``free`` pairs through the vtable and shims (pairs settled in wasm): 1.6x the plain run.
 """
 
 from __future__ import annotations
