@@ -200,11 +200,15 @@ PAGES: dict[str, dict] = {
     },
     "heap": {
         "intro": "Runs the module with its allocator instrumented (malloc/calloc/realloc/free/posix_memalign, "
-                 "Rust's `__rust_alloc` family, wasm-bindgen's, AssemblyScript's `__new`/`__renew` and its collector's frees, or "
+                 "Rust's `__rust_alloc` family, wasm-bindgen's, AssemblyScript's `__new`/`__renew` and its "
+                 "collector's frees, Zig's `std.heap.wasm_allocator`/`page_allocator` (`heap.BrkAllocator.*`), or "
                  "`--allocator ALLOC,FREE`), makes the `--after` calls and shows the blocks still live, grouped "
                  "by the call that allocated them (function, offset, file:line), the heap's extent and gaps, "
                  "and the DWARF type of a block a typed pointer points at. Calls inside the module count, and so "
-                 "do wasmem's own (`s:` arguments, `--after \"malloc 32\"`). Double and invalid frees exit 1. "
+                 "do calls through function pointers (`call_indirect`, `call_ref`: Zig's `std.mem.Allocator` "
+                 "vtable, a C allocator in a table) and wasmem's own (`s:` arguments, `--after \"malloc 32\"`). "
+                 "A Zig allocator layered on another (`ArenaAllocator`, `DebugAllocator`) is seen through the "
+                 "buffers it takes from its backing allocator. Double and invalid frees exit 1. "
                  "No rebuild: the shipped binary is rewritten in memory; how it works is in "
                  "`wasmem/instrument/heap.py`.",
         "examples": [
@@ -238,6 +242,10 @@ PAGES: dict[str, dict] = {
              "free): no growth.",
              "wasmem leaks tests/heap/data/heapdemo.wasm \"clean_step 2\" --before \"warm_cache 1\" "
              "--repeat 20 --max-growth 0"),
+            ("Zig: `std.heap.wasm_allocator` reached through `std.mem.Allocator`'s vtable (`call_indirect`); "
+             "the site is the program's `wa.alloc(u8, 24)` at `zigheap.zig:15`, not the allocation inside "
+             "std's `mem.Allocator.alloc`.",
+             "wasmem leaks tests/heap/data/zigheap.wasm \"leak_step 1\" --repeat 4"),
         ],
         "see": ["commands/heap.md", "json.md#leaks"],
     },

@@ -290,6 +290,16 @@ HEAP_CASES = {
     "asc_heap": (HEAP_DATA / "asc_heap.wasm", None,
                  [("keep", ["1"]), ("keep", ["2"]), ("temp", ["3"]), ("__new", ["8", "1"]), ("__renew", ["$4", "40"]),
                   ("keep", ["3"]), ("churn", ["60"]), ("keep", ["4"])]),
+    # Zig's allocator through its vtable (call_indirect, element entries redirected) and through shims;
+    # double_free last: it makes a size class's free list a cycle
+    "zigheap": (HEAP_DATA / "zigheap.wasm", None,
+                [("leak_step", ["1"]), ("clean_step", ["2"]), ("leak_step", ["3"]), ("clean_step", ["4"]),
+                 ("double_free", []), ("leak_step", ["5"])]),
+    # malloc/free in a table: call_indirect, return_call_indirect, call_ref of ref.func, table.init (the
+    # element entries and ref.func redirected to tracking wrappers of the same type)
+    "fnptr_heap": (HEAP_DATA / "fnptr_heap.wasm", None,
+                   [("leak", ["1"]), ("clean", ["2"]), ("install", []), ("via_installed", ["24"]), ("clean2", ["3"]),
+                    ("via_other", ["4"]), ("leak", ["5"]), ("twice", []), ("clean", ["6"])]),
     "memdemo": (S / "memdemo.wasm", "allocate,deallocate", MEMDEMO_CALLS),
     "asc_like": (S / "asc_like.wasm", None, CASES["asc_like.wasm"]),
 }

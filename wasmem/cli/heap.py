@@ -9,7 +9,8 @@ from .common import json_option, print_json, render, svg_option
 
 _ALLOCATOR_HELP = ("The allocator's functions when they are not found by name (stripped, custom): ALLOC or "
                    "ALLOC,FREE, export or name-section names, or func[N] by index in a module stripped of names (default: malloc/free/calloc/realloc/"
-                   "posix_memalign, __rust_alloc…, __wbindgen_malloc…, AssemblyScript's __new…).")
+                   "posix_memalign, __rust_alloc…, __wbindgen_malloc…, AssemblyScript's __new…, Zig's "
+                   "heap.BrkAllocator.alloc…).")
 _MEMCHECK_HELP = ("Also check every load and store of memory 0: a use after free, or an access to heap memory no "
                   "live block holds (past a block's end), is reported with its line and the program goes on "
                   "(slower: a host call per allocation).")
@@ -60,9 +61,10 @@ def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, session
     """Show the live heap blocks after some calls, grouped by the call that allocated them.
 
     The module is rewritten so that every call of its allocator (malloc, calloc, realloc, free,
-    posix_memalign, __rust_alloc…, __wbindgen_malloc…, __new…) is logged, including calls inside the
-    module and wasmem's own (s: arguments, --after "malloc 32"). Each site is the calling function, the
-    call's offset and, with DWARF, file:line; a block that a typed pointer variable points at gets its
+    posix_memalign, __rust_alloc…, __wbindgen_malloc…, __new…, Zig's wasm_allocator) is logged,
+    including calls inside the module, calls through function pointers (a table, call_ref: Zig's
+    std.mem.Allocator) and wasmem's own (s: arguments, --after "malloc 32"). Each site is the calling
+    function, the call's offset and, with DWARF, file:line; a block that a typed pointer variable points at gets its
     DWARF type. Double and invalid frees are reported (exit 1), and with --memcheck uses after free and
     accesses past a live block.
 

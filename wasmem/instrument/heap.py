@@ -61,8 +61,12 @@ pointer is still a *double* free with the first free's site (unless another sett
 since: then it is reported as an invalid free). Every other event flushes the pending allocation first, so
 the log stays in order; the host reads the pending allocation after the log's records.
 
-Not seen: an allocator called through a function pointer (``call_indirect``, ``call_ref``: the table
-holds F itself), and allocations the allocator makes for itself (``sbrk``, ``memory.grow``).
+Calls through a function pointer (``call_indirect``, ``call_ref``: Zig's ``std.mem.Allocator``) are
+tracked by ``heap_pointers.py`` (run right after this pass): the table entries of F reach a wrapper that
+calls ``W_F`` with the pointer call's site; it may also give ``site_code`` (Zig's interface shims: the
+program's call of ``mem.Allocator.alloc`` is the site). A convention with more than four parameters (Zig's)
+logs the ones with a role (``Convention.slots``). Not seen: allocations the allocator makes for itself
+(``sbrk``, ``memory.grow``).
 """
 
 from __future__ import annotations
@@ -93,8 +97,9 @@ CANCELLED_BYTES_EXPORT = "__wasmem_heap_cancelled_bytes"  # i64: their bytes
 PENDING = 0x10000  # record code PENDING + k: a pending allocation of allocator k, its size in arg0
 HOST_SITE = 0xFFFFFFFF  # the site of a call through a redirected export (the host's)
 BEFORE, AFTER = 0, 1
-PRE_ROLES = frozenset({"free", "realloc", "gc_free"})  # logged before the call
-POST_ROLES = frozenset({"alloc", "calloc", "realloc", "alloc_zeroed", "aligned_alloc", "memalign_out", "renew"})
+PRE_ROLES = frozenset({"free", "realloc", "gc_free", "resize"})  # logged before the call
+POST_ROLES = frozenset({"alloc", "calloc", "realloc", "alloc_zeroed", "aligned_alloc", "memalign_out", "renew",
+                        "resize"})
 
 _GET, _SET, _TEE, _GGET, _GSET = 0x20, 0x21, 0x22, 0x23, 0x24
 
@@ -132,6 +137,7 @@ class HeapPass(Pass):
         self.sites: list[HeapSite] = []
         self.exported: dict[int, list[str]] = {}  # allocator number → its export names (redirected)
         self.memcheck = None  # the MemcheckPass (memcheck.py) that sets it: the wrappers then mark its shadow
+        self.site_code = _const  # site number → code pushing the site (heap_pointers.py may say another)
 
     def setup(self, b: Builder) -> None:
         m = b.module
@@ -184,8 +190,8 @@ class HeapPass(Pass):
                 raise ParseError(f"heap tracking: function {a.index} given twice")
             seen.add(a.index)
             ft = m.get_function_type(a.index)
-            if len(ft.params) > 4 or len(ft.results) > 1 or any(t not in ("i32", "i64") for t in
-                                                                 (*ft.params, *ft.results)):
+            if len(a.convention.slots) > 4 or len(ft.results) > 1 or any(t not in ("i32", "i64") for t in
+                                                                         (*ft.params, *ft.results)):
                 raise ParseError(f"heap tracking: {a.name} has a type the pass cannot log "
                                  f"({', '.join(ft.params)}) -> ({', '.join(ft.results)})")
             self._types[k] = ft
@@ -208,12 +214,13 @@ class HeapPass(Pass):
         k = self.number[imm]
         self.sites.append(HeapSite(sid, fn.index, offset, k))
         if op == 0x12:  # return_call F: nothing can run after it here, so F's wrapper does the tracking
-            return Edit(_const(sid), keep=False, after=bytes([op]) + uleb(w))
+            return Edit(self.site_code(sid), keep=False, after=bytes([op]) + uleb(w))
         # call F: the tracking inline, around the call (no extra call on the common path)
         a, ft = self.allocators[k], self._types[k]
-        args = [fn.scratch(t, 60 + i) for i, t in enumerate(ft.params)]
+        # slots 60-64; a sixth and seventh operand (Zig's resize/remap) in 105-106, clear of 65-66
+        args = [fn.scratch(t, 60 + i if i < 5 else 100 + i) for i, t in enumerate(ft.params)]
         res = fn.scratch(ft.results[0], 65) if ft.results else None
-        before, after = self._track(k, a, ft, args, res, _const(sid), fn.scratch("i32", 66))
+        before, after = self._track(k, a, ft, args, res, self.site_code(sid), fn.scratch("i32", 66))
         save = b"".join(_i(_SET, x) for x in reversed(args))
         return Edit(save + before + b"".join(_i(_GET, x) for x in args), keep=True, after=after)
 
@@ -340,15 +347,16 @@ class HeapPass(Pass):
             if k in self._post:
                 b.set_body(self._post[k], self._post_body(k, a, ft))
 
-    def _args(self, ft, fourth: bytes | None = None) -> bytes:
-        """The four i64 argument fields of a record from the parameters 0…n-1 (``fourth``: code for the
-        fourth field when the function has fewer parameters)."""
-        n = len(ft.params)
+    def _args(self, a, ft, fourth: bytes | None = None) -> bytes:
+        """The four i64 argument fields of a record from the parameters the convention logs (its ``slots``:
+        parameters 0…3, or those with a role when there are more) (``fourth``: code for the fourth field when
+        fewer are logged)."""
+        slots = a.convention.slots
         ext = {"i32": b"\xad", "i64": b""}
         out = b""
         for i in range(4):
-            if i < n:
-                out += _i(_GET, i) + ext[ft.params[i]]
+            if i < len(slots):
+                out += _i(_GET, slots[i]) + ext[ft.params[slots[i]]]
             elif i == 3 and fourth is not None:
                 out += fourth
             else:
@@ -359,7 +367,7 @@ class HeapPass(Pass):
         """$pre_k(args…, site): a free or realloc logged before the call (the pending allocation first)."""
         n = len(ft.params)
         body = bytearray(b"\x00\x10" + uleb(self.flush_func))
-        body += _const(2 * k + BEFORE) + _i(_GET, n) + self._args(ft) + b"\x42\x00" + b"\x10" + uleb(self.log_func)
+        body += _const(2 * k + BEFORE) + _i(_GET, n) + self._args(a, ft) + b"\x42\x00" + b"\x10" + uleb(self.log_func)
         if self.mark_func is not None:  # the host marks the freed block before the program runs on
             body += self._hook()
         return bytes(body + b"\x0b")
@@ -376,7 +384,7 @@ class HeapPass(Pass):
             fourth = (_i(_GET, res) + b"\x45\x04\x7e" + _i(_GET, 0) + load
                       + (b"" if self.is64 else b"\xad") + b"\x05\x42\x00\x0b")
         body = bytearray(b"\x00\x10" + uleb(self.flush_func))
-        body += _const(2 * k + AFTER) + _i(_GET, site) + self._args(ft, fourth)
+        body += _const(2 * k + AFTER) + _i(_GET, site) + self._args(a, ft, fourth)
         body += (_i(_GET, res) + (b"\xad" if res_t == "i32" else b"")) if res_t is not None else b"\x42\x00"
         body += b"\x10" + uleb(self.log_func)
         if res_t is not None:
@@ -440,8 +448,8 @@ class HeapPass(Pass):
         """With --memcheck: code that marks the block an allocation returned as live in the shadow, in wasm,
         so that the program's next access to it is not reported whatever the log holds (wasm32 only).
         ``arg(i)`` pushes parameter i, ``res`` the result."""
-        if self.mark_func is None or ft.results != ("i32",):
-            return b""
+        if self.mark_func is None or ft.results != ("i32",) or a.role == "resize":
+            return b""  # resize: its pointer may be any value (model/allocators.py); the host marks it
         params = a.convention.params
         if "size" not in params or any(ft.params[i] != "i32" for i in range(len(ft.params))):
             return b""

@@ -5,7 +5,10 @@ functions and exports it needs. All of them are *appended* after the module's ow
 module already uses moves: calls, ``ref.func``, element segments, the start function, exports and the
 name section all stay valid without being touched. (That is also why no pass adds an *import*: an
 imported function would shift every defined function's index. A pass that needs the host calls it
-through an appended funcref table the host fills; see ``watch.py``.)
+through an appended funcref table the host fills; see ``watch.py``.) Two things are re-pointed on request
+only: a function's exports (:meth:`Builder.redirect_exports`) and its element-segment entries
+(:meth:`Builder.redirect_elements`, so that a ``call_indirect`` through the table reaches an appended
+function of the same type instead).
 
 Then the rewriter decodes every body once. For each instruction whose opcode a pass asked for, the pass
 may return an :class:`Edit`: bytes to put *before* the instruction, whether to keep the instruction's
@@ -34,7 +37,8 @@ from dataclasses import dataclass, field
 from ..errors import ParseError
 from ..parser.code import decode_locals, iter_instruction_tuples
 from ..parser.encode import encode_name, rebuild_sections, uleb, unique_name, vector_payload
-from ..parser.module import WasmModule
+from ..parser.module import _CONST_GC, _CONST_SIMPLE, WasmModule, read_heaptype, read_reftype
+from ..parser.reader import Reader
 
 VALTYPE_CODES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C, "v128": 0x7B, "funcref": 0x70}
 KIND_CODES = {"func": 0, "table": 1, "memory": 2, "global": 3, "tag": 4}
@@ -86,6 +90,7 @@ class Builder:
         self._bodies: dict[int, bytes] = {}
         self._exports: list[tuple[str, int, int]] = []  # (name, kind code, index)
         self._redirects: dict[int, int] = {}  # original function index → the appended one its exports get
+        self._elem_redirects: dict[int, int] = {}  # original function index → the one element segments get
         self._taken = {e.name for e in module.exports}
         self.memory64 = bool(module.memories) and module.memories[0].type.limits.is64
 
@@ -141,6 +146,54 @@ class Builder:
         self._redirects[func_index] = to
         return [e.name for e in self.module.exports if e.kind == "func" and e.index == func_index]
 
+    def redirect_elements(self, func_index: int, to: int) -> int:
+        """Every element-segment entry naming function ``func_index`` (a function-index vector's entry, or an
+        expression ``ref.func func_index``, in active, passive and declarative segments) names function ``to``
+        instead: an appended function that must have ``func_index``'s own type index, so that a
+        ``call_indirect`` through the table still passes its type check. A declarative segment is appended
+        that declares both functions, so that a ``ref.func`` of either in code stays valid. Returns how many
+        entries were redirected."""
+        self._elem_redirects[func_index] = to
+        return sum(1 for seg in self.module.elements for f in seg.func_indices if f == func_index)
+
+    def _elements_payload(self) -> bytes:
+        """The element section with the redirected function indices, and one declarative segment more."""
+        data, module = self.data, self.module
+        red = self._elem_redirects
+        out = bytearray()
+        h = module.get_section(9)
+        n = 0
+        if h is not None:
+            r = Reader(data, h.start, h.end)
+            n = r.u32()
+            for _ in range(n):
+                flags = r.u32()
+                out += uleb(flags)
+                if flags in (2, 6):
+                    out += uleb(r.u32())
+                if not flags & 1:  # active: the offset expression, copied
+                    out += _copy_const_expr(r, data, red, redirect=False)
+                if flags & 4:
+                    if flags & 3:  # a reference type (flags 5, 6, 7; flags 4 is funcref implicitly)
+                        p = r.pos
+                        read_reftype(r, "element segment")
+                        out += data[p:r.pos]
+                    k = r.u32()
+                    out += uleb(k)
+                    for _ in range(k):
+                        out += _copy_const_expr(r, data, red, redirect=True)
+                else:
+                    if flags & 3:
+                        out.append(r.u8())  # elemkind 0x00
+                    k = r.u32()
+                    out += uleb(k)
+                    for _ in range(k):
+                        f = r.u32()
+                        out += uleb(red.get(f, f))
+        declared = sorted(set(red) | set(red.values()))
+        out += b"\x03\x00" + uleb(len(declared)) + b"".join(uleb(f) for f in declared)
+        return uleb(n + 1) + bytes(out)
+
     def _payloads(self, bodies: bytes, nbodies: int) -> dict[int, bytes]:
         data, module = self.data, self.module
         out: dict[int, bytes] = {}
@@ -171,8 +224,53 @@ class Builder:
             n, body = vector_payload(data, module, 7)
             out[7] = uleb(n + len(self._exports)) + body + b"".join(
                 encode_name(name) + bytes([kind]) + uleb(idx) for name, kind, idx in self._exports)
+        if self._elem_redirects:
+            out[9] = self._elements_payload()
         out[10] = uleb(nbodies) + bodies
         return out
+
+
+def _copy_const_expr(r: Reader, data: bytes, red: dict[int, int], redirect: bool) -> bytes:
+    """The constant expression at ``r`` (through its ``end``), with ``ref.func F`` naming ``red[F]`` when
+    ``redirect``. Raises ParseError on an opcode a constant expression cannot hold."""
+    out = bytearray()
+    while True:
+        p = r.pos
+        op = r.u8()
+        if op == 0x0B:
+            out.append(op)
+            return bytes(out)
+        if op == 0xD2:
+            f = r.u32()
+            out += b"\xd2" + uleb(red.get(f, f) if redirect else f)
+            continue
+        if op == 0x41:
+            r.s32()
+        elif op == 0x42:
+            r.s64()
+        elif op == 0x43:
+            r.bytes(4)
+        elif op == 0x44:
+            r.bytes(8)
+        elif op == 0x23:
+            r.u32()
+        elif op == 0xD0:
+            read_heaptype(r)
+        elif op in _CONST_SIMPLE:
+            pass
+        elif op == 0xFD:
+            if r.u32() != 12:
+                raise ParseError("element segment: a SIMD opcode other than v128.const", p)
+            r.bytes(16)
+        elif op == 0xFB:
+            sub = r.u32()
+            if sub not in _CONST_GC:
+                raise ParseError(f"element segment: GC opcode 0xfb {sub} is not constant", p)
+            for _ in range(_CONST_GC[sub][1]):
+                r.u32()
+        else:
+            raise ParseError(f"element segment: opcode 0x{op:02x} is not allowed in a constant expression", p)
+        out += data[p:r.pos]
 
 
 class FunctionContext:

@@ -13,6 +13,32 @@ result mean, which is what a heap tracker needs to turn a call into "block of N 
 - wasm-bindgen: ``__wbindgen_malloc``/``__wbindgen_free``/``__wbindgen_realloc``.
 - AssemblyScript: ``__new(size, id)``, ``__alloc``, ``__free``, ``__renew``/``__realloc``; its garbage
   collector frees blocks on its own (``__collect``), which a tracker can only see as frees.
+- Zig (``std.mem.Allocator``): an allocator is a vtable of four functions behind an allocator value, reached
+  by ``call_indirect`` (or, once the optimiser sees the allocator, by direct calls). Tracked by their
+  name-section names: ``heap.BrkAllocator.{alloc,free,resize,remap}`` (Zig 0.15+: ``std.heap.wasm_allocator``
+  and, on wasm, ``std.heap.page_allocator``) and ``heap.WasmAllocator.*`` / ``heap.PageAllocator.*`` (the same
+  vtable in earlier Zig). On wasm32 a vtable function takes its slice as two parameters (pointer, length),
+  its ``Alignment`` (a log2 enum) as an i32 and its ``?[*]u8`` result as a pointer (0: null); a Debug build
+  passes one more parameter first (to every function)::
+
+      alloc(ctx, len, alignment, ret_addr) -> ptr           role aligned_alloc
+      free(ctx, ptr, len, alignment, ret_addr)              role free (the length is the block's size)
+      resize(ctx, ptr, len, alignment, new_len, ret_addr) -> bool    role resize (true: resized in place)
+      remap(ctx, ptr, len, alignment, new_len, ret_addr) -> ptr      role realloc (0: nothing changed)
+
+  Only these *backing* allocators are tracked. Allocators layered on another one (``ArenaAllocator``,
+  ``DebugAllocator``/``GeneralPurposeAllocator``, ``SafeAllocator``, ``FixedBufferAllocator``) are not: they
+  free in bulk (``arena.deinit()``, ``reset``) without a call per block, so tracking their blocks would report
+  false leaks, and tracking them together with their backing allocator would report the backing frees that
+  ``deinit`` makes outside their vtable as invalid frees. What is seen of them is what they take from the
+  backing allocator (an arena's buffers, a DebugAllocator's buckets), each allocation attributed to the
+  program's line that caused it (see ``shims``). ``std.heap.c_allocator`` calls libc's ``malloc``, which is
+  tracked as C (its sites are the program's calls of the shims too).
+  ``shims``: Zig's interface functions (``mem.Allocator.alloc__func_0``, ``mem.Allocator.free__anon_12`` …,
+  every function named ``mem.Allocator.*``) that the program calls and that call the vtable: the heap pass
+  attributes an allocation made inside one to the program's call of the outermost shim.
+- Odin: its allocators are one procedure with a mode parameter behind a context value; no Odin compiler was
+  at hand to check its wasm lowering, so they are not discovered (``--allocator`` does not fit them either).
 - ``--allocator`` (``user_names``): ``ALLOC[,FREE]`` names for a stripped or custom allocator, taken as
   malloc/free-shaped; ``func[N]`` names function N of a module stripped of every name.
 - A found function that only forwards to another of the same type (``forward_target``: a stripped
@@ -21,9 +47,8 @@ result mean, which is what a heap tracker needs to turn a call into "block of N 
   wasm-bindgen's ``__wbindgen_*`` over the dlmalloc of a stripped Rust build), when every shim of the
   family leads to one.
 
-Zig's and Odin's allocators are interfaces (a vtable of functions behind an allocator value), not named
-functions a module exports: they are found only when a build keeps a libc ``malloc`` underneath, or
-through ``--allocator``.
+A convention with more than four parameters (Zig's) logs only the parameters that have a role: ``slots``
+says which parameter goes in each of the heap pass's four logged slots.
 """
 
 from __future__ import annotations
@@ -35,12 +60,15 @@ from ..parser.code import decode_locals, iter_instruction_tuples
 
 # role: what the call means. params: the parameter roles in order ("size", "align", "ptr", "count",
 # "old_size", "id", "out" = where a pointer is stored, "obj" = an object header (the block is obj + offset),
-# "" = ignored); result: "ptr", "status" (0 = ok) or "".
+# "" = ignored); result: "ptr", "status" (0 = ok), "bool" (1 = done) or "".
 _C = "c"
 _RUST = "rust"
 _WBG = "wasm-bindgen"
 _AS = "assemblyscript"
+_ZIG = "zig"
 _USER = "user"
+SLOTS = 4  # parameters the heap pass logs per call
+ZIG_SHIM_PREFIX = "mem.Allocator."
 
 
 @dataclass(frozen=True)
@@ -48,13 +76,32 @@ class Convention:
     name: str
     family: str
     role: str  # alloc | free | calloc | realloc | alloc_zeroed | aligned_alloc | memalign_out | gc_free | renew
+    #            | resize
     params: tuple[str, ...]
-    result: str  # ptr | status | ""
+    result: str  # ptr | status | bool | ""
     offset: int = 0  # the block's pointer is the "obj" parameter + offset (AssemblyScript's collector)
+
+    @property
+    def slots(self) -> tuple[int, ...]:
+        """The parameter logged in each slot: the first four parameters when every parameter with a role is
+        among them (so a slot is its parameter's index), else the parameters with a role, in order."""
+        n = len(self.params)
+        if all(not r for r in self.params[SLOTS:]):
+            return tuple(range(min(n, SLOTS)))
+        return tuple(i for i, r in enumerate(self.params) if r)
+
+    @property
+    def logged(self) -> tuple[str, ...]:
+        """The role of the parameter in each logged slot."""
+        return tuple(self.params[i] for i in self.slots)
 
 
 def _conv(family, role, names, params, result, offset=0):
     return [Convention(n, family, role, params, result, offset) for n in names]
+
+
+def _zig(fn: str) -> tuple[str, ...]:
+    return tuple(f"heap.{a}.{fn}" for a in ("BrkAllocator", "WasmAllocator", "PageAllocator"))
 
 
 CONVENTIONS: list[Convention] = [
@@ -77,6 +124,15 @@ CONVENTIONS: list[Convention] = [
     *_conv(_WBG, "free", ("__wbindgen_free",), ("ptr", "old_size"), ""),
     *_conv(_WBG, "realloc", ("__wbindgen_realloc",), ("ptr", "old_size", "size", "align"), "ptr"),
     *_conv(_WBG, "realloc", ("__wbindgen_realloc",), ("ptr", "old_size", "size"), "ptr"),
+    *_conv(_ZIG, "aligned_alloc", _zig("alloc"), ("", "size", "align", ""), "ptr"),
+    *_conv(_ZIG, "free", _zig("free"), ("", "ptr", "old_size", "align", ""), ""),
+    *_conv(_ZIG, "resize", _zig("resize"), ("", "ptr", "old_size", "align", "size", ""), "bool"),
+    *_conv(_ZIG, "realloc", _zig("remap"), ("", "ptr", "old_size", "align", "size", ""), "ptr"),
+    # a Debug build passes every function one more parameter first (a pointer, zig 0.17's backend)
+    *_conv(_ZIG, "aligned_alloc", _zig("alloc"), ("", "", "size", "align", ""), "ptr"),
+    *_conv(_ZIG, "free", _zig("free"), ("", "", "ptr", "old_size", "align", ""), ""),
+    *_conv(_ZIG, "resize", _zig("resize"), ("", "", "ptr", "old_size", "align", "size", ""), "bool"),
+    *_conv(_ZIG, "realloc", _zig("remap"), ("", "", "ptr", "old_size", "align", "size", ""), "ptr"),
     *_conv(_AS, "alloc", ("__new", "~lib/rt/itcms/__new", "~lib/rt/tcms/__new", "~lib/rt/stub/__new"),
            ("size", "id"), "ptr"),
     *_conv(_AS, "alloc", ("__alloc", "~lib/rt/tlsf/__alloc", "~lib/rt/stub/__alloc"), ("size",), "ptr"),
@@ -115,6 +171,7 @@ class AllocatorFunction:
     found_by: str  # export | name-section | dwarf | --allocator
     convention: Convention
     imported: bool  # an import: the host allocates (its calls can be seen only from the module's side)
+    in_table: bool = False  # an element segment puts it in a table: it may be called through a function pointer
 
     @property
     def role(self) -> str:
@@ -132,6 +189,7 @@ class Allocators:
 
     functions: list[AllocatorFunction] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    shims: dict[int, str] = field(default_factory=dict)  # function index → name: Zig's mem.Allocator.* functions
 
     def find(self, role: str, family: str | None = None) -> AllocatorFunction | None:
         return next((f for f in self.functions if f.role == role and (family is None or f.family == family)), None)
@@ -152,8 +210,8 @@ class Allocators:
     def to_dict(self) -> dict:
         return {"functions": [{"index": f.index, "name": f.name, "found_by": f.found_by, "family": f.family,
                                "role": f.role, "params": list(f.convention.params), "result": f.convention.result,
-                               "imported": f.imported} for f in self.functions],
-                "notes": list(self.notes)}
+                               "imported": f.imported, "in_table": f.in_table} for f in self.functions],
+                "notes": list(self.notes), "shims": len(self.shims)}
 
 
 def _signature_matches(module, index: int, conv: Convention) -> bool:
@@ -168,7 +226,7 @@ def _signature_matches(module, index: int, conv: Convention) -> bool:
     for have, role in zip(ft.params, conv.params, strict=True):
         if have not in ("i32", "i64") or (role in ("ptr", "out", "obj") and have != ptr):
             return False
-    want_results = {"ptr": (ptr,), "status": ("i32",), "": ()}[conv.result]
+    want_results = {"ptr": (ptr,), "status": ("i32",), "bool": ("i32",), "": ()}[conv.result]
     return tuple(ft.results) == want_results
 
 
@@ -198,6 +256,10 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
 
     taken: set[tuple[str, str]] = set()
     used: set[int] = set()
+    try:
+        in_tables = {f for seg in module.elements for f in seg.func_indices if f is not None}
+    except Exception:  # a damaged element section: the allocators are still found by name
+        in_tables = set()
 
     def take(name: str, index: int, by: str, convs) -> bool:
         for conv in convs:
@@ -207,7 +269,7 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
             if _signature_matches(module, index, conv):
                 taken.add(key)
                 used.add(index)
-                out.functions.append(AllocatorFunction(index, name, by, conv, index < nimp))
+                out.functions.append(AllocatorFunction(index, name, by, conv, index < nimp, index in in_tables))
                 return True
         return False
 
@@ -249,7 +311,8 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
         while hops < 4 and (target := forward_target(module, target)) is not None and target not in used:
             used.add(target)
             name = fnames.get(target) or f.name  # its own name when the name section keeps one
-            out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp))
+            out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp,
+                                                   target in in_tables))
             hops += 1
         if hops == 0 and f.found_by == "export" and f.role in ("free", "alloc", "aligned_alloc", "realloc"):
             shims.setdefault(f.family, []).append(f)
@@ -268,7 +331,8 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
                     if target not in used:
                         used.add(target)
                         out.functions.append(AllocatorFunction(target, fnames.get(target) or f"func[{target}]",
-                                                               "forwarded", conv, target < nimp))
+                                                               "forwarded", conv, target < nimp,
+                                                               target in in_tables))
         else:
             out.notes.append(f"the functions behind {', '.join(f.name for f in fs)} are not all known (a stripped "
                              "build): only calls through these exports are tracked, not the module's own")
@@ -276,7 +340,12 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
     for k, f in enumerate(out.functions):  # the minimal runtime's __renew (found by export) reallocates
         if f.role == "renew" and fnames.get(f.index, "").startswith("~lib/rt/tcms/"):
             out.functions[k] = AllocatorFunction(f.index, f.name, f.found_by, Convention(
-                f.name, _AS, "realloc", ("ptr", "size"), "ptr"), f.imported)
+                f.name, _AS, "realloc", ("ptr", "size"), "ptr"), f.imported, f.in_table)
+    if out.functions:  # Zig's interface over any allocator (std.heap.c_allocator calls malloc)
+        out.shims = {i: n for i, n in fnames.items() if isinstance(n, str) and n.startswith(ZIG_SHIM_PREFIX)}
+    if any(f.family == _ZIG for f in out.functions):
+        out.notes.append("Zig: the backing allocator is tracked (an ArenaAllocator's or DebugAllocator's blocks "
+                         "are seen as the buffers they take from it)")
     if any(f.role == "gc_free" for f in out.functions):
         out.notes.append("AssemblyScript's collector frees objects when it runs (__collect, and inside __new for "
                          "the incremental runtime): an object no longer referenced stays live until then")
@@ -400,3 +469,6 @@ def _small(module, f: AllocatorFunction) -> bool:
         return False
     body = module.functions[f.index - nimp]
     return body.end - body.start <= 512
+
+
+assert all(len(c.slots) <= SLOTS for c in CONVENTIONS)  # the heap pass logs four parameters per call

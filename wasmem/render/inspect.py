@@ -224,7 +224,14 @@ class InspectView:
             by = sorted({f.found_by for f in al.functions})
             text = (", ".join(f.name for f in al.functions) + f" ({', '.join(fams)}; by {', '.join(by)})"
                     if al.functions else "none found")
-            row("allocator", text, "; ".join(al.notes) or None)
+            detail = list(al.notes)
+            pointers = [f.name for f in al.functions if f.in_table]
+            if pointers:
+                detail.append(f"in a table (also called through function pointers): {', '.join(pointers)}")
+            if al.shims:
+                detail.append(f"{len(al.shims)} interface function{'s' if len(al.shims) != 1 else ''} "
+                              "(mem.Allocator.*): allocations are attributed to their callers")
+            row("allocator", text, "; ".join(detail) or None)
         if lay.min_pages_needed is not None:
             row("pages needed", f"{lay.min_pages_needed} (declared minimum "
                 f"{lay.memory.min_pages if lay.memory else '?'})")

@@ -7,11 +7,14 @@ before any initialisation export runs (so constructors' allocations count), and 
 
 - sets the one-entry hook table to its flush function and turns the log on;
 - before each call (``Session._invoke``) resets the pass's nesting depth (a trap inside an allocator
-  leaves it raised) and the call-path depth; after each call drains the log;
+  leaves it raised), the call-path depth and the function-pointer pass's ``via``/``outer`` sites
+  (``instrument/heap_pointers.py``); after each call drains the log;
 - interprets each record by its function's convention: ``malloc``/``__new``/``__rust_alloc``…
   (size), ``calloc`` (count × size), ``realloc``/``__rust_realloc``/``__renew`` (old pointer → new block;
-  NULL keeps the old one), ``posix_memalign`` (the pointer stored through its out parameter), frees
-  (``__rust_dealloc``'s size compared with the block's);
+  NULL keeps the old one; Zig's remap likewise), Zig's resize (true: the block has its new size in place;
+  its pointer is trusted only when it names a live block of the old size, see ``_resized``),
+  ``posix_memalign`` (the pointer stored through its out parameter), frees (``__rust_dealloc``'s and Zig's
+  size compared with the block's);
 - keeps every live block (address → size, site, event number, host call) and, for each address freed and
   not reused since, where it was freed, so that a second free is a *double free* with both sites;
   a free of an address never allocated is an *invalid free*.
@@ -28,6 +31,7 @@ from collections import OrderedDict
 from ..errors import UsageError
 from ..instrument import heap as hp
 from ..instrument.heap import AFTER, BEFORE, CANCEL_BASE, CANCEL_SLOTS, CAPACITY, HOST_SITE, RECORD, HeapPass
+from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..model.heap import Block, Finding, Site
 
 MAX_LIVE = 1_000_000
@@ -57,7 +61,8 @@ def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool
     if not any(f.role != "free" for f in found.functions):
         raise UsageError("only a free function found: name the allocation function with --allocator ALLOC,FREE")
     # allocations without a free (AssemblyScript's stub runtime never frees): every block stays live, with a note
-    return {"functions": list(found.functions), "notes": list(found.notes), "paths": paths}
+    return {"functions": list(found.functions), "notes": list(found.notes), "paths": paths,
+            "shims": dict(found.shims)}
 
 
 def _dwarf_names(module, symbols) -> dict[int, str]:
@@ -88,6 +93,8 @@ class HeapTracker:
         self.call = 0  # host calls so far (0: initialisation exports)
         self.dropped = 0
         self.last_returned: int | None = None
+        self._resizes: dict[tuple[int, int], int] = {}  # (old, new) size → unverified resizes in place
+        self._resize_noted = False
         self._fast = self._fast_paths()
         ex = session.exports
         self._log = ex[hpass.exports["log"]]
@@ -118,6 +125,10 @@ class HeapTracker:
                 ex[memcheck.exports["fresh"]].set_value(session.store, 2)  # and the pages memory.grow adds
             else:
                 self.notes.append("--memcheck: __heap_base is unknown: only accesses to freed blocks are checked")
+        self._pointer_globals = []  # instrument/heap_pointers.py's `via` and `outer`: reset before each call
+        fp = getattr(hpass, "pointers", None)
+        if fp is not None:
+            self._pointer_globals = [(ex[fp.exports[k]], _POINTER_NONE - 2**32) for k in ("via", "outer")]
         if paths:  # every event as it happens (its call path is read then)
             ex[hpass.exports["limit"]].set_value(session.store, 1)
         self.drain()  # what the start function allocated and freed while the module was instantiated
@@ -150,7 +161,7 @@ class HeapTracker:
         keeps it beside the memory so that `restore` puts both back together."""
         self.disarm()
         return {"live": {a: list(v) for a, v in self.live.items()}, "freed": OrderedDict(self.freed),
-                "findings": list(self.findings), "notes": list(self.notes),
+                "findings": list(self.findings), "notes": list(self.notes), "resizes": dict(self._resizes),
                 **{k: getattr(self, k) for k in self._COUNTS}}
 
     def set_state(self, state: dict) -> None:
@@ -158,6 +169,7 @@ class HeapTracker:
         self.freed = OrderedDict(state["freed"])
         self.findings = list(state["findings"])
         self.notes = list(state["notes"])
+        self._resizes = dict(state.get("resizes", {}))
         for k in self._COUNTS:
             setattr(self, k, state[k])
 
@@ -167,6 +179,8 @@ class HeapTracker:
         if self.mc is not None:
             self._sync_shadow()
         self._depth.set_value(self.session.store, 0)
+        for g, v in self._pointer_globals:
+            g.set_value(self.session.store, v)
         cp = getattr(self.session, "callpath_pass", None)
         if cp is not None and self.paths:
             self.session.exports[cp.exports["depth"]].set_value(self.session.store, 0)
@@ -261,7 +275,7 @@ class HeapTracker:
         logged after the call; frees without a size (1, pointer index, None) logged before it."""
         out = {}
         for k, f in enumerate(self.functions):
-            params = f.convention.params
+            params = f.convention.logged  # the role of each logged slot
             if f.role in ("alloc", "aligned_alloc", "alloc_zeroed") and "size" in params:
                 out[2 * k + AFTER] = (0, params.index("size"), None)
             elif f.role == "calloc" and "size" in params and "count" in params:
@@ -277,7 +291,7 @@ class HeapTracker:
         self.events += 1
         f = self.functions[number]
         conv = f.convention
-        p = dict(zip(conv.params, args, strict=False))
+        p = dict(zip(conv.logged, args, strict=False))
         role = f.role
         if phase == BEFORE:
             ptr = p.get("ptr", 0)
@@ -294,6 +308,9 @@ class HeapTracker:
                     self._free(ptr, site, None, f.name, report=False)
             return
         if phase != AFTER:
+            return
+        if role == "resize":  # Zig's resize: true (1) when the block at ptr now has `size` bytes, in place
+            self._resized(p.get("ptr", 0), p.get("old_size", 0), p.get("size", 0), res, site, path)
             return
         if role == "realloc":
             ptr, size = p.get("ptr", 0), p.get("size", 0)
@@ -327,6 +344,43 @@ class HeapTracker:
         if ptr:
             self._alloc(ptr, size, site, path)
 
+    def _resized(self, ptr: int, old: int, size: int, ok: int, site: int, path) -> None:
+        """A successful in-place resize: the block at ``ptr`` of ``old`` bytes now has ``size``. The pointer is
+        trusted only when a live block of ``old`` bytes starts there: an optimiser that sees the allocator's
+        resize ignore its pointer (Zig's BrkAllocator.resize) passes any value for it. An unverified resize is
+        remembered as (old, size), so that the free of its block with ``size`` is not a size mismatch."""
+        if not ok:
+            return
+        b = self.live.get(ptr)
+        if b is not None and b[0] == old:
+            b[0] = size
+            self._live_bytes += size - old
+            self.allocated_bytes += max(0, size - old)
+            self.freed_bytes += max(0, old - size)
+            if self.mc is not None:
+                self._mark(ptr, size, 0)
+            return
+        key = (old, size)
+        self._resizes[key] = self._resizes.get(key, 0) + 1
+        if len(self._resizes) > MAX_FREED:
+            self._resizes.pop(next(iter(self._resizes)))
+        if not self._resize_noted:
+            self._resize_noted = True
+            self.notes.append("a resize in place was passed a pointer that is no live block of its size (the "
+                              "optimiser passes any value for an argument the allocator ignores): that block "
+                              "keeps its old size until it is freed")
+
+    def _resized_away(self, old: int, size: int) -> bool:
+        """Whether an unverified resize from ``old`` to ``size`` bytes explains a free's other size (used up)."""
+        n = self._resizes.get((old, size))
+        if not n:
+            return False
+        if n == 1:
+            del self._resizes[(old, size)]
+        else:
+            self._resizes[(old, size)] = n - 1
+        return True
+
     def _alloc(self, ptr: int, size: int, site: int, path) -> None:
         self.allocations += 1
         self.allocated_bytes += size
@@ -353,7 +407,7 @@ class HeapTracker:
         self.frees += 1
         self.freed_bytes += b[0]
         self._live_bytes -= b[0]
-        if report and size is not None and size != b[0]:
+        if report and size is not None and size != b[0] and not self._resized_away(b[0], size):
             self._finding("size-mismatch", ptr, site, f"{fname}({ptr:#x}, {size}) frees a block of {b[0]} bytes")
         self.freed[ptr] = (site, self.call, b[0])
         if len(self.freed) > MAX_FREED:
@@ -502,8 +556,8 @@ class HeapTracker:
                     loc = symbols.location_of(s.offset - symbols.code_start)
                 except Exception:  # noqa: BLE001
                     loc = None
-            out[i] = Site(i, self.session.function_name(s.func_index), s.func_index, s.offset, loc,
-                          self.functions[s.allocator].name)
+            name = self.functions[s.allocator].name if s.allocator >= 0 else getattr(s, "via", "")
+            out[i] = Site(i, self.session.function_name(s.func_index), s.func_index, s.offset, loc, name)
         return out
 
     def locate_accesses(self, symbols) -> None:
@@ -519,7 +573,10 @@ class HeapTracker:
                     pass
 
     def allocator_dicts(self) -> list[dict]:
+        fp = getattr(self.hp, "pointers", None)
+        table = fp.redirected if fp is not None else {}
         return [{"index": f.index, "name": f.name, "found_by": f.found_by, "family": f.family, "role": f.role,
+                 "table_entries_redirected": table.get(f.index, 0),
                  "exports_redirected": self.hp.exported.get(k, [])} for k, f in enumerate(self.functions)]
 
 

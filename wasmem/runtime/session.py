@@ -471,6 +471,12 @@ class Session:
         self.watch_pass = self._watch_pass(watch, sp_global)  # rewritten in the same walk as the stack pass
         # with a watch, a shadow stack of function indices gives each hit its call path
         self.heap_pass = self._heap_pass(heap)  # allocator calls logged (instrument/heap.py)
+        # allocators reached through function pointers (tables, call_ref) and Zig's interface shims
+        self.heap_pointer_pass = None
+        if self.heap_pass is not None:
+            from ..instrument.heap_pointers import FunctionPointerPass
+
+            self.heap_pointer_pass = FunctionPointerPass(self.heap_pass, heap.get("shims"))
         self.memcheck_pass = None
         if self.heap_pass is not None and heap.get("memcheck"):
             from ..instrument.memcheck import MemcheckPass
@@ -478,8 +484,8 @@ class Session:
             self.memcheck_pass = MemcheckPass(self.heap_pass)
         self.callpath_pass = CallPathPass() if (self.watch_pass is not None and watch.get("call_path", True)) or (
             self.heap_pass is not None and heap.get("paths")) else None
-        extra = tuple(p for p in (self.heap_pass, self.memcheck_pass, self.callpath_pass, self.watch_pass)
-                      if p is not None)
+        extra = tuple(p for p in (self.heap_pass, self.heap_pointer_pass, self.memcheck_pass, self.callpath_pass,
+                                  self.watch_pass) if p is not None)
         self.check_stack = bool(check_stack)
         self.instrumented: Instrumented | None = None
         # How stack use is measured. By default the stack pointer's writes are instrumented: no byte of memory
