@@ -290,6 +290,11 @@ HEAP_CASES = {
     "asc_heap": (HEAP_DATA / "asc_heap.wasm", None,
                  [("keep", ["1"]), ("keep", ["2"]), ("temp", ["3"]), ("__new", ["8", "1"]), ("__renew", ["$4", "40"]),
                   ("keep", ["3"])]),
+    # SIMD, atomic and bulk accesses of freed blocks and past blocks' ends, next to clean ones, and accesses that trap
+    "memcheck_ops": (HEAP_DATA / "memcheck_ops.wasm", None,
+                     [("clean", ["3"]), ("simd_bad", []), ("atomic_bad", []), ("bulk_bad", []), ("other_memory", []),
+                      ("clean", ["7"]), ("unaligned_atomic", []), ("fill_oob", []), ("v128_oob", []),
+                      ("atomic_at", ["131069"]), ("atomic_at", ["131068"]), ("atomic_at", ["65600"]), ("bulk_bad", [])]),
     "memdemo": (S / "memdemo.wasm", "allocate,deallocate", MEMDEMO_CALLS),
     "asc_like": (S / "asc_like.wasm", None, CASES["asc_like.wasm"]),
 }

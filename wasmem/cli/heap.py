@@ -10,9 +10,9 @@ from .common import json_option, print_json, render, svg_option
 _ALLOCATOR_HELP = ("The allocator's functions when they are not found by name (stripped, custom): ALLOC or "
                    "ALLOC,FREE, export or name-section names (default: malloc/free/calloc/realloc/"
                    "posix_memalign, __rust_alloc…, __wbindgen_malloc…, AssemblyScript's __new…).")
-_MEMCHECK_HELP = ("Also check every load and store of memory 0: a use after free, or an access to heap memory no "
-                  "live block holds (past a block's end), is reported with its line and the program goes on "
-                  "(slower: a host call per allocation).")
+_MEMCHECK_HELP = ("Also check every access of memory 0 (loads and stores, SIMD, atomics, memory.fill/copy/init): "
+                  "a use after free, or an access to heap memory no live block holds (past a block's end), is "
+                  "reported with its line and the program goes on (slower).")
 _PATHS_HELP = ("Record each allocation's call path (a shadow call stack in every function, and a host call per "
                "allocation: slower).")
 

@@ -2,6 +2,41 @@
 
 It works with the heap pass (``heap.py``), whose wrappers and settled frees keep the shadow current in
 wasm (``HeapPass._mark_allocation``, ``$cancel``) and whose hook table calls the host on a hit.
+
+Which accesses are checked (every one of memory 0; the accesses of other memories are left alone):
+
+============================================  ========================================================
+plain loads and stores; SIMD loads and        every byte the access touches: one load of the shadow as
+stores (``v128.load*``, splats, ``*_zero``,   wide as the access (1, 2, 4, 8 or 16 bytes) at the access's
+lanes); atomic loads, stores, rmw, cmpxchg;   own address and offset, inline; no call unless a byte is
+``memory.atomic.notify``/``wait32/64``        not fine
+``memory.fill``, ``memory.init``              every byte of the destination range (``$bulk``)
+``memory.copy``                               every byte of the source range (a *read* site) and of the
+                                              destination range (a *write* site) (``$bulk``)
+``memory.grow``                               the shadow grows by as many pages (``fresh`` bytes)
+============================================  ========================================================
+
+A trap stays where it was. The shadow memory is exactly as large as memory 0 (it grows with it), so the
+shadow load of an access is out of bounds exactly when the access is: it traps at the same original
+offset (inserted code maps to the instruction it checks) with the same trap code. An atomic access is
+checked only when its address is aligned: an unaligned one traps as without wasmem (before the shadow is
+read, so that an unaligned access out of bounds keeps its trap code), unreported. ``memory.atomic.wait``
+on an unshared memory always traps: it is not instrumented then. ``$bulk`` checks the ranges of a bulk
+operation only when all of them are in bounds (otherwise the operation traps before it reads or writes a
+byte, as without wasmem; nothing is reported) and the length is not 0.
+
+``$bulk(read site, src, write site, dst, n)`` (a site of -1: no such range) scans the shadow of each range
+8 bytes at a time (one ``i64.load`` of the shadow per 8 bytes: linear in n, like the operation itself)
+and calls the host with the range's first non-zero byte.
+
+``memory.copy`` does not copy the shadow: a shadow byte says what kind of memory an *address* is (in a
+live block, in a freed one, outside every block), not anything about the value stored there, and the
+destination's bytes stay in the block they were in whatever is copied into them.
+
+The host hook (the heap pass's table entry 1) is ``(site i32, addr i64, n i64, bad i64)``: the access's
+site, its first byte (the effective address, computed without wrapping), its length, and the first byte
+whose shadow is not fine (a bulk range's, found by the scan; for the other accesses ``addr``: the host
+looks through the access's bytes itself).
 """
 
 from __future__ import annotations
@@ -9,46 +44,79 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ParseError
+from ..parser.code import op_name
 from ..parser.encode import sleb, uleb
+from .accesses import (
+    ATOMIC_OPS,
+    CMPXCHG,
+    COPY,
+    FILL,
+    INIT,
+    MEMORY_COPY,
+    MEMORY_FILL,
+    MEMORY_GROW,
+    MEMORY_INIT,
+    NOTIFY,
+    READ_OPS,
+    RMW,
+    SYNC_OPS,
+    WAIT,
+    WRITE_OPS,
+    operands,
+)
 from .heap import _GET, _GGET, _SET, _TEE, HeapPass, _const, _i
 from .rewriter import Builder, Edit, FunctionContext, Pass
 
 MEMCHECK_SHADOW_EXPORT = "__wasmem_memcheck_shadow"
 MEMCHECK_FRESH_EXPORT = "__wasmem_memcheck_fresh"
 OK, FREED, UNALLOCATED = 0, 1, 2  # shadow byte values
-_LOADS = {op: n for op, n in zip(range(0x28, 0x36), (4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4), strict=True)}
-_STORES = {op: (t, n) for op, (t, n) in zip(range(0x36, 0x3F), (
-    ("i32", 4), ("i64", 8), ("f32", 4), ("f64", 8), ("i32", 1), ("i32", 2), ("i64", 1), ("i64", 2), ("i64", 4)),
-    strict=True)}
+HOOK_PARAMS = ("i32", "i64", "i64", "i64")  # site, address, length, the first byte not fine
+NO_SITE = -1  # $bulk: no range of this kind
+_VERBS = {RMW: "read-modify-write of", CMPXCHG: "read-modify-write of", NOTIFY: "notify on", WAIT: "wait on"}
+# the shadow load for an access of n bytes (opcode bytes), and what makes its value an i32 that is 0 when fine
+_SHADOW_LOAD = {1: (b"\x2d", b""), 2: (b"\x2f", b""), 4: (b"\x28", b""),  # i32.load8_u, load16_u, load
+                8: (b"\x29", b"\x42\x00\x52"),  # i64.load; i64.ne 0
+                16: (b"\xfd\x00", b"\xfd\x53")}  # v128.load; v128.any_true
 
 
 @dataclass(frozen=True)
 class AccessSite:
+    """One checked access: ``offset`` is the instruction's offset in the original module; ``size`` is None
+    for a bulk range (its length is a run-time operand). A ``memory.copy`` of memory 0 to memory 0 is two
+    sites at one offset: its source range (a read) and its destination range (a write)."""
+
     id: int
     func_index: int
     offset: int
-    size: int
+    size: int | None
     write: bool
+    op: int = 0
+    kind: str = ""
+
+    @property
+    def name(self) -> str:
+        return op_name(self.op)
+
+    @property
+    def verb(self) -> str:
+        return _VERBS.get(self.kind) or ("write of" if self.write else "read of")
 
 
 class MemcheckPass(Pass):
-    """``--memcheck``: every plain load and store of memory 0 (``i32.load`` … ``i64.store32``; not the atomic,
-    SIMD and bulk ones) first reads the *shadow bytes* of its first and last byte, in an appended memory as
-    large as memory 0 (``memory.grow`` of memory 0 grows it by the same number of pages): 0 = fine,
-    1 = inside a freed block, 2 = heap memory outside every live block (past a block's end, an allocator
-    header, memory not handed out). Heap memory ``[__heap_base, end)`` is 2 when tracking starts (the host
-    marks it, and the pages memory.grow adds get the global ``fresh``). The shadow is kept current *in wasm*,
-    so the program's next access is judged right whatever the log holds: an allocation's wrapper fills its
-    block's shadow with 0 (``$mark``, only inside the shadow's bounds), a free settled in wasm (``$cancel``)
-    fills it with 1, and a free the log cannot settle drains the log at once, the host marking the block it
-    knows (its size is in the host's records, not in the call). A non-zero byte outside the allocator (the
-    heap pass's ``depth`` is 0) calls the host through the heap pass's hook table (entry 1, ``(site i32,
-    addr i64)``), which reports a *use after free* or an *access outside a live block* with the access's
-    site and continues. Checked: the first and the last byte of each access (so an access that starts inside
-    a block and runs past its end is seen; an access spans at most 8 bytes, so a state change in its middle
-    alone is not)."""
+    """``--memcheck``: every access of memory 0 (the module docstring says which) first reads the *shadow
+    bytes* of the bytes it touches, in an appended memory as large as memory 0 (``memory.grow`` of memory 0
+    grows it by the same number of pages): 0 = fine, 1 = inside a freed block, 2 = heap memory outside every
+    live block (past a block's end, an allocator header, memory not handed out). Heap memory
+    ``[__heap_base, end)`` is 2 when tracking starts (the host marks it, and the pages memory.grow adds get
+    the global ``fresh``). The shadow is kept current *in wasm*, so the program's next access is judged
+    right whatever the log holds: an allocation's wrapper fills its block's shadow with 0 (``$mark``, only
+    inside the shadow's bounds), a free settled in wasm (``$cancel``) fills it with 1, and a free the log
+    cannot settle drains the log at once, the host marking the block it knows (its size is in the host's
+    records, not in the call). A non-zero byte outside the allocator (the heap pass's ``depth`` is 0) calls
+    the host through the heap pass's hook table (entry 1), which reports a *use after free* or an *access
+    outside a live block* with the access's site and continues."""
 
-    ops = frozenset({*_LOADS, *_STORES, 0x40})
+    ops = frozenset({*READ_OPS, *WRITE_OPS, *SYNC_OPS, MEMORY_FILL, MEMORY_COPY, MEMORY_INIT, MEMORY_GROW})
 
     def __init__(self, heap: HeapPass):
         self.heap = heap
@@ -65,14 +133,31 @@ class MemcheckPass(Pass):
         if mt.limits.is64:
             raise ParseError("--memcheck: memory64 is not supported")
         self.sites = []
+        self.shared = mt.shared
+        self.mem_is64 = [x.type.limits.is64 for x in m.memories]
         self.shadow = b.add_memory(mt.limits.min, 65536)
-        self.hook_type = b.func_type(("i32", "i64"), (), fresh=True)
+        self.hook_type = b.func_type(HOOK_PARAMS, (), fresh=True)
         self.fresh = b.add_global("i32", b"\x41\x00")
+        self.bulk = b.add_function(b.func_type(("i32", "i32", "i32", "i32", "i32")))
+        self.scan = b.add_function(b.func_type(("i32", "i32", "i32")))
         self.exports = {"shadow": b.export(MEMCHECK_SHADOW_EXPORT, "memory", self.shadow),
                         "fresh": b.export(MEMCHECK_FRESH_EXPORT, "global", self.fresh)}
 
+    def _site(self, fn: FunctionContext, offset: int, op: int, kind: str, size: int | None, write: bool) -> int:
+        sid = len(self.sites)
+        self.sites.append(AccessSite(sid, fn.index, offset, size, write, op, kind))
+        return sid
+
+    def _call_hook(self) -> bytes:
+        return b"\x41\x01\x11" + uleb(self.hook_type) + uleb(self.heap.table)
+
+    def _shadow_op(self, opcode: bytes, offset: int = 0) -> bytes:
+        """A load of the shadow memory (alignment hint 1 byte) at ``offset``."""
+        return opcode + b"\x40" + uleb(self.shadow) + uleb(offset)
+
+    # -- sites ------------------------------------------------------------------------------------------
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
-        if op == 0x40:
+        if op == MEMORY_GROW:
             if imm != 0:
                 return None
             d, t = fn.scratch("i32", 70), fn.scratch("i32", 73)
@@ -82,34 +167,102 @@ class MemcheckPass(Pass):
             after += (_i(_GET, t) + b"\x41\x10\x74" + _i(_GGET, self.fresh) + _i(_GET, d) + b"\x41\x10\x74"
                       + b"\xfc\x0b" + uleb(self.shadow) + b"\x0b")
             return Edit(_i(_TEE, d), True, after)
+        if op in (MEMORY_FILL, MEMORY_COPY, MEMORY_INIT):
+            return self._bulk_site(fn, offset, op, imm)
+        if op in WRITE_OPS:
+            kind, vt, size = WRITE_OPS[op]
+        else:
+            kind, vt, size = READ_OPS.get(op) or SYNC_OPS[op]
+        return self._access(fn, offset, op, kind, vt, size, imm, op in WRITE_OPS)
+
+    def _access(self, fn, offset, op, kind, vt, size, imm, write) -> Edit | None:
         off, mem = imm[1], imm[2]
         if mem != 0:
             return None
-        write = op in _STORES
-        size = _STORES[op][1] if write else _LOADS[op]
-        sid = len(self.sites)
-        self.sites.append(AccessSite(sid, fn.index, offset, size, write))
+        if kind == WAIT and not self.shared:
+            return None  # it traps whatever its address (a wait needs a shared memory): nothing to check
+        sid = self._site(fn, offset, op, kind, size, write)
         a = fn.scratch("i32", 71)
+        slots = [fn.scratch(t, 72 + i) for i, t in enumerate(operands(kind, vt))]
         out = bytearray()
-        v = None
-        if write:
-            v = fn.scratch(_STORES[op][0], 72)
-            out += _i(_SET, v)
-        out += _i(_TEE, a)
-        if off:
-            out += _const(off & 0xFFFFFFFF) + b"\x6a"
-        out += b"\x2d\x40" + uleb(self.shadow) + b"\x00"  # i32.load8_u from the shadow
-        if size > 1:  # and the access's last byte: an access that starts in a block and runs past its end
-            out += _i(_GET, a)
-            if off:
-                out += _const(off & 0xFFFFFFFF) + b"\x6a"
-            out += b"\x2d\x40" + uleb(self.shadow) + uleb(size - 1) + b"\x72"  # load8_u offset=size-1; or
-        out += _i(_GGET, self.heap.depth) + b"\x45\x6c"  # shadow * (depth == 0): non-zero = check
-        out += b"\x04\x40" + _const(sid) + _i(_GET, a) + b"\xad"
-        if off:
-            out += b"\x42" + sleb(off) + b"\x7c"
-        out += b"\x41\x01\x11" + uleb(self.hook_type) + uleb(self.heap.table) + b"\x0b"
+        for idx in reversed(slots):
+            out += _i(_SET, idx)
+        load, nonzero = _SHADOW_LOAD[size]
+        ea = _i(_GET, a) + b"\xad" + (b"\x42" + sleb(off) + b"\x7c" if off else b"")  # i64: it never wraps
+        check = (self._shadow_op(load, off) + nonzero
+                 + b"\x04\x40" + _i(_GGET, self.heap.depth) + b"\x45"  # a byte not fine, outside the allocator
+                 + b"\x04\x40" + _const(sid) + ea + b"\x42" + sleb(size) + ea + self._call_hook() + b"\x0b\x0b")
+        if op in ATOMIC_OPS and size > 1:  # checked only when aligned (an unaligned one traps, untouched)
+            out += _i(_SET, a) + _i(_GET, a) + (_const(off & 0xFFFFFFFF) + b"\x6a" if off % size else b"")
+            out += _const(size - 1) + b"\x71\x45\x04\x40" + _i(_GET, a) + check + b"\x0b"
+        else:
+            out += _i(_TEE, a) + check
         out += _i(_GET, a)
-        if write:
-            out += _i(_GET, v)
+        for idx in slots:
+            out += _i(_GET, idx)
         return Edit(bytes(out))
+
+    def _bulk_site(self, fn, offset, op, imm) -> Edit | None:
+        if op == MEMORY_COPY:
+            dst, src = imm
+            if dst != 0 and src != 0:
+                return None
+            types = ("i64" if self.mem_is64[dst] else "i32", "i64" if self.mem_is64[src] else "i32", "i32")
+            if self.mem_is64[dst] and self.mem_is64[src]:  # (never: one of them is memory 0, 32-bit)
+                return None
+            sr = self._site(fn, offset, op, COPY, None, False) if src == 0 else NO_SITE
+            sw = self._site(fn, offset, op, COPY, None, True) if dst == 0 else NO_SITE
+        else:
+            mem = imm if op == MEMORY_FILL else imm[1]
+            if mem != 0:
+                return None
+            types = ("i32", "i32", "i32")  # (dst, value, n) or (dst, offset in the segment, n)
+            sr, sw = NO_SITE, self._site(fn, offset, op, FILL if op == MEMORY_FILL else INIT, None, True)
+        d, s, n = (fn.scratch(t, 72 + i) for i, t in enumerate(types))
+        out = _i(_SET, n) + _i(_SET, s) + _i(_SET, d)
+        out += _const(sr) + (_i(_GET, s) if sr != NO_SITE else b"\x41\x00")
+        out += _const(sw) + (_i(_GET, d) if sw != NO_SITE else b"\x41\x00")
+        out += _i(_GET, n) + b"\x10" + uleb(self.bulk)
+        out += _i(_GET, d) + _i(_GET, s) + _i(_GET, n)
+        return Edit(out)
+
+    # -- the appended functions ----------------------------------------------------------------------------
+    def finish(self, b: Builder) -> None:
+        b.set_body(self.bulk, self._bulk_body())
+        b.set_body(self.scan, self._scan_body())
+
+    def _bulk_body(self) -> bytes:
+        """$bulk(read site 0, src 1, write site 2, dst 3, n 4): each range that has a site scanned, when the
+        length is not 0, every range is in bounds and the allocator is not running."""
+        body = bytearray(b"\x01\x01\x7e")  # local 5: the shadow's size in bytes (i64)
+        body += _i(_GGET, self.heap.depth) + _i(_GET, 4) + b"\x45\x72\x04\x40\x0f\x0b"  # depth || n == 0: done
+        body += b"\x3f" + uleb(self.shadow) + b"\xad\x42\x10\x86" + _i(_SET, 5)  # memory.size << 16, as i64
+        for site, addr in ((0, 1), (2, 3)):  # a range out of bounds: the operation traps, nothing is reported
+            body += _i(_GET, site) + _const(NO_SITE) + b"\x47\x04\x40"
+            body += _i(_GET, addr) + b"\xad" + _i(_GET, 4) + b"\xad\x7c" + _i(_GET, 5) + b"\x56\x04\x40\x0f\x0b\x0b"
+        for site, addr in ((0, 1), (2, 3)):
+            body += _i(_GET, site) + _const(NO_SITE) + b"\x47\x04\x40"
+            body += _i(_GET, site) + _i(_GET, addr) + _i(_GET, 4) + b"\x10" + uleb(self.scan) + b"\x0b"
+        return bytes(body + b"\x0b")
+
+    def _scan_body(self) -> bytes:
+        """$scan(site 0, addr 1, n 2): the host called with the first byte of [addr, addr + n) whose shadow is
+        not 0, if any; 8 bytes at a time, then the last n mod 8 one by one."""
+        # locals: p 3, r 4 (i32: the next byte, the bytes left), w 5 (i64: 8 shadow bytes)
+        body = bytearray(b"\x02\x02\x7f\x01\x7e")
+        body += _i(_GET, 1) + _i(_SET, 3) + _i(_GET, 2) + _i(_SET, 4)
+        head = _i(_GET, 0) + _i(_GET, 1) + b"\xad" + _i(_GET, 2) + b"\xad"
+        body += b"\x02\x40\x03\x40"  # block loop
+        body += _i(_GET, 4) + b"\x41\x08\x49\x0d\x01"  # r < 8: br_if out
+        body += _i(_GET, 3) + self._shadow_op(b"\x29") + _i(_TEE, 5) + b"\x42\x00\x52\x04\x40"
+        body += head + _i(_GET, 3) + b"\xad" + _i(_GET, 5) + b"\x7a\x42\x03\x88\x7c"  # p + ctz(w) / 8
+        body += self._call_hook() + b"\x0f\x0b"
+        body += _i(_GET, 3) + b"\x41\x08\x6a" + _i(_SET, 3) + _i(_GET, 4) + b"\x41\x08\x6b" + _i(_SET, 4)
+        body += b"\x0c\x00\x0b\x0b"  # br loop; end end
+        body += b"\x02\x40\x03\x40"
+        body += _i(_GET, 4) + b"\x45\x0d\x01"  # r == 0: br_if out
+        body += _i(_GET, 3) + self._shadow_op(b"\x2d") + b"\x04\x40"
+        body += head + _i(_GET, 3) + b"\xad" + self._call_hook() + b"\x0f\x0b"
+        body += _i(_GET, 3) + b"\x41\x01\x6a" + _i(_SET, 3) + _i(_GET, 4) + b"\x41\x01\x6b" + _i(_SET, 4)
+        body += b"\x0c\x00\x0b\x0b"
+        return bytes(body + b"\x0b")

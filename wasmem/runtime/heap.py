@@ -103,7 +103,7 @@ class HeapTracker:
         if memcheck is not None:
             self._shadow = ex[memcheck.exports["shadow"]]
             self._mc_func = wasmtime.Func(session.store, wasmtime.FuncType(
-                [wasmtime.ValType.i32(), wasmtime.ValType.i64()], []), self._mc_hook)
+                [wasmtime.ValType.i32()] + [wasmtime.ValType.i64()] * 3, []), self._mc_hook)
             ex[hpass.exports["table"]].set(session.store, 1, self._mc_func)
             self._fresh = 0
             self._sync_shadow()
@@ -349,13 +349,15 @@ class HeapTracker:
         if end > addr:
             self._shadow.write(store, bytes([value]) * (end - addr), addr)
 
-    def _mc_hook(self, access: int, addr: int) -> None:
+    def _mc_hook(self, access: int, addr: int, n: int, bad: int) -> None:
         try:
-            self._mc_hit(access, addr & MASK64)
+            self._mc_hit(access, addr & MASK64, n & MASK64, bad & MASK64)
         except Exception as exc:  # noqa: BLE001 - reporting must not change the program
             self.notes.append(f"a --memcheck hit could not be reported: {exc}")
 
-    def _mc_hit(self, access: int, addr: int) -> None:
+    def _mc_hit(self, access: int, addr: int, n: int, bad: int) -> None:
+        """The access ``access`` of ``n`` bytes at ``addr`` found a shadow byte that is not fine at or after
+        ``bad`` (instrument/memcheck.py's hook)."""
         f = self.mc_hits.get(access)
         if f is not None:
             f.count += 1
@@ -367,16 +369,17 @@ class HeapTracker:
             self.mc_ignored += 1
             return
         self.drain()  # a new finding: the blocks the log holds (not read yet) name its block
-        verb = "write" if s.write else "read"
-        what = f"{verb} of {s.size} byte{'s' if s.size != 1 else ''} at {addr:#x}"
-        # the first byte of the access the shadow does not call fine (the check reads its first and last)
+        what = f"{s.name}: {s.verb} {n} byte{'s' if n != 1 else ''} at {addr:#x}"
+        # the first byte of the access the shadow does not call fine (a bulk range's scan found it; the inline
+        # check of the other accesses read all their bytes at once: at most 16)
         top = self._shadow.data_len(self.session.store)
-        shadow = self._shadow.read(self.session.store, addr, min(addr + max(s.size, 1), top)) if addr < top else b""
-        bad = next((k for k, b in enumerate(shadow) if b), 0)
-        value = shadow[bad] if shadow else 0
-        if bad:
-            what += f" (from its byte {bad}, at {addr + bad:#x})"
-            addr += bad
+        end = min(addr + n, bad + 16, top)
+        shadow = self._shadow.read(self.session.store, bad, end) if bad < end else b""
+        k = next((k for k, b in enumerate(shadow) if b), 0)
+        value = shadow[k] if shadow else 0
+        if bad + k > addr:
+            what += f" (from its byte {bad + k - addr}, at {bad + k:#x})"
+            addr = bad + k
         freed_at = None
         if value == 1:
             kind = "use-after-free"
