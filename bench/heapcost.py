@@ -17,7 +17,8 @@ options (Session._invoke: the call with its limits, no memory images or diffs):
 
 A second table times --memcheck where it costs most, on access-dense code: `dense(n)` of
 tests/heap/data/memcheck_ops.wat, n rounds of 128 i32 loads, 128 i32 stores, 64 v128 loads, an atomic
-read-modify-write and a 512-byte memory.copy over one live 1 KiB block, plain and under --memcheck.
+read-modify-write and a 512-byte memory.copy over one live 1 KiB block, plain, under --memcheck and under
+--memcheck --memcheck-uninit (its stores go through the shadow's slow path on the first round only).
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def measure_dense(repeat: int, sizes=(1_000, 10_000)) -> list[dict]:
     sym = symbols_for(m)
     mc = heap_spec(m, symbols=sym)
     mc.update(memcheck=True, heap_base=memcheck_heap_base(m, sym))
-    sessions = {"plain": wasmem.open(m, paint=False), "memcheck": wasmem.open(m, paint=False, heap=mc)}
+    uninit = dict(mc, memcheck_uninit=True)
+    sessions = {"plain": wasmem.open(m, paint=False), "memcheck": wasmem.open(m, paint=False, heap=mc),
+                "uninit": wasmem.open(m, paint=False, heap=uninit)}
     rows = []
     for n in sizes:
         times: dict[str, list[float]] = {k: [] for k in sessions}
@@ -96,7 +99,7 @@ def measure_dense(repeat: int, sizes=(1_000, 10_000)) -> list[dict]:
                 times[name].append(time.perf_counter() - t0)
                 assert isinstance(out, list), out
         rows.append({"n": n, **{k: statistics.median(v) * 1e3 for k, v in times.items()}})
-    assert not sessions["memcheck"].heap_tracker.findings
+    assert not sessions["memcheck"].heap_tracker.findings and not sessions["uninit"].heap_tracker.findings
     for s in sessions.values():
         s.close()
     return rows
@@ -104,9 +107,12 @@ def measure_dense(repeat: int, sizes=(1_000, 10_000)) -> list[dict]:
 
 def dense_table(rows: list[dict], repeat: int) -> str:
     out = [f"--memcheck on access-dense code (median of {repeat} calls; `dense(n)`: n rounds of 321 accesses and "
-           "a 512-byte memory.copy):", "", "| n | plain ms | --memcheck ms | --memcheck / plain |", "|---:|---:|---:|---:|"]
+           "a 512-byte memory.copy):", "",
+           "| n | plain ms | --memcheck ms | --memcheck / plain | --memcheck-uninit ms | --memcheck-uninit / plain |",
+           "|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        out.append(f"| {r['n']:,} | {r['plain']:.2f} | {r['memcheck']:.2f} | {r['memcheck'] / r['plain']:.1f}x |")
+        out.append(f"| {r['n']:,} | {r['plain']:.2f} | {r['memcheck']:.2f} | {r['memcheck'] / r['plain']:.1f}x | "
+                   f"{r['uninit']:.2f} | {r['uninit'] / r['plain']:.1f}x |")
     return "\n".join(out)
 
 

@@ -29,9 +29,23 @@ byte, as without wasmem; nothing is reported) and the length is not 0.
 8 bytes at a time (one ``i64.load`` of the shadow per 8 bytes: linear in n, like the operation itself)
 and calls the host with the range's first non-zero byte.
 
-``memory.copy`` does not copy the shadow: a shadow byte says what kind of memory an *address* is (in a
-live block, in a freed one, outside every block), not anything about the value stored there, and the
-destination's bytes stay in the block they were in whatever is copied into them.
+Without ``--memcheck-uninit``, ``memory.copy`` does not copy the shadow: a shadow byte then says what kind
+of memory an *address* is (in a live block, in a freed one, outside every block), not anything about the
+value stored there, and the destination's bytes stay in the block they were in whatever is copied into them.
+
+``--memcheck-uninit`` (``MemcheckPass(heap, uninit=True)``) adds a fourth shadow state, ``UNINIT`` (4):
+allocated, never written. A malloc-like allocation (``allocated_state``: not calloc, a zeroing Rust alloc,
+realloc, or AssemblyScript's, whose ``__new`` zero-fills) marks its block 4 instead of 0. A plain, SIMD
+or atomic *store* whose shadow bytes are all 0 or 4 clears them to 0 inline (``w & 0x03…03 == 0``: no
+host call on the common first write); a *load* (and a read-modify-write, a compare-exchange, a wait) of
+a 4 byte calls the host, which reports a *read of never-written bytes* once per access site (and clears
+the bytes a read-modify-write writes). The bulk operations look for 1 and 2 only (a 4 is not an error for
+them), then update the shadow of their destination: ``memory.fill``/``memory.init`` fill it with 0 and
+``memory.copy`` *copies the shadow* of its source (definedness goes with the bytes copied: a struct copy
+that reads padding is not a finding, a later read of the copied padding is); when a range held a 1 or a
+2, the destination's 4 bytes are only cleared (``$clear``). The shadow is updated before the operation
+runs: when it then traps on a range of another memory or of a data segment, the shadow of memory 0 says
+written where nothing was (a missed report later, never a false one).
 
 The host hook (the heap pass's table entry 1) is ``(site i32, addr i64, n i64, bad i64)``: the access's
 site, its first byte (the effective address, computed without wrapping), its length, and the first byte
@@ -52,6 +66,7 @@ from .accesses import (
     COPY,
     FILL,
     INIT,
+    LANE,
     MEMORY_COPY,
     MEMORY_FILL,
     MEMORY_GROW,
@@ -59,7 +74,9 @@ from .accesses import (
     NOTIFY,
     READ_OPS,
     RMW,
+    STORE,
     SYNC_OPS,
+    V128,
     WAIT,
     WRITE_OPS,
     operands,
@@ -69,7 +86,8 @@ from .rewriter import Builder, Edit, FunctionContext, Pass
 
 MEMCHECK_SHADOW_EXPORT = "__wasmem_memcheck_shadow"
 MEMCHECK_FRESH_EXPORT = "__wasmem_memcheck_fresh"
-OK, FREED, UNALLOCATED = 0, 1, 2  # shadow byte values
+OK, FREED, UNALLOCATED, UNINIT = 0, 1, 2, 4  # shadow byte values (UNINIT: --memcheck-uninit)
+_ZEROING = frozenset({"calloc", "alloc_zeroed", "realloc"})  # their blocks are written (or copied) when handed out
 HOOK_PARAMS = ("i32", "i64", "i64", "i64")  # site, address, length, the first byte not fine
 NO_SITE = -1  # $bulk: no range of this kind
 _VERBS = {RMW: "read-modify-write of", CMPXCHG: "read-modify-write of", NOTIFY: "notify on", WAIT: "wait on"}
@@ -77,6 +95,15 @@ _VERBS = {RMW: "read-modify-write of", CMPXCHG: "read-modify-write of", NOTIFY: 
 _SHADOW_LOAD = {1: (b"\x2d", b""), 2: (b"\x2f", b""), 4: (b"\x28", b""),  # i32.load8_u, load16_u, load
                 8: (b"\x29", b"\x42\x00\x52"),  # i64.load; i64.ne 0
                 16: (b"\xfd\x00", b"\xfd\x53")}  # v128.load; v128.any_true
+# --memcheck-uninit, a store's slow path: (mask the shadow value with 0x03 in every byte: non-zero = a 1 or 2;
+# store 0 to the shadow), by width
+_BAD_BITS = {1: b"\x41\x03\x71", 2: b"\x41\x83\x06\x71", 4: _const(0x03030303) + b"\x71",
+             8: b"\x42" + sleb(0x0303030303030303) + b"\x83\x42\x00\x52",
+             16: b"\xfd\x0c" + b"\x03" * 16 + b"\xfd\x4e\xfd\x53"}
+_ZERO = {1: b"\x41\x00", 2: b"\x41\x00", 4: b"\x41\x00", 8: b"\x42\x00", 16: b"\xfd\x0c" + b"\x00" * 16}
+_SHADOW_STORE = {1: b"\x3a", 2: b"\x3b", 4: b"\x36", 8: b"\x37", 16: b"\xfd\x0b"}
+_SCRATCH_T = {1: "i32", 2: "i32", 4: "i32", 8: "i64", 16: "v128"}
+_PURE_WRITES = frozenset({STORE, V128, LANE})  # they write every byte they touch, and read none
 
 
 @dataclass(frozen=True)
@@ -118,14 +145,20 @@ class MemcheckPass(Pass):
 
     ops = frozenset({*READ_OPS, *WRITE_OPS, *SYNC_OPS, MEMORY_FILL, MEMORY_COPY, MEMORY_INIT, MEMORY_GROW})
 
-    def __init__(self, heap: HeapPass):
+    def __init__(self, heap: HeapPass, *, uninit: bool = False):
         self.heap = heap
         heap.memcheck = self
+        self.uninit = uninit
         self.sites: list[AccessSite] = []
 
     def allocated_state(self, role: str) -> int:
-        """The shadow state of a block the allocator function of ``role`` just handed out."""
-        return OK
+        """The shadow state of a block the allocator function of ``role`` just handed out: with ``uninit``,
+        UNINIT for a malloc-like role (unless an AssemblyScript allocator has it: ``__new`` zero-fills)."""
+        if not self.uninit or role in _ZEROING or role == "free":
+            return OK
+        if any(a.role == role and a.convention.family == "assemblyscript" for a in self.heap.allocators):
+            return OK
+        return UNINIT
 
     def setup(self, b: Builder) -> None:
         m = b.module
@@ -139,7 +172,8 @@ class MemcheckPass(Pass):
         self.hook_type = b.func_type(HOOK_PARAMS, (), fresh=True)
         self.fresh = b.add_global("i32", b"\x41\x00")
         self.bulk = b.add_function(b.func_type(("i32", "i32", "i32", "i32", "i32")))
-        self.scan = b.add_function(b.func_type(("i32", "i32", "i32")))
+        self.scan = b.add_function(b.func_type(("i32", "i32", "i32"), ("i32",)))
+        self.clear = b.add_function(b.func_type(("i32", "i32"))) if self.uninit else None
         self.exports = {"shadow": b.export(MEMCHECK_SHADOW_EXPORT, "memory", self.shadow),
                         "fresh": b.export(MEMCHECK_FRESH_EXPORT, "global", self.fresh)}
 
@@ -189,9 +223,16 @@ class MemcheckPass(Pass):
             out += _i(_SET, idx)
         load, nonzero = _SHADOW_LOAD[size]
         ea = _i(_GET, a) + b"\xad" + (b"\x42" + sleb(off) + b"\x7c" if off else b"")  # i64: it never wraps
-        check = (self._shadow_op(load, off) + nonzero
-                 + b"\x04\x40" + _i(_GGET, self.heap.depth) + b"\x45"  # a byte not fine, outside the allocator
-                 + b"\x04\x40" + _const(sid) + ea + b"\x42" + sleb(size) + ea + self._call_hook() + b"\x0b\x0b")
+        report = (_i(_GGET, self.heap.depth) + b"\x45"  # outside the allocator: the host
+                  + b"\x04\x40" + _const(sid) + ea + b"\x42" + sleb(size) + ea + self._call_hook() + b"\x0b")
+        if self.uninit and kind in _PURE_WRITES:
+            # a store over bytes that are all fine or never written (0 or 4) clears them, others go to the host
+            w = fn.scratch(_SCRATCH_T[size], 76)
+            check = (self._shadow_op(load, off) + _i(_TEE, w) + nonzero + b"\x04\x40"
+                     + _i(_GET, w) + _BAD_BITS[size] + b"\x04\x40" + report
+                     + b"\x05" + _i(_GET, a) + _ZERO[size] + self._shadow_op(_SHADOW_STORE[size], off) + b"\x0b\x0b")
+        else:
+            check = self._shadow_op(load, off) + nonzero + b"\x04\x40" + report + b"\x0b"
         if op in ATOMIC_OPS and size > 1:  # checked only when aligned (an unaligned one traps, untouched)
             out += _i(_SET, a) + _i(_GET, a) + (_const(off & 0xFFFFFFFF) + b"\x6a" if off % size else b"")
             out += _const(size - 1) + b"\x71\x45\x04\x40" + _i(_GET, a) + check + b"\x0b"
@@ -230,39 +271,62 @@ class MemcheckPass(Pass):
     def finish(self, b: Builder) -> None:
         b.set_body(self.bulk, self._bulk_body())
         b.set_body(self.scan, self._scan_body())
+        if self.clear is not None:
+            b.set_body(self.clear, self._clear_body())
 
     def _bulk_body(self) -> bytes:
         """$bulk(read site 0, src 1, write site 2, dst 3, n 4): each range that has a site scanned, when the
         length is not 0, every range is in bounds and the allocator is not running."""
-        body = bytearray(b"\x01\x01\x7e")  # local 5: the shadow's size in bytes (i64)
+        body = bytearray(b"\x02\x01\x7e\x01\x7f")  # local 5: the shadow's size in bytes (i64); 6: i32
         body += _i(_GGET, self.heap.depth) + _i(_GET, 4) + b"\x45\x72\x04\x40\x0f\x0b"  # depth || n == 0: done
         body += b"\x3f" + uleb(self.shadow) + b"\xad\x42\x10\x86" + _i(_SET, 5)  # memory.size << 16, as i64
         for site, addr in ((0, 1), (2, 3)):  # a range out of bounds: the operation traps, nothing is reported
             body += _i(_GET, site) + _const(NO_SITE) + b"\x47\x04\x40"
             body += _i(_GET, addr) + b"\xad" + _i(_GET, 4) + b"\xad\x7c" + _i(_GET, 5) + b"\x56\x04\x40\x0f\x0b\x0b"
-        for site, addr in ((0, 1), (2, 3)):
+        for site, addr in ((0, 1), (2, 3)):  # local 6: a range held a 1 or a 2
             body += _i(_GET, site) + _const(NO_SITE) + b"\x47\x04\x40"
-            body += _i(_GET, site) + _i(_GET, addr) + _i(_GET, 4) + b"\x10" + uleb(self.scan) + b"\x0b"
+            body += (_i(_GET, site) + _i(_GET, addr) + _i(_GET, 4) + b"\x10" + uleb(self.scan) + _i(_GET, 6)
+                     + b"\x72" + _i(_SET, 6) + b"\x0b")
+        if self.uninit:  # the destination's shadow: the source's (a copy), or written (fill, init)
+            sh = uleb(self.shadow)
+            body += _i(_GET, 2) + _const(NO_SITE) + b"\x47\x04\x40"
+            body += _i(_GET, 6) + b"\x04\x40" + _i(_GET, 3) + _i(_GET, 4) + b"\x10" + uleb(self.clear) + b"\x05"
+            body += _i(_GET, 0) + _const(NO_SITE) + b"\x47\x04\x40"
+            body += _i(_GET, 3) + _i(_GET, 1) + _i(_GET, 4) + b"\xfc\x0a" + sh + sh  # memory.copy shadow shadow
+            body += b"\x05" + _i(_GET, 3) + b"\x41\x00" + _i(_GET, 4) + b"\xfc\x0b" + sh + b"\x0b"  # memory.fill
+            body += b"\x0b\x0b"
         return bytes(body + b"\x0b")
 
     def _scan_body(self) -> bytes:
-        """$scan(site 0, addr 1, n 2): the host called with the first byte of [addr, addr + n) whose shadow is
-        not 0, if any; 8 bytes at a time, then the last n mod 8 one by one."""
+        """$scan(site 0, addr 1, n 2) -> 1 when a byte of [addr, addr + n) is freed or unallocated (its shadow has a
+        bit of 0x03: a 1 or a 2), the host called with the first one; 8 bytes at a time, then the last n mod 8
+        one by one."""
         # locals: p 3, r 4 (i32: the next byte, the bytes left), w 5 (i64: 8 shadow bytes)
         body = bytearray(b"\x02\x02\x7f\x01\x7e")
         body += _i(_GET, 1) + _i(_SET, 3) + _i(_GET, 2) + _i(_SET, 4)
         head = _i(_GET, 0) + _i(_GET, 1) + b"\xad" + _i(_GET, 2) + b"\xad"
         body += b"\x02\x40\x03\x40"  # block loop
         body += _i(_GET, 4) + b"\x41\x08\x49\x0d\x01"  # r < 8: br_if out
-        body += _i(_GET, 3) + self._shadow_op(b"\x29") + _i(_TEE, 5) + b"\x42\x00\x52\x04\x40"
-        body += head + _i(_GET, 3) + b"\xad" + _i(_GET, 5) + b"\x7a\x42\x03\x88\x7c"  # p + ctz(w) / 8
-        body += self._call_hook() + b"\x0f\x0b"
+        body += _i(_GET, 3) + self._shadow_op(b"\x29") + _BAD_BITS[8][:-3] + _i(_TEE, 5) + b"\x42\x00\x52\x04\x40"
+        body += head + _i(_GET, 3) + b"\xad" + _i(_GET, 5) + b"\x7a\x42\x03\x88\x7c"  # p + ctz(w & mask) / 8
+        body += self._call_hook() + b"\x41\x01\x0f\x0b"
         body += _i(_GET, 3) + b"\x41\x08\x6a" + _i(_SET, 3) + _i(_GET, 4) + b"\x41\x08\x6b" + _i(_SET, 4)
         body += b"\x0c\x00\x0b\x0b"  # br loop; end end
         body += b"\x02\x40\x03\x40"
         body += _i(_GET, 4) + b"\x45\x0d\x01"  # r == 0: br_if out
-        body += _i(_GET, 3) + self._shadow_op(b"\x2d") + b"\x04\x40"
-        body += head + _i(_GET, 3) + b"\xad" + self._call_hook() + b"\x0f\x0b"
+        body += _i(_GET, 3) + self._shadow_op(b"\x2d") + _BAD_BITS[1] + b"\x04\x40"
+        body += head + _i(_GET, 3) + b"\xad" + self._call_hook() + b"\x41\x01\x0f\x0b"
         body += _i(_GET, 3) + b"\x41\x01\x6a" + _i(_SET, 3) + _i(_GET, 4) + b"\x41\x01\x6b" + _i(_SET, 4)
+        body += b"\x0c\x00\x0b\x0b"
+        return bytes(body + b"\x41\x00\x0b")
+
+    def _clear_body(self) -> bytes:
+        """$clear(addr 0, n 1): the 4 (never written) bytes of the shadow of [addr, addr + n) set to 0, the others
+        left (a bulk write over a range that holds freed or unallocated bytes too)."""
+        body = bytearray(b"\x00\x02\x40\x03\x40")
+        body += _i(_GET, 1) + b"\x45\x0d\x01"  # n == 0: out
+        body += _i(_GET, 0) + self._shadow_op(b"\x2d") + _const(UNINIT) + b"\x46\x04\x40"
+        body += _i(_GET, 0) + b"\x41\x00" + self._shadow_op(b"\x3a") + b"\x0b"
+        body += _i(_GET, 0) + b"\x41\x01\x6a" + _i(_SET, 0) + _i(_GET, 1) + b"\x41\x01\x6b" + _i(_SET, 1)
         body += b"\x0c\x00\x0b\x0b"
         return bytes(body + b"\x0b")

@@ -26,13 +26,17 @@ import struct
 from collections import OrderedDict
 
 from ..errors import UsageError
+from ..instrument.accesses import COPY, FILL, INIT, LANE, NOTIFY, STORE, V128
 from ..instrument.heap import AFTER, BEFORE, CANCEL_BASE, CANCEL_SLOTS, CAPACITY, HOST_SITE, RECORD, HeapPass
+from ..instrument.memcheck import UNINIT
 from ..model.heap import Block, Finding, Site
 
 MAX_LIVE = 1_000_000
 MAX_FREED = 100_000
 MAX_PATH = 32
 MASK64 = (1 << 64) - 1
+_LIVE = bytes.maketrans(b"\x01\x02", b"\x00\x00")  # --memcheck-uninit: a live block's freed/unallocated bytes
+_NOT_READS = frozenset({STORE, V128, LANE, NOTIFY, FILL, INIT, COPY})  # a never-written byte is no finding for them
 _RECORD = struct.Struct("<II5Q")  # code, site, arg0..arg3, result (instrument/heap.py's 48-byte record)
 
 
@@ -100,6 +104,7 @@ class HeapTracker:
         self.mc_hits: dict[int, Finding] = {}  # access site → its finding
         self.mc_ignore = frozenset(ignore)  # --memcheck-ignore: function names whose accesses are not reported
         self.mc_ignored = 0
+        self.mc_uninit = bool(memcheck is not None and memcheck.uninit)  # --memcheck-uninit
         if memcheck is not None:
             self._shadow = ex[memcheck.exports["shadow"]]
             self._mc_func = wasmtime.Func(session.store, wasmtime.FuncType(
@@ -220,7 +225,7 @@ class HeapTracker:
                     live[res] = [size, site, self.allocations, call, p]
                     self._live_bytes += size
                     if self.mc is not None:
-                        self._mark(res, size, 0)
+                        self._mark_live(res, size)
                     continue
             elif f is not None and f[0] == 1 and f[2] is None:  # a free without a size: (1, ptr arg, None)
                 ptr = (a0, a1, a2, a3)[f[1]]
@@ -313,7 +318,7 @@ class HeapTracker:
         self.live[ptr] = [size, site, self.allocations, self.call, list(path[-MAX_PATH:]) if path else None]
         self._live_bytes += size
         if self.mc is not None:
-            self._mark(ptr, size, 0)
+            self._mark_live(ptr, size)
 
     def _free(self, ptr: int, site: int, size: int | None, fname: str, report: bool = True) -> None:
         b = self.live.pop(ptr, None)
@@ -349,6 +354,21 @@ class HeapTracker:
         if end > addr:
             self._shadow.write(store, bytes([value]) * (end - addr), addr)
 
+    def _mark_live(self, ptr: int, n: int) -> None:
+        """The shadow of a block the log says was allocated: live. With --memcheck-uninit only its freed or
+        unallocated bytes become 0: the wrapper marked the block in wasm when it was allocated (never written:
+        4), and the program may have written some of it since; the host never marks a byte never written."""
+        if not self.mc_uninit:
+            self._mark(ptr, n, 0)
+            return
+        store = self.session.store
+        end = min(ptr + n, self._shadow.data_len(store))
+        if end > ptr:
+            old = self._shadow.read(store, ptr, end)
+            new = old.translate(_LIVE)
+            if new != old:
+                self._shadow.write(store, new, ptr)
+
     def _mc_hook(self, access: int, addr: int, n: int, bad: int) -> None:
         try:
             self._mc_hit(access, addr & MASK64, n & MASK64, bad & MASK64)
@@ -358,28 +378,43 @@ class HeapTracker:
     def _mc_hit(self, access: int, addr: int, n: int, bad: int) -> None:
         """The access ``access`` of ``n`` bytes at ``addr`` found a shadow byte that is not fine at or after
         ``bad`` (instrument/memcheck.py's hook)."""
+        s = self.mc.sites[access]
+        clear = self.mc_uninit and s.write and s.size is not None  # it writes its bytes: never-written no more
         f = self.mc_hits.get(access)
-        if f is not None:
+        if f is not None and not clear:
             f.count += 1
             return
-        if len(self.mc_hits) >= 1000:
+        if f is None and (len(self.mc_hits) >= 1000 or (
+                self.mc_ignore and self.session.function_name(s.func_index) in self.mc_ignore)):
+            self.mc_ignored += len(self.mc_hits) < 1000
+            if clear:
+                self._clear_uninit(addr, n)
             return
-        s = self.mc.sites[access]
-        if self.mc_ignore and self.session.function_name(s.func_index) in self.mc_ignore:
-            self.mc_ignored += 1
-            return
-        self.drain()  # a new finding: the blocks the log holds (not read yet) name its block
-        what = f"{s.name}: {s.verb} {n} byte{'s' if n != 1 else ''} at {addr:#x}"
+        if f is None:
+            self.drain()  # a new finding: the blocks the log holds (not read yet) name its block
         # the first byte of the access the shadow does not call fine (a bulk range's scan found it; the inline
         # check of the other accesses read all their bytes at once: at most 16)
         top = self._shadow.data_len(self.session.store)
         end = min(addr + n, bad + 16, top)
         shadow = self._shadow.read(self.session.store, bad, end) if bad < end else b""
-        k = next((k for k, b in enumerate(shadow) if b), 0)
-        value = shadow[k] if shadow else 0
+        k = next((k for k, b in enumerate(shadow) if b & 3), None)  # freed (1) or unallocated (2)
+        if k is None and self.mc_uninit and s.kind not in _NOT_READS:
+            k = next((k for k, b in enumerate(shadow) if b == UNINIT), None)
+        if clear:
+            self._clear_uninit(addr, n)
+        if k is None:  # nothing (left) to report: e.g. the log knew the block (drained above)
+            return
+        if f is not None:
+            f.count += 1
+            return
+        value = shadow[k]
+        what = f"{s.name}: {s.verb} {n} byte{'s' if n != 1 else ''} at {addr:#x}"
         if bad + k > addr:
             what += f" (from its byte {bad + k - addr}, at {bad + k:#x})"
             addr = bad + k
+        if value == UNINIT:
+            self._uninit_finding(access, s, addr, what)
+            return
         freed_at = None
         if value == 1:
             kind = "use-after-free"
@@ -404,6 +439,35 @@ class HeapTracker:
         f = Finding(kind, addr, -1, self.call, what, freed_at, site)
         self.mc_hits[access] = f
         self.findings.append(f)
+
+    def _uninit_finding(self, access: int, s, addr: int, what: str) -> None:
+        near = max((p for p in self.live if p <= addr), default=None)
+        site = -1
+        if near is not None and addr < near + self.live[near][0]:
+            what += f": never written, {addr - near} bytes into the block of {self.live[near][0]} bytes at {near:#x}"
+            site = self.live[near][1]
+        else:
+            what += ": never written"
+        where = Site(access, self.session.function_name(s.func_index), s.func_index, s.offset, None, None)
+        f = Finding("uninit-read", addr, site, self.call, what, None, where)
+        self.mc_hits[access] = f
+        self.findings.append(f)
+
+    def host_wrote(self, addr: int, n: int) -> None:
+        """The host wrote [addr, addr + n) of memory 0 (an ``s:`` argument's bytes, ``--write``): with
+        --memcheck-uninit, those bytes are written."""
+        if self.mc_uninit:
+            self._clear_uninit(addr, n)
+
+    def _clear_uninit(self, addr: int, n: int) -> None:
+        """The never-written (4) shadow bytes of [addr, addr + n) set to 0: an access wrote them."""
+        store = self.session.store
+        end = min(addr + n, self._shadow.data_len(store))
+        if end > addr:
+            old = self._shadow.read(store, addr, end)
+            new = old.replace(bytes([UNINIT]), b"\x00")
+            if new != old:
+                self._shadow.write(store, new, addr)
 
     def _cancelled_block(self, addr: int):
         """(pointer, (site, None, size)) of a block that wasm allocated and freed without the host reading
@@ -514,9 +578,10 @@ def memcheck_heap_base(module, symbols) -> int | None:
 
 
 def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bool = False,
-                      memcheck: bool = False, memcheck_ignore=(), **options):
-    """(session, symbols) with heap tracking on (see heap_spec); ``memcheck``: also every load and store of
-    memory 0 checked against the live and freed blocks (MemcheckPass)."""
+                      memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False, **options):
+    """(session, symbols) with heap tracking on (see heap_spec); ``memcheck``: also every access of memory 0
+    checked against the live and freed blocks (MemcheckPass); ``memcheck_uninit``: and reads of heap bytes
+    never written."""
     from . import load_module, open_session, symbols_for
 
     module = load_module(path_or_module)
@@ -526,8 +591,9 @@ def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bo
         spec["memcheck"] = True
         spec["heap_base"] = memcheck_heap_base(module, symbols)
         spec["memcheck_ignore"] = tuple(memcheck_ignore)
-    elif memcheck_ignore:
-        raise UsageError("--memcheck-ignore needs --memcheck")
+        spec["memcheck_uninit"] = bool(memcheck_uninit)
+    elif memcheck_ignore or memcheck_uninit:
+        raise UsageError(f"{'--memcheck-ignore' if memcheck_ignore else '--memcheck-uninit'} needs --memcheck")
     session = open_session(module, heap=spec, **options)
     session.heap_tracker.notes[:0] = spec["notes"]
     return session, symbols
@@ -595,11 +661,13 @@ def type_blocks(blocks: list[Block], symbols, read, max_blocks: int = 100_000) -
 
 
 def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc: str | None = None,
-                paths: bool = False, memcheck: bool = False, memcheck_ignore=(), **options):
+                paths: bool = False, memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False,
+                **options):
     """``wasmem heap``: the live blocks after the ``after`` calls. Returns (report, session); the caller
     closes the session."""
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
-                                         memcheck_ignore=memcheck_ignore, **options)
+                                         memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
+                                         **options)
     try:
         _, trap = _run(session, symbols, after, alloc, "--after")
         report = live_heap(session, symbols, list(after), trap=trap)
@@ -629,7 +697,7 @@ def live_heap(session, symbols, calls=(), trap: str | None = None):
 
 def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), allocator: str | None = None,
                 alloc: str | None = None, max_growth: int | None = None, paths: bool = False,
-                memcheck: bool = False, memcheck_ignore=(), **options):
+                memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False, **options):
     """``wasmem leaks``: calls ``call`` ("FUNC ARGS") ``repeat`` times after the ``before`` calls and follows
     the live bytes. Returns (report, session); the caller closes the session."""
     from ..model.heap import Iteration, LeakReport, LeakSite
@@ -639,7 +707,8 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         raise UsageError(f"--repeat {repeat}: give at least 1")
     name, args = split_call(call)
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
-                                         memcheck_ignore=memcheck_ignore, **options)
+                                         memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
+                                         **options)
     try:
         tr = session.heap_tracker
         _, trap = _run(session, symbols, before, alloc, "--before")

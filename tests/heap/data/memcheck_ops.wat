@@ -7,6 +7,8 @@
 ;; memory 1 (never checked), and reads a freed block of memory 0 into memory 1 (its source range is checked).
 ;; `unaligned_atomic`, `fill_oob`, `v128_oob` and `atomic_at` (out of bounds, unaligned or both) trap as they do
 ;; without wasmem, with the same trap code at the same instruction (and report nothing).
+;; `uninit` reads bytes of malloc'ed blocks never written (--memcheck-uninit), next to bytes written by plain,
+;; SIMD, lane, atomic and bulk stores, a calloc'ed block, and a memory.copy that carries definedness along.
 ;; `dense` is bench/heapcost.py's access-dense loop (n rounds of every kind of access over a live 1 KiB block).
 ;; build: $PY -c "import wasmtime,sys; open(sys.argv[2],'wb').write(wasmtime.wat2wasm(open(sys.argv[1]).read()))" memcheck_ops.wat memcheck_ops.wasm
 (module
@@ -21,6 +23,11 @@
     (local.set $p (i32.add (global.get $top) (i32.const 16)))
     (i64.atomic.store offset=8 (global.get $top) (i64.extend_i32_u (local.get $n)))
     (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 15)) (i32.const -16))))
+    (local.get $p))
+  (func $calloc (export "calloc") (param $k i32) (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (call $malloc (i32.mul (local.get $k) (local.get $n))))
+    (memory.fill (local.get $p) (i32.const 0) (i32.mul (local.get $k) (local.get $n)))
     (local.get $p))
   (func $free (export "free") (param $p i32)
     (if (local.get $p)
@@ -157,4 +164,34 @@
         (br $round)))
     (call $free (local.get $p))
     (i32x4.extract_lane 0 (local.get $v)))
+
+  ;; p, q: malloc'ed blocks of 32 bytes, c: a calloc'ed one
+  (func $uninit (export "uninit") (result i32)
+    (local $p i32) (local $q i32) (local $c i32) (local $r i32)
+    (local.set $p (call $malloc (i32.const 32)))
+    (local.set $c (call $calloc (i32.const 4) (i32.const 8)))
+    (local.set $q (call $malloc (i32.const 32)))
+    (i32.store (local.get $p) (i32.const 1))                                            ;; p[0..4) written
+    (local.set $r (i32.load (local.get $p)))
+    (local.set $r (i32.add (local.get $r) (i32.load offset=8 (local.get $p))))           ;; never written
+    (local.set $r (i32.add (local.get $r) (i32.load offset=12 (local.get $c))))          ;; calloc: zeroed
+    (v128.store offset=16 (local.get $p) (v128.const i32x4 1 2 3 4))                     ;; p[16..32) written
+    (local.set $r (i32.add (local.get $r) (i32.wrap_i64 (i64.load offset=24 (local.get $p)))))
+    (local.set $r (i32.add (local.get $r) (i32.load16_u offset=2 (local.get $p))))
+    (local.set $r (i32.add (local.get $r) (i32.load offset=2 (local.get $p))))           ;; never written from byte 2
+    (memory.copy (local.get $q) (local.get $p) (i32.const 32))                           ;; q's shadow = p's
+    (local.set $r (i32.add (local.get $r) (i32.load offset=20 (local.get $q))))
+    (local.set $r (i32.add (local.get $r) (i32.load8_u offset=5 (local.get $q))))        ;; never written (copied)
+    (memory.fill (i32.add (local.get $p) (i32.const 4)) (i32.const 0) (i32.const 12))     ;; p all written
+    (local.set $r (i32.add (local.get $r) (i32.wrap_i64 (i64.load offset=8 (local.get $p)))))
+    (drop (i32.atomic.rmw.add offset=8 (local.get $q) (i32.const 1)))                   ;; never written; writes it
+    (local.set $r (i32.add (local.get $r) (i32.load offset=8 (local.get $q))))
+    (memory.init $text (i32.add (local.get $q) (i32.const 12)) (i32.const 0) (i32.const 4)) ;; q[12..16) written
+    (v128.store32_lane offset=4 0 (local.get $q) (v128.const i32x4 9 9 9 9))             ;; q[4..8) written
+    (local.set $r (i32.add (local.get $r) (i32.wrap_i64 (i64.load offset=0 (local.get $q)))))
+    (local.set $r (i32.add (local.get $r) (i32.wrap_i64 (i64.load offset=8 (local.get $q)))))
+    (call $free (local.get $p))
+    (call $free (local.get $q))
+    (call $free (local.get $c))
+    (local.get $r))
 )
