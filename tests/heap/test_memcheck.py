@@ -247,3 +247,51 @@ def test_uninit_on_c_with_wasi_libc_malloc_reports_the_real_one_and_not_the_host
     assert "read of 1 byte at" in f.message and "never written, 0 bytes into the block of 4096 bytes" in f.message
     code, _, err = run_main(capsys, "heap", c, "--memcheck-uninit")
     assert code == 2 and "--memcheck-uninit needs --memcheck" in err
+
+
+WASI = """(module
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock (param i32 i64 i32) (result i32)))
+  (memory (export "memory") 2)
+  (global (export "__heap_base") i32 (i32.const 65536))
+  (global $top (mut i32) (i32.const 65536))
+  (func $malloc (export "malloc") (param $n i32) (result i32)
+    (local $p i32) (local.set $p (i32.add (global.get $top) (i32.const 16)))
+    (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 15)) (i32.const -16))))
+    (local.get $p))
+  (func $free (export "free") (param i32))
+  ;; stdin read into a malloc'ed buffer through a malloc'ed iovec; the count lands in a malloc'ed int
+  (func (export "read_stdin") (result i32)
+    (local $buf i32) (local $iov i32) (local $n i32)
+    (local.set $buf (call $malloc (i32.const 16)))
+    (local.set $iov (call $malloc (i32.const 8)))
+    (local.set $n (call $malloc (i32.const 4)))
+    (i32.store (local.get $iov) (local.get $buf))
+    (i32.store offset=4 (local.get $iov) (i32.const 16))
+    (drop (call $fd_read (i32.const 0) (local.get $iov) (i32.const 1) (local.get $n)))
+    (i32.add (i32.load8_u offset=15 (local.get $buf)) (i32.load (local.get $n))))
+  (func (export "random_and_clock") (result i32)
+    (local $b i32) (local $t i32)
+    (local.set $b (call $malloc (i32.const 24)))
+    (local.set $t (call $malloc (i32.const 8)))
+    (drop (call $random_get (i32.add (local.get $b) (i32.const 8)) (i32.const 16)))
+    (drop (call $clock (i32.const 0) (i64.const 1) (local.get $t)))
+    (i32.add (i32.load offset=20 (local.get $b))
+             (i32.add (i32.wrap_i64 (i64.load (local.get $t))) (i32.load offset=4 (local.get $b)))))  ;; 4: never
+)"""
+
+
+def test_what_an_import_writes_is_written(tmp_path):
+    """--memcheck-uninit: WASI's fd_read into a buffer an iovec names, its count through an out pointer,
+    random_get's buffer and clock_time_get's out parameter are written; bytes no one wrote still are not."""
+    path = tmp_path / "wasi.wasm"
+    path.write_bytes(wat(WASI))
+    stdin = tmp_path / "stdin.txt"
+    stdin.write_bytes(b"0123456789abcdef")
+    report, session = heap_report(str(path), after=["read_stdin", "random_and_clock"], memcheck=True,
+                                  memcheck_uninit=True, wasi_stdin=str(stdin))
+    session.close()
+    assert [(f.kind, f.access.function, f.message) for f in report.findings] == [
+        ("uninit-read", "random_and_clock", "i32.load: read of 4 bytes at 0x10074: never written, 4 bytes into "
+                                            "the block of 24 bytes at 0x10070")]

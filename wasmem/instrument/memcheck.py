@@ -43,9 +43,11 @@ the bytes a read-modify-write writes). The bulk operations look for 1 and 2 only
 them), then update the shadow of their destination: ``memory.fill``/``memory.init`` fill it with 0 and
 ``memory.copy`` *copies the shadow* of its source (definedness goes with the bytes copied: a struct copy
 that reads padding is not a finding, a later read of the copied padding is); when a range held a 1 or a
-2, the destination's 4 bytes are only cleared (``$clear``). The shadow is updated before the operation
-runs: when it then traps on a range of another memory or of a data segment, the shadow of memory 0 says
-written where nothing was (a missed report later, never a false one).
+2, the destination's 4 bytes are only cleared (``$clear``). Bytes the host writes are written too: wasmem's
+own writes (``Session.write``: ``s:`` arguments, ``--write``) and, after each call of an imported function
+(WASI's ``fd_read``, ``random_get``, out parameters…), what its arguments point at (``_import_call``).
+A bulk operation updates the shadow before it runs: when it then traps on a range of another memory or of
+a data segment, the shadow of memory 0 says written where nothing was (a missed report, never a false one).
 
 The host hook (the heap pass's table entry 1) is ``(site i32, addr i64, n i64, bad i64)``: the access's
 site, its first byte (the effective address, computed without wrapping), its length, and the first byte
@@ -90,6 +92,10 @@ OK, FREED, UNALLOCATED, UNINIT = 0, 1, 2, 4  # shadow byte values (UNINIT: --mem
 _ZEROING = frozenset({"calloc", "alloc_zeroed", "realloc"})  # their blocks are written (or copied) when handed out
 HOOK_PARAMS = ("i32", "i64", "i64", "i64")  # site, address, length, the first byte not fine
 NO_SITE = -1  # $bulk: no range of this kind
+IMPORT_ARG, IMPORT_IOVECS = -2, -3  # the hook's `bad` after a call of an import (--memcheck-uninit)
+IMPORT = "import"  # the kind of an AccessSite that is a call of an imported function
+CALL = 0x10
+_IOVEC_READERS = frozenset({"fd_read", "fd_pread", "sock_recv"})  # (fd, iovs, iovs_len, …)
 _VERBS = {RMW: "read-modify-write of", CMPXCHG: "read-modify-write of", NOTIFY: "notify on", WAIT: "wait on"}
 # the shadow load for an access of n bytes (opcode bytes), and what makes its value an i32 that is 0 when fine
 _SHADOW_LOAD = {1: (b"\x2d", b""), 2: (b"\x2f", b""), 4: (b"\x28", b""),  # i32.load8_u, load16_u, load
@@ -149,6 +155,8 @@ class MemcheckPass(Pass):
         self.heap = heap
         heap.memcheck = self
         self.uninit = uninit
+        if uninit:  # and the calls of imported functions, which may write memory 0 (WASI's fd_read …)
+            self.ops = self.ops | {CALL}
         self.sites: list[AccessSite] = []
 
     def allocated_state(self, role: str) -> int:
@@ -166,6 +174,11 @@ class MemcheckPass(Pass):
         if mt.limits.is64:
             raise ParseError("--memcheck: memory64 is not supported")
         self.sites = []
+        self.imported = {}  # function index → (module, name) of each imported function
+        for imp in m.imports:
+            if imp.kind == "func":
+                self.imported[len(self.imported)] = (imp.module, imp.name)
+        self.param_types = m.get_function_type
         self.shared = mt.shared
         self.mem_is64 = [x.type.limits.is64 for x in m.memories]
         self.shadow = b.add_memory(mt.limits.min, 65536)
@@ -191,6 +204,8 @@ class MemcheckPass(Pass):
 
     # -- sites ------------------------------------------------------------------------------------------
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
+        if op == CALL:
+            return self._import_call(fn, offset, imm)
         if op == MEMORY_GROW:
             if imm != 0:
                 return None
@@ -266,6 +281,31 @@ class MemcheckPass(Pass):
         out += _i(_GET, n) + b"\x10" + uleb(self.bulk)
         out += _i(_GET, d) + _i(_GET, s) + _i(_GET, n)
         return Edit(out)
+
+    def _import_call(self, fn, offset, func) -> Edit | None:
+        """--memcheck-uninit: after a call of an imported function, the host is told each of its i32 arguments
+        (``bad`` = IMPORT_ARG, ``n`` = the argument's position): a pointer into a block may be where the import
+        wrote (WASI's out parameters, ``random_get``'s buffer), so the host counts the block as written from
+        there. For WASI's readers through an iovec array (``fd_read``, ``fd_pread``, ``sock_recv``) also the
+        array (``bad`` = IMPORT_IOVECS, ``addr`` = the array, ``n`` = its length): every buffer it names."""
+        if func not in self.imported or func in self.heap.wrappers:
+            return None
+        params = self.param_types(func).params
+        if "i32" not in params:
+            return None
+        sid = self._site(fn, offset, CALL, IMPORT, None, True)
+        slots = [fn.scratch(t, 80 + i) for i, t in enumerate(params)]
+        before = b"".join(_i(_SET, idx) for idx in reversed(slots)) + b"".join(_i(_GET, idx) for idx in slots)
+        after = bytearray()
+        for k, t in enumerate(params):
+            if t == "i32":
+                after += (_const(sid) + _i(_GET, slots[k]) + b"\xad\x42" + sleb(k) + b"\x42" + sleb(IMPORT_ARG)
+                          + self._call_hook())
+        module, name = self.imported[func]
+        if module.startswith("wasi") and name in _IOVEC_READERS and params[1:3] == ("i32", "i32"):
+            after += (_const(sid) + _i(_GET, slots[1]) + b"\xad" + _i(_GET, slots[2]) + b"\xad\x42"
+                      + sleb(IMPORT_IOVECS) + self._call_hook())
+        return Edit(before, True, bytes(after))
 
     # -- the appended functions ----------------------------------------------------------------------------
     def finish(self, b: Builder) -> None:

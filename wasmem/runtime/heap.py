@@ -22,19 +22,21 @@ first; past MAX_LIVE new blocks are counted, not kept, and a note says so).
 
 from __future__ import annotations
 
+import re
 import struct
 from collections import OrderedDict
 
 from ..errors import UsageError
 from ..instrument.accesses import COPY, FILL, INIT, LANE, NOTIFY, STORE, V128
 from ..instrument.heap import AFTER, BEFORE, CANCEL_BASE, CANCEL_SLOTS, CAPACITY, HOST_SITE, RECORD, HeapPass
-from ..instrument.memcheck import UNINIT
+from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
 from ..model.heap import Block, Finding, Site
 
 MAX_LIVE = 1_000_000
 MAX_FREED = 100_000
 MAX_PATH = 32
 MASK64 = (1 << 64) - 1
+_NOT_LIVE = re.compile(b"[^\\x00\\x04]")  # --memcheck-uninit: a shadow byte outside every live block
 _LIVE = bytes.maketrans(b"\x01\x02", b"\x00\x00")  # --memcheck-uninit: a live block's freed/unallocated bytes
 _NOT_READS = frozenset({STORE, V128, LANE, NOTIFY, FILL, INIT, COPY})  # a never-written byte is no finding for them
 _RECORD = struct.Struct("<II5Q")  # code, site, arg0..arg3, result (instrument/heap.py's 48-byte record)
@@ -111,9 +113,11 @@ class HeapTracker:
                 [wasmtime.ValType.i32()] + [wasmtime.ValType.i64()] * 3, []), self._mc_hook)
             ex[hpass.exports["table"]].set(session.store, 1, self._mc_func)
             self._fresh = 0
+            self._heap_base = None
             self._sync_shadow()
             size = session.memory_size(0)
             if heap_base is not None and 0 < heap_base < size:
+                self._heap_base = heap_base
                 self._mark(heap_base, size - heap_base, 2)  # heap memory no block holds yet
                 self._fresh = 2
                 ex[memcheck.exports["fresh"]].set_value(session.store, 2)  # and the pages memory.grow adds
@@ -371,6 +375,9 @@ class HeapTracker:
 
     def _mc_hook(self, access: int, addr: int, n: int, bad: int) -> None:
         try:
+            if bad in (IMPORT_ARG, IMPORT_IOVECS):  # --memcheck-uninit: after a call of an imported function
+                self._import_wrote(addr & MASK64, n & MASK64, bad == IMPORT_IOVECS)
+                return
             self._mc_hit(access, addr & MASK64, n & MASK64, bad & MASK64)
         except Exception as exc:  # noqa: BLE001 - reporting must not change the program
             self.notes.append(f"a --memcheck hit could not be reported: {exc}")
@@ -452,6 +459,43 @@ class HeapTracker:
         f = Finding("uninit-read", addr, site, self.call, what, None, where)
         self.mc_hits[access] = f
         self.findings.append(f)
+
+    def _import_wrote(self, addr: int, n: int, iovecs: bool) -> None:
+        """An imported function (a host function: WASI, the embedder's) returned: it may have written memory 0
+        where its arguments point. An argument (``addr``) that points into the heap makes the never-written
+        bytes from there written, up to the first byte outside every live block (at most 1 MiB; with
+        ``__heap_base`` unknown, where nothing marks the bytes outside the blocks, only when it points at a
+        never-written byte, and at most 64 KiB); an iovec array (``n`` entries at ``addr``), every buffer it
+        names. Conservative: a byte the host did not write may be counted as written (a missed report), never
+        the other way round."""
+        store = self.session.store
+        top = self._shadow.data_len(store)
+        if iovecs:
+            n = min(n, 1024)
+            if addr + 8 * n > min(top, self.session.memory_size(0)):
+                return
+            raw = self.session.read(addr, 8 * n)
+            for buf, length in struct.iter_unpack("<II", raw):
+                self._clear_uninit(buf, length)
+            return
+        if self._heap_base is None:
+            if addr >= top or self._shadow.read(store, addr, addr + 1) != bytes([UNINIT]):
+                return
+            limit = 1 << 16
+        elif addr < self._heap_base:  # the stack or static data: no block there
+            return
+        else:
+            limit = 1 << 20
+        p = addr
+        while p < top and p - addr < limit:  # the block's bytes from p: 0 (written) or 4 (never written)
+            chunk = self._shadow.read(store, p, min(p + 65536, top, addr + limit))
+            m = _NOT_LIVE.search(chunk)
+            end = m.start() if m else len(chunk)
+            if UNINIT in chunk[:end]:
+                self._shadow.write(store, chunk[:end].replace(bytes([UNINIT]), b"\x00"), p)
+            if m:
+                return
+            p += end
 
     def host_wrote(self, addr: int, n: int) -> None:
         """The host wrote [addr, addr + n) of memory 0 (an ``s:`` argument's bytes, ``--write``): with
