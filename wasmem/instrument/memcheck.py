@@ -199,7 +199,7 @@ class MemcheckPass(Pass):
         return b"\x41\x01\x11" + uleb(self.hook_type) + uleb(self.heap.table)
 
     def _shadow_op(self, opcode: bytes, offset: int = 0) -> bytes:
-        """A load of the shadow memory (alignment hint 1 byte) at ``offset``."""
+        """An access of the shadow memory (opcode ``opcode``, alignment hint 1 byte) at ``offset``."""
         return opcode + b"\x40" + uleb(self.shadow) + uleb(offset)
 
     # -- sites ------------------------------------------------------------------------------------------
