@@ -295,3 +295,50 @@ def test_what_an_import_writes_is_written(tmp_path):
     assert [(f.kind, f.access.function, f.message) for f in report.findings] == [
         ("uninit-read", "random_and_clock", "i32.load: read of 4 bytes at 0x10074: never written, 4 bytes into "
                                             "the block of 24 bytes at 0x10070")]
+
+
+GROWN_BY_THE_HOST = """(module
+  (import "env" "emscripten_resize_heap" (func $resize (param i32) (result i32)))
+  (memory (export "memory") 2 100)
+  (global (export "__heap_base") i32 (i32.const 65536))
+  (global $top (mut i32) (i32.const 65536))
+  (func $malloc (export "malloc") (param $n i32) (result i32)
+    (local $p i32) (local $end i32)
+    (local.set $end (i32.add (global.get $top) (i32.add (local.get $n) (i32.const 32))))
+    (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
+      (then (drop (call $resize (local.get $end)))))
+    (local.set $p (i32.add (global.get $top) (i32.const 16)))
+    (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 15)) (i32.const -16))))
+    (local.get $p))
+  (func $free (export "free") (param i32))
+  (func (export "big") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.add (call $malloc (local.get $n)) (i32.sub (local.get $n) (i32.const 4))))
+    (i32.store (local.get $p) (i32.const 7))
+    (i32.add (i32.load (local.get $p)) (i32.load offset=4 (local.get $p))))  ;; 4: just past the end
+  (func (export "grow_fails") (result i32)
+    (memory.grow (i32.const 1000)))
+)"""
+
+
+@pytest.mark.parametrize("uninit", [False, True])
+def test_the_shadow_grows_with_memory_0_when_the_host_grows_it(tmp_path, uninit):
+    """Emscripten's emscripten_resize_heap grows memory 0 from the host (wasmem's Emscripten profile): the shadow
+    grows after the import returns, so an access to the new pages does not trap (and is checked); a
+    memory.grow that fails grows nothing."""
+    path = tmp_path / "grown.wasm"
+    path.write_bytes(wat(GROWN_BY_THE_HOST))
+    plain = wasmem.open(str(path))
+    want = [plain.call("big", ["200000"]).results, plain.call("grow_fails", []).results,
+            plain.call("big", ["300000"]).results]
+    plain.close()
+    session, _ = open_heap_session(str(path), memcheck=True, memcheck_uninit=uninit)
+    got = [session.call("big", ["200000"]).results, session.call("grow_fails", []).results,
+           session.call("big", ["300000"]).results]
+    tr = session.heap_tracker
+    tr.disarm()
+    pages = session.memory_size(0) // 65536
+    assert got == want and pages > 2 and tr._shadow.size(session.store) == pages
+    assert [f.kind for f in tr.findings] == ["outside-block"]  # the load just past the end, counted twice
+    assert tr.findings[0].count == 2 and "just past the end of the block of 200000 bytes" in tr.findings[0].message
+    session.close()

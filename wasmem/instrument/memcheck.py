@@ -13,7 +13,8 @@ lanes); atomic loads, stores, rmw, cmpxchg;   own address and offset, inline; no
 ``memory.fill``, ``memory.init``              every byte of the destination range (``$bulk``)
 ``memory.copy``                               every byte of the source range (a *read* site) and of the
                                               destination range (a *write* site) (``$bulk``)
-``memory.grow``                               the shadow grows by as many pages (``fresh`` bytes)
+``memory.grow``, ``call`` of an import,       the shadow grows to memory 0's size (``fresh`` bytes): the
+``call_indirect``, ``call_ref``               host may grow memory 0 in an import (``_sync``)
 ============================================  ========================================================
 
 A trap stays where it was. The shadow memory is exactly as large as memory 0 (it grows with it), so the
@@ -94,7 +95,7 @@ HOOK_PARAMS = ("i32", "i64", "i64", "i64")  # site, address, length, the first b
 NO_SITE = -1  # $bulk: no range of this kind
 IMPORT_ARG, IMPORT_IOVECS = -2, -3  # the hook's `bad` after a call of an import (--memcheck-uninit)
 IMPORT = "import"  # the kind of an AccessSite that is a call of an imported function
-CALL = 0x10
+CALL, CALL_INDIRECT, CALL_REF = 0x10, 0x11, 0x14
 _IOVEC_READERS = frozenset({"fd_read", "fd_pread", "sock_recv"})  # (fd, iovs, iovs_len, …)
 _VERBS = {RMW: "read-modify-write of", CMPXCHG: "read-modify-write of", NOTIFY: "notify on", WAIT: "wait on"}
 # the shadow load for an access of n bytes (opcode bytes), and what makes its value an i32 that is 0 when fine
@@ -149,14 +150,13 @@ class MemcheckPass(Pass):
     the host through the heap pass's hook table (entry 1), which reports a *use after free* or an *access
     outside a live block* with the access's site and continues."""
 
-    ops = frozenset({*READ_OPS, *WRITE_OPS, *SYNC_OPS, MEMORY_FILL, MEMORY_COPY, MEMORY_INIT, MEMORY_GROW})
+    ops = frozenset({*READ_OPS, *WRITE_OPS, *SYNC_OPS, MEMORY_FILL, MEMORY_COPY, MEMORY_INIT, MEMORY_GROW, CALL,
+                     CALL_INDIRECT, CALL_REF})
 
     def __init__(self, heap: HeapPass, *, uninit: bool = False):
         self.heap = heap
         heap.memcheck = self
         self.uninit = uninit
-        if uninit:  # and the calls of imported functions, which may write memory 0 (WASI's fd_read …)
-            self.ops = self.ops | {CALL}
         self.sites: list[AccessSite] = []
 
     def allocated_state(self, role: str) -> int:
@@ -206,16 +206,10 @@ class MemcheckPass(Pass):
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
         if op == CALL:
             return self._import_call(fn, offset, imm)
+        if op in (CALL_INDIRECT, CALL_REF):  # the callee may be an import that grew memory 0
+            return Edit(b"", True, self._sync(fn))
         if op == MEMORY_GROW:
-            if imm != 0:
-                return None
-            d, t = fn.scratch("i32", 70), fn.scratch("i32", 73)
-            # the delta is kept; after the grow of memory 0 the shadow grows by as much, its new bytes filled
-            # with `fresh` (2 when the host knows where the heap starts: memory no block holds yet)
-            after = _i(_GET, d) + b"\x40" + uleb(self.shadow) + _i(_TEE, t) + b"\x41\x7f\x47\x04\x40"
-            after += (_i(_GET, t) + b"\x41\x10\x74" + _i(_GGET, self.fresh) + _i(_GET, d) + b"\x41\x10\x74"
-                      + b"\xfc\x0b" + uleb(self.shadow) + b"\x0b")
-            return Edit(_i(_TEE, d), True, after)
+            return Edit(b"", True, self._sync(fn)) if imm == 0 else None
         if op in (MEMORY_FILL, MEMORY_COPY, MEMORY_INIT):
             return self._bulk_site(fn, offset, op, imm)
         if op in WRITE_OPS:
@@ -282,8 +276,22 @@ class MemcheckPass(Pass):
         out += _i(_GET, d) + _i(_GET, s) + _i(_GET, n)
         return Edit(out)
 
+    def _sync(self, fn) -> bytes:
+        """Code that grows the shadow to the size of memory 0 when memory 0 is larger (after ``memory.grow`` of
+        memory 0, whether it failed or not, and after a call that may have reached the host, which may have grown
+        it: Emscripten's ``emscripten_resize_heap``), the new bytes filled with ``fresh`` (2 when the host knows
+        where the heap starts: memory no block holds yet). Without it the shadow load of an access to the new
+        pages would trap where the program does not."""
+        d, t = fn.scratch("i32", 70), fn.scratch("i32", 73)
+        out = b"\x3f\x00\x3f" + uleb(self.shadow) + b"\x6b" + _i(_TEE, d) + b"\x41\x00\x4a\x04\x40"  # d > 0
+        out += _i(_GET, d) + b"\x40" + uleb(self.shadow) + _i(_TEE, t) + b"\x41\x7f\x47\x04\x40"
+        out += (_i(_GET, t) + b"\x41\x10\x74" + _i(_GGET, self.fresh) + _i(_GET, d) + b"\x41\x10\x74"
+                + b"\xfc\x0b" + uleb(self.shadow) + b"\x0b\x0b")
+        return out
+
     def _import_call(self, fn, offset, func) -> Edit | None:
-        """--memcheck-uninit: after a call of an imported function, the host is told each of its i32 arguments
+        """After a call of an imported function: the shadow grown as memory 0 may have been (``_sync``).
+        --memcheck-uninit: and the host is told each of its i32 arguments
         (``bad`` = IMPORT_ARG, ``n`` = the argument's position): a pointer into a block may be where the import
         wrote (WASI's out parameters, ``random_get``'s buffer), so the host counts the block as written from
         there. For WASI's readers through an iovec array (``fd_read``, ``fd_pread``, ``sock_recv``) also the
@@ -291,8 +299,8 @@ class MemcheckPass(Pass):
         if func not in self.imported or func in self.heap.wrappers:
             return None
         params = self.param_types(func).params
-        if "i32" not in params:
-            return None
+        if not self.uninit or "i32" not in params:
+            return Edit(b"", True, self._sync(fn))
         sid = self._site(fn, offset, CALL, IMPORT, None, True)
         slots = [fn.scratch(t, 80 + i) for i, t in enumerate(params)]
         before = b"".join(_i(_SET, idx) for idx in reversed(slots)) + b"".join(_i(_GET, idx) for idx in slots)
@@ -305,7 +313,7 @@ class MemcheckPass(Pass):
         if module.startswith("wasi") and name in _IOVEC_READERS and params[1:3] == ("i32", "i32"):
             after += (_const(sid) + _i(_GET, slots[1]) + b"\xad" + _i(_GET, slots[2]) + b"\xad\x42"
                       + sleb(IMPORT_IOVECS) + self._call_hook())
-        return Edit(before, True, bytes(after))
+        return Edit(before, True, self._sync(fn) + bytes(after))
 
     # -- the appended functions ----------------------------------------------------------------------------
     def finish(self, b: Builder) -> None:
