@@ -98,7 +98,7 @@ def measure_dense(repeat: int, sizes=(1_000, 10_000)) -> list[dict]:
                 out = s._invoke(f, [n])
                 times[name].append(time.perf_counter() - t0)
                 assert isinstance(out, list), out
-        rows.append({"n": n, **{k: statistics.median(v) * 1e3 for k, v in times.items()}})
+        rows.append({"n": n, **{k: min(v) * 1e3 for k, v in times.items()}})
     assert not sessions["memcheck"].heap_tracker.findings and not sessions["uninit"].heap_tracker.findings
     for s in sessions.values():
         s.close()
@@ -106,7 +106,7 @@ def measure_dense(repeat: int, sizes=(1_000, 10_000)) -> list[dict]:
 
 
 def dense_table(rows: list[dict], repeat: int) -> str:
-    out = [f"--memcheck on access-dense code (median of {repeat} calls; `dense(n)`: n rounds of 321 accesses and "
+    out = [f"--memcheck on access-dense code (the fastest of {repeat} calls; `dense(n)`: n rounds of 321 accesses and "
            "a 512-byte memory.copy):", "",
            "| n | plain ms | --memcheck ms | --memcheck / plain | --memcheck-uninit ms | --memcheck-uninit / plain |",
            "|---:|---:|---:|---:|---:|---:|"]
@@ -135,7 +135,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--write", action="store_true", help="put the table into docs/performance.md")
     a = ap.parse_args(argv)
-    text = table(measure(a.repeat), a.repeat) + "\n\n" + dense_table(measure_dense(a.repeat), a.repeat)
+    dense = 3 * a.repeat  # short calls: the fastest of many, so that another process's burst does not count
+    text = table(measure(a.repeat), a.repeat) + "\n\n" + dense_table(measure_dense(dense), dense)
     print(text)
     if a.write:
         write_block(DOC, "heapcost", text)

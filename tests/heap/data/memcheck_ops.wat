@@ -9,7 +9,8 @@
 ;; without wasmem, with the same trap code at the same instruction (and report nothing).
 ;; `uninit` reads bytes of malloc'ed blocks never written (--memcheck-uninit), next to bytes written by plain,
 ;; SIMD, lane, atomic and bulk stores, a calloc'ed block, and a memory.copy that carries definedness along.
-;; `dense` is bench/heapcost.py's access-dense loop (n rounds of every kind of access over a live 1 KiB block).
+;; `dense` is bench/heapcost.py's access-dense loop (n rounds of every kind of access over a live 1 KiB block,
+;; allocated on its first call).
 ;; build: $PY -c "import wasmtime,sys; open(sys.argv[2],'wb').write(wasmtime.wat2wasm(open(sys.argv[1]).read()))" memcheck_ops.wat memcheck_ops.wasm
 (module
   (memory $heap (export "memory") 2)
@@ -140,10 +141,13 @@
   (func $atomic_at (export "atomic_at") (param $a i32) (result i32)
     (i32.atomic.load offset=4 (local.get $a)))
 
+  (global $dense_block (mut i32) (i32.const 0))
   (func $dense (export "dense") (param $n i32) (result i32)
     (local $p i32) (local $i i32) (local $j i32) (local $v v128)
-    (local.set $p (call $malloc (i32.const 1024)))
-    (memory.fill (local.get $p) (i32.const 1) (i32.const 1024))
+    (if (i32.eqz (global.get $dense_block))  ;; allocated on the first call, kept
+      (then (global.set $dense_block (call $malloc (i32.const 1024)))
+            (memory.fill (global.get $dense_block) (i32.const 1) (i32.const 1024))))
+    (local.set $p (global.get $dense_block))
     (block $done
       (loop $round
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
@@ -162,7 +166,6 @@
         (memory.copy (local.get $p) (i32.add (local.get $p) (i32.const 512)) (i32.const 512))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $round)))
-    (call $free (local.get $p))
     (i32x4.extract_lane 0 (local.get $v)))
 
   ;; p, q: malloc'ed blocks of 32 bytes, c: a calloc'ed one
