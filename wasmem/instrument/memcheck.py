@@ -39,8 +39,9 @@ allocated, never written. A malloc-like allocation (``allocated_state``: not cal
 realloc, or AssemblyScript's, whose ``__new`` zero-fills) marks its block 4 instead of 0. A plain, SIMD
 or atomic *store* whose shadow bytes are all 0 or 4 clears them to 0 inline (``w & 0x03…03 == 0``: no
 host call on the common first write); a *load* (and a read-modify-write, a compare-exchange, a wait) of
-a 4 byte calls the host, which reports a *read of never-written bytes* once per access site (and clears
-the bytes a read-modify-write writes). The bulk operations look for 1 and 2 only (a 4 is not an error for
+a 4 byte calls the host, which reports a *read of never-written bytes* once per access site and from then
+on counts the bytes read as written (as valgrind's memcheck does: no cascade of reports for one value, no
+host call each time a loop reads it again). The bulk operations look for 1 and 2 only (a 4 is not an error for
 them), then update the shadow of their destination: ``memory.fill``/``memory.init`` fill it with 0 and
 ``memory.copy`` *copies the shadow* of its source (definedness goes with the bytes copied: a struct copy
 that reads padding is not a finding, a later read of the copied padding is); when a range held a 1 or a

@@ -388,7 +388,7 @@ class HeapTracker:
         s = self.mc.sites[access]
         clear = self.mc_uninit and s.write and s.size is not None  # it writes its bytes: never-written no more
         f = self.mc_hits.get(access)
-        if f is not None and not clear:
+        if f is not None and not self.mc_uninit:  # (with --memcheck-uninit a known site's bytes are cleared below)
             f.count += 1
             return
         if f is None and (len(self.mc_hits) >= 1000 or (
@@ -407,6 +407,10 @@ class HeapTracker:
         k = next((k for k, b in enumerate(shadow) if b & 3), None)  # freed (1) or unallocated (2)
         if k is None and self.mc_uninit and s.kind not in _NOT_READS:
             k = next((k for k, b in enumerate(shadow) if b == UNINIT), None)
+            # reported once: from now on the bytes count as written (as valgrind's memcheck does, so that a loop
+            # that reads them again does not call the host each time, and a value read once is not reported at
+            # every later use)
+            clear = k is not None
         if clear:
             self._clear_uninit(addr, n)
         if k is None:  # nothing (left) to report: e.g. the log knew the block (drained above)

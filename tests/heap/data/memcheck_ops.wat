@@ -184,10 +184,10 @@
     (local.set $r (i32.add (local.get $r) (i32.load offset=2 (local.get $p))))           ;; never written from byte 2
     (memory.copy (local.get $q) (local.get $p) (i32.const 32))                           ;; q's shadow = p's
     (local.set $r (i32.add (local.get $r) (i32.load offset=20 (local.get $q))))
-    (local.set $r (i32.add (local.get $r) (i32.load8_u offset=5 (local.get $q))))        ;; never written (copied)
+    (local.set $r (i32.add (local.get $r) (i32.load8_u offset=13 (local.get $q))))       ;; never written (copied)
     (memory.fill (i32.add (local.get $p) (i32.const 4)) (i32.const 0) (i32.const 12))     ;; p all written
     (local.set $r (i32.add (local.get $r) (i32.wrap_i64 (i64.load offset=8 (local.get $p)))))
-    (drop (i32.atomic.rmw.add offset=8 (local.get $q) (i32.const 1)))                   ;; never written; writes it
+    (drop (i32.atomic.rmw.add offset=12 (local.get $q) (i32.const 1)))                  ;; never written; writes it
     (local.set $r (i32.add (local.get $r) (i32.load offset=8 (local.get $q))))
     (memory.init $text (i32.add (local.get $q) (i32.const 12)) (i32.const 0) (i32.const 4)) ;; q[12..16) written
     (v128.store32_lane offset=4 0 (local.get $q) (v128.const i32x4 9 9 9 9))             ;; q[4..8) written
