@@ -28,7 +28,7 @@ byte, as without wasmem; nothing is reported) and the length is not 0.
 
 ``$bulk(read site, src, write site, dst, n)`` (a site of -1: no such range) scans the shadow of each range
 8 bytes at a time (one ``i64.load`` of the shadow per 8 bytes: linear in n, like the operation itself)
-and calls the host with the range's first non-zero byte.
+and calls the host with the range's first freed or unallocated byte (a 1 or a 2).
 
 Without ``--memcheck-uninit``, ``memory.copy`` does not copy the shadow: a shadow byte then says what kind
 of memory an *address* is (in a live block, in a freed one, outside every block), not anything about the
@@ -41,8 +41,8 @@ or atomic *store* whose shadow bytes are all 0 or 4 clears them to 0 inline (``w
 host call on the common first write); a *load* (and a read-modify-write, a compare-exchange, a wait) of
 a 4 byte calls the host, which reports a *read of never-written bytes* once per access site and from then
 on counts the bytes read as written (as valgrind's memcheck does: no cascade of reports for one value, no
-host call each time a loop reads it again). The bulk operations look for 1 and 2 only (a 4 is not an error for
-them), then update the shadow of their destination: ``memory.fill``/``memory.init`` fill it with 0 and
+host call each time a loop reads it again). The bulk operations look for 1 and 2 only (a 4 is not an
+error for them), then update the shadow of their destination: ``memory.fill``/``memory.init`` fill it with 0 and
 ``memory.copy`` *copies the shadow* of its source (definedness goes with the bytes copied: a struct copy
 that reads padding is not a finding, a later read of the copied padding is); when a range held a 1 or a
 2, the destination's 4 bytes are only cleared (``$clear``). Bytes the host writes are written too: wasmem's
@@ -54,7 +54,11 @@ a data segment, the shadow of memory 0 says written where nothing was (a missed 
 The host hook (the heap pass's table entry 1) is ``(site i32, addr i64, n i64, bad i64)``: the access's
 site, its first byte (the effective address, computed without wrapping), its length, and the first byte
 whose shadow is not fine (a bulk range's, found by the scan; for the other accesses ``addr``: the host
-looks through the access's bytes itself).
+looks through the access's bytes itself). After a call of an import (``--memcheck-uninit``), ``bad`` is
+IMPORT_ARG or IMPORT_IOVECS instead (``_import_call``).
+
+Not covered: an import reached by ``return_call`` (the shadow is synced at the next call of an import or
+memory.grow, or by the host before each call wasmem makes); memory64 (refused).
 """
 
 from __future__ import annotations
