@@ -218,10 +218,13 @@ PAGES: dict[str, dict] = {
              "--after \"make_greeting 4\""),
             ("A double free, with the line of each free.",
              "wasmem heap tests/heap/data/heapdemo.wasm --after \"double_free\""),
-            ("`--memcheck`: every load and store of memory 0 checks a shadow byte; a use after free and a "
+            ("`--memcheck`: every access of memory 0 checks its shadow bytes; a use after free and a "
              "write 2 bytes past a 10-byte block, each with its line (the program goes on).",
              "wasmem heap tests/heap/data/heapdemo.wasm --after \"use_after_free\" --after \"write_past_end 12\" "
              "--memcheck"),
+            ("`--memcheck` checks SIMD, atomic and bulk accesses too: `memory.fill`, `memory.copy` (its source and "
+             "its destination range) and `memory.init` scan every byte of their ranges.",
+             "wasmem heap tests/heap/data/memcheck_ops.wasm --after bulk_bad --memcheck"),
             ("A Rust-style module (allocator shims found by the name section): a dealloc with the wrong size.",
              "wasmem heap tests/heap/data/rust_heap.wasm --after \"leak 1\" --after \"bad_size\""),
         ],

@@ -300,13 +300,20 @@ HEAP_CASES = {
     "fnptr_heap": (HEAP_DATA / "fnptr_heap.wasm", None,
                    [("leak", ["1"]), ("clean", ["2"]), ("install", []), ("via_installed", ["24"]), ("clean2", ["3"]),
                     ("via_other", ["4"]), ("leak", ["5"]), ("twice", []), ("clean", ["6"])]),
+    # SIMD, atomic and bulk accesses of freed blocks and past blocks' ends, next to clean ones, and accesses that trap
+    "memcheck_ops": (HEAP_DATA / "memcheck_ops.wasm", None,
+                     [("clean", ["3"]), ("simd_bad", []), ("atomic_bad", []), ("bulk_bad", []), ("other_memory", []),
+                      ("clean", ["7"]), ("unaligned_atomic", []), ("fill_oob", []), ("v128_oob", []),
+                      ("atomic_at", ["131069"]), ("atomic_at", ["131068"]), ("atomic_at", ["65600"]), ("bulk_bad", []),
+                      ("uninit", []), ("calloc", ["3", "5"]), ("dense", ["4"]), ("uninit", [])]),
     "memdemo": (S / "memdemo.wasm", "allocate,deallocate", MEMDEMO_CALLS),
     "asc_like": (S / "asc_like.wasm", None, CASES["asc_like.wasm"]),
 }
 
 
-@pytest.mark.parametrize("options", [{}, {"paint": False, "paths": True}, {"memcheck": True}],
-                         ids=["heap", "heap+paths", "memcheck"])
+@pytest.mark.parametrize("options", [{}, {"paint": False, "paths": True}, {"memcheck": True},
+                                     {"memcheck": True, "uninit": True}],
+                         ids=["heap", "heap+paths", "memcheck", "memcheck+uninit"])
 @pytest.mark.parametrize("name", sorted(HEAP_CASES))
 def test_heap_tracking_matches_a_plain_host(name, options):
     """The heap-instrumented module computes exactly what a plain host computes: same results, traps,
@@ -323,7 +330,8 @@ def test_heap_tracking_matches_a_plain_host(name, options):
     if options.pop("memcheck", False):
         from wasmem.runtime.heap import memcheck_heap_base
 
-        spec.update(memcheck=True, heap_base=memcheck_heap_base(module, symbols))
+        spec.update(memcheck=True, heap_base=memcheck_heap_base(module, symbols),
+                    memcheck_uninit=options.pop("uninit", False))
     seen = {}
     report = compare(module, calls, timeout=5, heap=spec, prepare=lambda s: seen.setdefault("t", s.heap_tracker),
                      **options)

@@ -8,12 +8,15 @@ from .call import run_options
 from .common import json_option, print_json, render, svg_option
 
 _ALLOCATOR_HELP = ("The allocator's functions when they are not found by name (stripped, custom): ALLOC or "
-                   "ALLOC,FREE, export or name-section names, or func[N] by index in a module stripped of names (default: malloc/free/calloc/realloc/"
-                   "posix_memalign, __rust_alloc…, __wbindgen_malloc…, AssemblyScript's __new…, Zig's "
-                   "heap.BrkAllocator.alloc…).")
-_MEMCHECK_HELP = ("Also check every load and store of memory 0: a use after free, or an access to heap memory no "
-                  "live block holds (past a block's end), is reported with its line and the program goes on "
-                  "(slower: a host call per allocation).")
+                   "ALLOC,FREE, export or name-section names, or func[N] by index in a module stripped of names "
+                   "(default: malloc/free/calloc/realloc/posix_memalign, __rust_alloc…, __wbindgen_malloc…, "
+                   "AssemblyScript's __new…, Zig's heap.BrkAllocator.alloc…).")
+_MEMCHECK_HELP = ("Also check every access of memory 0 (loads and stores, SIMD, atomics, memory.fill/copy/init): "
+                  "a use after free, or an access to heap memory no live block holds (past a block's end), is "
+                  "reported with its line and the program goes on (slower).")
+_UNINIT_HELP = ("With --memcheck: also report reads of heap bytes never written since malloc (not calloc) "
+                "handed them out, once per reading instruction (off by default: copying a struct field by field "
+                "reads its padding).")
 _PATHS_HELP = ("Record each allocation's call path (a shadow call stack in every function, and a host call per "
                "allocation: slower).")
 
@@ -38,14 +41,16 @@ def _show(report, sess, as_json: bool, view: str, svg) -> int:
 
 
 def _tracking_options(f):
-    """--allocator, --paths, --memcheck and --memcheck-ignore: how heap and leaks track the allocator."""
+    """--allocator, --paths, --memcheck, --memcheck-ignore and --memcheck-uninit: how heap and leaks track the
+    allocator."""
     for opt in reversed((
             click.option("--allocator", default=None, metavar="ALLOC[,FREE]", help=_ALLOCATOR_HELP),
             click.option("--paths", is_flag=True, help=_PATHS_HELP),
             click.option("--memcheck", is_flag=True, help=_MEMCHECK_HELP),
             click.option("--memcheck-ignore", "memcheck_ignore", multiple=True, metavar="FUNC",
                          help="With --memcheck: do not report the accesses made by the function FUNC "
-                              "(repeatable)."))):
+                              "(repeatable)."),
+            click.option("--memcheck-uninit", "memcheck_uninit", is_flag=True, help=_UNINIT_HELP))):
         f = opt(f)
     return f
 
@@ -57,7 +62,8 @@ def _tracking_options(f):
 @run_options
 @json_option
 @svg_option
-def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, session, alloc, as_json, svg):
+def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, memcheck_uninit, session, alloc, as_json,
+             svg):
     """Show the live heap blocks after some calls, grouped by the call that allocated them.
 
     The module is rewritten so that every call of its allocator (malloc, calloc, realloc, free,
@@ -66,7 +72,7 @@ def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, session
     std.mem.Allocator) and wasmem's own (s: arguments, --after "malloc 32"). Each site is the calling
     function, the call's offset and, with DWARF, file:line; a block that a typed pointer variable points at gets its
     DWARF type. Double and invalid frees are reported (exit 1), and with --memcheck uses after free and
-    accesses past a live block.
+    accesses past a live block (with --memcheck-uninit also reads of bytes never written).
 
     \b
     Examples:
@@ -78,7 +84,8 @@ def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, session
     from ..runtime.heap import heap_report
 
     report, sess = heap_report(module, after=after, allocator=allocator, alloc=alloc, paths=paths,
-                               memcheck=memcheck, memcheck_ignore=memcheck_ignore, **session)
+                               memcheck=memcheck, memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
+                               **session)
     return _show(report, sess, as_json, "render_heap", svg)
 
 
@@ -94,8 +101,8 @@ def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, session
 @run_options
 @json_option
 @svg_option
-def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memcheck, memcheck_ignore, session, alloc,
-              as_json, svg):
+def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memcheck, memcheck_ignore, memcheck_uninit,
+              session, alloc, as_json, svg):
     """Call a function N times and show how much heap each call leaves behind, and where.
 
     After each call: the live bytes and blocks, what the call allocated and freed. The growth per call
@@ -115,5 +122,5 @@ def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memche
 
     report, sess = leak_report(module, call, repeat=repeat, before=before, allocator=allocator, alloc=alloc,
                                max_growth=max_growth, paths=paths, memcheck=memcheck,
-                               memcheck_ignore=memcheck_ignore, **session)
+                               memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit, **session)
     return _show(report, sess, as_json, "render_leaks", svg)

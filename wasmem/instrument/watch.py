@@ -70,6 +70,24 @@ from dataclasses import dataclass
 from ..errors import ParseError
 from ..parser.code import op_name
 from ..parser.encode import sleb, uleb
+from .accesses import (
+    CMPXCHG,
+    COPY,
+    FILL,
+    INIT,
+    LANE,
+    MEMORY_COPY,
+    MEMORY_FILL,
+    MEMORY_INIT,
+    READ,
+    READ_LANE,
+    READ_OPS,
+    RMW,
+    STORE,
+    V128,
+    WRITE_OPS,
+    operands,
+)
 from .rewriter import Builder, Edit, FunctionContext, Pass
 
 HOOK_TABLE_EXPORT = "__wasmem_watch_hook"
@@ -79,47 +97,6 @@ HOOK_PARAMS = ("i32", "i64", "i64", "i64", "i64")
 MAX_RANGES = 64
 MAX_ACCESS = 16  # the widest single access (v128); the filter is widened by it
 
-# kinds
-STORE, RMW, CMPXCHG, V128, LANE, FILL, COPY, INIT, READ, READ_LANE = (
-    "store", "rmw", "cmpxchg", "v128", "lane", "fill", "copy", "init", "read", "read_lane")
-
-_W7 = (("i32", 4), ("i64", 8), ("i32", 1), ("i32", 2), ("i64", 1), ("i64", 2), ("i64", 4))
-
-
-def _tables():
-    writes: dict[int, tuple[str, str, int]] = {}  # op → (kind, value type, size)
-    for op, (t, n) in zip(range(0x36, 0x3F), (("i32", 4), ("i64", 8), ("f32", 4), ("f64", 8), ("i32", 1),
-                                               ("i32", 2), ("i64", 1), ("i64", 2), ("i64", 4)), strict=True):
-        writes[op] = (STORE, t, n)
-    atomic_store = (("i32", 4), ("i64", 8), ("i32", 1), ("i32", 2), ("i64", 1), ("i64", 2), ("i64", 4))
-    for k, (t, n) in enumerate(atomic_store):
-        writes[0xFE0017 + k] = (STORE, t, n)
-    for group in range(6):  # add sub and or xor xchg
-        for k, (t, n) in enumerate(_W7):
-            writes[0xFE001E + 7 * group + k] = (RMW, t, n)
-    for k, (t, n) in enumerate(_W7):
-        writes[0xFE0048 + k] = (CMPXCHG, t, n)
-    writes[0xFD000B] = (V128, "v128", 16)
-    for k, n in enumerate((1, 2, 4, 8)):
-        writes[0xFD0058 + k] = (LANE, "v128", n)
-    reads: dict[int, tuple[str, str, int]] = {}
-    for op, n in zip(range(0x28, 0x36), (4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4), strict=True):
-        reads[op] = (READ, "", n)
-    reads[0xFD0000] = (READ, "", 16)
-    for k in range(6):
-        reads[0xFD0001 + k] = (READ, "", 8)
-    for k, n in enumerate((1, 2, 4, 8)):
-        reads[0xFD0007 + k] = (READ, "", n)
-        reads[0xFD0054 + k] = (READ_LANE, "v128", n)
-    reads[0xFD005C] = (READ, "", 4)
-    reads[0xFD005D] = (READ, "", 8)
-    for k, n in enumerate((4, 8, 1, 2, 1, 2, 4)):
-        reads[0xFE0010 + k] = (READ, "", n)
-    return writes, reads
-
-
-WRITE_OPS, READ_OPS = _tables()
-MEMORY_FILL, MEMORY_COPY, MEMORY_INIT = 0xFC000B, 0xFC000A, 0xFC0008
 
 _GET, _SET, _TEE, _GGET = 0x20, 0x21, 0x22, 0x23
 _TO_I64 = {"i32": b"\xad", "i64": b"", "f32": b"\xbc\xad", "f64": b"\xbd"}  # bits, zero-extended
@@ -254,8 +231,7 @@ class WatchPass(Pass):
         at = self.at
         off = imm[1]
         lane = imm[3] if len(imm) > 3 else None
-        rest = {STORE: (vt,), RMW: (vt,), CMPXCHG: (vt, vt), V128: ("v128",), LANE: ("v128",), READ: (),
-                READ_LANE: ("v128",)}[kind]
+        rest = operands(kind, vt)
         a = fn.scratch(at, 0)
         slots = [fn.scratch(t, i + 1) for i, t in enumerate(rest)]
         before = bytearray()

@@ -59,8 +59,9 @@ class Block:
 @dataclass
 class Finding:
     kind: str  # double-free | invalid-free | size-mismatch | use-after-free | outside-block (--memcheck)
+    #            | uninit-read (--memcheck-uninit)
     address: int
-    site: int
+    site: int  # the free's site (a bad free); an uninit-read: the site that allocated the block; else -1
     call: int
     message: str
     freed_at: int | None = None  # a double free, a use after free: the site of the (first) free

@@ -40,6 +40,8 @@ def _findings(findings, sites) -> list:
                                                          else "")))
         if f.count > 1:
             line.append(f" ({f.count} times)")
+        if f.kind == "uninit-read" and s is not None:  # a read of never-written bytes: where the block came from
+            line.append(shown(f"; allocated in {_site_text(s)}" + (f" ({s.location})" if s.location else "")))
         if f.freed_at is not None:
             fs = sites.get(f.freed_at)
             verb = "first freed" if f.kind == "double-free" else "freed"

@@ -25,19 +25,25 @@ first; past MAX_LIVE new blocks are counted, not kept, and a note says so).
 
 from __future__ import annotations
 
+import re
 import struct
 from collections import OrderedDict
 
 from ..errors import UsageError
 from ..instrument import heap as hp
+from ..instrument.accesses import COPY, FILL, INIT, LANE, NOTIFY, STORE, V128
 from ..instrument.heap import AFTER, BEFORE, CANCEL_BASE, CANCEL_SLOTS, CAPACITY, HOST_SITE, RECORD, HeapPass
 from ..instrument.heap_pointers import NONE as _POINTER_NONE
+from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
 from ..model.heap import Block, Finding, Site
 
 MAX_LIVE = 1_000_000
 MAX_FREED = 100_000
 MAX_PATH = 32
 MASK64 = (1 << 64) - 1
+_NOT_LIVE = re.compile(b"[^\\x00\\x04]")  # --memcheck-uninit: a shadow byte outside every live block
+_LIVE = bytes.maketrans(b"\x01\x02", b"\x00\x00")  # --memcheck-uninit: a live block's freed/unallocated bytes
+_NOT_READS = frozenset({STORE, V128, LANE, NOTIFY, FILL, INIT, COPY})  # a never-written byte is no finding for them
 _RECORD = struct.Struct("<II5Q")  # code, site, arg0..arg3, result (instrument/heap.py's 48-byte record)
 
 
@@ -111,15 +117,18 @@ class HeapTracker:
         self.mc_hits: dict[int, Finding] = {}  # access site → its finding
         self.mc_ignore = frozenset(ignore)  # --memcheck-ignore: function names whose accesses are not reported
         self.mc_ignored = 0
+        self.mc_uninit = bool(memcheck is not None and memcheck.uninit)  # --memcheck-uninit
         if memcheck is not None:
             self._shadow = ex[memcheck.exports["shadow"]]
             self._mc_func = wasmtime.Func(session.store, wasmtime.FuncType(
-                [wasmtime.ValType.i32(), wasmtime.ValType.i64()], []), self._mc_hook)
+                [wasmtime.ValType.i32()] + [wasmtime.ValType.i64()] * 3, []), self._mc_hook)
             ex[hpass.exports["table"]].set(session.store, 1, self._mc_func)
             self._fresh = 0
+            self._heap_base = None
             self._sync_shadow()
             size = session.memory_size(0)
             if heap_base is not None and 0 < heap_base < size:
+                self._heap_base = heap_base
                 self._mark(heap_base, size - heap_base, 2)  # heap memory no block holds yet
                 self._fresh = 2
                 ex[memcheck.exports["fresh"]].set_value(session.store, 2)  # and the pages memory.grow adds
@@ -247,7 +256,7 @@ class HeapTracker:
                     live[res] = [size, site, self.allocations, call, p]
                     self._live_bytes += size
                     if self.mc is not None:
-                        self._mark(res, size, 0)
+                        self._mark_live(res, size)
                     continue
                 self._alloc(res, size, site, p)  # counted, and dropped: too many live blocks
                 continue
@@ -396,7 +405,7 @@ class HeapTracker:
         self.live[ptr] = [size, site, self.allocations, self.call, list(path[-MAX_PATH:]) if path else None]
         self._live_bytes += size
         if self.mc is not None:
-            self._mark(ptr, size, 0)
+            self._mark_live(ptr, size)
 
     def _free(self, ptr: int, site: int, size: int | None, fname: str, report: bool = True) -> None:
         b = self.live.pop(ptr, None)
@@ -432,34 +441,74 @@ class HeapTracker:
         if end > addr:
             self._shadow.write(store, bytes([value]) * (end - addr), addr)
 
-    def _mc_hook(self, access: int, addr: int) -> None:
+    def _mark_live(self, ptr: int, n: int) -> None:
+        """The shadow of a block the log says was allocated: live. With --memcheck-uninit only its freed or
+        unallocated bytes become 0: the wrapper marked the block in wasm when it was allocated (never written:
+        4), and the program may have written some of it since; the host never marks a byte never written."""
+        if not self.mc_uninit:
+            self._mark(ptr, n, 0)
+            return
+        store = self.session.store
+        end = min(ptr + n, self._shadow.data_len(store))
+        if end > ptr:
+            old = self._shadow.read(store, ptr, end)
+            new = old.translate(_LIVE)
+            if new != old:
+                self._shadow.write(store, new, ptr)
+
+    def _mc_hook(self, access: int, addr: int, n: int, bad: int) -> None:
         try:
-            self._mc_hit(access, addr & MASK64)
+            if bad in (IMPORT_ARG, IMPORT_IOVECS):  # --memcheck-uninit: after a call of an imported function
+                self._import_wrote(addr & MASK64, n & MASK64, bad == IMPORT_IOVECS)
+                return
+            self._mc_hit(access, addr & MASK64, n & MASK64, bad & MASK64)
         except Exception as exc:  # noqa: BLE001 - reporting must not change the program
             self.notes.append(f"a --memcheck hit could not be reported: {exc}")
 
-    def _mc_hit(self, access: int, addr: int) -> None:
+    def _mc_hit(self, access: int, addr: int, n: int, bad: int) -> None:
+        """The access ``access`` of ``n`` bytes at ``addr`` found a shadow byte that is not fine at or after
+        ``bad`` (instrument/memcheck.py's hook)."""
+        s = self.mc.sites[access]
+        clear = self.mc_uninit and s.write and s.size is not None  # it writes its bytes: never-written no more
         f = self.mc_hits.get(access)
+        if f is not None and not self.mc_uninit:  # (with --memcheck-uninit a known site's bytes are cleared below)
+            f.count += 1
+            return
+        if f is None and (len(self.mc_hits) >= 1000 or (
+                self.mc_ignore and self.session.function_name(s.func_index) in self.mc_ignore)):
+            self.mc_ignored += len(self.mc_hits) < 1000
+            if clear:
+                self._clear_uninit(addr, n)
+            return
+        if f is None:
+            self.drain()  # a new finding: the blocks the log holds (not read yet) name its block
+        # the first byte of the access the shadow does not call fine (a bulk range's scan found it; the inline
+        # check of the other accesses read all their bytes at once: at most 16)
+        top = self._shadow.data_len(self.session.store)
+        end = min(addr + n, bad + 16, top)
+        shadow = self._shadow.read(self.session.store, bad, end) if bad < end else b""
+        k = next((k for k, b in enumerate(shadow) if b & 3), None)  # freed (1) or unallocated (2)
+        if k is None and self.mc_uninit and s.kind not in _NOT_READS:
+            k = next((k for k, b in enumerate(shadow) if b == UNINIT), None)
+            # reported once: from now on the bytes count as written (as valgrind's memcheck does, so that a loop
+            # that reads them again does not call the host each time, and a value read once is not reported at
+            # every later use)
+            clear = k is not None
+        if clear:
+            self._clear_uninit(addr, n)
+        if k is None:  # nothing (left) to report: e.g. the log knew the block (drained above)
+            return
         if f is not None:
             f.count += 1
             return
-        if len(self.mc_hits) >= 1000:
+        value = shadow[k]
+        what = f"{s.name}: {s.verb} {n} byte{'s' if n != 1 else ''} at {addr:#x}"
+        if bad + k > addr:
+            what += f" (from its byte {bad + k - addr}, at {bad + k:#x})"
+            addr = bad + k
+        if value == UNINIT:
+            self._uninit_finding(access, s, addr, what)
             return
-        s = self.mc.sites[access]
-        if self.mc_ignore and self.session.function_name(s.func_index) in self.mc_ignore:
-            self.mc_ignored += 1
-            return
-        self.drain()  # a new finding: the blocks the log holds (not read yet) name its block
-        verb = "write" if s.write else "read"
-        what = f"{verb} of {s.size} byte{'s' if s.size != 1 else ''} at {addr:#x}"
-        # the first byte of the access the shadow does not call fine (the check reads its first and last)
-        top = self._shadow.data_len(self.session.store)
-        shadow = self._shadow.read(self.session.store, addr, min(addr + max(s.size, 1), top)) if addr < top else b""
-        bad = next((k for k, b in enumerate(shadow) if b), 0)
-        value = shadow[bad] if shadow else 0
-        if bad:
-            what += f" (from its byte {bad}, at {addr + bad:#x})"
-            addr += bad
         freed_at = None
         if value == 1:
             kind = "use-after-free"
@@ -484,6 +533,72 @@ class HeapTracker:
         f = Finding(kind, addr, -1, self.call, what, freed_at, site)
         self.mc_hits[access] = f
         self.findings.append(f)
+
+    def _uninit_finding(self, access: int, s, addr: int, what: str) -> None:
+        near = max((p for p in self.live if p <= addr), default=None)
+        site = -1
+        if near is not None and addr < near + self.live[near][0]:
+            what += f": never written, {addr - near} bytes into the block of {self.live[near][0]} bytes at {near:#x}"
+            site = self.live[near][1]
+        else:
+            what += ": never written"
+        where = Site(access, self.session.function_name(s.func_index), s.func_index, s.offset, None, None)
+        f = Finding("uninit-read", addr, site, self.call, what, None, where)
+        self.mc_hits[access] = f
+        self.findings.append(f)
+
+    def _import_wrote(self, addr: int, n: int, iovecs: bool) -> None:
+        """An imported function (a host function: WASI, the embedder's) returned: it may have written memory 0
+        where its arguments point. An argument (``addr``) that points into the heap makes the never-written
+        bytes from there written, up to the first byte outside every live block (at most 1 MiB; with
+        ``__heap_base`` unknown, where nothing marks the bytes outside the blocks, only when it points at a
+        never-written byte, and at most 64 KiB); an iovec array (``n`` entries at ``addr``), every buffer it
+        names. Conservative: a byte the host did not write may be counted as written (a missed report), never
+        the other way round."""
+        store = self.session.store
+        top = self._shadow.data_len(store)
+        if iovecs:
+            n = min(n, 1024)
+            if addr + 8 * n > min(top, self.session.memory_size(0)):
+                return
+            raw = self.session.read(addr, 8 * n)
+            for buf, length in struct.iter_unpack("<II", raw):
+                self._clear_uninit(buf, length)
+            return
+        if self._heap_base is None:
+            if addr >= top or self._shadow.read(store, addr, addr + 1) != bytes([UNINIT]):
+                return
+            limit = 1 << 16
+        elif addr < self._heap_base:  # the stack or static data: no block there
+            return
+        else:
+            limit = 1 << 20
+        p = addr
+        while p < top and p - addr < limit:  # the block's bytes from p: 0 (written) or 4 (never written)
+            chunk = self._shadow.read(store, p, min(p + 65536, top, addr + limit))
+            m = _NOT_LIVE.search(chunk)
+            end = m.start() if m else len(chunk)
+            if UNINIT in chunk[:end]:
+                self._shadow.write(store, chunk[:end].replace(bytes([UNINIT]), b"\x00"), p)
+            if m:
+                return
+            p += end
+
+    def host_wrote(self, addr: int, n: int) -> None:
+        """The host wrote [addr, addr + n) of memory 0 (an ``s:`` argument's bytes, ``--write``): with
+        --memcheck-uninit, those bytes are written."""
+        if self.mc_uninit:
+            self._clear_uninit(addr, n)
+
+    def _clear_uninit(self, addr: int, n: int) -> None:
+        """The never-written (4) shadow bytes of [addr, addr + n) set to 0: an access wrote them."""
+        store = self.session.store
+        end = min(addr + n, self._shadow.data_len(store))
+        if end > addr:
+            old = self._shadow.read(store, addr, end)
+            new = old.replace(bytes([UNINIT]), b"\x00")
+            if new != old:
+                self._shadow.write(store, new, addr)
 
     def _cancelled_block(self, addr: int):
         """(pointer, (site, None, size)) of a block that wasm allocated and freed without the host reading
@@ -597,9 +712,10 @@ def memcheck_heap_base(module, symbols) -> int | None:
 
 
 def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bool = False,
-                      memcheck: bool = False, memcheck_ignore=(), **options):
-    """(session, symbols) with heap tracking on (see heap_spec); ``memcheck``: also every load and store of
-    memory 0 checked against the live and freed blocks (MemcheckPass)."""
+                      memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False, **options):
+    """(session, symbols) with heap tracking on (see heap_spec); ``memcheck``: also every access of memory 0
+    checked against the live and freed blocks (MemcheckPass); ``memcheck_uninit``: and reads of heap bytes
+    never written."""
     from . import load_module, open_session, symbols_for
 
     module = load_module(path_or_module)
@@ -609,8 +725,9 @@ def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bo
         spec["memcheck"] = True
         spec["heap_base"] = memcheck_heap_base(module, symbols)
         spec["memcheck_ignore"] = tuple(memcheck_ignore)
-    elif memcheck_ignore:
-        raise UsageError("--memcheck-ignore needs --memcheck")
+        spec["memcheck_uninit"] = bool(memcheck_uninit)
+    elif memcheck_ignore or memcheck_uninit:
+        raise UsageError(f"{'--memcheck-ignore' if memcheck_ignore else '--memcheck-uninit'} needs --memcheck")
     session = open_session(module, heap=spec, **options)
     session.heap_tracker.notes[:0] = spec["notes"]
     return session, symbols
@@ -678,11 +795,13 @@ def type_blocks(blocks: list[Block], symbols, read, max_blocks: int = 100_000) -
 
 
 def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc: str | None = None,
-                paths: bool = False, memcheck: bool = False, memcheck_ignore=(), **options):
+                paths: bool = False, memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False,
+                **options):
     """``wasmem heap``: the live blocks after the ``after`` calls. Returns (report, session); the caller
     closes the session."""
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
-                                         memcheck_ignore=memcheck_ignore, **options)
+                                         memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
+                                         **options)
     try:
         _, trap = _run(session, symbols, after, alloc, "--after")
         report = live_heap(session, symbols, list(after), trap=trap)
@@ -712,7 +831,7 @@ def live_heap(session, symbols, calls=(), trap: str | None = None):
 
 def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), allocator: str | None = None,
                 alloc: str | None = None, max_growth: int | None = None, paths: bool = False,
-                memcheck: bool = False, memcheck_ignore=(), **options):
+                memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False, **options):
     """``wasmem leaks``: calls ``call`` ("FUNC ARGS") ``repeat`` times after the ``before`` calls and follows
     the live bytes. Returns (report, session); the caller closes the session."""
     from ..model.heap import Iteration, LeakReport, LeakSite
@@ -722,7 +841,8 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         raise UsageError(f"--repeat {repeat}: give at least 1")
     name, args = split_call(call)
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
-                                         memcheck_ignore=memcheck_ignore, **options)
+                                         memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
+                                         **options)
     try:
         tr = session.heap_tracker
         _, trap = _run(session, symbols, before, alloc, "--before")

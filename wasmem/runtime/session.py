@@ -481,7 +481,7 @@ class Session:
         if self.heap_pass is not None and heap.get("memcheck"):
             from ..instrument.memcheck import MemcheckPass
 
-            self.memcheck_pass = MemcheckPass(self.heap_pass)
+            self.memcheck_pass = MemcheckPass(self.heap_pass, uninit=bool(heap.get("memcheck_uninit")))
         self.callpath_pass = CallPathPass() if (self.watch_pass is not None and watch.get("call_path", True)) or (
             self.heap_pass is not None and heap.get("paths")) else None
         extra = tuple(p for p in (self.heap_pass, self.heap_pointer_pass, self.memcheck_pass, self.callpath_pass,
@@ -1457,6 +1457,8 @@ class Session:
             raise UsageError(f"cannot write {len(data)} bytes at {addr:#x}: memory {memory} is {size} bytes")
         if data:
             ctypes.memmove(m.address(self.store) + addr, bytes(data), len(data))
+            if memory == 0 and self.heap_tracker is not None:  # --memcheck-uninit: written bytes are written
+                self.heap_tracker.host_wrote(addr, len(data))
 
     def _image(self, index: int) -> bytes:
         m = self.memories[index]

@@ -23,7 +23,7 @@ import re
 import struct
 
 from ..errors import UsageError, WasmemError
-from ..instrument.watch import CMPXCHG, COPY, FILL, INIT, LANE, READ, READ_LANE, RMW, STORE, V128
+from ..instrument.accesses import CMPXCHG, COPY, FILL, INIT, LANE, READ, READ_LANE, RMW, STORE, V128
 from ..model.watch import MAX_HITS, MAX_VALUE_BYTES, WatchHit, WatchReport, WatchTarget
 from .hosts.base import HostTrap
 
