@@ -91,3 +91,19 @@ def test_the_results_are_unchanged():
     pex = wasmtime.Instance(plain, wasmtime.Module(plain.engine, wat(TEXT)), []).exports(plain)
     for k in range(4):
         assert run(k)[0] == pex["run"](plain, k)
+
+
+def test_a_multi_value_function_in_a_module_of_many_types_keeps_a_valid_block_type():
+    """The wrapping block of a function with several results names a type index, an s33: from 64 on it takes
+    two bytes (a one-byte uleb of 64..127 reads as a negative value type and the module did not validate)."""
+    types = "\n".join(f"  (type (func (param {' '.join(['i32'] * (k % 7 + 1))}) (result {'f32 ' * (k // 7 + 1)})))"
+                      for k in range(70))
+    text = f"""(module
+{types}
+  (memory 1)
+  (func (export "pair") (result i32 i64) (i32.const 1) (i64.const 2)))"""
+    data = wat(text)
+    cp = CallPathPass()
+    out = rewrite(data, [cp]).data
+    inst = wasmtime.Instance(store := wasmtime.Store(), wasmtime.Module(store.engine, out), [])
+    assert inst.exports(store)["pair"](store) == [1, 2]

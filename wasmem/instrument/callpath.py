@@ -20,7 +20,7 @@ index declares) is left out of the path. Cost: about ten instructions per call a
 
 from __future__ import annotations
 
-from ..parser.encode import uleb
+from ..parser.encode import sleb, uleb
 from .rewriter import VALTYPE_CODES, Builder, Edit, FunctionContext, Pass
 
 MEMORY_EXPORT = "__wasmem_callpath"
@@ -46,7 +46,7 @@ class CallPathPass(Pass):
         if len(results) == 1 and results[0] in VALTYPE_CODES and results[0] != "funcref":
             return bytes([VALTYPE_CODES[results[0]]])
         if all(t in VALTYPE_CODES and t != "funcref" for t in results):
-            return uleb(self._b.func_type((), results))  # a type index: s33, positive and small
+            return sleb(self._b.func_type((), results))  # a type index: an s33 (64 and up take two bytes)
         return None
 
     def enter(self, fn: FunctionContext) -> bytes:
