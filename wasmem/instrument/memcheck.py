@@ -201,7 +201,12 @@ class MemcheckPass(Pass):
         return sid
 
     def _call_hook(self) -> bytes:
-        return b"\x41\x01\x11" + uleb(self.hook_type) + uleb(self.heap.table)
+        """Calls the host with the hit's operands (hook table entry 1); while the start function runs the host
+        has not filled the entry yet (tracking is on from the start), and the hit is dropped. (The ``if``'s block
+        type is the hook's type index, an s33.)"""
+        table = uleb(self.heap.table)
+        return (b"\x41\x01\x25" + table + b"\xd1\x04" + sleb(self.hook_type) + b"\x1a" * len(HOOK_PARAMS)
+                + b"\x05\x41\x01\x11" + uleb(self.hook_type) + table + b"\x0b")
 
     def _shadow_op(self, opcode: bytes, offset: int = 0) -> bytes:
         """An access of the shadow memory (opcode ``opcode``, alignment hint 1 byte) at ``offset``."""
