@@ -56,7 +56,7 @@ allocation* (four appended globals: block, size, site, code ``PENDING + k``, exp
 (``$flush``). A free (without a size, or with the pending block's size: Rust's dealloc) of the pending
 block settles both: nothing is logged, the pair is added to the exported ``cancelled`` /
 ``cancelled_bytes`` globals (the host adds them to its counts), and ``(pointer, site, size)`` of that free
-goes into a 4096-slot table after the records (hashed by pointer), so that a second free of the same
+goes into a 4096-slot table after the records (slot: bits 4-15 of the pointer), so that a second free of the same
 pointer is still a *double* free with the first free's site (unless another settled free took the slot
 since: then it is reported as an invalid free). Every other event flushes the pending allocation first, so
 the log stays in order; the host reads the pending allocation after the log's records.
@@ -309,9 +309,8 @@ class HeapPass(Pass):
         out += (b"\x42\x7f" if self.is64 else b"\x41\x7f") + _i(_GSET, self.pend_ptr)
         out += _i(_GGET, self.cancelled) + b"\x42\x01\x7c" + _i(_GSET, self.cancelled)
         out += _i(_GGET, self.cancelled_bytes) + _i(_GGET, self.pend_size) + w + b"\x7c" + _i(_GSET, self.cancelled_bytes)
-        # slot = ((ptr >> 4) ^ (ptr >> 16)) & (SLOTS - 1), as an offset
-        out += _i(_GET, p) + w + b"\x42\x04\x88" + _i(_GET, p) + w + b"\x42\x10\x88\x85\xa7"
-        out += _const(CANCEL_SLOTS - 1) + b"\x71\x41\x04\x74" + _i(_TEE, tmp)
+        # the slot's offset: (ptr >> 4) & (SLOTS - 1), times 16 (blocks are at least 8-aligned: neighbours differ)
+        out += _i(_GET, p) + (b"\xa7" if self.is64 else b"") + _const((CANCEL_SLOTS - 1) << 4) + b"\x71" + _i(_TEE, tmp)
         out += _i(_GET, p) + w + mop(0x37, 3, CANCEL_BASE)
         out += _i(_GET, tmp) + site + mop(0x36, 2, CANCEL_BASE + 8)
         out += _i(_GET, tmp) + _i(_GGET, self.pend_size) + (b"\xa7" if self.is64 else b"") + mop(0x36, 2, CANCEL_BASE + 12)

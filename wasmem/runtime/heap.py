@@ -615,7 +615,7 @@ class HeapTracker:
 
     def _cancelled_free(self, ptr: int) -> int | None:
         """The site of the last free of ``ptr`` that wasm cancelled with its allocation, if the table has it."""
-        slot = ((ptr >> 4) ^ (ptr >> 16)) & (CANCEL_SLOTS - 1)
+        slot = (ptr >> 4) & (CANCEL_SLOTS - 1)  # as instrument/heap.py's _settle
         raw = self._log.read(self.session.store, CANCEL_BASE + 16 * slot, CANCEL_BASE + 16 * slot + 12)
         if int.from_bytes(raw[:8], "little") != ptr:
             return None
