@@ -1182,7 +1182,9 @@ class Session:
         value &= (1 << bits) - 1
         if value >> (bits - 1):
             value -= 1 << bits
-        self.exports[name].set_value(self.store, value)
+        g = self.exports[name]
+        if g.value(self.store) != value:  # a read costs about 2 µs through wasmtime-py, a write about 10
+            g.set_value(self.store, value)
 
     def _get_raw(self, name: str) -> int:
         return self.exports[name].value(self.store) & ((1 << self.instrumented.bits) - 1)
