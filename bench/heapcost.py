@@ -50,9 +50,11 @@ def measure(repeat: int, sizes=(2_000, 20_000, 200_000)) -> list[dict]:
     logged = wasmem.open(m, paint=False, heap=heap_spec(m, symbols=sym))
     lt = logged.heap_tracker
 
-    def drop(path=None):  # the log emptied, the pending allocation dropped: nothing read
-        lt._count.set_value(logged.store, 0)
-        lt._pending[0].set_value(logged.store, -1)
+    def drop(path=None):  # the log emptied, the pending allocation dropped: nothing read (a write only when needed)
+        if lt._count.value(logged.store):
+            lt._count.set_value(logged.store, 0)
+        if lt._pending[0].value(logged.store) != -1:
+            lt._pending[0].set_value(logged.store, -1)
 
     lt.drain = drop
     tracked = wasmem.open(m, paint=False, heap=heap_spec(m, symbols=sym))
