@@ -3,8 +3,9 @@
 Which functions allocate and free, and what their parameters mean, comes from ``model/allocators.py``
 (an :class:`AllocatorFunction` with its :class:`Convention`). Every ``call F`` of an allocator function
 F in the module's code gets the tracking code *inline*, around the call (its operands are kept in scratch
-locals): a call from wasm costs a few nanoseconds, a malloc/free pair of a fast allocator about ten, so
-an extra call per event would be most of the cost. SITE numbers the call instruction (:class:`HeapSite`:
+locals): a call from wasm costs a few nanoseconds (more with epoch interruption, which wasmem's sessions
+use: every function entry checks the epoch), a malloc/free pair of a fast allocator about ten, so an extra
+call per event would be most of the cost; the settling of a pending allocation's free is inline too. SITE numbers the call instruction (:class:`HeapSite`:
 the calling function and the call's original code offset, which DWARF's line table turns into
 file:line). A ``return_call F`` cannot have code after it: it becomes ``i32.const SITE; return_call
 W_F``, an appended *wrapper* ``W_F(params of F…, site i32) -> results of F`` with the same tracking.
@@ -162,7 +163,6 @@ class HeapPass(Pass):
         self.table = b.add_table(2)  # entry 0: the log is full; entry 1: a memcheck hit (MemcheckPass)
         self.log_func = b.add_function(b.func_type(("i32", "i32", "i64", "i64", "i64", "i64", "i64")))
         self.flush_func = b.add_function(b.func_type(()))
-        self.settle_func = b.add_function(b.func_type((self.pt, "i32")))
         # with --memcheck: $mark(addr, n, state) fills the shadow of [addr, addr + n) in wasm (see MemcheckPass)
         self.mark_func = (b.add_function(b.func_type(("i32", "i32", "i32"))) if self.memcheck is not None
                           else None)
@@ -261,7 +261,7 @@ class HeapPass(Pass):
                 if "old_size" in params:
                     before += (_i(_GET, args[params.index("old_size")]) + _i(_GGET, self.pend_size)
                                + (b"\x51" if self.is64 else b"\x46") + b"\x71")
-                before += b"\x04\x40" + _i(_GET, p) + site + b"\x10" + uleb(self.settle_func) + b"\x05" + slow + b"\x0b"
+                before += b"\x04\x40" + self._settle(p, site, tmp) + b"\x05" + slow + b"\x0b"
             else:
                 before += slow
             before += b"\x0b"
@@ -322,7 +322,6 @@ class HeapPass(Pass):
     def finish(self, b: Builder) -> None:
         b.set_body(self.log_func, self._log_body())
         b.set_body(self.flush_func, self._flush_body())
-        b.set_body(self.settle_func, b"\x01\x01\x7f" + self._settle(0, _i(_GET, 1), 2) + b"\x0b")
         if self.mark_func is not None:
             b.set_body(self.mark_func, self._mark_body())
         for k, a in enumerate(self.allocators):
