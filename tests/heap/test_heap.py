@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from conftest import run_main
+from heap_util import heap, leaks
 
 import wasmem
 from wasmem.errors import UsageError
 from wasmem.runtime import load_module, symbols_for
-from wasmem.runtime.heap import heap_report, heap_spec, leak_report
+from wasmem.runtime.heap import heap_spec
 
 DATA = Path(__file__).resolve().parent / "data"
 C = str(DATA / "heapdemo.wasm")
@@ -25,18 +26,6 @@ SOURCE = (DATA / "heapdemo.c").read_text()
 
 def line_of(marker: str) -> int:
     return next(i for i, text in enumerate(SOURCE.splitlines(), 1) if marker in text)
-
-
-def leaks(path, call, **kw):
-    report, session = leak_report(path, call, **kw)
-    session.close()
-    return report
-
-
-def heap(path, **kw):
-    report, session = heap_report(path, **kw)
-    session.close()
-    return report
 
 
 # -- C: wasi libc malloc ---------------------------------------------------------------------------------

@@ -8,42 +8,10 @@ import json
 from pathlib import Path
 
 from conftest import run_main
+from heap_util import ZIG, heap, leaks, zig_line
 
 from wasmem.model.allocators import find_allocators
 from wasmem.parser import WasmModule
-from wasmem.parser.code import iter_instruction_tuples
-from wasmem.runtime.heap import heap_report, leak_report
-
-DATA = Path(__file__).resolve().parent / "data"
-ZIG = str(DATA / "zigheap.wasm")
-FNPTR = str(DATA / "fnptr_heap.wasm")
-ZIG_SOURCE = (DATA / "zigheap.zig").read_text()
-
-
-def zig_line(marker: str) -> str:
-    return f"zigheap.zig:{next(i for i, t in enumerate(ZIG_SOURCE.splitlines(), 1) if marker in t)}"
-
-
-def leaks(path, call, **kw):
-    report, session = leak_report(path, call, **kw)
-    session.close()
-    return report
-
-
-def heap(path, **kw):
-    report, session = heap_report(path, **kw)
-    session.close()
-    return report
-
-
-def call_indirects(path: str, func_name: str) -> list[int]:
-    """Original offsets of the call_indirect instructions of one function."""
-    data = Path(path).read_bytes()
-    m = WasmModule.from_bytes(data)
-    e = m.find_export(func_name)
-    idx = e.index if e is not None else next(i for i, n in m.names.functions.items() if n == func_name)
-    body = next(b for b in m.functions if b.index == idx)
-    return [off for off, op, _ in iter_instruction_tuples(data, body.start, body.end) if op in (0x11, 0x13)]
 
 
 # -- discovery -------------------------------------------------------------------------------------------
