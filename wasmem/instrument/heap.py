@@ -5,7 +5,8 @@ Which functions allocate and free, and what their parameters mean, comes from ``
 F in the module's code gets the tracking code *inline*, around the call (its operands are kept in scratch
 locals): a call from wasm costs a few nanoseconds (more with epoch interruption, which wasmem's sessions
 use: every function entry checks the epoch), a malloc/free pair of a fast allocator about ten, so an extra
-call per event would be most of the cost; the settling of a pending allocation's free is inline too. SITE numbers the call instruction (:class:`HeapSite`:
+call per event would be most of the cost; the settling of a pending allocation's free is inline too.
+SITE numbers the call instruction (:class:`HeapSite`:
 the calling function and the call's original code offset, which DWARF's line table turns into
 file:line). A ``return_call F`` cannot have code after it: it becomes ``i32.const SITE; return_call
 W_F``, an appended *wrapper* ``W_F(params of F…, site i32) -> results of F`` with the same tracking.
@@ -17,11 +18,11 @@ segments, ``ref.func`` and DWARF stay valid; offsets are mapped back by the rewr
 
 What the tracking does::
 
-    [free, realloc: if depth == 0: settle the pending allocation (below) or $pre_k(args…, site)]
+    [free, realloc: if depth == 0: settle a pending allocation (below) or $pre_k(args…, site)]
     depth += 1
     results = F(args…)
     depth -= 1
-    [alloc, calloc, realloc, …: if depth == 0: make it the pending allocation (below) or $post_k(args…, site, result)]
+    [alloc, calloc, realloc, …: if depth == 0: make it a pending allocation (below) or $post_k(args…, site, result)]
 
 ``depth`` (an appended global) makes only the *outermost* allocator call count: ``realloc`` calling
 ``malloc`` inside, ``__rust_alloc`` → ``__rdl_alloc`` → ``malloc`` are one event. The host resets it
@@ -46,21 +47,25 @@ index), and the host drains the log. The host also drains after every call. The 
 call path; the pass is then built ``immediate``: nothing is left pending). Memory 0 is never touched:
 the program sees the same bytes as under a plain host.
 
-The pending allocation: pairs settled in wasm
----------------------------------------------
+Pending allocations: pairs settled in wasm
+-----------------------------------------
 Even a record per event costs more than the host can *read*: turning a record into a live block in
 Python takes about a microsecond. So the commonest pattern — a block freed soon after it was allocated —
 is settled in wasm. An allocation by a malloc-, calloc- or Rust-alloc-shaped function (operands and result
-of the module's pointer type) that returns a block is not logged at once: it becomes the *pending
-allocation* (four appended globals: block, size, site, code ``PENDING + k``, exported as
-``__wasmem_heap_pending_*``; block -1 = none), and the one pending before it goes into the log
-(``$flush``). A free (without a size, or with the pending block's size: Rust's dealloc) of the pending
-block settles both: nothing is logged, the pair is added to the exported ``cancelled`` /
-``cancelled_bytes`` globals (the host adds them to its counts), and ``(pointer, site, size)`` of that free
-goes into a 4096-slot table after the records (slot: bits 4-15 of the pointer), so that a second free of the same
-pointer is still a *double* free with the first free's site (unless another settled free took the slot
-since: then it is reported as an invalid free). Every other event flushes the pending allocation first, so
-the log stays in order; the host reads the pending allocation after the log's records.
+of the module's pointer type) that returns a block is not logged at once: it becomes a *pending
+allocation* in a table of PEND_SLOTS entries after the records (block, size, site, code ``PENDING + k``;
+the entry chosen by ``_slot`` from the block's address; the global ``pend_count``, exported as
+``__wasmem_heap_pending``, counts the entries taken). An allocation still pending in that entry (a block that lives on) goes
+into the log first (``$evict``). A free (without a size, or with the pending block's size: Rust's dealloc)
+of a pending block settles both: nothing is logged, the entry is free again, the pair is added to the
+exported ``cancelled`` / ``cancelled_bytes`` globals (the host counts what they grew by), and ``(pointer,
+site, size)`` of that free goes into a 4096-slot table of settled frees (slot: bits 4-15 of the pointer),
+so that a second free of the same pointer is still a *double* free with the first free's site (unless
+another settled free took the slot since: then it is reported as an invalid free). Every other event about
+a pending block (a free that does not settle it, a realloc, a collector's free) evicts it first
+(``$evict_ptr``), so that the log holds each block's events in order; the host reads the table after the
+log's records, at every drain, and empties it. A loop that keeps blocks for a while (a ring of buffers)
+thus costs the host nothing as long as they fit the table; only blocks that outlive their entry are logged.
 
 Calls through a function pointer (``call_indirect``, ``call_ref``: Zig's ``std.mem.Allocator``) are
 tracked by ``heap_pointers.py`` (run right after this pass): the table entries of F reach a wrapper that
@@ -82,17 +87,17 @@ LOG_EXPORT = "__wasmem_heap_log"
 COUNT_EXPORT = "__wasmem_heap_count"
 LIMIT_EXPORT = "__wasmem_heap_limit"
 DEPTH_EXPORT = "__wasmem_heap_depth"
-PEND_PTR_EXPORT = "__wasmem_heap_pending_ptr"  # the pending allocation (see the module docstring); -1: none
-PEND_SIZE_EXPORT = "__wasmem_heap_pending_size"
-PEND_SITE_EXPORT = "__wasmem_heap_pending_site"
-PEND_CODE_EXPORT = "__wasmem_heap_pending_code"
+PEND_COUNT_EXPORT = "__wasmem_heap_pending"  # how many entries of the table of pending allocations are taken
 LOST_EXPORT = "__wasmem_heap_lost"
 HOOK_TABLE_EXPORT = "__wasmem_heap_hook"
 RECORD = 48
-LOG_PAGES = 5  # 4 pages of records, then one page of the recently cancelled frees
+LOG_PAGES = 6  # 4 pages of records, one of the recently cancelled frees, one of the pending allocations
 CAPACITY = 4 * 65536 // RECORD  # records the log holds (5461)
 CANCEL_BASE = 4 * 65536  # the table of cancelled frees: CANCEL_SLOTS entries (pointer i64, site i32, size i32)
 CANCEL_SLOTS = 4096
+PEND_BASE = 5 * 65536  # the table of pending allocations: PEND_SLOTS entries of PEND_ENTRY bytes
+PEND_SLOTS = 512  # (block i64, 0 = a free entry; size i64; site i32; code i32); see HeapPass._slot
+PEND_ENTRY = 32
 CANCELLED_EXPORT = "__wasmem_heap_cancelled"  # i64: allocation/free pairs cancelled in wasm
 CANCELLED_BYTES_EXPORT = "__wasmem_heap_cancelled_bytes"  # i64: their bytes
 PENDING = 0x10000  # record code PENDING + k: a pending allocation of allocator k, its size in arg0
@@ -154,15 +159,12 @@ class HeapPass(Pass):
         self.cancelled = b.add_global("i64", b"\x42\x00")
         self.cancelled_bytes = b.add_global("i64", b"\x42\x00")
         self.lost = b.add_global("i32", b"\x41\x00")  # records dropped before the host could drain the log
-        none = b"\x42\x7f" if self.is64 else b"\x41\x7f"
-        self.pend_ptr = b.add_global(self.pt, none)  # the pending allocation's block (-1: none)
-        self.pend_size = b.add_global(self.pt, none[:1] + b"\x00")
-        self.pend_site = b.add_global("i32", b"\x41\x00")
-        self.pend_code = b.add_global("i32", b"\x41\x00")
+        self.pend_count = b.add_global("i32", b"\x41\x00")  # taken entries of the table of pending allocations
         self.hook_type = b.func_type((), (), fresh=True)
         self.table = b.add_table(2)  # entry 0: the log is full; entry 1: a memcheck hit (MemcheckPass)
         self.log_func = b.add_function(b.func_type(("i32", "i32", "i64", "i64", "i64", "i64", "i64")))
-        self.flush_func = b.add_function(b.func_type(()))
+        self.evict_func = b.add_function(b.func_type(("i32",)))  # $evict(entry offset): logged, entry freed
+        self.evict_ptr_func = b.add_function(b.func_type((self.pt,)))  # $evict_ptr(block): its entry, if any
         # with --memcheck: $mark(addr, n, state) fills the shadow of [addr, addr + n) in wasm (see MemcheckPass)
         self.mark_func = (b.add_function(b.func_type(("i32", "i32", "i32"))) if self.memcheck is not None
                           else None)
@@ -173,10 +175,7 @@ class HeapPass(Pass):
                         "cancelled": b.export(CANCELLED_EXPORT, "global", self.cancelled),
                         "cancelled_bytes": b.export(CANCELLED_BYTES_EXPORT, "global", self.cancelled_bytes),
                         "lost": b.export(LOST_EXPORT, "global", self.lost),
-                        "pend_ptr": b.export(PEND_PTR_EXPORT, "global", self.pend_ptr),
-                        "pend_size": b.export(PEND_SIZE_EXPORT, "global", self.pend_size),
-                        "pend_site": b.export(PEND_SITE_EXPORT, "global", self.pend_site),
-                        "pend_code": b.export(PEND_CODE_EXPORT, "global", self.pend_code),
+                        "pend_count": b.export(PEND_COUNT_EXPORT, "global", self.pend_count),
                         "table": b.export(HOOK_TABLE_EXPORT, "table", self.table)}
         self.wrappers: dict[int, int] = {}  # F's function index → W_F
         self.number: dict[int, int] = {}  # F's function index → allocator number
@@ -227,7 +226,7 @@ class HeapPass(Pass):
     # -- the tracking code -----------------------------------------------------------------------
     def _cancellable(self, a, ft) -> tuple[bytes, bool] | None:
         """(code pushing the block's size from the parameters given as ``{i}`` locals, calloc-shaped) when an
-        allocation by ``a`` can wait as the pending allocation (a malloc-, calloc- or Rust-alloc-shaped function
+        allocation by ``a`` can wait as a pending allocation (a malloc-, calloc- or Rust-alloc-shaped function
         returning a pointer, every operand of the module's pointer type); else None."""
         params = a.convention.params
         if ft.results != (self.pt,) or any(t != self.pt for t in ft.params) or "size" not in params:
@@ -254,13 +253,15 @@ class HeapPass(Pass):
             # a collector's free counts at any depth: an allocation may run the collector
             before += (gate if a.role != "gc_free" else b"\x41\x01") + b"\x04\x40"
             if cancel and not self.immediate:
-                # a free of the pending allocation's block (of its size, for a free that takes one): both
-                # are settled here, nothing logged (see the module docstring)
+                # a free of a pending allocation's block (of its size, for a free that takes one): both are
+                # settled here, nothing logged (see the module docstring)
                 p = args[params.index("ptr")]
-                before += _i(_GET, p) + _i(_GGET, self.pend_ptr) + (b"\x51" if self.is64 else b"\x46")
+                w = b"" if self.is64 else b"\xad"
+                before += self._slot(p, tmp) + self._pop(0x29, 3, 0) + _i(_GET, p) + w + b"\x51"
+                before += _i(_GET, p) + (b"\x50" if self.is64 else b"\x45") + b"\x45\x71"  # and not free(NULL)
                 if "old_size" in params:
-                    before += (_i(_GET, args[params.index("old_size")]) + _i(_GGET, self.pend_size)
-                               + (b"\x51" if self.is64 else b"\x46") + b"\x71")
+                    before += (_i(_GET, tmp) + self._pop(0x29, 3, 8) + _i(_GET, args[params.index("old_size")]) + w
+                               + b"\x51\x71")
                 before += b"\x04\x40" + self._settle(p, site, tmp) + b"\x05" + slow + b"\x0b"
             else:
                 before += slow
@@ -279,13 +280,17 @@ class HeapPass(Pass):
                 size = _i(_GET, args[size_at])
                 if count_at is not None:
                     size += _i(_GET, args[count_at]) + (b"\x7e" if self.is64 else b"\x6c")
-                none = b"\x42\x7f" if self.is64 else b"\x41\x7f"
-                # a block (not null) becomes the pending allocation, the one before it logged first
+                w = b"" if self.is64 else b"\xad"
+                # a block (not null) becomes a pending allocation in its entry of the table, whose occupant (an
+                # allocation still live that shares the entry) is logged first
                 after += _i(_GET, res) + (b"\x50\x45" if self.is64 else b"") + b"\x04\x40"
-                after += _i(_GGET, self.pend_ptr) + none + (b"\x52" if self.is64 else b"\x47")
-                after += b"\x04\x40\x10" + uleb(self.flush_func) + b"\x0b"
-                after += _i(_GET, res) + _i(_GSET, self.pend_ptr) + size + _i(_GSET, self.pend_size)
-                after += site + _i(_GSET, self.pend_site) + _const(PENDING + k) + _i(_GSET, self.pend_code)
+                after += self._slot(res, tmp) + self._pop(0x29, 3, 0) + b"\x50\x45"
+                after += b"\x04\x40" + _i(_GET, tmp) + b"\x10" + uleb(self.evict_func) + b"\x0b"
+                after += _i(_GGET, self.pend_count) + b"\x41\x01\x6a" + _i(_GSET, self.pend_count)
+                after += _i(_GET, tmp) + _i(_GET, res) + w + self._pop(0x37, 3, 0)
+                after += _i(_GET, tmp) + size + w + self._pop(0x37, 3, 8)
+                after += _i(_GET, tmp) + site + self._pop(0x36, 2, 16)
+                after += _i(_GET, tmp) + _const(PENDING + k) + self._pop(0x36, 2, 20)
                 after += self._mark_allocation(a, ft, lambda i: _i(_GET, args[i]), _i(_GET, res))
                 after += b"\x05" + slow + b"\x0b"
             else:
@@ -295,33 +300,49 @@ class HeapPass(Pass):
             after += _i(_GET, res)
         return bytes(before), bytes(after)
 
+    def _pop(self, op: int, align: int, off: int) -> bytes:
+        """A load or store (``op``) in the table of pending allocations, ``off`` bytes into the entry whose offset
+        is on the stack."""
+        return bytes([op, 0x40 | align]) + uleb(self.log_memory) + uleb(PEND_BASE + off)
+
+    def _slot(self, p: int, tmp: int) -> bytes:
+        """Pushes the offset of block ``p``'s entry in the table of pending allocations (also into ``tmp``): entry
+        ((p >> 4) ^ (p >> 12)) mod PEND_SLOTS, so that blocks of size-class allocators, whose classes sit 64 KiB
+        apart, do not share entries."""
+        w = b"\xa7" if self.is64 else b""
+        return (_i(_GET, p) + w + b"\x41\x04\x76" + _i(_GET, p) + w + b"\x41\x0c\x76\x73"
+                + _const(PEND_SLOTS - 1) + b"\x71\x41\x05\x74" + _i(_TEE, tmp))
+
     def _settle(self, p: int, site: bytes, tmp: int) -> bytes:
-        """A free of the pending allocation's block (local ``p``): the pending allocation is dropped, the pair
-        counted in two globals, and ``(ptr, site, size)`` kept in the table of cancelled frees (so that a later
-        second free of it is still a *double* free with this site, and memcheck knows the freed block)."""
+        """A free of a pending allocation's block (local ``p``, its entry's offset in ``tmp``): the entry is freed,
+        the pair counted in two globals, and ``(ptr, site, size)`` kept in the table of cancelled frees (so that a
+        later second free of it is still a *double* free with this site, and memcheck knows the freed block)."""
         mem = self.log_memory
 
         def mop(op: int, align: int, off: int) -> bytes:
             return bytes([op, 0x40 | align]) + uleb(mem) + uleb(off)
 
         w = b"" if self.is64 else b"\xad"  # to i64
+        size = _i(_GET, tmp) + self._pop(0x29, 3, 8)  # the entry's size (i64)
+        cslot = _i(_GET, p) + (b"\xa7" if self.is64 else b"") + _const((CANCEL_SLOTS - 1) << 4) + b"\x71"
         out = bytearray()
-        out += (b"\x42\x7f" if self.is64 else b"\x41\x7f") + _i(_GSET, self.pend_ptr)
+        out += _i(_GET, tmp) + b"\x42\x00" + self._pop(0x37, 3, 0)  # the entry is free again
+        out += _i(_GGET, self.pend_count) + b"\x41\x01\x6b" + _i(_GSET, self.pend_count)
         out += _i(_GGET, self.cancelled) + b"\x42\x01\x7c" + _i(_GSET, self.cancelled)
-        out += _i(_GGET, self.cancelled_bytes) + _i(_GGET, self.pend_size) + w + b"\x7c" + _i(_GSET, self.cancelled_bytes)
-        # the slot's offset: (ptr >> 4) & (SLOTS - 1), times 16 (blocks are at least 8-aligned: neighbours differ)
-        out += _i(_GET, p) + (b"\xa7" if self.is64 else b"") + _const((CANCEL_SLOTS - 1) << 4) + b"\x71" + _i(_TEE, tmp)
-        out += _i(_GET, p) + w + mop(0x37, 3, CANCEL_BASE)
-        out += _i(_GET, tmp) + site + mop(0x36, 2, CANCEL_BASE + 8)
-        out += _i(_GET, tmp) + _i(_GGET, self.pend_size) + (b"\xa7" if self.is64 else b"") + mop(0x36, 2, CANCEL_BASE + 12)
+        out += _i(_GGET, self.cancelled_bytes) + size + b"\x7c" + _i(_GSET, self.cancelled_bytes)
+        # the slot in the table of cancelled frees: bits 4-15 of the pointer (blocks are at least 8-aligned)
+        out += cslot + _i(_GET, p) + w + mop(0x37, 3, CANCEL_BASE)
+        out += cslot + site + mop(0x36, 2, CANCEL_BASE + 8)
+        out += cslot + size + b"\xa7" + mop(0x36, 2, CANCEL_BASE + 12)
         if self.mark_func is not None:  # the block is freed: its shadow says so at once
-            out += _i(_GET, p) + _i(_GGET, self.pend_size) + b"\x41\x01\x10" + uleb(self.mark_func)
+            out += _i(_GET, p) + size + b"\xa7\x41\x01\x10" + uleb(self.mark_func)
         return bytes(out)
 
     # -- the appended bodies ---------------------------------------------------------------------
     def finish(self, b: Builder) -> None:
         b.set_body(self.log_func, self._log_body())
-        b.set_body(self.flush_func, self._flush_body())
+        b.set_body(self.evict_func, self._evict_body())
+        b.set_body(self.evict_ptr_func, self._evict_ptr_body())
         if self.mark_func is not None:
             b.set_body(self.mark_func, self._mark_body())
         for k, a in enumerate(self.allocators):
@@ -364,7 +385,15 @@ class HeapPass(Pass):
     def _pre_body(self, k: int, a, ft) -> bytes:
         """$pre_k(args…, site): a free or realloc logged before the call (the pending allocation first)."""
         n = len(ft.params)
-        body = bytearray(b"\x00\x10" + uleb(self.flush_func))
+        body = bytearray(b"\x00")
+        params = a.convention.params
+        ptr = "ptr" if "ptr" in params else "obj" if "obj" in params else None
+        if ptr is not None and ft.params[params.index(ptr)] == self.pt and not self.immediate:
+            # the block this call frees may be a pending allocation: logged first, so the log keeps its order
+            body += _i(_GET, params.index(ptr))
+            if a.convention.offset:
+                body += (b"\x42" if self.is64 else b"\x41") + sleb(a.convention.offset) + (b"\x7c" if self.is64 else b"\x6a")
+            body += b"\x10" + uleb(self.evict_ptr_func)
         body += _const(2 * k + BEFORE) + _i(_GET, n) + self._args(a, ft) + b"\x42\x00" + b"\x10" + uleb(self.log_func)
         if self.mark_func is not None:  # the host marks the freed block before the program runs on
             body += self._hook()
@@ -381,7 +410,7 @@ class HeapPass(Pass):
             load = (b"\x29" if self.is64 else b"\x28") + bytes([3 if self.is64 else 2, 0])
             fourth = (_i(_GET, res) + b"\x45\x04\x7e" + _i(_GET, 0) + load
                       + (b"" if self.is64 else b"\xad") + b"\x05\x42\x00\x0b")
-        body = bytearray(b"\x00\x10" + uleb(self.flush_func))
+        body = bytearray(b"\x00")
         body += _const(2 * k + AFTER) + _i(_GET, site) + self._args(a, ft, fourth)
         body += (_i(_GET, res) + (b"\xad" if res_t == "i32" else b"")) if res_t is not None else b"\x42\x00"
         body += b"\x10" + uleb(self.log_func)
@@ -389,16 +418,23 @@ class HeapPass(Pass):
             body += self._mark_allocation(a, ft, lambda i: _i(_GET, i), _i(_GET, res))
         return bytes(body + b"\x0b")
 
-    def _flush_body(self) -> bytes:
-        """$flush(): the pending allocation, if any, goes into the log (code PENDING + k, its size in the first
-        argument field) and is no longer pending."""
-        w = b"" if self.is64 else b"\xad"
-        none = b"\x42\x7f" if self.is64 else b"\x41\x7f"
-        body = bytearray(b"\x01\x01" + (b"\x7e" if self.is64 else b"\x7f"))
-        body += _i(_GGET, self.pend_ptr) + _i(_TEE, 0) + none + (b"\x52" if self.is64 else b"\x47") + b"\x04\x40"
-        body += none + _i(_GSET, self.pend_ptr)  # no longer pending before the log may call the host
-        body += _i(_GGET, self.pend_code) + _i(_GGET, self.pend_site) + _i(_GGET, self.pend_size) + w
-        body += b"\x42\x00\x42\x00\x42\x00" + _i(_GET, 0) + w + b"\x10" + uleb(self.log_func) + b"\x0b"
+    def _evict_body(self) -> bytes:
+        """$evict(entry): the pending allocation in that entry of the table goes into the log (code PENDING + k,
+        its size in the first argument field) and the entry is free again (before the log may call the host)."""
+        body = bytearray(b"\x01\x01\x7e")  # local 1: the block
+        body += _i(_GET, 0) + self._pop(0x29, 3, 0) + _i(_SET, 1)
+        body += _i(_GET, 0) + b"\x42\x00" + self._pop(0x37, 3, 0)
+        body += _i(_GGET, self.pend_count) + b"\x41\x01\x6b" + _i(_GSET, self.pend_count)
+        body += _i(_GET, 0) + self._pop(0x28, 2, 20) + _i(_GET, 0) + self._pop(0x28, 2, 16)
+        body += _i(_GET, 0) + self._pop(0x29, 3, 8) + b"\x42\x00\x42\x00\x42\x00" + _i(_GET, 1)
+        body += b"\x10" + uleb(self.log_func)
+        return bytes(body + b"\x0b")
+
+    def _evict_ptr_body(self) -> bytes:
+        """$evict_ptr(block): if ``block`` is a pending allocation, its entry is evicted (logged)."""
+        body = bytearray(b"\x01\x01\x7f")  # local 1: the entry's offset
+        body += self._slot(0, 1) + self._pop(0x29, 3, 0) + _i(_GET, 0) + (b"" if self.is64 else b"\xad") + b"\x51"
+        body += b"\x04\x40" + _i(_GET, 1) + b"\x10" + uleb(self.evict_func) + b"\x0b"
         return bytes(body + b"\x0b")
 
     def _log_body(self) -> bytes:

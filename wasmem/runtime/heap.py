@@ -32,7 +32,19 @@ from collections import OrderedDict
 from ..errors import UsageError
 from ..instrument import heap as hp
 from ..instrument.accesses import COPY, FILL, INIT, LANE, NOTIFY, STORE, V128
-from ..instrument.heap import AFTER, BEFORE, CANCEL_BASE, CANCEL_SLOTS, CAPACITY, HOST_SITE, RECORD, HeapPass
+from ..instrument.heap import (
+    AFTER,
+    BEFORE,
+    CANCEL_BASE,
+    CANCEL_SLOTS,
+    CAPACITY,
+    HOST_SITE,
+    PEND_BASE,
+    PEND_ENTRY,
+    PEND_SLOTS,
+    RECORD,
+    HeapPass,
+)
 from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
 from ..model.heap import Block, Finding, Site
@@ -44,7 +56,8 @@ MASK64 = (1 << 64) - 1
 _NOT_LIVE = re.compile(b"[^\\x00\\x04]")  # --memcheck-uninit: a shadow byte outside every live block
 _LIVE = bytes.maketrans(b"\x01\x02", b"\x00\x00")  # --memcheck-uninit: a live block's freed/unallocated bytes
 _NOT_READS = frozenset({STORE, V128, LANE, NOTIFY, FILL, INIT, COPY})  # a never-written byte is no finding for them
-_RECORD = struct.Struct("<II5Q")  # code, site, arg0..arg3, result (instrument/heap.py's 48-byte record)
+_RECORD = struct.Struct("<II5Q")
+_PEND_ENTRY = struct.Struct("<QQIIQ")  # a pending allocation: block, size, site, code (instrument/heap.py)  # code, site, arg0..arg3, result (instrument/heap.py's 48-byte record)
 
 
 def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool = False) -> dict:
@@ -109,8 +122,7 @@ class HeapTracker:
         self._cancelled = ex[hpass.exports["cancelled"]]
         self._cancelled_bytes = ex[hpass.exports["cancelled_bytes"]]
         self._seen_pairs = self._seen_bytes = 0  # what the host has counted of those two
-        self._pending = tuple(ex[hpass.exports[k]] for k in ("pend_ptr", "pend_size", "pend_site", "pend_code"))
-        self._none = (1 << (64 if hpass.is64 else 32)) - 1  # pend_ptr when nothing is pending
+        self._pending = ex[hpass.exports["pend_count"]]  # taken entries of the table of pending allocations
         self._lost = ex[hpass.exports["lost"]]
         self._func = wasmtime.Func(session.store, wasmtime.FuncType([], []), self._hook)
         ex[hpass.exports["table"]].set(session.store, 0, self._func)
@@ -229,16 +241,19 @@ class HeapTracker:
             self.allocated_bytes += nbytes
             self.freed_bytes += nbytes
         n = self._count.value(store) & 0xFFFFFFFF
-        pptr = self._pending[0].value(store) & self._none
-        if not n and pptr == self._none:
+        pending = self._pending.value(store)
+        if not n and not pending:
             return
         n = min(n, CAPACITY)
         raw = self._log.read(store, 0, n * RECORD) if n else b""
-        self._count.set_value(store, 0)
-        if pptr != self._none:  # the pending allocation: the newest event, after the log's records
-            p_size, p_site, p_code = (g.value(store) for g in self._pending[1:])
-            raw += _RECORD.pack(p_code & 0xFFFFFFFF, p_site & 0xFFFFFFFF, p_size & self._none, 0, 0, 0, pptr)
-            self._pending[0].set_value(store, -1)
+        if n:
+            self._count.set_value(store, 0)
+        if pending:  # the pending allocations (every other event about their blocks evicted them to the log)
+            table = self._log.read(store, PEND_BASE, PEND_BASE + PEND_SLOTS * PEND_ENTRY)
+            raw += b"".join(_RECORD.pack(code, site, size, 0, 0, 0, ptr)
+                            for ptr, size, site, code, _pad in _PEND_ENTRY.iter_unpack(table) if ptr)
+            self._log.write(store, bytes(PEND_SLOTS * PEND_ENTRY), PEND_BASE)
+            self._pending.set_value(store, 0)
         fast = self._fast
         live, freed = self.live, self.freed
         call = self.call
