@@ -140,34 +140,15 @@ def table(rows: list[dict], repeat: int) -> str:
     return "\n".join(out)
 
 
-# 64 live buffers in a ring, each freed 64 allocations after it was made (written here: a bump allocator whose
-# free does nothing, so that the loop measures the tracking, not an allocator)
-RING_WAT = """(module
-  (memory (export "memory") 1000)
-  (global $top (mut i32) (i32.const 1024))
-  (func $malloc (export "malloc") (param i32) (result i32) (local i32)
-    (local.set 1 (global.get $top))
-    (global.set $top (i32.add (global.get $top) (i32.and (i32.add (local.get 0) (i32.const 15)) (i32.const -16))))
-    (local.get 1))
-  (func $free (export "free") (param i32))
-  (func (export "ring") (param $n i32) (local $i i32) (local $slot i32)
-    (block $done (loop $more
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $slot (i32.shl (i32.and (local.get $i) (i32.const 63)) (i32.const 2)))
-      (if (i32.load (local.get $slot)) (then (call $free (i32.load (local.get $slot)))))
-      (i32.store (local.get $slot) (call $malloc (i32.const 16)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $more)))))"""
+RING = ROOT / "tests" / "heap" / "data" / "ring.wasm"  # 64 live buffers, each freed 64 allocations later
 
 
 def measure_ring(repeat: int, n: int = 100_000) -> dict:
-    import wasmtime
-
     import wasmem
-    from wasmem.parser import WasmModule
+    from wasmem.runtime import load_module
     from wasmem.runtime.heap import heap_spec
 
-    m = WasmModule.from_bytes(wasmtime.wat2wasm(RING_WAT))
+    m = load_module(str(RING))
     sessions = {"plain": wasmem.open(m, paint=False), "tracked": wasmem.open(m, paint=False, heap=heap_spec(m))}
     times: dict[str, list[float]] = {k: [] for k in sessions}
     for _ in range(repeat):

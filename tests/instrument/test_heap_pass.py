@@ -73,33 +73,14 @@ def test_redirected_export_of_malloc_and_memcheck_validate_and_run_unobserved():
     assert ex["__wasmem_heap_lost"].value(store) > 0
 
 
-RING = """(module
-  (memory (export "memory") 4)
-  (global $top (mut i32) (i32.const 1024))
-  (func $malloc (export "malloc") (param i32) (result i32) (local i32)
-    (local.set 1 (global.get $top))
-    (global.set $top (i32.add (global.get $top) (i32.and (i32.add (local.get 0) (i32.const 15)) (i32.const -16))))
-    (local.get 1))
-  (func $free (export "free") (param i32))
-  (func (export "ring") (param $n i32) (local $i i32) (local $slot i32)
-    (block $done (loop $more
-      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-      (local.set $slot (i32.shl (i32.and (local.get $i) (i32.const 63)) (i32.const 2)))
-      (if (i32.load (local.get $slot)) (then (call $free (i32.load (local.get $slot)))))
-      (i32.store (local.get $slot) (call $malloc (i32.const 16)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $more)))))"""
-
-
-def test_blocks_that_live_a_while_are_settled_in_wasm_too(tmp_path):
+def test_blocks_that_live_a_while_are_settled_in_wasm_too():
     """A ring of 64 live buffers, each freed 64 allocations later: every free finds its block in the table of
     pending allocations, so nothing reaches the log (the host reads nothing per pair); the tracker's counts
     stay exact."""
-    from conftest import wat
-
     from wasmem.runtime.heap import heap_report
 
-    data = wat(RING)
+    path = DATA / "ring.wasm"
+    data = path.read_bytes()
     m = WasmModule.from_bytes(data)
     hp = HeapPass(find_allocators(m).functions)
     engine = wasmtime.Engine()
@@ -107,8 +88,6 @@ def test_blocks_that_live_a_while_are_settled_in_wasm_too(tmp_path):
     ex = wasmtime.Instance(store, wasmtime.Module(engine, rewrite(data, [hp]).data), []).exports(store)
     ex["ring"](store, 3000)
     assert ex["__wasmem_heap_count"].value(store) == 0 and ex["__wasmem_heap_cancelled"].value(store) == 3000 - 64
-    path = tmp_path / "ring.wasm"
-    path.write_bytes(data)
     report, session = heap_report(str(path), after=["ring 3000"])
     session.close()
     assert (report.allocations, report.frees, len(report.blocks), report.findings) == (3000, 2936, 64, [])
