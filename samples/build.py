@@ -3,13 +3,15 @@
 
 Usage: python samples/build.py [NAME ...]     (NAME = a source stem such as memdemo or pic)
 
-Each samples/*.c and samples/*.wat, and each C test fixture in tests/debuginfo/data/, tests/coredump/data/ and tests/heap/data/
+Each samples/*.c and samples/*.wat, and each C, WAT or Zig test fixture in tests/debuginfo/data/,
+tests/coredump/data/ and tests/heap/data/
 (whose coredumps come from the real wasmtime CLI: see make_core.py there), carries lines
-starting with `// build: ` (C) or `;; build: ` (WAT). They are run in order from the source's own
+starting with `// build: ` (C, Zig) or `;; build: ` (WAT). They are run in order from the source's own
 folder, with these substitutions:
 
     $CC      python -m ziglang cc   (the pinned ziglang package, in this interpreter)
     $ZIGLD   python -m ziglang wasm-ld   (its LLD, for flags zig cc does not pass on, e.g. --no-stack-first)
+    $ZIG     python -m ziglang   (the zig compiler itself, for the Zig fixtures: `// build: $ZIG build-exe …`)
     $PY      this Python interpreter (the venv's, with wasmtime-py)
     $CLANG   Debian clang 14 (clang-14, else clang) -- data-first builds; skipped when absent
     $WASMLD  Debian wasm-ld 14 (wasm-ld-14, else wasm-ld); skipped when absent
@@ -50,6 +52,7 @@ def tools() -> dict[str, list[str] | None]:
     return {
         "CC": [py, "-m", "ziglang", "cc"],
         "ZIGLD": [py, "-m", "ziglang", "wasm-ld"],
+        "ZIG": [py, "-m", "ziglang"],
         "PY": [py],
         "CLANG": [t] if (t := os.environ.get("CLANG") or find_tool("clang-14", "clang")) else None,
         "WASMLD": [t] if (t := os.environ.get("WASMLD") or find_tool("wasm-ld-14", "wasm-ld")) else None,
@@ -120,7 +123,7 @@ def main(argv: list[str]) -> int:
     env["ZIG_LOCAL_CACHE_DIR"] = str(BUILD / "zig-local-cache")
     tl = tools()
     sources = sorted(list(HERE.glob("*.c")) + list(HERE.glob("*.wat")))
-    sources += sorted(src for d in FIXTURES for src in [*d.glob("*.c"), *d.glob("*.wat")])
+    sources += sorted(src for d in FIXTURES for src in [*d.glob("*.c"), *d.glob("*.wat"), *d.glob("*.zig")])
     failed = skipped = ran = 0
     for src in sources:
         if wanted and src.stem not in wanted:

@@ -5,7 +5,7 @@
 // BrkAllocator lets through (it only pushes the block on its free list again). Line numbers are asserted
 // by tests/heap/test_zig_heap.py through the markers in the comments: keep them.
 //
-// build: python -m ziglang build-exe -target wasm32-freestanding -fno-entry -rdynamic -O ReleaseSmall -fno-strip zigheap.zig -femit-bin=zigheap.wasm
+// build: $ZIG build-exe -target wasm32-freestanding -fno-entry -rdynamic -O ReleaseSmall -fno-strip zigheap.zig -femit-bin=zigheap.wasm
 const std = @import("std");
 
 const wa = std.heap.wasm_allocator;
