@@ -6,7 +6,8 @@
 ;; and traps on a free of a block that is not live (a double free corrupts a real dlmalloc heap).
 ;; `take(ptr, len)` owns its string argument and frees it (a Rust `&str` argument's Box<str>), `greet(ptr,
 ;; len)` returns a new ("Hello, " + arg) as (ptr, len) and frees its argument, `grow(n)` allocates 8 bytes
-;; and reallocates them to n (the module's own calls, not through the exports).
+;; and reallocates them to n (the module's own calls, not through the exports); `inlined()` allocates with
+;; malloc's code inlined (as LTO inlines a shim) and frees the block with the allocator's free.
 ;; build: $PY -c "import wasmtime,sys; open(sys.argv[2],'wb').write(wasmtime.wat2wasm(open(sys.argv[1]).read()))" wbg_stripped.wat wbg_stripped.wasm
 (module
   (memory (export "memory") 2)
@@ -57,4 +58,12 @@
   ;; 9: grow(n) -> the block
   (func (export "grow") (param i32) (result i32)
     (call 2 (call 0 (i32.const 8)) (i32.const 8) (i32.const 1) (local.get 0)))
+  ;; 10: inlined() -> a block allocated by malloc's inlined code, then freed through free
+  (func (export "inlined") (result i32) (local i32)
+    (local.set 0 (i32.add (global.get 0) (i32.const 8)))
+    (i32.store (global.get 0) (i32.const 16))
+    (i32.store offset=4 (global.get 0) (i32.const 1))
+    (global.set 0 (i32.add (local.get 0) (i32.const 16)))
+    (call 1 (local.get 0))
+    (local.get 0))
 )
