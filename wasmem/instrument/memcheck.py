@@ -94,6 +94,7 @@ from .rewriter import Builder, Edit, FunctionContext, Pass
 
 MEMCHECK_SHADOW_EXPORT = "__wasmem_memcheck_shadow"
 MEMCHECK_FRESH_EXPORT = "__wasmem_memcheck_fresh"
+MEMCHECK_EARLY_EXPORT = "__wasmem_memcheck_early"  # hits while the start function ran (none could be reported)
 OK, FREED, UNALLOCATED, UNINIT = 0, 1, 2, 4  # shadow byte values (UNINIT: --memcheck-uninit)
 _ZEROING = frozenset({"calloc", "alloc_zeroed", "realloc"})  # their blocks are written (or copied) when handed out
 HOOK_PARAMS = ("i32", "i64", "i64", "i64")  # site, address, length, the first byte not fine
@@ -189,11 +190,13 @@ class MemcheckPass(Pass):
         self.shadow = b.add_memory(mt.limits.min, 65536)
         self.hook_type = b.func_type(HOOK_PARAMS, (), fresh=True)
         self.fresh = b.add_global("i32", b"\x41\x00")
+        self.early = b.add_global("i32", b"\x41\x00")
         self.bulk = b.add_function(b.func_type(("i32", "i32", "i32", "i32", "i32")))
         self.scan = b.add_function(b.func_type(("i32", "i32", "i32"), ("i32",)))
         self.clear = b.add_function(b.func_type(("i32", "i32"))) if self.uninit else None
         self.exports = {"shadow": b.export(MEMCHECK_SHADOW_EXPORT, "memory", self.shadow),
-                        "fresh": b.export(MEMCHECK_FRESH_EXPORT, "global", self.fresh)}
+                        "fresh": b.export(MEMCHECK_FRESH_EXPORT, "global", self.fresh),
+                        "early": b.export(MEMCHECK_EARLY_EXPORT, "global", self.early)}
 
     def _site(self, fn: FunctionContext, offset: int, op: int, kind: str, size: int | None, write: bool) -> int:
         sid = len(self.sites)
@@ -202,10 +205,11 @@ class MemcheckPass(Pass):
 
     def _call_hook(self) -> bytes:
         """Calls the host with the hit's operands (hook table entry 1); while the start function runs the host
-        has not filled the entry yet (tracking is on from the start), and the hit is dropped. (The ``if``'s block
-        type is the hook's type index, an s33.)"""
+        has not filled the entry yet (tracking is on from the start): the hit is only counted in ``early``, which
+        the host reports. (The ``if``'s block type is the hook's type index, an s33.)"""
         table = uleb(self.heap.table)
-        return (b"\x41\x01\x25" + table + b"\xd1\x04" + sleb(self.hook_type) + b"\x1a" * len(HOOK_PARAMS)
+        early = b"\x23" + uleb(self.early) + b"\x41\x01\x6a\x24" + uleb(self.early)
+        return (b"\x41\x01\x25" + table + b"\xd1\x04" + sleb(self.hook_type) + b"\x1a" * len(HOOK_PARAMS) + early
                 + b"\x05\x41\x01\x11" + uleb(self.hook_type) + table + b"\x0b")
 
     def _shadow_op(self, opcode: bytes, offset: int = 0) -> bytes:

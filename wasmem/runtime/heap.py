@@ -156,6 +156,10 @@ class HeapTracker:
         if paths:  # every event as it happens (its call path is read then)
             ex[hpass.exports["limit"]].set_value(session.store, 1)
         self.drain()  # what the start function allocated and freed while the module was instantiated
+        early = ex[memcheck.exports["early"]].value(session.store) if memcheck is not None else 0
+        if early:
+            self.notes.append(f"--memcheck: {early} access(es) by the start function hit freed or unallocated heap "
+                              "memory; they ran before wasmem could report them, so where is not known")
         lost = self._lost.value(session.store)
         if lost:
             self.notes.append(f"the start function's allocator events past the first {CAPACITY} (the log's size) "
