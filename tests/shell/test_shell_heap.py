@@ -45,7 +45,7 @@ def test_the_seed_workflow_frees_what_it_allocates(capsys):
     code, out, err = run_main(capsys, *argv[:-2], "-c", "heap")
     assert code == 0, out + err
     assert "allocators: allocate (alloc, --allocator), deallocate (free, --allocator)" in out
-    assert "0 live blocks, 0 B (1 allocations, 1 frees seen)" in out
+    assert "0 live blocks, 0 B (1 allocation, 1 free seen)" in out
 
 
 def test_heap_reopens_the_instance_and_keeps_the_watches(capsys):

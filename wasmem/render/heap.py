@@ -23,6 +23,10 @@ def _site_text(site) -> str:
     return f"{where}{at}"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def _allocators_line(allocators: list[dict]) -> Text:
     names = ", ".join(f"{a['name']} ({a['role']}, {a['found_by']})" for a in allocators)
     return Text(shown(f"allocators: {names}"), style="dim")
@@ -57,8 +61,8 @@ def render_heap(report) -> Group:
     parts: list = [_allocators_line(report.allocators)]
     if report.calls:
         parts.append(Text(shown("after: " + "; ".join(report.calls)), style="dim"))
-    parts.append(Text(f"{len(report.blocks)} live blocks, {fmt_bytes(report.live_bytes)} "
-                      f"({report.allocations} allocations, {report.frees} frees seen)", style="bold"))
+    parts.append(Text(f"{_n(len(report.blocks), 'live block')}, {fmt_bytes(report.live_bytes)} "
+                      f"({_n(report.allocations, 'allocation')}, {_n(report.frees, 'free')} seen)", style="bold"))
     ext = report.extent
     if ext is not None:
         parts.append(Text(f"extent {fmt_addr(ext.low)}..{fmt_addr(ext.high)} ({fmt_bytes(ext.span)}): "
