@@ -383,7 +383,7 @@ class HeapPass(Pass):
         return out
 
     def _pre_body(self, k: int, a, ft) -> bytes:
-        """$pre_k(args…, site): a free or realloc logged before the call (the pending allocation first)."""
+        """$pre_k(args…, site): a free or realloc logged before the call (the block's pending allocation first)."""
         n = len(ft.params)
         body = bytearray(b"\x00")
         params = a.convention.params
@@ -400,7 +400,7 @@ class HeapPass(Pass):
         return bytes(body + b"\x0b")
 
     def _post_body(self, k: int, a, ft) -> bytes:
-        """$post_k(args…, site, result): an allocation logged after the call (the pending allocation first)."""
+        """$post_k(args…, site, result): an allocation logged after the call (one that cannot wait as pending)."""
         n = len(ft.params)
         res_t = ft.results[0] if ft.results else None
         site, res = n, n + 1

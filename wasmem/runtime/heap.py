@@ -5,10 +5,12 @@
 ``instrument/heap.py``'s pass. The session attaches a :class:`HeapTracker` right after instantiating,
 before any initialisation export runs (so constructors' allocations count), and the tracker:
 
-- sets the one-entry hook table to its flush function and turns the log on;
+- sets the hook table's entries to its drain (and memcheck's hit) and drains what the start function
+  logged while the module was instantiated (tracking is on from the start);
 - before each call (``Session._invoke``) resets the pass's nesting depth (a trap inside an allocator
   leaves it raised), the call-path depth and the function-pointer pass's ``via``/``outer`` sites
-  (``instrument/heap_pointers.py``); after each call drains the log;
+  (``instrument/heap_pointers.py``); after each call drains the log and the table of pending
+  allocations, and counts the pairs wasm settled;
 - interprets each record by its function's convention: ``malloc``/``__new``/``__rust_alloc``…
   (size), ``calloc`` (count × size), ``realloc``/``__rust_realloc``/``__renew`` (old pointer → new block;
   NULL keeps the old one; Zig's remap likewise), Zig's resize (true: the block has its new size in place;
