@@ -219,8 +219,7 @@ def _signature_matches(module, index: int, conv: Convention) -> bool:
         ft = module.get_function_type(index)
     except Exception:
         return False
-    mem = module.memories[0].type if module.memories else None
-    ptr = "i64" if mem is not None and mem.is64 else "i32"
+    ptr = _ptr_type(module)
     if len(ft.params) != len(conv.params):
         return False
     for have, role in zip(ft.params, conv.params, strict=True):
@@ -366,19 +365,13 @@ def forward_target(module, index: int) -> int | None:
     (no locals, nothing else): Emscripten's exported ``malloc`` of a stripped build is such a thunk over the
     dlmalloc the module's own code calls, so tracking the export alone would see none of the module's
     allocations (and take its frees for invalid ones)."""
-    nimp = module.num_imported_funcs
-    if index < nimp:
+    body = _body_ops(module, index, 64)
+    if body is None or body[0]:
         return None
+    ops = body[1]
     try:
-        body = module.functions[index - nimp]
-        if body.end - body.start > 64:
-            return None
         ft = module.get_function_type(index)
-        declared, pos = decode_locals(module.data, body.start, body.end)
-        if declared:
-            return None
-        ops = list(iter_instruction_tuples(module.data, pos, body.end))
-    except Exception:  # noqa: BLE001 - a damaged body is simply not a thunk
+    except Exception:  # noqa: BLE001 - a damaged type is simply not a thunk's
         return None
     n = len(ft.params)
     if len(ops) != n + 2 or ops[-1][1] != 0x0B or ops[-2][1] not in (0x10, 0x12):
@@ -404,20 +397,12 @@ def inner_allocators(module, f: AllocatorFunction) -> list[tuple[int, Convention
     and ``local.get ALIGN; local.get SIZE; call G`` with G ``(align, size) -> ptr`` (memalign-shaped) in an
     allocation function. Each shape must occur with one callee only; the module's own code calls those
     functions directly, so tracking the shim alone would see none of its allocations."""
-    nimp = module.num_imported_funcs
     params = f.convention.params
-    if f.index < nimp or f.role not in ("free", "alloc", "aligned_alloc", "alloc_zeroed", "realloc"):
+    body = _body_ops(module, f.index, SHIM_BYTES)
+    if body is None or f.role not in ("free", "alloc", "aligned_alloc", "alloc_zeroed", "realloc"):
         return []
-    try:
-        body = module.functions[f.index - nimp]
-        if body.end - body.start > 512:
-            return []
-        _, pos = decode_locals(module.data, body.start, body.end)
-        ops = list(iter_instruction_tuples(module.data, pos, body.end))
-    except Exception:  # noqa: BLE001 - a damaged body has no inner allocator
-        return []
-    mem = module.memories[0].type if module.memories else None
-    ptr = "i64" if mem is not None and mem.is64 else "i32"
+    ops = body[1]
+    ptr = _ptr_type(module)
     want: dict[tuple[int, ...], str] = {}  # the locals pushed before the call → the inner role
     if f.role == "free" and "ptr" in params:
         want[(params.index("ptr"),)] = "free"
@@ -463,12 +448,37 @@ def inner_allocators(module, f: AllocatorFunction) -> list[tuple[int, Convention
 
 
 def _small(module, f: AllocatorFunction) -> bool:
-    """Whether ``f``'s body is small enough to be a shim over another allocator (at most 512 bytes)."""
+    """Whether ``f``'s body is small enough to be a shim over another allocator (at most SHIM_BYTES)."""
     nimp = module.num_imported_funcs
     if f.index < nimp:
         return False
     body = module.functions[f.index - nimp]
-    return body.end - body.start <= 512
+    return body.end - body.start <= SHIM_BYTES
+
+
+SHIM_BYTES = 512  # the largest body taken for a shim over another allocator
+
+
+def _ptr_type(module) -> str:
+    """The module's pointer type: i64 for a memory64 memory 0, else i32."""
+    mem = module.memories[0].type if module.memories else None
+    return "i64" if mem is not None and mem.is64 else "i32"
+
+
+def _body_ops(module, index: int, limit: int) -> tuple[list, list] | None:
+    """(declared locals, instructions as (offset, op, imm)) of defined function ``index`` when its body is at
+    most ``limit`` bytes; None for an import, a larger body or a damaged one."""
+    nimp = module.num_imported_funcs
+    if index < nimp:
+        return None
+    try:
+        body = module.functions[index - nimp]
+        if body.end - body.start > limit:
+            return None
+        declared, pos = decode_locals(module.data, body.start, body.end)
+        return declared, list(iter_instruction_tuples(module.data, pos, body.end))
+    except Exception:  # noqa: BLE001 - a damaged body is no shim and no thunk
+        return None
 
 
 assert all(len(c.slots) <= SLOTS for c in CONVENTIONS)  # the heap pass logs four parameters per call
