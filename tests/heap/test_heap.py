@@ -281,17 +281,14 @@ STRADDLE = """(module
     (i32.const 0)))"""
 
 
-def test_memcheck_sees_an_access_that_starts_in_a_block_and_runs_past_its_end(tmp_path):
+def test_memcheck_sees_an_access_that_starts_in_a_block_and_runs_past_its_end(wat_file):
     """A 4-byte store at offset 8 of a 10-byte block: its first byte is the block's, its last two are not.
     The check reads the first and the last byte of every access, so it is reported from the byte it leaves
     the block; a store that fits (offset 8 of a 12-byte block) is not."""
-    from conftest import wat
-
-    path = tmp_path / "straddle.wasm"
-    path.write_bytes(wat(STRADDLE))
-    r = heap(str(path), after=["store_at 12 8"], memcheck=True)
+    path = wat_file(STRADDLE)
+    r = heap(path, after=["store_at 12 8"], memcheck=True)
     assert r.findings == []
-    r = heap(str(path), after=["store_at 10 8"], memcheck=True)
+    r = heap(path, after=["store_at 10 8"], memcheck=True)
     (f,) = r.findings
     assert f.kind == "outside-block" and f.access.function == "store_at"
     assert "write of 4 bytes at 0x10008 (from its byte 2, at 0x1000a), just past the end of the block of 10 " \
@@ -323,18 +320,14 @@ START_WAT = """
 """
 
 
-def _start_module(tmp_path, n: int) -> str:
-    import wasmtime
-
-    path = tmp_path / f"start{n}.wasm"
-    path.write_bytes(wasmtime.wat2wasm(START_WAT.replace("(i32.const N)", f"(i32.const {n})")))
-    return str(path)
+def _start_text(n: int) -> str:
+    return START_WAT.replace("(i32.const N)", f"(i32.const {n})")
 
 
-def test_the_start_functions_allocations_are_tracked(tmp_path):
+def test_the_start_functions_allocations_are_tracked(wat_file):
     """A block the start function allocated is live from the first call on, at its site in the start function;
     freeing it later is an ordinary free (it used to be an invalid free: the start function ran unobserved)."""
-    path = _start_module(tmp_path, 0)
+    path = wat_file(_start_text(0))
     r = heap(path)
     assert (r.allocations, r.frees, r.live_bytes, r.findings) == (2, 1, 40, [])
     (g,) = r.groups
@@ -343,10 +336,10 @@ def test_the_start_functions_allocations_are_tracked(tmp_path):
     assert (r.allocations, r.frees, r.live_bytes, r.findings) == (2, 2, 0, [])
 
 
-def test_a_start_function_that_overfills_the_log_loses_the_rest_and_says_so(tmp_path):
+def test_a_start_function_that_overfills_the_log_loses_the_rest_and_says_so(wat_file):
     """Before the host can drain the log, a start function with more allocations than the log holds loses the
     records past it; the run is unchanged and the report says how many were lost."""
-    r = heap(_start_module(tmp_path, 6000))
+    r = heap(wat_file(_start_text(6000)))
     assert any("lost" in n and "start function" in n for n in r.notes), r.notes
     assert 5000 < r.allocations < 6002 and not r.findings
 
@@ -391,18 +384,14 @@ def test_a_block_returned_in_a_result_pair_is_the_callers_to_free():
     assert r.sites[0].returned == r.sites[0].blocks == 2
 
 
-def test_memcheck_hits_while_the_start_function_runs_do_not_trap(tmp_path):
+def test_memcheck_hits_while_the_start_function_runs_do_not_trap(wat_file):
     """Tracking is on from the start, and a freed block's shadow says so at once: an access to it by the start
     function (before the host filled the hook table) is counted and said, not a call through a null table
     entry."""
-    import wasmtime
-
-    text = START_WAT.replace("(call $free (call $malloc (i32.const 8)))",
-                             "(call $free (global.get $kept)) (drop (i32.load (global.get $kept)))"
-                             " (global.set $kept (call $malloc (i32.const 40)))").replace("(i32.const N)", "(i32.const 0)")
-    path = tmp_path / "start-uaf.wasm"
-    path.write_bytes(wasmtime.wat2wasm(text))
-    r = heap(str(path), memcheck=True)
+    text = _start_text(0).replace("(call $free (call $malloc (i32.const 8)))",
+                                  "(call $free (global.get $kept)) (drop (i32.load (global.get $kept)))"
+                                  " (global.set $kept (call $malloc (i32.const 40)))")
+    r = heap(wat_file(text), memcheck=True)
     assert r.trap is None and r.live_bytes == 40
     assert any("1 access(es) by the start function" in n for n in r.notes), r.notes
 

@@ -106,12 +106,10 @@ def test_an_exported_allocator_that_only_forwards_brings_the_function_behind_it(
     assert forward_target(m, m.find_export("make").index) is None  # another type
 
 
-def test_the_forwarded_allocator_tracks_the_modules_own_calls(tmp_path):
+def test_the_forwarded_allocator_tracks_the_modules_own_calls(wat_file):
     from wasmem.runtime.heap import heap_report
 
-    path = tmp_path / "thunk.wasm"
-    path.write_bytes(wat(THUNK))
-    report, session = heap_report(str(path), after=["make", "malloc 8"])
+    report, session = heap_report(wat_file(THUNK), after=["make", "malloc 8"])
     session.close()
     assert report.allocations == 2 and sorted(b.size for b in report.blocks) == [8, 24]
 
