@@ -148,10 +148,8 @@ SHARED = """(module
              (memory.atomic.wait64 offset=8 (local.get $p) (i64.const 0) (i64.const 0)))))"""
 
 
-def test_atomic_waits_on_a_shared_memory_are_checked(tmp_path):
-    path = tmp_path / "shared.wasm"
-    path.write_bytes(wat(SHARED))
-    report, session = heap_report(str(path), after=["wait_freed"], memcheck=True)
+def test_atomic_waits_on_a_shared_memory_are_checked(wat_file):
+    report, session = heap_report(wat_file(SHARED), after=["wait_freed"], memcheck=True)
     session.close()
     assert [f.message for f in report.findings] == [
         "memory.atomic.wait32: wait on 4 bytes at 0x10000, 0 bytes into a freed block of 16 bytes at 0x10000",
@@ -284,14 +282,13 @@ WASI = """(module
 )"""
 
 
-def test_what_an_import_writes_is_written(tmp_path):
+def test_what_an_import_writes_is_written(tmp_path, wat_file):
     """--memcheck-uninit: WASI's fd_read into a buffer an iovec names, its count through an out pointer,
     random_get's buffer and clock_time_get's out parameter are written; bytes no one wrote still are not."""
-    path = tmp_path / "wasi.wasm"
-    path.write_bytes(wat(WASI))
+    path = wat_file(WASI)
     stdin = tmp_path / "stdin.txt"
     stdin.write_bytes(b"0123456789abcdef")
-    report, session = heap_report(str(path), after=["read_stdin", "random_and_clock"], memcheck=True,
+    report, session = heap_report(path, after=["read_stdin", "random_and_clock"], memcheck=True,
                                   memcheck_uninit=True, wasi_stdin=str(stdin))
     session.close()
     assert [(f.kind, f.access.function, f.message) for f in report.findings] == [
@@ -324,17 +321,16 @@ GROWN_BY_THE_HOST = """(module
 
 
 @pytest.mark.parametrize("uninit", [False, True])
-def test_the_shadow_grows_with_memory_0_when_the_host_grows_it(tmp_path, uninit):
+def test_the_shadow_grows_with_memory_0_when_the_host_grows_it(wat_file, uninit):
     """Emscripten's emscripten_resize_heap grows memory 0 from the host (wasmem's Emscripten profile): the shadow
     grows after the import returns, so an access to the new pages does not trap (and is checked); a
     memory.grow that fails grows nothing."""
-    path = tmp_path / "grown.wasm"
-    path.write_bytes(wat(GROWN_BY_THE_HOST))
-    plain = wasmem.open(str(path))
+    path = wat_file(GROWN_BY_THE_HOST)
+    plain = wasmem.open(path)
     want = [plain.call("big", ["200000"]).results, plain.call("grow_fails", []).results,
             plain.call("big", ["300000"]).results]
     plain.close()
-    session, _ = open_heap_session(str(path), memcheck=True, memcheck_uninit=uninit)
+    session, _ = open_heap_session(path, memcheck=True, memcheck_uninit=uninit)
     got = [session.call("big", ["200000"]).results, session.call("grow_fails", []).results,
            session.call("big", ["300000"]).results]
     tr = session.heap_tracker
