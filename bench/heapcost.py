@@ -39,6 +39,21 @@ MODULE = ROOT / "tests" / "heap" / "data" / "heapdemo.wasm"
 DENSE = ROOT / "tests" / "heap" / "data" / "memcheck_ops.wasm"
 
 
+def round_robin(sessions: dict, export: str, n: int, repeat: int, skip=()) -> dict[str, list[float]]:
+    """Seconds per call of ``export(n)`` in each session (not those in ``skip``), ``repeat`` rounds, the sessions
+    taking turns so that a burst of another process's work hits them alike (Session._invoke: the call with its
+    limits, no memory images or diffs)."""
+    times: dict[str, list[float]] = {k: [] for k in sessions if k not in skip}
+    for _ in range(repeat):
+        for name in times:
+            s = sessions[name]
+            t0 = time.perf_counter()
+            out = s._invoke(s.exports[export], [n])
+            times[name].append(time.perf_counter() - t0)
+            assert isinstance(out, list), out
+    return times
+
+
 def measure(repeat: int, sizes=(2_000, 20_000, 200_000)) -> list[dict]:
     import wasmem
     from wasmem.instrument.heap import PEND_BASE, PEND_ENTRY, PEND_SLOTS
@@ -69,18 +84,8 @@ def measure(repeat: int, sizes=(2_000, 20_000, 200_000)) -> list[dict]:
     sessions = {"plain": plain, "logged": logged, "tracked": tracked, "paths": paths, "memcheck": memcheck}
     rows = []
     for n in sizes:
-        times: dict[str, list[float]] = {k: [] for k in sessions}
-        for _ in range(repeat):
-            for name, s in sessions.items():
-                if name in ("paths", "memcheck") and n > sizes[0]:
-                    continue
-                f = s.exports["churn"]
-                t0 = time.perf_counter()
-                out = s._invoke(f, [n])
-                times[name].append(time.perf_counter() - t0)
-                assert isinstance(out, list), out
-        row = {"n": n, **{k: statistics.median(v) * 1e3 for k, v in times.items() if v}}
-        rows.append(row)
+        times = round_robin(sessions, "churn", n, repeat, skip=("paths", "memcheck") if n > sizes[0] else ())
+        rows.append({"n": n, **{k: statistics.median(v) * 1e3 for k, v in times.items()}})
     for s in sessions.values():
         s.close()
     return rows
@@ -100,14 +105,7 @@ def measure_dense(repeat: int, sizes=(1_000, 10_000)) -> list[dict]:
                 "uninit": wasmem.open(m, paint=False, heap=uninit)}
     rows = []
     for n in sizes:
-        times: dict[str, list[float]] = {k: [] for k in sessions}
-        for _ in range(repeat):
-            for name, s in sessions.items():
-                f = s.exports["dense"]
-                t0 = time.perf_counter()
-                out = s._invoke(f, [n])
-                times[name].append(time.perf_counter() - t0)
-                assert isinstance(out, list), out
+        times = round_robin(sessions, "dense", n, repeat)
         rows.append({"n": n, **{k: min(v) * 1e3 for k, v in times.items()}})
     assert not sessions["memcheck"].heap_tracker.findings and not sessions["uninit"].heap_tracker.findings
     for s in sessions.values():
@@ -150,13 +148,7 @@ def measure_ring(repeat: int, n: int = 100_000) -> dict:
 
     m = load_module(str(RING))
     sessions = {"plain": wasmem.open(m, paint=False), "tracked": wasmem.open(m, paint=False, heap=heap_spec(m))}
-    times: dict[str, list[float]] = {k: [] for k in sessions}
-    for _ in range(repeat):
-        for name, s in sessions.items():
-            t0 = time.perf_counter()
-            out = s._invoke(s.exports["ring"], [n])
-            times[name].append(time.perf_counter() - t0)
-            assert isinstance(out, list), out
+    times = round_robin(sessions, "ring", n, repeat)
     row = {"n": n, **{k: statistics.median(v) * 1e3 for k, v in times.items()}}
     for s in sessions.values():
         s.close()
