@@ -50,6 +50,7 @@ from ..instrument.heap import (
 from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
 from ..model.heap import Block, Finding, Site
+from .session import set_global
 
 MAX_LIVE = 1_000_000
 MAX_FREED = 100_000
@@ -210,12 +211,9 @@ class HeapTracker:
         if self.mc is not None:
             self._sync_shadow()
         store = self.session.store
-        # reading a global costs about 2 µs through wasmtime-py, setting one about 10: set only what a trap left
-        if self._depth.value(store):  # raised by a trap inside an allocator
-            self._depth.set_value(store, 0)
+        set_global(self._depth, store, 0)  # raised by a trap inside an allocator
         for g, v in self._pointer_globals:
-            if g.value(store) != v:
-                g.set_value(store, v)
+            set_global(g, store, v)
         cp = getattr(self.session, "callpath_pass", None)
         if cp is not None and self.paths:
             self.session.exports[cp.exports["depth"]].set_value(self.session.store, 0)

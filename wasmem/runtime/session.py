@@ -79,6 +79,14 @@ ALLOCATORS = (("allocate", "deallocate"), ("malloc", "free"), ("__wbindgen_mallo
 INIT_EXPORTS = ("_initialize", "__wasm_call_ctors")
 
 
+def set_global(g: wasmtime.Global, store, value) -> None:
+    """``g = value``, written only when it differs: wasmtime-py reads a global in about 2 µs and writes one in
+    about 10, and the per-call set-up (the stack check's bounds, the heap tracker's globals) mostly finds
+    them as they should be."""
+    if g.value(store) != value:
+        g.set_value(store, value)
+
+
 def _align_up(n: int, a: int) -> int:
     return (n + a - 1) // a * a
 
@@ -1182,9 +1190,7 @@ class Session:
         value &= (1 << bits) - 1
         if value >> (bits - 1):
             value -= 1 << bits
-        g = self.exports[name]
-        if g.value(self.store) != value:  # a read costs about 2 µs through wasmtime-py, a write about 10
-            g.set_value(self.store, value)
+        set_global(self.exports[name], self.store, value)
 
     def _get_raw(self, name: str) -> int:
         return self.exports[name].value(self.store) & ((1 << self.instrumented.bits) - 1)
