@@ -224,9 +224,9 @@ class HeapPass(Pass):
         return Edit(save + before + b"".join(_i(_GET, x) for x in args), keep=True, after=after)
 
     # -- the tracking code -----------------------------------------------------------------------
-    def _cancellable(self, a, ft) -> tuple[bytes, bool] | None:
-        """(code pushing the block's size from the parameters given as ``{i}`` locals, calloc-shaped) when an
-        allocation by ``a`` can wait as a pending allocation (a malloc-, calloc- or Rust-alloc-shaped function
+    def _cancellable(self, a, ft) -> tuple[int, int | None] | None:
+        """(the parameter giving the size, the one giving calloc's count or None) when an allocation by ``a``
+        can wait as a pending allocation (a malloc-, calloc- or Rust-alloc-shaped function
         returning a pointer, every operand of the module's pointer type); else None."""
         params = a.convention.params
         if ft.results != (self.pt,) or any(t != self.pt for t in ft.params) or "size" not in params:
