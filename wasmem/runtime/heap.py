@@ -236,11 +236,11 @@ class HeapTracker:
         store = self.session.store
         total = self._cancelled.value(store)
         if total != self._seen_pairs:  # allocations freed before anyone read them: counted, never live
-            # the globals only grow: the host keeps what it has counted rather than writing them back to 0
-            # (a write through wasmtime-py costs about 10 µs, a read 2); a smaller value means a new instance
+            # the globals only grow (each tracker has its own instance): the host keeps what it has counted
+            # rather than writing them back to 0 (a write through wasmtime-py costs about 10 µs, a read 2)
             total_bytes = self._cancelled_bytes.value(store) & MASK64
-            pairs = total - self._seen_pairs if total > self._seen_pairs else total
-            nbytes = (total_bytes - self._seen_bytes) & MASK64 if total > self._seen_pairs else total_bytes
+            pairs = total - self._seen_pairs
+            nbytes = (total_bytes - self._seen_bytes) & MASK64
             self._seen_pairs, self._seen_bytes = total, total_bytes
             self.events += 2 * pairs
             self.allocations += pairs
