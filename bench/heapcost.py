@@ -4,7 +4,7 @@
 The loop is `churn(n)` of tests/heap/data/heapdemo.c: n iterations of malloc(16..79) and free with the
 pinned zig's wasi libc allocator (about 30-150 ns per pair here), i.e. as allocation-dense as code gets.
 Timed in one process, median of repeated calls, round-robin, on wasmem sessions opened with the same
-options (Session._invoke: the call with its limits, no memory images or diffs):
+options (Session.invoke: the call with its limits, no memory images or diffs):
 
 - plain:      the module as it is
 - logged:     the heap pass, the log on, but nobody reads it (the host's flush drops the records): what
@@ -41,14 +41,14 @@ DENSE = ROOT / "tests" / "heap" / "data" / "memcheck_ops.wasm"
 
 def round_robin(sessions: dict, export: str, n: int, repeat: int, skip=()) -> dict[str, list[float]]:
     """Seconds per call of ``export(n)`` in each session (not those in ``skip``), ``repeat`` rounds, the sessions
-    taking turns so that a burst of another process's work hits them alike (Session._invoke: the call with its
+    taking turns so that a burst of another process's work hits them alike (Session.invoke: the call with its
     limits, no memory images or diffs)."""
     times: dict[str, list[float]] = {k: [] for k in sessions if k not in skip}
     for _ in range(repeat):
         for name in times:
             s = sessions[name]
             t0 = time.perf_counter()
-            out = s._invoke(s.exports[export], [n])
+            out = s.invoke(s.exports[export], [n])
             times[name].append(time.perf_counter() - t0)
             assert isinstance(out, list), out
     return times

@@ -248,7 +248,7 @@ class PlainHost:
             elif imp.kind == "global":
                 gt = imp.type
                 gindex = sum(1 for j in module.imports[:imp.index] if j.kind == "global")
-                value = wm._imported_globals[gindex].value(wm.store) if gindex in wm._imported_globals else 0
+                value = wm.imports.globals[gindex].value(wm.store) if gindex in wm.imports.globals else 0
                 linker.define(store, imp.module, imp.name,
                               wasmtime.Global(store, wasmtime.GlobalType(_vt(gt.valtype), gt.mutable), value))
             elif imp.kind == "table":
@@ -266,7 +266,7 @@ class PlainHost:
             pass
 
     def _memory_of(self, caller):
-        from wasmem.runtime.session import _Mem
+        from wasmem.runtime.memory import GuestMemory
 
         m = self.memories.get(0)
         if m is None:
@@ -274,7 +274,7 @@ class PlainHost:
                 m = caller.get("memory")
             except Exception:  # noqa: BLE001
                 m = None
-        return _Mem(m) if m is not None else None
+        return GuestMemory(m) if m is not None else None
 
     def _guard(self, fn):
         self.store.set_epoch_deadline(1)
@@ -364,9 +364,9 @@ def _shared_memory_class():
     LP_LP_wasmtime_sharedmemory…``: a bug in its ``_as_extern``); wasmem carries the fix, and any embedder
     needs one, so the plain host uses the same class."""
     try:
-        from wasmem.runtime.session import _SharedMemory
+        from wasmem.runtime.memory import PatchedSharedMemory
 
-        return _SharedMemory
+        return PatchedSharedMemory
     except ImportError:
         return wasmtime.SharedMemory
 
@@ -386,7 +386,7 @@ def _initial_pages(module: WasmModule, mt, pages: int | None) -> int:
 
 
 def _vt(t: str):
-    from wasmem.runtime.session import _valtype
+    from wasmem.runtime.hosts import wasm_valtype as _valtype
 
     return _valtype(t)
 
@@ -619,7 +619,7 @@ def reads_clock(module: WasmModule, python_clocks: bool = True) -> bool:
 
 
 def _images(session: Session) -> dict[int, bytes]:
-    return {i: session._image(i) for i in sorted(session.memories)}
+    return {i: session.image(i) for i in sorted(session.memories)}
 
 
 class _Unresolved(Exception):

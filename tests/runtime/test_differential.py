@@ -171,9 +171,9 @@ def test_large_code_is_not_instrumented_by_default(monkeypatch):
     """Rewriting every body takes seconds on a large module at every run: above AUTO_INSTRUMENT_CODE an
     unproven stack is not measured by default, the result says why, and --no-paint still instruments."""
     import wasmem
-    from wasmem.runtime import session as session_mod
+    from wasmem.runtime.observers import stack as stack_mod
 
-    monkeypatch.setattr(session_mod, "AUTO_INSTRUMENT_CODE", 0)
+    monkeypatch.setattr(stack_mod, "AUTO_INSTRUMENT_CODE", 0)
     with wasmem.open(str(S / "bss.wasm")) as s:
         assert s.measure is None and s.instrumented is None
         r = s.call("uses_stack", ["100"])

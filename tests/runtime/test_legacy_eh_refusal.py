@@ -14,7 +14,7 @@ from wasmem.cli.main import cli
 from wasmem.errors import RunError
 from wasmem.parser import WasmModule
 from wasmem.parser.features import LegacyScan
-from wasmem.runtime import session as session_mod
+from wasmem.runtime import engine as session_mod
 from wasmem.runtime.session import Session
 
 

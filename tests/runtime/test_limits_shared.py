@@ -11,7 +11,8 @@ from conftest import wat
 from wasmem.cli.main import cli
 from wasmem.errors import RunError
 from wasmem.parser import WasmModule
-from wasmem.runtime.session import Session, _Mem, _SharedMemory
+from wasmem.runtime.memory import GuestMemory, PatchedSharedMemory
+from wasmem.runtime.session import Session
 
 PAGE = 65536
 
@@ -54,8 +55,8 @@ def test_mem_adapter_on_a_shared_memory():
     cfg.wasm_threads = True
     cfg.shared_memory = True
     engine = wasmtime.Engine(cfg)
-    obj = _SharedMemory(engine, wasmtime.MemoryType(wasmtime.Limits(1, 3), shared=True))
-    m = _Mem(obj)
+    obj = PatchedSharedMemory(engine, wasmtime.MemoryType(wasmtime.Limits(1, 3), shared=True))
+    m = GuestMemory(obj)
     assert m.shared and m.size(None) == PAGE and m.pages(None) == 1 and obj.size() == 1
     assert m.grow(None, 1) == 1 and m.pages(None) == 2 and m.size(None) == 2 * PAGE
     addr = m.address(None)

@@ -304,7 +304,7 @@ def _annotate(outcome: CallOutcome, sret_type, fsym) -> CallOutcome:
 
             outcome.sret_value = format_value(sret_type, session.read, r.sret.address, label=r.name,
                                               symbols=symbols)
-        ptr_t = "i64" if session._is64 else "i32"
+        ptr_t = "i64" if session.is64 else "i32"
         rtype = _return_type(fsym)
         typed_ptr = rtype is not None and rtype.strip().kind == "pointer"
         if fsym is None or typed_ptr:  # without DWARF any address-like result; with it, pointers only
@@ -545,7 +545,7 @@ class _Memory:
             self.regions = session.regions if memory == 0 else []
             self.read = lambda addr, n: session.read(addr, n, memory)
             self.size = session.memory_size(memory)
-            self.resolve, self.is64 = session.resolve_address, session._is64
+            self.resolve, self.is64 = session.resolve_address, session.is64
             self.image = None
         self.symbols = symbols_for(self.module) if memory == 0 else None
         if self.symbols is not None and self.regions:
@@ -557,12 +557,12 @@ class _Memory:
         from .coresession import CoreSession, open_core_session
 
         cs = path_or_module if isinstance(path_or_module, CoreSession) else open_core_session(path_or_module, core)
-        cm = cs._mem(memory)
+        cm = cs.guest_memory(memory)
         self.module, self.source, self.sp = cs.module, f"coredump {cs.core_path}", cs.get_sp()
         self.regions = list(cs.regions) if memory == 0 else []
         self.read, self.size, self.image, self.core_memory = cm.read, cm.size, None, cm
         self.resolve = cs.resolve_address
-        self.is64 = cs._is64
+        self.is64 = cs.is64
         self.notes = list(cs.notes)
 
     def target(self, at: str) -> Target:
@@ -579,7 +579,7 @@ class _Memory:
                 for block in self.core_memory.iter_chunks():
                     f.write(block)
                 return
-            f.write(self.image if self.image is not None else self.session._image(memory))
+            f.write(self.image if self.image is not None else self.session.image(memory))
 
 
 def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt: str = "hex",

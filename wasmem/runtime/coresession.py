@@ -1,6 +1,7 @@
 """A coredump as a read-only session: the memory source `dump --core`, `chase --core`, `shell --core` and
 `view --core` read from, with the read side of :class:`~wasmem.runtime.session.Session` (``read``,
-``memory``, ``get_global``, ``get_sp``, ``resolve_address``, ``regions``…) answered from the dump.
+``memory``, ``get_global``, ``get_sp``, ``resolve_address``, ``regions``…) answered from the dump; the
+module-only part of the read side is the live session's own (readside.py).
 
 Nothing runs and nothing is written: there is no ``call``, ``write``, ``snapshot`` or ``restore`` (the shell
 refuses those commands on a coredump). Memory is read through ``model.coredump.CoreMemory``, which locates
@@ -13,10 +14,11 @@ import os
 
 from ..errors import UsageError
 from ..model.values import check_range
-from .session import MemoryInfo, Session
+from .readside import ReadSide
+from .results import MemoryInfo
 
 
-class CoreSession:
+class CoreSession(ReadSide):
     """The instance a coredump recorded, seen through the module it was taken of (``view``: a
     ``model.coredump.CoreView`` that ``open_core`` matched). Memory and global indices are the module's."""
 
@@ -33,23 +35,13 @@ class CoreSession:
         self.name = f"{self.module_name} (coredump {os.path.basename(self.core_path)})"
         self._backtrace = None
 
-    # the module-only parts of the read side are the live session's own
-    find_global = Session.find_global
-    signature = Session.signature
-    function_name = Session.function_name
-    resolve_address = Session.resolve_address
-    get_sp = Session.get_sp
-    has_sp = Session.has_sp
-    _is64 = Session._is64
-    _mem = Session._mem  # by index from self.memories, one error for a memory that does not exist
-
     def get_global(self, index: int):
         if not 0 <= index < len(self.module.globals):
             raise UsageError(f"global {index} does not exist ({len(self.module.globals)} globals)")
         return self.view.global_value(index)
 
     def memory(self, index: int = 0) -> MemoryInfo:
-        m = self._mem(index)
+        m = self.guest_memory(index)
         decl = self.module.memories[index]
         imp = f"{decl.imported.module}.{decl.imported.name}" if decl.imported else None
         exp = self.module.get_export_names("memory", index)
@@ -57,10 +49,10 @@ class CoreSession:
                           decl.type.is64, imp, exp[0] if exp else None)
 
     def memory_size(self, index: int = 0) -> int:
-        return self._mem(index).size
+        return self.guest_memory(index).size
 
     def read(self, addr: int, n: int, memory: int = 0) -> bytes:
-        m = self._mem(memory)
+        m = self.guest_memory(memory)
         check_range(addr, n, m.size, f"memory {memory} of the coredump")
         return m.read(addr, n) if n else b""
 

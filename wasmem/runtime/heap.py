@@ -50,7 +50,7 @@ from ..instrument.heap import (
 from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
 from ..model.heap import Block, Finding, Site
-from .session import set_global
+from .memory import set_global
 
 MAX_LIVE = 1_000_000
 MAX_FREED = 100_000
@@ -214,9 +214,6 @@ class HeapTracker:
         set_global(self._depth, store, 0)  # raised by a trap inside an allocator
         for g, v in self._pointer_globals:
             set_global(g, store, v)
-        cp = getattr(self.session, "callpath_pass", None)
-        if cp is not None and self.paths:
-            self.session.exports[cp.exports["depth"]].set_value(self.session.store, 0)
 
     def disarm(self) -> None:
         try:
@@ -771,12 +768,6 @@ def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bo
     return session, symbols
 
 
-def _trap_text(r) -> str | None:
-    if r.trap is None:
-        return None
-    return f"{r.name}: {r.trap.message}"
-
-
 def _run(session, symbols, calls, alloc, label: str):
     """Runs ``calls`` ("FUNC ARGS"); returns (results, the trap text or None)."""
     from . import dwarf_sret, split_call
@@ -905,7 +896,7 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
                 for v in (r.results or []) if r.ok else []:  # this call allocated
                     if not isinstance(v, int) or returned_block is not None:
                         continue
-                    v &= (1 << 64) - 1 if session._is64 else 0xFFFFFFFF
+                    v &= (1 << 64) - 1 if session.is64 else 0xFFFFFFFF
                     b = tr.live.get(v)
                     if b is not None and b[3] == tr.call:
                         returned_block = v

@@ -7,7 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import RunError, UsageError
-from .session import ChangedRange, Session, Snapshot, _diff
+from .calls import allocate as call_allocator
+from .calls import find_allocator
+from .calls import free as call_free
+from .memory import diff_memory
+from .results import ChangedRange, Snapshot
+from .session import Session
 
 
 @dataclass
@@ -25,11 +30,11 @@ def allocate(session: Session, size: int, alloc: str | None = None) -> Block:
     ``alloc`` = "NAME[,FREE]"), called as `call` calls it for an ``s:`` argument."""
     if size <= 0:
         raise UsageError(f"alloc {size}: give a size of at least 1 byte")
-    found = session._find_allocator(alloc)
+    found = find_allocator(session.module, alloc)
     if not found:
         raise UsageError("the module exports no allocator (allocate, malloc, __wbindgen_malloc, cabi_realloc): "
                          "name one: alloc N NAME[,FREE]")
-    ptr = session._alloc(found[0], size)
+    ptr = call_allocator(session, found[0], size)
     return Block(ptr, size, found[0], found[1])
 
 
@@ -37,7 +42,7 @@ def release(session: Session, block: Block) -> None:
     """Gives ``block`` back with the allocator's free export (free(ptr), deallocate(ptr, size), …)."""
     if block.free is None:
         raise UsageError(f"{block.alloc} has no matching free export: the block at {block.address:#x} stays")
-    session._free(block.free, block.address, block.size)
+    call_free(session, block.free, block.address, block.size)
 
 
 def grow(session: Session, pages: int, memory: int = 0) -> tuple[int, int]:
@@ -45,7 +50,7 @@ def grow(session: Session, pages: int, memory: int = 0) -> tuple[int, int]:
     memory's maximum, as the module's own memory.grow would be."""
     if pages < 0:
         raise UsageError(f"grow {pages}: give a number of pages >= 0")
-    m = session._mem(memory)
+    m = session.guest_memory(memory)
     before = m.pages(session.store)
     try:
         m.grow(session.store, pages)
@@ -60,7 +65,7 @@ def diff_snapshot(session: Session, snap: Snapshot) -> list[ChangedRange]:
     around a call)."""
     out: list[ChangedRange] = []
     for i, before in zip(sorted(session.memories), snap.memories, strict=False):
-        out += _diff(i, before, session._image(i))
+        out += diff_memory(i, before, session.image(i))
     return out
 
 

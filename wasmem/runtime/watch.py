@@ -358,9 +358,6 @@ class WatchRecorder:
 
     # -- arming around each call -------------------------------------------------------------------
     def arm(self) -> None:
-        cp = getattr(self.session, "callpath_pass", None)
-        if cp is not None:
-            self.session.exports[cp.exports["depth"]].set_value(self.session.store, 0)
         self._pending = None
         self.retarget()
         self._shadow = {i: self._read_range(self.targets[i]) for i in self._shadowed}

@@ -319,7 +319,7 @@ class Shell:
         if f not in DUMP_FORMATS:
             raise UsageError(f"x/{fmt}: unknown format {unit!r}; use one of "
                              f"{', '.join(sorted(X_FORMATS))}, s, or {', '.join(DUMP_FORMATS)}")
-        size = 1 if f == "hex" else (4 if f == "ptr" and not self.session._is64 else
+        size = 1 if f == "hex" else (4 if f == "ptr" and not self.session.is64 else
                                      8 if f == "ptr" else SCALAR_READERS[f][1])
         n = (count if count is not None else (64 if f == "hex" else 8)) * size
         return self._dump(self._text(words[0]), n, f)
@@ -592,19 +592,11 @@ class Shell:
 
     def _reopen(self, options: dict) -> None:
         """Replaces the instance by one opened with ``options`` (rewritten for watching or heap tracking): memory
-        and globals are carried over, and so are the watches and the heap tracker's blocks. Host state (WASI
-        files, output so far) and table entries set at run time are not."""
-        from ..runtime import open_session
-
-        snap = self.session.snapshot()
-        fresh = open_session(self.session.module, **options)
+        and globals are carried over (``Session.reinstrument``), and so are the watches and the heap tracker's
+        blocks. Host state (WASI files, output so far) and table entries set at run time are not."""
+        changes = {k: v for k, v in options.items() if self.options.get(k) is not v}
+        fresh = self.session.reinstrument(**changes)
         try:
-            for i, image in zip(sorted(fresh.memories), snap.memories, strict=False):
-                m = fresh._mem(i)
-                short = len(image) - fresh.memory_size(i)
-                if short > 0:
-                    m.grow(fresh.store, -(-short // 65536))
-            fresh.restore(snap)
             old_rec, old_heap = self._recorder(), self.session.heap_tracker
             if old_rec is not None:
                 self._rewatch(old_rec, fresh)

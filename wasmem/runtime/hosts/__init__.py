@@ -33,6 +33,7 @@ from ...errors import RunError, UsageError
 from .assemblyscript import AssemblyScript
 from .base import (
     WASI_MODULES,
+    Guest,
     HostCall,
     HostContext,
     HostState,
@@ -59,7 +60,7 @@ from .wasi import (
 )
 from .wasm_bindgen import PLACEHOLDER_MODULES, WasmBindgen
 
-__all__ = ["HostCall", "HostState", "HostString", "HostTrap", "HostContext", "HostChoice", "Profile", "StringArg",
+__all__ = ["Guest", "HostCall", "HostState", "HostString", "HostTrap", "HostContext", "HostChoice", "Profile", "StringArg",
            "PROFILES", "HOST_NAMES", "WASI_MODULES", "choose_host", "define_host_imports", "make_host_function",
            "make_config", "required_exports", "trap_frames", "zeros", "wasm_valtype"]
 

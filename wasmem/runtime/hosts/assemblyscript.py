@@ -103,22 +103,22 @@ class AssemblyScript(Profile):
             return seed
         return None
 
-    def takes_string(self, session) -> bool:
-        e = session.module.find_export("__new")
+    def takes_string(self, guest) -> bool:
+        e = guest.module.find_export("__new")
         return e is not None and e.kind == "func"
 
-    def encode_string(self, session, text: str) -> StringArg:
+    def encode_string(self, guest, text: str) -> StringArg:
         data = text.encode("utf-16-le", "surrogatepass")  # WTF-16, as JS strings: lone surrogates pass
-        out = session._invoke(session.exports["__new"], [len(data), STRING_ID])
+        out = guest.invoke("__new", [len(data), STRING_ID])
         if not isinstance(out, list) or not out:
             from ...errors import RunError
 
             raise RunError(f"__new({len(data)}, {STRING_ID}) failed while passing a string: "
                            f"{getattr(out, 'message', out)}")
         ptr = out[0] & 0xFFFFFFFF
-        session.write(ptr, data)
+        guest.write(ptr, data)
         free = None
-        if session.module.find_export("__pin") is not None and session.module.find_export("__unpin") is not None:
-            session._invoke(session.exports["__pin"], [struct.unpack("<i", struct.pack("<I", ptr))[0]])
+        if guest.module.find_export("__pin") is not None and guest.module.find_export("__unpin") is not None:
+            guest.invoke("__pin", [struct.unpack("<i", struct.pack("<I", ptr))[0]])
             free = "__unpin"
         return StringArg(ptr, None, len(data), "__new", free)

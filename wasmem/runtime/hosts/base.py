@@ -146,7 +146,7 @@ def js_number(v) -> str:
 
 def _caller_memory(caller):
     """The calling instance's memory export (``memory``, else Go's ``mem``) as a memory adapter."""
-    from ..session import _Mem
+    from ..memory import GuestMemory
 
     for name in ("memory", "mem"):
         try:
@@ -154,8 +154,22 @@ def _caller_memory(caller):
         except Exception:  # noqa: BLE001 - a caller that has gone away
             m = None
         if isinstance(m, (wasmtime.Memory, wasmtime.SharedMemory)):
-            return _Mem(m)
+            return GuestMemory(m)
     return None
+
+
+class Guest:
+    """What a host profile may do with the running module (to place a string its way): the module, calling
+    an export (results as a list, or a TrapInfo when it trapped), calling the module's allocator export
+    (the block's address; a RunError when it fails), and reading and writing memory 0. The session makes
+    one; profiles never see the session."""
+
+    def __init__(self, module, *, invoke, allocate, read, write):
+        self.module = module
+        self.invoke = invoke  # (export name, [args]) -> list | TrapInfo
+        self.allocate = allocate  # (allocator export, size, align) -> address
+        self.read = read  # (address, length) -> bytes
+        self.write = write  # (address, data) -> None
 
 
 class HostContext:
@@ -250,12 +264,12 @@ class Profile:
     string_pair = False  # encode_string's strings are passed as (ptr, len), not a pointer alone
     callee_owns_args = False  # s:/b: arguments placed through the allocator belong to the callee (not freed)
 
-    def takes_string(self, session) -> bool:
+    def takes_string(self, guest: Guest) -> bool:
         """True when ``s:TEXT`` arguments go through :meth:`encode_string` (the module's own string
         convention) instead of the default (UTF-8 bytes through the allocator as a (ptr, len) pair)."""
         return False
 
-    def encode_string(self, session, text: str) -> StringArg:
+    def encode_string(self, guest: Guest, text: str) -> StringArg:
         """Places ``text`` in memory the module's way (only called when :meth:`takes_string`)."""
         raise NotImplementedError
 

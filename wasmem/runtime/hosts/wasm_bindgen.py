@@ -58,31 +58,31 @@ class WasmBindgen(Profile):
     string_pair = True
     callee_owns_args = True
 
-    def takes_string(self, session) -> bool:
-        e = session.module.find_export("__wbindgen_malloc")
+    def takes_string(self, guest) -> bool:
+        e = guest.module.find_export("__wbindgen_malloc")
         return e is not None and e.kind == "func"
 
-    def encode_string(self, session, text: str) -> StringArg:
+    def encode_string(self, guest, text: str) -> StringArg:
         text = _LONE_SURROGATE.sub("\ufffd", text)  # what TextEncoder writes for them
-        e = session.module.find_export("__wbindgen_realloc")
+        e = guest.module.find_export("__wbindgen_realloc")
         if e is None or e.kind != "func":  # the glue's branch without realloc: the UTF-8 bytes at once
             data = text.encode("utf-8")
-            ptr = session._alloc("__wbindgen_malloc", len(data), 1)
-            session.write(ptr, data)
+            ptr = guest.allocate("__wbindgen_malloc", len(data), 1)
+            guest.write(ptr, data)
             return StringArg(ptr, len(data), len(data), "__wbindgen_malloc")
         n = len(text.encode("utf-16-le", "surrogatepass")) // 2  # JS's arg.length
-        ptr = session._alloc("__wbindgen_malloc", n, 1)
+        ptr = guest.allocate("__wbindgen_malloc", n, 1)
         offset = next((i for i, ch in enumerate(text) if ord(ch) > 127), len(text))
-        session.write(ptr, text[:offset].encode("ascii"))
+        guest.write(ptr, text[:offset].encode("ascii"))
         if offset == len(text):
             return StringArg(ptr, offset, offset, "__wbindgen_malloc")
         rest = text[offset:]
         new = offset + len(rest.encode("utf-16-le", "surrogatepass")) // 2 * 3
-        nparams = len(session.module.get_function_type(e.index).params)
+        nparams = len(guest.module.get_function_type(e.index).params)
 
         def realloc(ptr: int, old: int, size: int) -> int:
             args = [ptr, old, size, 1][:nparams]
-            out = session._invoke(session.exports["__wbindgen_realloc"], args)
+            out = guest.invoke("__wbindgen_realloc", args)
             if not isinstance(out, list) or not out or not out[0]:
                 from ...errors import RunError
 
@@ -92,7 +92,7 @@ class WasmBindgen(Profile):
 
         ptr = realloc(ptr, n, new)
         data = rest.encode("utf-8")
-        session.write(ptr + offset, data)
+        guest.write(ptr + offset, data)
         ptr = realloc(ptr, new, offset + len(data))  # shrunk to the bytes written, as the current glue does
         return StringArg(ptr, offset + len(data), offset + len(data), "__wbindgen_malloc+__wbindgen_realloc")
 
