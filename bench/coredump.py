@@ -143,9 +143,9 @@ def view_headless(core: str) -> int:
     """What `wasmem view MODULE --core CORE` opens (the CLI's own source), driven by textual's pilot."""
     import asyncio
 
+    from wasmem.app import symbols_for
+    from wasmem.app.core import open_core_session
     from wasmem.render.tui.app import MemoryApp
-    from wasmem.runtime import symbols_for
-    from wasmem.runtime.coresession import open_core_session
     from wasmem.shell.view import SessionSource
 
     s = open_core_session(str(MODULE), core)

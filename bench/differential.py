@@ -79,8 +79,8 @@ def run_case(case: Case, path: Path, timeout: float, options: dict | None = None
 
 def _watch_prepare(targets: list):
     def prepare(session):
+        from wasmem.app.watch import attach_watch
         from wasmem.debuginfo import load_symbols
-        from wasmem.runtime.watch import attach_watch
 
         texts = [f"0:{session.memory_size(0)}" if t == "all" else t for t in targets]
         return attach_watch(session, texts, load_symbols(session.module))

@@ -56,9 +56,9 @@ def round_robin(sessions: dict, export: str, n: int, repeat: int, skip=()) -> di
 
 def measure(repeat: int, sizes=(2_000, 20_000, 200_000)) -> list[dict]:
     import wasmem
+    from wasmem.app import load_module, symbols_for
+    from wasmem.app.heap import heap_spec
     from wasmem.instrument.heap import PEND_BASE, PEND_ENTRY, PEND_SLOTS
-    from wasmem.runtime import load_module, symbols_for
-    from wasmem.runtime.heap import heap_spec
 
     m = load_module(str(MODULE))
     sym = symbols_for(m)
@@ -76,7 +76,7 @@ def measure(repeat: int, sizes=(2_000, 20_000, 200_000)) -> list[dict]:
     lt.drain = drop
     tracked = wasmem.open(m, paint=False, heap=heap_spec(m, symbols=sym))
     paths = wasmem.open(m, paint=False, heap=heap_spec(m, symbols=sym, paths=True))
-    from wasmem.runtime.heap import memcheck_heap_base
+    from wasmem.app.heap import memcheck_heap_base
 
     mc = heap_spec(m, symbols=sym)
     mc.update(memcheck=True, heap_base=memcheck_heap_base(m, sym))
@@ -93,8 +93,8 @@ def measure(repeat: int, sizes=(2_000, 20_000, 200_000)) -> list[dict]:
 
 def measure_dense(repeat: int, sizes=(1_000, 10_000)) -> list[dict]:
     import wasmem
-    from wasmem.runtime import load_module, symbols_for
-    from wasmem.runtime.heap import heap_spec, memcheck_heap_base
+    from wasmem.app import load_module, symbols_for
+    from wasmem.app.heap import heap_spec, memcheck_heap_base
 
     m = load_module(str(DENSE))
     sym = symbols_for(m)
@@ -143,8 +143,8 @@ RING = ROOT / "tests" / "heap" / "data" / "ring.wasm"  # 64 live buffers, each f
 
 def measure_ring(repeat: int, n: int = 100_000) -> dict:
     import wasmem
-    from wasmem.runtime import load_module
-    from wasmem.runtime.heap import heap_spec
+    from wasmem.app import load_module
+    from wasmem.app.heap import heap_spec
 
     m = load_module(str(RING))
     sessions = {"plain": wasmem.open(m, paint=False), "tracked": wasmem.open(m, paint=False, heap=heap_spec(m))}

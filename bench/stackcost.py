@@ -77,7 +77,7 @@ def measure(repeat: int) -> list[dict]:
     from differential import PlainHost
 
     import wasmem
-    from wasmem.runtime import load_module
+    from wasmem.app import load_module
     from wasmem.runtime.wat import wat_to_wasm
 
     module = load_module(wat_to_wasm(WAT))

@@ -20,8 +20,8 @@ PAGES = 40
 
 
 def main() -> int:
+    from wasmem.app import open_session, symbols_for
     from wasmem.render.tui.app import MemoryApp
-    from wasmem.runtime import open_session, symbols_for
     from wasmem.shell.view import SessionSource
 
     t0 = time.perf_counter()

@@ -25,7 +25,7 @@ def load_module(path):
 
 
 def open(path, **options):  # noqa: A001 - the library's documented name
-    from .runtime import open_session
+    from .app.modules import open_session
 
     return open_session(path, **options)
 

@@ -7,9 +7,9 @@ import pytest
 from conftest import sample
 from rich.console import Console
 
+from wasmem.app import call_function
 from wasmem.cli.main import main
 from wasmem.render.call import CallView, collapse_frames
-from wasmem.runtime import call_function
 
 ADDER = '''(module
   (import "env" "log" (func $log (param i32)))

@@ -7,11 +7,11 @@ import pytest
 from conftest import sample
 from golden_util import check_golden, render_text
 
+from wasmem.app import chase_memory
 from wasmem.cli.main import main
 from wasmem.debuginfo import load_symbols
 from wasmem.parser import WasmModule
 from wasmem.render.chase import render_chase
-from wasmem.runtime import chase_memory
 
 
 def run(capsys, *argv):

@@ -8,9 +8,9 @@ import pytest
 from conftest import sample
 from rich.console import Console
 
+from wasmem.app import dump_memory
 from wasmem.cli.main import main
 from wasmem.render.dump import DumpView
-from wasmem.runtime import dump_memory
 
 MOD = r'''(module
   (memory (export "memory") 1)

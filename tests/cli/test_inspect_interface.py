@@ -5,8 +5,8 @@ import json
 import pytest
 from conftest import run_main, sample
 
+from wasmem.app import load_module
 from wasmem.model.interface import describe_exports, describe_imports
-from wasmem.runtime import load_module
 
 MODULE = r'''(module
   (import "env" "log" (func (param i32 f64)))

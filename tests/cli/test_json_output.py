@@ -79,8 +79,8 @@ def test_generators_are_written_as_the_lists_they_make():
 def test_stack_json_streamed_is_the_same_document():
     from conftest import sample
 
+    from wasmem.app import load_module
     from wasmem.model.stackframes import analyze_stack, stack_to_dict
-    from wasmem.runtime import load_module
 
     for name in ("memdemo.wasm", "memdemo-O0.wasm", "hosts-emscripten.wasm"):
         sa = analyze_stack(load_module(sample(name)))

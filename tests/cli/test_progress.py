@@ -113,7 +113,7 @@ class Recorder:
 
 
 def test_session_hook_contract(tmp_path, monkeypatch):
-    from wasmem.runtime import open_session
+    from wasmem.app import open_session
 
     monkeypatch.setenv("WASMEM_CACHE_DIR", str(tmp_path))
     path = sample("memdemo.wasm")
@@ -129,7 +129,7 @@ def test_session_hook_contract(tmp_path, monkeypatch):
 
 
 def test_session_stops_the_status_when_it_fails_before_compiling():
-    from wasmem.runtime import open_session
+    from wasmem.app import open_session
 
     hook = Recorder()
     with pytest.raises(UsageError):  # --check-stack needs a stack pointer: fails after the status started
@@ -138,7 +138,7 @@ def test_session_stops_the_status_when_it_fails_before_compiling():
 
 
 def test_a_failing_hook_is_ignored():
-    from wasmem.runtime import open_session
+    from wasmem.app import open_session
 
     def broken(name, size, cached):
         raise RuntimeError("display gone")

@@ -5,7 +5,7 @@ import json
 import pytest
 from conftest import run_main, sample
 
-from wasmem.runtime import call_function
+from wasmem.app import call_function
 
 # every kind of write into [0x100, 0x180), in a known order, with a host write (WASI fd_read) in the middle
 SEQUENCE = r'''
@@ -206,7 +206,7 @@ def test_trap_frames_point_at_the_original_binary(capsys, argv):
 
 def test_func_offsets_are_the_original_bodys():
     """func_offset in a frame of an instrumented copy is the offset in the original body, as without it."""
-    from wasmem.runtime import open_session
+    from wasmem.app import open_session
 
     plain = open_session(sample("watchdemo.wasm"), sp_global=None)  # nothing rewritten
     try:

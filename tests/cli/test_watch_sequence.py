@@ -6,8 +6,8 @@ import json
 import pytest
 from conftest import run_main, sample
 
-from wasmem.runtime import open_session
-from wasmem.runtime.watch import watch_calls
+from wasmem.app import open_session
+from wasmem.app.watch import watch_calls
 
 SEQ = sample("watchseq.wasm")
 

@@ -13,11 +13,11 @@ from conftest import sample
 from coredump_util import CRASH_CORE, CRASH_O0_CORE, CRASH_O0_WASM, CRASH_WASM, write_with_locals
 
 from wasmem.api import backtrace, load_module, open_core
+from wasmem.app import chase_memory, dump_memory
 from wasmem.cli.main import cli, main
 from wasmem.errors import ParseError, UsageError
 from wasmem.model.coredump import read_coredump
 from wasmem.parser.coredump import read_core_sections
-from wasmem.runtime import chase_memory, dump_memory
 
 
 def test_the_sections_wasmtime_wrote():

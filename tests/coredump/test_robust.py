@@ -9,10 +9,10 @@ import pytest
 from coredump_util import CRASH_CORE, CRASH_O0_CORE, CRASH_O0_WASM, CRASH_WASM
 
 from wasmem.api import backtrace, load_module
+from wasmem.app import call_function, dump_memory
 from wasmem.errors import WasmemError
 from wasmem.model.coredump import read_coredump
 from wasmem.parser.coredump import CoreFrame, CoreThread, MemorySpec, write_coredump
-from wasmem.runtime import call_function, dump_memory
 
 
 @pytest.mark.parametrize("source, module", [(CRASH_CORE, CRASH_WASM), (CRASH_O0_CORE, CRASH_O0_WASM)])

@@ -13,10 +13,10 @@ from conftest import sample
 from coredump_util import CRASH_CORE, CRASH_O0_CORE, CRASH_O0_WASM, CRASH_WASM
 
 from wasmem.api import backtrace, load_module, open_core
+from wasmem.app import call_function, dump_memory
 from wasmem.cli.main import cli, main
 from wasmem.model.coredump import read_coredump
 from wasmem.parser.coredump import read_core_sections
-from wasmem.runtime import call_function, dump_memory
 
 
 def wasm_tools() -> str:

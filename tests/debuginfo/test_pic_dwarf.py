@@ -6,8 +6,8 @@ import json
 
 from conftest import run_main, sample
 
+from wasmem.app import load_module, open_session
 from wasmem.model.layout import pic_bases
-from wasmem.runtime import load_module, open_session
 
 PIC = sample("pic_dwarf.wasm")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wasmem.app.heap import heap_report, leak_report
 from wasmem.parser import WasmModule
 from wasmem.parser.code import iter_instruction_tuples
-from wasmem.runtime.heap import heap_report, leak_report
 
 DATA = Path(__file__).resolve().parent / "data"
 ZIG = str(DATA / "zigheap.wasm")

@@ -11,12 +11,12 @@ import wasmtime
 from conftest import run_main
 from heap_util import FNPTR, call_indirects, heap, leaks
 
+from wasmem.app.heap import heap_report
 from wasmem.instrument import rewrite
 from wasmem.instrument.heap import HeapPass
 from wasmem.instrument.heap_pointers import FunctionPointerPass, PointerSite
 from wasmem.model.allocators import find_allocators
 from wasmem.parser import WasmModule
-from wasmem.runtime.heap import heap_report
 
 
 def test_inspect_shows_allocators_in_a_table(capsys):

@@ -13,9 +13,9 @@ from conftest import run_main
 from heap_util import heap, leaks
 
 import wasmem
+from wasmem.app import load_module, symbols_for
+from wasmem.app.heap import heap_spec
 from wasmem.errors import UsageError
-from wasmem.runtime import load_module, symbols_for
-from wasmem.runtime.heap import heap_spec
 
 DATA = Path(__file__).resolve().parent / "data"
 C = str(DATA / "heapdemo.wasm")

@@ -12,9 +12,9 @@ import pytest
 from conftest import wat
 
 import wasmem
+from wasmem.app.heap import heap_report, open_heap_session
 from wasmem.parser import WasmModule
 from wasmem.parser.code import decode_locals, iter_instruction_tuples, op_name
-from wasmem.runtime.heap import heap_report, open_heap_session
 
 DATA = Path(__file__).resolve().parent / "data"
 OPS = str(DATA / "memcheck_ops.wasm")

@@ -77,7 +77,7 @@ def test_blocks_that_live_a_while_are_settled_in_wasm_too():
     """A ring of 64 live buffers, each freed 64 allocations later: every free finds its block in the table of
     pending allocations, so nothing reaches the log (the host reads nothing per pair); the tracker's counts
     stay exact."""
-    from wasmem.runtime.heap import heap_report
+    from wasmem.app.heap import heap_report
 
     path = DATA / "ring.wasm"
     data = path.read_bytes()

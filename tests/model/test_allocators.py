@@ -107,7 +107,7 @@ def test_an_exported_allocator_that_only_forwards_brings_the_function_behind_it(
 
 
 def test_the_forwarded_allocator_tracks_the_modules_own_calls(wat_file):
-    from wasmem.runtime.heap import heap_report
+    from wasmem.app.heap import heap_report
 
     report, session = heap_report(wat_file(THUNK), after=["make", "malloc 8"])
     session.close()

@@ -6,11 +6,11 @@ from click.testing import CliRunner
 from conftest import sample, wat
 
 import wasmem
+from wasmem.app import layout_facts
 from wasmem.cli.main import cli
 from wasmem.debuginfo import load_symbols
 from wasmem.model.layout import analyze, layout_to_dict, paint_safety
 from wasmem.parser import WasmModule
-from wasmem.runtime import layout_facts
 
 TAIL, TAIL_END, BIG = 0xA060, 0xA070, 0x420  # bss_far.c: big[40000] at 0x420, tail[16] after it
 

@@ -6,11 +6,11 @@ from click.testing import CliRunner
 from conftest import sample
 
 import wasmem
+from wasmem.app import pointer_note, row_labeler
 from wasmem.cli.main import cli
 from wasmem.debuginfo import load_symbols
 from wasmem.model.chase import MemoryMap
 from wasmem.parser import WasmModule
-from wasmem.runtime import pointer_note, row_labeler
 
 VALUES = {"ARRAY_LENGTH": 16, "PAGES": 2, "CLASS_ID": 4, "BLOCK_SIZE": 1024, "VERSION": 0x10203, "ODD": 1037,
           "small": 8}

@@ -7,10 +7,10 @@ from click.testing import CliRunner
 from conftest import sample, wat
 
 import wasmem
+from wasmem.app import layout_facts
 from wasmem.cli.main import cli
 from wasmem.model.layout import analyze, paint_safety
 from wasmem.parser import WasmModule
-from wasmem.runtime import layout_facts
 
 TOP = 0x1000000
 

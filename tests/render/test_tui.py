@@ -9,8 +9,8 @@ from conftest import sample
 
 pytest.importorskip("textual")
 
+from wasmem.app import call_function, open_session, symbols_for  # noqa: E402
 from wasmem.render.tui.app import CHANGED, CHIP, SP_STYLE, HexView  # noqa: E402
-from wasmem.runtime import call_function, open_session, symbols_for  # noqa: E402
 from wasmem.shell.view import SessionSource  # noqa: E402
 
 
@@ -111,7 +111,7 @@ def test_view_cli_passes_the_live_instance(monkeypatch, capsys):
 
 def test_the_hex_view_reads_only_the_rows_it_draws(monkeypatch):
     """A 256 MiB memory: opening and paging read a screenful, never the whole memory."""
-    from wasmem.runtime import open_session as op
+    from wasmem.app import open_session as op
     s = op(b"\0asm\x01\0\0\0\x05\x04\x01\x00\x80\x20\x07\x0a\x01\x06memory\x02\x00", max_memory=256 << 20)
     try:
         reads = []

@@ -18,9 +18,9 @@ from tui_util import drive
 
 pytest.importorskip("textual")
 
+from wasmem.app import symbols_for  # noqa: E402
+from wasmem.app.core import open_core_session  # noqa: E402
 from wasmem.render.tui.app import CHIP, SP_STYLE  # noqa: E402
-from wasmem.runtime import symbols_for  # noqa: E402
-from wasmem.runtime.coresession import open_core_session  # noqa: E402
 from wasmem.shell.view import SessionSource  # noqa: E402
 
 
@@ -127,8 +127,8 @@ _VIEW = """
 import asyncio, json, resource, sys, time
 t0 = time.perf_counter()
 from wasmem.render.tui.app import MemoryApp
-from wasmem.runtime import symbols_for
-from wasmem.runtime.coresession import open_core_session
+from wasmem.app import symbols_for
+from wasmem.app.core import open_core_session
 from wasmem.shell.view import SessionSource
 
 s = open_core_session(sys.argv[1], sys.argv[2])

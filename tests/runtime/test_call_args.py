@@ -208,7 +208,7 @@ STACK_ALLOC = r'''
 def test_the_programs_own_move_of_the_stack_pointer_stays(paint):
     """An export that exists to move the stack pointer (stackAlloc, __wbindgen_add_to_stack_pointer) keeps its
     effect; wasmem gives back only what it took itself (argument data, an sret slot), and resets after a trap."""
-    from wasmem.runtime import open_session
+    from wasmem.app import open_session
 
     with open_session(wat(STACK_ALLOC), timeout=2, paint=paint) as s:
         assert s.call("stack_alloc", ["64"]).results == [65536 - 64]

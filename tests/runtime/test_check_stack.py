@@ -4,9 +4,9 @@ and stops a linear-stack overflow at the overflowing function, before it corrupt
 import pytest
 from conftest import sample, wat
 
+from wasmem.app import open_session
 from wasmem.errors import UsageError
 from wasmem.parser.module import WasmModule
-from wasmem.runtime import open_session
 from wasmem.runtime.session import Session
 
 pytest.importorskip("wasmtime")

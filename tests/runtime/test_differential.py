@@ -211,8 +211,8 @@ def test_an_emscripten_data_first_stack_from_data_end_is_not_proven():
 # -- --watch: the watch pass (and its host hook) changes nothing ------------------------------------------
 def _watch_everything(session):
     """Every byte of memory 0 watched (every write calls the host hook), and `sp` on a data-first stack."""
+    from wasmem.app.watch import attach_watch
     from wasmem.debuginfo import load_symbols
-    from wasmem.runtime.watch import attach_watch
 
     texts = [f"0:{session.memory_size(0)}"]
     if session.watch_pass.sp_range is not None:
@@ -225,8 +225,8 @@ def test_watched_sample_matches_a_plain_host(name):
     """Instrumented for --watch with all of memory 0 watched, each sample computes the same results and
     leaves the same memory as under a plain host: the inline checks, the scratch locals and the host hook
     (reading memory, computing old -> new) are invisible to the program."""
+    from wasmem.app import layout_facts
     from wasmem.parser.module import WasmModule
-    from wasmem.runtime import layout_facts
 
     m = WasmModule.from_file(S / name)
     if not m.memories:
@@ -250,8 +250,8 @@ def test_watched_sample_matches_a_plain_host(name):
 @pytest.mark.parametrize("name", sorted(GEN))
 def test_generated_calls_match_a_plain_host_when_watched(name):
     """The generated calls again, rewritten for --watch with all of memory 0 (and sp) watched."""
+    from wasmem.app import layout_facts
     from wasmem.parser.module import WasmModule
-    from wasmem.runtime import layout_facts
 
     lay = layout_facts(WasmModule.from_file(S / name))[0]
     sp = lay.layout_kind == "data-first" and lay.stack_pointer is not None
@@ -319,8 +319,8 @@ def test_heap_tracking_matches_a_plain_host(name, options):
     """The heap-instrumented module computes exactly what a plain host computes: same results, traps,
     output and byte-identical memory, with every allocator call logged (and with --paths, a host call per
     allocation and the call-path pass in every function)."""
-    from wasmem.runtime import load_module, symbols_for
-    from wasmem.runtime.heap import heap_spec
+    from wasmem.app import load_module, symbols_for
+    from wasmem.app.heap import heap_spec
 
     path, allocator, calls = HEAP_CASES[name]
     module = load_module(str(path))
@@ -328,7 +328,7 @@ def test_heap_tracking_matches_a_plain_host(name, options):
     symbols = symbols_for(module)
     spec = heap_spec(module, allocator, symbols, paths=options.pop("paths", False))
     if options.pop("memcheck", False):
-        from wasmem.runtime.heap import memcheck_heap_base
+        from wasmem.app.heap import memcheck_heap_base
 
         spec.update(memcheck=True, heap_base=memcheck_heap_base(module, symbols),
                     memcheck_uninit=options.pop("uninit", False))

@@ -11,11 +11,11 @@ import wasmtime
 from conftest import sample, wat
 from rich.console import Console
 
+from wasmem.app import call_function, open_session
 from wasmem.cli.main import main
 from wasmem.errors import UsageError
 from wasmem.parser import WasmModule
 from wasmem.render.call import render_call
-from wasmem.runtime import call_function, open_session
 from wasmem.runtime.hosts import HOST_NAMES, choose_host, define_host_imports, make_host_function
 
 

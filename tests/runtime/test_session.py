@@ -7,9 +7,9 @@ import struct
 import pytest
 from conftest import sample, wat
 
+from wasmem.app import load_module, open_session
 from wasmem.errors import ParseError, RunError, UsageError
 from wasmem.parser.module import WasmModule
-from wasmem.runtime import load_module, open_session
 from wasmem.runtime.session import Session
 from wasmem.runtime.wat import wat_to_wasm
 

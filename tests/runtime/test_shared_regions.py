@@ -5,8 +5,8 @@ anyway still decides where .bss ends, so a dump's region headings and `symbols` 
 import pytest
 from conftest import sample
 
+from wasmem.app import dump_memory, load_module, symbols_for
 from wasmem.debuginfo import varscan
-from wasmem.runtime import dump_memory, load_module, symbols_for
 
 
 @pytest.mark.parametrize("limit", [0.0, varscan.SCAN_TIME_LIMIT])

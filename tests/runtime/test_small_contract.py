@@ -10,8 +10,8 @@ import tempfile
 import pytest
 from conftest import run_main, sample
 
+from wasmem.app import open_session
 from wasmem.errors import UsageError
-from wasmem.runtime import open_session
 from wasmem.runtime.hosts.wasi import parse_dir
 
 

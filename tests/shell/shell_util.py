@@ -30,7 +30,7 @@ def reopened_matches_plain(path: str, calls: list[str], reopen: list[str], split
     the instance instrumented), checks the memory and globals came over unchanged, then runs the rest of
     ``calls`` in both and checks each result and, at the end, every byte of memory 0 are the same. Returns
     the (still open) shell for the caller's own checks; close it."""
-    from wasmem.runtime import open_session
+    from wasmem.app import open_session
 
     sh = buffered_shell(path)
     plain = open_session(path)

@@ -157,7 +157,7 @@ def test_view_in_a_script_says_it_needs_a_terminal(capsys):
 
 def test_dump_and_chase_take_the_core_session(core):
     """The library calls the one-shot commands use read a shell's coredump session as they read --core."""
-    from wasmem.runtime import chase_memory, dump_memory
+    from wasmem.app import chase_memory, dump_memory
 
     out = dump_memory(core.session, "accounts", type_name="auto")
     assert out.source == f"coredump {CRASH_CORE}" and out.sp == 0x100000

@@ -228,7 +228,7 @@ def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, 
       wasmem call app.wasm deep 8 --watch sp --stop
       wasmem call app.wasm run --coredump crash.core
     """
-    from ..runtime import call_function
+    from ..app import call_function
 
     outcome = call_function(module, func, list(args), before=before, returns=returns, ret_size=ret_size,
                             alloc=alloc, sret=sret, writes=writes, check_stack=check_stack, coredump=coredump,

@@ -44,7 +44,7 @@ def chase_cmd(module, at, depth, after, length, type_name, untyped, snapshot, co
       wasmem chase app.wasm node_a --snapshot memory.bin
       wasmem chase app.wasm accounts --core crash.core
     """
-    from ..runtime import chase_memory
+    from ..app import chase_memory
 
     outcome = chase_memory(module, at, depth=depth, after=after, length=length, type_name=type_name,
                            untyped=untyped, alloc=alloc, snapshot=snapshot, core=core, **session)

@@ -102,7 +102,7 @@ def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
 
     leak_of = None
     if rules.max_leak_per_call is not None:
-        from ..runtime.heap import leak_per_call as leak_of
+        from ..app.heap import leak_per_call as leak_of
     reports = run_checks(paths, rules, load_module, analyze_layout, timeout=timeout,  # the layout inspect shows
                          leak_of=leak_of)
 

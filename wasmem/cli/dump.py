@@ -54,7 +54,7 @@ def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, afte
       wasmem dump app.wasm --core crash.core --at accounts --type auto
       wasmem dump app.wasm --core crash.core --save memory.bin
     """
-    from ..runtime import dump_memory
+    from ..app import dump_memory
 
     outcome = dump_memory(module, at, length, fmt=fmt, big_endian=big_endian, width=width, memory=memory,
                           after=after, snapshot=snapshot, save=save, alloc=alloc, type_name=type_name, core=core,

@@ -81,7 +81,7 @@ def heap_cmd(module, after, allocator, paths, memcheck, memcheck_ignore, memchec
       wasmem heap stripped.wasm --allocator my_alloc,my_free --after "run"
       wasmem heap app.wasm --after "run" --memcheck
     """
-    from ..runtime.heap import heap_report
+    from ..app.heap import heap_report
 
     report, sess = heap_report(module, after=after, allocator=allocator, alloc=alloc, paths=paths,
                                memcheck=memcheck, memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
@@ -118,7 +118,7 @@ def leaks_cmd(module, call, repeat, before, max_growth, allocator, paths, memche
       wasmem leaks app.wasm "step 1" --before "init" --max-growth 0
       wasmem leaks app.wasm "make_greeting 3" -n 5 --json
     """
-    from ..runtime.heap import leak_report
+    from ..app.heap import leak_report
 
     report, sess = leak_report(module, call, repeat=repeat, before=before, allocator=allocator, alloc=alloc,
                                max_growth=max_growth, paths=paths, memcheck=memcheck,

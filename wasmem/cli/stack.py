@@ -70,7 +70,7 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
     measured = None
     trap = None
     if call:
-        from ..runtime import open_session, split_call
+        from ..app import open_session, split_call
         from .main import exit_stuck
 
         name, args = split_call(call)

@@ -41,7 +41,7 @@ def view_cmd(module, after, at, core, session, alloc):
       wasmem view app.wasm --after "allocate 32" --at __heap_base
       wasmem view app.wasm --core crash.core --at accounts
     """
-    from ..runtime import call_function, open_session, symbols_for
+    from ..app import call_function, open_session, symbols_for
     from ..shell.view import view_session
 
     if core is not None:
@@ -49,7 +49,7 @@ def view_cmd(module, after, at, core, session, alloc):
             from ..errors import UsageError
 
             raise UsageError("--core reads a coredump: it takes no --after calls")
-        from ..runtime.coresession import open_core_session
+        from ..app.core import open_core_session
 
         s = open_core_session(module, core)
     else:
@@ -58,7 +58,7 @@ def view_cmd(module, after, at, core, session, alloc):
         symbols = symbols_for(s.module)
         changed: set[int] = set()
         for text in after:
-            from ..runtime import split_call
+            from ..app import split_call
 
             name, args = split_call(text)
             r = call_function(s, name, args, alloc=alloc).result
@@ -70,7 +70,7 @@ def view_cmd(module, after, at, core, session, alloc):
                 raise RunError(f"--after {text}: {r.trap.message if r.trap else 'failed'}")
         start = None
         if at is not None:
-            from ..runtime import resolve_target
+            from ..app import resolve_target
 
             start = resolve_target(at, symbols, s.read, s.resolve_address).address
         view_session(s, symbols, changed=changed, at=start)

@@ -46,7 +46,7 @@ def watch_cmd(module, targets, calls, before, session, alloc, watch_stop, access
       wasmem watch app.wasm settings.limit --before init --after reset_scores --stop
       wasmem watch app.wasm .data --after "run 3" --trace-writes --json
     """
-    from ..runtime.watch import watch_calls
+    from ..app.watch import watch_calls
 
     seq = watch_calls(module, targets, calls, before=before, stop=watch_stop, access=access, trace_writes=trace_writes,
                       alloc=alloc, **session)

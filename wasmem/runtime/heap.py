@@ -1,14 +1,15 @@
 """Heap tracking in a live session: the heap pass's log turned into live blocks and findings (issue 15).
 
-``heap_spec`` picks the allocator functions (``model/allocators.py``: exports, name section, DWARF,
-``--allocator``) and gives ``Session(heap=spec)`` what it needs to rewrite the module with
-``instrument/heap.py``'s pass. The session attaches a :class:`HeapTracker` right after instantiating,
-before any initialisation export runs (so constructors' allocations count), and the tracker:
+``heap_spec`` (app/heap.py) picks the allocator functions (``model/allocators.py``: exports, name section,
+DWARF, ``--allocator``) and gives ``Session(heap=spec)`` what it needs to rewrite the module with
+``instrument/heap.py``'s pass. The session's HeapProbe (observers/) attaches a :class:`HeapTracker` right
+after instantiating, before any initialisation export runs (so constructors' allocations count), and the
+tracker:
 
 - sets the hook table's entries to its drain (and memcheck's hit) and drains what the start function
   logged while the module was instantiated (tracking is on from the start);
-- before each call (``Session._invoke``) resets the pass's nesting depth (a trap inside an allocator
-  leaves it raised), the call-path depth and the function-pointer pass's ``via``/``outer`` sites
+- before each entry into the guest resets the pass's nesting depth (a trap inside an allocator
+  leaves it raised) and the function-pointer pass's ``via``/``outer`` sites
   (``instrument/heap_pointers.py``); after each call drains the log and the table of pending
   allocations, and counts the pairs wasm settled;
 - interprets each record by its function's convention: ``malloc``/``__new``/``__rust_alloc``…
@@ -31,7 +32,6 @@ import re
 import struct
 from collections import OrderedDict
 
-from ..errors import UsageError
 from ..instrument import heap as hp
 from ..instrument.accesses import COPY, FILL, INIT, LANE, NOTIFY, STORE, V128
 from ..instrument.heap import (
@@ -61,39 +61,6 @@ _LIVE = bytes.maketrans(b"\x01\x02", b"\x00\x00")  # --memcheck-uninit: a live b
 _NOT_READS = frozenset({STORE, V128, LANE, NOTIFY, FILL, INIT, COPY})  # a never-written byte is no finding for them
 _RECORD = struct.Struct("<II5Q")
 _PEND_ENTRY = struct.Struct("<QQIIQ")  # a pending allocation: block, size, site, code (instrument/heap.py)  # code, site, arg0..arg3, result (instrument/heap.py's 48-byte record)
-
-
-def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool = False) -> dict:
-    """The ``heap=`` option of Session for ``module``: the allocator functions found (raises UsageError when
-    there is no allocation function)."""
-    from ..model.allocators import find_allocators
-
-    dwarf_names = None
-    if symbols is not None and getattr(symbols, "has_dwarf", False):
-        try:
-            dwarf_names = _dwarf_names(module, symbols)
-        except Exception:  # noqa: BLE001 - DWARF names are a fallback only
-            dwarf_names = None
-    found = find_allocators(module, dwarf_names=dwarf_names, user_names=allocator)
-    if allocator and any(n.startswith("--allocator") for n in found.notes):
-        raise UsageError(next(n for n in found.notes if n.startswith("--allocator")))
-    if not found.functions:
-        raise UsageError("no allocator found (malloc/free, __rust_alloc, __new …, by export, name section or "
-                         "DWARF): name it with --allocator ALLOC[,FREE]")
-    if not any(f.role != "free" for f in found.functions):
-        raise UsageError("only a free function found: name the allocation function with --allocator ALLOC,FREE")
-    # allocations without a free (AssemblyScript's stub runtime never frees): every block stays live, with a note
-    return {"functions": list(found.functions), "notes": list(found.notes), "paths": paths,
-            "shims": dict(found.shims)}
-
-
-def _dwarf_names(module, symbols) -> dict[int, str]:
-    out: dict[int, str] = {}
-    for f in symbols.functions:
-        idx = getattr(f, "func_index", None)
-        if idx is not None and f.name:
-            out[idx] = f.name
-    return out
 
 
 class HeapTracker:
@@ -731,237 +698,3 @@ class HeapTracker:
 
 
 # -- the two commands as library calls ----------------------------------------------------------------
-
-
-def memcheck_heap_base(module, symbols) -> int | None:
-    """Where the heap starts, when it is known exactly (``__heap_base``): memcheck marks memory above it that
-    no block holds. An estimate is not used: a low one would flag the program's own .bss."""
-    hb = symbols.heap_base if symbols is not None else None
-    if hb is None:
-        from . import layout_facts
-
-        lay = layout_facts(module)[0]
-        if lay.heap_base_exact:
-            hb = lay.heap_base
-    return hb
-
-
-def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bool = False,
-                      memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False, **options):
-    """(session, symbols) with heap tracking on (see heap_spec); ``memcheck``: also every access of memory 0
-    checked against the live and freed blocks (MemcheckPass); ``memcheck_uninit``: and reads of heap bytes
-    never written."""
-    from . import load_module, open_session, symbols_for
-
-    module = load_module(path_or_module)
-    symbols = symbols_for(module)
-    spec = heap_spec(module, allocator, symbols, paths=paths)
-    if memcheck:
-        spec["memcheck"] = True
-        spec["heap_base"] = memcheck_heap_base(module, symbols)
-        spec["memcheck_ignore"] = tuple(memcheck_ignore)
-        spec["memcheck_uninit"] = bool(memcheck_uninit)
-    elif memcheck_ignore or memcheck_uninit:
-        raise UsageError(f"{'--memcheck-ignore' if memcheck_ignore else '--memcheck-uninit'} needs --memcheck")
-    session = open_session(module, heap=spec, **options)
-    session.heap_tracker.notes[:0] = spec["notes"]
-    return session, symbols
-
-
-def _run(session, symbols, calls, alloc, label: str):
-    """Runs ``calls`` ("FUNC ARGS"); returns (results, the trap text or None)."""
-    from . import dwarf_sret, split_call
-
-    done = []
-    for text in calls:
-        name, args = split_call(text)
-        r = session.call(name, args, alloc=alloc, sret=dwarf_sret(symbols, session.module, name))
-        done.append(r)
-        if not r.ok:
-            return done, f"{label} {text!r}: {r.trap.message}"
-    return done, None
-
-
-def type_blocks(blocks: list[Block], symbols, read, max_blocks: int = 100_000) -> None:
-    """Gives live blocks a DWARF type: a typed pointer variable (global or static) that points at a block's
-    start types it with the pointee; from a typed struct block, its pointer members type the blocks they
-    point at (a linked list is typed along its length). Bounded by ``max_blocks`` blocks typed."""
-    if symbols is None or not getattr(symbols, "has_dwarf", False) or not blocks:
-        return
-    from ..debuginfo.typesys import PointerType, StructType
-
-    live = {b.address: b for b in blocks}
-    queue: list[tuple[int, object]] = []
-
-    def ptr_at(addr: int) -> int | None:
-        try:
-            return int.from_bytes(read(addr, 4), "little")
-        except Exception:  # noqa: BLE001
-            return None
-
-    for sym in symbols.data_symbols:
-        t = sym.type.strip() if sym.type is not None else None
-        if isinstance(t, PointerType) and t.target is not None and sym.size == 4:
-            p = ptr_at(sym.address)
-            if p in live:
-                queue.append((p, t.target))
-    typed = 0
-    while queue and typed < max_blocks:
-        addr, target = queue.pop()
-        b = live.get(addr)
-        if b is None or b.type is not None:
-            continue
-        b.type = target.name
-        typed += 1
-        st = target.strip()
-        if isinstance(st, StructType):
-            for m in st.members:
-                mt = m.type.strip() if m.type is not None else None
-                if isinstance(mt, PointerType) and mt.target is not None and m.offset + 4 <= b.size:
-                    p = ptr_at(addr + m.offset)
-                    if p in live and live[p].type is None:
-                        queue.append((p, mt.target))
-
-
-def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc: str | None = None,
-                paths: bool = False, memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False,
-                **options):
-    """``wasmem heap``: the live blocks after the ``after`` calls. Returns (report, session); the caller
-    closes the session."""
-    session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
-                                         memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
-                                         **options)
-    try:
-        _, trap = _run(session, symbols, after, alloc, "--after")
-        report = live_heap(session, symbols, list(after), trap=trap)
-    except BaseException:
-        session.close()
-        raise
-    return report, session
-
-
-def live_heap(session, symbols, calls=(), trap: str | None = None):
-    """The HeapReport of a session opened with heap tracking, as it stands now (``wasmem heap`` after its
-    --after calls; the shell's `heap` at any point)."""
-    from ..model.heap import HeapReport
-
-    tr = session.heap_tracker
-    if tr is None:
-        raise UsageError("this session was opened without heap tracking")
-    tr.disarm()
-    blocks = tr.blocks()
-    tr.locate_accesses(symbols)
-    type_blocks(blocks, symbols, session.read)
-    hb = symbols.heap_base if symbols is not None else None
-    return HeapReport(tr.allocator_dicts(), list(calls), blocks, tr.sites(symbols), list(tr.findings),
-                      list(tr.notes), heap_base=hb, memory_size=session.memory_size(0), events=tr.events,
-                      allocations=tr.allocations, frees=tr.frees, trap=trap)
-
-
-def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), allocator: str | None = None,
-                alloc: str | None = None, max_growth: int | None = None, paths: bool = False,
-                memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False, **options):
-    """``wasmem leaks``: calls ``call`` ("FUNC ARGS") ``repeat`` times after the ``before`` calls and follows
-    the live bytes. Returns (report, session); the caller closes the session."""
-    from ..model.heap import Iteration, LeakReport, LeakSite
-    from . import split_call
-
-    if repeat < 1:
-        raise UsageError(f"--repeat {repeat}: give at least 1")
-    name, args = split_call(call)
-    session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
-                                         memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
-                                         **options)
-    try:
-        tr = session.heap_tracker
-        _, trap = _run(session, symbols, before, alloc, "--before")
-        report = LeakReport(call, repeat, tr.live_bytes, [], [], tr.allocator_dicts(), max_growth=max_growth)
-        first_call = None
-        returned: set[int] = set()
-        if trap is None:
-            from . import dwarf_sret
-
-            sret = dwarf_sret(symbols, session.module, name)
-            collect = _collector(session, tr)
-            if collect and trap is None:  # garbage of the --before calls
-                _, trap = _run(session, symbols, [collect], alloc, "the collector")
-            for n in range(1, repeat + 1):
-                if trap is not None:
-                    break
-                a0, f0 = tr.allocated_bytes, tr.freed_bytes
-                r = session.call(name, args, alloc=alloc, sret=sret)
-                if first_call is None:
-                    first_call = tr.call
-                returned_block = None  # a result (any of them: wasm-bindgen returns (ptr, len)) that is a block
-                for v in (r.results or []) if r.ok else []:  # this call allocated
-                    if not isinstance(v, int) or returned_block is not None:
-                        continue
-                    v &= (1 << 64) - 1 if session.is64 else 0xFFFFFFFF
-                    b = tr.live.get(v)
-                    if b is not None and b[3] == tr.call:
-                        returned_block = v
-                if not r.ok:
-                    trap = f"call {n} of {call!r}: {r.trap.message}"
-                elif collect:  # the objects the call left unreferenced are freed before the heap is measured
-                    _, trap = _run(session, symbols, [collect], alloc, "the collector")
-                it = Iteration(n, tr.live_bytes, len(tr.live), tr.allocated_bytes - a0, tr.freed_bytes - f0,
-                               list(r.results) if r.results else None)
-                if returned_block is not None and returned_block in tr.live:
-                    it.returned_block = returned_block
-                    returned.add(returned_block)
-                report.iterations.append(it)
-        report.trap = trap
-        report.findings = list(tr.findings)
-        report.notes = list(tr.notes)
-        # the blocks allocated by the calls after the first (the first may fill caches) that are still live
-        counted = max(1, len(report.iterations) - 1)
-        live = tr.blocks()
-        outliving = [b for b in live if first_call is not None and b.call > first_call] \
-            if len(report.iterations) > 1 else [b for b in live if first_call is not None
-                                                 and b.call >= first_call]
-        sites = tr.sites(symbols, {b.site for b in outliving})
-        by: dict[int, LeakSite] = {}
-        for b in outliving:
-            ls = by.get(b.site)
-            if ls is None:
-                ls = by[b.site] = LeakSite(sites.get(b.site) or Site(b.site), 0, 0, 0.0)
-            ls.blocks += 1
-            ls.bytes += b.size
-            if b.address in returned:
-                ls.returned += 1
-        for ls in by.values():
-            ls.per_call = ls.bytes / counted
-        report.sites = sorted(by.values(), key=lambda s: (-s.bytes, s.site.id))
-        tr.locate_accesses(symbols)
-        fsites = tr.sites(symbols, {f.site for f in tr.findings} | {f.freed_at for f in tr.findings
-                                                                      if f.freed_at is not None})
-        report.finding_sites = fsites
-    except BaseException:
-        session.close()
-        raise
-    return report, session
-
-
-def _collector(session, tracker) -> str | None:
-    """"__collect" when the module's allocator is a garbage collector that wasmem tracks (AssemblyScript's) and
-    exports its collection: leaks runs it after each call, so that the live heap is what the program still
-    references, not what the collector has not reached yet (a note says so)."""
-    if not any(f.role == "gc_free" for f in tracker.functions):
-        return None
-    e = session.module.find_export("__collect")
-    if e is None or e.kind != "func":
-        return None
-    ft = session.module.get_function_type(e.index)
-    if ft.params or ft.results:
-        return None
-    tracker.notes.append("the collector (__collect) ran after each call: the live heap is what the program "
-                         "still references")
-    return "__collect"
-
-
-def leak_per_call(module, call: str, repeat: int = 10):
-    """The `check` rule leak-per-call's run: a LeakReport of ``call`` made ``repeat`` times (raises
-    UsageError when the call or the allocator cannot be found)."""
-    report, session = leak_report(module, call, repeat=repeat)
-    session.close()
-    return report

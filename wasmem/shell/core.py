@@ -79,15 +79,15 @@ class Shell:
     ``wasmem.render.common.make_console``; ``options`` are Session keywords; ``alloc`` names the
     allocator ("NAME[,FREE]") for `alloc` and for `s:` call arguments.
 
-    With ``core`` (a coredump of the module) the session is that dump, read-only (``runtime.coresession``):
+    With ``core`` (a coredump of the module) the session is that dump, read-only (``app.core``):
     the reading commands work on the dumped memory and globals, `bt` shows the dump's frames, and the
     commands that would run code or change memory (``Command.live``) are refused."""
 
     def __init__(self, path, *, console=None, options: dict | None = None, alloc: str | None = None,
                  view=None, core=None, watch_slots: int = 0, watch_reads: bool = False, heap: bool = False,
                  allocator: str | None = None):
+        from ..app import open_session, symbols_for
         from ..render.common import make_console
-        from ..runtime import open_session, symbols_for
 
         self.path = path
         self.options = dict(options or {})
@@ -109,7 +109,7 @@ class Shell:
             raise UsageError("--allocator names the functions --heap tracks: give --heap too (or use --alloc for "
                              "the function `alloc` calls)")
         if watch_slots or heap:
-            from ..runtime import load_module
+            from ..app import load_module
 
             path = load_module(path)
         if watch_slots:
@@ -117,7 +117,7 @@ class Shell:
         if heap:
             self.options["heap"] = self._heap_spec(path)
         if core is not None:
-            from ..runtime.coresession import open_core_session
+            from ..app.core import open_core_session
 
             self.session = open_core_session(path, core)
         else:
@@ -235,7 +235,7 @@ class Shell:
         return self.target(text).address
 
     def target(self, text: str):
-        from ..runtime import Target, resolve_target
+        from ..app import Target, resolve_target
 
         t = substitute(text, self.values, self.last)
         v = arithmetic(t)
@@ -262,8 +262,8 @@ class Shell:
              "address. The call view shows what changed in memory; x/dump/view highlight those bytes until "
              "the next call. After a trap, `bt` shows the backtrace again.", ("export",), live=True)
     def cmd_call(self, words):
+        from ..app import call_function
         from ..render.call import render_call
-        from ..runtime import call_function
 
         self._need(words, 1, "call FUNC [ARGS...]")
         func = words[0].text
@@ -341,8 +341,8 @@ class Shell:
         return self._dump(self._text(words[0]), length, fmt)
 
     def _dump(self, at: str, length, fmt: str) -> Output:
+        from ..app import dump_memory
         from ..render.dump import dump_renderable
-        from ..runtime import dump_memory
 
         if length is not None and not 0 <= length <= MAX_DUMP:
             raise UsageError(f"{length} bytes: show from 0 to {MAX_DUMP} bytes at a time")
@@ -355,8 +355,8 @@ class Shell:
     @command("chase", "chase ADDR [DEPTH]", "Follow pointers from ADDR or a symbol, as `wasmem chase` does.",
              args=("address",))
     def cmd_chase(self, words):
+        from ..app import chase_memory
         from ..render.chase import render_chase
-        from ..runtime import chase_memory
 
         self._need(words, 1, "chase ADDR [DEPTH]", 2)
         depth = self._int(words[1], "DEPTH") if len(words) > 1 else 4
@@ -561,8 +561,8 @@ class Shell:
 
     @command("reset", "reset", "A fresh instance of the module (kept values and snapshots stay; blocks go).", live=True)
     def cmd_reset(self, words):
+        from ..app import open_session
         from ..render.shell import message
-        from ..runtime import open_session
 
         fresh = open_session(self.session.module, **self.options)
         old = self._recorder()
@@ -582,9 +582,11 @@ class Shell:
 
     def _rewatch(self, old, fresh) -> None:
         """``old``'s watch targets on the session ``fresh`` (rewritten with a watch pass too)."""
-        from ..runtime.watch import WatchRecorder, resolve_watch_target
+        from ..app.watch import resolve_watch_target, watch_resolver
+        from ..runtime.watch import WatchRecorder
 
-        rec = WatchRecorder(fresh, fresh.watch_pass, [], self.symbols, stop=False, access=self.watch_access)
+        rec = WatchRecorder(fresh, fresh.watch_pass, [], self.symbols, stop=False, access=self.watch_access,
+                            resolve=watch_resolver(fresh, self.symbols))
         fresh.watch_recorder = rec
         rec.stop_targets = set(old.stop_targets)
         rec.set_targets([resolve_watch_target(t.text, fresh, self.symbols, pending_ok=True)
@@ -628,6 +630,7 @@ class Shell:
     def _watching(self):
         """The session's recorder, made on the first `watch`. A session not rewritten for watching (no
         --watch-slots) is reopened rewritten, and its memories and globals are carried over."""
+        from ..app.watch import watch_resolver
         from ..render.shell import message
         from ..runtime.watch import WatchRecorder
 
@@ -643,6 +646,7 @@ class Shell:
                 f"stdout/stderr so far) nor table entries set at run time. Start with --watch-slots N to have "
                 f"it rewritten from the start.", "yellow"))
         rec = WatchRecorder(self.session, self.session.watch_pass, [], self.symbols, stop=False,
+                            resolve=watch_resolver(self.session, self.symbols),
                             access=self.watch_access)
         self.session.watch_recorder = rec
         return rec
@@ -659,8 +663,8 @@ class Shell:
              "watch.total all of them.",
              ("address",), live=True)
     def cmd_watch(self, words):
+        from ..app.watch import resolve_watch_target
         from ..render.shell import message, table
-        from ..runtime.watch import resolve_watch_target
 
         stop = any(not w.quoted and w.text == "--stop" for w in words)
         rest = [w for w in words if w.quoted or w.text != "--stop"]
@@ -733,8 +737,8 @@ class Shell:
 
     # -- heap tracking --------------------------------------------------------------------------
     def _heap_spec(self, module) -> dict:
-        from ..runtime import symbols_for
-        from ..runtime.heap import heap_spec
+        from ..app import symbols_for
+        from ..app.heap import heap_spec
 
         return heap_spec(module, self.allocator, symbols_for(module))
 
@@ -744,7 +748,7 @@ class Shell:
             session.heap_tracker.notes[:0] = spec["notes"]
 
     def _heap_report(self):
-        from ..runtime.heap import live_heap
+        from ..app.heap import live_heap
 
         return live_heap(self.session, self.symbols)
 
@@ -1005,8 +1009,8 @@ class Shell:
 def watch_slot_spec(n: int, module, reads: bool = False) -> dict:
     """The Session ``watch`` option for a shell that can watch up to ``n`` targets (writes; ``reads``: loads
     too), and ``sp`` in one more range when the module has a data-first stack (what `call --watch sp` watches)."""
+    from ..app import layout_facts
     from ..instrument.watch import MAX_RANGES
-    from ..runtime import layout_facts
 
     if not 1 <= n <= MAX_RANGES - 1:
         raise UsageError(f"--watch-slots {n}: give 1 to {MAX_RANGES - 1}")

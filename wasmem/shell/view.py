@@ -1,6 +1,6 @@
 """The memory source `wasmem view` reads (see ``wasmem.render.tui.app``): a session's memory 0, its
 layout, symbols, stack pointer and the bytes the last call changed. The session is a live one or a
-coredump's (``runtime.coresession.CoreSession``, `view --core`: the same read side, rows read lazily
+coredump's (``app.core.CoreSession``, `view --core`: the same read side, rows read lazily
 from the dump, the stack pointer at the crash, nothing changed)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class SessionSource:
     def resolve(self, text: str) -> int:
         if self._resolve is not None:
             return self._resolve(text)
-        from ..runtime import resolve_target
+        from ..app import resolve_target
 
         return resolve_target(text, self.symbols, self.read, self.session.resolve_address).address
 

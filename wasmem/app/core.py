@@ -1,12 +1,5 @@
-"""A coredump as a read-only session: the memory source `dump --core`, `chase --core`, `shell --core` and
-`view --core` read from, with the read side of :class:`~wasmem.runtime.session.Session` (``read``,
-``memory``, ``get_global``, ``get_sp``, ``resolve_address``, ``regions``…) answered from the dump; the
-module-only part of the read side is the live session's own (readside.py).
-
-Nothing runs and nothing is written: there is no ``call``, ``write``, ``snapshot`` or ``restore`` (the shell
-refuses those commands on a coredump). Memory is read through ``model.coredump.CoreMemory``, which locates
-the dump's data segments as reads need them: opening a 256 MiB dump reads none of its memory.
-"""
+"""A coredump as a memory source: the instance a dump recorded, seen through the module it was taken of. Nothing
+here runs wasm or loads wasmtime: `wasmem backtrace` and the ``--core`` options read the dump lazily."""
 
 from __future__ import annotations
 
@@ -14,8 +7,10 @@ import os
 
 from ..errors import UsageError
 from ..model.values import check_range
-from .readside import ReadSide
-from .results import MemoryInfo
+from ..parser.module import WasmModule
+from ..runtime.readside import ReadSide
+from ..runtime.results import MemoryInfo
+from .modules import layout_facts, load_module, load_path, symbols_for
 
 
 class CoreSession(ReadSide):
@@ -23,8 +18,6 @@ class CoreSession(ReadSide):
     ``model.coredump.CoreView`` that ``open_core`` matched). Memory and global indices are the module's."""
 
     def __init__(self, view, core_path: str | os.PathLike):
-        from . import layout_facts
-
         self.view = view
         self.module = view.module
         self.core_path = os.fspath(core_path)
@@ -60,8 +53,6 @@ class CoreSession(ReadSide):
         """The dump's frames as `wasmem backtrace` shows them (``model.coredump.Backtrace``), made once."""
         if self._backtrace is None:
             from ..debuginfo.frames import build_backtrace
-            from . import symbols_for
-
             self._backtrace = build_backtrace(self.view, symbols_for(self.module))
         return self._backtrace
 
@@ -72,10 +63,7 @@ class CoreSession(ReadSide):
 def open_core_session(path_or_module, core: str | os.PathLike) -> CoreSession:
     """The coredump ``core`` of the module ``path_or_module`` as a read-only session. A module that does not
     fit the dump is the same UsageError `wasmem backtrace` gives (``wasmem.api.open_core``)."""
-    from ..api import load_module as load_path
-    from ..api import open_core
     from ..parser.coredump import is_coredump
-    from . import load_module
 
     module = load_module(path_or_module)
     if is_coredump(module):  # the arguments the other way round: say it in this command's terms
@@ -91,4 +79,19 @@ def open_core_session(path_or_module, core: str | os.PathLike) -> CoreSession:
     return CoreSession(open_core(core, module), core)
 
 
-__all__ = ["CoreSession", "open_core_session"]
+def open_core(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
+    """A coredump (``wasmtime run -D coredump=FILE``, ``wasmem call --coredump FILE``) seen through the
+    module it was taken of: a ``CoreView`` whose ``memory(i)``, ``global_value(i)`` and ``frames`` are in the
+    module's own index spaces. The dump is memory-mapped; only the segment headers are read until memory is.
+    A module that does not fit the dump (globals, memories, frames) is a UsageError."""
+    from ..model.coredump import match_module, read_coredump
+    from ..parser.coredump import is_coredump
+
+    mod = module if isinstance(module, WasmModule) else load_path(module)
+    if is_coredump(mod):
+        raise UsageError(f"{mod.path or 'the module'} is a coredump: give the coredump first, then the module "
+                         f"it was taken of")
+    dump = load_path(core, validate=False)  # its sections are read as needed, each checked as it is read
+    if not is_coredump(dump):
+        raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section); a module goes second")
+    return match_module(read_coredump(dump), mod)

@@ -1,0 +1,150 @@
+"""Opening modules for the use cases: a path (binary, memory-mapped, or text assembled by wasmtime), bytes or
+a WasmModule; its layout facts for a session; its symbol table (made once per module); a live session with the
+layout model's stack facts; and "FUNC ARGS" call texts."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import ParseError, UsageError
+from ..model.layout import paint_safety
+from ..parser.module import WasmModule
+
+
+def _is_text(path: str) -> bool:
+    if path.endswith(".wat") or path.endswith(".wast"):
+        return True
+    with open(path, "rb") as f:
+        head = f.read(64).lstrip()
+    return head[:1] in (b"(", b";")
+
+
+MAX_TEXT_BYTES = 64 << 20  # a .wat file is read whole and assembled: bounded
+
+
+def _regular_file(path: str) -> os.stat_result:
+    """stat of ``path`` when it is a regular file; a UsageError otherwise, before anything reads it (a FIFO
+    would block forever, /dev/zero never ends)."""
+    from ..files import regular_file
+
+    return regular_file(path, noun="a module file")
+
+
+def load_path(path: str | os.PathLike, *, validate: bool = True, memory_base: int | None = None,
+              debug_file: str | os.PathLike | None = None) -> WasmModule:
+    """Opens a binary module (memory-mapped) or a text module (`.wat`, or a file starting with "(").
+    With ``validate`` (the default, and what every command does) every section is checked as `inspect`
+    checks it, so no command works on a module that another rejects as malformed. ``memory_base`` is the
+    ``__memory_base`` a position-independent module gets (its data's address) in the layout, the DWARF
+    and a run, instead of wasmem's default (1024 aligned as its dylink section asks). ``debug_file`` names
+    a separate file with the module's DWARF (a copy of the module with its .debug_* sections, as
+    ``emcc -gseparate-dwarf`` writes), used instead of the module's own or its external_debug_info."""
+    path = os.fspath(path)
+    st = _regular_file(path)
+    try:
+        text = _is_text(path)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from None
+    if text:
+        if st.st_size > MAX_TEXT_BYTES:
+            raise UsageError(f"{path}: a {st.st_size}-byte text module is more than wasmem assembles "
+                             f"({MAX_TEXT_BYTES} bytes); convert it to binary first")
+        from ..runtime.wat import wat_to_wasm  # imports wasmtime: only for text input
+
+        with open(path, encoding="utf-8", errors="replace") as f:
+            module = WasmModule.from_bytes(wat_to_wasm(f.read()), path)
+    else:
+        try:
+            module = WasmModule.from_file(path)
+        except OSError as exc:
+            raise UsageError(f"{path}: {exc.strerror}") from None
+        except ValueError as exc:  # mmap of an unmappable file
+            raise ParseError(f"{path}: cannot map the file: {exc}", 0) from None
+    if validate:
+        from ..parser.validate import check_structure
+
+        check_structure(module)
+    if memory_base is not None:
+        from ..model.layout import check_memory_base
+
+        why = check_memory_base(module, memory_base)
+        if why is not None:
+            raise UsageError(f"--memory-base {memory_base:#x}: {why}")
+        module.memory_base = memory_base
+    if debug_file is not None:
+        from ..debuginfo.symbols import MAX_DEBUG_FILE_SIZE
+        from ..files import regular_file
+
+        debug_file = os.fspath(debug_file)
+        regular_file(debug_file, what="--debug-file", max_size=MAX_DEBUG_FILE_SIZE,
+                     size_note=f"a debug file may have ({MAX_DEBUG_FILE_SIZE >> 20} MiB)")
+        module.debug_file = debug_file
+    return module
+
+
+def load_module(path_or_module) -> WasmModule:
+    """A WasmModule from a path (binary, or text by name or content: see ``wasmem.api.load_module``),
+    bytes, or an existing WasmModule."""
+    if isinstance(path_or_module, WasmModule):
+        return path_or_module
+    if isinstance(path_or_module, (bytes, bytearray, memoryview)):
+        return WasmModule.from_bytes(bytes(path_or_module))
+    return load_path(path_or_module)
+
+
+def layout_facts(module: WasmModule):
+    """(layout, sp_global, stack_range, regions) from the layout model, as plain values for Session."""
+    from ..debuginfo.layout import analyze_layout
+
+    layout = analyze_layout(module)  # with DWARF's .bss facts: the same model `symbols` and `inspect` use
+    sp_global = layout.stack_pointer.global_index if layout.stack_pointer is not None else None
+    low, high = layout.stack_low, layout.stack_high
+    stack_range = (low, high) if low is not None and high is not None and low < high else None
+    return layout, sp_global, stack_range, list(layout.regions)
+
+
+def open_session(path_or_module, **options):
+    """Loads, analyses and instantiates a module. ``options`` are Session's keyword arguments; an explicit
+    ``sp_global`` / ``stack_range`` overrides what the layout model found (and is then trusted for
+    painting: pass ``paint=False`` not to paint)."""
+    module = load_module(path_or_module)
+    layout, sp_global, stack_range, regions = layout_facts(module)
+    if "stack_range" not in options:
+        options.setdefault("paint_safe", paint_safety(layout, stack_range))
+    options.setdefault("sp_global", sp_global)
+    options.setdefault("stack_range", stack_range)
+    from ..runtime.session import Session
+
+    session = Session(module, **options)
+    session.layout = layout
+    session.regions = regions
+    return session
+
+
+# -- the two commands as library calls ----------------------------------------------------------------
+def split_call(text: str) -> tuple[str, list[str]]:
+    """``"FUNC ARG ARG"`` (shell quoting) → (FUNC, [ARG, ARG])."""
+    import shlex
+
+    try:
+        parts = shlex.split(text)
+    except ValueError as exc:
+        raise UsageError(f"cannot parse call {text!r}: {exc}") from None
+    if not parts:
+        raise UsageError("empty call: give FUNC [ARGS...]")
+    return parts[0], parts[1:]
+
+
+def symbols_for(module: WasmModule):
+    """The module's SymbolTable (DWARF loaded lazily, only when asked for), made once per module object
+    (a shell asks for it on every command)."""
+    from ..debuginfo import load_symbols
+
+    table = getattr(module, "_wasmem_symbols", None)
+    if table is None:
+        table = load_symbols(module)
+        try:
+            module._wasmem_symbols = table
+        except AttributeError:  # a module type with __slots__: no cache
+            pass
+    return table
