@@ -7,6 +7,14 @@ import re
 
 import click
 
+from ..runtime.spec import (
+    DEFAULT_MAX_MEMORY,
+    HOST_NAMES,
+    MAX_FUEL,
+    MAX_OUTPUT,
+    MAX_TABLE_ENTRIES,
+    SessionSpec,
+)
 from .common import (
     compile_progress,
     debug_file_option,
@@ -17,11 +25,12 @@ from .common import (
     svg_option,
 )
 
-HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")  # runtime.hosts'
-
-SESSION_OPTIONS = ("pages", "timeout", "fuel", "dirs", "envs", "strict_imports", "max_memory", "paint", "host",
-                   "wasi_args", "stdin", "max_table_entries", "max_output")
-MAX_FUEL = 2**63 - 1  # runtime.budget's (not imported here: wasmtime stays unloaded until a command runs)
+# each run option → the SessionSpec field it sets (repeatable options become tuples)
+SPEC_FIELDS = {"pages": "pages", "timeout": "timeout", "fuel": "fuel", "dirs": "wasi_dirs", "envs": "wasi_env",
+               "strict_imports": "strict_imports", "max_memory": "max_memory", "paint": "paint", "host": "host",
+               "wasi_args": "wasi_args", "stdin": "wasi_stdin", "max_table_entries": "max_table_entries",
+               "max_output": "max_output"}
+assert set(SPEC_FIELDS.values()) <= SessionSpec.field_names()
 
 
 class Seconds(click.ParamType):
@@ -54,13 +63,8 @@ def run_options(f):
             from ..api import load_module
 
             kwargs["module"] = load_module(kwargs["module"], memory_base=base, debug_file=debug_file)
-        o = {k: kwargs.pop(k) for k in SESSION_OPTIONS}
-        kwargs["session"] = {"pages": o["pages"], "timeout": o["timeout"], "fuel": o["fuel"],
-                             "wasi_dirs": tuple(o["dirs"]), "wasi_env": tuple(o["envs"]),
-                             "strict_imports": o["strict_imports"], "max_memory": o["max_memory"],
-                             "paint": o["paint"], "host": o["host"],
-                             "wasi_args": tuple(o["wasi_args"]), "wasi_stdin": o["stdin"],
-                             "max_table_entries": o["max_table_entries"], "max_output": o["max_output"]}
+        kwargs["session"] = {field: (tuple(v) if isinstance(v, (list, tuple)) else v)
+                             for field, v in ((f, kwargs.pop(k)) for k, f in SPEC_FIELDS.items())}
         kwargs["session"]["on_compile"] = compile_progress()  # a status on stderr while a slow compile runs
         from .main import exit_stuck
 
@@ -75,14 +79,14 @@ def run_options(f):
                                              "such as a WASI sleep (0 = no limit; nan and inf are refused)."),
         click.option("--fuel", type=click.IntRange(min=1, max=MAX_FUEL), default=None,
                      help="Also stop after N units of fuel."),
-        click.option("--max-memory", type=click.IntRange(min=0), default=256 * 2**20, show_default=True,
+        click.option("--max-memory", type=click.IntRange(min=0), default=DEFAULT_MAX_MEMORY, show_default=True,
                      metavar="BYTES", help="The total over all memories (defined, imported and shared): "
                                            "instantiating needs at most this, memory.grow past it returns -1 (0 = "
                                            "no limit)."),
-        click.option("--max-table-entries", type=click.IntRange(min=0), default=10_000_000, show_default=True,
+        click.option("--max-table-entries", type=click.IntRange(min=0), default=MAX_TABLE_ENTRIES, show_default=True,
                      metavar="N", help="The total entries over all tables (wasmtime spends 8 bytes on each): "
                                        "table.grow past it returns -1 (0 = no limit)."),
-        click.option("--max-output", type=click.IntRange(min=0), default=2**20, show_default=True,
+        click.option("--max-output", type=click.IntRange(min=0), default=MAX_OUTPUT, show_default=True,
                      metavar="BYTES", help="Keep this much of the guest's stdout and of its stderr per call; the "
                                            "rest is counted as truncated, and a call that writes 64 times as "
                                            "much (at least 64 MiB) is stopped (0 = no limit)."),

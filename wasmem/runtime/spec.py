@@ -13,6 +13,9 @@ from ..errors import UsageError
 from .budget import MAX_FUEL, MAX_OUTPUT, MAX_TABLE_ENTRIES, check_timeout
 
 DEFAULT_MAX_MEMORY = 256 * 2**20
+# the host profiles (runtime/hosts/) by name: here, so that the command line's --help needs no wasmtime
+HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")
+__all__ = ["SessionSpec", "HOST_NAMES", "MAX_FUEL", "DEFAULT_MAX_MEMORY", "MAX_OUTPUT", "MAX_TABLE_ENTRIES"]
 
 
 @dataclass

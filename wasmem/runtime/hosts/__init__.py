@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import wasmtime
 
 from ...errors import RunError, UsageError
+from ..spec import HOST_NAMES
 from .assemblyscript import AssemblyScript
 from .base import (
     WASI_MODULES,
@@ -67,7 +68,6 @@ __all__ = ["Guest", "HostCall", "HostState", "HostString", "HostTrap", "HostCont
 PROFILES: dict[str, Profile] = {p.name: p for p in (Wasi(), Emscripten(), WasmBindgen(), AssemblyScript(), Go(),
                                                      Profile())}
 AUTO_ORDER = ("go", "assemblyscript", "wasm-bindgen", "emscripten", "wasi")
-HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")
 NO_IMPORTS = "the module imports no functions"
 
 
