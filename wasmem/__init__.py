@@ -1,15 +1,27 @@
 """wasmem: inspect and debug WebAssembly linear memory.
 
-Library entry points (lazy: ``import wasmem`` loads neither wasmtime nor rich)::
+Library entry points, one per command (lazy: ``import wasmem`` loads neither wasmtime nor rich)::
 
     layout = wasmem.inspect("app.wasm")          # MemoryLayout
     session = wasmem.open("app.wasm")            # a running instance (wasmtime)
+    out = wasmem.call("app.wasm", "add", ["2", "3"])        # CallOutcome (close out.session)
+    dump = wasmem.dump("app.wasm", "__heap_base", 64)      # DumpOutcome
+    chase = wasmem.chase("app.wasm", "node_a")             # ChaseOutcome
+    seq = wasmem.watch("app.wasm", ["counter:4"], ["bump"])  # WatchSequence
+    report, session = wasmem.heap("app.wasm", after=["run"])  # HeapReport and its session
+    report, session = wasmem.leaks("app.wasm", "step")      # LeakReport and its session
+    analysis = wasmem.stack("app.wasm")          # StackAnalysis (static)
+    listing = wasmem.symbols("app.wasm")         # SymbolListing
     bt = wasmem.backtrace("crash.core", "app.wasm")  # a coredump's frames, named through the module
+
+Each is the function the command runs (``wasmem.app`` holds the use cases), with the command's options as
+keyword arguments.
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "inspect", "load_module", "open", "backtrace", "open_core"]
+__all__ = ["__version__", "inspect", "load_module", "open", "backtrace", "open_core", "call", "dump", "chase",
+           "watch", "heap", "leaks", "stack", "symbols"]
 
 
 def inspect(path, **options):
@@ -40,3 +52,63 @@ def open_core(core, module):
     from .api import open_core as _open_core
 
     return _open_core(core, module)
+
+
+def call(path, func, args=(), **options):
+    """``wasmem call``: ``wasmem.app.call.call_function``. The outcome's ``session`` stays open: close it."""
+    from .app.call import call_function
+
+    return call_function(path, func, list(args), **options)
+
+
+def dump(path, at="0", length=None, **options):
+    """``wasmem dump``: ``wasmem.app.dump.dump_memory`` (a live instance, a ``snapshot`` image or a ``core``)."""
+    from .app.dump import dump_memory
+
+    return dump_memory(path, at, length, **options)
+
+
+def chase(path, at, **options):
+    """``wasmem chase``: ``wasmem.app.chase.chase_memory``."""
+    from .app.chase import chase_memory
+
+    return chase_memory(path, at, **options)
+
+
+def watch(path, targets, calls, **options):
+    """``wasmem watch``: ``wasmem.app.watch.watch_calls``. The sequence's ``session`` stays open: close it."""
+    from .app.watch import watch_calls
+
+    return watch_calls(path, list(targets), list(calls), **options)
+
+
+def heap(path, **options):
+    """``wasmem heap``: ``wasmem.app.heap.heap_report``: (report, session); close the session."""
+    from .app.heap import heap_report
+
+    return heap_report(path, **options)
+
+
+def leaks(path, call, **options):
+    """``wasmem leaks``: ``wasmem.app.heap.leak_report``: (report, session); close the session."""
+    from .app.heap import leak_report
+
+    return leak_report(path, call, **options)
+
+
+def stack(path, *, recursion_depth=None, timeout=None):
+    """``wasmem stack`` without ``--call``: the static analysis of every function's frame and the worst
+    call chain (``wasmem.model.stackframes.StackAnalysis``) over the layout ``inspect`` shows."""
+    from .debuginfo.layout import analyze_layout
+    from .model.stackframes import analyze_stack
+
+    module = load_module(path)
+    options = {} if timeout is None else {"timeout": timeout}
+    return analyze_stack(module, analyze_layout(module), recursion_depth=recursion_depth, **options)
+
+
+def symbols(path, **options):
+    """``wasmem symbols``: ``wasmem.debuginfo.symbol_listing``."""
+    from .debuginfo import symbol_listing
+
+    return symbol_listing(load_module(path), **options)
