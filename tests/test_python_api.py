@@ -7,9 +7,9 @@ import pathlib
 import re
 
 import pytest
+from conftest import sample
 
 import wasmem
-from conftest import sample
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "python-api.md"
 COMMANDS = ("inspect", "call", "dump", "chase", "watch", "heap", "leaks", "stack", "symbols", "backtrace")
