@@ -17,7 +17,8 @@ import re
 
 from prompt_toolkit.completion import Completer, Completion
 
-from .core import ALIASES, COMMANDS, INFO_TOPICS, PROMPT, Shell
+from .core import Shell
+from .registry import ALIASES, COMMANDS, INFO_TOPICS, PROMPT
 from .words import split_words
 
 HISTORY_ENV = "WASMEM_HISTORY"  # a file for the prompt's history; "" keeps it in memory only
@@ -84,7 +85,7 @@ class ShellCompleter(Completer):
         if kind == "snap":
             return self._starting(current, sorted(self.shell.snapshots))
         if kind in ("address", "value") and head == "assert" and current.startswith("heap."):
-            from .core import HEAP_VALUES
+            from .registry import HEAP_VALUES
 
             return self._starting(current, list(HEAP_VALUES))
         if kind in ("address", "value"):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 
 from ..errors import UsageError, WasmemError
-from .core import AssertionFailed, Quit, Shell
+from .core import Shell
+from .registry import AssertionFailed, Quit
 
 MAX_SCRIPT = 4 << 20  # bytes of a script file
 
