@@ -51,6 +51,7 @@ from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
 from ..model.heap import Block, Finding, Site
 from .memory import set_global
+from .observers import install_hook
 
 MAX_LIVE = 1_000_000
 MAX_FREED = 100_000
@@ -66,8 +67,6 @@ _PEND_ENTRY = struct.Struct("<QQIIQ")  # a pending allocation: block, size, site
 class HeapTracker:
     def __init__(self, session, hpass: HeapPass, functions, *, paths: bool = False, memcheck=None,
                  heap_base: int | None = None, ignore=()):
-        import wasmtime
-
         self.session = session
         self.hp = hpass
         self.functions = list(functions)  # AllocatorFunction, numbered as in the pass
@@ -96,8 +95,7 @@ class HeapTracker:
         self._seen_pairs = self._seen_bytes = 0  # what the host has counted of those two
         self._pending = ex[hpass.exports["pend_count"]]  # taken entries of the table of pending allocations
         self._lost = ex[hpass.exports["lost"]]
-        self._func = wasmtime.Func(session.store, wasmtime.FuncType([], []), self._hook)
-        ex[hpass.exports["table"]].set(session.store, 0, self._func)
+        self._func = install_hook(session, hpass.exports["table"], 0, (), self._hook)
         self.mc = memcheck  # the MemcheckPass, or None
         self.mc_hits: dict[int, Finding] = {}  # access site → its finding
         self.mc_ignore = frozenset(ignore)  # --memcheck-ignore: function names whose accesses are not reported
@@ -105,9 +103,7 @@ class HeapTracker:
         self.mc_uninit = bool(memcheck is not None and memcheck.uninit)  # --memcheck-uninit
         if memcheck is not None:
             self._shadow = ex[memcheck.exports["shadow"]]
-            self._mc_func = wasmtime.Func(session.store, wasmtime.FuncType(
-                [wasmtime.ValType.i32()] + [wasmtime.ValType.i64()] * 3, []), self._mc_hook)
-            ex[hpass.exports["table"]].set(session.store, 1, self._mc_func)
+            self._mc_func = install_hook(session, hpass.exports["table"], 1, ("i32",) + ("i64",) * 3, self._mc_hook)
             self._fresh = 0
             self._heap_base = None
             self._sync_shadow()

@@ -25,6 +25,7 @@ from ..errors import UsageError, WasmemError
 from ..instrument.accesses import CMPXCHG, COPY, FILL, INIT, LANE, READ, READ_LANE, RMW, STORE, V128
 from ..model.watch import MAX_HITS, MAX_VALUE_BYTES, WatchHit, WatchReport, WatchTarget
 from .hosts.base import HostTrap
+from .observers import install_hook
 
 SHADOW_BYTES = 1 << 20  # watched bytes compared for host writes when a call returns
 SHADOW_PER_HIT = 4096  # ... and at every hit when the static targets are at most this big
@@ -47,7 +48,6 @@ class WatchRecorder:
 
     def __init__(self, session, wpass, targets: list[WatchTarget], symbols, *, stop: bool, access: str,
                  resolve, trace: bool = False, slots: list[int] | None = None):
-        import wasmtime
 
         self.session = session
         self.resolve = resolve  # text → WatchTarget in the memory as it is now (app/watch.py's resolver)
@@ -70,9 +70,7 @@ class WatchRecorder:
         self._shadow: dict[int, bytes] = {}
         self._shadow_note = False
         self.set_targets(targets, slots)
-        ty = wasmtime.FuncType([wasmtime.ValType.i32()] + [wasmtime.ValType.i64()] * 4, [])
-        self._func = wasmtime.Func(session.store, ty, self._hook)
-        session.exports[wpass.exports["table"]].set(session.store, 0, self._func)
+        self._func = install_hook(session, wpass.exports["table"], 0, ("i32",) + ("i64",) * 4, self._hook)
         if getattr(session, "host", None) is not None:
             session.host.on_record = self._host_called  # wasmem's own host functions: name the writer
 
