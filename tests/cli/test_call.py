@@ -8,7 +8,8 @@ from conftest import sample
 from rich.console import Console
 
 from wasmem.cli.main import main
-from wasmem.render.call import CallView, collapse_frames
+from wasmem.render.call import CallView
+from wasmem.render.trap import collapse_frames
 from wasmem.runtime import call_function
 
 ADDER = '''(module
