@@ -269,7 +269,7 @@ def pic_bases(module: WasmModule) -> tuple[int, int]:
     return base, 1 if dylink.table_size else 0
 
 
-def _global_value(module: WasmModule, index: int):
+def global_value(module: WasmModule, index: int):
     """The constant value of a global's initialiser; None when it is unknown (imported, not constant,
     or an index past the globals of an invalid module). An imported ``__memory_base``/``__table_base``
     has the value wasmem gives it (``pic_bases``)."""
@@ -282,7 +282,7 @@ def _global_value(module: WasmModule, index: int):
         return memory_base if g.imported.name == "__memory_base" else table_base
     if g.init is None:
         return None
-    return g.init.evaluate(lambda i: _global_value(module, i) if i < index else None)
+    return g.init.evaluate(lambda i: global_value(module, i) if i < index else None)
 
 
 def paint_safety(layout, stack_range) -> tuple[bool, str]:
@@ -318,7 +318,7 @@ def segment_address(module: WasmModule, seg, mask: int = 0xFFFFFFFF) -> int | No
     e = seg.offset_expr
     if e is None:
         return None
-    v = e.evaluate(lambda i: _global_value(module, i))
+    v = e.evaluate(lambda i: global_value(module, i))
     return v & mask if isinstance(v, int) else None
 
 
@@ -336,7 +336,7 @@ def _linker_symbols(module: WasmModule, names: dict[int, str]) -> dict[str, int]
             g = module.globals[idx]
             if g.type.mutable or g.init is None:
                 continue
-            v = _global_value(module, idx)
+            v = global_value(module, idx)
             if isinstance(v, int):
                 out[name] = v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
     return out
@@ -376,7 +376,7 @@ def _constant(module: WasmModule, idx: int) -> int | None:
     g = module.globals[idx]
     if g.type.mutable or g.init is None or g.type.valtype not in ("i32", "i64"):
         return None
-    v = _global_value(module, idx)
+    v = global_value(module, idx)
     if not isinstance(v, int):
         return None
     return v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
@@ -596,7 +596,7 @@ def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) ->
 
     def make(idx: int, prov: str, detail: str, evidence: int = 0) -> StackPointer:
         g = globals_[idx]
-        init = None if g.imported else _global_value(module, idx)
+        init = None if g.imported else global_value(module, idx)
         if isinstance(init, int):
             init &= 0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF
         return StackPointer(idx, prov, detail, init, g.imported is not None, evidence, g.type.valtype)
