@@ -430,7 +430,6 @@ class DebugInfo:
         self._variables: list[Symbol] = []
         self._functions: list[Symbol] = []
         self._subprograms: list = []  # (low, high, DIE, ctx) of each function with code, for frame_variables
-        self._cu_names: list[str] = []
         self._dies: dict = {}  # offset → DIE, every DIE of every unit
         self._children: dict[int, list] = {}  # offset → child DIEs (DIEs that have children)
         self._tops: list = []  # (unit, top DIE)
@@ -554,8 +553,6 @@ class DebugInfo:
 
     def _load_cu(self, cu, top) -> None:
         cu_name = _s(top.attributes["DW_AT_name"].value) if "DW_AT_name" in top.attributes else None
-        if cu_name:
-            self._cu_names.append(cu_name)
         stmt = top.attributes.get("DW_AT_stmt_list")
         key = stmt.value if stmt is not None and isinstance(stmt.value, int) else -1
         files = self._files.get(key)
@@ -953,16 +950,6 @@ class DebugInfo:
         """Functions with code, sorted by code offset."""
         self.load()
         return self._functions
-
-    @property
-    def compile_units(self) -> list[str]:
-        self.load()
-        return self._cu_names
-
-    @property
-    def named_types(self) -> dict[str, Type]:
-        self.load()
-        return self._named
 
     def find_type(self, name: str) -> Type | None:
         """A named type: ``point_t``, ``struct node``, ``node``, ``int`` or a pointer/array of one

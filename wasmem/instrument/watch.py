@@ -171,7 +171,6 @@ class WatchPass(Pass):
         self.table = b.add_table(1)
         self.slow = b.add_function(self.hook_type)
         self.check = b.add_function(b.func_type(("i64", "i64"), ("i32",)))
-        self.first_appended = m.num_functions
         self.exports = {
             "table": b.export(HOOK_TABLE_EXPORT, "table", self.table),
             "filter_lo": b.export(FILTER_LO_EXPORT, "global", self.filter_lo),
@@ -309,7 +308,3 @@ class WatchPass(Pass):
             check += b"\x04\x40\x41\x01\x0f\x0b"
         check += b"\x41\x00\x0b"
         b.set_body(self.check, bytes(check))
-
-    def is_appended(self, func_index: int) -> bool:
-        """Whether a frame's function is wasmem's (the hook's caller), not the module's."""
-        return func_index >= self.first_appended

@@ -192,10 +192,6 @@ class MemoryLayout:
     globals: list[GlobalClass] = field(default_factory=list)  # exported/linker immutable integer globals
 
     @property
-    def address_globals(self) -> list[GlobalClass]:
-        return [g for g in self.globals if g.kind == "address"]
-
-    @property
     def value_globals(self) -> list[GlobalClass]:
         return [g for g in self.globals if g.kind == "value"]
 
