@@ -95,7 +95,6 @@ class FunctionPointerPass(Pass):
         self.types = {t.index for t in m.types if t.func is not None
                       and (tuple(t.func.params), tuple(t.func.results)) in keys}
         self.pointer_sites = 0
-        self.shim_sites = 0
         if self.shims:  # every allocator site the heap pass numbers reports `outer` when it is set
             hp.site_code = self.site_code
 
@@ -114,7 +113,6 @@ class FunctionPointerPass(Pass):
         if op in (0x10, 0x12):
             if op == 0x10 and imm in self.shims and fn.index not in self.shims:
                 sid = self._site(fn, offset, self.shims[imm])
-                self.shim_sites += 1
                 saved = fn.scratch("i32", 80)
                 before = (global_get(self.outer) + local_tee(saved) + i32_const(NONE) + b"\x46"
                           + b"\x04\x40" + i32_const(sid) + global_set(self.outer) + b"\x0b")

@@ -92,7 +92,6 @@ class Builder:
         self._redirects: dict[int, int] = {}  # original function index → the appended one its exports get
         self._elem_redirects: dict[int, int] = {}  # original function index → the one element segments get
         self._taken = {e.name for e in module.exports}
-        self.memory64 = bool(module.memories) and module.memories[0].type.limits.is64
 
     def func_type(self, params: tuple[str, ...], results: tuple[str, ...] = (), *, fresh: bool = False) -> int:
         """A type index for ``params -> results``: an existing function type, or an appended one. ``fresh``:

@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 
 Read = Callable[[int, int], bytes]
 
-POINTER_REGIONS = ("data", "heap", "stack")
 DEFAULT_SPAN = 4  # words shown at a pointer target whose size is unknown
 MAX_BLOCK_WORDS = 16  # words shown at one pointer target at most
 MAX_WORDS = 512  # words in one telescope at most
