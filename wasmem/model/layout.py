@@ -39,7 +39,10 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class MemoryInfo:
+class DeclaredMemory:
+    """A memory as the module declares it (limits, import, exports); a running instance's is
+    ``wasmem.runtime.MemoryInfo``."""
+
     index: int
     imported: str | None  # "module.name"
     exports: tuple[str, ...]
@@ -163,7 +166,7 @@ class MemoryLayout:
     file_size: int
     toolchain: str | None
     producers: dict
-    memories: list[MemoryInfo]
+    memories: list[DeclaredMemory]
     stack_pointer: StackPointer | None
     layout_kind: str  # stack-first | data-first | imported | go | none | unknown
     layout_reason: str
@@ -196,7 +199,7 @@ class MemoryLayout:
         return [g for g in self.globals if g.kind == "value"]
 
     @property
-    def memory(self) -> MemoryInfo | None:
+    def memory(self) -> DeclaredMemory | None:
         return self.memories[0] if self.memories else None
 
     @property
@@ -660,7 +663,7 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     memories = []
     for m in module.memories:
         t = m.type
-        memories.append(MemoryInfo(
+        memories.append(DeclaredMemory(
             m.index, f"{m.imported.module}.{m.imported.name}" if m.imported else None,
             tuple(module.get_export_names("memory", m.index)), t.min_pages, t.max_pages, t.page_size,
             t.shared, t.is64, m.imported.index if m.imported else None))
