@@ -141,7 +141,7 @@ class HeapPass(Pass):
         if not m.memories:
             raise ParseError("heap tracking: the module has no memory")
         self.sites = []
-        self.is64 = m.memories[0].type.limits.is64
+        self.is64 = m.is_memory64
         self.pt = "i64" if self.is64 else "i32"  # the module's pointer and size type
         self.log_memory = b.add_memory(LOG_PAGES)
         self.count = b.add_global("i32", b"\x41\x00")

@@ -245,7 +245,7 @@ def check_memory_base(module: WasmModule, base: int) -> str | None:
     size = dylink.mem_size if dylink is not None else 0
     mems = module.memories
     mem = mems[0].type if mems else None
-    cap = 1 << (64 if mem is not None and mem.is64 else 32)
+    cap = 1 << (64 if module.is_memory64 else 32)
     if mem is not None and mem.max_pages is not None:
         cap = min(cap, mem.max_pages * mem.page_size)
     if base + size > cap:
@@ -414,7 +414,7 @@ def classify_globals(module: WasmModule, names: dict[int, str], lay: MemoryLayou
         var_at.setdefault(addr, name)
     mem = lay.memory
     total = mem.min_bytes if mem is not None else 0
-    want = "i64" if mem is not None and mem.is64 else "i32"
+    want = "i64" if module.is_memory64 else "i32"
     placed = sorted((sg.address, sg.end, sg.index) for sg in lay.segments
                     if sg.memory == 0 and sg.address is not None and sg.size)
     lowest = lay.data_start if lay.data_start is not None else 1024
@@ -590,7 +590,7 @@ def _prologue_lowers(data, body, candidates: set[int], max_instrs: int) -> int |
 
 def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) -> StackPointer | None:
     globals_ = module.globals
-    mem64 = bool(module.memories and module.memories[0].type.is64)
+    mem64 = module.is_memory64
     want = "i64" if mem64 else "i32"
 
     def make(idx: int, prov: str, detail: str, evidence: int = 0) -> StackPointer:

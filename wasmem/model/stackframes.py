@@ -820,7 +820,7 @@ def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | 
             ref_cache[tidx] = tuple(f for f in in_elems if want is not None and ftypes(f) == want)
         return ref_cache[tidx]
 
-    mask = 0xFFFFFFFFFFFFFFFF if (module.memories and module.memories[0].type.is64) else 0xFFFFFFFF
+    mask = 0xFFFFFFFFFFFFFFFF if module.is_memory64 else 0xFFFFFFFF
     table = FrameTable(nimp, names, extra)
     for _ in range(nimp):
         table._add(0, 0, False, False, True, IMPORTED_NOTE, (), ())

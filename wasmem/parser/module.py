@@ -459,6 +459,12 @@ class WasmModule:
 
         return out + self._vector(5, entry)
 
+    @property
+    def is_memory64(self) -> bool:
+        """Memory 0 is a 64-bit memory (memory64): addresses, pointers and sizes are i64. False without a
+        memory. Memory 0 is the one the C ABI, the stack pointer and the linker's symbols address."""
+        return bool(self.memories) and self.memories[0].type.is64
+
     @cached_property
     def tags(self) -> list[Tag]:
         out = [Tag(k, imp.type, imp) for k, imp in enumerate(self._imports_of("tag"))]  # type: ignore[arg-type]
