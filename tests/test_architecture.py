@@ -47,24 +47,24 @@ RESTRUCTURED = ("wasmem.runtime", "wasmem.shell", "wasmem.cli", "wasmem.api")
 # (importer, imported, why): layer-order violations that exist today in the restructured area.
 KNOWN_VIOLATIONS: tuple[tuple[str, str, str], ...] = (
     ("wasmem.runtime", "wasmem.api",
-     "open_session loads the module through api.load_module/api._open_module: runtime → api (DESIGN.md's red arrow)"),
+     "load_module reads a path through api.load_module (DESIGN.md's red arrow runtime → api)"),
     ("wasmem.runtime.coresession", "wasmem.api",
-     "open_core reads the coredump and its module through the api's helpers"),
+     "open_core and load_module read the coredump and its module through the api's functions"),
 )
 
 # (importer, imported, why): import edges that close a cycle today in the restructured area. Without them
 # the import graph has no cycle; each one must still be on a cycle.
 KNOWN_CYCLES: tuple[tuple[str, str, str], ...] = (
     ("wasmem.runtime.coresession", "wasmem.runtime",
-     "CoreSession borrows the use cases that runtime/__init__ holds (moving to app/)"),
+     "CoreSession borrows layout_facts, symbols_for and load_module from runtime/__init__ (moving to app/)"),
     ("wasmem.runtime.heap", "wasmem.runtime",
-     "the heap/leaks use cases call runtime/__init__'s call_function (moving to app/)"),
+     "the heap/leaks use cases call runtime/__init__'s load_module, open_session, split_call … (moving to app/)"),
     ("wasmem.runtime.watch", "wasmem.runtime",
-     "the watch use case calls runtime/__init__'s call_function (moving to app/)"),
+     "the watch use case calls runtime/__init__'s call_function, resolve_target … (moving to app/)"),
     ("wasmem.runtime.hosts.base", "wasmem.runtime.session",
-     "hosts reach session's _Mem (DESIGN.md's red arrow hosts → session)"),
+     "hosts read memory through session's _Mem (DESIGN.md's red arrow hosts → session)"),
     ("wasmem.runtime.session", "wasmem.runtime.heap",
-     "Session builds the heap tracker lazily while runtime/heap.py imports Session"),
+     "Session builds the HeapTracker while runtime/heap.py imports session's set_global"),
 )
 
 # (module, what, why): uses of another module's private names today in the restructured area. `what` is
