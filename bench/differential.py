@@ -79,7 +79,7 @@ def run_case(case: Case, path: Path, timeout: float, options: dict | None = None
 
 def _watch_prepare(targets: list):
     def prepare(session):
-        from wasmem.app.watch import attach_watch
+        from wasmem.app.watchpoints import attach_watch
         from wasmem.debuginfo import load_symbols
 
         texts = [f"0:{session.memory_size(0)}" if t == "all" else t for t in targets]

@@ -9,7 +9,8 @@ from rich.console import Console
 
 from wasmem.app import call_function
 from wasmem.cli.main import main
-from wasmem.render.call import CallView, collapse_frames
+from wasmem.render.call import CallView
+from wasmem.render.trap import collapse_frames
 
 ADDER = '''(module
   (import "env" "log" (func $log (param i32)))

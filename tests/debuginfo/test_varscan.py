@@ -16,7 +16,7 @@ from wasmem.debuginfo import layout as dlayout
 from wasmem.debuginfo import varscan
 from wasmem.debuginfo.symbols import load_debug_info
 from wasmem.errors import ParseError
-from wasmem.model.layout import _global_value
+from wasmem.model.layout import global_value
 from wasmem.parser import WasmModule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def full(module):
 
 
 def fast(module, **kw):
-    return varscan.scan_variables(module, lambda i: _global_value(module, i), **kw)
+    return varscan.scan_variables(module, lambda i: global_value(module, i), **kw)
 
 
 def test_there_are_fixtures_of_every_kind():
@@ -55,7 +55,7 @@ def test_function_statics_and_pic_addresses():
     got = {n: (a, s) for n, a, s in fast(m)}
     assert "next_id::id_counter" in got and got["next_id::id_counter"][1] == 4
     pic = WasmModule.from_file(str(ROOT / "samples" / "pic_dwarf.wasm"))
-    assert fast(pic) == full(pic) and all(a >= _global_value(pic, 1) or a > 0 for _n, a, _s in fast(pic))
+    assert fast(pic) == full(pic) and all(a >= global_value(pic, 1) or a > 0 for _n, a, _s in fast(pic))
 
 
 HOSTILE = {

@@ -260,14 +260,15 @@ def test_forked_workers_give_the_same_frames_as_one_process():
 
     code = """if True:
         import sys
+        import wasmem.model.bodyscan as bodyscan
         import wasmem.model.stackframes as sf
         from wasmem.model.layout import analyze
         from wasmem.parser import WasmModule
         m = WasmModule.from_file(sys.argv[1])
         sp = analyze(m).stack_pointer.global_index
         forks = []
-        real = sf.multiprocessing.get_context
-        sf.multiprocessing.get_context = lambda method: forks.append(method) or real(method)
+        real = bodyscan.multiprocessing.get_context
+        bodyscan.multiprocessing.get_context = lambda method: forks.append(method) or real(method)
         serial = sf.analyze_frames(m, sp, workers=1)
         parallel = sf.analyze_frames(m, sp, workers=2)
         assert forks == ["fork"], forks  # the second run really used worker processes
@@ -282,17 +283,18 @@ def test_forked_workers_give_the_same_frames_as_one_process():
 def test_no_fork_while_other_threads_run(monkeypatch):
     import threading
 
+    import wasmem.model.bodyscan as bodyscan
     import wasmem.model.stackframes as sf
     from wasmem.model.layout import analyze
 
     m = WasmModule.from_file(sample("memdemo-O0.wasm"))
     sp = analyze(m).stack_pointer.global_index
-    monkeypatch.setattr(sf.multiprocessing, "get_context", lambda method: pytest.fail("forked"))
+    monkeypatch.setattr(bodyscan.multiprocessing, "get_context", lambda method: pytest.fail("forked"))
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
     try:
-        assert sf._other_threads()
+        assert bodyscan.other_threads()
         assert sf.analyze_frames(m, sp, workers=2) == sf.analyze_frames(m, sp, workers=1)
     finally:
         stop.set()

@@ -5,13 +5,13 @@ from conftest import wat
 
 from wasmem.parser import WasmModule
 from wasmem.parser.encode import cap_memory_maximum, padded_uleb
-from wasmem.parser.reader import _uleb
+from wasmem.parser.reader import decode_uleb
 
 
 @pytest.mark.parametrize("n, width", [(0, 1), (5, 3), (300, 3), (65536, 3), (2**32 - 1, 5)])
 def test_padded_uleb(n, width):
     b = padded_uleb(n, width)
-    assert len(b) == width and _uleb(b, 0, len(b)) == (n, width)
+    assert len(b) == width and decode_uleb(b, 0, len(b)) == (n, width)
 
 
 def test_padded_uleb_too_small():

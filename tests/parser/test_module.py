@@ -99,6 +99,14 @@ def test_declarations_of_proposals():
     assert len(m.tags) == 1 and m.find_export("e").kind == "tag"
 
 
+def test_is_memory64_asks_memory_0():
+    assert not WasmModule.from_bytes(wat("(module)")).is_memory64
+    assert not WasmModule.from_bytes(wat("(module (memory 1))")).is_memory64
+    assert WasmModule.from_bytes(wat("(module (memory i64 1))")).is_memory64
+    assert not WasmModule.from_bytes(wat("(module (memory 1) (memory i64 1))")).is_memory64
+    assert WasmModule.from_bytes(wat('(module (import "env" "m" (memory i64 1)) (memory 1))')).is_memory64
+
+
 def test_custom_page_size_and_names():
     try:
         data = wat('(module (memory (export "m") 2 8 (pagesize 1)))')

@@ -211,7 +211,7 @@ def test_an_emscripten_data_first_stack_from_data_end_is_not_proven():
 # -- --watch: the watch pass (and its host hook) changes nothing ------------------------------------------
 def _watch_everything(session):
     """Every byte of memory 0 watched (every write calls the host hook), and `sp` on a data-first stack."""
-    from wasmem.app.watch import attach_watch
+    from wasmem.app.watchpoints import attach_watch
     from wasmem.debuginfo import load_symbols
 
     texts = [f"0:{session.memory_size(0)}"]

@@ -4,7 +4,8 @@ returns an outcome the renderers and ``--json`` take as it is.
 
 - modules.py: loading a module, its layout facts and symbols, opening a session (``open_session``);
 - call.py (``call_function``), dump.py (``dump_memory``), chase.py (``chase_memory``);
-- watch.py (``watch_calls``, ``attach_watch``), heap.py (``heap_report``, ``leak_report``);
+- watchpoints.py (``watch_spec``, ``attach_watch``), watch.py (``watch_calls``), heap.py (``heap_report``,
+  ``leak_report``);
 - sources.py: the memory a use case reads (a live instance, a snapshot image, a coredump: core.py);
 - targets.py: address expressions and symbol paths.
 
@@ -23,8 +24,9 @@ _WHERE = {
     "Target": "targets", "resolve_target": "targets", "row_labeler": "targets",
     "MemorySource": "sources", "snapshot_limit": "sources",
     "CoreSession": "core", "open_core_session": "core", "open_core": "core",
-    "watch_spec": "watch", "attach_watch": "watch", "watch_calls": "watch", "resolve_watch_target": "watch",
-    "WatchSequence": "watch", "WatchStep": "watch", "watch_resolver": "watch", "type_blocks": "heap",
+    "watch_spec": "watchpoints", "attach_watch": "watchpoints", "resolve_watch_target": "watchpoints",
+    "watch_resolver": "watchpoints", "watch_calls": "watch", "WatchSequence": "watch", "WatchStep": "watch",
+    "type_blocks": "heap",
     "heap_spec": "heap", "heap_report": "heap", "leak_report": "heap", "live_heap": "heap",
     "open_heap_session": "heap", "leak_per_call": "heap", "memcheck_heap_base": "heap",
 }

@@ -158,7 +158,7 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
             ret_size = max(ret_size, sizeof(rtype))
             if sret is None:
                 sret = True
-    from .watch import attach_watch, watch_spec
+    from .watchpoints import attach_watch, watch_spec
 
     spec = watch_spec(watch, access, trace_writes)
     if spec is not None:

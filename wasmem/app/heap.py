@@ -4,7 +4,7 @@ tracking (and memcheck) on, the live blocks after a sequence of calls typed by D
 from __future__ import annotations
 
 from ..errors import UsageError
-from ..model.heap import Block, Site
+from ..model.heap import HeapBlock, Site
 from .call import dwarf_sret
 from .modules import layout_facts, load_module, open_session, split_call, symbols_for
 
@@ -85,7 +85,7 @@ def _run(session, symbols, calls, alloc, label: str):
     return done, None
 
 
-def type_blocks(blocks: list[Block], symbols, read, max_blocks: int = 100_000) -> None:
+def type_blocks(blocks: list[HeapBlock], symbols, read, max_blocks: int = 100_000) -> None:
     """Gives live blocks a DWARF type: a typed pointer variable (global or static) that points at a block's
     start types it with the pointee; from a typed struct block, its pointer members type the blocks they
     point at (a linked list is typed along its length). Bounded by ``max_blocks`` blocks typed."""

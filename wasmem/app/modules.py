@@ -140,11 +140,7 @@ def symbols_for(module: WasmModule):
     (a shell asks for it on every command)."""
     from ..debuginfo import load_symbols
 
-    table = getattr(module, "_wasmem_symbols", None)
+    table = module.derived.get("symbols")
     if table is None:
-        table = load_symbols(module)
-        try:
-            module._wasmem_symbols = table
-        except AttributeError:  # a module type with __slots__: no cache
-            pass
+        table = module.derived["symbols"] = load_symbols(module)
     return table

@@ -83,7 +83,7 @@ class MemorySource:
             self.regions = regions if memory == 0 else []
             self.read, self.size, self.image = image.read, image.size, image.data
             self.resolve = lambda text: eval_address(text, lookup)
-            self.is64 = bool(module.memories and module.memories[0].type.is64)
+            self.is64 = module.is_memory64
         else:
             session = self.session = (path_or_module if isinstance(path_or_module, Session)  # a live one
                                       else open_session(path_or_module, **options))

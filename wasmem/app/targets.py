@@ -42,7 +42,7 @@ def resolve_target(text: str, symbols, read, fallback) -> Target:
     (``config.meta.name``, ``names[2]``, ``node_a->next->next``, ``data_array+0x8``) that follows
     pointers through ``read``. Data segment names (``.data``) and exported address globals work
     without DWARF."""
-    from ..debuginfo.symbols import _FIRST
+    from ..debuginfo.symbols import FIRST_NAME
     from ..model.values import parse_int
 
     t = text.strip()
@@ -51,7 +51,7 @@ def resolve_target(text: str, symbols, read, fallback) -> Target:
     except ValueError:
         addr = None
     if addr is None:
-        m = _FIRST.match(t)
+        m = FIRST_NAME.match(t)
         name = m.group(1) if m else None
         sym = symbols.find_symbol(name) if name and name.lower() != "sp" else None
         if sym is not None and sym.kind != "function":
@@ -62,7 +62,7 @@ def resolve_target(text: str, symbols, read, fallback) -> Target:
             return Target(t, rp.address, rp.type, size or None, symbols.label(rp.address))
         if name and sym is None and re.match(r"\s*(\.|\[|->)", t[len(name):]):
             raise UsageError(f"no data symbol named {name!r} (symbols from the {symbols.source})"
-                             + symbols._suggest(name))
+                             + symbols.suggest(name))
         addr = fallback(t)
     return Target(t, addr, None, None, symbols.label(addr))
 

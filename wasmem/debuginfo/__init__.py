@@ -5,15 +5,14 @@ functions, maps addresses to ``<symbol+offset>``, resolves ``cfg.items[3].name``
 code offsets to functions and source lines. ``format_value`` decodes typed memory into a tree.
 """
 
+from .debugfile import find_external_debug_file, resolve_external_debug_file
 from .records import EXPORTED, FUNCTION, LINKER_MARKERS, MARKER, SEGMENT, VARIABLE, Symbol
 from .symbols import (
     ResolvedPath,
     SymbolListing,
     SymbolTable,
-    find_external_debug_file,
     load_debug_info,
     load_symbols,
-    resolve_external_debug_file,
     symbol_listing,
 )
 from .typesys import (

@@ -128,7 +128,7 @@ class DwarfBudget:
         self.check_time()
 
 
-class _Meter:
+class DwarfMeter:
     """The budget the counting streams charge (swapped between the DIE pass and the line table)."""
 
     def __init__(self):
@@ -142,7 +142,7 @@ class _Meter:
 class _CountingStream(io.BytesIO):
     """A section stream that charges every read to the current budget."""
 
-    def __init__(self, data: bytes, meter: _Meter):
+    def __init__(self, data: bytes, meter: DwarfMeter):
         super().__init__(data)
         self._meter = meter
 
@@ -199,7 +199,7 @@ _SCOPES = {"DW_TAG_namespace", "DW_TAG_module"}
 _LOCAL_REFS = {"DW_FORM_ref1", "DW_FORM_ref2", "DW_FORM_ref4", "DW_FORM_ref8", "DW_FORM_ref_udata"}
 
 
-def build_dwarfinfo(module, meter: _Meter | None = None) -> DWARFInfo | None:
+def build_dwarfinfo(module, meter: DwarfMeter | None = None) -> DWARFInfo | None:
     """A DWARFInfo over ``module``'s .debug_* custom sections, or None without .debug_info. With a
     ``meter``, reads of the sections other than .debug_info/.debug_abbrev are charged to its budget."""
     secs = {s.name: s for s in module.debug_sections}
@@ -416,7 +416,7 @@ class DebugInfo:
     """Everything wasmem takes from DWARF: data symbols, functions, types and the line table."""
 
     def __init__(self, dwarfinfo: DWARFInfo, code_start: int = 0, *, body_starts: dict[int, int] | None = None,
-                 source: str | None = None, meter: _Meter | None = None, global_value=None):
+                 source: str | None = None, meter: DwarfMeter | None = None, global_value=None):
         self.dwarfinfo = dwarfinfo
         # global index -> its value, for DW_OP_WASM_location global-relative addresses (position-independent
         # code: a variable at __memory_base + offset); None when unknown
@@ -424,13 +424,12 @@ class DebugInfo:
         self.code_start = code_start
         self.body_starts = body_starts or {}  # code offset of a body → function index
         self.source = source  # path of an external debug file, when followed
-        self._meter = meter or _Meter()  # the streams of a build_dwarfinfo(module, meter) charge it
+        self._meter = meter or DwarfMeter()  # the streams of a build_dwarfinfo(module, meter) charge it
         self._types: dict[int, Type] = {}
         self._named: dict[str, Type] = {}
         self._variables: list[Symbol] = []
         self._functions: list[Symbol] = []
         self._subprograms: list = []  # (low, high, DIE, ctx) of each function with code, for frame_variables
-        self._cu_names: list[str] = []
         self._dies: dict = {}  # offset → DIE, every DIE of every unit
         self._children: dict[int, list] = {}  # offset → child DIEs (DIEs that have children)
         self._tops: list = []  # (unit, top DIE)
@@ -554,8 +553,6 @@ class DebugInfo:
 
     def _load_cu(self, cu, top) -> None:
         cu_name = _s(top.attributes["DW_AT_name"].value) if "DW_AT_name" in top.attributes else None
-        if cu_name:
-            self._cu_names.append(cu_name)
         stmt = top.attributes.get("DW_AT_stmt_list")
         key = stmt.value if stmt is not None and isinstance(stmt.value, int) else -1
         files = self._files.get(key)
@@ -953,16 +950,6 @@ class DebugInfo:
         """Functions with code, sorted by code offset."""
         self.load()
         return self._functions
-
-    @property
-    def compile_units(self) -> list[str]:
-        self.load()
-        return self._cu_names
-
-    @property
-    def named_types(self) -> dict[str, Type]:
-        self.load()
-        return self._named
 
     def find_type(self, name: str) -> Type | None:
         """A named type: ``point_t``, ``struct node``, ``node``, ``int`` or a pointer/array of one

@@ -66,7 +66,7 @@ def frame_bases(view: CoreView, sp_global: int | None, sp: int) -> dict[int, int
         return {}
     out: dict[int, int] = {}
     cur = sp
-    mask = (1 << 64) - 1 if view.module.memories and view.module.memories[0].type.is64 else 0xFFFFFFFF
+    mask = (1 << 64) - 1 if view.module.is_memory64 else 0xFFFFFFFF
     for k, f in enumerate(view.frames[:MAX_VARIABLE_FRAMES]):
         if f.func_index not in table:
             break

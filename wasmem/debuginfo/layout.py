@@ -29,7 +29,7 @@ def analyze_layout(module, *, debug=None, **options):
     layout = analyze(module, **options)
     if layout.data_end_exact:
         return layout
-    from .symbols import debug_holder
+    from .debugfile import debug_holder
 
     try:  # the DWARF `symbols` reads: --debug-file, the module's own, or a followed external_debug_info
         dwarf, _ = debug_holder(module)
@@ -37,11 +37,11 @@ def analyze_layout(module, *, debug=None, **options):
         return layout
     if dwarf is None or not any(sec.name == ".debug_info" for sec in dwarf.debug_sections):
         return layout
-    from ..model.layout import Finding, _global_value
+    from ..model.layout import Finding, global_value
     from .varscan import VariableScanTimeout, scan_variables
 
     try:
-        variables = scan_variables(dwarf, lambda index: _global_value(module, index))
+        variables = scan_variables(dwarf, lambda index: global_value(module, index))
     except VariableScanTimeout as exc:
         # symbols, dump and chase read the DWARF fully and may place variables above this data end: say so
         end = f" above {layout.data_end:#x}" if layout.data_end is not None else ""

@@ -7,15 +7,19 @@ caller asks for something DWARF provides.
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
-import stat
 import weakref
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 
 from ..errors import ParseError, UsageError
+from .debugfile import (
+    MAX_DEBUG_FILE_SIZE,  # noqa: F401 - wasmem/api.py reads it from here
+    debug_holder,
+    find_external_debug_file,
+    resolve_external_debug_file,
+)
 from .records import EXPORTED, FUNCTION, LINKER_MARKERS, MARKER, SEGMENT, Symbol
 from .typesys import ArrayType, PointerType, StructType, Type, sizeof
 
@@ -32,106 +36,20 @@ def _body_starts(module) -> dict[int, int]:
     return {b.start - cs: b.index for b in module.functions}
 
 
-MAX_DEBUG_FILE_SIZE = 512 * 1024 * 1024  # a separate debug file (external_debug_info, --debug-file) above this is refused
-
-
-def resolve_external_debug_file(module) -> tuple[str | None, str | None]:
-    """(path, None) for the file the ``external_debug_info`` section names, or (None, why not).
-
-    The name comes from the module, so it is followed only to a relative path that stays in the
-    module's folder: no absolute path, no ``..``, no symbolic link leading out (the real path is
-    checked), a regular file of at most MAX_DEBUG_FILE_SIZE bytes. URLs are not fetched. A module
-    read from bytes has no folder: its reference is not followed (``--debug-file`` names the file)."""
-    ref = module.external_debug_info
-    if not ref:
-        return None, None
-    if "://" in ref:
-        return None, "a URL: not fetched"
-    if "\0" in ref or any(ord(c) < 0x20 for c in ref):
-        return None, "refused: control characters in the path"
-    if os.path.isabs(ref) or ref.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", ref):
-        return None, "refused: an absolute path (only a path beside the module is followed)"
-    if ".." in re.split(r"[/\\]", ref):
-        return None, "refused: the path leaves the module's folder"
-    if not module.path:
-        return None, "not followed: the module was not read from a file"
-    base = os.path.realpath(os.path.dirname(os.path.abspath(module.path)))
-    target = os.path.realpath(os.path.join(base, ref))
-    if os.path.commonpath([base, target]) != base:
-        return None, "refused: a symbolic link leads out of the module's folder"
-    try:
-        st = os.stat(target)
-    except OSError:
-        return None, "not found"
-    if not stat.S_ISREG(st.st_mode):
-        return None, "refused: not a regular file"
-    if st.st_size > MAX_DEBUG_FILE_SIZE:
-        return None, f"refused: larger than {MAX_DEBUG_FILE_SIZE >> 20} MiB"
-    return target, None
-
-
-def find_external_debug_file(module) -> str | None:
-    """The local file named by the ``external_debug_info`` section when it may be followed (see
-    ``resolve_external_debug_file``), else None."""
-    return resolve_external_debug_file(module)[0]
-
-
-def open_debug_file(path: str):
-    """The module in a separate debug file: a regular file (never a FIFO or a device, opened
-    without blocking and without following a final symbolic link after the check) of at most
-    MAX_DEBUG_FILE_SIZE bytes. UsageError when it is not one."""
-    import mmap
-
-    from ..files import open_regular
-    from ..parser import WasmModule
-
-    fd, st = open_regular(path, what="the debug file", max_size=MAX_DEBUG_FILE_SIZE,
-                          size_note=f"a debug file may have ({MAX_DEBUG_FILE_SIZE >> 20} MiB)")
-    try:
-        if st.st_size == 0:
-            raise UsageError(f"the debug file {path} is empty")
-        mm = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
-    finally:
-        os.close(fd)
-    return WasmModule(memoryview(mm), path, _keepalive=mm)
-
-
 def _debug_info_from(module, dbg, source: str | None):
     """A DebugInfo over ``dbg``'s DWARF for ``module`` (``dbg`` is the module itself or a copy of it
     with the .debug_* sections: code offsets are relative to the code section payload, the same in
     both), or None when ``dbg`` has no .debug_info."""
-    from .dwarf import DebugInfo, _Meter, build_dwarfinfo
+    from .dwarf import DebugInfo, DwarfMeter, build_dwarfinfo
 
-    meter = _Meter()
+    meter = DwarfMeter()
     di = build_dwarfinfo(dbg, meter)
     if di is None:
         return None
-    from ..model.layout import _global_value
+    from ..model.layout import global_value
 
-    info = DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter,
-                     global_value=lambda index: _global_value(module, index))
-    if dbg is not module:
-        info._debug_module = dbg  # keep the mapping alive
-    return info
-
-
-def debug_holder(module, debug_file: str | None = None):
-    """(the module whose .debug_* sections hold ``module``'s DWARF, the file it came from or None): the file
-    ``debug_file`` (or ``--debug-file``) names, else the module itself when it has .debug_info, else the file
-    its external_debug_info section names when that may be followed; (None, None) without one. An unreadable
-    ``debug_file`` is a UsageError; an external file that is gone is no DWARF (the name section serves)."""
-    debug_file = debug_file or getattr(module, "debug_file", None)
-    if debug_file:
-        return open_debug_file(debug_file), debug_file
-    if any(s.name == ".debug_info" for s in module.debug_sections):
-        return module, None
-    ext = find_external_debug_file(module)
-    if ext is None:
-        return None, None
-    try:
-        return open_debug_file(ext), ext
-    except UsageError:  # gone or replaced since the check
-        return None, None
+    return DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter,
+                     global_value=lambda index: global_value(module, index))
 
 
 def load_debug_info(module, debug_file: str | None = None):
@@ -168,7 +86,7 @@ class ResolvedPath:
         return sizeof(self.type) if self.type is not None else self.symbol.size
 
 
-_FIRST = re.compile(r"\s*([A-Za-z_$][\w$]*(?:::[A-Za-z_$~][\w$]*)*|\.[\w$.]+)")
+FIRST_NAME = re.compile(r"\s*([A-Za-z_$][\w$]*(?:::[A-Za-z_$~][\w$]*)*|\.[\w$.]+)")
 _STEP = re.compile(r"\s*(?:(\.|->)\s*([A-Za-z_$][\w$]*)|\[\s*(0x[0-9a-fA-F]+|\d+)\s*\]|([+-])\s*(0x[0-9a-fA-F]+|\d+)\s*$)")
 
 
@@ -537,13 +455,13 @@ class SymbolTable:
         """Resolve ``sym``, ``cfg.items[3].name``, ``list_head->next->value``, ``grid[2][1]``,
         ``sym+0x10`` to (address, type). Following a pointer needs ``read(addr, n) -> bytes``
         (e.g. ``StaticMemory(module)`` or a live instance); without it only static paths resolve."""
-        m = _FIRST.match(path)
+        m = FIRST_NAME.match(path)
         if not m:
             raise UsageError(f"cannot parse symbol path {path!r}")
         name = m.group(1)
         sym = self.find_symbol(name)
         if sym is None:
-            raise UsageError(f"no symbol named {name!r}" + self._suggest(name))
+            raise UsageError(f"no symbol named {name!r}" + self.suggest(name))
         if sym.kind == FUNCTION:
             raise UsageError(f"{name!r} is a function, not data")
         addr, t = sym.address, sym.type
@@ -599,7 +517,7 @@ class SymbolTable:
             raise UsageError(f"{what} is a null pointer")
         return value
 
-    def _suggest(self, name: str) -> str:
+    def suggest(self, name: str) -> str:
         close = [n for n in self._by_name if name.lower() in n.lower()][:5]
         return f" (did you mean: {', '.join(close)}?)" if close else ""
 

@@ -81,6 +81,7 @@ from dataclasses import dataclass
 
 from ..errors import ParseError
 from ..parser.encode import sleb, uleb
+from .emit import global_get, global_set, i32_const, local_get, local_set, local_tee
 from .rewriter import Builder, Edit, FunctionContext, Pass
 
 LOG_EXPORT = "__wasmem_heap_log"
@@ -107,8 +108,6 @@ PRE_ROLES = frozenset({"free", "realloc", "gc_free", "resize"})  # logged before
 POST_ROLES = frozenset({"alloc", "calloc", "realloc", "alloc_zeroed", "aligned_alloc", "memalign_out", "renew",
                         "resize"})
 
-_GET, _SET, _TEE, _GGET, _GSET = 0x20, 0x21, 0x22, 0x23, 0x24
-
 
 @dataclass(frozen=True)
 class HeapSite:
@@ -118,14 +117,6 @@ class HeapSite:
     func_index: int  # the calling function
     offset: int
     allocator: int  # number of the allocator function called (index into HeapPass.allocators)
-
-
-def _i(op: int, idx: int) -> bytes:
-    return bytes([op]) + uleb(idx)
-
-
-def _const(v: int) -> bytes:
-    return b"\x41" + sleb(v - 2**32 if v >= 2**31 else v)
 
 
 class HeapPass(Pass):
@@ -143,18 +134,18 @@ class HeapPass(Pass):
         self.sites: list[HeapSite] = []
         self.exported: dict[int, list[str]] = {}  # allocator number → its export names (redirected)
         self.memcheck = None  # the MemcheckPass (memcheck.py) that sets it: the wrappers then mark its shadow
-        self.site_code = _const  # site number → code pushing the site (heap_pointers.py may say another)
+        self.site_code = i32_const  # site number → code pushing the site (heap_pointers.py may say another)
 
     def setup(self, b: Builder) -> None:
         m = b.module
         if not m.memories:
             raise ParseError("heap tracking: the module has no memory")
         self.sites = []
-        self.is64 = m.memories[0].type.limits.is64
+        self.is64 = m.is_memory64
         self.pt = "i64" if self.is64 else "i32"  # the module's pointer and size type
         self.log_memory = b.add_memory(LOG_PAGES)
         self.count = b.add_global("i32", b"\x41\x00")
-        self.limit = b.add_global("i32", _const(CAPACITY))
+        self.limit = b.add_global("i32", i32_const(CAPACITY))
         self.depth = b.add_global("i32", b"\x41\x00")
         self.cancelled = b.add_global("i64", b"\x42\x00")
         self.cancelled_bytes = b.add_global("i64", b"\x42\x00")
@@ -220,8 +211,8 @@ class HeapPass(Pass):
         args = [fn.scratch(t, 60 + i if i < 5 else 100 + i) for i, t in enumerate(ft.params)]
         res = fn.scratch(ft.results[0], 65) if ft.results else None
         before, after = self._track(k, a, ft, args, res, self.site_code(sid), fn.scratch("i32", 66))
-        save = b"".join(_i(_SET, x) for x in reversed(args))
-        return Edit(save + before + b"".join(_i(_GET, x) for x in args), keep=True, after=after)
+        save = b"".join(local_set(x) for x in reversed(args))
+        return Edit(save + before + b"".join(local_get(x) for x in args), keep=True, after=after)
 
     # -- the tracking code -----------------------------------------------------------------------
     def _cancellable(self, a, ft) -> tuple[int, int | None] | None:
@@ -242,11 +233,11 @@ class HeapPass(Pass):
         locals ``args`` (pushed again between the two), its result going into ``res``; ``site`` pushes the
         call's site number, ``tmp`` is an i32 scratch local."""
         pt = self.pt
-        gate = _i(_GGET, self.depth) + b"\x45"  # outermost allocator call (depth 0)
+        gate = global_get(self.depth) + b"\x45"  # outermost allocator call (depth 0)
         before = bytearray()
         if a.role in PRE_ROLES:
             params = a.convention.params
-            slow = b"".join(_i(_GET, x) for x in args) + site + b"\x10" + uleb(self._pre[k])
+            slow = b"".join(local_get(x) for x in args) + site + b"\x10" + uleb(self._pre[k])
             cancel = (a.role == "free" and "ptr" in params and len(params) == len(ft.params)
                       and ft.params[params.index("ptr")] == pt
                       and ("old_size" not in params or ft.params[params.index("old_size")] == pt))
@@ -257,47 +248,47 @@ class HeapPass(Pass):
                 # settled here, nothing logged (see the module docstring)
                 p = args[params.index("ptr")]
                 w = b"" if self.is64 else b"\xad"
-                before += self._slot(p, tmp) + self._pop(0x29, 3, 0) + _i(_GET, p) + w + b"\x51"
-                before += _i(_GET, p) + (b"\x50" if self.is64 else b"\x45") + b"\x45\x71"  # and not free(NULL)
+                before += self._slot(p, tmp) + self._pop(0x29, 3, 0) + local_get(p) + w + b"\x51"
+                before += local_get(p) + (b"\x50" if self.is64 else b"\x45") + b"\x45\x71"  # and not free(NULL)
                 if "old_size" in params:
-                    before += (_i(_GET, tmp) + self._pop(0x29, 3, 8) + _i(_GET, args[params.index("old_size")]) + w
+                    before += (local_get(tmp) + self._pop(0x29, 3, 8) + local_get(args[params.index("old_size")]) + w
                                + b"\x51\x71")
                 before += b"\x04\x40" + self._settle(p, site, tmp) + b"\x05" + slow + b"\x0b"
             else:
                 before += slow
             before += b"\x0b"
-        before += _i(_GGET, self.depth) + b"\x41\x01\x6a" + _i(_GSET, self.depth)
-        after = bytearray(_i(_GGET, self.depth) + b"\x41\x01\x6b" + _i(_GSET, self.depth))
+        before += global_get(self.depth) + b"\x41\x01\x6a" + global_set(self.depth)
+        after = bytearray(global_get(self.depth) + b"\x41\x01\x6b" + global_set(self.depth))
         if res is not None:
-            after += _i(_SET, res)
+            after += local_set(res)
         if a.role in POST_ROLES:
-            slow = (b"".join(_i(_GET, x) for x in args) + site + (_i(_GET, res) if res is not None else b"")
+            slow = (b"".join(local_get(x) for x in args) + site + (local_get(res) if res is not None else b"")
                     + b"\x10" + uleb(self._post[k]))
             shape = None if self.immediate else self._cancellable(a, ft)
             after += gate + b"\x04\x40"
             if shape is not None:
                 size_at, count_at = shape
-                size = _i(_GET, args[size_at])
+                size = local_get(args[size_at])
                 if count_at is not None:
-                    size += _i(_GET, args[count_at]) + (b"\x7e" if self.is64 else b"\x6c")
+                    size += local_get(args[count_at]) + (b"\x7e" if self.is64 else b"\x6c")
                 w = b"" if self.is64 else b"\xad"
                 # a block (not null) becomes a pending allocation in its entry of the table, whose occupant (an
                 # allocation still live that shares the entry) is logged first
-                after += _i(_GET, res) + (b"\x50\x45" if self.is64 else b"") + b"\x04\x40"
+                after += local_get(res) + (b"\x50\x45" if self.is64 else b"") + b"\x04\x40"
                 after += self._slot(res, tmp) + self._pop(0x29, 3, 0) + b"\x50\x45"
-                after += b"\x04\x40" + _i(_GET, tmp) + b"\x10" + uleb(self.evict_func) + b"\x0b"
-                after += _i(_GGET, self.pend_count) + b"\x41\x01\x6a" + _i(_GSET, self.pend_count)
-                after += _i(_GET, tmp) + _i(_GET, res) + w + self._pop(0x37, 3, 0)
-                after += _i(_GET, tmp) + size + w + self._pop(0x37, 3, 8)
-                after += _i(_GET, tmp) + site + self._pop(0x36, 2, 16)
-                after += _i(_GET, tmp) + _const(PENDING + k) + self._pop(0x36, 2, 20)
-                after += self._mark_allocation(a, ft, lambda i: _i(_GET, args[i]), _i(_GET, res))
+                after += b"\x04\x40" + local_get(tmp) + b"\x10" + uleb(self.evict_func) + b"\x0b"
+                after += global_get(self.pend_count) + b"\x41\x01\x6a" + global_set(self.pend_count)
+                after += local_get(tmp) + local_get(res) + w + self._pop(0x37, 3, 0)
+                after += local_get(tmp) + size + w + self._pop(0x37, 3, 8)
+                after += local_get(tmp) + site + self._pop(0x36, 2, 16)
+                after += local_get(tmp) + i32_const(PENDING + k) + self._pop(0x36, 2, 20)
+                after += self._mark_allocation(a, ft, lambda i: local_get(args[i]), local_get(res))
                 after += b"\x05" + slow + b"\x0b"
             else:
                 after += slow
             after += b"\x0b"
         if res is not None:
-            after += _i(_GET, res)
+            after += local_get(res)
         return bytes(before), bytes(after)
 
     def _pop(self, op: int, align: int, off: int) -> bytes:
@@ -310,8 +301,8 @@ class HeapPass(Pass):
         ((p >> 4) ^ (p >> 12)) mod PEND_SLOTS, so that blocks of size-class allocators, whose classes sit 64 KiB
         apart, do not share entries."""
         w = b"\xa7" if self.is64 else b""
-        return (_i(_GET, p) + w + b"\x41\x04\x76" + _i(_GET, p) + w + b"\x41\x0c\x76\x73"
-                + _const(PEND_SLOTS - 1) + b"\x71\x41\x05\x74" + _i(_TEE, tmp))
+        return (local_get(p) + w + b"\x41\x04\x76" + local_get(p) + w + b"\x41\x0c\x76\x73"
+                + i32_const(PEND_SLOTS - 1) + b"\x71\x41\x05\x74" + local_tee(tmp))
 
     def _settle(self, p: int, site: bytes, tmp: int) -> bytes:
         """A free of a pending allocation's block (local ``p``, its entry's offset in ``tmp``): the entry is freed,
@@ -323,19 +314,19 @@ class HeapPass(Pass):
             return bytes([op, 0x40 | align]) + uleb(mem) + uleb(off)
 
         w = b"" if self.is64 else b"\xad"  # to i64
-        size = _i(_GET, tmp) + self._pop(0x29, 3, 8)  # the entry's size (i64)
-        cslot = _i(_GET, p) + (b"\xa7" if self.is64 else b"") + _const((CANCEL_SLOTS - 1) << 4) + b"\x71"
+        size = local_get(tmp) + self._pop(0x29, 3, 8)  # the entry's size (i64)
+        cslot = local_get(p) + (b"\xa7" if self.is64 else b"") + i32_const((CANCEL_SLOTS - 1) << 4) + b"\x71"
         out = bytearray()
-        out += _i(_GET, tmp) + b"\x42\x00" + self._pop(0x37, 3, 0)  # the entry is free again
-        out += _i(_GGET, self.pend_count) + b"\x41\x01\x6b" + _i(_GSET, self.pend_count)
-        out += _i(_GGET, self.cancelled) + b"\x42\x01\x7c" + _i(_GSET, self.cancelled)
-        out += _i(_GGET, self.cancelled_bytes) + size + b"\x7c" + _i(_GSET, self.cancelled_bytes)
+        out += local_get(tmp) + b"\x42\x00" + self._pop(0x37, 3, 0)  # the entry is free again
+        out += global_get(self.pend_count) + b"\x41\x01\x6b" + global_set(self.pend_count)
+        out += global_get(self.cancelled) + b"\x42\x01\x7c" + global_set(self.cancelled)
+        out += global_get(self.cancelled_bytes) + size + b"\x7c" + global_set(self.cancelled_bytes)
         # the slot in the table of cancelled frees: bits 4-15 of the pointer (blocks are at least 8-aligned)
-        out += cslot + _i(_GET, p) + w + mop(0x37, 3, CANCEL_BASE)
+        out += cslot + local_get(p) + w + mop(0x37, 3, CANCEL_BASE)
         out += cslot + site + mop(0x36, 2, CANCEL_BASE + 8)
         out += cslot + size + b"\xa7" + mop(0x36, 2, CANCEL_BASE + 12)
         if self.mark_func is not None:  # the block is freed: its shadow says so at once
-            out += _i(_GET, p) + size + b"\xa7\x41\x01\x10" + uleb(self.mark_func)
+            out += local_get(p) + size + b"\xa7\x41\x01\x10" + uleb(self.mark_func)
         return bytes(out)
 
     # -- the appended bodies ---------------------------------------------------------------------
@@ -350,7 +341,7 @@ class HeapPass(Pass):
             n = len(ft.params)
             res_t = ft.results[0] if ft.results else None
             # W_F(args…, site) and E_F(args…) (site: the host's): the same tracking as an inline call
-            for func, site in ((self.wrappers[a.index], _i(_GET, n)), (self._entries.get(k), _const(HOST_SITE))):
+            for func, site in ((self.wrappers[a.index], local_get(n)), (self._entries.get(k), i32_const(HOST_SITE))):
                 if func is None:
                     continue
                 first = n + 1 if func == self.wrappers[a.index] else n  # the first local after the params
@@ -359,7 +350,7 @@ class HeapPass(Pass):
                 before, after = self._track(k, a, ft, list(range(n)), res, site, tmp)
                 locals_ = (b"\x02\x01" + (b"\x7f" if res_t == "i32" else b"\x7e") + b"\x01\x7f" if res_t
                            else b"\x01\x01\x7f")
-                b.set_body(func, locals_ + before + b"".join(_i(_GET, i) for i in range(n)) + b"\x10"
+                b.set_body(func, locals_ + before + b"".join(local_get(i) for i in range(n)) + b"\x10"
                            + uleb(a.index) + after + b"\x0b")
             if k in self._pre:
                 b.set_body(self._pre[k], self._pre_body(k, a, ft))
@@ -375,7 +366,7 @@ class HeapPass(Pass):
         out = b""
         for i in range(4):
             if i < len(slots):
-                out += _i(_GET, slots[i]) + ext[ft.params[slots[i]]]
+                out += local_get(slots[i]) + ext[ft.params[slots[i]]]
             elif i == 3 and fourth is not None:
                 out += fourth
             else:
@@ -390,11 +381,11 @@ class HeapPass(Pass):
         ptr = "ptr" if "ptr" in params else "obj" if "obj" in params else None
         if ptr is not None and ft.params[params.index(ptr)] == self.pt and not self.immediate:
             # the block this call frees may be a pending allocation: logged first, so the log keeps its order
-            body += _i(_GET, params.index(ptr))
+            body += local_get(params.index(ptr))
             if a.convention.offset:
                 body += (b"\x42" if self.is64 else b"\x41") + sleb(a.convention.offset) + (b"\x7c" if self.is64 else b"\x6a")
             body += b"\x10" + uleb(self.evict_ptr_func)
-        body += _const(2 * k + BEFORE) + _i(_GET, n) + self._args(a, ft) + b"\x42\x00" + b"\x10" + uleb(self.log_func)
+        body += i32_const(2 * k + BEFORE) + local_get(n) + self._args(a, ft) + b"\x42\x00" + b"\x10" + uleb(self.log_func)
         if self.mark_func is not None:  # the host marks the freed block before the program runs on
             body += self._hook()
         return bytes(body + b"\x0b")
@@ -408,33 +399,33 @@ class HeapPass(Pass):
         if a.role == "memalign_out" and n == 3 and res_t == "i32":
             # the pointer stored through `out`, read only after a successful call (status 0)
             load = (b"\x29" if self.is64 else b"\x28") + bytes([3 if self.is64 else 2, 0])
-            fourth = (_i(_GET, res) + b"\x45\x04\x7e" + _i(_GET, 0) + load
+            fourth = (local_get(res) + b"\x45\x04\x7e" + local_get(0) + load
                       + (b"" if self.is64 else b"\xad") + b"\x05\x42\x00\x0b")
         body = bytearray(b"\x00")
-        body += _const(2 * k + AFTER) + _i(_GET, site) + self._args(a, ft, fourth)
-        body += (_i(_GET, res) + (b"\xad" if res_t == "i32" else b"")) if res_t is not None else b"\x42\x00"
+        body += i32_const(2 * k + AFTER) + local_get(site) + self._args(a, ft, fourth)
+        body += (local_get(res) + (b"\xad" if res_t == "i32" else b"")) if res_t is not None else b"\x42\x00"
         body += b"\x10" + uleb(self.log_func)
         if res_t is not None:
-            body += self._mark_allocation(a, ft, lambda i: _i(_GET, i), _i(_GET, res))
+            body += self._mark_allocation(a, ft, lambda i: local_get(i), local_get(res))
         return bytes(body + b"\x0b")
 
     def _evict_body(self) -> bytes:
         """$evict(entry): the pending allocation in that entry of the table goes into the log (code PENDING + k,
         its size in the first argument field) and the entry is free again (before the log may call the host)."""
         body = bytearray(b"\x01\x01\x7e")  # local 1: the block
-        body += _i(_GET, 0) + self._pop(0x29, 3, 0) + _i(_SET, 1)
-        body += _i(_GET, 0) + b"\x42\x00" + self._pop(0x37, 3, 0)
-        body += _i(_GGET, self.pend_count) + b"\x41\x01\x6b" + _i(_GSET, self.pend_count)
-        body += _i(_GET, 0) + self._pop(0x28, 2, 20) + _i(_GET, 0) + self._pop(0x28, 2, 16)
-        body += _i(_GET, 0) + self._pop(0x29, 3, 8) + b"\x42\x00\x42\x00\x42\x00" + _i(_GET, 1)
+        body += local_get(0) + self._pop(0x29, 3, 0) + local_set(1)
+        body += local_get(0) + b"\x42\x00" + self._pop(0x37, 3, 0)
+        body += global_get(self.pend_count) + b"\x41\x01\x6b" + global_set(self.pend_count)
+        body += local_get(0) + self._pop(0x28, 2, 20) + local_get(0) + self._pop(0x28, 2, 16)
+        body += local_get(0) + self._pop(0x29, 3, 8) + b"\x42\x00\x42\x00\x42\x00" + local_get(1)
         body += b"\x10" + uleb(self.log_func)
         return bytes(body + b"\x0b")
 
     def _evict_ptr_body(self) -> bytes:
         """$evict_ptr(block): if ``block`` is a pending allocation, its entry is evicted (logged)."""
         body = bytearray(b"\x01\x01\x7f")  # local 1: the entry's offset
-        body += self._slot(0, 1) + self._pop(0x29, 3, 0) + _i(_GET, 0) + (b"" if self.is64 else b"\xad") + b"\x51"
-        body += b"\x04\x40" + _i(_GET, 1) + b"\x10" + uleb(self.evict_func) + b"\x0b"
+        body += self._slot(0, 1) + self._pop(0x29, 3, 0) + local_get(0) + (b"" if self.is64 else b"\xad") + b"\x51"
+        body += b"\x04\x40" + local_get(1) + b"\x10" + uleb(self.evict_func) + b"\x0b"
         return bytes(body + b"\x0b")
 
     def _log_body(self) -> bytes:
@@ -445,18 +436,18 @@ class HeapPass(Pass):
             return bytes([op, 0x40 | align]) + uleb(mem) + uleb(off)
 
         body = bytearray(b"\x01\x01\x7f")  # one i32 local
-        body += _i(_GGET, self.count) + _const(RECORD) + b"\x6c" + _i(_SET, 7)  # base = count * RECORD
-        body += _i(_GET, 7) + _i(_GET, 0) + store(0x36, 2, 0)
-        body += _i(_GET, 7) + _i(_GET, 1) + store(0x36, 2, 4)
+        body += global_get(self.count) + i32_const(RECORD) + b"\x6c" + local_set(7)  # base = count * RECORD
+        body += local_get(7) + local_get(0) + store(0x36, 2, 0)
+        body += local_get(7) + local_get(1) + store(0x36, 2, 4)
         for j in range(5):
-            body += _i(_GET, 7) + _i(_GET, 2 + j) + store(0x37, 3, 8 + 8 * j)
-        body += _i(_GGET, self.count) + b"\x41\x01\x6a" + _i(_TEE, 7) + _i(_GSET, self.count)
-        body += _i(_GET, 7) + _i(_GGET, self.limit) + b"\x4f"  # count >= limit
+            body += local_get(7) + local_get(2 + j) + store(0x37, 3, 8 + 8 * j)
+        body += global_get(self.count) + b"\x41\x01\x6a" + local_tee(7) + global_set(self.count)
+        body += local_get(7) + global_get(self.limit) + b"\x4f"  # count >= limit
         # the host drains the log; before it has filled the hook table (the start function runs while the
         # module is instantiated) the last record is overwritten instead and counted as lost
         body += b"\x04\x40" + b"\x41\x00\x25" + uleb(self.table) + b"\xd1\x04\x40"
-        body += _i(_GGET, self.count) + b"\x41\x01\x6b" + _i(_GSET, self.count)
-        body += _i(_GGET, self.lost) + b"\x41\x01\x6a" + _i(_GSET, self.lost)
+        body += global_get(self.count) + b"\x41\x01\x6b" + global_set(self.count)
+        body += global_get(self.lost) + b"\x41\x01\x6a" + global_set(self.lost)
         body += b"\x05\x41\x00\x11" + uleb(self.hook_type) + uleb(self.table) + b"\x0b\x0b"
         return bytes(body + b"\x0b")
 
@@ -474,8 +465,8 @@ class HeapPass(Pass):
         size = b"\x3f" + uleb(shadow) + b"\x41\x10\x74"  # memory.size(shadow) << 16 (bytes; < 4 GiB)
         body = bytearray(b"\x00")
         # if n <= size && addr <= size - n: memory.fill shadow addr state n
-        body += _i(_GET, 1) + size + b"\x4d" + _i(_GET, 0) + size + _i(_GET, 1) + b"\x6b\x4d\x71"
-        body += b"\x04\x40" + _i(_GET, 0) + _i(_GET, 2) + _i(_GET, 1) + b"\xfc\x0b" + uleb(shadow) + b"\x0b"
+        body += local_get(1) + size + b"\x4d" + local_get(0) + size + local_get(1) + b"\x6b\x4d\x71"
+        body += b"\x04\x40" + local_get(0) + local_get(2) + local_get(1) + b"\xfc\x0b" + uleb(shadow) + b"\x0b"
         return bytes(body + b"\x0b")
 
     def _mark_allocation(self, a, ft, arg, res: bytes) -> bytes:
@@ -497,4 +488,4 @@ class HeapPass(Pass):
         else:
             ptr = res
             ok = res  # a non-null block
-        return ok + b"\x04\x40" + ptr + size + _const(state) + b"\x10" + uleb(self.mark_func) + b"\x0b"
+        return ok + b"\x04\x40" + ptr + size + i32_const(state) + b"\x10" + uleb(self.mark_func) + b"\x0b"

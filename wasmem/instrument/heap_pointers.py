@@ -40,7 +40,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..parser.encode import sleb, uleb
+from ..parser.encode import uleb
+from .emit import global_get, global_set, i32_const, local_get, local_tee
 from .heap import HOST_SITE, HeapSite
 from .rewriter import Builder, Edit, FunctionContext, Pass
 
@@ -48,7 +49,6 @@ VIA_EXPORT = "__wasmem_heap_via"
 OUTER_EXPORT = "__wasmem_heap_outer"
 NONE = 0xFFFFFFFE  # no site in `via`/`outer` (HOST_SITE is 0xFFFFFFFF; site numbers are small)
 
-_GET, _SET, _TEE, _GGET, _GSET = 0x20, 0x21, 0x22, 0x23, 0x24
 _CALL_INDIRECT = frozenset({0x11, 0x13})
 _CALL_REF = frozenset({0x14, 0x15})
 
@@ -59,14 +59,6 @@ class PointerSite(HeapSite):
     says what the site is: a call through a function pointer, or the shim the program called."""
 
     via: str = ""
-
-
-def _i(op: int, idx: int) -> bytes:
-    return bytes([op]) + uleb(idx)
-
-
-def _const(v: int) -> bytes:
-    return b"\x41" + sleb(v - 2**32 if v >= 2**31 else v)
 
 
 class FunctionPointerPass(Pass):
@@ -83,8 +75,8 @@ class FunctionPointerPass(Pass):
     def setup(self, b: Builder) -> None:
         m = b.module
         hp = self.hp
-        self.via = b.add_global("i32", _const(NONE))
-        self.outer = b.add_global("i32", _const(NONE))
+        self.via = b.add_global("i32", i32_const(NONE))
+        self.outer = b.add_global("i32", i32_const(NONE))
         self.exports = {"via": b.export(VIA_EXPORT, "global", self.via),
                         "outer": b.export(OUTER_EXPORT, "global", self.outer)}
         in_tables = {f for seg in m.elements for f in seg.func_indices if f is not None}
@@ -103,7 +95,6 @@ class FunctionPointerPass(Pass):
         self.types = {t.index for t in m.types if t.func is not None
                       and (tuple(t.func.params), tuple(t.func.results)) in keys}
         self.pointer_sites = 0
-        self.shim_sites = 0
         if self.shims:  # every allocator site the heap pass numbers reports `outer` when it is set
             hp.site_code = self.site_code
 
@@ -115,18 +106,17 @@ class FunctionPointerPass(Pass):
 
     def site_code(self, sid: int) -> bytes:
         """Code that pushes site ``sid``, or ``outer`` when a shim call set it (the heap pass's sites too)."""
-        return (_i(_GGET, self.outer) + _const(sid) + _i(_GGET, self.outer) + _const(NONE)
+        return (global_get(self.outer) + i32_const(sid) + global_get(self.outer) + i32_const(NONE)
                 + b"\x47\x1b")  # i32.ne; select
 
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
         if op in (0x10, 0x12):
             if op == 0x10 and imm in self.shims and fn.index not in self.shims:
                 sid = self._site(fn, offset, self.shims[imm])
-                self.shim_sites += 1
                 saved = fn.scratch("i32", 80)
-                before = (_i(_GGET, self.outer) + _i(_TEE, saved) + _const(NONE) + b"\x46"
-                          + b"\x04\x40" + _const(sid) + _i(_GSET, self.outer) + b"\x0b")
-                return Edit(before, True, _i(_GET, saved) + _i(_GSET, self.outer))
+                before = (global_get(self.outer) + local_tee(saved) + i32_const(NONE) + b"\x46"
+                          + b"\x04\x40" + i32_const(sid) + global_set(self.outer) + b"\x0b")
+                return Edit(before, True, local_get(saved) + global_set(self.outer))
             return None
         if op == 0xD2:
             t = self.entries.get(imm)
@@ -138,15 +128,15 @@ class FunctionPointerPass(Pass):
             return None
         sid = self._site(fn, offset, "function pointer")
         self.pointer_sites += 1
-        site = self.site_code(sid) if self.shims else _const(sid)
-        return Edit(site + _i(_GSET, self.via))
+        site = self.site_code(sid) if self.shims else i32_const(sid)
+        return Edit(site + global_set(self.via))
 
     def finish(self, b: Builder) -> None:
         m = b.module
         for f, t in self.entries.items():
             n = len(m.get_function_type(f).params)
-            body = b"\x00" + b"".join(_i(_GET, i) for i in range(n))
-            body += (_i(_GGET, self.via) + _const(HOST_SITE) + _i(_GGET, self.via) + _const(NONE) + b"\x47\x1b"
-                     + _const(NONE) + _i(_GSET, self.via))
+            body = b"\x00" + b"".join(local_get(i) for i in range(n))
+            body += (global_get(self.via) + i32_const(HOST_SITE) + global_get(self.via) + i32_const(NONE) + b"\x47\x1b"
+                     + i32_const(NONE) + global_set(self.via))
             body += b"\x10" + uleb(self.hp.wrappers[f]) + b"\x0b"
             b.set_body(t, body)

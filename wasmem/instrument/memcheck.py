@@ -89,7 +89,8 @@ from .accesses import (
     WRITE_OPS,
     operands,
 )
-from .heap import _GET, _GGET, _SET, _TEE, HeapPass, _const, _i
+from .emit import global_get, i32_const, local_get, local_set, local_tee
+from .heap import HeapPass
 from .rewriter import Builder, Edit, FunctionContext, Pass
 
 MEMCHECK_SHADOW_EXPORT = "__wasmem_memcheck_shadow"
@@ -110,7 +111,7 @@ _SHADOW_LOAD = {1: (b"\x2d", b""), 2: (b"\x2f", b""), 4: (b"\x28", b""),  # i32.
                 16: (b"\xfd\x00", b"\xfd\x53")}  # v128.load; v128.any_true
 # --memcheck-uninit, a store's slow path: (mask the shadow value with 0x03 in every byte: non-zero = a 1 or 2;
 # store 0 to the shadow), by width
-_BAD_BITS = {1: b"\x41\x03\x71", 2: b"\x41\x83\x06\x71", 4: _const(0x03030303) + b"\x71",
+_BAD_BITS = {1: b"\x41\x03\x71", 2: b"\x41\x83\x06\x71", 4: i32_const(0x03030303) + b"\x71",
              8: b"\x42" + sleb(0x0303030303030303) + b"\x83\x42\x00\x52",
              16: b"\xfd\x0c" + b"\x03" * 16 + b"\xfd\x4e\xfd\x53"}
 _ZERO = {1: b"\x41\x00", 2: b"\x41\x00", 4: b"\x41\x00", 8: b"\x42\x00", 16: b"\xfd\x0c" + b"\x00" * 16}
@@ -243,27 +244,27 @@ class MemcheckPass(Pass):
         slots = [fn.scratch(t, 72 + i) for i, t in enumerate(operands(kind, vt))]
         out = bytearray()
         for idx in reversed(slots):
-            out += _i(_SET, idx)
+            out += local_set(idx)
         load, nonzero = _SHADOW_LOAD[size]
-        ea = _i(_GET, a) + b"\xad" + (b"\x42" + sleb(off) + b"\x7c" if off else b"")  # i64: it never wraps
-        report = (_i(_GGET, self.heap.depth) + b"\x45"  # outside the allocator: the host
-                  + b"\x04\x40" + _const(sid) + ea + b"\x42" + sleb(size) + ea + self._call_hook() + b"\x0b")
+        ea = local_get(a) + b"\xad" + (b"\x42" + sleb(off) + b"\x7c" if off else b"")  # i64: it never wraps
+        report = (global_get(self.heap.depth) + b"\x45"  # outside the allocator: the host
+                  + b"\x04\x40" + i32_const(sid) + ea + b"\x42" + sleb(size) + ea + self._call_hook() + b"\x0b")
         if self.uninit and kind in _PURE_WRITES:
             # a store over bytes that are all fine or never written (0 or 4) clears them, others go to the host
             w = fn.scratch(_SCRATCH_T[size], 76)
-            check = (self._shadow_op(load, off) + _i(_TEE, w) + nonzero + b"\x04\x40"
-                     + _i(_GET, w) + _BAD_BITS[size] + b"\x04\x40" + report
-                     + b"\x05" + _i(_GET, a) + _ZERO[size] + self._shadow_op(_SHADOW_STORE[size], off) + b"\x0b\x0b")
+            check = (self._shadow_op(load, off) + local_tee(w) + nonzero + b"\x04\x40"
+                     + local_get(w) + _BAD_BITS[size] + b"\x04\x40" + report
+                     + b"\x05" + local_get(a) + _ZERO[size] + self._shadow_op(_SHADOW_STORE[size], off) + b"\x0b\x0b")
         else:
             check = self._shadow_op(load, off) + nonzero + b"\x04\x40" + report + b"\x0b"
         if op in ATOMIC_OPS and size > 1:  # checked only when aligned (an unaligned one traps, untouched)
-            out += _i(_SET, a) + _i(_GET, a) + (_const(off & 0xFFFFFFFF) + b"\x6a" if off % size else b"")
-            out += _const(size - 1) + b"\x71\x45\x04\x40" + _i(_GET, a) + check + b"\x0b"
+            out += local_set(a) + local_get(a) + (i32_const(off & 0xFFFFFFFF) + b"\x6a" if off % size else b"")
+            out += i32_const(size - 1) + b"\x71\x45\x04\x40" + local_get(a) + check + b"\x0b"
         else:
-            out += _i(_TEE, a) + check
-        out += _i(_GET, a)
+            out += local_tee(a) + check
+        out += local_get(a)
         for idx in slots:
-            out += _i(_GET, idx)
+            out += local_get(idx)
         return Edit(bytes(out))
 
     def _bulk_site(self, fn, offset, op, imm) -> Edit | None:
@@ -283,11 +284,11 @@ class MemcheckPass(Pass):
             types = ("i32", "i32", "i32")  # (dst, value, n) or (dst, offset in the segment, n)
             sr, sw = NO_SITE, self._site(fn, offset, op, FILL if op == MEMORY_FILL else INIT, None, True)
         d, s, n = (fn.scratch(t, 72 + i) for i, t in enumerate(types))
-        out = _i(_SET, n) + _i(_SET, s) + _i(_SET, d)
-        out += _const(sr) + (_i(_GET, s) if sr != NO_SITE else b"\x41\x00")
-        out += _const(sw) + (_i(_GET, d) if sw != NO_SITE else b"\x41\x00")
-        out += _i(_GET, n) + b"\x10" + uleb(self.bulk)
-        out += _i(_GET, d) + _i(_GET, s) + _i(_GET, n)
+        out = local_set(n) + local_set(s) + local_set(d)
+        out += i32_const(sr) + (local_get(s) if sr != NO_SITE else b"\x41\x00")
+        out += i32_const(sw) + (local_get(d) if sw != NO_SITE else b"\x41\x00")
+        out += local_get(n) + b"\x10" + uleb(self.bulk)
+        out += local_get(d) + local_get(s) + local_get(n)
         return Edit(out)
 
     def _sync(self, fn) -> bytes:
@@ -297,9 +298,9 @@ class MemcheckPass(Pass):
         where the heap starts: memory no block holds yet). Without it the shadow load of an access to the new
         pages would trap where the program does not."""
         d, t = fn.scratch("i32", 70), fn.scratch("i32", 73)
-        out = b"\x3f\x00\x3f" + uleb(self.shadow) + b"\x6b" + _i(_TEE, d) + b"\x41\x00\x4a\x04\x40"  # d > 0
-        out += _i(_GET, d) + b"\x40" + uleb(self.shadow) + _i(_TEE, t) + b"\x41\x7f\x47\x04\x40"
-        out += (_i(_GET, t) + b"\x41\x10\x74" + _i(_GGET, self.fresh) + _i(_GET, d) + b"\x41\x10\x74"
+        out = b"\x3f\x00\x3f" + uleb(self.shadow) + b"\x6b" + local_tee(d) + b"\x41\x00\x4a\x04\x40"  # d > 0
+        out += local_get(d) + b"\x40" + uleb(self.shadow) + local_tee(t) + b"\x41\x7f\x47\x04\x40"
+        out += (local_get(t) + b"\x41\x10\x74" + global_get(self.fresh) + local_get(d) + b"\x41\x10\x74"
                 + b"\xfc\x0b" + uleb(self.shadow) + b"\x0b\x0b")
         return out
 
@@ -317,15 +318,15 @@ class MemcheckPass(Pass):
             return Edit(b"", True, self._sync(fn))
         sid = self._site(fn, offset, CALL, IMPORT, None, True)
         slots = [fn.scratch(t, 80 + i) for i, t in enumerate(params)]
-        before = b"".join(_i(_SET, idx) for idx in reversed(slots)) + b"".join(_i(_GET, idx) for idx in slots)
+        before = b"".join(local_set(idx) for idx in reversed(slots)) + b"".join(local_get(idx) for idx in slots)
         after = bytearray()
         for k, t in enumerate(params):
             if t == "i32":
-                after += (_const(sid) + _i(_GET, slots[k]) + b"\xad\x42" + sleb(k) + b"\x42" + sleb(IMPORT_ARG)
+                after += (i32_const(sid) + local_get(slots[k]) + b"\xad\x42" + sleb(k) + b"\x42" + sleb(IMPORT_ARG)
                           + self._call_hook())
         module, name = self.imported[func]
         if module.startswith("wasi") and name in _IOVEC_READERS and params[1:3] == ("i32", "i32"):
-            after += (_const(sid) + _i(_GET, slots[1]) + b"\xad" + _i(_GET, slots[2]) + b"\xad\x42"
+            after += (i32_const(sid) + local_get(slots[1]) + b"\xad" + local_get(slots[2]) + b"\xad\x42"
                       + sleb(IMPORT_IOVECS) + self._call_hook())
         return Edit(before, True, self._sync(fn) + bytes(after))
 
@@ -340,22 +341,22 @@ class MemcheckPass(Pass):
         """$bulk(read site 0, src 1, write site 2, dst 3, n 4): each range that has a site scanned, when the
         length is not 0, every range is in bounds and the allocator is not running."""
         body = bytearray(b"\x02\x01\x7e\x01\x7f")  # local 5: the shadow's size in bytes (i64); 6: i32
-        body += _i(_GGET, self.heap.depth) + _i(_GET, 4) + b"\x45\x72\x04\x40\x0f\x0b"  # depth || n == 0: done
-        body += b"\x3f" + uleb(self.shadow) + b"\xad\x42\x10\x86" + _i(_SET, 5)  # memory.size << 16, as i64
+        body += global_get(self.heap.depth) + local_get(4) + b"\x45\x72\x04\x40\x0f\x0b"  # depth || n == 0: done
+        body += b"\x3f" + uleb(self.shadow) + b"\xad\x42\x10\x86" + local_set(5)  # memory.size << 16, as i64
         for site, addr in ((0, 1), (2, 3)):  # a range out of bounds: the operation traps, nothing is reported
-            body += _i(_GET, site) + _const(NO_SITE) + b"\x47\x04\x40"
-            body += _i(_GET, addr) + b"\xad" + _i(_GET, 4) + b"\xad\x7c" + _i(_GET, 5) + b"\x56\x04\x40\x0f\x0b\x0b"
+            body += local_get(site) + i32_const(NO_SITE) + b"\x47\x04\x40"
+            body += local_get(addr) + b"\xad" + local_get(4) + b"\xad\x7c" + local_get(5) + b"\x56\x04\x40\x0f\x0b\x0b"
         for site, addr in ((0, 1), (2, 3)):  # local 6: a range held a 1 or a 2
-            body += _i(_GET, site) + _const(NO_SITE) + b"\x47\x04\x40"
-            body += (_i(_GET, site) + _i(_GET, addr) + _i(_GET, 4) + b"\x10" + uleb(self.scan) + _i(_GET, 6)
-                     + b"\x72" + _i(_SET, 6) + b"\x0b")
+            body += local_get(site) + i32_const(NO_SITE) + b"\x47\x04\x40"
+            body += (local_get(site) + local_get(addr) + local_get(4) + b"\x10" + uleb(self.scan) + local_get(6)
+                     + b"\x72" + local_set(6) + b"\x0b")
         if self.uninit:  # the destination's shadow: the source's (a copy), or written (fill, init)
             sh = uleb(self.shadow)
-            body += _i(_GET, 2) + _const(NO_SITE) + b"\x47\x04\x40"
-            body += _i(_GET, 6) + b"\x04\x40" + _i(_GET, 3) + _i(_GET, 4) + b"\x10" + uleb(self.clear) + b"\x05"
-            body += _i(_GET, 0) + _const(NO_SITE) + b"\x47\x04\x40"
-            body += _i(_GET, 3) + _i(_GET, 1) + _i(_GET, 4) + b"\xfc\x0a" + sh + sh  # memory.copy shadow shadow
-            body += b"\x05" + _i(_GET, 3) + b"\x41\x00" + _i(_GET, 4) + b"\xfc\x0b" + sh + b"\x0b"  # memory.fill
+            body += local_get(2) + i32_const(NO_SITE) + b"\x47\x04\x40"
+            body += local_get(6) + b"\x04\x40" + local_get(3) + local_get(4) + b"\x10" + uleb(self.clear) + b"\x05"
+            body += local_get(0) + i32_const(NO_SITE) + b"\x47\x04\x40"
+            body += local_get(3) + local_get(1) + local_get(4) + b"\xfc\x0a" + sh + sh  # memory.copy shadow shadow
+            body += b"\x05" + local_get(3) + b"\x41\x00" + local_get(4) + b"\xfc\x0b" + sh + b"\x0b"  # memory.fill
             body += b"\x0b\x0b"
         return bytes(body + b"\x0b")
 
@@ -365,20 +366,20 @@ class MemcheckPass(Pass):
         one by one."""
         # locals: p 3, r 4 (i32: the next byte, the bytes left), w 5 (i64: 8 shadow bytes)
         body = bytearray(b"\x02\x02\x7f\x01\x7e")
-        body += _i(_GET, 1) + _i(_SET, 3) + _i(_GET, 2) + _i(_SET, 4)
-        head = _i(_GET, 0) + _i(_GET, 1) + b"\xad" + _i(_GET, 2) + b"\xad"
+        body += local_get(1) + local_set(3) + local_get(2) + local_set(4)
+        head = local_get(0) + local_get(1) + b"\xad" + local_get(2) + b"\xad"
         body += b"\x02\x40\x03\x40"  # block loop
-        body += _i(_GET, 4) + b"\x41\x08\x49\x0d\x01"  # r < 8: br_if out
-        body += _i(_GET, 3) + self._shadow_op(b"\x29") + _BAD_BITS[8][:-3] + _i(_TEE, 5) + b"\x42\x00\x52\x04\x40"
-        body += head + _i(_GET, 3) + b"\xad" + _i(_GET, 5) + b"\x7a\x42\x03\x88\x7c"  # p + ctz(w & mask) / 8
+        body += local_get(4) + b"\x41\x08\x49\x0d\x01"  # r < 8: br_if out
+        body += local_get(3) + self._shadow_op(b"\x29") + _BAD_BITS[8][:-3] + local_tee(5) + b"\x42\x00\x52\x04\x40"
+        body += head + local_get(3) + b"\xad" + local_get(5) + b"\x7a\x42\x03\x88\x7c"  # p + ctz(w & mask) / 8
         body += self._call_hook() + b"\x41\x01\x0f\x0b"
-        body += _i(_GET, 3) + b"\x41\x08\x6a" + _i(_SET, 3) + _i(_GET, 4) + b"\x41\x08\x6b" + _i(_SET, 4)
+        body += local_get(3) + b"\x41\x08\x6a" + local_set(3) + local_get(4) + b"\x41\x08\x6b" + local_set(4)
         body += b"\x0c\x00\x0b\x0b"  # br loop; end end
         body += b"\x02\x40\x03\x40"
-        body += _i(_GET, 4) + b"\x45\x0d\x01"  # r == 0: br_if out
-        body += _i(_GET, 3) + self._shadow_op(b"\x2d") + _BAD_BITS[1] + b"\x04\x40"
-        body += head + _i(_GET, 3) + b"\xad" + self._call_hook() + b"\x41\x01\x0f\x0b"
-        body += _i(_GET, 3) + b"\x41\x01\x6a" + _i(_SET, 3) + _i(_GET, 4) + b"\x41\x01\x6b" + _i(_SET, 4)
+        body += local_get(4) + b"\x45\x0d\x01"  # r == 0: br_if out
+        body += local_get(3) + self._shadow_op(b"\x2d") + _BAD_BITS[1] + b"\x04\x40"
+        body += head + local_get(3) + b"\xad" + self._call_hook() + b"\x41\x01\x0f\x0b"
+        body += local_get(3) + b"\x41\x01\x6a" + local_set(3) + local_get(4) + b"\x41\x01\x6b" + local_set(4)
         body += b"\x0c\x00\x0b\x0b"
         return bytes(body + b"\x41\x00\x0b")
 
@@ -386,9 +387,9 @@ class MemcheckPass(Pass):
         """$clear(addr 0, n 1): the 4 (never written) bytes of the shadow of [addr, addr + n) set to 0, the others
         left (a bulk write over a range that holds freed or unallocated bytes too)."""
         body = bytearray(b"\x00\x02\x40\x03\x40")
-        body += _i(_GET, 1) + b"\x45\x0d\x01"  # n == 0: out
-        body += _i(_GET, 0) + self._shadow_op(b"\x2d") + _const(UNINIT) + b"\x46\x04\x40"
-        body += _i(_GET, 0) + b"\x41\x00" + self._shadow_op(b"\x3a") + b"\x0b"
-        body += _i(_GET, 0) + b"\x41\x01\x6a" + _i(_SET, 0) + _i(_GET, 1) + b"\x41\x01\x6b" + _i(_SET, 1)
+        body += local_get(1) + b"\x45\x0d\x01"  # n == 0: out
+        body += local_get(0) + self._shadow_op(b"\x2d") + i32_const(UNINIT) + b"\x46\x04\x40"
+        body += local_get(0) + b"\x41\x00" + self._shadow_op(b"\x3a") + b"\x0b"
+        body += local_get(0) + b"\x41\x01\x6a" + local_set(0) + local_get(1) + b"\x41\x01\x6b" + local_set(1)
         body += b"\x0c\x00\x0b\x0b"
         return bytes(body + b"\x0b")

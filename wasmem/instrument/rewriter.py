@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from ..errors import ParseError
 from ..parser.code import decode_locals, iter_instruction_tuples
 from ..parser.encode import encode_name, rebuild_sections, uleb, unique_name, vector_payload
-from ..parser.module import _CONST_GC, _CONST_SIMPLE, WasmModule, read_heaptype, read_reftype
+from ..parser.module import CONST_GC_OPS, CONST_SIMPLE_OPS, WasmModule, read_heaptype, read_reftype
 from ..parser.reader import Reader
 
 VALTYPE_CODES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C, "v128": 0x7B, "funcref": 0x70}
@@ -92,7 +92,6 @@ class Builder:
         self._redirects: dict[int, int] = {}  # original function index → the appended one its exports get
         self._elem_redirects: dict[int, int] = {}  # original function index → the one element segments get
         self._taken = {e.name for e in module.exports}
-        self.memory64 = bool(module.memories) and module.memories[0].type.limits.is64
 
     def func_type(self, params: tuple[str, ...], results: tuple[str, ...] = (), *, fresh: bool = False) -> int:
         """A type index for ``params -> results``: an existing function type, or an appended one. ``fresh``:
@@ -256,7 +255,7 @@ def _copy_const_expr(r: Reader, data: bytes, red: dict[int, int], redirect: bool
             r.u32()
         elif op == 0xD0:
             read_heaptype(r)
-        elif op in _CONST_SIMPLE:
+        elif op in CONST_SIMPLE_OPS:
             pass
         elif op == 0xFD:
             if r.u32() != 12:
@@ -264,9 +263,9 @@ def _copy_const_expr(r: Reader, data: bytes, red: dict[int, int], redirect: bool
             r.bytes(16)
         elif op == 0xFB:
             sub = r.u32()
-            if sub not in _CONST_GC:
+            if sub not in CONST_GC_OPS:
                 raise ParseError(f"element segment: GC opcode 0xfb {sub} is not constant", p)
-            for _ in range(_CONST_GC[sub][1]):
+            for _ in range(CONST_GC_OPS[sub][1]):
                 r.u32()
         else:
             raise ParseError(f"element segment: opcode 0x{op:02x} is not allowed in a constant expression", p)

@@ -88,6 +88,7 @@ from .accesses import (
     WRITE_OPS,
     operands,
 )
+from .emit import global_get, local_get, local_set, local_tee
 from .rewriter import Builder, Edit, FunctionContext, Pass
 
 HOOK_TABLE_EXPORT = "__wasmem_watch_hook"
@@ -98,7 +99,6 @@ MAX_RANGES = 64
 MAX_ACCESS = 16  # the widest single access (v128); the filter is widened by it
 
 
-_GET, _SET, _TEE, _GGET = 0x20, 0x21, 0x22, 0x23
 _TO_I64 = {"i32": b"\xad", "i64": b"", "f32": b"\xbc\xad", "f64": b"\xbd"}  # bits, zero-extended
 _EXTRACT = {1: b"\xfd\x16", 2: b"\xfd\x19", 4: b"\xfd\x1b", 8: b"\xfd\x1d"}  # *.extract_lane(_u)
 
@@ -122,10 +122,6 @@ class WatchSite:
     @property
     def is_read(self) -> bool:
         return self.kind in (READ, READ_LANE)
-
-
-def _local(op: int, idx: int) -> bytes:
-    return bytes([op]) + uleb(idx)
 
 
 class WatchPass(Pass):
@@ -175,7 +171,6 @@ class WatchPass(Pass):
         self.table = b.add_table(1)
         self.slow = b.add_function(self.hook_type)
         self.check = b.add_function(b.func_type(("i64", "i64"), ("i32",)))
-        self.first_appended = m.num_functions
         self.exports = {
             "table": b.export(HOOK_TABLE_EXPORT, "table", self.table),
             "filter_lo": b.export(FILTER_LO_EXPORT, "global", self.filter_lo),
@@ -190,7 +185,7 @@ class WatchPass(Pass):
         self._sub = b"\x7d" if is64 else b"\x6b"
         self._lt_u = b"\x54" if is64 else b"\x49"
         self._ext = b"" if is64 else b"\xad"
-        self._filter_tail = (_local(_GGET, self.filter_lo) + self._sub + _local(_GGET, self.filter_span)
+        self._filter_tail = (global_get(self.filter_lo) + self._sub + global_get(self.filter_span)
                              + self._lt_u)
         self._call_slow = b"\x10" + uleb(self.slow)
         self._call_check = b"\x10" + uleb(self.check)
@@ -236,33 +231,33 @@ class WatchPass(Pass):
         slots = [fn.scratch(t, i + 1) for i, t in enumerate(rest)]
         before = bytearray()
         for idx in reversed(slots):
-            before += _local(_SET, idx)
-        before += _local(_TEE, a)
+            before += local_set(idx)
+        before += local_tee(a)
         if off:
             before += (b"\x41" + sleb(off - 2**32 if off >= 2**31 else off) if at == "i32"
                        else b"\x42" + sleb(off - 2**64 if off >= 2**63 else off)) + self._add
         before += self._filter_tail + b"\x04\x40"
-        ea = _local(_GET, a) + self._ext  # the effective address as i64 (never wraps)
+        ea = local_get(a) + self._ext  # the effective address as i64 (never wraps)
         if off:
             ea += b"\x42" + sleb(off - 2**64 if off >= 2**63 else off) + b"\x7c"
         before += ea + b"\x42" + sleb(size) + self._call_check + b"\x04\x40"  # exact ranges: (addr, size) only
         before += self._site(fn, offset, op, kind, size, lane)
         before += ea + b"\x42" + sleb(size)
         if kind in (STORE, RMW):
-            before += _local(_GET, slots[0]) + _TO_I64[vt] + b"\x42\x00"
+            before += local_get(slots[0]) + _TO_I64[vt] + b"\x42\x00"
         elif kind == CMPXCHG:
-            before += _local(_GET, slots[0]) + _TO_I64[vt] + _local(_GET, slots[1]) + _TO_I64[vt]
+            before += local_get(slots[0]) + _TO_I64[vt] + local_get(slots[1]) + _TO_I64[vt]
         elif kind == V128:
-            before += (_local(_GET, slots[0]) + b"\xfd\x1d\x00" + _local(_GET, slots[0]) + b"\xfd\x1d\x01")
+            before += (local_get(slots[0]) + b"\xfd\x1d\x00" + local_get(slots[0]) + b"\xfd\x1d\x01")
         elif kind == LANE:
-            before += (_local(_GET, slots[0]) + _EXTRACT[size] + bytes([lane]) + (b"" if size == 8 else b"\xad")
+            before += (local_get(slots[0]) + _EXTRACT[size] + bytes([lane]) + (b"" if size == 8 else b"\xad")
                        + b"\x42\x00")
         else:  # reads
             before += b"\x42\x00\x42\x00"
         before += self._call_slow + b"\x0b\x0b"
-        before += _local(_GET, a)
+        before += local_get(a)
         for idx in slots:
-            before += _local(_GET, idx)
+            before += local_get(idx)
         return Edit(bytes(before))
 
     def _bulk(self, fn, offset, op, kind, types, *, v0_slot: int, v1: bytes) -> Edit:
@@ -270,14 +265,14 @@ class WatchPass(Pass):
         ext = {"i32": b"\xad", "i64": b""}
         before = bytearray()
         for idx in reversed(slots):
-            before += _local(_SET, idx)
+            before += local_set(idx)
         before += self._site(fn, offset, op, kind, None)
-        before += _local(_GET, slots[0]) + ext[types[0]]
-        before += _local(_GET, slots[2]) + ext[types[2]]
-        before += _local(_GET, slots[v0_slot]) + ext[types[v0_slot]]
+        before += local_get(slots[0]) + ext[types[0]]
+        before += local_get(slots[2]) + ext[types[2]]
+        before += local_get(slots[v0_slot]) + ext[types[v0_slot]]
         before += v1 + self._call_slow
         for idx in slots:
-            before += _local(_GET, idx)
+            before += local_get(idx)
         return Edit(bytes(before))
 
     # -- the appended function -------------------------------------------------------------------
@@ -287,12 +282,12 @@ class WatchPass(Pass):
         body += b"\x20\x02\x50\x04\x40\x0f\x0b"  # size == 0: nothing written
         sp = b""
         if self.sp_global is not None:
-            sp = _local(_GGET, self.sp_global) + (b"\xad" if self.sp_valtype == "i32" else b"")
+            sp = global_get(self.sp_global) + (b"\xad" if self.sp_valtype == "i32" else b"")
         call_hook = (b"\x20\x00\x20\x01\x20\x02\x20\x03\x20\x04" + b"\x41\x00"
                      + b"\x11" + uleb(self.hook_type) + uleb(self.table) + b"\x0f")
         for i in range(self.nranges):
-            hi = _local(_GGET, self.hi[i])
-            lo = sp if i == self.sp_range else _local(_GGET, self.lo[i])
+            hi = global_get(self.hi[i])
+            lo = sp if i == self.sp_range else global_get(self.lo[i])
             body += b"\x20\x01" + hi + b"\x54"  # addr < hi
             body += b"\x20\x01\x20\x02\x7c" + lo + b"\x56"  # addr + size > lo
             body += b"\x71"  # i32.and
@@ -305,15 +300,11 @@ class WatchPass(Pass):
         # through passes two arguments, not five, when it misses every range
         check = bytearray(b"\x00")
         for i in range(self.nranges):
-            hi = _local(_GGET, self.hi[i])
-            lo = sp if i == self.sp_range else _local(_GGET, self.lo[i])
+            hi = global_get(self.hi[i])
+            lo = sp if i == self.sp_range else global_get(self.lo[i])
             check += b"\x20\x00" + hi + b"\x54" + b"\x20\x00\x20\x01\x7c" + lo + b"\x56\x71"
             if i == self.sp_range:
                 check += sp + hi + b"\x54\x71"
             check += b"\x04\x40\x41\x01\x0f\x0b"
         check += b"\x41\x00\x0b"
         b.set_body(self.check, bytes(check))
-
-    def is_appended(self, func_index: int) -> bool:
-        """Whether a frame's function is wasmem's (the hook's caller), not the module's."""
-        return func_index >= self.first_appended

@@ -461,8 +461,7 @@ SHIM_BYTES = 512  # the largest body taken for a shim over another allocator
 
 def _ptr_type(module) -> str:
     """The module's pointer type: i64 for a memory64 memory 0, else i32."""
-    mem = module.memories[0].type if module.memories else None
-    return "i64" if mem is not None and mem.is64 else "i32"
+    return "i64" if module.is_memory64 else "i32"
 
 
 def _body_ops(module, index: int, limit: int) -> tuple[list, list] | None:

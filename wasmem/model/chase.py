@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 
 Read = Callable[[int, int], bytes]
 
-POINTER_REGIONS = ("data", "heap", "stack")
 DEFAULT_SPAN = 4  # words shown at a pointer target whose size is unknown
 MAX_BLOCK_WORDS = 16  # words shown at one pointer target at most
 MAX_WORDS = 512  # words in one telescope at most
@@ -155,7 +154,9 @@ def c_string_at(read: Read, addr: int, limit: int = 64) -> tuple[str, bool] | No
 
 # -- the telescope -------------------------------------------------------------------------------
 @dataclass
-class Word:
+class TelescopeWord:
+    """One word of a telescope, classified; a followed pointer holds the block it points at."""
+
     address: int
     value: int
     kind: str  # null | pointer | string | function | value
@@ -166,7 +167,7 @@ class Word:
     string_complete: bool = True
     note: str | None = None  # cycle | seen | depth | None
     cycle_to: int | None = None
-    block: Block | None = None  # the words at the target, when followed
+    block: TelescopeBlock | None = None  # the words at the target, when followed
 
     def to_dict(self) -> dict:
         d: dict = {"address": self.address, "value": self.value, "kind": self.kind, "label": self.label}
@@ -186,11 +187,13 @@ class Word:
 
 
 @dataclass
-class Block:
+class TelescopeBlock:
+    """The words of one range of memory, as the telescope shows them."""
+
     address: int
     size: int
     label: str | None
-    words: list[Word] = field(default_factory=list)
+    words: list[TelescopeWord] = field(default_factory=list)
     truncated: bool = False  # the word limit was reached
 
     @property
@@ -206,7 +209,7 @@ class Block:
 
 
 def telescope(read: Read, address: int, length: int, mem: MemoryMap, *, depth: int = 4,
-              max_words: int = MAX_WORDS) -> Block:
+              max_words: int = MAX_WORDS) -> TelescopeBlock:
     """The words of ``[address, address + length)`` classified, pointers followed ``depth`` deep."""
     return _Telescope(read, mem, max_words).block(address, length, depth, ())
 
@@ -218,10 +221,10 @@ class _Telescope:
         self.budget = max_words
         self.shown: set[int] = set()  # start addresses of blocks already shown
 
-    def block(self, address: int, length: int, depth: int, path: tuple[tuple[int, int], ...]) -> Block:
+    def block(self, address: int, length: int, depth: int, path: tuple[tuple[int, int], ...]) -> TelescopeBlock:
         ws = self.mem.word_size
         n = length // ws if length >= ws else (1 if length > 0 else 0)
-        b = Block(address, n * ws, self.mem.label(address))
+        b = TelescopeBlock(address, n * ws, self.mem.label(address))
         self.shown.add(address)
         here = path + ((address, address + n * ws),)
         for i in range(n):
@@ -238,9 +241,9 @@ class _Telescope:
             b.words.append(self.word(a, int.from_bytes(raw, "little"), depth, here))
         return b
 
-    def word(self, addr: int, v: int, depth: int, path) -> Word:
+    def word(self, addr: int, v: int, depth: int, path) -> TelescopeWord:
         mem = self.mem
-        w = Word(addr, v, "value", label=mem.label(addr))
+        w = TelescopeWord(addr, v, "value", label=mem.label(addr))
         if v == 0:
             w.kind = "null"
             return w
@@ -376,7 +379,7 @@ class Chase:
     word_size: int
     label: str | None = None
     type_name: str | None = None
-    words: Block | None = None  # untyped
+    words: TelescopeBlock | None = None  # untyped
     value: object = None  # typed: a wasmem.debuginfo.Value with pointers followed
     memory_size: int = 0
     sp: int | None = None

@@ -42,7 +42,9 @@ class Site:
 
 
 @dataclass
-class Block:
+class HeapBlock:
+    """A live block the tracked allocator handed out and the program has not freed."""
+
     address: int
     size: int
     site: int  # Site.id
@@ -57,7 +59,9 @@ class Block:
 
 
 @dataclass
-class Finding:
+class HeapFinding:
+    """A heap error tracking saw: a bad free, or (--memcheck) a bad access."""
+
     kind: str  # double-free | invalid-free | size-mismatch | use-after-free | outside-block (--memcheck)
     #            | uninit-read (--memcheck-uninit)
     address: int
@@ -81,7 +85,7 @@ class SiteGroup:
     site: Site
     count: int = 0
     bytes: int = 0
-    blocks: list[Block] = field(default_factory=list)
+    blocks: list[HeapBlock] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -89,7 +93,7 @@ class SiteGroup:
                 "types": list(self.types), "blocks": [b.address for b in self.blocks]}
 
 
-def group_by_site(blocks: list[Block], sites: dict[int, Site]) -> list[SiteGroup]:
+def group_by_site(blocks: list[HeapBlock], sites: dict[int, Site]) -> list[SiteGroup]:
     """Groups, largest total first."""
     groups: dict[int, SiteGroup] = {}
     for b in blocks:
@@ -129,7 +133,7 @@ class Extent:
                 "largest_gap": self.largest_gap, "gaps": self.gaps, "fragmentation": round(self.fragmentation, 4)}
 
 
-def extent_of(blocks: list[Block]) -> Extent | None:
+def extent_of(blocks: list[HeapBlock]) -> Extent | None:
     if not blocks:
         return None
     bs = sorted(blocks, key=lambda b: b.address)
@@ -150,9 +154,9 @@ class HeapReport:
 
     allocators: list[dict]
     calls: list[str]
-    blocks: list[Block]
+    blocks: list[HeapBlock]
     sites: dict[int, Site]
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[HeapFinding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     heap_base: int | None = None
     memory_size: int | None = None
@@ -231,7 +235,7 @@ class LeakReport:
     iterations: list[Iteration]
     sites: list[LeakSite]
     allocators: list[dict]
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[HeapFinding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     max_growth: int | None = None
     trap: str | None = None

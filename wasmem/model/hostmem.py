@@ -52,7 +52,7 @@ def js_memory(initial: int, maximum: int | None = None, shared: bool = False, is
 
 
 def recommended(mem, pages: int | None = None, maximum: int | None = None) -> HostMemory:
-    """The host memory that satisfies import ``mem`` (a MemoryInfo: min_pages, max_pages, shared), as
+    """The host memory that satisfies import ``mem`` (a DeclaredMemory: min_pages, max_pages, shared), as
     close to the wanted ``pages``/``maximum`` as the import allows: initial within [min, max], a maximum
     when the import declares one or is shared (never above the declared one), the same shared flag."""
     initial = mem.min_pages if pages is None else max(pages, mem.min_pages)
@@ -109,7 +109,7 @@ def constructor_problems(host: HostMemory) -> list[LinkProblem]:
 
 
 def link_problems(mem, host: HostMemory, import_index: int = 0) -> list[LinkProblem]:
-    """Every reason V8 rejects ``host`` for import ``mem`` (a MemoryInfo), in V8's order: the first one
+    """Every reason V8 rejects ``host`` for import ``mem`` (a DeclaredMemory), in V8's order: the first one
     is what it throws. ``import_index`` is the memory's position in the import section, which V8 11.3
     prints as "memory import N". Empty when V8 accepts it."""
     out = constructor_problems(host)

@@ -39,7 +39,10 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class MemoryInfo:
+class DeclaredMemory:
+    """A memory as the module declares it (limits, import, exports); a running instance's is
+    ``wasmem.runtime.MemoryInfo``."""
+
     index: int
     imported: str | None  # "module.name"
     exports: tuple[str, ...]
@@ -163,7 +166,7 @@ class MemoryLayout:
     file_size: int
     toolchain: str | None
     producers: dict
-    memories: list[MemoryInfo]
+    memories: list[DeclaredMemory]
     stack_pointer: StackPointer | None
     layout_kind: str  # stack-first | data-first | imported | go | none | unknown
     layout_reason: str
@@ -192,15 +195,11 @@ class MemoryLayout:
     globals: list[GlobalClass] = field(default_factory=list)  # exported/linker immutable integer globals
 
     @property
-    def address_globals(self) -> list[GlobalClass]:
-        return [g for g in self.globals if g.kind == "address"]
-
-    @property
     def value_globals(self) -> list[GlobalClass]:
         return [g for g in self.globals if g.kind == "value"]
 
     @property
-    def memory(self) -> MemoryInfo | None:
+    def memory(self) -> DeclaredMemory | None:
         return self.memories[0] if self.memories else None
 
     @property
@@ -246,7 +245,7 @@ def check_memory_base(module: WasmModule, base: int) -> str | None:
     size = dylink.mem_size if dylink is not None else 0
     mems = module.memories
     mem = mems[0].type if mems else None
-    cap = 1 << (64 if mem is not None and mem.is64 else 32)
+    cap = 1 << (64 if module.is_memory64 else 32)
     if mem is not None and mem.max_pages is not None:
         cap = min(cap, mem.max_pages * mem.page_size)
     if base + size > cap:
@@ -269,7 +268,7 @@ def pic_bases(module: WasmModule) -> tuple[int, int]:
     return base, 1 if dylink.table_size else 0
 
 
-def _global_value(module: WasmModule, index: int):
+def global_value(module: WasmModule, index: int):
     """The constant value of a global's initialiser; None when it is unknown (imported, not constant,
     or an index past the globals of an invalid module). An imported ``__memory_base``/``__table_base``
     has the value wasmem gives it (``pic_bases``)."""
@@ -282,7 +281,7 @@ def _global_value(module: WasmModule, index: int):
         return memory_base if g.imported.name == "__memory_base" else table_base
     if g.init is None:
         return None
-    return g.init.evaluate(lambda i: _global_value(module, i) if i < index else None)
+    return g.init.evaluate(lambda i: global_value(module, i) if i < index else None)
 
 
 def paint_safety(layout, stack_range) -> tuple[bool, str]:
@@ -318,7 +317,7 @@ def segment_address(module: WasmModule, seg, mask: int = 0xFFFFFFFF) -> int | No
     e = seg.offset_expr
     if e is None:
         return None
-    v = e.evaluate(lambda i: _global_value(module, i))
+    v = e.evaluate(lambda i: global_value(module, i))
     return v & mask if isinstance(v, int) else None
 
 
@@ -336,7 +335,7 @@ def _linker_symbols(module: WasmModule, names: dict[int, str]) -> dict[str, int]
             g = module.globals[idx]
             if g.type.mutable or g.init is None:
                 continue
-            v = _global_value(module, idx)
+            v = global_value(module, idx)
             if isinstance(v, int):
                 out[name] = v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
     return out
@@ -376,7 +375,7 @@ def _constant(module: WasmModule, idx: int) -> int | None:
     g = module.globals[idx]
     if g.type.mutable or g.init is None or g.type.valtype not in ("i32", "i64"):
         return None
-    v = _global_value(module, idx)
+    v = global_value(module, idx)
     if not isinstance(v, int):
         return None
     return v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
@@ -415,7 +414,7 @@ def classify_globals(module: WasmModule, names: dict[int, str], lay: MemoryLayou
         var_at.setdefault(addr, name)
     mem = lay.memory
     total = mem.min_bytes if mem is not None else 0
-    want = "i64" if mem is not None and mem.is64 else "i32"
+    want = "i64" if module.is_memory64 else "i32"
     placed = sorted((sg.address, sg.end, sg.index) for sg in lay.segments
                     if sg.memory == 0 and sg.address is not None and sg.size)
     lowest = lay.data_start if lay.data_start is not None else 1024
@@ -591,12 +590,12 @@ def _prologue_lowers(data, body, candidates: set[int], max_instrs: int) -> int |
 
 def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) -> StackPointer | None:
     globals_ = module.globals
-    mem64 = bool(module.memories and module.memories[0].type.is64)
+    mem64 = module.is_memory64
     want = "i64" if mem64 else "i32"
 
     def make(idx: int, prov: str, detail: str, evidence: int = 0) -> StackPointer:
         g = globals_[idx]
-        init = None if g.imported else _global_value(module, idx)
+        init = None if g.imported else global_value(module, idx)
         if isinstance(init, int):
             init &= 0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF
         return StackPointer(idx, prov, detail, init, g.imported is not None, evidence, g.type.valtype)
@@ -646,32 +645,66 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     reaches when ``__data_end`` is not exported."""
     variables = list(variables or ())
     findings: list[Finding] = []
+    names, producers = _names_and_producers(module, findings)
+    gnames = names.globals if names else {}
+    memories = _declared_memories(module)
+    go = _is_go(module)
+    toolchain = _toolchain(module, producers, go, names)
+    segments, passive, zero_filled = _data_segments(module, names, findings)
+    data = _static_data(module, gnames, segments, zero_filled, variables)
+    sp = _find_stack_pointer(module, gnames, go)
+    stack = _place_stack(module, sp, go, data, segments, zero_filled, findings)
+    _close_data_end(data, stack)
+    if stack.heap_base is None and stack.kind == "stack-first" and data.end is not None:
+        stack.heap_base, stack.heap_exact = align_up(data.end, 16), False
+
+    layout = MemoryLayout(
+        module.path, module.size, toolchain, producers, memories, sp, stack.kind, stack.reason, stack.low,
+        stack.high, stack.exact, stack.how, segments, data.start, data.end, data.end_exact, stack.heap_base,
+        stack.heap_exact, data.symbols, _min_pages_needed(memories, stack.heap_base, data.end, stack.high), [],
+        findings, go, passive, zero_filled)
+    layout.data_end_source, layout.data_end_facts, layout.preinitialised = data.end_source, data.facts, stack.preinit
+    layout.regions = _regions(layout)
+    layout.contents = _contents(module, findings)
+    layout.globals = classify_globals(module, gnames, layout, variables)
+    from .allocators import find_allocators
+
+    layout.allocators = find_allocators(module)
+    _findings(module, layout, pages, min_stack, host_max_pages, host_shared)
+    return layout
+
+
+# -- the steps of analyze ---------------------------------------------------------------------
+def _names_and_producers(module: WasmModule, findings: list[Finding]):
+    """(the name section or None, the producers section as a dict): a malformed one is a finding."""
     try:
         names = module.names
     except ParseError as exc:
         names = None
         findings.append(Finding("warning", "bad-name-section", f"the name section is malformed: {exc}"))
-    gnames = names.globals if names else {}
-    seg_names = names.data_segments if names else {}
-
     try:
         producers = module.producers
     except ParseError as exc:
         producers = {}
         findings.append(Finding("warning", "bad-producers", f"the producers section is malformed: {exc}"))
+    return names, producers
 
-    # memories -----------------------------------------------------------------------------
+
+def _declared_memories(module: WasmModule) -> list[DeclaredMemory]:
     memories = []
     for m in module.memories:
         t = m.type
-        memories.append(MemoryInfo(
+        memories.append(DeclaredMemory(
             m.index, f"{m.imported.module}.{m.imported.name}" if m.imported else None,
             tuple(module.get_export_names("memory", m.index)), t.min_pages, t.max_pages, t.page_size,
             t.shared, t.is64, m.imported.index if m.imported else None))
-    go = _is_go(module)
-    toolchain = _toolchain(module, producers, go, names)
+    return memories
 
-    # data ---------------------------------------------------------------------------------
+
+def _data_segments(module: WasmModule, names, findings: list[Finding]):
+    """(the data segments at their addresses, how many are passive, the ranges ``__wasm_init_memory``
+    fills with zeros): a passive segment is placed where ``__wasm_init_memory`` copies it."""
+    seg_names = names.data_segments if names else {}
     segments = []
     append = segments.append
     # an offset is an address in its memory: unsigned 32-bit in a memory32 (i32.const -1 is 0xffffffff)
@@ -698,9 +731,25 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
         placed, zero_filled = passive_placements(module, names.functions if names else {})
         segments = [replace(s, address=placed[s.index]) if s.mode == "passive" and s.index in placed else s
                     for s in segments]
+    return segments, passive, zero_filled
+
+
+@dataclass
+class _StaticData:
+    """Where the static data starts and ends, and the evidence (``analyze`` works on it step by step)."""
+
+    start: int | None
+    end: int | None
+    end_exact: bool
+    end_source: str | None
+    facts: list[DataEndFact]
+    symbols: dict[str, int]  # the linker symbols' values
+
+
+def _static_data(module: WasmModule, gnames: dict[int, str], segments: list[Segment], zero_filled,
+                 variables) -> _StaticData:
     placed0 = [s for s in segments if s.memory == 0 and s.address is not None and s.size]
     data_start = min([s.address for s in placed0] + [lo for lo, _ in zero_filled], default=None)
-
     syms = _linker_symbols(module, gnames)
     facts = _data_end_facts(module, gnames, segments, zero_filled, syms, variables)
     data_end, data_end_exact, data_end_source = _data_end_from(facts)
@@ -713,127 +762,138 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
         lows = [a for _n, a, _s in variables if a is not None and 0 < a < 0xFFFFFFFF] + list(got.values())
         if lows:
             data_start = min(lows)
+    return _StaticData(data_start, data_end, data_end_exact, data_end_source, facts, syms)
 
-    # stack --------------------------------------------------------------------------------
-    sp = _find_stack_pointer(module, gnames, go)
-    preinit: list[tuple[int, int]] = []
-    lo_sym = syms.get("__stack_low")
-    stack_low = stack_high = None
-    stack_exact = False
+
+@dataclass
+class _StackPlacement:
+    """The layout kind and where the stack and the heap are (``analyze`` works on it step by step)."""
+
+    kind: str
+    reason: str
+    low: int | None = None
+    high: int | None = None
+    exact: bool = False
+    how: str = ""  # how the bounds are known (MemoryLayout.stack_reason)
+    heap_base: int | None = None
+    heap_exact: bool = False
+    preinit: list[tuple[int, int]] = field(default_factory=list)  # snapshot data inside the stack
+
+
+def _place_stack(module: WasmModule, sp: StackPointer | None, go: bool, data: _StaticData,
+                 segments: list[Segment], zero_filled, findings: list[Finding]) -> _StackPlacement:
+    """The layout kind from the stack pointer's initial value against the data; a snapshot's stack
+    contents move ``data.start`` above the stack."""
+    syms = data.symbols
+    data_start, data_end = data.start, data.end
     heap_base = syms.get("__heap_base")
-    heap_exact = heap_base is not None
+    st = _StackPlacement("", "", heap_base=heap_base, heap_exact=heap_base is not None)
+    lo_sym = syms.get("__stack_low")
     if go:
-        kind = "go"
-        reason = ("Go's wasm backend: its goroutine stacks live in the Go heap and global 0 is Go's own SP "
-                  "register, not a C linear stack")
-        stack_reason = "no C linear stack"
-    elif sp is None:
-        kind = "none" if not module.memories else "unknown"
-        reason = ("no stack-pointer global was found (no name, import or export, and no function prologue "
-                  "lowers a global)")
-        stack_reason = "no stack pointer"
-    elif sp.imported:
-        kind = "imported"
-        reason = f"the stack pointer is {sp.detail}: the loader sets it at run time"
-        stack_reason = "set by the loader"
-    else:
-        sp0 = sp.initial
-        lo_sym, hi_sym = syms.get("__stack_low"), syms.get("__stack_high")
-        if sp0 is None:
-            kind, reason, stack_reason = "unknown", "the stack pointer's initial value is not a constant", ""
-        elif data_start is None:
-            kind = "unknown"
-            reason = "there is no active data to place the stack against"
-            stack_low, stack_high = (lo_sym if lo_sym is not None else 0), sp0
-            stack_exact = lo_sym is not None
-            stack_reason = ("from __stack_low" if stack_exact else
-                            "assumed to start at address 0 (upper bound)")
-        elif sp0 <= data_start:
-            kind = "stack-first"
-            reason = (f"the stack pointer starts at {sp0:#x}, at or below the lowest data address "
-                      f"{data_start:#x}: the stack grows down towards address 0, away from the data")
-            stack_high = sp0
-            stack_low = lo_sym if lo_sym is not None else 0
-            stack_exact = True
-            stack_reason = "from __stack_low" if lo_sym is not None else "stack-first: the stack ends at address 0"
-        elif data_end is not None and sp0 >= data_end:
-            kind = "data-first"
-            reason = (f"the stack pointer starts at {sp0:#x}, above the data (ending at {data_end:#x}): "
-                      f"the stack grows down into the data")
-            stack_high = sp0
-            if lo_sym is not None:
-                stack_low, stack_exact, stack_reason = lo_sym, True, "from __stack_low"
-            elif data_end_exact:
-                stack_low, stack_exact, stack_reason = align_up(data_end, 16), True, "from __data_end (16-byte aligned)"
-            else:
-                stack_low = align_up(data_end, 16)
-                stack_reason = (".bss is not stored in the file, so the data may end higher: "
-                                "the size is an upper bound")
-            if heap_base is None:
-                heap_base, heap_exact = sp0, False
-        elif sp0 % 16 == 0 and data_end is not None and sp0 < data_end:
-            # a snapshot (Wizer and the like): the stack's contents at snapshot time are active data
-            # below the stack pointer; the static data starts at the stack's top
-            kind = "stack-first"
-            preinit = [(max(lo, 0), min(hi, sp0)) for lo, hi in _pieces(segments, zero_filled) if lo < sp0]
-            nbytes = sum(h - lo for lo, h in preinit)
-            reason = (f"the stack pointer starts at {sp0:#x}, with data above it; the {nbytes} bytes of data "
-                      f"below it are pre-initialised stack contents (a snapshot, e.g. Wizer)")
-            stack_high = sp0
-            stack_low = lo_sym if lo_sym is not None else 0
-            stack_exact = True
-            stack_reason = ("from __stack_low" if lo_sym is not None else "stack-first: the stack ends at address 0")
-            stack_reason += "; pre-initialised stack contents (a snapshot, e.g. Wizer)"
-            data_start = min([lo for lo, hi in _pieces(segments, zero_filled) if lo >= sp0] + [sp0])
-            findings.append(Finding("info", "pre-initialised-stack",
-                                    f"{len(preinit)} data piece{'s' if len(preinit) != 1 else ''} ({nbytes} bytes) "
-                                    f"lie inside the stack [{stack_low:#x}, {sp0:#x}): pre-initialised stack "
-                                    f"contents (a snapshot, e.g. Wizer), not static data"))
+        st.kind = "go"
+        st.reason = ("Go's wasm backend: its goroutine stacks live in the Go heap and global 0 is Go's own SP "
+                     "register, not a C linear stack")
+        st.how = "no C linear stack"
+        return st
+    if sp is None:
+        st.kind = "none" if not module.memories else "unknown"
+        st.reason = ("no stack-pointer global was found (no name, import or export, and no function prologue "
+                     "lowers a global)")
+        st.how = "no stack pointer"
+        return st
+    if sp.imported:
+        st.kind = "imported"
+        st.reason = f"the stack pointer is {sp.detail}: the loader sets it at run time"
+        st.how = "set by the loader"
+        return st
+    sp0 = sp.initial
+    hi_sym = syms.get("__stack_high")
+    if sp0 is None:
+        st.kind, st.reason, st.how = "unknown", "the stack pointer's initial value is not a constant", ""
+    elif data_start is None:
+        st.kind = "unknown"
+        st.reason = "there is no active data to place the stack against"
+        st.low, st.high = (lo_sym if lo_sym is not None else 0), sp0
+        st.exact = lo_sym is not None
+        st.how = "from __stack_low" if st.exact else "assumed to start at address 0 (upper bound)"
+    elif sp0 <= data_start:
+        st.kind = "stack-first"
+        st.reason = (f"the stack pointer starts at {sp0:#x}, at or below the lowest data address "
+                     f"{data_start:#x}: the stack grows down towards address 0, away from the data")
+        st.high = sp0
+        st.low = lo_sym if lo_sym is not None else 0
+        st.exact = True
+        st.how = "from __stack_low" if lo_sym is not None else "stack-first: the stack ends at address 0"
+    elif data_end is not None and sp0 >= data_end:
+        st.kind = "data-first"
+        st.reason = (f"the stack pointer starts at {sp0:#x}, above the data (ending at {data_end:#x}): "
+                     f"the stack grows down into the data")
+        st.high = sp0
+        if lo_sym is not None:
+            st.low, st.exact, st.how = lo_sym, True, "from __stack_low"
+        elif data.end_exact:
+            st.low, st.exact, st.how = align_up(data_end, 16), True, "from __data_end (16-byte aligned)"
         else:
-            kind = "overlap"
-            reason = f"the stack pointer starts at {sp0:#x}, inside the data [{data_start:#x}, {data_end:#x})"
-            stack_high, stack_low = sp0, lo_sym if lo_sym is not None else data_start
-            stack_reason = "overlaps the data"
-            findings.append(Finding("error", "stack-data-overlap",
-                                    f"the stack pointer's initial value {sp0:#x} lies inside the data "
-                                    f"[{data_start:#x}, {data_end:#x}): stack frames overwrite static data"))
-        if hi_sym is not None and stack_high is not None and hi_sym != stack_high:
-            findings.append(Finding("warning", "stack-high-mismatch",
-                                    f"__stack_high is {hi_sym:#x} but the stack pointer starts at {stack_high:#x}"))
+            st.low = align_up(data_end, 16)
+            st.how = ".bss is not stored in the file, so the data may end higher: the size is an upper bound"
+        if st.heap_base is None:
+            st.heap_base, st.heap_exact = sp0, False
+    elif sp0 % 16 == 0 and data_end is not None and sp0 < data_end:
+        # a snapshot (Wizer and the like): the stack's contents at snapshot time are active data
+        # below the stack pointer; the static data starts at the stack's top
+        st.kind = "stack-first"
+        st.preinit = [(max(lo, 0), min(hi, sp0)) for lo, hi in _pieces(segments, zero_filled) if lo < sp0]
+        nbytes = sum(h - lo for lo, h in st.preinit)
+        st.reason = (f"the stack pointer starts at {sp0:#x}, with data above it; the {nbytes} bytes of data "
+                     f"below it are pre-initialised stack contents (a snapshot, e.g. Wizer)")
+        st.high = sp0
+        st.low = lo_sym if lo_sym is not None else 0
+        st.exact = True
+        st.how = "from __stack_low" if lo_sym is not None else "stack-first: the stack ends at address 0"
+        st.how += "; pre-initialised stack contents (a snapshot, e.g. Wizer)"
+        data.start = min([lo for lo, hi in _pieces(segments, zero_filled) if lo >= sp0] + [sp0])
+        findings.append(Finding("info", "pre-initialised-stack",
+                                f"{len(st.preinit)} data piece{'s' if len(st.preinit) != 1 else ''} ({nbytes} "
+                                f"bytes) lie inside the stack [{st.low:#x}, {sp0:#x}): pre-initialised stack "
+                                f"contents (a snapshot, e.g. Wizer), not static data"))
+    else:
+        st.kind = "overlap"
+        st.reason = f"the stack pointer starts at {sp0:#x}, inside the data [{data_start:#x}, {data_end:#x})"
+        st.high, st.low = sp0, lo_sym if lo_sym is not None else data_start
+        st.how = "overlaps the data"
+        findings.append(Finding("error", "stack-data-overlap",
+                                f"the stack pointer's initial value {sp0:#x} lies inside the data "
+                                f"[{data_start:#x}, {data_end:#x}): stack frames overwrite static data"))
+    if hi_sym is not None and st.high is not None and hi_sym != st.high:
+        findings.append(Finding("warning", "stack-high-mismatch",
+                                f"__stack_high is {hi_sym:#x} but the stack pointer starts at {st.high:#x}"))
+    return st
 
-    if not data_end_exact and data_end is not None:  # a closing bound that the layout kind makes exact
-        close = None
-        if kind == "stack-first" and heap_exact and heap_base >= data_end:
-            close = DataEndFact("__heap_base", heap_base, "end", f"__heap_base = {heap_base:#x}: in a stack-first "
-                                "layout the heap starts where the data ends (16-byte aligned)")
-        elif kind == "data-first" and lo_sym is not None and lo_sym >= data_end:
-            close = DataEndFact("__stack_low", lo_sym, "end", f"__stack_low = {lo_sym:#x}: in a data-first layout "
-                                "the stack starts where the data ends (16-byte aligned)")
-        if close is not None:
-            facts.append(close)
-            data_end, data_end_exact, data_end_source = close.value, True, close.source
-    if heap_base is None and kind == "stack-first" and data_end is not None:
-        heap_base, heap_exact = align_up(data_end, 16), False
 
+def _close_data_end(data: _StaticData, stack: _StackPlacement) -> None:
+    """An inexact data end made exact by what the layout kind implies: the heap (stack-first) or the stack
+    (data-first) starts where the data ends."""
+    if data.end_exact or data.end is None:
+        return
+    lo_sym = data.symbols.get("__stack_low")
+    close = None
+    if stack.kind == "stack-first" and stack.heap_exact and stack.heap_base >= data.end:
+        close = DataEndFact("__heap_base", stack.heap_base, "end", f"__heap_base = {stack.heap_base:#x}: in a "
+                            "stack-first layout the heap starts where the data ends (16-byte aligned)")
+    elif stack.kind == "data-first" and lo_sym is not None and lo_sym >= data.end:
+        close = DataEndFact("__stack_low", lo_sym, "end", f"__stack_low = {lo_sym:#x}: in a data-first layout "
+                            "the stack starts where the data ends (16-byte aligned)")
+    if close is not None:
+        data.facts.append(close)
+        data.end, data.end_exact, data.end_source = close.value, True, close.source
+
+
+def _min_pages_needed(memories: list[DeclaredMemory], heap_base, data_end, stack_high) -> int | None:
     mem0 = memories[0] if memories else None
     need = max([v for v in (heap_base, data_end, stack_high) if v is not None], default=None)
-    min_pages_needed = None
     if need is not None and mem0 is not None:
-        min_pages_needed = -(-need // mem0.page_size)
-
-    layout = MemoryLayout(
-        module.path, module.size, toolchain, producers, memories, sp, kind, reason, stack_low, stack_high,
-        stack_exact, stack_reason, segments, data_start, data_end, data_end_exact, heap_base, heap_exact,
-        syms, min_pages_needed, [], findings, go, passive, zero_filled)
-    layout.data_end_source, layout.data_end_facts, layout.preinitialised = data_end_source, facts, preinit
-    layout.regions = _regions(layout)
-    layout.contents = _contents(module, findings)
-    layout.globals = classify_globals(module, gnames, layout, variables)
-    from .allocators import find_allocators
-
-    layout.allocators = find_allocators(module)
-    _findings(module, layout, pages, min_stack, host_max_pages, host_shared)
-    return layout
+        return -(-need // mem0.page_size)
+    return None
 
 
 def _pieces(segments: list[Segment], zero_filled) -> list[tuple[int, int]]:

@@ -19,15 +19,17 @@ are kept by column (``FrameTable``), an indirect call site is one edge to a node
 of targets, one iterative pass of Tarjan's algorithm finds the strongly connected components (recursion)
 and computes each one's worst case as it completes, and a path is a chain of best-successor pointers,
 walked when shown (``WorstCase.path``). No Python recursion depends on the input.
+
+The scan over all bodies (one process or forked workers) is ``bodyscan.py``. The rest stays one file,
+over 800 lines: the per-body scan fills the ``FrameTable``'s columns, and the graph solver and the JSON
+read them directly (arrays behind a Mapping, private so that no caller depends on their layout); moving
+either out means making those columns an interface first.
 """
 
 from __future__ import annotations
 
 import heapq
-import multiprocessing
-import os
 import re
-import threading
 import time
 from array import array
 from collections import deque
@@ -38,7 +40,8 @@ from itertools import islice
 from ..errors import ParseError
 from ..parser.code import decode_locals, find_calls, iter_instruction_tuples
 from ..parser.module import WasmModule
-from ..parser.reader import DROP_BYTES, drop_pages
+from ..parser.reader import drop_pages
+from .bodyscan import scan_bodies
 
 ALIGN = 16  # the C ABI keeps SP 16-byte aligned
 
@@ -653,67 +656,6 @@ def _function_names(module: WasmModule) -> tuple[dict[int, str], dict[int, str]]
     return names, extra
 
 
-PARALLEL_MIN_BODIES = 4000  # below this, one process is faster than starting workers
-PARALLEL_MIN_BYTES = 8 << 20  # and below this much code (many tiny bodies: the results cost more to send)
-
-
-def _drop_pages(module: WasmModule, start: int, end: int) -> None:
-    """``parser.reader.drop_pages`` over a module's buffer: the pages of scanned code are given back."""
-    drop_pages(module.data, start, end)
-
-
-# what forked workers scan: set by _scan_bodies just before the pool forks, read by _scan_chunk
-_WORK: tuple | None = None
-
-
-def _scan_chunk(bounds: tuple[int, int]) -> list[tuple]:
-    """A worker's share. Indirect calls come back without their targets (None): the parent has the same
-    sets in its caches, and pickling them would give it one copy per chunk."""
-    module, args = _WORK  # type: ignore[misc]
-    lo, hi = bounds
-    bodies = module.functions[lo:hi]
-    out = []
-    for body in bodies:
-        r = _scan_body(module, body, *args)
-        if r[6]:
-            r = r[:6] + (tuple(IndirectCall(ic.offset, ic.kind, ic.type_index, ic.table, None, ic.resolved)
-                               for ic in r[6]),)
-        out.append(r)
-    if bodies:
-        _drop_pages(module, bodies[0].start, bodies[-1].end)
-    return out
-
-
-def _other_threads() -> bool:
-    """Whether this process runs threads besides the current one, native ones included (a wasmtime
-    engine's, which ``threading`` does not see): forking then may deadlock the child."""
-    try:
-        return len(os.listdir("/proc/self/task")) > 1
-    except OSError:  # no procfs: Python's own threads are all that can be seen
-        return threading.active_count() > 1
-
-
-CHUNK_BODIES = 4096  # at most this many bodies per task: what a worker sends back is pickled whole
-CHUNK_BYTES = 2 << 20  # and at most about this much code
-
-
-def _chunks(bodies, workers: int) -> list[tuple[int, int]]:
-    """Ranges of bodies for the workers: at least a few per worker (evens out their sizes), each small
-    enough that the results in flight stay small."""
-    total = bodies[-1].end - bodies[0].start if bodies else 0
-    target = max(1, min(-(-len(bodies) // (workers * 4)), CHUNK_BODIES))
-    budget = min(CHUNK_BYTES, max(1, -(-total // (workers * 4))))
-    out = []
-    lo = 0
-    while lo < len(bodies):
-        hi = min(lo + target, len(bodies))
-        while hi - lo > 1 and bodies[hi - 1].end - bodies[lo].start > budget:
-            hi = lo + (hi - lo) // 2
-        out.append((lo, hi))
-        lo = hi
-    return out
-
-
 class Deadline:
     """A time limit on the analysis (``--timeout``): ``check()`` raises AnalysisTimeout once it has passed.
     ``seconds`` None or 0: no limit."""
@@ -733,50 +675,20 @@ class Deadline:
 _NO_DEADLINE = Deadline(None)
 
 
-def _scan_bodies(module: WasmModule, args: tuple, workers: int | None = None,
-                 deadline: Deadline = _NO_DEADLINE):
-    """``_scan_body`` over every body, in order (an iterator: results are consumed as they come, so the
-    per-body tuples of a large module never exist all at once), split over forked worker processes for
-    large modules (the decode is pure Python and CPU-bound). Falls back to one process where fork is
-    unsafe or absent: a parent with other threads (a wasmtime engine's, a session's timer), or a
-    platform without fork."""
-    global _WORK
-    bodies = module.functions
-    if workers is None:
-        big = len(bodies) >= PARALLEL_MIN_BODIES and bodies[-1].end - bodies[0].start >= PARALLEL_MIN_BYTES
-        workers = min(os.cpu_count() or 1, 4) if big else 1
-    if workers > 1 and not _other_threads() and "fork" in multiprocessing.get_all_start_methods():
-        chunks = _chunks(bodies, workers)
-        _WORK = (module, args)
-        try:
-            try:
-                pool = multiprocessing.get_context("fork").Pool(workers)
-            except OSError:
-                pool = None  # no processes to be had: scan here
-            if pool is not None:
-                with pool:
-                    for part in pool.imap(_scan_chunk, chunks):
-                        deadline.check()
-                        yield from part
-                return
-        finally:
-            _WORK = None
-    since = bodies[0].start if bodies else 0
-    for body in bodies:
-        deadline.check()
-        yield _scan_body(module, body, *args)
-        if body.end - since > DROP_BYTES:
-            _drop_pages(module, since, body.end)
-            since = body.end
-    if bodies:
-        _drop_pages(module, since, bodies[-1].end)
+def _without_targets(r: tuple) -> tuple:
+    """A body's scan result as a worker sends it back: its indirect calls without their targets (None).
+    The parent has the same sets in its caches, and pickling them would give it one copy per chunk."""
+    if not r[6]:
+        return r
+    return r[:6] + (tuple(IndirectCall(ic.offset, ic.kind, ic.type_index, ic.table, None, ic.resolved)
+                          for ic in r[6]),)
 
 
 def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | None = None,
                    deadline: Deadline = _NO_DEADLINE) -> FrameTable:
     """Frame sizes and call edges of every function (imports get size 0 and no calls), as a
     :class:`FrameTable` (a Mapping from function index to :class:`Frame`). ``workers``: processes for the
-    body scan (default: the CPUs, up to 4, for PARALLEL_MIN_BODIES+ bodies in PARALLEL_MIN_BYTES+ of code)."""
+    body scan (default: the CPUs, up to 4, for a large module: ``bodyscan.scan_bodies``)."""
     names, extra = _function_names(module)
     nimp = module.num_imported_funcs
     type_idx = module.function_type_indices
@@ -820,15 +732,19 @@ def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | 
             ref_cache[tidx] = tuple(f for f in in_elems if want is not None and ftypes(f) == want)
         return ref_cache[tidx]
 
-    mask = 0xFFFFFFFFFFFFFFFF if (module.memories and module.memories[0].type.is64) else 0xFFFFFFFF
+    mask = 0xFFFFFFFFFFFFFFFF if module.is_memory64 else 0xFFFFFFFF
     table = FrameTable(nimp, names, extra)
     for _ in range(nimp):
         table._add(0, 0, False, False, True, IMPORTED_NOTE, (), ())
     sp_access = _sp_access(sp_global)
     nfuncs = module.num_functions
     if module.functions:  # pages an earlier pass left resident (the layout's scans): read again as needed
-        _drop_pages(module, module.functions[0].start, module.functions[-1].end)
-    scanned = _scan_bodies(module, (sp_global, mask, ftypes, elems_for, referenced, sp_access), workers, deadline)
+        drop_pages(module.data, module.functions[0].start, module.functions[-1].end)
+
+    def scan(body):
+        return _scan_body(module, body, sp_global, mask, ftypes, elems_for, referenced, sp_access)
+
+    scanned = scan_bodies(module, scan, workers=workers, check=deadline.check, to_parent=_without_targets)
     count = 0
     for size, slack, dyn, writes, note, calls, ind in scanned:
         count += 1

@@ -318,14 +318,6 @@ def check_range(addr: int, n: int, size: int, what: str = "memory") -> None:
                          f"valid addresses are 0x0..{max(size - 1, 0):#x}")
 
 
-@dataclass(frozen=True)
-class RegionLabel:
-    start: int
-    end: int
-    label: str
-    kind: str = ""
-
-
 @dataclass
 class DumpRow:
     address: int

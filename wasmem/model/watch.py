@@ -103,10 +103,6 @@ class WriteMap:
     rows: list[WriteMapRow] = field(default_factory=list)
     writes: int = 0
 
-    @property
-    def flagged(self) -> list[WriteMapRow]:
-        return [r for r in self.rows if r.flag]
-
     def to_dict(self) -> dict:
         return {"writes": self.writes, "rows": [r.to_dict() for r in self.rows]}
 

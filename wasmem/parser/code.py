@@ -44,7 +44,7 @@ from collections.abc import Iterator
 from itertools import islice
 
 from ..errors import ParseError
-from .reader import _sleb, _uleb
+from .reader import decode_sleb, decode_uleb
 from .types import HEAPTYPES, VALTYPES
 
 __all__ = [
@@ -367,7 +367,7 @@ del _op, _sub
 
 def _heaptype(d, p: int, n: int):
     start = p
-    v, p = _sleb(d, p, n, 33)
+    v, p = decode_sleb(d, p, n, 33)
     if v >= 0:
         return v, p
     name = HEAPTYPE_NAMES.get(v & 0x7F) if v >= -64 else None
@@ -397,7 +397,7 @@ def _blocktype(d, p: int, n: int):
         return None, p + 1
     if b in VALTYPE_NAMES or b == 0x63 or b == 0x64:
         return _valtype(d, p, n)
-    v, q = _sleb(d, p, n, 33)
+    v, q = decode_sleb(d, p, n, 33)
     if v < 0:
         raise ParseError(f"unknown block type {b:#04x}", p)
     return v, q
@@ -405,32 +405,32 @@ def _blocktype(d, p: int, n: int):
 
 def _memarg(d, p: int, n: int):
     start = p
-    flags, p = _uleb(d, p, n)
+    flags, p = decode_uleb(d, p, n)
     if flags >= 0x80:  # bit 6 says a memory index follows; nothing above it is defined
         raise ParseError(f"malformed memop flags {flags:#x}", start)
     memidx = 0
     if flags & 0x40:
-        memidx, p = _uleb(d, p, n)
+        memidx, p = decode_uleb(d, p, n)
         flags &= ~0x40
-    offset, p = _uleb(d, p, n, 64)
+    offset, p = decode_uleb(d, p, n, 64)
     return (flags, offset, memidx), p
 
 
 def _imm(kind: int, d, p: int, n: int, op: int):
     """Immediates of the less common kinds; returns ``(imm, new_pos)``."""
     if kind == _U32:
-        return _uleb(d, p, n)
+        return decode_uleb(d, p, n)
     if kind == _MEMARG:
         return _memarg(d, p, n)
     if kind == _U32X2:
-        a, p = _uleb(d, p, n)
-        b, p = _uleb(d, p, n)
+        a, p = decode_uleb(d, p, n)
+        b, p = decode_uleb(d, p, n)
         return (a, b), p
     if kind == _BLOCK:
         return _blocktype(d, p, n)
     if kind == _BR_TABLE:
         start = p
-        count, p = _uleb(d, p, n)
+        count, p = decode_uleb(d, p, n)
         if count > n - p:
             raise ParseError(f"br_table: {count} labels cannot fit in the {n - p} bytes left", start)
         labels = []
@@ -441,14 +441,14 @@ def _imm(kind: int, d, p: int, n: int, op: int):
                 p += 1
                 append(b)
             else:
-                v, p = _uleb(d, p, n)
+                v, p = decode_uleb(d, p, n)
                 append(v)
-        default, p = _uleb(d, p, n)
+        default, p = decode_uleb(d, p, n)
         return (tuple(labels), default), p
     if kind == _I64:
-        return _sleb(d, p, n, 64)
+        return decode_sleb(d, p, n, 64)
     if kind == _I32:
-        return _sleb(d, p, n, 32)
+        return decode_sleb(d, p, n, 32)
     if kind == _F32:
         if p + 4 > n:
             raise ParseError("f32.const runs past the end", p)
@@ -461,7 +461,7 @@ def _imm(kind: int, d, p: int, n: int, op: int):
         return _heaptype(d, p, n)
     if kind == _SELECT_T:
         start = p
-        count, p = _uleb(d, p, n)
+        count, p = decode_uleb(d, p, n)
         if count > n - p:
             raise ParseError(f"select: {count} types cannot fit in the {n - p} bytes left", start)
         types = []
@@ -472,7 +472,7 @@ def _imm(kind: int, d, p: int, n: int, op: int):
     if kind == _TRY_TABLE:
         bt, p = _blocktype(d, p, n)
         start = p
-        count, p = _uleb(d, p, n)
+        count, p = decode_uleb(d, p, n)
         if count > n - p:
             raise ParseError(f"try_table: {count} catch clauses cannot fit in the {n - p} bytes left", start)
         catches = []
@@ -485,8 +485,8 @@ def _imm(kind: int, d, p: int, n: int, op: int):
             p += 1
             tag = None
             if ck < 2:
-                tag, p = _uleb(d, p, n)
-            label, p = _uleb(d, p, n)
+                tag, p = decode_uleb(d, p, n)
+            label, p = decode_uleb(d, p, n)
             catches.append((ck, tag, label))
         return (bt, tuple(catches)), p
     if kind == _MEMARG_LANE:
@@ -506,17 +506,17 @@ def _imm(kind: int, d, p: int, n: int, op: int):
         if p >= n:
             raise ParseError("unexpected end of data in br_on_cast", p)
         flags = d[p]
-        label, p = _uleb(d, p + 1, n)
+        label, p = decode_uleb(d, p + 1, n)
         ht1, p = _heaptype(d, p, n)
         ht2, p = _heaptype(d, p, n)
         return (flags, label, ht1, ht2), p
     if kind == _RESUME or kind == _RESUME_THROW:
-        ct, p = _uleb(d, p, n)
+        ct, p = decode_uleb(d, p, n)
         tag = None
         if kind == _RESUME_THROW:
-            tag, p = _uleb(d, p, n)
+            tag, p = decode_uleb(d, p, n)
         start = p
-        count, p = _uleb(d, p, n)
+        count, p = decode_uleb(d, p, n)
         if count > n - p:
             raise ParseError(f"{op_name(op)}: {count} handlers cannot fit in the {n - p} bytes left", start)
         handlers = []
@@ -526,10 +526,10 @@ def _imm(kind: int, d, p: int, n: int, op: int):
             hk = d[p]
             if hk > 1:
                 raise ParseError(f"unknown {op_name(op)} handler kind {hk:#04x}", p)
-            htag, p = _uleb(d, p + 1, n)
+            htag, p = decode_uleb(d, p + 1, n)
             label = None
             if hk == 0:  # (on $tag $label); 1 is (on $tag switch)
-                label, p = _uleb(d, p, n)
+                label, p = decode_uleb(d, p, n)
             handlers.append((hk, htag, label))
         return ((ct, tuple(handlers)) if kind == _RESUME else (ct, tag, tuple(handlers))), p
     if kind == _NONE:
@@ -544,7 +544,7 @@ def _prefixed(prefix: int, d, p: int, n: int, start: int):
         sub = b
         p += 1
     else:
-        sub, p = _uleb(d, p, n)
+        sub, p = decode_uleb(d, p, n)
     op = (prefix << 16) | sub
     kind = _SUBKIND.get(op)
     if kind is None:
@@ -569,14 +569,14 @@ def decode_locals(data, start: int, end: int) -> tuple[list[tuple[int, str]], in
         raise ParseError(f"body ends at {end:#x}, past the end of the file ({len(data):#x} bytes)", start)
     d = data
     p = start
-    ngroups, p = _uleb(d, p, end)
+    ngroups, p = decode_uleb(d, p, end)
     if ngroups * 2 > end - p:
         raise ParseError(f"{ngroups} local declarations cannot fit in the {end - p} bytes of the body", start)
     groups: list[tuple[int, str]] = []
     total = 0
     for _ in range(ngroups):
         gp = p
-        count, p = _uleb(d, p, end)
+        count, p = decode_uleb(d, p, end)
         t, p = _valtype(d, p, end)
         total += count
         if total > MAX_LOCALS:
@@ -625,7 +625,7 @@ def _decode(data, start: int, end: int, raw: bool):
                     p += 1
                     imm = b
                 else:
-                    imm, p = _uleb(d, p, n)
+                    imm, p = decode_uleb(d, p, n)
             elif k == 0:  # _NONE
                 imm = None
             elif k == 2:  # _MEMARG
@@ -642,7 +642,7 @@ def _decode(data, start: int, end: int, raw: bool):
                     p += 1
                     imm = b - 0x80 if b & 0x40 else b
                 else:
-                    imm, p = _sleb(d, p, n, 32)
+                    imm, p = decode_sleb(d, p, n, 32)
             elif k == 4:  # _BLOCK
                 if d[p] == 0x40:
                     p += 1
@@ -707,7 +707,7 @@ def find_calls(data, start: int, end: int) -> list[tuple[int, int, object]]:
                     p += 1
                     imm = b
                 else:
-                    imm, p = _uleb(d, p, n)
+                    imm, p = decode_uleb(d, p, n)
                 if 0x10 <= op <= 0x15:
                     if p > n:
                         raise ParseError(f"{op_name(op)} at {s:#x} runs past the end of the code ({n:#x})", s)
@@ -726,7 +726,7 @@ def find_calls(data, start: int, end: int) -> list[tuple[int, int, object]]:
                 if d[p] < 0x80:
                     p += 1
                 else:
-                    imm, p = _sleb(d, p, n, 32)
+                    imm, p = decode_sleb(d, p, n, 32)
             elif k == 4:  # _BLOCK
                 if d[p] == 0x40:
                     p += 1

@@ -26,7 +26,6 @@ from .encode import encode_name, encode_section, sleb, uleb
 from .module import WasmModule
 from .reader import DROP_BYTES, Reader, drop_pages
 
-CORE_SECTIONS = ("core", "coremodules", "coreinstances", "corestack")
 VALUE_TYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64"}
 VALUE_CODES = {v: k for k, v in VALUE_TYPES.items()}
 MISSING = 0x01

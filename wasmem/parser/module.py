@@ -7,7 +7,7 @@ import os
 from functools import cached_property
 
 from ..errors import ParseError
-from .reader import Reader, _sleb, _uleb
+from .reader import Reader, decode_sleb, decode_uleb
 from .types import (
     EXTERNAL_KINDS,
     HEAPTYPES,
@@ -36,7 +36,7 @@ _DROP_CHUNK = 8 << 20  # bytes of code scanned between MADV_DONTNEED calls
 
 
 def _uleb32(d, p: int, end: int) -> tuple[int, int]:
-    return _uleb(d, p, end, 32)
+    return decode_uleb(d, p, end, 32)
 
 SECTION_NAMES = {
     0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory", 6: "global",
@@ -130,12 +130,13 @@ def read_globaltype(r: Reader) -> GlobalType:
     return GlobalType(vt, bool(m))
 
 
-_CONST_SIMPLE = {0x6A: "i32.add", 0x6B: "i32.sub", 0x6C: "i32.mul", 0x7C: "i64.add", 0x7D: "i64.sub",
-                 0x7E: "i64.mul", 0xD1: "ref.is_null"}
+# the numeric and reference instructions without immediates allowed in constant expressions: opcode → name
+CONST_SIMPLE_OPS = {0x6A: "i32.add", 0x6B: "i32.sub", 0x6C: "i32.mul", 0x7C: "i64.add", 0x7D: "i64.sub",
+                    0x7E: "i64.mul", 0xD1: "ref.is_null"}
 # GC instructions allowed in constant expressions: subopcode → (name, number of u32 immediates)
-_CONST_GC = {0: ("struct.new", 1), 1: ("struct.new_default", 1), 6: ("array.new", 1),
-             7: ("array.new_default", 1), 8: ("array.new_fixed", 2), 0x1A: ("any.convert_extern", 0),
-             0x1B: ("extern.convert_any", 0), 0x1C: ("ref.i31", 0)}
+CONST_GC_OPS = {0: ("struct.new", 1), 1: ("struct.new_default", 1), 6: ("array.new", 1),
+                7: ("array.new_default", 1), 8: ("array.new_fixed", 2), 0x1A: ("any.convert_extern", 0),
+                0x1B: ("extern.convert_any", 0), 0x1C: ("ref.i31", 0)}
 
 
 def read_const_expr(r: Reader, what: str = "constant expression") -> ConstExpr:
@@ -162,8 +163,8 @@ def read_const_expr(r: Reader, what: str = "constant expression") -> ConstExpr:
             ops.append(("ref.null", read_heaptype(r)))
         elif op == 0xD2:
             ops.append(("ref.func", r.u32()))
-        elif op in _CONST_SIMPLE:
-            ops.append((_CONST_SIMPLE[op], None))
+        elif op in CONST_SIMPLE_OPS:
+            ops.append((CONST_SIMPLE_OPS[op], None))
         elif op == 0xFD:
             sub = r.u32()
             if sub != 12:
@@ -171,9 +172,9 @@ def read_const_expr(r: Reader, what: str = "constant expression") -> ConstExpr:
             ops.append(("v128.const", bytes(r.bytes(16))))
         elif op == 0xFB:
             sub = r.u32()
-            if sub not in _CONST_GC:
+            if sub not in CONST_GC_OPS:
                 raise ParseError(f"{what}: GC opcode 0xfb {sub} is not constant", p)
-            name, nimm = _CONST_GC[sub]
+            name, nimm = CONST_GC_OPS[sub]
             ops.append((name, tuple(r.u32() for _ in range(nimm))))
         else:
             raise ParseError(f"{what}: opcode 0x{op:02x} is not allowed in a constant expression", p)
@@ -195,6 +196,9 @@ class WasmModule:
         # a separate file holding this module's DWARF, when the caller named one (`--debug-file`): every
         # DWARF reader (symbols, the layout's data end, dump/chase/call labels) uses it
         self.debug_file: str | None = None
+        # what the layers above derive from this module once and keep beside it (the symbol table that
+        # ``wasmem.app.symbols_for`` makes): the module itself never reads it
+        self.derived: dict[str, object] = {}
         self.sections: list[SectionHeader] = self._read_headers()
 
     # -- construction ------------------------------------------------------------------------
@@ -458,6 +462,12 @@ class WasmModule:
 
         return out + self._vector(5, entry)
 
+    @property
+    def is_memory64(self) -> bool:
+        """Memory 0 is a 64-bit memory (memory64): addresses, pointers and sizes are i64. False without a
+        memory. Memory 0 is the one the C ABI, the stack pointer and the linker's symbols address."""
+        return bool(self.memories) and self.memories[0].type.is64
+
     @cached_property
     def tags(self) -> list[Tag]:
         out = [Tag(k, imp.type, imp) for k, imp in enumerate(self._imports_of("tag"))]  # type: ignore[arg-type]
@@ -679,7 +689,7 @@ class WasmModule:
                         if b < 0x80:
                             break
                         if shift == 28:  # five bytes: the checked reader decodes (and sign-extends) it
-                            v, q = _sleb(d, p + 2, end, 32)
+                            v, q = decode_sleb(d, p + 2, end, 32)
                             b = 0
                             break
                     if b & 0x40:

@@ -13,7 +13,7 @@ _F64 = struct.Struct("<d")
 
 # LEB128 readers over ``d[p:n]`` as plain functions for hot loops: ``(value, new_pos)``. Reader.uleb and
 # Reader.sleb use them too, so every LEB128 in the parser has the same checks and messages.
-def _uleb(d, p: int, n: int, bits: int = 32) -> tuple[int, int]:
+def decode_uleb(d, p: int, n: int, bits: int = 32) -> tuple[int, int]:
     start = p
     result = shift = 0
     last = (bits + 6) // 7 - 1
@@ -31,7 +31,7 @@ def _uleb(d, p: int, n: int, bits: int = 32) -> tuple[int, int]:
     raise ParseError(f"LEB128 too long for u{bits}", start)
 
 
-def _sleb(d, p: int, n: int, bits: int) -> tuple[int, int]:
+def decode_sleb(d, p: int, n: int, bits: int) -> tuple[int, int]:
     start = p
     result = shift = 0
     last = (bits + 6) // 7 - 1
@@ -107,7 +107,7 @@ class Reader:
 
     # -- LEB128 ------------------------------------------------------------------------------
     def uleb(self, bits: int = 32) -> int:
-        value, self.pos = _uleb(self.data, self.pos, self.end, bits)
+        value, self.pos = decode_uleb(self.data, self.pos, self.end, bits)
         return value
 
     def u32(self) -> int:
@@ -124,7 +124,7 @@ class Reader:
         return self.uleb(64)
 
     def sleb(self, bits: int) -> int:
-        value, self.pos = _sleb(self.data, self.pos, self.end, bits)
+        value, self.pos = decode_sleb(self.data, self.pos, self.end, bits)
         return value
 
     def s32(self) -> int:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-WASM_PAGE = 65536
-
 EXTERNAL_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 
 # value type bytes (numeric, vector and the abbreviated reference types) and abstract heap types
@@ -110,12 +108,6 @@ class ConstExpr:
     @property
     def simple_value(self) -> int | float | None:
         if len(self.ops) == 1 and self.ops[0][0] in ("i32.const", "i64.const", "f32.const", "f64.const"):
-            return self.ops[0][1]  # type: ignore[return-value]
-        return None
-
-    @property
-    def global_ref(self) -> int | None:
-        if len(self.ops) == 1 and self.ops[0][0] == "global.get":
             return self.ops[0][1]  # type: ignore[return-value]
         return None
 

@@ -11,12 +11,13 @@ from rich.text import Text
 from ..model.values import region_finder
 from .common import fmt_bytes, shown
 from .dump import Line, call_line, fmt_typed, hex_row
+from .trap import trap_panel
 from .value import ValueView
+from .watch import WatchView
 
 MAX_RANGES = 8
 MAX_RANGE_BYTES = 64
 MAX_HOST_CALLS = 20
-MAX_FRAMES = 12
 
 
 def _label(addr: int, regions) -> tuple[str, str]:
@@ -34,17 +35,6 @@ def _value(v, t: str) -> str:
     elif t in ("i32", "i64") and isinstance(v, int) and v > 9:
         s += f" ({v:#x})"
     return s
-
-
-def collapse_frames(frames):
-    """[(frame, repeat count)] with runs of the same function folded (deep recursion)."""
-    out: list[list] = []
-    for f in frames:
-        if out and out[-1][0].func_index == f.func_index and out[-1][0].func_offset == f.func_offset:
-            out[-1][1] += 1
-        else:
-            out.append([f, 1])
-    return out
 
 
 class CallView:
@@ -181,48 +171,10 @@ class CallView:
                 yield Text(f"  … {len(r.host_calls) - MAX_HOST_CALLS} more", style="dim")
 
     def _trap(self):
-        tr = self.result.trap
-        body = Text()
-        if tr.kind == "exit":
-            body.append(shown(tr.message), style="bold")
-        else:
-            body.append(f"{tr.kind}: ", style="bold red")
-            body.append(shown(tr.message))
-        rows = collapse_frames(tr.frames)
-        starts = []  # index in tr.frames of each collapsed row
-        k = 0
-        for _f, n in rows:
-            starts.append(k)
-            k += n
-        for i, (f, n) in enumerate(rows[:MAX_FRAMES]):
-            k = starts[i]
-            body.append(f"\n  #{i:<2} ", style="dim")
-            body.append(shown(f.name), style="bold")
-            loc = self.frame_locations[k] if k < len(self.frame_locations) else None
-            if loc:
-                body.append(f"  {shown(loc)}", style="cyan")
-            where = ("offset unknown" if f.module_offset is None else
-                     f"+0x{f.func_offset:x} (file offset 0x{f.module_offset:x})")
-            body.append(f"  func {f.func_index} {where}", style="dim")
-            if n > 1:
-                body.append(f"  × {n}", style="yellow")
-        if len(rows) > MAX_FRAMES:
-            body.append(f"\n  … {len(rows) - MAX_FRAMES} more frames", style="dim")
-        if tr.sp is not None:
-            body.append(f"\n  stack pointer at the trap: 0x{tr.sp:x}", style="magenta")
-            if self.result.sp_before is not None:
-                body.append(f" (reset to 0x{self.result.sp_before:x})", style="dim")
-        title = "exit" if tr.kind == "exit" else "trap"
-        return Panel(body, title=title, title_align="left", border_style="red" if not self.result.ok else "dim",
-                     expand=False)
+        return trap_panel(self.result, self.frame_locations)
 
     def _changes(self):
         yield from changes_lines(self.result.changes, self.regions)
-
-
-def trap_panel(result, frame_locations=()) -> Panel:
-    """The trap of a call result and its backtrace, as `call` shows it (the shell's `bt`)."""
-    return CallView(result, frame_locations=list(frame_locations))._trap()
 
 
 def changes_lines(changes, regions=(), what: str = "memory"):
@@ -291,8 +243,6 @@ def render_call(outcome) -> Group:
                     host=getattr(outcome.session, "host_choice", None))
     parts = [view]
     if getattr(outcome, "watch", None) is not None:
-        from .watch import WatchView
-
         parts.append(WatchView(outcome.watch))
     core = getattr(outcome, "coredump", None)
     if core is not None:

@@ -46,7 +46,7 @@ def word_text(w, word_size: int = 4, label_width: int = 0) -> Text:
 
 
 class TelescopeView:
-    """A ``wasmem.model.chase.Block`` as a tree: each followed pointer holds the words it points at."""
+    """A ``wasmem.model.chase.TelescopeBlock`` as a tree: each followed pointer holds the words it points at."""
 
     def __init__(self, block, word_size: int = 4):
         self.block = block

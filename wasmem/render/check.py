@@ -16,7 +16,8 @@ from .common import shown
 STATUS = {"pass": ("✔", "green"), "fail": ("✘", "bold red"), "skip": ("–", "grey50")}
 
 
-def _value(v) -> str:
+def rule_value(v) -> str:
+    """A rule's measured value or limit as the reports print it."""
     if v is None:
         return "?"
     if isinstance(v, float):
@@ -64,7 +65,7 @@ class CheckView:
                 t.append(f"{mark} {shown(r.rule):<20}", style=style)
                 t.append(shown(r.message))
                 if r.status != "skip":
-                    t.append(f"  [measured {_value(r.measured)}, limit {_value(r.limit)}]", style="dim")
+                    t.append(f"  [measured {rule_value(r.measured)}, limit {rule_value(r.limit)}]", style="dim")
                 yield t
                 for d in r.details:
                     yield Text(f"      {shown(d)}", style="red" if r.status == "fail" else "dim")
@@ -111,7 +112,7 @@ def to_github(reports, base: str | None = None) -> str:
             continue
         for r in m.failures:
             # one line per detail: the annotation's own line breaks, escaped as %0A below
-            msg = f"{shown(r.message)} (measured {_value(r.measured)}, limit {_value(r.limit)})"
+            msg = f"{shown(r.message)} (measured {rule_value(r.measured)}, limit {rule_value(r.limit)})"
             if r.details:
                 msg += "\n" + "\n".join(shown(d) for d in r.details)
             title = _gh_escape("wasmem " + shown(r.rule), True)
@@ -143,7 +144,7 @@ def to_junit(reports) -> str:
             out.append('    </testcase>')
         for r in m.results:
             out.append(f'    <testcase classname={quoteattr(path)} name={quoteattr(shown(r.rule))}>')
-            text = f"{shown(r.message)} (measured {_value(r.measured)}, limit {_value(r.limit)})"
+            text = f"{shown(r.message)} (measured {rule_value(r.measured)}, limit {rule_value(r.limit)})"
             if r.status == "fail":
                 body = escape("\n".join(shown(d) for d in r.details))
                 out.append(f'      <failure message={quoteattr(text)}>{body}</failure>')

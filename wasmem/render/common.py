@@ -34,12 +34,6 @@ def add_row(table, *cells) -> None:
     table.add_row(*(Text(shown(c)) if isinstance(c, str) else c for c in cells))
 
 
-def escape_controls(text: str) -> str:
-    """Text of rendered output with control, format and bidi characters as visible escapes (``\\x1b``,
-    ``\\u202e``); its own line breaks and tabs stay. For a name use ``shown``: it escapes ``\\n`` too."""
-    return shown_lines(text)
-
-
 def _escaped(buffer):
     """Segments with their text through ``shown_lines`` (rich's control segments are its own)."""
     search = unsafe_in_lines

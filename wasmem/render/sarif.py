@@ -18,7 +18,7 @@ import os
 from urllib.parse import quote_from_bytes
 
 from .. import __version__
-from .check import _value, path_in
+from .check import path_in, rule_value
 from .common import shown
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -177,7 +177,7 @@ def to_sarif(reports, rules: list[str], base: str | None = None) -> dict:
             })
             continue
         for r in m.failures:
-            text = f"{shown(r.message)} (measured {_value(r.measured)}, limit {_value(r.limit)})"
+            text = f"{shown(r.message)} (measured {rule_value(r.measured)}, limit {rule_value(r.limit)})"
             details = [shown(d) for d in r.details]
             if details:
                 text += "\n" + "\n".join(details)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from .common import shown
+from .dump import call_line
+from .trap import trap_panel
 
 MAX_SHOWN_HITS = 50
 MAX_PATH_SHOWN = 8
@@ -134,9 +136,6 @@ class SequenceView(WatchView):
         self.sequence = sequence
 
     def __rich_console__(self, console, options):
-        from .call import trap_panel
-        from .dump import call_line
-
         seq, rep = self.sequence, self.report
         if rep.targets:
             yield self._header(rep)

@@ -49,9 +49,9 @@ from ..instrument.heap import (
 )
 from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
-from ..model.heap import Block, Finding, Site
+from ..model.heap import HeapBlock, HeapFinding, Site
+from .hooks import install_hook
 from .memory import set_global
-from .observers import install_hook
 
 MAX_LIVE = 1_000_000
 MAX_FREED = 100_000
@@ -76,7 +76,7 @@ class HeapTracker:
         self.live: dict[int, list] = {}  # address → [size, site, seq, call, path]
         self._live_bytes = 0
         self.freed: OrderedDict[int, tuple[int, int]] = OrderedDict()  # addr → (site, call) of its free
-        self.findings: list[Finding] = []
+        self.findings: list[HeapFinding] = []
         self.notes: list[str] = []
         self.events = self.allocations = self.frees = 0
         self.allocated_bytes = self.freed_bytes = 0
@@ -97,7 +97,7 @@ class HeapTracker:
         self._lost = ex[hpass.exports["lost"]]
         self._func = install_hook(session, hpass.exports["table"], 0, (), self._hook)
         self.mc = memcheck  # the MemcheckPass, or None
-        self.mc_hits: dict[int, Finding] = {}  # access site → its finding
+        self.mc_hits: dict[int, HeapFinding] = {}  # access site → its finding
         self.mc_ignore = frozenset(ignore)  # --memcheck-ignore: function names whose accesses are not reported
         self.mc_ignored = 0
         self.mc_uninit = bool(memcheck is not None and memcheck.uninit)  # --memcheck-uninit
@@ -520,7 +520,7 @@ class HeapTracker:
             else:
                 what += ": heap memory no live block holds"
         site = Site(access, self.session.function_name(s.func_index), s.func_index, s.offset, None, None)
-        f = Finding(kind, addr, -1, self.call, what, freed_at, site)
+        f = HeapFinding(kind, addr, -1, self.call, what, freed_at, site)
         self.mc_hits[access] = f
         self.findings.append(f)
 
@@ -533,7 +533,7 @@ class HeapTracker:
         else:
             what += ": never written"
         where = Site(access, self.session.function_name(s.func_index), s.func_index, s.offset, None, None)
-        f = Finding("uninit-read", addr, site, self.call, what, None, where)
+        f = HeapFinding("uninit-read", addr, site, self.call, what, None, where)
         self.mc_hits[access] = f
         self.findings.append(f)
 
@@ -633,7 +633,7 @@ class HeapTracker:
 
     def _finding(self, kind, ptr, site, message, freed_at=None) -> None:
         if len(self.findings) < 1000:
-            self.findings.append(Finding(kind, ptr, site, self.call, message, freed_at))
+            self.findings.append(HeapFinding(kind, ptr, site, self.call, message, freed_at))
 
     def _call_path(self) -> list[str] | None:
         got = self.session.call_path(MAX_PATH)
@@ -644,9 +644,9 @@ class HeapTracker:
     def live_bytes(self) -> int:
         return self._live_bytes
 
-    def blocks(self) -> list[Block]:
+    def blocks(self) -> list[HeapBlock]:
         """The live blocks as model objects, by address."""
-        return [Block(a, v[0], v[1], v[2], v[3], v[4]) for a, v in sorted(self.live.items())]
+        return [HeapBlock(a, v[0], v[1], v[2], v[3], v[4]) for a, v in sorted(self.live.items())]
 
     def sites(self, symbols=None, ids=None) -> dict[int, Site]:
         """Site objects for ``ids`` (default: every site a live block or finding names)."""

@@ -16,7 +16,7 @@ from .session import Session
 
 
 @dataclass
-class Block:
+class AllocatedBlock:
     """A block the shell allocated: where, how big, and which export gives it back."""
 
     address: int
@@ -25,7 +25,7 @@ class Block:
     free: str | None
 
 
-def allocate(session: Session, size: int, alloc: str | None = None) -> Block:
+def allocate(session: Session, size: int, alloc: str | None = None) -> AllocatedBlock:
     """``size`` bytes from the module's allocator (allocate, malloc, __wbindgen_malloc, cabi_realloc, or
     ``alloc`` = "NAME[,FREE]"), called as `call` calls it for an ``s:`` argument."""
     if size <= 0:
@@ -35,10 +35,10 @@ def allocate(session: Session, size: int, alloc: str | None = None) -> Block:
         raise UsageError("the module exports no allocator (allocate, malloc, __wbindgen_malloc, cabi_realloc): "
                          "name one: alloc N NAME[,FREE]")
     ptr = call_allocator(session, found[0], size)
-    return Block(ptr, size, found[0], found[1])
+    return AllocatedBlock(ptr, size, found[0], found[1])
 
 
-def release(session: Session, block: Block) -> None:
+def release(session: Session, block: AllocatedBlock) -> None:
     """Gives ``block`` back with the allocator's free export (free(ptr), deallocate(ptr, size), …)."""
     if block.free is None:
         raise UsageError(f"{block.alloc} has no matching free export: the block at {block.address:#x} stays")

@@ -54,7 +54,7 @@ class ReadSide:
     @property
     def is64(self) -> bool:
         """Whether memory 0 is a memory64 (addresses and the stack pointer are i64)."""
-        return bool(self.module.memories and self.module.memories[0].type.is64)
+        return self.module.is_memory64
 
     def get_sp(self) -> int | None:
         if self.sp_global is None:

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..model.values import Layout, format_value
-
-if TYPE_CHECKING:
-    from .hosts.base import HostCall
 
 
 @dataclass
@@ -179,7 +175,7 @@ class CallResult:
     stack: StackUse | None = None
     stack_note: str | None = None  # why the stack was not measured (stack is None), when there is a stack pointer
     limit_notes: list[str] = field(default_factory=list)  # memories/tables the budget keeps from growing
-    host_calls: list[HostCall] = field(default_factory=list)
+    host_calls: list = field(default_factory=list)  # hosts.HostCall records
     stdout: bytes = b""
     stderr: bytes = b""
     stdout_truncated: int = 0  # bytes of stdout past --max-output, counted and not kept

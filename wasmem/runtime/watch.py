@@ -24,8 +24,8 @@ import struct
 from ..errors import UsageError, WasmemError
 from ..instrument.accesses import CMPXCHG, COPY, FILL, INIT, LANE, READ, READ_LANE, RMW, STORE, V128
 from ..model.watch import MAX_HITS, MAX_VALUE_BYTES, WatchHit, WatchReport, WatchTarget
+from .hooks import install_hook
 from .hosts.base import HostTrap
-from .observers import install_hook
 
 SHADOW_BYTES = 1 << 20  # watched bytes compared for host writes when a call returns
 SHADOW_PER_HIT = 4096  # ... and at every hit when the static targets are at most this big

@@ -93,7 +93,7 @@ class Shell(CallsCommands, MemoryCommands, StateCommands, WatchCommands, HeapCom
         self.values: list = []
         self.last = None
         self.snapshots: dict = {}
-        self.blocks: dict[int, object] = {}  # address → runtime.liveops.Block
+        self.blocks: dict[int, object] = {}  # address → runtime.liveops.AllocatedBlock
         self.changed: set[int] = set()  # bytes the last call changed (highlighted by x/dump/view)
         self.last_call = None  # CallOutcome
         self.trap_call = None  # the last CallOutcome that trapped (for bt)

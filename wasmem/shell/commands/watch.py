@@ -22,7 +22,7 @@ class WatchCommands:
 
     def _rewatch(self, old, fresh) -> None:
         """``old``'s watch targets on the session ``fresh`` (rewritten with a watch pass too)."""
-        from ...app.watch import resolve_watch_target, watch_resolver
+        from ...app.watchpoints import resolve_watch_target, watch_resolver
         from ...runtime.watch import WatchRecorder
 
         rec = WatchRecorder(fresh, fresh.watch_pass, [], self.symbols, stop=False, access=self.watch_access,
@@ -48,7 +48,7 @@ class WatchCommands:
     def _watching(self):
         """The session's recorder, made on the first `watch`. A session not rewritten for watching (no
         --watch-slots) is reopened rewritten, and its memories and globals are carried over."""
-        from ...app.watch import watch_resolver
+        from ...app.watchpoints import watch_resolver
         from ...render.shell import message
         from ...runtime.watch import WatchRecorder
 
@@ -81,7 +81,7 @@ class WatchCommands:
              "watch.total all of them.",
              ("address",), live=True)
     def cmd_watch(self, words):
-        from ...app.watch import resolve_watch_target
+        from ...app.watchpoints import resolve_watch_target
         from ...render.shell import message, table
 
         stop = any(not w.quoted and w.text == "--stop" for w in words)
