@@ -115,7 +115,7 @@ def frame_locations(symbols, frames) -> list:
     return out
 
 
-def pointer_note(symbols, value: int, pointee_type=None) -> str | None:
+def pointer_note(symbols, value: int) -> str | None:
     """``<sym+off>`` for a value that points at a known symbol (None otherwise)."""
     if not isinstance(value, int) or value <= 0:
         return None

@@ -23,8 +23,7 @@ import threading
 import time
 
 MAX_OUTPUT = 1 << 20  # bytes of stdout and of stderr kept per call (--max-output)
-MAX_TABLE_ENTRIES = 10_000_000  # entries over all tables (--max-table-entries)
-TABLE_SLOT = 8  # bytes wasmtime spends per table entry (a pointer): the default is about 80 MB
+MAX_TABLE_ENTRIES = 10_000_000  # entries over all tables (--max-table-entries): wasmtime spends 8 bytes on each
 OUTPUT_STOP_FACTOR = 64  # a call is stopped when one stream passes 64 x the cap …
 OUTPUT_STOP_MIN = 64 << 20  # … and at least 64 MiB
 STUCK_GRACE = 2.0  # seconds a stopped call may take to return before ``on_stuck`` is called

@@ -82,7 +82,6 @@ class HeapTracker:
         self.allocated_bytes = self.freed_bytes = 0
         self.call = 0  # host calls so far (0: initialisation exports)
         self.dropped = 0
-        self.last_returned: int | None = None
         self._resizes: dict[tuple[int, int], int] = {}  # (old, new) size → unverified resizes in place
         self._resize_noted = False
         self._fast = self._fast_paths()
@@ -99,7 +98,6 @@ class HeapTracker:
         self.mc = memcheck  # the MemcheckPass, or None
         self.mc_hits: dict[int, HeapFinding] = {}  # access site → its finding
         self.mc_ignore = frozenset(ignore)  # --memcheck-ignore: function names whose accesses are not reported
-        self.mc_ignored = 0
         self.mc_uninit = bool(memcheck is not None and memcheck.uninit)  # --memcheck-uninit
         if memcheck is not None:
             self._shadow = ex[memcheck.exports["shadow"]]
@@ -466,7 +464,6 @@ class HeapTracker:
             return
         if f is None and (len(self.mc_hits) >= 1000 or (
                 self.mc_ignore and self.session.function_name(s.func_index) in self.mc_ignore)):
-            self.mc_ignored += len(self.mc_hits) < 1000
             if clear:
                 self._clear_uninit(addr, n)
             return

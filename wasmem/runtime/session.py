@@ -73,7 +73,6 @@ class Session(ReadSide):
         self._closed, self._progress, self.memories = False, None, {}
         self.init_functions: list[str] = []  # the initialisation exports that ran, in order
         self.init_function: str | None = None  # the last of them
-        self.init_trap: TrapInfo | None = None
         self.host = HostState(strict=spec.strict_imports, max_output=spec.max_output)
         self.output = GuestOutput(self.host, spec.max_output)
         self.engine, self.cache_location = make_engine(fuel=spec.fuel is not None, cache=spec.cache)
@@ -309,11 +308,6 @@ class Session(ReadSide):
         w.recorder = recorder
 
     @property
-    def heap_pass(self):
-        h = self.observer("heap")
-        return h.pass_ if h is not None else None
-
-    @property
     def memcheck_pass(self):
         h = self.observer("heap")
         return h.memcheck_pass if h is not None else None
@@ -324,22 +318,12 @@ class Session(ReadSide):
         h = self.observer("heap")
         return h.tracker if h is not None else None
 
-    @property
-    def callpath_pass(self):
-        c = self.observer("callpath")
-        return c.pass_ if c is not None else None
-
     def call_path(self, keep: int) -> tuple[list[str], int] | None:
         """(the innermost ``keep`` functions active now, outermost first; how many are active) from the
         call-path pass's shadow stack (instrument/callpath.py), or None when the module was not rewritten
         with it. Read by a host function the module called (a watch hit, a heap event)."""
         c = self.observer("callpath")
         return c.read(keep) if c is not None else None
-
-    def get_sp_min(self) -> int | None:
-        """The lowest value the stack pointer was set to since the last call started (instrumented stack
-        only); None otherwise or when the stack pointer was not written."""
-        return self.stack_probe.sp_min()
 
     def reinstrument(self, **changes) -> Session:
         """A new session of the same module with the options ``changes`` replaced (e.g. ``watch=`` or
