@@ -27,7 +27,7 @@ The list (``invocations()``) is fixed and explicit: every command (``inspect``, 
 writes, ``schema``, and ``view``'s non-interactive paths: its help and its usage errors; ``view``
 itself is full-screen only), each in text and, where it has one, ``--json``, on every module in
 ``samples/`` where the command makes sense, plus the heap and coredump fixtures under ``tests/``,
-the malformed modules of ``tests/corpus/malformed`` (``inspect``) and every ``--help``. An
+ten of the malformed modules of ``tests/corpus/malformed`` (``inspect``) and every ``--help``. An
 invocation is one command or a short sequence of them sharing a temporary folder (``{TMP}`` in the
 command lines: e.g. ``call --coredump {TMP}/x.core`` then ``backtrace {TMP}/x.core …``); files the
 commands write there are recorded too (text verbatim, binary as size and sha256).
@@ -64,11 +64,17 @@ Masked by ``--compare`` (on both sides, before diffing; nothing else is):
 exits 1 when anything differs (0 when all are identical, 2 on a usage error).
 
 Left out on purpose, because their output is not a function of the input (they read a clock or
-``os.urandom`` through a host import): ``hosts-emscripten.wasm`` ``now``, ``since``, ``clock_ns``;
-``hosts-go.wasm`` ``clock``, ``wall``, ``wall_ns``, ``random``; ``hosts-assemblyscript.wasm``
-``rand``. See the comments in ``invocations()`` for the others.
+``os.urandom`` through a host import, or run until a wall-clock timeout, and the memory they change
+shows it): ``hosts-emscripten.wasm`` ``now``, ``since``, ``clock_ns``; ``hosts-go.wasm`` ``clock``,
+``wall``, ``wall_ns``, ``random``; ``hosts-assemblyscript.wasm`` ``rand``; ``go_like.wasm run``
+(``runtime.nanotime1``); ``memdemo.wasm spin --timeout 1`` (how far the loop got); with
+``--corpus``, ``call`` of QuickJS's ``qjs_init`` (seeded from the clock). Found by recording twice
+and comparing (the determinism check: run it after changing the list). Still time-dependent in
+wasmem, but not seen to matter here: the wall-clock budgets for reading DWARF (10 s, and 5 s for
+the variable scan) and for a call (``--timeout``, 10 s): on a machine so loaded that a module's
+DWARF takes that long, its output changes.
 
-``--corpus``: adds ``inspect``, ``stack``, ``call`` and ``heap`` runs on seven small-to-medium
+``--corpus``: adds ``inspect``, ``stack``, ``call``, ``heap`` and ``symbols`` runs on seven small-to-medium
 real-world modules of the differential corpus (bench/corpus.py: Emscripten, wasm-bindgen,
 AssemblyScript, TinyGo, wasi-sdk, Zig, Rust), taken from the bench cache (``$WASMEM_BENCH_CACHE``,
 default ``~/.cache/wasmem-bench``) and, when missing, downloaded as ``make bench`` does (``npm pack``
@@ -184,7 +190,8 @@ CALLS: dict[str, tuple[str, ...]] = {
     "bss": ("get_counter", "bump 3", "scratch_sum", "table_at 1", "uses_stack 100"),
     "bss-far-dwarf": ("get_counter", "bump 3", "big_at 100", "tail_at 1", "table_at 1"),
     "bss-far-got": ("bump 3", "big_at 100", "tail_at 1"),
-    "go_like": ("getsp", "run 0 0", "resume"),
+    # not run: main.main reads the clock (gojs runtime.nanotime1) into memory, which the diff shows
+    "go_like": ("getsp", "resume"),
     "hello_wasi": ("_start", "greet 7", "add 2 3", "_start --arg one --arg two --env A=B"),
     # not now, since, clock_ns: they read the clock
     "hosts-emscripten": ("check 0", "check 5", "grow 200000", "grow 1", "pages", "say", "nofs", "copy 2000 1024 8",
@@ -389,8 +396,9 @@ def call_invocations() -> list[Inv]:
         one(f"call {mem} get_counter --before 'divide 1 0'"),
         # limits
         one(f"call {mem} get_counter --max-memory 65536"), one(f"call {mem} grow_memory 1 --max-memory 131072"),
-        one(f"call {mem} grow_memory 100 --max-memory 1048576 --json"), one(f"call {mem} spin --timeout 1"),
-        one(f"call {mem} spin --fuel 1000 --json"), one(f"call {S}hello_wasi.wasm _start --max-output 4"),
+        one(f"call {mem} grow_memory 100 --max-memory 1048576 --json"),
+        one(f"call {mem} spin --fuel 1000 --json"),  # (not `spin --timeout 1`: how far it got shows in memory)
+        one(f"call {S}hello_wasi.wasm _start --max-output 4"),
         one(f"call {S}passive.wasm fill_table --max-table-entries 1"),
         one("call docs/examples/recurse.wat down 0"), one("call docs/examples/recurse.wat down 3 --json"),
         # host profiles
@@ -399,7 +407,7 @@ def call_invocations() -> list[Inv]:
         one(f"call {S}hosts-wasm-bindgen.wasm greet s:hello --host none"),
         one(f"call {S}hosts-assemblyscript.wasm check 0 --host none"),
         one(f"call {S}hosts-go.wasm hello --host wasi"), one(f"call {S}imports.wasm run 2 --host nosuch"),
-        one(f"call {S}go_like.wasm run 0 0 --host go --json"),
+        one(f"call {S}go_like.wasm getsp --host go --json"),
         # watch
         one(f"call {wd} reset_scores --watch settings"), one(f"call {wd} reset_scores --watch settings --json"),
         one(f"call {wd} reset_scores --watch settings.limit --stop"),
@@ -737,7 +745,7 @@ def view_invocations() -> list[Inv]:
 
 
 # --corpus: real-world modules of the differential corpus (bench/corpus.py), by toolchain, with calls
-# that need no run-time references; each gets inspect, stack, call and heap in text and JSON
+# that need no run-time references; each gets inspect, stack, call, heap and symbols
 CORPUS_CASES: dict[str, dict] = {
     "rnnoise": {"calls": ("d", "f 0 --before d", "g 1920 --before d"),
                 "heap": "--after d --after 'f 0' --after 'g 1920'"},  # Emscripten, minified
@@ -747,7 +755,8 @@ CORPUS_CASES: dict[str, dict] = {
     "as-sha256": {"calls": ("init", "update 0 0 --before init"), "heap": "--after init"},
     "gofmt": {"calls": ("alloc 16", "format --before 'alloc 16'"),  # TinyGo
               "heap": "--allocator alloc --after 'alloc 16' --after format"},
-    "qjs-reactor": {"calls": ("malloc 64", "qjs_init"), "heap": "--after qjs_init --after 'malloc 1000'"},  # wasi-sdk
+    # wasi-sdk; not `call qjs_init`: QuickJS seeds its state from the clock, which the memory diff shows
+    "qjs-reactor": {"calls": ("malloc 64", "calloc 16 16"), "heap": "--after qjs_init --after 'malloc 1000'"},
     "md4w": {"calls": ("malloc 64", "allocMem 16"), "heap": "--after 'malloc 64' --after 'allocMem 16'"},  # Zig
     # Rust without wasm-bindgen, stripped: no allocator found (the error is recorded)
     "sax-wasm": {"calls": ("parser 0", "end --before 'parser 0'"), "heap": "--after 'parser 0'"},
