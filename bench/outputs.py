@@ -59,7 +59,8 @@ Masked by ``--compare`` (on both sides, before diffing; nothing else is):
    ``startTimeUtc``/``endTimeUtc`` values likewise;
 4. any remaining ``/tmp/…`` path (one a tool made itself, e.g. with ``mkstemp``) → ``/tmp/<PATH>``.
 
-``--compare A B`` prints, for every invocation whose masked record differs, a unified diff (at most
+``--compare A B`` compares the records each INDEX.tsv lists (other files in the folders are ignored), and
+prints, for every invocation whose masked record differs, a unified diff (at most
 ``--max-lines`` lines each, 80 by default), then the invocations found in only one of the two, and
 exits 1 when anything differs (0 when all are identical, 2 on a usage error).
 
@@ -989,14 +990,22 @@ def mask(text: str) -> str:
     return text
 
 
+def _records(d: Path) -> set[str]:
+    """The record files INDEX.tsv lists (other files in the folder, e.g. notes kept beside a baseline, are
+    not compared)."""
+    lines = (d / "INDEX.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    names = {ln.split("\t", 1)[0] for ln in lines if ln}
+    for name in sorted(n for n in names if not (d / n).is_file()):
+        print(f"outputs: {d}/INDEX.tsv lists {name}, which is missing: counted as only in the other", file=sys.stderr)
+    return {n for n in names if (d / n).is_file()}
+
+
 def compare(a: Path, b: Path, max_lines: int) -> int:
     for d in (a, b):
         if not (d / "INDEX.tsv").exists():
             print(f"outputs: {d} is not a recording (no INDEX.tsv)", file=sys.stderr)
             return 2
-    skip = {"INDEX.tsv", "TIMINGS.tsv", "META.json"}
-    fa = {p.name for p in a.iterdir() if p.is_file() and p.name not in skip}
-    fb = {p.name for p in b.iterdir() if p.is_file() and p.name not in skip}
+    fa, fb = _records(a), _records(b)
     differ = 0
     for name in sorted(fa & fb):
         ta = mask((a / name).read_text(encoding="utf-8"))
