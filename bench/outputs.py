@@ -12,9 +12,11 @@ after the last, compare::
     python bench/outputs.py --out DIR --filter heap      # only those whose command line has "heap"
     python bench/outputs.py --out DIR --corpus           # also real-world modules from the bench cache
 
-Stdlib only. Each command runs as ``"$PYTHON" -m wasmem …`` with this script's Python (so a
-``PYTHONPATH`` pointing at a checkout is honoured: the wasmem that runs is the one that Python
-imports), from the repository root, with ``COLUMNS=100 LINES=50 NO_COLOR=1 TERM=dumb
+Stdlib only. Each command runs as ``"$PYTHON" -m wasmem …`` with this script's Python (its venv
+gives the dependencies), from the repository root, so the wasmem that runs is the one of the
+checkout this script is in (``-m`` puts the working directory first on ``sys.path``, before
+``PYTHONPATH`` and an editable install): to record another checkout, run its copy of this script.
+META.json names the ``wasmem/__init__.py`` that ran. With ``COLUMNS=100 LINES=50 NO_COLOR=1 TERM=dumb
 LC_ALL=C.UTF-8 PYTHONIOENCODING=utf-8 PYTHONUNBUFFERED=1 WASMEM_PROGRESS=0 WASMEM_HISTORY=``
 (empty: no history file), ``WASMEM_CACHE_DIR`` fixed (``--cache-dir``, default
 ``~/.cache/wasmem-outputs``), ``TMPDIR`` = the invocation's own temporary folder, standard input
@@ -959,6 +961,8 @@ def record(out: Path, invs: list[Inv], jobs: int, cache: Path, corpus_dir: Path 
             "seconds": round(total, 1), "tracebacks": [r["file"] for r in tb],
             "unusual_exit": [f"{r['file']}: {','.join(r['exits'])}" for r in odd], **extra_meta}
     (out / "META.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    if str(ROOT.resolve()) not in version.stdout:
+        print(f"outputs: warning: the wasmem that ran is not this checkout's: {version.stdout.strip()}", file=sys.stderr)
     print(f"outputs: {len(results)} invocations ({meta['commands']} commands) recorded into {out} in {total:.0f} s "
           f"with {jobs} jobs", file=sys.stderr)
     for r in tb:
