@@ -458,7 +458,7 @@ def test_enums_are_the_codes_sets():
     from wasmem.model.checks import Rules
 
     src = "".join((ROOT / "wasmem" / "model" / name).read_text(encoding="utf-8")  # the layout model
-                  for name in ("layout.py", "staticdata.py"))
+                  for name in ("layout.py", "staticdata.py", "findings.py"))
     src += (ROOT / "wasmem" / "debuginfo" / "layout.py").read_text(encoding="utf-8")  # dwarf-not-read
     codes = set(re.findall(r'Finding\(\s*"(?:error|warning|info)",\s*"([a-z-]+)"', src))
     codes |= {f"bad-{w}" for w in re.findall(r'best_effort\("([A-Za-z_]+)"', src)}
