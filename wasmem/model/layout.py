@@ -1,5 +1,10 @@
-"""Where things live in linear memory: memories, the stack pointer and its provenance, the stack,
-data and heap regions, and findings about the layout."""
+"""Where things live in linear memory: ``analyze`` reads a module's memories, the stack pointer and its
+provenance, the stack, data and heap regions, and findings about the layout into a ``MemoryLayout``, in named
+steps; ``layout_to_dict`` is its JSON form and ``paint_safety`` says whether its stack may be painted.
+
+The parts it is made of live beside it: the records in layouttypes.py, the globals' constant values (and the
+PIC bases) in globalvalues.py, the stack pointer in stackpointer.py, the data segments, the data end and the
+classified globals in staticdata.py, the findings in findings.py."""
 
 from __future__ import annotations
 
@@ -35,52 +40,6 @@ MAP_MERGE_GAP = 256  # bytes between segments that still count as one run in the
 
 def align_up(v: int, a: int) -> int:
     return (v + a - 1) // a * a
-
-
-def _contents(module: WasmModule, findings: list[Finding]) -> ModuleContents:
-    def best_effort(what: str, get, default):
-        try:
-            return get()
-        except ParseError as exc:
-            findings.append(Finding("warning", f"bad-{what}", f"the {what} section is malformed: {exc}"))
-            return default
-
-    return ModuleContents(
-        tuple(module.sections), module.num_imported_funcs, module.num_functions, len(module.globals),
-        len(module.imports), len(module.exports),
-        tuple(best_effort("target_features", lambda: module.target_features, [])),
-        best_effort("dylink", lambda: module.dylink, None),
-        module.get_custom_section("name") is not None,
-        tuple(s.name for s in module.debug_sections),
-        best_effort("external_debug_info", lambda: module.external_debug_info, None),
-        best_effort("sourceMappingURL", lambda: module.source_mapping_url, None))
-
-
-def paint_safety(layout, stack_range) -> tuple[bool, str]:
-    """(True, why) when ``stack_range`` is proven to be stack and nothing else, so that painting the free
-    part below the stack pointer cannot change what the program sees; else (False, why not). Proven:
-    a stack-first layout (the stack is everything below the stack pointer's initial value), or a
-    data-first one whose low end is exact (``__stack_low`` or ``__data_end``) — never an estimate that may
-    cover .bss, never a stack range that any data segment overlaps (a pre-initialised snapshot)."""
-    if stack_range is None:
-        return False, "the stack's bounds are not known"
-    low, high = stack_range
-    kind = layout.layout_kind
-    if kind not in ("stack-first", "data-first"):
-        return False, f"the layout is {kind}, so the stack's bounds are not proven"
-    toolchain = layout.toolchain or ""
-    if kind == "data-first" and "__stack_low" not in layout.linker_symbols and "emscripten" in toolchain.lower():
-        return False, ("an Emscripten build's JS glue (up to 2.0) keeps words of its own, such as the sbrk pointer, "
-                       "between __data_end and the stack's real low end, which only the glue knows")
-    if not layout.stack_exact:
-        return False, ("the stack's low end is an estimate (.bss is not in the file and may lie "
-                       "below it)")
-    for seg in layout.segments:
-        if seg.memory == 0 and seg.address is not None and seg.size and seg.address < high \
-                and seg.address + seg.size > low:
-            return False, (f"data segment {seg.index} lies inside the stack range "
-                           f"[{low:#x}, {high:#x})")
-    return True, f"the stack [{low:#x}, {high:#x}) is proven ({layout.stack_reason})"
 
 
 def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DEFAULT_MIN_STACK,
@@ -365,6 +324,53 @@ def _regions(lay: MemoryLayout) -> list[Region]:
     if pos < total:
         out.append(Region("free", pos, total, "unused"))
     return out
+
+
+def _contents(module: WasmModule, findings: list[Finding]) -> ModuleContents:
+    def best_effort(what: str, get, default):
+        try:
+            return get()
+        except ParseError as exc:
+            findings.append(Finding("warning", f"bad-{what}", f"the {what} section is malformed: {exc}"))
+            return default
+
+    return ModuleContents(
+        tuple(module.sections), module.num_imported_funcs, module.num_functions, len(module.globals),
+        len(module.imports), len(module.exports),
+        tuple(best_effort("target_features", lambda: module.target_features, [])),
+        best_effort("dylink", lambda: module.dylink, None),
+        module.get_custom_section("name") is not None,
+        tuple(s.name for s in module.debug_sections),
+        best_effort("external_debug_info", lambda: module.external_debug_info, None),
+        best_effort("sourceMappingURL", lambda: module.source_mapping_url, None))
+
+
+# -- what a layout is used for -----------------------------------------------------------------
+def paint_safety(layout, stack_range) -> tuple[bool, str]:
+    """(True, why) when ``stack_range`` is proven to be stack and nothing else, so that painting the free
+    part below the stack pointer cannot change what the program sees; else (False, why not). Proven:
+    a stack-first layout (the stack is everything below the stack pointer's initial value), or a
+    data-first one whose low end is exact (``__stack_low`` or ``__data_end``) — never an estimate that may
+    cover .bss, never a stack range that any data segment overlaps (a pre-initialised snapshot)."""
+    if stack_range is None:
+        return False, "the stack's bounds are not known"
+    low, high = stack_range
+    kind = layout.layout_kind
+    if kind not in ("stack-first", "data-first"):
+        return False, f"the layout is {kind}, so the stack's bounds are not proven"
+    toolchain = layout.toolchain or ""
+    if kind == "data-first" and "__stack_low" not in layout.linker_symbols and "emscripten" in toolchain.lower():
+        return False, ("an Emscripten build's JS glue (up to 2.0) keeps words of its own, such as the sbrk pointer, "
+                       "between __data_end and the stack's real low end, which only the glue knows")
+    if not layout.stack_exact:
+        return False, ("the stack's low end is an estimate (.bss is not in the file and may lie "
+                       "below it)")
+    for seg in layout.segments:
+        if seg.memory == 0 and seg.address is not None and seg.size and seg.address < high \
+                and seg.address + seg.size > low:
+            return False, (f"data segment {seg.index} lies inside the stack range "
+                           f"[{low:#x}, {high:#x})")
+    return True, f"the stack [{low:#x}, {high:#x}) is proven ({layout.stack_reason})"
 
 
 JSON_SCHEMA_VERSION = 1
