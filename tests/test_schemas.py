@@ -454,10 +454,11 @@ def test_enums_are_the_codes_sets():
 
     import wasmtime
 
-    from wasmem.model import layout, values
+    from wasmem.model import staticdata, values
     from wasmem.model.checks import Rules
 
-    src = (ROOT / "wasmem" / "model" / "layout.py").read_text(encoding="utf-8")
+    src = "".join((ROOT / "wasmem" / "model" / name).read_text(encoding="utf-8")  # the layout model
+                  for name in ("layout.py", "staticdata.py", "findings.py"))
     src += (ROOT / "wasmem" / "debuginfo" / "layout.py").read_text(encoding="utf-8")  # dwarf-not-read
     codes = set(re.findall(r'Finding\(\s*"(?:error|warning|info)",\s*"([a-z-]+)"', src))
     codes |= {f"bad-{w}" for w in re.findall(r'best_effort\("([A-Za-z_]+)"', src)}
@@ -465,7 +466,7 @@ def test_enums_are_the_codes_sets():
     codes |= set(re.findall(r'LinkProblem\(\s*"([a-z-]+)"', host)) | {"host-memory-ok"}
     ins = schema("inspect")["properties"]
     assert set(ins["findings"]["items"]["properties"]["code"]["enum"]) == codes
-    assert ins["linker_symbols"]["propertyNames"]["enum"] == list(layout.LINKER_SYMBOLS)
+    assert ins["linker_symbols"]["propertyNames"]["enum"] == list(staticdata.LINKER_SYMBOLS)
     kinds = ins["layout"]["properties"]["kind"]["enum"]
     assert kinds == schema("stack")["properties"]["stack"]["properties"]["layout"]["enum"]
     assert set(re.findall(r'\bkind(?:, reason, stack_reason)? = "([a-z-]+)"', src)) | {"unknown"} == set(kinds)

@@ -7,7 +7,7 @@ import json
 from conftest import run_main, sample
 
 from wasmem.app import load_module, open_session
-from wasmem.model.layout import pic_bases
+from wasmem.model.globalvalues import pic_bases
 
 PIC = sample("pic_dwarf.wasm")
 

@@ -16,7 +16,7 @@ from wasmem.debuginfo import layout as dlayout
 from wasmem.debuginfo import varscan
 from wasmem.debuginfo.symbols import load_debug_info
 from wasmem.errors import ParseError
-from wasmem.model.layout import global_value
+from wasmem.model.globalvalues import global_value
 from wasmem.parser import WasmModule
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -75,28 +75,28 @@ def test_stack_pointer_found_by_prologue_in_stripped_module():
 
 
 def test_prologue_scan_of_a_sampled_module_stops_when_decisive(monkeypatch):
-    from wasmem.model import layout as layout_mod
+    from wasmem.model import stackpointer
 
     leaf = "(func (result i32) i32.const 7)"
     # 200 functions: a frame every fourth, the rest leaves; a sample of 40 is visited in interleaved passes
     body = "".join(PROLOGUE.format(g=0, n=16) if i % 4 == 0 else leaf for i in range(200))
     mod = WasmModule.from_bytes(wat(f"(module (memory 2) (global (mut i32) (i32.const 65536)) "
                                     f"(global (mut i32) (i32.const 0)) {body})"))
-    counts, scanned = layout_mod.count_prologues(mod, {0, 1}, max_functions=40, decisive=5)
+    counts, scanned = stackpointer.count_prologues(mod, {0, 1}, max_functions=40, decisive=5)
     assert counts == {0: 5, 1: 0} and scanned < 40
-    counts, scanned = layout_mod.count_prologues(mod, {0, 1}, max_functions=40, decisive=None)
+    counts, scanned = stackpointer.count_prologues(mod, {0, 1}, max_functions=40, decisive=None)
     assert counts == {0: 10, 1: 0} and scanned == 40
-    counts, scanned = layout_mod.count_prologues(mod, {0, 1}, max_functions=400, decisive=5)
+    counts, scanned = stackpointer.count_prologues(mod, {0, 1}, max_functions=400, decisive=5)
     assert counts == {0: 50, 1: 0} and scanned == 200  # not sampled: scanned whole, exact counts
     # a second global lowered the same way keeps the scan going (and makes the answer ambiguous)
     body2 = "".join(PROLOGUE.format(g=i % 2, n=16) for i in range(200))
     mod2 = WasmModule.from_bytes(wat(f"(module (memory 2) (global (mut i32) (i32.const 65536)) "
                                      f"(global (mut i32) (i32.const 0)) {body2})"))
-    counts, scanned = layout_mod.count_prologues(mod2, {0, 1}, max_functions=40, decisive=5)
+    counts, scanned = stackpointer.count_prologues(mod2, {0, 1}, max_functions=40, decisive=5)
     assert counts == {0: 20, 1: 20} and scanned == 40
-    monkeypatch.setattr(layout_mod, "PROLOGUE_SCAN_FUNCTIONS", 40)
-    monkeypatch.setattr(layout_mod, "PROLOGUE_DECISIVE", 5)
-    monkeypatch.setattr(layout_mod.count_prologues, "__defaults__", (layout_mod.PROLOGUE_SCAN_INSTRS, 40, 5))
+    monkeypatch.setattr(stackpointer, "PROLOGUE_SCAN_FUNCTIONS", 40)
+    monkeypatch.setattr(stackpointer, "PROLOGUE_DECISIVE", 5)
+    monkeypatch.setattr(stackpointer.count_prologues, "__defaults__", (stackpointer.PROLOGUE_SCAN_INSTRS, 40, 5))
     sp = analyze(mod).stack_pointer
     assert sp.evidence == 5 and "none lower another global (sampled" in sp.detail
     assert analyze(mod2).stack_pointer is None

@@ -37,7 +37,8 @@ def analyze_layout(module, *, debug=None, **options):
         return layout
     if dwarf is None or not any(sec.name == ".debug_info" for sec in dwarf.debug_sections):
         return layout
-    from ..model.layout import Finding, global_value
+    from ..model.globalvalues import global_value
+    from ..model.layouttypes import Finding
     from .varscan import VariableScanTimeout, scan_variables
 
     try:

@@ -46,7 +46,7 @@ def _debug_info_from(module, dbg, source: str | None):
     di = build_dwarfinfo(dbg, meter)
     if di is None:
         return None
-    from ..model.layout import global_value
+    from ..model.globalvalues import global_value
 
     return DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter,
                      global_value=lambda index: global_value(module, index))
@@ -165,7 +165,7 @@ class SymbolTable:
     def segments(self) -> list[Symbol]:
         """Active data segments with a constant address (an offset from an imported ``__memory_base``
         counts, at the base wasmem gives it), named from the name section."""
-        from ..model.layout import segment_address
+        from ..model.globalvalues import segment_address
 
         names = self.module.names.data_segments
         out = []

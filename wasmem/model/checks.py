@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 from ..errors import UsageError
-from .layout import MemoryLayout
+from .layouttypes import MemoryLayout
 from .stackframes import StackAnalysis, path_text
 
 CONFIG_NAMES = ("wasmem.toml", "pyproject.toml")

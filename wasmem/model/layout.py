@@ -1,640 +1,45 @@
-"""Where things live in linear memory: memories, the stack pointer and its provenance, the stack,
-data and heap regions, and findings about the layout."""
+"""Where things live in linear memory: ``analyze`` reads a module's memories, the stack pointer and its
+provenance, the stack, data and heap regions, and findings about the layout into a ``MemoryLayout``, in named
+steps; ``layout_to_dict`` is its JSON form and ``paint_safety`` says whether its stack may be painted.
+
+The parts it is made of live beside it: the records in layouttypes.py, the globals' constant values (and the
+PIC bases) in globalvalues.py, the stack pointer in stackpointer.py, the data segments, the data end and the
+classified globals in staticdata.py, the findings in findings.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from itertools import islice
+from dataclasses import dataclass, field
 
 from ..errors import ParseError
-from ..parser.code import decode_locals, iter_instruction_tuples, iter_instructions
-from ..parser.features import LEGACY_EH_REMEDY, find_legacy_eh
 from ..parser.module import WasmModule
-from .hostmem import JS_MAX_PAGES, HostMemory, advice, js_memory, link_problems, newer_v8_too_small
+from .findings import add_findings
+from .globalvalues import check_memory_base, pic_bases
+from .layouttypes import (
+    DataEndFact,
+    DeclaredMemory,
+    Finding,
+    MemoryLayout,
+    ModuleContents,
+    Region,
+    Segment,
+    StackPointer,
+)
+from .stackpointer import find_stack_pointer, is_go
+from .staticdata import StaticData, classify_globals, place_segments, static_data
 
-# Linker-synthesised globals whose values are addresses (wasm-ld names).
-LINKER_SYMBOLS = ("__data_end", "__heap_base", "__global_base", "__stack_low", "__stack_high",
-                  "__heap_end", "__memory_base", "__table_base", "__dso_handle")
-GO_IMPORT_MODULES = {"go", "gojs"}
-# Go's wasm backend globals: SP, CTXT, g, RET0..RET3, PAUSE
-GO_GLOBAL_TYPES = ("i32", "i32", "i64", "i64", "i64", "i64", "i64", "i32")
+# The public names: analyze and its JSON form, the records docs/python-api.md documents here, and two
+# helpers that wasmem.runtime.linking and wasmem.app.modules still import from here (their home is
+# globalvalues.py; those packages are being rewritten elsewhere: move their imports, then drop them here).
+__all__ = ["DEFAULT_MIN_STACK", "DeclaredMemory", "Finding", "MemoryLayout", "Region", "Segment", "StackPointer",
+           "analyze", "check_memory_base", "layout_to_dict", "paint_safety", "pic_bases"]
+
 DEFAULT_MIN_STACK = 16 * 1024
 MAX_MAP_SEGMENTS = 16
 MAP_MERGE_GAP = 256  # bytes between segments that still count as one run in the map
-PROLOGUE_SCAN_INSTRS = 48
-PROLOGUE_SCAN_FUNCTIONS = 3000
-PROLOGUE_DECISIVE = 32  # in a sampled module: this many matches and none for another global end the scan
 
 
 def align_up(v: int, a: int) -> int:
     return (v + a - 1) // a * a
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: str  # error | warning | info
-    code: str  # stable identifier, e.g. "data-first"
-    message: str
-    hint: str | None = None
-
-
-@dataclass(frozen=True)
-class DeclaredMemory:
-    """A memory as the module declares it (limits, import, exports); a running instance's is
-    ``wasmem.runtime.MemoryInfo``."""
-
-    index: int
-    imported: str | None  # "module.name"
-    exports: tuple[str, ...]
-    min_pages: int
-    max_pages: int | None
-    page_size: int
-    shared: bool
-    is64: bool
-    import_index: int | None = None  # position in the import section (V8's "memory import N")
-
-    @property
-    def min_bytes(self) -> int:
-        return self.min_pages * self.page_size
-
-    @property
-    def max_bytes(self) -> int | None:
-        return None if self.max_pages is None else self.max_pages * self.page_size
-
-
-@dataclass(frozen=True)
-class StackPointer:
-    global_index: int
-    provenance: str  # name-section | import | export | prologue-heuristic
-    detail: str  # human explanation, e.g. "named __stack_pointer in the name section"
-    initial: int | None  # None when imported (set by a loader)
-    imported: bool
-    evidence: int = 0  # functions whose prologue matched
-    valtype: str = "i32"
-
-
-@dataclass(frozen=True)
-class Segment:
-    index: int
-    name: str | None
-    mode: str
-    memory: int
-    address: int | None
-    size: int
-    file_offset: int
-
-    @property
-    def end(self) -> int | None:
-        return None if self.address is None else self.address + self.size
-
-
-@dataclass(frozen=True)
-class Region:
-    kind: str  # stack | data | heap | free | reserved
-    start: int
-    end: int
-    label: str
-    exact: bool = True
-
-    @property
-    def size(self) -> int:
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
-class DataEndFact:
-    """One piece of evidence for where the static data (with .bss) ends."""
-
-    source: str  # __data_end | __heap_base | __stack_low | segments | __wasm_init_memory | GOT.data.internal | dwarf
-    value: int  # the address the evidence gives
-    bound: str  # "end": the data ends here (16-byte aligned for __heap_base/__stack_low); "at-least": it reaches here
-    detail: str
-
-
-@dataclass(frozen=True)
-class GlobalClass:
-    """An exported or linker-named immutable integer global: an address or a plain value, and why."""
-
-    name: str
-    index: int
-    value: int
-    valtype: str
-    kind: str  # address | value
-    reason: str
-
-
-@dataclass(frozen=True)
-class ModuleContents:
-    """What else the module holds, as `wasm-objdump -h` would list it."""
-
-    sections: tuple  # SectionHeader records, in file order
-    num_imported_functions: int
-    num_functions: int
-    num_globals: int
-    num_imports: int
-    num_exports: int
-    features: tuple[str, ...]  # target_features, e.g. "+bulk-memory"
-    dylink: object | None  # DylinkInfo of a PIC / side module
-    has_names: bool
-    debug_sections: tuple[str, ...]
-    external_debug_info: str | None
-    source_mapping_url: str | None
-
-
-def _contents(module: WasmModule, findings: list[Finding]) -> ModuleContents:
-    def best_effort(what: str, get, default):
-        try:
-            return get()
-        except ParseError as exc:
-            findings.append(Finding("warning", f"bad-{what}", f"the {what} section is malformed: {exc}"))
-            return default
-
-    return ModuleContents(
-        tuple(module.sections), module.num_imported_funcs, module.num_functions, len(module.globals),
-        len(module.imports), len(module.exports),
-        tuple(best_effort("target_features", lambda: module.target_features, [])),
-        best_effort("dylink", lambda: module.dylink, None),
-        module.get_custom_section("name") is not None,
-        tuple(s.name for s in module.debug_sections),
-        best_effort("external_debug_info", lambda: module.external_debug_info, None),
-        best_effort("sourceMappingURL", lambda: module.source_mapping_url, None))
-
-
-@dataclass
-class MemoryLayout:
-    path: str | None
-    file_size: int
-    toolchain: str | None
-    producers: dict
-    memories: list[DeclaredMemory]
-    stack_pointer: StackPointer | None
-    layout_kind: str  # stack-first | data-first | imported | go | none | unknown
-    layout_reason: str
-    stack_low: int | None
-    stack_high: int | None
-    stack_exact: bool
-    stack_reason: str
-    segments: list[Segment]
-    data_start: int | None
-    data_end: int | None  # from __data_end when exported, else the end of the file's active segments
-    data_end_exact: bool
-    heap_base: int | None
-    heap_base_exact: bool
-    linker_symbols: dict[str, int]
-    min_pages_needed: int | None
-    regions: list[Region]
-    findings: list[Finding] = field(default_factory=list)
-    go: bool = False
-    passive_segments: int = 0
-    zero_filled: list[tuple[int, int]] = field(default_factory=list)  # .bss ranges memory.fill clears
-    contents: ModuleContents | None = None
-    data_end_source: str | None = None  # the DataEndFact.source the data end comes from
-    data_end_facts: list[DataEndFact] = field(default_factory=list)
-    preinitialised: list[tuple[int, int]] = field(default_factory=list)  # snapshot data inside the stack
-    allocators: object = None  # wasmem.model.allocators.Allocators: the functions that allocate and free
-    globals: list[GlobalClass] = field(default_factory=list)  # exported/linker immutable integer globals
-
-    @property
-    def value_globals(self) -> list[GlobalClass]:
-        return [g for g in self.globals if g.kind == "value"]
-
-    @property
-    def memory(self) -> DeclaredMemory | None:
-        return self.memories[0] if self.memories else None
-
-    @property
-    def stack_size(self) -> int | None:
-        if self.stack_low is None or self.stack_high is None:
-            return None
-        return self.stack_high - self.stack_low
-
-    @property
-    def initial_bytes(self) -> int | None:
-        return self.memory.min_bytes if self.memory else None
-
-    @property
-    def heap_available(self) -> int | None:
-        """Bytes of the initial memory left above the heap base."""
-        if self.heap_base is None or self.memory is None:
-            return None
-        return max(0, self.memory.min_bytes - self.heap_base)
-
-    def region_at(self, addr: int) -> Region | None:
-        from .values import region_finder
-
-        return region_finder(self.regions)(addr)
-
-
-# ----------------------------------------------------------------------------------------------
-PIC_MEMORY_BASE = 1024  # where wasmem (like Emscripten's loader, GLOBAL_BASE) places a PIC module's data
-
-
-def check_memory_base(module: WasmModule, base: int) -> str | None:
-    """Why ``base`` cannot be the ``__memory_base`` of ``module``, or None when it can: the module must
-    import ``__memory_base``, the base must be a multiple of the dylink section's mem_align and the data
-    (``mem_size`` bytes) must fit below the memory's maximum (or its index type's limit)."""
-    g = next((imp for imp in module.imports if imp.kind == "global" and imp.name == "__memory_base"), None)
-    if g is None:
-        return "the module imports no __memory_base (it is not position-independent): its data has fixed addresses"
-    if base < 0:
-        return f"{base} is negative"
-    dylink = module.dylink
-    align = 1 << dylink.mem_align if dylink is not None else 1
-    if base % align:
-        return f"{base:#x} is not a multiple of {align} (the alignment the dylink section asks for its data)"
-    size = dylink.mem_size if dylink is not None else 0
-    mems = module.memories
-    mem = mems[0].type if mems else None
-    cap = 1 << (64 if module.is_memory64 else 32)
-    if mem is not None and mem.max_pages is not None:
-        cap = min(cap, mem.max_pages * mem.page_size)
-    if base + size > cap:
-        return (f"{base:#x} + the data's {size} bytes (dylink mem_size) ends past the memory's limit of "
-                f"{cap:#x} bytes")
-    return None
-
-
-def pic_bases(module: WasmModule) -> tuple[int, int]:
-    """(__memory_base, __table_base) that wasmem gives a position-independent module (one that imports
-    them): the data at ``module.memory_base`` when the caller chose it (`--memory-base`), else at 1024
-    aligned to the dylink section's mem_align; the table entries from 1 when it has any. `call`, `dump` and
-    `chase` instantiate with these, and the layout and DWARF use the same."""
-    dylink = module.dylink
-    chosen = getattr(module, "memory_base", None)
-    if dylink is None:
-        return (PIC_MEMORY_BASE if chosen is None else chosen), 0
-    align = 1 << dylink.mem_align
-    base = (PIC_MEMORY_BASE + align - 1) // align * align if chosen is None else chosen
-    return base, 1 if dylink.table_size else 0
-
-
-def global_value(module: WasmModule, index: int):
-    """The constant value of a global's initialiser; None when it is unknown (imported, not constant,
-    or an index past the globals of an invalid module). An imported ``__memory_base``/``__table_base``
-    has the value wasmem gives it (``pic_bases``)."""
-    if not 0 <= index < len(module.globals):
-        return None
-    g = module.globals[index]
-    if g.imported is not None and g.type.valtype in ("i32", "i64") and not g.type.mutable \
-            and g.imported.name in ("__memory_base", "__table_base"):
-        memory_base, table_base = pic_bases(module)
-        return memory_base if g.imported.name == "__memory_base" else table_base
-    if g.init is None:
-        return None
-    return g.init.evaluate(lambda i: global_value(module, i) if i < index else None)
-
-
-def paint_safety(layout, stack_range) -> tuple[bool, str]:
-    """(True, why) when ``stack_range`` is proven to be stack and nothing else, so that painting the free
-    part below the stack pointer cannot change what the program sees; else (False, why not). Proven:
-    a stack-first layout (the stack is everything below the stack pointer's initial value), or a
-    data-first one whose low end is exact (``__stack_low`` or ``__data_end``) — never an estimate that may
-    cover .bss, never a stack range that any data segment overlaps (a pre-initialised snapshot)."""
-    if stack_range is None:
-        return False, "the stack's bounds are not known"
-    low, high = stack_range
-    kind = layout.layout_kind
-    if kind not in ("stack-first", "data-first"):
-        return False, f"the layout is {kind}, so the stack's bounds are not proven"
-    toolchain = layout.toolchain or ""
-    if kind == "data-first" and "__stack_low" not in layout.linker_symbols and "emscripten" in toolchain.lower():
-        return False, ("an Emscripten build's JS glue (up to 2.0) keeps words of its own, such as the sbrk pointer, "
-                       "between __data_end and the stack's real low end, which only the glue knows")
-    if not layout.stack_exact:
-        return False, ("the stack's low end is an estimate (.bss is not in the file and may lie "
-                       "below it)")
-    for seg in layout.segments:
-        if seg.memory == 0 and seg.address is not None and seg.size and seg.address < high \
-                and seg.address + seg.size > low:
-            return False, (f"data segment {seg.index} lies inside the stack range "
-                           f"[{low:#x}, {high:#x})")
-    return True, f"the stack [{low:#x}, {high:#x}) is proven ({layout.stack_reason})"
-
-
-def segment_address(module: WasmModule, seg, mask: int = 0xFFFFFFFF) -> int | None:
-    """An active data segment's address: its offset expression with the globals it reads (an imported
-    ``__memory_base`` at ``pic_bases``), masked to the memory's index type; None when it is not constant."""
-    e = seg.offset_expr
-    if e is None:
-        return None
-    v = e.evaluate(lambda i: global_value(module, i))
-    return v & mask if isinstance(v, int) else None
-
-
-def _linker_symbols(module: WasmModule, names: dict[int, str]) -> dict[str, int]:
-    """Values of linker symbols, from exports and from the name section's global names."""
-    out: dict[str, int] = {}
-    by_index: dict[int, str] = {}
-    for e in module.exports:
-        if e.kind == "global":
-            by_index.setdefault(e.index, e.name)
-    for i, n in names.items():
-        by_index.setdefault(i, n)
-    for idx, name in by_index.items():
-        if name in LINKER_SYMBOLS and idx < len(module.globals):
-            g = module.globals[idx]
-            if g.type.mutable or g.init is None:
-                continue
-            v = global_value(module, idx)
-            if isinstance(v, int):
-                out[name] = v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
-    return out
-
-
-GOT_DATA_PREFIX = "GOT.data.internal."
-# name tokens of globals that hold sizes, counts, ids and versions, not addresses
-VALUE_NAME_TOKENS = {"len", "length", "size", "sizes", "count", "num", "number", "pages", "page", "id", "ids",
-                     "max", "min", "cap", "capacity", "version", "flags", "flag", "mask", "bits", "align",
-                     "alignment", "limit", "total", "nbytes", "bytes", "kind", "tag", "type", "magic"}
-ADDRESS_NAME_TOKENS = {"ptr", "pointer", "addr", "address"}
-
-
-def _name_tokens(name: str) -> list[str]:
-    import re
-
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return [t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t]
-
-
-def _named_globals(module: WasmModule, names: dict[int, str]) -> dict[int, list[str]]:
-    """Global index → its export names, then its name-section name."""
-    out: dict[int, list[str]] = {}
-    for e in module.exports:
-        if e.kind == "global":
-            out.setdefault(e.index, []).append(e.name)
-    for i, n in names.items():
-        if n not in out.get(i, ()):
-            out.setdefault(i, []).append(n)
-    return out
-
-
-def _constant(module: WasmModule, idx: int) -> int | None:
-    """An immutable i32/i64 global's constant value (unsigned), else None."""
-    if not 0 <= idx < len(module.globals):
-        return None
-    g = module.globals[idx]
-    if g.type.mutable or g.init is None or g.type.valtype not in ("i32", "i64"):
-        return None
-    v = global_value(module, idx)
-    if not isinstance(v, int):
-        return None
-    return v & (0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF)
-
-
-def got_data_internal(module: WasmModule, names: dict[int, str]) -> tuple[dict[str, int], list[str]]:
-    """``GOT.data.internal.SYM`` globals (wasm-ld's address slots for data symbols of PIC objects): the
-    defined ones as SYM → address, and the names of imported ones (set by the loader)."""
-    defined: dict[str, int] = {}
-    imported: list[str] = []
-    for idx, nms in _named_globals(module, names).items():
-        for n in nms:
-            if not n.startswith(GOT_DATA_PREFIX):
-                continue
-            if idx < len(module.globals) and module.globals[idx].imported is not None:
-                imported.append(n[len(GOT_DATA_PREFIX):])
-            else:
-                v = _constant(module, idx)
-                sym = n[len(GOT_DATA_PREFIX):]
-                if v and sym not in LINKER_SYMBOLS:  # __memory_base's own slot is not a variable
-                    defined.setdefault(sym, v)
-    for imp in module.imports:  # imported from module GOT.mem / env under the GOT name
-        if imp.kind == "global" and imp.name.startswith(GOT_DATA_PREFIX):
-            imported.append(imp.name[len(GOT_DATA_PREFIX):])
-    return defined, imported
-
-
-def classify_globals(module: WasmModule, names: dict[int, str], lay: MemoryLayout,
-                     variables=None) -> list[GlobalClass]:
-    """Exported (and linker-named) immutable integer globals, each an address or a value. An address
-    is a linker symbol, a GOT slot, a DWARF variable's address, or a pointer into an active data
-    segment or the proven .bss; sizes, page counts, class ids and versions (by name), small or
-    unaligned numbers, and numbers outside the data and heap are values."""
-    var_at = {}
-    for name, addr, _size in variables or ():
-        var_at.setdefault(addr, name)
-    mem = lay.memory
-    total = mem.min_bytes if mem is not None else 0
-    want = "i64" if module.is_memory64 else "i32"
-    placed = sorted((sg.address, sg.end, sg.index) for sg in lay.segments
-                    if sg.memory == 0 and sg.address is not None and sg.size)
-    lowest = lay.data_start if lay.data_start is not None else 1024
-    out: list[GlobalClass] = []
-    for idx, nms in sorted(_named_globals(module, names).items()):
-        exported = set(module.get_export_names("global", idx))
-        v = _constant(module, idx)
-        if v is None:
-            continue
-        g = module.globals[idx]
-        for name in nms:
-            if name not in exported and name not in LINKER_SYMBOLS and not name.startswith(GOT_DATA_PREFIX):
-                continue  # an internal global known only by its name: not a fact about the interface
-            toks = _name_tokens(name)
-            seg = next((i for lo, hi, i in placed if lo <= v < hi), None)
-            if name in LINKER_SYMBOLS:
-                kind, why = "address", "a linker symbol"
-            elif name.startswith(GOT_DATA_PREFIX):
-                kind, why = "address", "a GOT slot: the address of a data symbol"
-            elif g.type.valtype != want:
-                kind, why = "value", f"an {g.type.valtype}, not a {want} address"
-            elif v in var_at:
-                kind, why = "address", f"the address of the DWARF variable {var_at[v]}"
-            elif any(t in VALUE_NAME_TOKENS for t in toks) and not any(t in ADDRESS_NAME_TOKENS for t in toks):
-                kind, why = "value", "named like a size, count, id or version"
-            elif v < lowest:
-                kind, why = "value", f"below the lowest data address {lowest:#x}"
-            elif v >= total:
-                kind, why = "value", "past the initial memory"
-            elif v % 4:
-                kind, why = "value", "not 4-byte aligned"
-            elif seg is not None:
-                kind, why = "address", f"points into data segment {seg}"
-            elif lay.data_end is not None and v < lay.data_end:
-                kind, why = "address", f"points into the .bss (data end from {lay.data_end_source})"
-            elif any(t in ADDRESS_NAME_TOKENS for t in toks) and lay.heap_base is not None and v >= lay.heap_base:
-                kind, why = "address", "named like a pointer, into the heap"
-            else:
-                kind, why = "value", "not inside any data segment or the proven .bss"
-            out.append(GlobalClass(name, idx, v, g.type.valtype, kind, why))
-    out.sort(key=lambda c: (c.kind, c.value, c.name))
-    return out
-
-
-MEMORY_INIT = (0xFC << 16) | 8
-MEMORY_FILL = (0xFC << 16) | 11
-INIT_SCAN_INSTRS = 200_000
-
-
-def passive_placements(module: WasmModule, func_names: dict[int, str]
-                       ) -> tuple[dict[int, int], list[tuple[int, int]]]:
-    """Where the memory-initialisation function (`__wasm_init_memory`, else the start function) copies
-    passive segments — ``i32.const dest; i32.const src; i32.const n; memory.init seg`` — and which
-    ranges it zero-fills (.bss) with ``memory.fill``. Only constant operands count (not PIC)."""
-    from collections import deque
-
-    fidx = next((i for i, n in func_names.items() if n == "__wasm_init_memory"), module.start)
-    if fidx is None or fidx < module.num_imported_funcs or fidx >= module.num_functions:
-        return {}, []
-    body = module.functions[fidx - module.num_imported_funcs]
-    placed: dict[int, int] = {}
-    fills: list[tuple[int, int]] = []
-    window: deque = deque(maxlen=3)
-    try:
-        _, p = decode_locals(module.data, body.start, body.end)
-        for ins in islice(iter_instructions(module.data, p, body.end), INIT_SCAN_INSTRS):
-            if ins.op in (MEMORY_INIT, MEMORY_FILL) and len(window) == 3 and all(w.op == 0x41 for w in window):
-                dest, src, n = (w.imm & 0xFFFFFFFF for w in window)
-                if ins.op == MEMORY_INIT and ins.imm[1] == 0:
-                    placed.setdefault(ins.imm[0], dest - src)
-                elif ins.op == MEMORY_FILL and ins.imm == 0 and src == 0 and n:
-                    fills.append((dest, dest + n))
-            window.append(ins)
-    except ParseError:
-        pass  # a malformed body: whatever was found before it still holds
-    return placed, fills
-
-
-def _is_go(module: WasmModule) -> bool:
-    if any(i.module in GO_IMPORT_MODULES for i in module.imports):
-        return True
-    own = [g for g in module.globals if g.imported is None]
-    return (len(own) >= 8 and tuple(g.type.valtype for g in own[:8]) == GO_GLOBAL_TYPES
-            and own[0].type.mutable and own[0].init is not None and own[0].init.simple_value == 0
-            and module.find_export("run") is not None and module.find_export("resume") is not None)
-
-
-def count_prologues(module: WasmModule, candidates: set[int], max_instrs: int = PROLOGUE_SCAN_INSTRS,
-                    max_functions: int = PROLOGUE_SCAN_FUNCTIONS,
-                    decisive: int | None = PROLOGUE_DECISIVE) -> tuple[dict[int, int], int]:
-    """For each candidate global G, the number of functions whose first instructions lower G and
-    write it back: ``global.get G … <k> … i32.sub … global.set G`` (values may pass through locals).
-    Returns the counts and the number of functions scanned.
-
-    Modules with more than ``max_functions`` functions are sampled evenly, and the sample is visited
-    in interleaved passes (every 16th function first), so that any prefix of the scan is spread over
-    the whole module; once one global has ``decisive`` matches and no other global has any, the scan
-    stops there. Modules with fewer functions are scanned whole, for exact counts."""
-    import re
-
-    counts = dict.fromkeys(candidates, 0)
-    if not candidates:
-        return counts, 0
-    data = module.data
-    bodies = module.functions
-    if len(bodies) > max_functions:  # bounded: an even sample of a very large module
-        step = len(bodies) / max_functions
-        bodies = [bodies[int(i * step)] for i in range(max_functions)]
-        bodies = [b for k in range(16) for b in bodies[k::16]]
-    else:
-        decisive = None
-    matched = scanned = 0
-    # A body can only count if it holds the bytes of `global.set G` (0x24, then G's LEB128, whose first
-    # byte is G & 0x7f, with the continuation bit when G > 127 or the LEB is padded). A body without
-    # them is skipped undecoded: the result is the same, found by one C-level search.
-    firsts = {g & 0x7F for g in candidates} | {(g & 0x7F) | 0x80 for g in candidates}
-    has_set = re.compile(b"\\x24[" + b"".join(re.escape(bytes([f])) for f in sorted(firsts)) + b"]").search
-    for body in bodies:
-        if decisive is not None and matched >= decisive and max(counts.values()) == matched:
-            break  # decisive: one global, lowered by every matching prologue so far
-        scanned += 1
-        if has_set(data, body.start, body.end) is None:
-            continue
-        g = _prologue_lowers(data, body, candidates, max_instrs)
-        if g is not None:
-            counts[g] += 1
-            matched += 1
-    return counts, scanned
-
-
-def _prologue_lowers(data, body, candidates: set[int], max_instrs: int) -> int | None:
-    """The candidate global that the body's first ``max_instrs`` instructions lower and write back, if
-    any. Instructions are decoded only as far as the scan reads (a branch ends it early); a body that
-    is malformed there counts as no match."""
-    try:
-        _, p = decode_locals(data, body.start, body.end)
-        stack: list = []
-        local: dict[int, object] = {}
-        for _, op, imm in islice(iter_instruction_tuples(data, p, body.end), max_instrs):
-            if op == 0x23:  # global.get
-                stack.append(("sp", imm) if imm in candidates else None)
-            elif op in (0x41, 0x42):  # i32/i64.const
-                stack.append(("k", imm))
-            elif op == 0x20:  # local.get
-                stack.append(local.get(imm))
-            elif op in (0x21, 0x22):  # local.set / local.tee
-                v = stack.pop() if stack else None
-                local[imm] = v
-                if op == 0x22:
-                    stack.append(v)
-            elif op in (0x6B, 0x7D):  # i32.sub / i64.sub
-                b = stack.pop() if stack else None
-                a = stack.pop() if stack else None
-                stack.append(("low", a[1]) if a and a[0] in ("sp", "low") and b is not None else None)
-            elif op in (0x71, 0x83):  # i32.and / i64.and (over-aligned frames)
-                b = stack.pop() if stack else None
-                a = stack.pop() if stack else None
-                stack.append(a if a and a[0] == "low" and b and b[0] == "k" and b[1] < 0 else None)
-            elif op == 0x24:  # global.set
-                v = stack.pop() if stack else None
-                if v and v[0] == "low" and v[1] == imm:
-                    return imm
-            elif op in (0x02, 0x03, 0x04, 0x05, 0x0B):
-                continue  # block structure: values in locals survive (e.g. Emscripten's overflow check)
-            elif op in (0x0C, 0x0D, 0x0E, 0x0F):
-                break  # a branch leaves straight-line code
-            else:
-                stack.clear()  # an instruction we do not model: forget what is on the stack
-    except ParseError:
-        pass
-    return None
-
-
-def _find_stack_pointer(module: WasmModule, gnames: dict[int, str], go: bool) -> StackPointer | None:
-    globals_ = module.globals
-    mem64 = module.is_memory64
-    want = "i64" if mem64 else "i32"
-
-    def make(idx: int, prov: str, detail: str, evidence: int = 0) -> StackPointer:
-        g = globals_[idx]
-        init = None if g.imported else global_value(module, idx)
-        if isinstance(init, int):
-            init &= 0xFFFFFFFFFFFFFFFF if g.type.valtype == "i64" else 0xFFFFFFFF
-        return StackPointer(idx, prov, detail, init, g.imported is not None, evidence, g.type.valtype)
-
-    def pointer_like(idx: int) -> bool:  # a name alone does not make an f64 or a funcref a stack pointer
-        return idx < len(globals_) and globals_[idx].type.mutable and globals_[idx].type.valtype in ("i32", "i64")
-
-    for g in globals_:
-        if g.imported and g.imported.name == "__stack_pointer" and pointer_like(g.index):
-            return make(g.index, "import", f"imported as {g.imported.module}.{g.imported.name}")
-    for idx, name in gnames.items():
-        if name == "__stack_pointer" and pointer_like(idx):
-            return make(idx, "name-section", "named __stack_pointer in the name section")
-    for e in module.exports:
-        if e.kind == "global" and e.name == "__stack_pointer" and pointer_like(e.index):
-            return make(e.index, "export", "exported as __stack_pointer")
-    if go:
-        return None
-    candidates = {g.index for g in globals_ if g.type.mutable and g.type.valtype == want}
-    if not candidates:
-        return None
-    counts, scanned_n = count_prologues(module, candidates)
-    best = max(counts, key=lambda k: (counts[k], -k))
-    n = counts[best]
-    if n == 0:
-        return None
-    runner_up = max((c for k, c in counts.items() if k != best), default=0)
-    if runner_up * 2 > n:
-        return None  # ambiguous: two globals used like stack pointers
-    nf = len(module.functions)
-    what = f"{n} function prologue{'s' if n != 1 else ''}"
-    if nf <= PROLOGUE_SCAN_FUNCTIONS:
-        detail = f"{what} lower global {best} and write it back"
-    elif scanned_n < PROLOGUE_SCAN_FUNCTIONS:
-        detail = (f"{what} lower global {best} and write it back, and none lower another global "
-                  f"(sampled {scanned_n} of {nf} functions)")
-    else:
-        detail = f"{what} (of {PROLOGUE_SCAN_FUNCTIONS} sampled from {nf} functions) lower global {best} and write it back"
-    return make(best, "prologue-heuristic", detail, n)
 
 
 def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DEFAULT_MIN_STACK,
@@ -648,11 +53,11 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     names, producers = _names_and_producers(module, findings)
     gnames = names.globals if names else {}
     memories = _declared_memories(module)
-    go = _is_go(module)
+    go = is_go(module)
     toolchain = _toolchain(module, producers, go, names)
-    segments, passive, zero_filled = _data_segments(module, names, findings)
-    data = _static_data(module, gnames, segments, zero_filled, variables)
-    sp = _find_stack_pointer(module, gnames, go)
+    segments, passive, zero_filled = place_segments(module, names, findings)
+    data = static_data(module, gnames, segments, zero_filled, variables)
+    sp = find_stack_pointer(module, gnames, go)
     stack = _place_stack(module, sp, go, data, segments, zero_filled, findings)
     _close_data_end(data, stack)
     if stack.heap_base is None and stack.kind == "stack-first" and data.end is not None:
@@ -670,7 +75,7 @@ def analyze(module: WasmModule, *, pages: int | None = None, min_stack: int = DE
     from .allocators import find_allocators
 
     layout.allocators = find_allocators(module)
-    _findings(module, layout, pages, min_stack, host_max_pages, host_shared)
+    add_findings(module, layout, pages, min_stack, host_max_pages, host_shared)
     return layout
 
 
@@ -701,70 +106,6 @@ def _declared_memories(module: WasmModule) -> list[DeclaredMemory]:
     return memories
 
 
-def _data_segments(module: WasmModule, names, findings: list[Finding]):
-    """(the data segments at their addresses, how many are passive, the ranges ``__wasm_init_memory``
-    fills with zeros): a passive segment is placed where ``__wasm_init_memory`` copies it."""
-    seg_names = names.data_segments if names else {}
-    segments = []
-    append = segments.append
-    # an offset is an address in its memory: unsigned 32-bit in a memory32 (i32.const -1 is 0xffffffff)
-    masks = [0xFFFFFFFFFFFFFFFF if m.type.is64 else 0xFFFFFFFF for m in module.memories]
-    seg_name = seg_names.get
-    for s in module.data_segments:
-        e = s.offset_expr
-        mask = masks[s.memory] if s.memory < len(masks) else 0xFFFFFFFF
-        if e is None:
-            addr = None
-        elif len(e.ops) == 1 and e.ops[0][0] == "i32.const":  # the usual case, inline
-            addr = e.ops[0][1] & mask
-        else:
-            addr = segment_address(module, s, mask)
-            missing = [imm for op, imm in e.ops if op == "global.get" and not imm < len(module.globals)]
-            if missing:
-                findings.append(Finding("error", "unknown-global",
-                                        f"the offset of data segment {s.index} reads global {missing[0]}, but the "
-                                        f"module has {len(module.globals)} globals: the module is invalid"))
-        append(Segment(s.index, seg_name(s.index), s.mode, s.memory, addr, s.size, s.data_start))
-    passive = sum(1 for s in segments if s.mode == "passive")
-    zero_filled: list[tuple[int, int]] = []
-    if passive:  # shared-memory builds: __wasm_init_memory copies passive segments into place
-        placed, zero_filled = passive_placements(module, names.functions if names else {})
-        segments = [replace(s, address=placed[s.index]) if s.mode == "passive" and s.index in placed else s
-                    for s in segments]
-    return segments, passive, zero_filled
-
-
-@dataclass
-class _StaticData:
-    """Where the static data starts and ends, and the evidence (``analyze`` works on it step by step)."""
-
-    start: int | None
-    end: int | None
-    end_exact: bool
-    end_source: str | None
-    facts: list[DataEndFact]
-    symbols: dict[str, int]  # the linker symbols' values
-
-
-def _static_data(module: WasmModule, gnames: dict[int, str], segments: list[Segment], zero_filled,
-                 variables) -> _StaticData:
-    placed0 = [s for s in segments if s.memory == 0 and s.address is not None and s.size]
-    data_start = min([s.address for s in placed0] + [lo for lo, _ in zero_filled], default=None)
-    syms = _linker_symbols(module, gnames)
-    facts = _data_end_facts(module, gnames, segments, zero_filled, syms, variables)
-    data_end, data_end_exact, data_end_source = _data_end_from(facts)
-    if data_start is None and "__global_base" in syms and data_end is not None:
-        data_start = syms["__global_base"]
-    if data_start is None and data_end is not None:
-        # no data in the file at all (only .bss), but DWARF variables or GOT.data.internal globals place
-        # static data: it starts at the lowest of them (the stack can then be placed against it)
-        got, _ = got_data_internal(module, gnames)
-        lows = [a for _n, a, _s in variables if a is not None and 0 < a < 0xFFFFFFFF] + list(got.values())
-        if lows:
-            data_start = min(lows)
-    return _StaticData(data_start, data_end, data_end_exact, data_end_source, facts, syms)
-
-
 @dataclass
 class _StackPlacement:
     """The layout kind and where the stack and the heap are (``analyze`` works on it step by step)."""
@@ -780,7 +121,7 @@ class _StackPlacement:
     preinit: list[tuple[int, int]] = field(default_factory=list)  # snapshot data inside the stack
 
 
-def _place_stack(module: WasmModule, sp: StackPointer | None, go: bool, data: _StaticData,
+def _place_stack(module: WasmModule, sp: StackPointer | None, go: bool, data: StaticData,
                  segments: list[Segment], zero_filled, findings: list[Finding]) -> _StackPlacement:
     """The layout kind from the stack pointer's initial value against the data; a snapshot's stack
     contents move ``data.start`` above the stack."""
@@ -870,7 +211,7 @@ def _place_stack(module: WasmModule, sp: StackPointer | None, go: bool, data: _S
     return st
 
 
-def _close_data_end(data: _StaticData, stack: _StackPlacement) -> None:
+def _close_data_end(data: StaticData, stack: _StackPlacement) -> None:
     """An inexact data end made exact by what the layout kind implies: the heap (stack-first) or the stack
     (data-first) starts where the data ends."""
     if data.end_exact or data.end is None:
@@ -899,51 +240,6 @@ def _min_pages_needed(memories: list[DeclaredMemory], heap_base, data_end, stack
 def _pieces(segments: list[Segment], zero_filled) -> list[tuple[int, int]]:
     return sorted([(sg.address, sg.address + sg.size) for sg in segments
                    if sg.memory == 0 and sg.address is not None and sg.size] + list(zero_filled))
-
-
-def _data_end_facts(module: WasmModule, gnames: dict[int, str], segments: list[Segment], zero_filled,
-                    syms: dict[str, int], variables) -> list[DataEndFact]:
-    """Every piece of evidence for the end of the data that does not depend on the layout kind."""
-    facts: list[DataEndFact] = []
-    placed = [sg for sg in segments if sg.memory == 0 and sg.address is not None and sg.size]
-    if placed:
-        last = max(placed, key=lambda sg: sg.end)
-        facts.append(DataEndFact("segments", last.end, "at-least",
-                                 f"the last active data segment ({last.name or f'segment {last.index}'}) ends here"))
-    if zero_filled:
-        lo, hi = max(zero_filled, key=lambda r: r[1])
-        facts.append(DataEndFact("__wasm_init_memory", hi, "at-least",
-                                 f"the memory-initialisation function zero-fills [{lo:#x}, {hi:#x}) (.bss)"))
-    got, _ = got_data_internal(module, gnames)
-    if got:
-        name, addr = max(got.items(), key=lambda kv: (kv[1], kv[0]))
-        facts.append(DataEndFact("GOT.data.internal", addr + 1, "at-least",
-                                 f"{GOT_DATA_PREFIX}{name} = {addr:#x}: the variable {name} starts there "
-                                 f"({len(got)} GOT.data.internal global{'s' if len(got) != 1 else ''})"))
-    top = None
-    for name, addr, size in variables:
-        if addr is None or addr <= 0 or addr >= 0xFFFFFFFF:
-            continue
-        end = addr + max(size or 0, 1)
-        if top is None or end > top[1]:
-            top = (name, end, addr, size)
-    if top is not None:
-        name, end, addr, size = top
-        facts.append(DataEndFact("dwarf", end, "at-least",
-                                 f"the DWARF variable {name} occupies [{addr:#x}, {end:#x})"
-                                 + ("" if size else " (size unknown: 1 byte counted)")))
-    if "__data_end" in syms:
-        facts.append(DataEndFact("__data_end", syms["__data_end"], "end", f"__data_end = {syms['__data_end']:#x}"))
-    return facts
-
-
-def _data_end_from(facts: list[DataEndFact]) -> tuple[int | None, bool, str | None]:
-    """(data end, exact, source): ``__data_end`` when known, else the highest proven address."""
-    for f in facts:
-        if f.bound == "end":
-            return f.value, True, f.source
-    best = max(facts, key=lambda f: f.value, default=None)
-    return (None, False, None) if best is None else (best.value, False, best.source)
 
 
 def _imports_as_abort(module: WasmModule) -> bool:
@@ -1030,129 +326,51 @@ def _regions(lay: MemoryLayout) -> list[Region]:
     return out
 
 
-def _findings(module: WasmModule, lay: MemoryLayout, pages: int | None, min_stack: int,
-              host_max_pages: int | None = None, host_shared: bool = False) -> None:
-    f = lay.findings
-    mem = lay.memory
-    if lay.go:
-        f.append(Finding("info", "go", "built by Go: global 0 is Go's SP register; goroutine stacks live "
-                                       "in the Go heap, so there is no C linear stack to size"))
-    eh = find_legacy_eh(module)
-    if eh is not None:
-        f.append(Finding("warning", "legacy-exceptions",
-                         f"the code uses legacy exception handling (the pre-exnref try/catch encoding: `{eh.op}` "
-                         f"at {eh.offset:#x} in {_function_label(module, eh.func_index)}): wasmtime (and so "
-                         f"`wasmem call`) cannot run it; browsers and Node still do", LEGACY_EH_REMEDY))
-    if mem is None:
-        if any(s.mode == "active" for s in lay.segments):
-            f.append(Finding("error", "data-without-memory", "data segments exist but no memory is declared"))
-        return
-    if lay.layout_kind == "data-first":
-        f.append(Finding("warning", "data-first",
-                         "data-first layout: the stack sits above the static data and grows down into it, so "
-                         "a stack overflow silently corrupts globals instead of trapping",
-                         "link with --stack-first (wasm-ld) so an overflow runs below address 0 and traps"))
-    if mem.max_pages is None and mem.imported is not None:  # the host's WebAssembly.Memory sets it
-        example = min(JS_MAX_PAGES, max(256, 2 * mem.min_pages))
-        f.append(Finding("info", "no-max-memory",
-                         f"the memory import {mem.imported} has no maximum: the host's WebAssembly.Memory sets "
-                         f"one (without it, memory may grow to 4 GiB for wasm32)",
-                         f"set `maximum` in the host, e.g. {js_memory(mem.min_pages, example, False, mem.is64)} "
-                         f"({example * mem.page_size // 1048576} MiB); not -Wl,--max-memory, which makes every "
-                         f"host pass one"))
-    elif mem.max_pages is None:
-        f.append(Finding("info", "no-max-memory",
-                         "memory has no maximum: it may grow until the host refuses (4 GiB for wasm32)",
-                         "set one with -Wl,--max-memory=BYTES"))
-    for m in lay.memories:
-        if m.max_pages is not None and m.max_pages < m.min_pages:
-            f.append(Finding("error", "max-below-min", f"memory {m.index} declares a maximum of {m.max_pages} "
-                                                       f"pages, below its minimum of {m.min_pages}: invalid"))
-        if m.page_size not in (1, 65536):
-            f.append(Finding("error", "bad-page-size", f"memory {m.index} declares a page size of {m.page_size} "
-                                                       f"bytes; only 1 and 65536 are allowed: invalid"))
-    if mem.shared and mem.max_pages is None:
-        f.append(Finding("error", "shared-without-max", "a shared memory must declare a maximum"))
-    size = lay.stack_size
-    if size is not None and lay.layout_kind in ("stack-first", "data-first") and size < min_stack:
-        f.append(Finding("warning", "small-stack",
-                         f"the linear stack is {size} bytes{'' if lay.stack_exact else ' at most'}, "
-                         f"below {min_stack} bytes", "raise it with -Wl,-z,stack-size=BYTES"))
-    if mem.imported is None and not mem.exports:
-        f.append(Finding("warning", "memory-hidden",
-                         "memory 0 is neither exported nor imported: the host cannot read or write it",
-                         "export it (wasm-ld exports `memory` unless --import-memory or --no-export-memory)"))
-    for s in lay.segments:
-        if s.address is None or s.memory >= len(lay.memories):
-            continue
-        m = lay.memories[s.memory]
-        if s.address + s.size > m.min_bytes:
-            f.append(Finding("error", "segment-out-of-bounds",
-                             f"data segment {s.index} [{s.address:#x}, {s.address + s.size:#x}) ends past the "
-                             f"initial size of memory {s.memory} ({m.min_bytes:#x} bytes): instantiation fails"))
-    if lay.min_pages_needed is not None and lay.min_pages_needed > mem.min_pages:
-        f.append(Finding("error", "memory-too-small",
-                         f"the layout needs {lay.min_pages_needed} pages but memory 0 declares {mem.min_pages}"))
-    if pages is not None:
-        _host_findings(module, lay, pages, host_max_pages, host_shared)
+def _contents(module: WasmModule, findings: list[Finding]) -> ModuleContents:
+    def best_effort(what: str, get, default):
+        try:
+            return get()
+        except ParseError as exc:
+            findings.append(Finding("warning", f"bad-{what}", f"the {what} section is malformed: {exc}"))
+            return default
 
-def _host_findings(module: WasmModule, lay: MemoryLayout, pages: int, host_max_pages: int | None,
-                   host_shared: bool) -> None:
-    """--pages N [--max-pages M] [--shared]: the host memory new WebAssembly.Memory({initial: N, maximum: M,
-    shared}) checked against memory 0's import as V8 checks it (wasmem.model.hostmem)."""
-    f = lay.findings
-    mem = lay.memory
-    host = HostMemory(pages, host_max_pages, host_shared)
-    if mem.imported is None:
-        f.append(Finding("warning", "pages-not-imported",
-                         f"--pages {pages}: this module defines its own memory ({mem.min_pages} pages); "
-                         f"a host-provided memory is ignored"))
-        return
-    imp = module.memories[0].imported
-    paste = advice(mem, pages, host_max_pages)
-    problems = link_problems(mem, host, mem.import_index)
-    for i, p in enumerate(problems):
-        message = f"{p.message}: {'V8 throws' if i == 0 else 'V8 would next throw'} {p.v8}"
-        hint = f"pass {paste}"
-        if p.code == "host-memory-too-small":
-            message += (f" (Node 20 / V8 11.3 wording; newer V8: "
-                        f"{newer_v8_too_small(imp.module, imp.name, imp.index, pages, mem.min_pages)})")
-            hint += _relink_advice(lay, pages)
-        f.append(Finding("error", p.code, message, hint))
-    if not problems:
-        f.append(Finding("info", "host-memory-ok",
-                         f"--pages {pages}: V8 accepts {js_memory(pages, host_max_pages, host_shared, mem.is64)} "
-                         f"for {mem.imported} (initial {mem.min_pages}"
-                         f"{'' if mem.max_pages is None else f', maximum {mem.max_pages}'}"
-                         f"{', shared' if mem.shared else ''})"))
+    return ModuleContents(
+        tuple(module.sections), module.num_imported_funcs, module.num_functions, len(module.globals),
+        len(module.imports), len(module.exports),
+        tuple(best_effort("target_features", lambda: module.target_features, [])),
+        best_effort("dylink", lambda: module.dylink, None),
+        module.get_custom_section("name") is not None,
+        tuple(s.name for s in module.debug_sections),
+        best_effort("external_debug_info", lambda: module.external_debug_info, None),
+        best_effort("sourceMappingURL", lambda: module.source_mapping_url, None))
 
 
-def _relink_advice(lay: MemoryLayout, pages: int) -> str:
-    """How to relink so that a `pages`-page host memory is enough, never below what the layout needs."""
-    mem = lay.memory
-    need = max([v for v in (lay.heap_base, lay.data_end, lay.stack_high) if v is not None], default=None)
-    if need is None or lay.min_pages_needed is None:
-        return (f"; or relink with -Wl,--initial-memory={pages * mem.page_size} if the stack and data fit in "
-                f"{pages} pages (wasm-ld refuses a smaller initial memory than they need)")
-    exact = lay.heap_base_exact and lay.heap_base is not None
-    if pages >= lay.min_pages_needed:
-        return (f"; or relink with -Wl,--initial-memory={pages * mem.page_size}: the layout needs "
-                f"{'' if exact else 'at least '}{lay.min_pages_needed} pages (stack, data and heap base "
-                f"{need:#x}), so {pages} are {'enough' if exact else 'enough unless .bss reaches further'}")
-    short = need - pages * mem.page_size
-    return (f"; relinking alone cannot make {pages} pages enough: the layout needs "
-            f"{'' if exact else 'at least '}{lay.min_pages_needed} pages (stack, data and heap base {need:#x}), "
-            f"so -Wl,--initial-memory={lay.min_pages_needed * mem.page_size} is the least wasm-ld accepts; "
-            f"shrink the stack (-Wl,-z,stack-size, if `wasmem stack` shows the deepest path fits) or the static "
-            f"data by {short} bytes first")
-
-
-def _function_label(module: WasmModule, index: int) -> str:
-    try:
-        name = module.names.functions.get(index)
-    except ParseError:
-        name = None
-    return f"function {index} ({name})" if name else f"function {index}"
+# -- what a layout is used for -----------------------------------------------------------------
+def paint_safety(layout, stack_range) -> tuple[bool, str]:
+    """(True, why) when ``stack_range`` is proven to be stack and nothing else, so that painting the free
+    part below the stack pointer cannot change what the program sees; else (False, why not). Proven:
+    a stack-first layout (the stack is everything below the stack pointer's initial value), or a
+    data-first one whose low end is exact (``__stack_low`` or ``__data_end``) — never an estimate that may
+    cover .bss, never a stack range that any data segment overlaps (a pre-initialised snapshot)."""
+    if stack_range is None:
+        return False, "the stack's bounds are not known"
+    low, high = stack_range
+    kind = layout.layout_kind
+    if kind not in ("stack-first", "data-first"):
+        return False, f"the layout is {kind}, so the stack's bounds are not proven"
+    toolchain = layout.toolchain or ""
+    if kind == "data-first" and "__stack_low" not in layout.linker_symbols and "emscripten" in toolchain.lower():
+        return False, ("an Emscripten build's JS glue (up to 2.0) keeps words of its own, such as the sbrk pointer, "
+                       "between __data_end and the stack's real low end, which only the glue knows")
+    if not layout.stack_exact:
+        return False, ("the stack's low end is an estimate (.bss is not in the file and may lie "
+                       "below it)")
+    for seg in layout.segments:
+        if seg.memory == 0 and seg.address is not None and seg.size and seg.address < high \
+                and seg.address + seg.size > low:
+            return False, (f"data segment {seg.index} lies inside the stack range "
+                           f"[{low:#x}, {high:#x})")
+    return True, f"the stack [{low:#x}, {high:#x}) is proven ({layout.stack_reason})"
 
 
 JSON_SCHEMA_VERSION = 1

@@ -6,7 +6,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from ..model.layout import MemoryLayout
+from ..model.layouttypes import MemoryLayout
 from .common import REGION_STYLE, SEVERITY_STYLE, add_row, fmt_addr, fmt_bytes, shown
 
 MAX_SEGMENTS = 8
@@ -59,7 +59,7 @@ class LayoutBar:
     @staticmethod
     def _coarsen(regions, total, width):
         """Too many regions for one cell each: give every cell the kind that covers most of it."""
-        from ..model.layout import Region
+        from ..model.layouttypes import Region
 
         base = regions[0].start
         out: list = []
