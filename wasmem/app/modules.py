@@ -65,7 +65,7 @@ def load_path(path: str | os.PathLike, *, validate: bool = True, memory_base: in
 
         check_structure(module)
     if memory_base is not None:
-        from ..model.layout import check_memory_base
+        from ..model.globalvalues import check_memory_base
 
         why = check_memory_base(module, memory_base)
         if why is not None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from ..errors import ParseError
 from ..parser.module import WasmModule
 from .findings import add_findings
-from .globalvalues import check_memory_base, pic_bases
 from .layouttypes import (
     DataEndFact,
     DeclaredMemory,
@@ -27,11 +26,9 @@ from .layouttypes import (
 from .stackpointer import find_stack_pointer, is_go
 from .staticdata import StaticData, classify_globals, place_segments, static_data
 
-# The public names: analyze and its JSON form, the records docs/python-api.md documents here, and two
-# helpers that wasmem.runtime.linking and wasmem.app.modules still import from here (their home is
-# globalvalues.py; those packages are being rewritten elsewhere: move their imports, then drop them here).
+# The public names: analyze and its JSON form, and the records docs/python-api.md documents here.
 __all__ = ["DEFAULT_MIN_STACK", "DeclaredMemory", "Finding", "MemoryLayout", "Region", "Segment", "StackPointer",
-           "analyze", "check_memory_base", "layout_to_dict", "paint_safety", "pic_bases"]
+           "analyze", "layout_to_dict", "paint_safety"]
 
 DEFAULT_MIN_STACK = 16 * 1024
 MAX_MAP_SEGMENTS = 16

@@ -7,7 +7,7 @@ from __future__ import annotations
 import wasmtime
 
 from ..errors import RunError, UsageError
-from ..model.layout import pic_bases
+from ..model.globalvalues import pic_bases
 from .engine import first_line
 from .hosts import define_host_imports
 from .hosts import wasm_valtype as _valtype
