@@ -5,14 +5,18 @@ import ast
 import pathlib
 
 from wasmem.shell import COMMANDS
-from wasmem.shell.registry import Command
+from wasmem.shell.registry import TOPICS, Command, in_help_order
 
 CORE = pathlib.Path(__file__).resolve().parents[2] / "wasmem" / "shell" / "core.py"
 
 
 def test_every_command_has_a_topic_and_a_precondition():
     topics = {c.topic for c in COMMANDS.values()}
-    assert topics == {"calls", "memory", "state", "watch", "heap", "info", "script", "session"}
+    assert topics == set(TOPICS)
+    # `help` lists them by topic, whatever order Python imported the topics' modules in
+    assert [c.name for c in in_help_order()] == [
+        "call", "bt", "x", "dump", "chase", "str", "p", "alloc", "free", "write", "grow", "snapshot", "restore",
+        "diff", "reset", "watch", "unwatch", "heap", "info", "assert", "view", "help", "quit"]
     assert all(c.needs in ("live", "any") for c in COMMANDS.values())
     assert {n for n, c in COMMANDS.items() if c.runs_code} == {"call", "alloc", "free"}
     assert {n for n, c in COMMANDS.items() if c.takes_format} == {"x"}

@@ -51,6 +51,14 @@ class Command:
 
 
 COMMANDS: dict[str, Command] = {}
+# the topics (commands/) in the order `help` lists them; within a topic, commands keep their definition order
+TOPICS = ("calls", "memory", "state", "watch", "heap", "info", "script", "session")
+
+
+def in_help_order() -> list[Command]:
+    """Every command, by topic (TOPICS), whatever order the topics' modules were imported in."""
+    rank = {t: i for i, t in enumerate(TOPICS)}
+    return sorted(COMMANDS.values(), key=lambda c: rank.get(c.topic, len(TOPICS)))
 
 
 def command(name: str, usage: str, summary: str, details: str = "", args: tuple[str, ...] = (),

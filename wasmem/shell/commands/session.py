@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...errors import UsageError
-from ..registry import ALIASES, COMMANDS, Output, Quit, command
+from ..registry import ALIASES, COMMANDS, Output, Quit, command, in_help_order
 
 
 class SessionCommands:
@@ -33,7 +33,7 @@ class SessionCommands:
             return Output()
         off = "(not in a coredump) "
         self.print(help_table([(c.usage, (off if c.live and self.core is not None else "") + c.summary)
-                               for c in COMMANDS.values()]))
+                               for c in in_help_order()]))
         self.print(message("Values: $1, $2, … and $_ (the last) stand for kept values in any argument. "
                            "Ctrl-D or `quit` leaves.", "dim"))
         return Output()
