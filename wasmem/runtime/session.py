@@ -30,7 +30,7 @@ from .invoke import Invoker
 from .limits import MemoryBudget
 from .linking import Imports
 from .memory import GuestMemory, set_global
-from .observers import CallPathProbe, HeapProbe, WatchProbe
+from .observers import CallPathProbe, HeapProbe, Observer, WatchProbe
 from .observers.stack import StackProbe
 from .output import GuestOutput
 from .prepare import prepare
@@ -324,6 +324,18 @@ class Session(ReadSide):
         with it. Read by a host function the module called (a watch hit, a heap event)."""
         c = self.observer("callpath")
         return c.read(keep) if c is not None else None
+
+    def observer_states(self) -> dict:
+        """What each observer knows now (by name; those with nothing to keep are left out): kept beside a
+        snapshot, given back to ``restore_observers``."""
+        states = {o.name: o.state() for o in self.observers}
+        return {k: v for k, v in states.items() if v is not None}
+
+    def restore_observers(self, states: dict) -> list[str]:
+        """Puts back what ``observer_states`` returned; the names of the observers whose state was not put
+        back (none was kept for them, or it does not fit them)."""
+        keeping = [o for o in self.observers if type(o).state is not Observer.state]  # those that keep a state
+        return [o.name for o in keeping if not o.set_state(states.get(o.name))]
 
     def reinstrument(self, **changes) -> Session:
         """A new session of the same module with the options ``changes`` replaced (e.g. ``watch=`` or

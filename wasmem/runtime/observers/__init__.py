@@ -52,8 +52,10 @@ class Observer:
         """What this observer knows, to keep beside a snapshot (None: nothing to keep)."""
         return None
 
-    def set_state(self, state) -> None:
-        """Puts back what ``state`` returned."""
+    def set_state(self, state) -> bool:
+        """Puts back what ``state`` returned (of this observer or of one like it in a session opened again);
+        False when that state does not fit this observer (it then stays as it is)."""
+        return False
 
 
 class CallPathProbe(Observer):
@@ -173,3 +175,13 @@ class HeapProbe(Observer):
     def end_invoke(self) -> None:
         if self.tracker is not None:
             self.tracker.disarm()
+
+    def state(self):
+        """(the tracker, its blocks, frees, findings and counts)."""
+        return None if self.tracker is None else (self.tracker, self.tracker.state())
+
+    def set_state(self, state) -> bool:
+        if state is None or self.tracker is None or not self.tracker.compatible(state[0]):
+            return False  # another instance's sites numbered differently: its blocks would be misplaced
+        self.tracker.set_state(state[1])
+        return True

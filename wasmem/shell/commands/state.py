@@ -13,14 +13,13 @@ class StateCommands:
         from ...render.shell import message
 
         self._need(words, 1, "snapshot NAME", 1)
-        tr = self.session.heap_tracker
-        self.snapshots[words[0].text] = (self.session.snapshot(), tr.state() if tr is not None else None, tr)
+        self.snapshots[words[0].text] = (self.session.snapshot(), self.session.observer_states())
         self.print(message(f"snapshot {words[0].text!r} saved", "dim"))
         return Output()
 
     def _snap(self, words, usage, whole: bool = False):
-        """The snapshot NAME names: the session's snapshot, or with ``whole`` (snapshot, heap tracker state or
-        None, the tracker it was taken from)."""
+        """The snapshot NAME names: the session's snapshot, or with ``whole`` (snapshot, the observers' states
+        then)."""
         self._need(words, 1, usage, 1)
         snap = self.snapshots.get(words[0].text)
         if snap is None:
@@ -34,15 +33,15 @@ class StateCommands:
     def cmd_restore(self, words):
         from ...render.shell import message
 
-        snap, heap, tracker = self._snap(words, "restore NAME", whole=True)
+        snap, states = self._snap(words, "restore NAME", whole=True)
         self.session.restore(snap)
+        kept = self.session.restore_observers(states)  # the heap tracker's blocks as they were too
         tr = self.session.heap_tracker
         note = ""
-        if tr is not None and heap is not None and tr.compatible(tracker):  # the tracker's blocks as they were too
-            tr.set_state(heap)
-            self.heap_seen = min(self.heap_seen, len(tr.findings))
-        elif tr is not None:
+        if "heap" in kept:
             note = " (the heap tracker was not running on this instance when it was saved: its blocks stay as now)"
+        elif tr is not None:
+            self.heap_seen = min(self.heap_seen, len(tr.findings))
         self.print(message(f"restored {words[0].text!r}{note}", "dim"))
         return Output()
 
