@@ -29,8 +29,11 @@ demo: $(STAMP)
 	$(VENV)/bin/wasmem check samples/memdemo-datafirst.wasm --require-stack-first --min-stack-size 16384 \
 		|| echo "(exit $$?: a failed check, as CI would see it)"
 
+# In parallel (pytest-xdist): one worker per core, each taking the next test when it is free (worksteal);
+# PYTEST_WORKERS=0 runs serially, as plain `python -m pytest` does.
+PYTEST_WORKERS ?= auto
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # Regenerate docs/commands/, the output blocks in README.md and docs/*.md, and docs/img/*.svg from real runs.
 docs: $(STAMP)

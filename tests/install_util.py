@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,3 +55,28 @@ def snapshot_repo(dest: Path) -> str:
     git("add", "-A", cwd=dest)
     git("commit", "-q", "--no-verify", "-m", "snapshot", cwd=dest)
     return git("rev-parse", "HEAD", cwd=dest).strip()
+
+
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], object]):
+    """``build(folder)`` run once in a test session, by whichever process asks first: under pytest-xdist
+    (`make test`) every worker shares the session's temp root, takes a lock there, and the others get the first
+    one's result (a JSON value, paths as strings) instead of building again. A build that fails leaves no
+    result: the next one to ask tries again (and fails the same way)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # .../pytest-N/popen-gwK → .../pytest-N
+    folder = root / f"once-{name}"
+    done = root / f"once-{name}.json"
+    with open(root / f"once-{name}.lock", "w") as lock:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock (only pytest-xdist runs these concurrently)
+            fcntl = None
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return json.loads(done.read_text(encoding="utf-8"))
+        shutil.rmtree(folder, ignore_errors=True)  # what a failed build left
+        folder.mkdir()
+        result = build(folder)
+        done.write_text(json.dumps(result), encoding="utf-8")
+        return json.loads(json.dumps(result))

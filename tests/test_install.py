@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from install_util import find_wheelhouse, offline_env
+from install_util import built_once, find_wheelhouse, offline_env
 
 from wasmem.cli.main import COMMANDS
 
@@ -52,15 +52,20 @@ def wheelhouse() -> Path:
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory, wheelhouse):
     """Builds the sdist from a copy of the tree, then the wheel *from that sdist* (what `python -m build`
-    does), so a file missing from the sdist breaks the wheel too. Returns (sdist, wheel, build log)."""
-    src = tmp_path_factory.mktemp("src") / "wasmem"
-    shutil.copytree(ROOT, src, ignore=lambda d, names: [n for n in names if n in _SKIP_DIRS
-                                                         or n.endswith(".egg-info")])
-    out = tmp_path_factory.mktemp("dist")
-    proc = must(run([sys.executable, "-m", "build", "--outdir", out, src], env=offline_env(wheelhouse)))
-    sdists, wheels = list(out.glob("wasmem-*.tar.gz")), list(out.glob("wasmem-*.whl"))
-    assert len(sdists) == 1 and len(wheels) == 1, sorted(p.name for p in out.iterdir())
-    return sdists[0], wheels[0], proc.stdout + proc.stderr
+    does), so a file missing from the sdist breaks the wheel too. Returns (sdist, wheel, build log). Built
+    once in a session, whichever pytest-xdist worker runs these tests first."""
+    def build(folder: Path):
+        src = folder / "src" / "wasmem"
+        shutil.copytree(ROOT, src, ignore=lambda d, names: [n for n in names if n in _SKIP_DIRS
+                                                             or n.endswith(".egg-info")])
+        out = folder / "dist"
+        proc = must(run([sys.executable, "-m", "build", "--outdir", out, src], env=offline_env(wheelhouse)))
+        sdists, wheels = list(out.glob("wasmem-*.tar.gz")), list(out.glob("wasmem-*.whl"))
+        assert len(sdists) == 1 and len(wheels) == 1, sorted(p.name for p in out.iterdir())
+        return str(sdists[0]), str(wheels[0]), proc.stdout + proc.stderr
+
+    sdist, wheel, log = built_once(tmp_path_factory, "dists", build)
+    return Path(sdist), Path(wheel), log
 
 
 def _venv(base: Path, wheelhouse: Path, target: Path) -> Path:
@@ -75,9 +80,12 @@ def _venv(base: Path, wheelhouse: Path, target: Path) -> Path:
 
 @pytest.fixture(scope="module", params=["wheel", "sdist"])
 def installed(request, tmp_path_factory, dists, wheelhouse):
+    """The venv with the wheel (the sdist) installed: made once in a session, as ``dists``; the tests only run
+    its commands, so pytest-xdist workers share it."""
     sdist, wheel, _ = dists
     target = wheel if request.param == "wheel" else sdist
-    return _venv(tmp_path_factory.mktemp(f"venv-{request.param}"), wheelhouse, target)
+    return Path(built_once(tmp_path_factory, f"venv-{request.param}",
+                           lambda folder: str(_venv(folder / "venv", wheelhouse, target))))
 
 
 @pytest.fixture(scope="module")

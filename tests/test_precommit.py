@@ -2,7 +2,8 @@
 
 pre-commit installs the hook repository (a committed snapshot of this working tree) into a fresh
 virtualenv with pip: offline, from the wheelhouse that `make test`'s set-up builds (skipped without
-one). Both projects share one PRE_COMMIT_HOME, so that environment is built once.
+one). Both projects share one PRE_COMMIT_HOME, so that environment is built once (under pytest-xdist too: the
+snapshot and the home are made once in the session, and pre-commit's own lock serialises the install).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import sample
-from install_util import GIT_ENV, find_wheelhouse, git, offline_env, snapshot_repo
+from install_util import GIT_ENV, built_once, find_wheelhouse, git, offline_env, snapshot_repo
 
 CONFIG = """[tool.wasmem.check]
 modules = ["build/other.wasm"]
@@ -32,9 +33,14 @@ def precommit(tmp_path_factory):
     if wheelhouse is None:
         pytest.skip("no wheelhouse of dependencies (made by `make test`'s set-up, or set WASMEM_WHEELHOUSE): "
                     "pre-commit installs the hook offline from it")
-    hooks = tmp_path_factory.mktemp("hook-repo")
-    sha = snapshot_repo(hooks)
-    home = tmp_path_factory.mktemp("pre-commit-home")
+    def make(folder: Path):
+        hooks, home = folder / "hook-repo", folder / "pre-commit-home"
+        hooks.mkdir()
+        home.mkdir()
+        return str(hooks), snapshot_repo(hooks), str(home)
+
+    hooks, sha, home = built_once(tmp_path_factory, "precommit", make)
+    hooks, home = Path(hooks), Path(home)
     env = offline_env(wheelhouse, PRE_COMMIT_HOME=str(home / "cache"), PRE_COMMIT_COLOR="never",
                       VIRTUALENV_CONFIG_FILE=os.devnull, VIRTUALENV_OVERRIDE_APP_DATA=str(home / "app-data"),
                       VIRTUALENV_NO_PERIODIC_UPDATE="1",

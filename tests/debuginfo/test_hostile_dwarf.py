@@ -1,8 +1,9 @@
 """Hostile DWARF (issue 18, "DWARF is trusted"): crafted modules built here by ``dwarf_gen``, never
 binaries in git. Every command that reads DWARF (`symbols`, `dump`, `chase`, and `call`, which
 reads it for return types) finishes in bounded time without an internal error (exit 3), and says
-why when it does not use the DWARF. Time bounds are loose (a generous factor); the exact numbers
-are measured by running the generators by hand (see ``attribute_bomb``)."""
+why when it does not use the DWARF. Time bounds are loose (a generous factor) and count this process's
+CPU time, not the wall clock, so that a loaded machine does not fail them; the exact numbers are
+measured by running the generators by hand (see ``attribute_bomb``)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,14 @@ from wasmem.debuginfo import dwarf as dwarf_mod
 from wasmem.debuginfo.debugfile import resolve_external_debug_file
 from wasmem.parser import WasmModule
 
-SLOW = 10.0  # seconds: far above what any case takes (well under 2 s each)
+SLOW = 10.0  # CPU seconds: far above what any case takes (well under 2 s each)
 
 
 def run(argv, capsys) -> tuple[int, str, str, float]:
-    t = time.monotonic()
+    t = time.process_time()
     with pytest.raises(SystemExit) as exc:
         main(argv)
-    took = time.monotonic() - t
+    took = time.process_time() - t
     out = capsys.readouterr()
     return exc.value.code, out.out, out.err, took
 
@@ -144,11 +145,11 @@ def test_names_of_shared_function_types_are_spelled_once():
     variables of distinct pointer types to it take well under a second, not hours."""
     from wasmem.debuginfo.typesys import MAX_TYPE_NAME
 
-    t0 = time.monotonic()
+    t0 = time.process_time()
     t = table(gen.name_amplifier(n=5000))
     names = {s.type_name for s in t.data_symbols if s.name.startswith("fp")}
     assert len(names) == 1 and len(names.pop()) <= MAX_TYPE_NAME
-    assert time.monotonic() - t0 < SLOW
+    assert time.process_time() - t0 < SLOW
 
 
 def test_value_trees_are_bounded():
@@ -170,19 +171,39 @@ def test_value_trees_are_bounded():
     assert count(v) <= MAX_VALUE_NODES
 
 
-def test_the_time_limit_applies(monkeypatch):
-    monkeypatch.setattr(dwarf_mod, "DWARF_TIME_LIMIT", 0.0)
+def test_the_decode_budget_applies_and_is_named(monkeypatch):
+    monkeypatch.setattr(dwarf_mod, "MAX_DWARF_DECODES", 100)
     t = load_symbols(WasmModule.from_file(data_path("globals-dwarf4.wasm")))
-    assert not t.has_dwarf and "reading it takes more than 0 s" in t.dwarf_error
+    assert not t.has_dwarf and "more than 100 attribute decodes" in t.dwarf_error
+    assert t.dwarf_note == f"DWARF not used: {t.dwarf_error}"
 
 
 def test_the_line_table_has_its_own_budget(monkeypatch):
     t = load_symbols(WasmModule.from_file(data_path("globals-dwarf4.wasm")))
-    assert t.has_dwarf
+    assert t.has_dwarf and t.dwarf_note is None
     add = t.find_symbol("add")
     monkeypatch.setattr(dwarf_mod, "MAX_DWARF_READ", 10)
     assert t.location_of(add.address + 3) is None
     assert "bytes of strings and tables read" in t.debug_info.line_error
+    assert t.dwarf_note == f"no file:line from DWARF: {t.debug_info.line_error}"
+    assert t.find_symbol("add").type is not None  # the names and types stay
+
+
+def test_no_limit_counts_time(monkeypatch):
+    """A machine 1,000 times slower (every clock reading an hour after the last) reads the same DWARF
+    whole, with the same file:line: the budgets count work, and nothing is cut by the time it took."""
+    m = WasmModule.from_file(data_path("globals-dwarf4.wasm"))
+    fast = load_symbols(m)
+    want = [(s.name, s.address, s.type_name, s.file, s.line) for s in fast.data_symbols]
+    add = fast.find_symbol("add")
+    where = fast.location_of(add.address + 3)
+    assert where is not None and fast.dwarf_note is None
+    clock = iter(range(0, 10**9, 3600))
+    for name in ("monotonic", "perf_counter", "time", "process_time"):
+        monkeypatch.setattr(time, name, lambda: float(next(clock)))
+    slow = load_symbols(WasmModule.from_file(data_path("globals-dwarf4.wasm")))
+    assert slow.has_dwarf and [(s.name, s.address, s.type_name, s.file, s.line) for s in slow.data_symbols] == want
+    assert slow.location_of(add.address + 3) == where and slow.dwarf_note is None
 
 
 def test_the_attribute_budget_is_linear_in_the_input():
@@ -190,10 +211,10 @@ def test_the_attribute_budget_is_linear_in_the_input():
     one after proportionally more work (both in well under a second or two)."""
     times = {}
     for size in (31_000, 400_000):
-        t0 = time.monotonic()
+        t0 = time.process_time()
         t = table(gen.attribute_bomb(size, 256))
         assert "attribute decodes" in t.source
-        times[size] = time.monotonic() - t0
+        times[size] = time.process_time() - t0
     assert times[400_000] < SLOW
 
 
@@ -263,7 +284,8 @@ def test_debug_file_option(tmp_path, debug_copy, capsys):
     app = with_ref(tmp_path, "/etc/passwd")
     code, out, err, _ = run(["symbols", app, "--debug-file", str(dbg)], capsys)
     assert code == 0, err
-    assert f"symbols from dwarf (external {dbg})" in " ".join(out.split()) and "cfg" in out
+    # the path wraps where the terminal width falls in it (anywhere: it depends on the temp folder's name)
+    assert f"symbolsfromdwarf(external{dbg})" in "".join(out.split()) and "cfg" in out
     code, out, err, _ = run(["symbols", app, "--debug-file", str(tmp_path / "missing.wasm")], capsys)
     assert code == 2 and f"--debug-file {tmp_path / 'missing.wasm'}: no such file" in err
     code, out, err, _ = run(["symbols", app, "--debug-file", app], capsys)

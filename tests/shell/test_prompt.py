@@ -51,25 +51,43 @@ def test_completion_candidates(shell):
     assert complete(shell, 'write 0 "open') == []
 
 
-def _feed(inp, keys, pause=0.3):
-    for k in keys:
-        time.sleep(pause)
-        inp.send_text(k)
+WAIT = 90.0  # seconds: generous, for a loaded machine; every wait polls and ends as soon as its output shows
+
+
+def _feed(inp, steps, sessions):
+    """Sends each step's keys; after a Tab, waits until the prompt's line reads what the completion makes of it
+    (completion runs as a task of the prompt's loop: a key sent before it has run would overtake it)."""
+    for keys, want in steps:
+        inp.send_text(keys)
+        end = time.monotonic() + WAIT
+        while want is not None and not (sessions and sessions[-1].default_buffer.text == want):
+            if time.monotonic() > end:
+                return  # the test's assertions then say what is missing
+            time.sleep(0.01)
 
 
 def test_the_prompt_completes_with_tab_and_keeps_history(shell, tmp_path, monkeypatch):
+    import prompt_toolkit
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
     from wasmem.shell.repl import interact
 
+    sessions = []
+
+    class Watched(prompt_toolkit.PromptSession):  # the session interact() makes, for the feeder to watch
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            sessions.append(self)
+
+    monkeypatch.setattr(prompt_toolkit, "PromptSession", Watched)
     hist = tmp_path / "history"
     monkeypatch.setenv("WASMEM_HISTORY", str(hist))
     with create_pipe_input() as inp:
-        # completion runs as a task of the prompt's loop: give it time before the next key
-        keys = ["p config.meta.sc\t", "\r", "call process_str\t", " $1\r",  # an error: printed, the prompt goes on
-                "info s\t", "p\r", "quit\r"]
-        feeder = threading.Thread(target=_feed, args=(inp, keys), daemon=True)
+        steps = [("p config.meta.sc\t", "p config.meta.scale"), ("\r", None),
+                 ("call process_str\t", "call process_string"), (" $1\r", None),  # an error: printed, the prompt goes on
+                 ("info s\t", None), ("p\r", None), ("quit\r", None)]  # several topics: Tab adds nothing
+        feeder = threading.Thread(target=_feed, args=(inp, steps, sessions), daemon=True)
         feeder.start()
         assert interact(shell, input=inp, output=DummyOutput()) == 0
         feeder.join()
@@ -124,7 +142,11 @@ class Terminal:
         os.close(slave)
         self.seen = b""
 
-    def read_until(self, token: bytes, timeout: float = 30.0, after: int = 0) -> None:
+    def mark(self) -> int:
+        """Where the output read so far ends: ``read_until(…, after=t.mark())`` waits for output still to come."""
+        return len(self.seen)
+
+    def read_until(self, token: bytes, timeout: float = WAIT, after: int = 0) -> None:
         """Reads until ``token`` shows in the output (from offset ``after`` on)."""
         end = time.monotonic() + timeout
         while token not in self.seen[after:]:
@@ -141,7 +163,7 @@ class Terminal:
                 self.seen += chunk
         assert token in self.seen[after:], self.seen[-3000:]
 
-    def wait_cooked(self, timeout: float = 20.0) -> None:
+    def wait_cooked(self, timeout: float = WAIT) -> None:
         import termios
 
         end = time.monotonic() + timeout
@@ -155,7 +177,7 @@ class Terminal:
 
     def close(self) -> int | None:
         try:
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=WAIT)
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
@@ -229,10 +251,13 @@ def test_completion_in_a_pseudo_terminal(tmp_path):
     t = Terminal(tmp_path, sample("memdemo-debug.wasm"))
     try:
         t.read_until(b"(wasmem)")
+        mark = t.mark()  # (a slow start-up's progress line says "cached next time")
         t.send(b"p node_a->ne\t")
-        t.read_until(b"next")
+        # the completion's "xt" drawn after the typed text (a redraw of the whole line, or those two letters
+        # alone when the typed text was drawn first): only then may Enter follow, or it overtakes the completion
+        t.read_until(b"xt", after=mark)
         t.send(b"\r")
-        t.read_until(b"<node_b>")
+        t.read_until(b"<node_b>", after=mark)
         t.send(b"quit\r")
     finally:
         assert t.close() == 0

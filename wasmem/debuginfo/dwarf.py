@@ -10,10 +10,12 @@ DWARF comes from the module, so it is read defensively:
 - DIEs are read once, in order, with ``CompileUnit.iter_DIEs``; children and references are
   resolved through our own index (a reference to anything but the start of a DIE is dropped), so
   pyelftools never follows ``DW_AT_sibling`` or parses a DIE at an arbitrary offset;
-- the work is budgeted (``DwarfBudget``): attribute decodes, bytes read out of line (strings,
-  line tables, address tables) and wall-clock time. Past a limit, reading stops with a
+- the work is budgeted (``DwarfBudget``): attribute decodes and bytes read out of line (strings,
+  line tables, address tables). The budgets count work, never time, so the same module reads the
+  same on an idle machine and on a loaded one. Past a limit, reading stops with a
   ``DwarfLimitExceeded`` (a ParseError): the symbol table then falls back to the name section and
-  says why, exactly as for damaged DWARF.
+  says why, exactly as for damaged DWARF (``SymbolTable.dwarf_note``); a line table over its own
+  budget leaves the names and types and says why in ``DebugInfo.line_error``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import bisect
 import io
 import posixpath
 import re
-import time
 from functools import cached_property
 
 from elftools.common.exceptions import ELFError
@@ -66,7 +67,6 @@ DWARF_DECODES_PER_BYTE = 1  # ... plus this many per byte of .debug_info and .de
 MAX_DWARF_DECODES = 2_000_000  # ... and never more than this in total
 ABBREV_SPEC_WEIGHT = 4  # decodes charged per abbreviation attribute specification parsed
 MAX_DWARF_READ = 64 * 1024 * 1024  # bytes read out of line: strings, line programs, address tables
-DWARF_TIME_LIMIT = 10.0  # seconds of DWARF reading (one budget for the DIEs, one for the line table)
 MAX_SCOPE_NAMES = 64  # nested namespace names kept in a qualified name (deeper ones show as …)
 MAX_LEB_BYTES = 16384  # a run of this many bytes >= 0x80 would be a LEB128 pyelftools decodes in quadratic time
 
@@ -76,18 +76,19 @@ class DwarfLimitExceeded(ParseError):
 
 
 class DwarfBudget:
-    """Counts the work of reading one module's DWARF and stops it at a limit or a deadline.
+    """Counts the work of reading one module's DWARF and stops it at a limit (one budget for the DIEs,
+    one for the line table). Work, not time: the decodes grow with the input (see above) and every
+    line-table row costs at least the one byte read for its opcode, so both passes are linear in the
+    input and cut, when they are, at the same place on any machine under any load.
 
     pyelftools wraps what a stream raises into its own errors, so the first limit reached is also
     kept in ``tripped``: whoever catches an error re-raises it with ``recheck()``."""
 
-    def __init__(self, decodes: int | None = None, read: int | None = None, seconds: float | None = None):
+    def __init__(self, decodes: int | None = None, read: int | None = None):
         self.decode_limit = MAX_DWARF_DECODES if decodes is None else decodes
         self.read_limit = MAX_DWARF_READ if read is None else read
-        self.seconds = DWARF_TIME_LIMIT if seconds is None else seconds
         self.decodes = 0
         self.bytes_read = 0
-        self.deadline = time.monotonic() + self.seconds
         self.tripped: DwarfLimitExceeded | None = None
 
     @classmethod
@@ -105,10 +106,6 @@ class DwarfBudget:
         if self.tripped is not None:
             raise self.tripped
 
-    def check_time(self) -> None:
-        if time.monotonic() > self.deadline:
-            self._trip(f"DWARF over budget: reading it takes more than {self.seconds:g} s")
-
     def afford(self, n: int) -> None:
         """Raise unless ``n`` more decodes fit."""
         if self.decodes + n > self.decode_limit:
@@ -119,13 +116,11 @@ class DwarfBudget:
     def charge(self, n: int) -> None:
         self.afford(n)
         self.decodes += n
-        self.check_time()
 
     def read(self, n: int) -> None:
         self.bytes_read += n
         if self.bytes_read > self.read_limit:
             self._trip(f"DWARF over budget: more than {self.read_limit:,} bytes of strings and tables read")
-        self.check_time()
 
 
 class DwarfMeter:
@@ -1036,7 +1031,6 @@ class DebugInfo:
                     seq += 1
                     continue
                 current.append((st.address, seq, (files.get(st.file), st.line)))
-            budget.check_time()
         rows.sort(key=lambda r: (r[0], r[1]))
         return [r[0] for r in rows], [r[2] for r in rows]
 

@@ -126,6 +126,19 @@ class SymbolTable:
         return self.debug_info is not None
 
     @property
+    def dwarf_note(self) -> str | None:
+        """One line for a command's notes naming what the reading so far could not use: the whole DWARF
+        (damaged, or over its work budget: names and types then come from the name section, no file:line)
+        or the line table (over its own budget: names and types, no file:line); None when nothing was cut.
+        It reads nothing itself: ask after the command's own look-ups."""
+        if self.dwarf_error:
+            return f"DWARF not used: {self.dwarf_error}"
+        d = self._debug
+        if d is not None and d.line_error:
+            return f"no file:line from DWARF: {d.line_error}"
+        return None
+
+    @property
     def source(self) -> str:
         """Where the names come from: dwarf, dwarf (external FILE), name section, exports or none."""
         d = self.debug_info

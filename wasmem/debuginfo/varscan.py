@@ -12,18 +12,20 @@ enums and array dimensions followed; a type loop or more than MAX_TYPE_DEPTH lev
 so that `inspect` and `symbols` agree; tests compare the two on every DWARF fixture.
 
 Bounded: the work is linear in the section (every entry costs at least its one-byte abbreviation code;
-each type is sized once; a name follows at most 8 specification/origin links) and a deadline stops it.
-Damaged DWARF raises ParseError; a deadline passed raises VariableScanTimeout.
+each type is sized once; a name follows at most 8 specification/origin links) and a budget of entries
+walked stops it: work counted, not time, so a module scans the same on a loaded machine. Damaged DWARF
+raises ParseError; a scan over its budget raises VariableScanOverBudget.
 """
 
 from __future__ import annotations
 
 import bisect
-import time
 
 from ..errors import ParseError
 
-SCAN_TIME_LIMIT = 5.0  # seconds
+# entries walked (each unit's top entry included) before the scan stops: some 35 MB of .debug_info (about
+# 9 bytes an entry), about 4 s of work; far above what the tests' and benchmarks' modules have (yosys: 2 MB)
+MAX_SCAN_ENTRIES = 4_000_000
 MAX_TYPE_DEPTH = 64  # as wasmem.debuginfo.typesys.MAX_TYPE_DEPTH (the full reading's limit)
 MAX_SCOPE_NAMES = 64  # as wasmem.debuginfo.dwarf.MAX_SCOPE_NAMES
 MAX_ORIGIN_LINKS = 8
@@ -75,8 +77,11 @@ def _useful(specs: list) -> tuple:
     return tuple(keep)
 
 
-class VariableScanTimeout(ParseError):
-    """The scan did not finish within its deadline."""
+class VariableScanOverBudget(ParseError):
+    """The scan would walk more entries than its budget allows."""
+
+
+VariableScanTimeout = VariableScanOverBudget  # its earlier name (wasmem/debuginfo/layout.py catches it)
 
 
 def _malformed(what: str) -> ParseError:
@@ -111,8 +116,7 @@ class _Abbrev:
 class VariableScan:
     """One module's .debug_* sections; ``variables()`` does the scan."""
 
-    def __init__(self, sections: dict[str, bytes], global_value=None, seconds: float | None = None):
-        seconds = SCAN_TIME_LIMIT if seconds is None else seconds
+    def __init__(self, sections: dict[str, bytes], global_value=None, entries: int | None = None):
         self.info = sections.get(".debug_info", b"")
         self.abbrev = sections.get(".debug_abbrev", b"")
         self.str = sections.get(".debug_str", b"")
@@ -120,8 +124,8 @@ class VariableScan:
         self.addr = sections.get(".debug_addr", b"")
         self.str_offsets = sections.get(".debug_str_offsets", b"")
         self.global_value = global_value or (lambda index: None)
-        self.deadline = time.monotonic() + seconds
-        self.seconds = seconds
+        self.entry_limit = MAX_SCAN_ENTRIES if entries is None else entries
+        self.entries = 0  # walked so far
         self._abbrev_tables: dict[int, dict[int, _Abbrev]] = {}
         self._units: list[_Unit] = []
         self._unit_starts: list[int] = []
@@ -129,9 +133,9 @@ class VariableScan:
         self._sizing: set[int] = set()  # type DIEs being sized (a loop → unknown)
 
     # -- primitives ----------------------------------------------------------------------------
-    def _check_time(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise VariableScanTimeout(f"reading the DWARF variables takes more than {self.seconds:g} s", None)
+    def _over_budget(self) -> VariableScanOverBudget:
+        return VariableScanOverBudget(f"the DWARF variables scan is over its budget of {self.entry_limit:,} "
+                                      "entries", None)
 
     @staticmethod
     def _uleb(buf, pos: int, end: int) -> tuple[int, int]:
@@ -582,7 +586,9 @@ class VariableScan:
         self._read_units()
         out: list[tuple[str, int, int | None]] = []
         for unit in self._units:
-            self._check_time()
+            self.entries += 1  # the unit's top entry
+            if self.entries > self.entry_limit:
+                raise self._over_budget()
             self._walk_unit(unit, out)
         out.sort(key=lambda v: (v[1], v[0]))
         return out
@@ -610,13 +616,14 @@ class VariableScan:
         stack: list[tuple[bool, tuple, str | None]] = [(True, (), None)]
         abbrevs = unit.abbrevs
         count = 0
+        left = self.entry_limit - self.entries
         skip_frame = (False, (), None)
         while stack:
             if pos >= end:
                 raise _malformed(f"unit at .debug_info+{unit.offset:#x} ends inside an entry's children")
             count += 1
-            if not count & 0xFFF:
-                self._check_time()
+            if count > left:
+                raise self._over_budget()
             code = buf[pos]
             if code < 0x80:
                 pos += 1
@@ -656,6 +663,7 @@ class VariableScan:
                 pos = self._skip_attrs(ab, pos, unit)
             if ab.children:
                 stack.append(frame)
+        self.entries += count
 
     _VARIABLE_ATTRS = frozenset((_AT_LOCATION, _AT_NAME, _AT_TYPE, _AT_DECLARATION, _AT_SPECIFICATION,
                                  _AT_ABSTRACT_ORIGIN))
@@ -707,10 +715,10 @@ class VariableScan:
         return pos
 
 
-def scan_variables(module, global_value=None, seconds: float | None = None) -> list[tuple[str, int, int | None]]:
+def scan_variables(module, global_value=None, entries: int | None = None) -> list[tuple[str, int, int | None]]:
     """(name, address, size) of every static variable the module's DWARF places in memory, sorted by
     address: the variables ``DebugInfo.variables`` lists, found in a fraction of its time. Raises
-    ParseError for damaged DWARF, VariableScanTimeout past ``seconds``."""
+    ParseError for damaged DWARF, VariableScanOverBudget past ``entries`` (default MAX_SCAN_ENTRIES)."""
     wanted = (".debug_info", ".debug_abbrev", ".debug_str", ".debug_line_str", ".debug_addr", ".debug_str_offsets")
     sections = {}
     for s in module.debug_sections:
@@ -718,4 +726,4 @@ def scan_variables(module, global_value=None, seconds: float | None = None) -> l
             sections[s.name] = bytes(module.data[s.start:s.end])
     if ".debug_info" not in sections:
         return []
-    return VariableScan(sections, global_value, seconds).variables()
+    return VariableScan(sections, global_value, entries).variables()
