@@ -399,3 +399,21 @@ def test_the_checks_see_lazy_imports_and_private_names(tmp_path):
     assert [(u.what, u.where) for u in private_uses(root)] == [
         ("f._h", "wasmem/model/c.py:5"), ("wasmem.parser.reader._uleb", "wasmem/parser/code.py:1"),
         ("reader._uleb", "wasmem/parser/code.py:5"), ("x._y", "wasmem/parser/code.py:5")]
+
+
+# -- file size ------------------------------------------------------------------------------------------
+MAX_LINES = 800
+
+
+def test_no_file_is_over_800_lines_unless_its_docstring_says_why():
+    """A file past MAX_LINES says so in its docstring (the words "over 800 lines" and the reason)."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        n = text.count("\n")
+        if n <= MAX_LINES:
+            continue
+        doc = ast.get_docstring(ast.parse(text)) or ""
+        if "over 800 lines" not in " ".join(doc.split()):
+            long.append(f"{path.relative_to(PACKAGE.parent)}: {n} lines, and its docstring does not say why")
+    assert not long, "\n".join(long)

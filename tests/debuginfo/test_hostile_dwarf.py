@@ -17,7 +17,7 @@ from debuginfo_util import data_path
 
 from wasmem.cli.main import main
 from wasmem.debuginfo import StaticMemory, format_value, load_symbols
-from wasmem.debuginfo import dwarf as dwarf_mod
+from wasmem.debuginfo import dwarfread as dwarf_mod
 from wasmem.debuginfo.debugfile import resolve_external_debug_file
 from wasmem.parser import WasmModule
 

@@ -1,4 +1,5 @@
-"""DWARF in wasm through pyelftools: a ``DWARFInfo`` over the module's ``.debug_*`` custom sections.
+"""DWARF in wasm through pyelftools: the index of a module's DIEs, its variables, functions and types, and its
+line table (the reading itself, defensive and budgeted, is dwarfread.py's).
 
 Imported lazily (``wasmem.debuginfo.load_debug_info``) so that ``import wasmem`` never pulls in
 pyelftools. Code addresses in DWARF are offsets from the start of the code section's payload.
@@ -10,27 +11,40 @@ DWARF comes from the module, so it is read defensively:
 - DIEs are read once, in order, with ``CompileUnit.iter_DIEs``; children and references are
   resolved through our own index (a reference to anything but the start of a DIE is dropped), so
   pyelftools never follows ``DW_AT_sibling`` or parses a DIE at an arbitrary offset;
-- the work is budgeted (``DwarfBudget``): attribute decodes and bytes read out of line (strings,
-  line tables, address tables). The budgets count work, never time, so the same module reads the
-  same on an idle machine and on a loaded one. Past a limit, reading stops with a
+- the work is budgeted (``dwarfread.DwarfBudget``): attribute decodes and bytes read out of line
+  (strings, line tables, address tables). The budgets count work, never time, so the same module reads
+  the same on an idle machine and on a loaded one. Past a limit, reading stops with a
   ``DwarfLimitExceeded`` (a ParseError): the symbol table then falls back to the name section and
   says why, exactly as for damaged DWARF (``SymbolTable.dwarf_note``); a line table over its own
   budget leaves the names and types and says why in ``DebugInfo.line_error``.
+
+This file is over 800 lines, on purpose for now: ``DebugInfo``'s index (DIEs by offset, their children, the
+per-unit file tables) is private state that the variable walk, the type builder and the line queries all
+read directly; splitting them means making that index an interface first. That is the lazy, per-unit index
+of the next work on big modules (load a function's or a variable's unit, not every DIE), where the split
+belongs.
 """
 
 from __future__ import annotations
 
 import bisect
-import io
 import posixpath
-import re
 from functools import cached_property
 
 from elftools.common.exceptions import ELFError
 from elftools.dwarf.dwarf_expr import DWARFExprParser
-from elftools.dwarf.dwarfinfo import DebugSectionDescriptor, DwarfConfig, DWARFInfo
+from elftools.dwarf.dwarfinfo import DWARFInfo
 
 from ..errors import ParseError
+from .dwarfread import (
+    ABBREV_SPEC_WEIGHT,
+    DwarfBudget,
+    DwarfLimitExceeded,
+    DwarfMeter,
+    check_leb_runs,
+    check_line_header,
+    scan_abbrev_table,
+)
 from .records import FUNCTION, VARIABLE, Symbol
 from .typesys import (
     CYCLE_LABEL,
@@ -55,125 +69,8 @@ from .typesys import (
 
 TOMBSTONES = (0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFFFFFFFFFF, 0xFFFFFFFFFFFFFFFE)
 
-# -- limits on reading untrusted DWARF ------------------------------------------------------------
-# One "decode" is one DIE, one attribute of a DIE, or one attribute specification of an
-# abbreviation table (weighted: pyelftools parses those about four times slower). The allowance
-# grows with the input, so that the cost is linear in it: a well-formed DWARF 4/5 unit decodes
-# about 0.5 per byte of .debug_info; an abbreviation of zero-size attributes (DW_FORM_flag_present)
-# used by many one-byte entries is what the per-byte allowance stops.
-MAX_ABBREV_ATTRIBUTES = 256  # attribute specifications in one abbreviation; more is malformed
-DWARF_DECODES_BASE = 50_000  # decodes allowed to any module ...
-DWARF_DECODES_PER_BYTE = 1  # ... plus this many per byte of .debug_info and .debug_abbrev ...
-MAX_DWARF_DECODES = 2_000_000  # ... and never more than this in total
-ABBREV_SPEC_WEIGHT = 4  # decodes charged per abbreviation attribute specification parsed
-MAX_DWARF_READ = 64 * 1024 * 1024  # bytes read out of line: strings, line programs, address tables
 MAX_SCOPE_NAMES = 64  # nested namespace names kept in a qualified name (deeper ones show as …)
-MAX_LEB_BYTES = 16384  # a run of this many bytes >= 0x80 would be a LEB128 pyelftools decodes in quadratic time
 
-
-class DwarfLimitExceeded(ParseError):
-    """Reading the DWARF would cost more than the budget allows (see the limits above)."""
-
-
-class DwarfBudget:
-    """Counts the work of reading one module's DWARF and stops it at a limit (one budget for the DIEs,
-    one for the line table). Work, not time: the decodes grow with the input (see above) and every
-    line-table row costs at least the one byte read for its opcode, so both passes are linear in the
-    input and cut, when they are, at the same place on any machine under any load.
-
-    pyelftools wraps what a stream raises into its own errors, so the first limit reached is also
-    kept in ``tripped``: whoever catches an error re-raises it with ``recheck()``."""
-
-    def __init__(self, decodes: int | None = None, read: int | None = None):
-        self.decode_limit = MAX_DWARF_DECODES if decodes is None else decodes
-        self.read_limit = MAX_DWARF_READ if read is None else read
-        self.decodes = 0
-        self.bytes_read = 0
-        self.tripped: DwarfLimitExceeded | None = None
-
-    @classmethod
-    def for_sizes(cls, nbytes: int) -> DwarfBudget:
-        """The budget for DWARF whose .debug_info + .debug_abbrev hold ``nbytes`` bytes."""
-        return cls(decodes=min(MAX_DWARF_DECODES, DWARF_DECODES_BASE + DWARF_DECODES_PER_BYTE * nbytes))
-
-    def _trip(self, message: str):
-        if self.tripped is None:
-            self.tripped = DwarfLimitExceeded(message, None)
-        raise self.tripped
-
-    def recheck(self) -> None:
-        """Raise the limit reached, if one was (an error pyelftools raised may be hiding it)."""
-        if self.tripped is not None:
-            raise self.tripped
-
-    def afford(self, n: int) -> None:
-        """Raise unless ``n`` more decodes fit."""
-        if self.decodes + n > self.decode_limit:
-            self._trip(f"DWARF over budget: more than {self.decode_limit:,} attribute decodes "
-                       f"({DWARF_DECODES_BASE:,} + {DWARF_DECODES_PER_BYTE} per byte of "
-                       f".debug_info/.debug_abbrev, at most {MAX_DWARF_DECODES:,})")
-
-    def charge(self, n: int) -> None:
-        self.afford(n)
-        self.decodes += n
-
-    def read(self, n: int) -> None:
-        self.bytes_read += n
-        if self.bytes_read > self.read_limit:
-            self._trip(f"DWARF over budget: more than {self.read_limit:,} bytes of strings and tables read")
-
-
-class DwarfMeter:
-    """The budget the counting streams charge (swapped between the DIE pass and the line table)."""
-
-    def __init__(self):
-        self.budget: DwarfBudget | None = None
-
-    def recheck(self) -> None:
-        if self.budget is not None:
-            self.budget.recheck()
-
-
-class _CountingStream(io.BytesIO):
-    """A section stream that charges every read to the current budget."""
-
-    def __init__(self, data: bytes, meter: DwarfMeter):
-        super().__init__(data)
-        self._meter = meter
-
-    def read(self, n: int | None = -1) -> bytes:
-        b = super().read(n)
-        budget = self._meter.budget
-        if budget is not None:
-            budget.read(len(b) + 1)  # + 1: a read of nothing still costs a call
-        return b
-
-
-# sections read only through the DIE pass (budgeted by decodes, not bytes)
-_DECODED = {".debug_info", ".debug_abbrev"}
-
-# DWARFInfo keyword → custom section name
-_SECTIONS = {
-    "debug_info_sec": ".debug_info",
-    "debug_aranges_sec": ".debug_aranges",
-    "debug_abbrev_sec": ".debug_abbrev",
-    "debug_frame_sec": ".debug_frame",
-    "eh_frame_sec": None,
-    "debug_str_sec": ".debug_str",
-    "debug_loc_sec": ".debug_loc",
-    "debug_ranges_sec": ".debug_ranges",
-    "debug_line_sec": ".debug_line",
-    "debug_pubtypes_sec": ".debug_pubtypes",
-    "debug_pubnames_sec": ".debug_pubnames",
-    "debug_addr_sec": ".debug_addr",
-    "debug_str_offsets_sec": ".debug_str_offsets",
-    "debug_line_str_sec": ".debug_line_str",
-    "debug_loclists_sec": ".debug_loclists",
-    "debug_rnglists_sec": ".debug_rnglists",
-    "debug_sup_sec": None,
-    "gnu_debugaltlink_sec": None,
-    "debug_types_sec": ".debug_types",
-}
 
 _ENCODINGS = {
     0x1: "address", 0x2: "boolean", 0x3: "complex_float", 0x4: "float", 0x5: "signed",
@@ -192,25 +89,6 @@ _AGGREGATES = {"DW_TAG_structure_type": "struct", "DW_TAG_union_type": "union", 
 _NAMED_TYPE_TAGS = (set(_AGGREGATES) | {"DW_TAG_enumeration_type", "DW_TAG_typedef", "DW_TAG_base_type"})
 _SCOPES = {"DW_TAG_namespace", "DW_TAG_module"}
 _LOCAL_REFS = {"DW_FORM_ref1", "DW_FORM_ref2", "DW_FORM_ref4", "DW_FORM_ref8", "DW_FORM_ref_udata"}
-
-
-def build_dwarfinfo(module, meter: DwarfMeter | None = None) -> DWARFInfo | None:
-    """A DWARFInfo over ``module``'s .debug_* custom sections, or None without .debug_info. With a
-    ``meter``, reads of the sections other than .debug_info/.debug_abbrev are charged to its budget."""
-    secs = {s.name: s for s in module.debug_sections}
-    if ".debug_info" not in secs:
-        return None
-    kwargs = {}
-    for kw, name in _SECTIONS.items():
-        h = secs.get(name) if name else None
-        if h is None:
-            kwargs[kw] = None
-            continue
-        data = bytes(module.data[h.start:h.end])
-        stream = io.BytesIO(data) if meter is None or name in _DECODED else _CountingStream(data, meter)
-        kwargs[kw] = DebugSectionDescriptor(stream, name, h.start, h.size, 0)
-    config = DwarfConfig(little_endian=True, machine_arch="wasm32", default_address_size=4)
-    return DWARFInfo(config=config, **kwargs)
 
 
 def _s(v) -> str:
@@ -239,139 +117,6 @@ def _int(v) -> int | None:
     """``v`` when it is an int that fits in 64 bits (signed or not), else None: a ULEB128 can hold
     any number, and a 5,000-digit one cannot even be printed (Python refuses to)."""
     return v if isinstance(v, int) and not isinstance(v, bool) and -_HUGE < v < _HUGE else None
-
-
-# -- raw scans that guard pyelftools against inputs it would loop on -----------------------------
-def _uleb(buf, pos: int, end: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= end:
-            raise ParseError("malformed DWARF (a LEB128 number runs past the end of its section)", None)
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-
-
-def _scan_abbrev_table(buf, offset: int) -> tuple[dict[int, int], int]:
-    """({abbreviation code: attribute count}, attribute specifications) of the abbreviation table at
-    ``offset``; an abbreviation with more than MAX_ABBREV_ATTRIBUTES attributes is malformed."""
-    end = len(buf)
-    pos = offset
-    counts: dict[int, int] = {}
-    total = 0
-    while True:
-        code, pos = _uleb(buf, pos, end)
-        if code == 0:
-            return counts, total
-        _tag, pos = _uleb(buf, pos, end)
-        pos += 1  # children flag
-        n = 0
-        while True:
-            attr, pos = _uleb(buf, pos, end)
-            form, pos = _uleb(buf, pos, end)
-            if attr == 0 and form == 0:
-                break
-            if form == 0x21:  # DW_FORM_implicit_const: its value follows (SLEB128)
-                _v, pos = _uleb(buf, pos, end)
-            n += 1
-            if n > MAX_ABBREV_ATTRIBUTES:
-                raise ParseError(f"malformed DWARF (an abbreviation at .debug_abbrev+{offset:#x} has more than "
-                                 f"{MAX_ABBREV_ATTRIBUTES} attributes)", None)
-        counts[code] = n
-        total += n + 1
-
-
-_LONG_LEB = re.compile(rb"[\x80-\xff]{%d}" % MAX_LEB_BYTES)
-
-
-def _check_leb_runs(buf, name: str) -> None:
-    """Refuse a section with a run of MAX_LEB_BYTES continuation bytes: read as a LEB128 number,
-    pyelftools would take seconds (the time grows with the square of its length)."""
-    m = _LONG_LEB.search(buf)
-    if m is not None:
-        raise ParseError(f"malformed DWARF ({name}+{m.start():#x} starts a run of more than {MAX_LEB_BYTES} "
-                         "bytes >= 0x80: an absurd LEB128 number)", None)
-
-
-# DW_FORM code → size in a DWARF 5 line table header entry: an int, "off" (offset size), "uleb",
-# "str" (NUL-terminated), ("block", length size) — enough to find where the file formats start
-_LINE_FORMS: dict[int, object] = {
-    0x01: "addr", 0x05: 2, 0x06: 4, 0x07: 8, 0x08: "str", 0x09: ("block", "uleb"), 0x0A: ("block", 1),
-    0x03: ("block", 2), 0x04: ("block", 4), 0x0B: 1, 0x0C: 1, 0x0D: "uleb", 0x0E: "off", 0x0F: "uleb",
-    0x17: "off", 0x19: 0, 0x1A: "uleb", 0x1D: "off", 0x1E: 16, 0x1F: "off", 0x21: 0, 0x25: 1, 0x26: 2,
-    0x27: 3, 0x28: 4,
-}
-
-
-def _check_line_header(buf, offset: int) -> None:
-    """Refuse a DWARF 5 line table header that lists entries with no content (an empty entry
-    format, or only zero-size forms) more times than the section has bytes: pyelftools would build
-    them all without reading anything. Other headers read at least a byte per entry."""
-    end = len(buf)
-    if offset + 4 > end:
-        return  # pyelftools reports it
-    pos = offset
-    length = int.from_bytes(buf[pos:pos + 4], "little")
-    pos += 4
-    offsize = 4
-    if length == 0xFFFFFFFF:
-        offsize, pos = 8, pos + 8
-    if pos + 2 > end or int.from_bytes(buf[pos:pos + 2], "little") < 5:
-        return
-    pos += 2 + 2  # version, address_size, segment_selector_size
-    addr_size = buf[pos - 2]
-    pos += offsize + 5  # header_length, min_inst_length, max_ops, default_is_stmt, line_base, line_range
-    if pos >= end:
-        return
-    opcode_base = buf[pos]
-    pos += 1 + max(0, opcode_base - 1)
-    for what in ("directories", "file names"):
-        if pos >= end:
-            return
-        nformats = buf[pos]
-        pos += 1
-        forms = []
-        for _ in range(nformats):
-            _ctype, pos = _uleb(buf, pos, end)
-            form, pos = _uleb(buf, pos, end)
-            forms.append(form)
-        count, pos = _uleb(buf, pos, end)
-        sizes = [_LINE_FORMS.get(f) for f in forms]
-        if all(s == 0 for s in sizes):
-            if count > 0:
-                raise ParseError(f"malformed DWARF (a line table at .debug_line+{offset:#x} lists {what} "
-                                 "of no content)", None)
-            continue
-        if what == "file names" or any(s is None for s in sizes):
-            return  # every entry reads at least one byte: pyelftools stops at the end of the section
-        for _ in range(count):  # skip the directories to the file name formats
-            for s in sizes:
-                if pos > end:
-                    return
-                if s == "addr":
-                    pos += addr_size
-                elif s == "off":
-                    pos += offsize
-                elif s == "uleb":
-                    _v, pos = _uleb(buf, pos, end)
-                elif s == "str":
-                    z = bytes(buf[pos:min(end, pos + 4096)]).find(b"\0")
-                    while z < 0 and pos < end:
-                        pos = min(end, pos + 4096)
-                        z = bytes(buf[pos:min(end, pos + 4096)]).find(b"\0")
-                    pos += z + 1 if z >= 0 else 0
-                elif isinstance(s, tuple):
-                    if s[1] == "uleb":
-                        n, pos = _uleb(buf, pos, end)
-                    else:
-                        n = int.from_bytes(buf[pos:pos + s[1]], "little")
-                        pos += s[1]
-                    pos += n
-                else:
-                    pos += s
 
 
 class _CUFiles:
@@ -434,7 +179,7 @@ class DebugInfo:
         self._files: dict[int, _CUFiles] = {}  # line table offset → its file names
         self._bad_lines: set[int] = set()  # line table offsets whose header is damaged
         self._loaded = False
-        self._line_damage: str | None = None  # "" once .debug_line passed _check_leb_runs
+        self._line_damage: str | None = None  # "" once .debug_line passed check_leb_runs
         self.line_error: str | None = None  # why the line table is not used, if it is not
 
     def _new_budget(self) -> DwarfBudget:
@@ -463,7 +208,7 @@ class DebugInfo:
         try:
             for sec in (self.dwarfinfo.debug_info_sec, self.dwarfinfo.debug_abbrev_sec):
                 if sec is not None:
-                    _check_leb_runs(sec.stream.getbuffer(), sec.name)
+                    check_leb_runs(sec.stream.getbuffer(), sec.name)
             for cu in self.dwarfinfo.iter_CUs():
                 self._index_cu(cu, budget)
             for cu, top in self._tops:
@@ -498,7 +243,7 @@ class DebugInfo:
             if sec is None or not 0 <= aoff < sec.size:
                 raise ParseError(f"malformed DWARF (abbreviation table offset {aoff:#x} is outside .debug_abbrev)",
                                  None)
-            counts, specs = _scan_abbrev_table(sec.stream.getbuffer(), aoff)
+            counts, specs = scan_abbrev_table(sec.stream.getbuffer(), aoff)
             budget.charge(specs)  # the scan
             budget.afford(ABBREV_SPEC_WEIGHT * specs)  # before pyelftools parses the table
             cu.get_abbrev_table()
@@ -537,13 +282,13 @@ class DebugInfo:
             return None
         if self._line_damage is None:
             try:
-                _check_leb_runs(sec.stream.getbuffer(), ".debug_line")
+                check_leb_runs(sec.stream.getbuffer(), ".debug_line")
                 self._line_damage = ""
             except ParseError as e:
                 self._line_damage = e.message
         if self._line_damage:
             raise ParseError(self._line_damage, None)
-        _check_line_header(sec.stream.getbuffer(), a.value)
+        check_line_header(sec.stream.getbuffer(), a.value)
         return self.dwarfinfo.line_program_for_CU(cu)
 
     def _load_cu(self, cu, top) -> None:

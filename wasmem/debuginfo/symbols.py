@@ -40,7 +40,8 @@ def _debug_info_from(module, dbg, source: str | None):
     """A DebugInfo over ``dbg``'s DWARF for ``module`` (``dbg`` is the module itself or a copy of it
     with the .debug_* sections: code offsets are relative to the code section payload, the same in
     both), or None when ``dbg`` has no .debug_info."""
-    from .dwarf import DebugInfo, DwarfMeter, build_dwarfinfo
+    from .dwarf import DebugInfo
+    from .dwarfread import DwarfMeter, build_dwarfinfo
 
     meter = DwarfMeter()
     di = build_dwarfinfo(dbg, meter)
