@@ -156,9 +156,16 @@ def live_heap(session, symbols, calls=(), trap: str | None = None):
     tr.locate_accesses(symbols)
     type_blocks(blocks, symbols, session.read)
     hb = symbols.heap_base if symbols is not None else None
-    return HeapReport(tr.allocator_dicts(), list(calls), blocks, tr.sites(symbols), list(tr.findings),
-                      list(tr.notes), heap_base=hb, memory_size=session.memory_size(0), events=tr.events,
-                      allocations=tr.allocations, frees=tr.frees, trap=trap)
+    sites = tr.sites(symbols)  # first: the line table is read as the sites are located
+    return HeapReport(tr.allocator_dicts(), list(calls), blocks, sites, list(tr.findings),
+                      list(tr.notes) + _dwarf_notes(symbols), heap_base=hb, memory_size=session.memory_size(0),
+                      events=tr.events, allocations=tr.allocations, frees=tr.frees, trap=trap)
+
+
+def _dwarf_notes(symbols) -> list[str]:
+    """What a DWARF work budget cut (no types, or no file:line), said instead of silently left out."""
+    note = symbols.dwarf_note if symbols is not None else None
+    return [note] if note else []
 
 
 def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), allocator: str | None = None,
@@ -237,6 +244,7 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         fsites = tr.sites(symbols, {f.site for f in tr.findings} | {f.freed_at for f in tr.findings
                                                                       if f.freed_at is not None})
         report.finding_sites = fsites
+        report.notes += _dwarf_notes(symbols)
     except BaseException:
         session.close()
         raise
