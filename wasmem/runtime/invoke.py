@@ -17,6 +17,7 @@ import wasmtime
 from .budget import Watcher, output_stop_message, stop_after
 from .engine import first_line
 from .hosts import HostTrap, trap_frames
+from .readside import function_name
 from .results import TraceFrame, TrapInfo
 
 MIN_RESUME = 0.001  # seconds: an outer call resumed with no time left still gets a deadline (never none)
@@ -48,15 +49,7 @@ class CodeMap:
         self.delta = delta
 
     def function_name(self, index: int, fallback: str | None = None) -> str:
-        n = self.module.names.functions.get(index)
-        if n:
-            return n
-        exp = self.module.get_export_names("func", index)
-        if exp:
-            return exp[0]
-        if fallback and not fallback.startswith("<"):
-            return fallback
-        return f"func[{index}]"
+        return function_name(self.module, index, fallback)
 
     def original_offset(self, off: int) -> int:
         if off >= self.at + self.delta:

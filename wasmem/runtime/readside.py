@@ -8,6 +8,20 @@ from ..errors import UsageError
 from ..model.values import eval_address
 
 
+def function_name(module, index: int, fallback: str | None = None) -> str:
+    """A function's name: the name section's, else its first export's, else the engine's ``fallback`` (when
+    it is a name, not ``<wasm function N>``), else ``func[N]``."""
+    n = module.names.functions.get(index)
+    if n:
+        return n
+    exp = module.get_export_names("func", index)
+    if exp:
+        return exp[0]
+    if fallback and not fallback.startswith("<"):
+        return fallback
+    return f"func[{index}]"
+
+
 class ReadSide:
     module = None
     memories: dict = {}
@@ -17,15 +31,7 @@ class ReadSide:
         raise NotImplementedError
 
     def function_name(self, index: int, fallback: str | None = None) -> str:
-        n = self.module.names.functions.get(index)
-        if n:
-            return n
-        exp = self.module.get_export_names("func", index)
-        if exp:
-            return exp[0]
-        if fallback and not fallback.startswith("<"):
-            return fallback
-        return f"func[{index}]"
+        return function_name(self.module, index, fallback)
 
     def signature(self, name: str, func_index: int, ft, *, skip: int = 0) -> str:
         names = self.module.names.locals.get(func_index, {})
