@@ -121,3 +121,24 @@ def test_built_in_observers_are_found_by_name(name):
     with wasmem.open(sample("memdemo.wasm"), watch={"ranges": 1, "reads": False, "sp_range": None}) as s:
         assert s.observer(name) is not None
         assert s.observer("heap") is None
+
+
+IMMUTABLE_SP = """
+(module
+  (memory (export "memory") 1)
+  (global $sp i32 (i32.const 65536))
+  (func (export "f") (result i32) (global.get $sp)))
+"""
+
+
+def test_a_rewrite_that_fails_names_the_option_or_drops_a_measuring_pass(wat_file):
+    """The stack pass refuses an immutable "stack pointer": with --check-stack that is the user's error (named
+    by the option); a pass that only measures is given up and the session runs unmeasured."""
+    from wasmem.errors import UsageError
+
+    module = wasmem.load_module(wat_file(IMMUTABLE_SP))
+    with pytest.raises(UsageError, match=r"^--check-stack: cannot instrument: global 0 is not a mutable"):
+        Session(module, sp_global=0, stack_range=(1024, 65536), check_stack=True)
+    with Session(module, sp_global=0) as s:
+        assert s.measure is None and s.instrumented is None
+        assert s.call("f", []).results == [65536]

@@ -68,33 +68,32 @@ def prepare(module, observers, *, host_choice, budget, max_table_entries: int) -
 
 
 def _rewrite(raw: bytes, observers):
-    """Every observer's passes in one walk (None when none has any). A pass that only measures (the stack
-    probe's without --check-stack) is dropped when the module cannot be rewritten with it."""
+    """Every observer's passes in one walk (None when none has any). An observer whose passes only measure
+    (``optional``: the stack probe's without --check-stack) gives them up when the module cannot be rewritten
+    with them; otherwise the error names the option that asked for the rewrite."""
     passes = [p for o in observers for p in o.passes()]
     if not passes:
         return None
-    by_name = {o.name: o for o in observers}
-    stack = by_name.get("stack")
     try:
         result = rewrite(raw, passes)
     except ParseError as exc:
-        if stack is not None and stack.check_stack:
-            raise UsageError(f"--check-stack: {exc}") from None
-        if stack is not None and stack.optional:
-            stack.drop_pass()
-            passes = [p for o in observers for p in o.passes()]
-            if not passes:
-                return None
-            try:
-                result = rewrite(raw, passes)
-            except ParseError as exc2:
-                raise UsageError(f"{_what(by_name)}: {exc2}") from None
-        else:
-            raise UsageError(f"{_what(by_name)}: {exc}") from None
+        optional = [o for o in observers if o.optional]
+        if not optional:
+            raise UsageError(f"{_blamed(observers)}: {exc}") from None
+        for o in optional:
+            o.drop_passes()
+        passes = [p for o in observers for p in o.passes()]
+        if not passes:
+            return None
+        try:
+            result = rewrite(raw, passes)
+        except ParseError as exc2:
+            raise UsageError(f"{_blamed(observers)}: {exc2}") from None
     for o in observers:
         o.rewritten(result)
     return result
 
 
-def _what(by_name) -> str:
-    return "--watch" if "watch" in by_name else "heap tracking"
+def _blamed(observers) -> str:
+    """The option named for a rewrite that failed: that of the observer with passes first in blame order."""
+    return min((o for o in observers if o.passes() and o.what), key=lambda o: o.blame).what

@@ -20,10 +20,22 @@ class Observer:
     """The interface; every method has a do-nothing default."""
 
     name = "observer"
+    # the option that asked for this observer, named when the module cannot be rewritten with its passes
+    # (the lowest ``blame`` of the observers that failed is named); "" for one that never fails alone
+    what = ""
+    blame = 100
 
     def passes(self) -> list:
         """The rewriter passes (``wasmem.instrument``) this observer needs, in walk order."""
         return []
+
+    @property
+    def optional(self) -> bool:
+        """Its passes only measure: when the module cannot be rewritten with them, it runs without."""
+        return False
+
+    def drop_passes(self) -> None:
+        """Gives up its passes (only asked of an optional observer)."""
 
     def rewritten(self, result) -> None:
         """The rewrite's result (``instrument.rewriter.Rewritten``), after every pass ran."""
@@ -100,6 +112,8 @@ class WatchProbe(Observer):
     attached) turns the pass's hook calls into hits."""
 
     name = "watch"
+    what = "--watch"
+    blame = 1
 
     def __init__(self, spec: dict, sp_global: int | None):
         from ...errors import ParseError, UsageError
@@ -133,6 +147,8 @@ class HeapProbe(Observer):
     ``tracker`` (runtime/heap.py's HeapTracker) reads the log once the instance exists."""
 
     name = "heap"
+    what = "heap tracking"
+    blame = 2
 
     def __init__(self, spec: dict):
         from ...errors import ParseError, UsageError

@@ -74,11 +74,18 @@ class StackProbe(Observer):
             self.pass_ = StackPass(sp_global, 0)
 
     @property
+    def what(self) -> str:
+        return "--check-stack" if self.check_stack else "stack measurement"
+
+    blame = 0
+
+    @property
     def optional(self) -> bool:
-        """The pass only measures: when the module cannot be rewritten with it, it runs without."""
+        """Without --check-stack the pass only measures: when the module cannot be rewritten with it, the
+        session runs without it (stack use is then not measured)."""
         return self.pass_ is not None and not self.check_stack
 
-    def drop_pass(self) -> None:
+    def drop_passes(self) -> None:
         self.pass_ = None
 
     def passes(self) -> list:
