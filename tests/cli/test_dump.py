@@ -68,7 +68,7 @@ def test_sp_and_after_highlight(path, capsys):
 
 def test_out_of_range_is_an_error(path, capsys):
     code, _, err = run(capsys, "dump", path, "--at", "65530", "--len", "16")
-    assert code == 2 and "memory 0 is 65536 bytes (1 pages)" in err
+    assert code == 2 and "memory 0 is 65536 bytes (1 page)" in err
     code, _, err = run(capsys, "dump", path, "--at", "nothing")
     assert code == 2 and "unknown address" in err
     code, _, err = run(capsys, "dump", path, "--memory", "1")

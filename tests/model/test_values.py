@@ -120,5 +120,5 @@ def test_make_dump_rows_and_labels():
 def test_memory_image_bounds():
     img = MemoryImage(bytes(65536))
     assert img.read(65530, 6) == bytes(6)
-    with pytest.raises(UsageError, match="65536 bytes \\(1 pages\\)"):
+    with pytest.raises(UsageError, match="65536 bytes \\(1 page\\)"):
         img.read(65530, 7)

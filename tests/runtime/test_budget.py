@@ -310,3 +310,9 @@ def test_the_watcher_calls_on_stuck_only_when_a_stopped_call_does_not_return():
     w.stop()  # the call returned within the grace
     time.sleep(0.4)
     assert w.reason == "timeout" and called == []
+
+
+def test_one_table_over_the_budget_is_said_in_the_singular():
+    with pytest.raises(RunError, match=r"the table of .* needs 30 entries at the start, more than "
+                                       r"--max-table-entries 20"):
+        session('(module (table 30 funcref))', max_table_entries=20)

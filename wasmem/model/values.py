@@ -313,7 +313,8 @@ def check_range(addr: int, n: int, size: int, what: str = "memory") -> None:
         raise UsageError(f"length {n} is negative")
     if addr < 0 or addr + n > size:
         pages = size / 65536
-        ptxt = f"{size // 65536} pages" if size % 65536 == 0 else f"{pages:.2f} pages"
+        ptxt = (f"{size // 65536} page{'' if size == 65536 else 's'}" if size % 65536 == 0
+                else f"{pages:.2f} pages")
         raise UsageError(f"cannot read {n} bytes at {addr:#x}: {what} is {size} bytes ({ptxt}), "
                          f"valid addresses are 0x0..{max(size - 1, 0):#x}")
 

@@ -110,7 +110,8 @@ class MemoryBudget:
             need_t = sum(self.import_entries.get(t.imported.index, t.type.limits.min) if t.imported else
                          t.type.limits.min for t in tables)
             if need_t > self.max_table_entries:
-                raise RunError(f"the table{'s' if len(tables) > 1 else ''} of {self.name} need {need_t} entries "
+                verb = "need" if len(tables) > 1 else "needs"
+                raise RunError(f"the table{'s' if len(tables) > 1 else ''} of {self.name} {verb} {need_t} entries "
                                f"at the start, more than --max-table-entries {self.max_table_entries} (the total "
                                f"over all tables); run with --max-table-entries {need_t} or more (0 = no limit)")
 
