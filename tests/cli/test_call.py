@@ -225,3 +225,10 @@ def test_check_stack_shows_the_exact_peak_beside_the_painted_one(capsys):
     code, out, _ = run(capsys, "call", sample("memdemo-datafirst.wasm"), "fib_stack", "5", "--check-stack")
     flat = " ".join(out.split())
     assert code == 0 and "peak 320 bytes" in flat and "instrumented: a leaf function's red zone is not seen" in flat
+
+
+def test_every_run_option_sets_a_session_spec_field():
+    from wasmem.cli.call import SPEC_FIELDS
+    from wasmem.runtime.spec import SessionSpec
+
+    assert set(SPEC_FIELDS.values()) <= SessionSpec.field_names()

@@ -84,6 +84,9 @@ class Session(ReadSide):
         self.host_choice = choose_host(module, spec.host)  # the host profile (hosts/): which functions imports get
         self.wasi = self.host_choice.wasi
         self.observers = self._make_observers(spec)
+        self._observers_by_name: dict = {}  # read on hot paths (watch hits, heap events, writes); first wins
+        for o in self.observers:
+            self._observers_by_name.setdefault(o.name, o)
         self.invoker = Invoker(self.engine, self.store, timeout=self.timeout, fuel=self.fuel, output=self.output,
                                signals=SignalPipe(), on_stuck=spec.on_stuck)
         self.prepared = prepare(module, self.observers, host_choice=self.host_choice, budget=self.budget,
@@ -187,7 +190,7 @@ class Session(ReadSide):
             out = self.invoke(self.exports[name], [])
             if isinstance(out, TrapInfo):
                 raise RunError(f"{name} trapped while initialising {self.name}: {out.message}")
-        self.init_output = self._take_output()
+        self.init_output = self.output.take()
 
     def _host_memory(self, caller):
         """Memory 0 as host functions see it (also while the start function runs, before ``memories``)."""
@@ -209,8 +212,7 @@ class Session(ReadSide):
         """Current entries of the tables wasmem can see (imported ones and exported ones)."""
         sizes = {}
         imported = self.host_context.data.get("tables", [])
-        exports = getattr(self, "exports", None)
-        k = 0
+        k = 0  # (called once the instance exists: its exports are there)
         for t in self.module.tables:
             obj = None
             if t.imported is not None:
@@ -218,7 +220,7 @@ class Session(ReadSide):
                 k += 1
             else:
                 name = self.prepared.table_exports.get(t.index)
-                obj = exports[name] if name is not None and exports is not None else None
+                obj = self.exports[name] if name is not None else None
             if isinstance(obj, wasmtime.Table):
                 try:
                     sizes[t.index] = obj.size(self.store)
@@ -261,7 +263,7 @@ class Session(ReadSide):
     # -- observers ----------------------------------------------------------------------------------
     def observer(self, name: str):
         """The observer called ``name`` (stack, heap, callpath, watch), or None."""
-        return next((o for o in self.observers if o.name == name), None)
+        return self._observers_by_name.get(name)
 
     @property
     def stack_probe(self) -> StackProbe:
@@ -361,20 +363,6 @@ class Session(ReadSide):
         """Calls the wasmtime function ``func`` under the session's limits, observers around it: the results
         as a list, or a TrapInfo. A call made while another runs (from a hook) gets its own limits."""
         return self.invoker.invoke(func, args)
-
-    def _take_output(self) -> tuple[bytes, bytes]:
-        out = self.output.take()
-        self.truncated = self.output.truncated
-        return out
-
-    @property
-    def truncated(self) -> tuple[int, int]:
-        """Bytes of stdout, stderr dropped by the last take of the guest's output (--max-output)."""
-        return self.output.truncated
-
-    @truncated.setter
-    def truncated(self, value) -> None:
-        self.output.truncated = tuple(value)
 
     # -- globals and the stack pointer ------------------------------------------------------------
     def _global_obj(self, index: int):
