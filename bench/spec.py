@@ -205,7 +205,7 @@ def main() -> int:
     failures: dict[str, list[str]] = {"malformed": [], "valid": [], "invalid": []}
     skipped_files = []
     t0 = time.perf_counter()
-    for wast, conv in zip(files, converted):
+    for wast, conv in zip(files, converted, strict=True):
         rel = wast.relative_to(suite).as_posix()
         c = counts.setdefault(group_of(rel), Counter())
         if conv is None:

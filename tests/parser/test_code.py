@@ -557,7 +557,7 @@ def test_stack_switching():
 def test_stack_switching_handler_errors():
     for code, message in [(b"\xe3\x00\x01\x02\x00", "unknown resume handler kind 0x02"),
                           (b"\xe3\x00\x05\x00\x00\x00", "resume: 5 handlers cannot fit"),
-                          (b"\xe4\x00\x00\x01\x00", "unexpected end of data inside LEB128")]:
+                          (b"\xe4\x00\x00\x01\x00", "resume_throw at 0x1 runs past the end of the code")]:
         data, start, end = raw_body(code)
         with pytest.raises(ParseError, match=message):
             list(iter_instructions(data, start, end))

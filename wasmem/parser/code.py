@@ -560,7 +560,10 @@ def _prefixed(prefix: int, d, p: int, n: int, start: int):
         raise ParseError(f"unknown opcode 0x{prefix:02x} 0x{sub:02x}", start)
     if kind == _NONE:
         return op, None, p
-    imm, p = _imm(kind, d, p, n, op)
+    try:
+        imm, p = _imm(kind, d, p, n, op)
+    except ParseError as exc:
+        raise _truncated(exc, op, start, n) from None
     return op, imm, p
 
 
@@ -674,6 +677,8 @@ def _decode(data, start: int, end: int, raw: bool):
         # a one-byte fast path read past the end of the whole buffer
         raise ParseError(f"{op_name(op) if op >= 0 else 'instruction'} at {s:#x} runs past the end "
                          f"of the code ({n:#x})", s) from None
+    except ParseError as exc:
+        raise _truncated(exc, op, s, n) from None
 
 
 def function_prefix(data, body_start: int, body_end: int, max_instrs: int) -> list[Instr]:
@@ -757,4 +762,14 @@ def find_calls(data, start: int, end: int) -> list[tuple[int, int, object]]:
     except IndexError:
         raise ParseError(f"{op_name(op) if op >= 0 else 'instruction'} at {s:#x} runs past the end "
                          f"of the code ({n:#x})", s) from None
+    except ParseError as exc:
+        raise _truncated(exc, op, s, n) from None
     return out
+
+
+def _truncated(exc: ParseError, op: int, s: int, n: int) -> ParseError:
+    """``exc`` naming the instruction whose immediates ran out of code (a reader's "unexpected end of
+    data" says only where); any other error as it is."""
+    if op < 0 or not exc.message.startswith("unexpected end"):
+        return exc
+    return ParseError(f"{op_name(op)} at {s:#x} runs past the end of the code ({n:#x})", exc.offset)

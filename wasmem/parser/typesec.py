@@ -235,12 +235,17 @@ def read_type_section(r: Reader, what: str) -> list[TypeDef]:
     for i in range(n):
         if r.at_end():
             raise ParseError(f"{what} declares {n} entries but ends after {i}", r.pos)
-        if r.peek() == REC_PREFIX:
-            r.u8()
-            for _ in range(r.count("recursion group")):
+        try:
+            if r.peek() == REC_PREFIX:
+                r.u8()
+                for _ in range(r.count("recursion group")):
+                    out.append(_subtype(r, len(out), what))
+            else:
                 out.append(_subtype(r, len(out), what))
-        else:
-            out.append(_subtype(r, len(out), what))
+        except ParseError as exc:
+            if exc.message.startswith("unexpected end"):
+                raise ParseError(f"{what} declares {n} entries but ends inside entry {i}", exc.offset) from None
+            raise
     r.expect_end(what)
     return out
 
