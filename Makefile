@@ -57,7 +57,8 @@ clean:
 	rm -rf $(VENV) .pytest_cache samples/build dist build
 
 # Long property-test runs: the parser, the CLI on mutated modules, and generated call sequences under
-# wasmem against a plain host (the bounded runs are part of `make test`).
+# wasmem against a plain host (the bounded runs are part of `make test`). The parser's run also mutates the
+# spec testsuite's modules (GC, custom descriptors, threads…) once `make spec` has converted them.
 fuzz: $(STAMP)
 	WASMEM_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/parser/test_fuzz.py tests/test_fuzz_commands.py \
 		tests/runtime/test_differential.py
