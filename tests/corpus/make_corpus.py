@@ -88,6 +88,19 @@ CORPUS: list[tuple[str, bytes, str]] = [
     ("bad-heaptype", H + sec(6, b"\x01\x63\x50\x00\xd0\x70\x0b"), "unknown heap type 0x50"),
     ("table-of-i32", H + sec(4, b"\x01\x7f\x00\x01"), "malformed reference type i32"),
     ("elem-of-f64", H + sec(9, b"\x01\x05\x7c\x00"), "malformed reference type f64"),
+    # GC and custom-descriptors type encodings
+    ("gc-struct-field-mutability-2", H + sec(1, b"\x01\x5f\x01\x7f\x02"), "struct field mutability must be 0 or 1, not 2"),
+    ("gc-array-mutability-2", H + sec(1, b"\x01\x5e\x78\x02"), "array element mutability must be 0 or 1, not 2"),
+    ("heaptype-two-byte-abstract", H + sec(6, b"\x01\x70\x00\xd0\xf0\x7f\x0b"), "unknown heap type 0x70"),
+    ("descriptor-clause-twice", H + sec(1, b"\x01\x4e\x02\x4d\x01\x4d\x01\x5f\x00\x4c\x00\x5f\x00"),
+     "unknown type form 0x4d"),
+    ("describes-after-descriptor", H + sec(1, b"\x01\x4e\x02\x4d\x01\x5f\x00\x4d\x02\x4c\x00\x5f\x00"),
+     "unknown type form 0x4c"),
+    ("exact-without-ref", H + sec(1, b"\x01\x5f\x01\x62\x00\x00"), "unknown value type 0x62"),
+    ("exact-index-truncated", H + sec(1, b"\x02\x5f\x00\x5f\x01\x63\x62"), "ends inside entry 1"),
+    ("exact-func-export", H + TYPE0 + sec(3, b"\x01\x00") + sec(7, b"\x01\x01f\x20\x00")
+     + sec(10, b"\x01\x02\x00\x0b"), "unknown export kind 0x20"),
+    ("exact-import-kind-0x21", H + TYPE0 + sec(2, b"\x01\x01m\x01f\x21\x00"), "unknown import kind 0x21"),
     # function bodies (decoded when the code section is small)
     ("body-without-end", H + TYPE0 + sec(3, b"\x01\x00") + sec(10, b"\x01\x02\x00\x01"), "ends without `end`"),
     ("body-block-not-closed", H + TYPE0 + sec(3, b"\x01\x00") + sec(10, b"\x01\x04\x00\x02\x40\x0b"),
@@ -101,6 +114,10 @@ CORPUS: list[tuple[str, bytes, str]] = [
     ("body-memory-init-without-datacount", H + TYPE0 + sec(3, b"\x01\x00") + MEM1
      + sec(10, b"\x01\x0c\x00\x41\x00\x41\x00\x41\x00\xfc\x08\x00\x00\x0b") + sec(11, b"\x01\x01\x00"),
      "need a data count section"),
+    ("body-cast-desc-bad-heaptype", H + TYPE0 + sec(3, b"\x01\x00")
+     + sec(10, b"\x01\x06\x00\xd0\x6e\xfb\x23\x55"), "unknown heap type 0x55"),
+    ("body-br-on-cast-desc-truncated", H + TYPE0 + sec(3, b"\x01\x00")
+     + sec(10, b"\x01\x07\x00\x02\x40\xfb\x25\x03\x00"), "br_on_cast_desc_eq"),
 ]
 
 

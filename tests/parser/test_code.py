@@ -557,7 +557,7 @@ def test_stack_switching():
 def test_stack_switching_handler_errors():
     for code, message in [(b"\xe3\x00\x01\x02\x00", "unknown resume handler kind 0x02"),
                           (b"\xe3\x00\x05\x00\x00\x00", "resume: 5 handlers cannot fit"),
-                          (b"\xe4\x00\x00\x01\x00", "unexpected end of data inside LEB128")]:
+                          (b"\xe4\x00\x00\x01\x00", "resume_throw at 0x1 runs past the end of the code")]:
         data, start, end = raw_body(code)
         with pytest.raises(ParseError, match=message):
             list(iter_instructions(data, start, end))
@@ -652,6 +652,12 @@ def _text(op: int, name: str) -> str:
         "br_on_cast": "br_on_cast 0 anyref (ref i31)", "br_on_cast_fail": "br_on_cast_fail 0 anyref (ref i31)",
         "ref.test": "ref.test (ref null any)" if op & 1 else "ref.test (ref any)",
         "ref.cast": "ref.cast (ref null any)" if op & 1 else "ref.cast (ref any)",
+        # custom descriptors (type 1 is a struct; the text format does not check that it has a descriptor)
+        "struct.new_desc": "struct.new_desc 1", "struct.new_default_desc": "struct.new_default_desc 1",
+        "ref.get_desc": "ref.get_desc 1",
+        "ref.cast_desc_eq": "ref.cast_desc_eq (ref (exact 1))" if op & 1 else "ref.cast_desc_eq (ref null 1)",
+        "br_on_cast_desc_eq": "br_on_cast_desc_eq 0 anyref (ref (exact 1))",
+        "br_on_cast_desc_eq_fail": "br_on_cast_desc_eq_fail 0 anyref (ref null 1)",
         # stack switching: type 3 is (cont 0)
         "cont.new": "cont.new 3", "cont.bind": "cont.bind 3 3", "suspend": "suspend 0", "resume": "resume 3",
         "resume_throw": "resume_throw 3 0", "resume_throw_ref": "resume_throw_ref 3", "switch": "switch 3 0",

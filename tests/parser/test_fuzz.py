@@ -1,8 +1,11 @@
 """Property tests: mutated, truncated and spliced samples parse or raise ParseError, nothing else.
 
-A bounded run is part of `make test`; `make fuzz` runs many more examples (WASMEM_FUZZ_EXAMPLES)."""
+A bounded run is part of `make test`; `make fuzz` runs many more examples (WASMEM_FUZZ_EXAMPLES), and mutates
+the spec testsuite's modules too when `make spec` has converted them into the bench cache (their GC, custom
+descriptors, threads and memory64 encodings are in no sample)."""
 
 import os
+from pathlib import Path
 
 from conftest import all_samples
 from hypothesis import HealthCheck, given, settings
@@ -11,9 +14,21 @@ from hypothesis import strategies as st
 from wasmem.errors import ParseError
 from wasmem.model.layout import analyze
 from wasmem.parser import WasmModule
+from wasmem.parser.validate import check_structure
 
 EXAMPLES = int(os.environ.get("WASMEM_FUZZ_EXAMPLES", "150"))
-CORPUS = [open(p, "rb").read() for p in all_samples() if os.path.getsize(p) < 200_000]
+
+
+def spec_seeds() -> list[bytes]:
+    """Under `make fuzz` only (the bounded run stays the same on every machine): the module binaries of the
+    spec testsuite that bench/spec.py converted into the bench cache, when it has run."""
+    if os.environ.get("WASMEM_FUZZ_EXAMPLES") is None:
+        return []
+    cache = Path(os.environ.get("WASMEM_BENCH_CACHE") or Path.home() / ".cache" / "wasmem-bench") / "spec"
+    return [p.read_bytes() for p in sorted(cache.glob("json-*/*/*.wasm")) if 8 < p.stat().st_size < 200_000]
+
+
+CORPUS = [open(p, "rb").read() for p in all_samples() if os.path.getsize(p) < 200_000] + spec_seeds()
 SETTINGS = settings(max_examples=EXAMPLES, deadline=2000, derandomize=os.environ.get("WASMEM_FUZZ_EXAMPLES") is None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -25,6 +40,7 @@ def parse_everything(data: bytes) -> None:
                      "exports", "start", "elements", "data_count", "functions", "data_segments"):
             getattr(m, attr)
         analyze(m)  # the layout model copes with whatever the parser accepted
+        check_structure(m)  # and every body decodes or fails cleanly (the code sections here are small)
     except ParseError as exc:
         assert exc.offset is None or 0 <= exc.offset <= len(data)
 

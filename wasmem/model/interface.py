@@ -58,12 +58,14 @@ def _type_of(module: WasmModule, kind: str, type_or_index) -> tuple[str, dict]:
 
 def describe_imports(module: WasmModule) -> list[dict]:
     """Every import in section order: ``module``, ``name``, ``kind``, ``index`` (in its kind's index space),
-    ``signature`` (text) and ``type`` (the same as data)."""
+    ``signature`` (text) and ``type`` (the same as data; ``exact: true`` for an exact function import)."""
     out, counters = [], {}
     for imp in module.imports:
         index = counters.get(imp.kind, 0)
         counters[imp.kind] = index + 1
         text, data = _type_of(module, imp.kind, imp.type)
+        if imp.exact:  # custom descriptors: the import must have exactly this type, not a subtype
+            text, data = "exact " + text, {**data, "exact": True}
         out.append({"module": imp.module, "name": imp.name, "kind": imp.kind, "index": index,
                     "signature": text, "type": data})
     return out

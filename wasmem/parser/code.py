@@ -22,8 +22,10 @@ one index (local/global/call/br/…)             ``int``
 ``try_table``                                  ``(blocktype, ((kind, tag|None, label), …))``;
                                                kind 0 catch, 1 catch_ref, 2 catch_all, 3 catch_all_ref
 ``select`` with types (0x1C)                   ``(valtype str, …)``
-``ref.null``, ``ref.test``, ``ref.cast``        heap type: ``str`` (``"func"``, ``"any"``…) or ``int``
-``br_on_cast``, ``br_on_cast_fail``            ``(flags, label, heaptype1, heaptype2)``
+``ref.null``, ``ref.test``, ``ref.cast``,       heap type: ``str`` (``"func"``, ``"any"``…, or
+``ref.cast_desc_eq``                           ``"(exact 3)"``: custom descriptors) or ``int``
+``br_on_cast``, ``br_on_cast_fail``,           ``(flags, label, heaptype1, heaptype2)``
+``br_on_cast_desc_eq``, ``…_desc_eq_fail``
 two indices (``memory.copy``, ``memory.init``,  ``(a, b)`` in binary order
 ``table.init``, ``table.copy``, ``struct.get``,
 ``array.copy``, ``array.new_fixed``, …)
@@ -46,6 +48,7 @@ from itertools import islice
 from ..errors import ParseError
 from .reader import decode_sleb, decode_uleb
 from .types import HEAPTYPES, VALTYPES
+from .typesec import EXACT_PREFIX
 
 __all__ = [
     "Instr", "OPCODE_NAMES", "op_name", "decode_locals", "iter_instructions", "iter_instruction_tuples",
@@ -150,6 +153,9 @@ def _names() -> dict[int, str]:
         18: "array.init_data", 19: "array.init_elem", 20: "ref.test", 21: "ref.test", 22: "ref.cast",
         23: "ref.cast", 24: "br_on_cast", 25: "br_on_cast_fail", 26: "any.convert_extern",
         27: "extern.convert_any", 28: "ref.i31", 29: "i31.get_s", 30: "i31.get_u",
+        # custom descriptors
+        32: "struct.new_desc", 33: "struct.new_default_desc", 34: "ref.get_desc", 35: "ref.cast_desc_eq",
+        36: "ref.cast_desc_eq", 37: "br_on_cast_desc_eq", 38: "br_on_cast_desc_eq_fail",
     }
     for sub, s in gc.items():
         n[0xFB0000 | sub] = s
@@ -334,13 +340,13 @@ for _op in (0xFB, 0xFC, 0xFD, 0xFE):
     _KIND[_op] = _PREFIX
 
 _SUBKIND: dict[int, int] = {op: _NONE for op in OPCODE_NAMES if op > 0xFF}
-for _sub in (0, 1, 6, 7, 11, 12, 13, 14, 16):          # struct.new… array.get… array.fill: typeidx
+for _sub in (0, 1, 6, 7, 11, 12, 13, 14, 16, 32, 33, 34):  # struct.new… array.get… array.fill: typeidx
     _SUBKIND[0xFB0000 | _sub] = _U32
 for _sub in (2, 3, 4, 5, 8, 9, 10, 17, 18, 19):         # two indices
     _SUBKIND[0xFB0000 | _sub] = _U32X2
-for _sub in (20, 21, 22, 23):
+for _sub in (20, 21, 22, 23, 35, 36):
     _SUBKIND[0xFB0000 | _sub] = _HEAPTYPE
-for _sub in (24, 25):
+for _sub in (24, 25, 37, 38):
     _SUBKIND[0xFB0000 | _sub] = _BR_ON_CAST
 for _sub in (9, 11, 13, 15, 16, 17):                    # data.drop memory.fill elem.drop table.grow/size/fill
     _SUBKIND[0xFC0000 | _sub] = _U32
@@ -367,10 +373,13 @@ del _op, _sub
 
 def _heaptype(d, p: int, n: int):
     start = p
+    if p < n and d[p] == EXACT_PREFIX:  # custom descriptors: 0x62 then a u32 type index
+        v, p = decode_uleb(d, p + 1, n)
+        return f"(exact {v})", p
     v, p = decode_sleb(d, p, n, 33)
     if v >= 0:
         return v, p
-    name = HEAPTYPE_NAMES.get(v & 0x7F) if v >= -64 else None
+    name = HEAPTYPE_NAMES.get(v & 0x7F) if p - start == 1 else None  # an abstract heap type is one byte
     if name is None:
         raise ParseError(f"unknown heap type {v & 0x7F:#04x}", start)
     return name, p
@@ -551,7 +560,10 @@ def _prefixed(prefix: int, d, p: int, n: int, start: int):
         raise ParseError(f"unknown opcode 0x{prefix:02x} 0x{sub:02x}", start)
     if kind == _NONE:
         return op, None, p
-    imm, p = _imm(kind, d, p, n, op)
+    try:
+        imm, p = _imm(kind, d, p, n, op)
+    except ParseError as exc:
+        raise _truncated(exc, op, start, n) from None
     return op, imm, p
 
 
@@ -665,6 +677,8 @@ def _decode(data, start: int, end: int, raw: bool):
         # a one-byte fast path read past the end of the whole buffer
         raise ParseError(f"{op_name(op) if op >= 0 else 'instruction'} at {s:#x} runs past the end "
                          f"of the code ({n:#x})", s) from None
+    except ParseError as exc:
+        raise _truncated(exc, op, s, n) from None
 
 
 def function_prefix(data, body_start: int, body_end: int, max_instrs: int) -> list[Instr]:
@@ -748,4 +762,14 @@ def find_calls(data, start: int, end: int) -> list[tuple[int, int, object]]:
     except IndexError:
         raise ParseError(f"{op_name(op) if op >= 0 else 'instruction'} at {s:#x} runs past the end "
                          f"of the code ({n:#x})", s) from None
+    except ParseError as exc:
+        raise _truncated(exc, op, s, n) from None
     return out
+
+
+def _truncated(exc: ParseError, op: int, s: int, n: int) -> ParseError:
+    """``exc`` naming the instruction whose immediates ran out of code (a reader's "unexpected end of
+    data" says only where); any other error as it is."""
+    if op < 0 or not exc.message.startswith("unexpected end"):
+        return exc
+    return ParseError(f"{op_name(op)} at {s:#x} runs past the end of the code ({n:#x})", exc.offset)

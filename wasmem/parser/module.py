@@ -10,8 +10,6 @@ from ..errors import ParseError
 from .reader import Reader, decode_sleb, decode_uleb
 from .types import (
     EXTERNAL_KINDS,
-    HEAPTYPES,
-    VALTYPES,
     ConstExpr,
     DataSegment,
     ElementSegment,
@@ -19,16 +17,28 @@ from .types import (
     FunctionBody,
     FuncType,
     Global,
-    GlobalType,
     Import,
-    Limits,
     Memory,
-    MemoryType,
     SectionHeader,
     Table,
-    TableType,
     Tag,
     TypeDef,
+)
+from .typesec import (  # noqa: F401 - the readers' old home: parser/__init__ and instrument/ import them here
+    CONST_GC_OPS,
+    CONST_SIMPLE_OPS,
+    NUMERIC_TYPES,
+    read_const_expr,
+    read_globaltype,
+    read_heaptype,
+    read_import_type,
+    read_limits,
+    read_memtype,
+    read_reftype,
+    read_storagetype,
+    read_tabletype,
+    read_type_section,
+    read_valtype,
 )
 
 MAGIC = b"\0asm"
@@ -44,140 +54,6 @@ SECTION_NAMES = {
 }
 # the order non-custom sections must appear in (tag sits between memory and global)
 SECTION_ORDER = {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
-
-def read_heaptype(r: Reader) -> str:
-    start = r.pos
-    v = r.s33()
-    if v >= 0:
-        return str(v)
-    code = v & 0x7F
-    if code not in HEAPTYPES:
-        raise ParseError(f"unknown heap type 0x{code:02x}", start)
-    return HEAPTYPES[code]
-
-
-def read_valtype(r: Reader) -> str:
-    start = r.pos
-    b = r.u8()
-    t = VALTYPES.get(b)
-    if t is not None:
-        return t
-    if b in (0x63, 0x64):
-        ht = read_heaptype(r)
-        return f"(ref null {ht})" if b == 0x63 else f"(ref {ht})"
-    raise ParseError(f"unknown value type 0x{b:02x}", start)
-
-
-NUMERIC_TYPES = frozenset(("i32", "i64", "f32", "f64", "v128"))
-
-
-def read_reftype(r: Reader, what: str) -> str:
-    """A value type that must be a reference type (table element types, typed element segments)."""
-    start = r.pos
-    t = read_valtype(r)
-    if t in NUMERIC_TYPES:
-        raise ParseError(f"{what}: malformed reference type {t}", start)
-    return t
-
-
-def read_storagetype(r: Reader) -> str:
-    b = r.peek()
-    if b == 0x78:
-        r.u8()
-        return "i8"
-    if b == 0x77:
-        r.u8()
-        return "i16"
-    return read_valtype(r)
-
-
-def read_limits(r: Reader, what: str) -> Limits:
-    start = r.pos
-    flags = r.u8()
-    if flags & ~0x0F:
-        raise ParseError(f"{what}: unknown limits flags 0x{flags:02x}", start)
-    is64 = bool(flags & 0x04)
-    shared = bool(flags & 0x02)
-    read = r.u64 if is64 else r.u32
-    lo = read()
-    hi = read() if flags & 0x01 else None
-    page_log2 = 16
-    if flags & 0x08:
-        p = r.pos
-        page_log2 = r.u32()
-        if page_log2 > 64:
-            raise ParseError(f"{what}: page size 2^{page_log2} is malformed", p)
-    # max < min and page sizes other than 1 and 65536 are invalid but well-formed: the layout
-    # model reports them as findings
-    return Limits(lo, hi, shared, is64, page_log2)
-
-
-def read_memtype(r: Reader) -> MemoryType:
-    return MemoryType(read_limits(r, "memory type"))
-
-
-def read_tabletype(r: Reader) -> TableType:
-    et = read_reftype(r, "table type")
-    return TableType(et, read_limits(r, "table type"))
-
-
-def read_globaltype(r: Reader) -> GlobalType:
-    vt = read_valtype(r)
-    p = r.pos
-    m = r.u8()
-    if m > 1:
-        raise ParseError(f"global mutability must be 0 or 1, not {m}", p)
-    return GlobalType(vt, bool(m))
-
-
-# the numeric and reference instructions without immediates allowed in constant expressions: opcode → name
-CONST_SIMPLE_OPS = {0x6A: "i32.add", 0x6B: "i32.sub", 0x6C: "i32.mul", 0x7C: "i64.add", 0x7D: "i64.sub",
-                    0x7E: "i64.mul", 0xD1: "ref.is_null"}
-# GC instructions allowed in constant expressions: subopcode → (name, number of u32 immediates)
-CONST_GC_OPS = {0: ("struct.new", 1), 1: ("struct.new_default", 1), 6: ("array.new", 1),
-                7: ("array.new_default", 1), 8: ("array.new_fixed", 2), 0x1A: ("any.convert_extern", 0),
-                0x1B: ("extern.convert_any", 0), 0x1C: ("ref.i31", 0)}
-
-
-def read_const_expr(r: Reader, what: str = "constant expression") -> ConstExpr:
-    start = r.pos
-    ops: list[tuple[str, object]] = []
-    while True:
-        p = r.pos
-        if r.at_end():
-            raise ParseError(f"{what} is not terminated by `end` (0x0b)", p)
-        op = r.u8()
-        if op == 0x0B:
-            return ConstExpr(tuple(ops), start, r.pos)
-        if op == 0x41:
-            ops.append(("i32.const", r.s32()))
-        elif op == 0x42:
-            ops.append(("i64.const", r.s64()))
-        elif op == 0x43:
-            ops.append(("f32.const", r.f32()))
-        elif op == 0x44:
-            ops.append(("f64.const", r.f64()))
-        elif op == 0x23:
-            ops.append(("global.get", r.u32()))
-        elif op == 0xD0:
-            ops.append(("ref.null", read_heaptype(r)))
-        elif op == 0xD2:
-            ops.append(("ref.func", r.u32()))
-        elif op in CONST_SIMPLE_OPS:
-            ops.append((CONST_SIMPLE_OPS[op], None))
-        elif op == 0xFD:
-            sub = r.u32()
-            if sub != 12:
-                raise ParseError(f"{what}: SIMD opcode 0xfd {sub} is not constant", p)
-            ops.append(("v128.const", bytes(r.bytes(16))))
-        elif op == 0xFB:
-            sub = r.u32()
-            if sub not in CONST_GC_OPS:
-                raise ParseError(f"{what}: GC opcode 0xfb {sub} is not constant", p)
-            name, nimm = CONST_GC_OPS[sub]
-            ops.append((name, tuple(r.u32() for _ in range(nimm))))
-        else:
-            raise ParseError(f"{what}: opcode 0x{op:02x} is not allowed in a constant expression", p)
 
 
 class WasmModule:
@@ -325,55 +201,10 @@ class WasmModule:
 
     @cached_property
     def types(self) -> list[TypeDef]:
-        got = self._entries(1)
-        if got is None:
+        h = self.get_section(1)
+        if h is None:
             return []
-        r, n, what = got
-        out: list[TypeDef] = []
-
-        def comptype(rr: Reader) -> TypeDef:
-            p = rr.pos
-            form = rr.u8()
-            idx = len(out)
-            if form == 0x60:
-                params = tuple(read_valtype(rr) for _ in range(rr.count("function type parameters")))
-                results = tuple(read_valtype(rr) for _ in range(rr.count("function type results")))
-                return TypeDef(idx, "func", FuncType(params, results))
-            if form == 0x5F:
-                for _ in range(rr.count("struct type fields", 2)):
-                    read_storagetype(rr)
-                    rr.u8()
-                return TypeDef(idx, "struct")
-            if form == 0x5E:
-                read_storagetype(rr)
-                rr.u8()
-                return TypeDef(idx, "array")
-            if form == 0x5D:  # stack switching: cont $ft
-                at = rr.pos
-                if rr.s33() < 0:
-                    raise ParseError(f"{what}: a continuation type needs a type index", at)
-                return TypeDef(idx, "cont")
-            raise ParseError(f"{what}: unknown type form 0x{form:02x}", p)
-
-        def subtype(rr: Reader) -> TypeDef:
-            b = rr.peek()
-            if b in (0x50, 0x4F):
-                rr.u8()
-                for _ in range(rr.count("supertypes")):
-                    rr.u32()
-            return comptype(rr)
-
-        for i in range(n):
-            if r.at_end():
-                raise ParseError(f"{what} declares {n} entries but ends after {i}", r.pos)
-            if r.peek() == 0x4E:
-                r.u8()
-                for _ in range(r.count("recursion group")):
-                    out.append(subtype(r))
-            else:
-                out.append(subtype(r))
-        r.expect_end(what)
-        return out
+        return read_type_section(Reader(self.data, h.start, h.end), f"section 1 ({h.name})")
 
     def get_func_type(self, type_index: int) -> FuncType:
         types = self.types
@@ -387,24 +218,8 @@ class WasmModule:
             off = r.pos
             mod = r.name()
             name = r.name()
-            p = r.pos
-            kind = r.u8()
-            if kind == 0:
-                t: object = r.u32()
-            elif kind == 1:
-                t = read_tabletype(r)
-            elif kind == 2:
-                t = read_memtype(r)
-            elif kind == 3:
-                t = read_globaltype(r)
-            elif kind == 4:
-                attr = r.u8()
-                if attr != 0:
-                    raise ParseError(f"tag attribute must be 0, not {attr}", p + 1)
-                t = r.u32()
-            else:
-                raise ParseError(f"import {mod}.{name}: unknown import kind 0x{kind:02x}", p)
-            return Import(i, mod, name, EXTERNAL_KINDS[kind], t, off)
+            kind, t, exact = read_import_type(r, r.u8(), f"import {mod}.{name}")
+            return Import(i, mod, name, kind, t, off, exact)
 
         return self._vector(2, entry)
 

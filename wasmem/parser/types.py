@@ -89,11 +89,14 @@ class FuncType:
 @dataclass(frozen=True, slots=True)
 class TypeDef:
     """One entry of the type section: a function type, or a GC struct/array type or a stack-switching
-    continuation type (kept opaque)."""
+    continuation type (kept opaque). ``describes``/``descriptor``: the type index of the custom-descriptors
+    proposal's clauses (this type is the descriptor of ``describes``; ``descriptor`` is this type's)."""
 
     index: int
     kind: str  # "func" | "struct" | "array" | "cont"
     func: FuncType | None = None
+    describes: int | None = None
+    descriptor: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +149,7 @@ class Import:
     kind: str  # func | table | memory | global | tag
     type: object  # type index (func/tag), TableType, MemoryType, GlobalType
     offset: int
+    exact: bool = False  # an exact function import (custom descriptors: kind byte 0x20)
 
 
 @dataclass(frozen=True, slots=True)
