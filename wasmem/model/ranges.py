@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 MAX_RANGES = 10_000  # ranges a ByteRanges (and a call's list of changes) keeps; the rest are counted
 CHUNK = 1 << 20  # bytes compared at a time: what a diff holds in temporary memory (a few times this)
+BLOCK = 1 << 16  # inside a chunk that differs, pieces compared before XORing only those that differ
 MERGE_GAP = 8  # changed runs separated by at most this many equal bytes are one range
 
 _NONZERO = re.compile(rb"[^\x00]")
@@ -187,9 +188,7 @@ class _Counter:
             self.open_end = None
             return
         first = m.start()
-        tail = d[-(self.gap + 1):]
-        trailing = len(tail) - len(tail.rstrip(b"\x00"))
-        last = len(d) - trailing  # past the last non-zero byte
+        last = len(d.rstrip(b"\x00"))  # past the last non-zero byte
         stripped, gaps = self.big.subn(b"", d[first:last])  # the gaps between runs taken out
         n_runs, size = gaps + 1, len(stripped)
         if self.open_end is not None and base + first - self.open_end <= self.gap:
@@ -198,6 +197,21 @@ class _Counter:
         self.ranges += n_runs
         self.bytes += size
         self.open_end = base + last
+
+
+def _differing_spans(old: bytes, new: bytes, block: int = BLOCK) -> list[tuple[int, int]]:
+    """``[lo, hi)`` spans of consecutive ``block``-sized pieces that differ (one ``memcmp`` a piece), so that
+    only those are XORed."""
+    spans: list[list[int]] = []
+    n = len(old)
+    for lo in range(0, n, block):
+        hi = min(lo + block, n)
+        if old[lo:hi] != new[lo:hi]:
+            if spans and spans[-1][1] == lo:
+                spans[-1][1] = hi
+            else:
+                spans.append([lo, hi])
+    return [(lo, hi) for lo, hi in spans]
 
 
 def find_changes(before, after, size: int, *, gap: int = MERGE_GAP, limit: int = MAX_RANGES,
@@ -217,21 +231,20 @@ def find_changes(before, after, size: int, *, gap: int = MERGE_GAP, limit: int =
         if len(old) < n:
             old += bytes(n - len(old))
         if new == old:
+            continue
+        for lo, hi in _differing_spans(old, new):
+            d = xor(old[lo:hi], new[lo:hi]) if hi - lo < n else xor(old, new)
             if counter is not None:
-                counter.open_end = None
-            continue
-        d = xor(old, new)
-        if counter is not None:
-            counter.chunk(d, base)
-            continue
-        for s, e in runs(d, gap, base):
-            if kept and s - kept[-1][1] <= gap:
-                kept[-1][1] = e
-            elif len(kept) < limit:
-                kept.append([s, e])
-            else:  # the limit reached: count the rest of this chunk (from this run on) and every chunk after
-                counter = _Counter(gap)
-                counter.chunk(d[s - base:], s)
-                break
+                counter.chunk(d, base + lo)
+                continue
+            for s, e in runs(d, gap, base + lo):
+                if kept and s - kept[-1][1] <= gap:
+                    kept[-1][1] = e
+                elif len(kept) < limit:
+                    kept.append([s, e])
+                else:  # the limit reached: count the rest of this span (from this run on) and all after it
+                    counter = _Counter(gap)
+                    counter.chunk(d[s - base - lo:], s)
+                    break
     omitted = (counter.ranges, counter.bytes) if counter is not None else (0, 0)
     return [(s, e) for s, e in kept], *omitted

@@ -212,8 +212,8 @@ def changes_lines(changes, regions=(), what: str = "memory", *, omitted: int = 0
     if len(changes) > MAX_RANGES:
         yield Text(f"  … {len(changes) - MAX_RANGES} more ranges (use --json for all)", style="dim")
     if omitted:
-        yield Text(f"  … and {omitted} more range{'' if omitted == 1 else 's'} ({omitted_bytes} bytes) past the "
-                   f"{len(changes)} kept, counted only (--max-changes keeps more)", style="dim")
+        yield Text(f"  … {omitted} more range{'' if omitted == 1 else 's'} ({omitted_bytes} bytes) not kept; "
+                   f"--max-changes keeps more", style="dim")
 
 
 def _partial_row(address, data, lo, hi, changed) -> Text:
