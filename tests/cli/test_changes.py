@@ -10,12 +10,12 @@ import json
 
 import pytest
 import wasmtime
+from conftest import run_main
 from rich.console import Console
 
 import wasmem
 from wasmem.model.ranges import MAX_RANGES
 from wasmem.runtime.memory import EXCERPT
-from conftest import run_main
 
 PAGES = 48  # 3 MiB: large enough for many chunks of the diff, small enough for a fast test
 SIZE = PAGES * 65536

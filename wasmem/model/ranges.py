@@ -86,7 +86,7 @@ class ByteRanges:
         return bool(self._starts) or bool(self.omitted)
 
     def __iter__(self):
-        return iter(zip(self._starts, self._ends))
+        return iter(zip(self._starts, self._ends, strict=True))
 
     def __eq__(self, other) -> bool:
         if isinstance(other, ByteRanges):
@@ -215,16 +215,19 @@ def _differing_spans(old: bytes, new: bytes, block: int = BLOCK) -> list[tuple[i
 
 
 def find_changes(before, after, size: int, *, gap: int = MERGE_GAP, limit: int = MAX_RANGES,
-                 chunk: int = CHUNK) -> tuple[list[tuple[int, int]], int, int]:
+                 chunk: int = CHUNK, tick=None) -> tuple[list[tuple[int, int]], int, int]:
     """Where ``after`` (``size`` bytes) differs from ``before``: ``(ranges, omitted ranges, omitted bytes)``,
     the first ``limit`` ranges kept (runs at most ``gap`` equal bytes apart are one range). Bytes of
     ``before`` past its end (memory that grew) count as zeros; bytes of ``before`` past ``size`` are ignored.
     ``before`` and ``after`` are anything whose slices are bytes-like (``bytes``, or a reader of live memory),
-    read ``chunk`` bytes at a time, so temporary memory stays a few chunks whatever the size."""
+    read ``chunk`` bytes at a time, so temporary memory stays a few chunks whatever the size. ``tick()``, when
+    given, is called before each chunk (a deadline's check: what it raises stops the diff)."""
     kept: list[list[int]] = []
     old_len = len(before)
     counter: _Counter | None = None
     for base in range(0, size, chunk):
+        if tick is not None:
+            tick()
         n = min(chunk, size - base)
         new = bytes(after[base:base + n])
         old = bytes(before[base:base + n]) if base < old_len else b""

@@ -94,14 +94,15 @@ class LiveBytes:
         return ctypes.string_at(self.address + start, stop - start) if stop > start else b""
 
 
-def diff_memory(memory: int, before, after, *, limit: int = MAX_RANGES) -> tuple[list[ChangedRange], int, int]:
+def diff_memory(memory: int, before, after, *, limit: int = MAX_RANGES,
+                tick=None) -> tuple[list[ChangedRange], int, int]:
     """What differs between ``before`` (an image) and ``after`` (an image or ``LiveBytes``): ``(ranges,
     omitted ranges, omitted bytes)``. Runs of changed bytes at most ``MERGE_GAP`` equal bytes apart are one
     range; the first ``limit`` ranges are kept, each with its first ``EXCERPT`` bytes before and after; the
     rest are counted. Bytes past the old end (after growth) are compared with zeros. Compared a chunk at a
     time by C code (``model.ranges.find_changes``): time and temporary memory do not grow with the bytes
-    changed."""
-    found, omitted, omitted_bytes = find_changes(before, after, len(after), limit=limit)
+    changed. ``tick()`` is called before each chunk (see ``find_changes``)."""
+    found, omitted, omitted_bytes = find_changes(before, after, len(after), limit=limit, tick=tick)
     old_len = len(before)
     out = []
     for s, e in found:
