@@ -36,8 +36,9 @@ def mutate(data: bytearray, rng: random.Random, spots, width_max: int) -> None:
 CHUNK = 256  # small chunks, so that runs cross chunk edges often
 
 
+@pytest.mark.parametrize("block", [CHUNK, 32])
 @pytest.mark.parametrize("seed", range(12))
-def test_same_ranges_as_the_byte_by_byte_algorithm(seed):
+def test_same_ranges_as_the_byte_by_byte_algorithm(seed, block):
     rng = random.Random(seed)
     size = rng.choice([1000, 4096, 5000, 3 * CHUNK])
     before = bytes(rng.randrange(256) if rng.random() < 0.5 else 0 for _ in range(size))
@@ -56,7 +57,7 @@ def test_same_ranges_as_the_byte_by_byte_algorithm(seed):
         after += bytes(rng.randrange(256) if rng.random() < 0.1 else 0 for _ in range(CHUNK + 37))
     after = bytes(after)
     want = reference(before, after)
-    got, omitted, omitted_bytes = find_changes(before, after, len(after), chunk=CHUNK)
+    got, omitted, omitted_bytes = find_changes(before, after, len(after), chunk=CHUNK, block=block)
     assert got == want and omitted == omitted_bytes == 0
 
 
@@ -86,7 +87,8 @@ def test_a_snapshot_larger_than_memory_is_compared_up_to_memory():
 
 @pytest.mark.parametrize("chunk", [CHUNK, 1 << 20])
 @pytest.mark.parametrize("edges", [True, False])
-def test_past_the_limit_ranges_are_counted_with_their_bytes(chunk, edges):
+@pytest.mark.parametrize("block", [1 << 16, 64])
+def test_past_the_limit_ranges_are_counted_with_their_bytes(chunk, edges, block):
     rng = random.Random(7)
     before = bytes(10 * CHUNK)
     after = bytearray(before)
@@ -97,7 +99,7 @@ def test_past_the_limit_ranges_are_counted_with_their_bytes(chunk, edges):
     after = bytes(after)
     want = reference(before, after)
     assert len(want) > 50
-    got, omitted, omitted_bytes = find_changes(before, after, len(after), limit=20, chunk=chunk)
+    got, omitted, omitted_bytes = find_changes(before, after, len(after), limit=20, chunk=chunk, block=block)
     assert got == want[:20]
     assert omitted == len(want) - 20
     assert omitted_bytes == sum(e - s for s, e in want[20:])

@@ -215,7 +215,7 @@ def _differing_spans(old: bytes, new: bytes, block: int = BLOCK) -> list[tuple[i
 
 
 def find_changes(before, after, size: int, *, gap: int = MERGE_GAP, limit: int = MAX_RANGES,
-                 chunk: int = CHUNK, tick=None) -> tuple[list[tuple[int, int]], int, int]:
+                 chunk: int = CHUNK, block: int = BLOCK, tick=None) -> tuple[list[tuple[int, int]], int, int]:
     """Where ``after`` (``size`` bytes) differs from ``before``: ``(ranges, omitted ranges, omitted bytes)``,
     the first ``limit`` ranges kept (runs at most ``gap`` equal bytes apart are one range). Bytes of
     ``before`` past its end (memory that grew) count as zeros; bytes of ``before`` past ``size`` are ignored.
@@ -235,7 +235,7 @@ def find_changes(before, after, size: int, *, gap: int = MERGE_GAP, limit: int =
             old += bytes(n - len(old))
         if new == old:
             continue
-        for lo, hi in _differing_spans(old, new):
+        for lo, hi in _differing_spans(old, new, block):
             d = xor(old[lo:hi], new[lo:hi]) if hi - lo < n else xor(old, new)
             if counter is not None:
                 counter.chunk(d, base + lo)
