@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py --write $(BENCH_ARGS)
 	$(PY) bench/stackcost.py --write
 	$(PY) bench/watchcost.py --write
+	$(PY) bench/changecost.py --write
 	$(PY) bench/heapcost.py --write
 	$(PY) bench/coredump.py --write
 	$(PY) bench/view.py

@@ -30,6 +30,9 @@ JSON_MD = ROOT / "docs" / "json.md"
 # ------------------------------------------------------------------------------------------------
 # hand-made modules for the branches the samples do not reach (findings, an odd stack pointer)
 WAT = {
+    "scatter": """(module (memory (export "memory") 1)
+      (func (export "scatter") (i32.store8 (i32.const 100) (i32.const 1)) (i32.store8 (i32.const 200) (i32.const 2))
+        (i32.store8 (i32.const 300) (i32.const 3))))""",
     "overlap": """(module (memory (export "memory") 1)
       (global $__stack_pointer (mut i32) (i32.const 1030))
       (data (i32.const 1024) "static data here"))""",
@@ -70,6 +73,8 @@ CASES: list[tuple[str, tuple, int]] = [
     ("call", (M, "checksum", "b:68656c6c6f", "--before", "get_counter", "--before", "allocate 8"), 0),
     ("call", (M, "grow_memory", "1"), 0),
     ("call", (M, "deep", "9", "--check-stack"), 0),
+    ("call", ("wat:scatter", "scatter", "--max-changes", "1"), 0),  # changes_omitted
+    ("dump", ("wat:scatter", "--after", "scatter", "--max-changes", "1", "--len", "16"), 0),
     ("call", (DF, "deep", "100", "--check-stack"), 1),
     ("call", (M, "spin", "--timeout", "0.05"), 1),
     ("call", (M, "divide", "4", "2", "--before", "divide 1 0"), 1),

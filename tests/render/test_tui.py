@@ -18,8 +18,7 @@ from wasmem.shell.view import SessionSource  # noqa: E402
 def source():
     s = open_session(sample("memdemo-debug.wasm"))
     r = call_function(s, "allocate", ["16"]).result
-    changed = {i for c in r.changes for i in range(c.start, c.end) if c.before[i - c.start] != c.after[i - c.start]}
-    yield SessionSource(s, symbols_for(s.module), changed)
+    yield SessionSource(s, symbols_for(s.module), r.changed(0))
     s.close()
 
 
@@ -27,7 +26,7 @@ def drive(source, keys=(), at=None):
     """tui_util.drive with the rows these tests look at: the cursor's, the stack pointer's (0x10000) and the
     first changed byte's."""
     return tui.drive(source, keys, at, rows=lambda app: (app.hexview.cursor // 16, 0x10000 // 16,
-                                                        min(source.changed, default=0) // 16))
+                                                        (source.changed.first or 0) // 16))
 
 
 def test_opens_on_the_first_object_with_chips_regions_sp_and_help(source):
@@ -46,7 +45,7 @@ def test_opens_on_the_first_object_with_chips_regions_sp_and_help(source):
 def test_highlights_changed_bytes_sp_and_objects(source):
     out = drive(source)
     rows = out["rows"]
-    changed_row = rows[min(source.changed) // 16]
+    changed_row = rows[source.changed.first // 16]
     assert any(seg.style is not None and seg.style.color == CHANGED.color and seg.style.bold for seg in changed_row)
     sp_row = rows[0x10000 // 16]
     assert any(seg.style is not None and seg.style.underline and seg.style.color == SP_STYLE.color

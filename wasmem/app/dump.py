@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import UsageError
+from ..model.ranges import ByteRanges
 from .sources import MemorySource
 from .targets import find_type, row_labeler
 
@@ -62,7 +63,8 @@ def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt
         raise UsageError(f"--len {length} is negative")
     mem = MemorySource(path_or_module, memory=memory, after=after, snapshot=snapshot, alloc=alloc, core=core, **options)
     if changed:
-        mem.changed |= set(changed)
+        for s, e in ByteRanges.from_addresses(changed):
+            mem.changed.add(s, e)
     target = mem.target(at)
     value = None
     if type_name:

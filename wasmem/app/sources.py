@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 from ..errors import UsageError, WasmemError
+from ..model.ranges import ByteRanges
 from ..parser.module import WasmModule
 from ..runtime.session import Session
 from .call import dwarf_sret
@@ -50,7 +51,7 @@ class MemorySource:
         from ..model.values import MemoryImage, eval_address
 
         self.calls: list = []
-        self.changed: set[int] = set()
+        self.changed = ByteRanges()  # bytes the `after` calls changed in ``memory``
         self.session = None
         self.core_memory = None
         self.notes: list[str] = []
@@ -92,10 +93,10 @@ class MemorySource:
                 name, cargs = split_call(text)
                 r = session.call(name, cargs, alloc=alloc, sret=dwarf_sret(setup_symbols, session.module, name))
                 self.calls.append(r)
-                for c in r.changes:
-                    if c.memory == memory:
-                        self.changed.update(i for i in range(c.start, c.end)
-                                            if c.before[i - c.start] != c.after[i - c.start])
+                for s, e in r.changed(memory):
+                    self.changed.add(s, e)
+                self.changed.omitted += r.changes_omitted if memory == 0 else 0
+                self.changed.omitted_bytes += r.changes_omitted_bytes if memory == 0 else 0
                 if not r.ok:
                     break
             self.module, self.source, self.sp = session.module, "instance", session.get_sp()

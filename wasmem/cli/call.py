@@ -12,6 +12,7 @@ from ..runtime.spec import (
     HOST_NAMES,
     MAX_FUEL,
     MAX_OUTPUT,
+    MAX_RANGES,
     MAX_TABLE_ENTRIES,
 )
 from .common import (
@@ -28,7 +29,7 @@ from .common import (
 SPEC_FIELDS = {"pages": "pages", "timeout": "timeout", "fuel": "fuel", "dirs": "wasi_dirs", "envs": "wasi_env",
                "strict_imports": "strict_imports", "max_memory": "max_memory", "paint": "paint", "host": "host",
                "wasi_args": "wasi_args", "stdin": "wasi_stdin", "max_table_entries": "max_table_entries",
-               "max_output": "max_output"}  # tests/cli/test_call.py checks that each field exists
+               "max_output": "max_output", "max_changes": "max_changes"}  # tests/cli/test_call.py checks that each field exists
 
 
 class Seconds(click.ParamType):
@@ -88,6 +89,9 @@ def run_options(f):
                      metavar="BYTES", help="Keep this much of the guest's stdout and of its stderr per call; the "
                                            "rest is counted as truncated, and a call that writes 64 times as "
                                            "much (at least 64 MiB) is stopped (0 = no limit)."),
+        click.option("--max-changes", type=click.IntRange(min=1), default=MAX_RANGES, show_default=True,
+                     metavar="N", help="Keep this many ranges of the memory a call changed (each with its first "
+                                       "1024 bytes before and after); the ranges past them are counted, not kept."),
         click.option("--dir", "dirs", multiple=True, metavar="HOST[:GUEST[:ro]]",
                      help="WASI: preopen a host directory (repeatable; none by default). The guest may READ "
                           "AND WRITE there (create, change, delete files) unless the access is :ro."),

@@ -56,14 +56,13 @@ def view_cmd(module, after, at, core, session, alloc):
         s = open_session(module, **session)
     try:
         symbols = symbols_for(s.module)
-        changed: set[int] = set()
+        changed = None
         for text in after:
             from ..app import split_call
 
             name, args = split_call(text)
             r = call_function(s, name, args, alloc=alloc).result
-            changed = {i for c in r.changes if c.memory == 0 for i in range(c.start, c.end)
-                       if c.before[i - c.start] != c.after[i - c.start]}
+            changed = r.changed(0)
             if not r.ok:
                 from ..errors import RunError
 

@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
+from .ranges import ByteRanges
 
 # scalar types a layout or a dump format may name: size, struct code (little endian, no prefix)
 SCALARS: dict[str, tuple[int, str]] = {
@@ -374,7 +375,7 @@ def region_finder(regions):
 
 
 def make_dump(data: bytes, address: int, fmt: str = "hex", *, width: int | None = None, big_endian: bool = False,
-              regions=(), changed: set[int] | None = None, memory: int = 0, memory_size: int = 0,
+              regions=(), changed=None, memory: int = 0, memory_size: int = 0,
               labeler=None) -> Dump:
     """Splits ``data`` (read at ``address``) into rows of ``width`` bytes (16 for hex), decodes typed
     formats, and labels each row with ``labeler(row_address)`` (e.g. ``<config+0x10>``) when that
@@ -391,13 +392,15 @@ def make_dump(data: bytes, address: int, fmt: str = "hex", *, width: int | None 
         raise UsageError("--width must be positive")
     if width % esize:
         width = (width // esize + 1) * esize
+    if changed:  # a ByteRanges (what a call changed) or addresses; only the dumped window is looked at
+        changed = ByteRanges.from_addresses(changed).clip(address, address + len(data))
     dump = Dump(address, bytes(data), fmt, width, big_endian, memory, memory_size)
     find_region = region_finder(regions)
     for off in range(0, len(data), width):
         chunk = bytes(data[off:off + width])
         a = address + off
         values = [] if fmt == "hex" else decode_array(chunk, fmt, big_endian)
-        ch = tuple(i for i in range(len(chunk)) if (a + i) in changed) if changed else ()
+        ch = changed.offsets(a, a + len(chunk)) if changed else ()
         region = find_region(a)
         label = (labeler(a) if labeler is not None else None) or (
             (getattr(region, "label", "") or getattr(region, "kind", "")) if region is not None else "")

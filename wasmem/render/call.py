@@ -174,17 +174,20 @@ class CallView:
         return trap_panel(self.result, self.frame_locations)
 
     def _changes(self):
-        yield from changes_lines(self.result.changes, self.regions)
+        r = self.result
+        yield from changes_lines(r.changes, self.regions, omitted=r.changes_omitted,
+                                 omitted_bytes=r.changes_omitted_bytes)
 
 
-def changes_lines(changes, regions=(), what: str = "memory"):
-    """Changed byte ranges (``ChangedRange``) as `call` shows them: a heading, then each range's bytes."""
-    if not changes:
+def changes_lines(changes, regions=(), what: str = "memory", *, omitted: int = 0, omitted_bytes: int = 0):
+    """Changed byte ranges (``ChangedRange``) as `call` shows them: a heading, then each range's bytes
+    (``omitted``: ranges past the limit on ranges kept, counted with their ``omitted_bytes``)."""
+    if not changes and not omitted:
         yield Text(f"{what}: no bytes changed", style="dim")
         return
-    total = sum(c.size for c in changes)
-    yield Text(f"{what}: {total} bytes changed in {len(changes)} range"
-               f"{'' if len(changes) == 1 else 's'}", style="bold")
+    total = sum(c.size for c in changes) + omitted_bytes
+    n = len(changes) + omitted
+    yield Text(f"{what}: {total} bytes changed in {n} range{'' if n == 1 else 's'}", style="bold")
     for c in changes[:MAX_RANGES]:
         label, kind = _label(c.start, regions)
         t = Text(f"  [0x{c.start:x}, 0x{c.end:x}) {c.size} bytes", style="")
@@ -208,6 +211,9 @@ def changes_lines(changes, regions=(), what: str = "memory"):
             yield Text(f"    … {c.end - c.start - MAX_RANGE_BYTES} more bytes", style="dim")
     if len(changes) > MAX_RANGES:
         yield Text(f"  … {len(changes) - MAX_RANGES} more ranges (use --json for all)", style="dim")
+    if omitted:
+        yield Text(f"  … {omitted} more range{'' if omitted == 1 else 's'} ({omitted_bytes} bytes) not kept; "
+                   f"--max-changes keeps more", style="dim")
 
 
 def _partial_row(address, data, lo, hi, changed) -> Text:

@@ -248,8 +248,8 @@ def call_line(result) -> Text:
         t.append(f"  trapped: {result.trap.kind}: {shown(result.trap.message)}", style="bold red")
     elif result.results:
         t.append(f" → {', '.join(fmt_typed(v, '') for v in result.results)}")
-    if result.changes:
-        t.append(f"  ({sum(c.size for c in result.changes)} bytes changed)", style="dim")
+    if result.changes or getattr(result, "changes_omitted", 0):
+        t.append(f"  ({result.changed_bytes} bytes changed)", style="dim")
     return t
 
 

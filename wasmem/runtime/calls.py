@@ -22,7 +22,7 @@ from ..model.values import (
     parse_write,
 )
 from .hosts import HostString
-from .memory import diff_memory
+from .memory import MAX_RANGES, diff_memory
 from .results import Allocation, CallResult, MemoryGrowth, SretResult, TrapInfo
 
 ALLOCATORS = (("allocate", "deallocate"), ("malloc", "free"), ("__wbindgen_malloc", "__wbindgen_free"),
@@ -244,12 +244,17 @@ def _invoke_between_images(session, p: CallPlan, result: CallResult, call: CallC
     result.sp_after = session.get_sp()
     for o in observers:
         o.end_call(call, result)
-    after = {i: memories[i].image(store) for i in sorted(memories)}
     if result.trap is not None and session.on_trap is not None:
         session.on_trap(result.trap)  # the instance as the trap left it (a coredump), before any reset
     result.limit_notes = session.memory_limit_notes()
+    limit = session.spec.max_changes or MAX_RANGES
     for i in sorted(memories):
-        result.changes += diff_memory(i, call.before[i], after[i])
+        # the image before against live memory: one image held, not two
+        found, omitted, omitted_bytes = diff_memory(i, call.before[i], memories[i].view(store),
+                                                    limit=max(0, limit - len(result.changes)))
+        result.changes += found
+        result.changes_omitted += omitted
+        result.changes_omitted_bytes += omitted_bytes
         pn = memories[i].pages(store)
         if pn != pages_before[i]:
             result.growth.append(MemoryGrowth(i, pages_before[i], pn))

@@ -1,5 +1,6 @@
 """Linear memories and globals as the host sees them: one adapter over wasmtime's Memory and SharedMemory,
-whole-memory images, the diff of two images (what a call changed), and writing a global."""
+whole-memory images, live memory read a slice at a time (``LiveBytes``), the diff of an image and live memory
+(what a call changed: ``diff_memory``), and writing a global."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import ctypes
 
 import wasmtime
 
+from ..model.ranges import MAX_RANGES, MERGE_GAP, find_changes
 from .results import ChangedRange
 
 PAGE = 65536
-BLOCK = 4096
-MERGE_GAP = 8  # changed ranges closer than this are reported as one range
+EXCERPT = 1024  # bytes of a changed range kept, before and after (the rest of a longer range is counted)
+__all__ = ["PAGE", "EXCERPT", "MERGE_GAP", "MAX_RANGES", "GuestMemory", "LiveBytes", "diff_memory", "set_global"]
 
 
 def set_global(g: wasmtime.Global, store, value) -> None:
@@ -70,29 +72,41 @@ class GuestMemory:
         exceed 2 GiB)."""
         return bytes((ctypes.c_ubyte * self.size(store)).from_address(self.address(store)))
 
+    def view(self, store) -> LiveBytes:
+        """The memory as it is, read a slice at a time (nothing copied until sliced). Valid until the memory
+        grows (wasmtime may move it)."""
+        return LiveBytes(self.address(store), self.size(store))
 
-def diff_memory(memory: int, before: bytes, after: bytes) -> list[ChangedRange]:
-    """Byte ranges that differ. Compares 4 KiB blocks, then 64-byte lines, then bytes. Bytes past the old
-    end (after growth) are compared with zeros."""
-    if len(after) > len(before):
-        before = before + bytes(len(after) - len(before))
-    n = min(len(before), len(after))
-    ranges: list[list[int]] = []
-    for b in range(0, n, BLOCK):
-        e = min(b + BLOCK, n)
-        if before[b:e] == after[b:e]:
-            continue
-        for lb in range(b, e, 64):
-            le = min(lb + 64, e)
-            x, y = before[lb:le], after[lb:le]
-            if x == y:
-                continue
-            for j in range(le - lb):
-                if x[j] != y[j]:
-                    a = lb + j
-                    if ranges and a - ranges[-1][1] <= MERGE_GAP:
-                        ranges[-1][1] = a + 1
-                    else:
-                        ranges.append([a, a + 1])
-    return [ChangedRange(memory, s, e, before[s:e], after[s:e]) for s, e in ranges]
 
+class LiveBytes:
+    """Live memory whose slices are ``bytes`` read when asked: what ``diff_memory`` compares an image with,
+    so that a diff holds one image, not two."""
+
+    def __init__(self, address: int, size: int):
+        self.address = address
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, s: slice) -> bytes:
+        start, stop, _ = s.indices(self.size)
+        return ctypes.string_at(self.address + start, stop - start) if stop > start else b""
+
+
+def diff_memory(memory: int, before, after, *, limit: int = MAX_RANGES,
+                tick=None) -> tuple[list[ChangedRange], int, int]:
+    """What differs between ``before`` (an image) and ``after`` (an image or ``LiveBytes``): ``(ranges,
+    omitted ranges, omitted bytes)``. Runs of changed bytes at most ``MERGE_GAP`` equal bytes apart are one
+    range; the first ``limit`` ranges are kept, each with its first ``EXCERPT`` bytes before and after; the
+    rest are counted. Bytes past the old end (after growth) are compared with zeros. Compared a chunk at a
+    time by C code (``model.ranges.find_changes``): time and temporary memory do not grow with the bytes
+    changed. ``tick()`` is called before each chunk (see ``find_changes``)."""
+    found, omitted, omitted_bytes = find_changes(before, after, len(after), limit=limit, tick=tick)
+    old_len = len(before)
+    out = []
+    for s, e in found:
+        k = min(e, s + EXCERPT)
+        old = before[s:k] if s < old_len else b""
+        out.append(ChangedRange(memory, s, e, bytes(old) + bytes(k - s - len(old)), bytes(after[s:k])))
+    return out, omitted, omitted_bytes

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..model.ranges import ByteRanges, diff_runs
 from ..model.values import Layout, format_value
 
 
@@ -64,6 +65,10 @@ class TrapInfo:
 
 @dataclass
 class ChangedRange:
+    """Bytes ``[start, end)`` of a memory that a call changed (runs of changed bytes a few equal bytes apart
+    are one range). ``before``/``after`` hold the range's first bytes: all of them, unless the range is longer
+    than ``runtime.memory.EXCERPT`` (``cut`` says how many more there are)."""
+
     memory: int
     start: int
     end: int
@@ -74,9 +79,38 @@ class ChangedRange:
     def size(self) -> int:
         return self.end - self.start
 
+    @property
+    def cut(self) -> int:
+        """Bytes of the range past the excerpt kept in ``before``/``after``."""
+        return self.size - len(self.after)
+
+    def changed_runs(self) -> list[tuple[int, int]]:
+        """The addresses whose bytes differ, as runs: exact within the excerpt; past it (a long range), the
+        whole rest of the range."""
+        out = [(self.start + s, self.start + e) for s, e in diff_runs(self.before, self.after, gap=0)]
+        if self.cut:
+            out.append((self.start + len(self.after), self.end))
+        return out
+
     def to_dict(self) -> dict:
-        return {"memory": self.memory, "start": self.start, "end": self.end, "before": self.before.hex(),
-                "after": self.after.hex()}
+        d = {"memory": self.memory, "start": self.start, "end": self.end, "before": self.before.hex(),
+             "after": self.after.hex()}
+        if self.cut:
+            d["truncated"] = self.cut
+        return d
+
+
+def changed_set(changes, memory: int = 0, omitted: int = 0, omitted_bytes: int = 0) -> ByteRanges:
+    """The bytes of ``memory`` that ``changes`` (ChangedRange) changed, as ranges (what x/dump/view highlight);
+    ``omitted``/``omitted_bytes``: ranges the diff counted without keeping."""
+    out = ByteRanges()
+    for c in changes:
+        if c.memory == memory:
+            for s, e in c.changed_runs():
+                out.add(s, e)
+    out.omitted += omitted
+    out.omitted_bytes += omitted_bytes
+    return out
 
 
 @dataclass
@@ -171,6 +205,8 @@ class CallResult:
     allocations: list[Allocation] = field(default_factory=list)
     writes: list[tuple[int, bytes]] = field(default_factory=list)  # --write ADDR=HEX, before the call
     changes: list[ChangedRange] = field(default_factory=list)
+    changes_omitted: int = 0  # ranges past the limit on ranges kept (runtime.memory.MAX_RANGES), counted only
+    changes_omitted_bytes: int = 0  # their bytes
     growth: list[MemoryGrowth] = field(default_factory=list)
     stack: StackUse | None = None
     stack_note: str | None = None  # why the stack was not measured (stack is None), when there is a stack pointer
@@ -192,7 +228,12 @@ class CallResult:
 
     @property
     def changed_bytes(self) -> int:
-        return sum(c.size for c in self.changes)
+        return sum(c.size for c in self.changes) + self.changes_omitted_bytes
+
+    def changed(self, memory: int = 0) -> ByteRanges:
+        """The bytes of ``memory`` this call changed, as ranges (see ``changed_set``)."""
+        return changed_set(self.changes, memory, self.changes_omitted if memory == 0 else 0,
+                             self.changes_omitted_bytes if memory == 0 else 0)
 
     def to_dict(self) -> dict:
         return {
@@ -203,6 +244,8 @@ class CallResult:
             "allocations": [vars(a) for a in self.allocations],
             "writes": [{"address": a, "hex": d.hex()} for a, d in self.writes],
             "changes": [c.to_dict() for c in self.changes],
+            **({"changes_omitted": {"ranges": self.changes_omitted, "bytes": self.changes_omitted_bytes}}
+               if self.changes_omitted else {}),
             "growth": [g.to_dict() for g in self.growth],
             "stack": self.stack.to_dict() if self.stack else None,
             "stack_note": self.stack_note,

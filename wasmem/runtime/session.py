@@ -20,6 +20,7 @@ import os
 import wasmtime
 
 from ..errors import RunError, UsageError
+from ..model.ranges import CHUNK
 from ..model.values import check_range
 from ..parser.module import WasmModule
 from .budget import SignalPipe
@@ -431,8 +432,9 @@ class Session(ReadSide):
 
     def restore(self, snap: Snapshot) -> None:
         for i, data in zip(sorted(self.memories), snap.memories, strict=False):
-            size = self.memory_size(i)
-            self.write(0, data[:size], i)
+            size = min(self.memory_size(i), len(data))
+            for off in range(0, size, CHUNK):  # a chunk at a time: no second copy of the image
+                self.write(off, data[off:min(off + CHUNK, size)], i)
         for idx, v in snap.globals.items():
             if self.module.globals[idx].type.mutable:
                 try:

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
+from ..model.ranges import MAX_RANGES
 from .budget import MAX_FUEL, MAX_OUTPUT, MAX_TABLE_ENTRIES, check_timeout
 
 DEFAULT_MAX_MEMORY = 256 * 2**20
 # the host profiles (runtime/hosts/) by name: here, so that the command line's --help needs no wasmtime
 HOST_NAMES = ("auto", "wasi", "emscripten", "wasm-bindgen", "assemblyscript", "go", "none")
-__all__ = ["SessionSpec", "HOST_NAMES", "MAX_FUEL", "DEFAULT_MAX_MEMORY", "MAX_OUTPUT", "MAX_TABLE_ENTRIES"]
+__all__ = ["SessionSpec", "HOST_NAMES", "MAX_FUEL", "DEFAULT_MAX_MEMORY", "MAX_OUTPUT", "MAX_TABLE_ENTRIES",
+           "MAX_RANGES"]
 
 
 @dataclass
@@ -39,6 +41,7 @@ class SessionSpec:
     max_memory: int = DEFAULT_MAX_MEMORY  # over all memories (0 = no limit)
     max_table_entries: int = MAX_TABLE_ENTRIES  # over all tables (0 = no limit)
     max_output: int = MAX_OUTPUT  # bytes of stdout and of stderr kept per call (0 = no limit)
+    max_changes: int = MAX_RANGES  # ranges of changed memory a call keeps (the rest are counted; 0 = the default)
     cache: bool = True  # wasmtime's compile cache
     # observers: stack measurement, watchpoints (runtime/watch.py's watch_spec), heap (runtime/heap.py's heap_spec)
     check_stack: bool = False

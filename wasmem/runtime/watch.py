@@ -23,6 +23,7 @@ import struct
 
 from ..errors import UsageError, WasmemError
 from ..instrument.accesses import CMPXCHG, COPY, FILL, INIT, LANE, READ, READ_LANE, RMW, STORE, V128
+from ..model.ranges import diff_runs
 from ..model.watch import MAX_HITS, MAX_VALUE_BYTES, WatchHit, WatchReport, WatchTarget
 from .hooks import install_hook
 from .hosts.base import HostTrap
@@ -474,28 +475,7 @@ def _formatter(typ, size: int):
     return None
 
 
-def _diff_runs(a: bytes, b: bytes, block: int = 256):
-    """[start, end) runs where ``a`` and ``b`` differ (gaps under 8 bytes merged). Equal blocks are skipped
-    with one comparison each, so a large watched range costs little where nothing changed."""
-    runs: list[list[int]] = []
-    n = min(len(a), len(b))
-    for base in range(0, n, block):
-        top = min(base + block, n)
-        if a[base:top] == b[base:top]:
-            continue
-        i = base
-        while i < top:
-            if a[i] != b[i]:
-                j = i
-                while j < n and a[j] != b[j]:
-                    j += 1
-                if runs and i - runs[-1][1] < 8:
-                    runs[-1][1] = j
-                elif runs and i < runs[-1][1]:
-                    pass
-                else:
-                    runs.append([i, j])
-                i = j
-            else:
-                i += 1
-    return [(x, y) for x, y in runs]
+def _diff_runs(a: bytes, b: bytes) -> list[tuple[int, int]]:
+    """[start, end) runs where ``a`` and ``b`` differ (gaps under 8 bytes merged), found by C-level comparisons
+    (``model.ranges.diff_runs``): equal stretches cost a ``memcmp``, changed ones no loop per byte."""
+    return diff_runs(a, b, gap=7)

@@ -17,6 +17,7 @@ runs code.
 from __future__ import annotations
 
 from ..errors import UsageError, WasmemError
+from ..model.ranges import ByteRanges
 from .commands.calls import CallsCommands
 from .commands.heap import HeapCommands
 from .commands.info import InfoCommands
@@ -94,7 +95,7 @@ class Shell(CallsCommands, MemoryCommands, StateCommands, WatchCommands, HeapCom
         self.last = None
         self.snapshots: dict = {}
         self.blocks: dict[int, object] = {}  # address → runtime.liveops.AllocatedBlock
-        self.changed: set[int] = set()  # bytes the last call changed (highlighted by x/dump/view)
+        self.changed = ByteRanges()  # bytes the last call changed (highlighted by x/dump/view)
         self.last_call = None  # CallOutcome
         self.trap_call = None  # the last CallOutcome that trapped (for bt)
         self.view = view  # callable(shell) that runs the full-screen view (None: not available here)

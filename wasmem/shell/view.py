@@ -5,16 +5,18 @@ from the dump, the stack pointer at the crash, nothing changed)."""
 
 from __future__ import annotations
 
+from ..model.ranges import ByteRanges
+
 
 class SessionSource:
-    def __init__(self, session, symbols, changed=(), resolve=None):
+    def __init__(self, session, symbols, changed=None, resolve=None):
         self.session = session
         self.symbols = symbols
         self.name = session.name
         self.size = session.memory_size(0) if 0 in session.memories else 0
         self.regions = list(session.regions or ())
         self.sp = session.get_sp()
-        self.changed = set(changed)
+        self.changed = ByteRanges.from_addresses(changed or ())  # a ByteRanges, or addresses
         self._resolve = resolve
 
     def read(self, addr: int, n: int) -> bytes:
@@ -28,7 +30,7 @@ class SessionSource:
         return resolve_target(text, self.symbols, self.read, self.session.resolve_address).address
 
 
-def view_session(session, symbols, *, changed=(), at: int | None = None, resolve=None) -> None:
+def view_session(session, symbols, *, changed=None, at: int | None = None, resolve=None) -> None:
     from ..errors import UsageError
     from ..render.tui.app import run_view
 

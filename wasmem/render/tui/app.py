@@ -15,7 +15,7 @@ The app reads memory through a *source*, any object with::
     regions: list                # layout regions (kind, start, end, label), sorted
     symbols                      # a debuginfo SymbolTable, or None
     sp: int | None
-    changed: set[int]            # addresses the last call changed
+    changed: ByteRanges          # addresses the last call changed (model.ranges; `addr in changed`, .total)
     resolve(text) -> int         # an address expression or symbol path → address (raises WasmemError)
 """
 
@@ -239,7 +239,7 @@ class MemoryApp(App):
     def on_mount(self) -> None:
         src = self.source
         sp = f"  sp={src.sp:#x}" if src.sp is not None else ""
-        n = len(src.changed)
+        n = src.changed.total
         ch = f"  {n} byte{'' if n == 1 else 's'} changed by the last call" if n else ""
         self.query_one("#title", Static).update(Text(f"{shown(src.name)}  memory 0: {src.size} bytes{sp}{ch}",
                                                      style="bold"))

@@ -21,8 +21,7 @@ class CallsCommands:
         outcome = call_function(self.session, func, args, alloc=self.alloc)
         r = outcome.result
         self.last_call = outcome
-        self.changed = {i for c in r.changes if c.memory == 0 for i in range(c.start, c.end)
-                        if c.before[i - c.start] != c.after[i - c.start]}
+        self.changed = r.changed(0)
         self.print(render_call(outcome))
         out = Output()
         if r.trap is not None:

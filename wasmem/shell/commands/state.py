@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...errors import UsageError
+from ...model.ranges import ByteRanges
 from ..registry import Output, command
 
 
@@ -51,9 +52,10 @@ class StateCommands:
         from ...render.shell import group
         from ...runtime.liveops import diff_snapshot
 
-        changes = diff_snapshot(self.session, self._snap(words, "diff NAME"))
-        self.print(group(changes_lines(changes, self.session.regions, f"since {words[0].text}")))
-        return Output([self._keep(sum(c.size for c in changes), "bytes changed")])
+        changes, omitted, omitted_bytes = diff_snapshot(self.session, self._snap(words, "diff NAME"))
+        self.print(group(changes_lines(changes, self.session.regions, f"since {words[0].text}",
+                                       omitted=omitted, omitted_bytes=omitted_bytes)))
+        return Output([self._keep(sum(c.size for c in changes) + omitted_bytes, "bytes changed")])
 
     @command("reset", "reset", "A fresh instance of the module (kept values and snapshots stay; blocks go).", live=True)
     def cmd_reset(self, words):
@@ -65,7 +67,7 @@ class StateCommands:
         self.session.close()
         self.session = fresh
         self.blocks.clear()
-        self.changed = set()
+        self.changed = ByteRanges()
         self.trap_call = None
         self.print(message("a fresh instance", "dim"))
         self._heap_notes(fresh)
