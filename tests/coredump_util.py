@@ -54,11 +54,11 @@ def _sections(data: bytes):
 
 
 def write_dump(path, segments, *, source: str = CRASH_CORE, pages: int | None = None, is64: bool = False,
-               flags: int | None = None) -> str:
+               flags: int | None = None, max_pages: int | None = None, page_log2: int | None = None) -> str:
     """A copy of the dump ``source`` (its globals, instances, frames, names) whose memory 0 holds the
     ``segments`` (address, bytes), written in this file order (any order, overlaps allowed), with ``pages``
-    (default: the source's) of a 32-bit or memory64 (``is64``) memory; ``flags`` overrides the limits flags
-    byte. The data section goes last, after the custom sections, as the format allows."""
+    (default: the source's) of a 32-bit or memory64 (``is64``) memory, with ``max_pages`` and a custom page
+    size of 2**``page_log2`` bytes when given; ``flags`` overrides the limits flags byte. The data section goes last, after the custom sections, as the format allows."""
     from wasmem.parser.encode import encode_section, sleb, uleb
 
     data = open(source, "rb").read()
@@ -66,7 +66,10 @@ def write_dump(path, segments, *, source: str = CRASH_CORE, pages: int | None = 
         from wasmem.api import load_module
 
         pages = load_module(source, validate=False).memories[0].type.min_pages
-    memtype = bytes([flags if flags is not None else (4 if is64 else 0)]) + uleb(pages)
+    if flags is None:
+        flags = (4 if is64 else 0) | (1 if max_pages is not None else 0) | (8 if page_log2 is not None else 0)
+    memtype = bytes([flags]) + uleb(pages) + (uleb(max_pages) if max_pages is not None else b"")
+    memtype += uleb(page_log2) if page_log2 is not None else b""
     out = data[:8]
     for sid, raw in _sections(data):
         if sid == 5:

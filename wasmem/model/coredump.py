@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ..errors import ParseError, UsageError
 from ..parser.coredump import CoreFrame, CoreInstance, CoreSections, DataScanner, read_core_sections
 from ..parser.module import WasmModule
+from ..parser.reader import DROP_BYTES, drop_pages
 from .values import check_range
 
 PAGE = 65536
@@ -38,7 +39,7 @@ def _fmt_size(n: int) -> str:
         if n >= 1 << shift:
             v = n / (1 << shift)
             return f"{v:.0f} {unit}" if v == int(v) else f"{v:.1f} {unit}"
-    return f"{n} bytes"
+    return f"{n} byte{'' if n == 1 else 's'}"
 
 
 class SegmentIndex:
@@ -211,9 +212,15 @@ class CoreMemory:
         bytes at a time; every other byte is zero (a sparse image writes only these)."""
         idx = self.index_runs
         data = self.dump.data
+        lo, hi = None, 0  # the file bytes copied since their pages were last given back
         for a, n, off in zip(idx.starts, idx.lengths, idx.offsets, strict=True):
             for k in range(0, n, block):
-                yield a + k, bytes(data[off + k: off + min(n, k + block)])
+                end = off + min(n, k + block)
+                yield a + k, bytes(data[off + k: end])
+                lo, hi = (off + k if lo is None else min(lo, off + k)), max(hi, end)
+                if hi - lo > DROP_BYTES:  # copying a whole dump out must not keep it all resident
+                    drop_pages(data, lo, hi)
+                    lo, hi = None, 0
 
 
 
@@ -387,7 +394,8 @@ def _memory_problem(view: CoreView, decl) -> str | None:
     if cm.is64 != mt.is64:
         return f"memory {i} is {kind(cm.is64)} in the dump, {kind(mt.is64)} in the module{at}"
     if cm.page_size != mt.page_size:
-        return f"memory {i} has pages of {cm.page_size} bytes in the dump, of {mt.page_size} in the module{at}"
+        return (f"memory {i} has pages of {_fmt_size(cm.page_size)} in the dump, of {_fmt_size(mt.page_size)} "
+                f"in the module{at}")
     if cm.pages < mt.min_pages:
         return f"memory {i} has {cm.pages} pages in the dump, fewer than the module's minimum {mt.min_pages}{at}"
     if mt.max_pages is not None and cm.pages > mt.max_pages:
