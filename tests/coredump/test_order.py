@@ -111,3 +111,15 @@ def test_every_arrangement_reads_as_the_sorted_dump_in_every_command(tmp_path, s
         for argv, expected in zip(_commands(wasm, core), want.values(), strict=True):
             assert _run(argv, str(folder)) == expected, (name, argv)
 
+
+
+def test_the_issues_shell_session_reads_the_later_lower_segment_at_once(tmp_path):
+    """The report: in one shell session `x/5b 90` printed zeros, then the right bytes after a wider read.
+    Here the 42s at 90 are stored after a segment at a higher address."""
+    core = write_dump(tmp_path / "c.core", [(0x100000, b"carol\0"), (90, b"\x2a" * 5)])
+    r = CliRunner().invoke(cli, ["shell", CRASH_WASM, "--core", core, "-q", "-c", "x/5b 90", "-c", "x/16b 80",
+                                 "-c", "x/5b 90", "-c", "str 0x100000"])
+    assert r.exit_code == 0, r.output
+    rows = [ln for ln in r.output.splitlines() if ln.startswith("0x0000005")]
+    assert rows[0].split()[1:6] == ["2a"] * 5 and rows[-1].split()[1:6] == ["2a"] * 5, r.output
+    assert "00 00 2a 2a 2a 2a 2a 00" in rows[1] and '"carol"' in r.output
