@@ -79,7 +79,8 @@ def write_dump(path, segments, *, source: str = CRASH_CORE, pages: int | None = 
         out += raw
     body = uleb(len(segments))
     for addr, chunk in segments:
-        const = (b"\x42" if is64 else b"\x41") + sleb(addr if is64 or addr < 1 << 31 else addr - (1 << 32))
+        bits = 64 if is64 else 32
+        const = (b"\x42" if is64 else b"\x41") + sleb(addr if addr < 1 << (bits - 1) else addr - (1 << bits))
         body += b"\0" + const + b"\x0b" + uleb(len(chunk)) + bytes(chunk)
     out += encode_section(11, body)
     with open(path, "wb") as f:

@@ -171,3 +171,14 @@ def test_save_streams_the_image_into_a_pipe(tmp_path):
     save_core_image(mem, fifo)
     t.join()
     assert len(got) == 17 * 65536 and bytes(got) == mem.read(0, mem.size)
+
+
+def test_the_largest_memory64_memory_reads_its_last_bytes_whatever_the_order(tmp_path):
+    top = 1 << 64
+    segs = [(top - 16, b"the last sixteen"), (5, b"low"), (top - 20, b"\xff" * 8)]  # the last one overlaps the first
+    mem = read_coredump(load_module(write_dump(tmp_path / "c.core", segs, pages=1 << 48, is64=True),
+                                    validate=False)).memories[0]
+    assert mem.size == top and mem.is64
+    assert mem.read(top - 24, 24) == bytes(4) + b"\xff" * 8 + b"the last sixteen"[4:]
+    assert mem.read(0, 10) == bytes(5) + b"low" + bytes(2)
+    assert list(mem.index_runs.starts) == [5, top - 20, top - 12]

@@ -8,9 +8,9 @@ the bytes between them untouched) and builds, for each memory, a :class:`Segment
 non-overlapping runs (address, end, file offset) the segments leave once applied in file order as
 instantiation applies them (a later segment wins where they overlap), sorted by address. Reads bisect
 it and copy only the bytes they ask for out of the memory-mapped dump. The index costs 24 bytes per
-run (wasmtime writes one segment per non-zero 4 KiB chunk: under 1% of the memory's size), whatever the
+segment (wasmtime writes one per non-zero 4 KiB chunk: under 1% of the memory's size), whatever the
 memory's size; building it is one pass when the segments come sorted and apart (wasmtime and wasmem
-write them so), else one sort and one sweep (n log n).
+write them so), else one sort and one sweep (n log n, about 100 more bytes per segment while it runs).
 """
 
 from __future__ import annotations
@@ -44,22 +44,37 @@ def _fmt_size(n: int) -> str:
 
 class SegmentIndex:
     """The contents of one memory of a dump as sorted, non-overlapping runs: the ``lengths[i]`` bytes at
-    ``starts[i]`` are those at file offset ``offsets[i]``; every address outside the runs is zero. Built from the
-    memory's segments in file order (``addrs``, ``sizes``, ``data`` offsets), a later segment winning
-    where segments overlap."""
+    ``starts[i]`` are those at file offset ``offsets[i]``; every address outside the runs is zero. Segments
+    are given in file order (``add``), a later one winning where segments overlap; ``finish`` resolves them.
+    While they come in ascending address order and apart (every real writer's order) each is a run as it
+    comes; from the first that does not, they are kept as given and ``finish`` sorts and sweeps them."""
 
-    __slots__ = ("starts", "lengths", "offsets")
+    __slots__ = ("starts", "lengths", "offsets", "_raw")
 
-    def __init__(self, addrs: array, sizes: array, data: array):
+    def __init__(self):
         # lengths, not ends: a memory64 memory's last run may end at 2**64, one past what an array holds
         self.starts, self.lengths, self.offsets = array("Q"), array("Q"), array("Q")
-        n = len(addrs)
-        ordered = all(addrs[i] + sizes[i] <= addrs[i + 1] for i in range(n - 1))
-        if ordered:  # the usual dump: one pass, runs as they stand (adjacent ones joined when the file is too)
-            for i in range(n):
-                self._emit(addrs[i], sizes[i], data[i])
-        else:
-            self._sweep(addrs, sizes, data)
+        self._raw: tuple[array, array, array] | None = None
+
+    def add(self, addr: int, size: int, off: int) -> None:
+        """The next segment in file order: ``size`` bytes for ``addr`` at file offset ``off``."""
+        if self._raw is None:
+            if not self.starts or self.starts[-1] + self.lengths[-1] <= addr:
+                self._emit(addr, size, off)
+                return
+            # below or over an earlier segment: the runs so far are the segments so far, kept as given
+            self._raw = (self.starts, self.lengths, self.offsets)
+            self.starts, self.lengths, self.offsets = array("Q"), array("Q"), array("Q")
+        a, n, o = self._raw
+        a.append(addr)
+        n.append(size)
+        o.append(off)
+
+    def finish(self) -> SegmentIndex:
+        if self._raw is not None:
+            raw, self._raw = self._raw, None
+            self._sweep(*raw)
+        return self
 
     def _emit(self, lo: int, n: int, off: int) -> None:
         if self.starts and self.starts[-1] + self.lengths[-1] == lo and self.offsets[-1] + self.lengths[-1] == off:
@@ -121,9 +136,7 @@ class _Segments:
 
     def load(self) -> None:
         mems = self.memories
-        addrs = [array("Q") for _ in mems]
-        sizes = [array("Q") for _ in mems]
-        data = [array("Q") for _ in mems]
+        index = [SegmentIndex() for _ in mems]
         counts = [0] * len(mems)
         scanner = DataScanner(self.dump)
         while (got := scanner.next()) is not None:
@@ -137,11 +150,9 @@ class _Segments:
                                  f"{m.index} ({m.size} bytes)", start)
             counts[mem] += 1
             if size:
-                addrs[mem].append(addr)
-                sizes[mem].append(size)
-                data[mem].append(start)
+                index[mem].add(addr, size, start)
         for i, m in enumerate(mems):
-            m.set_index(SegmentIndex(addrs[i], sizes[i], data[i]), counts[i])
+            m.set_index(index[i].finish(), counts[i])
 
 
 class CoreMemory:
