@@ -1,5 +1,6 @@
-"""A coredump as a memory source: the instance a dump recorded, seen through the module it was taken of. Nothing
-here runs wasm or loads wasmtime: `wasmem backtrace` and the ``--core`` options read the dump lazily."""
+"""A coredump as a memory source: the instance a dump recorded, seen through the module it was taken of; and
+its memory written out as a sparse raw image (``dump --core X --save FILE``). Nothing here runs wasm or
+loads wasmtime: `wasmem backtrace` and the ``--core`` options read the dump lazily."""
 
 from __future__ import annotations
 
