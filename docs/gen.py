@@ -65,7 +65,12 @@ PAGES: dict[str, dict] = {
     "dump": {
         "intro": "Instantiates the module (every import satisfied, see [call](call.md)), optionally runs "
                  "some calls first, and prints a range of linear memory as hex or typed values, each row "
-                 "labelled with the region it lies in. `--snapshot` reads a raw memory image instead.",
+                 "labelled with the region it lies in. `--snapshot` reads a raw memory image instead. "
+                 "`--core X` reads a coredump's memory (its data segments in any order, a later one winning "
+                 "where two overlap), and `--core X --save FILE` writes that memory as a raw image: a sparse "
+                 "file in which only the bytes the dump holds are written (the zeros are holes), within "
+                 "`--timeout`, never left half written; a memory larger than `--max-save` (256 MiB by default, "
+                 "0 = no limit) is refused, since a `--snapshot` of the image reads it whole.",
         "examples": [
             ("The start of the heap, by linker symbol.",
              "wasmem dump samples/memdemo.wasm --at __heap_base --len 64"),

@@ -1,5 +1,6 @@
 """A coredump's memory read through its data segments: zeros between them, later segments winning where
-they overlap, segments in any order, several memories, and segments found only as far as a read needs."""
+they overlap, segments in any order (one index built at the first read, whatever the order), several
+memories."""
 
 from __future__ import annotations
 
@@ -40,12 +41,57 @@ def test_a_later_segment_wins_where_they_overlap_in_any_order():
     assert mem.read(4, 14) == b"cccccccc" + b"bb" + b"AAAA"
 
 
-def test_segments_are_found_only_as_far_as_a_read_needs():
+def test_a_segment_stored_after_a_higher_one_is_found_by_a_read_below_it():
+    """The issue's case: a read at 90 gave zeros while a later segment held 42s there, and the same read
+    gave the bytes once a wider read had scanned further. Now the first read sees every segment."""
+    mem = read_coredump(handmade([(0, 200, b"x"), (0, 90, b"\x2a" * 5)])).memories[0]
+    assert mem.read(90, 5) == b"\x2a" * 5
+    assert mem.read(0, 300)[90:95] == b"\x2a" * 5 and mem.read(90, 5) == b"\x2a" * 5
+
+
+def test_the_index_is_sorted_runs_with_later_segments_winning():
     segs = [(0, 4096 * i, bytes([i + 1]) * 8) for i in range(16)]
+    for order in (segs, segs[::-1], segs[5:] + segs[:5]):
+        mem = read_coredump(handmade(order)).memories[0]
+        assert mem.read(4096 * 2, 8) == bytes([3]) * 8
+        runs = mem.index_runs
+        assert list(runs.starts) == [4096 * i for i in range(16)] and set(runs.lengths) == {8}
+        assert mem.num_segments == 16 and mem.data_bytes == 128
+    # a segment inside another, a later one across two, one wholly overwritten, empty ones
+    segs = [(0, 0, b"a" * 32), (0, 8, b"b" * 4), (0, 28, b"c" * 8), (0, 40, b"d" * 2), (0, 40, b"e" * 2),
+            (0, 50, b""), (0, 100, b"f" * 4), (0, 98, b"g" * 8)]
     mem = read_coredump(handmade(segs)).memories[0]
-    assert mem.read(4096 * 2, 8) == bytes([3]) * 8
-    assert len(mem._segs) <= 4  # the ones up to the first that starts past the read
-    assert mem.read(4096 * 15, 8) == bytes([16]) * 8 and mem.num_segments == 16
+    want = bytearray(128)
+    for _m, a, d in segs:
+        want[a:a + len(d)] = d
+    assert mem.read(0, 128) == bytes(want)
+    assert list(zip(mem.index_runs.starts, mem.index_runs.lengths, strict=True)) == [
+        (0, 8), (8, 4), (12, 16), (28, 8), (40, 2), (98, 8)]
+    assert mem.num_segments == 8
+
+
+def test_random_segments_read_as_instantiation_writes_them():
+    import random
+
+    rng = random.Random(5)
+    for _ in range(40):
+        segs = []
+        for _ in range(rng.randint(1, 30)):
+            a = rng.randrange(0, 400)
+            segs.append((0, a, bytes(rng.randrange(256) for _ in range(rng.randint(0, 60)))))
+        want = bytearray(65536)
+        for _m, a, d in segs:
+            want[a:a + len(d)] = d
+        mem = read_coredump(handmade(segs)).memories[0]
+        for _ in range(20):
+            a = rng.randrange(0, 480)
+            n = rng.randrange(0, 80)
+            assert mem.read(a, n) == bytes(want[a:a + n])
+        assert mem.read(0, 512) == bytes(want[:512])
+        got = bytearray(512)
+        for a, b in mem.iter_runs(block=7):
+            got[a:a + len(b)] = b
+        assert got == want[:512]
 
 
 def test_several_memories():
@@ -55,11 +101,11 @@ def test_several_memories():
     assert m1.size == 2 * 65536
 
 
-def test_a_segment_outside_its_memory_is_a_parse_error_when_reached():
+def test_a_segment_outside_its_memory_is_a_parse_error_at_every_read():
     dump = read_coredump(handmade([(0, 8, b"ok"), (0, 100, b"x"), (0, 65535, b"too far")]))
-    assert dump.memories[0].read(8, 2) == b"ok"  # not reached yet
-    with pytest.raises(ParseError, match="outside memory 0"):
-        dump.memories[0].read(65000, 8)
+    for _ in range(2):  # never a partial index
+        with pytest.raises(ParseError, match="outside memory 0"):
+            dump.memories[0].read(8, 2)
 
 
 def test_out_of_range_reads_are_usage_errors():
@@ -83,5 +129,5 @@ def test_the_writer_trims_zero_runs_per_chunk(tmp_path):
     dump = read_coredump(WasmModule.from_file(str(path)))
     m = dump.memories[0]
     assert m.num_segments == 3
-    assert [(a, n) for a, _s, n, _o in m._segs] == [(4095, 1), (5000, 10), (70000, 1)]
+    assert list(zip(m.index_runs.starts, m.index_runs.lengths, strict=True)) == [(4095, 1), (5000, 10), (70000, 1)]
     assert m.read(0, len(data)) == bytes(data)

@@ -1,11 +1,16 @@
-"""A coredump as a memory source: the instance a dump recorded, seen through the module it was taken of. Nothing
-here runs wasm or loads wasmtime: `wasmem backtrace` and the ``--core`` options read the dump lazily."""
+"""A coredump as a memory source: the instance a dump recorded, seen through the module it was taken of; and
+its memory written out as a sparse raw image (``dump --core X --save FILE``). Nothing here runs wasm or
+loads wasmtime: `wasmem backtrace` and the ``--core`` options read the dump lazily."""
 
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
+import time
 
-from ..errors import UsageError
+from ..errors import AnalysisTimeout, UsageError
+from ..model.coredump import DEFAULT_MAX_SAVE
 from ..model.values import check_range
 from ..parser.module import WasmModule
 from ..runtime.readside import ReadSide
@@ -95,3 +100,123 @@ def open_core(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
     if not is_coredump(dump):
         raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section); a module goes second")
     return match_module(read_coredump(dump), mod)
+
+
+# -- a coredump's memory as a raw image (`dump --core X --save FILE`) ---------------------------------
+
+
+class SaveDeadline:
+    """The time left for ``--save`` (``--timeout`` seconds counted from ``started``, the command's start;
+    0 or None: no limit). ``check()`` raises AnalysisTimeout once it has passed."""
+
+    def __init__(self, seconds: float | None, started: float | None = None):
+        self.seconds = seconds
+        self.at = (time.monotonic() if started is None else started) + seconds if seconds else None
+
+    def check(self) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise AnalysisTimeout(f"--save did not finish within --timeout {self.seconds:g} s (0 = no limit); "
+                                  f"nothing was written")
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):.4g} {unit}"
+    return f"{n} bytes"
+
+
+def save_core_image(memory, path: str | os.PathLike, *, max_size: int | None = DEFAULT_MAX_SAVE,
+                    check=None) -> int:
+    """Writes the coredump memory ``memory`` (a ``model.coredump.CoreMemory``) to ``path`` as a raw image
+    (``--snapshot`` reads it back): a sparse file of the memory's size in which only the bytes the dump
+    holds are written, at their offsets (the zeros between them are holes: a 4 GiB memory with 100 bytes
+    of data writes 100 bytes). A memory larger than ``max_size`` bytes (``--max-save``; 0 or None: no
+    limit) is refused. ``check`` (a deadline's ``check``) is called before each block written; the image
+    is written to a temporary file beside ``path`` and renamed over it only when complete, so a refusal,
+    a timeout or a full disk leaves no partial image. A ``path`` that is not a regular file (a pipe,
+    /dev/stdout) gets the image as a stream, its zeros included (within ``max_size`` and ``check``).
+    Returns the bytes written."""
+    path = os.fspath(path)
+    size = memory.size
+    what = f"memory {memory.index} of the coredump"
+    if max_size and size > max_size:
+        raise UsageError(f"--save: {what} is {size} bytes ({_fmt_bytes(size)}), more than --max-save "
+                         f"{max_size} ({_fmt_bytes(max_size)}); raise --max-save (0 = no limit) to write it (the "
+                         f"image is sparse: only the {memory.data_bytes} bytes the dump holds are written)")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise UsageError(f"--save: cannot write {path}: {exc.strerror or exc}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"--save: {path} is a directory")
+        return _stream_image(memory, path, check)
+    if st is not None and not os.access(path, os.W_OK):
+        raise UsageError(f"--save: cannot write {path}: permission denied")
+    if check is not None:
+        check()
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise UsageError(f"--save: cannot write {path}: {exc.strerror or exc}") from None
+    written = 0
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, (stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~umask))
+        try:
+            os.ftruncate(fd, size)  # the whole image as one hole; the data goes in below
+        except OSError as exc:
+            raise UsageError(f"--save: cannot make {path} {size} bytes long ({_fmt_bytes(size)}): "
+                             f"{exc.strerror or exc}") from None
+        for addr, block in memory.iter_runs():
+            if check is not None:
+                check()
+            view = memoryview(block)
+            while view:
+                n = os.pwrite(fd, view, addr)
+                view, addr, written = view[n:], addr + n, written + n
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return written
+
+
+_ZEROS = bytes(1 << 20)
+
+
+def _stream_image(memory, path: str, check) -> int:
+    """The image written in order, zeros included, to a file that cannot hold holes (a pipe, a device)."""
+    written = 0
+
+    def put(f, block) -> None:
+        nonlocal written
+        if check is not None:
+            check()
+        f.write(block)
+        written += len(block)
+
+    with open(path, "wb") as f:
+        pos = 0
+        for addr, block in memory.iter_runs():
+            while pos < addr:
+                put(f, _ZEROS[:min(len(_ZEROS), addr - pos)])
+                pos = min(addr, pos + len(_ZEROS))
+            put(f, block)
+            pos = addr + len(block)
+        while pos < memory.size:
+            put(f, _ZEROS[:min(len(_ZEROS), memory.size - pos)])
+            pos = min(memory.size, pos + len(_ZEROS))
+    return written

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ..errors import UsageError
 from ..model.ranges import ByteRanges
 from .sources import MemorySource
@@ -50,15 +52,18 @@ def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt
                 big_endian: bool = False, width: int | None = None, memory: int = 0, after=(),
                 snapshot: str | None = None, save: str | None = None, alloc: str | None = None,
                 type_name: str | None = None, depth: int = 4, core: str | None = None, changed=None,
-                **options) -> DumpOutcome:
+                max_save: int | None = None, **options) -> DumpOutcome:
     """Reads ``length`` bytes at the address expression ``at`` from a live instance (after the ``after``
     calls), from a raw ``snapshot`` image or from a coredump (``core``, of this module), and splits them
     into rows labelled ``<symbol+off>`` or by region. ``save`` writes the whole memory as a raw image (so a
-    coredump becomes a ``--snapshot`` image). ``at`` may be a symbol path (``config.meta``, ``node_a->next``); without ``length`` a symbol's
+    coredump becomes a ``--snapshot`` image: a sparse file, refused when the memory is larger than
+    ``max_save`` bytes (``--max-save``, default ``app.core.DEFAULT_MAX_SAVE``; 0: no limit) and written
+    within ``timeout``). ``at`` may be a symbol path (``config.meta``, ``node_a->next``); without ``length`` a symbol's
     size is used (else 256). ``type_name`` (a DWARF type, or ``auto`` for the symbol's own type) decodes
     the bytes into a typed value tree. ``changed`` adds addresses to highlight (a shell's last call)."""
     from ..model.values import make_dump
 
+    started = time.monotonic()  # --save's deadline counts from here (the command's start)
     if length is not None and length < 0:
         raise UsageError(f"--len {length} is negative")
     mem = MemorySource(path_or_module, memory=memory, after=after, snapshot=snapshot, alloc=alloc, core=core, **options)
@@ -81,7 +86,9 @@ def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt
         length = target.size or DEFAULT_DUMP_LEN
     data = mem.read(target.address, length)
     if save:
-        mem.save(save, memory)
+        from .core import SaveDeadline
+
+        mem.save(save, memory, max_size=max_save, check=SaveDeadline(options.get("timeout"), started).check)
     d = make_dump(data, target.address, fmt, width=width, big_endian=big_endian, regions=mem.regions,
                   changed=mem.changed, memory=memory, memory_size=mem.size,
                   labeler=row_labeler(mem.symbols) if mem.symbols is not None else None)

@@ -127,13 +127,14 @@ class MemorySource:
             return Target(at, self.resolve(at))
         return resolve_target(at, self.symbols, self.read, self.resolve)
 
-    def save(self, path: str, memory: int) -> None:
-        if self.core_memory is not None and self.core_memory.size > 1 << 32:
-            raise UsageError(f"--save: memory {memory} of the coredump is {self.core_memory.size} bytes, "
-                             f"more than a raw image wasmem writes (4 GiB)")
+    def save(self, path: str, memory: int, *, max_size: int | None = None, check=None) -> None:
+        """Writes the whole memory to ``path`` as a raw image; a coredump's as a sparse file, refused past
+        ``max_size`` bytes and bounded by ``check`` (``app.core.save_core_image``)."""
+        if self.core_memory is not None:
+            from .core import DEFAULT_MAX_SAVE, save_core_image
+
+            save_core_image(self.core_memory, path, max_size=DEFAULT_MAX_SAVE if max_size is None else max_size,
+                            check=check)
+            return
         with open(path, "wb") as f:
-            if self.core_memory is not None:  # a raw image of a coredump's memory, written a block at a time
-                for block in self.core_memory.iter_chunks():
-                    f.write(block)
-                return
             f.write(self.image if self.image is not None else self.session.image(memory))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..model.coredump import DEFAULT_MAX_SAVE
 from .call import run_options
 from .common import json_option, print_json, render, svg_option
 
@@ -34,12 +35,15 @@ FORMATS = ["hex", "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "
                    "instead of running it; `sp` and globals are their values at the crash.")
 @click.option("--save", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the whole memory to FILE as a raw image (with --core: a coredump's memory becomes a "
-                   "--snapshot image).")
+                   "--snapshot image, written as a sparse file within --timeout).")
+@click.option("--max-save", type=click.IntRange(min=0), default=DEFAULT_MAX_SAVE, show_default=True, metavar="BYTES",
+              help="With --core --save: refuse a memory larger than this (0 = no limit). Only the bytes the dump "
+                   "holds are written, but a --snapshot of the image reads it whole.")
 @run_options
 @json_option
 @svg_option
-def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, after, snapshot, core, save, session,
-             alloc, as_json, svg):
+def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, after, snapshot, core, save, max_save,
+             session, alloc, as_json, svg):
     """Show linear memory after instantiation (or after --after calls), labelled by region.
 
     \b
@@ -57,8 +61,8 @@ def dump_cmd(module, at, length, type_name, fmt, big_endian, width, memory, afte
     from ..app import dump_memory
 
     outcome = dump_memory(module, at, length, fmt=fmt, big_endian=big_endian, width=width, memory=memory,
-                          after=after, snapshot=snapshot, save=save, alloc=alloc, type_name=type_name, core=core,
-                          **session)
+                          after=after, snapshot=snapshot, save=save, max_save=max_save, alloc=alloc,
+                          type_name=type_name, core=core, **session)
     _notes(outcome)
     if as_json:
         print_json(outcome.to_dict())

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from ..errors import ParseError
 from .encode import encode_name, encode_section, sleb, uleb
 from .module import WasmModule
-from .reader import DROP_BYTES, Reader, drop_pages
+from .reader import DROP_BYTES, Reader, decode_sleb, decode_uleb, drop_pages
 
 VALUE_TYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64"}
 VALUE_CODES = {v: k for k, v in VALUE_TYPES.items()}
@@ -327,6 +327,9 @@ class DataScanner:
     def next(self) -> tuple[int, int, int, int] | None:
         while self._left:
             r, i = self._r, self._index
+            got = self._usual(r)
+            if got is not None:
+                return got
             self._left -= 1
             self._index += 1
             off = r.pos
@@ -353,3 +356,29 @@ class DataScanner:
             if self._r is not None:
                 self._r.expect_end("the data section")
         return None
+
+    def _usual(self, r: Reader) -> tuple[int, int, int, int] | None:
+        """The entry at ``r.pos`` when it is what wasmtime and wasmem write (flags 0, an ``i32.const`` or
+        ``i64.const`` offset), decoded without building its constant expression (a 256 MiB dump has 65,536
+        of them); None for any other entry, or a damaged one: ``next`` then reads it the general way and
+        says what is wrong."""
+        d, p, n = r.data, r.pos, r.end
+        if p + 2 >= n or d[p] != 0 or d[p + 1] not in (0x41, 0x42):
+            return None
+        bits = 32 if d[p + 1] == 0x41 else 64
+        try:
+            addr, q = decode_sleb(d, p + 2, n, bits)
+            if q >= n or d[q] != 0x0B:
+                return None
+            size, q = decode_uleb(d, q + 1, n)
+        except ParseError:
+            return None
+        if q + size > n:
+            return None
+        r.pos = q + size
+        self._left -= 1
+        self._index += 1
+        if r.pos - self._since > DROP_BYTES:
+            drop_pages(r.data, self._since, r.pos)
+            self._since = r.pos
+        return 0, addr & ((1 << bits) - 1), q, size
