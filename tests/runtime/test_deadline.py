@@ -119,16 +119,19 @@ def test_the_shell_says_a_reopen_was_stopped_and_keeps_its_instance():
     from wasmem.shell import Shell
 
     out = io.StringIO()
-    sh = Shell(wat_path := _write(SPIN), console=make_console(file=out, width=200), options={"timeout": 1e-9})
+    sh = Shell(wat_path := _write(SPIN), console=make_console(file=out, width=200),
+               options={"deadline": Deadline(3600)})  # as `wasmem shell --timeout 3600` opens it
     try:
         before = sh.session
+        sh.options["deadline"] = Deadline(1e-9)  # as if started with --timeout 1e-9: each command gets that much
         sh.onecmd("reset")  # its own deadline (1e-9 s from the command's start) has passed at the compile
         text = " ".join(out.getvalue().split())
         assert ("timed out after 1e-09 s (--timeout) before m.wasm was compiled: the compile did not start; run "
                 "with a longer --timeout (0 = no limit); the shell goes on with the instance it had") in text
         assert sh.session is before
-        sh.options["timeout"] = 3600
+        sh.options["deadline"] = Deadline(3600)
         sh.onecmd("reset")  # the next command has its own deadline
+        assert sh.session.deadline.seconds == 3600 and sh.session.deadline is not sh.options.get("x")
         assert sh.session is not before and "a fresh instance" in out.getvalue()
     finally:
         sh.close()
@@ -155,3 +158,50 @@ def _write(text: str) -> str:
     with open(path, "wb") as f:
         f.write(wat(text))
     return path
+
+
+def test_the_python_api_makes_a_deadline_per_call_that_takes_a_timeout(tmp_path):
+    """``wasmem.call(..., timeout=)`` bounds the whole call from its start (a nanosecond has passed before the
+    compile), ``wasmem.stack(..., timeout=)`` the analysis after the layout; without one, no deadline."""
+    import wasmem
+
+    p = tmp_path / "m.wasm"
+    p.write_bytes(wat(SPIN))
+    with pytest.raises(TimedOut, match="before m.wasm was compiled"):
+        wasmem.call(str(p), "f", timeout=1e-9)
+    out = wasmem.call(str(p), "f", timeout=3600)
+    try:
+        assert out.result.results == [7] and out.session.deadline.seconds == 3600
+    finally:
+        out.session.close()
+    out = wasmem.call(str(p), "f")
+    try:
+        assert out.session.deadline is None
+    finally:
+        out.session.close()
+    with pytest.raises(AnalysisTimeout, match="the stack analysis did not finish in 1e-09 s"):
+        wasmem.stack(str(p), timeout=1e-9)
+
+
+def test_without_timeout_each_call_has_its_own_limit_and_the_command_none(tmp_path, capsys):
+    """No --timeout: no command deadline (what the command shows cannot depend on how long it took to start);
+    each call still stops after 10 s of its own."""
+    from wasmem.cli import call as cli_call
+
+    captured = {}
+    real = cli_call.command_deadline
+
+    def spy(seconds):
+        captured["seconds"] = seconds
+        return real(seconds)
+
+    p = tmp_path / "m.wasm"
+    p.write_bytes(wat(SPIN))
+    cli_call.command_deadline = spy
+    try:
+        code, out, _ = run_main(capsys, "call", str(p), "f")
+        assert code == 0 and "7" in out and captured == {}
+        code, out, _ = run_main(capsys, "call", str(p), "f", "--timeout", "30")
+        assert code == 0 and captured == {"seconds": 30.0}
+    finally:
+        cli_call.command_deadline = real

@@ -5,11 +5,10 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
-from .call import Seconds
+from .call import CALL_TIMEOUT, Seconds
 from .common import command_deadline, compile_progress, json_option, print_json, render, svg_option
 
 ANALYSIS_TIMEOUT = 120.0  # seconds: the analysis is linear (a 33 MB module takes about 10 s)
-CALL_TIMEOUT = 10.0
 
 
 @click.command("stack")

@@ -157,12 +157,15 @@ class Shell(CallsCommands, MemoryCommands, StateCommands, WatchCommands, HeapCom
             raise TimedOut(f"{exc}; the shell goes on with the instance it had", abandoned=exc.abandoned) from None
 
     def start_deadline(self) -> None:
-        """Each command gets its own deadline (--timeout, from the command's start), which bounds what it runs:
-        compiling a reopened instance, its calls, its reports."""
+        """With a deadline in the options (``--timeout`` given), each command gets its own of the same seconds,
+        from the command's start, which bounds what it runs: compiling a reopened instance, its calls, its
+        reports. Without one, each call has its own timeout only."""
         from ..deadline import Deadline
-        from ..runtime.spec import SessionSpec
 
-        d = Deadline(self.options.get("timeout", SessionSpec.timeout))
+        given = self.options.get("deadline")
+        if given is None:
+            return
+        d = Deadline(given.seconds)
         self.options["deadline"] = d
         if self.core is None:
             self.session.deadline = d
