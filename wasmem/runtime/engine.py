@@ -64,10 +64,12 @@ def legacy_eh_message(name: str, function_name, hit: LegacyEH | None, engine_tex
 
 
 def compile_module(engine: wasmtime.Engine, raw: bytes, name: str, function_name, deadline=None,
-                   compile=wasmtime.Module) -> wasmtime.Module:
+                   compile=None) -> wasmtime.Module:
     """``compile(engine, raw)`` (wasmtime's compile: one C call that no epoch stops). With a ``deadline``
     (wasmem.deadline.Deadline) that limits it, the compile runs in a worker thread the deadline can abandon:
-    past it, TimedOut (``abandoned``: the compile goes on in the background and its result is dropped)."""
+    past it, TimedOut (``abandoned``: the compile goes on in the background and its result is dropped).
+    ``compile`` defaults to ``wasmtime.Module`` (looked up at each call)."""
+    compile = compile or wasmtime.Module
     if deadline is None or not deadline.limited:
         return _compiled(lambda: compile(engine, raw), name, function_name)
     if deadline.expired():
