@@ -283,9 +283,9 @@ def _collector(session, tracker) -> str | None:
     return "__collect"
 
 
-def leak_per_call(module, call: str, repeat: int = 10):
+def leak_per_call(module, call: str, repeat: int = 10, *, deadline=None):
     """The `check` rule leak-per-call's run: a LeakReport of ``call`` made ``repeat`` times (raises
-    UsageError when the call or the allocator cannot be found)."""
-    report, session = leak_report(module, call, repeat=repeat)
+    UsageError when the call or the allocator cannot be found). ``deadline``: the command's, if any."""
+    report, session = leak_report(module, call, repeat=repeat, deadline=deadline)
     session.close()
     return report

@@ -100,10 +100,15 @@ def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
                          "to pyproject.toml")
     from ..debuginfo.layout import analyze_layout
 
+    deadline = command_deadline(timeout)  # the whole command's: every module's analysis and leak run
     leak_of = None
     if rules.max_leak_per_call is not None:
-        from ..app.heap import leak_per_call as leak_of
-    reports = run_checks(paths, rules, load_module, analyze_layout, timeout=command_deadline(timeout),  # the layout inspect shows
+        import functools
+
+        from ..app.heap import leak_per_call
+
+        leak_of = functools.partial(leak_per_call, deadline=deadline)
+    reports = run_checks(paths, rules, load_module, analyze_layout, timeout=deadline,  # the layout inspect shows
                          leak_of=leak_of)
 
     if fmt == "json":
