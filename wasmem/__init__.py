@@ -15,7 +15,9 @@ Library entry points, one per command (lazy: ``import wasmem`` loads neither was
     bt = wasmem.backtrace("crash.core", "app.wasm")  # a coredump's frames, named through the module
 
 Each is the function the command runs (``wasmem.app`` holds the use cases), with the command's options as
-keyword arguments.
+keyword arguments. As on the command line, a ``timeout`` (seconds) given to one of them is the whole call's
+deadline, counted from its start (``wasmem.deadline.Deadline``; a compile it stops raises ``TimedOut`` and
+finishes in the background); ``deadline=`` passes one made by the caller.
 """
 
 __version__ = "0.1.0"
@@ -58,42 +60,42 @@ def call(path, func, args=(), **options):
     """``wasmem call``: ``wasmem.app.call.call_function``. The outcome's ``session`` stays open: close it."""
     from .app.call import call_function
 
-    return call_function(path, func, list(args), **options)
+    return call_function(path, func, list(args), **_deadline(options))
 
 
 def dump(path, at="0", length=None, **options):
     """``wasmem dump``: ``wasmem.app.dump.dump_memory`` (a live instance, a ``snapshot`` image or a ``core``)."""
     from .app.dump import dump_memory
 
-    return dump_memory(path, at, length, **options)
+    return dump_memory(path, at, length, **_deadline(options))
 
 
 def chase(path, at, **options):
     """``wasmem chase``: ``wasmem.app.chase.chase_memory``."""
     from .app.chase import chase_memory
 
-    return chase_memory(path, at, **options)
+    return chase_memory(path, at, **_deadline(options))
 
 
 def watch(path, targets, calls, **options):
     """``wasmem watch``: ``wasmem.app.watch.watch_calls``. The sequence's ``session`` stays open: close it."""
     from .app.watch import watch_calls
 
-    return watch_calls(path, list(targets), list(calls), **options)
+    return watch_calls(path, list(targets), list(calls), **_deadline(options))
 
 
 def heap(path, **options):
     """``wasmem heap``: ``wasmem.app.heap.heap_report``: (report, session); close the session."""
     from .app.heap import heap_report
 
-    return heap_report(path, **options)
+    return heap_report(path, **_deadline(options))
 
 
 def leaks(path, call, **options):
     """``wasmem leaks``: ``wasmem.app.heap.leak_report``: (report, session); close the session."""
     from .app.heap import leak_report
 
-    return leak_report(path, call, **options)
+    return leak_report(path, call, **_deadline(options))
 
 
 def stack(path, *, recursion_depth=None, timeout=None):
@@ -102,9 +104,11 @@ def stack(path, *, recursion_depth=None, timeout=None):
     from .debuginfo.layout import analyze_layout
     from .model.stackframes import analyze_stack
 
+    from .deadline import Deadline
+
+    deadline = Deadline(timeout)  # from the call's start (None or 0: no limit); past it AnalysisTimeout
     module = load_module(path)
-    options = {} if timeout is None else {"timeout": timeout}
-    return analyze_stack(module, analyze_layout(module), recursion_depth=recursion_depth, **options)
+    return analyze_stack(module, analyze_layout(module), recursion_depth=recursion_depth, deadline=deadline)
 
 
 def symbols(path, **options):
@@ -112,3 +116,12 @@ def symbols(path, **options):
     from .debuginfo import symbol_listing
 
     return symbol_listing(load_module(path), **options)
+
+
+def _deadline(options: dict) -> dict:
+    """``options`` with the call's deadline: ``timeout`` seconds from now, unless one was given."""
+    if options.get("timeout") and options.get("deadline") is None:
+        from .deadline import Deadline
+
+        options = dict(options, deadline=Deadline(options["timeout"]))
+    return options

@@ -6,7 +6,6 @@ brute-force reading of small random call graphs. The 200,000-deep chain is timed
 from __future__ import annotations
 
 import functools
-import time
 import tracemalloc
 
 import pytest
@@ -25,26 +24,25 @@ def analyse(data: bytes, **kw):
     return analyze_stack(m, lay, **kw)
 
 
-def timed(data: bytes, **kw):
-    """The analysis, its wall time, and the most memory it allocated (Python allocations, traced) once the
-    module was read: the module's own objects (bodies, names) are not the analysis' cost."""
+def traced(data: bytes, **kw):
+    """The analysis and the most memory it allocated (Python allocations, traced) once the module was read:
+    the module's own objects (bodies, names) are not the analysis' cost. No wall time: that depends on the
+    machine's load (`make bench` times the analysis)."""
     m = WasmModule.from_bytes(data)
     lay = analyze(m)
     m.functions, m.names  # noqa: B018 - read before measuring
     tracemalloc.start()
     try:
-        t = time.perf_counter()
         sa = analyze_stack(m, lay, **kw)
-        dt = time.perf_counter() - t
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    return sa, dt, peak
+    return sa, peak
 
 
 def test_deep_chain_is_linear_and_exact():
     data = stackgen.chain(DEEP)
-    sa, dt, peak = timed(data)
+    sa, peak = traced(data)
     (root,) = sa.roots
     assert root.bytes == DEEP * 16 and root.unbounded is None and not sa.cycles
     assert root.path_length() == DEEP
@@ -52,15 +50,14 @@ def test_deep_chain_is_linear_and_exact():
     assert [s.name for s in path[:3]] == ["f0", "f1", "f2"] and path[-1].name == f"f{DEEP - 1}"
     assert sum(s.bytes for s in path) == root.bytes
     assert sa.recommended_stack_size(25) == stack_size_for(DEEP * 16, 25)
-    # the old analysis copied the path per function: 20k deep took 3.1 GB. Loose bounds (a traced run is
-    # several times slower than a plain one): 60 s, and 8× the module's size (it is ~34 bytes a function)
-    assert dt < 60, dt
+    # the old analysis copied the path per function: 20k deep took 3.1 GB. A loose bound: 8× the module's
+    # size (it is ~34 bytes a function)
     assert peak < 8 * len(data), (peak, len(data))
 
 
 def test_recursion_at_the_bottom_of_a_deep_chain():
     data = stackgen.chain(DEEP, tail=[DEEP - 10])  # f19990 → … → f19999 → f19990
-    sa, dt, peak = timed(data, recursion_depth=100)
+    sa, peak = traced(data, recursion_depth=100)
     (root,) = sa.roots
     assert root.bytes is None and root.unbounded == "recursion"
     assert root.cycle == tuple(f"f{i}" for i in range(DEEP - 10, DEEP))
@@ -72,19 +69,19 @@ def test_recursion_at_the_bottom_of_a_deep_chain():
     bpath = root.bounded_path
     assert bpath[-1].repeat == 100 and bpath[-1].name == f"f{DEEP - 10}" and len(bpath) == DEEP - 9
     assert [list(c) for c in sa.cycles] == [list(range(DEEP - 10, DEEP))]
-    assert dt < 60 and peak < 10 * len(data), (dt, peak, len(data))
+    assert peak < 10 * len(data), (peak, len(data))
 
 
 def test_a_thousand_exports_in_a_chain():
     n = 1000
     data = stackgen.chain(n, exports=n)
-    sa, dt, peak = timed(data)
+    sa, peak = traced(data)
     assert len(sa.roots) == n
     for k in (0, 1, 500, n - 1):
         r = sa.roots[k]
         assert r.name == f"e{k}_f{k}" and r.bytes == (n - k) * 16 and r.path_length() == n - k
     # paths are shared tails, walked when asked for: not 500,000 stored steps
-    assert dt < 30 and peak < 8 * len(data) + (1 << 20), (dt, peak, len(data))
+    assert peak < 8 * len(data) + (1 << 20), (peak, len(data))
     d = stack_to_dict(sa)
     assert sum(len(r["path"]) for r in d["roots"]) == n * (n + 1) // 2  # the JSON is complete
     steps = {id(s) for r in d["roots"] for s in r["path"]}

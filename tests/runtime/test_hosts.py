@@ -138,8 +138,9 @@ def test_console_log_and_wasi_output_on_imported_memory(em):
 
 
 def test_clocks_memcpy_and_no_file_system(em):
+    before = time.time() * 1000
     now = em.call("now", []).results[0]
-    assert abs(now - time.time() * 1000) < 5000
+    assert before - 1 <= now <= time.time() * 1000 + 1  # the host's clock, read during the call
     assert 0 <= em.call("since", []).results[0] < 600_000
     r = em.call("nofs", [])
     assert r.results == [-52] and calls_of(r) == [("env", "__syscall_openat", "emscripten", True)]
@@ -327,8 +328,10 @@ def test_go_duplicate_imports_output_clock_random_exit():
         first = s.read(12288, 32)
         s.call("random", [])
         assert s.read(12288, 32) != first  # real random bytes each time
-        assert abs(s.call("clock", []).results[0] - time.time_ns()) < 5 * 10**9
-        assert abs(s.call("wall", []).results[0] - time.time()) < 5
+        before = time.time_ns()
+        assert before - 10**6 <= s.call("clock", []).results[0] <= time.time_ns() + 10**6  # read during the call
+        before = int(time.time())  # whole seconds
+        assert before <= s.call("wall", []).results[0] <= time.time()
         assert 0 <= s.call("wall_ns", []).results[0] < 10**9
         r = s.call("js", [])
         assert r.results == [0] and calls_of(r) == [("gojs", "syscall/js.valueGet", "go", True)]  # undefined

@@ -1,8 +1,8 @@
 """call/dump/chase refuse legacy exception handling at once (before compiling), in one line with the cause
-and the remedy, exit status 2; the exnref encoding runs."""
+and the remedy, exit status 2; the exnref encoding runs. "At once" is held structurally (compiling would
+fail the test), not by timing."""
 
 import json
-import time
 
 import pytest
 import wasmtime
@@ -65,7 +65,7 @@ def test_compile_error_is_named_as_a_last_resort(monkeypatch):
 
 def test_exnref_module_runs():
     m = WasmModule.from_bytes(wat(EXNREF), "exnref.wasm")
-    with Session(m, timeout=5) as s:
+    with Session(m, timeout=0) as s:  # no limit: a loaded machine cannot make it time out
         assert s.call("f", ["42"]).results == [42]
 
 
@@ -75,11 +75,10 @@ def test_exnref_module_runs():
     ["dump", "{path}", "--at", "0", "--len", "16"],
     ["chase", "{path}", "0"],
 ])
-def test_cli_refuses_in_one_line(wat_file, args):
+def test_cli_refuses_in_one_line(wat_file, args, monkeypatch):
     path = wat_file(LEGACY, "eh.wasm")
-    t0 = time.perf_counter()
+    _no_compile(monkeypatch)  # "at once": before any compile work, whatever the machine's load
     r = CliRunner().invoke(cli, [a.format(path=path) for a in args], standalone_mode=False)
-    assert time.perf_counter() - t0 < 5
     assert isinstance(r.exception, RunError) and r.exception.exit_code == 2
     assert "legacy exception handling" in str(r.exception) and "\n" not in str(r.exception)
     assert r.stdout == ""

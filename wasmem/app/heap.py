@@ -152,14 +152,30 @@ def live_heap(session, symbols, calls=(), trap: str | None = None):
     if tr is None:
         raise UsageError("this session was opened without heap tracking")
     tr.disarm()
-    blocks = tr.blocks()
+    blocks = tr.blocks(_deadline(session))
+    cut = _cut_notes(session, tr, "the heap report", "the table counts those listed")
     tr.locate_accesses(symbols)
     type_blocks(blocks, symbols, session.read)
     hb = symbols.heap_base if symbols is not None else None
     sites = tr.sites(symbols)  # first: the line table is read as the sites are located
     return HeapReport(tr.allocator_dicts(), list(calls), blocks, sites, list(tr.findings),
-                      list(tr.notes) + _dwarf_notes(symbols), heap_base=hb, memory_size=session.memory_size(0),
-                      events=tr.events, allocations=tr.allocations, frees=tr.frees, trap=trap)
+                      list(tr.notes) + _dwarf_notes(symbols) + cut, heap_base=hb,
+                      memory_size=session.memory_size(0), events=tr.events, allocations=tr.allocations,
+                      frees=tr.frees, trap=trap)
+
+
+def _deadline(session):
+    """The deadline of the command the session works for (wasmem.deadline.Deadline), or None."""
+    return getattr(session, "deadline", None)
+
+
+def _cut_notes(session, tracker, what: str, counted: str) -> list[str]:
+    """The note of a report whose live blocks the command's deadline cut (``HeapTracker.blocks``)."""
+    if not tracker.blocks_cut:
+        return []
+    total = tracker.blocks_wanted
+    return [_deadline(session).cut_note(what, f"{tracker.blocks_cut} of {total} live blocks are left out (those at "
+                                              f"the highest addresses); {counted}")]
 
 
 def _dwarf_notes(symbols) -> list[str]:
@@ -223,10 +239,9 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         report.notes = list(tr.notes)
         # the blocks allocated by the calls after the first (the first may fill caches) that are still live
         counted = max(1, len(report.iterations) - 1)
-        live = tr.blocks()
-        outliving = [b for b in live if first_call is not None and b.call > first_call] \
-            if len(report.iterations) > 1 else [b for b in live if first_call is not None
-                                                 and b.call >= first_call]
+        outliving = [] if first_call is None else \
+            tr.blocks(_deadline(session), min_call=first_call + 1 if len(report.iterations) > 1 else first_call)
+        cut = _cut_notes(session, tr, "the leak report", "the sites count the blocks listed")
         sites = tr.sites(symbols, {b.site for b in outliving})
         by: dict[int, LeakSite] = {}
         for b in outliving:
@@ -244,7 +259,7 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         fsites = tr.sites(symbols, {f.site for f in tr.findings} | {f.freed_at for f in tr.findings
                                                                       if f.freed_at is not None})
         report.finding_sites = fsites
-        report.notes += _dwarf_notes(symbols)
+        report.notes += _dwarf_notes(symbols) + cut
     except BaseException:
         session.close()
         raise
@@ -268,9 +283,9 @@ def _collector(session, tracker) -> str | None:
     return "__collect"
 
 
-def leak_per_call(module, call: str, repeat: int = 10):
+def leak_per_call(module, call: str, repeat: int = 10, *, deadline=None):
     """The `check` rule leak-per-call's run: a LeakReport of ``call`` made ``repeat`` times (raises
-    UsageError when the call or the allocator cannot be found)."""
-    report, session = leak_report(module, call, repeat=repeat)
+    UsageError when the call or the allocator cannot be found). ``deadline``: the command's, if any."""
+    report, session = leak_report(module, call, repeat=repeat, deadline=deadline)
     session.close()
     return report

@@ -16,6 +16,7 @@ from ..runtime.spec import (
     MAX_TABLE_ENTRIES,
 )
 from .common import (
+    command_deadline,
     compile_progress,
     debug_file_option,
     json_option,
@@ -24,6 +25,8 @@ from .common import (
     render,
     svg_option,
 )
+
+CALL_TIMEOUT = 10.0  # seconds each call may run when no --timeout is given
 
 # each run option → the SessionSpec field it sets (repeatable options become tuples)
 SPEC_FIELDS = {"pages": "pages", "timeout": "timeout", "fuel": "fuel", "dirs": "wasi_dirs", "envs": "wasi_env",
@@ -64,6 +67,11 @@ def run_options(f):
             kwargs["module"] = load_module(kwargs["module"], memory_base=base, debug_file=debug_file)
         kwargs["session"] = {field: (tuple(v) if isinstance(v, (list, tuple)) else v)
                              for field, v in ((f, kwargs.pop(k)) for k, f in SPEC_FIELDS.items())}
+        # the command's one deadline, from its start: compiling, the calls and the reports after them (the
+        # shell and the viewer, interactive, give each of their own commands a fresh one)
+        timeout = kwargs["session"]["timeout"]  # None: not given, each call has CALL_TIMEOUT and nothing more
+        kwargs["session"]["timeout"] = CALL_TIMEOUT if timeout is None else timeout
+        kwargs["session"]["deadline"] = None if timeout is None else command_deadline(timeout)
         kwargs["session"]["on_compile"] = compile_progress()  # a status on stderr while a slow compile runs
         from .main import exit_stuck
 
@@ -73,9 +81,12 @@ def run_options(f):
     opts = [
         click.option("--pages", type=click.IntRange(min=0), default=None,
                      help="Pages for an imported memory (default: its declared minimum)."),
-        click.option("--timeout", type=Seconds(), default=10.0, show_default=True,
-                     metavar="SECONDS", help="Stop any call that runs longer, also while it waits in a host call "
-                                             "such as a WASI sleep (0 = no limit; nan and inf are refused)."),
+        click.option("--timeout", type=Seconds(), default=None,
+                     metavar="SECONDS", help="The whole command's limit, counted from its start: compiling, every "
+                                             "call (also while it waits in a host call such as a WASI sleep) and "
+                                             "the report after them; a report it cuts says what is missing (0 = "
+                                             "no limit; nan and inf are refused). In the shell: each command's. "
+                                             f"Without it, each call stops after {CALL_TIMEOUT:g} s."),
         click.option("--fuel", type=click.IntRange(min=1, max=MAX_FUEL), default=None,
                      help="Also stop after N units of fuel."),
         click.option("--max-memory", type=click.IntRange(min=0), default=DEFAULT_MAX_MEMORY, show_default=True,

@@ -9,7 +9,7 @@ import click
 from ..errors import UsageError
 from ..text import shown
 from .call import Seconds
-from .common import svg_option
+from .common import command_deadline, svg_option
 from .stack import ANALYSIS_TIMEOUT
 
 FORMATS = ("text", "json", "github", "junit", "sarif")
@@ -59,8 +59,8 @@ FORMATS = ("text", "json", "github", "junit", "sarif")
               help="Write the report to FILE instead of standard output (the usual place for junit and "
                    "sarif).")
 @click.option("--timeout", type=Seconds(), default=ANALYSIS_TIMEOUT, show_default=True, metavar="SECONDS",
-              help="Stop the stack analysis of a module (for stack-headroom) after this long: that module then "
-                   "reports an error (0 = no limit).")
+              help="The whole command's limit, counted from its start: a module whose stack analysis (for "
+                   "stack-headroom) it stops reports an error (0 = no limit).")
 @svg_option
 def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
     """Check modules against CI rules: memory size, stack size and layout, data size, stack headroom, leaks.
@@ -100,10 +100,15 @@ def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
                          "to pyproject.toml")
     from ..debuginfo.layout import analyze_layout
 
+    deadline = command_deadline(timeout)  # the whole command's: every module's analysis and leak run
     leak_of = None
     if rules.max_leak_per_call is not None:
-        from ..app.heap import leak_per_call as leak_of
-    reports = run_checks(paths, rules, load_module, analyze_layout, timeout=timeout,  # the layout inspect shows
+        import functools
+
+        from ..app.heap import leak_per_call
+
+        leak_of = functools.partial(leak_per_call, deadline=deadline)
+    reports = run_checks(paths, rules, load_module, analyze_layout, timeout=deadline,  # the layout inspect shows
                          leak_of=leak_of)
 
     if fmt == "json":

@@ -55,6 +55,24 @@ def svg_option(f):
                         help="Also save the rendered output as an SVG file.")(f)
 
 
+_STARTED: list[float] = []  # when the running command started (``start_command``), on time.monotonic
+
+
+def start_command(starting: bool) -> None:
+    """Marks the command's start (``starting``; its deadline counts from there: ``command_deadline``) or its
+    end (forgotten)."""
+    _STARTED[:] = [time.monotonic()] if starting else []
+
+
+def command_deadline(seconds: float | None):
+    """The command's one deadline: ``seconds`` (None or 0: no limit) from the command's start (``main``), or
+    from now when the command runs without ``main`` (a test's CliRunner). Everything the command does
+    (compiling, the guest's calls, wasmem's analyses) is bounded by it; see ``wasmem.deadline``."""
+    from ..deadline import Deadline
+
+    return Deadline(seconds, started=_STARTED[0] if _STARTED else None)
+
+
 PROGRESS_ENV = "WASMEM_PROGRESS"  # "1": show the compile status even when stderr is not a terminal; "0": never
 PROGRESS_DELAY_ENV = "WASMEM_PROGRESS_DELAY"  # seconds of silence before it appears (default 0.5)
 

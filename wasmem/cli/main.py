@@ -121,9 +121,13 @@ def main(argv=None) -> None:
         previous = signal.signal(signal.SIGINT, _on_sigint)
     except (ValueError, OSError):  # not the main thread
         previous = None
+    from .common import start_command
+
+    start_command(True)  # the command's deadline (--timeout) counts from here
     try:
         _main(argv)
     finally:
+        start_command(False)
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
-from .call import Seconds
-from .common import compile_progress, json_option, print_json, render, svg_option
+from .call import CALL_TIMEOUT, Seconds
+from .common import command_deadline, compile_progress, json_option, print_json, render, svg_option
 
 ANALYSIS_TIMEOUT = 120.0  # seconds: the analysis is linear (a 33 MB module takes about 10 s)
-CALL_TIMEOUT = 10.0
 
 
 @click.command("stack")
@@ -31,8 +30,9 @@ CALL_TIMEOUT = 10.0
               help="With --call: run an instrumented copy that also gives the exact peak and stops a stack "
                    "overflow at the overflowing function (exit code 1).")
 @click.option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
-              help=f"Stop the analysis, and the --call, after this long (default: {ANALYSIS_TIMEOUT:g} s for the "
-                   f"analysis, {CALL_TIMEOUT:g} s for the call; 0 = no limit).")
+              help=f"The whole command's limit, counted from its start: the analysis, and the --call (default: "
+                   f"{ANALYSIS_TIMEOUT:g} s, and at most {CALL_TIMEOUT:g} s for the call; 0 = no limit). An "
+                   f"analysis cut by it shows what it scanned, with a note.")
 @json_option
 @svg_option
 def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stack, timeout, as_json, svg):
@@ -64,9 +64,10 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
         raise UsageError("--check-stack needs --call \"FUNC ARGS\" (it checks a run of the module)")
     from ..debuginfo.layout import analyze_layout
 
+    deadline = command_deadline(ANALYSIS_TIMEOUT if timeout is None else timeout)
     parsed = load_module(module)
     analysis = analyze_stack(parsed, analyze_layout(parsed), recursion_depth=recursion_depth,  # inspect's layout
-                             timeout=ANALYSIS_TIMEOUT if timeout is None else timeout)
+                             deadline=deadline, partial=True)
     measured = None
     trap = None
     if call:
@@ -75,7 +76,7 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
 
         name, args = split_call(call)
         session = open_session(parsed, check_stack=check_stack, timeout=CALL_TIMEOUT if timeout is None else timeout,
-                               on_compile=compile_progress(), on_stuck=exit_stuck)
+                               deadline=deadline, on_compile=compile_progress(), on_stuck=exit_stuck)
         try:
             result = session.call(name, args)
         finally:

@@ -72,6 +72,8 @@ def view_cmd(module, after, at, core, session, alloc):
             from ..app import resolve_target
 
             start = resolve_target(at, symbols, s.read, s.resolve_address).address
+        if core is None:
+            s.deadline = None  # --timeout bounded opening and the --after calls; browsing has no deadline
         view_session(s, symbols, changed=changed, at=start)
     finally:
         s.close()

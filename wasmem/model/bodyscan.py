@@ -65,12 +65,13 @@ def _chunks(bodies, workers: int) -> list[tuple[int, int]]:
 
 
 def scan_bodies(module, scan: Callable, *, workers: int | None = None, check: Callable[[], None] | None = None,
-                to_parent: Callable | None = None) -> Iterator:
+                to_parent: Callable | None = None, left: Callable[[], float | None] | None = None) -> Iterator:
     """``scan(body)`` for every function body, in order (an iterator: results are consumed as they come, so
     the per-body results of a large module never exist all at once), split over forked worker processes
     for a large module (``workers`` None: the CPUs, up to 4, for PARALLEL_MIN_BODIES+ bodies in
     PARALLEL_MIN_BYTES+ of code). ``check()`` runs before each body (each chunk, from workers) and may
-    raise to stop; ``to_parent(result)`` is what a worker sends back instead of a result. The pages of
+    raise to stop (``left()``, the seconds until it will, lets the parent wake up then while it waits for a
+    worker's chunk); ``to_parent(result)`` is what a worker sends back instead of a result. The pages of
     scanned code are given back to the system as the scan goes (``parser.reader.drop_pages``)."""
     global _WORK
     bodies = module.functions
@@ -86,11 +87,20 @@ def scan_bodies(module, scan: Callable, *, workers: int | None = None, check: Ca
             except OSError:
                 pool = None  # no processes to be had: scan here
             if pool is not None:
-                with pool:
-                    for part in pool.imap(_scan_chunk, chunks):
+                with pool:  # leaving it (also when ``check`` raises) terminates the workers
+                    parts = pool.imap(_scan_chunk, chunks)
+                    while True:
+                        wait = left() if left is not None else None
+                        try:
+                            part = parts.next(None if wait is None else wait + 0.001)
+                        except StopIteration:
+                            break
+                        except multiprocessing.TimeoutError:
+                            part = None
                         if check is not None:
                             check()
-                        yield from part
+                        if part is not None:
+                            yield from part
                 return
         finally:
             _WORK = None

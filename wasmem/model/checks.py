@@ -449,25 +449,28 @@ def reports_to_dict(reports: list[ModuleReport]) -> dict:
     }
 
 
-def run_checks(paths: list[str], rules: Rules, load, layout_of=None, *, timeout: float | None = None,
+def run_checks(paths: list[str], rules: Rules, load, layout_of=None, *, timeout=None,
                leak_of=None) -> list[ModuleReport]:
     """Checks every module; ``load(path) -> WasmModule``, ``layout_of(module) -> MemoryLayout`` (default
     ``analyze``; the command passes ``wasmem.debuginfo.analyze_layout``, so that the DWARF's .bss facts
     count as they do for `inspect`); ``timeout`` bounds each module's stack analysis (seconds; None or 0: no
-    limit). ``leak_of(module, call, repeat)`` runs the leak-per-call rule's call (the command passes
+    limit), or the whole run (a ``wasmem.deadline.Deadline``, the command's). ``leak_of(module, call, repeat)`` runs the leak-per-call rule's call (the command passes
     wasmem.runtime.heap's; a module it cannot track gets a skip saying why). A module that cannot be read or
     analysed in time gets ``error`` set (a :class:`wasmem.errors.WasmemError` message) instead of results."""
+    from ..deadline import Deadline
     from ..errors import WasmemError
     from .layout import analyze
     from .stackframes import analyze_stack
 
     layout_of = layout_of or analyze
+    # a Deadline (wasmem.deadline: the command's) bounds the whole run; seconds bound each module's analysis
+    limit = {"deadline": timeout} if isinstance(timeout, Deadline) else {"timeout": timeout}
     reports = []
     for p in paths:
         try:
             module = load(p)
             layout = layout_of(module)
-            sa = analyze_stack(module, layout, recursion_depth=rules.recursion_depth, timeout=timeout) \
+            sa = analyze_stack(module, layout, recursion_depth=rules.recursion_depth, **limit) \
                 if rules.needs_stack_analysis else None
             leak = None
             if rules.max_leak_per_call is not None:

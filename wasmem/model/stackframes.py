@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import heapq
 import re
-import time
 from array import array
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 
+from ..deadline import NO_DEADLINE, Deadline
 from ..errors import ParseError
 from ..parser.code import decode_locals, find_calls, iter_instruction_tuples
 from ..parser.module import WasmModule
@@ -154,7 +154,7 @@ class FrameTable(Mapping):
     made when asked for; ``name``, ``worst``, ``largest`` and ``order`` answer without making them."""
 
     __slots__ = ("nimp", "_size", "_slack", "_flags", "_notes", "_off", "_calls", "_indirect", "_names",
-                 "_extra")
+                 "_extra", "not_scanned")
 
     def __init__(self, nimp: int, names: dict[int, str], extra: dict[int, str]):
         self.nimp = nimp
@@ -167,6 +167,7 @@ class FrameTable(Mapping):
         self._indirect: dict[int, tuple[IndirectCall, ...]] = {}
         self._names = names  # the name section's function names (shared, not copied)
         self._extra = extra  # export and import names of functions the name section does not name
+        self.not_scanned = 0  # bodies a deadline left unscanned (analyze_frames(partial=True))
 
     def _add(self, size: int, slack: int, dynamic: bool, writes: bool, imported: bool, note: str | None,
              calls: tuple[int, ...], indirect: tuple[IndirectCall, ...]) -> None:
@@ -656,23 +657,14 @@ def _function_names(module: WasmModule) -> tuple[dict[int, str], dict[int, str]]
     return names, extra
 
 
-class Deadline:
-    """A time limit on the analysis (``--timeout``): ``check()`` raises AnalysisTimeout once it has passed.
-    ``seconds`` None or 0: no limit."""
-
-    def __init__(self, seconds: float | None):
-        self.seconds = seconds
-        self.at = time.monotonic() + seconds if seconds else None
-
-    def check(self) -> None:
-        if self.at is not None and time.monotonic() > self.at:
-            from ..errors import AnalysisTimeout
-
-            raise AnalysisTimeout(f"the stack analysis did not finish in {self.seconds:g} s (--timeout; 0 = no "
-                                  "limit)")
+class ScanCut(Exception):
+    """The body scan stopped at the deadline (``analyze_frames(..., partial=True)``)."""
 
 
-_NO_DEADLINE = Deadline(None)
+NOT_SCANNED = "not scanned: the analysis stopped at its deadline (--timeout); size and calls unknown"
+
+
+_NO_DEADLINE = NO_DEADLINE
 
 
 def _without_targets(r: tuple) -> tuple:
@@ -685,10 +677,12 @@ def _without_targets(r: tuple) -> tuple:
 
 
 def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | None = None,
-                   deadline: Deadline = _NO_DEADLINE) -> FrameTable:
+                   deadline: Deadline = _NO_DEADLINE, partial: bool = False) -> FrameTable:
     """Frame sizes and call edges of every function (imports get size 0 and no calls), as a
     :class:`FrameTable` (a Mapping from function index to :class:`Frame`). ``workers``: processes for the
-    body scan (default: the CPUs, up to 4, for a large module: ``bodyscan.scan_bodies``)."""
+    body scan (default: the CPUs, up to 4, for a large module: ``bodyscan.scan_bodies``). Past ``deadline``
+    the scan raises AnalysisTimeout, or with ``partial`` stops: the bodies not scanned become dynamic frames
+    with the note NOT_SCANNED, and ``table.not_scanned`` counts them."""
     names, extra = _function_names(module)
     nimp = module.num_imported_funcs
     type_idx = module.function_type_indices
@@ -744,9 +738,24 @@ def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | 
     def scan(body):
         return _scan_body(module, body, sp_global, mask, ftypes, elems_for, referenced, sp_access)
 
-    scanned = scan_bodies(module, scan, workers=workers, check=deadline.check, to_parent=_without_targets)
+    def check() -> None:
+        if deadline.expired():
+            if partial:
+                raise ScanCut
+            deadline.check("the stack analysis")
+
+    scanned = scan_bodies(module, scan, workers=workers, check=check, to_parent=_without_targets,
+                          left=deadline.left)
     count = 0
-    for size, slack, dyn, writes, note, calls, ind in scanned:
+    cut: list[bool] = []
+
+    def until_cut():
+        try:
+            yield from scanned
+        except ScanCut:
+            cut.append(True)
+
+    for size, slack, dyn, writes, note, calls, ind in until_cut():
         count += 1
         if ind and ind[0].targets is None:  # from a worker: the targets from this process's caches
             ind = tuple(IndirectCall(ic.offset, ic.kind, ic.type_index, ic.table,
@@ -758,6 +767,11 @@ def analyze_frames(module: WasmModule, sp_global: int | None, *, workers: int | 
             note = "; ".join(filter(None, [note, f"calls function {missing[0]}, which does not exist "
                                                  f"(the module is invalid)"]))
         table._add(size, slack, dyn, writes, False, note, calls, ind)
+    if cut:  # the rest unknown: dynamic frames, so that no entry point reaching them gets a bound
+        table.not_scanned = len(module.functions) - count
+        for _ in range(table.not_scanned):
+            table._add(0, 0, True, False, False, NOT_SCANNED, (), ())
+        return table
     if count != len(module.functions):  # pragma: no cover - a worker lost a chunk
         raise RuntimeError("the body scan returned the wrong number of functions")
     return table
@@ -951,7 +965,8 @@ class _Graph:
         cid = 0
         stack = _index_array()  # Tarjan's stack
         wnode, wpos = _index_array(), _index_array()  # the DFS path and the next edge of each node on it
-        check = self.deadline.check
+        def check(d=self.deadline) -> None:
+            d.check("the stack analysis")
         for root in range(nv):
             if idx[root]:
                 continue
@@ -1254,10 +1269,21 @@ class _Graph:
                 imp_cache[bits] = tuple(sorted(name(i) for i in _bits_to_indices(bits) if i < BITSET_LIMIT))
             return imp_cache[bits]
 
+        cut_at = len(frames) - frames.not_scanned if frames.not_scanned else None  # the first not scanned
+        cut_cache: dict[int, tuple[str, ...]] = {}
+
+        def not_scanned_of(c: int) -> tuple[str, ...]:
+            bits = self.dyns[c] if self.dyns is not None else 0
+            if bits not in cut_cache:
+                cut_cache[bits] = tuple(name(self.dyn_funcs[r]) for r in _bits_to_indices(bits)
+                                        if r < BITSET_LIMIT and self.dyn_funcs[r] >= cut_at)
+            return cut_cache[bits]
+
         def dynamic_of(c: int) -> tuple[str, ...]:
             bits = self.dyns[c] if self.dyns is not None else 0
             if bits not in dyn_cache:
-                dyn_cache[bits] = tuple(name(self.dyn_funcs[r]) for r in _bits_to_indices(bits) if r < BITSET_LIMIT)
+                dyn_cache[bits] = tuple(name(self.dyn_funcs[r]) for r in _bits_to_indices(bits) if r < BITSET_LIMIT
+                                        and (cut_at is None or self.dyn_funcs[r] < cut_at))
             return dyn_cache[bits]
 
         roots: list[WorstCase] = []
@@ -1282,7 +1308,10 @@ class _Graph:
                 path = _Path(self, idx, "dyn", dist_dyn[idx] + 1)
             has_dyn = bool(f & _REACH_DYN)
             dyn = dynamic_of(c) if has_dyn else ()
-            if has_dyn:
+            unknown = not_scanned_of(c) if has_dyn and cut_at is not None else ()
+            if unknown:  # frames the deadline left unknown, not the module's own dynamic ones
+                reasons.append("not scanned before the deadline (--timeout): " + _names_text(unknown, 8))
+            if dyn or (has_dyn and not unknown):
                 reasons.append("dynamic frame: " + (_names_text(dyn, 8) or "…"))
             bounded = None if has_dyn or depth is None else self.bb[c]
             rec_only = bool(f & _REACH_REC) and not has_dyn
@@ -1302,13 +1331,17 @@ def _cycle_text(names: tuple[str, ...], limit: int = 8) -> str:
 
 
 def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | None = None,
-                  timeout: float | None = None) -> StackAnalysis:
+                  timeout: float | None = None, deadline: Deadline | None = None,
+                  partial: bool = False) -> StackAnalysis:
     """Frame sizes, call graph and worst-case stack depth of every export and of the start function.
 
     ``layout`` is a :class:`wasmem.model.layout.MemoryLayout` (computed when omitted); it supplies the
     stack-pointer global and the stack's size. ``recursion_depth`` bounds how many frames of a recursive
-    cycle can be on the stack at once, giving a finite bound for recursive entry points. ``timeout``: seconds
-    the analysis may take (None or 0: no limit); past it, AnalysisTimeout.
+    cycle can be on the stack at once, giving a finite bound for recursive entry points. ``deadline`` (the
+    command's: ``wasmem.deadline.Deadline``; or ``timeout`` seconds from now, None or 0: no limit): past it,
+    AnalysisTimeout; with ``partial`` the body scan stops there instead and the analysis ends with what it
+    scanned (the rest are dynamic frames, so entry points that reach them have no bound) and a note that
+    says so. The graph solve that follows a cut is not cut again (it is linear and needs what was scanned).
 
     Time and memory are linear in functions + call edges (a few bytes per function and edge); paths are
     kept as best-successor pointers and walked when asked for.
@@ -1329,8 +1362,15 @@ def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | Non
                      "Go's wasm backend keeps its stacks in the Go heap: there is no C linear stack")
     else:
         sp_reason = f"global {sp.global_index}: {sp.detail}"
-    deadline = Deadline(timeout)
-    frames = analyze_frames(module, sp_index, deadline=deadline)
+    deadline = deadline if deadline is not None else Deadline(timeout)
+    frames = analyze_frames(module, sp_index, deadline=deadline, partial=partial)
+    if frames.not_scanned:
+        total = len(module.functions)
+        notes.append(deadline.cut_note("the stack analysis", f"{frames.not_scanned} of {total} function bodies "
+                                       "were not scanned; they count as dynamic frames (size and calls unknown), "
+                                       "so the entry points that reach them have no bound and no stack size is "
+                                       "recommended"))
+        deadline = _NO_DEADLINE
     nimp = module.num_imported_funcs
     if nimp:
         notes.append("imported functions are counted as 0 bytes: their frames live in the host, not in "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 
 import wasmtime
 
@@ -62,9 +63,54 @@ def legacy_eh_message(name: str, function_name, hit: LegacyEH | None, engine_tex
             f"Node can): {LEGACY_EH_REMEDY}")
 
 
-def compile_module(engine: wasmtime.Engine, raw: bytes, name: str, function_name) -> wasmtime.Module:
+def compile_module(engine: wasmtime.Engine, raw: bytes, name: str, function_name, deadline=None,
+                   compile=None) -> wasmtime.Module:
+    """``compile(engine, raw)`` (wasmtime's compile: one C call that no epoch stops). With a ``deadline``
+    (wasmem.deadline.Deadline) that limits it, the compile runs in a worker thread the deadline can abandon:
+    past it, TimedOut (``abandoned``: the compile goes on in the background and its result is dropped).
+    ``compile`` defaults to ``wasmtime.Module`` (looked up at each call)."""
+    compile = compile or wasmtime.Module
+    if deadline is None or not deadline.limited:
+        return _compiled(lambda: compile(engine, raw), name, function_name)
+    if deadline.expired():
+        raise _compile_timeout(deadline, name, abandoned=False)
+    box: list = []
+
+    def work() -> None:
+        try:
+            box.append((True, compile(engine, raw)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box.append((False, exc))
+
+    worker = threading.Thread(target=work, name="wasmem-compile", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        left = deadline.left()
+        if not left:
+            break
+        worker.join(left)
+    if not box:
+        raise _compile_timeout(deadline, name, abandoned=True)
+    ok, value = box[0]
+    return _compiled(lambda: value if ok else _reraise(value), name, function_name)
+
+
+def _reraise(exc: BaseException):
+    raise exc
+
+
+def _compile_timeout(deadline, name: str, *, abandoned: bool):
+    from ..deadline import TimedOut
+
+    what = ("the compile was abandoned (it finishes in the background, unused)" if abandoned else
+            "the compile did not start")
+    return TimedOut(f"timed out after {deadline.seconds:g} s (--timeout) before {name} was compiled: {what}; run "
+                    f"with a longer --timeout (0 = no limit)", abandoned=abandoned)
+
+
+def _compiled(make, name: str, function_name) -> wasmtime.Module:
     try:
-        return wasmtime.Module(engine, raw)
+        return make()
     except wasmtime.WasmtimeError as exc:
         if LEGACY_EH_ERROR.search(str(exc)):  # a legacy `try` the byte scan could not see
             raise RunError(legacy_eh_message(name, function_name, None, str(exc))) from None

@@ -56,6 +56,7 @@ from .memory import set_global
 MAX_LIVE = 1_000_000
 MAX_FREED = 100_000
 MAX_PATH = 32
+BLOCKS_FLOOR = 8192  # live blocks a report lists even past the command's deadline (``HeapTracker.blocks``)
 MASK64 = (1 << 64) - 1
 _NOT_LIVE = re.compile(b"[^\\x00\\x04]")  # --memcheck-uninit: a shadow byte outside every live block
 _LIVE = bytes.maketrans(b"\x01\x02", b"\x00\x00")  # --memcheck-uninit: a live block's freed/unallocated bytes
@@ -74,6 +75,7 @@ class HeapTracker:
         self.unmatched_frees = 0  # frees through those of blocks never seen allocated (not reported)
         self.paths = paths
         self.live: dict[int, list] = {}  # address → [size, site, seq, call, path]
+        self.blocks_cut = self.blocks_wanted = 0  # live blocks the last ``blocks(deadline)`` left out, of how many
         self._live_bytes = 0
         self.freed: OrderedDict[int, tuple[int, int]] = OrderedDict()  # addr → (site, call) of its free
         self.findings: list[HeapFinding] = []
@@ -641,9 +643,26 @@ class HeapTracker:
     def live_bytes(self) -> int:
         return self._live_bytes
 
-    def blocks(self) -> list[HeapBlock]:
-        """The live blocks as model objects, by address."""
-        return [HeapBlock(a, v[0], v[1], v[2], v[3], v[4]) for a, v in sorted(self.live.items())]
+    def blocks(self, deadline=None, min_call: int | None = None) -> list[HeapBlock]:
+        """The live blocks as model objects, by address (``min_call``: only those allocated in that host call
+        or later). Past ``deadline`` (wasmem.deadline.Deadline: the command's) the list stops, after at least
+        BLOCKS_FLOOR blocks (so that a partial report shows some); ``blocks_cut`` is then how many were left
+        out (those at the highest addresses) of ``blocks_wanted``, else 0."""
+        self.blocks_cut = 0
+        live = self.live
+        if min_call is not None:
+            live = {a: v for a, v in live.items() if v[3] >= min_call}
+        self.blocks_wanted = len(live)
+        if deadline is None or not deadline.limited:
+            return [HeapBlock(a, v[0], v[1], v[2], v[3], v[4]) for a, v in sorted(live.items())]
+        out = []
+        for k, a in enumerate(sorted(live)):
+            if k >= BLOCKS_FLOOR and not k & 4095 and deadline.expired():
+                self.blocks_cut = len(live) - k
+                break
+            v = live[a]
+            out.append(HeapBlock(a, v[0], v[1], v[2], v[3], v[4]))
+        return out
 
     def sites(self, symbols=None, ids=None) -> dict[int, Site]:
         """Site objects for ``ids`` (default: every site a live block or finding names)."""

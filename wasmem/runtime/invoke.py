@@ -84,10 +84,13 @@ class Invoker:
     """Calls into one store. ``observers`` see each entry begin and end (``begin_invoke``/``end_invoke``) and
     may explain a trap (``explain_trap``); ``get_sp`` reads the stack pointer for the trap's record."""
 
-    def __init__(self, engine, store, *, timeout: float, fuel: int | None, output, signals, on_stuck=None):
+    def __init__(self, engine, store, *, timeout: float, fuel: int | None, output, signals, on_stuck=None,
+                 deadline=None):
         self.engine = engine
         self.store = store
         self.timeout = timeout
+        self.deadline = deadline  # the command's (wasmem.deadline.Deadline) or None: see ``limit``
+        self._bound = timeout  # the seconds the armed call's message names
         self.fuel = fuel
         self.output = output  # GuestOutput: its files' growth stops a runaway writer
         self.signals = signals
@@ -109,15 +112,30 @@ class Invoker:
         limit = self.output.stop_size(stop_after)
         files = self.output.files if limit is not None else ()
         stuck = None
+        seconds = self.limit(self.timeout if timeout is None else timeout)
         if self.on_stuck is not None:
             def stuck(reason: str) -> None:
-                what = (f"timed out after {self.timeout:g} s (--timeout)" if reason == "timeout" else
+                what = (f"timed out after {self._bound:g} s (--timeout)" if reason == "timeout" else
                         "interrupted" if reason == "interrupt" else "stopped: too much output (--max-output)")
                 self.on_stuck(reason, f"{what}, but the call is blocked in a host call that cannot be interrupted "
                                       "(a WASI open or read of a FIFO or a device under --dir?)")
-        seconds = self.timeout if timeout is None else timeout
-        self.watcher = Watcher(self.engine.increment_epoch, seconds or None, files, limit, self.signals.arm(),
+        self.watcher = Watcher(self.engine.increment_epoch, seconds, files, limit, self.signals.arm(),
                                on_stuck=stuck)
+
+    def limit(self, seconds: float | None) -> float | None:
+        """The limit of one call with its own ``seconds`` (0 or None: none): the smaller of them and what the
+        command's deadline leaves (an expired deadline still gives a limit: MIN_RESUME, never none). Sets the
+        seconds a timeout's message names: the call's own, or the command's --timeout when that is nearer."""
+        own = seconds or None
+        self._bound = self.timeout  # (a resumed call's ``seconds`` are what it had left: named by its own limit)
+        d = self.deadline
+        if d is None or not d.limited:
+            return own
+        left = d.left()
+        if own is None or left < own:
+            self._bound = d.seconds
+            return max(MIN_RESUME, left)
+        return own
 
     def disarm(self) -> None:
         w, self.watcher = self.watcher, None
@@ -152,7 +170,11 @@ class Invoker:
         a person at a prompt; it resumes with the time it had left."""
         saved = self._suspend()
         try:
-            yield
+            if self.deadline is not None:
+                with self.deadline.paused():
+                    yield
+            else:
+                yield
         finally:
             self._resume(saved)
 
@@ -171,7 +193,7 @@ class Invoker:
         if reason == "output":
             stream = "stdout" if w is None or not w.stream else "stderr"
             return "output_limit", output_stop_message(stream, self.output.max_output)
-        return "timeout", f"timed out after {self.timeout:g} s (--timeout)"
+        return "timeout", f"timed out after {self._bound:g} s (--timeout)"
 
     # -- one call ----------------------------------------------------------------------------------
     def invoke(self, func, args: list):

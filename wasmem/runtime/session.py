@@ -89,13 +89,14 @@ class Session(ReadSide):
         for o in self.observers:
             self._observers_by_name.setdefault(o.name, o)
         self.invoker = Invoker(self.engine, self.store, timeout=self.timeout, fuel=self.fuel, output=self.output,
-                               signals=SignalPipe(), on_stuck=spec.on_stuck)
+                               signals=SignalPipe(), on_stuck=spec.on_stuck, deadline=spec.deadline)
         self.prepared = prepare(module, self.observers, host_choice=self.host_choice, budget=self.budget,
                                 max_table_entries=spec.max_table_entries)
         self.invoker.code = self.prepared.code
         self._progress_phase("compiling")
         try:
-            self.wmodule = compile_module(self.engine, self.prepared.data, self.name, self.function_name)
+            self.wmodule = compile_module(self.engine, self.prepared.data, self.name, self.function_name,
+                                          spec.deadline)
         finally:
             self._stop_progress()
         self._instantiate(spec)
@@ -346,6 +347,7 @@ class Session(ReadSide):
         one (memories grown to this one's size first). Host state (WASI files, output so far) and table
         entries set at run time are not carried over. This session stays open: the caller closes it."""
         snap = self.snapshot()
+        changes.setdefault("deadline", self.deadline)  # the running command's, not the one that opened this
         fresh = Session(self.module, self.spec.replace(**changes))
         try:
             fresh.layout, fresh.regions = self.layout, self.regions
@@ -360,6 +362,16 @@ class Session(ReadSide):
         return fresh
 
     # -- invoking -----------------------------------------------------------------------------------
+    @property
+    def deadline(self):
+        """The deadline of the command this session works for (wasmem.deadline.Deadline, or None): each call's
+        limit is the smaller of ``timeout`` and what it leaves. The shell sets one per command."""
+        return self.invoker.deadline
+
+    @deadline.setter
+    def deadline(self, deadline) -> None:
+        self.invoker.deadline = deadline
+
     def invoke(self, func, args: list):
         """Calls the wasmtime function ``func`` under the session's limits, observers around it: the results
         as a list, or a TrapInfo. A call made while another runs (from a hook) gets its own limits."""

@@ -51,6 +51,9 @@ class SessionSpec:
     # more observers (runtime/observers/__init__.py's interface): each a callable with no argument that makes
     # a fresh one for the session (a reinstrumented session makes its own); they join after the built-in ones
     probes: tuple = ()
+    # the command's one deadline (wasmem.deadline.Deadline; None: none): bounds compiling, and each call gets the
+    # smaller of ``timeout`` and the time it leaves (the shell gives the session each command's own)
+    deadline: object | None = field(default=None, compare=False)
     # callbacks: a progress display while compiling, and what to do when a stopped call does not return
     on_compile: Callable | None = field(default=None, compare=False)
     # called (from the watcher's thread) with (reason, message) when a stopped call does not return: a host

@@ -16,6 +16,7 @@ runs code.
 
 from __future__ import annotations
 
+from ..deadline import TimedOut
 from ..errors import UsageError, WasmemError
 from ..model.ranges import ByteRanges
 from .commands.calls import CallsCommands
@@ -142,14 +143,33 @@ class Shell(CallsCommands, MemoryCommands, StateCommands, WatchCommands, HeapCom
             raise UsageError(self.refusal(name))
         method = getattr(self, cmd.method)
         args = (fmt, words[1:]) if cmd.takes_format else (words[1:],)
-        if not cmd.runs_code:
-            return method(*args)
-        # the topics' displays around a command that runs the module's code, in order: watch hits, heap findings
-        shown = [(after, before(line)) for before, after in self.code_displays()]
-        out = method(*args)
-        for after, token in shown:
-            after(token)
-        return out
+        self.start_deadline()
+        try:
+            if not cmd.runs_code:
+                return method(*args)
+            # the topics' displays around a command that runs the module's code, in order: watch hits, heap
+            # findings
+            shown = [(after, before(line)) for before, after in self.code_displays()]
+            out = method(*args)
+            for after, token in shown:
+                after(token)
+            return out
+        except TimedOut as exc:  # a compile (reset, the first watch or heap) the deadline stopped
+            raise TimedOut(f"{exc}; the shell goes on with the instance it had", abandoned=exc.abandoned) from None
+
+    def start_deadline(self) -> None:
+        """With a deadline in the options (``--timeout`` given), each command gets its own of the same seconds,
+        from the command's start, which bounds what it runs: compiling a reopened instance, its calls, its
+        reports. Without one, each call has its own timeout only."""
+        from ..deadline import Deadline
+
+        given = self.options.get("deadline")
+        if given is None:
+            return
+        d = Deadline(given.seconds)
+        self.options["deadline"] = d
+        if self.core is None:
+            self.session.deadline = d
 
     def code_displays(self) -> list:
         """(before(line) → token, after(token)) pairs that show what a command running code caused."""
