@@ -7,9 +7,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-import time
 
-from ..errors import AnalysisTimeout, UsageError
+from ..errors import UsageError
 from ..model.coredump import DEFAULT_MAX_SAVE
 from ..model.values import check_range
 from ..parser.module import WasmModule
@@ -103,20 +102,6 @@ def open_core(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
 
 
 # -- a coredump's memory as a raw image (`dump --core X --save FILE`) ---------------------------------
-
-
-class SaveDeadline:
-    """The time left for ``--save`` (``--timeout`` seconds counted from ``started``, the command's start;
-    0 or None: no limit). ``check()`` raises AnalysisTimeout once it has passed."""
-
-    def __init__(self, seconds: float | None, started: float | None = None):
-        self.seconds = seconds
-        self.at = (time.monotonic() if started is None else started) + seconds if seconds else None
-
-    def check(self) -> None:
-        if self.at is not None and time.monotonic() > self.at:
-            raise AnalysisTimeout(f"--save did not finish within --timeout {self.seconds:g} s (0 = no limit); "
-                                  f"nothing was written")
 
 
 def _fmt_bytes(n: int) -> str:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
+from ..deadline import Deadline
 from ..errors import UsageError
 from ..model.ranges import ByteRanges
 from .sources import MemorySource
@@ -63,7 +62,6 @@ def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt
     the bytes into a typed value tree. ``changed`` adds addresses to highlight (a shell's last call)."""
     from ..model.values import make_dump
 
-    started = time.monotonic()  # --save's deadline counts from here (the command's start)
     if length is not None and length < 0:
         raise UsageError(f"--len {length} is negative")
     mem = MemorySource(path_or_module, memory=memory, after=after, snapshot=snapshot, alloc=alloc, core=core, **options)
@@ -86,9 +84,13 @@ def dump_memory(path_or_module, at: str = "0", length: int | None = None, *, fmt
         length = target.size or DEFAULT_DUMP_LEN
     data = mem.read(target.address, length)
     if save:
-        from .core import SaveDeadline
+        # the command's deadline (--timeout from its start; a library call's own from here) bounds the write
+        deadline = options.get("deadline") or Deadline(options.get("timeout"))
 
-        mem.save(save, memory, max_size=max_save, check=SaveDeadline(options.get("timeout"), started).check)
+        def check() -> None:
+            deadline.check("--save (nothing was written)")
+
+        mem.save(save, memory, max_size=max_save, check=check)
     d = make_dump(data, target.address, fmt, width=width, big_endian=big_endian, regions=mem.regions,
                   changed=mem.changed, memory=memory, memory_size=mem.size,
                   labeler=row_labeler(mem.symbols) if mem.symbols is not None else None)
