@@ -101,10 +101,9 @@ def leaks(path, call, **options):
 def stack(path, *, recursion_depth=None, timeout=None):
     """``wasmem stack`` without ``--call``: the static analysis of every function's frame and the worst
     call chain (``wasmem.model.stackframes.StackAnalysis``) over the layout ``inspect`` shows."""
+    from .deadline import Deadline
     from .debuginfo.layout import analyze_layout
     from .model.stackframes import analyze_stack
-
-    from .deadline import Deadline
 
     deadline = Deadline(timeout)  # from the call's start (None or 0: no limit); past it AnalysisTimeout
     module = load_module(path)

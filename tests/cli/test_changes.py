@@ -145,3 +145,31 @@ def test_growth_is_compared_with_zeros(tmp_path):
         assert outcome.result.changes[0].before == bytes(EXCERPT)
     finally:
         outcome.session.close()
+
+
+def test_the_commands_deadline_stops_the_diff_and_says_what_was_not_compared(fill):
+    """wasmem's own comparison after a call is bounded by the command's deadline: past it, the call's result is
+    kept and a note names the bytes not compared. Deterministic: a fake clock that an observer moves past the
+    deadline as the call ends (the guest's own run is not cut)."""
+    from wasmem.deadline import Deadline
+    from wasmem.runtime.observers import Observer
+
+    now, late = [0.0], [True]
+
+    class Late(Observer):
+        name = "late"
+
+        def end_call(self, call, result):
+            if late[0]:
+                now[0] = 1000.0  # the call took "minutes": the deadline has passed when the diff starts
+
+    with wasmem.open(fill, deadline=Deadline(60, clock=lambda: now[0]), probes=(Late,)) as s:
+        r = s.call("fill", ["1"])
+        assert r.ok and r.changes == [] and r.changed_bytes == 0
+        (note,) = r.limit_notes
+        assert note.startswith("comparing memory 0 with its image before the call was cut at the 60 s deadline")
+        assert f"bytes 0x0..{SIZE:#x} were not compared" in note and "--timeout SECONDS" in note
+        now[0], late[0] = 0.0, False
+        s.deadline = Deadline(60, clock=lambda: now[0])
+        r = s.call("fill", ["2"])
+        assert r.limit_notes == [] and r.changed_bytes == SIZE  # in time: all compared, nothing cut

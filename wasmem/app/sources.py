@@ -97,6 +97,7 @@ class MemorySource:
                     self.changed.add(s, e)
                 self.changed.omitted += r.changes_omitted if memory == 0 else 0
                 self.changed.omitted_bytes += r.changes_omitted_bytes if memory == 0 else 0
+                self.notes += [f"{r.name}: {note}" for note in r.limit_notes]  # growth refused, a diff cut
                 if not r.ok:
                     break
             self.module, self.source, self.sp = session.module, "instance", session.get_sp()

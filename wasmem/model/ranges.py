@@ -220,14 +220,15 @@ def find_changes(before, after, size: int, *, gap: int = MERGE_GAP, limit: int =
     the first ``limit`` ranges kept (runs at most ``gap`` equal bytes apart are one range). Bytes of
     ``before`` past its end (memory that grew) count as zeros; bytes of ``before`` past ``size`` are ignored.
     ``before`` and ``after`` are anything whose slices are bytes-like (``bytes``, or a reader of live memory),
-    read ``chunk`` bytes at a time, so temporary memory stays a few chunks whatever the size. ``tick()``, when
-    given, is called before each chunk (a deadline's check: what it raises stops the diff)."""
+    read ``chunk`` bytes at a time, so temporary memory stays a few chunks whatever the size. ``tick(offset)``,
+    when given, is called before each chunk (a deadline's): when it returns true the diff stops there, and
+    what it found before ``offset`` is returned (the caller says the rest was not compared)."""
     kept: list[list[int]] = []
     old_len = len(before)
     counter: _Counter | None = None
     for base in range(0, size, chunk):
-        if tick is not None:
-            tick()
+        if tick is not None and tick(base):
+            break
         n = min(chunk, size - base)
         new = bytes(after[base:base + n])
         old = bytes(before[base:base + n]) if base < old_len else b""

@@ -22,7 +22,7 @@ from ..model.values import (
     parse_write,
 )
 from .hosts import HostString
-from .memory import MAX_RANGES, diff_memory
+from .memory import MAX_RANGES, deadline_tick, diff_memory
 from .results import Allocation, CallResult, MemoryGrowth, SretResult, TrapInfo
 
 ALLOCATORS = (("allocate", "deallocate"), ("malloc", "free"), ("__wbindgen_malloc", "__wbindgen_free"),
@@ -250,8 +250,10 @@ def _invoke_between_images(session, p: CallPlan, result: CallResult, call: CallC
     limit = session.spec.max_changes or MAX_RANGES
     for i in sorted(memories):
         # the image before against live memory: one image held, not two
-        found, omitted, omitted_bytes = diff_memory(i, call.before[i], memories[i].view(store),
-                                                    limit=max(0, limit - len(result.changes)))
+        live = memories[i].view(store)
+        found, omitted, omitted_bytes = diff_memory(i, call.before[i], live, limit=max(0, limit - len(result.changes)),
+                                                    tick=deadline_tick(session.deadline, i, len(live),
+                                                                       result.limit_notes))
         result.changes += found
         result.changes_omitted += omitted
         result.changes_omitted_bytes += omitted_bytes

@@ -10,7 +10,7 @@ from ..errors import RunError, UsageError
 from .calls import allocate as call_allocator
 from .calls import find_allocator
 from .calls import free as call_free
-from .memory import MAX_RANGES, diff_memory
+from .memory import MAX_RANGES, deadline_tick, diff_memory
 from .results import ChangedRange, Snapshot
 from .session import Session
 
@@ -60,15 +60,19 @@ def grow(session: Session, pages: int, memory: int = 0) -> tuple[int, int]:
     return before, m.pages(session.store)
 
 
-def diff_snapshot(session: Session, snap: Snapshot) -> tuple[list[ChangedRange], int, int]:
+def diff_snapshot(session: Session, snap: Snapshot,
+                  notes: list[str] | None = None) -> tuple[list[ChangedRange], int, int]:
     """Byte ranges of every memory that differ between ``snap`` and now (the comparison `call` makes
-    around a call, live memory against the snapshot's image): ``(ranges, omitted ranges, omitted bytes)``."""
+    around a call, live memory against the snapshot's image): ``(ranges, omitted ranges, omitted bytes)``.
+    The command's deadline stops the comparison; ``notes`` then gets what was not compared."""
     out: list[ChangedRange] = []
     omitted = omitted_bytes = 0
     limit = session.spec.max_changes or MAX_RANGES
     for i, before in zip(sorted(session.memories), snap.memories, strict=False):
-        found, n, nbytes = diff_memory(i, before, session.guest_memory(i).view(session.store),
-                                       limit=max(0, limit - len(out)))
+        live = session.guest_memory(i).view(session.store)
+        found, n, nbytes = diff_memory(i, before, live, limit=max(0, limit - len(out)),
+                                       tick=deadline_tick(session.deadline, i, len(live),
+                                                          notes if notes is not None else []))
         out += found
         omitted += n
         omitted_bytes += nbytes

@@ -101,7 +101,7 @@ def diff_memory(memory: int, before, after, *, limit: int = MAX_RANGES,
     range; the first ``limit`` ranges are kept, each with its first ``EXCERPT`` bytes before and after; the
     rest are counted. Bytes past the old end (after growth) are compared with zeros. Compared a chunk at a
     time by C code (``model.ranges.find_changes``): time and temporary memory do not grow with the bytes
-    changed. ``tick()`` is called before each chunk (see ``find_changes``)."""
+    changed. ``tick(offset)`` is called before each chunk; a true answer stops the diff (``find_changes``)."""
     found, omitted, omitted_bytes = find_changes(before, after, len(after), limit=limit, tick=tick)
     old_len = len(before)
     out = []
@@ -110,3 +110,21 @@ def diff_memory(memory: int, before, after, *, limit: int = MAX_RANGES,
         old = before[s:k] if s < old_len else b""
         out.append(ChangedRange(memory, s, e, bytes(old) + bytes(k - s - len(old)), bytes(after[s:k])))
     return out, omitted, omitted_bytes
+
+
+def deadline_tick(deadline, memory: int, size: int, notes: list[str]):
+    """The ``tick`` of a diff made for a command with a ``deadline`` (wasmem.deadline.Deadline, or None:
+    none): once it has passed the diff stops, and ``notes`` gets the note that says which bytes were not
+    compared (wasmem's own work is bounded by the command's deadline; the call's result is kept)."""
+    if deadline is None or not deadline.limited:
+        return None
+
+    def tick(offset: int) -> bool:
+        if not deadline.expired():
+            return False
+        notes.append(deadline.cut_note(f"comparing memory {memory} with its image before the call",
+                                       f"bytes {offset:#x}..{size:#x} were not compared, so changes there are "
+                                       f"not shown"))
+        return True
+
+    return tick
