@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .budgets import budget_option
 from .common import debug_file_option, json_option, memory_base_option, print_json, render, svg_option
 
 
@@ -29,10 +30,11 @@ from .common import debug_file_option, json_option, memory_base_option, print_js
                    "stack in use, frames.")
 @memory_base_option
 @debug_file_option
+@budget_option
 @json_option
 @svg_option
 def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_imports, show_exports, core,
-                memory_base, debug_file, as_json, svg):
+                memory_base, debug_file, budgets, as_json, svg):
     """Show a module's declared memory, stack pointer, stack/data/heap layout and findings.
 
     Every section is parsed, so a malformed module fails with one error line (exit 2); function
@@ -53,7 +55,7 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_impo
 
     if pages is None and (max_pages is not None or shared):
         raise UsageError("--max-pages and --shared describe the host memory of --pages: give --pages N too")
-    parsed = load_module(module, memory_base=memory_base, debug_file=debug_file)  # once: the layout and the import/export lists read the same module
+    parsed = load_module(module, memory_base=memory_base, debug_file=debug_file, budgets=budgets)  # once: the layout and the import/export lists read the same module
     layout = inspect(parsed, pages=pages, min_stack=min_stack, host_max_pages=max_pages, host_shared=shared)
     imports = exports = None
     if show_imports or show_exports:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
+from .budgets import budget_option
 from .call import Seconds
 from .common import compile_progress, json_option, print_json, render, svg_option
 
@@ -33,9 +34,11 @@ CALL_TIMEOUT = 10.0
 @click.option("--timeout", type=Seconds(), default=None, metavar="SECONDS",
               help=f"Stop the analysis, and the --call, after this long (default: {ANALYSIS_TIMEOUT:g} s for the "
                    f"analysis, {CALL_TIMEOUT:g} s for the call; 0 = no limit).")
+@budget_option
 @json_option
 @svg_option
-def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stack, timeout, as_json, svg):
+def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stack, timeout, budgets, as_json,
+              svg):
     """Show frame sizes, the worst-case stack depth of each export and start function (with its deepest
     call path), recursion and dynamic frames, and the -z stack-size that gives the requested headroom.
 
@@ -64,7 +67,7 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
         raise UsageError("--check-stack needs --call \"FUNC ARGS\" (it checks a run of the module)")
     from ..debuginfo.layout import analyze_layout
 
-    parsed = load_module(module)
+    parsed = load_module(module, budgets=budgets)
     analysis = analyze_stack(parsed, analyze_layout(parsed), recursion_depth=recursion_depth,  # inspect's layout
                              timeout=ANALYSIS_TIMEOUT if timeout is None else timeout)
     measured = None
