@@ -35,7 +35,8 @@ def test_every_command_that_reads_a_module_has_the_option_and_lists_every_budget
 
     from wasmem.cli.main import cli
 
-    for cmd in ("inspect", "symbols", "stack", "call", "dump", "chase", "heap", "leaks", "watch", "view", "shell"):
+    for cmd in ("inspect", "symbols", "stack", "check", "backtrace", "call", "dump", "chase", "heap", "leaks", "watch",
+                "view", "shell"):
         out = CliRunner().invoke(cli, [cmd, "--help"], terminal_width=400).output
         assert "--budget NAME=N" in out, cmd
         assert all(name in out for name in BUDGETS), cmd
@@ -122,3 +123,33 @@ def test_the_varscan_budget_is_named_by_inspect():
     (f,) = [f for f in lay.findings if f.code == "dwarf-not-read"]
     assert "over its budget of 10 entries" in f.message and "--budget varscan=N" in f.message
     assert not [f for f in wasmem.inspect(path).findings if f.code == "dwarf-not-read"]
+
+
+def test_the_varscan_cut_is_named_by_check_and_stack(capsys):
+    path = str(ROOT / "samples" / "bss-far-dwarf.wasm")
+    code, out, _ = run_main(capsys, "check", path, "--max-data-size", "1000000", "--budget", "varscan=10")
+    out = " ".join(out.split())
+    assert code == 0 and "without .bss: the DWARF variables scan is over its budget of 10 entries" in out
+    assert "--budget varscan=N" in out
+    code, out, _ = run_main(capsys, "check", path, "--max-data-size", "1000000")
+    assert "proven to there by dwarf" in " ".join(out.split())
+    code, out, err = run_main(capsys, "stack", path, "--budget", "varscan=10")
+    assert code == 0 and "wasmem: note: the data end does not use the module's DWARF" in err
+    assert "--budget varscan=N" in err
+
+
+def test_the_dwarf_note_suggests_a_budget_from_the_module_size_and_raising_it_raises_the_reads_too():
+    from wasmem.debuginfo.dwarfread import MAX_DWARF_READ, READ_PER_DECODE, DwarfBudget
+
+    b = DwarfBudget.for_sizes(27_151_116)  # a 30 MB -O0 build's .debug_info + .debug_abbrev
+    assert b.decode_limit == dwarfread.MAX_DWARF_DECODES and b.read_limit == MAX_DWARF_READ
+    with pytest.raises(dwarfread.DwarfLimitExceeded, match=r"--budget dwarf=28M should do"):
+        b.charge(b.decode_limit + 1)
+    raised = DwarfBudget.for_sizes(27_151_116, decodes=28_000_000)
+    assert raised.read_limit == READ_PER_DECODE * 28_000_000  # one option lifts both
+    assert DwarfBudget.for_sizes(100, decodes=28_000_000, read=5).read_limit == 5
+    assert DwarfBudget.for_sizes(1000, decodes=10).read_limit == MAX_DWARF_READ  # never below the default
+    enough = DwarfBudget.for_sizes(1000, decodes=100_000)
+    with pytest.raises(dwarfread.DwarfLimitExceeded) as ei:
+        enough.charge(100_001)
+    assert "should do" not in ei.value.message  # no suggestion when the budget was already above the size's

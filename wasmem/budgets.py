@@ -38,7 +38,8 @@ BUDGETS: dict[str, Budget] = {b.name: b for b in (
            "50,000 + 1 per byte of .debug_info and .debug_abbrev, at most 2,000,000"),
     Budget("dwarf-read", "bytes", 64 * 1024 * 1024,
            "bytes of DWARF strings, line tables and address tables read out of line: past it in the DIE pass the "
-           "DWARF is not used, past it in the line table there is no file:line"),
+           "DWARF is not used, past it in the line table there is no file:line",
+           "32 per attribute decode allowed, at least 67,108,864"),
     Budget("varscan", "entries", 4_000_000,
            "the fast DWARF variables scan (inspect's data end): the layout then stands on the module alone"),
     Budget("heap-blocks", "live blocks", 1_000_000,

@@ -8,6 +8,7 @@ import click
 
 from ..errors import UsageError
 from ..text import shown
+from .budgets import budget_option
 from .call import Seconds
 from .common import svg_option
 from .stack import ANALYSIS_TIMEOUT
@@ -61,8 +62,9 @@ FORMATS = ("text", "json", "github", "junit", "sarif")
 @click.option("--timeout", type=Seconds(), default=ANALYSIS_TIMEOUT, show_default=True, metavar="SECONDS",
               help="Stop the stack analysis of a module (for stack-headroom) after this long: that module then "
                    "reports an error (0 = no limit).")
+@budget_option
 @svg_option
-def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
+def check_cmd(modules, config, no_config, fmt, output, svg, timeout, budgets, **flags):
     """Check modules against CI rules: memory size, stack size and layout, data size, stack headroom, leaks.
 
     Flags override the rules found in a config file, so CI can run just `wasmem check build/app.wasm`.
@@ -103,6 +105,10 @@ def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
     leak_of = None
     if rules.max_leak_per_call is not None:
         from ..app.heap import leak_per_call as leak_of
+    if budgets:  # every module loaded with them
+        import functools
+
+        load_module = functools.partial(load_module, budgets=budgets)
     reports = run_checks(paths, rules, load_module, analyze_layout, timeout=timeout,  # the layout inspect shows
                          leak_of=leak_of)
 

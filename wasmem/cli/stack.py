@@ -68,7 +68,12 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
     from ..debuginfo.layout import analyze_layout
 
     parsed = load_module(module, budgets=budgets)
-    analysis = analyze_stack(parsed, analyze_layout(parsed), recursion_depth=recursion_depth,  # inspect's layout
+    layout = analyze_layout(parsed)  # inspect's layout
+    if layout.data_end_cut:  # the stack's bounds may move with the data end a budget left unread
+        from .main import error_line
+
+        error_line(f"the data end does not use the module's DWARF: {layout.data_end_cut}", "wasmem: note: ")
+    analysis = analyze_stack(parsed, layout, recursion_depth=recursion_depth,
                              timeout=ANALYSIS_TIMEOUT if timeout is None else timeout)
     measured = None
     trap = None

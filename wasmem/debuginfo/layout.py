@@ -47,6 +47,7 @@ def analyze_layout(module, *, debug=None, **options):
     except VariableScanTimeout as exc:
         # symbols, dump and chase read the DWARF fully and may place variables above this data end: say so
         end = f" above {layout.data_end:#x}" if layout.data_end is not None else ""
+        layout.data_end_cut = exc.message
         layout.findings.append(Finding(
             "info", "dwarf-not-read",
             f"the data end does not use the module's DWARF ({exc.message}): symbols, dump and chase read "

@@ -51,7 +51,7 @@ from ..instrument.heap import (
 )
 from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
-from ..model.heap import HeapBlock, HeapFinding, Site
+from ..model.heap import MAX_FINDINGS, HeapBlock, HeapFinding, Site
 from .hooks import install_hook
 from .memory import set_global
 
@@ -87,6 +87,7 @@ class HeapTracker:
         self.max_live = value_of(session.module, "heap-blocks")
         self.max_freed = value_of(session.module, "heap-frees")
         self._forgot_noted = False
+        self.findings_dropped = 0
         self._resizes: dict[tuple[int, int], int] = {}  # (old, new) size → unverified resizes in place
         self._resize_noted = False
         self._fast = self._fast_paths()
@@ -152,7 +153,8 @@ class HeapTracker:
             [f.name for f in self.functions] == [f.name for f in other.functions]
 
     _COUNTS = ("_live_bytes", "events", "allocations", "frees", "allocated_bytes", "freed_bytes", "call", "dropped",
-               "unmatched_frees", "_forgot_noted")
+               "unmatched_frees", "_forgot_noted",
+               "findings_dropped")
 
     def state(self) -> dict:
         """A copy of what the tracker knows (live and freed blocks, findings, counts): the shell's `snapshot`
@@ -649,8 +651,13 @@ class HeapTracker:
             self._finding("invalid-free", ptr, site, f"{fname}({ptr:#x}): no live block starts there")
 
     def _finding(self, kind, ptr, site, message, freed_at=None) -> None:
-        if len(self.findings) < 1000:
+        if len(self.findings) < MAX_FINDINGS:
             self.findings.append(HeapFinding(kind, ptr, site, self.call, message, freed_at))
+        else:
+            self.findings_dropped += 1
+            if self.findings_dropped == 1:
+                self.notes.append(f"more than {MAX_FINDINGS:,} findings: later ones are counted, not kept (the first "
+                                  "show where to look; the exit status is already 1)")
 
     def _call_path(self) -> list[str] | None:
         got = self.session.call_path(MAX_PATH)
