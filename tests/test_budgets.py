@@ -153,3 +153,21 @@ def test_the_dwarf_note_suggests_a_budget_from_the_module_size_and_raising_it_ra
     with pytest.raises(dwarfread.DwarfLimitExceeded) as ei:
         enough.charge(100_001)
     assert "should do" not in ei.value.message  # no suggestion when the budget was already above the size's
+
+
+def test_the_validate_budget_decides_which_bodies_are_decoded_and_inspect_says_so(capsys, tmp_path):
+    """A body with a bad opcode inside a well-terminated body: found when the bodies are decoded (within the
+    budget), and past it inspect says that bodies were not decoded in full, naming the option."""
+    from wasmem.parser.encode import encode_section
+
+    body = b"\x00\xff\x0b"  # no locals; an opcode that does not exist; end
+    data = (b"\0asm\x01\0\0\0" + encode_section(1, b"\x01\x60\x00\x00") + encode_section(3, b"\x01\x00")
+            + encode_section(10, b"\x01" + bytes([len(body)]) + body))
+    p = tmp_path / "bad.wasm"
+    p.write_bytes(data)
+    code, out, err = run_main(capsys, "inspect", p)
+    assert code == 2 and "wasmem: error:" in err
+    code, out, err = run_main(capsys, "inspect", p, "--budget", "validate=2")
+    assert code == 0 and "not decoded in full" in err and "--budget validate=N" in err
+    code, out, err = run_main(capsys, "inspect", p, "--budget", "validate=1M")
+    assert code == 2

@@ -48,6 +48,9 @@ BUDGETS: dict[str, Budget] = {b.name: b for b in (
            "freed addresses remembered to tell a double free from an invalid one (the oldest are forgotten)"),
     Budget("watch-hits", "hits", 10_000,
            "watchpoint hits kept per session; later ones are counted, not kept"),
+    Budget("validate", "bytes of code", 1 << 20,
+           "every function body is decoded in full only when the code section is at most this big; a larger one's "
+           "bodies are located and their ends checked (a run's compile checks the rest)"),
 )}
 
 _NUMBER = re.compile(r"^\s*(\d[\d_]*)\s*([kKmMgG]?)\s*$")
