@@ -171,3 +171,12 @@ def test_the_validate_budget_decides_which_bodies_are_decoded_and_inspect_says_s
     assert code == 0 and "not decoded in full" in err and "--budget validate=N" in err
     code, out, err = run_main(capsys, "inspect", p, "--budget", "validate=1M")
     assert code == 2
+
+
+def test_the_chase_words_budget_is_named(capsys):
+    memdemo = str(ROOT / "samples" / "memdemo.wasm")
+    code, out, err = run_main(capsys, "chase", memdemo, "0x400", "--len", "64", "--budget", "chase-words=5")
+    assert code == 0 and "… (the chase-words budget: --budget chase-words=N)" in out
+    assert "the chase stopped at 5 words" in err and "raise it with --budget chase-words=N" in err
+    code, out, err = run_main(capsys, "chase", memdemo, "0x400", "--len", "64", "--json")
+    assert code == 0 and "chase-words" not in err and "truncated" not in json.loads(out)["words"]

@@ -48,6 +48,8 @@ BUDGETS: dict[str, Budget] = {b.name: b for b in (
            "freed addresses remembered to tell a double free from an invalid one (the oldest are forgotten)"),
     Budget("watch-hits", "hits", 10_000,
            "watchpoint hits kept per session; later ones are counted, not kept"),
+    Budget("chase-words", "words", 512,
+           "words one untyped chase shows, those at the pointers it follows included; past it the tree ends"),
     Budget("validate", "bytes of code", 1 << 20,
            "every function body is decoded in full only when the code section is at most this big; a larger one's "
            "bodies are located and their ends checked (a run's compile checks the rest)"),
