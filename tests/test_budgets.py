@@ -180,3 +180,24 @@ def test_the_chase_words_budget_is_named(capsys):
     assert "the chase stopped at 5 words" in err and "raise it with --budget chase-words=N" in err
     code, out, err = run_main(capsys, "chase", memdemo, "0x400", "--len", "64", "--json")
     assert code == 0 and "chase-words" not in err and "truncated" not in json.loads(out)["words"]
+
+
+def test_the_frame_variables_budget_is_named(tmp_path):
+    from coredump_util import CRASH_CORE, CRASH_WASM
+
+    from wasmem.api import backtrace, load_module
+    from wasmem.model.coredump import read_coredump
+    from wasmem.parser.coredump import CoreFrame, CoreThread, MemorySpec, write_coredump
+
+    core = read_coredump(load_module(CRASH_CORE))
+    m = core.memories[0]
+    path = tmp_path / "deep.core"
+    with open(path, "wb") as f:
+        write_coredump(f, name="crash.wasm", memories=[MemorySpec(m.pages, m.read)],
+                       globals=[(t, False, v) for t, v in core.globals], modules=["crash.wasm"],
+                       instances=list(core.sections.instances),
+                       threads=[CoreThread("main", tuple(CoreFrame(0, 1, 0x25, (), (), 0) for _ in range(30)))])
+    assert backtrace(str(path), CRASH_WASM).symbols_from.startswith("dwarf")
+    assert not [n for n in backtrace(str(path), CRASH_WASM).notes if "frame-variables" in n]
+    bt = backtrace(str(path), load_module(CRASH_WASM, budgets={"frame-variables": 10}))
+    assert any("youngest 10 of 30 frames" in n and "--budget frame-variables=N" in n for n in bt.notes), bt.notes

@@ -50,6 +50,8 @@ BUDGETS: dict[str, Budget] = {b.name: b for b in (
            "watchpoint hits kept per session; later ones are counted, not kept"),
     Budget("chase-words", "words", 512,
            "words one untyped chase shows, those at the pointers it follows included; past it the tree ends"),
+    Budget("frame-variables", "frames", 1000,
+           "a coredump's youngest frames whose DWARF variables are decoded; deeper frames keep their names"),
     Budget("validate", "bytes of code", 1 << 20,
            "every function body is decoded in full only when the code section is at most this big; a larger one's "
            "bodies are located and their ends checked (a run's compile checks the rest)"),
