@@ -32,10 +32,12 @@ def inspect(path, **options):
     return _inspect(path, **options)
 
 
-def load_module(path):
+def load_module(path, **options):
+    """``wasmem.api.load_module``: ``validate``, ``memory_base``, ``debug_file``, ``budgets`` ({"dwarf": N}: the
+    work budgets of ``--budget NAME=N``, see ``wasmem.budgets``)."""
     from .api import load_module as _load
 
-    return _load(path)
+    return _load(path, **options)
 
 
 def open(path, **options):  # noqa: A001 - the library's documented name

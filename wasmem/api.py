@@ -8,12 +8,13 @@ from .parser.module import WasmModule
 
 
 def load_module(path: str | os.PathLike, *, validate: bool = True, memory_base: int | None = None,
-                debug_file: str | os.PathLike | None = None) -> WasmModule:
+                debug_file: str | os.PathLike | None = None, budgets=None) -> WasmModule:
     """Opens a binary module (memory-mapped) or a text module (`.wat`, or a file starting with "("), validated
-    as `inspect` validates it; see ``wasmem.app.modules.load_path`` for ``memory_base`` and ``debug_file``."""
+    as `inspect` validates it; see ``wasmem.app.modules.load_path`` for ``memory_base``, ``debug_file`` and
+    ``budgets`` (``{"dwarf": 50_000_000}``: the work budgets of ``--budget NAME=N``, see wasmem.budgets)."""
     from .app.modules import load_path
 
-    return load_path(path, validate=validate, memory_base=memory_base, debug_file=debug_file)
+    return load_path(path, validate=validate, memory_base=memory_base, debug_file=debug_file, budgets=budgets)
 
 
 def inspect(path: str | os.PathLike | WasmModule, *, pages: int | None = None, min_stack: int | None = None,

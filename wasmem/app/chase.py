@@ -33,6 +33,7 @@ def chase_memory(path_or_module, at: str, *, depth: int = 4, after=(), length: i
     the ``after`` calls, in a raw ``snapshot`` image or in a coredump (``core``). With a DWARF type (the symbol's own, or
     ``type_name``) the result is a typed tree with pointer members followed; otherwise a telescope of
     classified words (``length`` bytes, default: the symbol's size, else 8 words)."""
+    from ..budgets import lift, value_of
     from ..model.chase import Chase, MemoryMap, telescope, typed_walk
 
     if depth < 0:
@@ -70,7 +71,10 @@ def chase_memory(path_or_module, at: str, *, depth: int = 4, after=(), length: i
         if length is None:
             length = target.size or 8 * ws
         length = max(0, min(length, msize - target.address))
-        ch.words = telescope(mem.read, target.address, length, layout_map, depth=depth)
+        words = value_of(mem.module, "chase-words")
+        ch.words = telescope(mem.read, target.address, length, layout_map, depth=depth, max_words=words)
     out = ChaseOutcome(ch, mem.calls, mem.session)
     out.notes = list(mem.notes)
+    if ch.words is not None and ch.words.words_cut:
+        out.notes.append(f"the chase stopped at {words:,} words (its tree ends with …); {lift('chase-words')}")
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import UsageError
 from ..model.heap import HeapBlock, Site
 from .call import dwarf_sret
-from .modules import layout_facts, load_module, open_session, split_call, symbols_for
+from .modules import dwarf_note, layout_facts, load_module, open_session, split_call, symbols_for
 
 
 def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool = False) -> dict:
@@ -179,8 +179,9 @@ def _cut_notes(session, tracker, what: str, counted: str) -> list[str]:
 
 
 def _dwarf_notes(symbols) -> list[str]:
-    """What a DWARF work budget cut (no types, or no file:line), said instead of silently left out."""
-    note = symbols.dwarf_note if symbols is not None else None
+    """What a DWARF work budget cut (no types, or no file:line), said instead of silently left out (and marked
+    said, so that the command does not repeat it: ``modules.dwarf_note``)."""
+    note = dwarf_note(symbols.module) if symbols is not None else None
     return [note] if note else []
 
 

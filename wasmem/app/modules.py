@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from ..budgets import Budgets
 from ..errors import ParseError, UsageError
 from ..model.layout import paint_safety
 from ..parser.module import WasmModule
@@ -31,15 +32,22 @@ def _regular_file(path: str) -> os.stat_result:
 
 
 def load_path(path: str | os.PathLike, *, validate: bool = True, memory_base: int | None = None,
-              debug_file: str | os.PathLike | None = None) -> WasmModule:
+              debug_file: str | os.PathLike | None = None, budgets=None) -> WasmModule:
     """Opens a binary module (memory-mapped) or a text module (`.wat`, or a file starting with "(").
     With ``validate`` (the default, and what every command does) every section is checked as `inspect`
     checks it, so no command works on a module that another rejects as malformed. ``memory_base`` is the
     ``__memory_base`` a position-independent module gets (its data's address) in the layout, the DWARF
     and a run, instead of wasmem's default (1024 aligned as its dylink section asks). ``debug_file`` names
     a separate file with the module's DWARF (a copy of the module with its .debug_* sections, as
-    ``emcc -gseparate-dwarf`` writes), used instead of the module's own or its external_debug_info."""
+    ``emcc -gseparate-dwarf`` writes), used instead of the module's own or its external_debug_info.
+    ``budgets`` (a ``wasmem.budgets.Budgets`` or a dict NAME → units, as ``--budget NAME=N``) raises the work
+    budgets of every analysis of the module (DWARF, the variables scan, the heap tracker…)."""
     path = os.fspath(path)
+    if budgets is not None and not isinstance(budgets, Budgets):
+        try:
+            budgets = Budgets(budgets)
+        except ValueError as exc:
+            raise UsageError(f"budgets: {exc}") from None
     st = _regular_file(path)
     try:
         text = _is_text(path)
@@ -60,6 +68,7 @@ def load_path(path: str | os.PathLike, *, validate: bool = True, memory_base: in
             raise UsageError(f"{path}: {exc.strerror}") from None
         except ValueError as exc:  # mmap of an unmappable file
             raise ParseError(f"{path}: cannot map the file: {exc}", 0) from None
+    module.budgets = budgets or None
     if validate:
         from ..parser.validate import check_structure
 
@@ -144,3 +153,23 @@ def symbols_for(module: WasmModule):
     if table is None:
         table = module.derived["symbols"] = load_symbols(module)
     return table
+
+
+def dwarf_note(module, *, say: bool = True) -> str | None:
+    """What a work budget cut in the module's symbol table so far (``SymbolTable.dwarf_note``: the DWARF, or its
+    line table), or None; with ``say``, marks it said, so that ``dwarf_note_unsaid`` does not repeat it. Reads
+    nothing: a table never made, or DWARF never read, cut nothing."""
+    table = module.derived.get("symbols") if isinstance(module, WasmModule) else None
+    note = table.dwarf_note if table is not None else None
+    if note and say:
+        module.derived["dwarf_note_said"] = note
+    return note
+
+
+def dwarf_note_unsaid(module) -> str | None:
+    """``dwarf_note(module)`` unless a use case already put that note in its output."""
+    note = dwarf_note(module, say=False)
+    if note and module.derived.get("dwarf_note_said") != note:
+        module.derived["dwarf_note_said"] = note
+        return note
+    return None

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import click
 
+from .budgets import budget_option
 from .common import json_option, print_json, render, svg_option
 
 
 @click.command("backtrace")
 @click.argument("core", type=click.Path(), metavar="COREDUMP")
 @click.argument("module", type=click.Path())
+@budget_option
 @json_option
 @svg_option
-def backtrace_cmd(core, module, as_json, svg):
+def backtrace_cmd(core, module, budgets, as_json, svg):
     """Show the frames of a wasm coredump: function names, offsets, file:line and recorded locals.
 
     COREDUMP is a standard WebAssembly coredump (tool-conventions Coredump.md), as `wasmtime run -D
@@ -32,6 +34,10 @@ def backtrace_cmd(core, module, as_json, svg):
     """
     from ..api import backtrace
 
+    if budgets:  # the module, loaded with them (its DWARF names the frames)
+        from ..api import load_module
+
+        module = load_module(module, budgets=budgets)
     bt = backtrace(core, module)
     if as_json:
         print_json(bt.to_dict())

@@ -15,6 +15,7 @@ from ..runtime.spec import (
     MAX_RANGES,
     MAX_TABLE_ENTRIES,
 )
+from .budgets import budget_option, say_cuts
 from .common import (
     command_deadline,
     compile_progress,
@@ -60,11 +61,12 @@ def run_options(f):
 
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        base, debug_file = kwargs.pop("memory_base"), kwargs.pop("debug_file")
-        if base is not None or debug_file is not None:  # the module, loaded once with these choices
+        base, debug_file, budgets = kwargs.pop("memory_base"), kwargs.pop("debug_file"), kwargs.pop("budgets")
+        if isinstance(kwargs.get("module"), str):  # the module, loaded once with these choices
             from ..api import load_module
 
-            kwargs["module"] = load_module(kwargs["module"], memory_base=base, debug_file=debug_file)
+            kwargs["module"] = load_module(kwargs["module"], memory_base=base, debug_file=debug_file,
+                                           budgets=budgets)
         kwargs["session"] = {field: (tuple(v) if isinstance(v, (list, tuple)) else v)
                              for field, v in ((f, kwargs.pop(k)) for k, f in SPEC_FIELDS.items())}
         # the command's one deadline, from its start: compiling, the calls and the reports after them (the
@@ -76,7 +78,9 @@ def run_options(f):
         from .main import exit_stuck
 
         kwargs["session"]["on_stuck"] = exit_stuck  # a call blocked where no stop reaches: exit
-        return f(*args, **kwargs)
+        status = f(*args, **kwargs)
+        say_cuts(kwargs.get("module"))  # what a budget cut in the symbols the command used, if it did not say
+        return status
 
     opts = [
         click.option("--pages", type=click.IntRange(min=0), default=None,
@@ -130,7 +134,7 @@ def run_options(f):
         click.option("--alloc", default=None, metavar="NAME[,FREE]",
                      help="Allocator export for s:/b: arguments (default: allocate, malloc, __wbindgen_malloc)."),
     ]
-    opts += [memory_base_option, debug_file_option]
+    opts += [memory_base_option, debug_file_option, budget_option]
     for o in reversed(opts):
         wrapper = o(wrapper)
     return wrapper

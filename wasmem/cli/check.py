@@ -8,6 +8,7 @@ import click
 
 from ..errors import UsageError
 from ..text import shown
+from .budgets import budget_option
 from .call import Seconds
 from .common import command_deadline, svg_option
 from .stack import ANALYSIS_TIMEOUT
@@ -61,8 +62,9 @@ FORMATS = ("text", "json", "github", "junit", "sarif")
 @click.option("--timeout", type=Seconds(), default=ANALYSIS_TIMEOUT, show_default=True, metavar="SECONDS",
               help="The whole command's limit, counted from its start: a module whose stack analysis (for "
                    "stack-headroom) it stops reports an error (0 = no limit).")
+@budget_option
 @svg_option
-def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
+def check_cmd(modules, config, no_config, fmt, output, svg, timeout, budgets, **flags):
     """Check modules against CI rules: memory size, stack size and layout, data size, stack headroom, leaks.
 
     Flags override the rules found in a config file, so CI can run just `wasmem check build/app.wasm`.
@@ -108,6 +110,10 @@ def check_cmd(modules, config, no_config, fmt, output, svg, timeout, **flags):
         from ..app.heap import leak_per_call
 
         leak_of = functools.partial(leak_per_call, deadline=deadline)
+    if budgets:  # every module loaded with them
+        import functools
+
+        load_module = functools.partial(load_module, budgets=budgets)
     reports = run_checks(paths, rules, load_module, analyze_layout, timeout=deadline,  # the layout inspect shows
                          leak_of=leak_of)
 

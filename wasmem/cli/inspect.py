@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .budgets import budget_option
 from .common import debug_file_option, json_option, memory_base_option, print_json, render, svg_option
 
 
@@ -29,15 +30,16 @@ from .common import debug_file_option, json_option, memory_base_option, print_js
                    "stack in use, frames.")
 @memory_base_option
 @debug_file_option
+@budget_option
 @json_option
 @svg_option
 def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_imports, show_exports, core,
-                memory_base, debug_file, as_json, svg):
+                memory_base, debug_file, budgets, as_json, svg):
     """Show a module's declared memory, stack pointer, stack/data/heap layout and findings.
 
     Every section is parsed, so a malformed module fails with one error line (exit 2); function
-    bodies are decoded in full when the code section is at most 1 MiB, otherwise only their first
-    instructions are read (for the stack-pointer search).
+    bodies are decoded in full when the code section is at most 1 MiB (--budget validate=N), otherwise
+    only their first instructions are read (for the stack-pointer search) and a note says so.
 
     \b
     Examples:
@@ -53,8 +55,9 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_impo
 
     if pages is None and (max_pages is not None or shared):
         raise UsageError("--max-pages and --shared describe the host memory of --pages: give --pages N too")
-    parsed = load_module(module, memory_base=memory_base, debug_file=debug_file)  # once: the layout and the import/export lists read the same module
+    parsed = load_module(module, memory_base=memory_base, debug_file=debug_file, budgets=budgets)  # once: the layout and the import/export lists read the same module
     layout = inspect(parsed, pages=pages, min_stack=min_stack, host_max_pages=max_pages, host_shared=shared)
+    _say_unchecked_bodies(parsed)
     imports = exports = None
     if show_imports or show_exports:
         from ..model.interface import describe_exports, describe_imports
@@ -89,3 +92,18 @@ def inspect_cmd(module, pages, max_pages, shared, min_stack, segments, show_impo
         render(view, svg)
     if any(f.severity == "error" for f in layout.findings) and pages is not None:
         raise SystemExit(1)
+
+
+def _say_unchecked_bodies(module) -> None:
+    """A note on stderr when the function bodies were located but not decoded in full (the validate budget)."""
+    from ..budgets import lift
+    from ..parser.validate import body_check_limit
+
+    code = module.get_section(10)
+    limit = body_check_limit(module)
+    if code is not None and code.size > limit:
+        from .main import error_line
+
+        error_line(f"function bodies located and their ends checked, not decoded in full (the code section's "
+                   f"{code.size:,} bytes are more than {limit:,}): a malformed instruction shows when a run "
+                   f"compiles the module; {lift('validate')}", "wasmem: note: ")

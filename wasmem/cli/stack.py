@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
+from .budgets import budget_option
 from .call import CALL_TIMEOUT, Seconds
 from .common import command_deadline, compile_progress, json_option, print_json, render, svg_option
 
@@ -33,9 +34,11 @@ ANALYSIS_TIMEOUT = 120.0  # seconds: the analysis is linear (a 33 MB module take
               help=f"The whole command's limit, counted from its start: the analysis, and the --call (default: "
                    f"{ANALYSIS_TIMEOUT:g} s, and at most {CALL_TIMEOUT:g} s for the call; 0 = no limit). An "
                    f"analysis cut by it shows what it scanned, with a note.")
+@budget_option
 @json_option
 @svg_option
-def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stack, timeout, as_json, svg):
+def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stack, timeout, budgets, as_json,
+              svg):
     """Show frame sizes, the worst-case stack depth of each export and start function (with its deepest
     call path), recursion and dynamic frames, and the -z stack-size that gives the requested headroom.
 
@@ -65,9 +68,13 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
     from ..debuginfo.layout import analyze_layout
 
     deadline = command_deadline(ANALYSIS_TIMEOUT if timeout is None else timeout)
-    parsed = load_module(module)
-    analysis = analyze_stack(parsed, analyze_layout(parsed), recursion_depth=recursion_depth,  # inspect's layout
-                             deadline=deadline, partial=True)
+    parsed = load_module(module, budgets=budgets)
+    layout = analyze_layout(parsed)  # inspect's layout
+    if layout.data_end_cut:  # the stack's bounds may move with the data end a budget left unread
+        from .main import error_line
+
+        error_line(f"the data end does not use the module's DWARF: {layout.data_end_cut}", "wasmem: note: ")
+    analysis = analyze_stack(parsed, layout, recursion_depth=recursion_depth, deadline=deadline, partial=True)
     measured = None
     trap = None
     if call:

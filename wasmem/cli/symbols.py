@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .budgets import budget_option
 from .common import debug_file_option, json_option, memory_base_option, print_json, render, svg_option
 
 
@@ -18,9 +19,10 @@ from .common import debug_file_option, json_option, memory_base_option, print_js
 @click.option("--core", type=click.Path(dir_okay=False), default=None, metavar="COREDUMP",
               help="Also show each variable's value in a wasm coredump of this module (one line per symbol).")
 @memory_base_option
+@budget_option
 @json_option
 @svg_option
-def symbols_cmd(module, pattern, sort, functions, debug_file, core, memory_base, as_json, svg):
+def symbols_cmd(module, pattern, sort, functions, debug_file, core, memory_base, budgets, as_json, svg):
     """List a module's data symbols: address, size, type, region and source line.
 
     Names and types come from DWARF (-g builds, also a file named by external_debug_info);
@@ -44,7 +46,7 @@ def symbols_cmd(module, pattern, sort, functions, debug_file, core, memory_base,
     from ..api import load_module
     from ..debuginfo import symbol_listing
 
-    parsed = load_module(module, memory_base=memory_base, debug_file=debug_file)
+    parsed = load_module(module, memory_base=memory_base, debug_file=debug_file, budgets=budgets)
     listing = symbol_listing(parsed, filter=pattern, sort=sort, functions=functions, debug_file=debug_file)
     if core is not None:  # the variables' values at the crash
         from ..api import open_core

@@ -156,8 +156,10 @@ class DebugInfo:
     """Everything wasmem takes from DWARF: data symbols, functions, types and the line table."""
 
     def __init__(self, dwarfinfo: DWARFInfo, code_start: int = 0, *, body_starts: dict[int, int] | None = None,
-                 source: str | None = None, meter: DwarfMeter | None = None, global_value=None):
+                 source: str | None = None, meter: DwarfMeter | None = None, global_value=None,
+                 budgets=None):
         self.dwarfinfo = dwarfinfo
+        self.budgets = budgets  # the wasmem.budgets.Budgets raised for the module (--budget), or None
         # global index -> its value, for DW_OP_WASM_location global-relative addresses (position-independent
         # code: a variable at __memory_base + offset); None when unknown
         self.global_value = global_value or (lambda index: None)
@@ -184,7 +186,8 @@ class DebugInfo:
 
     def _new_budget(self) -> DwarfBudget:
         size = sum(s.size for s in (self.dwarfinfo.debug_info_sec, self.dwarfinfo.debug_abbrev_sec) if s is not None)
-        return DwarfBudget.for_sizes(size)
+        b = self.budgets
+        return DwarfBudget.for_sizes(size, b.get("dwarf") if b else None, b.get("dwarf-read") if b else None)
 
     # -- the one pass over all DIEs ------------------------------------------------------------
     def load(self) -> None:

@@ -12,6 +12,7 @@ import re
 
 from elftools.dwarf.dwarfinfo import DebugSectionDescriptor, DwarfConfig, DWARFInfo
 
+from ..budgets import BUDGETS, lift
 from ..errors import ParseError
 
 # -- limits on reading untrusted DWARF ------------------------------------------------------------
@@ -29,13 +30,16 @@ DWARF_DECODES_BASE = 50_000  # decodes allowed to any module ...
 DWARF_DECODES_PER_BYTE = 1  # ... plus this many per byte of .debug_info and .debug_abbrev ...
 
 
-MAX_DWARF_DECODES = 2_000_000  # ... and never more than this in total
+MAX_DWARF_DECODES = BUDGETS["dwarf"].default  # ... and never more than this in total (unless --budget dwarf=N)
 
 
 ABBREV_SPEC_WEIGHT = 4  # decodes charged per abbreviation attribute specification parsed
 
 
-MAX_DWARF_READ = 64 * 1024 * 1024  # bytes read out of line: strings, line programs, address tables
+MAX_DWARF_READ = BUDGETS["dwarf-read"].default  # bytes read out of line: strings, line programs, address tables
+
+
+READ_PER_DECODE = 32  # bytes read out of line allowed per decode allowed (the default: 2,000,000 decodes, 64 MiB)
 
 
 MAX_LEB_BYTES = 16384  # a run of this many bytes >= 0x80 would be a LEB128 pyelftools decodes in quadratic time
@@ -54,17 +58,39 @@ class DwarfBudget:
     pyelftools wraps what a stream raises into its own errors, so the first limit reached is also
     kept in ``tripped``: whoever catches an error re-raises it with ``recheck()``."""
 
-    def __init__(self, decodes: int | None = None, read: int | None = None):
+    def __init__(self, decodes: int | None = None, read: int | None = None, *, given: bool = False,
+                 nbytes: int | None = None):
         self.decode_limit = MAX_DWARF_DECODES if decodes is None else decodes
-        self.read_limit = MAX_DWARF_READ if read is None else read
+        # bytes read out of line: MAX_DWARF_READ, or READ_PER_DECODE per decode when --budget dwarf=N raised the
+        # decodes past the default (one option lifts both), unless --budget dwarf-read=N says how many
+        self.read_limit = read if read is not None else \
+            max(MAX_DWARF_READ, READ_PER_DECODE * self.decode_limit) if given else MAX_DWARF_READ
+        self.given = given  # the decode limit is the one --budget dwarf=N gave (not the size-based default)
+        self.nbytes = nbytes  # .debug_info + .debug_abbrev bytes (for the suggestion in the message)
         self.decodes = 0
         self.bytes_read = 0
         self.tripped: DwarfLimitExceeded | None = None
 
     @classmethod
-    def for_sizes(cls, nbytes: int) -> DwarfBudget:
-        """The budget for DWARF whose .debug_info + .debug_abbrev hold ``nbytes`` bytes."""
-        return cls(decodes=min(MAX_DWARF_DECODES, DWARF_DECODES_BASE + DWARF_DECODES_PER_BYTE * nbytes))
+    def for_sizes(cls, nbytes: int, decodes: int | None = None, read: int | None = None) -> DwarfBudget:
+        """The budget for DWARF whose .debug_info + .debug_abbrev hold ``nbytes`` bytes: the decodes grow with
+        them up to MAX_DWARF_DECODES, unless ``decodes`` (``--budget dwarf=N``) says how many; ``read``
+        (``--budget dwarf-read=N``) replaces the bytes read out of line that follow from the decodes."""
+        if decodes is not None:
+            return cls(decodes=decodes, read=read, given=True, nbytes=nbytes)
+        return cls(decodes=min(MAX_DWARF_DECODES, DWARF_DECODES_BASE + DWARF_DECODES_PER_BYTE * nbytes), read=read,
+                   nbytes=nbytes)
+
+    def _suggest(self) -> str:
+        """``, e.g. --budget dwarf=28M`` for DWARF of this size (well-formed DWARF decodes about 0.5 per byte of
+        .debug_info: one per byte is room enough), when that is more than the limit reached."""
+        if not self.nbytes:
+            return ""
+        want = DWARF_DECODES_BASE + DWARF_DECODES_PER_BYTE * self.nbytes
+        if want <= self.decode_limit:
+            return ""
+        m = -(-want // 1_000_000)
+        return f" (this module's {self.nbytes:,} bytes of .debug_info/.debug_abbrev: --budget dwarf={m}M should do)"
 
     def _trip(self, message: str):
         if self.tripped is None:
@@ -79,9 +105,10 @@ class DwarfBudget:
     def afford(self, n: int) -> None:
         """Raise unless ``n`` more decodes fit."""
         if self.decodes + n > self.decode_limit:
-            self._trip(f"DWARF over budget: more than {self.decode_limit:,} attribute decodes "
-                       f"({DWARF_DECODES_BASE:,} + {DWARF_DECODES_PER_BYTE} per byte of "
-                       f".debug_info/.debug_abbrev, at most {MAX_DWARF_DECODES:,})")
+            why = "" if self.given else (f" ({DWARF_DECODES_BASE:,} + {DWARF_DECODES_PER_BYTE} per byte of "
+                                         f".debug_info/.debug_abbrev, at most {MAX_DWARF_DECODES:,})")
+            self._trip(f"DWARF over budget: more than {self.decode_limit:,} attribute decodes{why}; {lift('dwarf')}"
+                       f"{self._suggest()}")
 
     def charge(self, n: int) -> None:
         self.afford(n)
@@ -90,7 +117,8 @@ class DwarfBudget:
     def read(self, n: int) -> None:
         self.bytes_read += n
         if self.bytes_read > self.read_limit:
-            self._trip(f"DWARF over budget: more than {self.read_limit:,} bytes of strings and tables read")
+            self._trip(f"DWARF over budget: more than {self.read_limit:,} bytes of strings and tables read; "
+                       f"{lift('dwarf-read')}")
 
 
 class DwarfMeter:

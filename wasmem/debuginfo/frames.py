@@ -3,10 +3,12 @@ line table, and the frame's recorded locals shown as the DWARF parameters and va
 
 from __future__ import annotations
 
+from ..budgets import BUDGETS, lift, value_of
 from ..errors import WasmemError
 from ..model.coredump import Backtrace, CoreView, frame_basics
 
-MAX_VARIABLE_FRAMES = 1000  # frames whose variables are decoded (the youngest); deeper ones keep their names
+MAX_VARIABLE_FRAMES = BUDGETS["frame-variables"].default  # frames whose variables are decoded (the youngest); deeper
+# ones keep their names (--budget frame-variables=N)
 
 
 def build_backtrace(view: CoreView, symbols) -> Backtrace:
@@ -34,9 +36,14 @@ def build_backtrace(view: CoreView, symbols) -> Backtrace:
         g, sp = _dumped_sp(view, symbols.layout)
     except WasmemError:
         sp = None
+    notes = list(view.notes)
     if symbols.has_dwarf:
         bases = frame_bases(view, g, sp) if sp is not None else {}
-        for fr in frames[:MAX_VARIABLE_FRAMES]:
+        most = value_of(view.module, "frame-variables")
+        if len(frames) > most:
+            notes.append(f"variables decoded for the youngest {most:,} of {len(frames):,} frames (deeper ones show "
+                         f"their names); {lift('frame-variables')}")
+        for fr in frames[:most]:
             if fr.module_offset is None:
                 continue
             fr.frame_base = bases.get(fr.index)
@@ -45,7 +52,7 @@ def build_backtrace(view: CoreView, symbols) -> Backtrace:
     pages = _memory_pages(view)
     thread = core.sections.threads[0].name if core.sections.threads else None
     return Backtrace(core=core.path, module=view.module.path, executable=core.name, thread=thread, frames=frames,
-                     stack_pointer=sp, memory_pages=pages, notes=list(view.notes),
+                     stack_pointer=sp, memory_pages=pages, notes=notes,
                      symbols_from=symbols.source)
 
 
@@ -67,7 +74,7 @@ def frame_bases(view: CoreView, sp_global: int | None, sp: int) -> dict[int, int
     out: dict[int, int] = {}
     cur = sp
     mask = (1 << 64) - 1 if view.module.is_memory64 else 0xFFFFFFFF
-    for k, f in enumerate(view.frames[:MAX_VARIABLE_FRAMES]):
+    for k, f in enumerate(view.frames[:value_of(view.module, "frame-variables")]):
         if f.func_index not in table:
             break
         fr = table[f.func_index]

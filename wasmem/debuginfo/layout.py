@@ -37,15 +37,17 @@ def analyze_layout(module, *, debug=None, **options):
         return layout
     if dwarf is None or not any(sec.name == ".debug_info" for sec in dwarf.debug_sections):
         return layout
+    from ..budgets import budget_of
     from ..model.globalvalues import global_value
     from ..model.layouttypes import Finding
     from .varscan import VariableScanTimeout, scan_variables
 
     try:
-        variables = scan_variables(dwarf, lambda index: global_value(module, index))
+        variables = scan_variables(dwarf, lambda index: global_value(module, index), budget_of(module, "varscan"))
     except VariableScanTimeout as exc:
         # symbols, dump and chase read the DWARF fully and may place variables above this data end: say so
         end = f" above {layout.data_end:#x}" if layout.data_end is not None else ""
+        layout.data_end_cut = exc.message
         layout.findings.append(Finding(
             "info", "dwarf-not-read",
             f"the data end does not use the module's DWARF ({exc.message}): symbols, dump and chase read "

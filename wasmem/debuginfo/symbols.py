@@ -50,14 +50,15 @@ def _debug_info_from(module, dbg, source: str | None):
     from ..model.globalvalues import global_value
 
     return DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter,
-                     global_value=lambda index: global_value(module, index))
+                     global_value=lambda index: global_value(module, index),
+                     budgets=getattr(module, "budgets", None))
 
 
 def load_debug_info(module, debug_file: str | None = None):
     """A ``DebugInfo`` for the module's DWARF (or the external debug file it names, when that may be
     followed; or ``debug_file``, which overrides both), or None. Cached per module."""
     debug_file = debug_file or getattr(module, "debug_file", None)
-    key = debug_file or ""
+    key = (debug_file or "", getattr(module, "budgets", None))  # a DebugInfo read under other budgets differs
     try:
         return _DEBUG_CACHE[module][key]
     except (KeyError, TypeError):

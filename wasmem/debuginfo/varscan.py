@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import bisect
 
+from ..budgets import BUDGETS, lift
 from ..errors import ParseError
 
 # entries walked (each unit's top entry included) before the scan stops: some 35 MB of .debug_info (about
 # 9 bytes an entry), about 4 s of work; far above what the tests' and benchmarks' modules have (yosys: 2 MB)
-MAX_SCAN_ENTRIES = 4_000_000
+MAX_SCAN_ENTRIES = BUDGETS["varscan"].default  # unless --budget varscan=N
 MAX_TYPE_DEPTH = 64  # as wasmem.debuginfo.typesys.MAX_TYPE_DEPTH (the full reading's limit)
 MAX_SCOPE_NAMES = 64  # as wasmem.debuginfo.dwarf.MAX_SCOPE_NAMES
 MAX_ORIGIN_LINKS = 8
@@ -135,7 +136,7 @@ class VariableScan:
     # -- primitives ----------------------------------------------------------------------------
     def _over_budget(self) -> VariableScanOverBudget:
         return VariableScanOverBudget(f"the DWARF variables scan is over its budget of {self.entry_limit:,} "
-                                      "entries", None)
+                                      f"entries; {lift('varscan')}", None)
 
     @staticmethod
     def _uleb(buf, pos: int, end: int) -> tuple[int, int]:

@@ -32,11 +32,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..budgets import BUDGETS
+
 Read = Callable[[int, int], bytes]
 
 DEFAULT_SPAN = 4  # words shown at a pointer target whose size is unknown
 MAX_BLOCK_WORDS = 16  # words shown at one pointer target at most
-MAX_WORDS = 512  # words in one telescope at most
+MAX_WORDS = BUDGETS["chase-words"].default  # words in one telescope at most (--budget chase-words=N)
 STRING_MIN = 2  # printable bytes before the NUL for a C-string guess
 
 
@@ -194,7 +196,8 @@ class TelescopeBlock:
     size: int
     label: str | None
     words: list[TelescopeWord] = field(default_factory=list)
-    truncated: bool = False  # the word limit was reached
+    truncated: bool = False  # the word limit or the end of memory was reached
+    words_cut: bool = False  # it was the word limit (chase-words): a note names the option
 
     @property
     def end(self) -> int:
@@ -211,7 +214,10 @@ class TelescopeBlock:
 def telescope(read: Read, address: int, length: int, mem: MemoryMap, *, depth: int = 4,
               max_words: int = MAX_WORDS) -> TelescopeBlock:
     """The words of ``[address, address + length)`` classified, pointers followed ``depth`` deep."""
-    return _Telescope(read, mem, max_words).block(address, length, depth, ())
+    tel = _Telescope(read, mem, max_words)
+    root = tel.block(address, length, depth, ())
+    root.words_cut = root.words_cut or tel.cut  # on the root too: the tree lost words somewhere
+    return root
 
 
 class _Telescope:
@@ -219,6 +225,7 @@ class _Telescope:
         self.read = read
         self.mem = mem
         self.budget = max_words
+        self.cut = False  # the word budget ran out somewhere in the tree
         self.shown: set[int] = set()  # start addresses of blocks already shown
 
     def block(self, address: int, length: int, depth: int, path: tuple[tuple[int, int], ...]) -> TelescopeBlock:
@@ -229,7 +236,8 @@ class _Telescope:
         here = path + ((address, address + n * ws),)
         for i in range(n):
             if self.budget <= 0:
-                b.truncated = True
+                b.truncated = b.words_cut = True
+                self.cut = True
                 break
             self.budget -= 1
             a = address + i * ws

@@ -248,7 +248,8 @@ def _data_size_text(layout: MemoryLayout, n: int) -> str:
         return f"static data is {n} bytes"
     src = layout.data_end_source
     if src in (None, "segments") or layout.data_start is None:
-        return f"static data is {n} bytes (without .bss)"
+        cut = layout.data_end_cut
+        return f"static data is {n} bytes (without .bss" + (f": {cut})" if cut else ")")
     return f"static data is at least {n} bytes (.bss proven to there by {src})"
 
 

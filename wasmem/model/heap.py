@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 MAX_BLOCKS_SHOWN = 2000  # blocks listed in a report (the groups count them all)
-MAX_FINDINGS = 200
+MAX_FINDINGS = 1000  # findings a tracker keeps (later ones are counted, and a note says so); --json lists them all
 
 
 @dataclass

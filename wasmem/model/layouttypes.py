@@ -148,6 +148,7 @@ class MemoryLayout:
     zero_filled: list[tuple[int, int]] = field(default_factory=list)  # .bss ranges memory.fill clears
     contents: ModuleContents | None = None
     data_end_source: str | None = None  # the DataEndFact.source the data end comes from
+    data_end_cut: str | None = None  # why a fact that could move the data end was not read (a budget: which)
     data_end_facts: list[DataEndFact] = field(default_factory=list)
     preinitialised: list[tuple[int, int]] = field(default_factory=list)  # snapshot data inside the stack
     allocators: object = None  # wasmem.model.allocators.Allocators: the functions that allocate and free

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MAX_HITS = 10_000  # hits kept per session; the rest are counted (``WatchReport.dropped``)
+from ..budgets import BUDGETS
+
+MAX_HITS = BUDGETS["watch-hits"].default  # hits kept per session; the rest are counted (``WatchReport.dropped``)
 MAX_VALUE_BYTES = 64  # old/new bytes kept per hit (a memory.fill of 1 MiB keeps its first 64)
 
 
@@ -102,9 +104,10 @@ class WriteMap:
 
     rows: list[WriteMapRow] = field(default_factory=list)
     writes: int = 0
+    dropped: int = 0  # writes that would have made a row past the watch-hits budget: counted only
 
     def to_dict(self) -> dict:
-        return {"writes": self.writes, "rows": [r.to_dict() for r in self.rows]}
+        return {"writes": self.writes, "rows": [r.to_dict() for r in self.rows], "dropped": self.dropped}
 
 
 @dataclass
@@ -115,7 +118,7 @@ class WatchReport:
     access: str = "w"  # w | rw
     stop: bool = False
     hits: list[WatchHit] = field(default_factory=list)
-    dropped: int = 0  # hits past MAX_HITS, counted only
+    dropped: int = 0  # hits past MAX_HITS (or --budget watch-hits=N), counted only
     sites: int = 0  # instructions instrumented
     stopped_at: int | None = None  # seq of the hit that --stop turned into a trap
     notes: list[str] = field(default_factory=list)

@@ -8,13 +8,14 @@ tens of seconds."""
 
 from __future__ import annotations
 
+from ..budgets import BUDGETS, budget_of
 from ..errors import ParseError
 from .module import WasmModule
 
 # every lazily parsed part of a module, in file order
 SECTION_PARTS = ("types", "imports", "function_type_indices", "tables", "memories", "tags", "globals",
                  "exports", "start", "elements", "data_count", "functions", "data_segments")
-BODY_CHECK_LIMIT = 1 << 20  # code section bytes decoded in full by check_structure
+BODY_CHECK_LIMIT = BUDGETS["validate"].default  # code section bytes decoded in full (--budget validate=N)
 
 _OPENERS = frozenset((0x02, 0x03, 0x04, 0x06, 0x1F))  # block loop if try try_table
 _CLOSERS = frozenset((0x0B, 0x18))  # end, delegate (closes a legacy try)
@@ -29,7 +30,7 @@ def check_structure(module: WasmModule, *, bodies: bool | None = None) -> None:
         getattr(module, part)
     code = module.get_section(10)
     if bodies is None:
-        bodies = code is not None and code.size <= BODY_CHECK_LIMIT
+        bodies = code is not None and code.size <= body_check_limit(module)
     if bodies:
         for body in module.functions:
             check_body(module, body)
@@ -38,6 +39,13 @@ def check_structure(module: WasmModule, *, bodies: bool | None = None) -> None:
     if bad is not None:
         body = module.functions[bad - module.num_imported_funcs]
         raise ParseError(f"function {bad}: body does not end with `end` (0x0b)", max(body.end - 1, body.start))
+
+
+def body_check_limit(module: WasmModule) -> int:
+    """The code section bytes whose bodies ``check_structure`` decodes in full: BODY_CHECK_LIMIT, or the module's
+    ``--budget validate=N``."""
+    got = budget_of(module, "validate")
+    return BODY_CHECK_LIMIT if got is None else got
 
 
 def check_body(module: WasmModule, body) -> None:

@@ -65,7 +65,8 @@ class TelescopeView:
             if w.block is not None:
                 self._add(child, w.block, width)
         if block.truncated:
-            node.add(Text("… (word limit or end of memory)", style="dim"))
+            why = "the chase-words budget: --budget chase-words=N" if block.words_cut else "end of memory"
+            node.add(Text(f"… ({why})", style="dim"))
 
     def __rich_console__(self, console, options):
         b = self.block

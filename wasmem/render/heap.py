@@ -53,7 +53,7 @@ def _findings(findings, sites) -> list:
                               + (f" ({fs.location})" if fs is not None and fs.location else "")))
         out.append(line)
     if len(findings) > 50:
-        out.append(Text(f"… {len(findings) - 50} more findings"))
+        out.append(Text(f"… {len(findings) - 50} more findings (--json lists them all)"))
     return out
 
 

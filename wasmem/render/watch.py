@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from ..budgets import lift
 from .common import shown
 from .dump import call_line
 from .trap import trap_panel
@@ -47,7 +48,9 @@ class WatchView:
         yield t
         if len(rows) > MAX_SHOWN_HITS:
             yield Text(f"  … {len(rows) - MAX_SHOWN_HITS} more rows (--json has all of them)", style="dim")
-
+        if wm.dropped:
+            yield Text(f"  {wm.dropped} writes that would have made more rows were counted but not kept "
+                       f"({lift('watch-hits')})", style="dim")
     def _hits(self, rep):
         yield self._header(rep)
         if not rep.hits:
@@ -121,7 +124,7 @@ class WatchView:
 
     def _tail(self, rep):
         if rep.dropped:
-            yield Text(f"  {rep.dropped} more hits were counted but not kept", style="dim")
+            yield Text(f"  {rep.dropped} more hits were counted but not kept ({lift('watch-hits')})", style="dim")
         if rep.stopped_at is not None:
             yield Text(f"  stopped at hit #{rep.stopped_at} (--stop): the write did not happen", style="red")
         for n in rep.notes:

@@ -23,7 +23,8 @@ tracker:
   a free of an address never allocated is an *invalid free*.
 
 Bounded: at most MAX_LIVE live blocks and MAX_FREED remembered frees (the oldest frees are forgotten
-first; past MAX_LIVE new blocks are counted, not kept, and a note says so).
+first; past MAX_LIVE new blocks are counted, not kept; a note says so for each, with the option that lifts it:
+``--budget heap-blocks=N`` / ``heap-frees=N``, read from the module's ``budgets``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import re
 import struct
 from collections import OrderedDict
 
+from ..budgets import BUDGETS, lift, value_of
 from ..instrument import heap as hp
 from ..instrument.accesses import COPY, FILL, INIT, LANE, NOTIFY, STORE, V128
 from ..instrument.heap import (
@@ -49,12 +51,12 @@ from ..instrument.heap import (
 )
 from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
-from ..model.heap import HeapBlock, HeapFinding, Site
+from ..model.heap import MAX_FINDINGS, HeapBlock, HeapFinding, Site
 from .hooks import install_hook
 from .memory import set_global
 
-MAX_LIVE = 1_000_000
-MAX_FREED = 100_000
+MAX_LIVE = BUDGETS["heap-blocks"].default
+MAX_FREED = BUDGETS["heap-frees"].default
 MAX_PATH = 32
 BLOCKS_FLOOR = 8192  # live blocks a report lists even past the command's deadline (``HeapTracker.blocks``)
 MASK64 = (1 << 64) - 1
@@ -84,6 +86,10 @@ class HeapTracker:
         self.allocated_bytes = self.freed_bytes = 0
         self.call = 0  # host calls so far (0: initialisation exports)
         self.dropped = 0
+        self.max_live = value_of(session.module, "heap-blocks")
+        self.max_freed = value_of(session.module, "heap-frees")
+        self._forgot_noted = False
+        self.findings_dropped = 0
         self._resizes: dict[tuple[int, int], int] = {}  # (old, new) size → unverified resizes in place
         self._resize_noted = False
         self._fast = self._fast_paths()
@@ -149,7 +155,8 @@ class HeapTracker:
             [f.name for f in self.functions] == [f.name for f in other.functions]
 
     _COUNTS = ("_live_bytes", "events", "allocations", "frees", "allocated_bytes", "freed_bytes", "call", "dropped",
-               "unmatched_frees")
+               "unmatched_frees", "_forgot_noted",
+               "findings_dropped")
 
     def state(self) -> dict:
         """A copy of what the tracker knows (live and freed blocks, findings, counts): the shell's `snapshot`
@@ -235,7 +242,7 @@ class HeapTracker:
                     continue
                 args = (a0, a1, a2, a3)
                 size = args[f[1]] if f[2] is None else args[f[1]] * args[f[2]]
-                if res in live or len(live) < MAX_LIVE:
+                if res in live or len(live) < self.max_live:
                     self.allocations += 1
                     self.allocated_bytes += size
                     if freed:
@@ -259,8 +266,8 @@ class HeapTracker:
                     self.freed_bytes += b[0]
                     self._live_bytes -= b[0]
                     freed[ptr] = (site, call, b[0])
-                    if len(freed) > MAX_FREED:
-                        freed.popitem(last=False)
+                    if len(freed) > self.max_freed:
+                        self._forget_free()
                     if self.mc is not None:
                         self._mark(ptr, b[0], 1)
                     continue
@@ -361,7 +368,7 @@ class HeapTracker:
             return
         key = (old, size)
         self._resizes[key] = self._resizes.get(key, 0) + 1
-        if len(self._resizes) > MAX_FREED:
+        if len(self._resizes) > self.max_freed:
             self._resizes.pop(next(iter(self._resizes)))
         if not self._resize_noted:
             self._resize_noted = True
@@ -384,10 +391,11 @@ class HeapTracker:
         self.allocations += 1
         self.allocated_bytes += size
         self.freed.pop(ptr, None)
-        if ptr not in self.live and len(self.live) >= MAX_LIVE:
+        if ptr not in self.live and len(self.live) >= self.max_live:
             self.dropped += 1
             if self.dropped == 1:
-                self.notes.append(f"more than {MAX_LIVE} live blocks: later ones are counted, not kept")
+                self.notes.append(f"more than {self.max_live:,} live blocks: later ones are counted, not kept; "
+                                  f"{lift('heap-blocks')}")
             return
         old = self.live.get(ptr)
         if old is not None:
@@ -396,6 +404,14 @@ class HeapTracker:
         self._live_bytes += size
         if self.mc is not None:
             self._mark_live(ptr, size)
+
+    def _forget_free(self) -> None:
+        """Forgets the oldest remembered free (past the heap-frees budget), saying so once."""
+        self.freed.popitem(last=False)
+        if not self._forgot_noted:
+            self._forgot_noted = True
+            self.notes.append(f"more than {self.max_freed:,} frees: the oldest are forgotten, so a second free of "
+                              f"one of those is reported as an invalid free, not a double free; {lift('heap-frees')}")
 
     def _free(self, ptr: int, site: int, size: int | None, fname: str, report: bool = True) -> None:
         b = self.live.pop(ptr, None)
@@ -409,8 +425,8 @@ class HeapTracker:
         if report and size is not None and size != b[0] and not self._resized_away(b[0], size):
             self._finding("size-mismatch", ptr, site, f"{fname}({ptr:#x}, {size}) frees a block of {b[0]} bytes")
         self.freed[ptr] = (site, self.call, b[0])
-        if len(self.freed) > MAX_FREED:
-            self.freed.popitem(last=False)
+        if len(self.freed) > self.max_freed:
+            self._forget_free()
         if self.mc is not None:
             self._mark(ptr, b[0], 1)
 
@@ -627,12 +643,23 @@ class HeapTracker:
                 self.notes.append(f"{fname} freed blocks wasmem did not see allocated (it was found behind "
                                   "another function: the module may allocate through paths it cannot see); "
                                   "not reported as invalid frees")
+        elif self.dropped:
+            # past the heap-blocks budget the blocks allocated later were not kept: this may be one of them
+            self.unmatched_frees += 1
+            if self.unmatched_frees == 1:
+                self.notes.append(f"{fname} freed blocks wasmem did not keep (past the live-block budget): not "
+                                  f"reported as invalid frees; {lift('heap-blocks')}")
         else:
             self._finding("invalid-free", ptr, site, f"{fname}({ptr:#x}): no live block starts there")
 
     def _finding(self, kind, ptr, site, message, freed_at=None) -> None:
-        if len(self.findings) < 1000:
+        if len(self.findings) < MAX_FINDINGS:
             self.findings.append(HeapFinding(kind, ptr, site, self.call, message, freed_at))
+        else:
+            self.findings_dropped += 1
+            if self.findings_dropped == 1:
+                self.notes.append(f"more than {MAX_FINDINGS:,} findings: later ones are counted, not kept (the first "
+                                  "show where to look; the exit status is already 1)")
 
     def _call_path(self) -> list[str] | None:
         got = self.session.call_path(MAX_PATH)

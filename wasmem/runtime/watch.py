@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import struct
 
+from ..budgets import value_of
 from ..errors import UsageError, WasmemError
 from ..instrument.accesses import CMPXCHG, COPY, FILL, INIT, LANE, READ, READ_LANE, RMW, STORE, V128
 from ..model.ranges import diff_runs
-from ..model.watch import MAX_HITS, MAX_VALUE_BYTES, WatchHit, WatchReport, WatchTarget
+from ..model.watch import MAX_VALUE_BYTES, WatchHit, WatchReport, WatchTarget
 from .hooks import install_hook
 from .hosts.base import HostTrap
 
@@ -57,6 +58,7 @@ class WatchRecorder:
         self.stop = stop
         self.stop_targets: set[str] = set()  # the shell's `watch TARGET --stop`: these targets stop, not all
         self.report = WatchReport(list(targets), access=access, stop=stop, sites=len(wpass.sites))
+        self.max_hits = value_of(session.module, "watch-hits")  # --budget watch-hits=N
         self.trace = None
         self._trace_target = None
         if trace:
@@ -216,7 +218,7 @@ class WatchRecorder:
             self._shadow[i] = now
 
     def _add(self, hit: WatchHit) -> bool:
-        if len(self.report.hits) >= MAX_HITS:
+        if len(self.report.hits) >= self.max_hits:
             self.report.dropped += 1
             return False
         hit.seq = len(self.report.hits) + self.report.dropped + 1
@@ -242,7 +244,7 @@ class WatchRecorder:
             if not any(addr < t.end and addr + size > (t.start if not t.dynamic else (sp or 0))
                        for t in self.targets):
                 return
-        if len(self.report.hits) >= MAX_HITS and not self.stop and not self.stop_targets:
+        if len(self.report.hits) >= self.max_hits and not self.stop and not self.stop_targets:
             self.report.dropped += 1  # counted only: nothing more to read or label
             if not s.is_read:
                 self._pending = (addr, size)
@@ -364,6 +366,7 @@ class WriteTracer:
         self.session = session
         self.symbols = symbols
         self.map = WriteMap()
+        self.max_rows = value_of(session.module, "watch-hits")  # rows kept (--budget watch-hits=N)
         self._rows: dict[tuple, object] = {}
         self._regions = sorted(session.regions, key=lambda r: r.start)
         self._starts = [r.start for r in self._regions]
@@ -381,7 +384,7 @@ class WriteTracer:
         return None
 
     def add(self, func_index: int, addr: int, size: int) -> None:
-        from ..model.watch import MAX_HITS, WriteMapRow
+        from ..model.watch import WriteMapRow
 
         self.map.writes += 1
         sym = None
@@ -397,7 +400,8 @@ class WriteTracer:
         key = (func_index, sym.display_name if sym is not None else None, rname)
         row = self._rows.get(key)
         if row is None:
-            if len(self._rows) >= MAX_HITS:
+            if len(self._rows) >= self.max_rows:
+                self.map.dropped += 1
                 return
             fname = self.session.function_name(func_index)
             flag = None
