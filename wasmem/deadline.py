@@ -7,11 +7,16 @@ call's timeout and the time left), a long analysis calls ``check(what)`` (raises
 with a partial result and a note that says what was cut: ``cut_note``). ``paused()`` stops the clock while
 a person is waited for (a prompt inside a call). ``clock`` may be injected (a fake clock in tests).
 
+The deadline is passed down explicitly (a session's calls, the stack analysis, the heap reports). Work that is
+done lazily, deep below whoever asked for it (reading a module's DWARF the first time a name or a type is
+needed), answers to the deadline that ``governing`` made current for the command instead: ``current()``.
+
 Stdlib only: every layer imports it (the model's stack analysis included)."""
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import time
 from collections.abc import Callable
 
@@ -121,3 +126,21 @@ class Deadline:
 
 
 NO_DEADLINE = Deadline(None)
+
+
+_CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("wasmem_deadline", default=None)
+
+
+def current() -> Deadline:
+    """The deadline of the command running now (``governing``), or NO_DEADLINE: what lazy work checks."""
+    return _CURRENT.get() or NO_DEADLINE
+
+
+@contextlib.contextmanager
+def governing(deadline: Deadline | None):
+    """Within ``with``: ``deadline`` (None: none) is ``current()``, e.g. for one command of a shell."""
+    token = _CURRENT.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _CURRENT.reset(token)

@@ -68,9 +68,15 @@ def command_deadline(seconds: float | None):
     """The command's one deadline: ``seconds`` (None or 0: no limit) from the command's start (``main``), or
     from now when the command runs without ``main`` (a test's CliRunner). Everything the command does
     (compiling, the guest's calls, wasmem's analyses) is bounded by it; see ``wasmem.deadline``."""
-    from ..deadline import Deadline
+    import click
 
-    return Deadline(seconds, started=_STARTED[0] if _STARTED else None)
+    from ..deadline import Deadline, governing
+
+    deadline = Deadline(seconds, started=_STARTED[0] if _STARTED else None)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # the lazy work of the command (its first DWARF read) answers to it until the command ends
+        ctx.with_resource(governing(deadline))
+    return deadline
 
 
 PROGRESS_ENV = "WASMEM_PROGRESS"  # "1": show the compile status even when stderr is not a terminal; "0": never

@@ -74,7 +74,10 @@ def view_cmd(module, after, at, core, session, alloc):
             start = resolve_target(at, symbols, s.read, s.resolve_address).address
         if core is None:
             s.deadline = None  # --timeout bounded opening and the --after calls; browsing has no deadline
-        view_session(s, symbols, changed=changed, at=start)
+        from ..deadline import governing
+
+        with governing(None):  # nor what browsing reads lazily (a first DWARF type)
+            view_session(s, symbols, changed=changed, at=start)
     finally:
         s.close()
     return 0

@@ -35,7 +35,8 @@ from elftools.common.exceptions import ELFError
 from elftools.dwarf.dwarf_expr import DWARFExprParser
 from elftools.dwarf.dwarfinfo import DWARFInfo
 
-from ..errors import ParseError
+from ..deadline import current as current_deadline
+from ..errors import AnalysisTimeout, ParseError
 from .dwarfread import (
     ABBREV_SPEC_WEIGHT,
     DwarfBudget,
@@ -187,13 +188,15 @@ class DebugInfo:
     def _new_budget(self) -> DwarfBudget:
         size = sum(s.size for s in (self.dwarfinfo.debug_info_sec, self.dwarfinfo.debug_abbrev_sec) if s is not None)
         b = self.budgets
-        return DwarfBudget.for_sizes(size, b.get("dwarf") if b else None, b.get("dwarf-read") if b else None)
+        return DwarfBudget.for_sizes(size, b.get("dwarf") if b else None, b.get("dwarf-read") if b else None,
+                                     deadline=current_deadline())
 
     # -- the one pass over all DIEs ------------------------------------------------------------
     def load(self) -> None:
         """Reads every compile unit once (raises ParseError for malformed DWARF, and
         DwarfLimitExceeded when reading it would cost more than the budget — again on every later
-        call, so that a second reader never sees half-read DWARF as whole)."""
+        call, so that a second reader never sees half-read DWARF as whole). AnalysisTimeout when the command's
+        deadline passes first: what was read is forgotten, and a later command reads again under its own."""
         if self._loaded:
             if getattr(self, "_load_error", None) is not None:
                 raise self._load_error
@@ -204,6 +207,16 @@ class DebugInfo:
         except ParseError as exc:
             self._load_error = exc
             raise
+        except AnalysisTimeout:
+            self._forget()
+            raise
+
+    def _forget(self) -> None:
+        """Back to nothing read (a read the deadline stopped half-way)."""
+        self._types, self._named, self._variables, self._functions, self._subprograms = {}, {}, [], [], []
+        self._dies, self._children, self._tops, self._abbrevs = {}, {}, [], {}
+        self._building, self._build_tags, self._files, self._bad_lines = {}, [], {}, set()
+        self._loaded = False
 
     def _load_all(self) -> None:
         budget = self._new_budget()
@@ -215,6 +228,7 @@ class DebugInfo:
             for cu in self.dwarfinfo.iter_CUs():
                 self._index_cu(cu, budget)
             for cu, top in self._tops:
+                budget.tick()
                 self._load_cu(cu, top)
         except ParseError:
             raise
@@ -750,6 +764,7 @@ class DebugInfo:
         seq = 0
         done: set[int] = set()
         for cu, top in self._tops:
+            budget.tick()  # the command's deadline, between units (a unit's rows are bounded by the budget)
             stmt = top.attributes.get("DW_AT_stmt_list")
             if stmt is None or not isinstance(stmt.value, int) or stmt.value in done or stmt.value in self._bad_lines:
                 continue  # units that share a line program add nothing; a damaged one is not used

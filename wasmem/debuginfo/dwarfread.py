@@ -13,6 +13,7 @@ import re
 from elftools.dwarf.dwarfinfo import DebugSectionDescriptor, DwarfConfig, DWARFInfo
 
 from ..budgets import BUDGETS, lift
+from ..deadline import NO_DEADLINE, Deadline
 from ..errors import ParseError
 
 # -- limits on reading untrusted DWARF ------------------------------------------------------------
@@ -42,6 +43,7 @@ MAX_DWARF_READ = BUDGETS["dwarf-read"].default  # bytes read out of line: string
 READ_PER_DECODE = 32  # bytes read out of line allowed per decode allowed (the default: 2,000,000 decodes, 64 MiB)
 
 
+DEADLINE_EVERY = 4096  # decodes between two looks at the command's deadline (about a millisecond of reading)
 MAX_LEB_BYTES = 16384  # a run of this many bytes >= 0x80 would be a LEB128 pyelftools decodes in quadratic time
 
 
@@ -59,7 +61,7 @@ class DwarfBudget:
     kept in ``tripped``: whoever catches an error re-raises it with ``recheck()``."""
 
     def __init__(self, decodes: int | None = None, read: int | None = None, *, given: bool = False,
-                 nbytes: int | None = None):
+                 nbytes: int | None = None, deadline: Deadline = NO_DEADLINE):
         self.decode_limit = MAX_DWARF_DECODES if decodes is None else decodes
         # bytes read out of line: MAX_DWARF_READ, or READ_PER_DECODE per decode when --budget dwarf=N raised the
         # decodes past the default (one option lifts both), unless --budget dwarf-read=N says how many
@@ -70,16 +72,21 @@ class DwarfBudget:
         self.decodes = 0
         self.bytes_read = 0
         self.tripped: DwarfLimitExceeded | None = None
+        # the command's deadline (wasmem.deadline.current(): the read is lazy), asked every DEADLINE_EVERY
+        # decodes; past it AnalysisTimeout ends the command (never a poorer result: the work budgets decide that)
+        self.deadline = deadline
+        self._ask_at = DEADLINE_EVERY
 
     @classmethod
-    def for_sizes(cls, nbytes: int, decodes: int | None = None, read: int | None = None) -> DwarfBudget:
+    def for_sizes(cls, nbytes: int, decodes: int | None = None, read: int | None = None, *,
+                  deadline: Deadline = NO_DEADLINE) -> DwarfBudget:
         """The budget for DWARF whose .debug_info + .debug_abbrev hold ``nbytes`` bytes: the decodes grow with
         them up to MAX_DWARF_DECODES, unless ``decodes`` (``--budget dwarf=N``) says how many; ``read``
         (``--budget dwarf-read=N``) replaces the bytes read out of line that follow from the decodes."""
         if decodes is not None:
-            return cls(decodes=decodes, read=read, given=True, nbytes=nbytes)
+            return cls(decodes=decodes, read=read, given=True, nbytes=nbytes, deadline=deadline)
         return cls(decodes=min(MAX_DWARF_DECODES, DWARF_DECODES_BASE + DWARF_DECODES_PER_BYTE * nbytes), read=read,
-                   nbytes=nbytes)
+                   nbytes=nbytes, deadline=deadline)
 
     def _suggest(self) -> str:
         """``, e.g. --budget dwarf=28M`` for DWARF of this size (well-formed DWARF decodes about 0.5 per byte of
@@ -113,6 +120,14 @@ class DwarfBudget:
     def charge(self, n: int) -> None:
         self.afford(n)
         self.decodes += n
+        if self.decodes >= self._ask_at:
+            self.tick()
+
+    def tick(self) -> None:
+        """Raises AnalysisTimeout once the command's deadline has passed (called from wasmem's own loops,
+        never from inside pyelftools, which would wrap it)."""
+        self._ask_at = self.decodes + DEADLINE_EVERY
+        self.deadline.check("reading the module's DWARF")
 
     def read(self, n: int) -> None:
         self.bytes_read += n

@@ -13,7 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..errors import ParseError, UsageError
+from ..errors import AnalysisTimeout, ParseError, UsageError
 from .debugfile import (
     MAX_DEBUG_FILE_SIZE,  # noqa: F401 - wasmem/api.py reads it from here
     debug_holder,
@@ -120,6 +120,9 @@ class SymbolTable:
                 # unreadable DWARF, or DWARF over its reading budget: fall back to the name section
                 # and say why
                 self.dwarf_error, d = exc.message, None
+            except AnalysisTimeout:  # the command's deadline (never a fallback): a later command reads again
+                self._debug_loaded = False
+                raise
             self._debug = d
         return self._debug
 

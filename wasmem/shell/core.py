@@ -16,7 +16,7 @@ runs code.
 
 from __future__ import annotations
 
-from ..deadline import TimedOut
+from ..deadline import TimedOut, governing
 from ..errors import UsageError, WasmemError
 from ..model.ranges import ByteRanges
 from .commands.calls import CallsCommands
@@ -145,15 +145,16 @@ class Shell(CallsCommands, MemoryCommands, StateCommands, WatchCommands, HeapCom
         args = (fmt, words[1:]) if cmd.takes_format else (words[1:],)
         self.start_deadline()
         try:
-            if not cmd.runs_code:
-                return method(*args)
-            # the topics' displays around a command that runs the module's code, in order: watch hits, heap
-            # findings
-            shown = [(after, before(line)) for before, after in self.code_displays()]
-            out = method(*args)
-            for after, token in shown:
-                after(token)
-            return out
+            with governing(self.options.get("deadline")):  # the command's own, for lazy work (a first DWARF read)
+                if not cmd.runs_code:
+                    return method(*args)
+                # the topics' displays around a command that runs the module's code, in order: watch hits, heap
+                # findings
+                shown = [(after, before(line)) for before, after in self.code_displays()]
+                out = method(*args)
+                for after, token in shown:
+                    after(token)
+                return out
         except TimedOut as exc:  # a compile (reset, the first watch or heap) the deadline stopped
             raise TimedOut(f"{exc}; the shell goes on with the instance it had", abandoned=exc.abandoned) from None
 
