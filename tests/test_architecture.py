@@ -39,7 +39,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 ROOT_CONSTANTS = frozenset({"__version__"})
 
 # Names with a leading underscore that are documented public API.
-PUBLIC_UNDERSCORED = frozenset({"os._exit", "sys._getframe"})
+# atexit._run_exitfuncs: the CLI's quick exit (cli/main.py's entry) runs the exit handlers, then os._exit
+PUBLIC_UNDERSCORED = frozenset({"os._exit", "sys._getframe", "atexit._run_exitfuncs"})
 PUBLIC_UNDERSCORED_ATTRS = frozenset({"_replace", "_asdict", "_fields", "_field_defaults", "_make"})  # namedtuple
 
 RESTRUCTURED = ("wasmem.runtime", "wasmem.shell", "wasmem.cli", "wasmem.api")

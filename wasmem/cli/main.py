@@ -114,6 +114,37 @@ def _on_sigint(signum, frame):
     raise Interrupted
 
 
+def entry() -> None:
+    """The console script and ``python -m wasmem``: ``main()``, then an exit that does not free every object
+    one by one. After a command on a large module (its DWARF is millions of Python objects) the interpreter's
+    own teardown takes a second or more, past the command's ``--timeout`` and for nothing: the output is
+    flushed and the exit handlers run first (worker pools, temporary files), then the process ends. Tests call
+    ``main`` itself."""
+    import atexit
+
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message"): the interpreter prints it, exit code 1
+        try:
+            print(code, file=sys.stderr)
+        except Exception:
+            pass
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:  # main() flushed and reported already (a closed pipe, a full disk): nothing to add
+            pass
+    os._exit(code)
+
+
 def main(argv=None) -> None:
     import signal
 
