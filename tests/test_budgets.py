@@ -7,6 +7,7 @@ import json
 import pathlib
 
 import pytest
+import wasmtime
 from conftest import run_main
 
 import wasmem
@@ -201,3 +202,19 @@ def test_the_frame_variables_budget_is_named(tmp_path):
     assert not [n for n in backtrace(str(path), CRASH_WASM).notes if "frame-variables" in n]
     bt = backtrace(str(path), load_module(CRASH_WASM, budgets={"frame-variables": 10}))
     assert any("youngest 10 of 30 frames" in n and "--budget frame-variables=N" in n for n in bt.notes), bt.notes
+
+
+def test_the_stack_names_budget_is_named(capsys, tmp_path):
+    """stack's lists per entry point name the imports (and dynamic frames) it reaches one by one up to the
+    stack-names budget; past it the note names the option, and raising it names them all."""
+    imports = "".join(f'(import "env" "f{i}" (func $f{i}))' for i in range(6))
+    calls = "".join(f"(call $f{i})" for i in range(6))
+    p = tmp_path / "imports.wasm"
+    p.write_bytes(wasmtime.wat2wasm(
+        f'(module {imports} (memory (export "memory") 1) (func (export "run") {calls}))'))
+    code, out, err = run_main(capsys, "stack", p, "--budget", "stack-names=2", "--json")
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    assert any("more than 2 imports" in n and "--budget stack-names=N" in n for n in notes), notes
+    code, out, err = run_main(capsys, "stack", p, "--json")
+    assert code == 0 and not any("stack-names" in n for n in json.loads(out)["notes"])

@@ -52,6 +52,9 @@ BUDGETS: dict[str, Budget] = {b.name: b for b in (
            "words one untyped chase shows, those at the pointers it follows included; past it the tree ends"),
     Budget("frame-variables", "frames", 1000,
            "a coredump's youngest frames whose DWARF variables are decoded; deeper frames keep their names"),
+    Budget("stack-names", "imports or dynamic frames", 1024,
+           "the imports and dynamic frames stack's lists per entry point name one by one (each is a bit carried "
+           "through the call graph: memory grows with this); past it they name only the first, by index"),
     Budget("validate", "bytes of code", 1 << 20,
            "every function body is decoded in full only when the code section is at most this big; a larger one's "
            "bodies are located and their ends checked (a run's compile checks the rest)"),

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 
+from ..budgets import lift, value_of
 from ..deadline import NO_DEADLINE, Deadline
 from ..errors import ParseError
 from ..parser.code import decode_locals, find_calls, iter_instruction_tuples
@@ -824,9 +825,11 @@ class _Graph:
     a path (its function, or a recursive component's largest frame); ``slope[c]`` (components that reach
     recursion) the most bytes one more level of every recursion on a path adds."""
 
-    def __init__(self, frames: FrameTable, depth: int | None, deadline: Deadline = _NO_DEADLINE):
+    def __init__(self, frames: FrameTable, depth: int | None, deadline: Deadline = _NO_DEADLINE,
+                 names_limit: int = BITSET_LIMIT):
         self.frames = frames
         self.deadline = deadline
+        self.names_limit = names_limit  # --budget stack-names=N: imports / dynamic frames tracked one by one
         self.depth = depth
         n = self.n = len(frames)
         ind = frames._indirect
@@ -877,7 +880,7 @@ class _Graph:
         size, slack = frames._size, frames._slack
         nimp = frames.nimp
         dyn_funcs = self.dyn_funcs
-        limit = BITSET_LIMIT
+        limit = self.names_limit
         dyn_bit: dict[int, int] = {v: 1 << min(r, limit) for r, v in enumerate(self.dyn_funcs)}
 
         idx = array("I", bytes(4 * nv))  # preorder number + 1; 0 = not visited yet
@@ -1266,7 +1269,7 @@ class _Graph:
         def imports_of(c: int) -> tuple[str, ...]:
             bits = self.imps[c] if self.imps is not None else 0
             if bits not in imp_cache:
-                imp_cache[bits] = tuple(sorted(name(i) for i in _bits_to_indices(bits) if i < BITSET_LIMIT))
+                imp_cache[bits] = tuple(sorted(name(i) for i in _bits_to_indices(bits) if i < self.names_limit))
             return imp_cache[bits]
 
         cut_at = len(frames) - frames.not_scanned if frames.not_scanned else None  # the first not scanned
@@ -1276,13 +1279,13 @@ class _Graph:
             bits = self.dyns[c] if self.dyns is not None else 0
             if bits not in cut_cache:
                 cut_cache[bits] = tuple(name(self.dyn_funcs[r]) for r in _bits_to_indices(bits)
-                                        if r < BITSET_LIMIT and self.dyn_funcs[r] >= cut_at)
+                                        if r < self.names_limit and self.dyn_funcs[r] >= cut_at)
             return cut_cache[bits]
 
         def dynamic_of(c: int) -> tuple[str, ...]:
             bits = self.dyns[c] if self.dyns is not None else 0
             if bits not in dyn_cache:
-                dyn_cache[bits] = tuple(name(self.dyn_funcs[r]) for r in _bits_to_indices(bits) if r < BITSET_LIMIT
+                dyn_cache[bits] = tuple(name(self.dyn_funcs[r]) for r in _bits_to_indices(bits) if r < self.names_limit
                                         and (cut_at is None or self.dyn_funcs[r] < cut_at))
             return dyn_cache[bits]
 
@@ -1380,7 +1383,7 @@ def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | Non
         notes.append(f"{unresolved} indirect call site(s) go through an imported/exported table or call_ref: "
                      "resolved to the module's own functions of the right type only")
 
-    graph = _Graph(frames, recursion_depth, deadline)
+    graph = _Graph(frames, recursion_depth, deadline, names_limit=value_of(module, "stack-names"))
     entry = []
     seen_roots: set[tuple[int, str]] = set()
     candidates = []
@@ -1398,8 +1401,8 @@ def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | Non
     roots = graph.roots(entry)
     graph.roff = graph.radj = None  # only the searches needed them: paths use the pointers
     for what in sorted(graph.overflow):
-        notes.append(f"more than {BITSET_LIMIT} {what}: the lists per entry point name only those among the "
-                     f"first {BITSET_LIMIT} (by index)")
+        notes.append(f"more than {graph.names_limit:,} {what}: the lists per entry point name only those among the "
+                     f"first {graph.names_limit:,} (by index); {lift('stack-names')}")
     largest = frames.largest(1)
     return StackAnalysis(module.path, sp_index, sp_reason, frames, roots, layout.stack_size, layout.stack_low,
                          layout.stack_high, layout.layout_kind, recursion_depth, list(graph.cycles), notes,
