@@ -1,5 +1,6 @@
 """The compile status: on stderr only, only when stderr is a terminal or WASMEM_PROGRESS=1 forces it, after
-WASMEM_PROGRESS_DELAY seconds (0 here: at once); stdout and --json stay clean. The Session hook contract."""
+WASMEM_PROGRESS_DELAY seconds (0 here: at once); stdout and --json stay clean. The Session hook contract.
+(The two plain lines of a stderr that is not a terminal: tests/cli/test_fail_fast.py.)"""
 
 import io
 import json
@@ -13,7 +14,7 @@ from wasmem.cli.main import cli
 from wasmem.errors import UsageError
 from wasmem.parser import WasmModule
 from wasmem.render.common import SafeConsole
-from wasmem.render.progress import CompileStatus, compile_status_factory
+from wasmem.render.progress import CompileLines, CompileStatus, compile_status_factory
 
 ESC = "\x1b"
 
@@ -50,8 +51,13 @@ def test_nothing_when_stderr_is_not_a_terminal_or_turned_off(env):
 
 
 def test_the_hook_is_none_unless_wanted(monkeypatch):
+    monkeypatch.setenv("WASMEM_PROGRESS", "0")
+    assert compile_progress() is None
     monkeypatch.delenv("WASMEM_PROGRESS", raising=False)
-    assert compile_progress() is None  # pytest's stderr is not a terminal
+    monkeypatch.delenv("WASMEM_PROGRESS_MIN_BYTES", raising=False)
+    hook = compile_progress()  # pytest's stderr is not a terminal: plain lines, for a large module only
+    assert not isinstance(hook("small.wasm", 1000, False), CompileLines)
+    assert isinstance(hook("big.wasm", 32 << 20, False), CompileLines)
     monkeypatch.setenv("WASMEM_PROGRESS", "1")
     monkeypatch.setenv("WASMEM_PROGRESS_DELAY", "bad")
     assert callable(compile_progress())

@@ -17,7 +17,7 @@ import importlib
 
 _WHERE = {
     "load_module": "modules", "load_path": "modules", "layout_facts": "modules", "open_session": "modules",
-    "split_call": "modules", "symbols_for": "modules",
+    "split_call": "modules", "symbols_for": "modules", "check_calls": "modules",
     "CallOutcome": "call", "call_function": "call", "dwarf_sret": "call", "dwarf_function": "call",
     "frame_locations": "call", "pointer_note": "call",
     "DumpOutcome": "dump", "dump_memory": "dump", "ChaseOutcome": "chase", "chase_memory": "chase",

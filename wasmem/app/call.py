@@ -7,10 +7,18 @@ from __future__ import annotations
 import os
 
 from ..errors import UsageError, WasmemError
-from ..parser.module import WasmModule
 from ..runtime.results import CallResult
 from ..runtime.session import Session
-from .modules import load_module, open_session, split_call, symbols_for
+from .modules import (
+    check_calls,
+    dwarf_function,
+    dwarf_sret,
+    load_module,
+    open_session,
+    return_type,
+    split_call,
+    symbols_for,
+)
 from .targets import resolve_target
 
 
@@ -59,42 +67,6 @@ class CallOutcome:
             for fd, loc in zip(d["trap"].get("frames", []), self.frame_locations, strict=False):
                 fd["location"] = loc
         return d
-
-
-def _has_dwarf_sections(module: WasmModule) -> bool:
-    return any(s.name == ".debug_info" for s in module.debug_sections)
-
-
-def dwarf_function(symbols, module: WasmModule, name: str):
-    """The DWARF function symbol of the export ``name`` (None without DWARF)."""
-    if not _has_dwarf_sections(module) or not symbols.has_dwarf:
-        return None
-    e = module.find_export(name)
-    if e is None or e.kind != "func":
-        return None
-    for f in symbols.functions:
-        if f.func_index == e.index and f.source == "dwarf":
-            return f
-    return None
-
-
-def dwarf_sret(symbols, module: WasmModule, name: str) -> bool | None:
-    """True when DWARF says the export ``name`` returns a struct (through a hidden pointer), else None
-    (no opinion: the arguments then have to match the parameters one to one)."""
-    rtype = _return_type(dwarf_function(symbols, module, name))
-    if rtype is None:
-        return None
-    from ..debuginfo import sizeof
-
-    try:
-        return True if rtype.strip().is_aggregate and sizeof(rtype) else None
-    except WasmemError:
-        return None
-
-
-def _return_type(fsym):
-    t = getattr(fsym, "type", None)
-    return getattr(t, "returns", None) if t is not None else None
 
 
 def frame_locations(symbols, frames) -> list:
@@ -146,9 +118,12 @@ def call_function(path_or_module, func: str, args=(), *, before=(), returns: str
     ``trace_writes`` sums every write per function into the report's ``write_map``."""
     live = path_or_module if isinstance(path_or_module, Session) else None  # the shell's session: kept open
     module = live.module if live is not None else load_module(path_or_module)
+    if live is None:  # every name and argument checked before DWARF is read and the module compiled
+        main = (func, list(args), {"returns": returns, "ret_size": ret_size, "sret": sret, "writes": writes})
+        check_calls(module, [*before, main], alloc=alloc, host=options.get("host"))
     symbols = symbols_for(module)
     fsym = dwarf_function(symbols, module, func)
-    rtype = _return_type(fsym)
+    rtype = return_type(fsym)
     sret_type = None
     if rtype is not None and returns is None:
         from ..debuginfo import sizeof
@@ -231,7 +206,7 @@ def _annotate(outcome: CallOutcome, sret_type, fsym) -> CallOutcome:
             outcome.sret_value = format_value(sret_type, session.read, r.sret.address, label=r.name,
                                               symbols=symbols)
         ptr_t = "i64" if session.is64 else "i32"
-        rtype = _return_type(fsym)
+        rtype = return_type(fsym)
         typed_ptr = rtype is not None and rtype.strip().kind == "pointer"
         if fsym is None or typed_ptr:  # without DWARF any address-like result; with it, pointers only
             for i, (ty, v) in enumerate(zip(r.result_types, r.results, strict=False)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import UsageError
 from ..model.heap import HeapBlock, Site
 from .call import dwarf_sret
-from .modules import dwarf_note, layout_facts, load_module, open_session, split_call, symbols_for
+from .modules import check_calls, dwarf_note, layout_facts, load_module, open_session, split_call, symbols_for
 
 
 def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool = False) -> dict:
@@ -54,11 +54,13 @@ def memcheck_heap_base(module, symbols) -> int | None:
 
 
 def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bool = False,
-                      memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False, **options):
+                      memcheck: bool = False, memcheck_ignore=(), memcheck_uninit: bool = False, calls=(),
+                      alloc: str | None = None, **options):
     """(session, symbols) with heap tracking on (see heap_spec); ``memcheck``: also every access of memory 0
     checked against the live and freed blocks (MemcheckPass); ``memcheck_uninit``: and reads of heap bytes
-    never written."""
+    never written. ``calls``, ``alloc``: the calls the command will make, checked first (``check_calls``)."""
     module = load_module(path_or_module)
+    check_calls(module, calls, alloc=alloc, host=options.get("host"))  # before the allocator and DWARF work
     symbols = symbols_for(module)
     spec = heap_spec(module, allocator, symbols, paths=paths)
     if memcheck:
@@ -133,7 +135,7 @@ def heap_report(path_or_module, *, after=(), allocator: str | None = None, alloc
     closes the session."""
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
                                          memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
-                                         **options)
+                                         calls=after, alloc=alloc, **options)
     try:
         _, trap = _run(session, symbols, after, alloc, "--after")
         report = live_heap(session, symbols, list(after), trap=trap)
@@ -197,7 +199,7 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
     name, args = split_call(call)
     session, symbols = open_heap_session(path_or_module, allocator=allocator, paths=paths, memcheck=memcheck,
                                          memcheck_ignore=memcheck_ignore, memcheck_uninit=memcheck_uninit,
-                                         **options)
+                                         calls=[*before, call], alloc=alloc, **options)
     try:
         tr = session.heap_tracker
         _, trap = _run(session, symbols, before, alloc, "--before")

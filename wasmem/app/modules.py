@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from ..budgets import Budgets
-from ..errors import ParseError, UsageError
+from ..errors import ParseError, UsageError, WasmemError
 from ..model.layout import paint_safety
 from ..parser.module import WasmModule
 
@@ -112,11 +112,15 @@ def layout_facts(module: WasmModule):
     return layout, sp_global, stack_range, list(layout.regions)
 
 
-def open_session(path_or_module, **options):
+def open_session(path_or_module, *, calls=(), alloc: str | None = None, **options):
     """Loads, analyses and instantiates a module. ``options`` are Session's keyword arguments; an explicit
     ``sp_global`` / ``stack_range`` overrides what the layout model found (and is then trusted for
-    painting: pass ``paint=False`` not to paint)."""
+    painting: pass ``paint=False`` not to paint). ``calls`` and ``alloc``: the calls the command will make
+    and its ``--alloc``, checked first (``check_calls``), so that a misspelt name or a wrong argument fails
+    before the module is analysed and compiled."""
     module = load_module(path_or_module)
+    spec = options.get("spec")
+    check_calls(module, calls, alloc=alloc, host=spec.host if spec is not None else options.get("host"))
     layout, sp_global, stack_range, regions = layout_facts(module)
     if "stack_range" not in options:
         options.setdefault("paint_safe", paint_safety(layout, stack_range))
@@ -128,6 +132,45 @@ def open_session(path_or_module, **options):
     session.layout = layout
     session.regions = regions
     return session
+
+
+def check_calls(module: WasmModule, calls, *, alloc: str | None = None, host: str | None = None) -> None:
+    """Fail fast: every call a command will make, checked against the module's parsed data before anything is
+    compiled (a large module takes minutes). Each of ``calls`` is a ``"FUNC ARGS"`` text, a ``(FUNC, ARGS)``
+    pair or ``(FUNC, ARGS, KEYWORDS)`` with ``Session.call``'s ``returns``, ``ret_size``, ``sret`` and
+    ``writes``; the export must be a function, the arguments as many as its parameters and each of the kind
+    its parameter takes, with the wording ``Session.call`` uses (``runtime.calls.check_call``). A hidden
+    result pointer is assumed where DWARF says the function returns a struct (as the commands pass it), and
+    ``s:`` text takes the host profile's convention (``host``: ``--host``). ``alloc`` (``--alloc NAME[,FREE]``)
+    must name an exported function. A UsageError for the first that is wrong."""
+    from ..runtime.calls import check_call, find_allocator, find_function, host_strings
+
+    if alloc:
+        find_allocator(module, alloc)
+    module_name = os.path.basename(module.path) if module.path else "module.wasm"  # as the Session names it
+    parsed = []
+    for call in calls:  # every name first: a misspelt one fails before any DWARF is read
+        if isinstance(call, str):
+            name, args = split_call(call)
+            kw: dict = {}
+        else:
+            name, args, kw = (*call, {}) if len(call) == 2 else call
+        parsed.append((name, list(args), dict(kw), find_function(module, name, module_name)[1]))
+    if not parsed:
+        return
+    from ..runtime.hosts import Guest, choose_host
+
+    profile = choose_host(module, host).profile
+    host_arg = host_strings(profile, Guest(module, invoke=None, allocate=None, read=None, write=None))
+    ptr_t = "i64" if module.is_memory64 else "i32"
+    symbols = None
+    for name, args, kw, ft in parsed:
+        # DWARF (seconds to read in a large build) only where a hidden result pointer is possible at all
+        if kw.get("sret") is None and kw.get("returns") is None and not ft.results and tuple(ft.params[:1]) == (ptr_t,):
+            if symbols is None:
+                symbols = symbols_for(module)
+            kw["sret"] = dwarf_sret(symbols, module, name)
+        check_call(module, name, args, module_name=module_name, host_arg=host_arg, **kw)
 
 
 # -- the two commands as library calls ----------------------------------------------------------------
@@ -173,3 +216,37 @@ def dwarf_note_unsaid(module) -> str | None:
         module.derived["dwarf_note_said"] = note
         return note
     return None
+
+
+# -- what DWARF says about an exported function -----------------------------------------------------------
+def dwarf_function(symbols, module: WasmModule, name: str):
+    """The DWARF function symbol of the export ``name`` (None without DWARF)."""
+    e = module.find_export(name)
+    if e is None or e.kind != "func":  # first: no DWARF is read for a name that is not there
+        return None
+    if not any(s.name == ".debug_info" for s in module.debug_sections) or not symbols.has_dwarf:
+        return None
+    for f in symbols.functions:
+        if f.func_index == e.index and f.source == "dwarf":
+            return f
+    return None
+
+
+def dwarf_sret(symbols, module: WasmModule, name: str) -> bool | None:
+    """True when DWARF says the export ``name`` returns a struct (through a hidden pointer), else None
+    (no opinion: the arguments then have to match the parameters one to one)."""
+    rtype = return_type(dwarf_function(symbols, module, name))
+    if rtype is None:
+        return None
+    from ..debuginfo import sizeof
+
+    try:
+        return True if rtype.strip().is_aggregate and sizeof(rtype) else None
+    except WasmemError:
+        return None
+
+
+def return_type(fsym):
+    """The DWARF return type of a function symbol (None: none known, or void)."""
+    t = getattr(fsym, "type", None)
+    return getattr(t, "returns", None) if t is not None else None

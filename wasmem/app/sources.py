@@ -87,7 +87,7 @@ class MemorySource:
             self.is64 = module.is_memory64
         else:
             session = self.session = (path_or_module if isinstance(path_or_module, Session)  # a live one
-                                      else open_session(path_or_module, **options))
+                                      else open_session(path_or_module, calls=after, alloc=alloc, **options))
             setup_symbols = symbols_for(session.module) if after else None
             for text in after:
                 name, cargs = split_call(text)

@@ -73,7 +73,7 @@ def watch_calls(path_or_module, targets, calls, *, before=(), stop: bool = False
     module = load_module(path_or_module)
     symbols = symbols_for(module)
     spec = watch_spec(targets, access, trace_writes)
-    session = open_session(module, watch=spec, **options)
+    session = open_session(module, watch=spec, calls=before + calls, alloc=alloc, **options)
     try:
         setup = []
         for k, (text, (name, args)) in enumerate(zip(before, parsed, strict=False), 1):

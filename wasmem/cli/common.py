@@ -81,15 +81,23 @@ def command_deadline(seconds: float | None):
 
 PROGRESS_ENV = "WASMEM_PROGRESS"  # "1": show the compile status even when stderr is not a terminal; "0": never
 PROGRESS_DELAY_ENV = "WASMEM_PROGRESS_DELAY"  # seconds of silence before it appears (default 0.5)
+PROGRESS_MIN_BYTES_ENV = "WASMEM_PROGRESS_MIN_BYTES"  # stderr not a terminal: the two lines from this module size
+PROGRESS_MIN_BYTES = 1 << 20  # its default: a module under 1 MiB prepares and compiles in about a second or less
 
 
 def compile_progress():
-    """The Session ``on_compile`` hook for the commands that run a module (call, dump, chase): a status
-    line on stderr while a slow start runs (module size, elapsed seconds, "cached next time"); see
-    ``wasmem.render.progress``. None (no status) unless stderr is a terminal or ``WASMEM_PROGRESS=1``;
-    ``WASMEM_PROGRESS=0`` turns it off. It never writes to stdout, so ``--json`` output is unaffected.
-    The delay and the elapsed time count from this call (the command's start), not from the compile's:
-    loading and analysing a 30 MB module before the session starts is part of the wait."""
+    """The Session ``on_compile`` hook for the commands that run a module (call, dump, chase, heap, leaks,
+    watch, view, stack --call). It never writes to stdout, so ``--json`` output is unaffected.
+
+    - stderr a terminal (or ``WASMEM_PROGRESS=1``): a status line while a slow start runs (module size,
+      elapsed seconds, "cached next time"); see ``wasmem.render.progress``. The delay and the elapsed time
+      count from this call (the command's start), not from the compile's: loading and analysing a 30 MB
+      module before the session starts is part of the wait.
+    - stderr not a terminal (a CI log, a pipe): two plain lines, one when preparing and compiling starts and
+      one when it ends with the seconds it took, for a module of at least ``WASMEM_PROGRESS_MIN_BYTES``
+      bytes (default 1 MiB; smaller ones start in about a second and print nothing). The size decides, not
+      a timer, so what a log gets does not depend on the machine's load.
+    - ``WASMEM_PROGRESS=0``: nothing (None)."""
     since = time.monotonic()
     mode = os.environ.get(PROGRESS_ENV, "").strip()
     if mode == "0":
@@ -97,10 +105,17 @@ def compile_progress():
     force = mode == "1"
     if not force:
         try:
-            if not sys.stderr.isatty():
-                return None
+            tty = sys.stderr.isatty()
         except (AttributeError, ValueError):  # a closed or replaced stderr
             return None
+        if not tty:
+            try:
+                min_size = max(0, int(os.environ.get(PROGRESS_MIN_BYTES_ENV, "") or PROGRESS_MIN_BYTES))
+            except ValueError:
+                min_size = PROGRESS_MIN_BYTES
+            from ..render.progress import compile_lines_factory
+
+            return compile_lines_factory(min_size=min_size)
     try:
         delay = float(os.environ.get(PROGRESS_DELAY_ENV, "") or 0.5)
     except ValueError:

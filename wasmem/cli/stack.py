@@ -69,6 +69,10 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
 
     deadline = command_deadline(ANALYSIS_TIMEOUT if timeout is None else timeout)
     parsed = load_module(module, budgets=budgets)
+    if call:  # before the analysis and the compile (minutes for a large module): a misspelt call fails at once
+        from ..app import check_calls
+
+        check_calls(parsed, [call])
     layout = analyze_layout(parsed)  # inspect's layout
     if layout.data_end_cut:  # the stack's bounds may move with the data end a budget left unread
         from .main import error_line

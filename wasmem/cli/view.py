@@ -53,7 +53,7 @@ def view_cmd(module, after, at, core, session, alloc):
 
         s = open_core_session(module, core)
     else:
-        s = open_session(module, **session)
+        s = open_session(module, calls=after, alloc=alloc, **session)
     try:
         symbols = symbols_for(s.module)
         changed = None

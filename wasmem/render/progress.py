@@ -6,6 +6,9 @@ then wasmtime's compile). It shows nothing at first: a timer starts a transient 
 fast start (a small module, or one wasmtime loads from its compile cache) prints nothing at all. The line is redrawn by rich's refresh thread, so the elapsed time moves while wasmtime
 compiles (its ctypes calls release the GIL). It goes to the console it is given, the CLI's stderr console,
 and disappears when the compile ends.
+
+``CompileLines`` is the same hook's non-interactive form (a CI log, a pipe): no redrawing, just one plain line
+when the start begins and one when it ends, with the seconds it took.
 """
 
 from __future__ import annotations
@@ -104,5 +107,63 @@ def compile_status_factory(*, force: bool = False, delay: float = DEFAULT_DELAY,
         out = file if file is not None else sys.stderr
         console = SafeConsole(file=out, force_terminal=True if force else None, highlight=False, markup=False)
         return CompileStatus(console, name, size, cached, delay, since)
+
+    return hook
+
+
+class CompileLines:
+    """Context manager: one line on ``file`` when preparing and compiling a module begins (its size, and
+    whether wasmtime's compile cache will keep it) and one when it ends, with the seconds it took (or after
+    how long it stopped, when it raised). For stderr that is not a terminal: nothing is redrawn, so a CI log
+    gets two lines, not a spinner's control codes."""
+
+    def __init__(self, file, name: str, size: int, cached: bool):
+        self.file = file
+        self.name = name
+        self.size = size
+        self.cached = cached
+        self.started = time.monotonic()
+
+    def _say(self, text: str) -> None:
+        out = self.file if self.file is not None else sys.stderr
+        out.write(f"wasmem: {text}\n")
+        out.flush()
+
+    def __enter__(self) -> CompileLines:
+        self.started = time.monotonic()
+        cache = "; cached for next time" if self.cached else ""
+        self._say(f"compiling {shown(self.name)} ({fmt_bytes(self.size)}{cache})…")
+        return self
+
+    def phase(self, text: str) -> None:  # the Session hook's optional method: one line per start, not per phase
+        pass
+
+    def __exit__(self, exc_type=None, exc=None, tb=None) -> None:
+        elapsed = time.monotonic() - self.started
+        if exc_type is None:
+            self._say(f"compiled {shown(self.name)} in {elapsed:.1f} s")
+        else:
+            self._say(f"compiling {shown(self.name)} stopped after {elapsed:.1f} s")
+
+
+class _Quiet:
+    """The context manager of a start too small to announce."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+def compile_lines_factory(*, min_size: int, file=None):
+    """The ``on_compile`` hook of a Session for a stderr that is not a terminal: ``CompileLines`` on ``file``
+    (or ``sys.stderr`` at the time of the call) for a module of at least ``min_size`` bytes, nothing for a
+    smaller one (whose start is all but instant: no two lines in every log of a small test)."""
+
+    def hook(name: str, size: int, cached: bool):
+        if size < min_size:
+            return _Quiet()
+        return CompileLines(file, name, size, cached)
 
     return hook

@@ -23,6 +23,7 @@ from ..model.values import (
 )
 from .hosts import HostString
 from .memory import MAX_RANGES, deadline_tick, diff_memory
+from .readside import function_signature
 from .results import Allocation, CallResult, MemoryGrowth, SretResult, TrapInfo
 
 ALLOCATORS = (("allocate", "deallocate"), ("malloc", "free"), ("__wbindgen_malloc", "__wbindgen_free"),
@@ -89,24 +90,40 @@ def refuse_init(session, name: str) -> None:
 def plan_call(session, name: str, args: list[str], *, returns: str | None, ret_size: int, sret: bool | None,
               writes) -> CallPlan:
     """Checks the call against the export's signature and parses every argument (see ``Session.call``)."""
-    args = list(args)
-    func_index, ft = session.find_function(name)
+    session.find_function(name)
     refuse_init(session, name)
+    return check_call(session.module, name, args, module_name=session.name, returns=returns, ret_size=ret_size,
+                      sret=sret, writes=writes, host_arg=lambda marg: _host_arg(session, marg))
+
+
+def check_call(module, name: str, args, *, module_name: str, returns: str | None = None, ret_size: int = 16,
+               sret: bool | None = None, writes=(), host_arg=None) -> CallPlan:
+    """The call ``name(args)`` checked against the module's parsed data alone, before anything is compiled or
+    written: the export exists and is a function, the arguments are as many as its parameters (``s:``/``b:``
+    fill two, a hidden result pointer one), each parses as its parameter's type, ``returns`` and ``writes``
+    parse. ``host_arg`` (marg → marg) gives the host profile's own string convention (see ``host_strings``).
+    A UsageError names what is wrong; the plan it returns is what ``Session.call`` runs."""
+    args = list(args)
+    func_index, ft = find_function(module, name, module_name)
     params = ft.params
-    ptr_t = "i64" if session.is64 else "i32"
+    ptr_t = "i64" if module.is_memory64 else "i32"
     layout = parse_layout(returns) if returns else None
 
-    mem_args = [_host_arg(session, parse_memory_arg(a)) for a in args]
+    def signature(skip: int = 0) -> str:
+        return function_signature(module, func_index, ft, skip=skip)
+
+    mem_args = [parse_memory_arg(a) for a in args]
+    if host_arg is not None:
+        mem_args = [host_arg(m) for m in mem_args]
     slots = sum(m.slots if m is not None else 1 for m in mem_args)
     could_sret = bool(not ft.results and params and params[0] == ptr_t)
     if sret is None:
         sret = returns is not None
     if sret and not could_sret:
         why = "it returns values" if ft.results else f"its first parameter is not an {ptr_t} pointer"
-        raise UsageError(f"{name}{session.signature(name, func_index, ft)} has no hidden result pointer ({why}): "
-                         f"drop --sret/--returns")
+        raise UsageError(f"{name}{signature()} has no hidden result pointer ({why}): drop --sret/--returns")
     if slots != len(params) - (1 if sret else 0):
-        shown = session.signature(name, func_index, ft, skip=1 if sret else 0)
+        shown = signature(skip=1 if sret else 0)
         extra = f" (after the hidden {ptr_t} result pointer)" if sret else ""
         hint = ""
         if not sret and could_sret and slots == len(params) - 1:
@@ -114,7 +131,7 @@ def plan_call(session, name: str, args: list[str], *, returns: str | None, ret_s
                     "--returns LAYOUT")
         raise UsageError(f"{name} expects {shown}{extra} but got {len(args)} argument"
                          f"{'' if len(args) == 1 else 's'}" + (f": {' '.join(args)}" if args else "") + hint)
-    sig = session.signature(name, func_index, ft, skip=1 if sret else 0)
+    sig = signature(skip=1 if sret else 0)
     pre_writes = [parse_write(w) for w in writes]
 
     plan: list = []  # ints/floats, or MemoryArg for data placed in memory
@@ -141,12 +158,20 @@ def plan_call(session, name: str, args: list[str], *, returns: str | None, ret_s
     return CallPlan(name, args, params, ft.results, sig, bool(sret), layout, ret_size, plan, pre_writes)
 
 
+def host_strings(profile, guest):
+    """The ``host_arg`` of ``check_call`` for a host profile: an ``s:`` argument the profile passes its own
+    way (AssemblyScript: one String pointer) becomes a HostString. ``guest`` needs only its ``module``
+    before the instance exists (``Guest(module, ...)``)."""
+    def host_arg(marg):
+        if marg is not None and marg.pair and marg.text and profile.takes_string(guest):
+            return HostString(marg.data, profile.string_pair, True, profile.name)
+        return marg
+    return host_arg
+
+
 def _host_arg(session, marg):
     """An ``s:`` argument the host profile passes its own way (AssemblyScript: one String pointer)."""
-    profile = session.host_choice.profile
-    if marg is not None and marg.pair and marg.text and profile.takes_string(session.guest):
-        return HostString(marg.data, profile.string_pair, True, profile.name)
-    return marg
+    return host_strings(session.host_choice.profile, session.guest)(marg)
 
 
 # -- running ------------------------------------------------------------------------------------------
@@ -308,7 +333,8 @@ def find_allocator(module, alloc: str | None):
     if alloc:
         a, _, f = alloc.partition(",")
         a = a.strip()
-        if module.find_export(a) is None:
+        e = module.find_export(a)
+        if e is None or e.kind != "func":
             raise UsageError(f"--alloc {a}: not an exported function")
         f = f.strip() or dict(ALLOCATORS).get(a)
         if f and (module.find_export(f) is None):

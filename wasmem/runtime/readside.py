@@ -22,6 +22,15 @@ def function_name(module, index: int, fallback: str | None = None) -> str:
     return f"func[{index}]"
 
 
+def function_signature(module, func_index: int, ft, *, skip: int = 0) -> str:
+    """``(i32 a, i32 b) -> i32``: a function's parameters (named from the name section's locals) and results;
+    ``skip`` leaves out the first parameters (a hidden result pointer)."""
+    names = module.names.locals.get(func_index, {})
+    ps = [f"{t} {names[i]}" if names.get(i) else t for i, t in enumerate(ft.params)][skip:]
+    res = f" -> {', '.join(ft.results)}" if ft.results else ""
+    return f"({', '.join(ps)}){res}"
+
+
 class ReadSide:
     module = None
     memories: dict = {}
@@ -34,10 +43,7 @@ class ReadSide:
         return function_name(self.module, index, fallback)
 
     def signature(self, name: str, func_index: int, ft, *, skip: int = 0) -> str:
-        names = self.module.names.locals.get(func_index, {})
-        ps = [f"{t} {names[i]}" if names.get(i) else t for i, t in enumerate(ft.params)][skip:]
-        res = f" -> {', '.join(ft.results)}" if ft.results else ""
-        return f"({', '.join(ps)}){res}"
+        return function_signature(self.module, func_index, ft, skip=skip)
 
     def find_global(self, name: str) -> int | None:
         """Global index for an export name, a name-section name or an imported global's name."""

@@ -50,8 +50,8 @@ def _stops_progress_on_error(init):
     def wrapper(self, *args, **kwargs):
         try:
             init(self, *args, **kwargs)
-        except BaseException:
-            self._stop_progress()
+        except BaseException as exc:
+            self._stop_progress(exc)
             raise
     return wrapper
 
@@ -97,8 +97,10 @@ class Session(ReadSide):
         try:
             self.wmodule = compile_module(self.engine, self.prepared.data, self.name, self.function_name,
                                           spec.deadline)
-        finally:
-            self._stop_progress()
+        except BaseException as exc:
+            self._stop_progress(exc)
+            raise
+        self._stop_progress()
         self._instantiate(spec)
         self.guest = Guest(module, invoke=lambda name, args: self.invoke(self.exports[name], args),
                            allocate=lambda fname, size, align=1: allocate(self, fname, size, align),
@@ -254,11 +256,12 @@ class Session(ReadSide):
             except Exception:  # noqa: BLE001
                 pass
 
-    def _stop_progress(self) -> None:
+    def _stop_progress(self, exc: BaseException | None = None) -> None:
+        """Leaves the hook's context manager (with ``exc``: the start failed)."""
         cm, self._progress = getattr(self, "_progress", None), None
         if cm is not None:
             try:
-                cm.__exit__(None, None, None)
+                cm.__exit__(*((type(exc), exc, exc.__traceback__) if exc is not None else (None, None, None)))
             except Exception:  # noqa: BLE001
                 pass
 
