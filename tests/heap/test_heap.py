@@ -138,6 +138,10 @@ def test_a_stripped_module_is_tracked_with_its_allocator_given_by_index():
     assert r.sites[0].site.allocator == f"func[{malloc}]"
     with pytest.raises(UsageError, match=r"func\[0\] has type"):
         heap(str(DATA / "heapdemo-stripped.wasm"), allocator="func[0]")
+    n = load_module(str(DATA / "heapdemo-stripped.wasm")).num_functions
+    with pytest.raises(UsageError, match=rf"func\[999\] does not exist: the module has {n} functions "
+                                         rf"\(func\[0\] to func\[{n - 1}\]\)"):
+        heap(str(DATA / "heapdemo-stripped.wasm"), allocator="func[999]")
 
 
 # -- Rust-style -------------------------------------------------------------------------------------------
