@@ -101,6 +101,40 @@ def open_core(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
     return match_module(read_coredump(dump), mod)
 
 
+def find_core_module(core: str | os.PathLike) -> tuple[str, str]:
+    """The module a coredump was taken of, found by the name the dump records (tool-conventions
+    Coredump.md: the ``core`` section's executable name, then the ``coremodules`` names): that path when
+    it is absolute, else next to the dump (as given, then its last component), then as given from the
+    working directory. Returns (path, a note saying which file was used and why); a dump that names no
+    module, or whose module is at none of those paths, is a UsageError naming the paths looked at."""
+    from ..parser.coredump import is_coredump, read_core_sections
+
+    core = os.fspath(core)
+    dump = load_path(core, validate=False)
+    try:
+        if not is_coredump(dump):
+            raise UsageError(f"{core}: not a coredump (no `core` custom section)")
+        sections = read_core_sections(dump)
+    finally:
+        dump.close()
+    names = list(dict.fromkeys(n for n in (sections.name, *sections.modules) if n))
+    if not names:
+        raise UsageError(f"{core}: the coredump does not name the module it was taken of: give MODULE")
+    folder = os.path.dirname(core)
+    looked: list[str] = []
+    for name in names:
+        paths = [name] if os.path.isabs(name) else [os.path.join(folder, name),
+                                                    os.path.join(folder, os.path.basename(name)), name]
+        for path in paths:
+            if path in looked:
+                continue
+            looked.append(path)
+            if os.path.isfile(path):
+                return path, f"used {path}, the module the coredump names ({name!r})"
+    raise UsageError(f"{core}: the coredump names its module {names[0]!r}, but there is no "
+                     f"{' nor '.join(looked)}: give MODULE, the module it was taken of")
+
+
 # -- a coredump's memory as a raw image (`dump --core X --save FILE`) ---------------------------------
 
 
