@@ -9,7 +9,7 @@ import stat
 import tempfile
 
 from ..errors import UsageError
-from ..model.coredump import DEFAULT_MAX_SAVE
+from ..model.coredump import DEFAULT_MAX_SAVE, naming_file
 from ..model.values import check_range
 from ..parser.module import WasmModule
 from ..runtime.readside import ReadSide
@@ -73,7 +73,8 @@ def open_core_session(path_or_module, core: str | os.PathLike) -> CoreSession:
     if is_coredump(module):  # the arguments the other way round: say it in this command's terms
         raise UsageError(f"{module.path or 'MODULE'} is a coredump: give the module it was taken of as MODULE and "
                          f"the dump with --core")
-    dump = load_path(core, validate=False)  # mapped, sections read as needed
+    with naming_file(core):
+        dump = load_path(core, validate=False)  # mapped, sections read as needed
     try:
         if not is_coredump(dump):
             raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section): --core takes the dump "
@@ -95,10 +96,11 @@ def open_core(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
     if is_coredump(mod):
         raise UsageError(f"{mod.path or 'the module'} is a coredump: give the coredump first, then the module "
                          f"it was taken of")
-    dump = load_path(core, validate=False)  # its sections are read as needed, each checked as it is read
-    if not is_coredump(dump):
-        raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section); a module goes second")
-    return match_module(read_coredump(dump), mod)
+    with naming_file(core):  # a truncated or malformed dump: the error names its file
+        dump = load_path(core, validate=False)  # its sections are read as needed, each checked as it is read
+        if not is_coredump(dump):
+            raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section); a module goes second")
+        return match_module(read_coredump(dump), mod)
 
 
 def find_core_module(core: str | os.PathLike) -> tuple[str, str]:
@@ -110,13 +112,14 @@ def find_core_module(core: str | os.PathLike) -> tuple[str, str]:
     from ..parser.coredump import is_coredump, read_core_sections
 
     core = os.fspath(core)
-    dump = load_path(core, validate=False)
-    try:
-        if not is_coredump(dump):
-            raise UsageError(f"{core}: not a coredump (no `core` custom section)")
-        sections = read_core_sections(dump)
-    finally:
-        dump.close()
+    with naming_file(core):
+        dump = load_path(core, validate=False)
+        try:
+            if not is_coredump(dump):
+                raise UsageError(f"{core}: not a coredump (no `core` custom section)")
+            sections = read_core_sections(dump)
+        finally:
+            dump.close()
     names = list(dict.fromkeys(n for n in (sections.name, *sections.modules) if n))
     if not names:
         raise UsageError(f"{core}: the coredump does not name the module it was taken of: give MODULE")
