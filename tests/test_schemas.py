@@ -556,3 +556,13 @@ def test_schema_bad_input_is_one_line_exit_2(argv, message):
     code, out, err = _run(argv)
     assert code == 2 and out == ""
     assert err.startswith("wasmem: error: ") and err.count("\n") == 1 and message in err
+
+
+def test_schema_help_names_every_shipped_schema():
+    # the help once listed 7 of the 11 commands with a schema; it is now built from the shipped files' list
+    shipped = {p.stem for p in (ROOT / "wasmem" / "schemas").glob("*.json")}
+    code, out, err = _run(("schema", "--help"))
+    assert code == 0, err
+    listed = re.search(r"COMMAND is one of (.*?)\.\s", " ".join(out.split())).group(1)
+    names = {name.split()[0] for name in listed.split(", ")}
+    assert names == shipped and len(names) == 11

@@ -132,3 +132,14 @@ def test_a_setup_call_that_traps_ends_the_run_before_anything_is_watched(capsys)
     assert d["ok"] is False and d["calls"] == [] and d["skipped"] == ["get_counter"]
     assert d["before"][0]["result"]["trap"]["kind"] == "integer_division_by_zero"
     assert d["watch"]["targets"] == [] and d["watch"]["hits"] == []
+
+
+def test_a_name_the_module_does_not_have_is_not_an_unknown_address(capsys):
+    # a C global the linker dropped (unused): not in DWARF, the name section nor the exports
+    code, out, err = run_main(capsys, "watch", SEQ, "guard", "--after", "push 1")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("wasmem: error: 'guard' is not in the module: no data symbol, export or named global "
+                          "has that name (symbols from the dwarf); the linker may have removed it (e.g. unused)")
+    assert "unknown address" not in err
+    code, _, err = run_main(capsys, "watch", SEQ, "lis", "--after", "push 1")  # a near miss gets suggestions
+    assert code == 2 and "'lis' is not in the module" in err and "did you mean: list" in err

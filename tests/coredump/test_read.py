@@ -163,6 +163,42 @@ def test_backtrace_text():
     assert "stack pointer 0x00100000" in r.output
 
 
+def test_backtrace_without_a_module_uses_the_one_the_dump_names(tmp_path, monkeypatch):
+    import json
+    import os
+    import shutil
+
+    # the dump records crash.wasm as its executable: it is found next to the dump, wherever the command runs
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["backtrace", CRASH_CORE, "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    assert d["module"] == CRASH_WASM and d["executable"] == "crash.wasm"
+    assert d["notes"][0] == f"used {CRASH_WASM}, the module the coredump names ('crash.wasm')"
+    assert d["frames"][0]["name"] == "balance_of"
+    # a dump moved away from its module: the error names the paths looked at
+    core = tmp_path / "moved" / "x.core"
+    core.parent.mkdir()
+    shutil.copy(CRASH_CORE, core)
+    code, err = _cli_err("backtrace", str(core))
+    assert code == 2 and err.count("\n") == 1
+    assert (f"wasmem: error: {core}: the coredump names its module 'crash.wasm', but there is no "
+            f"{os.path.join(core.parent, 'crash.wasm')} nor crash.wasm: give MODULE") in err
+    # found from the working directory when it is not next to the dump
+    shutil.copy(CRASH_WASM, tmp_path / "crash.wasm")
+    r = CliRunner().invoke(cli, ["backtrace", str(core)])
+    assert r.exit_code == 0, r.output
+    assert "used crash.wasm, the module the coredump names" in " ".join(r.output.split())
+    assert "#0  balance_of  crash.c:" in r.output
+
+
+def _cli_err(*argv) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), pytest.raises(SystemExit) as ei:
+        main(list(argv))
+    return ei.value.code, err.getvalue()
+
+
 def test_malformed_core_sections_fail_with_an_offset(tmp_path):
     data = bytearray(open(CRASH_CORE, "rb").read())
     i = data.index(b"corestack") + len(b"corestack")

@@ -72,3 +72,21 @@ def test_writing_a_dump_changes_nothing_the_call_shows(tmp_path):
     finally:
         plain.session.close()
         dumped.session.close()
+
+
+def test_every_error_of_a_truncated_dump_names_its_file(tmp_path):
+    """A dump cut anywhere (a copy interrupted, a full disk): the error says which file is bad, whether it
+    comes from the module header, the core sections or the memory's data segments (read on first use)."""
+    data = open(CRASH_CORE, "rb").read()
+    path = tmp_path / "cut.core"
+    failed = 0
+    for n in range(len(data)):
+        path.write_bytes(data[:n])
+        for run in (lambda: backtrace(str(path), CRASH_WASM),
+                    lambda: dump_memory(CRASH_WASM, "accounts", type_name="auto", core=str(path))):
+            try:
+                run()
+            except WasmemError as exc:
+                failed += 1
+                assert str(path) in str(exc), (n, str(exc))
+    assert failed >= len(data)  # each cut fails at least one of the two

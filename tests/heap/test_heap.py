@@ -72,6 +72,31 @@ def test_double_free_at_the_right_lines():
     assert not r.ok
 
 
+def test_double_free_text_says_already_freed_at_the_first_free_and_again_at_the_second():
+    """It once read "already freed in double_free (heapdemo.c:84)", naming the second free's line."""
+    import io
+
+    from rich.console import Console
+
+    from wasmem.render.heap import render_heap
+
+    def text(report) -> str:
+        c = Console(file=io.StringIO(), width=300, color_system=None)
+        c.print(render_heap(report))
+        return " ".join(c.file.getvalue().split())
+
+    second = line_of("DOUBLE_FREE_LINE")
+    r = heap(C, after=["double_free"])
+    assert re.search(rf"double-free: free\(0x[0-9a-f]+\): the block was already freed in double_free at 0x[0-9a-f]+ "
+                     rf"\(heapdemo\.c:{second - 1}\); freed again in double_free at 0x[0-9a-f]+ "
+                     rf"\(heapdemo\.c:{second}\)", text(r)), text(r)
+    r.findings[0].freed_at = None  # the first free not recorded: only where the second one happened
+    shown = text(r)
+    assert re.search(rf"the block was already freed; freed again in double_free at 0x[0-9a-f]+ "
+                     rf"\(heapdemo\.c:{second}\)", shown), shown
+    assert f"heapdemo.c:{second - 1}" not in shown
+
+
 def test_live_blocks_grouped_by_site_with_dwarf_types():
     r = heap(C, after=["push 1", "push 2", "push 3", "pop", "make_greeting 4"])
     groups = {g.site.function: g for g in r.groups}
@@ -138,6 +163,10 @@ def test_a_stripped_module_is_tracked_with_its_allocator_given_by_index():
     assert r.sites[0].site.allocator == f"func[{malloc}]"
     with pytest.raises(UsageError, match=r"func\[0\] has type"):
         heap(str(DATA / "heapdemo-stripped.wasm"), allocator="func[0]")
+    n = load_module(str(DATA / "heapdemo-stripped.wasm")).num_functions
+    with pytest.raises(UsageError, match=rf"func\[999\] does not exist: the module has {n} functions "
+                                         rf"\(func\[0\] to func\[{n - 1}\]\)"):
+        heap(str(DATA / "heapdemo-stripped.wasm"), allocator="func[999]")
 
 
 # -- Rust-style -------------------------------------------------------------------------------------------

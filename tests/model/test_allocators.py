@@ -71,6 +71,16 @@ def test_user_allocator_names_and_their_errors():
     assert "no function named 'nothing_here'" in a.notes[0]
 
 
+def test_user_allocator_by_an_index_past_the_last_function_says_it_does_not_exist():
+    # it once said "func[999] has type an unknown type"
+    m = WasmModule.from_bytes(wat("(module (memory 1) (func (param i32) (result i32) (local.get 0)) "
+                                  "(func (param i32)))"), "s.wasm")
+    a = find_allocators(m, user_names="func[999],func[1]")
+    assert a.notes[0] == "--allocator: func[999] does not exist: the module has 2 functions (func[0] to func[1])"
+    assert not any("unknown type" in n for n in a.notes)
+    assert roles(a) == {("func[1]", "free", "user", "--allocator")}
+
+
 def test_inspect_reports_them(capsys):
     with pytest.raises(SystemExit):
         main(["inspect", sample("hosts-wasm-bindgen.wasm"), "--json"])

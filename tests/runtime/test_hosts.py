@@ -422,3 +422,26 @@ def test_emscripten_dynamic_module_relocations_then_constructors():
         assert s.read(256, 8) == (40).to_bytes(4, "little") + (42).to_bytes(4, "little")
         with pytest.raises(UsageError, match="__wasm_apply_data_relocs already ran"):
             s.call("__wasm_apply_data_relocs", [])
+
+
+def test_a_wasi_exit_shows_its_status_and_no_trap_lines(capsys, tmp_path):
+    """proc_exit ends the program: the call says it exited and with which status, with none of a trap's
+    lines ("stack pointer at the trap" once showed under an exit(0) of a module with a stack pointer)."""
+    wat_file = tmp_path / "exits.wat"
+    wat_file.write_text("""(module
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (global $sp (mut i32) (i32.const 65536))
+      (export "__stack_pointer" (global $sp))
+      (func (export "_start")
+        (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+        (call $exit (i32.const 0)))
+      (func (export "bye") (param i32) (call $exit (local.get 0))))""")
+    path = str(wat_file)
+    for argv, status in ((("_start",), 0), (("bye", "3"), 3)):
+        code, out, err = run_cli(capsys, "call", path, *argv)
+        assert code == (0 if status == 0 else 1), err
+        assert f"the program exited with status {status}" in out
+        assert "─ exit ─" in out and "─ trap ─" not in out
+        assert "stack pointer at the trap" not in out
+    assert "stack: peak 16 bytes below sp 0x10000" in " ".join(run_cli(capsys, "call", path, "_start")[1].split())

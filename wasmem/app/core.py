@@ -9,7 +9,7 @@ import stat
 import tempfile
 
 from ..errors import UsageError
-from ..model.coredump import DEFAULT_MAX_SAVE
+from ..model.coredump import DEFAULT_MAX_SAVE, naming_file
 from ..model.values import check_range
 from ..parser.module import WasmModule
 from ..runtime.readside import ReadSide
@@ -73,7 +73,8 @@ def open_core_session(path_or_module, core: str | os.PathLike) -> CoreSession:
     if is_coredump(module):  # the arguments the other way round: say it in this command's terms
         raise UsageError(f"{module.path or 'MODULE'} is a coredump: give the module it was taken of as MODULE and "
                          f"the dump with --core")
-    dump = load_path(core, validate=False)  # mapped, sections read as needed
+    with naming_file(core):
+        dump = load_path(core, validate=False)  # mapped, sections read as needed
     try:
         if not is_coredump(dump):
             raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section): --core takes the dump "
@@ -95,10 +96,46 @@ def open_core(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
     if is_coredump(mod):
         raise UsageError(f"{mod.path or 'the module'} is a coredump: give the coredump first, then the module "
                          f"it was taken of")
-    dump = load_path(core, validate=False)  # its sections are read as needed, each checked as it is read
-    if not is_coredump(dump):
-        raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section); a module goes second")
-    return match_module(read_coredump(dump), mod)
+    with naming_file(core):  # a truncated or malformed dump: the error names its file
+        dump = load_path(core, validate=False)  # its sections are read as needed, each checked as it is read
+        if not is_coredump(dump):
+            raise UsageError(f"{os.fspath(core)}: not a coredump (no `core` custom section); a module goes second")
+        return match_module(read_coredump(dump), mod)
+
+
+def find_core_module(core: str | os.PathLike) -> tuple[str, str]:
+    """The module a coredump was taken of, found by the name the dump records (tool-conventions
+    Coredump.md: the ``core`` section's executable name, then the ``coremodules`` names): that path when
+    it is absolute, else next to the dump (as given, then its last component), then as given from the
+    working directory. Returns (path, a note saying which file was used and why); a dump that names no
+    module, or whose module is at none of those paths, is a UsageError naming the paths looked at."""
+    from ..parser.coredump import is_coredump, read_core_sections
+
+    core = os.fspath(core)
+    with naming_file(core):
+        dump = load_path(core, validate=False)
+        try:
+            if not is_coredump(dump):
+                raise UsageError(f"{core}: not a coredump (no `core` custom section)")
+            sections = read_core_sections(dump)
+        finally:
+            dump.close()
+    names = list(dict.fromkeys(n for n in (sections.name, *sections.modules) if n))
+    if not names:
+        raise UsageError(f"{core}: the coredump does not name the module it was taken of: give MODULE")
+    folder = os.path.dirname(core)
+    looked: list[str] = []
+    for name in names:
+        paths = [name] if os.path.isabs(name) else [os.path.join(folder, name),
+                                                    os.path.join(folder, os.path.basename(name)), name]
+        for path in paths:
+            if path in looked:
+                continue
+            looked.append(path)
+            if os.path.isfile(path):
+                return path, f"used {path}, the module the coredump names ({name!r})"
+    raise UsageError(f"{core}: the coredump names its module {names[0]!r}, but there is no "
+                     f"{' nor '.join(looked)}: give MODULE, the module it was taken of")
 
 
 # -- a coredump's memory as a raw image (`dump --core X --save FILE`) ---------------------------------

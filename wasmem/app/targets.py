@@ -63,8 +63,24 @@ def resolve_target(text: str, symbols, read, fallback) -> Target:
         if name and sym is None and re.match(r"\s*(\.|\[|->)", t[len(name):]):
             raise UsageError(f"no data symbol named {name!r} (symbols from the {symbols.source})"
                              + symbols.suggest(name))
-        addr = fallback(t)
+        try:
+            addr = fallback(t)
+        except UsageError:
+            if name and name.lower() != "sp" and sym is None and not _resolves(fallback, name):
+                # a name in no symbol table, export or global: say so, not "unknown address"
+                raise UsageError(f"{name!r} is not in the module: no data symbol, export or named global has "
+                                 f"that name (symbols from the {symbols.source}); the linker may have removed it "
+                                 f"(e.g. unused)" + symbols.suggest(name)) from None
+            raise
     return Target(t, addr, None, None, symbols.label(addr))
+
+
+def _resolves(fallback, name: str) -> bool:
+    try:
+        fallback(name)
+    except UsageError:
+        return False
+    return True
 
 
 def row_labeler(symbols):

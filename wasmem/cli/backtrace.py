@@ -10,7 +10,7 @@ from .common import json_option, print_json, render, svg_option
 
 @click.command("backtrace")
 @click.argument("core", type=click.Path(), metavar="COREDUMP")
-@click.argument("module", type=click.Path())
+@click.argument("module", type=click.Path(), required=False)
 @budget_option
 @json_option
 @svg_option
@@ -19,7 +19,9 @@ def backtrace_cmd(core, module, budgets, as_json, svg):
 
     COREDUMP is a standard WebAssembly coredump (tool-conventions Coredump.md), as `wasmtime run -D
     coredump=FILE` or `wasmem call --coredump FILE` write; MODULE is the module it was taken of (for
-    names, DWARF and the layout). The module must fit the dump (its globals, memories and every
+    names, DWARF and the layout); without it, the module the dump names (its executable name) is
+    looked for next to the dump, then from the working directory, and a note says which file was used.
+    The module must fit the dump (its globals, memories and every
     frame's function and offset), else one error says what differs. Frames are youngest first. A
     frame's locals are shown when the dump records them, as the DWARF parameters and variables they
     hold; wasmtime records none, but where DWARF puts variables on the linear stack (-O0) their frame
@@ -30,15 +32,23 @@ def backtrace_cmd(core, module, budgets, as_json, svg):
     Examples:
       wasmem backtrace crash.core app.wasm
       wasmem backtrace crash.core app.wasm --json
+      wasmem backtrace crash.core              # the module the dump names, found next to it
       wasmem dump app.wasm --core crash.core --at accounts --type auto
     """
     from ..api import backtrace
 
+    found = None
+    if module is None:
+        from ..app.core import find_core_module
+
+        module, found = find_core_module(core)
     if budgets:  # the module, loaded with them (its DWARF names the frames)
         from ..api import load_module
 
         module = load_module(module, budgets=budgets)
     bt = backtrace(core, module)
+    if found:
+        bt.notes.insert(0, found)
     if as_json:
         print_json(bt.to_dict())
     else:

@@ -5,17 +5,13 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
+from ..schemas import COMMANDS, get_schema, get_schema_text
 
+# the help names every command with a shipped schema, from the same tuple the command reads, so it
+# cannot drift from wasmem/schemas/ (tests/test_schemas.py checks both)
+_HELP = f"""Print the JSON Schema (draft 2020-12) of COMMAND's JSON output.
 
-@click.command("schema")
-@click.argument("command", required=False, metavar="[COMMAND]")
-@click.option("--list", "list_all", is_flag=True,
-              help="List the commands with JSON output and what each schema describes (the default without "
-                   "COMMAND).")
-def schema_cmd(command, list_all):
-    """Print the JSON Schema (draft 2020-12) of COMMAND's JSON output.
-
-    COMMAND is one of inspect, call, dump, stack, symbols, chase, check (for check: --format json).
+    COMMAND is one of {", ".join(c if c != "check" else "check (--format json)" for c in COMMANDS)}.
     The schemas ship inside the package as wasmem/schemas/COMMAND.json; from Python,
     wasmem.schemas.get_schema(COMMAND) returns one as a dict.
 
@@ -25,8 +21,14 @@ def schema_cmd(command, list_all):
       wasmem schema inspect
       wasmem schema check > wasmem-check.schema.json
     """
-    from ..schemas import COMMANDS, get_schema, get_schema_text
 
+
+@click.command("schema", help=_HELP)
+@click.argument("command", required=False, metavar="[COMMAND]")
+@click.option("--list", "list_all", is_flag=True,
+              help="List the commands with JSON output and what each schema describes (the default without "
+                   "COMMAND).")
+def schema_cmd(command, list_all):
     if command is not None and list_all:
         raise UsageError("give COMMAND or --list, not both")
     if command is None:

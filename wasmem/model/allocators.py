@@ -286,6 +286,11 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
                 m = _FUNC_INDEX.fullmatch(want)
                 if hit is None and m is not None:  # a stripped module: the function by its index, as wasmem shows it
                     hit = (want, int(m.group(1)))
+                    if hit[1] >= nfuncs:
+                        last = f" (func[0] to func[{nfuncs - 1}])" if nfuncs else ""
+                        out.notes.append(f"--allocator: {want} does not exist: the module has {nfuncs} "
+                                         f"function{'s' if nfuncs != 1 else ''}{last}")
+                        continue
                 if hit is None:
                     out.notes.append(f"--allocator: no function named {want!r} (export, name section or DWARF)")
                     continue

@@ -16,6 +16,7 @@ write them so), else one sort and one sweep (n log n, about 100 more bytes per s
 from __future__ import annotations
 
 import bisect
+import contextlib
 import heapq
 import os
 from array import array
@@ -124,6 +125,18 @@ class SegmentIndex:
         return sum(self.lengths)
 
 
+@contextlib.contextmanager
+def naming_file(path: str | os.PathLike | None):
+    """Within it, a ParseError (a malformed or truncated dump) names the dump's file first: ``PATH: ...``."""
+    try:
+        yield
+    except ParseError as exc:
+        where = os.fspath(path) if path else None
+        if where is None or exc.message.startswith(f"{where}: "):
+            raise
+        raise ParseError(f"{where}: {exc.message}", exc.offset) from None
+
+
 class _Segments:
     """The data segments of one dump, read once (the first time any of its memories is read) and dealt out
     to their memories as one :class:`SegmentIndex` each. A damaged segment (a memory the dump does not
@@ -135,6 +148,10 @@ class _Segments:
         self.counts: list[int] = []
 
     def load(self) -> None:
+        with naming_file(self.dump.path):
+            self._load()
+
+    def _load(self) -> None:
         mems = self.memories
         index = [SegmentIndex() for _ in mems]
         counts = [0] * len(mems)
@@ -298,7 +315,12 @@ def read_coredump(dump: WasmModule) -> CoreDump:
     """A CoreDump over a loaded (memory-mapped) dump file: the custom sections are parsed and each
     memory's type checked (page size, the pages its index type can address: a ParseError with the
     offset); no memory content is read here. The first read of any memory reads every segment header
-    once (see :class:`SegmentIndex`)."""
+    once (see :class:`SegmentIndex`). Every ParseError names the dump's file."""
+    with naming_file(dump.path):
+        return _read_coredump(dump)
+
+
+def _read_coredump(dump: WasmModule) -> CoreDump:
     sections = read_core_sections(dump)
     name = f"coredump {os.path.basename(dump.path)}" if dump.path else "coredump"
     segments = _Segments(dump)

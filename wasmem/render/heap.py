@@ -40,8 +40,18 @@ def _findings(findings, sites) -> list:
         line.append(f"{f.kind}: ", style="bold red")
         line.append(shown(f.message))
         where = f.access if f.access is not None else s
-        line.append(shown(f" in {_site_text(where)}" + (f" ({where.location})" if where is not None and where.location
-                                                         else "")))
+        here = _site_text(where) + (f" ({where.location})" if where is not None and where.location else "")
+        if f.kind == "double-free":
+            # "already freed" names the first free (when recorded), the finding's own site the second
+            first = sites.get(f.freed_at) if f.freed_at is not None else None
+            if first is not None:
+                line.append(shown(f" in {_site_text(first)}" + (f" ({first.location})" if first.location else "")))
+            line.append(shown(f"; freed again in {here}"))
+            if f.count > 1:
+                line.append(f" ({f.count} times)")
+            out.append(line)
+            continue
+        line.append(shown(f" in {here}"))
         if f.count > 1:
             line.append(f" ({f.count} times)")
         if f.kind == "uninit-read" and s is not None:  # a read of never-written bytes: where the block came from

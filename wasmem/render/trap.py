@@ -52,7 +52,7 @@ def trap_panel(result, frame_locations=()) -> Panel:
             body.append(f"  × {n}", style="yellow")
     if len(rows) > MAX_FRAMES:
         body.append(f"\n  … {len(rows) - MAX_FRAMES} more frames", style="dim")
-    if tr.sp is not None:
+    if tr.sp is not None and tr.kind != "exit":  # an exit (proc_exit) is the program ending, not a trap
         body.append(f"\n  stack pointer at the trap: 0x{tr.sp:x}", style="magenta")
         if result.sp_before is not None:
             body.append(f" (reset to 0x{result.sp_before:x})", style="dim")
