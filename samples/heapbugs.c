@@ -1,7 +1,7 @@
 // heapbugs.c - a heap overflow planted at a known line, in the default wasi-libc link: no
-// -Wl,--export=__heap_base, so `heap --memcheck` knows where the heap starts only from the layout's
-// estimate (the end of the static data, 16-byte aligned, in zig cc's stack-first layout). Line numbers
-// are asserted by tests/heap/test_memcheck_heap_base.py: keep them.
+// -Wl,--export=__heap_base, so `heap --memcheck` knows only the layout's estimate of the heap's start, a
+// lower bound here: it checks the memory grown at run time, where dlmalloc puts its blocks, as heap.
+// Line numbers are asserted by tests/heap/test_memcheck_heap_base.py: keep them.
 //
 //   overflow_heap()  writes one byte past a 10-byte block (OVERFLOW_LINE)
 //   clean_heap()     the same block written inside its bounds: no finding

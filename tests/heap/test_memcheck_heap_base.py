@@ -39,27 +39,48 @@ BUMP = """(module
     (i32.load8_u offset=2 (local.get $p))))"""
 
 
-def test_the_overflow_is_found_without_the_export_from_the_layouts_estimate_named_in_a_note(capsys):
+def test_the_overflow_is_found_without_the_export_the_note_naming_the_layouts_estimate(capsys):
+    # the data's end is only a lower bound (DWARF's variables): the estimate could sit below .bss, so only
+    # the memory the allocator grows at run time (dlmalloc's blocks) is checked as heap
     rc, out, err = run_main(capsys, "heap", BUGS, "--after", "overflow_heap", "--memcheck")
     assert rc == 1
     assert "outside-block" in out and f"heapbugs.c:{OVERFLOW_LINE}" in out
-    assert "heap base 0x010000c0 (the layout's estimate)" in out
-    assert "the heap is taken to start at 0x10000c0, the layout's estimate" in err
-    assert "the end of the static data" in err and "stack-first" in err
+    assert "heap base 0x01010000 (the memory grown at run time)" in out
+    assert "the layout's heap base estimate 0x10000c0 (the end of the static data (at least 0x10000b8, " \
+           "from dwarf)" in err
+    assert "only the memory grown at run time, from 0x1010000, is checked as heap" in err
     assert "__heap_base is unknown" not in err
     rc, out, err = run_main(capsys, "heap", BUGS, "--after", "overflow_heap", "--memcheck", "--json")
     doc = json.loads(out)
     assert rc == 1
-    assert (doc["heap_base"], doc["heap_base_source"]) == (0x10000C0, "estimate")
+    assert (doc["heap_base"], doc["heap_base_source"]) == (0x1010000, "memory-grow")
     assert [f["kind"] for f in doc["findings"]] == ["outside-block"]
     assert "just past the end of the block of 10 bytes" in doc["findings"][0]["message"]
-    assert any("layout's estimate" in n and "0x10000c0" in n for n in doc["notes"])
+    assert any("estimate 0x10000c0" in n for n in doc["notes"])
 
 
-def test_the_estimate_reports_nothing_on_the_same_block_written_inside_its_bounds(capsys):
+def test_the_same_block_written_inside_its_bounds_reports_nothing(capsys):
     rc, out, err = run_main(capsys, "heap", BUGS, "--after", "clean_heap", "--memcheck")
     assert rc == 0
-    assert "outside-block" not in out and "heap base 0x010000c0 (the layout's estimate)" in out
+    assert "outside-block" not in out and "(the memory grown at run time)" in out
+
+
+# stack-first, the data's end proven by an exported __data_end: the estimate (16-byte aligned) is trusted
+PROVEN = BUMP.replace("(global $top (mut i32) (i32.const 65536))", """(global $__stack_pointer (mut i32) (i32.const 65536))
+  (global (export "__data_end") i32 (i32.const 65540))
+  (data (i32.const 65536) "data")
+  (global $top (mut i32) (i32.const 65600))""")
+
+
+def test_a_trusted_estimate_checks_from_it_and_the_note_names_it(wat_file, capsys):
+    path = wat_file(PROVEN.replace("HEAP", ""))
+    rc, out, err = run_main(capsys, "heap", path, "--after", "overflow", "--memcheck", "--json")
+    doc = json.loads(out)
+    assert rc == 1
+    assert (doc["heap_base"], doc["heap_base_source"]) == (0x10050 - 0x40, "estimate")
+    assert [f["kind"] for f in doc["findings"]] == ["outside-block"]
+    assert any("the heap is taken to start at 0x10010, the layout's estimate (the end of the static data "
+               "(0x10004, from __data_end), 16-byte aligned" in n for n in doc["notes"])
 
 
 def test_the_exported_heap_base_is_used_and_named(wat_file, capsys):

@@ -52,8 +52,10 @@ def heap_start(module, symbols, layout=None) -> tuple[int | None, str | None, st
     block holds. The source, in this order: ``export`` (the exported global ``__heap_base``),
     ``linker-symbol`` (``__heap_base`` named in the name section or found by the layout model), ``estimate``
     (the layout's estimate: the end of the static data in a stack-first layout, the stack's top in a
-    data-first one; the note names the value and where it comes from: a low estimate would report the
-    program's own static data as outside every block). (None, None, None) when nothing tells."""
+    data-first one; the note names the value and where it comes from), ``memory-grow`` (the estimate is only
+    a lower bound, the data's end not being proven: a low one would report the program's own .bss as outside
+    every block, so only the memory grown at run time is heap: from the initial memory's end). (None, None,
+    None) when nothing tells."""
     marker = None
     if symbols is not None:
         marker = next((m for m in symbols.markers if m.name == "__heap_base"), None)
@@ -69,9 +71,18 @@ def heap_start(module, symbols, layout=None) -> tuple[int | None, str | None, st
         return None, None, None
     if lay.heap_base_exact:
         return lay.heap_base, "linker-symbol", None
+    fix = "-Wl,--export=__heap_base makes it exact"
+    if lay.layout_kind == "stack-first" and not lay.data_end_exact and lay.memory is not None \
+            and lay.heap_base < lay.memory.min_bytes:
+        # the data may end above the estimate (.bss is not in the file): checking from there would report the
+        # program's own variables; the memory the allocator grows at run time is heap for certain
+        top = lay.memory.min_bytes
+        return top, "memory-grow", (f"--memcheck: the layout's heap base estimate {lay.heap_base:#x} "
+                                    f"({estimate_provenance(lay)}) is a lower bound, so only the memory grown at run "
+                                    f"time, from {top:#x}, is checked as heap; __heap_base is not exported ({fix})")
     return lay.heap_base, "estimate", (f"--memcheck: the heap is taken to start at {lay.heap_base:#x}, the layout's "
                                        f"estimate ({estimate_provenance(lay)}); __heap_base is not exported "
-                                       "(-Wl,--export=__heap_base makes it exact)")
+                                       f"({fix})")
 
 
 def estimate_provenance(lay) -> str:
@@ -80,8 +91,6 @@ def estimate_provenance(lay) -> str:
         src = f", from {lay.data_end_source}" if lay.data_end_source else ""
         text = (f"the end of the static data ({'' if lay.data_end_exact else 'at least '}{lay.data_end:#x}{src}), "
                 "16-byte aligned: in a stack-first layout the heap follows the data")
-        if not lay.data_end_exact:
-            text += "; were the data to end higher, accesses to it would be reported as outside every block"
         return text
     if lay.layout_kind == "data-first" and lay.stack_high is not None:
         return (f"the stack pointer's initial value {lay.stack_high:#x}: in a data-first layout the heap follows "
@@ -107,7 +116,7 @@ def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bo
         raise UsageError(f"{'--memcheck-ignore' if memcheck_ignore else '--memcheck-uninit'} needs --memcheck")
     session = open_session(module, heap=spec, **options)
     session.heap_tracker.notes[:0] = spec["notes"]
-    if memcheck and estimate_note and session.heap_tracker.heap_base_source == "estimate":
+    if memcheck and estimate_note and session.heap_tracker.heap_base_source in ("estimate", "memory-grow"):
         session.heap_tracker.notes.append(estimate_note)
     return session, symbols
 
@@ -199,7 +208,7 @@ def live_heap(session, symbols, calls=(), trap: str | None = None):
         hb, hb_source = tr.heap_base, tr.heap_base_source
     else:
         hb, hb_source = heap_start(session.module, symbols, getattr(session, "layout", None))[:2]
-        if hb_source == "estimate":  # only memcheck uses an estimate
+        if hb_source in ("estimate", "memory-grow"):  # only memcheck uses an estimate
             hb = hb_source = None
     sites = tr.sites(symbols)  # first: the line table is read as the sites are located
     return HeapReport(tr.allocator_dicts(), list(calls), blocks, sites, list(tr.findings),

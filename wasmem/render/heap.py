@@ -58,7 +58,7 @@ def _findings(findings, sites) -> list:
 
 
 _HEAP_BASE_SOURCES = {"export": "the exported __heap_base", "linker-symbol": "__heap_base, a linker symbol",
-                      "estimate": "the layout's estimate"}
+                      "estimate": "the layout's estimate", "memory-grow": "the memory grown at run time"}
 
 
 def render_heap(report) -> Group:

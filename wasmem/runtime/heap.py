@@ -115,10 +115,11 @@ class HeapTracker:
             self._heap_base = None
             self._sync_shadow()
             size = session.memory_size(0)
-            if heap_base is not None and 0 < heap_base < size:
+            if heap_base is not None and 0 < heap_base <= size:  # at size: only the memory grown is heap
                 self._heap_base = heap_base
                 self.heap_base, self.heap_base_source = heap_base, heap_base_source
-                self._mark(heap_base, size - heap_base, 2)  # heap memory no block holds yet
+                if heap_base < size:
+                    self._mark(heap_base, size - heap_base, 2)  # heap memory no block holds yet
                 self._fresh = 2
                 ex[memcheck.exports["fresh"]].set_value(session.store, 2)  # and the pages memory.grow adds
             elif heap_base is not None:
