@@ -64,6 +64,8 @@ CASES = {
     # five pushes into a four-node pool: the fifth overwrites the pool's counters (the `wasmem watch` demo)
     "watchseq.wasm": [("push", ["1"]), ("push", ["2"]), ("bump", ["3"]), ("push", ["4"]), ("push", ["5"]),
                       ("push", ["6"]), ("pop", []), ("bump", ["1"]), ("used", [])],
+    # a planted heap overflow in the default wasi-libc link (__heap_base not exported)
+    "heapbugs.wasm": [("clean_heap", []), ("overflow_heap", []), ("clean_heap", [])],
     "renamed.wasm": [("sa", ["1"]), ("ta", ["2"]), ("ua", ["3"]), ("va", [])],
     "nomemory.wasm": [("add", ["1", "2"]), ("bump", []), ("bump", [])],
     "tags.wasm": [("call_current", []), ("throw_it", ["3"])],
@@ -277,6 +279,9 @@ def test_generated_calls_match_a_plain_host_when_watched(name):
 # -- heap tracking (issue 15): the allocator calls rewritten through logging wrappers --------------------------
 HEAP_DATA = ROOT / "tests" / "heap" / "data"
 HEAP_CASES = {
+    # --memcheck from the layout's heap base estimate: the overflow is reported, the program unchanged
+    "heapbugs": (S / "heapbugs.wasm", None, [("clean_heap", []), ("overflow_heap", []), ("clean_heap", []),
+                                             ("overflow_heap", [])]),
     "heapdemo": (HEAP_DATA / "heapdemo.wasm", None,
                  [("leak_step", ["1"]), ("clean_step", ["2"]), ("push", ["3"]), ("push", ["4"]), ("pop", []),
                   ("warm_cache", ["5"]), ("make_greeting", ["6"]), ("malloc", ["40"]), ("free", ["$8"]),

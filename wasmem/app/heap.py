@@ -43,14 +43,59 @@ def _dwarf_names(module, symbols) -> dict[int, str]:
 
 
 def memcheck_heap_base(module, symbols) -> int | None:
-    """Where the heap starts, when it is known exactly (``__heap_base``): memcheck marks memory above it that
-    no block holds. An estimate is not used: a low one would flag the program's own .bss."""
-    hb = symbols.heap_base if symbols is not None else None
-    if hb is None:
-        lay = layout_facts(module)[0]
-        if lay.heap_base_exact:
-            hb = lay.heap_base
-    return hb
+    """Where memcheck takes the heap to start (``heap_start``'s address)."""
+    return heap_start(module, symbols)[0]
+
+
+def heap_start(module, symbols, layout=None) -> tuple[int | None, str | None, str | None]:
+    """(address, source, note): where the heap starts, for memcheck, which marks the memory above it that no
+    block holds. The source, in this order: ``export`` (the exported global ``__heap_base``),
+    ``linker-symbol`` (``__heap_base`` named in the name section or found by the layout model), ``estimate``
+    (the layout's estimate: the end of the static data in a stack-first layout, the stack's top in a
+    data-first one; the note names the value and where it comes from), ``memory-grow`` (the estimate is only
+    a lower bound, the data's end not being proven: a low one would report the program's own .bss as outside
+    every block, so only the memory grown at run time is heap: from the initial memory's end). (None, None,
+    None) when nothing tells."""
+    marker = None
+    if symbols is not None:
+        marker = next((m for m in symbols.markers if m.name == "__heap_base"), None)
+    if marker is not None:
+        return marker.address, ("export" if marker.source == "export" else "linker-symbol"), None
+    lay = layout
+    if lay is None:
+        try:
+            lay = layout_facts(module)[0]
+        except Exception:  # noqa: BLE001 - no layout: the heap's start stays unknown
+            return None, None, None
+    if lay.heap_base is None:
+        return None, None, None
+    if lay.heap_base_exact:
+        return lay.heap_base, "linker-symbol", None
+    fix = "-Wl,--export=__heap_base makes it exact"
+    if lay.layout_kind == "stack-first" and not lay.data_end_exact and lay.memory is not None \
+            and lay.heap_base < lay.memory.min_bytes:
+        # the data may end above the estimate (.bss is not in the file): checking from there would report the
+        # program's own variables; the memory the allocator grows at run time is heap for certain
+        top = lay.memory.min_bytes
+        return top, "memory-grow", (f"--memcheck: the layout's heap base estimate {lay.heap_base:#x} "
+                                    f"({estimate_provenance(lay)}) is a lower bound, so only the memory grown at run "
+                                    f"time, from {top:#x}, is checked as heap; __heap_base is not exported ({fix})")
+    return lay.heap_base, "estimate", (f"--memcheck: the heap is taken to start at {lay.heap_base:#x}, the layout's "
+                                       f"estimate ({estimate_provenance(lay)}); __heap_base is not exported "
+                                       f"({fix})")
+
+
+def estimate_provenance(lay) -> str:
+    """Where the layout's heap base estimate comes from, in words."""
+    if lay.layout_kind == "stack-first" and lay.data_end is not None:
+        src = f", from {lay.data_end_source}" if lay.data_end_source else ""
+        text = (f"the end of the static data ({'' if lay.data_end_exact else 'at least '}{lay.data_end:#x}{src}), "
+                "16-byte aligned: in a stack-first layout the heap follows the data")
+        return text
+    if lay.layout_kind == "data-first" and lay.stack_high is not None:
+        return (f"the stack pointer's initial value {lay.stack_high:#x}: in a data-first layout the heap follows "
+                "the stack")
+    return f"{lay.layout_kind} layout"
 
 
 def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bool = False,
@@ -63,15 +108,18 @@ def open_heap_session(path_or_module, *, allocator: str | None = None, paths: bo
     check_calls(module, calls, alloc=alloc, host=options.get("host"))  # before the allocator and DWARF work
     symbols = symbols_for(module)
     spec = heap_spec(module, allocator, symbols, paths=paths)
+    estimate_note = None
     if memcheck:
         spec["memcheck"] = True
-        spec["heap_base"] = memcheck_heap_base(module, symbols)
+        spec["heap_base"], spec["heap_base_source"], estimate_note = heap_start(module, symbols)
         spec["memcheck_ignore"] = tuple(memcheck_ignore)
         spec["memcheck_uninit"] = bool(memcheck_uninit)
     elif memcheck_ignore or memcheck_uninit:
         raise UsageError(f"{'--memcheck-ignore' if memcheck_ignore else '--memcheck-uninit'} needs --memcheck")
     session = open_session(module, heap=spec, **options)
     session.heap_tracker.notes[:0] = spec["notes"]
+    if memcheck and estimate_note and session.heap_tracker.heap_base_source in ("estimate", "memory-grow"):
+        session.heap_tracker.notes.append(estimate_note)
     return session, symbols
 
 
@@ -158,10 +206,16 @@ def live_heap(session, symbols, calls=(), trap: str | None = None):
     cut = _cut_notes(session, tr, "the heap report", "the table counts those listed")
     tr.locate_accesses(symbols)
     type_blocks(blocks, symbols, session.read)
-    hb = symbols.heap_base if symbols is not None else None
+    if tr.mc is not None:  # the heap base memcheck used, and where it comes from
+        hb, hb_source = tr.heap_base, tr.heap_base_source
+    else:
+        hb, hb_source = heap_start(session.module, symbols, getattr(session, "layout", None))[:2]
+        if hb_source in ("estimate", "memory-grow"):  # only memcheck uses an estimate
+            hb = hb_source = None
     sites = tr.sites(symbols)  # first: the line table is read as the sites are located
     return HeapReport(tr.allocator_dicts(), list(calls), blocks, sites, list(tr.findings),
                       list(tr.notes) + _dwarf_notes(symbols) + cut, heap_base=hb,
+                      heap_base_source=hb_source,
                       memory_size=session.memory_size(0), events=tr.events, allocations=tr.allocations,
                       frees=tr.frees, trap=trap)
 

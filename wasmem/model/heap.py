@@ -161,6 +161,7 @@ class HeapReport:
     heap_base: int | None = None
     memory_size: int | None = None
     events: int = 0
+    heap_base_source: str | None = None  # export | linker-symbol | estimate (memcheck only): who says heap_base
     allocations: int = 0
     frees: int = 0
     trap: str | None = None
@@ -186,7 +187,8 @@ class HeapReport:
         shown = sorted(self.blocks, key=lambda b: b.address)[:MAX_BLOCKS_SHOWN]
         return {"allocators": self.allocators, "calls": list(self.calls), "live_blocks": len(self.blocks),
                 "live_bytes": self.live_bytes, "events": self.events, "allocations": self.allocations,
-                "frees": self.frees, "heap_base": self.heap_base, "memory_size": self.memory_size,
+                "frees": self.frees, "heap_base": self.heap_base,
+                "heap_base_source": self.heap_base_source, "memory_size": self.memory_size,
                 "extent": ext.to_dict() if ext is not None else None,
                 "groups": [g.to_dict() for g in self.groups],
                 "blocks": [b.to_dict() for b in shown], "blocks_truncated": len(self.blocks) > len(shown),

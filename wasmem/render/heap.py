@@ -67,6 +67,10 @@ def _findings(findings, sites) -> list:
     return out
 
 
+_HEAP_BASE_SOURCES = {"export": "the exported __heap_base", "linker-symbol": "__heap_base, a linker symbol",
+                      "estimate": "the layout's estimate", "memory-grow": "the memory grown at run time"}
+
+
 def render_heap(report) -> Group:
     parts: list = [_allocators_line(report.allocators)]
     if report.calls:
@@ -79,8 +83,9 @@ def render_heap(report) -> Group:
                           f"{ext.gaps} gaps, largest {fmt_bytes(ext.largest_gap)}, "
                           f"{ext.fragmentation:.0%} of the span not in live blocks"))
     if report.heap_base is not None:
-        parts.append(Text(f"__heap_base {fmt_addr(report.heap_base)}, memory {fmt_bytes(report.memory_size)}",
-                          style="dim"))
+        src = _HEAP_BASE_SOURCES.get(report.heap_base_source or "", "")
+        parts.append(Text(f"heap base {fmt_addr(report.heap_base)}{f' ({src})' if src else ''}, memory "
+                          f"{fmt_bytes(report.memory_size)}", style="dim"))
     groups = report.groups
     if groups:
         t = Table(box=None, pad_edge=False, show_edge=False)

@@ -69,7 +69,7 @@ _PEND_ENTRY = struct.Struct("<QQIIQ")  # a pending allocation: block, size, site
 
 class HeapTracker:
     def __init__(self, session, hpass: HeapPass, functions, *, paths: bool = False, memcheck=None,
-                 heap_base: int | None = None, ignore=()):
+                 heap_base: int | None = None, heap_base_source: str | None = None, ignore=()):
         self.session = session
         self.hp = hpass
         self.functions = list(functions)  # AllocatorFunction, numbered as in the pass
@@ -104,6 +104,7 @@ class HeapTracker:
         self._lost = ex[hpass.exports["lost"]]
         self._func = install_hook(session, hpass.exports["table"], 0, (), self._hook)
         self.mc = memcheck  # the MemcheckPass, or None
+        self.heap_base = self.heap_base_source = None  # where memcheck takes the heap to start, and who says so
         self.mc_hits: dict[int, HeapFinding] = {}  # access site → its finding
         self.mc_ignore = frozenset(ignore)  # --memcheck-ignore: function names whose accesses are not reported
         self.mc_uninit = bool(memcheck is not None and memcheck.uninit)  # --memcheck-uninit
@@ -114,11 +115,16 @@ class HeapTracker:
             self._heap_base = None
             self._sync_shadow()
             size = session.memory_size(0)
-            if heap_base is not None and 0 < heap_base < size:
+            if heap_base is not None and 0 < heap_base <= size:  # at size: only the memory grown is heap
                 self._heap_base = heap_base
-                self._mark(heap_base, size - heap_base, 2)  # heap memory no block holds yet
+                self.heap_base, self.heap_base_source = heap_base, heap_base_source
+                if heap_base < size:
+                    self._mark(heap_base, size - heap_base, 2)  # heap memory no block holds yet
                 self._fresh = 2
                 ex[memcheck.exports["fresh"]].set_value(session.store, 2)  # and the pages memory.grow adds
+            elif heap_base is not None:
+                self.notes.append(f"--memcheck: the heap base {heap_base:#x} ({heap_base_source}) is outside the "
+                                  f"memory of {size} bytes: only accesses to freed blocks are checked")
             else:
                 self.notes.append("--memcheck: __heap_base is unknown: only accesses to freed blocks are checked")
         self._pointer_globals = []  # instrument/heap_pointers.py's `via` and `outer`: reset before each call

@@ -182,6 +182,7 @@ class HeapProbe(Observer):
         spec = self.spec
         self.tracker = HeapTracker(session, self.pass_, spec["functions"], paths=self.paths,
                                    memcheck=self.memcheck_pass, heap_base=spec.get("heap_base"),
+                                   heap_base_source=spec.get("heap_base_source"),
                                    ignore=spec.get("memcheck_ignore", ()))
 
     def begin_invoke(self) -> None:
