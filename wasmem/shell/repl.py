@@ -145,7 +145,9 @@ def interact(shell: Shell, *, input=None, output=None) -> int:
                            input=input, output=output)
     while True:
         try:
-            line = prompt.prompt(PROMPT)
+            # an error inside the prompt ends the loop (one error line from the CLI) instead of prompt_toolkit's
+            # "press ENTER to continue", which spins for ever once the input has ended
+            line = prompt.prompt(PROMPT, set_exception_handler=False)
         except KeyboardInterrupt:
             continue
         except EOFError:
