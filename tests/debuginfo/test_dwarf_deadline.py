@@ -44,3 +44,21 @@ def test_a_command_past_its_deadline_in_the_dwarf_read_is_one_timeout_line(capsy
     code, out, err = run_main(capsys, "call", DEBUG, "make_point", "1.0", "2.0", "--timeout", "0.000001")
     assert (code, out) == (2, "")
     assert err == "wasmem: error: reading the module's DWARF did not finish in 1e-06 s (--timeout; 0 = no limit)\n"
+
+
+def test_a_module_whose_dwarf_was_read_is_freed_with_its_file():
+    """The DWARF cache is keyed weakly by the module; the DebugInfo in it must not hold the module (it did,
+    through a closure): every module ever read stayed, with its mmap's file descriptor, until a one-worker
+    test run held over 1,024 of them."""
+    import gc
+    import weakref
+
+    fds = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    module = load_module(DEBUG)
+    assert symbols_for(module).has_dwarf
+    gone = weakref.ref(module)
+    del module
+    gc.collect()
+    assert gone() is None
+    if fds is not None:
+        assert len(os.listdir("/proc/self/fd")) <= fds

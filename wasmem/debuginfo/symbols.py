@@ -49,9 +49,16 @@ def _debug_info_from(module, dbg, source: str | None):
         return None
     from ..model.globalvalues import global_value
 
+    # the DebugInfo is the value of a cache keyed weakly by the module (_DEBUG_CACHE): it must not hold the
+    # module strongly, or the module (its mmap and file descriptor) would never be freed
+    ref = weakref.ref(module)
+
+    def module_global(index: int):
+        m = ref()
+        return global_value(m, index) if m is not None else None
+
     return DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter,
-                     global_value=lambda index: global_value(module, index),
-                     budgets=getattr(module, "budgets", None))
+                     global_value=module_global, budgets=getattr(module, "budgets", None))
 
 
 def load_debug_info(module, debug_file: str | None = None):
