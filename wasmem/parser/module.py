@@ -7,7 +7,7 @@ import os
 from functools import cached_property
 
 from ..errors import ParseError
-from .reader import Reader, decode_sleb, decode_uleb
+from .reader import Reader, decode_sleb, decode_uleb, entry_error
 from .types import (
     EXTERNAL_KINDS,
     ConstExpr,
@@ -193,9 +193,7 @@ class WasmModule:
             try:
                 out.append(read_entry(r, i))
             except ParseError as exc:
-                if exc.message.startswith("unexpected end"):
-                    raise ParseError(f"{what} declares {n} entries but ends inside entry {i}", exc.offset) from None
-                raise
+                raise entry_error(exc, what, n, i) from None
         r.expect_end(what)
         return out
 

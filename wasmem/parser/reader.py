@@ -169,6 +169,14 @@ class Reader:
 DROP_BYTES = 8 << 20  # bytes scanned between giving their pages back (drop_pages)
 
 
+def entry_error(exc: ParseError, what: str, n: int, i: int) -> ParseError:
+    """The error to raise for ``exc`` in entry ``i`` of the ``n`` a section (``what``) declares: running out of
+    bytes there is the section ending inside that entry; any other error stands as it is."""
+    if exc.message.startswith("unexpected end"):
+        return ParseError(f"{what} declares {n} entries but ends inside entry {i}", exc.offset)
+    return exc
+
+
 def drop_pages(data, start: int, end: int) -> None:
     """Gives back the pages of ``[start, end)`` of a memory-mapped buffer (``MADV_DONTNEED``: clean file
     pages, read again from the page cache if touched again), so that scanning 40 MB of code, or the segment

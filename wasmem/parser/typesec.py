@@ -14,7 +14,7 @@ index (``"(exact 3)"``).
 from __future__ import annotations
 
 from ..errors import ParseError
-from .reader import Reader
+from .reader import Reader, entry_error
 from .types import (
     HEAPTYPES,
     VALTYPES,
@@ -243,9 +243,7 @@ def read_type_section(r: Reader, what: str) -> list[TypeDef]:
             else:
                 out.append(_subtype(r, len(out), what))
         except ParseError as exc:
-            if exc.message.startswith("unexpected end"):
-                raise ParseError(f"{what} declares {n} entries but ends inside entry {i}", exc.offset) from None
-            raise
+            raise entry_error(exc, what, n, i) from None
     r.expect_end(what)
     return out
 
