@@ -197,16 +197,19 @@ def test_host_profile_output_is_capped_and_stopped_the_same_way():
         assert r.trap is not None and r.trap.kind == "output_limit" and r.stdout_truncated < 70 * MiB
 
 
-SLEEP = """(module
-  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (func (export "sleep") (param $ns i64) (result i32)
-    (i64.store (i32.const 0) (i64.const 0x1234))
+# a WASI sleep of $ns nanoseconds: one clock subscription at 0 handed to poll_oneoff (events at 128)
+POLL_SLEEP = """(i64.store (i32.const 0) (i64.const 0x1234))
     (i32.store8 (i32.const 8) (i32.const 0))
     (i32.store (i32.const 16) (i32.const 1))
     (i64.store (i32.const 24) (local.get $ns))
     (i32.store16 (i32.const 40) (i32.const 0))
-    (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128))))"""
+    (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128))"""
+
+SLEEP = f"""(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "sleep") (param $ns i64) (result i32)
+    {POLL_SLEEP}))"""
 
 
 def test_a_wasi_sleep_of_60_s_stops_at_the_timeout():
@@ -251,7 +254,7 @@ def _sigint_once_started(args: list[str], marker):
     return proc.returncode, err
 
 
-STARTED = """(module
+STARTED = f"""(module
   (import "wasi_snapshot_preview1" "path_open"
     (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
@@ -263,12 +266,7 @@ STARTED = """(module
   (func (export "spin") (call $started) (loop $l (br $l)))
   (func (export "sleep") (param $ns i64) (result i32)
     (call $started)
-    (i64.store (i32.const 0) (i64.const 0x1234))
-    (i32.store8 (i32.const 8) (i32.const 0))
-    (i32.store (i32.const 16) (i32.const 1))
-    (i64.store (i32.const 24) (local.get $ns))
-    (i32.store16 (i32.const 40) (i32.const 0))
-    (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128))))"""
+    {POLL_SLEEP}))"""
 
 
 @pytest.mark.parametrize("args", [["spin"], ["sleep", str(600 * 10**9)]])
