@@ -60,19 +60,30 @@ def resolve_target(text: str, symbols, read, fallback) -> Target:
             if rp.type is None and sym.size and sym.address <= rp.address < sym.address + sym.size:
                 size = sym.address + sym.size - rp.address  # sym+off: the rest of the symbol
             return Target(t, rp.address, rp.type, size or None, symbols.label(rp.address))
-        if name and sym is None and re.match(r"\s*(\.|\[|->)", t[len(name):]):
-            raise UsageError(f"no data symbol named {name!r} (symbols from the {symbols.source})"
-                             + symbols.suggest(name))
+        if name and sym is None and re.match(r"\s*(\.|\[|->)", t[len(name):]) and not _resolves(fallback, name):
+            raise UsageError(_not_in_module(name, symbols))
         try:
             addr = fallback(t)
         except UsageError:
             if name and name.lower() != "sp" and sym is None and not _resolves(fallback, name):
                 # a name in no symbol table, export or global: say so, not "unknown address"
-                raise UsageError(f"{name!r} is not in the module: no data symbol, export or named global has "
-                                 f"that name (symbols from the {symbols.source}); the linker may have removed it "
-                                 f"(e.g. unused)" + symbols.suggest(name)) from None
+                raise UsageError(_not_in_module(name, symbols)) from None
             raise
     return Target(t, addr, None, None, symbols.label(addr))
+
+
+def _not_in_module(name: str, symbols) -> str:
+    """A name in no symbol table, export or named global (a C global the linker removed as unused, or one
+    never defined): what it is not, why that happens, and where the names the module has are listed."""
+    path = getattr(symbols.module, "path", None) or "MODULE"
+    listing = f"`wasmem symbols {path}` lists the names it has (in the shell: info symbols)"
+    if not symbols.has_dwarf:  # a C variable has no name here without DWARF: not evidence that it is gone
+        return (f"no data symbol, export or named global is named {name!r} (symbols from the {symbols.source}: "
+                f"without DWARF only data segments, exports and named globals have names); {listing}"
+                + symbols.suggest(name))
+    return (f"{name!r} is not in the module: no data symbol, export or named global has that name (symbols from "
+            f"the {symbols.source}); the linker may have removed it (e.g. unused), or it was never defined; "
+            f"{listing}" + symbols.suggest(name))
 
 
 def _resolves(fallback, name: str) -> bool:
