@@ -124,3 +124,67 @@ def find_type(symbols, type_name: str, target: Target):
     if t is None:
         raise UsageError(f"no type named {type_name!r} in the DWARF info")
     return t
+
+
+RANGE_NAMES = 2  # names a range over several symbols shows before "+N more"
+_SECTIONS = {"rodata": ".rodata", "data": ".data", "bss": ".bss", "tls": "TLS"}
+
+
+def range_labeler(symbols):
+    """A label for bytes ``[lo, hi)`` of memory 0 (a range a call changed): the variable it falls in (DWARF),
+    else the exported symbol or data segment, with the offset where it starts inside it and its section
+    (``counter (.bss)``, ``big+0x7 (.bss)``); a range over several names gives the first ones and how many
+    more (``config, names +3 more (.data)``), never a bare count. None when no symbol is known there (the
+    caller falls back on the layout's region label: heap, stack). Each label costs two binary searches."""
+    from bisect import bisect_left, bisect_right
+
+    try:
+        sized = [s for s in symbols.data_symbols if s.kind not in ("marker", "segment") and s.size]
+    except Exception:  # noqa: BLE001 - labels are extras: a damaged debug section must not lose the call
+        sized = []
+    sized.sort(key=lambda s: (s.address, -s.size))
+    starts = [s.address for s in sized]
+
+    def region_of(addr: int) -> str | None:
+        try:
+            return symbols.region_of(addr)
+        except Exception:  # noqa: BLE001
+            return None
+
+    def section(region: str | None, named: str) -> str:
+        sec = _SECTIONS.get(region or "", region)
+        return f" ({sec})" if sec and sec != named else ""
+
+    def label(lo: int, hi: int) -> str | None:
+        hi = max(hi, lo + 1)
+        first = bisect_left(starts, lo)
+        inside = bisect_left(starts, hi) - first  # symbols that start inside the range
+        holder = None  # the innermost symbol that holds lo (it starts before the range)
+        for k in range(first - 1, max(-1, first - 17), -1):
+            s = sized[k]
+            if s.address < lo < s.address + s.size and (holder is None or s.size < holder.size):
+                holder = s
+        names: list[str] = []
+        if holder is not None:
+            names.append(f"{holder.display_name}+{lo - holder.address:#x}")
+        for s in sized[first:first + RANGE_NAMES + 1]:
+            if s.address >= hi or len(names) >= RANGE_NAMES:
+                break
+            if s.display_name not in names:
+                names.append(s.display_name)
+        region = region_of(lo)
+        if names:
+            total = inside + (holder is not None)
+            more = total - len(names)
+            return ", ".join(names) + (f" +{more} more" if more > 0 else "") + section(region, "")
+        if region not in _SECTIONS:  # heap, stack, unknown: the layout's region says more than a far symbol
+            return None
+        try:
+            got = symbols.symbol_at(lo)  # an unsized export, a marker, or the data segment
+        except Exception:  # noqa: BLE001
+            got = None
+        if got is None:
+            return None
+        s, off = got
+        return (f"{s.display_name}+{off:#x}" if off else s.display_name) + section(region, s.display_name)
+    return label

@@ -42,8 +42,9 @@ class CallView:
     ``frame_locations`` (``file:line`` per trap frame) come from the symbols, when there are any."""
 
     def __init__(self, result, regions=(), before=(), *, sret_value=None, result_notes=None,
-                 result_values=None, frame_locations=None, host=None):
+                 result_values=None, frame_locations=None, host=None, change_labels=None):
         self.result = result
+        self.change_labels = change_labels or []  # per changed range: the symbols it falls in (app.call)
         self.host = host  # the session's HostChoice (runtime.hosts): which host profile and why
         self.regions = regions
         self.before = before
@@ -176,20 +177,23 @@ class CallView:
     def _changes(self):
         r = self.result
         yield from changes_lines(r.changes, self.regions, omitted=r.changes_omitted,
-                                 omitted_bytes=r.changes_omitted_bytes)
+                                 omitted_bytes=r.changes_omitted_bytes, labels=self.change_labels)
 
 
-def changes_lines(changes, regions=(), what: str = "memory", *, omitted: int = 0, omitted_bytes: int = 0):
+def changes_lines(changes, regions=(), what: str = "memory", *, omitted: int = 0, omitted_bytes: int = 0,
+                  labels=()):
     """Changed byte ranges (``ChangedRange``) as `call` shows them: a heading, then each range's bytes
-    (``omitted``: ranges past the limit on ranges kept, counted with their ``omitted_bytes``)."""
+    (``omitted``: ranges past the limit on ranges kept, counted with their ``omitted_bytes``). ``labels``
+    (aligned with ``changes``, from ``app.call.change_labels``) name the symbols a range falls in; a range
+    without one gets the layout region's label."""
     if not changes and not omitted:
         yield Text(f"{what}: no bytes changed", style="dim")
         return
     total = sum(c.size for c in changes) + omitted_bytes
     n = len(changes) + omitted
     yield Text(f"{what}: {total} bytes changed in {n} range{'' if n == 1 else 's'}", style="bold")
-    for c in changes[:MAX_RANGES]:
-        label, kind = _label(c.start, regions)
+    for i, c in enumerate(changes[:MAX_RANGES]):
+        label = (labels[i] if i < len(labels) else None) or _label(c.start, regions)[0]
         t = Text(f"  [0x{c.start:x}, 0x{c.end:x}) {c.size} bytes", style="")
         if label:
             t.append(f"  {shown(label)}", style="dim")
@@ -246,7 +250,8 @@ def render_call(outcome) -> Group:
                     result_notes=getattr(outcome, "result_notes", None),
                     result_values=getattr(outcome, "result_values", None),
                     frame_locations=getattr(outcome, "frame_locations", None),
-                    host=getattr(outcome.session, "host_choice", None))
+                    host=getattr(outcome.session, "host_choice", None),
+                    change_labels=getattr(outcome, "change_labels", None))
     parts = [view]
     if getattr(outcome, "watch", None) is not None:
         parts.append(WatchView(outcome.watch))
