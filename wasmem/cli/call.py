@@ -142,7 +142,7 @@ def run_options(f):
 
 # how `call` and the shell list the calls to host imports (render.call.host_calls_lines)
 host_calls_option = click.option(
-    "--host-calls", "host_calls", type=click.Choice(["summary", "all", "none"]), default="summary",
+    "--host-calls", "host_calls", type=click.Choice(["summary", "all", "none"]), default="summary", metavar="MODE",
     show_default=True,
     help="How the calls the module made to host imports are listed: summary folds them into one line per import "
          "with its count (fd_write ×12; an import called once is shown whole, with its message), all lists "
