@@ -79,3 +79,15 @@ def test_many_unnamed_segments_are_named_not_counted(capsys, wat_file):
     assert line == "[0x1114, 0x1115) 1 bytes  data[17]+0x4 (.data)"
     code, out, err = run_main(capsys, "inspect", path)
     assert "pieces" not in out and "segment 0, segment 1 +18 more" in out
+
+
+def test_a_libc_build_names_the_allocator_state_it_changed(capsys):
+    # zig's wasi libc with DWARF: malloc's state is the variable `global` (heap.BrkAllocator), not ".bss …"
+    code, out, err = run_main(capsys, "call", sample("heapbugs.wasm"), "clean_heap")
+    assert code == 0, err
+    lines = _range_lines(out)
+    assert "[0x1000010, 0x1000014) 4 bytes  global+0x8 (.bss)" in lines
+    assert "[0x10000b4, 0x10000b8) 4 bytes  sink (.bss)" in lines
+    assert not any(".bss (zero" in line for line in lines)
+    # the block malloc made lies in memory it grew: said so, not left blank
+    assert "[0x1010008, 0x101000a) 2 bytes  memory grown past its initial size" in lines

@@ -23,6 +23,8 @@ MAX_HOST_CALLS = 20
 def _label(addr: int, regions) -> tuple[str, str]:
     r = region_finder(regions)(addr)
     if r is None:
+        if regions and addr >= max(getattr(x, "end", 0) for x in regions):  # the layout maps the initial memory
+            return "memory grown past its initial size", "grown"
         return "", ""
     return getattr(r, "label", "") or getattr(r, "kind", ""), getattr(r, "kind", "")
 
@@ -242,7 +244,7 @@ def changes_lines(changes, regions=(), what: str = "memory", *, omitted: int = 0
     n = len(changes) + omitted
     yield Text(f"{what}: {total} bytes changed in {n} range{'' if n == 1 else 's'}", style="bold")
     for i, c in enumerate(changes[:MAX_RANGES]):
-        label = (labels[i] if i < len(labels) else None) or _label(c.start, regions)[0]
+        label = (labels[i] if i < len(labels) else None) or (_label(c.start, regions)[0] if c.memory == 0 else "")
         t = Text(f"  [0x{c.start:x}, 0x{c.end:x}) {c.size} bytes", style="")
         if label:
             t.append(f"  {shown(label)}", style="dim")
