@@ -5,6 +5,7 @@ rows; DWARF types by name."""
 from __future__ import annotations
 
 import re
+import weakref
 
 from ..errors import UsageError
 from ..parser.module import WasmModule
@@ -130,20 +131,32 @@ RANGE_NAMES = 2  # names a range over several symbols shows before "+N more"
 _SECTIONS = {"rodata": ".rodata", "data": ".data", "bss": ".bss", "tls": "TLS"}
 
 
+_SIZED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # symbol table → its sized data symbols
+
+
+def _sized_index(symbols) -> tuple[list, list[int]]:
+    """The variables and exported symbols with a size, by address, and their addresses: made once per symbol
+    table (a shell labels every call's ranges with the same one)."""
+    got = _SIZED.get(symbols)
+    if got is None:
+        try:
+            sized = [s for s in symbols.data_symbols if s.kind not in ("marker", "segment") and s.size]
+        except Exception:  # noqa: BLE001 - labels are extras: a damaged debug section must not lose the call
+            return [], []
+        sized.sort(key=lambda s: (s.address, -s.size))
+        got = _SIZED[symbols] = (sized, [s.address for s in sized])
+    return got
+
+
 def range_labeler(symbols):
     """A label for bytes ``[lo, hi)`` of memory 0 (a range a call changed): the variable it falls in (DWARF),
     else the exported symbol or data segment, with the offset where it starts inside it and its section
     (``counter (.bss)``, ``big+0x7 (.bss)``); a range over several names gives the first ones and how many
     more (``config, names +3 more (.data)``), never a bare count. None when no symbol is known there (the
     caller falls back on the layout's region label: heap, stack). Each label costs two binary searches."""
-    from bisect import bisect_left, bisect_right
+    from bisect import bisect_left
 
-    try:
-        sized = [s for s in symbols.data_symbols if s.kind not in ("marker", "segment") and s.size]
-    except Exception:  # noqa: BLE001 - labels are extras: a damaged debug section must not lose the call
-        sized = []
-    sized.sort(key=lambda s: (s.address, -s.size))
-    starts = [s.address for s in sized]
+    sized, starts = _sized_index(symbols)
 
     def region_of(addr: int) -> str | None:
         try:
