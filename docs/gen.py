@@ -102,8 +102,11 @@ PAGES: dict[str, dict] = {
              "wasmem call samples/memdemo.wasm divide 1 0"),
             ("Growing memory detaches JS views made before the call.",
              "wasmem call samples/memdemo.wasm grow_memory 1"),
-            ("Stubbed host imports are recorded and listed.",
+            ("Stubbed host imports are recorded and listed, folded into one line per import with its count; "
+             "`--host-calls all` lists every call (`none`: no listing; `--json` always has every call).",
              "wasmem call samples/imports.wasm run 3"),
+            ("The same call with every host call listed, in order.",
+             "wasmem call samples/imports.wasm run 3 --host-calls all | tail -4"),
             ("Who wrote this byte: `--watch` checks every store of an instrumented copy against the "
              "watched ranges and names the writer, its source line and the field it hit (here an "
              "off-by-one loop that overwrites the next global).",

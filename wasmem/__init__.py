@@ -13,6 +13,7 @@ Library entry points, one per command (lazy: ``import wasmem`` loads neither was
     analysis = wasmem.stack("app.wasm")          # StackAnalysis (static)
     listing = wasmem.symbols("app.wasm")         # SymbolListing
     bt = wasmem.backtrace("crash.core", "app.wasm")  # a coredump's frames, named through the module
+    bt = wasmem.backtrace("crash.core")          # … the module the dump names, found next to it
 
 Each is the function the command runs (``wasmem.app`` holds the use cases), with the command's options as
 keyword arguments. As on the command line, a ``timeout`` (seconds) given to one of them is the whole call's
@@ -46,10 +47,11 @@ def open(path, **options):  # noqa: A001 - the library's documented name
     return open_session(path, **options)
 
 
-def backtrace(core, module):
+def backtrace(core, module=None, **options):
+    """``wasmem backtrace``: ``wasmem.api.backtrace`` (without ``module``: the one the dump names)."""
     from .api import backtrace as _backtrace
 
-    return _backtrace(core, module)
+    return _backtrace(core, module, **options)
 
 
 def open_core(core, module):

@@ -39,12 +39,24 @@ def open_core(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
     return _open_core(core, module)
 
 
-def backtrace(core: str | os.PathLike, module: str | os.PathLike | WasmModule):
+def backtrace(core: str | os.PathLike, module: str | os.PathLike | WasmModule | None = None, *, budgets=None):
     """The frames of a coredump named through ``module``: function names, offsets in the module, file:line
     from DWARF, the stack pointer at the crash, and the frames' recorded locals (as DWARF variables where
-    their location is a wasm local)."""
+    their location is a wasm local). Without ``module``, the module the dump names is used when it is found
+    next to the dump or from the working directory (``wasmem.app.core.find_core_module``); the first of the
+    backtrace's ``notes`` then says which file. ``budgets``: as ``load_module``'s, for a module given by path."""
     from .debuginfo import load_symbols
     from .debuginfo.frames import build_backtrace
 
+    found = None
+    if module is None:
+        from .app.core import find_core_module
+
+        module, found = find_core_module(core)
+    if budgets and not isinstance(module, WasmModule):  # its DWARF names the frames: loaded with them
+        module = load_module(module, budgets=budgets)
     view = open_core(core, module)
-    return build_backtrace(view, load_symbols(view.module))
+    bt = build_backtrace(view, load_symbols(view.module))
+    if found:
+        bt.notes.insert(0, found)
+    return bt

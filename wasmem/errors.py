@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 
 class WasmemError(Exception):
     """Base class of every error wasmem raises on purpose."""
@@ -45,3 +48,16 @@ class CheckFailed(WasmemError):
     """A CI rule did not hold (exit code 1)."""
 
     exit_code = 1
+
+
+@contextlib.contextmanager
+def naming_file(path: str | os.PathLike | None):
+    """Within it, a ParseError (a malformed or truncated file) names the file first: ``PATH: ...`` (its offset
+    kept), once: an error that already starts with the path is left as it is."""
+    try:
+        yield
+    except ParseError as exc:
+        where = os.fspath(path) if path else None
+        if where is None or exc.message.startswith(f"{where}: "):
+            raise
+        raise ParseError(f"{where}: {exc.message}", exc.offset) from None

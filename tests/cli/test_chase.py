@@ -172,7 +172,8 @@ def test_depth_and_errors(capsys):
     code, out, err = run(capsys, "chase", sample("memdemo-debug.wasm"), "0x7fffffff")
     assert code == 2 and "outside memory" in err
     code, out, err = run(capsys, "chase", sample("memdemo.wasm"), "config.meta")
-    assert code == 2 and "no data symbol named 'config'" in err
+    assert code == 2 and "no data symbol, export or named global is named 'config'" in err
+    assert "`wasmem symbols " in err and "memdemo.wasm` lists the names it has" in err
 
 
 def test_memory64_uses_8_byte_words(capsys):

@@ -139,3 +139,46 @@ def test_stdin_must_be_a_regular_file(capsys, fifo):
     """A FIFO as WASI's stdin would block the guest inside the engine, where no --timeout reaches."""
     code, _, err = run(capsys, "call", sample("hello_wasi.wasm"), "greet", "1", "--stdin", fifo)
     assert code == 2 and one_line_error(err) and f"--stdin {fifo}: is a FIFO (named pipe), not a regular file" in err
+
+
+@pytest.mark.parametrize("command,extra", [("inspect", []), ("symbols", []), ("stack", []), ("dump", []),
+                                           ("call", ["f"]), ("chase", ["x"]), ("heap", []),
+                                           ("watch", ["x", "--after", "f"]),
+                                           ("check", ["--require-max-memory", "--no-config"])])
+def test_a_truncated_module_names_its_file_and_offset(capsys, tmp_path, command, extra):
+    """A module cut short (a copy interrupted): the one-line error says which file is bad, and where."""
+    cut = tmp_path / "cut.wasm"
+    cut.write_bytes(open(sample("memdemo-debug.wasm"), "rb").read()[:1000])
+    code, out, err = run(capsys, command, cut, *extra)
+    assert code == 2 and one_line_error(err), (out, err)
+    assert err.startswith(f"wasmem: error: {cut}: ") and "(at offset 0x" in err, err
+
+
+def test_a_truncated_module_given_with_a_coredump_names_its_file(capsys, tmp_path):
+    from coredump_util import CRASH_CORE, CRASH_WASM
+
+    cut = tmp_path / "cut.wasm"
+    cut.write_bytes(open(CRASH_WASM, "rb").read()[:200])
+    for argv in (["backtrace", CRASH_CORE, cut], ["dump", cut, "--core", CRASH_CORE]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and one_line_error(err), (argv, out, err)
+        assert err.startswith(f"wasmem: error: {cut}: ") and "(at offset 0x" in err, (argv, err)
+
+
+def test_every_cut_of_a_module_loads_or_names_its_file(tmp_path):
+    """Wherever the file ends, loading it either works (a cut between sections leaves a valid module) or the
+    error names the file."""
+    from wasmem.api import load_module
+    from wasmem.errors import ParseError
+
+    data = open(sample("memdemo.wasm"), "rb").read()
+    path = tmp_path / "cut.wasm"
+    failed = 0
+    for n in range(len(data)):
+        path.write_bytes(data[:n])
+        try:
+            load_module(path).close()
+        except ParseError as exc:
+            failed += 1
+            assert str(exc).startswith(f"{path}: "), (n, str(exc))
+    assert failed > len(data) // 2

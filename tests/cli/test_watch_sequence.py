@@ -139,7 +139,10 @@ def test_a_name_the_module_does_not_have_is_not_an_unknown_address(capsys):
     code, out, err = run_main(capsys, "watch", SEQ, "guard", "--after", "push 1")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("wasmem: error: 'guard' is not in the module: no data symbol, export or named global "
-                          "has that name (symbols from the dwarf); the linker may have removed it (e.g. unused)")
+                          "has that name (symbols from the dwarf); the linker may have removed it (e.g. unused), or "
+                          f"it was never defined; `wasmem symbols {SEQ}` lists the names it has")
+    code, _, err2 = run_main(capsys, "watch", SEQ, "guard.x", "--after", "push 1")  # a path from it: the same
+    assert code == 2 and err2 == err
     assert "unknown address" not in err
     code, _, err = run_main(capsys, "watch", SEQ, "lis", "--after", "push 1")  # a near miss gets suggestions
     assert code == 2 and "'lis' is not in the module" in err and "did you mean: list" in err

@@ -192,6 +192,24 @@ def test_backtrace_without_a_module_uses_the_one_the_dump_names(tmp_path, monkey
     assert "#0  balance_of  crash.c:" in r.output
 
 
+def test_the_api_backtrace_without_a_module_uses_the_one_the_dump_names(tmp_path, monkeypatch):
+    """``wasmem.backtrace(CORE)`` (and ``wasmem.api.backtrace``) as the CLI: the module the dump names, a note
+    saying which file; a dump whose module is nowhere is the CLI's error."""
+    import shutil
+
+    import wasmem
+
+    monkeypatch.chdir(tmp_path)
+    for bt in (backtrace(CRASH_CORE), wasmem.backtrace(CRASH_CORE), backtrace(CRASH_CORE, budgets={"dwarf": 10**9})):
+        assert bt.notes[0] == f"used {CRASH_WASM}, the module the coredump names ('crash.wasm')"
+        assert bt.frames[0].name == "balance_of"
+    assert not any("the module the coredump names" in n for n in backtrace(CRASH_CORE, CRASH_WASM).notes)
+    core = tmp_path / "x.core"
+    shutil.copy(CRASH_CORE, core)
+    with pytest.raises(UsageError, match="the coredump names its module 'crash.wasm', but there is no"):
+        backtrace(str(core))
+
+
 def _cli_err(*argv) -> tuple[int, str]:
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()), pytest.raises(SystemExit) as ei:

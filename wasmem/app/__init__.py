@@ -21,7 +21,7 @@ _WHERE = {
     "CallOutcome": "call", "call_function": "call", "dwarf_sret": "call", "dwarf_function": "call",
     "frame_locations": "call", "pointer_note": "call",
     "DumpOutcome": "dump", "dump_memory": "dump", "ChaseOutcome": "chase", "chase_memory": "chase",
-    "Target": "targets", "resolve_target": "targets", "row_labeler": "targets",
+    "Target": "targets", "resolve_target": "targets", "row_labeler": "targets", "range_labeler": "targets",
     "MemorySource": "sources", "snapshot_limit": "sources",
     "CoreSession": "core", "open_core_session": "core", "open_core": "core",
     "watch_spec": "watchpoints", "attach_watch": "watchpoints", "resolve_watch_target": "watchpoints",

@@ -40,6 +40,9 @@ class CallOutcome:
         self.result_notes = result_notes or {}
         self.frame_locations = frame_locations or []
         self.coredump: str | None = None  # the coredump file written when the call trapped (--coredump)
+        # aligned with ``result.changes``: the variable/symbol/section each range falls in (None: no symbol
+        # there; the renderer falls back on the layout's region label)
+        self.change_labels: list = []
 
     @property
     def ok(self) -> bool:
@@ -63,6 +66,9 @@ class CallOutcome:
             d["watch"] = self.watch.to_dict()
         if self.coredump is not None:
             d["coredump"] = self.coredump
+        for cd, label in zip(d.get("changes", []), self.change_labels, strict=False):
+            if label:
+                cd["label"] = label
         if self.frame_locations and isinstance(d.get("trap"), dict):
             for fd, loc in zip(d["trap"].get("frames", []), self.frame_locations, strict=False):
                 fd["location"] = loc
@@ -195,8 +201,23 @@ def _dumped(outcome: CallOutcome, dumped: list) -> CallOutcome:
     return outcome
 
 
+def change_labels(symbols, changes) -> list:
+    """The label of each changed range (``range_labeler``: the variables it falls in, by name), None for a
+    range of another memory or where no symbol is known."""
+    if symbols is None or not any(c.memory == 0 for c in changes):
+        return [None] * len(changes)
+    from .targets import range_labeler
+
+    label = range_labeler(symbols)
+    return [label(c.start, c.end) if c.memory == 0 else None for c in changes]
+
+
 def _annotate(outcome: CallOutcome, sret_type, fsym) -> CallOutcome:
     r, symbols, session = outcome.result, outcome.symbols, outcome.session
+    try:
+        outcome.change_labels = change_labels(symbols, r.changes)
+    except WasmemError:  # a damaged debug section: the ranges keep the layout's labels
+        pass
     try:
         if r.trap is not None and r.trap.frames:
             outcome.frame_locations = frame_locations(symbols, r.trap.frames)

@@ -8,8 +8,8 @@ import os
 import stat
 import tempfile
 
-from ..errors import UsageError
-from ..model.coredump import DEFAULT_MAX_SAVE, naming_file
+from ..errors import UsageError, naming_file
+from ..model.coredump import DEFAULT_MAX_SAVE
 from ..model.values import check_range
 from ..parser.module import WasmModule
 from ..runtime.readside import ReadSide

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from ..budgets import Budgets
-from ..errors import ParseError, UsageError, WasmemError
+from ..errors import ParseError, UsageError, WasmemError, naming_file
 from ..model.layout import paint_safety
 from ..parser.module import WasmModule
 
@@ -63,7 +63,8 @@ def load_path(path: str | os.PathLike, *, validate: bool = True, memory_base: in
             module = WasmModule.from_bytes(wat_to_wasm(f.read()), path)
     else:
         try:
-            module = WasmModule.from_file(path)
+            with naming_file(path):  # a truncated or malformed file: `PATH: … (at offset 0x…)`
+                module = WasmModule.from_file(path)
         except OSError as exc:
             raise UsageError(f"{path}: {exc.strerror}") from None
         except ValueError as exc:  # mmap of an unmappable file
@@ -72,7 +73,8 @@ def load_path(path: str | os.PathLike, *, validate: bool = True, memory_base: in
     if validate:
         from ..parser.validate import check_structure
 
-        check_structure(module)
+        with naming_file(path):
+            check_structure(module)
     if memory_base is not None:
         from ..model.globalvalues import check_memory_base
 

@@ -37,18 +37,7 @@ def backtrace_cmd(core, module, budgets, as_json, svg):
     """
     from ..api import backtrace
 
-    found = None
-    if module is None:
-        from ..app.core import find_core_module
-
-        module, found = find_core_module(core)
-    if budgets:  # the module, loaded with them (its DWARF names the frames)
-        from ..api import load_module
-
-        module = load_module(module, budgets=budgets)
-    bt = backtrace(core, module)
-    if found:
-        bt.notes.insert(0, found)
+    bt = backtrace(core, module, budgets=budgets)  # without MODULE: the one the dump names (a note says which)
     if as_json:
         print_json(bt.to_dict())
     else:

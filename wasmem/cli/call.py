@@ -140,6 +140,14 @@ def run_options(f):
     return wrapper
 
 
+# how `call` and the shell list the calls to host imports (render.call.host_calls_lines)
+host_calls_option = click.option(
+    "--host-calls", "host_calls", type=click.Choice(["summary", "all", "none"]), default="summary", metavar="MODE",
+    show_default=True,
+    help="How the calls the module made to host imports are listed: summary folds them into one line per import "
+         "with its count (fd_write ×12; an import called once is shown whole, with its message), all lists "
+         "every call in order, none leaves them out. --json always has every call.")
+
 _NUMBER = re.compile(r"-(\d|\.\d|inf|nan|0x)", re.IGNORECASE)
 
 
@@ -208,10 +216,11 @@ class CallCommand(click.Command):
               help="Sum up every write of memory 0 per function: which symbols and regions it wrote (bytes, "
                    "count), flagging writes into .rodata and into another function's static variables. "
                    "Every write then calls wasmem (a few microseconds each).")
+@host_calls_option
 @json_option
 @svg_option
 def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, ret_size, check_stack, coredump,
-             watch, watch_stop, access, trace_writes, as_json, svg):
+             watch, watch_stop, access, trace_writes, host_calls, as_json, svg):
     """Call an exported function and show its results and what it did to memory.
 
     Arguments are parsed by the function's parameter types: integers in decimal, 0x hex or negative
@@ -260,7 +269,7 @@ def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, 
         else:
             from ..render.call import render_call
 
-            render(render_call(outcome), svg)
+            render(render_call(outcome, host_calls), svg)
     finally:
         outcome.session.close()
     return 0 if outcome.ok else 1

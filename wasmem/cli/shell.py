@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from .call import run_options
+from .call import host_calls_option, run_options
 
 
 @click.command("shell")
@@ -35,7 +35,9 @@ from .call import run_options
               help="With --heap: the allocator's functions when they are not found by name (as `wasmem heap "
                    "--allocator`).")
 @run_options
-def shell_cmd(module, scripts, commands, quiet, core, watch_slots, watch_reads, heap, allocator, session, alloc):
+@host_calls_option
+def shell_cmd(module, scripts, commands, quiet, core, watch_slots, watch_reads, heap, allocator, session, alloc,
+              host_calls):
     """Run a module in one live instance and work on it with gdb-like commands.
 
     Values persist between commands: `call` keeps results as $1, $2, … ($_ is the last) and `alloc`
@@ -79,7 +81,7 @@ def shell_cmd(module, scripts, commands, quiet, core, watch_slots, watch_reads, 
 
     scripted = bool(scripts or commands) or not _is_tty(sys.stdin)
     sh = Shell(module, options=session, alloc=alloc, view=None if scripted else _run_view, core=core,
-               watch_slots=watch_slots, watch_reads=watch_reads, heap=heap, allocator=allocator)
+               watch_slots=watch_slots, watch_reads=watch_reads, heap=heap, allocator=allocator, host_calls=host_calls)
     try:
         sh.announce()
         if scripted:

@@ -16,13 +16,12 @@ write them so), else one sort and one sweep (n log n, about 100 more bytes per s
 from __future__ import annotations
 
 import bisect
-import contextlib
 import heapq
 import os
 from array import array
 from dataclasses import dataclass, field
 
-from ..errors import ParseError, UsageError
+from ..errors import ParseError, UsageError, naming_file
 from ..parser.coredump import CoreFrame, CoreInstance, CoreSections, DataScanner, read_core_sections
 from ..parser.module import WasmModule
 from ..parser.reader import DROP_BYTES, drop_pages
@@ -123,18 +122,6 @@ class SegmentIndex:
     def data_bytes(self) -> int:
         """How many bytes of the memory the runs hold (the rest is zeros)."""
         return sum(self.lengths)
-
-
-@contextlib.contextmanager
-def naming_file(path: str | os.PathLike | None):
-    """Within it, a ParseError (a malformed or truncated dump) names the dump's file first: ``PATH: ...``."""
-    try:
-        yield
-    except ParseError as exc:
-        where = os.fspath(path) if path else None
-        if where is None or exc.message.startswith(f"{where}: "):
-            raise
-        raise ParseError(f"{where}: {exc.message}", exc.offset) from None
 
 
 class _Segments:

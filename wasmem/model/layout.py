@@ -290,7 +290,7 @@ def _regions(lay: MemoryLayout) -> list[Region]:
                 run.append(piece)
                 run_end = max(run_end, piece[1])
                 continue
-            regions.append(Region("data", run[0][0], run_end, f"{len(run)} pieces" if len(run) > 1 else run[0][2]))
+            regions.append(Region("data", run[0][0], run_end, _run_label([label for _, _, label in run])))
             if piece is not None:
                 run, run_end = [piece], piece[1]
     if lay.data_end is not None:
@@ -321,6 +321,15 @@ def _regions(lay: MemoryLayout) -> list[Region]:
     if pos < total:
         out.append(Region("free", pos, total, "unused"))
     return out
+
+
+def _run_label(labels: list[str]) -> str:
+    """The label of a run of data segments merged into one map region: its pieces' names, the first two and
+    how many more (``.rodata, .data +426 more``), never a bare count."""
+    names = list(dict.fromkeys(labels))
+    if len(names) <= 2:
+        return ", ".join(names) + (f" ({len(labels)} segments)" if len(labels) > len(names) else "")
+    return f"{names[0]}, {names[1]} +{len(names) - 2} more"
 
 
 def _contents(module: WasmModule, findings: list[Finding]) -> ModuleContents:

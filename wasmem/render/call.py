@@ -23,6 +23,8 @@ MAX_HOST_CALLS = 20
 def _label(addr: int, regions) -> tuple[str, str]:
     r = region_finder(regions)(addr)
     if r is None:
+        if regions and addr >= max(getattr(x, "end", 0) for x in regions):  # the layout maps the initial memory
+            return "memory grown past its initial size", "grown"
         return "", ""
     return getattr(r, "label", "") or getattr(r, "kind", ""), getattr(r, "kind", "")
 
@@ -42,8 +44,11 @@ class CallView:
     ``frame_locations`` (``file:line`` per trap frame) come from the symbols, when there are any."""
 
     def __init__(self, result, regions=(), before=(), *, sret_value=None, result_notes=None,
-                 result_values=None, frame_locations=None, host=None):
+                 result_values=None, frame_locations=None, host=None, change_labels=None,
+                 host_calls: str = "summary"):
         self.result = result
+        self.host_calls = host_calls  # summary (one line per import, with a count), all, none
+        self.change_labels = change_labels or []  # per changed range: the symbols it falls in (app.call)
         self.host = host  # the session's HostChoice (runtime.hosts): which host profile and why
         self.regions = regions
         self.before = before
@@ -155,20 +160,7 @@ class CallView:
 
         yield from self._changes()
 
-        if r.host_calls:
-            yield Text(f"host imports called: {len(r.host_calls)}", style="bold")
-            for h in r.host_calls[:MAX_HOST_CALLS]:
-                t = Text(f"  {shown(h.module)}.{shown(h.name)}({', '.join(fmt_typed(a, '') for a in h.args)})")
-                if h.result is not None:
-                    t.append(f" → {shown(h.result)}", style="dim")
-                if h.message:
-                    t.append(shown(f"  {h.message!r}" if len(h.message) < 120 else f"  {h.message[:117]!r}…"))
-                if getattr(h, "stub", h.handled_by == "stub"):
-                    t.append("  [stub]" if h.handled_by in ("stub", "strict") else f"  [{h.handled_by} stub]",
-                             style="dim")
-                yield t
-            if len(r.host_calls) > MAX_HOST_CALLS:
-                yield Text(f"  … {len(r.host_calls) - MAX_HOST_CALLS} more", style="dim")
+        yield from host_calls_lines(r.host_calls, self.host_calls, getattr(r, "host_calls_dropped", 0))
 
     def _trap(self):
         return trap_panel(self.result, self.frame_locations)
@@ -176,20 +168,83 @@ class CallView:
     def _changes(self):
         r = self.result
         yield from changes_lines(r.changes, self.regions, omitted=r.changes_omitted,
-                                 omitted_bytes=r.changes_omitted_bytes)
+                                 omitted_bytes=r.changes_omitted_bytes, labels=self.change_labels)
 
 
-def changes_lines(changes, regions=(), what: str = "memory", *, omitted: int = 0, omitted_bytes: int = 0):
+HOST_CALL_MODES = ("summary", "all", "none")
+
+
+def _host_call_line(h) -> Text:
+    t = Text(f"  {shown(h.module)}.{shown(h.name)}({', '.join(fmt_typed(a, '') for a in h.args)})")
+    if h.result is not None:
+        t.append(f" → {shown(h.result)}", style="dim")
+    if h.message:
+        t.append(shown(f"  {h.message!r}" if len(h.message) < 120 else f"  {h.message[:117]!r}…"))
+    _stub_mark(t, h)
+    return t
+
+
+def _stub_mark(t: Text, h) -> None:
+    if getattr(h, "stub", h.handled_by == "stub"):
+        t.append("  [stub]" if h.handled_by in ("stub", "strict") else f"  [{h.handled_by} stub]", style="dim")
+
+
+def host_calls_lines(calls, mode: str = "summary", dropped: int = 0):
+    """The calls a call made to host imports (``HostCall``). ``summary`` (the default): one line per import in
+    the order of its first call, with how many times it was called (``env.emscripten_date_now ×30``); an
+    import called once shows that call whole (its arguments, result and message: an abort's text). ``all``:
+    every call on its own line, in order. ``none``: nothing. ``dropped``: calls past the recording limit."""
+    if mode == "none" or not (calls or dropped):
+        return
+    n = len(calls) + dropped
+    if mode == "all":
+        yield Text(f"host imports called: {n}", style="bold")
+        yield from (_host_call_line(h) for h in calls)
+        if dropped:
+            yield Text(f"  … {dropped} more not recorded (the first {len(calls)} are kept)", style="dim")
+        return
+    groups: dict[tuple[str, str], list] = {}
+    for h in calls:
+        groups.setdefault((h.module, h.name), []).append(h)
+    folded = any(len(g) > 1 for g in groups.values())
+    head = Text(f"host imports called: {n}", style="bold")
+    if folded or dropped:
+        head.append(f" ({len(groups)} import{'' if len(groups) == 1 else 's'}; --host-calls all lists every call)",
+                    style="dim")
+    yield head
+    for k, ((module, name), group) in enumerate(groups.items()):
+        if k == MAX_HOST_CALLS:
+            yield Text(f"  … {len(groups) - MAX_HOST_CALLS} more imports (--host-calls all lists every call)",
+                       style="dim")
+            break
+        if len(group) == 1:
+            yield _host_call_line(group[0])
+            continue
+        t = Text(f"  {shown(module)}.{shown(name)} ×{len(group)}")
+        messages = [h.message for h in group if h.message]
+        if messages:
+            last = messages[-1]
+            t.append(shown(f"  last: {last!r}" if len(last) < 120 else f"  last: {last[:117]!r}…"))
+        _stub_mark(t, group[-1])
+        yield t
+    if dropped:
+        yield Text(f"  … {dropped} more calls not recorded (the first {len(calls)} are kept)", style="dim")
+
+
+def changes_lines(changes, regions=(), what: str = "memory", *, omitted: int = 0, omitted_bytes: int = 0,
+                  labels=()):
     """Changed byte ranges (``ChangedRange``) as `call` shows them: a heading, then each range's bytes
-    (``omitted``: ranges past the limit on ranges kept, counted with their ``omitted_bytes``)."""
+    (``omitted``: ranges past the limit on ranges kept, counted with their ``omitted_bytes``). ``labels``
+    (aligned with ``changes``, from ``app.call.change_labels``) name the symbols a range falls in; a range
+    without one gets the layout region's label."""
     if not changes and not omitted:
         yield Text(f"{what}: no bytes changed", style="dim")
         return
     total = sum(c.size for c in changes) + omitted_bytes
     n = len(changes) + omitted
     yield Text(f"{what}: {total} bytes changed in {n} range{'' if n == 1 else 's'}", style="bold")
-    for c in changes[:MAX_RANGES]:
-        label, kind = _label(c.start, regions)
+    for i, c in enumerate(changes[:MAX_RANGES]):
+        label = (labels[i] if i < len(labels) else None) or (_label(c.start, regions)[0] if c.memory == 0 else "")
         t = Text(f"  [0x{c.start:x}, 0x{c.end:x}) {c.size} bytes", style="")
         if label:
             t.append(f"  {shown(label)}", style="dim")
@@ -240,13 +295,15 @@ def _partial_row(address, data, lo, hi, changed) -> Text:
     return out
 
 
-def render_call(outcome) -> Group:
-    view = CallView(outcome.result, outcome.session.regions, outcome.before,
+def render_call(outcome, host_calls: str = "summary") -> Group:
+    """``host_calls``: how the host-import calls are listed (``host_calls_lines``: summary, all, none)."""
+    view = CallView(outcome.result, outcome.session.regions, outcome.before, host_calls=host_calls,
                     sret_value=getattr(outcome, "sret_value", None),
                     result_notes=getattr(outcome, "result_notes", None),
                     result_values=getattr(outcome, "result_values", None),
                     frame_locations=getattr(outcome, "frame_locations", None),
-                    host=getattr(outcome.session, "host_choice", None))
+                    host=getattr(outcome.session, "host_choice", None),
+                    change_labels=getattr(outcome, "change_labels", None))
     parts = [view]
     if getattr(outcome, "watch", None) is not None:
         parts.append(WatchView(outcome.watch))

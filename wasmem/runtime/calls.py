@@ -246,6 +246,7 @@ def _place_arguments(session, p: CallPlan, result: CallResult, frees: list, allo
         result.writes.append((addr, data))
     result.args = values
     session.host.calls.clear()
+    session.host.dropped = 0
     session.output.take()
     return sret_addr
 
@@ -289,6 +290,7 @@ def _invoke_between_images(session, p: CallPlan, result: CallResult, call: CallC
 
 def _give_back(session, result: CallResult, call: CallContext, sp0, frees) -> None:
     result.host_calls = list(session.host.calls)
+    result.host_calls_dropped = session.host.dropped
     result.stdout, result.stderr = session.output.take()
     result.stdout_truncated, result.stderr_truncated = session.output.truncated
     if sp0 is not None:

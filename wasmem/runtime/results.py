@@ -211,7 +211,8 @@ class CallResult:
     stack: StackUse | None = None
     stack_note: str | None = None  # why the stack was not measured (stack is None), when there is a stack pointer
     limit_notes: list[str] = field(default_factory=list)  # memories/tables the budget keeps from growing
-    host_calls: list = field(default_factory=list)  # hosts.HostCall records
+    host_calls: list = field(default_factory=list)  # hosts.HostCall records, every one (up to HostState.max_recorded)
+    host_calls_dropped: int = 0  # calls past HostState.max_recorded: counted, not kept
     stdout: bytes = b""
     stderr: bytes = b""
     stdout_truncated: int = 0  # bytes of stdout past --max-output, counted and not kept

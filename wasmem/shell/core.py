@@ -53,13 +53,14 @@ class Shell(CallsCommands, MemoryCommands, StateCommands, WatchCommands, HeapCom
 
     def __init__(self, path, *, console=None, options: dict | None = None, alloc: str | None = None,
                  view=None, core=None, watch_slots: int = 0, watch_reads: bool = False, heap: bool = False,
-                 allocator: str | None = None):
+                 allocator: str | None = None, host_calls: str = "summary"):
         from ..app import open_session, symbols_for
         from ..render.common import make_console
 
         self.path = path
         self.options = dict(options or {})
         self.alloc = alloc
+        self.host_calls = host_calls  # how `call` lists the host-import calls: summary, all, none
         self.console = console or make_console()
         self.core = core
         self.watch_ids: list[int] = []  # the number `watch` gave each target of the recorder, in its order

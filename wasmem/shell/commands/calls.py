@@ -22,7 +22,7 @@ class CallsCommands:
         r = outcome.result
         self.last_call = outcome
         self.changed = r.changed(0)
-        self.print(render_call(outcome))
+        self.print(render_call(outcome, self.host_calls))
         out = Output()
         if r.trap is not None:
             self.trap_call = outcome

@@ -48,6 +48,7 @@ class StateCommands:
 
     @command("diff", "diff NAME", "Bytes that changed since snapshot NAME.", args=("snap",), live=True)
     def cmd_diff(self, words):
+        from ...app.call import change_labels
         from ...render.call import changes_lines
         from ...render.shell import group, message
         from ...runtime.liveops import diff_snapshot
@@ -55,7 +56,8 @@ class StateCommands:
         notes: list[str] = []
         changes, omitted, omitted_bytes = diff_snapshot(self.session, self._snap(words, "diff NAME"), notes)
         self.print(group(changes_lines(changes, self.session.regions, f"since {words[0].text}",
-                                       omitted=omitted, omitted_bytes=omitted_bytes)))
+                                       omitted=omitted, omitted_bytes=omitted_bytes,
+                                       labels=change_labels(self.symbols, changes))))
         for note in notes:
             self.print(message(f"note: {note}", "yellow"))
         return Output([self._keep(sum(c.size for c in changes) + omitted_bytes, "bytes changed")])
