@@ -155,9 +155,9 @@ class PlainHost:
             if m.index not in self.memories and m.index in self._export_names:
                 self.memories[m.index] = self.exports[self._export_names[m.index]]
         self.init_trap = None
-        for name in _init_functions(module, wasmem_session):
+        for name, args in _init_calls(module, wasmem_session):
             try:
-                self._guard(lambda n=name: self.exports[n](self.store))
+                self._guard(lambda n=name, a=args: self.exports[n](self.store, *a))
             except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
                 self.init_trap = _kind(exc)
                 break
@@ -343,10 +343,19 @@ class PlainHost:
                     pass
 
 
+def _init_calls(module: WasmModule, session: Session) -> list[tuple[str, list]]:
+    """The exports a host calls once after instantiating, as wasmem called them for ``session`` (the host
+    profile's own, e.g. wasm-bindgen's __wbindgen_start or Emscripten's emscripten_stack_init and
+    __set_stack_limits(base, end), else _initialize or __wasm_call_ctors), with their arguments: the plain
+    host makes the same calls, since a real host's loader does too."""
+    calls = getattr(session, "init_calls", None)
+    if calls is not None:
+        return [(n, list(a)) for n, a in calls]
+    return [(n, []) for n in _init_functions(module, session)]
+
+
 def _init_functions(module: WasmModule, session: Session) -> list[str]:
-    """The exports a host runs once after instantiating, as wasmem ran them for ``session`` (the host
-    profile's own, e.g. wasm-bindgen's __wbindgen_start, else _initialize or __wasm_call_ctors): the
-    plain host runs the same, since a real host's loader does too."""
+    """The names alone, from a session older than ``init_calls``."""
     names = getattr(session, "init_functions", None)
     if names is not None:
         return list(names)

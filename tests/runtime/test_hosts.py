@@ -445,3 +445,47 @@ def test_a_wasi_exit_shows_its_status_and_no_trap_lines(capsys, tmp_path):
         assert "─ exit ─" in out and "─ trap ─" not in out
         assert "stack pointer at the trap" not in out
     assert "stack: peak 16 bytes below sp 0x10000" in " ".join(run_cli(capsys, "call", path, "_start")[1].split())
+
+
+STACK_CHECKED = r'''(module
+  (import "env" "__handle_stack_overflow" (func $overflow (param i32)))
+  (memory (export "memory") 2)
+  (global $sp (mut i32) (i32.const 65536))
+  (global $base (mut i32) (i32.const 0))
+  (global $end (mut i32) (i32.const 0))
+  (global $ctor_sp_ok (mut i32) (i32.const 0))
+  (func (export "emscripten_stack_init") (global.set $base (i32.const 65536)) (global.set $end (i32.const 61440)))
+  (func (export "emscripten_stack_get_base") (result i32) (global.get $base))
+  (func (export "emscripten_stack_get_end") (result i32) (global.get $end))
+  (func (export "__set_stack_limits") (param i32 i32) (global.set $base (local.get 0)) (global.set $end (local.get 1)))
+  ;; binaryen's StackCheck: every stack-pointer write checked against the limits
+  (func $set_sp (param $new i32)
+    (if (i32.or (i32.gt_u (local.get $new) (global.get $base)) (i32.lt_u (local.get $new) (global.get $end)))
+      (then (call $overflow (local.get $new))))
+    (global.set $sp (local.get $new)))
+  (func $frame (param $n i32) (result i32)
+    (local $old i32)
+    (local.set $old (global.get $sp))
+    (call $set_sp (i32.sub (local.get $old) (local.get $n)))
+    (i32.store (global.get $sp) (local.get $n))
+    (call $set_sp (local.get $old))
+    (local.get $n))
+  (func (export "__wasm_call_ctors") (global.set $ctor_sp_ok (call $frame (i32.const 16))))
+  (func (export "ctor_ran") (result i32) (global.get $ctor_sp_ok))
+  (func (export "use_stack") (param i32) (result i32) (call $frame (local.get 0))))'''
+
+
+def test_emscripten_stack_checks_get_their_limits_before_the_constructors():
+    """A STACK_OVERFLOW_CHECK=2 build (binaryen's stack check, which imports __handle_stack_overflow): the
+    JS runtime calls emscripten_stack_init, then __set_stack_limits(base, end), then the constructors
+    (stackCheckInit, initRuntime). Without that every prologue called the overflow handler (seen as 344
+    stub calls in one sql.js call); a real overflow aborts with the JS's message."""
+    with open_session(wat(STACK_CHECKED), timeout=5) as s:
+        assert s.init_functions == ["emscripten_stack_init", "__set_stack_limits", "__wasm_call_ctors"]
+        assert s.init_calls[1] == ("__set_stack_limits", [65536, 61440])
+        assert s.call("ctor_ran", []).results == [16]
+        r = s.call("use_stack", ["64"])
+        assert r.trap is None and r.results == [64] and not r.host_calls
+        r = s.call("use_stack", ["8192"])
+        assert r.trap is not None and r.trap.kind == "abort"
+        assert "stack overflow (Attempt to set SP to 0xe000, with stack limits [0xf000 - 0x10000])" in r.trap.message

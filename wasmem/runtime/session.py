@@ -74,6 +74,7 @@ class Session(ReadSide):
         self._closed, self._progress, self.memories = False, None, {}
         self.init_functions: list[str] = []  # the initialisation exports that ran, in order
         self.init_function: str | None = None  # the last of them
+        self.init_calls: list[tuple[str, list]] = []  # the same with their arguments (a host's start has some)
         self.host = HostState(strict=spec.strict_imports, max_output=spec.max_output)
         self.output = GuestOutput(self.host, spec.max_output)
         self.engine, self.cache_location = make_engine(fuel=spec.fuel is not None, cache=spec.cache)
@@ -186,14 +187,23 @@ class Session(ReadSide):
         # applies its data relocations first, whatever the host
         relocs = [n for n in ("__wasm_apply_data_relocs",) if exported_init(n)]
         wanted = [n for n in profile.init_exports if exported_init(n)]
-        if not (wanted and profile.init_replaces_ctors):  # then the first of _initialize/__wasm_call_ctors
-            wanted += [n for n in INIT_EXPORTS if exported_init(n)][:1]
-        for name in relocs + wanted:
+        ctors = [] if wanted and profile.init_replaces_ctors else [n for n in INIT_EXPORTS if exported_init(n)][:1]
+
+        def run(name: str) -> None:
             self.init_function = name
             self.init_functions.append(name)
+            self.init_calls.append((name, []))
             out = self.invoke(self.exports[name], [])
             if isinstance(out, TrapInfo):
                 raise RunError(f"{name} trapped while initialising {self.name}: {out.message}")
+
+        for name in relocs + wanted:
+            run(name)
+        for name, args in profile.start_runtime(self.guest):  # the host runtime's own start (Emscripten's
+            self.init_functions.append(name)                  # stack limits)
+            self.init_calls.append((name, list(args)))
+        for name in ctors:
+            run(name)
         self.init_output = self.output.take()
 
     def _host_memory(self, caller):

@@ -253,6 +253,11 @@ class Profile:
     init_exports: tuple[str, ...] = ()  # exports the host calls once after instantiating (before _initialize …)
     init_replaces_ctors = True  # a profile init export that ran stands for _initialize/__wasm_call_ctors
 
+    def start_runtime(self, guest: Guest) -> list[tuple[str, list]]:
+        """What the host's runtime does after its ``init_exports`` and before the module's constructors: the
+        exports it called, with their arguments (the session lists them with its initialisation calls)."""
+        return []
+
     def detect(self, module) -> str | None:
         """Why this profile fits ``module`` (a short reason), or None."""
         return None

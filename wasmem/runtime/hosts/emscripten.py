@@ -12,6 +12,10 @@ What each import does (as ``src/lib/libcore.js`` and ``libexceptions.js`` do it)
 
 - ``emscripten_resize_heap(size)``: grows memory 0 like the JS (at least to ``size``, overgrowing by 20 %
   capped at +96 MiB, page aligned, never past the declared maximum or 4 GiB − 64 KiB); 1 on success.
+- Before the constructors, as the JS's ``stackCheckInit``/``initRuntime``: ``emscripten_stack_init()`` when
+  exported, then ``__set_stack_limits(base, end)`` for a build with binaryen's stack checks
+  (``STACK_OVERFLOW_CHECK=2``); its ``__handle_stack_overflow(sp)`` is a trap ``abort`` with the JS's message
+  (``stack overflow (Attempt to set SP to 0x…, with stack limits [END - BASE])…``).
 - ``emscripten_memcpy_big``/``_emscripten_memcpy_js(dest, src, n)``: a copy within memory.
 - ``__assert_fail(cond, file, line, func)``: a trap ``abort`` with Emscripten's message
   ``Assertion failed: COND, at: FILE,LINE,FUNC``; ``abort``/``_abort_js`` a trap ``abort``.
@@ -111,6 +115,30 @@ class Emscripten(Profile):
                "clocks, console output, invoke_* trampolines and C++ exceptions/longjmp; other "
                "emscripten_* imports are recorded stubs")
     wasi = True
+    # the JS runtime's stackCheckInit(): the stack's limits (``__stack_base``/``__stack_end``) set before
+    # anything runs; the constructors run after it (``__wasm_call_ctors``)
+    init_exports = ("emscripten_stack_init",)
+    init_replaces_ctors = False
+
+    def start_runtime(self, guest) -> list[tuple[str, list]]:
+        """initRuntime()'s setStackLimits(): a build with binaryen's stack checks (``STACK_OVERFLOW_CHECK=2``,
+        which imports ``__handle_stack_overflow``) is given the stack's limits through ``__set_stack_limits``
+        before its constructors; without them every function's prologue would call the overflow handler."""
+        m = guest.module
+        need = ("__set_stack_limits", "emscripten_stack_get_base", "emscripten_stack_get_end")
+        if any((e := m.find_export(n)) is None or e.kind != "func" for n in need):
+            return []
+        params = m.get_function_type(m.find_export("__set_stack_limits").index).params
+        if len(params) != 2:
+            return []
+        limits = []
+        for n in need[1:]:
+            got = guest.invoke(n, [])
+            if not isinstance(got, list) or len(got) != 1:
+                return []
+            limits.append(got[0])
+        guest.invoke("__set_stack_limits", limits)
+        return [("__set_stack_limits", limits)]
 
     def detect(self, module) -> str | None:
         names = [f"{i.module}.{i.name}" for i in module.imports if i.kind == "func" and _is_em_name(i.name)]
@@ -205,6 +233,18 @@ class Emscripten(Profile):
                 record((fd, iov, iovcnt, pnum), 0)
                 return 0
             return fd_write
+
+        if name == "__handle_stack_overflow" and len(params) == 1 and not results:
+            def stack_overflow(caller, requested):  # library.js: abort() with the stack's limits
+                record((requested,))
+                base, end = (ctx.call_export(caller, n) for n in ("emscripten_stack_get_base",
+                                                                   "emscripten_stack_get_end"))
+                limits = (f", with stack limits [{end:#x} - {base:#x}]" if isinstance(base, int) and
+                          isinstance(end, int) else "")
+                raise HostTrap("abort", f"stack overflow (Attempt to set SP to {requested & 0xFFFFFFFF:#x}"
+                                        f"{limits}). If you require more stack space build with "
+                                        f"-sSTACK_SIZE=<bytes>")
+            return stack_overflow
 
         if name in ("exit", "_exit") and len(params) == 1 and not results:
             def exit_(caller, status):
