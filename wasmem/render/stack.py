@@ -20,6 +20,22 @@ PATH_SHOWN = 12  # frames of a worst path drawn (the first ones, "… N more cal
 NAMES_SHOWN = 20  # names in a one-line list
 
 
+def red_zone_text(st) -> str:
+    """How a measured peak (a ``StackUse``) saw leaf functions' red zones, for the line after it."""
+    if st.method == "paint":
+        return "painted; includes the red zone"
+    n = getattr(st, "red_zones", None)
+    if n is None:
+        return "the stack pointer's writes; a leaf function's red zone is not seen"
+    text = (f"the stack pointer's writes and {n:,} leaf function(s)' red zone(s), counted by their static extent"
+            if n else "the stack pointer's writes (no leaf function uses a red zone)")
+    unknown = getattr(st, "red_zones_unknown", 0)
+    if unknown:
+        text += (f"; at least: {unknown:,} leaf function(s) use a red zone of a size known only at run time, "
+                 f"not counted")
+    return text
+
+
 def _frame_kind(f) -> str:
     if f.imported:
         return "imported (0, host)"
@@ -198,8 +214,10 @@ class StackView:
             if exact is not None:
                 yield _bar("exact peak", exact, scale or 1, "blue")
         if self.measured:
-            t = Text(f"  measured: {shown(self.measured[0])} used {self.measured[1].peak:,} bytes of stack "
-                     f"(painted; includes the red zone)")
+            st = self.measured[1]
+            least = "at least " if getattr(st, "at_least", False) else ""
+            t = Text(f"  measured: {shown(self.measured[0])} used {least}{st.peak:,} bytes of stack "
+                     f"({red_zone_text(st)})")
             if exact is not None:
                 t.append(f"; the stack pointer went {exact:,} bytes down (exact, --check-stack)")
             if root is not None:
