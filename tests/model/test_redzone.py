@@ -102,3 +102,17 @@ def test_o0_sample_make_point_peak_is_its_frame():
         assert st.method == "instrument" and st.peak == 16 and not st.at_least
         st = s.call("checksum", ["0", "64"]).stack
         assert st.peak == 32
+
+
+def test_static_frames_count_accesses_below_the_reserved_frame():
+    # below_frame reserves 16 bytes and stores 8 more below them: its frame (and worst case) is 24
+    from wasmem.model.layout import analyze
+    from wasmem.model.stackframes import analyze_stack
+
+    m = _module()
+    sa = analyze_stack(m, analyze(m))
+    assert sa.find_frame("below_frame").size == 24 and not sa.find_frame("below_frame").writes_sp
+    assert sa.find_root("below_frame").bytes == 24
+    assert sa.find_root("neg_store").bytes == 24
+    assert sa.find_root("o0_leaf").bytes == 16
+    assert sa.find_root("caller").bytes == 32 + 24  # its frame, then neg_store's red zone below it

@@ -627,6 +627,10 @@ def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elem
             if e is None:
                 stack.clear()  # an instruction we do not model: forget the operand stack
             else:
+                if 0x28 <= op <= 0x3E and len(stack) >= e[0]:  # a load/store at SP + k + offset= below SP counts
+                    a = stack[-e[0]]
+                    if a is not None and a[0] == "sp" and a[1] + imm[1] < -size:
+                        size = -(a[1] + imm[1])
                 if e[0]:
                     del stack[-e[0]:]
                 if e[1]:
@@ -1309,7 +1313,7 @@ class _Graph:
                 if k not in cycle_names:
                     cycle_names[k] = tuple(name(v) for v in self.cycles[k])
                 cyc = cycle_names[k]
-                reasons.append(f"recursion: {_cycle_text(cyc)}")
+                reasons.append(f"recursion: {cycle_text(cyc)}")
                 path = _Path(self, idx, "rec", dist_rec[idx] + 1)
             else:
                 path = _Path(self, idx, "dyn", dist_dyn[idx] + 1)
@@ -1330,7 +1334,7 @@ class _Graph:
         return roots
 
 
-def _cycle_text(names: tuple[str, ...], limit: int = 8) -> str:
+def cycle_text(names: tuple[str, ...], limit: int = 8) -> str:
     """``a → b → a``; a long cycle shows its first names, how many more, and the way back."""
     if len(names) <= limit:
         return " → ".join(names + names[:1])
