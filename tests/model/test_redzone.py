@@ -116,3 +116,25 @@ def test_static_frames_count_accesses_below_the_reserved_frame():
     assert sa.find_root("neg_store").bytes == 24
     assert sa.find_root("o0_leaf").bytes == 16
     assert sa.find_root("caller").bytes == 32 + 24  # its frame, then neg_store's red zone below it
+
+
+def test_call_output_counts_the_red_zone(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from wasmem.cli.main import cli
+
+    r = CliRunner().invoke(cli, ["call", sample("memdemo-O0.wasm"), "make_point", "1.0", "2.0", "--sret"],
+                           catch_exceptions=False)
+    flat = " ".join(r.output.split())
+    assert r.exit_code == 0 and "stack: peak 16 bytes below sp" in flat  # was "peak 0 bytes"
+    assert "instrumented: stack pointer writes and 11 leaf functions' red zones (their static sizes)" in flat
+    p = tmp_path / "leaves.wasm"
+    p.write_bytes(wat(LEAVES))
+    r = CliRunner().invoke(cli, ["call", str(p), "neg_store", "1"], catch_exceptions=False)
+    flat = " ".join(r.output.split())
+    assert "stack: peak at least 24 bytes" in flat and "1 leaf function(s) use a red zone sized at run time" in flat
+    r = CliRunner().invoke(cli, ["call", str(p), "neg_store", "1", "--json"], catch_exceptions=False)
+    st = json.loads(r.output)["stack"]
+    assert st["peak_bytes"] == 24 and st["red_zone_leaves"] == 3 and st["at_least"] is True

@@ -146,7 +146,7 @@ class CallView:
                 t.append(f"peak {least}{st.exact_peak if st.exact_peak is not None else st.peak} bytes",
                          style="bold magenta")
                 what = "lowest stack pointer or red zone" if getattr(st, "red_zones", None) else "lowest stack pointer"
-                t.append(f" below sp 0x{st.sp:x} ({what} 0x{st.lowest:x}; {bounds}; instrumented "
+                t.append(f" below sp 0x{st.sp:x} ({what} 0x{st.lowest:x}; {bounds}; "
                          f"{red_zone_text(st)})", style="dim")
             if st.exhausted:
                 t.append("  the linear stack was exhausted", style="bold red")

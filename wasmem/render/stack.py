@@ -22,18 +22,21 @@ NAMES_SHOWN = 20  # names in a one-line list
 
 
 def red_zone_text(st) -> str:
-    """How a measured peak (a ``StackUse``) saw leaf functions' red zones, for the line after it."""
+    """How a measured peak (a ``StackUse``) was taken and whether it saw leaf functions' red zones."""
     if st.method == "paint":
         return "painted; includes the red zone"
     n = getattr(st, "red_zones", None)
     if n is None:
-        return "the stack pointer's writes; a leaf function's red zone is not seen"
-    text = (f"the stack pointer's writes and {n:,} leaf function(s)' red zone(s), counted by their static extent"
-            if n else "the stack pointer's writes (no leaf function uses a red zone)")
+        return "instrumented: a leaf function's red zone is not seen"
+    if n == 0:
+        text = "instrumented: stack pointer writes (no leaf function uses a red zone)"
+    elif n == 1:
+        text = "instrumented: stack pointer writes and 1 leaf function's red zone (its static size)"
+    else:
+        text = f"instrumented: stack pointer writes and {n:,} leaf functions' red zones (their static sizes)"
     unknown = getattr(st, "red_zones_unknown", 0)
     if unknown:
-        text += (f"; at least: {unknown:,} leaf function(s) use a red zone of a size known only at run time, "
-                 f"not counted")
+        text += (f"; at least: {unknown:,} leaf function(s) use a red zone sized at run time, not counted")
     return text
 
 
@@ -286,6 +289,9 @@ class StackView:
             return
         possible = view.possible_roots
         w = view.worst_direct
+        cycles = [c for c in view.cycles if c.possible]
+        if not possible and not cycles and (w.effective_bytes if w is not None else None) == self.sa.worst_bytes:
+            return  # the same figures: nothing to tell apart
         t = Text("  without indirect calls (the calls the code proves): ", style="dim")
         unb = view.without_bound_direct
         if w is not None:
@@ -300,7 +306,6 @@ class StackView:
                      f"recursion is possible, not proven, and no stack size is advised from the smaller figure",
                      style="dim")
         yield t
-        cycles = [c for c in view.cycles if c.possible]
         if cycles:
             yield Text(f"  recursive cycles that need call_indirect (possible, not proven): {len(cycles):,} of "
                        f"{len(view.cycles):,}", style="yellow")
