@@ -138,3 +138,19 @@ def test_call_output_counts_the_red_zone(tmp_path):
     r = CliRunner().invoke(cli, ["call", str(p), "neg_store", "1", "--json"], catch_exceptions=False)
     st = json.loads(r.output)["stack"]
     assert st["peak_bytes"] == 24 and st["red_zone_leaves"] == 3 and st["at_least"] is True
+
+
+def test_static_frames_count_only_memory_zero():
+    m = WasmModule.from_bytes(wat('''(module (memory 1) (memory $other 1) (global $__stack_pointer (mut i32) (i32.const 65536))
+      (func (export "other") (param i32) (local $fp i32)
+        (local.set $fp (i32.sub (global.get $__stack_pointer) (i32.const 16)))
+        (i32.store $other (i32.sub (local.get $fp) (i32.const 48)) (local.get 0)))
+      (func (export "mem0") (param i32) (local $fp i32)
+        (local.set $fp (i32.sub (global.get $__stack_pointer) (i32.const 16)))
+        (i32.store (i32.sub (local.get $fp) (i32.const 48)) (local.get 0))))'''), "mm.wasm")
+    from wasmem.model.layout import analyze
+    from wasmem.model.stackframes import analyze_stack
+
+    sa = analyze_stack(m, analyze(m))
+    assert sa.find_frame("mem0").size == 64  # 16 reserved, then a store 48 below them
+    assert sa.find_frame("other").size == 16  # the store goes to memory 1: no stack byte

@@ -137,14 +137,16 @@ def leaf_extent(data, start: int, end: int, sp: int, mask: int = 0xFFFFFFFF):
                 push(None)
         elif op in _LOADS:
             a = stack.pop() if stack else None
-            note(a, imm[1])
+            if imm[2] == 0:  # the stack lives in memory 0
+                note(a, imm[1])
             push(None)
         elif op in _STORES:
             v = stack.pop() if stack else None
             a = stack.pop() if stack else None
             if _is_sp(v):
                 escaped = True
-            note(a, imm[1])
+            if imm[2] == 0:
+                note(a, imm[1])
         elif op in _BARRIER:
             stack.clear()
         else:

@@ -627,7 +627,7 @@ def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elem
             if e is None:
                 stack.clear()  # an instruction we do not model: forget the operand stack
             else:
-                if 0x28 <= op <= 0x3E and len(stack) >= e[0]:  # a load/store at SP + k + offset= below SP counts
+                if 0x28 <= op <= 0x3E and imm[2] == 0 and len(stack) >= e[0]:  # at SP + k + offset= below SP
                     a = stack[-e[0]]
                     if a is not None and a[0] == "sp" and a[1] + imm[1] < -size:
                         size = -(a[1] + imm[1])
