@@ -46,6 +46,13 @@ WAT = {
       (@custom "producers" "\\ff") (@custom "target_features" "\\01\\7a") (@custom "dylink.0" "\\ff")
       (@custom "external_debug_info" "\\ff") (@custom "sourceMappingURL" "\\ff") (@custom "name" "\\01\\ff"))""",
     "imported_max": '(module (import "env" "memory" (memory 1 2)))',
+    "indirect_cycle": """(module (type $ii (func (param i32) (result i32))) (memory (export "memory") 1)
+      (global $__stack_pointer (mut i32) (i32.const 65536)) (table 2 funcref) (elem (i32.const 0) $b)
+      (func $a (export "a") (param i32) (result i32) (local i32)
+        (local.set 1 (i32.sub (global.get $__stack_pointer) (i32.const 32))) (global.set $__stack_pointer (local.get 1))
+        (local.set 0 (call_indirect (type $ii) (local.get 0) (i32.const 0)))
+        (global.set $__stack_pointer (i32.add (local.get 1) (i32.const 32))) (local.get 0))
+      (func $b (type $ii) (call $a (local.get 0))))""",
     "stack_high": """(module (memory (export "memory") 2)
       (global $__stack_pointer (mut i32) (i32.const 65536))
       (global (export "__stack_high") i32 (i32.const 60000)) (data (i32.const 65536) "0123"))""",
@@ -116,6 +123,7 @@ CASES: list[tuple[str, tuple, int]] = [
     ("stack", (M,), 0),
     ("stack", (DF, "--recursion-depth", "10", "--headroom", "50"), 0),
     ("stack", ("go_like.wasm",), 0),
+    ("stack", ("wat:indirect_cycle",), 0),
     ("stack", ("imports.wasm",), 0),
     ("stack", ("pic.wasm",), 0),
     ("stack", ("nomemory.wasm",), 0),

@@ -99,3 +99,17 @@ def test_a_limit_of_zero_is_a_rule_not_an_absent_one():
 
     rules, _, _ = make_rules({"max_data_size": 0, "max_initial_pages": 0}, use_config=False)
     assert {"max-data-size", "max-initial-pages"} <= set(rules.active)
+
+
+def test_stack_headroom_message_starts_with_what_failed():
+    # the issue: ✘ beside "leaves 99.8% free (need 25%)" when what failed was recursion elsewhere
+    p = sample("memdemo.wasm")
+    r = results(p, stack_headroom=25)["stack-headroom"]
+    assert r.status == "fail"
+    assert r.message.startswith("3 entry point(s) have no static bound, so no stack size keeps 25% free for them")
+    assert "the bounded ones fit: worst case 112 bytes (aligned_local)" in r.message
+    r = results(p, stack_headroom=20, recursion_depth=64, allow_unbounded=True)["stack-headroom"]
+    assert r.status == "fail" and r.message.startswith("1 entry point(s) need more than the 52428 bytes that keep")
+    assert "the bounded ones fit" not in r.message
+    r = results(p, stack_headroom=20, allow_unbounded=True)["stack-headroom"]
+    assert r.status == "pass" and r.message.startswith("worst case 112 bytes (aligned_local)")

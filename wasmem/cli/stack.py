@@ -79,6 +79,9 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
 
         error_line(f"the data end does not use the module's DWARF: {layout.data_end_cut}", "wasmem: note: ")
     analysis = analyze_stack(parsed, layout, recursion_depth=recursion_depth, deadline=deadline, partial=True)
+    from ..model.indirectcalls import indirect_view
+
+    indirect = indirect_view(analysis, parsed)  # recursion through call_indirect: possible, not proven
     measured = None
     trap = None
     if call:
@@ -100,6 +103,7 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
             trap = result.trap
     if as_json:
         d = stack_to_dict(analysis, headroom, lazy=True)  # frames and roots streamed as they are written
+        d["indirect"] = indirect.to_dict() if indirect is not None else None
         if call:
             d["measured"] = None if measured is None else {"call": call, **measured[1].to_dict()}
             d["trap"] = trap.to_dict() if trap is not None else None
@@ -108,6 +112,6 @@ def stack_cmd(module, top, show_all, recursion_depth, headroom, call, check_stac
         from ..render.stack import StackView
 
         render(StackView(analysis, top=top, headroom_pct=headroom, measured=measured, trap=trap,
-                         show_all=show_all), svg)
+                         show_all=show_all, indirect=indirect), svg)
     if trap is not None:
         raise SystemExit(1)  # the call trapped (a stack overflow with --check-stack)

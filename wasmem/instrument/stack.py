@@ -21,8 +21,15 @@ stack overflows: in a stack-first module the stack's low end is 0, so ``SP - fra
 huge unsigned value instead of dropping below it. The hook then stores the wrapped value in ``sp_min``
 and traps, so ``(stack_low - sp_min) mod 2**bits`` is still how far the stack went past its low end.
 
-Not seen: leaf functions that use the 128-byte red zone below SP without writing SP, and writes of SP
-by the host. A trap inside the hook happens before the frame's first store (clang writes SP back before
+Leaf functions use up to 128 bytes below SP without writing it (the red zone). Given ``leaves``
+(function index → how many bytes below its entry SP it may touch, from ``model/redzone.py``), the pass
+puts ``global.get SP; const extent; call $leaf`` at each such function's entry; the appended
+
+    (func $leaf (param $sp i32) (param $extent i32)   ;; records max(0, sp - extent) in $sp_min
+      ...)
+
+only lowers ``sp_min`` (it never traps and never moves SP), so the measured peak includes each leaf's
+red zone at the depth it ran. Not seen: writes of SP by the host. A trap inside the hook happens before the frame's first store (clang writes SP back before
 using the frame), so the overflowing function has not written anything yet.
 
 Function indices do not move (the hook is appended last), so the name section stays valid; DWARF code
@@ -65,6 +72,8 @@ class Instrumented:
     stack_high_global: int | None = None
     stack_high_export: str | None = None
     rewritten: Rewritten | None = None  # the whole rewrite (other passes' results, the offset map)
+    leaf_hook_index: int | None = None  # the red-zone hook (None: no leaf instrumented)
+    leaves: int = 0  # leaf functions whose red zone is counted at entry
 
     @property
     def initial_min(self) -> int:
@@ -97,8 +106,9 @@ class StackPass(Pass):
 
     def __init__(self, sp_global: int, low: int = 0, *, high: int | None = None,
                  sp_min_export: str = SP_MIN_EXPORT, stack_low_export: str = STACK_LOW_EXPORT,
-                 stack_high_export: str = STACK_HIGH_EXPORT):
+                 stack_high_export: str = STACK_HIGH_EXPORT, leaves: dict[int, int] | None = None):
         self.sp_global, self.low, self.high = sp_global, low, high
+        self.leaves = dict(leaves or {})  # function index → bytes below its entry SP (model/redzone.py)
         self.export_names = (sp_min_export, stack_low_export, stack_high_export)
         self.sites = 0
 
@@ -124,6 +134,15 @@ class StackPass(Pass):
         self.names = [b.export(n, "global", g) for n, g in
                       zip(self.export_names, (self.sp_min, self.low_g, self.high_g), strict=True)]
         self._call = b"\x10" + uleb(self.hook)
+        self.leaf_hook = b.add_function(b.func_type((vt, vt), ())) if self.leaves else None
+
+    def enter(self, fn: FunctionContext) -> bytes:
+        extent = self.leaves.get(fn.index)
+        if not extent or self.leaf_hook is None:
+            return b""
+        const = b"\x41" if self.valtype == "i32" else b"\x42"
+        return (b"\x23" + uleb(self.sp_global) + const + sleb(_signed(extent, 32 if self.valtype == "i32" else 64))
+                + b"\x10" + uleb(self.leaf_hook))
 
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
         if imm != self.sp_global:
@@ -143,19 +162,29 @@ class StackPass(Pass):
                    + bytes([0x20, 0, 0x23]) + uleb(high_g) + bytes([gt_u, 0x04, 0x40, 0x20, 0])
                    + b"\x24" + uleb(sp_min) + b"\x00\x0b"
                    + bytes([0x20, 0, 0x24]) + uleb(self.sp_global) + b"\x0b")
+        if self.leaf_hook is not None:
+            sub, zero = (0x6B, b"\x41\x00") if vt == "i32" else (0x7D, b"\x42\x00")
+            # if sp <u extent: sp = 0 else sp = sp - extent; if sp <u sp_min: sp_min = sp
+            b.set_body(self.leaf_hook, b"\x00"
+                       + bytes([0x20, 0, 0x20, 1, lt_u, 0x04, 0x40]) + zero + bytes([0x21, 0, 0x05])
+                       + bytes([0x20, 0, 0x20, 1, sub, 0x21, 0, 0x0B])
+                       + bytes([0x20, 0, 0x23]) + uleb(sp_min) + bytes([lt_u, 0x04, 0x40, 0x20, 0])
+                       + b"\x24" + uleb(sp_min) + b"\x0b\x0b")
 
     def result(self, rewritten: Rewritten) -> Instrumented:
         return Instrumented(rewritten.data, self.hook, self.sp_min, self.low_g, self.names[0], self.names[1],
-                            self.sites, self.valtype, self.high_g, self.names[2], rewritten)
+                            self.sites, self.valtype, self.high_g, self.names[2], rewritten, self.leaf_hook,
+                            len(self.leaves) if self.leaf_hook is not None else 0)
 
 
 def instrument_stack(data, sp_global: int, low: int = 0, *, high: int | None = None,
                      sp_min_export: str = SP_MIN_EXPORT, stack_low_export: str = STACK_LOW_EXPORT,
-                     stack_high_export: str = STACK_HIGH_EXPORT, passes: tuple = ()) -> Instrumented:
+                     stack_high_export: str = STACK_HIGH_EXPORT, passes: tuple = (),
+                     leaves: dict[int, int] | None = None) -> Instrumented:
     """Returns ``data`` rewritten so that every ``global.set sp_global`` records the minimum and traps below
     ``low`` or above ``high`` (default: no upper check; see the module docstring). Raises ParseError when
     ``sp_global`` is not a mutable i32/i64. ``passes``: more passes applied in the same walk (after this
-    one); their results are in ``.rewritten.passes``."""
+    one); their results are in ``.rewritten.passes``. ``leaves``: red-zone extents to count at entry."""
     sp = StackPass(sp_global, low, high=high, sp_min_export=sp_min_export, stack_low_export=stack_low_export,
-                   stack_high_export=stack_high_export)
+                   stack_high_export=stack_high_export, leaves=leaves)
     return sp.result(rewrite(data, [sp, *passes]))

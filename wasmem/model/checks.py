@@ -388,7 +388,12 @@ def _headroom(layout: MemoryLayout, rules: Rules, sa: StackAnalysis | None) -> R
     """Every entry point's worst case (and the largest frame: a function no entry point reaches may still
     run) must leave ``stack_headroom`` percent of the stack free. ``limit`` is the bytes that allows (an
     int), or None when there is no stack to size; ``measured`` the largest worst case (None when no entry
-    point has a bound). The same analysis and rules as `wasmem stack`'s recommendation."""
+    point has a bound). The same analysis and rules as `wasmem stack`'s recommendation: indirect calls
+    included (each ``call_indirect`` may reach every function of its type in the table); the message says
+    so, and calls a recursion that needs one possible, with the worst case without them beside it. The
+    message starts with what failed."""
+    from .indirectcalls import indirect_view
+
     pct = rules.stack_headroom
     size = layout.stack_size
     need = f"{pct:g}% of the stack free"
@@ -398,44 +403,82 @@ def _headroom(layout: MemoryLayout, rules: Rules, sa: StackAnalysis | None) -> R
     if size is None or sa is None:
         return RuleResult("stack-headroom", "fail", None, None,
                           f"the stack size cannot be determined ({layout.layout_kind}), so {need} cannot be checked")
+    view = indirect_view(sa)
     allowed = int(size * (100 - pct) / 100)
-    bad: list[str] = []
+    unbounded: list[str] = []
+    too_big: list[str] = []
     skipped: list[str] = []
+    possible = 0
     worst = None
     worst_name = None
     for r in sa.roots:
         need_r = r.effective_bytes
         if need_r is None:
-            why = f"{r.name}: unbounded ({r.reason})"
+            status = view.recursion(r) if view is not None else None
+            if status == "possible":
+                possible += 1
+                d = view.direct.get(r.name)
+                alone = (f"; without indirect calls {d.effective_bytes} bytes" if d is not None and
+                         d.effective_bytes is not None else "")
+                why = (f"{r.name}: unbounded by possible recursion through call_indirect, not proven "
+                       f"({(r.reason or '').removeprefix('recursion: ')}){alone}")
+            else:
+                why = f"{r.name}: unbounded ({r.reason})"
             depth = r.depth_for(allowed)
+            d = view.direct.get(r.name) if view is not None and status == "proven" else None
+            if d is not None and d.level_bytes is not None and (d.base_bytes, d.level_bytes) != (
+                    r.base_bytes, r.level_bytes):
+                dd = d.depth_for(allowed)
+                why += (f"; the figures below count possible recursion through call_indirect; the direct calls "
+                        f"alone give at most {d.base_bytes} + (N-1) × {d.level_bytes} bytes"
+                        + (f": N ≤ {dd} fits" if dd else ""))
             if depth == 0:
                 why += f"; does not fit {allowed} bytes even at --recursion-depth 1 ({r.base_bytes} bytes)"
             elif depth is not None:
                 why += (f"; --recursion-depth N gives at most {r.base_bytes} + (N-1) × {r.level_bytes} bytes: "
                         f"N ≤ {depth} fits")
-            (skipped if rules.allow_unbounded else bad).append(why)
+            (skipped if rules.allow_unbounded else unbounded).append(why)
             continue
         if worst is None or need_r > worst:
             worst, worst_name = need_r, r.name
         if need_r > allowed:
-            bad.append(f"{r.name}: {need_r} bytes > {allowed} ({path_text(r, r.bytes is None)})")
-    roots_bad = len(bad)
+            too_big.append(f"{r.name}: {need_r} bytes > {allowed} ({path_text(r, r.bytes is None)})")
     big = sa.largest_frame
-    if big is not None and big.worst > allowed:
-        bad.append(f"{big.name}: its frame alone is {big.worst} bytes > {allowed}")
+    frame_bad = [f"{big.name}: its frame alone is {big.worst} bytes > {allowed}"] \
+        if big is not None and big.worst > allowed else []
+    keep = f"the {allowed} bytes that keep {pct:g}% free"
+    failed: list[str] = []  # what failed, first in the message
+    if unbounded:
+        n = len(unbounded)
+        failed.append(f"{n} entry point(s) have no static bound, so no stack size keeps {pct:g}% free for "
+                      f"{'it' if n == 1 else 'them'}" + (f" ({possible} only by possible recursion through "
+                                                          f"call_indirect)" if possible and not rules.allow_unbounded
+                                                          else ""))
+    if too_big:
+        failed.append(f"{len(too_big)} entry point(s) need more than {keep}")
+    if frame_bad:
+        failed.append(f"the largest frame ({big.name}, {big.worst} bytes) does not fit in {keep}")
     if worst_name is not None:
         left = (size - worst) * 100.0 / size if size else 0.0
-        msg = (f"worst case {worst} bytes ({worst_name}) in a {size}-byte stack leaves {left:.1f}% free "
-               f"(need {pct:g}%)")
+        figure = f"worst case {worst} bytes ({worst_name}) in a {size}-byte stack leaves {left:.1f}% free"
+        if failed and not too_big:
+            figure = "the bounded ones fit: " + figure
+        figure += f" (need {pct:g}%)"
     else:
-        msg = "no entry point has a static bound"
-    if roots_bad:
-        msg += f"; {roots_bad} entry point(s) do not fit"
-    if len(bad) > roots_bad:
-        msg += f"; the largest frame ({big.name}, {big.worst} bytes) does not fit"
+        figure = "no entry point has a static bound"
+    msg = "; ".join(failed + [figure]) if failed else figure
     if skipped:
         msg += f"; {len(skipped)} unbounded allowed"
-    return RuleResult("stack-headroom", "fail" if bad else "pass", worst, allowed, msg, tuple(bad + skipped))
+    if view is not None:
+        w = view.worst_direct
+        differs = possible or (w.effective_bytes if w is not None else None) != worst
+        msg += "; call_indirect edges included (a site may call every table function of its type)"
+        if differs:
+            msg += (f"; without them: worst case {w.effective_bytes} bytes ({w.name})" if w is not None else
+                    "; without them no entry point has a bound either")
+    bad = unbounded + too_big + frame_bad
+    return RuleResult("stack-headroom", "fail" if bad else "pass", worst, allowed, msg,
+                      tuple(unbounded + too_big + frame_bad + skipped))
 
 
 def reports_to_dict(reports: list[ModuleReport]) -> dict:

@@ -82,6 +82,7 @@ _EFFECT[0x05] = (0, 0)  # else
 _EFFECT[0x0B] = (0, 0)  # end
 _EFFECT[0x01] = (0, 0)  # nop
 del _op, _sub
+STACK_EFFECT: Mapping[int, tuple[int, int]] = _EFFECT  # (pops, pushes); redzone.py models the same operand stack
 
 _SUB = (0x6B, 0x7D)  # i32.sub, i64.sub
 _ADD = (0x6A, 0x7C)
@@ -371,6 +372,9 @@ class StackAnalysis:
     cycles: list = field(default_factory=list)  # a cycle per recursive SCC: sequences of function indices
     notes: list[str] = field(default_factory=list)
     largest_frame: Frame | None = None  # the largest frame of the module's own functions
+    # with indirect calls: the same roots and cycles over direct calls only (model/indirectcalls.py reads them)
+    direct_roots: list | None = None
+    direct_cycles: list | None = None
 
     def find_frame(self, name: str) -> Frame | None:
         fr = self.frames
@@ -623,6 +627,10 @@ def _scan_body(module: WasmModule, body, sp: int | None, mask: int, ftypes, elem
             if e is None:
                 stack.clear()  # an instruction we do not model: forget the operand stack
             else:
+                if 0x28 <= op <= 0x3E and imm[2] == 0 and len(stack) >= e[0]:  # at SP + k + offset= below SP
+                    a = stack[-e[0]]
+                    if a is not None and a[0] == "sp" and a[1] + imm[1] < -size:
+                        size = -(a[1] + imm[1])
                 if e[0]:
                     del stack[-e[0]:]
                 if e[1]:
@@ -826,13 +834,13 @@ class _Graph:
     recursion) the most bytes one more level of every recursion on a path adds."""
 
     def __init__(self, frames: FrameTable, depth: int | None, deadline: Deadline = _NO_DEADLINE,
-                 names_limit: int = BITSET_LIMIT):
+                 names_limit: int = BITSET_LIMIT, indirect: bool = True):
         self.frames = frames
         self.deadline = deadline
         self.names_limit = names_limit  # --budget stack-names=N: imports / dynamic frames tracked one by one
         self.depth = depth
         n = self.n = len(frames)
-        ind = frames._indirect
+        ind = frames._indirect if indirect else None  # without: the calls proven by the code alone
         vsets: list[tuple[int, ...]] = []
         if not ind:  # no indirect calls: the direct calls are the graph
             off, adj = frames._off, frames._calls
@@ -1305,7 +1313,7 @@ class _Graph:
                 if k not in cycle_names:
                     cycle_names[k] = tuple(name(v) for v in self.cycles[k])
                 cyc = cycle_names[k]
-                reasons.append(f"recursion: {_cycle_text(cyc)}")
+                reasons.append(f"recursion: {cycle_text(cyc)}")
                 path = _Path(self, idx, "rec", dist_rec[idx] + 1)
             else:
                 path = _Path(self, idx, "dyn", dist_dyn[idx] + 1)
@@ -1326,7 +1334,7 @@ class _Graph:
         return roots
 
 
-def _cycle_text(names: tuple[str, ...], limit: int = 8) -> str:
+def cycle_text(names: tuple[str, ...], limit: int = 8) -> str:
     """``a → b → a``; a long cycle shows its first names, how many more, and the way back."""
     if len(names) <= limit:
         return " → ".join(names + names[:1])
@@ -1400,13 +1408,19 @@ def analyze_stack(module: WasmModule, layout=None, *, recursion_depth: int | Non
         entry.append((idx, name, kind))
     roots = graph.roots(entry)
     graph.roff = graph.radj = None  # only the searches needed them: paths use the pointers
+    direct = _Graph(frames, recursion_depth, deadline, names_limit=graph.names_limit, indirect=False) \
+        if frames._indirect else None
+    direct_roots = direct.roots(entry) if direct is not None else None
+    if direct is not None:
+        direct.roff = direct.radj = None
     for what in sorted(graph.overflow):
         notes.append(f"more than {graph.names_limit:,} {what}: the lists per entry point name only those among the "
                      f"first {graph.names_limit:,} (by index); {lift('stack-names')}")
     largest = frames.largest(1)
     return StackAnalysis(module.path, sp_index, sp_reason, frames, roots, layout.stack_size, layout.stack_low,
                          layout.stack_high, layout.layout_kind, recursion_depth, list(graph.cycles), notes,
-                         largest[0] if largest else None)
+                         largest[0] if largest else None, direct_roots,
+                         list(direct.cycles) if direct is not None else None)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from rich.text import Text
 from ..model.values import region_finder
 from .common import fmt_bytes, shown
 from .dump import Line, call_line, fmt_typed, hex_row
+from .stack import red_zone_text
 from .trap import trap_panel
 from .value import ValueView
 from .watch import WatchView
@@ -146,9 +147,12 @@ class CallView:
                 if st.exact_peak is not None:
                     t.append(f"; exact peak {st.exact_peak} bytes (--check-stack)", style="bold magenta")
             else:
-                t.append(f"peak {st.exact_peak if st.exact_peak is not None else st.peak} bytes", style="bold magenta")
-                t.append(f" below sp 0x{st.sp:x} (lowest stack pointer 0x{st.lowest:x}; {bounds}; instrumented: "
-                         f"a leaf function's red zone is not seen)", style="dim")
+                least = "at least " if getattr(st, "at_least", False) else ""
+                t.append(f"peak {least}{st.exact_peak if st.exact_peak is not None else st.peak} bytes",
+                         style="bold magenta")
+                what = "lowest stack pointer or red zone" if getattr(st, "red_zones", None) else "lowest stack pointer"
+                t.append(f" below sp 0x{st.sp:x} ({what} 0x{st.lowest:x}; {bounds}; "
+                         f"{red_zone_text(st)})", style="dim")
             if st.exhausted:
                 t.append("  the linear stack was exhausted", style="bold red")
             yield t

@@ -12,12 +12,32 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from ..model.stackframes import cycle_text
 from .common import add_row, fmt_bytes, shown
 
 BAR_WIDTH = 32
 ROOTS_SHOWN = 20  # entry points drawn as trees (the rest: one "… N more" line; --all: every one)
 PATH_SHOWN = 12  # frames of a worst path drawn (the first ones, "… N more calls", the last one)
 NAMES_SHOWN = 20  # names in a one-line list
+
+
+def red_zone_text(st) -> str:
+    """How a measured peak (a ``StackUse``) was taken and whether it saw leaf functions' red zones."""
+    if st.method == "paint":
+        return "painted; includes the red zone"
+    n = getattr(st, "red_zones", None)
+    if n is None:
+        return "instrumented: a leaf function's red zone is not seen"
+    if n == 0:
+        text = "instrumented: stack pointer writes (no leaf function uses a red zone)"
+    elif n == 1:
+        text = "instrumented: stack pointer writes and 1 leaf function's red zone (its static size)"
+    else:
+        text = f"instrumented: stack pointer writes and {n:,} leaf functions' red zones (their static sizes)"
+    unknown = getattr(st, "red_zones_unknown", 0)
+    if unknown:
+        text += (f"; at least: {unknown:,} leaf function(s) use a red zone sized at run time, not counted")
+    return text
 
 
 def _frame_kind(f) -> str:
@@ -55,8 +75,11 @@ class StackView:
     """Holds a :class:`wasmem.model.stackframes.StackAnalysis` (and optionally a measured call)."""
 
     def __init__(self, analysis, *, top: int = 15, headroom_pct: float = 0.0, measured=None, trap=None,
-                 roots: int = ROOTS_SHOWN, show_all: bool = False):
+                 roots: int = ROOTS_SHOWN, show_all: bool = False, indirect=None):
         self.sa = analysis
+        # model/indirectcalls.py's IndirectView: recursion through call_indirect marked possible, worst
+        # cases without indirect calls beside the others (None: no indirect call in the module)
+        self.indirect = indirect
         self.top = None if show_all else top
         self.roots = None if show_all else roots
         self.path_frames = None if show_all else PATH_SHOWN
@@ -98,6 +121,7 @@ class StackView:
         yield self._tree()
         yield Text("")
         yield from self._bars()
+        yield from self._without_indirect()
         yield from self._advice()
         for n in sa.notes:
             yield Text(f"note: {shown(n)}", style="dim")
@@ -125,16 +149,24 @@ class StackView:
         if r.kind == "start":
             label.append(" (start)")
         bounded = False
+        view = self.indirect
+        status = view.recursion(r) if view is not None else None
         if r.bytes is not None:
             label.append(f"  {r.bytes:,} B")
+        elif status == "possible":
+            label.append("  possibly unbounded", style="bold yellow")
+            label.append(f": {shown(self._reason(r))}")
         else:
             label.append("  unbounded", style="bold red")
-            label.append(f": {shown(r.reason)}")
+            label.append(f": {shown(self._reason(r))}")
             if r.bounded_bytes is not None:
                 label.append(f"  (≤ {r.bounded_bytes:,} B with recursion depth {sa.recursion_depth})",
                              style="yellow")
                 bounded = True
         node = tree.add(label)
+        if status == "possible":
+            for line in self._evidence(r):
+                node.add(line)
         n = r.path_length(bounded)
         steps = r.iter_path(bounded)
         first = next(steps, None)
@@ -162,6 +194,40 @@ class StackView:
                     node.add(self._step(last))
         if first is not None and first.repeat > 1:
             label.append(f"  [{first.repeat} × {first.bytes // first.repeat:,} B]", style="dim")
+
+    def _reason(self, r) -> str:
+        """The root's reason, with its recursion called possible (through an indirect call) or, when it is
+        proven, the cycle of direct calls that proves it."""
+        view = self.indirect
+        status = view.recursion(r) if view is not None else None
+        if status is None or not r.cycle:
+            return r.reason or ""
+        old = "recursion: " + cycle_text(r.cycle)
+        if status == "possible":
+            new = "possible recursion through call_indirect: " + cycle_text(r.cycle)
+        else:
+            new = "recursion: " + cycle_text(view.proven_cycle(r))
+        return (r.reason or "").replace(old, new, 1) if old in (r.reason or "") else new
+
+    def _evidence(self, r, indent: str = "") -> list[Text]:
+        """The indirect edges a possible recursion needs, and the worst case without indirect calls."""
+        view = self.indirect
+        out = []
+        ev = view.evidence(r)
+        edges = ev.edges if ev is not None else ()
+        limit = len(edges) if self.names is None else 3
+        for e in edges[:limit]:
+            out.append(Text(f"{indent}possible, not proven: {shown(e.text)}", style="yellow"))
+        if len(edges) > limit:
+            out.append(Text(f"{indent}… {len(edges) - limit} more indirect edge(s) on the cycle (--all)", style="dim"))
+        d = view.direct.get(r.name)
+        if d is not None:
+            if d.effective_bytes is not None:
+                extra = f" with recursion depth {self.sa.recursion_depth}" if d.bytes is None else ""
+                out.append(Text(f"{indent}without indirect calls: {d.effective_bytes:,} B{extra}", style="dim"))
+            else:
+                out.append(Text(f"{indent}without indirect calls: unbounded ({shown(d.reason or '')})", style="dim"))
+        return out
 
     def _step(self, step) -> Text:
         t = Text(shown(step.name))
@@ -198,8 +264,10 @@ class StackView:
             if exact is not None:
                 yield _bar("exact peak", exact, scale or 1, "blue")
         if self.measured:
-            t = Text(f"  measured: {shown(self.measured[0])} used {self.measured[1].peak:,} bytes of stack "
-                     f"(painted; includes the red zone)")
+            st = self.measured[1]
+            least = "at least " if getattr(st, "at_least", False) else ""
+            t = Text(f"  measured: {shown(self.measured[0])} used {least}{st.peak:,} bytes of stack "
+                     f"({red_zone_text(st)})")
             if exact is not None:
                 t.append(f"; the stack pointer went {exact:,} bytes down (exact, --check-stack)")
             if root is not None:
@@ -212,6 +280,42 @@ class StackView:
             t.append(f"{self.trap.kind}: ", style="bold red")
             t.append(shown(self.trap.message))
             yield t
+
+    def _without_indirect(self):
+        """The worst case over direct calls only, beside the one with indirect calls (never advice: a stack
+        sized for it overflows if a possible recursion is real)."""
+        view = self.indirect
+        if view is None:
+            return
+        possible = view.possible_roots
+        w = view.worst_direct
+        cycles = [c for c in view.cycles if c.possible]
+        if not possible and not cycles and (w.effective_bytes if w is not None else None) == self.sa.worst_bytes:
+            return  # the same figures: nothing to tell apart
+        t = Text("  without indirect calls (the calls the code proves): ", style="dim")
+        unb = view.without_bound_direct
+        if w is not None:
+            t.append(f"worst case {w.effective_bytes:,} B ({shown(w.name)})", style="dim")
+            if unb:
+                t.append(f"; {len(unb):,} entry point(s) still unbounded", style="dim")
+        else:
+            t.append(f"no entry point has a bound either ({len(unb):,} unbounded)" if unb else
+                     "no entry point uses the linear stack", style="dim")
+        if possible:
+            t.append(f"; {len(possible):,} entry point(s) are unbounded only through call_indirect: their "
+                     f"recursion is possible, not proven, and no stack size is advised from the smaller figure",
+                     style="dim")
+        yield t
+        if cycles:
+            yield Text(f"  recursive cycles that need call_indirect (possible, not proven): {len(cycles):,} of "
+                       f"{len(view.cycles):,}", style="yellow")
+            limit = len(cycles) if self.names is None else 5
+            for c in cycles[:limit]:
+                e = c.edges[0]
+                more = f" (+{len(c.edges) - 1} more indirect edge(s))" if len(c.edges) > 1 else ""
+                yield Text(f"    {shown(cycle_text(c.names, 4))}: {shown(e.text)}{more}", style="dim")
+            if len(cycles) > limit:
+                yield Text(f"    … {len(cycles) - limit:,} more (--all)", style="dim")
 
     def _advice(self):
         """A -z stack-size only when it is safe: every entry point bounded, never below the largest
@@ -251,8 +355,11 @@ class StackView:
         limit = self.names
         for r in unb[:len(unb) if limit is None else limit]:
             t = Text(f"  {shown(r.name)}", style="bold")
+            status = self.indirect.recursion(r) if self.indirect is not None else None
             if r.level_bytes is not None:
-                t.append(f"  recursion ({_names(r.cycle[:4], None)}{', …' if len(r.cycle) > 4 else ''}): "
+                cyc = self.indirect.proven_cycle(r) if status == "proven" else r.cycle
+                what = "possible recursion, through call_indirect" if status == "possible" else "recursion"
+                t.append(f"  {what} ({_names(cyc[:4], None)}{', …' if len(cyc) > 4 else ''}): "
                          f"{r.base_bytes:,} B at recursion depth 1, at most {r.level_bytes:,} B more per "
                          f"further level")
             else:
@@ -260,6 +367,16 @@ class StackView:
                 if r.dynamic:
                     t.append(" (sized at run time: a VLA or alloca)", style="dim")
             yield t
+            if status == "possible":
+                for line in self._evidence(r, "      "):
+                    yield line
+            elif status == "proven" and r.level_bytes is not None:
+                d = self.indirect.direct.get(r.name)
+                if d is not None and d.level_bytes is not None and (d.base_bytes, d.level_bytes) != (
+                        r.base_bytes, r.level_bytes):
+                    yield Text(f"      these figures count possible recursion through call_indirect too; through "
+                               f"the direct calls alone (proven): {d.base_bytes:,} B at recursion depth 1, at most "
+                               f"{d.level_bytes:,} B more per further level", style="yellow")
         if limit is not None and len(unb) > limit:
             yield Text(f"  … {len(unb) - limit} more", style="dim")
         recursive = [r for r in unb if r.level_bytes is not None]

@@ -137,7 +137,10 @@ class StackUse:
       restored after it; ``lowest`` is the lowest byte the call changed (sees red-zone use by leaf
       functions). Used only where the stack's bounds are proven (see ``Session.paint_reason``).
     - ``instrument``: every write of the stack pointer goes through a hook that records the lowest value
-      (``sp_min``); no byte of memory is written. Red-zone use by leaf functions is not seen.
+      (``sp_min``); no byte of memory is written. Leaf functions, which use the red zone below SP without
+      writing it, record ``SP - extent`` at their entry (``red_zones`` of them; the extent is static, from
+      ``model/redzone.py``); ``red_zones_unknown`` leaves have no known extent, and while any exists
+      the peak is a lower bound (``at_least``).
 
     With ``--check-stack`` both may run: ``exact_peak``/``sp_min`` come from the instrumentation. They
     agree within the 128-byte red zone. ``low``/``high`` are None when the stack's bounds are not known."""
@@ -152,6 +155,13 @@ class StackUse:
     method: str = "paint"  # paint | instrument
     note: str = ""  # why this method (e.g. why the stack was not painted)
     floor: int | None = None  # paint: the lowest painted address (NULL_GUARD or the stack's low end)
+    red_zones: int | None = None  # instrumented: leaf functions whose red zone is counted (None: not instrumented)
+    red_zones_unknown: int = 0  # instrumented: leaf functions whose extent below SP is not known
+
+    @property
+    def at_least(self) -> bool:
+        """The instrumented peak is a lower bound: a leaf function with no known red-zone extent exists."""
+        return self.red_zones is not None and self.red_zones_unknown > 0
 
     @property
     def peak(self) -> int:
@@ -169,7 +179,8 @@ class StackUse:
         return {"sp": self.sp, "lowest": self.lowest, "peak_bytes": self.peak, "low": self.low,
                 "high": self.high, "exhausted": self.exhausted, "sp_min": self.sp_min,
                 "exact_peak_bytes": self.exact_peak, "overflowed": self.overflowed, "method": self.method,
-                "note": self.note}
+                "note": self.note, "red_zone_leaves": self.red_zones,
+                "red_zone_unknown_leaves": self.red_zones_unknown, "at_least": self.at_least}
 
 
 @dataclass

@@ -15,6 +15,7 @@ import re
 
 from ...errors import UsageError
 from ...instrument.stack import StackPass
+from ...model.redzone import RedZones, red_zones
 from ..memory import set_global
 from ..results import StackOverflow, StackUse
 from . import Observer
@@ -46,6 +47,7 @@ class StackProbe(Observer):
         self.pass_: StackPass | None = None
         self.session = None
         self._bounds = None  # (low, high) the hook checks: the stack's with --check-stack, else everything
+        self.red_zones: RedZones | None = None  # leaf functions' extents below SP, counted at their entry
         safe, why = paint_safe if paint_safe is not None else (bool(stack_range), "the stack range given")
         self.paint_reason = ""
         self.measure: str | None = None
@@ -62,7 +64,8 @@ class StackProbe(Observer):
                 what = "stack pointer" if sp_global is None else "stack range"
                 raise UsageError(f"--check-stack: {name} has no known {what} to check (see `wasmem stack` "
                                  f"for what the layout analysis found)")
-            self.pass_ = StackPass(sp_global, stack_range[0], high=stack_range[1])
+            self.red_zones = red_zones(module, sp_global)
+            self.pass_ = StackPass(sp_global, stack_range[0], high=stack_range[1], leaves=self.red_zones.extents)
         elif self.measure is None and sp_global is not None and paint is None and code_size > AUTO_INSTRUMENT_CODE:
             # rewriting every body in Python takes ~0.15 s per MB of code on every run: not by default
             mb = code_size / 2**20
@@ -71,7 +74,8 @@ class StackProbe(Observer):
                                  f"({'proven: ' + why if safe and stack_range else 'not possible: ' + why})")
         elif self.measure is None and sp_global is not None:
             # measurement only: the hook records the minimum and never traps (bounds 0 and 2**bits-1)
-            self.pass_ = StackPass(sp_global, 0)
+            self.red_zones = red_zones(module, sp_global)
+            self.pass_ = StackPass(sp_global, 0, leaves=self.red_zones.extents)
 
     @property
     def what(self) -> str:
@@ -169,6 +173,10 @@ class StackProbe(Observer):
                 lowest = sp_min if self.measure == "instrument" and sp_min <= sp_call else sp_call
                 result.stack = StackUse(sp_call, lowest, *low_high, method="instrument", note=self.paint_reason)
             result.stack.sp_min = sp_min
+            rz = self.red_zones
+            if rz is not None:
+                result.stack.red_zones = self.instrumented.leaves
+                result.stack.red_zones_unknown = len(rz.unknown)
             result.stack.exact_peak = (sp_call - sp_min) & ((1 << self.instrumented.bits) - 1)
             result.stack.overflowed = result.trap is not None and result.trap.overflow is not None
         if result.stack is None and sp_call is not None:
