@@ -4,6 +4,7 @@ WASMEM_PROGRESS_DELAY seconds (0 here: at once); stdout and --json stay clean. T
 
 import io
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -76,7 +77,8 @@ def status_text(delay: float, work, cached=True, phase="compiling"):
 def test_status_text_size_elapsed_and_cache_note():
     st, text = status_text(0, lambda: None)
     assert st.shown_at is not None
-    assert "compiling big.wasm (32 MiB): 0.0 s · cached next time" in text
+    # the elapsed figure is whatever the machine took (0.1 s on a loaded one): its shape, not its value
+    assert re.search(r"compiling big\.wasm \(32 MiB\): \d+\.\d s · cached next time", text), text
     _, text = status_text(0, lambda: None, cached=False)
     assert "compiling big.wasm (32 MiB)" in text and "cached next time" not in text
     _, text = status_text(0, lambda: None, phase="preparing")
