@@ -25,6 +25,7 @@ def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool
         raise UsageError(next(n for n in found.notes if n.startswith("--allocator")))
     if not found.functions:
         maybe = f"; candidates by their code: {', '.join(found.candidates)}" if found.candidates else ""
+        maybe += "".join(f"; {n}" for n in found.notes if "--budget alloc-shape" in n)
         raise UsageError("no allocator found (malloc/free, __rust_alloc, __new …, by export, name section, "
                          f"DWARF or code){maybe}: name it with --allocator ALLOC[,FREE]")
     if not any(f.role != "free" for f in found.functions):

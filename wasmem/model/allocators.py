@@ -330,7 +330,8 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
         target, hops = f.index, 0
         while hops < 4 and (target := forward_target(module, target)) is not None and target not in used:
             used.add(target)
-            name = fnames.get(target) or f.name  # its own name when the name section keeps one
+            # its own name when the name section keeps one (a thunk found by its code names none)
+            name = fnames.get(target) or (f"func[{target}]" if f.found_by == "shape" else f.name)
             out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp,
                                                    target in in_tables))
             hops += 1

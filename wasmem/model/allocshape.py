@@ -318,14 +318,36 @@ def find_by_shape(module) -> ShapeResult:
                                  f"(size) -> ptr: {reach}; {pair} it and {name(shown_f)}{flavor}"))
         out.hits.append(ShapeHit(shown_f, name(shown_f), "free", f"{name(shown_f)} found by shape as free(ptr): "
                                  f"reads the block's header at ptr-{frees[fx]}"))
-        for role, sig, need in (("realloc", ((p, "i32"), (p,)), {m, fx}), ("calloc", (("i32", "i32"), (p,)), {m})):
-            fits = [k + nimp for k in range(len(bodies)) if _type(module, k + nimp) == sig
-                    and need <= canon_callees(k + nimp) and k + nimp not in (m, fx)
-                    and (role != "calloc" or _has_mul(module, k + nimp))]
+        # the allocation core: the malloc and what it calls that grows memory (Zig's realloc and calloc call its
+        # BrkAllocator.alloc, not malloc)
+        core = {m} | {c for c in canon_callees(m) if c in dist}
+        for role, sig in (("realloc", ((p, "i32"), (p,))), ("calloc", (("i32", "i32"), (p,)))):
+            fits = []
+            for g in range(nimp, nimp + len(bodies)):
+                if _type(module, g) != sig or g in (m, fx) or not canon_callees(g) & (core | {fx}):
+                    continue
+                gops = _ops(module, g, 1 << 16) or []
+                # realloc reads the old block's header (and multiplies nothing); calloc multiplies count by size
+                header, mul = _header_read(gops) is not None, _has_mul(gops)
+                if (role == "realloc" and header and not mul) or (role == "calloc" and mul):
+                    fits.append(g)
             if len(fits) == 1:
                 g = fits[0]
-                out.hits.append(ShapeHit(g, name(g), role, f"{name(g)} found by shape as {role}: calls "
-                                         f"{' and '.join(name(x) for x in sorted(need))}"))
+                calls = sorted(canon_callees(g) & (core | {fx}))
+                what = "reads the block's header" if role == "realloc" else "multiplies"
+                out.hits.append(ShapeHit(g, name(g), role, f"{name(g)} found by shape as {role}: {what} and calls "
+                                         f"{' and '.join(name(x) for x in calls)}"))
+        # aligned allocation (posix_memalign, aligned_alloc) is not recognised: say which functions may be it
+        taken = {h.index for h in out.hits} | {m, fx}
+        shapes = (((p, "i32", "i32"), ("i32",)), (("i32", "i32"), (p,)))
+        inner = {c for c in range(nimp, nimp + len(bodies)) if c not in taken and _type(module, c) == shapes[1]
+                 and canon_callees(c) & core}  # dlmalloc's internal_memalign
+        aligned = sorted(inner | {g for g in range(nimp, nimp + len(bodies)) if g not in taken
+                                  and _type(module, g) == shapes[0] and canon_callees(g) & (core | inner)})
+        if aligned:
+            out.notes.append("not recognised by shape: aligned allocations (posix_memalign, aligned_alloc) that may "
+                             f"be {', '.join(name(g) for g in aligned[:MAX_SHOWN])}: a block they return is not seen, "
+                             "or seen as a larger block of the tracked allocator, and its free is counted as unmatched")
         return out
     alloc_c = inner_allocs or sorted(allocs, key=lambda f: (-len(callers.get(f, ())), f))
     free_c = paired_frees or sorted(frees, key=lambda f: (-len(callers.get(f, ())), f))
@@ -340,9 +362,8 @@ def find_by_shape(module) -> ShapeResult:
     return out
 
 
-def _has_mul(module, f: int) -> bool:
-    ops = _ops(module, f, 1 << 16)
-    return bool(ops) and any(o in (0x6C, 0x7E) for _, o, _ in ops)
+def _has_mul(ops) -> bool:
+    return any(o in (0x6C, 0x7E) for _, o, _ in ops)
 
 
 def _outer_thunk(f: int, callers: dict[int, set[int]], thunk_target) -> int:
