@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 import wasmtime
 from conftest import run_main
@@ -18,6 +19,7 @@ import wasmem
 from wasmem.errors import UsageError
 from wasmem.model.allocators import find_allocators
 from wasmem.parser import WasmModule
+from wasmem.schemas import get_schema
 
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -86,11 +88,15 @@ def test_inspect_and_json_say_found_by_shape(capsys):
     al = json.loads(out)["heap"]["allocators"]
     assert {f["found_by"] for f in al["functions"]} == {"shape"}
     assert any("found by shape as malloc" in n for n in al["notes"]) and al["candidates"] == []
+    jsonschema.Draft202012Validator(get_schema("inspect")).validate(json.loads(out))
     code, out, err = run_main(capsys, "leaks", OPT, "leak_step 1", "-n", "3", "--json")
     d = json.loads(out)
     assert code == 0 and d["growth_per_call"] == 32
     assert {a["found_by"] for a in d["allocators"]} == {"shape"}
     assert any("found by shape" in n for n in d["notes"])
+    jsonschema.Draft202012Validator(get_schema("leaks")).validate(d)
+    code, out, err = run_main(capsys, "heap", OPT, "--after", "leak_step 1", "--json")
+    jsonschema.Draft202012Validator(get_schema("heap")).validate(json.loads(out))
 
 
 def test_allocator_given_wins_over_shape():
