@@ -204,7 +204,8 @@ def test_a_grower_without_a_paired_free_is_only_a_candidate(tmp_path):
     assert found.functions == []
     assert found.candidates[:1] == ["func[0]"] and "func[2]" in found.candidates
     assert any("no allocator is certain by its code" in n and "--allocator func[0],func[2]" in n for n in found.notes)
-    with pytest.raises(UsageError, match=r"no allocator found .*candidates by their code: func\[0\]"):
+    with pytest.raises(UsageError, match=r"no allocator found .*; no allocator is certain by its code; candidates: "
+                       r"malloc-like \(size\) -> ptr reaching memory.grow: func\[0\].*--allocator func\[0\],func\[2\]"):
         heap(path)
     # the user names them: tracked
     r = heap(path, allocator="func[0],func[2]", after=["run 1"])
@@ -216,3 +217,6 @@ def test_the_error_for_no_allocator_and_no_candidate_says_so(tmp_path):
     with pytest.raises(UsageError, match=r"no allocator found \(.*\): name it with --allocator") as e:
         heap(path)
     assert "candidates" not in str(e.value)
+    # memdemo's own bump allocator (allocate(size), deallocate(ptr, size)) is named as the likely one
+    with pytest.raises(UsageError, match=r"malloc-like \(size\) -> ptr reaching memory.grow: func\[6\] \(allocate\)"):
+        heap(str(SAMPLES / "memdemo.wasm"))

@@ -222,7 +222,7 @@ def test_leaks_command_exit_codes_and_json(capsys):
     assert code == 0 and "returned: the caller" in out
     code, out, err = run_main(capsys, "leaks", C, "nope")
     assert code == 2 and not out and re.fullmatch(r"wasmem: error: .*not an exported function.*\n", err)
-    code, _, err = run_main(capsys, "heap", str(DATA / "heapdemo-stripped.wasm"))
+    code, _, err = run_main(capsys, "heap", str(DATA.parent.parent.parent / "samples" / "memdemo.wasm"))
     assert code == 2 and err.startswith("wasmem: error: no allocator found") and err.count("\n") == 1
 
 

@@ -24,8 +24,8 @@ def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool
     if allocator and any(n.startswith("--allocator") for n in found.notes):
         raise UsageError(next(n for n in found.notes if n.startswith("--allocator")))
     if not found.functions:
-        maybe = f"; candidates by their code: {', '.join(found.candidates)}" if found.candidates else ""
-        maybe += "".join(f"; {n}" for n in found.notes if "--budget alloc-shape" in n)
+        maybe = "".join(f"; {n}" for n in found.notes if n.startswith("no allocator is certain by its code")
+                        or "--budget alloc-shape" in n)
         raise UsageError("no allocator found (malloc/free, __rust_alloc, __new …, by export, name section, "
                          f"DWARF or code){maybe}: name it with --allocator ALLOC[,FREE]")
     if not any(f.role != "free" for f in found.functions):

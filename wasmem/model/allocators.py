@@ -316,11 +316,11 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
             out.notes.append(wbg[index].evidence)
     if not user_names and not out.complete and all(f.family == _C for f in out.functions):
         # a stripped build (or a C one whose free has no known name): the allocator by its code (allocshape.py)
-        shape = find_by_shape(module)
+        shape = find_by_shape(module, frozenset(f.index for f in out.functions if f.role == "alloc"))
         for h in shape.hits:
             conv = Convention(h.name, _C, h.role, {"alloc": ("size",), "free": ("ptr",), "calloc": ("count", "size"),
                                                    "realloc": ("ptr", "size")}[h.role], "" if h.role == "free" else "ptr")
-            if take(h.name, h.index, "shape", [conv]):
+            if take(fnames.get(h.index) or h.name, h.index, "shape", [conv]):
                 out.notes.append(h.evidence)
         shape_notes += shape.notes
         out.candidates = shape.candidates

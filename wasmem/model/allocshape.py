@@ -210,8 +210,21 @@ def _dlmalloc_constants(ops) -> bool:
     return {11, -8, -65} <= consts
 
 
-def find_by_shape(module) -> ShapeResult:
-    """The C allocator functions of a stripped module found by their code (see the module's docstring)."""
+def find_by_shape(module, known_alloc: frozenset[int] = frozenset()) -> ShapeResult:
+    """The C allocator functions of a stripped module found by their code (see the module's docstring).
+    ``known_alloc``: the allocation functions already found by name (a C build whose free has no known name,
+    such as Zig's libc's ``c.malloc.free``): the hits are given only when the malloc found is one of them."""
+    try:
+        out = _find(module)
+    except Exception:  # noqa: BLE001 - a module wasmem cannot read whole gets no guess
+        return ShapeResult()
+    if known_alloc and out.hits and not any(h.index in known_alloc for h in out.hits if h.role == "alloc"):
+        return ShapeResult(notes=["the allocator found by its code is not the malloc found by name: neither free "
+                                  "nor realloc is taken from it (--allocator ALLOC,FREE names them)"])
+    return out
+
+
+def _find(module) -> ShapeResult:
     out = ShapeResult()
     nimp = module.num_imported_funcs
     try:
@@ -352,13 +365,20 @@ def find_by_shape(module) -> ShapeResult:
     alloc_c = inner_allocs or sorted(allocs, key=lambda f: (-len(callers.get(f, ())), f))
     free_c = paired_frees or sorted(frees, key=lambda f: (-len(callers.get(f, ())), f))
     out.candidates = [name(f) for f in alloc_c[:MAX_SHOWN]] + [name(f) for f in free_c[:MAX_SHOWN]]
-    if alloc_c and free_c:
-        out.notes.append(
-            "no allocator is certain by its code; candidates: malloc-like (size) -> ptr "
-            + ", ".join(name(f) for f in alloc_c[:MAX_SHOWN]) + (" …" if len(alloc_c) > MAX_SHOWN else "")
-            + "; free-like (ptr) reading a header below ptr " + ", ".join(name(f) for f in free_c[:MAX_SHOWN])
-            + (" …" if len(free_c) > MAX_SHOWN else "")
-            + f": try --allocator {name(alloc_c[0])},{name(free_c[0])}")
+    try:
+        known = module.names.functions if module.names is not None else {}
+    except Exception:  # noqa: BLE001
+        known = {}
+
+    def listed(fs: list[int]) -> str:
+        return ", ".join(name(f) + (f" ({known[f]})" if isinstance(known.get(f), str) else "")
+                         for f in fs[:MAX_SHOWN]) + (" …" if len(fs) > MAX_SHOWN else "")
+    if alloc_c:
+        free_part = (f"free-like (ptr) reading a header below ptr: {listed(free_c)}" if free_c
+                     else "no (ptr) function reads a header below its pointer")
+        try_it = f": try --allocator {name(alloc_c[0])},{name(free_c[0])}" if free_c else ""
+        out.notes.append(f"no allocator is certain by its code; candidates: malloc-like (size) -> ptr reaching "
+                         f"memory.grow: {listed(alloc_c)}; {free_part}{try_it}")
     return out
 
 
