@@ -373,12 +373,10 @@ def _find(module) -> ShapeResult:
     def listed(fs: list[int]) -> str:
         return ", ".join(name(f) + (f" ({known[f]})" if isinstance(known.get(f), str) else "")
                          for f in fs[:MAX_SHOWN]) + (" …" if len(fs) > MAX_SHOWN else "")
-    if alloc_c:
-        free_part = (f"free-like (ptr) reading a header below ptr: {listed(free_c)}" if free_c
-                     else "no (ptr) function reads a header below its pointer")
-        try_it = f": try --allocator {name(alloc_c[0])},{name(free_c[0])}" if free_c else ""
+    if alloc_c and free_c:  # a pair to suggest (malloc-like alone is only a hint: heap's error gives it)
         out.notes.append(f"no allocator is certain by its code; candidates: malloc-like (size) -> ptr reaching "
-                         f"memory.grow: {listed(alloc_c)}; {free_part}{try_it}")
+                         f"memory.grow: {listed(alloc_c)}; free-like (ptr) reading a header below ptr: "
+                         f"{listed(free_c)}: try --allocator {name(alloc_c[0])},{name(free_c[0])}")
     return out
 
 
