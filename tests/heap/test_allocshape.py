@@ -220,3 +220,55 @@ def test_the_error_for_no_allocator_and_no_candidate_says_so(tmp_path):
     # memdemo's own bump allocator (allocate(size), deallocate(ptr, size)): allocate (func[6]) is named first
     with pytest.raises(UsageError, match=r"functions that reach memory.grow and may allocate: func\[6\], func\[8\]"):
         heap(str(SAMPLES / "memdemo.wasm"))
+
+
+# an Emscripten-like minified build: sbrk asks the host to grow memory (the import a.b, emscripten_resize_heap)
+# after reading the heap's size in a leaf (emscripten_get_heap_size); a strdup-like function calls malloc and is
+# called together with free too, but it is farther from sbrk than malloc
+EMSCRIPTEN_LIKE = """(module
+  (import "a" "b" (func (param i32) (result i32)))
+  (memory (export "c") 1)
+  (global (mut i32) (i32.const 4096))
+  ;; 1: emscripten_get_heap_size
+  (func (result i32) (i32.shl (memory.size) (i32.const 16)))
+  ;; 2: sbrk(increment) -> old break
+  (func (param i32) (result i32) (local i32)
+    (local.set 1 (i32.add (global.get 0) (local.get 0)))
+    (if (i32.gt_u (local.get 1) (call 1))
+      (then (if (i32.eqz (call 0 (local.get 1))) (then (return (i32.const -1))))))
+    (global.get 0)
+    (global.set 0 (local.get 1)))
+  ;; 3: malloc(size): a 4-byte header [size | 1]
+  (func (param i32) (result i32) (local i32)
+    (local.set 1 (call 2 (i32.add (local.get 0) (i32.const 4))))
+    (i32.store (local.get 1) (i32.or (local.get 0) (i32.const 1)))
+    (i32.add (local.get 1) (i32.const 4)))
+  ;; 4: free(ptr): the header's in-use bit cleared
+  (func (param i32)
+    (if (i32.eqz (local.get 0)) (then (return)))
+    (i32.store (i32.add (local.get 0) (i32.const -4))
+      (i32.and (i32.load (i32.add (local.get 0) (i32.const -4))) (i32.const -2))))
+  ;; 5: dup(n): malloc(n) filled
+  (func (param i32) (result i32) (local i32)
+    (local.set 1 (call 3 (local.get 0)))
+    (memory.fill (local.get 1) (i32.const 7) (local.get 0))
+    (local.get 1))
+  ;; 6: d(n): leaks n bytes, frees a copy
+  (func (export "d") (param i32) (result i32)
+    (drop (call 3 (local.get 0)))
+    (call 4 (call 5 (local.get 0)))
+    (i32.const 0))
+  ;; 7: e(n): a copy kept, a block freed
+  (func (export "e") (param i32) (result i32)
+    (drop (call 5 (local.get 0)))
+    (call 4 (call 3 (local.get 0)))
+    (i32.const 0))
+)"""
+
+
+def test_an_emscripten_like_minified_sbrk_and_the_nearest_malloc(tmp_path):
+    path = _module(tmp_path, EMSCRIPTEN_LIKE)
+    found = find_allocators(WasmModule.from_file(path))
+    assert by_role(found) == {"alloc": ("func[3]", "shape"), "free": ("func[4]", "shape")}
+    notes = " ".join(found.notes)
+    assert "reaches memory.grow in 1 call (func[2])" in notes and "at ptr-4" in notes

@@ -28,8 +28,8 @@ Each role must fit exactly one export; malloc and free both, or none is taken. T
 malloc; with or without wasm-opt). A whole-module scan, linear in the code's size and bounded by the
 ``alloc-shape`` budget (bytes of code), over direct calls only:
 
-1. growers: bodies with ``memory.grow``, or with ``memory.size`` and a call of an imported ``(i32) -> i32``
-   (Emscripten's ``sbrk`` over ``emscripten_resize_heap``);
+1. growers: bodies with ``memory.grow``, or with ``memory.size`` (themselves or in a leaf they call) and a
+   call of an imported ``(i32) -> i32`` (Emscripten's ``sbrk`` over ``emscripten_resize_heap``);
 2. allocation candidates: ``(size) -> ptr`` functions that reach a grower in at most four calls (forwarding
    thunks collapsed onto their target);
 3. free candidates: ``(ptr) -> ()`` functions that read the block's header below the pointer
@@ -37,8 +37,8 @@ malloc; with or without wasm-opt). A whole-module scan, linear in the code's siz
    Zig's libc (``ptr - 8``) do;
 4. a pair (malloc, free) counts the functions that call both (a program that allocates frees too). The free
    taken is the one free candidate paired with any allocation candidate; the malloc the one paired with it
-   that calls no other paired candidate (``leak_step`` calls ``malloc``: the innermost is the allocator;
-   ``sbrk`` is paired with nothing). Then ``realloc`` ``(ptr, size) -> ptr`` and ``calloc`` ``(n, size) ->
+   that calls no other paired candidate and is the nearest to the code that grows memory (``leak_step`` and
+   ``strdup`` call ``malloc``: the innermost is the allocator; ``sbrk`` is paired with nothing). Then ``realloc`` ``(ptr, size) -> ptr`` and ``calloc`` ``(n, size) ->
    ptr`` when exactly one function of that type calls the malloc (and, for realloc, the free too; for
    calloc, with a multiplication).
 
@@ -240,6 +240,7 @@ def _find(module) -> ShapeResult:
     data = module.data
     callees: list[set[int]] = []
     growers: set[int] = set()
+    sizers: set[int] = set()  # bodies with memory.size
     imported_grow = {i for i in range(nimp) if _type(module, i) == (("i32",), ("i32",))}
     try:
         for k, b in enumerate(bodies):
@@ -247,12 +248,18 @@ def _find(module) -> ShapeResult:
             calls = {imm for _, op, imm in find_calls(data, pos, b.end) if op in (0x10, 0x12)}
             callees.append(calls)
             raw = bytes(data[pos:b.end])
-            if b"\x40\x00" in raw or (b"\x3f\x00" in raw and calls & imported_grow):
+            if b"\x40\x00" in raw or b"\x3f\x00" in raw:
                 ops = {o for _, o, _ in iter_instruction_tuples(data, pos, b.end)}
-                if 0x40 in ops or (0x3F in ops and calls & imported_grow):
+                if 0x40 in ops:
                     growers.add(k + nimp)
+                if 0x3F in ops:
+                    sizers.add(k + nimp)
     except Exception:  # noqa: BLE001 - a damaged body: no guess on a module wasmem cannot read whole
         return out
+    # Emscripten's sbrk: the heap's size (memory.size, maybe in emscripten_get_heap_size) compared, then the
+    # host asked to grow it (emscripten_resize_heap, an imported (i32) -> i32)
+    growers |= {k + nimp for k, cs in enumerate(callees) if cs & imported_grow and (k + nimp in sizers or any(
+        c in sizers and not callees[c - nimp] for c in cs if c >= nimp))}
     if not growers:
         return out
     callers: dict[int, set[int]] = {}
@@ -313,8 +320,16 @@ def _find(module) -> ShapeResult:
             for fx in fr:
                 both[(m, fx)] = both.get((m, fx), 0) + 1
     paired_frees = sorted({fx for _, fx in both})
+
+    def both_of(f: int) -> int:
+        return sum(n for (m, _), n in both.items() if m == f)
+
     paired_allocs = {m for m, _ in both}
-    inner_allocs = sorted(m for m in paired_allocs if not (canon_callees(m) - {m}) & paired_allocs)
+    # the innermost: calling no other paired candidate, and the nearest to the code that grows memory (a
+    # program's function that calls malloc, such as strdup, is farther from it than malloc)
+    inner_allocs = [m for m in paired_allocs if not (canon_callees(m) - {m}) & paired_allocs]
+    nearest = min((dist[m] for m in inner_allocs), default=0)
+    inner_allocs = sorted((m for m in inner_allocs if dist[m] == nearest), key=lambda f: (-both_of(f), f))
     name = _namer(module)
     if len(paired_frees) == 1 and len(inner_allocs) == 1 and both.get((inner_allocs[0], paired_frees[0])):
         m, fx = inner_allocs[0], paired_frees[0]
