@@ -258,8 +258,9 @@ def _find(module) -> ShapeResult:
         return out
     # Emscripten's sbrk: the heap's size (memory.size, maybe in emscripten_get_heap_size) compared, then the
     # host asked to grow it (emscripten_resize_heap, an imported (i32) -> i32)
-    growers |= {k + nimp for k, cs in enumerate(callees) if cs & imported_grow and (k + nimp in sizers or any(
-        c in sizers and not callees[c - nimp] for c in cs if c >= nimp))}
+    by_host = {k + nimp for k, cs in enumerate(callees) if cs & imported_grow and (k + nimp in sizers or any(
+        c in sizers and not callees[c - nimp] for c in cs if c >= nimp))} - growers
+    growers |= by_host
     if not growers:
         return out
     callers: dict[int, set[int]] = {}
@@ -278,7 +279,15 @@ def _find(module) -> ShapeResult:
                 queue.append(c)
     p = _ptr(module)
 
+    thunks: dict[int, int | None] = {}
+    canon_of: dict[int, set[int]] = {}
+
     def thunk_target(f: int) -> int | None:
+        if f not in thunks:
+            thunks[f] = _thunk_target(f)
+        return thunks[f]
+
+    def _thunk_target(f: int) -> int | None:
         ops = _ops(module, f, 64)
         sig = _type(module, f)
         if not ops or sig is None or len(ops) != len(sig[0]) + 2 or ops[-2][1] not in (0x10, 0x12):
@@ -297,7 +306,9 @@ def _find(module) -> ShapeResult:
         return f
 
     def canon_callees(f: int) -> set[int]:
-        return {canon(c) for c in callees[f - nimp]} if f >= nimp else set()
+        if f not in canon_of:
+            canon_of[f] = {canon(c) for c in callees[f - nimp]} if f >= nimp else set()
+        return canon_of[f]
 
     allocs = {canon(f) for f, d in dist.items() if f >= nimp and _type(module, f) == ((p,), (p,))}
     allocs = {f for f in allocs if f in dist}
@@ -337,11 +348,12 @@ def _find(module) -> ShapeResult:
         mops = _ops(module, m) or []
         flavor = "; dlmalloc's constants ((n + 11) & -8, -65)" if _dlmalloc_constants(mops) else ""
         grower = next((g for g in sorted(growers) if g == m or g in callees[m - nimp]), None)
-        reach = ("grows memory itself" if dist[m] == 0 else
-                 f"reaches memory.grow in {dist[m]} call{'s' if dist[m] != 1 else ''}"
+        how = "the host's heap resize (an import, after memory.size)" if grower in by_host else "memory.grow"
+        reach = (f"grows memory itself ({how})" if dist[m] == 0 else
+                 f"reaches {how} in {dist[m]} call{'s' if dist[m] != 1 else ''}"
                  + (f" ({name(grower)})" if grower is not None and grower != m else ""))
         shown_m, shown_f = _outer_thunk(m, callers, thunk_target), _outer_thunk(fx, callers, thunk_target)
-        pair = f"{n_both} function{'s' if n_both != 1 else ''} call both"
+        pair = f"{n_both} function{'s call' if n_both != 1 else ' calls'} both"
         out.hits.append(ShapeHit(shown_m, name(shown_m), "alloc", f"{name(shown_m)} found by shape as malloc "
                                  f"(size) -> ptr: {reach}; {pair} it and {name(shown_f)}{flavor}"))
         out.hits.append(ShapeHit(shown_f, name(shown_f), "free", f"{name(shown_f)} found by shape as free(ptr): "
