@@ -273,3 +273,10 @@ def test_an_emscripten_like_minified_sbrk_and_the_nearest_malloc(tmp_path):
     notes = " ".join(found.notes)
     assert "reaches the host's heap resize (an import, after memory.size) in 1 call (func[2])" in notes
     assert "at ptr-4" in notes
+
+
+def test_a_double_free_is_still_a_finding_with_an_allocator_found_by_shape():
+    """Frees of blocks never seen allocated are counted (code wasmem cannot see may allocate), but a second free
+    of a block it saw freed is a double free."""
+    r = heap(str(DATA / "heapdemo-stripped.wasm"), after=["double_free"])
+    assert [f.kind for f in r.findings] == ["double-free"]
