@@ -112,8 +112,9 @@ def test_the_budget_names_itself_when_it_cuts(capsys):
     assert any("--budget alloc-shape=N" in n and "not looked for by their code" in n for n in found.notes)
     code, _, err = run_main(capsys, "leaks", OPT, "leak_step 1", "--budget", "alloc-shape=100")
     assert code == 2 and "no allocator found" in err and "--budget alloc-shape=N" in err
-    code, out, _ = run_main(capsys, "leaks", OPT, "leak_step 1", "-n", "2", "--budget", "alloc-shape=1M")
-    assert code == 0 and "growth per call: 32 bytes" in out
+    code, out, err = run_main(capsys, "leaks", OPT, "leak_step 1", "-n", "2", "--budget", "alloc-shape=1M")
+    assert code == 0 and "growth per call: 32 bytes" in out and "func[3] (alloc, shape)" in " ".join(out.split())
+    assert "wasmem: note: func[3] found by shape as malloc (size) -> ptr" in err
 
 
 # -- wasm-bindgen's numbered exports ----------------------------------------------------------------------
