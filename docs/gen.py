@@ -257,6 +257,10 @@ PAGES: dict[str, dict] = {
              "the site is the program's `wa.alloc(u8, 24)` at `zigheap.zig:15`, not the allocation inside "
              "std's `mem.Allocator.alloc`.",
              "wasmem leaks tests/heap/data/zigheap.wasm \"leak_step 1\" --repeat 4"),
+            ("A stripped C build run through `wasm-opt` (no name of any function): malloc and free are found by "
+             "their code (`wasmem/model/allocshape.py`), the evidence in a note; with more than one candidate, "
+             "\"no allocator found\" names them as `func[N]` for `--allocator`.",
+             "wasmem leaks tests/heap/data/shapeheap-opt.wasm \"leak_step 1\" --repeat 3"),
         ],
         "see": ["commands/heap.md", "json.md#leaks"],
     },

@@ -15,6 +15,7 @@ folder, with these substitutions:
     $PY      this Python interpreter (the venv's, with wasmtime-py)
     $CLANG   Debian clang 14 (clang-14, else clang) -- data-first builds; skipped when absent
     $WASMLD  Debian wasm-ld 14 (wasm-ld-14, else wasm-ld); skipped when absent
+    $WASMOPT Binaryen's wasm-opt (Debian's binaryen, or npm's); skipped when absent
 
 `cp SRC DST`, `mkdir -p DIR` and `rm -r DIR` (relative paths inside the source's folder) are done
 in Python. Intermediate files go to samples/build/ (not committed), which is wiped first. zig's
@@ -56,6 +57,7 @@ def tools() -> dict[str, list[str] | None]:
         "PY": [py],
         "CLANG": [t] if (t := os.environ.get("CLANG") or find_tool("clang-14", "clang")) else None,
         "WASMLD": [t] if (t := os.environ.get("WASMLD") or find_tool("wasm-ld-14", "wasm-ld")) else None,
+        "WASMOPT": [t] if (t := os.environ.get("WASMOPT") or find_tool("wasm-opt")) else None,
     }
 
 

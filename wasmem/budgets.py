@@ -58,6 +58,9 @@ BUDGETS: dict[str, Budget] = {b.name: b for b in (
     Budget("validate", "bytes of code", 1 << 20,
            "every function body is decoded in full only when the code section is at most this big; a larger one's "
            "bodies are located and their ends checked (a run's compile checks the rest)"),
+    Budget("alloc-shape", "bytes of code", 4 << 20,
+           "a module with no allocator found by name is searched for one by its code (a stripped build's malloc "
+           "and free) only when its function bodies are at most this big"),
 )}
 
 _NUMBER = re.compile(r"^\s*(\d[\d_]*)\s*([kKmMgG]?)\s*$")

@@ -144,9 +144,10 @@ def test_paths_record_the_call_path():
     assert b.path == ["push"]
 
 
-def test_stripped_module_without_names_needs_allocator():
-    with pytest.raises(UsageError, match="--allocator"):
-        heap(str(DATA / "heapdemo-stripped.wasm"))
+def test_stripped_module_without_names_is_found_by_shape_and_a_wrong_name_is_an_error():
+    # no name at all: malloc and free are found by their code (tests/heap/test_allocshape.py has the rest)
+    r = heap(str(DATA / "heapdemo-stripped.wasm"))
+    assert {a["found_by"] for a in r.allocators} == {"shape"}
     with pytest.raises(UsageError, match="no function named 'nope'"):
         heap(C, allocator="nope,free")
 
@@ -221,7 +222,7 @@ def test_leaks_command_exit_codes_and_json(capsys):
     assert code == 0 and "returned: the caller" in out
     code, out, err = run_main(capsys, "leaks", C, "nope")
     assert code == 2 and not out and re.fullmatch(r"wasmem: error: .*not an exported function.*\n", err)
-    code, _, err = run_main(capsys, "heap", str(DATA / "heapdemo-stripped.wasm"))
+    code, _, err = run_main(capsys, "heap", str(DATA.parent.parent.parent / "samples" / "memdemo.wasm"))
     assert code == 2 and err.startswith("wasmem: error: no allocator found") and err.count("\n") == 1
 
 

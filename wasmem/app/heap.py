@@ -24,8 +24,12 @@ def heap_spec(module, allocator: str | None = None, symbols=None, *, paths: bool
     if allocator and any(n.startswith("--allocator") for n in found.notes):
         raise UsageError(next(n for n in found.notes if n.startswith("--allocator")))
     if not found.functions:
-        raise UsageError("no allocator found (malloc/free, __rust_alloc, __new …, by export, name section or "
-                         "DWARF): name it with --allocator ALLOC[,FREE]")
+        maybe = "".join(f"; {n}" for n in found.notes if n.startswith("no allocator is certain by its code")
+                        or "--budget alloc-shape" in n)
+        if found.candidates and "candidates" not in maybe:  # allocation candidates, no free candidate
+            maybe += f"; functions that reach memory.grow and may allocate: {', '.join(found.candidates)}"
+        raise UsageError("no allocator found (malloc/free, __rust_alloc, __new …, by export, name section, "
+                         f"DWARF or code){maybe}: name it with --allocator ALLOC[,FREE]")
     if not any(f.role != "free" for f in found.functions):
         raise UsageError("only a free function found: name the allocation function with --allocator ALLOC,FREE")
     # allocations without a free (AssemblyScript's stub runtime never frees): every block stays live, with a note

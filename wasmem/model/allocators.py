@@ -57,6 +57,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..parser.code import decode_locals, iter_instruction_tuples
+from .allocshape import find_by_shape, wasm_bindgen_numbered
 
 # role: what the call means. params: the parameter roles in order ("size", "align", "ptr", "count",
 # "old_size", "id", "out" = where a pointer is stored, "obj" = an object header (the block is obj + offset),
@@ -190,6 +191,7 @@ class Allocators:
     functions: list[AllocatorFunction] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     shims: dict[int, str] = field(default_factory=dict)  # function index → name: Zig's mem.Allocator.* functions
+    candidates: list[str] = field(default_factory=list)  # func[N] that may allocate or free when none is certain
 
     def find(self, role: str, family: str | None = None) -> AllocatorFunction | None:
         return next((f for f in self.functions if f.role == role and (family is None or f.family == family)), None)
@@ -211,7 +213,7 @@ class Allocators:
         return {"functions": [{"index": f.index, "name": f.name, "found_by": f.found_by, "family": f.family,
                                "role": f.role, "params": list(f.convention.params), "result": f.convention.result,
                                "imported": f.imported, "in_table": f.in_table} for f in self.functions],
-                "notes": list(self.notes), "shims": len(self.shims)}
+                "notes": list(self.notes), "shims": len(self.shims), "candidates": list(self.candidates)}
 
 
 def _signature_matches(module, index: int, conv: Convention) -> bool:
@@ -239,6 +241,9 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
     for e in module.exports:
         if e.kind == "func":
             candidates.append((e.name, e.index, "export"))
+    # wasm-bindgen's numbered exports (__wbindgen_export_N) known by their bodies (allocshape.py)
+    wbg, shape_notes = wasm_bindgen_numbered(module)
+    candidates += [(h.name, i, "shape") for i, h in wbg.items()]
     try:
         fnames = module.names.functions if module.names is not None else {}
     except Exception:  # a damaged name section: exports and DWARF still serve
@@ -304,21 +309,33 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
                     want_sig = " or ".join(f"({', '.join(p)}) -> ({r})" for p, r in forms)
                     out.notes.append(f"--allocator: {want} has type {sig}, not the {role} shape {want_sig}")
     for name, index, by in candidates:
-        convs = _BY_NAME.get(name)
+        convs = _BY_NAME.get(wbg[index].role if by == "shape" else name)
         if convs is None and "::" in name:  # DWARF/demangled Rust names: alloc::alloc::__rust_alloc …
             convs = _BY_NAME.get(name.rsplit("::", 1)[-1])
-        if convs:
-            take(name, index, by, convs)
+        if convs and take(name, index, by, convs) and by == "shape":
+            out.notes.append(wbg[index].evidence)
+    if not user_names and not out.complete and all(f.family == _C for f in out.functions):
+        # a stripped build (or a C one whose free has no known name): the allocator by its code (allocshape.py)
+        shape = find_by_shape(module, frozenset(f.index for f in out.functions if f.role == "alloc"))
+        for h in shape.hits:
+            conv = Convention(h.name, _C, h.role, {"alloc": ("size",), "free": ("ptr",), "calloc": ("count", "size"),
+                                                   "realloc": ("ptr", "size")}[h.role], "" if h.role == "free" else "ptr")
+            if take(fnames.get(h.index) or h.name, h.index, "shape", [conv]):
+                out.notes.append(h.evidence)
+        shape_notes += shape.notes
+        out.candidates = shape.candidates
+    out.notes += shape_notes
     shims: dict[str, list[AllocatorFunction]] = {}
     for f in list(out.functions):  # a found function that only forwards: the module calls the one behind it
         target, hops = f.index, 0
         while hops < 4 and (target := forward_target(module, target)) is not None and target not in used:
             used.add(target)
-            name = fnames.get(target) or f.name  # its own name when the name section keeps one
+            # its own name when the name section keeps one (a thunk found by its code names none)
+            name = fnames.get(target) or (f"func[{target}]" if f.found_by == "shape" else f.name)
             out.functions.append(AllocatorFunction(target, name, "forwarded", f.convention, target < nimp,
                                                    target in in_tables))
             hops += 1
-        if hops == 0 and f.found_by == "export" and f.role in ("free", "alloc", "aligned_alloc", "realloc"):
+        if hops == 0 and (f.found_by == "export" or f.found_by == "shape" and f.family == _WBG) and f.role in ("free", "alloc", "aligned_alloc", "realloc"):
             shims.setdefault(f.family, []).append(f)
     # shims over unnamed allocator functions (wasm-bindgen's exports over the dlmalloc of a stripped Rust
     # build): the functions behind them are taken only when every shim of the family leads to one, since

@@ -73,7 +73,7 @@ class HeapTracker:
         self.session = session
         self.hp = hpass
         self.functions = list(functions)  # AllocatorFunction, numbered as in the pass
-        self._inferred = {f.name for f in self.functions if f.found_by == "forwarded"}
+        self._inferred = {f.name for f in self.functions if f.found_by in ("forwarded", "shape")}
         self.unmatched_frees = 0  # frees through those of blocks never seen allocated (not reported)
         self.paths = paths
         self.live: dict[int, list] = {}  # address → [size, site, seq, call, path]
