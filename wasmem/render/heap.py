@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -25,6 +26,44 @@ def _site_text(site) -> str:
 
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+class SourcePlace:
+    """A ``file:line`` cell that keeps its file name and line however narrow the table: the directories are
+    elided from the left (``…/heldout/heapbugs.c:42``), never the end (a CI log is 80 columns wide)."""
+
+    def __init__(self, location: str):
+        self.location = shown(location)
+        head, sep, tail = self.location.rpartition("/")
+        self.tail = tail if sep else self.location  # file:line, never cut
+
+    def fit(self, width: int) -> str:
+        loc = self.location
+        if len(loc) <= width:
+            return loc
+        if len(self.tail) + 2 > width:
+            return self.tail
+        return "…" + loc[len(loc) - (width - 1):] if width > 1 else self.tail
+
+    def __rich_measure__(self, console, options) -> Measurement:
+        short = len(self.tail) + (2 if self.tail != self.location else 0)
+        return Measurement(min(short, len(self.location)), len(self.location))
+
+    def __rich_console__(self, console, options):
+        yield Text(self.fit(options.max_width), no_wrap=True, overflow="ignore")
+
+
+def _place(location: str | None):
+    return SourcePlace(location) if location else ""
+
+
+def _unjudged(unjudged: list[dict]) -> list[Text]:
+    """The frees wasmem could not judge (by reason): counted, not findings."""
+    out = [Text(shown(f"not judged ({u['count']:,}): {u['reason']}"), style="yellow") for u in unjudged]
+    if out:
+        out.append(Text("(what wasmem cannot judge is not reported as an invalid or double free and does not fail "
+                        "the exit status)", style="dim"))
+    return out
 
 
 def _allocators_line(allocators: list[dict]) -> Text:
@@ -68,7 +107,8 @@ def _findings(findings, sites) -> list:
 
 
 _HEAP_BASE_SOURCES = {"export": "the exported __heap_base", "linker-symbol": "__heap_base, a linker symbol",
-                      "estimate": "the layout's estimate", "memory-grow": "the memory grown at run time"}
+                      "estimate": "the layout's estimate", "memory-grow": "the memory grown at run time",
+                      "allocator-grow": "learned where the allocator first grew memory"}
 
 
 def render_heap(report) -> Group:
@@ -82,10 +122,9 @@ def render_heap(report) -> Group:
         parts.append(Text(f"extent {fmt_addr(ext.low)}..{fmt_addr(ext.high)} ({fmt_bytes(ext.span)}): "
                           f"{ext.gaps} gaps, largest {fmt_bytes(ext.largest_gap)}, "
                           f"{ext.fragmentation:.0%} of the span not in live blocks"))
-    if report.heap_base is not None:
-        src = _HEAP_BASE_SOURCES.get(report.heap_base_source or "", "")
-        parts.append(Text(f"heap base {fmt_addr(report.heap_base)}{f' ({src})' if src else ''}, memory "
-                          f"{fmt_bytes(report.memory_size)}", style="dim"))
+    base = _heap_base_line(report)
+    if base is not None:
+        parts.append(base)
     groups = report.groups
     if groups:
         t = Table(box=None, pad_edge=False, show_edge=False)
@@ -94,7 +133,7 @@ def render_heap(report) -> Group:
             t.add_column(col, justify=just)
         for g in groups[:MAX_GROUPS]:
             first = min(g.blocks, key=lambda b: b.address)
-            add_row(t, str(g.count), str(g.bytes), _site_text(g.site), g.site.location or "",
+            add_row(t, str(g.count), str(g.bytes), _site_text(g.site), _place(g.site.location),
                     ", ".join(g.types), fmt_addr(first.address))
         parts.append(t)
         if len(groups) > MAX_GROUPS:
@@ -103,9 +142,19 @@ def render_heap(report) -> Group:
         for b in paths[:10]:
             parts.append(Text(shown(f"  path of {fmt_addr(b.address)}: " + " → ".join(b.path)), style="dim"))
     parts += _findings(report.findings, report.sites)
+    parts += _unjudged(report.unjudged)
     if report.trap:
         parts.append(Text(shown(f"trapped: {report.trap}"), style="bold red"))
     return Group(*parts)
+
+
+def _heap_base_line(report) -> Text | None:
+    if report.heap_base is None:
+        return None
+    src = _HEAP_BASE_SOURCES.get(report.heap_base_source or "", "")
+    size = getattr(report, "memory_size", None)
+    mem = f", memory {fmt_bytes(size)}" if size is not None else ""
+    return Text(f"heap base {fmt_addr(report.heap_base)}{f' ({src})' if src else ''}{mem}", style="dim")
 
 
 def render_leaks(report) -> Group:
@@ -128,10 +177,18 @@ def render_leaks(report) -> Group:
     g = report.growth_per_call
     style = "bold red" if report.exceeded else ("yellow" if g > 0 else "green")
     limit = f" (--max-growth {report.max_growth})" if report.max_growth is not None else ""
-    parts.append(Text(f"growth per call: {g:g} bytes{limit}" + (" — exceeded" if report.exceeded else ""),
+    parts.append(Text(f"growth per call: {_fig(g)} bytes{limit}" + (" — exceeded" if report.exceeded else ""),
                       style=style))
+    if its and (report.retained or g):
+        parts.append(Text(_figures_line(report), style="dim"))
+    base = _heap_base_line(report)
+    if base is not None:
+        parts.append(base)
     if report.sites:
-        parts.append(Text("blocks that outlive the call (allocated after the first call, still live):"))
+        last = its[-1].n if its else 0
+        calls = f"call {last}" if report.measured == 1 and len(its) == 1 else f"calls 2–{last}"
+        parts.append(Text(f"blocks that outlive the call (allocated in {calls}, still live after call {last}; "
+                          f"per call: over {_n(report.measured, 'call')}):"))
         st = Table(box=None, pad_edge=False, show_edge=False)
         for col, just in (("blocks", "right"), ("bytes", "right"), ("per call", "right"), ("site", "left"),
                           ("line", "left"), ("", "left")):
@@ -143,15 +200,38 @@ def render_leaks(report) -> Group:
                        else f"{ls.returned} returned to the caller")
             elif ls.site.is_host:
                 who = "allocated by wasmem's host call"
-            add_row(st, str(ls.blocks), str(ls.bytes), f"{ls.per_call:g}", _site_text(ls.site),
-                    ls.site.location or "", who)
+            add_row(st, str(ls.blocks), str(ls.bytes), _fig(ls.per_call), _site_text(ls.site),
+                    _place(ls.site.location), who)
+        if len(report.sites) > 1:
+            add_row(st, str(sum(s.blocks for s in report.sites)), str(report.retained),
+                    _fig(report.retained_per_call), "total", "", "")
         parts.append(st)
     elif its:
         parts.append(Text("no block allocated by the calls after the first is still live", style="green"))
     parts += _findings(report.findings, report.finding_sites)
+    parts += _unjudged(report.unjudged)
     if report.trap:
         parts.append(Text(shown(f"trapped: {report.trap}"), style="bold red"))
     return Group(*parts)
+
+
+def _fig(x: float) -> str:
+    """A per-call figure: at most one decimal, the same in every view."""
+    return f"{round(x, 1):g}"
+
+
+def _figures_line(report) -> str:
+    """How the growth per call is made, with the same figures as the site table: what the measured calls left
+    live minus what they freed of older blocks."""
+    its = report.iterations
+    if len(its) == 1:
+        how = f"live bytes after the call minus before it ({report.baseline})"
+    else:
+        how = (f"live bytes after call {its[-1].n} minus after call {its[0].n}, over the {_n(report.measured, 'call')}"
+               " after the first (which may fill caches)")
+    cut = "at least " if report.blocks_cut else ""
+    return (f"  = {cut}{_fig(report.retained_per_call)} left live in blocks those calls allocated (the sites below) "
+            f"− {_fig(report.released_per_call)} freed of older blocks; {how}")
 
 
 def render_findings(report) -> Group:
