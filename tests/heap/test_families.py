@@ -69,3 +69,42 @@ def test_a_real_double_free_and_a_real_leak_are_still_reported(capsys):
     r = leaks(FAMILY, "keep", repeat=4, allocator=NAMED, max_growth=0)
     assert not r.ok and r.growth_per_call == 16
     assert [(s.site.location, s.blocks) for s in r.sites] == [(f"family.c:{line_of('KEEP_LINE')}", 3)]
+
+
+# each call frees the block the call before it kept (16 bytes) and keeps a new one, and leaks 8 bytes more:
+# the live heap grows by 8 per call, while the blocks the measured calls left live are 12 per call
+ONE_BEHIND = """(module
+  (memory (export "memory") 2)
+  (global $top (mut i32) (i32.const 65536))
+  (global $prev (mut i32) (i32.const 0))
+  (func $malloc (export "malloc") (param $n i32) (result i32)
+    (local $p i32) (local.set $p (global.get $top))
+    (global.set $top (i32.add (local.get $p) (i32.const 32))) (local.get $p))
+  (func $free (export "free") (param i32))
+  (func (export "step") (result i32)
+    (if (global.get $prev) (then (call $free (global.get $prev))))
+    (global.set $prev (call $malloc (i32.const 16)))
+    (drop (call $malloc (i32.const 8)))
+    (i32.const 0)))"""
+
+
+def test_the_per_call_figures_agree_in_every_view(wat_file, capsys):
+    """growth per call = what the measured calls left live per call (the site table's total) − what they freed
+    of older blocks per call; text and JSON give the same figures."""
+    path = wat_file(ONE_BEHIND)
+    r = leaks(path, "step", repeat=5)
+    assert r.measured == 4 and r.growth_per_call == 8
+    assert r.retained_per_call == 12 and sum(s.per_call for s in r.sites) == 12 and r.released_per_call == 4
+    rc, out, err = run_main(capsys, "leaks", path, "step", "-n", "5")
+    text = " ".join(out.split())
+    assert rc == 0 and "growth per call: 8 bytes" in text
+    assert "= 12 per call left live in blocks these calls allocated (the sites below) − 4 per call of older " \
+           "blocks they freed; growth = (live bytes after call 5 − after call 1) / 4" in text
+    assert "allocated in calls 2–5, still live after call 5; per call: ÷ 4)" in text
+    total = next(t for t in out.splitlines() if "total" in t).split()
+    assert total[:3] == ["5", "48", "12"]
+    rc, out, err = run_main(capsys, "leaks", path, "step", "-n", "5", "--json")
+    doc = json.loads(out)
+    assert (doc["measured_calls"], doc["growth_per_call"], doc["retained_per_call"], doc["released_per_call"]) == \
+        (4, 8, 12, 4)
+    assert sum(s["per_call"] for s in doc["sites"]) == doc["retained_per_call"]

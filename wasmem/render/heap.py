@@ -45,12 +45,49 @@ class SourcePlace:
             return self.tail
         return "…" + loc[len(loc) - (width - 1):] if width > 1 else self.tail
 
+    @property
+    def min_width(self) -> int:
+        """``…/file:line``: the narrowest it is shown."""
+        return min(len(self.tail) + (2 if self.tail != self.location else 0), len(self.location))
+
     def __rich_measure__(self, console, options) -> Measurement:
-        short = len(self.tail) + (2 if self.tail != self.location else 0)
-        return Measurement(min(short, len(self.location)), len(self.location))
+        return Measurement(self.min_width, len(self.location))
 
     def __rich_console__(self, console, options):
         yield Text(self.fit(options.max_width), no_wrap=True, overflow="ignore")
+
+
+class SitesTable:
+    """A table of sites whose ``line`` column keeps its file names and lines however narrow the console (a CI
+    log is 80 columns wide): the ``site`` column gives up its room first (it wraps), then the directories of the
+    paths are elided from the left (``SourcePlace``)."""
+
+    GAP = 2  # rich's padding between two columns
+
+    def __init__(self, columns: list[tuple[str, str]], rows: list[tuple]):
+        self.columns = columns  # (header, justify)
+        self.rows = rows  # str cells, SourcePlace or "" in the ``line`` column
+
+    def __rich_console__(self, console, options):
+        names = [c for c, _ in self.columns]
+        site, line = names.index("site"), names.index("line")
+        places = [r[line] for r in self.rows if isinstance(r[line], SourcePlace)]
+        line_min = max((p.min_width for p in places), default=len("line"))
+        others = sum(max([len(c)] + [len(r[k]) for r in self.rows if isinstance(r[k], str)])
+                     for k, c in enumerate(names) if k not in (site, line))
+        room = options.max_width - others - self.GAP * (len(names) - 1)
+        site_w = max([len("site")] + [len(r[site]) for r in self.rows])
+        line_w = max([line_min] + [len(p.location) for p in places])
+        if site_w + line_w > room:  # the site column gives up what the file names and lines need, then the paths
+            site_w = max(12, min(site_w, room - line_min))
+            line_w = max(line_min, room - site_w)
+        t = Table(box=None, pad_edge=False, show_edge=False)
+        for k, (col, just) in enumerate(self.columns):
+            width = {site: {"max_width": site_w}, line: {"width": line_w, "no_wrap": True}}.get(k, {})
+            t.add_column(col, justify=just, **width)
+        for r in self.rows:
+            add_row(t, *r)
+        yield t
 
 
 def _place(location: str | None):
@@ -127,15 +164,13 @@ def render_heap(report) -> Group:
         parts.append(base)
     groups = report.groups
     if groups:
-        t = Table(box=None, pad_edge=False, show_edge=False)
-        for col, just in (("blocks", "right"), ("bytes", "right"), ("site", "left"), ("line", "left"),
-                          ("type", "left"), ("first", "left")):
-            t.add_column(col, justify=just)
+        rows = []
         for g in groups[:MAX_GROUPS]:
             first = min(g.blocks, key=lambda b: b.address)
-            add_row(t, str(g.count), str(g.bytes), _site_text(g.site), _place(g.site.location),
-                    ", ".join(g.types), fmt_addr(first.address))
-        parts.append(t)
+            rows.append((str(g.count), str(g.bytes), _site_text(g.site), _place(g.site.location),
+                         ", ".join(g.types), fmt_addr(first.address)))
+        parts.append(SitesTable([("blocks", "right"), ("bytes", "right"), ("site", "left"), ("line", "left"),
+                                 ("type", "left"), ("first", "left")], rows))
         if len(groups) > MAX_GROUPS:
             parts.append(Text(f"… {len(groups) - MAX_GROUPS} more sites"))
         paths = [b for g in groups[:MAX_GROUPS] for b in g.blocks[:1] if b.path]
@@ -179,7 +214,7 @@ def render_leaks(report) -> Group:
     limit = f" (--max-growth {report.max_growth})" if report.max_growth is not None else ""
     parts.append(Text(f"growth per call: {_fig(g)} bytes{limit}" + (" — exceeded" if report.exceeded else ""),
                       style=style))
-    if its and (report.retained or g):
+    if its and round(report.released_per_call, 1):  # the sites' total differs from the growth: say why
         parts.append(Text(_figures_line(report), style="dim"))
     base = _heap_base_line(report)
     if base is not None:
@@ -188,11 +223,8 @@ def render_leaks(report) -> Group:
         last = its[-1].n if its else 0
         calls = f"call {last}" if report.measured == 1 and len(its) == 1 else f"calls 2–{last}"
         parts.append(Text(f"blocks that outlive the call (allocated in {calls}, still live after call {last}; "
-                          f"per call: over {_n(report.measured, 'call')}):"))
-        st = Table(box=None, pad_edge=False, show_edge=False)
-        for col, just in (("blocks", "right"), ("bytes", "right"), ("per call", "right"), ("site", "left"),
-                          ("line", "left"), ("", "left")):
-            st.add_column(col, justify=just)
+                          f"per call: ÷ {report.measured}):"))
+        rows = []
         for ls in report.sites[:MAX_GROUPS]:
             who = ""
             if ls.returned:
@@ -200,12 +232,13 @@ def render_leaks(report) -> Group:
                        else f"{ls.returned} returned to the caller")
             elif ls.site.is_host:
                 who = "allocated by wasmem's host call"
-            add_row(st, str(ls.blocks), str(ls.bytes), _fig(ls.per_call), _site_text(ls.site),
-                    _place(ls.site.location), who)
+            rows.append((str(ls.blocks), str(ls.bytes), _fig(ls.per_call), _site_text(ls.site),
+                         _place(ls.site.location), who))
         if len(report.sites) > 1:
-            add_row(st, str(sum(s.blocks for s in report.sites)), str(report.retained),
-                    _fig(report.retained_per_call), "total", "", "")
-        parts.append(st)
+            rows.append((str(sum(s.blocks for s in report.sites)), str(report.retained),
+                         _fig(report.retained_per_call), "total", "", ""))
+        parts.append(SitesTable([("blocks", "right"), ("bytes", "right"), ("per call", "right"), ("site", "left"),
+                                 ("line", "left"), ("", "left")], rows))
     elif its:
         parts.append(Text("no block allocated by the calls after the first is still live", style="green"))
     parts += _findings(report.findings, report.finding_sites)
@@ -225,13 +258,12 @@ def _figures_line(report) -> str:
     live minus what they freed of older blocks."""
     its = report.iterations
     if len(its) == 1:
-        how = f"live bytes after the call minus before it ({report.baseline})"
+        how = "live bytes after the call minus before it"
     else:
-        how = (f"live bytes after call {its[-1].n} minus after call {its[0].n}, over the {_n(report.measured, 'call')}"
-               " after the first (which may fill caches)")
+        how = f"(live bytes after call {its[-1].n} − after call {its[0].n}) / {report.measured}"
     cut = "at least " if report.blocks_cut else ""
-    return (f"  = {cut}{_fig(report.retained_per_call)} left live in blocks those calls allocated (the sites below) "
-            f"− {_fig(report.released_per_call)} freed of older blocks; {how}")
+    return (f"  = {cut}{_fig(report.retained_per_call)} per call left live in blocks these calls allocated (the "
+            f"sites below) − {_fig(report.released_per_call)} per call of older blocks they freed; growth = {how}")
 
 
 def render_findings(report) -> Group:
