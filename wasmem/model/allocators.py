@@ -371,10 +371,13 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
 
 def _family_members(module, out: Allocators, used: set[int], fnames: dict, in_tables: set[int]) -> None:
     """The members of a C-shaped family the names did not give (``model/allocfamily.py``: through the call
-    graph), found by ``call-graph``."""
+    graph), found by ``call-graph``: for a C library only in a module without function names (with them, its
+    standard names found every member), for the functions named with --allocator always."""
     from .allocfamily import FOUND_BY, find_members
 
     for family in (_C, _USER):
+        if family == _C and fnames:  # a name section names every member a C library has: no search needed
+            continue
         members, notes = find_members(module, {f.index: f.role for f in out.functions if f.family == family})
         out.notes += notes
         for m in members:

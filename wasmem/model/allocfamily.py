@@ -18,7 +18,9 @@ role comes from its type and from which internals it reaches:
 - ``(size) -> ptr`` reaching allocation internals and no free-only one: ``alloc``; ``(ptr) -> ()`` reaching
   free-only internals: ``free``;
 - every other member with an allocator's type (``(ptr, size, flags) -> ptr``, a memalign or calloc that cannot
-  be told apart, ``posix_memalign``): ``opaque``. Its calls are logged (the tracker sees its arguments and
+  be told apart, ``posix_memalign``), and a function that shares only one helper with the known members, when
+  that helper is private (at most ``PRIVATE`` callers, all of them members or of an allocator's type: zig's
+  libc ``realloc`` beside a ``free`` that calls nothing): ``opaque``. Its calls are logged (the tracker sees its arguments and
   result) but not interpreted: a block it returns or is passed gets no invalid-free or double-free finding
   later, only a count and the reason (``runtime/heap.py``). So do blocks freed through a ``realloc`` or
   ``free`` found here: the tracker reports a free's bad pointer only for members found by name.
@@ -39,7 +41,8 @@ from ..parser.encode import uleb
 
 DEPTH = 1  # calls deep from a known member: its internals are the functions it calls itself
 RARE = 8  # an internal has at most this many callers (more: a shared utility, memcpy, abort)
-MAX_INTERNALS = 64
+MAX_INTERNALS = 32
+PRIVATE = 3  # a helper this few functions call, all of them the allocator's, is enough evidence alone
 MAX_CANDIDATES = 16
 MAX_BODY = 1 << 16  # bodies larger than this are not decoded (a member's body is small)
 ALLOC_ROLES = ("alloc", "aligned_alloc", "calloc", "alloc_zeroed")
@@ -68,6 +71,7 @@ class CallGraph:
         self._callees: dict[int, tuple[frozenset[int], list] | None] = {}
         code = next((s for s in module.sections if s.id == 10), None)
         self.code = (code.start, code.end) if code is not None else (0, 0)
+        self.padded = False  # whether the build pads its call immediates (see _lebs): set by _find
         data = module.data
         obj = getattr(data, "obj", None)
         # a byte search needs an object with find(): the file's mmap, else one copy of the code section
@@ -108,7 +112,9 @@ class CallGraph:
         lo, hi = self.code[0] - base, self.code[1] - base
         out: set[int] = set()
         short, padded = _lebs(target)
-        for needle in dict.fromkeys((b"\x10" + short, b"\x10" + padded, b"\x12" + short)):
+        needles = (b"\x10" + short, b"\x10" + padded, b"\x12" + short) if self.padded else (b"\x10" + short,
+                                                                                         b"\x12" + short)
+        for needle in dict.fromkeys(needles):
             p = hay.find(needle, lo, hi)
             while p != -1:
                 k = bisect.bisect_right(self._starts, p + base) - 1
@@ -163,6 +169,7 @@ def _find(module, known: dict[int, str]) -> tuple[list[Member], list[str]]:
     if not allocs or not frees:
         return [], []
     graph = CallGraph(module)
+    graph.padded = any(_padded_call(module, graph, i) for i in own)
     members = set(own)
     alloc_side = reach(graph, allocs, DEPTH, members)
     free_side = reach(graph, frees, DEPTH, members)
@@ -178,18 +185,19 @@ def _find(module, known: dict[int, str]) -> tuple[list[Member], list[str]]:
     alloc_only = {g for g in internals if g in alloc_side and g not in free_side} | allocs
     outside = sorted({c for cs in internals.values() for c in cs} - inside)
     ptr = "i64" if module.is_memory64 else "i32"
+    outside_typed = {c for c in outside if _allocator_typed(module, c, ptr)}
     found: list[Member] = []
     for c in outside:
         if len(found) >= MAX_CANDIDATES:
             break
-        try:
-            ft = module.get_function_type(c)
-        except Exception:  # noqa: BLE001
+        if c not in outside_typed:
             continue
-        if any(t != ptr for t in ft.params) or ft.results not in ((), (ptr,), ("i32",)) or not ft.params:
-            continue
+        ft = module.get_function_type(c)
         reached = graph.callees(c) & set(internals)
-        if len(reached) < 2:  # one shared helper is no evidence (a logging or locking function)
+        weak = len(reached) == 1
+        if weak and not _private(internals[next(iter(reached))], own, outside_typed):
+            continue  # one helper shared with others is no evidence (a logging or locking function)
+        if not reached:
             continue
         frees_ = bool(reached & free_only)
         allocates = bool(reached & alloc_only)
@@ -197,7 +205,10 @@ def _find(module, known: dict[int, str]) -> tuple[list[Member], list[str]]:
         via = ", ".join(f"func[{g}]" for g in sorted(reached)[:3]) + (" …" if len(reached) > 3 else "")
         why = f"it calls the allocator's own functions ({via})"
         member = None
-        if n == 2 and res == (ptr,):
+        if weak:  # one private helper shared: a member, but what it does cannot be told from what it calls
+            if n == 1:
+                continue  # (ptr) -> size or (size) -> ptr: too little to tell malloc_usable_size from valloc
+        elif n == 2 and res == (ptr,):
             if frees_ and allocates:
                 member = Member(c, "realloc", ("ptr", "size"), "ptr", why + ", on both its allocation and free sides")
             elif allocates and not frees_ and _multiplies(graph, c):
@@ -214,6 +225,31 @@ def _find(module, known: dict[int, str]) -> tuple[list[Member], list[str]]:
         if member is not None:
             found.append(member)
     return found, []
+
+
+def _allocator_typed(module, index: int, ptr: str) -> bool:
+    """Whether function ``index`` has an allocator's type: pointer-typed parameters (at least one), no result,
+    a pointer or a status."""
+    try:
+        ft = module.get_function_type(index)
+    except Exception:  # noqa: BLE001
+        return False
+    return bool(ft.params) and all(t == ptr for t in ft.params) and ft.results in ((), (ptr,), ("i32",))
+
+
+def _private(callers: set[int], own: dict[int, str], typed: set[int]) -> bool:
+    """Whether a helper with these callers is the allocator's alone: at most PRIVATE callers, each a known member
+    or a function with an allocator's type."""
+    return len(callers) <= PRIVATE and all(c in own or c in typed for c in callers)
+
+
+def _padded_call(module, graph: CallGraph, index: int) -> bool:
+    """Whether a call in function ``index`` has a padded immediate (longer than its shortest LEB128)."""
+    data = module.data
+    for off, op, imm in graph.ops(index) or []:
+        if op == 0x10 and bytes(data[off + 1:off + 6]) == _lebs(imm)[1] and len(uleb(imm)) < 5:
+            return True
+    return False
 
 
 def _multiplies(graph: CallGraph, index: int) -> bool:

@@ -332,8 +332,10 @@ class HeapTracker:
         if phase != AFTER:
             return
         if role == "opaque":
-            self._live_bytes -= self.unjudged.opaque_call(f.name, args[:len(conv.slots)],
-                                                          res if conv.result == "ptr" else 0, self.live, self.freed)
+            res = res if conv.result == "ptr" else 0
+            self._live_bytes -= self.unjudged.opaque_call(f.name, args[:len(conv.slots)], res, self.live, self.freed)
+            if res:  # handed out again: an earlier free of it settled in wasm makes a free of it no double free
+                self._forget_cancelled(res)
             return
         if role == "resize":  # Zig's resize: true (1) when the block at ptr now has `size` bytes, in place
             self._resized(p.get("ptr", 0), p.get("old_size", 0), p.get("size", 0), res, site, path)
@@ -640,6 +642,12 @@ class HeapTracker:
                 return ptr, (-1 if site == HOST_SITE else site, None, size)
         return None
 
+    def _forget_cancelled(self, ptr: int) -> None:
+        """Clears ``ptr``'s entry in the table of cancelled frees, if it has one."""
+        at = CANCEL_BASE + 16 * ((ptr >> 4) & (CANCEL_SLOTS - 1))  # as instrument/heap.py's _settle
+        if int.from_bytes(self._log.read(self.session.store, at, at + 8), "little") == ptr:
+            self._log.write(self.session.store, bytes(16), at)
+
     def _cancelled_free(self, ptr: int) -> int | None:
         """The site of the last free of ``ptr`` that wasm cancelled with its allocation, if the table has it."""
         slot = (ptr >> 4) & (CANCEL_SLOTS - 1)  # as instrument/heap.py's _settle
@@ -650,12 +658,12 @@ class HeapTracker:
         return -1 if site == HOST_SITE else site
 
     def _bad_free(self, ptr: int, site: int, fname: str) -> None:
-        if not self.unjudged.judged_free(ptr):  # a block an opaque member returned or was passed
-            return
         first = self.freed.get(ptr)
         if first is None:
             c = self._cancelled_free(ptr)
             first = (c, None) if c is not None else None
+        if first is None and not self.unjudged.judged_free(ptr):  # a block an opaque member returned or was passed
+            return
         if first is not None:
             self._finding("double-free", ptr, site, f"{fname}({ptr:#x}): the block was already freed",
                           freed_at=first[0])
