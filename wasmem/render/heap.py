@@ -98,8 +98,8 @@ def _unjudged(unjudged: list[dict]) -> list[Text]:
     """The frees wasmem could not judge (by reason): counted, not findings."""
     out = [Text(shown(f"not judged ({u['count']:,}): {u['reason']}"), style="yellow") for u in unjudged]
     if out:
-        out.append(Text("(what wasmem cannot judge is not reported as an invalid or double free and does not fail "
-                        "the exit status)", style="dim"))
+        out.append(Text("(what wasmem cannot judge is counted, not reported as a finding, and does not fail the exit "
+                        "status)", style="dim"))
     return out
 
 

@@ -552,6 +552,8 @@ class HeapTracker:
         else:
             kind = "outside-block"
             near = max((p for p in self.live if p <= addr), default=None)
+            if not self.unjudged.judged_access(addr, near):  # in a block an opaque member returned (size unknown)
+                return
             if near is not None and addr < near + self.live[near][0] + 64:
                 past = addr - near - self.live[near][0]
                 what += (f", {'just' if past == 0 else f'{past} bytes'} past the end of the block of "

@@ -57,6 +57,20 @@ class Unjudged:
                    "it does is not known)")
         return False
 
+    def judged_access(self, addr: int, live_below: int | None) -> bool:
+        """Whether --memcheck can judge an access at ``addr`` outside every live block (``live_below``: the
+        nearest live block's start below it, or None): False (and counted) when the nearest block below is one an
+        opaque member returned, whose size is not known."""
+        if not self.untracked:
+            return True
+        below = max((p for p in self.untracked if p <= addr), default=None)
+        if below is None or (live_below is not None and live_below >= below):
+            return True
+        name = self.untracked[below]
+        self.count(f"accesses after the start of a block {name} returned or was passed ({name} belongs to the "
+                   "allocator, but the block's size is not known)", free=False)
+        return False
+
     def as_list(self) -> list[dict]:
         return [{"reason": r, "count": n} for r, n in self.counts.items()]
 

@@ -19,6 +19,16 @@ __attribute__((export_name("grown"))) int grown(void) {
     return 0;
 }
 
+__attribute__((export_name("grown_used"))) int grown_used(void) {
+    char *p = malloc(8);
+    sink = p;
+    p = realloc(p, 100000);
+    ((volatile char *)p)[50000] = 1;  // inside the new block, whose size wasmem does not know
+    int r = p[50000];
+    free(p);
+    return r;
+}
+
 __attribute__((export_name("double_free"))) int double_free(void) {
     char *p = malloc(8);
     sink = p;
