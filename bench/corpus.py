@@ -109,6 +109,16 @@ CORPUS: tuple[Case, ...] = (
          "emscripten",
          ("d", "f 0", "g 1920", "j $1 $2 $2", "j $1 $2 $2", "h $1", "i $2"),
          "a denoiser state created, two frames of silence processed in place, freed"),
+    Case(_npm("quickjs-debug", "@jitl/quickjs-wasmfile-debug-sync@0.32.0",
+              "jitl-quickjs-wasmfile-debug-sync-0.32.0.tgz",
+              "f7647394d273bde2df910f5a1dac2e7aa6ac9bd0adedd338ce6d70d67ea62624", "package/dist/emscripten-module.wasm",
+              "4d2f9f8adf28c48ed273515b815e05ae9a698b54955f7348e951faf43b1febc3"),
+         "Emscripten", "Emscripten debug build with LeakSanitizer, no name section (a source map URL): exports "
+         "malloc, free and emscripten_builtin_memalign, not its realloc", "emscripten",
+         ("QTS_NewRuntime", "QTS_NewContext $0 0", "QTS_GetUndefined", "QTS_NewObject $1", "QTS_Typeof $1 $3",
+          "malloc 64", "free $5", "QTS_FreeValuePointer $1 $3", "QTS_FreeContext $1", "QTS_FreeRuntime $0"),
+         "QuickJS runtime, context and an object made and freed (issue 25: `leaks` on its QTS_Eval found 12 false "
+         "invalid frees through its unexported realloc)"),
     # -- wasm-bindgen (Rust) ---------------------------------------------------------------------------
     Case(_npm("resvg", "@resvg/resvg-wasm@2.6.2", "resvg-resvg-wasm-2.6.2.tgz",
               "ff51acbb5ee0074601b75c3bea9226a18d346752af787f6d2d3adcdd98493d71", "package/index_bg.wasm",

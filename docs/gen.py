@@ -216,7 +216,11 @@ PAGES: dict[str, dict] = {
                  "do calls through function pointers (`call_indirect`, `call_ref`: Zig's `std.mem.Allocator` "
                  "vtable, a C allocator in a table) and wasmem's own (`s:` arguments, `--after \"malloc 32\"`). "
                  "A Zig allocator layered on another (`ArenaAllocator`, `DebugAllocator`) is seen through the "
-                 "buffers it takes from its backing allocator. Double and invalid frees exit 1. "
+                 "buffers it takes from its backing allocator. The allocator's family is taken as a whole: the "
+                 "members no name gives (a stripped build's unexported `realloc`) are found through the call "
+                 "graph (`call-graph`); a free or an access wasmem cannot judge (a block of a member it cannot "
+                 "interpret) is counted with its reason (`not judged`), never reported. "
+                 "Double and invalid frees exit 1. "
                  "No rebuild: the shipped binary is rewritten in memory; how it works is in "
                  "`wasmem/instrument/heap.py`.",
         "examples": [
@@ -226,6 +230,9 @@ PAGES: dict[str, dict] = {
              "--after \"make_greeting 4\""),
             ("A double free, with the line of each free.",
              "wasmem heap tests/heap/data/heapdemo.wasm --after \"double_free\""),
+            ("A stripped build that exports only malloc and free: its realloc, found through the call graph, "
+             "cannot be told from a memalign; the blocks it moves are counted, not called invalid frees.",
+             "wasmem heap tests/heap/data/libc_realloc.wasm --after grown"),
             ("`--memcheck`: every access of memory 0 checks its shadow bytes; a use after free and a "
              "write 2 bytes past a 10-byte block, each with its line (the program goes on).",
              "wasmem heap tests/heap/data/heapdemo.wasm --after \"use_after_free\" --after \"write_past_end 12\" "
@@ -243,7 +250,10 @@ PAGES: dict[str, dict] = {
                  "does) and prints the live heap after each call, the growth per call (from the first call to "
                  "the last, so a cache filled on the first call is not a leak) and the sites whose blocks "
                  "outlive the calls, with file:line. A block the function returns is shown as such: the caller "
-                 "must free it. `--max-growth BYTES` makes it a CI gate (exit 1 above it).",
+                 "must free it. Every per-call figure is over the same calls (those after the first): the "
+                 "growth per call is what they left live in blocks they allocated (the site table's total) "
+                 "minus what they freed of older blocks; when the two differ, a line under the growth says so. "
+                 "`--max-growth BYTES` makes it a CI gate (exit 1 above it).",
         "examples": [
             ("A planted leak of 24 bytes per call at `heapdemo.c:18`.",
              "wasmem leaks tests/heap/data/heapdemo.wasm \"leak_step 1\" --repeat 5 --max-growth 0"),

@@ -179,6 +179,8 @@ CASES: list[tuple[str, tuple, int]] = [
      1),
     ("leaks", ("heap:heapdemo.wasm", "warm_cache 7", "--repeat", "2", "--memcheck", "--memcheck-uninit"), 1),
     ("leaks", ("heap:heapdemo.wasm", "make_greeting 3", "--repeat", "3"), 0),
+    ("heap", ("heap:family.wasm", "--allocator", "my_malloc,my_free", "--after", "remapped"), 0),
+    ("leaks", ("heap:family.wasm", "remapped", "--allocator", "my_malloc,my_free", "--repeat", "2"), 0),
     ("leaks", ("heap:heapdemo.wasm", "leak_step 3", "--repeat", "3", "--max-growth", "0"), 1),
     ("leaks", ("heap:rust_heap.wasm", "twice", "--repeat", "2", "--before", "leak 1"), 1),
     ("leaks", ("heap:heapdemo.wasm", "clean_step 3", "--before", "use_after_free", "--max-growth", "0"), 0),

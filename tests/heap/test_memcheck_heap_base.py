@@ -110,6 +110,58 @@ def test_a_module_whose_heap_start_nothing_tells_checks_only_freed_blocks_and_sa
     session.close()
     assert (report.heap_base, report.heap_base_source) == (None, None)
     assert [f.kind for f in report.findings] == ["use-after-free"]  # the overflow is not seen
-    assert "--memcheck: __heap_base is unknown: only accesses to freed blocks are checked" in report.notes
+    assert "--memcheck: __heap_base is unknown: only accesses to freed blocks and to the memory the allocator grows " \
+           "are checked" in report.notes
     rc, out, err = run_main(capsys, "heap", path, "--after", "overflow", "--memcheck", "--json")
     assert rc == 0 and json.loads(out)["heap_base_source"] is None
+
+
+# the same bump allocator, its heap the memory it grows itself (its sbrk is memory.grow, inside malloc)
+GROWING = """(module
+  (memory (export "memory") 1)
+  (global $top (mut i32) (i32.const 0))
+  (func $malloc (export "malloc") (param $n i32) (result i32)
+    (local $p i32)
+    (if (i32.eqz (global.get $top))
+      (then (global.set $top (i32.shl (memory.grow (i32.const 1)) (i32.const 16)))))
+    (local.set $p (global.get $top))
+    (global.set $top (i32.add (local.get $p) (i32.const 32))) (local.get $p))
+  (func $free (export "free") (param i32))
+  (func (export "overflow") (result i32)
+    (local $p i32)
+    (local.set $p (call $malloc (i32.const 10)))
+    (i32.store8 offset=10 (local.get $p) (i32.const 1))
+    (i32.const 0))
+  (func (export "static") (result i32)
+    (i32.store8 (i32.const 100) (i32.const 1))
+    (i32.const 0)))"""
+
+
+def test_the_heap_start_is_learned_where_the_allocator_first_grows_memory(wat_file, capsys):
+    """Nothing tells where the heap starts, but the allocator grows memory 0 (its sbrk): the memory from the
+    first grow inside it is heap, so the overflow is found; the memory below stays unchecked (no finding for
+    the program's own static byte); heap and leaks name the source (allocator-grow)."""
+    path = wat_file(GROWING)
+    report, session = heap_report(path, after=["static", "overflow"], memcheck=True)
+    session.close()
+    assert (report.heap_base, report.heap_base_source) == (0x10000, "allocator-grow")
+    assert [f.kind for f in report.findings] == ["outside-block"]
+    assert "just past the end of the block of 10 bytes at 0x10000" in report.findings[0].message
+    assert any("learned at run time, where the allocator first grew memory 0 (0x10000)" in n for n in report.notes)
+    assert not any("__heap_base is unknown: only" in n for n in report.notes)
+    rc, out, err = run_main(capsys, "heap", path, "--after", "overflow", "--memcheck")
+    assert rc == 1 and "heap base 0x00010000 (learned where the allocator first grew memory)" in out
+    rc, out, err = run_main(capsys, "leaks", path, "overflow", "-n", "2", "--memcheck", "--json")
+    doc = json.loads(out)
+    assert rc == 1 and (doc["heap_base"], doc["heap_base_source"]) == (0x10000, "allocator-grow")
+    assert [f["kind"] for f in doc["findings"]] == ["outside-block"]
+
+
+def test_leaks_memcheck_names_its_heap_base_source_as_heap_does(capsys):
+    rc, out, err = run_main(capsys, "leaks", BUGS, "overflow_heap", "-n", "2", "--memcheck", "--json")
+    doc = json.loads(out)
+    assert rc == 1 and (doc["heap_base"], doc["heap_base_source"]) == (0x1010000, "memory-grow")
+    rc, out, err = run_main(capsys, "leaks", BUGS, "overflow_heap", "-n", "2", "--memcheck")
+    assert "heap base 0x01010000 (the memory grown at run time)" in out
+    rc, out, err = run_main(capsys, "leaks", BUGS, "clean_heap", "-n", "2", "--json")
+    assert rc == 0 and json.loads(out)["heap_base_source"] is None  # without --memcheck: none used

@@ -210,18 +210,29 @@ def live_heap(session, symbols, calls=(), trap: str | None = None):
     cut = _cut_notes(session, tr, "the heap report", "the table counts those listed")
     tr.locate_accesses(symbols)
     type_blocks(blocks, symbols, session.read)
-    if tr.mc is not None:  # the heap base memcheck used, and where it comes from
-        hb, hb_source = tr.heap_base, tr.heap_base_source
-    else:
-        hb, hb_source = heap_start(session.module, symbols, getattr(session, "layout", None))[:2]
-        if hb_source in ("estimate", "memory-grow"):  # only memcheck uses an estimate
-            hb = hb_source = None
+    hb, hb_source = _memcheck_base(session, symbols, tr)  # the heap base memcheck used, and who says so
     sites = tr.sites(symbols)  # first: the line table is read as the sites are located
     return HeapReport(tr.allocator_dicts(), list(calls), blocks, sites, list(tr.findings),
                       list(tr.notes) + _dwarf_notes(symbols) + cut, heap_base=hb,
                       heap_base_source=hb_source,
                       memory_size=session.memory_size(0), events=tr.events, allocations=tr.allocations,
-                      frees=tr.frees, trap=trap)
+                      frees=tr.frees, trap=trap, unjudged=_unjudged(tr))
+
+
+def _unjudged(tracker) -> list[dict]:
+    """The frees wasmem could not judge, by reason (``HeapTracker.unjudged``): not findings."""
+    return tracker.unjudged.as_list()
+
+
+def _memcheck_base(session, symbols, tracker) -> tuple[int | None, str | None]:
+    """(heap base, its source) as a report shows it: the one memcheck used (``HeapTracker.heap_base``), else the
+    one a symbol or an export gives (an estimate is used by memcheck only)."""
+    if tracker.mc is not None:
+        return tracker.memcheck_base()
+    hb, hb_source = heap_start(session.module, symbols, getattr(session, "layout", None))[:2]
+    if hb_source in ("estimate", "memory-grow"):
+        return None, None
+    return hb, hb_source
 
 
 def _deadline(session):
@@ -297,6 +308,8 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
                 report.iterations.append(it)
         report.trap = trap
         report.findings = list(tr.findings)
+        if tr.mc is not None:  # (first: learning the heap's start at run time changes a note)
+            report.heap_base, report.heap_base_source = _memcheck_base(session, symbols, tr)
         report.notes = list(tr.notes)
         # the blocks allocated by the calls after the first (the first may fill caches) that are still live
         counted = max(1, len(report.iterations) - 1)
@@ -316,6 +329,9 @@ def leak_report(path_or_module, call: str, *, repeat: int = 10, before=(), alloc
         for ls in by.values():
             ls.per_call = ls.bytes / counted
         report.sites = sorted(by.values(), key=lambda s: (-s.bytes, s.site.id))
+        report.retained = sum(b.size for b in outliving)
+        report.blocks_cut = tr.blocks_cut
+        report.unjudged = _unjudged(tr)
         tr.locate_accesses(symbols)
         fsites = tr.sites(symbols, {f.site for f in tr.findings} | {f.freed_at for f in tr.findings
                                                                       if f.freed_at is not None})

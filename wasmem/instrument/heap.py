@@ -104,9 +104,11 @@ CANCELLED_BYTES_EXPORT = "__wasmem_heap_cancelled_bytes"  # i64: their bytes
 PENDING = 0x10000  # record code PENDING + k: a pending allocation of allocator k, its size in arg0
 HOST_SITE = 0xFFFFFFFF  # the site of a call through a redirected export (the host's)
 BEFORE, AFTER = 0, 1
-PRE_ROLES = frozenset({"free", "realloc", "gc_free", "resize"})  # logged before the call
+# logged before the call; "opaque" (a family member whose calls are logged but not understood,
+# model/allocfamily.py) only so that its pointer's pending allocation is logged first
+PRE_ROLES = frozenset({"free", "realloc", "gc_free", "resize", "opaque"})
 POST_ROLES = frozenset({"alloc", "calloc", "realloc", "alloc_zeroed", "aligned_alloc", "memalign_out", "renew",
-                        "resize"})
+                        "resize", "opaque"})
 
 
 @dataclass(frozen=True)

@@ -89,13 +89,14 @@ from .accesses import (
     WRITE_OPS,
     operands,
 )
-from .emit import global_get, i32_const, local_get, local_set, local_tee
+from .emit import global_get, global_set, i32_const, local_get, local_set, local_tee
 from .heap import HeapPass
 from .rewriter import Builder, Edit, FunctionContext, Pass
 
 MEMCHECK_SHADOW_EXPORT = "__wasmem_memcheck_shadow"
 MEMCHECK_FRESH_EXPORT = "__wasmem_memcheck_fresh"
 MEMCHECK_EARLY_EXPORT = "__wasmem_memcheck_early"  # hits while the start function ran (none could be reported)
+MEMCHECK_LEARNED_EXPORT = "__wasmem_memcheck_learned"  # where the allocator first grew memory 0 (0: not yet)
 OK, FREED, UNALLOCATED, UNINIT = 0, 1, 2, 4  # shadow byte values (UNINIT: --memcheck-uninit)
 _ZEROING = frozenset({"calloc", "alloc_zeroed", "realloc"})  # their blocks are written (or copied) when handed out
 HOOK_PARAMS = ("i32", "i64", "i64", "i64")  # site, address, length, the first byte not fine
@@ -192,12 +193,14 @@ class MemcheckPass(Pass):
         self.hook_type = b.func_type(HOOK_PARAMS, (), fresh=True)
         self.fresh = b.add_global("i32", b"\x41\x00")
         self.early = b.add_global("i32", b"\x41\x00")
+        self.learned = b.add_global("i32", b"\x41\x00")
         self.bulk = b.add_function(b.func_type(("i32", "i32", "i32", "i32", "i32")))
         self.scan = b.add_function(b.func_type(("i32", "i32", "i32"), ("i32",)))
         self.clear = b.add_function(b.func_type(("i32", "i32"))) if self.uninit else None
         self.exports = {"shadow": b.export(MEMCHECK_SHADOW_EXPORT, "memory", self.shadow),
                         "fresh": b.export(MEMCHECK_FRESH_EXPORT, "global", self.fresh),
-                        "early": b.export(MEMCHECK_EARLY_EXPORT, "global", self.early)}
+                        "early": b.export(MEMCHECK_EARLY_EXPORT, "global", self.early),
+                        "learned": b.export(MEMCHECK_LEARNED_EXPORT, "global", self.learned)}
 
     def _site(self, fn: FunctionContext, offset: int, op: int, kind: str, size: int | None, write: bool) -> int:
         sid = len(self.sites)
@@ -295,13 +298,20 @@ class MemcheckPass(Pass):
         """Code that grows the shadow to the size of memory 0 when memory 0 is larger (after ``memory.grow`` of
         memory 0, whether it failed or not, and after a call that may have reached the host, which may have grown
         it: Emscripten's ``emscripten_resize_heap``), the new bytes filled with ``fresh`` (2 when the host knows
-        where the heap starts: memory no block holds yet). Without it the shadow load of an access to the new
-        pages would trap where the program does not."""
+        where the heap starts: memory no block holds yet), or with 2 when memory 0 grew inside a tracked allocator
+        (the heap pass's ``depth`` is not 0: its ``sbrk``), whose pages are heap whatever the host knows; the
+        first such grow's address goes into ``learned`` (the heap's start when nothing else tells). Without it
+        the shadow load of an access to the new pages would trap where the program does not."""
         d, t = fn.scratch("i32", 70), fn.scratch("i32", 73)
+        depth = global_get(self.heap.depth)
         out = b"\x3f\x00\x3f" + uleb(self.shadow) + b"\x6b" + local_tee(d) + b"\x41\x00\x4a\x04\x40"  # d > 0
         out += local_get(d) + b"\x40" + uleb(self.shadow) + local_tee(t) + b"\x41\x7f\x47\x04\x40"
-        out += (local_get(t) + b"\x41\x10\x74" + global_get(self.fresh) + local_get(d) + b"\x41\x10\x74"
-                + b"\xfc\x0b" + uleb(self.shadow) + b"\x0b\x0b")
+        out += (local_get(t) + b"\x41\x10\x74" + b"\x41\x02" + global_get(self.fresh) + depth + b"\x1b"
+                + local_get(d) + b"\x41\x10\x74" + b"\xfc\x0b" + uleb(self.shadow))
+        # the first grow inside the allocator: learned = its old end
+        out += (global_get(self.learned) + b"\x45" + depth + b"\x41\x00\x47\x71\x04\x40" + local_get(t)
+                + b"\x41\x10\x74" + global_set(self.learned) + b"\x0b")
+        out += b"\x0b\x0b"
         return out
 
     def _import_call(self, fn, offset, func) -> Edit | None:

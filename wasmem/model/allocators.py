@@ -41,6 +41,8 @@ result mean, which is what a heap tracker needs to turn a call into "block of N 
   at hand to check its wasm lowering, so they are not discovered (``--allocator`` does not fit them either).
 - ``--allocator`` (``user_names``): ``ALLOC[,FREE]`` names for a stripped or custom allocator, taken as
   malloc/free-shaped; ``func[N]`` names function N of a module stripped of every name.
+- The members names did not give (a stripped build's unexported ``realloc``): through the call graph from the
+  members found (``model/allocfamily.py``), found by ``call-graph``.
 - A found function that only forwards to another of the same type (``forward_target``: a stripped
   Emscripten build's exported ``malloc`` thunk over its dlmalloc) brings that one too (``forwarded``);
   so do the unnamed functions small exported shims call with their own operands (``inner_allocators``:
@@ -77,7 +79,7 @@ class Convention:
     name: str
     family: str
     role: str  # alloc | free | calloc | realloc | alloc_zeroed | aligned_alloc | memalign_out | gc_free | renew
-    #            | resize
+    #            | resize | opaque (a family member whose calls are logged but not understood: allocfamily.py)
     params: tuple[str, ...]
     result: str  # ptr | status | bool | ""
     offset: int = 0  # the block's pointer is the "obj" parameter + offset (AssemblyScript's collector)
@@ -169,7 +171,7 @@ class AllocatorFunction:
 
     index: int  # function index (imports first)
     name: str  # the name it was found by
-    found_by: str  # export | name-section | dwarf | --allocator
+    found_by: str  # export | name-section | dwarf | --allocator | forwarded | shape (allocshape.py) | call-graph (allocfamily.py)
     convention: Convention
     imported: bool  # an import: the host allocates (its calls can be seen only from the module's side)
     in_table: bool = False  # an element segment puts it in a table: it may be called through a function pointer
@@ -192,6 +194,7 @@ class Allocators:
     notes: list[str] = field(default_factory=list)
     shims: dict[int, str] = field(default_factory=dict)  # function index → name: Zig's mem.Allocator.* functions
     candidates: list[str] = field(default_factory=list)  # func[N] that may allocate or free when none is certain
+    found_why: dict[int, str] = field(default_factory=dict)  # function index → why it is a member (call-graph)
 
     def find(self, role: str, family: str | None = None) -> AllocatorFunction | None:
         return next((f for f in self.functions if f.role == role and (family is None or f.family == family)), None)
@@ -357,6 +360,7 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
         else:
             out.notes.append(f"the functions behind {', '.join(f.name for f in fs)} are not all known (a stripped "
                              "build): only calls through these exports are tracked, not the module's own")
+    _family_members(module, out, used, fnames, in_tables)
     stub = False
     for k, f in enumerate(out.functions):  # the minimal runtime's __renew (found by export) reallocates
         if f.role == "renew" and fnames.get(f.index, "").startswith("~lib/rt/tcms/"):
@@ -380,6 +384,28 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
         out.notes.append(f"only {roles} found: blocks cannot be matched to their frees without both an "
                          "allocation and a free function (--allocator ALLOC,FREE names them)")
     return out
+
+
+def _family_members(module, out: Allocators, used: set[int], fnames: dict, in_tables: set[int]) -> None:
+    """The members of a C-shaped family the names did not give (``model/allocfamily.py``: through the call
+    graph), found by ``call-graph``: for a C library only in a module without function names (with them, its
+    standard names found every member), for the functions named with --allocator always."""
+    from .allocfamily import FOUND_BY, find_members
+
+    for family in (_C, _USER):
+        if family == _C and fnames:  # a name section names every member a C library has: no search needed
+            continue
+        members, notes = find_members(module, {f.index: f.role for f in out.functions if f.family == family})
+        out.notes += notes
+        for m in members:
+            if m.index in used:
+                continue
+            used.add(m.index)
+            name = fnames.get(m.index) or f"func[{m.index}]"
+            out.functions.append(AllocatorFunction(m.index, name, FOUND_BY, Convention(name, family, m.role, m.params,
+                                                                                       m.result),
+                                                   m.index < module.num_imported_funcs, m.index in in_tables))
+            out.found_why[m.index] = m.reason
 
 
 def forward_target(module, index: int) -> int | None:

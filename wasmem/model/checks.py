@@ -77,6 +77,7 @@ class RuleResult:
     limit: object
     message: str
     details: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # file:line places in the program's source the result is about (leak sites)
 
     @property
     def passed(self) -> bool:
@@ -375,13 +376,14 @@ def _leak_result(rules: Rules, leak) -> RuleResult:
     details = tuple(f"{ls.bytes} bytes in {ls.blocks} blocks from {ls.site.function or ls.site.label}"
                     + (f" ({ls.site.location})" if ls.site.location else "")
                     + (" (returned: the caller must free them)" if ls.returned else "") for ls in leak.sites[:10])
+    sources = tuple(dict.fromkeys(ls.site.location for ls in leak.sites[:10] if ls.site.location))
     if leak.trap:
-        return RuleResult("leak-per-call", "fail", measured, lim, f"{what}; {leak.trap}", details)
+        return RuleResult("leak-per-call", "fail", measured, lim, f"{what}; {leak.trap}", details, sources)
     if leak.findings:
         details += tuple(f.message for f in leak.findings[:10])
     ok = g <= lim and not leak.findings
     extra = "" if ok else (f", more than the allowed {lim}" if g > lim else f"; {len(leak.findings)} bad frees")
-    return RuleResult("leak-per-call", "pass" if ok else "fail", measured, lim, what + extra, details)
+    return RuleResult("leak-per-call", "pass" if ok else "fail", measured, lim, what + extra, details, sources)
 
 
 def _headroom(layout: MemoryLayout, rules: Rules, sa: StackAnalysis | None) -> RuleResult:

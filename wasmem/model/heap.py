@@ -165,6 +165,7 @@ class HeapReport:
     allocations: int = 0
     frees: int = 0
     trap: str | None = None
+    unjudged: list[dict] = field(default_factory=list)  # frees wasmem could not judge: {"reason", "count"}
 
     @property
     def groups(self) -> list[SiteGroup]:
@@ -194,6 +195,7 @@ class HeapReport:
                 "blocks": [b.to_dict() for b in shown], "blocks_truncated": len(self.blocks) > len(shown),
                 "findings": [f.to_dict() for f in self.findings[:MAX_FINDINGS]],
                 "sites": {str(k): s.to_dict() for k, s in sorted(self.sites.items())},
+                "unjudged": [dict(u) for u in self.unjudged],
                 "trap": self.trap, "notes": list(self.notes)}
 
 
@@ -219,7 +221,7 @@ class LeakSite:
     site: Site
     blocks: int
     bytes: int
-    per_call: float  # bytes per call, over the calls after the first
+    per_call: float  # bytes per measured call (LeakReport.measured: the calls after the first)
     returned: int = 0  # of those blocks, how many the call returned to its caller
 
     def to_dict(self) -> dict:
@@ -242,17 +244,41 @@ class LeakReport:
     max_growth: int | None = None
     trap: str | None = None
     finding_sites: dict[int, Site] = field(default_factory=dict)
+    retained: int = 0  # bytes of the blocks the measured calls allocated that are still live (``sites``' total)
+    blocks_cut: int = 0  # live blocks the command's deadline left out of ``sites`` (then ``retained`` is partial)
+    unjudged: list[dict] = field(default_factory=list)  # frees wasmem could not judge: {"reason", "count"}
+    heap_base: int | None = None  # --memcheck: where it takes the heap to start …
+    heap_base_source: str | None = None  # … and who says so (as HeapReport's)
+
+    # Every per-call figure is over the same *measured calls*: the calls after the first (the first may fill
+    # caches), or the one call when there is only one; ``measured`` says how many.
+    @property
+    def measured(self) -> int:
+        return max(1, len(self.iterations) - 1)
 
     @property
     def growth_per_call(self) -> float:
-        """Bytes per call once warmed up: (live after the last call − live after the first) / (N − 1), so that
-        a cache filled on the first call is not counted; with one call, its own growth."""
+        """Net live bytes per measured call: (live after the last call − live after the first) / (N − 1), so that
+        a cache filled on the first call is not counted; with one call, its own growth. It is
+        ``retained_per_call − released_per_call``."""
         its = self.iterations
         if not its:
             return 0.0
         if len(its) == 1:
             return float(its[0].live_bytes - self.baseline)
         return (its[-1].live_bytes - its[0].live_bytes) / (len(its) - 1)
+
+    @property
+    def retained_per_call(self) -> float:
+        """Bytes per measured call of the blocks those calls allocated and left live (the site table's per-call
+        column adds up to it)."""
+        return self.retained / self.measured if self.iterations else 0.0
+
+    @property
+    def released_per_call(self) -> float:
+        """Bytes per measured call by which the live heap shrank otherwise: blocks from before the measured calls
+        that they freed (or resized smaller); ``retained_per_call − growth_per_call``."""
+        return self.retained_per_call - self.growth_per_call if self.iterations else 0.0
 
     @property
     def exceeded(self) -> bool:
@@ -263,9 +289,12 @@ class LeakReport:
         return not self.exceeded and self.trap is None and not self.findings
 
     def to_dict(self) -> dict:
-        return {"call": self.call, "repeat": self.repeat, "baseline": self.baseline,
-                "growth_per_call": self.growth_per_call, "max_growth": self.max_growth, "exceeded": self.exceeded,
+        return {"call": self.call, "repeat": self.repeat, "baseline": self.baseline, "measured_calls": self.measured,
+                "growth_per_call": self.growth_per_call, "retained_per_call": self.retained_per_call,
+                "released_per_call": self.released_per_call, "max_growth": self.max_growth, "exceeded": self.exceeded,
                 "iterations": [i.to_dict() for i in self.iterations], "sites": [s.to_dict() for s in self.sites],
                 "allocators": self.allocators, "findings": [f.to_dict() for f in self.findings[:MAX_FINDINGS]],
                 "finding_sites": {str(k): s.to_dict() for k, s in sorted(self.finding_sites.items())},
+                "unjudged": [dict(u) for u in self.unjudged], "heap_base": self.heap_base,
+                "heap_base_source": self.heap_base_source,
                 "trap": self.trap, "notes": list(self.notes), "ok": self.ok}

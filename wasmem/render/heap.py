@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Group
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -25,6 +26,81 @@ def _site_text(site) -> str:
 
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+class SourcePlace:
+    """A ``file:line`` cell that keeps its file name and line however narrow the table: the directories are
+    elided from the left (``…/heldout/heapbugs.c:42``), never the end (a CI log is 80 columns wide)."""
+
+    def __init__(self, location: str):
+        self.location = shown(location)
+        head, sep, tail = self.location.rpartition("/")
+        self.tail = tail if sep else self.location  # file:line, never cut
+
+    def fit(self, width: int) -> str:
+        loc = self.location
+        if len(loc) <= width:
+            return loc
+        if len(self.tail) + 2 > width:
+            return self.tail
+        return "…" + loc[len(loc) - (width - 1):] if width > 1 else self.tail
+
+    @property
+    def min_width(self) -> int:
+        """``…/file:line``: the narrowest it is shown."""
+        return min(len(self.tail) + (2 if self.tail != self.location else 0), len(self.location))
+
+    def __rich_measure__(self, console, options) -> Measurement:
+        return Measurement(self.min_width, len(self.location))
+
+    def __rich_console__(self, console, options):
+        yield Text(self.fit(options.max_width), no_wrap=True, overflow="ignore")
+
+
+class SitesTable:
+    """A table of sites whose ``line`` column keeps its file names and lines however narrow the console (a CI
+    log is 80 columns wide): the ``site`` column gives up its room first (it wraps), then the directories of the
+    paths are elided from the left (``SourcePlace``)."""
+
+    GAP = 2  # rich's padding between two columns
+
+    def __init__(self, columns: list[tuple[str, str]], rows: list[tuple]):
+        self.columns = columns  # (header, justify)
+        self.rows = rows  # str cells, SourcePlace or "" in the ``line`` column
+
+    def __rich_console__(self, console, options):
+        names = [c for c, _ in self.columns]
+        site, line = names.index("site"), names.index("line")
+        places = [r[line] for r in self.rows if isinstance(r[line], SourcePlace)]
+        line_min = max((p.min_width for p in places), default=len("line"))
+        others = sum(max([len(c)] + [len(r[k]) for r in self.rows if isinstance(r[k], str)])
+                     for k, c in enumerate(names) if k not in (site, line))
+        room = options.max_width - others - self.GAP * (len(names) - 1)
+        site_w = max([len("site")] + [len(r[site]) for r in self.rows])
+        line_w = max([line_min] + [len(p.location) for p in places])
+        if site_w + line_w > room:  # the site column gives up what the file names and lines need, then the paths
+            site_w = max(12, min(site_w, room - line_min))
+            line_w = max(line_min, room - site_w)
+        t = Table(box=None, pad_edge=False, show_edge=False)
+        for k, (col, just) in enumerate(self.columns):
+            width = {site: {"max_width": site_w}, line: {"width": line_w, "no_wrap": True}}.get(k, {})
+            t.add_column(col, justify=just, **width)
+        for r in self.rows:
+            add_row(t, *r)
+        yield t
+
+
+def _place(location: str | None):
+    return SourcePlace(location) if location else ""
+
+
+def _unjudged(unjudged: list[dict]) -> list[Text]:
+    """The frees wasmem could not judge (by reason): counted, not findings."""
+    out = [Text(shown(f"not judged ({u['count']:,}): {u['reason']}"), style="yellow") for u in unjudged]
+    if out:
+        out.append(Text("(what wasmem cannot judge is counted, not reported as a finding, and does not fail the exit "
+                        "status)", style="dim"))
+    return out
 
 
 def _allocators_line(allocators: list[dict]) -> Text:
@@ -68,7 +144,8 @@ def _findings(findings, sites) -> list:
 
 
 _HEAP_BASE_SOURCES = {"export": "the exported __heap_base", "linker-symbol": "__heap_base, a linker symbol",
-                      "estimate": "the layout's estimate", "memory-grow": "the memory grown at run time"}
+                      "estimate": "the layout's estimate", "memory-grow": "the memory grown at run time",
+                      "allocator-grow": "learned where the allocator first grew memory"}
 
 
 def render_heap(report) -> Group:
@@ -82,30 +159,37 @@ def render_heap(report) -> Group:
         parts.append(Text(f"extent {fmt_addr(ext.low)}..{fmt_addr(ext.high)} ({fmt_bytes(ext.span)}): "
                           f"{ext.gaps} gaps, largest {fmt_bytes(ext.largest_gap)}, "
                           f"{ext.fragmentation:.0%} of the span not in live blocks"))
-    if report.heap_base is not None:
-        src = _HEAP_BASE_SOURCES.get(report.heap_base_source or "", "")
-        parts.append(Text(f"heap base {fmt_addr(report.heap_base)}{f' ({src})' if src else ''}, memory "
-                          f"{fmt_bytes(report.memory_size)}", style="dim"))
+    base = _heap_base_line(report)
+    if base is not None:
+        parts.append(base)
     groups = report.groups
     if groups:
-        t = Table(box=None, pad_edge=False, show_edge=False)
-        for col, just in (("blocks", "right"), ("bytes", "right"), ("site", "left"), ("line", "left"),
-                          ("type", "left"), ("first", "left")):
-            t.add_column(col, justify=just)
+        rows = []
         for g in groups[:MAX_GROUPS]:
             first = min(g.blocks, key=lambda b: b.address)
-            add_row(t, str(g.count), str(g.bytes), _site_text(g.site), g.site.location or "",
-                    ", ".join(g.types), fmt_addr(first.address))
-        parts.append(t)
+            rows.append((str(g.count), str(g.bytes), _site_text(g.site), _place(g.site.location),
+                         ", ".join(g.types), fmt_addr(first.address)))
+        parts.append(SitesTable([("blocks", "right"), ("bytes", "right"), ("site", "left"), ("line", "left"),
+                                 ("type", "left"), ("first", "left")], rows))
         if len(groups) > MAX_GROUPS:
             parts.append(Text(f"… {len(groups) - MAX_GROUPS} more sites"))
         paths = [b for g in groups[:MAX_GROUPS] for b in g.blocks[:1] if b.path]
         for b in paths[:10]:
             parts.append(Text(shown(f"  path of {fmt_addr(b.address)}: " + " → ".join(b.path)), style="dim"))
     parts += _findings(report.findings, report.sites)
+    parts += _unjudged(report.unjudged)
     if report.trap:
         parts.append(Text(shown(f"trapped: {report.trap}"), style="bold red"))
     return Group(*parts)
+
+
+def _heap_base_line(report) -> Text | None:
+    if report.heap_base is None:
+        return None
+    src = _HEAP_BASE_SOURCES.get(report.heap_base_source or "", "")
+    size = getattr(report, "memory_size", None)
+    mem = f", memory {fmt_bytes(size)}" if size is not None else ""
+    return Text(f"heap base {fmt_addr(report.heap_base)}{f' ({src})' if src else ''}{mem}", style="dim")
 
 
 def render_leaks(report) -> Group:
@@ -128,14 +212,19 @@ def render_leaks(report) -> Group:
     g = report.growth_per_call
     style = "bold red" if report.exceeded else ("yellow" if g > 0 else "green")
     limit = f" (--max-growth {report.max_growth})" if report.max_growth is not None else ""
-    parts.append(Text(f"growth per call: {g:g} bytes{limit}" + (" — exceeded" if report.exceeded else ""),
+    parts.append(Text(f"growth per call: {_fig(g)} bytes{limit}" + (" — exceeded" if report.exceeded else ""),
                       style=style))
+    if its and round(report.released_per_call, 1):  # the sites' total differs from the growth: say why
+        parts.append(Text(_figures_line(report), style="dim"))
+    base = _heap_base_line(report)
+    if base is not None:
+        parts.append(base)
     if report.sites:
-        parts.append(Text("blocks that outlive the call (allocated after the first call, still live):"))
-        st = Table(box=None, pad_edge=False, show_edge=False)
-        for col, just in (("blocks", "right"), ("bytes", "right"), ("per call", "right"), ("site", "left"),
-                          ("line", "left"), ("", "left")):
-            st.add_column(col, justify=just)
+        last = its[-1].n if its else 0
+        calls = f"call {last}" if report.measured == 1 and len(its) == 1 else f"calls 2–{last}"
+        parts.append(Text(f"blocks that outlive the call (allocated in {calls}, still live after call {last}; "
+                          f"per call: ÷ {report.measured}):"))
+        rows = []
         for ls in report.sites[:MAX_GROUPS]:
             who = ""
             if ls.returned:
@@ -143,15 +232,38 @@ def render_leaks(report) -> Group:
                        else f"{ls.returned} returned to the caller")
             elif ls.site.is_host:
                 who = "allocated by wasmem's host call"
-            add_row(st, str(ls.blocks), str(ls.bytes), f"{ls.per_call:g}", _site_text(ls.site),
-                    ls.site.location or "", who)
-        parts.append(st)
+            rows.append((str(ls.blocks), str(ls.bytes), _fig(ls.per_call), _site_text(ls.site),
+                         _place(ls.site.location), who))
+        if len(report.sites) > 1:
+            rows.append((str(sum(s.blocks for s in report.sites)), str(report.retained),
+                         _fig(report.retained_per_call), "total", "", ""))
+        parts.append(SitesTable([("blocks", "right"), ("bytes", "right"), ("per call", "right"), ("site", "left"),
+                                 ("line", "left"), ("", "left")], rows))
     elif its:
         parts.append(Text("no block allocated by the calls after the first is still live", style="green"))
     parts += _findings(report.findings, report.finding_sites)
+    parts += _unjudged(report.unjudged)
     if report.trap:
         parts.append(Text(shown(f"trapped: {report.trap}"), style="bold red"))
     return Group(*parts)
+
+
+def _fig(x: float) -> str:
+    """A per-call figure: at most one decimal, the same in every view."""
+    return f"{round(x, 1):g}"
+
+
+def _figures_line(report) -> str:
+    """How the growth per call is made, with the same figures as the site table: what the measured calls left
+    live minus what they freed of older blocks."""
+    its = report.iterations
+    if len(its) == 1:
+        how = "live bytes after the call minus before it"
+    else:
+        how = f"(live bytes after call {its[-1].n} − after call {its[0].n}) / {report.measured}"
+    cut = "at least " if report.blocks_cut else ""
+    return (f"  = {cut}{_fig(report.retained_per_call)} per call left live in blocks these calls allocated (the "
+            f"sites below) − {_fig(report.released_per_call)} per call of older blocks they freed; growth = {how}")
 
 
 def render_findings(report) -> Group:

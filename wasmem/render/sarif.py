@@ -3,7 +3,9 @@ other SARIF viewers. Pure data building (a dict for ``json.dumps``).
 
 One run; ``tool.driver.rules`` has one rule per check rule that ran, ``results`` one result per failed
 rule result, located on the module file as a whole (a module is binary: it has no lines, so there is
-no ``region``), ``artifacts`` lists the modules, and a module that could not be read is a
+no ``region``) — except a result about places in the program's source (a leak's sites, file:line from DWARF),
+located on the first of them with its line (the module and the other places are ``relatedLocations``) —
+``artifacts`` lists the modules (and those source files), and a module that could not be read is a
 ``toolExecutionNotification`` of ``invocations[0]`` (then ``executionSuccessful`` is false).
 
 Module paths and everything derived from a module (function names in details, error messages) are
@@ -159,13 +161,21 @@ def to_sarif(reports, rules: list[str], base: str | None = None) -> dict:
     results: list[dict] = []
     notifications: list[dict] = []
 
-    def locate(path: str) -> dict:
+    def locate(path: str, line: int | None = None) -> dict:
         loc = artifact_location(path, base)
         key = loc["uri"]
         if key not in artifact_index:
             artifact_index[key] = len(artifacts)
-            artifacts.append({"location": dict(loc), "roles": ["analysisTarget"]})
-        return {"physicalLocation": {"artifactLocation": {**loc, "index": artifact_index[key]}}}
+            artifacts.append({"location": dict(loc), **({"roles": ["analysisTarget"]} if line is None else {})})
+        physical = {"artifactLocation": {**loc, "index": artifact_index[key]}}
+        if line is not None:
+            physical["region"] = {"startLine": line}
+        return {"physicalLocation": physical}
+
+    def in_source(place: str) -> dict | None:
+        """The location of a ``file:line`` place (a leak site's), or None when it has no line."""
+        path, _, line = place.rpartition(":")
+        return locate(path, int(line)) if path and line.isdigit() and int(line) > 0 else None
 
     for m in reports:
         location = locate(m.path)
@@ -182,15 +192,19 @@ def to_sarif(reports, rules: list[str], base: str | None = None) -> dict:
             if details:
                 text += "\n" + "\n".join(details)
             uri = location["physicalLocation"]["artifactLocation"]["uri"]
-            results.append({
+            places = [p for p in (in_source(s) for s in getattr(r, "sources", ())) if p is not None]
+            result = {
                 "ruleId": r.rule,
                 "ruleIndex": index[r.rule],
                 "level": "error",
                 "message": {"text": text},
-                "locations": [location],
+                "locations": places[:1] or [location],
                 "partialFingerprints": {"primaryLocationLineHash": _fingerprint(r.rule, uri)},
                 "properties": {"measured": _plain(r.measured), "limit": _plain(r.limit), "details": details},
-            })
+            }
+            if places:  # the module itself, and the other places
+                result["relatedLocations"] = [{"id": k, **p} for k, p in enumerate([location, *places[1:]])]
+            results.append(result)
 
     errors = any(m.error for m in reports)
     failed = any(m.failures for m in reports)

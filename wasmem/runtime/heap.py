@@ -20,7 +20,9 @@ tracker:
   size compared with the block's);
 - keeps every live block (address → size, site, event number, host call) and, for each address freed and
   not reused since, where it was freed, so that a second free is a *double free* with both sites;
-  a free of an address never allocated is an *invalid free*.
+  a free of an address never allocated is an *invalid free* — unless wasmem cannot judge it (a block a family
+  member it does not understand returned or was passed, a free found behind another function): then it is
+  counted with the reason (``heapfamily.py``'s :class:`Unjudged`), not reported.
 
 Bounded: at most MAX_LIVE live blocks and MAX_FREED remembered frees (the oldest frees are forgotten
 first; past MAX_LIVE new blocks are counted, not kept; a note says so for each, with the option that lifts it:
@@ -52,6 +54,7 @@ from ..instrument.heap import (
 from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
 from ..model.heap import MAX_FINDINGS, HeapBlock, HeapFinding, Site
+from .heapfamily import Unjudged
 from .hooks import install_hook
 from .memory import set_global
 
@@ -73,8 +76,11 @@ class HeapTracker:
         self.session = session
         self.hp = hpass
         self.functions = list(functions)  # AllocatorFunction, numbered as in the pass
-        self._inferred = {f.name for f in self.functions if f.found_by in ("forwarded", "shape")}
-        self.unmatched_frees = 0  # frees through those of blocks never seen allocated (not reported)
+        # found behind another function, through the call graph (model/allocfamily.py) or by their code
+        # (model/allocshape.py), not by name
+        self._inferred = {f.name: f.found_by for f in self.functions
+                          if f.found_by in ("forwarded", "call-graph", "shape")}
+        self.unjudged = Unjudged(value_of(session.module, "heap-frees"))  # counted, not reported (heapfamily.py)
         self.paths = paths
         self.live: dict[int, list] = {}  # address → [size, site, seq, call, path]
         self.blocks_cut = self.blocks_wanted = 0  # live blocks the last ``blocks(deadline)`` left out, of how many
@@ -126,7 +132,10 @@ class HeapTracker:
                 self.notes.append(f"--memcheck: the heap base {heap_base:#x} ({heap_base_source}) is outside the "
                                   f"memory of {size} bytes: only accesses to freed blocks are checked")
             else:
-                self.notes.append("--memcheck: __heap_base is unknown: only accesses to freed blocks are checked")
+                self._unknown_note = ("--memcheck: __heap_base is unknown: only accesses to freed blocks and to the "
+                                      "memory the allocator grows are checked")
+                self.notes.append(self._unknown_note)
+            self._learned = ex[memcheck.exports["learned"]]
         self._pointer_globals = []  # instrument/heap_pointers.py's `via` and `outer`: reset before each call
         fp = getattr(hpass, "pointers", None)
         if fp is not None:
@@ -161,8 +170,7 @@ class HeapTracker:
             [f.name for f in self.functions] == [f.name for f in other.functions]
 
     _COUNTS = ("_live_bytes", "events", "allocations", "frees", "allocated_bytes", "freed_bytes", "call", "dropped",
-               "unmatched_frees", "_forgot_noted",
-               "findings_dropped")
+               "_forgot_noted", "findings_dropped")
 
     def state(self) -> dict:
         """A copy of what the tracker knows (live and freed blocks, findings, counts): the shell's `snapshot`
@@ -170,7 +178,7 @@ class HeapTracker:
         self.disarm()
         return {"live": {a: list(v) for a, v in self.live.items()}, "freed": OrderedDict(self.freed),
                 "findings": list(self.findings), "notes": list(self.notes), "resizes": dict(self._resizes),
-                **{k: getattr(self, k) for k in self._COUNTS}}
+                "unjudged": self.unjudged.copy(), **{k: getattr(self, k) for k in self._COUNTS}}
 
     def set_state(self, state: dict) -> None:
         self.live = {a: list(v) for a, v in state["live"].items()}
@@ -180,6 +188,8 @@ class HeapTracker:
         self._resizes = dict(state.get("resizes", {}))
         for k in self._COUNTS:
             setattr(self, k, state[k])
+        if "unjudged" in state:
+            self.unjudged = state["unjudged"].copy()
 
     # -- around each call ---------------------------------------------------------------------------
     def arm(self) -> None:
@@ -253,6 +263,8 @@ class HeapTracker:
                     self.allocated_bytes += size
                     if freed:
                         freed.pop(res, None)
+                    if self.unjudged.untracked:
+                        self.unjudged.untracked.pop(res, None)
                     old = live.get(res)
                     if old is not None:
                         self._live_bytes -= old[0]
@@ -320,6 +332,12 @@ class HeapTracker:
                     self._free(ptr, site, None, f.name, report=False)
             return
         if phase != AFTER:
+            return
+        if role == "opaque":
+            res = res if conv.result == "ptr" else 0
+            self._live_bytes -= self.unjudged.opaque_call(f.name, args[:len(conv.slots)], res, self.live, self.freed)
+            if res:  # handed out again: an earlier free of it settled in wasm makes a free of it no double free
+                self._forget_cancelled(res)
             return
         if role == "resize":  # Zig's resize: true (1) when the block at ptr now has `size` bytes, in place
             self._resized(p.get("ptr", 0), p.get("old_size", 0), p.get("size", 0), res, site, path)
@@ -397,6 +415,8 @@ class HeapTracker:
         self.allocations += 1
         self.allocated_bytes += size
         self.freed.pop(ptr, None)
+        if self.unjudged.untracked:
+            self.unjudged.untracked.pop(ptr, None)
         if ptr not in self.live and len(self.live) >= self.max_live:
             self.dropped += 1
             if self.dropped == 1:
@@ -534,6 +554,8 @@ class HeapTracker:
         else:
             kind = "outside-block"
             near = max((p for p in self.live if p <= addr), default=None)
+            if not self.unjudged.judged_access(addr, near):  # in a block an opaque member returned (size unknown)
+                return
             if near is not None and addr < near + self.live[near][0] + 64:
                 past = addr - near - self.live[near][0]
                 what += (f", {'just' if past == 0 else f'{past} bytes'} past the end of the block of "
@@ -624,6 +646,12 @@ class HeapTracker:
                 return ptr, (-1 if site == HOST_SITE else site, None, size)
         return None
 
+    def _forget_cancelled(self, ptr: int) -> None:
+        """Clears ``ptr``'s entry in the table of cancelled frees, if it has one."""
+        at = CANCEL_BASE + 16 * ((ptr >> 4) & (CANCEL_SLOTS - 1))  # as instrument/heap.py's _settle
+        if int.from_bytes(self._log.read(self.session.store, at, at + 8), "little") == ptr:
+            self._log.write(self.session.store, bytes(16), at)
+
     def _cancelled_free(self, ptr: int) -> int | None:
         """The site of the last free of ``ptr`` that wasm cancelled with its allocation, if the table has it."""
         slot = (ptr >> 4) & (CANCEL_SLOTS - 1)  # as instrument/heap.py's _settle
@@ -638,23 +666,23 @@ class HeapTracker:
         if first is None:
             c = self._cancelled_free(ptr)
             first = (c, None) if c is not None else None
+        if first is None and not self.unjudged.judged_free(ptr):  # a block an opaque member returned or was passed
+            return
         if first is not None:
             self._finding("double-free", ptr, site, f"{fname}({ptr:#x}): the block was already freed",
                           freed_at=first[0])
         elif fname in self._inferred:
-            # a free wasmem found behind another function (a stripped build's allocator): code it cannot see
-            # may allocate without the functions it tracks (an inlined shim), so an unknown block is no error
-            self.unmatched_frees += 1
-            if self.unmatched_frees == 1:
-                self.notes.append(f"{fname} freed blocks wasmem did not see allocated (it was found behind "
-                                  "another function: the module may allocate through paths it cannot see); "
-                                  "not reported as invalid frees")
+            # a free wasmem found behind another function or through the call graph (a stripped build's
+            # allocator): code it cannot see may allocate without the functions it tracks (an inlined shim), so an
+            # unknown block is no error
+            how = {"forwarded": "behind another function", "shape": "by its code, not by name"}.get(
+                self._inferred[fname], "through the call graph, not by name")
+            self.unjudged.count(f"frees through {fname} of blocks wasmem did not see allocated ({fname} was "
+                                f"found {how}: the module may allocate through paths wasmem cannot see)")
         elif self.dropped:
             # past the heap-blocks budget the blocks allocated later were not kept: this may be one of them
-            self.unmatched_frees += 1
-            if self.unmatched_frees == 1:
-                self.notes.append(f"{fname} freed blocks wasmem did not keep (past the live-block budget): not "
-                                  f"reported as invalid frees; {lift('heap-blocks')}")
+            self.unjudged.count(f"frees through {fname} of blocks wasmem did not keep (past the live-block "
+                                f"budget); {lift('heap-blocks')}")
         else:
             self._finding("invalid-free", ptr, site, f"{fname}({ptr:#x}): no live block starts there")
 
@@ -670,6 +698,22 @@ class HeapTracker:
     def _call_path(self) -> list[str] | None:
         got = self.session.call_path(MAX_PATH)
         return None if got is None else got[0]
+
+    def memcheck_base(self) -> tuple[int | None, str | None]:
+        """(heap base, source) memcheck used: the one it was given, else, once the allocator has grown memory 0
+        (``instrument/memcheck.py``'s ``learned``), where it first did (``allocator-grow``: the memory from there
+        was checked as heap)."""
+        if self.mc is not None and self.heap_base is None:
+            learned = self._learned.value(self.session.store) & 0xFFFFFFFF
+            if learned:
+                self.heap_base, self.heap_base_source = learned, "allocator-grow"
+                note = getattr(self, "_unknown_note", None)
+                if note in self.notes:
+                    self.notes.remove(note)
+                self.notes.append(f"--memcheck: __heap_base is unknown; the heap's start was learned at run time, "
+                                  f"where the allocator first grew memory 0 ({learned:#x}): the memory from there is "
+                                  "checked as heap, the memory below it only for freed blocks")
+        return self.heap_base, self.heap_base_source
 
     # -- views ----------------------------------------------------------------------------------------
     @property
