@@ -39,6 +39,7 @@ from ..parser.code import decode_locals, iter_instruction_tuples
 from ..parser.encode import encode_name, rebuild_sections, uleb, unique_name, vector_payload
 from ..parser.module import CONST_GC_OPS, CONST_SIMPLE_OPS, WasmModule, read_heaptype, read_reftype
 from ..parser.reader import Reader
+from .skip import needle, one_instruction, skipper
 
 VALTYPE_CODES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C, "v128": 0x7B, "funcref": 0x70}
 KIND_CODES = {"func": 0, "table": 1, "memory": 2, "global": 3, "tag": 4}
@@ -74,6 +75,13 @@ class Pass:
 
     def finish(self, b: Builder) -> None:
         """Give the bodies of the functions appended in setup (``b.set_body``)."""
+
+    def prefixes(self) -> dict[int, list[bytes]]:
+        """For some of ``ops``: the byte strings every instruction of that opcode this pass would change
+        starts with (e.g. ``global.set`` of one global: the opcode and each LEB128 form of its index), so
+        that a body without them is copied unread. Setup has run. An opcode not named here: its first
+        byte. An instruction matching none is never shown to ``visit``."""
+        return {}
 
 
 class Builder:
@@ -327,7 +335,13 @@ class Rewritten:
 
 def rewrite(data, passes: list[Pass]) -> Rewritten:
     """``data`` with every pass applied in one walk over the code section. Raises ParseError on a
-    module the decoder cannot read; passes raise ParseError for what they refuse."""
+    module the decoder cannot read; passes raise ParseError for what they refuse.
+
+    Only the bodies a pass may change are re-encoded: a body where no wanted instruction can start (the
+    :func:`skip.needle` of every pass's ``ops`` and ``prefixes``, searched once over the whole code
+    section) and that no pass enters (``Pass.enter`` not overridden) is copied byte for byte, its size
+    field included, in runs of neighbouring bodies; inside the others the instructions no pass wants are
+    skipped by :func:`skip.skipper` and only the rest is decoded in Python."""
     data = bytes(data)
     module = WasmModule.from_bytes(data)
     b = Builder(data, module)
@@ -337,60 +351,27 @@ def rewrite(data, passes: list[Pass]) -> Rewritten:
     for p in passes:
         for op in p.ops:
             wanted.setdefault(op, []).append(p)
+    enters = [p for p in passes if type(p).enter is not Pass.enter]
+    skip = skipper(frozenset(wanted))
+    functions = module.functions
+    candidates = _candidates(data, module, passes, functions) if not enters else None
 
     bodies = bytearray()
     rel: list[tuple[int, int | None, bool]] = []  # anchors relative to `bodies`
-    for body in module.functions:
-        groups, p0 = decode_locals(data, body.start, body.end)
-        ft = module.get_function_type(body.index)
-        fn = FunctionContext(body.index, ft.params, sum(c for c, _ in groups), ft.results, body.end)
-        out = bytearray()
-        anchors: list[tuple[int, int | None, bool]] = []  # relative to `out` (instructions only)
-        for p in passes:
-            code = p.enter(fn)
-            if code:
-                anchors.append((len(out), p0, False))
-                out += code
-        pos = p0  # first original byte not yet copied
-        pending: tuple[int, Edit] | None = None  # (offset, edit) of the previous instruction
-        if wanted:
-            for off, op, imm in iter_instruction_tuples(data, p0, body.end):
-                if pending is not None:
-                    _emit(data, out, anchors, pending, off)
-                    pos = off
-                    pending = None
-                ps = wanted.get(op)
-                if ps is None:
-                    continue
-                edit = None
-                for ps_ in ps:
-                    e = ps_.visit(fn, off, op, imm)
-                    if e is not None:  # several passes' edits combine in pass order (at most one drops the op)
-                        edit = e if edit is None else Edit(edit.before + e.before, edit.keep and e.keep,
-                                                           edit.after + e.after)
-                if edit is not None:
-                    if off > pos:
-                        anchors.append((len(out), pos, True))
-                        out += data[pos:off]
-                    pos = off
-                    pending = (off, edit)
-            if pending is not None:  # the body's closing `end` itself
-                _emit(data, out, anchors, pending, body.end)
-                pos = body.end
-        if body.end > pos:
-            anchors.append((len(out), pos, True))
-            out += data[pos:body.end]
-        if fn.new_locals:
-            nloc = uleb(len(groups) + len(fn.new_locals))
-            r0 = _after_count(data, body.start)
-            head = nloc + data[r0:p0] + b"".join(b"\x01" + bytes([VALTYPE_CODES[t]]) for t in fn.new_locals)
-        else:
-            head = data[body.start:p0]
-        size = uleb(len(head) + len(out))
-        base = len(bodies) + len(size)
-        rel.append((base, body.start, False))  # the local declarations: only the body's start means anything
-        rel += [(base + len(head) + o, orig, lin) for o, orig, lin in anchors]
-        bodies += size + head + out
+    h = module.get_section(10)
+    run = _after_count(data, h.start) if h is not None else 0  # start of the bodies not yet copied
+    for k, body in enumerate(functions):
+        if candidates is not None and k not in candidates:
+            continue  # copied with its neighbours below
+        field_start = functions[k - 1].end if k else run
+        if field_start > run:
+            rel.append((len(bodies), run, True))
+            bodies += data[run:field_start]
+        run = body.end
+        _rewrite_body(data, module, body, field_start, enters, wanted, skip, bodies, rel)
+    if functions and functions[-1].end > run:
+        rel.append((len(bodies), run, True))
+        bodies += data[run:functions[-1].end]
     appended = [i for i in range(module.num_functions, module.num_functions + len(b._funcs))]
     for p in passes:
         p.finish(b)
@@ -405,6 +386,105 @@ def rewrite(data, passes: list[Pass]) -> Rewritten:
     code = WasmModule.from_bytes(new).get_section(10)
     base = code.start + len(count)
     return Rewritten(new, tuple((base + o, orig, lin) for o, orig, lin in rel), tuple(passes))
+
+
+def _candidates(data: bytes, module: WasmModule, passes: list[Pass], functions) -> set[int]:
+    """The positions in ``functions`` of the bodies where an instruction some pass wants may start: where the
+    needle of every pass's opcodes (by ``Pass.prefixes`` where a pass gives them) occurs. A linear search
+    in C over the whole code section; a hit inside an immediate only costs that body a closer look."""
+    first: list[bytes] = []
+    leads: set[int] = set()
+    for p in passes:
+        exact = p.prefixes()
+        for op in p.ops:
+            if op in exact:
+                first += exact[op]
+            else:
+                leads.add(op >> 16 if op > 0xFF else op)
+    pattern = needle(first, leads)
+    h = module.get_section(10)
+    if pattern is None or h is None or not functions:
+        return set()
+    ends = [f.end for f in functions]
+    out: set[int] = set()
+    pos, stop = functions[0].start, functions[-1].end
+    search = pattern.search
+    while True:
+        m = search(data, pos, stop)
+        if m is None:
+            return out
+        k = bisect_right(ends, m.start())
+        out.add(k)
+        pos = ends[k]  # the rest of that body is its own business
+
+
+def _rewrite_body(data: bytes, module: WasmModule, body, field_start: int, enters, wanted, skip,
+                  bodies: bytearray, rel: list) -> None:
+    """Appends ``body`` re-encoded with the passes' edits (and its size field) to ``bodies``, its anchors to
+    ``rel``; a body that no pass changed is appended as it was, its size field (from ``field_start``)
+    included."""
+    groups, p0 = decode_locals(data, body.start, body.end)
+    ft = module.get_function_type(body.index)
+    fn = FunctionContext(body.index, ft.params, sum(c for c, _ in groups), ft.results, body.end)
+    out = bytearray()
+    anchors: list[tuple[int, int | None, bool]] = []  # relative to `out` (instructions only)
+    for p in enters:
+        code = p.enter(fn)
+        if code:
+            anchors.append((len(out), p0, False))
+            out += code
+    pos = p0  # first original byte not yet copied
+    changed = bool(out)
+    end = body.end
+    if wanted:
+        q = p0
+        match, one = skip.match, one_instruction().match
+        while True:
+            q = match(data, q, end).end()
+            if q >= end:
+                break
+            it = iter_instruction_tuples(data, q, end)  # the instruction the pattern stopped at, decoded
+            off, op, imm = next(it)
+            m = one(data, q, end)
+            if m is not None:
+                q = m.end()
+            else:
+                nxt = next(it, None)
+                q = nxt[0] if nxt is not None else end
+            ps = wanted.get(op)
+            if ps is None:
+                continue
+            edit = None
+            for ps_ in ps:
+                e = ps_.visit(fn, off, op, imm)
+                if e is not None:  # several passes' edits combine in pass order (at most one drops the op)
+                    edit = e if edit is None else Edit(edit.before + e.before, edit.keep and e.keep,
+                                                       edit.after + e.after)
+            if edit is not None:
+                if off > pos:
+                    anchors.append((len(out), pos, True))
+                    out += data[pos:off]
+                _emit(data, out, anchors, (off, edit), q)
+                pos = q
+                changed = True
+    if not changed and not fn.new_locals:  # nothing changed: the body as it was, with its own size field
+        rel.append((len(bodies), field_start, True))
+        bodies += data[field_start:end]
+        return
+    if end > pos:
+        anchors.append((len(out), pos, True))
+        out += data[pos:end]
+    if fn.new_locals:
+        nloc = uleb(len(groups) + len(fn.new_locals))
+        r0 = _after_count(data, body.start)
+        head = nloc + data[r0:p0] + b"".join(b"\x01" + bytes([VALTYPE_CODES[t]]) for t in fn.new_locals)
+    else:
+        head = data[body.start:p0]
+    size = uleb(len(head) + len(out))
+    base = len(bodies) + len(size)
+    rel.append((base, body.start, False))  # the local declarations: only the body's start means anything
+    rel += [(base + len(head) + o, orig, lin) for o, orig, lin in anchors]
+    bodies += size + head + out
 
 
 def _after_count(data: bytes, start: int) -> int:

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from ..errors import ParseError
 from ..parser.encode import sleb, uleb
 from .rewriter import Builder, Edit, FunctionContext, Pass, Rewritten, rewrite
+from .skip import leb_forms
 
 SP_MIN_EXPORT = "__wasmem_sp_min"
 STACK_LOW_EXPORT = "__wasmem_stack_low"
@@ -124,6 +125,10 @@ class StackPass(Pass):
         self.names = [b.export(n, "global", g) for n, g in
                       zip(self.export_names, (self.sp_min, self.low_g, self.high_g), strict=True)]
         self._call = b"\x10" + uleb(self.hook)
+
+    def prefixes(self) -> dict[int, list[bytes]]:
+        """Only ``global.set SP`` is changed: a body without one is copied as it is."""
+        return {0x24: [b"\x24" + form for form in leb_forms(self.sp_global)]}
 
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
         if imm != self.sp_global:
