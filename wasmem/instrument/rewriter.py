@@ -44,7 +44,8 @@ from .skip import needle, one_instruction, skipper
 VALTYPE_CODES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C, "v128": 0x7B, "funcref": 0x70}
 KIND_CODES = {"func": 0, "table": 1, "memory": 2, "global": 3, "tag": 4}
 
-__all__ = ["Builder", "Edit", "FunctionContext", "Pass", "Rewritten", "rewrite", "VALTYPE_CODES"]
+__all__ = ["Builder", "Edit", "FunctionContext", "Pass", "Rewritten", "cache_key", "restored", "rewrite",
+           "VALTYPE_CODES"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,20 @@ class Pass:
         that a body without them is copied unread. Setup has run. An opcode not named here: its first
         byte. An instruction matching none is never shown to ``visit``."""
         return {}
+
+    # -- the on-disk cache of rewrites (runtime/rewritecache.py) --------------------------------------
+    def cache_key(self) -> tuple | None:
+        """Every parameter that decides what this pass writes and learns (ints, strings, bools, None), or
+        None: a rewrite with this pass is never cached."""
+        return None
+
+    def saved_state(self):
+        """What ``visit`` and ``finish`` learned (sites, counts), as JSON data; asked after a rewrite
+        whose ``cache_key`` is not None."""
+        return None
+
+    def restore_state(self, state) -> None:
+        """Takes back ``saved_state``'s data, after ``setup`` ran again, instead of the walk."""
 
 
 class Builder:
@@ -386,6 +401,31 @@ def rewrite(data, passes: list[Pass]) -> Rewritten:
     code = WasmModule.from_bytes(new).get_section(10)
     base = code.start + len(count)
     return Rewritten(new, tuple((base + o, orig, lin) for o, orig, lin in rel), tuple(passes))
+
+
+def cache_key(passes: list[Pass]) -> list | None:
+    """What decides a rewrite with ``passes`` besides the module: each pass's class and ``cache_key`` (None
+    when a pass has none: never cached)."""
+    out = []
+    for p in passes:
+        key = p.cache_key()
+        if key is None:
+            return None
+        out.append([f"{type(p).__module__}.{type(p).__qualname__}", repr(key)])
+    return out
+
+
+def restored(data, passes: list[Pass], new: bytes, anchors, states: list) -> Rewritten:
+    """The :class:`Rewritten` a cached rewrite of ``data`` with ``passes`` gave (``new``, ``anchors``, each
+    pass's ``saved_state``): the passes set up again (their appended indices and export names are the
+    same: setup depends only on the module and the pass's parameters), their walk's state restored."""
+    data = bytes(data)
+    b = Builder(data, WasmModule.from_bytes(data))
+    for p in passes:
+        p.setup(b)
+    for p, state in zip(passes, states, strict=True):
+        p.restore_state(state)
+    return Rewritten(new, tuple(anchors), tuple(passes))
 
 
 def _candidates(data: bytes, module: WasmModule, passes: list[Pass], functions) -> set[int]:

@@ -126,6 +126,15 @@ class StackPass(Pass):
                       zip(self.export_names, (self.sp_min, self.low_g, self.high_g), strict=True)]
         self._call = b"\x10" + uleb(self.hook)
 
+    def cache_key(self) -> tuple:
+        return (self.sp_global, self.low, self.high, self.export_names)
+
+    def saved_state(self):
+        return {"sites": self.sites}
+
+    def restore_state(self, state) -> None:
+        self.sites = int(state["sites"])
+
     def prefixes(self) -> dict[int, list[bytes]]:
         """Only ``global.set SP`` is changed: a body without one is copied as it is."""
         return {0x24: [b"\x24" + form for form in leb_forms(self.sp_global)]}

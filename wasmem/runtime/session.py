@@ -26,6 +26,7 @@ from ..parser.module import WasmModule
 from .budget import SignalPipe
 from .calls import allocate, find_function, plan_call, run_call
 from .engine import compile_module, first_line, make_engine, refuse_unrunnable
+from .rewritecache import cache_dir as rewrite_cache_dir
 from .hosts import Guest, HostState, HostTrap, choose_host
 from .invoke import Invoker
 from .limits import MemoryBudget
@@ -91,7 +92,8 @@ class Session(ReadSide):
         self.invoker = Invoker(self.engine, self.store, timeout=self.timeout, fuel=self.fuel, output=self.output,
                                signals=SignalPipe(), on_stuck=spec.on_stuck, deadline=spec.deadline)
         self.prepared = prepare(module, self.observers, host_choice=self.host_choice, budget=self.budget,
-                                max_table_entries=spec.max_table_entries)
+                                max_table_entries=spec.max_table_entries,
+                                rewrite_cache=rewrite_cache_dir() if spec.cache else None)
         self.invoker.code = self.prepared.code
         self._progress_phase("compiling")
         try:
