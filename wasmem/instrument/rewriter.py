@@ -32,7 +32,7 @@ Pure stdlib: uses only ``wasmem.parser``.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import ParseError
 from ..parser.code import decode_locals, iter_instruction_tuples
@@ -319,33 +319,46 @@ class FunctionContext:
         return idx
 
 
-@dataclass(frozen=True)
 class Rewritten:
-    """The rewritten module and the map back to the original's code offsets."""
+    """The rewritten module and the map back to the original's code offsets: ``anchors``, ascending
+    ``(offset in data, offset in the original or None, linear)``; or the same as three ``columns`` (the
+    offsets in data, the original offsets with -1 for None, the linear flags: sequences indexable in C, e.g.
+    arrays read back from the rewrite cache), from which ``anchors`` is made only when asked for."""
 
-    data: bytes
-    # (offset in data, offset in the original or None, linear) anchors, ascending
-    anchors: tuple[tuple[int, int | None, bool], ...] = ()
-    passes: tuple = field(default=())
+    def __init__(self, data: bytes, anchors=(), passes=(), *, columns=None):
+        self.data = data
+        self.passes = tuple(passes)
+        self._anchors = tuple(anchors) if columns is None else None
+        self._columns = columns
+
+    @property
+    def anchors(self) -> tuple[tuple[int, int | None, bool], ...]:
+        if self._anchors is None:
+            keys, olds, lins = self._columns
+            self._anchors = tuple(zip(keys, (None if o < 0 else o for o in olds), map(bool, lins), strict=True))
+        return self._anchors
+
+    def columns(self):
+        """(offsets in data, original offsets with -1 for None, linear flags as 0/1)."""
+        if self._columns is None:
+            a = self._anchors
+            self._columns = ([x[0] for x in a], [-1 if x[1] is None else x[1] for x in a], [1 if x[2] else 0 for x in a])
+        return self._columns
+
+    def __repr__(self) -> str:
+        return f"Rewritten({len(self.data)} bytes, {len(self.columns()[0])} anchors, {len(self.passes)} passes)"
 
     def original_offset(self, offset: int) -> int | None:
         """The offset in the original module of a code offset in ``data`` (e.g. a trap frame's
         ``module_offset``); None inside an appended function or before the first function body."""
-        i = bisect_right(self._keys, offset)
+        keys, olds, lins = self.columns()
+        i = bisect_right(keys, offset)
         if i == 0:
             return None
-        new, old, linear = self.anchors[i - 1]
-        if old is None:
+        old = olds[i - 1]
+        if old < 0:
             return None
-        return old + (offset - new) if linear else old
-
-    @property
-    def _keys(self) -> list[int]:
-        keys = self.__dict__.get("_k")
-        if keys is None:
-            keys = [a[0] for a in self.anchors]
-            object.__setattr__(self, "_k", keys)
-        return keys
+        return old + (offset - keys[i - 1]) if lins[i - 1] else old
 
 
 def rewrite(data, passes: list[Pass]) -> Rewritten:
@@ -415,17 +428,18 @@ def cache_key(passes: list[Pass]) -> list | None:
     return out
 
 
-def restored(data, passes: list[Pass], new: bytes, anchors, states: list) -> Rewritten:
-    """The :class:`Rewritten` a cached rewrite of ``data`` with ``passes`` gave (``new``, ``anchors``, each
+def restored(data, passes: list[Pass], new: bytes, columns, states: list, module: WasmModule | None = None) -> Rewritten:
+    """The :class:`Rewritten` a cached rewrite of ``data`` with ``passes`` gave (``new``, the anchors'
+    ``columns`` (see :class:`Rewritten`), each
     pass's ``saved_state``): the passes set up again (their appended indices and export names are the
-    same: setup depends only on the module and the pass's parameters), their walk's state restored."""
-    data = bytes(data)
-    b = Builder(data, WasmModule.from_bytes(data))
+    same: setup depends only on the module and the pass's parameters), their walk's state restored.
+    ``module``: ``data`` parsed already (its tables are read again otherwise)."""
+    b = Builder(data, module if module is not None else WasmModule.from_bytes(bytes(data)))
     for p in passes:
         p.setup(b)
     for p, state in zip(passes, states, strict=True):
         p.restore_state(state)
-    return Rewritten(new, tuple(anchors), tuple(passes))
+    return Rewritten(new, passes=passes, columns=columns)
 
 
 def _candidates(data: bytes, module: WasmModule, passes: list[Pass], functions) -> set[int]:
