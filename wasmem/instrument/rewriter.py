@@ -491,23 +491,8 @@ def _rewrite_body(data: bytes, module: WasmModule, body, field_start: int, enter
     changed = bool(out)
     end = body.end
     if wanted:
-        q = p0
-        match, one = skip.match, one_instruction().match
-        while True:
-            q = match(data, q, end).end()
-            if q >= end:
-                break
-            it = iter_instruction_tuples(data, q, end)  # the instruction the pattern stopped at, decoded
-            off, op, imm = next(it)
-            m = one(data, q, end)
-            if m is not None:
-                q = m.end()
-            else:
-                nxt = next(it, None)
-                q = nxt[0] if nxt is not None else end
-            ps = wanted.get(op)
-            if ps is None:
-                continue
+        for off, op, imm, q in _stops(data, p0, end, skip, wanted):
+            ps = wanted[op]
             edit = None
             for ps_ in ps:
                 e = ps_.visit(fn, off, op, imm)
@@ -539,6 +524,27 @@ def _rewrite_body(data: bytes, module: WasmModule, body, field_start: int, enter
     rel.append((base, body.start, False))  # the local declarations: only the body's start means anything
     rel += [(base + len(head) + o, orig, lin) for o, orig, lin in anchors]
     bodies += size + head + out
+
+
+def _stops(data: bytes, p0: int, end: int, skip, wanted):
+    """``(offset, op, imm, next offset)`` of each instruction of ``data[p0:end]`` whose op is in ``wanted``:
+    ``skip`` (:func:`skip.skipper`) walks the others in C; where it stops, the decoder reads one instruction."""
+    match, one = skip.match, one_instruction().match
+    q = p0
+    while True:
+        q = match(data, q, end).end()
+        if q >= end:
+            return
+        it = iter_instruction_tuples(data, q, end)  # the instruction the pattern stopped at, decoded
+        off, op, imm = next(it)
+        m = one(data, q, end)
+        if m is not None:
+            q = m.end()
+        else:
+            nxt = next(it, None)
+            q = nxt[0] if nxt is not None else end
+        if op in wanted:
+            yield off, op, imm, q
 
 
 def _after_count(data: bytes, start: int) -> int:
