@@ -87,7 +87,7 @@ def rewrite_speed(path: Path, repeat: int) -> dict:
             "grown": len(r.data) - len(data)}
 
 
-def call_runs(wasmem: list[str], path: Path, runs: int, work: Path) -> dict:
+def call_runs(wasmem: list[str], path: Path, runs: int, work: Path, warm: int = 3) -> dict:
     """Cold and warm runs of wasmem `call` and of the plain script, in fresh cache directories."""
     plain_py = work / "plain.py"
     plain_py.write_text(PLAIN)
@@ -108,15 +108,17 @@ def call_runs(wasmem: list[str], path: Path, runs: int, work: Path) -> dict:
         toml.write_text(f'[cache]\ndirectory = "{wt}"\n')
         plain = [sys.executable, str(plain_py), str(path), CALL[0], str(toml), *CALL[2:]]
         timed("plain wasmtime-py, cold", plain, dict(os.environ))
-        timed("plain wasmtime-py, warm", plain, dict(os.environ))
+        for _ in range(warm):
+            timed("plain wasmtime-py, warm", plain, dict(os.environ))
         env = {**os.environ, "WASMEM_CACHE_DIR": str(cold / "wasmem"), "WASMEM_PROGRESS": "0"}
         if wasmem[0] == sys.executable:  # this checkout's wasmem
             env["PYTHONPATH"] = str(ROOT)
         env.pop("WASMEM_REWRITE_CACHE", None)
         cmd = [*wasmem, "call", str(path), *CALL]
         timed("wasmem call, cold", cmd, env)
-        timed("wasmem call, warm", cmd, env)
-        timed("wasmem call, warm, rewrite cache off", cmd, {**env, "WASMEM_REWRITE_CACHE": "off"})
+        for _ in range(warm):
+            timed("wasmem call, warm", cmd, env)
+            timed("wasmem call, warm, rewrite cache off", cmd, {**env, "WASMEM_REWRITE_CACHE": "off"})
         shutil.rmtree(cold, ignore_errors=True)
     return out
 
@@ -133,7 +135,7 @@ def table(speeds: dict, calls: dict, sizes: dict) -> str:
     if calls:
         lines += ["", f"`wasmem call {CALL_MODULE}.wasm {' '.join(CALL)}` ({sizes[CALL_MODULE] / 1e6:.1f} MB; stack "
                   f"measurement on) against the plain wasmtime-py script, fresh processes, the same run "
-                  f"(median of {len(calls['wasmem call, cold'])}):", "",
+                  f"(cold: median of {len(calls['wasmem call, cold'])}, warm: of {len(calls['wasmem call, warm'])}):", "",
                   "| command | wall s | peak RSS MB | vs plain, same cache state |", "|---|---:|---:|---:|"]
         for label, rows in calls.items():
             wall = statistics.median(w for w, _ in rows)
@@ -150,6 +152,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3, help="in-process rewrites per module (the best counts)")
     ap.add_argument("--runs", type=int, default=1, help="cold+warm rounds of the call (each compiles cold)")
+    ap.add_argument("--warm", type=int, default=3, help="warm runs after each cold one")
     ap.add_argument("--no-call", action="store_true", help="only the rewrite speed")
     ap.add_argument("--wasmem", default=None,
                     help="the wasmem executable (default: `python -m wasmem` from this checkout)")
@@ -170,7 +173,7 @@ def main(argv=None) -> int:
         wasmem = [a.wasmem] if a.wasmem else [sys.executable, "-m", "wasmem"]
         log(f"bench: call {CALL_MODULE}")
         with tempfile.TemporaryDirectory(dir=cache) as work:
-            calls = call_runs(wasmem, paths[CALL_MODULE], a.runs, Path(work))
+            calls = call_runs(wasmem, paths[CALL_MODULE], a.runs, Path(work), a.warm)
     text = table(speeds, calls, sizes)
     print(text)
     if a.write:

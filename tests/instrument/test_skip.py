@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from wasmem.errors import ParseError
+from wasmem.instrument.skip import leb_forms, needle, one_instruction, skipper
 from wasmem.parser.code import decode_locals, iter_instruction_tuples
 from wasmem.parser.encode import uleb
 from wasmem.parser.module import WasmModule
-from wasmem.instrument.skip import leb_forms, needle, one_instruction, skipper
 
 SAMPLES = sorted(Path(__file__).resolve().parents[2].glob("samples/*.wasm"))
 
@@ -103,8 +103,8 @@ def test_untouched_bodies_are_copied_byte_for_byte():
     back linearly; the body that writes SP is re-encoded."""
     from wasmtime import wat2wasm
 
-    from wasmem.instrument.stack import StackPass
     from wasmem.instrument.rewriter import rewrite
+    from wasmem.instrument.stack import StackPass
 
     wasm = wat2wasm("""(module (global $sp (mut i32) (i32.const 4096)) (memory 1)
       (func $leaf (export "leaf") (param i32) (result i32) local.get 0 i32.const 1 i32.add)

@@ -26,7 +26,6 @@ from ..parser.module import WasmModule
 from .budget import SignalPipe
 from .calls import allocate, find_function, plan_call, run_call
 from .engine import compile_module, first_line, make_engine, refuse_unrunnable
-from .rewritecache import cache_dir as rewrite_cache_dir
 from .hosts import Guest, HostState, HostTrap, choose_host
 from .invoke import Invoker
 from .limits import MemoryBudget
@@ -38,6 +37,7 @@ from .output import GuestOutput
 from .prepare import prepare
 from .readside import ReadSide
 from .results import CallResult, MemoryInfo, Snapshot, TrapInfo
+from .rewritecache import cache_dir as rewrite_cache_dir
 from .spec import SessionSpec
 
 INIT_EXPORTS = ("_initialize", "__wasm_call_ctors")
