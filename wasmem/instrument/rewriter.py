@@ -10,7 +10,11 @@ only: a function's exports (:meth:`Builder.redirect_exports`) and its element-se
 (:meth:`Builder.redirect_elements`, so that a ``call_indirect`` through the table reaches an appended
 function of the same type instead).
 
-Then the rewriter decodes every body once. For each instruction whose opcode a pass asked for, the pass
+Then the rewriter walks the bodies once, paying only for what the passes change: a body in which no
+instruction a pass wants can start (``Pass.prefixes`` narrows that, e.g. the stack pass to ``global.set SP``)
+and that no pass enters is copied byte for byte with its size field, in runs of neighbouring bodies; in
+the others ``skip.py``'s pattern skips the instructions no pass wants in C, and the decoder reads the rest.
+For each instruction whose opcode a pass asked for, the pass
 may return an :class:`Edit`: bytes to put *before* the instruction, whether to keep the instruction's
 own bytes, and bytes to put *after* it. When several passes edit one instruction their edits combine in
 pass order (befores concatenated, afters concatenated, the instruction kept only if every pass keeps it:
@@ -22,9 +26,13 @@ Scratch locals are reused from site to site within a body: a pass's inserted cod
 one past the instruction it instruments.
 
 The offset map (:meth:`Rewritten.original_offset`) is a sorted list of anchors ``(new, original, linear)``:
-copied original bytes map linearly (``original + (offset - new)``); inserted bytes map to the original
+copied original bytes (whole copied bodies included) map linearly (``original + (offset - new)``); inserted bytes map to the original
 offset of the instruction they instrument (so a trap or a backtrace inside a check points at the store
 it checks, and DWARF's line table gives that store's line); appended functions map to None.
+
+A rewrite is deterministic, so ``runtime/rewritecache.py`` keeps it on disk: a pass says what decides its
+output (``Pass.cache_key``) and what its walk learned (``saved_state``/``restore_state``); :func:`restored`
+sets the passes up again around a rewrite read back.
 
 Pure stdlib: uses only ``wasmem.parser``.
 """
