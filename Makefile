@@ -68,6 +68,7 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py --write $(BENCH_ARGS)
 	$(PY) bench/stackcost.py --write
+	$(PY) bench/rewritecost.py --write
 	$(PY) bench/watchcost.py --write
 	$(PY) bench/changecost.py --write
 	$(PY) bench/heapcost.py --write

@@ -154,3 +154,31 @@ def test_static_frames_count_only_memory_zero():
     sa = analyze_stack(m, analyze(m))
     assert sa.find_frame("mem0").size == 64  # 16 reserved, then a store 48 below them
     assert sa.find_frame("other").size == 16  # the store goes to memory 1: no stack byte
+
+
+def test_the_fast_rewrite_still_enters_every_leaf():
+    """The rewriter copies unread the bodies no pass changes; a leaf never writes SP, so the stack pass names
+    the leaves it enters (``entered``): the output is byte-identical to a rewrite that re-encodes every body,
+    and each leaf's body begins with the red-zone hook's call."""
+    from wasmem.instrument.rewriter import rewrite
+    from wasmem.instrument.stack import StackPass
+    from wasmem.parser.encode import uleb
+
+    class EveryBody(StackPass):
+        def entered(self):
+            return None  # any function: the slow path re-encodes every body
+
+    with open(sample("memdemo-O0.wasm"), "rb") as f:
+        data = f.read()
+    module = WasmModule.from_bytes(data)
+    sp = 0  # __stack_pointer, as clang/wasm-ld place it
+    zones = red_zones(module, sp)
+    assert zones.extents
+    fast = rewrite(data, [StackPass(sp, 0, leaves=zones.extents)])
+    slow = rewrite(data, [EveryBody(sp, 0, leaves=zones.extents)])
+    assert fast.data == slow.data
+    out = WasmModule.from_bytes(fast.data)
+    hook_call = bytes([0x10]) + uleb(fast.passes[0].leaf_hook)
+    for index in zones.extents:
+        body = out.functions[index - module.num_imported_funcs]
+        assert hook_call in fast.data[body.start:body.start + 32], index

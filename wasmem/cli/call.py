@@ -114,11 +114,10 @@ def run_options(f):
                      help="WASI: set an environment variable (repeatable; empty by default)."),
         click.option("--paint/--no-paint", "paint", default=None,
                      help="How stack use is measured. Default: the stack pointer's writes are instrumented "
-                          "(no memory is written; red-zone use by leaf functions is not seen; modules with over "
-                          "4 MB of code are not measured). --paint fills the free stack below the stack pointer "
-                          "with a pattern (sees the red zone; only where the stack's bounds are proven; a "
-                          "program that reads uninitialised stack then reads the pattern). --no-paint "
-                          "instruments whatever the size."),
+                          "(no memory is written; red-zone use by leaf functions is not seen). --paint fills "
+                          "the free stack below the stack pointer with a pattern (sees the red zone; only where "
+                          "the stack's bounds are proven; a program that reads uninitialised stack then reads "
+                          "the pattern). --no-paint instruments (the default)."),
         click.option("--host", type=click.Choice(HOST_NAMES, case_sensitive=False), default="auto",
                      metavar="NAME",
                      help="The host the module's imports get: auto (the default) picks it from the imports and "

@@ -40,6 +40,16 @@ class CallPathPass(Pass):
         self._skip: set[int] = set()
         self.functions = 0
 
+    def cache_key(self) -> tuple:
+        return ()
+
+    def saved_state(self):
+        return {"skip": sorted(self._skip), "functions": self.functions}
+
+    def restore_state(self, state) -> None:
+        self._skip = {int(i) for i in state["skip"]}
+        self.functions = int(state["functions"])
+
     def _blocktype(self, results: tuple[str, ...]) -> bytes | None:
         if not results:
             return b"\x40"

@@ -10,7 +10,11 @@ only: a function's exports (:meth:`Builder.redirect_exports`) and its element-se
 (:meth:`Builder.redirect_elements`, so that a ``call_indirect`` through the table reaches an appended
 function of the same type instead).
 
-Then the rewriter decodes every body once. For each instruction whose opcode a pass asked for, the pass
+Then the rewriter walks the bodies once, paying only for what the passes change: a body in which no
+instruction a pass wants can start (``Pass.prefixes`` narrows that, e.g. the stack pass to ``global.set SP``)
+and that no pass enters is copied byte for byte with its size field, in runs of neighbouring bodies; in
+the others ``skip.py``'s pattern skips the instructions no pass wants in C, and the decoder reads the rest.
+For each instruction whose opcode a pass asked for, the pass
 may return an :class:`Edit`: bytes to put *before* the instruction, whether to keep the instruction's
 own bytes, and bytes to put *after* it. When several passes edit one instruction their edits combine in
 pass order (befores concatenated, afters concatenated, the instruction kept only if every pass keeps it:
@@ -22,9 +26,13 @@ Scratch locals are reused from site to site within a body: a pass's inserted cod
 one past the instruction it instruments.
 
 The offset map (:meth:`Rewritten.original_offset`) is a sorted list of anchors ``(new, original, linear)``:
-copied original bytes map linearly (``original + (offset - new)``); inserted bytes map to the original
+copied original bytes (whole copied bodies included) map linearly (``original + (offset - new)``); inserted bytes map to the original
 offset of the instruction they instrument (so a trap or a backtrace inside a check points at the store
 it checks, and DWARF's line table gives that store's line); appended functions map to None.
+
+A rewrite is deterministic, so ``runtime/rewritecache.py`` keeps it on disk: a pass says what decides its
+output (``Pass.cache_key``) and what its walk learned (``saved_state``/``restore_state``); :func:`restored`
+sets the passes up again around a rewrite read back.
 
 Pure stdlib: uses only ``wasmem.parser``.
 """
@@ -32,18 +40,20 @@ Pure stdlib: uses only ``wasmem.parser``.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import ParseError
 from ..parser.code import decode_locals, iter_instruction_tuples
 from ..parser.encode import encode_name, rebuild_sections, uleb, unique_name, vector_payload
 from ..parser.module import CONST_GC_OPS, CONST_SIMPLE_OPS, WasmModule, read_heaptype, read_reftype
 from ..parser.reader import Reader
+from .skip import needle, one_instruction, skipper
 
 VALTYPE_CODES = {"i32": 0x7F, "i64": 0x7E, "f32": 0x7D, "f64": 0x7C, "v128": 0x7B, "funcref": 0x70}
 KIND_CODES = {"func": 0, "table": 1, "memory": 2, "global": 3, "tag": 4}
 
-__all__ = ["Builder", "Edit", "FunctionContext", "Pass", "Rewritten", "rewrite", "VALTYPE_CODES"]
+__all__ = ["Builder", "Edit", "FunctionContext", "Pass", "Rewritten", "cache_key", "restored", "rewrite",
+           "VALTYPE_CODES"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,11 @@ class Pass:
         """Code to put before the body's first instruction (runs once per call of the function)."""
         return b""
 
+    def entered(self) -> frozenset | None:
+        """The function indices :meth:`enter` may put code in (setup has run), so that the other bodies can
+        still be copied unread; None: any function."""
+        return None
+
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
         """An Edit for the instruction at ``offset`` (None: leave it alone). The body's last instruction is
         its closing ``end``, at ``fn.body_end - 1``."""
@@ -74,6 +89,27 @@ class Pass:
 
     def finish(self, b: Builder) -> None:
         """Give the bodies of the functions appended in setup (``b.set_body``)."""
+
+    def prefixes(self) -> dict[int, list[bytes]]:
+        """For some of ``ops``: the byte strings every instruction of that opcode this pass would change
+        starts with (e.g. ``global.set`` of one global: the opcode and each LEB128 form of its index), so
+        that a body without them is copied unread. Setup has run. An opcode not named here: its first
+        byte. An instruction matching none is never shown to ``visit``."""
+        return {}
+
+    # -- the on-disk cache of rewrites (runtime/rewritecache.py) --------------------------------------
+    def cache_key(self) -> tuple | None:
+        """Every parameter that decides what this pass writes and learns (ints, strings, bools, None), or
+        None: a rewrite with this pass is never cached."""
+        return None
+
+    def saved_state(self):
+        """What ``visit`` and ``finish`` learned (sites, counts), as JSON data; asked after a rewrite
+        whose ``cache_key`` is not None."""
+        return None
+
+    def restore_state(self, state) -> None:
+        """Takes back ``saved_state``'s data, after ``setup`` ran again, instead of the walk."""
 
 
 class Builder:
@@ -296,38 +332,58 @@ class FunctionContext:
         return idx
 
 
-@dataclass(frozen=True)
 class Rewritten:
-    """The rewritten module and the map back to the original's code offsets."""
+    """The rewritten module and the map back to the original's code offsets: ``anchors``, ascending
+    ``(offset in data, offset in the original or None, linear)``; or the same as three ``columns`` (the
+    offsets in data, the original offsets with -1 for None, the linear flags: sequences indexable in C, e.g.
+    arrays read back from the rewrite cache), from which ``anchors`` is made only when asked for."""
 
-    data: bytes
-    # (offset in data, offset in the original or None, linear) anchors, ascending
-    anchors: tuple[tuple[int, int | None, bool], ...] = ()
-    passes: tuple = field(default=())
+    def __init__(self, data: bytes, anchors=(), passes=(), *, columns=None):
+        self.data = data
+        self.passes = tuple(passes)
+        self._anchors = tuple(anchors) if columns is None else None
+        self._columns = columns
+
+    @property
+    def anchors(self) -> tuple[tuple[int, int | None, bool], ...]:
+        if self._anchors is None:
+            keys, olds, lins = self._columns
+            self._anchors = tuple(zip(keys, (None if o < 0 else o for o in olds), map(bool, lins), strict=True))
+        return self._anchors
+
+    def columns(self):
+        """(offsets in data, original offsets with -1 for None, linear flags as 0/1)."""
+        if self._columns is None:
+            a = self._anchors
+            self._columns = ([x[0] for x in a], [-1 if x[1] is None else x[1] for x in a], [1 if x[2] else 0 for x in a])
+        return self._columns
+
+    def __repr__(self) -> str:
+        return f"Rewritten({len(self.data)} bytes, {len(self.columns()[0])} anchors, {len(self.passes)} passes)"
 
     def original_offset(self, offset: int) -> int | None:
         """The offset in the original module of a code offset in ``data`` (e.g. a trap frame's
         ``module_offset``); None inside an appended function or before the first function body."""
-        i = bisect_right(self._keys, offset)
+        keys, olds, lins = self.columns()
+        i = bisect_right(keys, offset)
         if i == 0:
             return None
-        new, old, linear = self.anchors[i - 1]
-        if old is None:
+        old = olds[i - 1]
+        if old < 0:
             return None
-        return old + (offset - new) if linear else old
-
-    @property
-    def _keys(self) -> list[int]:
-        keys = self.__dict__.get("_k")
-        if keys is None:
-            keys = [a[0] for a in self.anchors]
-            object.__setattr__(self, "_k", keys)
-        return keys
+        return old + (offset - keys[i - 1]) if lins[i - 1] else old
 
 
 def rewrite(data, passes: list[Pass]) -> Rewritten:
     """``data`` with every pass applied in one walk over the code section. Raises ParseError on a
-    module the decoder cannot read; passes raise ParseError for what they refuse."""
+    module the decoder cannot read; passes raise ParseError for what they refuse.
+
+    Only the bodies a pass may change are re-encoded: a body where no wanted instruction can start (the
+    :func:`skip.needle` of every pass's ``ops`` and ``prefixes``, searched once over the whole code
+    section) and that no pass enters (``Pass.entered``; any, when ``Pass.enter`` is overridden without it) is
+    copied byte for byte, its size
+    field included, in runs of neighbouring bodies; inside the others the instructions no pass wants are
+    skipped by :func:`skip.skipper` and only the rest is decoded in Python."""
     data = bytes(data)
     module = WasmModule.from_bytes(data)
     b = Builder(data, module)
@@ -337,60 +393,34 @@ def rewrite(data, passes: list[Pass]) -> Rewritten:
     for p in passes:
         for op in p.ops:
             wanted.setdefault(op, []).append(p)
+    enters = [p for p in passes if type(p).enter is not Pass.enter]
+    skip = skipper(frozenset(wanted))
+    functions = module.functions
+    entered: set[int] | None = set()  # positions in `functions` of the bodies a pass enters (None: any)
+    for p in enters:
+        got = p.entered()
+        if got is None:
+            entered = None
+            break
+        entered.update(i - module.num_imported_funcs for i in got)
+    candidates = _candidates(data, module, passes, functions) | entered if entered is not None else None
 
     bodies = bytearray()
     rel: list[tuple[int, int | None, bool]] = []  # anchors relative to `bodies`
-    for body in module.functions:
-        groups, p0 = decode_locals(data, body.start, body.end)
-        ft = module.get_function_type(body.index)
-        fn = FunctionContext(body.index, ft.params, sum(c for c, _ in groups), ft.results, body.end)
-        out = bytearray()
-        anchors: list[tuple[int, int | None, bool]] = []  # relative to `out` (instructions only)
-        for p in passes:
-            code = p.enter(fn)
-            if code:
-                anchors.append((len(out), p0, False))
-                out += code
-        pos = p0  # first original byte not yet copied
-        pending: tuple[int, Edit] | None = None  # (offset, edit) of the previous instruction
-        if wanted:
-            for off, op, imm in iter_instruction_tuples(data, p0, body.end):
-                if pending is not None:
-                    _emit(data, out, anchors, pending, off)
-                    pos = off
-                    pending = None
-                ps = wanted.get(op)
-                if ps is None:
-                    continue
-                edit = None
-                for ps_ in ps:
-                    e = ps_.visit(fn, off, op, imm)
-                    if e is not None:  # several passes' edits combine in pass order (at most one drops the op)
-                        edit = e if edit is None else Edit(edit.before + e.before, edit.keep and e.keep,
-                                                           edit.after + e.after)
-                if edit is not None:
-                    if off > pos:
-                        anchors.append((len(out), pos, True))
-                        out += data[pos:off]
-                    pos = off
-                    pending = (off, edit)
-            if pending is not None:  # the body's closing `end` itself
-                _emit(data, out, anchors, pending, body.end)
-                pos = body.end
-        if body.end > pos:
-            anchors.append((len(out), pos, True))
-            out += data[pos:body.end]
-        if fn.new_locals:
-            nloc = uleb(len(groups) + len(fn.new_locals))
-            r0 = _after_count(data, body.start)
-            head = nloc + data[r0:p0] + b"".join(b"\x01" + bytes([VALTYPE_CODES[t]]) for t in fn.new_locals)
-        else:
-            head = data[body.start:p0]
-        size = uleb(len(head) + len(out))
-        base = len(bodies) + len(size)
-        rel.append((base, body.start, False))  # the local declarations: only the body's start means anything
-        rel += [(base + len(head) + o, orig, lin) for o, orig, lin in anchors]
-        bodies += size + head + out
+    h = module.get_section(10)
+    run = _after_count(data, h.start) if h is not None else 0  # start of the bodies not yet copied
+    for k, body in enumerate(functions):
+        if candidates is not None and k not in candidates:
+            continue  # copied with its neighbours below
+        field_start = functions[k - 1].end if k else run
+        if field_start > run:
+            rel.append((len(bodies), run, True))
+            bodies += data[run:field_start]
+        run = body.end
+        _rewrite_body(data, module, body, field_start, enters, wanted, skip, bodies, rel)
+    if functions and functions[-1].end > run:
+        rel.append((len(bodies), run, True))
+        bodies += data[run:functions[-1].end]
     appended = [i for i in range(module.num_functions, module.num_functions + len(b._funcs))]
     for p in passes:
         p.finish(b)
@@ -405,6 +435,137 @@ def rewrite(data, passes: list[Pass]) -> Rewritten:
     code = WasmModule.from_bytes(new).get_section(10)
     base = code.start + len(count)
     return Rewritten(new, tuple((base + o, orig, lin) for o, orig, lin in rel), tuple(passes))
+
+
+def cache_key(passes: list[Pass]) -> list | None:
+    """What decides a rewrite with ``passes`` besides the module: each pass's class and ``cache_key`` (None
+    when a pass has none: never cached)."""
+    out = []
+    for p in passes:
+        key = p.cache_key()
+        if key is None:
+            return None
+        out.append([f"{type(p).__module__}.{type(p).__qualname__}", repr(key)])
+    return out
+
+
+def restored(data, passes: list[Pass], new: bytes, columns, states: list, module: WasmModule | None = None) -> Rewritten:
+    """The :class:`Rewritten` a cached rewrite of ``data`` with ``passes`` gave (``new``, the anchors'
+    ``columns`` (see :class:`Rewritten`), each
+    pass's ``saved_state``): the passes set up again (their appended indices and export names are the
+    same: setup depends only on the module and the pass's parameters), their walk's state restored.
+    ``module``: ``data`` parsed already (its tables are read again otherwise)."""
+    b = Builder(data, module if module is not None else WasmModule.from_bytes(bytes(data)))
+    for p in passes:
+        p.setup(b)
+    for p, state in zip(passes, states, strict=True):
+        p.restore_state(state)
+    return Rewritten(new, passes=passes, columns=columns)
+
+
+def _candidates(data: bytes, module: WasmModule, passes: list[Pass], functions) -> set[int]:
+    """The positions in ``functions`` of the bodies where an instruction some pass wants may start: where the
+    needle of every pass's opcodes (by ``Pass.prefixes`` where a pass gives them) occurs. A linear search
+    in C over the whole code section; a hit inside an immediate only costs that body a closer look."""
+    first: list[bytes] = []
+    leads: set[int] = set()
+    for p in passes:
+        exact = p.prefixes()
+        for op in p.ops:
+            if op in exact:
+                first += exact[op]
+            else:
+                leads.add(op >> 16 if op > 0xFF else op)
+    pattern = needle(first, leads)
+    h = module.get_section(10)
+    if pattern is None or h is None or not functions:
+        return set()
+    ends = [f.end for f in functions]
+    out: set[int] = set()
+    pos, stop = functions[0].start, functions[-1].end
+    search = pattern.search
+    while True:
+        m = search(data, pos, stop)
+        if m is None:
+            return out
+        k = bisect_right(ends, m.start())
+        out.add(k)
+        pos = ends[k]  # the rest of that body is its own business
+
+
+def _rewrite_body(data: bytes, module: WasmModule, body, field_start: int, enters, wanted, skip,
+                  bodies: bytearray, rel: list) -> None:
+    """Appends ``body`` re-encoded with the passes' edits (and its size field) to ``bodies``, its anchors to
+    ``rel``; a body that no pass changed is appended as it was, its size field (from ``field_start``)
+    included."""
+    groups, p0 = decode_locals(data, body.start, body.end)
+    ft = module.get_function_type(body.index)
+    fn = FunctionContext(body.index, ft.params, sum(c for c, _ in groups), ft.results, body.end)
+    out = bytearray()
+    anchors: list[tuple[int, int | None, bool]] = []  # relative to `out` (instructions only)
+    for p in enters:
+        code = p.enter(fn)
+        if code:
+            anchors.append((len(out), p0, False))
+            out += code
+    pos = p0  # first original byte not yet copied
+    changed = bool(out)
+    end = body.end
+    if wanted:
+        for off, op, imm, q in _stops(data, p0, end, skip, wanted):
+            ps = wanted[op]
+            edit = None
+            for ps_ in ps:
+                e = ps_.visit(fn, off, op, imm)
+                if e is not None:  # several passes' edits combine in pass order (at most one drops the op)
+                    edit = e if edit is None else Edit(edit.before + e.before, edit.keep and e.keep,
+                                                       edit.after + e.after)
+            if edit is not None:
+                if off > pos:
+                    anchors.append((len(out), pos, True))
+                    out += data[pos:off]
+                _emit(data, out, anchors, (off, edit), q)
+                pos = q
+                changed = True
+    if not changed and not fn.new_locals:  # nothing changed: the body as it was, with its own size field
+        rel.append((len(bodies), field_start, True))
+        bodies += data[field_start:end]
+        return
+    if end > pos:
+        anchors.append((len(out), pos, True))
+        out += data[pos:end]
+    if fn.new_locals:
+        nloc = uleb(len(groups) + len(fn.new_locals))
+        r0 = _after_count(data, body.start)
+        head = nloc + data[r0:p0] + b"".join(b"\x01" + bytes([VALTYPE_CODES[t]]) for t in fn.new_locals)
+    else:
+        head = data[body.start:p0]
+    size = uleb(len(head) + len(out))
+    base = len(bodies) + len(size)
+    rel.append((base, body.start, False))  # the local declarations: only the body's start means anything
+    rel += [(base + len(head) + o, orig, lin) for o, orig, lin in anchors]
+    bodies += size + head + out
+
+
+def _stops(data: bytes, p0: int, end: int, skip, wanted):
+    """``(offset, op, imm, next offset)`` of each instruction of ``data[p0:end]`` whose op is in ``wanted``:
+    ``skip`` (:func:`skip.skipper`) walks the others in C; where it stops, the decoder reads one instruction."""
+    match, one = skip.match, one_instruction().match
+    q = p0
+    while True:
+        q = match(data, q, end).end()
+        if q >= end:
+            return
+        it = iter_instruction_tuples(data, q, end)  # the instruction the pattern stopped at, decoded
+        off, op, imm = next(it)
+        m = one(data, q, end)
+        if m is not None:
+            q = m.end()
+        else:
+            nxt = next(it, None)
+            q = nxt[0] if nxt is not None else end
+        if op in wanted:
+            yield off, op, imm, q
 
 
 def _after_count(data: bytes, start: int) -> int:

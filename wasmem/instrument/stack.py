@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from ..errors import ParseError
 from ..parser.encode import sleb, uleb
 from .rewriter import Builder, Edit, FunctionContext, Pass, Rewritten, rewrite
+from .skip import leb_forms
 
 SP_MIN_EXPORT = "__wasmem_sp_min"
 STACK_LOW_EXPORT = "__wasmem_stack_low"
@@ -143,6 +144,23 @@ class StackPass(Pass):
         const = b"\x41" if self.valtype == "i32" else b"\x42"
         return (b"\x23" + uleb(self.sp_global) + const + sleb(_signed(extent, 32 if self.valtype == "i32" else 64))
                 + b"\x10" + uleb(self.leaf_hook))
+
+    def cache_key(self) -> tuple:
+        return (self.sp_global, self.low, self.high, self.export_names, tuple(sorted(self.leaves.items())))
+
+    def entered(self) -> frozenset:
+        """Only the leaf functions whose red zone is counted at entry."""
+        return frozenset(self.leaves) if self.leaf_hook is not None else frozenset()
+
+    def saved_state(self):
+        return {"sites": self.sites}
+
+    def restore_state(self, state) -> None:
+        self.sites = int(state["sites"])
+
+    def prefixes(self) -> dict[int, list[bytes]]:
+        """Only ``global.set SP`` is changed: a body without one is copied as it is."""
+        return {0x24: [b"\x24" + form for form in leb_forms(self.sp_global)]}
 
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
         if imm != self.sp_global:

@@ -144,6 +144,18 @@ class WatchPass(Pass):
             ops |= set(READ_OPS)
         self.ops = frozenset(ops)
 
+    # -- the rewrite cache -----------------------------------------------------------------------
+    def cache_key(self) -> tuple:
+        return (self.nranges, self.reads, self.sp_range, self.sp_global)
+
+    def saved_state(self):
+        return {"sites": [[s.func_index, s.offset, s.op, s.kind, s.size, s.lane] for s in self.sites]}
+
+    def restore_state(self, state) -> None:
+        self.sites = [WatchSite(i, int(f), int(o), int(op), str(k), None if n is None else int(n),
+                                None if lane is None else int(lane))
+                      for i, (f, o, op, k, n, lane) in enumerate(state["sites"])]
+
     # -- setup ---------------------------------------------------------------------------------
     def setup(self, b: Builder) -> None:
         self.sites = []

@@ -368,8 +368,7 @@ class StackView:
                     t.append(" (sized at run time: a VLA or alloca)", style="dim")
             yield t
             if status == "possible":
-                for line in self._evidence(r, "      "):
-                    yield line
+                yield from self._evidence(r, "      ")
             elif status == "proven" and r.level_bytes is not None:
                 d = self.indirect.direct.get(r.name)
                 if d is not None and d.level_bytes is not None and (d.base_bytes, d.level_bytes) != (

@@ -6,10 +6,10 @@ original file's."""
 from __future__ import annotations
 
 from ..errors import ParseError, UsageError
-from ..instrument.rewriter import rewrite
 from ..parser.encode import rewrite_exports
 from .hosts import required_exports
 from .invoke import CodeMap
+from .rewritecache import cached_rewrite
 
 
 class Prepared:
@@ -24,7 +24,8 @@ class Prepared:
         self.code = code
 
 
-def prepare(module, observers, *, host_choice, budget, max_table_entries: int) -> Prepared:
+def prepare(module, observers, *, host_choice, budget, max_table_entries: int, rewrite_cache=None) -> Prepared:
+    """``rewrite_cache``: the directory of the rewrite cache (runtime/rewritecache.py), None for none."""
     global_exports: dict[int, str] = {}
     memory_exports: dict[int, str] = {}
     table_exports: dict[int, str] = {}  # growable tables, so that the budget notes see their size
@@ -52,7 +53,7 @@ def prepare(module, observers, *, host_choice, budget, max_table_entries: int) -
     wanted += required_exports(module, host_choice)  # WASI finds memory 0 as the export `memory`
 
     raw = bytes(module.data)
-    rewritten = _rewrite(raw, observers)
+    rewritten = _rewrite(raw, observers, module, rewrite_cache)
     if rewritten is not None:
         raw = rewritten.data
     at, delta = len(raw), 0
@@ -67,7 +68,7 @@ def prepare(module, observers, *, host_choice, budget, max_table_entries: int) -
     return Prepared(raw, global_exports, memory_exports, table_exports, CodeMap(module, rewritten, at, delta))
 
 
-def _rewrite(raw: bytes, observers):
+def _rewrite(raw: bytes, observers, module, cache):
     """Every observer's passes in one walk (None when none has any). An observer whose passes only measure
     (``optional``: the stack probe's without --check-stack) gives them up when the module cannot be rewritten
     with them; otherwise the error names the option that asked for the rewrite."""
@@ -75,7 +76,7 @@ def _rewrite(raw: bytes, observers):
     if not passes:
         return None
     try:
-        result = rewrite(raw, passes)
+        result = cached_rewrite(raw, passes, module, cache)
     except ParseError as exc:
         optional = [o for o in observers if o.optional]
         if not optional:
@@ -86,7 +87,7 @@ def _rewrite(raw: bytes, observers):
         if not passes:
             return None
         try:
-            result = rewrite(raw, passes)
+            result = cached_rewrite(raw, passes, module, cache)
         except ParseError as exc2:
             raise UsageError(f"{_blamed(observers)}: {exc2}") from None
     for o in observers:

@@ -37,6 +37,7 @@ from .output import GuestOutput
 from .prepare import prepare
 from .readside import ReadSide
 from .results import CallResult, MemoryInfo, Snapshot, TrapInfo
+from .rewritecache import cache_dir as rewrite_cache_dir
 from .spec import SessionSpec
 
 INIT_EXPORTS = ("_initialize", "__wasm_call_ctors")
@@ -92,7 +93,8 @@ class Session(ReadSide):
         self.invoker = Invoker(self.engine, self.store, timeout=self.timeout, fuel=self.fuel, output=self.output,
                                signals=SignalPipe(), on_stuck=spec.on_stuck, deadline=spec.deadline)
         self.prepared = prepare(module, self.observers, host_choice=self.host_choice, budget=self.budget,
-                                max_table_entries=spec.max_table_entries)
+                                max_table_entries=spec.max_table_entries,
+                                rewrite_cache=rewrite_cache_dir() if spec.cache else None)
         self.invoker.code = self.prepared.code
         self._progress_phase("compiling")
         try:

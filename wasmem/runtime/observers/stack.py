@@ -21,9 +21,6 @@ from ..results import StackOverflow, StackUse
 from . import Observer
 
 PAINT = 0xAA
-# Without a proven stack to paint, the stack pointer's writes are instrumented by default only up to this
-# much code (the rewrite is Python work on every run); --no-paint instruments any size
-AUTO_INSTRUMENT_CODE = 4 << 20
 # Painting never goes below this address: a read through a null (or small) pointer must see what a plain
 # host shows, and in a stack-first module the lowest KiB of the stack is the null page.
 NULL_GUARD = 1024
@@ -57,8 +54,6 @@ class StackProbe(Observer):
                 self.paint_reason = f"painted (--paint): {why}"
             else:
                 self.paint_reason = f"not painted although --paint asked: {why}"
-        code = module.get_section(10)
-        code_size = code.size if code is not None else 0
         if self.check_stack:
             if sp_global is None or not stack_range:
                 what = "stack pointer" if sp_global is None else "stack range"
@@ -66,14 +61,10 @@ class StackProbe(Observer):
                                  f"for what the layout analysis found)")
             self.red_zones = red_zones(module, sp_global)
             self.pass_ = StackPass(sp_global, stack_range[0], high=stack_range[1], leaves=self.red_zones.extents)
-        elif self.measure is None and sp_global is not None and paint is None and code_size > AUTO_INSTRUMENT_CODE:
-            # rewriting every body in Python takes ~0.15 s per MB of code on every run: not by default
-            mb = code_size / 2**20
-            self.paint_reason = (f"instrumenting {mb:.1f} MB of code would take seconds on every call: pass "
-                                 f"--no-paint to instrument anyway, or --paint to paint the stack "
-                                 f"({'proven: ' + why if safe and stack_range else 'not possible: ' + why})")
         elif self.measure is None and sp_global is not None:
-            # measurement only: the hook records the minimum and never traps (bounds 0 and 2**bits-1)
+            # measurement only: the hook records the minimum and never traps (bounds 0 and 2**bits-1). On by
+            # default whatever the size: the rewrite copies the bodies that never write the stack pointer and
+            # is cached on disk (instrument/rewriter.py, runtime/rewritecache.py; ~25 MB of code per second)
             self.red_zones = red_zones(module, sp_global)
             self.pass_ = StackPass(sp_global, 0, leaves=self.red_zones.extents)
 
