@@ -18,6 +18,14 @@ OVERFLOW_LINE = 18
 
 # a bump allocator over a 64 KiB heap; `overflow` writes one byte past a 10-byte block. HEAP is the heap's
 # start: exported, named (name section only) or not there at all.
+# a free that does nothing and a one-byte overflow of a 10-byte block (both modules below)
+FREE_AND_OVERFLOW = """(func $free (export "free") (param i32))
+  (func (export "overflow") (result i32)
+    (local $p i32)
+    (local.set $p (call $malloc (i32.const 10)))
+    (i32.store8 offset=10 (local.get $p) (i32.const 1))
+    (i32.const 0))"""
+
 BUMP = """(module
   (memory (export "memory") 2)
   HEAP
@@ -25,18 +33,13 @@ BUMP = """(module
   (func $malloc (export "malloc") (param $n i32) (result i32)
     (local $p i32) (local.set $p (global.get $top))
     (global.set $top (i32.add (local.get $p) (i32.const 32))) (local.get $p))
-  (func $free (export "free") (param i32))
-  (func (export "overflow") (result i32)
-    (local $p i32)
-    (local.set $p (call $malloc (i32.const 10)))
-    (i32.store8 offset=10 (local.get $p) (i32.const 1))
-    (i32.const 0))
+  FREE_AND_OVERFLOW
   (func (export "after_free") (result i32)
     (local $p i32)
     (local.set $p (call $malloc (i32.const 10)))
     (drop (call $malloc (i32.const 10)))
     (call $free (local.get $p))
-    (i32.load8_u offset=2 (local.get $p))))"""
+    (i32.load8_u offset=2 (local.get $p))))""".replace("FREE_AND_OVERFLOW", FREE_AND_OVERFLOW)
 
 
 def test_the_overflow_is_found_without_the_export_the_note_naming_the_layouts_estimate(capsys):
@@ -126,15 +129,10 @@ GROWING = """(module
       (then (global.set $top (i32.shl (memory.grow (i32.const 1)) (i32.const 16)))))
     (local.set $p (global.get $top))
     (global.set $top (i32.add (local.get $p) (i32.const 32))) (local.get $p))
-  (func $free (export "free") (param i32))
-  (func (export "overflow") (result i32)
-    (local $p i32)
-    (local.set $p (call $malloc (i32.const 10)))
-    (i32.store8 offset=10 (local.get $p) (i32.const 1))
-    (i32.const 0))
+  FREE_AND_OVERFLOW
   (func (export "static") (result i32)
     (i32.store8 (i32.const 100) (i32.const 1))
-    (i32.const 0)))"""
+    (i32.const 0)))""".replace("FREE_AND_OVERFLOW", FREE_AND_OVERFLOW)
 
 
 def test_the_heap_start_is_learned_where_the_allocator_first_grows_memory(wat_file, capsys):
