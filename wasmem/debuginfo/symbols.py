@@ -20,7 +20,7 @@ from .debugfile import (
     find_external_debug_file,
     resolve_external_debug_file,
 )
-from .records import EXPORTED, FUNCTION, LINKER_MARKERS, MARKER, SEGMENT, Symbol
+from .records import EXPORTED, FUNCTION, LINKER_MARKERS, MARKER, SEGMENT, VARIABLE, Symbol
 from .typesys import ArrayType, PointerType, StructType, Type, sizeof
 
 _DEBUG_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -57,8 +57,17 @@ def _debug_info_from(module, dbg, source: str | None):
         m = ref()
         return global_value(m, index) if m is not None else None
 
+    holder = weakref.ref(dbg) if dbg is module else (lambda: dbg)
+
+    def index_source():  # the DWARF index (dwindex.py), from the disk cache when it has it
+        from .dwcache import module_index
+
+        m, h = ref(), holder()
+        return module_index(m, h) if m is not None and h is not None else None
+
     return DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter,
-                     global_value=module_global, budgets=getattr(module, "budgets", None))
+                     global_value=module_global, budgets=getattr(module, "budgets", None),
+                     index_source=index_source)
 
 
 def load_debug_info(module, debug_file: str | None = None):
@@ -109,6 +118,8 @@ class SymbolTable:
         self._debug_loaded = debug is not None or not use_dwarf
         self.debug_file = debug_file or getattr(module, "debug_file", None)
         self.dwarf_error: str | None = None
+        self._lazy = None  # the DebugInfo that reads a unit at a time, before (or without) the full reading
+        self._budget_cut = False  # the full reading was refused for its decodes: the index's names serve
 
     @classmethod
     def from_module(cls, module, *, use_dwarf: bool = True, debug_file: str | None = None) -> SymbolTable:
@@ -124,8 +135,11 @@ class SymbolTable:
                 if d is not None:
                     d.load()  # parse every DIE now, so damage shows here and not half-way through a view
             except ParseError as exc:
-                # unreadable DWARF, or DWARF over its reading budget: fall back to the name section
-                # and say why
+                # unreadable DWARF, or DWARF over its reading budget: fall back to the DWARF index's names (over
+                # the decodes budget: a large build) or the name section, and say why
+                from .dwarfread import DwarfLimitExceeded
+
+                self._budget_cut = isinstance(exc, DwarfLimitExceeded) and "attribute decodes" in exc.message
                 self.dwarf_error, d = exc.message, None
             except AnalysisTimeout:  # the command's deadline (never a fallback): a later command reads again
                 self._debug_loaded = False
@@ -137,12 +151,68 @@ class SymbolTable:
     def has_dwarf(self) -> bool:
         return self.debug_info is not None
 
+    def lazy_debug(self):
+        """The DebugInfo for questions about one place, reading only the units they need (dwlazy.py): the full
+        reading's when it has run; None without usable DWARF. Never reads every unit by itself."""
+        if self._debug_loaded:
+            return self._debug
+        if self._lazy is None:
+            try:
+                d = load_debug_info(self.module, self.debug_file)
+            except ParseError as exc:
+                self._debug_loaded, self._debug, self.dwarf_error = True, None, exc.message
+                return None
+            if d is None or not d.lazy:
+                return self.debug_info  # no index (refused by its scan): the full reading decides
+            self._lazy = d
+        return self._lazy
+
+    def _lazily(self, question, default=None):
+        """``question(debug)`` on the lazy DebugInfo; damaged or over-budget DWARF met on the way is what
+        the full reading would have met: the DWARF is then not used, and ``dwarf_error`` says why."""
+        d = self.lazy_debug()
+        if d is None:
+            return default
+        try:
+            return question(d)
+        except ParseError as exc:
+            self._debug_loaded, self._debug, self._lazy, self.dwarf_error = True, None, None, exc.message
+            return default
+
+    def dwarf_function(self, func_index: int) -> Symbol | None:
+        """The DWARF function symbol of function ``func_index`` (its name, type, file:line), or None: only
+        the unit holding it is read."""
+        return self._lazily(lambda d: d.function_for_index(func_index))
+
+    @property
+    def dwarf_index(self):
+        """The DWARF index (dwindex.DwarfIndex: names, addresses and sizes of every function and variable), or
+        None."""
+        d = self._lazy or self._debug
+        if d is None and not self._debug_loaded:
+            d = self.lazy_debug()
+        if d is None:
+            try:
+                d = load_debug_info(self.module, self.debug_file)
+            except (ParseError, UsageError):
+                return None
+        return d.index if d is not None else None
+
+    @property
+    def index_only(self) -> bool:
+        """True when the full reading was refused for its decodes (a large build) and the DWARF index's names,
+        addresses and sizes serve, without types or file:line."""
+        return self.debug_info is None and self._budget_cut and self.dwarf_index is not None
+
     @property
     def dwarf_note(self) -> str | None:
         """One line for a command's notes naming what the reading so far could not use: the whole DWARF
         (damaged, or over its work budget: names and types then come from the name section, no file:line)
         or the line table (over its own budget: names and types, no file:line); None when nothing was cut.
         It reads nothing itself: ask after the command's own look-ups."""
+        if self.dwarf_error and self._budget_cut and self.dwarf_index is not None:
+            return f"DWARF not used for types and file:line (names, addresses and sizes from its index): " \
+                   f"{self.dwarf_error}"
         if self.dwarf_error:
             return f"DWARF not used: {self.dwarf_error}"
         d = self._debug
@@ -156,6 +226,8 @@ class SymbolTable:
         d = self.debug_info
         if d is not None:
             return f"dwarf (external {d.source})" if d.source else "dwarf"
+        if self.index_only:
+            return f"dwarf index: names, addresses and sizes ({self.dwarf_error}; DWARF not used for types and lines)"
         note = f" ({self.dwarf_error}; DWARF not used)" if self.dwarf_error else ""
         if self.module.names.functions or self.module.names.data_segments or self.module.names.globals:
             return "name section" + note
@@ -323,7 +395,11 @@ class SymbolTable:
         segments and exported address globals), plus linker markers."""
         d = self.debug_info
         out: list[Symbol] = []
-        if d is not None:
+        if d is None and self.index_only:
+            out.extend(self._index_variables())
+            known = {s.address for s in out}
+            out.extend(s for s in self.exported_addresses if s.address not in known)
+        elif d is not None:
             out.extend(d.variables)
             known = {s.address for s in out}
             out.extend(s for s in self.exported_addresses if s.address not in known)
@@ -341,7 +417,7 @@ class SymbolTable:
     def functions(self) -> list[Symbol]:
         """Functions sorted by code offset: from DWARF, else from the name section and exports."""
         d = self.debug_info
-        dwarf_funcs = list(d.functions) if d is not None else []
+        dwarf_funcs = list(d.functions) if d is not None else self._index_functions() if self.index_only else []
         covered = {f.func_index for f in dwarf_funcs if f.func_index is not None}
         cs = self.code_start
         names = self.module.names.functions
@@ -438,13 +514,24 @@ class SymbolTable:
         return None
 
     def addr_to_line(self, code_offset: int) -> tuple[str | None, int] | None:
-        d = self.debug_info
-        return None if d is None else d.addr_to_line(code_offset)
+        """(file, line) for a code offset, from the line table of the one unit holding it."""
+        return self._lazily(lambda d: d.addr_to_line(code_offset))
 
     def location_of(self, code_offset: int) -> str | None:
         """``file:line`` for a code offset (relative to the code section payload), or None."""
-        d = self.debug_info
-        return None if d is None else d.location_of(code_offset)
+        return self._lazily(lambda d: d.location_of(code_offset))
+
+    # -- the DWARF index's symbols (the full reading over its budget) ----------------------------------
+    def _index_variables(self) -> list[Symbol]:
+        return [Symbol(name=name, kind=VARIABLE, address=addr, size=size, source="dwarf", scope=func)
+                for name, func, addr, size, _unit in self.dwarf_index.variables]
+
+    def _index_functions(self) -> list[Symbol]:
+        cs = self.code_start
+        starts = _body_starts(self.module)
+        return [Symbol(name=name, kind=FUNCTION, address=low, size=max(0, high - low), region="code", source="dwarf",
+                       func_index=starts.get(low), module_offset=cs + low)
+                for low, high, name, _unit in self.dwarf_index.functions]
 
     def function_for_table_index(self, index: int, table: int = 0) -> Symbol | None:
         """The function a function pointer (a table index) refers to, via active element segments."""
