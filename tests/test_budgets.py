@@ -53,7 +53,7 @@ def test_bad_budgets_are_usage_errors(capsys):
 def test_a_dwarf_cut_is_named_with_the_option_in_symbols_heap_and_call(capsys):
     code, out, _ = run_main(capsys, "symbols", HEAPDEMO, "--budget", "dwarf=100")
     out = " ".join(out.split())
-    assert code == 0 and "DWARF not used" in out and "--budget dwarf=N" in out
+    assert code == 0 and "DWARF not read whole" in out and "--budget dwarf=N" in out
     code, out, err = run_main(capsys, "symbols", HEAPDEMO, "--budget", "dwarf=100", "--json")
     assert code == 0 and json.loads(out) and "raise it with --budget dwarf=N" in err
     code, out, err = run_main(capsys, "heap", HEAPDEMO, "--after", "push 5", "--budget", "dwarf=100", "--json")

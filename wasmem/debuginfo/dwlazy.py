@@ -7,6 +7,8 @@ frame. ``LazyUnits`` answers those from the index (dwindex.py: which unit holds 
 that unit with pyelftools: its DIEs, and the DIEs of any unit a cross-unit reference (``DW_FORM_ref_addr``)
 leads to. The answers are the full reading's: the same walk (``_load_cu``), the same types, the same line rows
 (those of the unit holding the function, which are all the rows the full reading would look at for it).
+When the full reading is refused for its cost (a large build over the decodes budget), single units are still
+read on demand, each within the same budget: a variable's type for `p` and `chase`, a frame's line.
 
 ``units_parsed`` counts the units parsed with pyelftools (tests observe it). Once the full reading runs, what
 was read one unit at a time is dropped and read again in order, so that the full answers never depend on
@@ -28,6 +30,7 @@ class LazyUnits:
         self._index_source = index_source  # () -> DwarfIndex or None (raises ParseError), or None
         self._index = None
         self._index_read = False
+        self._refused = False  # the full reading was refused for its cost (check_budget)
         self.index_error: str | None = None
         self._lazy_error = None  # the ParseError a unit read one at a time raised (raised again on every question)
         self.units_parsed = 0  # units whose DIEs pyelftools parsed (the full reading's included)
@@ -58,16 +61,22 @@ class LazyUnits:
         return self._index
 
     def check_budget(self) -> None:
+        from ..errors import ParseError
+
         """Raises DwarfLimitExceeded, the full reading's own error, when the index shows that reading every unit
         would cost more decodes than the budget allows (found in a fraction of a second, not after the work)."""
         if self.index is not None:
-            self._new_budget().afford(self.index.decodes)
+            try:
+                self._new_budget().afford(self.index.decodes)
+            except ParseError:
+                self._refused = True  # nothing was read: single units may still be (each within the budget)
+                raise
 
     @property
     def lazy(self) -> bool:
         """True while questions are answered a unit at a time (the full reading has not run, and an index
         says where the units are)."""
-        return not self._loaded and self.index is not None
+        return (not self._loaded or self._refused) and self.index is not None
 
     # -- one unit --------------------------------------------------------------------------------
     def _unit_budget(self):

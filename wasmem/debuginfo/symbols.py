@@ -211,8 +211,8 @@ class SymbolTable:
         or the line table (over its own budget: names and types, no file:line); None when nothing was cut.
         It reads nothing itself: ask after the command's own look-ups."""
         if self.dwarf_error and self._budget_cut and self.dwarf_index is not None:
-            return f"DWARF not used for types and file:line (names, addresses and sizes from its index): " \
-                   f"{self.dwarf_error}"
+            return f"DWARF not read whole: {self.dwarf_error}; names, addresses and sizes come from its index, " \
+                   "types only for the symbols asked for, no file:line"
         if self.dwarf_error:
             return f"DWARF not used: {self.dwarf_error}"
         d = self._debug
@@ -227,7 +227,7 @@ class SymbolTable:
         if d is not None:
             return f"dwarf (external {d.source})" if d.source else "dwarf"
         if self.index_only:
-            return f"dwarf index: names, addresses and sizes ({self.dwarf_error}; DWARF not used for types and lines)"
+            return f"dwarf index: names, addresses and sizes (DWARF not read whole: {self.dwarf_error})"
         note = f" ({self.dwarf_error}; DWARF not used)" if self.dwarf_error else ""
         if self.module.names.functions or self.module.names.data_segments or self.module.names.globals:
             return "name section" + note
@@ -452,8 +452,27 @@ class SymbolTable:
         return out
 
     def find_symbol(self, name: str) -> Symbol | None:
-        """A data symbol, segment or function by name (``next_id::id_counter`` for a static)."""
-        return self._by_name.get(name)
+        """A data symbol, segment or function by name (``next_id::id_counter`` for a static). From the DWARF
+        index (a build over the decodes budget), a variable comes with its type: its unit alone is read."""
+        sym = self._by_name.get(name)
+        if sym is not None and sym.type is None and sym.kind == VARIABLE and self.index_only:
+            sym = self._typed(sym)
+        return sym
+
+    def _typed(self, sym: Symbol) -> Symbol:
+        """The full reading's symbol for an index variable, from the one unit holding it (``sym`` itself when
+        that unit cannot be read)."""
+        d = self._lazy or load_debug_info(self.module, self.debug_file)
+        for unit in self.dwarf_index.units_of_variable(sym.display_name):
+            try:
+                variables = d.unit_symbols(unit)[0]
+            except ParseError:
+                return sym
+            for v in variables:
+                if v.address == sym.address and v.display_name == sym.display_name:
+                    v.region = sym.region
+                    return v
+        return sym
 
     @cached_property
     def _sized(self) -> tuple[list[int], list[Symbol]]:
@@ -686,12 +705,15 @@ class SymbolListing:
     external_debug_note: str | None = None  # why external_debug_info is not followed (refused, not found)
     dwarf_error: str | None = None  # why the DWARF is not used (damaged, over its reading budget)
     values: list | None = None  # with --core: each symbol's value in the coredump (one line), aligned with symbols
+    table_note: str | None = None  # the symbol table's dwarf_note (what a budget cut), when it differs from the above
 
     @property
     def dwarf_note(self) -> str | None:
         """One line on why DWARF is not used, or None (the text view has it in ``source``)."""
         parts = []
-        if self.dwarf_error:
+        if self.table_note:
+            parts.append(self.table_note)
+        elif self.dwarf_error:
             parts.append(f"DWARF not used: {self.dwarf_error}")
         if self.external_debug_info and self.external_debug_note and not self.source.startswith("dwarf"):
             parts.append(f"external_debug_info {self.external_debug_info!r}: {self.external_debug_note}")
@@ -709,4 +731,4 @@ def symbol_listing(module, *, filter: str | None = None, sort: str = "addr",
     t = load_symbols(module, debug_file=debug_file)
     rows = t.list_symbols(filter=filter, sort=sort, functions=functions)
     return SymbolListing(module.path, t.source, rows, t.external_debug_info, t.source_mapping_url, functions,
-                         t.external_debug_note, t.dwarf_error)
+                         t.external_debug_note, t.dwarf_error, table_note=t.dwarf_note if t.index_only else None)
