@@ -46,6 +46,7 @@ from .dwarfread import (
     check_line_header,
     scan_abbrev_table,
 )
+from .dwindex import stats as reading_stats
 from .dwlazy import LazyUnits
 from .records import FUNCTION, VARIABLE, Symbol
 from .typesys import (
@@ -306,6 +307,7 @@ class DebugInfo(LazyUnits):
         if top is not None:
             self._tops.append((cu, top))
         self.units_parsed += 1
+        reading_stats["units_parsed"] += 1
 
     def _kids(self, die) -> list:
         return self._children.get(die.offset, [])

@@ -23,7 +23,7 @@ import tempfile
 import weakref
 import zlib
 
-from .dwindex import INDEX_FORMAT, DwarfIndex
+from .dwindex import INDEX_FORMAT, DwarfIndex, stats
 
 MAX_FILES = 200
 MAX_BYTES = 256 * 1024 * 1024
@@ -31,8 +31,6 @@ MAX_FILE_BYTES = 64 * 1024 * 1024  # one index file larger than this is not read
 
 ENV = "WASMEM_DWARF_CACHE"
 
-# what the cache did in this process (for tests and benchmarks): hits, misses, writes, rejected (damaged files)
-stats = {"hits": 0, "misses": 0, "writes": 0, "rejected": 0}
 
 
 def cache_dir() -> str | None:
