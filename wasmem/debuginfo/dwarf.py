@@ -18,11 +18,16 @@ DWARF comes from the module, so it is read defensively:
   says why, exactly as for damaged DWARF (``SymbolTable.dwarf_note``); a line table over its own
   budget leaves the names and types and says why in ``DebugInfo.line_error``.
 
-This file is over 800 lines, on purpose for now: ``DebugInfo``'s index (DIEs by offset, their children, the
-per-unit file tables) is private state that the variable walk, the type builder and the line queries all
-read directly; splitting them means making that index an interface first. That is the lazy, per-unit index
-of the next work on big modules (load a function's or a variable's unit, not every DIE), where the split
-belongs.
+Questions about one place (the function at a code offset or of a function index, its line, its frame's
+variables) read only the unit holding it when the DWARF index (dwindex.py, cached on disk by dwcache.py) says
+which: that reading is dwlazy.py's ``LazyUnits``, a part of ``DebugInfo``. The lists of everything
+(``variables``, ``functions``, ``find_type``) still read every unit, and a full reading the index shows to be
+over the decodes budget is refused before any work (``check_budget``).
+
+This file is over 800 lines, on purpose for now: ``DebugInfo``'s index of DIEs (DIEs by offset, their
+children, the per-unit file tables) is private state that the variable walk, the type builder and the line
+queries all read directly; the per-unit reading moved out (dwlazy.py), the type builder is the next part to
+move, once that index of DIEs is an interface of its own.
 """
 
 from __future__ import annotations

@@ -1,0 +1,99 @@
+"""What DWARF costs the commands on large debug builds: `symbols`, `inspect --json` and a warm `call` on yosys
+(2 MB of .debug_info) and ruby-3.4.debug+stdlib (6.8 MB), with the DWARF index cache (wasmem/debuginfo/dwcache.py)
+empty (the first run on a module) and filled (every later run); with ``--before DIR``, the same commands of
+another checkout of wasmem (e.g. the main branch before the lazy index) in the same run.
+
+Each figure: the median wall time of ``--runs`` fresh processes and the largest peak RSS among them. The compile
+cache is warmed first (one run of the call), so that the call's figures are wasmem's own work, not Cranelift's.
+``--write`` puts the table into docs/performance.md. Never part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from cache import cache_dir, fetch, log  # noqa: E402
+from docblock import write_block  # noqa: E402
+from modules import DWARF_CORPUS  # noqa: E402
+from run import run_once  # noqa: E402
+
+DOC = ROOT / "docs" / "performance.md"
+
+COMMANDS = (  # (label, argv after `wasmem`, which modules)
+    ("symbols", ["symbols", "{m}", "--json"], ("yosys", "ruby")),
+    ("symbols --functions", ["symbols", "{m}", "--functions", "--json"], ("yosys", "ruby")),
+    ("inspect --json", ["inspect", "--json", "{m}"], ("yosys", "ruby")),
+    ("call _start --arg -V (compile cached)", ["call", "{m}", "_start", "--arg", "-V", "--json"], ("yosys",)),
+)
+
+
+def measure(python: str, tree: Path, argv: list[str], runs: int, index_cache: str | None) -> tuple[float, int, int]:
+    env = dict(os.environ, PYTHONPATH=str(tree), WASMEM_PROGRESS="0")
+    walls, rss, code = [], 0, 0
+    for _ in range(runs):
+        if index_cache is None:  # the first run on a module: an empty index cache every time
+            with tempfile.TemporaryDirectory() as d:
+                env["WASMEM_DWARF_CACHE"] = d
+                wall, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env)
+        else:
+            env["WASMEM_DWARF_CACHE"] = index_cache
+            wall, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env)
+        if code not in (0, 1):
+            log(f"dwarfcost: {' '.join(argv)} exited {code}: {err.strip()[-300:]}")
+        walls.append(wall)
+        rss = max(rss, peak)
+    return statistics.median(walls), rss, code
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--before", type=Path, default=None, help="another wasmem checkout to time in the same run")
+    ap.add_argument("--write", action="store_true", help="put the table into docs/performance.md")
+    args = ap.parse_args(argv)
+    cache = cache_dir()
+    paths = {pin.key: fetch(pin, cache) for pin in DWARF_CORPUS}
+    python = sys.executable
+    trees = [("before", args.before)] if args.before else []
+    trees.append(("now", ROOT))
+    rows = []
+    with tempfile.TemporaryDirectory() as warm:
+        for label, argt, keys in COMMANDS:
+            for key in keys:
+                cmd = [a.format(m=paths[key]) for a in argt]
+                if label.startswith("call"):
+                    run_once([python, "-m", "wasmem", *cmd], env=dict(os.environ, PYTHONPATH=str(ROOT)))  # compile
+                cells = []
+                for name, tree in trees:
+                    if name == "before":
+                        w, r, _ = measure(python, tree, cmd, args.runs, warm)
+                        cells.append(f"{w:.2f} s, {r / 1024:.0f} MB")
+                        continue
+                    w0, r0, _ = measure(python, tree, cmd, args.runs, None)
+                    measure(python, tree, cmd, 1, warm)  # fills the cache
+                    w1, r1, _ = measure(python, tree, cmd, args.runs, warm)
+                    cells += [f"{w0:.2f} s, {r0 / 1024:.0f} MB", f"{w1:.2f} s, {r1 / 1024:.0f} MB"]
+                rows.append(f"| `{label}` | {key} | " + " | ".join(cells) + " |")
+                log(rows[-1])
+    head = "| command | module | " + ("before (main) | " if args.before else "") + \
+        "index not cached | index cached |\n|---|---|" + ("---|" if args.before else "") + "---|---|"
+    text = (f"Median of {args.runs} runs each, wall time and peak RSS; `symbols` and `inspect` print JSON. "
+            "The DWARF index cache is empty for every run of the middle column, filled for the last.\n\n"
+            + head + "\n" + "\n".join(rows))
+    print(text)
+    if args.write:
+        write_block(DOC, "dwarfcost", text, heading="What DWARF costs on large debug builds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
