@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -24,7 +27,28 @@ sys.path.insert(0, str(HERE))
 from cache import cache_dir, fetch, log  # noqa: E402
 from docblock import write_block  # noqa: E402
 from modules import DWARF_CORPUS  # noqa: E402
-from run import run_once  # noqa: E402
+
+TIME = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
+
+
+def run_once(cmd: list[str], env: dict | None = None, timeout: float = 900) -> tuple[float, float, int, int, str]:
+    """Wall time, CPU time (user + system: what a loaded machine does not inflate), peak RSS (KiB) and exit code
+    of one fresh child process (GNU time's figures; without it, wall time only)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        full = [TIME, "-q", "-f", "%U %S %M", "-o", tf.name, *cmd] if TIME else cmd
+        t0 = time.perf_counter()
+        try:
+            p = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return time.perf_counter() - t0, 0.0, 0, -1, "timed out"
+        wall = time.perf_counter() - t0
+        cpu, rss = 0.0, 0
+        try:
+            u, s_, m = tf.read().split()[-3:]
+            cpu, rss = float(u) + float(s_), int(m)
+        except ValueError:
+            pass
+        return wall, cpu, rss, p.returncode, p.stderr.decode(errors="replace")
 
 DOC = ROOT / "docs" / "performance.md"
 
@@ -36,22 +60,23 @@ COMMANDS = (  # (label, argv after `wasmem`, which modules)
 )
 
 
-def measure(python: str, tree: Path, argv: list[str], runs: int, index_cache: str | None) -> tuple[float, int, int]:
+def measure(python: str, tree: Path, argv: list[str], runs: int, index_cache: str | None) -> str:
     env = dict(os.environ, PYTHONPATH=str(tree), WASMEM_PROGRESS="0")
-    walls, rss, code = [], 0, 0
+    walls, cpus, rss, code = [], [], 0, 0
     for _ in range(runs):
         if index_cache is None:  # the first run on a module: an empty index cache every time
             with tempfile.TemporaryDirectory() as d:
                 env["WASMEM_DWARF_CACHE"] = d
-                wall, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env)
+                wall, cpu, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env)
         else:
             env["WASMEM_DWARF_CACHE"] = index_cache
-            wall, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env)
+            wall, cpu, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env)
         if code not in (0, 1):
             log(f"dwarfcost: {' '.join(argv)} exited {code}: {err.strip()[-300:]}")
         walls.append(wall)
+        cpus.append(cpu)
         rss = max(rss, peak)
-    return statistics.median(walls), rss, code
+    return f"{statistics.median(walls):.2f} s ({statistics.median(cpus):.2f} s CPU), {rss / 1024:.0f} MB"
 
 
 def main(argv=None) -> int:
@@ -75,18 +100,17 @@ def main(argv=None) -> int:
                 cells = []
                 for name, tree in trees:
                     if name == "before":
-                        w, r, _ = measure(python, tree, cmd, args.runs, warm)
-                        cells.append(f"{w:.2f} s, {r / 1024:.0f} MB")
+                        cells.append(measure(python, tree, cmd, args.runs, warm))
                         continue
-                    w0, r0, _ = measure(python, tree, cmd, args.runs, None)
+                    cold = measure(python, tree, cmd, args.runs, None)
                     measure(python, tree, cmd, 1, warm)  # fills the cache
-                    w1, r1, _ = measure(python, tree, cmd, args.runs, warm)
-                    cells += [f"{w0:.2f} s, {r0 / 1024:.0f} MB", f"{w1:.2f} s, {r1 / 1024:.0f} MB"]
+                    cells += [cold, measure(python, tree, cmd, args.runs, warm)]
                 rows.append(f"| `{label}` | {key} | " + " | ".join(cells) + " |")
                 log(rows[-1])
     head = "| command | module | " + ("before (main) | " if args.before else "") + \
         "index not cached | index cached |\n|---|---|" + ("---|" if args.before else "") + "---|---|"
-    text = (f"Median of {args.runs} runs each, wall time and peak RSS; `symbols` and `inspect` print JSON. "
+    text = (f"Median of {args.runs} runs each, wall time (CPU time: user + system) and the largest peak RSS; "
+            "`symbols` and `inspect` print JSON. "
             "The DWARF index cache is empty for every run of the middle column, filled for the last.\n\n"
             + head + "\n" + "\n".join(rows))
     print(text)

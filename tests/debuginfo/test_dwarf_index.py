@@ -178,3 +178,27 @@ def test_commands_that_show_no_dwarf_read_none(capsys):
     code, out, err = run_main(capsys, "call", path, "divide", "7", "0")  # traps: its frames get file:line
     assert "memdemo" in out + err
     assert stats["units_parsed"] - units == 1  # the trapping function's unit, not all of them
+
+
+@pytest.mark.parametrize("name", DWARF_SAMPLES)
+def test_labels_from_the_index_are_the_full_readings(name):
+    """``<sym+off>`` labels before the DWARF is read whole come from the index, and read nothing else."""
+    lazy = load_symbols(fresh(name))
+    full = load_symbols(fresh(name))
+    assert full.has_dwarf
+    addrs = {a for s in full.data_symbols for a in (s.address - 1, s.address, s.address + 1,
+                                                     s.address + (s.size or 1) - 1, s.address + (s.size or 0))}
+    units = stats["units_parsed"]
+    assert [lazy.label(a) for a in sorted(addrs)] == [full.label(a) for a in sorted(addrs)]
+    assert stats["units_parsed"] == units and load_debug_info(lazy.module).units_parsed == 0
+
+
+@pytest.mark.parametrize("name", DWARF_SAMPLES)
+def test_the_layout_from_the_index_is_the_full_readings(name):
+    lazy = load_symbols(fresh(name))
+    full = load_symbols(fresh(name))
+    assert full.has_dwarf
+    from wasmem.model.layout import layout_to_dict
+
+    assert layout_to_dict(lazy.layout) == layout_to_dict(full.layout)
+    assert load_debug_info(lazy.module).units_parsed == 0

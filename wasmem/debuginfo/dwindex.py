@@ -94,6 +94,12 @@ class DwarfIndex:
         """(display name, address, size) of every variable, as ``scan_variables`` gives them."""
         return [(f"{func}::{name}" if func else name, addr, size) for name, func, addr, size, _u in self.variables]
 
+    def variables_as_read(self) -> list[tuple[str, int, int | None]]:
+        """(display name, address, size) of every variable in the full reading's order (by address, then by
+        name without its function): what ``debuginfo.layout.dwarf_variables`` gives for a DebugInfo."""
+        rows = sorted(self.variables, key=lambda v: (v[2], v[0]))
+        return [(f"{func}::{name}" if func else name, addr, size) for name, func, addr, size, _u in rows]
+
     # -- the cache's form ----------------------------------------------------------------------------
     def to_json(self) -> dict:
         return {"format": INDEX_FORMAT, "units": self.units, "functions": self.functions,

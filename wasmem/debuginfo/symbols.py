@@ -322,6 +322,12 @@ class SymbolTable:
         """The layout model with this table's DWARF facts: the one every command shares."""
         from .layout import analyze_layout
 
+        if not self._debug_loaded and self.use_dwarf_index:  # the DWARF's variables without reading it whole
+            index = self.dwarf_index
+            if index is not None:
+                from ..model.layout import analyze
+
+                return analyze(self.module, variables=index.variables_as_read())
         return analyze_layout(self.module, debug=self.debug_info)
 
     @cached_property
@@ -489,7 +495,10 @@ class SymbolTable:
         """(symbol, offset) for an address, for ``<sym+off>`` labels: the innermost sized symbol
         holding it; else an unsized exported symbol at or below it (up to the next symbol, inside
         its segment); else a linker marker at exactly that address; else the data segment."""
-        starts, syms = self._sized
+        return self._symbol_at(addr, self._sized, self._unsized)
+
+    def _symbol_at(self, addr: int, sized, unsized) -> tuple[Symbol, int] | None:
+        starts, syms = sized
         i = bisect_right(starts, addr) - 1
         best = None
         for k in range(i, max(-1, i - 16), -1):
@@ -498,7 +507,7 @@ class SymbolTable:
                 best = s
         if best is not None:
             return best, addr - best.address
-        ustarts, usyms = self._unsized
+        ustarts, usyms = unsized
         j = bisect_right(ustarts, addr) - 1
         if j >= 0:
             u = usyms[j]
@@ -515,9 +524,35 @@ class SymbolTable:
             return seg, addr - seg.address
         return None
 
+    @cached_property
+    def _label_lists(self):
+        """(sized, unsized) symbols for labels: the DWARF index's variables (names, addresses and sizes: all a
+        label shows, the same the full reading gives) while the full reading has not run, so that a label
+        costs no DWARF reading; else None (``symbol_at``'s lists serve)."""
+        if self._debug_loaded or not self.use_dwarf_index:
+            return None
+        index = self.dwarf_index
+        if index is None:
+            return None
+        out = self._index_variables()
+        known = {s.address for s in out}
+        out.extend(s for s in self.exported_addresses if s.address not in known)
+        out.extend(self.markers)
+        out.sort(key=lambda s: (s.address, s.kind == MARKER, s.name))
+        sized = [s for s in out if s.kind not in (MARKER, SEGMENT) and s.size is not None]
+        unsized = [s for s in out if s.size is None]
+        return ([s.address for s in sized], sized), ([s.address for s in unsized], unsized)
+
+    @property
+    def use_dwarf_index(self) -> bool:
+        """Whether the DWARF (the module's own, or a file it names) may serve through its index."""
+        return self._use_dwarf and (bool(self.debug_file) or any(s.name == ".debug_info" for s in
+                                                                  self.module.debug_sections))
+
     def label(self, addr: int) -> str | None:
-        """``<sym>`` / ``<sym+0x10>`` or None."""
-        got = self.symbol_at(addr)
+        """``<sym>`` / ``<sym+0x10>`` or None (from the DWARF index while the DWARF has not been read whole)."""
+        lists = self._label_lists
+        got = self.symbol_at(addr) if lists is None else self._symbol_at(addr, *lists)
         if got is None:
             return None
         s, off = got
