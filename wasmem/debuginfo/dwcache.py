@@ -6,9 +6,10 @@ cache directory (``$XDG_CACHE_HOME``, by default ``~/.cache``), beside wasmtime'
 (``~/.cache/wasmtime``; not inside it: wasmtime's cleaner deletes files it does not know, and ``WASMEM_CACHE_DIR``
 is wasmtime's directory).
 
-The key is the SHA-256 of the bytes of the file holding the DWARF, with the facts outside it that the index
-depends on (the base a position-independent module's data gets) and the index's format: a changed module is a
-new key, never a stale answer. Files are written whole (a temporary file renamed into place), read as
+The key is the SHA-256 of the content the index depends on: the DWARF sections it reads, the module's imports,
+globals and dylink section, the base a position-independent module's data gets, and the index's format: a
+change to any of them is a new key, never a stale answer (code and data, which the index does not read, are
+not hashed). Files are written whole (a temporary file renamed into place), read as
 compressed JSON (never unpickled), and a file that does not read as an index is ignored and rewritten: a damaged
 cache costs a rebuild, never a traceback. Bounded: at most ``MAX_FILES`` files and ``MAX_BYTES`` bytes; the
 least recently used go first.
@@ -43,11 +44,31 @@ def cache_dir() -> str | None:
 
 
 def content_key(data, extra: str = "") -> str:
-    """The cache key of DWARF held in ``data`` (bytes or a memoryview of the file) and the facts ``extra``."""
+    """The cache key of DWARF held in ``data`` (bytes, a memoryview, or a list of them) and the facts ``extra``."""
     h = hashlib.sha256()
     h.update(f"wasmem-dwarf-index {INDEX_FORMAT} {extra}\n".encode())
-    h.update(data)
+    for part in data if isinstance(data, list) else [data]:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
     return h.hexdigest()
+
+
+# what the index depends on besides the DWARF: the module's imports, globals and dylink section (the address of
+# a position-independent module's variable is a global's value plus an offset)
+KEY_SECTIONS = (2, 6)
+
+
+def index_key(module, holder, facts: str) -> str:
+    """The content hash of everything the index of ``module``'s DWARF (in ``holder``) depends on: the DWARF
+    sections it reads, the module's imports, globals and dylink section, and ``facts`` (the data base wasmem
+    gives a position-independent module). The rest of a module (its code, its data) is not hashed: a 50 MB
+    module is not paged in to find its index."""
+    from .dwindex import INDEX_SECTIONS
+
+    parts = [holder.data[s.start:s.end] for s in holder.debug_sections if s.name in INDEX_SECTIONS]
+    parts += [module.data[s.start:s.end] for s in module.sections
+              if s.id in KEY_SECTIONS or (s.id == 0 and s.name.startswith("dylink"))]
+    return content_key(parts, facts)
 
 
 def _path(key: str) -> str | None:
@@ -167,7 +188,7 @@ def module_index(module, holder=None) -> DwarfIndex | None:
         memo = {}
     index = memo.get(facts)
     if index is None:
-        key = content_key(holder.data, facts)
+        key = index_key(module, holder, facts)
         index = load(key)
         if index is None:
             index = build_index(holder, lambda i: global_value(module, i), limit)
