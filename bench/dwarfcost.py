@@ -31,14 +31,16 @@ from modules import DWARF_CORPUS  # noqa: E402
 TIME = shutil.which("time") or ("/usr/bin/time" if os.path.exists("/usr/bin/time") else None)
 
 
-def run_once(cmd: list[str], env: dict | None = None, timeout: float = 900) -> tuple[float, float, int, int, str]:
+def run_once(cmd: list[str], env: dict | None = None, timeout: float = 900,
+             cwd: Path | None = None) -> tuple[float, float, int, int, str]:
     """Wall time, CPU time (user + system: what a loaded machine does not inflate), peak RSS (KiB) and exit code
     of one fresh child process (GNU time's figures; without it, wall time only)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         full = [TIME, "-q", "-f", "%U %S %M", "-o", tf.name, *cmd] if TIME else cmd
         t0 = time.perf_counter()
         try:
-            p = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=timeout)
+            p = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, timeout=timeout,
+                               cwd=cwd)
         except subprocess.TimeoutExpired:
             return time.perf_counter() - t0, 0.0, 0, -1, "timed out"
         wall = time.perf_counter() - t0
@@ -61,16 +63,18 @@ COMMANDS = (  # (label, argv after `wasmem`, which modules)
 
 
 def measure(python: str, tree: Path, argv: list[str], runs: int, index_cache: str | None) -> str:
+    """One cell: ``wasmem ARGV`` of the checkout ``tree`` (run from it: ``python -m`` puts the working directory
+    first on the path)."""
     env = dict(os.environ, PYTHONPATH=str(tree), WASMEM_PROGRESS="0")
     walls, cpus, rss, code = [], [], 0, 0
     for _ in range(runs):
         if index_cache is None:  # the first run on a module: an empty index cache every time
             with tempfile.TemporaryDirectory() as d:
                 env["WASMEM_DWARF_CACHE"] = d
-                wall, cpu, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env)
+                wall, cpu, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env, cwd=tree)
         else:
             env["WASMEM_DWARF_CACHE"] = index_cache
-            wall, cpu, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env)
+            wall, cpu, peak, code, err = run_once([python, "-m", "wasmem", *argv], env=env, cwd=tree)
         if code not in (0, 1):
             log(f"dwarfcost: {' '.join(argv)} exited {code}: {err.strip()[-300:]}")
         walls.append(wall)
