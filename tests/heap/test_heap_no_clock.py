@@ -58,7 +58,7 @@ def test_the_same_text_when_every_clock_jumps_minutes(cmd, capsys, monkeypatch):
 def test_only_a_work_budget_cuts_and_then_it_says_so(cmd, capsys):
     """The control: the DWARF reading can be cut, by its work budget, and the output then says so."""
     code, out, err = run_main(capsys, *COMMANDS[cmd], "--budget", "dwarf=100")
-    assert "heapdemo.c:" not in out and "DWARF not used" in err and "--budget dwarf=N" in err
+    assert "heapdemo.c:" not in out and "DWARF not read whole" in err and "--budget dwarf=N" in err
 
 
 def test_the_same_text_with_both_cores_busy():

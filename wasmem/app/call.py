@@ -79,7 +79,7 @@ def frame_locations(symbols, frames) -> list:
     """``file:line`` (or None) for each trap frame, from the DWARF line table. A frame's
     ``module_offset`` is a file offset; DWARF code addresses are relative to the code section payload."""
     out = []
-    if not symbols.has_dwarf:
+    if symbols.lazy_debug() is None:  # (reads the units of the frames only)
         return [None] * len(frames)
     cs = symbols.code_start
     for f in frames:

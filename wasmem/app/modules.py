@@ -226,12 +226,9 @@ def dwarf_function(symbols, module: WasmModule, name: str):
     e = module.find_export(name)
     if e is None or e.kind != "func":  # first: no DWARF is read for a name that is not there
         return None
-    if not any(s.name == ".debug_info" for s in module.debug_sections) or not symbols.has_dwarf:
+    if not any(s.name == ".debug_info" for s in module.debug_sections):
         return None
-    for f in symbols.functions:
-        if f.func_index == e.index and f.source == "dwarf":
-            return f
-    return None
+    return symbols.dwarf_function(e.index)  # only the unit holding it is read
 
 
 def dwarf_sret(symbols, module: WasmModule, name: str) -> bool | None:

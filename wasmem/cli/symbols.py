@@ -31,8 +31,9 @@ def symbols_cmd(module, pattern, sort, functions, debug_file, core, memory_base,
 
     external_debug_info is followed only to a relative path inside the module's folder (no
     absolute path, no .., no symbolic link leading out); --debug-file names any file. DWARF that
-    would take too long to read (more than 10 s, or more decoding than its size justifies) or
-    that is damaged is not used: the output says so and the name section serves.
+    is damaged is not used: the output says so and the name section serves. DWARF larger than its
+    budget allows to read whole (--budget dwarf=N) gives names, addresses and sizes from its index
+    (one fast pass, kept in the cache for the next run), without types or source lines.
 
     \b
     Examples:

@@ -18,11 +18,16 @@ DWARF comes from the module, so it is read defensively:
   says why, exactly as for damaged DWARF (``SymbolTable.dwarf_note``); a line table over its own
   budget leaves the names and types and says why in ``DebugInfo.line_error``.
 
-This file is over 800 lines, on purpose for now: ``DebugInfo``'s index (DIEs by offset, their children, the
-per-unit file tables) is private state that the variable walk, the type builder and the line queries all
-read directly; splitting them means making that index an interface first. That is the lazy, per-unit index
-of the next work on big modules (load a function's or a variable's unit, not every DIE), where the split
-belongs.
+Questions about one place (the function at a code offset or of a function index, its line, its frame's
+variables) read only the unit holding it when the DWARF index (dwindex.py, cached on disk by dwcache.py) says
+which: that reading is dwlazy.py's ``LazyUnits``, a part of ``DebugInfo``. The lists of everything
+(``variables``, ``functions``, ``find_type``) still read every unit, and a full reading the index shows to be
+over the decodes budget is refused before any work (``check_budget``).
+
+This file is over 800 lines, on purpose for now: ``DebugInfo``'s index of DIEs (DIEs by offset, their
+children, the per-unit file tables) is private state that the variable walk, the type builder and the line
+queries all read directly; the per-unit reading moved out (dwlazy.py), the type builder is the next part to
+move, once that index of DIEs is an interface of its own.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ from .dwarfread import (
     check_line_header,
     scan_abbrev_table,
 )
+from .dwindex import stats as reading_stats
+from .dwlazy import LazyUnits
 from .records import FUNCTION, VARIABLE, Symbol
 from .typesys import (
     CYCLE_LABEL,
@@ -153,12 +160,14 @@ class _CUFiles:
         return self.names[index]
 
 
-class DebugInfo:
-    """Everything wasmem takes from DWARF: data symbols, functions, types and the line table."""
+class DebugInfo(LazyUnits):
+    """Everything wasmem takes from DWARF: data symbols, functions, types and the line table. Questions about
+    one place (the function at a code offset, its line, its frame's variables, the function of an export) read
+    only the unit holding it when an index is given (dwlazy.py); the lists of everything read every unit."""
 
     def __init__(self, dwarfinfo: DWARFInfo, code_start: int = 0, *, body_starts: dict[int, int] | None = None,
                  source: str | None = None, meter: DwarfMeter | None = None, global_value=None,
-                 budgets=None):
+                 budgets=None, index_source=None):
         self.dwarfinfo = dwarfinfo
         self.budgets = budgets  # the wasmem.budgets.Budgets raised for the module (--budget), or None
         # global index -> its value, for DW_OP_WASM_location global-relative addresses (position-independent
@@ -184,6 +193,7 @@ class DebugInfo:
         self._loaded = False
         self._line_damage: str | None = None  # "" once .debug_line passed check_leb_runs
         self.line_error: str | None = None  # why the line table is not used, if it is not
+        self.init_lazy(index_source)  # () -> the DWARF index (dwindex.py), for reading a unit at a time
 
     def _new_budget(self) -> DwarfBudget:
         size = sum(s.size for s in (self.dwarfinfo.debug_info_sec, self.dwarfinfo.debug_abbrev_sec) if s is not None)
@@ -219,17 +229,38 @@ class DebugInfo:
         self._loaded = False
 
     def _load_all(self) -> None:
+        self.check_budget()
+        if self._indexed_units:  # units read one at a time: read again in order (answers never depend on them)
+            self._forget()
+            self._loaded = True
+            self.reset_lazy()
         budget = self._new_budget()
         self._meter.budget = budget
         try:
-            for sec in (self.dwarfinfo.debug_info_sec, self.dwarfinfo.debug_abbrev_sec):
-                if sec is not None:
-                    check_leb_runs(sec.stream.getbuffer(), sec.name)
-            for cu in self.dwarfinfo.iter_CUs():
-                self._index_cu(cu, budget)
-            for cu, top in self._tops:
-                budget.tick()
-                self._load_cu(cu, top)
+            self._guarded(budget, lambda: self._read_all(budget))
+        finally:
+            self._meter.budget = None
+        freeze(self._types.values())
+        for f in self._functions:
+            freeze((f.type,))
+        self._variables.sort(key=lambda s: (s.address, s.name))
+        self._functions.sort(key=lambda s: (s.address, s.name))
+
+    def _read_all(self, budget: DwarfBudget) -> None:
+        for sec in (self.dwarfinfo.debug_info_sec, self.dwarfinfo.debug_abbrev_sec):
+            if sec is not None:
+                check_leb_runs(sec.stream.getbuffer(), sec.name)
+        for cu in self.dwarfinfo.iter_CUs():
+            self._index_cu(cu, budget)
+        for cu, top in self._tops:
+            budget.tick()
+            self._load_cu(cu, top)
+
+    def _guarded(self, budget: DwarfBudget, work) -> None:
+        """``work()``, with what pyelftools raises on damaged DWARF turned into ParseError (the budget's own
+        limit, when one was reached, rather than pyelftools' wrapping of it)."""
+        try:
+            work()
         except ParseError:
             raise
         except (ELFError, ValueError, KeyError, IndexError, AssertionError, TypeError, EOFError) as e:
@@ -241,13 +272,6 @@ class DebugInfo:
             if type(e).__module__.startswith(("construct", "elftools")):
                 raise ParseError(f"malformed DWARF ({_describe(e)})", None) from e
             raise
-        finally:
-            self._meter.budget = None
-        freeze(self._types.values())
-        for f in self._functions:
-            freeze((f.type,))
-        self._variables.sort(key=lambda s: (s.address, s.name))
-        self._functions.sort(key=lambda s: (s.address, s.name))
 
     def _index_cu(self, cu, budget: DwarfBudget) -> None:
         """Reads the DIEs of one unit in order (iteratively: nesting depth costs nothing) into
@@ -287,6 +311,8 @@ class DebugInfo:
                 stack.append(die.offset)
         if top is not None:
             self._tops.append((cu, top))
+        self.units_parsed += 1
+        reading_stats["units_parsed"] += 1
 
     def _kids(self, die) -> list:
         return self._children.get(die.offset, [])
@@ -378,8 +404,8 @@ class DebugInfo:
             return None
         if a.form in _LOCAL_REFS:
             return self._dies.get(die.cu.cu_offset + a.raw_value)
-        if a.form == "DW_FORM_ref_addr":
-            return self._dies.get(a.raw_value)
+        if a.form == "DW_FORM_ref_addr":  # another unit's, when read one at a time, is read now
+            return self._dies.get(a.raw_value) or self.die_elsewhere(a.raw_value)
         return None  # type signatures, supplementary files: not followed
 
     def _origin(self, die):
@@ -752,18 +778,19 @@ class DebugInfo:
         budget = self._new_budget()
         self._meter.budget = budget
         try:
-            return self._read_line_rows(budget)
+            return self.read_line_rows(budget, self._tops)
         except DwarfLimitExceeded as e:
             self.line_error = e.message
             return [], []
         finally:
             self._meter.budget = None
 
-    def _read_line_rows(self, budget: DwarfBudget):
+    def read_line_rows(self, budget: DwarfBudget, tops):
+        """(addresses, rows) of the line programs of the units ``tops`` ((unit, top DIE) pairs)."""
         rows: list[tuple[int, int, tuple[str | None, int] | None]] = []
         seq = 0
         done: set[int] = set()
-        for cu, top in self._tops:
+        for cu, top in tops:
             budget.tick()  # the command's deadline, between units (a unit's rows are bounded by the budget)
             stmt = top.attributes.get("DW_AT_stmt_list")
             if stmt is None or not isinstance(stmt.value, int) or stmt.value in done or stmt.value in self._bad_lines:
@@ -801,9 +828,18 @@ class DebugInfo:
         """(file, line) for a code offset (relative to the code section payload), or None.
 
         A function's low_pc (its locals declaration) precedes its first line row: an address in
-        such a gap takes the next row when that row is in the same function."""
-        addrs, vals = self._line_rows
-        f = self.function_at(code_offset)
+        such a gap takes the next row when that row is in the same function. Read lazily, only the unit
+        holding the function is read (its rows are the only ones this looks at); an address in no function
+        reads every unit."""
+        f = None
+        if self.lazy:
+            unit = self.unit_at(code_offset)
+            if unit is not None:
+                f = self.lazy_function_at(code_offset)
+                addrs, vals = self.unit_line_rows(unit)
+        if f is None:
+            addrs, vals = self._line_rows
+            f = self.function_at(code_offset)
         lo = f.address if f is not None else -1
         i = bisect.bisect_right(addrs, code_offset) - 1
         j = i
@@ -838,7 +874,9 @@ class DebugInfo:
         return [f.address for f in self.functions]
 
     def function_at(self, code_offset: int) -> Symbol | None:
-        """The function whose code range holds a code offset, or None."""
+        """The function whose code range holds a code offset, or None (read lazily: only its unit)."""
+        if self.lazy:
+            return self.lazy_function_at(code_offset)
         funcs = self.functions
         i = bisect.bisect_right(self._function_starts, code_offset) - 1
         if i >= 0 and funcs[i].address <= code_offset < funcs[i].address + max(funcs[i].size or 0, 1):
@@ -850,13 +888,18 @@ class DebugInfo:
         ("local", N), ("global", N), or ("fbreg", (N, offset)) for memory at a frame base that is wasm local N
         (N None: the frame base is a global, the stack pointer). Location lists are resolved at
         ``code_offset``; anything else is left out (an empty list on damaged DWARF)."""
-        self.load()
-        subs = self._subprograms
-        if not getattr(self, "_subs_sorted", False):
-            subs.sort(key=lambda t: t[0])
-            self._sub_lows = [t[0] for t in subs]
-            self._subs_sorted = True
-        i = bisect.bisect_right(self._sub_lows, code_offset) - 1
+        if self.lazy:
+            subs = self.lazy_subprograms(code_offset)
+            lows = [t[0] for t in subs]
+        else:
+            self.load()
+            subs = self._subprograms
+            if not getattr(self, "_subs_sorted", False):
+                subs.sort(key=lambda t: t[0])
+                self._sub_lows = [t[0] for t in subs]
+                self._subs_sorted = True
+            lows = self._sub_lows
+        i = bisect.bisect_right(lows, code_offset) - 1
         # functions do not nest: the one starting last at or before the offset, if it reaches it
         if i < 0 or not subs[i][0] <= code_offset < subs[i][1]:
             return []

@@ -37,13 +37,13 @@ def analyze_layout(module, *, debug=None, **options):
         return layout
     if dwarf is None or not any(sec.name == ".debug_info" for sec in dwarf.debug_sections):
         return layout
-    from ..budgets import budget_of
-    from ..model.globalvalues import global_value
     from ..model.layouttypes import Finding
-    from .varscan import VariableScanTimeout, scan_variables
+    from .dwcache import module_index
+    from .varscan import VariableScanTimeout
 
-    try:
-        variables = scan_variables(dwarf, lambda index: global_value(module, index), budget_of(module, "varscan"))
+    try:  # the DWARF index's variables (dwindex.py: the variables scan, kept on disk per module content)
+        index = module_index(module, dwarf)
+        variables = index.variable_tuples() if index is not None else []
     except VariableScanTimeout as exc:
         # symbols, dump and chase read the DWARF fully and may place variables above this data end: say so
         end = f" above {layout.data_end:#x}" if layout.data_end is not None else ""

@@ -20,7 +20,7 @@ from .debugfile import (
     find_external_debug_file,
     resolve_external_debug_file,
 )
-from .records import EXPORTED, FUNCTION, LINKER_MARKERS, MARKER, SEGMENT, Symbol
+from .records import EXPORTED, FUNCTION, LINKER_MARKERS, MARKER, SEGMENT, VARIABLE, Symbol
 from .typesys import ArrayType, PointerType, StructType, Type, sizeof
 
 _DEBUG_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -57,8 +57,17 @@ def _debug_info_from(module, dbg, source: str | None):
         m = ref()
         return global_value(m, index) if m is not None else None
 
+    holder = weakref.ref(dbg) if dbg is module else (lambda: dbg)
+
+    def index_source():  # the DWARF index (dwindex.py), from the disk cache when it has it
+        from .dwcache import module_index
+
+        m, h = ref(), holder()
+        return module_index(m, h) if m is not None and h is not None else None
+
     return DebugInfo(di, _code_start(module), body_starts=_body_starts(module), source=source, meter=meter,
-                     global_value=module_global, budgets=getattr(module, "budgets", None))
+                     global_value=module_global, budgets=getattr(module, "budgets", None),
+                     index_source=index_source)
 
 
 def load_debug_info(module, debug_file: str | None = None):
@@ -109,6 +118,8 @@ class SymbolTable:
         self._debug_loaded = debug is not None or not use_dwarf
         self.debug_file = debug_file or getattr(module, "debug_file", None)
         self.dwarf_error: str | None = None
+        self._lazy = None  # the DebugInfo that reads a unit at a time, before (or without) the full reading
+        self._budget_cut = False  # the full reading was refused for its decodes: the index's names serve
 
     @classmethod
     def from_module(cls, module, *, use_dwarf: bool = True, debug_file: str | None = None) -> SymbolTable:
@@ -124,8 +135,11 @@ class SymbolTable:
                 if d is not None:
                     d.load()  # parse every DIE now, so damage shows here and not half-way through a view
             except ParseError as exc:
-                # unreadable DWARF, or DWARF over its reading budget: fall back to the name section
-                # and say why
+                # unreadable DWARF, or DWARF over its reading budget: fall back to the DWARF index's names (over
+                # the decodes budget: a large build) or the name section, and say why
+                from .dwarfread import DwarfLimitExceeded
+
+                self._budget_cut = isinstance(exc, DwarfLimitExceeded) and "attribute decodes" in exc.message
                 self.dwarf_error, d = exc.message, None
             except AnalysisTimeout:  # the command's deadline (never a fallback): a later command reads again
                 self._debug_loaded = False
@@ -137,12 +151,68 @@ class SymbolTable:
     def has_dwarf(self) -> bool:
         return self.debug_info is not None
 
+    def lazy_debug(self):
+        """The DebugInfo for questions about one place, reading only the units they need (dwlazy.py): the full
+        reading's when it has run; None without usable DWARF. Never reads every unit by itself."""
+        if self._debug_loaded:
+            return self._debug
+        if self._lazy is None:
+            try:
+                d = load_debug_info(self.module, self.debug_file)
+            except ParseError as exc:
+                self._debug_loaded, self._debug, self.dwarf_error = True, None, exc.message
+                return None
+            if d is None or not d.lazy:
+                return self.debug_info  # no index (refused by its scan): the full reading decides
+            self._lazy = d
+        return self._lazy
+
+    def _lazily(self, question, default=None):
+        """``question(debug)`` on the lazy DebugInfo; damaged or over-budget DWARF met on the way is what
+        the full reading would have met: the DWARF is then not used, and ``dwarf_error`` says why."""
+        d = self.lazy_debug()
+        if d is None:
+            return default
+        try:
+            return question(d)
+        except ParseError as exc:
+            self._debug_loaded, self._debug, self._lazy, self.dwarf_error = True, None, None, exc.message
+            return default
+
+    def dwarf_function(self, func_index: int) -> Symbol | None:
+        """The DWARF function symbol of function ``func_index`` (its name, type, file:line), or None: only
+        the unit holding it is read."""
+        return self._lazily(lambda d: d.function_for_index(func_index))
+
+    @property
+    def dwarf_index(self):
+        """The DWARF index (dwindex.DwarfIndex: names, addresses and sizes of every function and variable), or
+        None."""
+        d = self._lazy or self._debug
+        if d is None and not self._debug_loaded:
+            d = self.lazy_debug()
+        if d is None:
+            try:
+                d = load_debug_info(self.module, self.debug_file)
+            except (ParseError, UsageError):
+                return None
+        return d.index if d is not None else None
+
+    @property
+    def index_only(self) -> bool:
+        """True when the full reading was refused for its decodes (a large build) and the DWARF index's names,
+        addresses and sizes serve, without types or file:line."""
+        return self.debug_info is None and self._budget_cut and self.dwarf_index is not None
+
     @property
     def dwarf_note(self) -> str | None:
         """One line for a command's notes naming what the reading so far could not use: the whole DWARF
         (damaged, or over its work budget: names and types then come from the name section, no file:line)
         or the line table (over its own budget: names and types, no file:line); None when nothing was cut.
         It reads nothing itself: ask after the command's own look-ups."""
+        if self.dwarf_error and self._budget_cut and self.dwarf_index is not None:
+            return f"DWARF not read whole: {self.dwarf_error}; names, addresses and sizes come from its index, " \
+                   "types only for the symbols asked for, no file:line"
         if self.dwarf_error:
             return f"DWARF not used: {self.dwarf_error}"
         d = self._debug
@@ -156,6 +226,8 @@ class SymbolTable:
         d = self.debug_info
         if d is not None:
             return f"dwarf (external {d.source})" if d.source else "dwarf"
+        if self.index_only:
+            return f"dwarf index: names, addresses and sizes (DWARF not read whole: {self.dwarf_error})"
         note = f" ({self.dwarf_error}; DWARF not used)" if self.dwarf_error else ""
         if self.module.names.functions or self.module.names.data_segments or self.module.names.globals:
             return "name section" + note
@@ -250,6 +322,12 @@ class SymbolTable:
         """The layout model with this table's DWARF facts: the one every command shares."""
         from .layout import analyze_layout
 
+        if not self._debug_loaded and self.use_dwarf_index:  # the DWARF's variables without reading it whole
+            index = self.dwarf_index
+            if index is not None:
+                from ..model.layout import analyze
+
+                return analyze(self.module, variables=index.variables_as_read())
         return analyze_layout(self.module, debug=self.debug_info)
 
     @cached_property
@@ -323,7 +401,11 @@ class SymbolTable:
         segments and exported address globals), plus linker markers."""
         d = self.debug_info
         out: list[Symbol] = []
-        if d is not None:
+        if d is None and self.index_only:
+            out.extend(self._index_variables())
+            known = {s.address for s in out}
+            out.extend(s for s in self.exported_addresses if s.address not in known)
+        elif d is not None:
             out.extend(d.variables)
             known = {s.address for s in out}
             out.extend(s for s in self.exported_addresses if s.address not in known)
@@ -341,7 +423,7 @@ class SymbolTable:
     def functions(self) -> list[Symbol]:
         """Functions sorted by code offset: from DWARF, else from the name section and exports."""
         d = self.debug_info
-        dwarf_funcs = list(d.functions) if d is not None else []
+        dwarf_funcs = list(d.functions) if d is not None else self._index_functions() if self.index_only else []
         covered = {f.func_index for f in dwarf_funcs if f.func_index is not None}
         cs = self.code_start
         names = self.module.names.functions
@@ -376,8 +458,27 @@ class SymbolTable:
         return out
 
     def find_symbol(self, name: str) -> Symbol | None:
-        """A data symbol, segment or function by name (``next_id::id_counter`` for a static)."""
-        return self._by_name.get(name)
+        """A data symbol, segment or function by name (``next_id::id_counter`` for a static). From the DWARF
+        index (a build over the decodes budget), a variable comes with its type: its unit alone is read."""
+        sym = self._by_name.get(name)
+        if sym is not None and sym.type is None and sym.kind == VARIABLE and self.index_only:
+            sym = self._typed(sym)
+        return sym
+
+    def _typed(self, sym: Symbol) -> Symbol:
+        """The full reading's symbol for an index variable, from the one unit holding it (``sym`` itself when
+        that unit cannot be read)."""
+        d = self._lazy or load_debug_info(self.module, self.debug_file)
+        for unit in self.dwarf_index.units_of_variable(sym.display_name):
+            try:
+                variables = d.unit_symbols(unit)[0]
+            except ParseError:
+                return sym
+            for v in variables:
+                if v.address == sym.address and v.display_name == sym.display_name:
+                    v.region = sym.region
+                    return v
+        return sym
 
     @cached_property
     def _sized(self) -> tuple[list[int], list[Symbol]]:
@@ -394,7 +495,10 @@ class SymbolTable:
         """(symbol, offset) for an address, for ``<sym+off>`` labels: the innermost sized symbol
         holding it; else an unsized exported symbol at or below it (up to the next symbol, inside
         its segment); else a linker marker at exactly that address; else the data segment."""
-        starts, syms = self._sized
+        return self._symbol_at(addr, self._sized, self._unsized)
+
+    def _symbol_at(self, addr: int, sized, unsized) -> tuple[Symbol, int] | None:
+        starts, syms = sized
         i = bisect_right(starts, addr) - 1
         best = None
         for k in range(i, max(-1, i - 16), -1):
@@ -403,7 +507,7 @@ class SymbolTable:
                 best = s
         if best is not None:
             return best, addr - best.address
-        ustarts, usyms = self._unsized
+        ustarts, usyms = unsized
         j = bisect_right(ustarts, addr) - 1
         if j >= 0:
             u = usyms[j]
@@ -420,9 +524,35 @@ class SymbolTable:
             return seg, addr - seg.address
         return None
 
+    @cached_property
+    def _label_lists(self):
+        """(sized, unsized) symbols for labels: the DWARF index's variables (names, addresses and sizes: all a
+        label shows, the same the full reading gives) while the full reading has not run, so that a label
+        costs no DWARF reading; else None (``symbol_at``'s lists serve)."""
+        if self._debug_loaded or not self.use_dwarf_index:
+            return None
+        index = self.dwarf_index
+        if index is None:
+            return None
+        out = self._index_variables()
+        known = {s.address for s in out}
+        out.extend(s for s in self.exported_addresses if s.address not in known)
+        out.extend(self.markers)
+        out.sort(key=lambda s: (s.address, s.kind == MARKER, s.name))
+        sized = [s for s in out if s.kind not in (MARKER, SEGMENT) and s.size is not None]
+        unsized = [s for s in out if s.size is None]
+        return ([s.address for s in sized], sized), ([s.address for s in unsized], unsized)
+
+    @property
+    def use_dwarf_index(self) -> bool:
+        """Whether the DWARF (the module's own, or a file it names) may serve through its index."""
+        return self._use_dwarf and (bool(self.debug_file) or any(s.name == ".debug_info" for s in
+                                                                  self.module.debug_sections))
+
     def label(self, addr: int) -> str | None:
-        """``<sym>`` / ``<sym+0x10>`` or None."""
-        got = self.symbol_at(addr)
+        """``<sym>`` / ``<sym+0x10>`` or None (from the DWARF index while the DWARF has not been read whole)."""
+        lists = self._label_lists
+        got = self.symbol_at(addr) if lists is None else self._symbol_at(addr, *lists)
         if got is None:
             return None
         s, off = got
@@ -438,13 +568,24 @@ class SymbolTable:
         return None
 
     def addr_to_line(self, code_offset: int) -> tuple[str | None, int] | None:
-        d = self.debug_info
-        return None if d is None else d.addr_to_line(code_offset)
+        """(file, line) for a code offset, from the line table of the one unit holding it."""
+        return self._lazily(lambda d: d.addr_to_line(code_offset))
 
     def location_of(self, code_offset: int) -> str | None:
         """``file:line`` for a code offset (relative to the code section payload), or None."""
-        d = self.debug_info
-        return None if d is None else d.location_of(code_offset)
+        return self._lazily(lambda d: d.location_of(code_offset))
+
+    # -- the DWARF index's symbols (the full reading over its budget) ----------------------------------
+    def _index_variables(self) -> list[Symbol]:
+        return [Symbol(name=name, kind=VARIABLE, address=addr, size=size, source="dwarf", scope=func)
+                for name, func, addr, size, _unit in self.dwarf_index.variables]
+
+    def _index_functions(self) -> list[Symbol]:
+        cs = self.code_start
+        starts = _body_starts(self.module)
+        return [Symbol(name=name, kind=FUNCTION, address=low, size=max(0, high - low), region="code", source="dwarf",
+                       func_index=starts.get(low), module_offset=cs + low)
+                for low, high, name, _unit in self.dwarf_index.functions]
 
     def function_for_table_index(self, index: int, table: int = 0) -> Symbol | None:
         """The function a function pointer (a table index) refers to, via active element segments."""
@@ -599,12 +740,15 @@ class SymbolListing:
     external_debug_note: str | None = None  # why external_debug_info is not followed (refused, not found)
     dwarf_error: str | None = None  # why the DWARF is not used (damaged, over its reading budget)
     values: list | None = None  # with --core: each symbol's value in the coredump (one line), aligned with symbols
+    table_note: str | None = None  # the symbol table's dwarf_note (what a budget cut), when it differs from the above
 
     @property
     def dwarf_note(self) -> str | None:
         """One line on why DWARF is not used, or None (the text view has it in ``source``)."""
         parts = []
-        if self.dwarf_error:
+        if self.table_note:
+            parts.append(self.table_note)
+        elif self.dwarf_error:
             parts.append(f"DWARF not used: {self.dwarf_error}")
         if self.external_debug_info and self.external_debug_note and not self.source.startswith("dwarf"):
             parts.append(f"external_debug_info {self.external_debug_info!r}: {self.external_debug_note}")
@@ -622,4 +766,4 @@ def symbol_listing(module, *, filter: str | None = None, sort: str = "addr",
     t = load_symbols(module, debug_file=debug_file)
     rows = t.list_symbols(filter=filter, sort=sort, functions=functions)
     return SymbolListing(module.path, t.source, rows, t.external_debug_info, t.source_mapping_url, functions,
-                         t.external_debug_note, t.dwarf_error)
+                         t.external_debug_note, t.dwarf_error, table_note=t.dwarf_note if t.index_only else None)

@@ -82,6 +82,12 @@ class VariableScanOverBudget(ParseError):
     """The scan would walk more entries than its budget allows."""
 
 
+def over_budget(limit: int) -> VariableScanOverBudget:
+    """The error of a scan stopped at ``limit`` entries."""
+    return VariableScanOverBudget(f"the DWARF variables scan is over its budget of {limit:,} entries; "
+                                  f"{lift('varscan')}", None)
+
+
 VariableScanTimeout = VariableScanOverBudget  # its earlier name (wasmem/debuginfo/layout.py catches it)
 
 
@@ -107,10 +113,11 @@ class _Unit:
 
 
 class _Abbrev:
-    __slots__ = ("tag", "children", "specs", "fixed")
+    __slots__ = ("tag", "children", "specs", "fixed", "nattrs")
 
-    def __init__(self, tag, children, specs):
+    def __init__(self, tag, children, specs, nattrs=0):
         self.tag, self.children, self.specs = tag, children, specs
+        self.nattrs = nattrs  # attribute specifications as written (the full reading decodes each)
         self.fixed: dict[int, int | None] = {}  # per unit-shape key: total size when every form is fixed
 
 
@@ -127,6 +134,8 @@ class VariableScan:
         self.global_value = global_value or (lambda index: None)
         self.entry_limit = MAX_SCAN_ENTRIES if entries is None else entries
         self.entries = 0  # walked so far
+        self.attributes = 0  # attributes of the entries walked (what the full reading would decode)
+        self.abbrev_specs = 0  # attribute specifications of the abbreviation tables read (each counted + 1)
         self._abbrev_tables: dict[int, dict[int, _Abbrev]] = {}
         self._units: list[_Unit] = []
         self._unit_starts: list[int] = []
@@ -135,8 +144,7 @@ class VariableScan:
 
     # -- primitives ----------------------------------------------------------------------------
     def _over_budget(self) -> VariableScanOverBudget:
-        return VariableScanOverBudget(f"the DWARF variables scan is over its budget of {self.entry_limit:,} "
-                                      f"entries; {lift('varscan')}", None)
+        return over_budget(self.entry_limit)
 
     @staticmethod
     def _uleb(buf, pos: int, end: int) -> tuple[int, int]:
@@ -201,7 +209,8 @@ class VariableScan:
                 specs.append((attr, form, implicit))
                 if len(specs) > 256:
                     raise _malformed(f"an abbreviation at .debug_abbrev+{offset:#x} has more than 256 attributes")
-            table.setdefault(code, _Abbrev(tag, children, _useful(specs)))
+            table.setdefault(code, _Abbrev(tag, children, _useful(specs), len(specs)))
+            self.abbrev_specs += len(specs) + 1
         self._abbrev_tables[offset] = table
         return table
 
@@ -617,6 +626,7 @@ class VariableScan:
         stack: list[tuple[bool, tuple, str | None]] = [(True, (), None)]
         abbrevs = unit.abbrevs
         count = 0
+        attributes = 0
         left = self.entry_limit - self.entries
         skip_frame = (False, (), None)
         while stack:
@@ -637,6 +647,7 @@ class VariableScan:
             if ab is None:
                 raise _malformed(f"abbreviation code {code} is not in the unit's table")
             walk, names, in_func = stack[-1]
+            attributes += ab.nattrs
             tag = ab.tag
             if not walk or tag not in _WALKED:
                 pos = self._skip_attrs(ab, pos, unit)
@@ -647,7 +658,7 @@ class VariableScan:
             if tag == _VARIABLE:
                 pos = self._variable(ab, pos, unit, names, in_func, out)
             elif tag == _SUBPROGRAM:
-                fname, pos = self._function_name(ab, pos, unit, names)
+                fname, pos = self._subprogram(ab, pos, unit, names)
                 frame = (True, names, fname or in_func)
             elif tag == _LEXICAL_BLOCK:
                 pos = self._skip_attrs(ab, pos, unit)
@@ -665,15 +676,21 @@ class VariableScan:
             if ab.children:
                 stack.append(frame)
         self.entries += count
+        self.attributes += attributes
 
     _VARIABLE_ATTRS = frozenset((_AT_LOCATION, _AT_NAME, _AT_TYPE, _AT_DECLARATION, _AT_SPECIFICATION,
                                  _AT_ABSTRACT_ORIGIN))
 
     _FUNCTION_ATTRS = frozenset((_AT_NAME, _AT_LINKAGE_NAME, _AT_SPECIFICATION, _AT_ABSTRACT_ORIGIN))
 
-    def _function_name(self, ab: _Abbrev, pos: int, unit: _Unit, names: tuple) -> tuple[str | None, int]:
-        """A function's name as DebugInfo._function gives it (the scope of its static variables)."""
+    def _subprogram(self, ab: _Abbrev, pos: int, unit: _Unit, names: tuple) -> tuple[str | None, int]:
+        """A function's name (the scope of its static variables) and the position after its attributes
+        (dwindex.py's scan also reads its code range)."""
         attrs, pos = self._attrs(ab, pos, unit, self._FUNCTION_ATTRS)
+        return self._function_name(attrs, unit, names), pos
+
+    def _function_name(self, attrs: dict, unit: _Unit, names: tuple) -> str | None:
+        """A function's name as DebugInfo._function gives it."""
         origin = None
         if _AT_NAME not in attrs or _AT_LINKAGE_NAME not in attrs:
             origin = self._origin_attrs(attrs, {_AT_NAME, _AT_LINKAGE_NAME}) or {}
@@ -685,7 +702,7 @@ class VariableScan:
             name = self._string(name, unit) if name is not None else None
         if name and names and attrs.get(_AT_SPECIFICATION) is None:
             name = "::".join(names + (name,))
-        return name, pos
+        return name
 
     def _variable(self, ab: _Abbrev, pos: int, unit: _Unit, names: tuple, func: str | None, out: list) -> int:
         attrs, pos = self._attrs(ab, pos, unit, self._VARIABLE_ATTRS)
@@ -712,8 +729,12 @@ class VariableScan:
             got = self._entry(spec[1], {_AT_TYPE})
             tref = got[1].get(_AT_TYPE) if got is not None else None
         size = self._size_of_ref(tref, 0) if tref is not None else None
-        out.append((f"{func}::{name}" if func else name, addr, size))
+        self._add_variable(out, name, func, addr, size, unit)
         return pos
+
+    @staticmethod
+    def _add_variable(out: list, name: str, func: str | None, addr: int, size: int | None, unit: _Unit) -> None:
+        out.append((f"{func}::{name}" if func else name, addr, size))
 
 
 def scan_variables(module, global_value=None, entries: int | None = None) -> list[tuple[str, int, int | None]]:
