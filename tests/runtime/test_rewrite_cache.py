@@ -168,3 +168,119 @@ def test_sessions_share_the_cached_rewrite(cache):
     second = run()
     assert len(cache.rewrites) == n
     assert second == first and first[3] == 10 * 64
+
+
+# -- the heap passes (instrument/heap.py, heap_pointers.py, memcheck.py) -----------------------------------
+HEAP_DATA = Path(__file__).resolve().parent.parent / "heap" / "data"
+
+
+def _heap_passes(path, *, immediate=False, memcheck=True, uninit=False, shims=None, drop=0):
+    from wasmem.app import load_module
+    from wasmem.app.heap import heap_spec
+    from wasmem.instrument.heap import HeapPass
+    from wasmem.instrument.heap_pointers import FunctionPointerPass
+    from wasmem.instrument.memcheck import MemcheckPass
+
+    spec = heap_spec(load_module(str(path)))
+    hp = HeapPass(spec["functions"][drop:], immediate=immediate)
+    fp = FunctionPointerPass(hp, spec["shims"] if shims is None else shims)
+    out = [hp, fp]
+    if memcheck:
+        out.append(MemcheckPass(hp, uninit=uninit))
+    return out
+
+
+def _heap_state(passes):
+    hp, fp, *mc = passes
+    return (hp.sites, hp.exported, hp.wrappers, hp.exports, fp.pointer_sites, fp.entries, fp.redirected,
+            fp.exports, [(m.sites, m.exports, m.shadow) for m in mc])
+
+
+@pytest.mark.parametrize("name", ["heapdemo.wasm", "fnptr_heap.wasm", "zigheap.wasm"])
+def test_a_cached_heap_rewrite_is_the_fresh_one(cache, name):
+    path = HEAP_DATA / name
+    data = path.read_bytes()
+    module = WasmModule.from_bytes(data)
+    fresh = rewrite(data, _heap_passes(path))
+    d = rewritecache.cache_dir()
+    rewritecache.cached_rewrite(data, _heap_passes(path), module, d)
+    assert cache.rewrites == [3] and len(_entries(cache.dir)) == 1
+    passes = _heap_passes(path)
+    again = rewritecache.cached_rewrite(data, passes, module, d)
+    assert cache.rewrites == [3]  # read back
+    assert again.data == fresh.data and again.anchors == fresh.anchors
+    a, b = CodeMap(module, fresh), CodeMap(module, again)
+    code = WasmModule.from_bytes(fresh.data).get_section(10)
+    assert [a.original_offset(o) for o in range(code.start, code.end)] == \
+           [b.original_offset(o) for o in range(code.start, code.end)]
+    assert _heap_state(passes) == _heap_state(fresh.passes)
+    assert passes[0].sites and passes[2].sites
+    assert [type(s) for s in passes[0].sites] == [type(s) for s in fresh.passes[0].sites]
+    if name != "heapdemo.wasm":  # calls through a function pointer: PointerSites with their `via`
+        assert passes[1].pointer_sites or any(getattr(s, "via", "") for s in passes[0].sites)
+
+
+def test_the_heap_passes_copy_bodies_without_an_allocator_call():
+    """``prefixes``: a body without ``call F`` of an allocator (nor a pointer call of its type) is copied
+    unread: the rewrite is the one of a walk that reads every body."""
+    from wasmem.instrument import rewriter
+
+    path = HEAP_DATA / "fnptr_heap.wasm"
+    data = path.read_bytes()
+    fast = rewrite(data, _heap_passes(path, memcheck=False))
+    hp, fp = _heap_passes(path, memcheck=False)
+    hp.prefixes = lambda: {}
+    fp.prefixes = lambda: {}
+    slow = rewriter.rewrite(data, [hp, fp])
+    assert fast.data == slow.data and len(fast.anchors) < len(slow.anchors)  # fewer bodies walked
+    module = WasmModule.from_bytes(data)
+    a, b = CodeMap(module, fast), CodeMap(module, slow)
+    code = WasmModule.from_bytes(fast.data).get_section(10)
+    assert [a.original_offset(o) for o in range(code.start, code.end)] == \
+           [b.original_offset(o) for o in range(code.start, code.end)]
+    assert _heap_state(list(fast.passes)) == _heap_state([hp, fp])
+
+
+def test_a_changed_heap_parameter_misses(cache):
+    path = HEAP_DATA / "zigheap.wasm"
+    data = path.read_bytes()
+    module = WasmModule.from_bytes(data)
+    d = rewritecache.cache_dir()
+    variants = [{}, {"immediate": True}, {"memcheck": False}, {"uninit": True}, {"shims": {}}, {"drop": 1}]
+    for kw in variants:
+        got = rewritecache.cached_rewrite(data, _heap_passes(path, **kw), module, d)
+        assert got.data == rewrite(data, _heap_passes(path, **kw)).data
+    assert len(cache.rewrites) == len(variants) and len(_entries(cache.dir)) == len(variants)
+    for kw in variants:  # each is read back from its own entry
+        passes = _heap_passes(path, **kw)
+        assert rewritecache.cached_rewrite(data, passes, module, d).data == rewrite(data, _heap_passes(path, **kw)).data
+    assert len(cache.rewrites) == len(variants)
+
+
+@pytest.mark.parametrize("memcheck", [False, True])
+def test_heap_sessions_share_the_cached_rewrite(cache, memcheck):
+    """Two real `heap` runs (memcheck on and off) and a `leaks` run: the second of each reads the rewrite
+    back and finds the same blocks, sites and findings."""
+    from wasmem.app.heap import heap_report, leak_report
+
+    path = str(HEAP_DATA / "heapdemo.wasm")
+    after = ["push 1", "leak_step 2", "use_after_free", "write_past_end 12"]
+
+    def run():
+        report, session = heap_report(path, after=after, memcheck=memcheck)
+        session.close()
+        return report.to_dict()
+
+    first = run()
+    assert len(cache.rewrites) == 1
+    assert run() == first and len(cache.rewrites) == 1
+    assert first["live_blocks"] > 0 and bool(first["findings"]) == memcheck
+
+    def leak():
+        report, session = leak_report(path, "leak_step 1", repeat=3, memcheck=memcheck)
+        session.close()
+        return report.to_dict()
+
+    one = leak()
+    n = len(cache.rewrites)
+    assert leak() == one and len(cache.rewrites) == n and one["sites"]
