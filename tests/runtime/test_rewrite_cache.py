@@ -15,6 +15,7 @@ from wasmem.instrument.callpath import CallPathPass
 from wasmem.instrument.rewriter import rewrite
 from wasmem.instrument.stack import StackPass
 from wasmem.instrument.watch import WatchPass
+from wasmem.model.redzone import red_zones
 from wasmem.parser.module import WasmModule
 from wasmem.runtime import rewritecache
 from wasmem.runtime.invoke import CodeMap
@@ -33,7 +34,14 @@ def cache(tmp_path, monkeypatch):
         return rewrite(data, passes)
 
     monkeypatch.setattr(rewritecache, "rewrite", counted)
-    return SimpleNamespace(dir=d, rewrites=calls)
+    scans = []
+
+    def counted_zones(module, sp_global):
+        scans.append(sp_global)
+        return red_zones(module, sp_global)
+
+    monkeypatch.setattr(rewritecache, "red_zones", counted_zones)
+    return SimpleNamespace(dir=d, rewrites=calls, red_zone_scans=scans)
 
 
 def _module():
@@ -284,3 +292,39 @@ def test_heap_sessions_share_the_cached_rewrite(cache, memcheck):
     one = leak()
     n = len(cache.rewrites)
     assert leak() == one and len(cache.rewrites) == n and one["sites"]
+
+
+def test_a_warm_session_reads_the_red_zones_back(cache):
+    """The stack probe's red zones (model/redzone.py, in the stack pass's key) are kept beside the rewrite:
+    a warm session does not scan the module for them again, and measures the same stack use (leaf red zones
+    counted)."""
+    path = sample("memdemo-O0.wasm")
+
+    def run():
+        with open_session(path, timeout=5) as s:
+            r = s.call("checksum", ["0", "16"])
+            return s.prepared.data, r.results, r.stack.exact_peak, r.stack.red_zones, r.stack.red_zones_unknown
+
+    first = run()
+    assert cache.red_zone_scans == [0] and len(cache.rewrites) == 1
+    second = run()
+    assert cache.red_zone_scans == [0] and len(cache.rewrites) == 1  # neither scanned nor rewritten again
+    assert second == first and first[2] == 32 and first[3] == 11
+    (rz,) = [p for p in cache.dir.iterdir() if p.suffix == rewritecache.RZ_SUFFIX]
+    rz.write_bytes(b"{broken")  # a damaged entry is scanned again, never an error
+    assert run() == first and cache.red_zone_scans == [0, 0]
+    assert run() == first and cache.red_zone_scans == [0, 0]
+
+
+def test_red_zones_of_another_stack_pointer_or_module_miss(cache):
+    d = rewritecache.cache_dir()
+    data = Path(sample("memdemo-O0.wasm")).read_bytes()
+    m = WasmModule.from_bytes(data)
+    a = rewritecache.cached_red_zones(m, 0, d)
+    assert a == red_zones(m, 0) and a.extents
+    assert rewritecache.cached_red_zones(WasmModule.from_bytes(data), 0, d) == a and cache.red_zone_scans == [0]
+    rewritecache.cached_red_zones(m, 1, d)
+    other = WasmModule.from_bytes(Path(sample("memdemo.wasm")).read_bytes())
+    assert rewritecache.cached_red_zones(other, 0, d) == red_zones(other, 0)
+    assert cache.red_zone_scans == [0, 1, 0]
+    assert rewritecache.cached_red_zones(m, 0, None) == a and cache.red_zone_scans == [0, 1, 0, 0]  # cache off
