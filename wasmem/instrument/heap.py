@@ -83,6 +83,7 @@ from ..errors import ParseError
 from ..parser.encode import sleb, uleb
 from .emit import global_get, global_set, i32_const, local_get, local_set, local_tee
 from .rewriter import Builder, Edit, FunctionContext, Pass
+from .skip import leb_forms
 
 LOG_EXPORT = "__wasmem_heap_log"
 COUNT_EXPORT = "__wasmem_heap_count"
@@ -109,6 +110,14 @@ BEFORE, AFTER = 0, 1
 PRE_ROLES = frozenset({"free", "realloc", "gc_free", "resize", "opaque"})
 POST_ROLES = frozenset({"alloc", "calloc", "realloc", "alloc_zeroed", "aligned_alloc", "memalign_out", "renew",
                         "resize", "opaque"})
+
+
+def allocator_key(a) -> tuple:
+    """What of an AllocatorFunction-like object decides the heap passes' code: its function index and its
+    convention (name, family, role, parameters, result, pointer offset)."""
+    c = a.convention
+    return (a.index, getattr(a, "name", None), getattr(c, "name", None), getattr(c, "family", None), a.role,
+            tuple(c.params), getattr(c, "result", None), getattr(c, "offset", 0))
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,27 @@ class HeapPass(Pass):
             if names:
                 self._entries[k] = b.add_function(b.func_type(ft.params, ft.results))
                 self.exported[k] = b.redirect_exports(a.index, self._entries[k])
+
+    # -- the rewrite cache (runtime/rewritecache.py) ------------------------------------------------
+    def cache_key(self) -> tuple:
+        """Each allocator function and its convention (which decide the code around its calls, its wrappers
+        and what is logged), ``immediate``, and whether memcheck marks the shadow (its options: its own key;
+        the function-pointer pass's shims: that pass's key)."""
+        return (self.immediate, self.memcheck is not None,
+                tuple(allocator_key(a) for a in self.allocators))
+
+    def saved_state(self):
+        return {"sites": [[s.func_index, s.offset, s.allocator] for s in self.sites]}
+
+    def restore_state(self, state) -> None:
+        """The sites; those the function-pointer pass numbered are made PointerSites again by that pass's
+        own ``restore_state`` (it runs after this one: the passes' order)."""
+        self.sites = [HeapSite(i, int(f), int(o), int(k)) for i, (f, o, k) in enumerate(state["sites"])]
+
+    def prefixes(self) -> dict[int, list[bytes]]:
+        """Only ``call F`` and ``return_call F`` of an allocator function F are changed."""
+        forms = [form for f in self.wrappers for form in leb_forms(f)]
+        return {0x10: [b"\x10" + x for x in forms], 0x12: [b"\x12" + x for x in forms]}
 
     def visit(self, fn: FunctionContext, offset: int, op: int, imm) -> Edit | None:
         w = self.wrappers.get(imm)

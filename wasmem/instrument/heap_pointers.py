@@ -44,6 +44,7 @@ from ..parser.encode import uleb
 from .emit import global_get, global_set, i32_const, local_get, local_tee
 from .heap import HOST_SITE, HeapSite
 from .rewriter import Builder, Edit, FunctionContext, Pass
+from .skip import leb_forms
 
 VIA_EXPORT = "__wasmem_heap_via"
 OUTER_EXPORT = "__wasmem_heap_outer"
@@ -97,6 +98,34 @@ class FunctionPointerPass(Pass):
         self.pointer_sites = 0
         if self.shims:  # every allocator site the heap pass numbers reports `outer` when it is set
             hp.site_code = self.site_code
+
+    # -- the rewrite cache (runtime/rewritecache.py) ------------------------------------------------
+    def cache_key(self) -> tuple:
+        """The shims (the allocators are the heap pass's key)."""
+        return (tuple(sorted(self.shims.items())),)
+
+    def saved_state(self):
+        sites = [[s.id, s.func_index, s.offset, s.via] for s in self.hp.sites if isinstance(s, PointerSite)]
+        return {"pointer_sites": self.pointer_sites, "sites": sites}
+
+    def restore_state(self, state) -> None:
+        """The heap pass restored its sites first: those this pass numbered become PointerSites again."""
+        self.pointer_sites = int(state["pointer_sites"])
+        sites = self.hp.sites
+        for i, f, o, via in state["sites"]:
+            if not 0 <= int(i) < len(sites):
+                raise ValueError("a pointer site outside the heap pass's sites")
+            sites[int(i)] = PointerSite(int(i), int(f), int(o), -1, str(via))
+
+    def prefixes(self) -> dict[int, list[bytes]]:
+        """The instructions this pass changes: ``call`` of a shim, ``ref.func`` of a redirected allocator, a
+        pointer call of an allocator's type (never ``return_call``)."""
+        shims = [form for f in self.shims for form in leb_forms(f)]
+        refs = [form for f in self.entries for form in leb_forms(f)]
+        types = [form for t in self.types for form in leb_forms(t)] if self.entries else []
+        return {0x10: [b"\x10" + x for x in shims], 0x12: [], 0xD2: [b"\xd2" + x for x in refs],
+                0x11: [b"\x11" + x for x in types], 0x13: [b"\x13" + x for x in types],
+                0x14: [b"\x14" + x for x in types], 0x15: [b"\x15" + x for x in types]}
 
     # -- the code around each instruction ------------------------------------------------------------
     def _site(self, fn: FunctionContext, offset: int, via: str) -> int:

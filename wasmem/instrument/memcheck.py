@@ -167,6 +167,18 @@ class MemcheckPass(Pass):
         self.uninit = uninit
         self.sites: list[AccessSite] = []
 
+    # -- the rewrite cache (runtime/rewritecache.py) ------------------------------------------------
+    def cache_key(self) -> tuple:
+        """``uninit`` (the allocators and their conventions are the heap pass's key)."""
+        return (self.uninit,)
+
+    def saved_state(self):
+        return {"sites": [[s.func_index, s.offset, s.size, s.write, s.op, s.kind] for s in self.sites]}
+
+    def restore_state(self, state) -> None:
+        self.sites = [AccessSite(i, int(f), int(o), None if n is None else int(n), bool(w), int(op), str(k))
+                      for i, (f, o, n, w, op, k) in enumerate(state["sites"])]
+
     def allocated_state(self, role: str) -> int:
         """The shadow state of a block the allocator function of ``role`` just handed out: with ``uninit``,
         UNINIT for a malloc-like role (unless an AssemblyScript allocator has it: ``__new`` zero-fills)."""

@@ -94,7 +94,7 @@ class Session(ReadSide):
                                signals=SignalPipe(), on_stuck=spec.on_stuck, deadline=spec.deadline)
         self.prepared = prepare(module, self.observers, host_choice=self.host_choice, budget=self.budget,
                                 max_table_entries=spec.max_table_entries,
-                                rewrite_cache=rewrite_cache_dir() if spec.cache else None)
+                                rewrite_cache=self._rewrite_cache)
         self.invoker.code = self.prepared.code
         self._progress_phase("compiling")
         try:
@@ -115,8 +115,10 @@ class Session(ReadSide):
 
     # -- building it ---------------------------------------------------------------------------------
     def _make_observers(self, spec: SessionSpec) -> list:
+        self._rewrite_cache = rewrite_cache_dir() if spec.cache else None
         stack = StackProbe(self.module, self.name, sp_global=spec.sp_global, stack_range=spec.stack_range,
-                           check_stack=spec.check_stack, paint=spec.paint, paint_safe=spec.paint_safe)
+                           check_stack=spec.check_stack, paint=spec.paint, paint_safe=spec.paint_safe,
+                           rewrite_cache=self._rewrite_cache)
         watch = WatchProbe(spec.watch, spec.sp_global) if spec.watch else None
         heap = HeapProbe(spec.heap) if spec.heap else None
         wants_path = (watch is not None and spec.watch.get("call_path", True)) or (heap is not None and heap.paths)

@@ -15,9 +15,10 @@ import re
 
 from ...errors import UsageError
 from ...instrument.stack import StackPass
-from ...model.redzone import RedZones, red_zones
+from ...model.redzone import RedZones
 from ..memory import set_global
 from ..results import StackOverflow, StackUse
+from ..rewritecache import cached_red_zones
 from . import Observer
 
 PAINT = 0xAA
@@ -36,7 +37,10 @@ class StackProbe(Observer):
     name = "stack"
 
     def __init__(self, module, name: str, *, sp_global: int | None, stack_range: tuple[int, int] | None,
-                 check_stack: bool, paint: bool | None, paint_safe: tuple[bool, str] | None):
+                 check_stack: bool, paint: bool | None, paint_safe: tuple[bool, str] | None,
+                 rewrite_cache=None):
+        """``rewrite_cache``: the rewrite cache's directory (runtime/rewritecache.py), which also keeps the red
+        zones of a module (its stack pass's key holds them: a warm run reads them back), or None."""
         self.sp_global = sp_global
         self.stack_range = stack_range
         self.check_stack = bool(check_stack)
@@ -59,13 +63,13 @@ class StackProbe(Observer):
                 what = "stack pointer" if sp_global is None else "stack range"
                 raise UsageError(f"--check-stack: {name} has no known {what} to check (see `wasmem stack` "
                                  f"for what the layout analysis found)")
-            self.red_zones = red_zones(module, sp_global)
+            self.red_zones = cached_red_zones(module, sp_global, rewrite_cache)
             self.pass_ = StackPass(sp_global, stack_range[0], high=stack_range[1], leaves=self.red_zones.extents)
         elif self.measure is None and sp_global is not None:
             # measurement only: the hook records the minimum and never traps (bounds 0 and 2**bits-1). On by
             # default whatever the size: the rewrite copies the bodies that never write the stack pointer and
             # is cached on disk (instrument/rewriter.py, runtime/rewritecache.py; ~25 MB of code per second)
-            self.red_zones = red_zones(module, sp_global)
+            self.red_zones = cached_red_zones(module, sp_global, rewrite_cache)
             self.pass_ = StackPass(sp_global, 0, leaves=self.red_zones.extents)
 
     @property
