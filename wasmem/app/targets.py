@@ -140,7 +140,8 @@ def _sized_index(symbols) -> tuple[list, list[int]]:
     got = _SIZED.get(symbols)
     if got is None:
         try:
-            sized = [s for s in symbols.data_symbols if s.kind not in ("marker", "segment") and s.size]
+            # the index's variables while the DWARF is not read whole: labelling a call's ranges reads none
+            sized = [s for s in symbols.label_symbols() if s.size]
         except Exception:  # noqa: BLE001 - labels are extras: a damaged debug section must not lose the call
             return [], []
         sized.sort(key=lambda s: (s.address, -s.size))
@@ -193,7 +194,7 @@ def range_labeler(symbols):
         if region not in _SECTIONS:  # heap, stack, unknown: the layout's region says more than a far symbol
             return None
         try:
-            got = symbols.symbol_at(lo)  # an unsized export, a marker, or the data segment
+            got = symbols.label_symbol_at(lo)  # an unsized export, a marker, or the data segment
         except Exception:  # noqa: BLE001
             got = None
         if got is None:

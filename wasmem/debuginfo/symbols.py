@@ -549,10 +549,20 @@ class SymbolTable:
         return self._use_dwarf and (bool(self.debug_file) or any(s.name == ".debug_info" for s in
                                                                   self.module.debug_sections))
 
+    def label_symbols(self) -> list[Symbol]:
+        """The data symbols with a size that labels name, by address (from the DWARF index while the DWARF has
+        not been read whole: a label costs no DWARF reading)."""
+        lists = self._label_lists
+        return list((self._sized if lists is None else lists[0])[1])
+
+    def label_symbol_at(self, addr: int) -> tuple[Symbol, int] | None:
+        """:meth:`symbol_at` for labels: from the DWARF index while the DWARF has not been read whole."""
+        lists = self._label_lists
+        return self.symbol_at(addr) if lists is None else self._symbol_at(addr, *lists)
+
     def label(self, addr: int) -> str | None:
         """``<sym>`` / ``<sym+0x10>`` or None (from the DWARF index while the DWARF has not been read whole)."""
-        lists = self._label_lists
-        got = self.symbol_at(addr) if lists is None else self._symbol_at(addr, *lists)
+        got = self.label_symbol_at(addr)
         if got is None:
             return None
         s, off = got
