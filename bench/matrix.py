@@ -110,8 +110,8 @@ def ratio(a: Cell, b: Cell, attr: str) -> str:
 
 def render(rows: list[Row], meta: dict) -> str:
     """The generated Markdown (no timing in it but the figures given)."""
-    lines = [f"Measured {meta['date']} by `bench/matrix.py` (`make bench`; `python bench/matrix.py --modules "
-             f"{','.join(meta['modules'])} --commands {','.join(meta['commands'])}`). Machine: {meta['machine']}. "
+    lines = [f"Measured {meta['date']} by `bench/matrix.py` (`make bench`; `python bench/matrix.py "
+             f"{meta['args']}`). Machine: {meta['machine']}. "
              f"Load: {meta['load']}. Per-run timeout {meta['timeout']:.0f} s. Cold = empty wasmtime and wasmem "
              f"caches; warm = the same command again. Ratios are wasmem / peer, same run, same cache state.", "",
              "| module | command | state | wasmem | peer | peer figure | wall ratio | RSS ratio |",
@@ -119,6 +119,9 @@ def render(rows: list[Row], meta: dict) -> str:
     for r in rows:
         lines.append(f"| {r.module} | {r.command} | {r.state} | {r.wasmem.show()} | {PEERS.get(r.command, '')} | "
                      f"{r.peer.show()} | {ratio(r.wasmem, r.peer, 'wall')} | {ratio(r.wasmem, r.peer, 'rss')} |")
+    lines += ["", "Commands: `inspect --json M` vs `wasm-tools objdump M`; `symbols --json M` vs `wasm-tools print M`; "
+              "`dump M --len 64` vs the plain wasmtime-py script instantiating M; `call M EXPORT ARGS` vs the same "
+              "script calling EXPORT (a reactor's `_initialize` first; other imports as traps)."]
     if meta.get("notes"):
         lines += [""] + [f"- {n}" for n in meta["notes"]]
     return "\n".join(lines)
@@ -228,7 +231,9 @@ def main(argv=None) -> int:
                                  wasmem, Path(work))
     sizes = ", ".join(f"{k} {paths[k].stat().st_size / 1e6:.1f} MB" for k in keys)
     machine = a.machine or f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "modules": keys, "commands": cmds,
+    args = f"--modules {','.join(keys)} --commands {','.join(cmds)}" + (f" --warm-only {a.warm_only}" if a.warm_only
+                                                                         else "") + f" --timeout {a.timeout:g}"
+    meta = {"args": args, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "modules": keys, "commands": cmds,
             "machine": machine, "load": load_note(), "timeout": a.timeout,
             "notes": [f"module sizes: {sizes}"] + ([f"warm only: {a.warm_only}"] if a.warm_only else []) + notes}
     text = render(rows, meta)

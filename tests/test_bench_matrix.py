@@ -30,7 +30,7 @@ def _load():
 
 m = _load()
 
-META = {"date": "2026-12-08 02:50 UTC", "modules": ["graphviz"], "commands": ["inspect", "call"],
+META = {"args": "--modules graphviz --commands inspect,call", "date": "2026-12-08 02:50 UTC", "modules": ["graphviz"], "commands": ["inspect", "call"],
         "machine": "test box", "load": "load average 1.0", "timeout": 60, "notes": ["module sizes: graphviz 0.9 MB"]}
 
 
