@@ -358,8 +358,13 @@ def find_allocators(module, *, dwarf_names: dict[int, str] | None = None,
                                                                "forwarded", conv, target < nimp,
                                                                target in in_tables))
         else:
-            out.notes.append(f"the functions behind {', '.join(f.name for f in fs)} are not all known (a stripped "
-                             "build): only calls through these exports are tracked, not the module's own")
+            # say which: the shims whose inner allocator was found are not the ones in doubt
+            # (a large body with nothing behind it is an allocator itself: fully tracked, not named here)
+            doubt = [f.name for f, found in inner if _small(module, f)]
+            unknown = [f.name for f, found in inner if not found and _small(module, f)]
+            out.notes.append(f"the allocator behind {', '.join(unknown)} is not known (a stripped build): calls of "
+                             f"{', '.join(doubt)} are tracked, direct calls of the functions behind "
+                             f"{'them' if len(doubt) > 1 else 'it'} are not")
     _family_members(module, out, used, fnames, in_tables)
     stub = False
     for k, f in enumerate(out.functions):  # the minimal runtime's __renew (found by export) reallocates

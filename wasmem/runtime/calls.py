@@ -221,6 +221,10 @@ def _place_arguments(session, p: CallPlan, result: CallResult, frees: list, allo
                 allocator = find_allocator(session.module, alloc) or False
             if allocator:
                 owned = session.host_choice.profile.callee_owns_args
+                if not owned and item.pair and allocator[0] not in NO_NUL:
+                    # a NUL past the length, as C hosts give one (QuickJS's JS_Eval reads input[len], documented
+                    # as required: without it every eval read a byte past wasmem's block, issue 25)
+                    data = data + b"\0"
                 ptr = allocate(session, allocator[0], len(data) if owned else max(1, len(data)))
                 if allocator[1] and not owned:
                     frees.append((allocator[1], ptr, max(1, len(data))))
@@ -236,8 +240,9 @@ def _place_arguments(session, p: CallPlan, result: CallResult, frees: list, allo
                 session.set_sp(ptr)
                 via = "stack"
             session.write(ptr, data)
-            result.allocations.append(Allocation(p.args[i], ptr, len(data), via))
-            values += [ptr, len(data)] if item.pair else [ptr]
+            n = len(item.data)  # (without the NUL added above)
+            result.allocations.append(Allocation(p.args[i], ptr, n, via))
+            values += [ptr, n] if item.pair else [ptr]
         else:
             values.append(item)
     for expr, data in p.writes:
@@ -330,6 +335,9 @@ def _check_stack_room(session, addr: int, size: int) -> None:
 
 
 # -- the module's allocator ------------------------------------------------------------------------------
+NO_NUL = frozenset({"cabi_realloc", "__wbindgen_malloc"})  # (ptr, len) with no C string reader behind them
+
+
 def find_allocator(module, alloc: str | None):
     """(alloc export, free export or None) or None when the module has no allocator."""
     if alloc:

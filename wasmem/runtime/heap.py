@@ -54,7 +54,7 @@ from ..instrument.heap import (
 from ..instrument.heap_pointers import NONE as _POINTER_NONE
 from ..instrument.memcheck import IMPORT_ARG, IMPORT_IOVECS, UNINIT
 from ..model.heap import MAX_FINDINGS, HeapBlock, HeapFinding, Site
-from .heapfamily import Unjudged
+from .heapfamily import PARTIAL_LOADS, Unjudged, partial_load_ok
 from .hooks import install_hook
 from .memory import set_global
 
@@ -531,6 +531,11 @@ class HeapTracker:
             return
         if f is not None:
             f.count += 1
+            return
+        if k > 0 and bad == addr and partial_load_ok(s.op, s.write, s.size, addr, n):
+            # an aligned word read that starts in a block and runs past its end (word-at-a-time string code:
+            # musl's strlen, memchr): it cannot fault, and the bytes past the end do not change the result
+            self.unjudged.count(PARTIAL_LOADS, free=False)
             return
         value = shadow[k]
         what = f"{s.name}: {s.verb} {n} byte{'s' if n != 1 else ''} at {addr:#x}"

@@ -6,13 +6,26 @@ A member of the family found through the call graph but with no shape wasmem can
 and the block it returns may be one the module frees later. :class:`Unjudged` remembers those blocks (bounded,
 the oldest forgotten first) so that the tracker (``runtime/heap.py``) counts a later free of one it cannot
 match, with the reason, instead of reporting an invalid or double free; it also keeps the tracker's other
-counts of unjudged frees (a free found behind another function, a block past the live-block budget). None of
-them is a finding or fails the exit status.
+counts of unjudged frees (a free found behind another function, a block past the live-block budget) and of the
+--memcheck reads that are not findings by rule (``partial_load_ok``). None of them is a finding or fails the exit
+status.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+
+PLAIN_LOADS = (0x28, 0x35)  # i32.load … i64.load32_u
+PARTIAL_LOADS = ("aligned word reads that start inside a live block and run past its end (word-at-a-time string "
+                 "code such as musl's strlen: they cannot fault and the bytes past the end do not change the "
+                 "result; valgrind's --partial-loads-ok), not reported")
+
+
+def partial_load_ok(op: int, write: bool, size: int | None, addr: int, n: int) -> bool:
+    """Whether a plain read of ``n`` bytes at ``addr`` whose first bytes are in a block and later ones are not is
+    the word-at-a-time pattern (valgrind's ``--partial-loads-ok``): a plain (not SIMD, not atomic) load of 2, 4 or 8
+    bytes aligned to its size (it never crosses a page, so it cannot fault where a byte-wise loop would not)."""
+    return PLAIN_LOADS[0] <= op <= PLAIN_LOADS[1] and not write and size == n and n in (2, 4, 8) and addr % n == 0
 
 
 class Unjudged:
