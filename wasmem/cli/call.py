@@ -225,7 +225,8 @@ def call_cmd(module, func, args, session, alloc, before, sret, writes, returns, 
     Arguments are parsed by the function's parameter types: integers in decimal, 0x hex or negative
     (unsigned values wrap), floats incl. inf and nan. `s:TEXT` (UTF-8) and `b:HEX` pass a (ptr, len)
     pair copied through the module's allocator (malloc, allocate, __wbindgen_malloc(size, align),
-    cabi_realloc(0, 0, align, size), or --alloc); `z:TEXT` passes a pointer to NUL-terminated text
+    cabi_realloc(0, 0, align, size), or --alloc; a C allocator's block gets a NUL after the length, as
+    JS glue gives one); `z:TEXT` passes a pointer to NUL-terminated text
     and `p:HEX` a pointer to the bytes, without a length. Options may stand anywhere; a word starting
     with '-' is an argument only when it is a negative number or follows `--`.
 
