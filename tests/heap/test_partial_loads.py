@@ -5,19 +5,11 @@ same read unaligned, or starting past the end, or a write, stays a finding."""
 
 from __future__ import annotations
 
+from heap_util import BUMP_MODULE_HEAD
+
 from wasmem.app.heap import heap_report
 
-WAT = """
-(module
-  (memory (export "memory") 2)
-  (global (export "__heap_base") i32 (i32.const 65536))
-  (global $top (mut i32) (i32.const 65536))
-  (func $malloc (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (i32.add (global.get $top) (i32.const 16)))
-    (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 15)) (i32.const -16))))
-    (local.get $p))
-  (func $free (export "free") (param $p i32))
-  ;; a block of 18 bytes at 0x10010: its last aligned word 0x10020 holds bytes 16, 17 and two past its end
+WAT = BUMP_MODULE_HEAD + """  ;; a block of 18 bytes at 0x10010: its last aligned word 0x10020 holds bytes 16, 17 and two past its end
   (func (export "word_read") (result i32) (local $p i32)
     (local.set $p (call $malloc (i32.const 18)))
     (i32.load offset=16 (local.get $p)))

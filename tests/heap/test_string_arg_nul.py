@@ -4,19 +4,11 @@ past wasmem's own block: ten false use-after-free findings on quickjs. The lengt
 
 from __future__ import annotations
 
+from heap_util import BUMP_MODULE_HEAD
+
 from wasmem.app.heap import heap_report
 
-WAT = """
-(module
-  (memory (export "memory") 2)
-  (global (export "__heap_base") i32 (i32.const 65536))
-  (global $top (mut i32) (i32.const 65536))
-  (func $malloc (export "malloc") (param $n i32) (result i32) (local $p i32)
-    (local.set $p (i32.add (global.get $top) (i32.const 16)))
-    (global.set $top (i32.add (local.get $p) (i32.and (i32.add (local.get $n) (i32.const 15)) (i32.const -16))))
-    (local.get $p))
-  (func $free (export "free") (param $p i32))
-  ;; like JS_Eval: the length, plus the terminator it insists on (returns len * 256 + input[len])
+WAT = BUMP_MODULE_HEAD + """  ;; like JS_Eval: the length, plus the terminator it insists on (returns len * 256 + input[len])
   (func (export "eval") (param $p i32) (param $n i32) (result i32)
     (i32.add (i32.mul (local.get $n) (i32.const 256)) (i32.load8_u (i32.add (local.get $p) (local.get $n)))))
 )

@@ -147,16 +147,7 @@ def cached_red_zones(module, sp_global: int | None, directory: Path | None) -> R
     blob = json.dumps({"key": text, "extents": sorted(rz.extents.items()), "unknown": list(rz.unknown)},
                       separators=(",", ":")).encode()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(blob)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        _bound(path.parent, keep=path)
+        _write_whole(path, blob)
     except (OSError, TypeError, ValueError):  # the cache is an optimisation only
         pass
     return rz
@@ -206,20 +197,25 @@ def _write(path: Path, text: str, result: Rewritten) -> None:
         body = array("q", keys).tobytes() + array("q", olds).tobytes() + array("b", lins).tobytes()
         header = json.dumps({"key": text, "anchors": len(keys), "size": len(result.data),
                              "crc32": zlib.crc32(result.data, zlib.crc32(body)), "states": states}).encode()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(MAGIC + struct.pack("<Q", len(header)) + header)
-                f.write(body)
-                f.write(result.data)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        _bound(path.parent, keep=path)
+        _write_whole(path, MAGIC + struct.pack("<Q", len(header)) + header, body, result.data)
     except (OSError, TypeError, ValueError):  # the cache is an optimisation only
         pass
+
+
+def _write_whole(path: Path, *chunks: bytes) -> None:
+    """Writes ``chunks`` to ``path`` through a temporary file renamed over it (a reader sees a whole entry or
+    none), then keeps the directory within its bound."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".part-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    _bound(path.parent, keep=path)
 
 
 def _bound(directory: Path, keep: Path) -> None:
