@@ -489,3 +489,16 @@ def test_emscripten_stack_checks_get_their_limits_before_the_constructors():
         r = s.call("use_stack", ["8192"])
         assert r.trap is not None and r.trap.kind == "abort"
         assert "stack overflow (Attempt to set SP to 0xe000, with stack limits [0xf000 - 0x10000])" in r.trap.message
+
+
+def test_assemblyscript_by_its_lib_names_without_parsing_another_toolchains_names():
+    """A build with neither env.abort nor __new/__pin is AssemblyScript's by its ~lib/ function names; a module
+    whose name section has no ~lib/ bytes is not made to parse its names for that (8% of a warm yosys call)."""
+    from wasmem.runtime.hosts.assemblyscript import AssemblyScript
+
+    asc = WasmModule.from_file(sample("asc_like.wasm"))
+    assert AssemblyScript().detect(asc) == "has ~lib/ function names"
+    other = WasmModule.from_file(sample("memdemo.wasm"))
+    assert other.get_custom_section("name") is not None
+    assert AssemblyScript().detect(other) is None
+    assert "names" not in vars(other)  # the cached name table was never built
