@@ -81,12 +81,13 @@ def code_version() -> str:
 
 def cached_rewrite(data, passes: list, module, directory: Path | None) -> Rewritten:
     """``rewrite(data, passes)``, read from ``directory`` when an entry for the same key is there, and written
-    to it otherwise. ``module``: the parsed ``data`` (its code size decides whether to cache)."""
+    to it otherwise. ``module``: the parsed ``data`` (its bytes' hash keys the entry, its code size decides
+    whether to cache)."""
     key = cache_key(passes) if directory is not None else None
     code = module.get_section(10)
     if key is None or code is None or code.size < MIN_CODE:
         return rewrite(data, passes)
-    digest = module_digest(module, data)
+    digest = module_digest(module)
     text = json.dumps([code_version(), digest, len(data), key], separators=(",", ":"))
     path = directory / (hashlib.blake2b(text.encode(), digest_size=20).hexdigest() + SUFFIX)
     hit = _read(path, text)
@@ -101,22 +102,18 @@ def cached_rewrite(data, passes: list, module, directory: Path | None) -> Rewrit
     return result
 
 
-def module_digest(module, data=None) -> str:
-    """SHA-256 of ``data`` (the module's bytes by default), computed once per module object: the red zones'
-    and the rewrite's keys share it (the fastest of hashlib's here, SHA extensions: 70 ms for 69 MB)."""
-    raw = module.data if data is None else data
-    same = raw is module.data or (len(raw) == len(module.data) and raw == module.data)
-    if same:
-        try:
-            return _digests[module]
-        except (KeyError, TypeError):
-            pass
-    digest = hashlib.sha256(raw).hexdigest()
-    if same:
-        try:
-            _digests[module] = digest
-        except TypeError:  # not weakly referable: hashed again next time
-            pass
+def module_digest(module) -> str:
+    """SHA-256 of the module's bytes, computed once per module object: the red zones' and the rewrite's keys
+    share it (the fastest of hashlib's here, SHA extensions: 70 ms for 69 MB)."""
+    try:
+        return _digests[module]
+    except (KeyError, TypeError):
+        pass
+    digest = hashlib.sha256(module.data).hexdigest()
+    try:
+        _digests[module] = digest
+    except TypeError:  # not weakly referable: hashed again next time
+        pass
     return digest
 
 

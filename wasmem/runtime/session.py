@@ -73,9 +73,8 @@ class Session(ReadSide):
         self.layout = None
         self.on_trap = None  # called with the TrapInfo when a call traps, before wasmem resets anything
         self._closed, self._progress, self.memories = False, None, {}
-        self.init_functions: list[str] = []  # the initialisation exports that ran, in order
-        self.init_function: str | None = None  # the last of them
-        self.init_calls: list[tuple[str, list]] = []  # the same with their arguments (a host's start has some)
+        self.init_calls: list[tuple[str, list]] = []  # the initialisation exports called, in order, with their
+        # arguments (a host's start has some): init_functions and init_function are read from it
         self.host = HostState(strict=spec.strict_imports, max_output=spec.max_output)
         self.output = GuestOutput(self.host, spec.max_output)
         self.engine, self.cache_location = make_engine(fuel=spec.fuel is not None, cache=spec.cache)
@@ -112,6 +111,16 @@ class Session(ReadSide):
             o.attach(self)
         self.invoker.observers = self.observers
         self._run_init_exports()
+
+    @property
+    def init_functions(self) -> list[str]:
+        """The initialisation exports that ran, in order."""
+        return [name for name, _ in self.init_calls]
+
+    @property
+    def init_function(self) -> str | None:
+        """The last of them."""
+        return self.init_calls[-1][0] if self.init_calls else None
 
     # -- building it ---------------------------------------------------------------------------------
     def _make_observers(self, spec: SessionSpec) -> list:
@@ -194,8 +203,6 @@ class Session(ReadSide):
         ctors = [] if wanted and profile.init_replaces_ctors else [n for n in INIT_EXPORTS if exported_init(n)][:1]
 
         def run(name: str) -> None:
-            self.init_function = name
-            self.init_functions.append(name)
             self.init_calls.append((name, []))
             out = self.invoke(self.exports[name], [])
             if isinstance(out, TrapInfo):
@@ -204,8 +211,7 @@ class Session(ReadSide):
         for name in relocs + wanted:
             run(name)
         for name, args in profile.start_runtime(self.guest):  # the host runtime's own start (Emscripten's
-            self.init_functions.append(name)                  # stack limits)
-            self.init_calls.append((name, list(args)))
+            self.init_calls.append((name, list(args)))        # stack limits)
         for name in ctors:
             run(name)
         self.init_output = self.output.take()
