@@ -263,8 +263,7 @@ class HeapTracker:
                     self.allocated_bytes += size
                     if freed:
                         freed.pop(res, None)
-                    if self.unjudged.untracked:
-                        self.unjudged.untracked.pop(res, None)
+                    self.unjudged.handed_out(res)
                     old = live.get(res)
                     if old is not None:
                         self._live_bytes -= old[0]
@@ -415,8 +414,7 @@ class HeapTracker:
         self.allocations += 1
         self.allocated_bytes += size
         self.freed.pop(ptr, None)
-        if self.unjudged.untracked:
-            self.unjudged.untracked.pop(ptr, None)
+        self.unjudged.handed_out(ptr)
         if ptr not in self.live and len(self.live) >= self.max_live:
             self.dropped += 1
             if self.dropped == 1:

@@ -60,6 +60,12 @@ class Unjudged:
             self.untracked.popitem(last=False)
         return gone
 
+    def handed_out(self, ptr: int) -> None:
+        """The tracked allocator handed out the block at ``ptr``: it is judged again (no longer an opaque
+        member's)."""
+        if self.untracked:
+            self.untracked.pop(ptr, None)
+
     def judged_free(self, ptr: int) -> bool:
         """Whether a free of ``ptr`` that matches no live block can be judged: False (and counted) when an opaque
         member returned or was passed it."""

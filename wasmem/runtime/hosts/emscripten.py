@@ -66,6 +66,7 @@ EM_NAMES = {"__assert_fail", "___assert_fail", "_abort_js", "__resumeException",
 EM_EXPORTS = ("emscripten_stack_get_end", "emscripten_stack_get_base", "emscripten_stack_get_current",
               "_emscripten_stack_restore", "_emscripten_stack_alloc", "stackSave", "stackRestore", "stackAlloc",
               "_emscripten_tempret_set", "emscripten_stack_init")
+STACK_LIMITS = ("emscripten_stack_get_base", "emscripten_stack_get_end")  # the exports that give them
 MEMCPY_NAMES = {"emscripten_memcpy_big", "_emscripten_memcpy_big", "_emscripten_memcpy_js", "emscripten_memcpy_js"}
 RESIZE_NAMES = {"emscripten_resize_heap", "_emscripten_resize_heap"}
 ASSERT_NAMES = {"__assert_fail", "___assert_fail"}
@@ -125,7 +126,7 @@ class Emscripten(Profile):
         which imports ``__handle_stack_overflow``) is given the stack's limits through ``__set_stack_limits``
         before its constructors; without them every function's prologue would call the overflow handler."""
         m = guest.module
-        need = ("__set_stack_limits", "emscripten_stack_get_base", "emscripten_stack_get_end")
+        need = ("__set_stack_limits", *STACK_LIMITS)
         if any((e := m.find_export(n)) is None or e.kind != "func" for n in need):
             return []
         params = m.get_function_type(m.find_export("__set_stack_limits").index).params
@@ -237,8 +238,7 @@ class Emscripten(Profile):
         if name == "__handle_stack_overflow" and len(params) == 1 and not results:
             def stack_overflow(caller, requested):  # library.js: abort() with the stack's limits
                 record((requested,))
-                base, end = (ctx.call_export(caller, n) for n in ("emscripten_stack_get_base",
-                                                                   "emscripten_stack_get_end"))
+                base, end = (ctx.call_export(caller, n) for n in STACK_LIMITS)
                 limits = (f", with stack limits [{end:#x} - {base:#x}]" if isinstance(base, int) and
                           isinstance(end, int) else "")
                 raise HostTrap("abort", f"stack overflow (Attempt to set SP to {requested & 0xFFFFFFFF:#x}"
