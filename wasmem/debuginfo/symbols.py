@@ -26,6 +26,11 @@ from .typesys import ArrayType, PointerType, StructType, Type, sizeof
 _DEBUG_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _by_address(s: Symbol):
+    """The order of symbol lists: by address, a linker marker after the symbols it shares its address with."""
+    return (s.address, s.kind == MARKER, s.name)
+
+
 def _code_start(module) -> int:
     code = module.get_section(10)
     return code.start if code is not None else 0
@@ -400,23 +405,26 @@ class SymbolTable:
         """Data symbols sorted by address: DWARF variables (or, without DWARF, the named data
         segments and exported address globals), plus linker markers."""
         d = self.debug_info
-        out: list[Symbol] = []
-        if d is None and self.index_only:
-            out.extend(self._index_variables())
-            known = {s.address for s in out}
-            out.extend(s for s in self.exported_addresses if s.address not in known)
-        elif d is not None:
-            out.extend(d.variables)
-            known = {s.address for s in out}
-            out.extend(s for s in self.exported_addresses if s.address not in known)
+        if d is not None:
+            out = self._with_exports_and_markers(d.variables)
+        elif self.index_only:
+            out = self._with_exports_and_markers(self._index_variables())
         else:
-            out.extend(s for s in self.segments if s.source == "name")
-            out.extend(self.exported_addresses)
-        out.extend(self.markers)
+            out = [s for s in self.segments if s.source == "name"] + self.exported_addresses + self.markers
+            out.sort(key=_by_address)
         for s in out:
             if s.region is None or s.kind != SEGMENT:
                 s.region = self.region_of(s.address)
-        out.sort(key=lambda s: (s.address, s.kind == MARKER, s.name))
+        return out
+
+    def _with_exports_and_markers(self, variables) -> list[Symbol]:
+        """``variables`` (DWARF's), the exported address symbols at none of their addresses and the linker
+        markers, by address."""
+        out = list(variables)
+        known = {s.address for s in out}
+        out.extend(s for s in self.exported_addresses if s.address not in known)
+        out.extend(self.markers)
+        out.sort(key=_by_address)
         return out
 
     @cached_property
@@ -531,14 +539,9 @@ class SymbolTable:
         costs no DWARF reading; else None (``symbol_at``'s lists serve)."""
         if self._debug_loaded or not self.use_dwarf_index:
             return None
-        index = self.dwarf_index
-        if index is None:
+        if self.dwarf_index is None:
             return None
-        out = self._index_variables()
-        known = {s.address for s in out}
-        out.extend(s for s in self.exported_addresses if s.address not in known)
-        out.extend(self.markers)
-        out.sort(key=lambda s: (s.address, s.kind == MARKER, s.name))
+        out = self._with_exports_and_markers(self._index_variables())
         sized = [s for s in out if s.kind not in (MARKER, SEGMENT) and s.size is not None]
         unsized = [s for s in out if s.size is None]
         return ([s.address for s in sized], sized), ([s.address for s in unsized], unsized)
