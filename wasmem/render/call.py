@@ -183,9 +183,14 @@ def _host_call_line(h) -> Text:
     if h.result is not None:
         t.append(f" → {shown(h.result)}", style="dim")
     if h.message:
-        t.append(shown(f"  {h.message!r}" if len(h.message) < 120 else f"  {h.message[:117]!r}…"))
+        t.append(_message(h.message))
     _stub_mark(t, h)
     return t
+
+
+def _message(text: str, lead: str = "") -> str:
+    """A host call's message as shown after it: quoted, cut at 120 characters."""
+    return shown(f"  {lead}{text!r}" if len(text) < 120 else f"  {lead}{text[:117]!r}…")
 
 
 def _stub_mark(t: Text, h) -> None:
@@ -227,8 +232,7 @@ def host_calls_lines(calls, mode: str = "summary", dropped: int = 0):
         t = Text(f"  {shown(module)}.{shown(name)} ×{len(group)}")
         messages = [h.message for h in group if h.message]
         if messages:
-            last = messages[-1]
-            t.append(shown(f"  last: {last!r}" if len(last) < 120 else f"  last: {last[:117]!r}…"))
+            t.append(_message(messages[-1], "last: "))
         _stub_mark(t, group[-1])
         yield t
     if dropped:

@@ -14,6 +14,11 @@ MAX_GROUPS = 50
 MAX_ITERATIONS = 40
 
 
+def _site_where(site) -> str:
+    """The site and, when known, its ``file:line`` in parentheses."""
+    return _site_text(site) + (f" ({site.location})" if site is not None and site.location else "")
+
+
 def _site_text(site) -> str:
     if site is None:
         return "?"
@@ -115,13 +120,12 @@ def _findings(findings, sites) -> list:
         line = Text()
         line.append(f"{f.kind}: ", style="bold red")
         line.append(shown(f.message))
-        where = f.access if f.access is not None else s
-        here = _site_text(where) + (f" ({where.location})" if where is not None and where.location else "")
+        here = _site_where(f.access if f.access is not None else s)
         if f.kind == "double-free":
             # "already freed" names the first free (when recorded), the finding's own site the second
             first = sites.get(f.freed_at) if f.freed_at is not None else None
             if first is not None:
-                line.append(shown(f" in {_site_text(first)}" + (f" ({first.location})" if first.location else "")))
+                line.append(shown(f" in {_site_where(first)}"))
             line.append(shown(f"; freed again in {here}"))
             if f.count > 1:
                 line.append(f" ({f.count} times)")
@@ -131,12 +135,9 @@ def _findings(findings, sites) -> list:
         if f.count > 1:
             line.append(f" ({f.count} times)")
         if f.kind == "uninit-read" and s is not None:  # a read of never-written bytes: where the block came from
-            line.append(shown(f"; allocated in {_site_text(s)}" + (f" ({s.location})" if s.location else "")))
-        if f.freed_at is not None:
-            fs = sites.get(f.freed_at)
-            verb = "first freed" if f.kind == "double-free" else "freed"
-            line.append(shown(f"; {verb} in {_site_text(fs)}"
-                              + (f" ({fs.location})" if fs is not None and fs.location else "")))
+            line.append(shown(f"; allocated in {_site_where(s)}"))
+        if f.freed_at is not None:  # (a double free said where it was first freed above)
+            line.append(shown(f"; freed in {_site_where(sites.get(f.freed_at))}"))
         out.append(line)
     if len(findings) > 50:
         out.append(Text(f"… {len(findings) - 50} more findings (--json lists them all)"))
