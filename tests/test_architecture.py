@@ -22,7 +22,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "wasmem"
 # The layers, lowest first: a module may import from its own layer and the layers before it. Each name is a
 # top-level module or package of wasmem; "wasmem" is the package's own __init__.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "text", "files", "schemas", "deadline", "budgets"),  # leaves: the stdlib and each other
+    ("errors", "text", "files", "diskcache", "schemas", "deadline", "budgets"),  # leaves: the stdlib and each other
     ("parser",),  # the binary format: lazy reading, small rewrites (pure, stdlib only)
     ("instrument",),  # binary rewriting passes over the parser alone (also held by test_layering.py)
     ("model",),  # pure interpretation: layout, stack frames, values, chase, checks, heap records

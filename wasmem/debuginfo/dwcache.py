@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import weakref
 import zlib
 
+from ..diskcache import trim as trim_directory
+from ..diskcache import user_cache_dir, write_whole
 from .dwindex import INDEX_FORMAT, DwarfIndex, stats
 
 MAX_FILES = 200
@@ -31,7 +32,7 @@ MAX_BYTES = 256 * 1024 * 1024
 MAX_FILE_BYTES = 64 * 1024 * 1024  # one index file larger than this is not read (nor written)
 
 ENV = "WASMEM_DWARF_CACHE"
-
+SUFFIX = ".json.z"
 
 
 def cache_dir() -> str | None:
@@ -39,8 +40,7 @@ def cache_dir() -> str | None:
     d = os.environ.get(ENV)
     if d is not None:
         return None if d.strip() in ("", "off", "0") else d
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "wasmem", "dwarf")
+    return user_cache_dir("dwarf")
 
 
 def content_key(data, extra: str = "") -> str:
@@ -73,7 +73,7 @@ def index_key(module, holder, facts: str) -> str:
 
 def _path(key: str) -> str | None:
     d = cache_dir()
-    return None if d is None else os.path.join(d, f"{key}.json.z")
+    return None if d is None else os.path.join(d, key + SUFFIX)
 
 
 def load(key: str) -> DwarfIndex | None:
@@ -119,21 +119,9 @@ def store(key: str, index: DwarfIndex) -> bool:
         data = zlib.compress(json.dumps(index.to_json(), separators=(",", ":")).encode(), 6)
         if len(data) > MAX_FILE_BYTES:
             return False
-        d = os.path.dirname(p)
-        os.makedirs(d, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, p)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_whole(p, data)
         stats["writes"] += 1
-        trim(d)
+        trim(os.path.dirname(p))
         return True
     except (OSError, ValueError, OverflowError):
         return False
@@ -141,24 +129,7 @@ def store(key: str, index: DwarfIndex) -> bool:
 
 def trim(d: str, max_files: int = MAX_FILES, max_bytes: int = MAX_BYTES) -> None:
     """Removes the least recently used index files until at most ``max_files`` files of ``max_bytes`` remain."""
-    try:
-        entries = []
-        with os.scandir(d) as it:
-            for e in it:
-                if e.name.endswith(".json.z") and e.is_file(follow_symlinks=False):
-                    st = e.stat(follow_symlinks=False)
-                    entries.append((st.st_mtime, st.st_size, e.path))
-    except OSError:
-        return
-    entries.sort(reverse=True)  # newest first
-    total = 0
-    for n, (_mtime, size, path) in enumerate(entries):
-        total += size
-        if n >= max_files or total > max_bytes:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+    trim_directory(d, (SUFFIX,), max_bytes=max_bytes, max_files=max_files)
 
 
 _MEMO: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # DWARF holder → {facts: DwarfIndex}

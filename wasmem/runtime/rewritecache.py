@@ -27,13 +27,13 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 import zlib
 from array import array
 from functools import lru_cache
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
+from ..diskcache import trim, user_cache_dir, write_whole
 from ..instrument.rewriter import Rewritten, cache_key, restored, rewrite
 from ..model.redzone import RedZones, red_zones
 
@@ -53,8 +53,7 @@ def cache_dir() -> Path | None:
     wt = os.environ.get("WASMEM_CACHE_DIR")
     if wt:
         return Path(os.path.abspath(wt) + "-wasmem") / "rewrite"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "wasmem" / "rewrite"
+    return Path(user_cache_dir("rewrite"))
 
 
 @lru_cache(maxsize=1)
@@ -200,36 +199,7 @@ def _write(path: Path, text: str, result: Rewritten) -> None:
 
 
 def _write_whole(path: Path, *chunks: bytes) -> None:
-    """Writes ``chunks`` to ``path`` through a temporary file renamed over it (a reader sees a whole entry or
-    none), then keeps the directory within its bound."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".part-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    _bound(path.parent, keep=path)
-
-
-def _bound(directory: Path, keep: Path) -> None:
-    """Removes the least recently used entries while the directory holds more than ``MAX_BYTES``."""
-    entries = []
-    for e in os.scandir(directory):
-        if e.name.endswith((SUFFIX, RZ_SUFFIX)) and e.is_file(follow_symlinks=False):
-            st = e.stat(follow_symlinks=False)
-            entries.append((st.st_mtime, st.st_size, e.path))
-    total = sum(s for _, s, _ in entries)
-    for _, size, p in sorted(entries):
-        if total <= MAX_BYTES:
-            break
-        if p == str(keep):
-            continue
-        try:
-            os.unlink(p)
-            total -= size
-        except OSError:
-            pass
+    """Writes an entry whole (``diskcache.write_whole``), then keeps the directory within ``MAX_BYTES`` (the
+    least recently used entries go first, never this one)."""
+    write_whole(path, *chunks)
+    trim(path.parent, (SUFFIX, RZ_SUFFIX), max_bytes=MAX_BYTES, keep=path)
