@@ -58,8 +58,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..parser.code import decode_locals, iter_instruction_tuples
-from .allocshape import find_by_shape, wasm_bindgen_numbered
+from .allocshape import body_ops, find_by_shape, wasm_bindgen_numbered
 
 # role: what the call means. params: the parameter roles in order ("size", "align", "ptr", "count",
 # "old_size", "id", "out" = where a pointer is stored, "obj" = an object header (the block is obj + offset),
@@ -418,7 +417,7 @@ def forward_target(module, index: int) -> int | None:
     (no locals, nothing else): Emscripten's exported ``malloc`` of a stripped build is such a thunk over the
     dlmalloc the module's own code calls, so tracking the export alone would see none of the module's
     allocations (and take its frees for invalid ones)."""
-    body = _body_ops(module, index, 64)
+    body = body_ops(module, index, 64)
     if body is None or body[0]:
         return None
     ops = body[1]
@@ -451,7 +450,7 @@ def inner_allocators(module, f: AllocatorFunction) -> list[tuple[int, Convention
     allocation function. Each shape must occur with one callee only; the module's own code calls those
     functions directly, so tracking the shim alone would see none of its allocations."""
     params = f.convention.params
-    body = _body_ops(module, f.index, SHIM_BYTES)
+    body = body_ops(module, f.index, SHIM_BYTES)
     if body is None or f.role not in ("free", "alloc", "aligned_alloc", "alloc_zeroed", "realloc"):
         return []
     ops = body[1]
@@ -515,22 +514,6 @@ SHIM_BYTES = 512  # the largest body taken for a shim over another allocator
 def _ptr_type(module) -> str:
     """The module's pointer type: i64 for a memory64 memory 0, else i32."""
     return "i64" if module.is_memory64 else "i32"
-
-
-def _body_ops(module, index: int, limit: int) -> tuple[list, list] | None:
-    """(declared locals, instructions as (offset, op, imm)) of defined function ``index`` when its body is at
-    most ``limit`` bytes; None for an import, a larger body or a damaged one."""
-    nimp = module.num_imported_funcs
-    if index < nimp:
-        return None
-    try:
-        body = module.functions[index - nimp]
-        if body.end - body.start > limit:
-            return None
-        declared, pos = decode_locals(module.data, body.start, body.end)
-        return declared, list(iter_instruction_tuples(module.data, pos, body.end))
-    except Exception:  # noqa: BLE001 - a damaged body is no shim and no thunk
-        return None
 
 
 assert all(len(c.slots) <= SLOTS for c in CONVENTIONS)  # the heap pass logs four parameters per call

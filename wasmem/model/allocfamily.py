@@ -36,8 +36,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from ..parser.code import decode_locals, iter_instruction_tuples
 from ..parser.encode import uleb
+from .allocshape import body_ops
 
 DEPTH = 1  # calls deep from a known member: its internals are the functions it calls itself
 RARE = 8  # an internal has at most this many callers (more: a shared utility, memcpy, abort)
@@ -95,14 +95,10 @@ class CallGraph:
             return self._callees[index]
         got = None
         if self.nimp <= index < self.nimp + len(self.bodies):
-            body = self.bodies[index - self.nimp]
-            if body.end - body.start <= MAX_BODY:
-                try:
-                    _, pos = decode_locals(self.module.data, body.start, body.end)
-                    ops = list(iter_instruction_tuples(self.module.data, pos, body.end))
-                    got = (frozenset(imm for _, op, imm in ops if op in (0x10, 0x12)), ops)
-                except Exception:  # noqa: BLE001 - a damaged body calls nothing we can see
-                    got = None
+            decoded = body_ops(self.module, index, MAX_BODY)  # None: too large, or damaged (calls nothing seen)
+            if decoded is not None:
+                ops = decoded[1]
+                got = (frozenset(imm for _, op, imm in ops if op in (0x10, 0x12)), ops)
         self._callees[index] = got
         return got
 

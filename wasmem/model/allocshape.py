@@ -80,7 +80,10 @@ class ShapeResult:
     candidates: list[str] = field(default_factory=list)  # "func[N]" of allocation then free candidates
 
 
-def _ops(module, index: int, limit: int | None = None) -> list | None:
+def body_ops(module, index: int, limit: int | None = None) -> tuple[list, list] | None:
+    """(declared locals, instructions as (offset, op, imm)) of defined function ``index`` when its body is at
+    most ``limit`` bytes (None: any size); None for an import, a larger body or a damaged one (it fits no shape,
+    is no shim and no thunk)."""
     nimp = module.num_imported_funcs
     if index < nimp:
         return None
@@ -88,10 +91,15 @@ def _ops(module, index: int, limit: int | None = None) -> list | None:
         body = module.functions[index - nimp]
         if limit is not None and body.end - body.start > limit:
             return None
-        _, pos = decode_locals(module.data, body.start, body.end)
-        return list(iter_instruction_tuples(module.data, pos, body.end))
-    except Exception:  # noqa: BLE001 - a damaged body fits no shape
+        declared, pos = decode_locals(module.data, body.start, body.end)
+        return declared, list(iter_instruction_tuples(module.data, pos, body.end))
+    except Exception:  # noqa: BLE001
         return None
+
+
+def _ops(module, index: int, limit: int | None = None) -> list | None:
+    got = body_ops(module, index, limit)
+    return None if got is None else got[1]
 
 
 def _type(module, index: int):
